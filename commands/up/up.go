@@ -354,7 +354,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		AllowFileLoad: o.AllowFileLoad, AllowLatest: o.AllowLatest, AllowedInsecure: o.AllowedInsecure,
 		CtlURL: url, RPCURL: url, Engine: engine,
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
-		Logger: logger,
+		Logger:           logger,
 	})
 	if err != nil {
 		_ = engine.Close(ctx)
