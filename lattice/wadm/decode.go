@@ -87,6 +87,22 @@ func ParseManifestJSON(data []byte) (*Manifest, error) {
 	return decodeManifestNode(n)
 }
 
+// ParseStoredManifestJSON decodes a stored or API-returned JSON manifest
+// leniently: missing metadata.annotations and spread requirements default to
+// empty, because upstream omits them when serializing.
+func ParseStoredManifestJSON(data []byte) (*Manifest, error) {
+	n, err := jsonToNode(data)
+	if err != nil {
+		return nil, &ParseError{Detail: err.Error()}
+	}
+	d := &decoder{stored: true}
+	m, err := d.manifest(n)
+	if err != nil {
+		return nil, &ParseError{Detail: err.Error()}
+	}
+	return m, nil
+}
+
 func decodeManifestNode(n *node) (*Manifest, error) {
 	d := &decoder{}
 	m, err := d.manifest(n)
@@ -427,7 +443,10 @@ func (n *node) toAny() any {
 
 // ---- typed decoding ----------------------------------------------------------
 
-type decoder struct{}
+type decoder struct {
+	// stored enables the lenient defaults of ParseStoredManifestJSON.
+	stored bool
+}
 
 // fieldSet is a decoded struct-like map.
 type fieldSet map[string]*node
@@ -627,12 +646,16 @@ func (d *decoder) metadata(n *node, path string) (Metadata, error) {
 	if md.Name, err = reqStr(fs, path, "name", direct); err != nil {
 		return md, err
 	}
-	an, err := fs.required(path, "annotations")
-	if err != nil {
-		return md, err
-	}
-	if md.Annotations, err = stringMap(an, pathJoin(path, "annotations"), direct); err != nil {
-		return md, err
+	an, ok := fs["annotations"]
+	switch {
+	case ok:
+		if md.Annotations, err = stringMap(an, pathJoin(path, "annotations"), direct); err != nil {
+			return md, err
+		}
+	case d.stored:
+		md.Annotations = map[string]string{}
+	default:
+		return md, errAt(path, "missing field `annotations`")
 	}
 	if ln, ok := fs["labels"]; ok {
 		if md.Labels, err = stringMap(ln, pathJoin(path, "labels"), direct); err != nil {
@@ -878,7 +901,7 @@ func (d *decoder) trait(n *node, path string) (Trait, error) {
 	// Untagged: link shape, then scaler shape, then anything.
 	if l, err := linkProperty(pn); err == nil {
 		t.Properties.Link = l
-	} else if s, err := spreadProperty(pn); err == nil {
+	} else if s, err := spreadProperty(pn, d.stored); err == nil {
 		t.Properties.Scaler = s
 	} else {
 		t.Properties.Custom = pn.toAny()
@@ -989,7 +1012,7 @@ func configDefinition(n *node, path string) (*ConfigDefinition, error) {
 	return cd, nil
 }
 
-func spreadProperty(n *node) (*SpreadScalerProperty, error) {
+func spreadProperty(n *node, stored bool) (*SpreadScalerProperty, error) {
 	fs, err := object(n, "", "struct SpreadScalerProperty", []string{"instances", "replicas", "spread"}, true)
 	if err != nil {
 		return nil, err
@@ -1026,12 +1049,14 @@ func spreadProperty(n *node) (*SpreadScalerProperty, error) {
 			if sp.Name, err = reqStr(sfs, ip, "name", strict); err != nil {
 				return nil, err
 			}
-			rn, err := sfs.required(ip, "requirements")
-			if err != nil {
-				return nil, err
-			}
-			if sp.Requirements, err = stringMap(rn, pathJoin(ip, "requirements"), strict); err != nil {
-				return nil, err
+			if rn, ok := sfs["requirements"]; ok {
+				if sp.Requirements, err = stringMap(rn, pathJoin(ip, "requirements"), strict); err != nil {
+					return nil, err
+				}
+			} else if stored {
+				sp.Requirements = map[string]string{}
+			} else {
+				return nil, errAt(ip, "missing field `requirements`")
 			}
 			if wn, ok := sfs.present("weight"); ok {
 				w, err := usize(wn, pathJoin(ip, "weight"))
