@@ -18,7 +18,9 @@ func spreadCounts(ts []SpreadTarget) []string {
 }
 
 func TestComputeSpread(t *testing.T) {
-	sp := func(name string, w *int) Spread { return Spread{Name: name, Requirements: map[string]string{}, Weight: w} }
+	sp := func(name string, w *int) Spread {
+		return Spread{Name: name, Requirements: map[string]string{}, Weight: w}
+	}
 	cases := []struct {
 		n      int
 		spread []Spread
