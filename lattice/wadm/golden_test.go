@@ -1,0 +1,359 @@
+package wadm
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := marshalNoEscape(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func strp(s string) *string { return &s }
+
+func TestStatusJSON(t *testing.T) {
+	st := NewStatus([]ScalerStatus{
+		{ID: "51f5", Kind: KindSpreadScaler, Name: "http_hello_world", Status: Reconciling("Scaling component on 1 host(s)")},
+		{ID: "71e4", Kind: KindSpreadScaler, Name: "http_server", Status: Deployed("")},
+		{ID: "0fcf", Kind: KindLinkScaler, Name: "http_server -(wasi:http)-> http_hello_world", Status: Reconciling("Putting link definition between http_server and http_hello_world")},
+	})
+	want := `{"status":{"type":"reconciling","message":"Scaling component on 1 host(s), Putting link definition between http_server and http_hello_world"},` +
+		`"scalers":[{"id":"51f5","kind":"SpreadScaler","name":"http_hello_world","status":{"type":"reconciling","message":"Scaling component on 1 host(s)"}},` +
+		`{"id":"71e4","kind":"SpreadScaler","name":"http_server","status":{"type":"deployed"}},` +
+		`{"id":"0fcf","kind":"LinkScaler","name":"http_server -(wasi:http)-> http_hello_world","status":{"type":"reconciling","message":"Putting link definition between http_server and http_hello_world"}}],` +
+		`"version":"","components":[]}`
+	if got := mustJSON(t, st); got != want {
+		t.Errorf("status:\n got %s\nwant %s", got, want)
+	}
+	var back Status
+	if err := json.Unmarshal([]byte(want), &back); err != nil || !reflect.DeepEqual(back.Scalers, st.Scalers) {
+		t.Errorf("decode: %v %+v", err, back)
+	}
+	golden := map[string]Status{
+		`{"status":{"type":"undeployed"},"version":"","components":[]}`:                                                                                 DefaultStatus,
+		`{"status":{"type":"undeployed","message":"Manifest has been undeployed"},"version":"","components":[]}`:                                        UndeployedStatus,
+		`{"status":{"type":"waiting","message":"Waiting for status: Lattice contains no hosts, deployment not started."},"version":"","components":[]}`: ListPlaceholderStatus,
+	}
+	if got := mustJSON(t, NewStatus(nil)); got != `{"status":{"type":"undeployed"},"version":"","components":[]}` {
+		t.Errorf("empty aggregate: %s", got)
+	}
+	for want, st := range golden {
+		if got := mustJSON(t, st); got != want {
+			t.Errorf("got %s want %s", got, want)
+		}
+	}
+	// Aliases and tolerant decoding of a minimal document.
+	var s2 Status
+	if err := json.Unmarshal([]byte(`{"status":{"type":"compensating"}}`), &s2); err != nil || s2.Info.Type != StatusReconciling {
+		t.Errorf("alias: %v %+v", err, s2)
+	}
+	if err := json.Unmarshal([]byte(`{"status":{"type":"ready"}}`), &s2); err != nil || s2.Info.Type != StatusDeployed {
+		t.Errorf("alias ready: %v %+v", err, s2)
+	}
+	if err := json.Unmarshal([]byte(`{"status":{"type":"bogus"}}`), &s2); err == nil {
+		t.Error("unknown status type must fail")
+	}
+}
+
+func TestAggregateStatus(t *testing.T) {
+	cases := []struct {
+		in   []StatusType
+		want StatusType
+	}{
+		{nil, StatusUndeployed},
+		{[]StatusType{StatusDeployed, StatusDeployed}, StatusDeployed},
+		{[]StatusType{StatusUndeployed, StatusFailed}, StatusFailed},
+		{[]StatusType{StatusReconciling, StatusUndeployed}, StatusUndeployed},
+		{[]StatusType{StatusDeployed, StatusUndeployed}, StatusUndeployed},
+		{[]StatusType{StatusDeployed, StatusReconciling, StatusUndeployed, StatusFailed}, StatusFailed},
+		{[]StatusType{StatusDeployed, StatusUnhealthy}, StatusUnhealthy},
+		{[]StatusType{StatusReconciling, StatusUnhealthy}, StatusReconciling},
+		{[]StatusType{StatusWaiting, StatusReconciling}, StatusWaiting},
+	}
+	for _, tc := range cases {
+		if got := AggregateStatus(tc.in...); got != tc.want {
+			t.Errorf("%v: got %s want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestAPIJSON(t *testing.T) {
+	cases := []struct {
+		v    any
+		want string
+	}{
+		{PutModelResponse{Result: PutCreated, TotalVersions: 1, CurrentVersion: "v0.0.1", Message: "Successfully put manifest rust-sqldb-postgres-query ", Name: "rust-sqldb-postgres-query"},
+			`{"result":"created","total_versions":1,"current_version":"v0.0.1","message":"Successfully put manifest rust-sqldb-postgres-query ","name":"rust-sqldb-postgres-query"}`},
+		{GetModelResponse{Result: GetNotFound, Message: "Application with the name x not found"},
+			`{"result":"notfound","message":"Application with the name x not found"}`},
+		{ListModelsResponse{Result: GetSuccess, Message: "Successfully fetched list of applications"},
+			`{"result":"success","message":"Successfully fetched list of applications","models":[]}`},
+		{VersionResponse{Result: GetNotFound, Message: "Application with the name x not found"},
+			`{"result":"notfound","message":"Application with the name x not found","versions":[]}`},
+		{VersionResponse{Result: GetSuccess, Message: "Successfully fetched versions for application x", Versions: []VersionInfo{{"v0.0.1", false}, {"v0.0.2", true}}},
+			`{"result":"success","message":"Successfully fetched versions for application x","versions":[{"version":"v0.0.1","deployed":false},{"version":"v0.0.2","deployed":true}]}`},
+		{DeleteModelResponse{Result: DeleteNoop, Message: "Application x doesn't exist or was already deleted"},
+			`{"result":"noop","message":"Application x doesn't exist or was already deleted","undeploy":false}`},
+		{DeployModelResponse{Result: DeployAcknowledged, Message: "Successfully deployed application x v1", Name: "x", Version: strp("v1")},
+			`{"result":"acknowledged","message":"Successfully deployed application x v1","name":"x","version":"v1"}`},
+		{DeployModelResponse{Result: DeployNotFound, Message: "Application with the name x not found", Name: "x"},
+			`{"result":"notfound","message":"Application with the name x not found","name":"x","version":null}`},
+		{StatusResponse{Result: StatusResultOK, Message: "Successfully fetched status for application x", Status: &DefaultStatus},
+			`{"result":"ok","message":"Successfully fetched status for application x","status":{"status":{"type":"undeployed"},"version":"","components":[]}}`},
+		{NewErrorResponse("Internal storage error"), `{"result":"error","message":"Internal storage error"}`},
+		{GetModelRequest{}, `{}`},
+		{GetModelRequest{Version: strp("v1")}, `{"version":"v1"}`},
+		{DeleteModelRequest{}, `{"version":null}`},
+		// Deprecated model.list: a bare array of summaries.
+		{[]ModelSummary{NewModelSummary("hello", "01J", strp("desc"), nil, ListPlaceholderStatus)},
+			`[{"name":"hello","version":"01J","description":"desc","deployed_version":null,"detailed_status":{"status":{"type":"waiting","message":"Waiting for status: Lattice contains no hosts, deployment not started."},"version":"","components":[]},"status":"undeployed","status_message":"Waiting for status: Lattice contains no hosts, deployment not started."}]`},
+	}
+	for _, tc := range cases {
+		if got := mustJSON(t, tc.v); got != tc.want {
+			t.Errorf("%T:\n got %s\nwant %s", tc.v, got, tc.want)
+		}
+	}
+	// The generic error envelope decodes into every response type.
+	env := []byte(`{"result":"error","message":"boom"}`)
+	for _, v := range []any{&PutModelResponse{}, &GetModelResponse{}, &DeleteModelResponse{}, &DeployModelResponse{}, &StatusResponse{}} {
+		if err := json.Unmarshal(env, v); err != nil {
+			t.Errorf("%T: %v", v, err)
+		}
+	}
+	// A get response carries a manifest that round-trips.
+	m := mustManifest(t, fixtureDir+"/simple.yaml")
+	b := mustJSON(t, GetModelResponse{Result: GetSuccess, Message: "Successfully fetched application hello-simple", Manifest: m})
+	var gr GetModelResponse
+	if err := json.Unmarshal([]byte(b), &gr); err != nil || gr.Manifest == nil || gr.Manifest.Metadata.Name != "hello-simple" {
+		t.Fatalf("get response: %v %+v", err, gr)
+	}
+}
+
+func TestParseAPISubject(t *testing.T) {
+	ok := map[string]APIRequest{
+		"wadm.api.default.model.put":          {Lattice: "default", Operation: "put"},
+		"wadm.api.default.model.get":          {Lattice: "default", Operation: "get"},
+		"wadm.api.default.model.get.app":      {Lattice: "default", Operation: "get", App: "app"},
+		"wadm.api.default.model.list":         {Lattice: "default", Operation: "list"},
+		"wadm.api.default.model.status.app":   {Lattice: "default", Operation: "status", App: "app"},
+		"wadm.api.default.model.undeploy.app": {Lattice: "default", Operation: "undeploy", App: "app"},
+	}
+	for subj, want := range ok {
+		got, err := ParseAPISubject(DefaultAPIPrefix, subj)
+		if err != nil || got != want {
+			t.Errorf("%s: %+v %v", subj, got, err)
+		}
+	}
+	bad := map[string]string{
+		"wadm.api.default.model":                 "Invalid subject",
+		"wadm.api.default.model.get.app.foo.bar": "Invalid subject: Found extra components of subject",
+		"wadm.api.default.blah.get.app":          "Unsupported subject: wadm.api.default.blah.get.app",
+		"wadm.api.default.model.put.foo":         "Unsupported subject",
+		"wadm.api.default.model.del":             "Unsupported subject",
+		"wadm.api.default.model.list.foo":        "Unsupported subject",
+		"wadm.api.default.model.frob.foo":        "Unsupported subject",
+	}
+	for subj, prefix := range bad {
+		_, err := ParseAPISubject(DefaultAPIPrefix, subj)
+		if err == nil || !strings.HasPrefix(err.Error(), prefix) {
+			t.Errorf("%s: %v, want prefix %q", subj, err, prefix)
+		}
+	}
+}
+
+func TestStoredManifestJSON(t *testing.T) {
+	m1 := mustManifest(t, "oam/sqldbpostgres.yaml")
+	m2 := mustManifest(t, fixtureDir+"/simple.yaml")
+	m2.Metadata.Annotations[VersionAnnotationKey] = "01HABCDEFGHJKMNPQRSTVWXYZ0"
+	var s StoredManifest
+	if err := s.AddVersion(m2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddVersion(m1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddVersion(m1); err == nil || err.Error() != "Manifest version v0.0.1 already exists: manifest version already exists" {
+		t.Fatalf("duplicate: %v", err)
+	}
+	s.Deployed = strp("v0.0.1")
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := string(b)
+	j1, _ := m1.MarshalCanonical()
+	j2, _ := m2.MarshalCanonical()
+	want := `{"manifests":{"01HABCDEFGHJKMNPQRSTVWXYZ0":` + string(j2) + `,"v0.0.1":` + string(j1) + `},"deployed_version":"v0.0.1"}`
+	if js != want {
+		t.Fatalf("stored:\n got %s\nwant %s", js, want)
+	}
+	var back StoredManifest
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if got := back.VersionInfos(); !reflect.DeepEqual(got, []VersionInfo{{"01HABCDEFGHJKMNPQRSTVWXYZ0", false}, {"v0.0.1", true}}) {
+		t.Errorf("versions %v", got)
+	}
+	if back.Current().Version != "v0.0.1" || back.DeployedManifest() == nil {
+		t.Errorf("current/deployed wrong")
+	}
+	// Insertion order is kept even when not sorted.
+	if found, dep := back.DeleteVersion("v0.0.1"); !found || !dep || back.Deployed != nil {
+		t.Errorf("delete deployed version")
+	}
+	// Rust writes spreads without requirements when empty; stored decoding
+	// accepts that.
+	rust := `{"manifests":{"v1":{"apiVersion":"a","kind":"b","metadata":{"name":"x"},"spec":{"components":[{"name":"c","type":"component","properties":{"image":"i"},"traits":[{"type":"spreadscaler","properties":{"instances":1,"spread":[{"name":"s"}]}}]}]}}},"deployed_version":null}`
+	var rs StoredManifest
+	if err := json.Unmarshal([]byte(rust), &rs); err != nil {
+		t.Fatal(err)
+	}
+	if sc := rs.Versions[0].Manifest.Spec.Components[0].Traits[0].Properties.Scaler; sc == nil || sc.Spread[0].Requirements == nil {
+		t.Errorf("lenient stored decode: %+v", rs.Versions[0].Manifest.Spec.Components[0].Traits[0].Properties)
+	}
+	if ManifestKey("", "default", "app") != "default-app" || ManifestKey("acct", "default", "app") != "acct-default-app" || ModelSetKey("", "default") != "default" {
+		t.Error("manifest keys")
+	}
+	if HostStateKey("default") != "host_default" || ComponentStateKey("l") != "component_l" || ProviderStateKey("l") != "provider_l" {
+		t.Error("state keys")
+	}
+	if names, _ := json.Marshal([]string{"hello-simple", "rust-sqldb-postgres-query"}); string(names) != `["hello-simple","rust-sqldb-postgres-query"]` {
+		t.Error("model set")
+	}
+}
+
+func TestStateRecordsJSON(t *testing.T) {
+	hostJSON := `{"NABC":{"components":{"http_hello_world":4},"friendly_name":"silent-sky-1234","labels":{"region":"us-brooks-east"},"providers":[{"provider_id":"http_server","provider_ref":"ghcr.io/wasmcloud/http-server:0.23.0","annotations":{"wasmcloud.dev/managed-by":"wadm"}}],"uptime_seconds":120,"version":"1.4.0","id":"NABC","last_seen":"2025-03-19T10:00:00.123Z"}}`
+	var hosts map[string]HostRecord
+	if err := json.Unmarshal([]byte(hostJSON), &hosts); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustJSON(t, hosts); got != hostJSON {
+		t.Errorf("host record:\n got %s\nwant %s", got, hostJSON)
+	}
+	legacy := `{"actors":{"a":1},"friendly_name":"f","labels":{},"providers":[{"public_key":"p"}],"uptime_seconds":0,"version":null,"id":"N","last_seen":"2025-03-19T10:00:00Z"}`
+	var h HostRecord
+	if err := json.Unmarshal([]byte(legacy), &h); err != nil || h.Components["a"] != 1 || h.Providers[0].ProviderID != "p" {
+		t.Fatalf("legacy host: %v %+v", err, h)
+	}
+	compJSON := `{"http_hello_world":{"id":"http_hello_world","name":"http-hello-world","issuer":"A","instances":{"NABC":[{"annotations":{"wasmcloud.dev/scaler":"x"},"count":4}]},"reference":"ghcr.io/x:0.1.0"}}`
+	var comps map[string]ComponentRecord
+	if err := json.Unmarshal([]byte(compJSON), &comps); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustJSON(t, comps); got != compJSON {
+		t.Errorf("component record:\n got %s\nwant %s", got, compJSON)
+	}
+	provJSON := `{"http_server":{"id":"http_server","name":"HTTP Server","issuer":"A","reference":"ghcr.io/y","hosts":{"NABC":"Running"}}}`
+	var provs map[string]ProviderRecord
+	if err := json.Unmarshal([]byte(provJSON), &provs); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustJSON(t, provs); got != provJSON {
+		t.Errorf("provider record:\n got %s\nwant %s", got, provJSON)
+	}
+	s := StateFromRecords(hosts, comps, provs, nil, nil)
+	hs := s.Hosts["NABC"]
+	if hs == nil || hs.Components["http_hello_world"].Count() != 4 || hs.Providers["http_server"].Health != ProviderRunning || hs.Labels["region"] != "us-brooks-east" {
+		t.Errorf("snapshot from records: %+v", hs)
+	}
+}
+
+func TestCommandJSON(t *testing.T) {
+	cases := []struct {
+		c    Command
+		want string
+	}{
+		{ScaleComponent{ComponentID: "http_hello_world", HostID: "N1", Count: 4, Reference: "ghcr.io/x:0.1.0", ModelName: "hello-simple", Annotations: map[string]string{ScalerAnnotation: "51f5", SpreadNameAnnotation: "default"}},
+			`{"ScaleComponent":{"component_id":"http_hello_world","host_id":"N1","count":4,"reference":"ghcr.io/x:0.1.0","model_name":"hello-simple","annotations":{"wasmcloud.dev/scaler":"51f5","wasmcloud.dev/spread_name":"default"}}}`},
+		{StartProvider{Reference: "r", ProviderID: "p", HostID: "N1", ModelName: "m", Config: []string{"c"}, Annotations: map[string]string{}},
+			`{"StartProvider":{"reference":"r","provider_id":"p","host_id":"N1","model_name":"m","config":["c"],"annotations":{}}}`},
+		{StopProvider{ProviderID: "p", HostID: "N1", ModelName: "m"},
+			`{"StopProvider":{"provider_id":"p","host_id":"N1","model_name":"m","annotations":{}}}`},
+		{PutLink{SourceID: "s", Target: "t", Name: "default", WitNamespace: "wasi", WitPackage: "http", Interfaces: []string{"incoming-handler"}, SourceConfig: []string{"hello_simple-httpaddr"}, ModelName: "m"},
+			`{"PutLink":{"source_id":"s","target":"t","name":"default","wit_namespace":"wasi","wit_package":"http","interfaces":["incoming-handler"],"source_config":["hello_simple-httpaddr"],"target_config":[],"model_name":"m"}}`},
+		{DeleteLink{SourceID: "s", WitNamespace: "wasi", WitPackage: "http", LinkName: "default", ModelName: "m"},
+			`{"DeleteLink":{"source_id":"s","wit_namespace":"wasi","wit_package":"http","link_name":"default","model_name":"m"}}`},
+		{PutConfig{ConfigName: "c", Config: map[string]string{"k": "v"}}, `{"PutConfig":{"config_name":"c","config":{"k":"v"}}}`},
+		{DeleteConfig{ConfigName: "c"}, `{"DeleteConfig":{"config_name":"c"}}`},
+	}
+	for _, tc := range cases {
+		b, err := MarshalCommand(tc.c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.c.CommandName(), b, tc.want)
+		}
+		back, err := UnmarshalCommand(b)
+		if err != nil || back.CommandName() != tc.c.CommandName() {
+			t.Errorf("round trip %s: %v", tc.c.CommandName(), err)
+		}
+		b2, _ := MarshalCommand(back)
+		if string(b2) != tc.want {
+			t.Errorf("round trip %s: %s", tc.c.CommandName(), b2)
+		}
+	}
+	if _, err := UnmarshalCommand([]byte(`{"Bogus":{}}`)); err == nil {
+		t.Error("unknown variant must fail")
+	}
+}
+
+func TestWadmEvents(t *testing.T) {
+	at := time.Date(2025, 3, 19, 10, 0, 0, 0, time.UTC)
+	ev, err := NewManifestUnpublishedEvent("0b5b2a4e-0000-4000-8000-000000000000", at, "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"specversion":"1.0","id":"0b5b2a4e-0000-4000-8000-000000000000","type":"com.wadm.manifest_unpublished","source":"wadm","datacontenttype":"application/json","time":"2025-03-19T10:00:00Z","data":{"name":"hello"}}`
+	if got := mustJSON(t, ev); got != want {
+		t.Errorf("unpublished:\n got %s\nwant %s", got, want)
+	}
+	if n, err := ev.UnpublishedName(); err != nil || n != "hello" {
+		t.Errorf("name %q %v", n, err)
+	}
+	m := mustManifest(t, fixtureDir+"/simple.yaml")
+	pub, err := NewManifestPublishedEvent("id", at, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mj, _ := m.MarshalCanonical()
+	if string(pub.Data) != string(mj) || pub.Type != EventTypeManifestPublished {
+		t.Errorf("published data %s", pub.Data)
+	}
+	back, err := pub.PublishedManifest()
+	if err != nil || back.Metadata.Name != "hello-simple" {
+		t.Errorf("published manifest %v", err)
+	}
+	if EventSubject("default", EventManifestPublished) != "wadm.evt.default.manifest_published" || StatusSubject("default", "app") != "wadm.status.default.app" {
+		t.Error("subjects")
+	}
+}
+
+func TestMissingSharedComponents(t *testing.T) {
+	shared := mustManifest(t, fixtureDir+"/shared/shared_http.yaml")
+	dev := mustManifest(t, fixtureDir+"/shared/shared_http_dev.yaml")
+	if got := dev.MissingSharedComponents(nil); len(got) == 0 {
+		t.Fatal("nothing deployed: references must be missing")
+	}
+	if got := dev.MissingSharedComponents([]*Manifest{shared}); len(got) != 0 {
+		t.Errorf("shared deployed: missing %v", got)
+	}
+	notShared := mustManifest(t, fixtureDir+"/shared/notshared_http.yaml")
+	nsDev := mustManifest(t, fixtureDir+"/shared/notshared_http_dev.yaml")
+	if got := nsDev.MissingSharedComponents([]*Manifest{notShared}); !reflect.DeepEqual(got, []string{"httpserver"}) {
+		t.Errorf("not shared: %v", got)
+	}
+	nm := mustManifest(t, fixtureDir+"/shared/no_matching_component.yaml")
+	if got := nm.MissingSharedComponents([]*Manifest{shared}); !reflect.DeepEqual(got, []string{"httpserver"}) {
+		t.Errorf("no matching component: %v", got)
+	}
+}

@@ -1,0 +1,787 @@
+package wadm
+
+import (
+	"fmt"
+	"math/bits"
+	"sort"
+	"strings"
+)
+
+// Scaler turns a part of a deployed manifest plus the lattice snapshot into
+// commands and a status. Implementations are pure: they keep no state
+// between calls (expected-event backoff belongs to the reconciler).
+type Scaler interface {
+	// ID is the stable scaler id (reference §4.5).
+	ID() string
+	// Kind is SpreadScaler, DaemonScaler or LinkScaler.
+	Kind() string
+	// Name is the status name (component id, provider id or link text).
+	Name() string
+	// Reconcile returns the commands that move the lattice toward the desired
+	// state and the scaler status that goes with them.
+	Reconcile(s *LatticeState) ([]Command, StatusInfo)
+	// Cleanup returns the commands that remove what the scaler manages.
+	Cleanup(s *LatticeState) []Command
+}
+
+// ScalerStatusOf runs Reconcile and wraps the status for Status.Scalers.
+func ScalerStatusOf(sc Scaler, s *LatticeState) ScalerStatus {
+	_, st := sc.Reconcile(s)
+	return ScalerStatus{ID: sc.ID(), Kind: sc.Kind(), Name: sc.Name(), Status: st}
+}
+
+// ReconcileAll reconciles every scaler in order and returns all commands and
+// the aggregated application status.
+func ReconcileAll(scalers []Scaler, s *LatticeState) ([]Command, Status) {
+	var cmds []Command
+	statuses := make([]ScalerStatus, 0, len(scalers))
+	for _, sc := range scalers {
+		c, st := sc.Reconcile(s)
+		cmds = append(cmds, c...)
+		statuses = append(statuses, ScalerStatus{ID: sc.ID(), Kind: sc.Kind(), Name: sc.Name(), Status: st})
+	}
+	return cmds, NewStatus(statuses)
+}
+
+// CleanupAll collects every scaler's cleanup commands (undeploy/delete).
+func CleanupAll(scalers []Scaler, s *LatticeState) []Command {
+	var cmds []Command
+	for _, sc := range scalers {
+		cmds = append(cmds, sc.Cleanup(s)...)
+	}
+	return cmds
+}
+
+// OutdatedScalers returns the old scalers whose id is not among the new ones;
+// their cleanup runs after a version upgrade (reference §4.15). Scalers with
+// the same id are adopted by the new version.
+func OutdatedScalers(old, new []Scaler) []Scaler {
+	keep := map[string]bool{}
+	for _, sc := range new {
+		keep[sc.ID()] = true
+	}
+	var out []Scaler
+	for _, sc := range old {
+		if !keep[sc.ID()] {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// SpreadTarget is a spread with its computed instance count.
+type SpreadTarget struct {
+	Spread Spread
+	Count  int
+}
+
+// ComputeSpread splits instances over spreads (reference §4.7.1): sort by
+// weight descending (stable), floor(instances*w/Σw), then one extra to the
+// first spreads until the total matches. No spreads ⇒ one "default" spread.
+// A total weight of 0 (upstream divides by zero) is treated as equal weights.
+func ComputeSpread(p SpreadScalerProperty) []SpreadTarget {
+	if len(p.Spread) == 0 {
+		return []SpreadTarget{{Spread: Spread{Name: DefaultSpreadName, Requirements: map[string]string{}}, Count: p.Instances}}
+	}
+	spreads := append([]Spread(nil), p.Spread...)
+	sort.SliceStable(spreads, func(i, j int) bool { return spreads[i].EffectiveWeight() > spreads[j].EffectiveWeight() })
+	weight := func(s *Spread) uint64 { return uint64(s.EffectiveWeight()) }
+	var total uint64
+	for i := range spreads {
+		total += weight(&spreads[i])
+	}
+	if total == 0 {
+		weight = func(*Spread) uint64 { return 1 }
+		total = uint64(len(spreads))
+	}
+	out := make([]SpreadTarget, len(spreads))
+	sum := 0
+	for i := range spreads {
+		hi, lo := bits.Mul64(uint64(p.Instances), weight(&spreads[i]))
+		q, _ := bits.Div64(hi, lo, total)
+		out[i] = SpreadTarget{Spread: spreads[i], Count: int(q)}
+		sum += int(q)
+	}
+	for i := range out {
+		if sum >= p.Instances {
+			break
+		}
+		out[i].Count++
+		sum++
+	}
+	return out
+}
+
+// matches reports whether a host satisfies every requirement.
+func matches(h *HostState, req map[string]string) bool {
+	for k, v := range req {
+		if hv, ok := h.Labels[k]; !ok || hv != v {
+			return false
+		}
+	}
+	return true
+}
+
+// eligibleHosts returns the sorted ids of hosts matching the spread.
+func eligibleHosts(s *LatticeState, sp *Spread) []string {
+	var out []string
+	for _, id := range s.sortedHostIDs() {
+		if matches(s.Hosts[id], sp.Requirements) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// ineligibleHosts returns the sorted ids of hosts matching no spread.
+func ineligibleHosts(s *LatticeState, targets []SpreadTarget) []string {
+	var out []string
+	for _, id := range s.sortedHostIDs() {
+		ok := false
+		for i := range targets {
+			if matches(s.Hosts[id], targets[i].Spread.Requirements) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func failuresStatus(failures []string, n int, what string) StatusInfo {
+	switch {
+	case len(failures) > 0:
+		return Failed(strings.Join(failures, " "))
+	case n == 0:
+		return Deployed("")
+	default:
+		return Reconciling(fmt.Sprintf("Scaling %s on %d host(s)", what, n))
+	}
+}
+
+// ---- nested config and secret handling --------------------------------------
+
+// ownedConfig is a config or secret a scaler needs (reference §4.11).
+type ownedConfig struct {
+	name string
+	// data is nil for externally managed configs (never written or deleted).
+	data map[string]string
+}
+
+func configsFor(app string, m *Manifest, configs []ConfigProperty, secrets []SecretProperty) []ownedConfig {
+	var out []ownedConfig
+	for i := range configs {
+		c := &configs[i]
+		oc := ownedConfig{name: ConfigName(app, c)}
+		if c.HasProperties() {
+			oc.data = copyMap(c.Properties)
+		}
+		out = append(out, oc)
+	}
+	for _, s := range secrets {
+		out = append(out, ownedConfig{name: SecretConfigName(app, s.Name), data: SecretConfigData(m, s)})
+	}
+	return out
+}
+
+// SecretConfigData is the config map wadm stores for a secret reference.
+func SecretConfigData(m *Manifest, s SecretProperty) map[string]string {
+	out := map[string]string{
+		"type": SecretConfigType,
+		"name": s.Name,
+		"key":  s.Properties.Key,
+	}
+	props := map[string]string{}
+	if p := m.PolicyByName(s.Properties.Policy); p != nil {
+		out["backend"] = p.Properties["backend"]
+		for k, v := range p.Properties {
+			if k != "backend" {
+				props[k] = v
+			}
+		}
+	}
+	if s.Properties.Field != nil {
+		out["field"] = *s.Properties.Field
+	}
+	if s.Properties.Version != nil {
+		out["version"] = *s.Properties.Version
+	}
+	pol, _ := marshalNoEscape(map[string]any{"type": SecretPolicyPropType, "properties": props})
+	out["policy"] = string(pol)
+	return out
+}
+
+func reconcileConfigs(s *LatticeState, cfgs []ownedConfig) []Command {
+	var out []Command
+	for _, c := range cfgs {
+		if c.data == nil {
+			continue
+		}
+		cur, ok := s.Configs[c.name]
+		if !ok || !sameMap(cur, c.data) {
+			out = append(out, PutConfig{ConfigName: c.name, Config: copyMap(c.data)})
+		}
+	}
+	return out
+}
+
+func cleanupConfigs(cfgs []ownedConfig) []Command {
+	var out []Command
+	for _, c := range cfgs {
+		if c.data != nil {
+			out = append(out, DeleteConfig{ConfigName: c.name})
+		}
+	}
+	return out
+}
+
+// withConfigs applies the ordering rule: while any owned config needs
+// writing, only the config commands are returned this round.
+func withConfigs(s *LatticeState, cfgs []ownedConfig, cmds []Command, st StatusInfo) ([]Command, StatusInfo) {
+	if cc := reconcileConfigs(s, cfgs); len(cc) > 0 {
+		if st.Type == StatusDeployed {
+			st = Reconciling("")
+		}
+		return cc, st
+	}
+	return cmds, st
+}
+
+// ---- component spread scaler -------------------------------------------------
+
+// ComponentSpreadScaler is a spreadscaler trait on a wasm component.
+type ComponentSpreadScaler struct {
+	id            string
+	ModelName     string
+	ComponentName string
+	ComponentID   string
+	Reference     string
+	ConfigNames   []string
+	Property      SpreadScalerProperty
+	configs       []ownedConfig
+}
+
+func (c *ComponentSpreadScaler) ID() string   { return c.id }
+func (c *ComponentSpreadScaler) Kind() string { return KindSpreadScaler }
+func (c *ComponentSpreadScaler) Name() string { return c.ComponentID }
+
+// Reconcile implements reference §4.7.3 with a deterministic host choice.
+func (c *ComponentSpreadScaler) Reconcile(s *LatticeState) ([]Command, StatusInfo) {
+	cmds, st := c.compute(s, ComputeSpread(c.Property))
+	return withConfigs(s, c.configs, cmds, st)
+}
+
+// Cleanup scales every host running this scaler's instances to 0.
+func (c *ComponentSpreadScaler) Cleanup(s *LatticeState) []Command {
+	targets := ComputeSpread(c.Property)
+	for i := range targets {
+		targets[i].Count = 0
+	}
+	cmds, _ := c.compute(s, targets)
+	return append(cmds, cleanupConfigs(c.configs)...)
+}
+
+func (c *ComponentSpreadScaler) scale(host string, count int, ann map[string]string) ScaleComponent {
+	return ScaleComponent{ComponentID: c.ComponentID, HostID: host, Count: count, Reference: c.Reference,
+		ModelName: c.ModelName, Annotations: ann, Config: append([]string(nil), c.ConfigNames...)}
+}
+
+func (c *ComponentSpreadScaler) compute(s *LatticeState, targets []SpreadTarget) ([]Command, StatusInfo) {
+	var remove []Command
+	for _, id := range ineligibleHosts(s, targets) {
+		if _, ok := s.Hosts[id].Components[c.ComponentID]; ok {
+			remove = append(remove, c.scale(id, 0, map[string]string{}))
+		}
+	}
+	if len(remove) > 0 {
+		return remove, Reconciling("Found components running on ineligible hosts, removing them.")
+	}
+
+	var failures []string
+	var cmds []Command
+	perHostAll := map[string]int{} // this scaler's instances per host, all spreads
+	for _, t := range targets {
+		eligible := eligibleHosts(s, &t.Spread)
+		if len(eligible) == 0 {
+			failures = append(failures, fmt.Sprintf("Could not satisfy spread %s for %s, 0/1 eligible hosts found.", t.Spread.Name, c.Reference))
+			continue
+		}
+		want := SpreadAnnotations(t.Spread.Name, c.id)
+		perHost := map[string]int{}
+		current := 0
+		for _, id := range s.sortedHostIDs() {
+			cs := s.Hosts[id].Components[c.ComponentID]
+			if cs == nil {
+				continue
+			}
+			n := 0
+			for _, in := range cs.Instances {
+				if hasAll(in.Annotations, want) {
+					n += in.Count
+				}
+			}
+			if n > 0 {
+				perHost[id] = n
+				perHostAll[id] += n
+				current += n
+			}
+		}
+		switch {
+		case current < t.Count:
+			// Deterministic choice: the eligible host already holding the most
+			// instances of this spread, else the lowest id. It is raised by the
+			// missing amount, which equals upstream's "count = target" whenever
+			// that host holds all current instances, and avoids the
+			// spread-conflict wedge otherwise.
+			best := eligible[0]
+			for _, id := range eligible {
+				if perHost[id] > perHost[best] {
+					best = id
+				}
+			}
+			cmds = append(cmds, c.scale(best, t.Count-(current-perHost[best]), want))
+		case current > t.Count:
+			hosts := make([]string, 0, len(perHost))
+			for id := range perHost {
+				hosts = append(hosts, id)
+			}
+			// Drain the smallest hosts first, keeping instances together.
+			sort.Slice(hosts, func(i, j int) bool {
+				if perHost[hosts[i]] != perHost[hosts[j]] {
+					return perHost[hosts[i]] < perHost[hosts[j]]
+				}
+				return hosts[i] < hosts[j]
+			})
+			remaining := current - t.Count
+			for _, id := range hosts {
+				n := perHost[id]
+				stop := min(n, remaining)
+				remaining -= stop
+				// Like upstream, hosts past the point where enough were stopped
+				// still get a (no-op) command with their current count.
+				cmds = append(cmds, c.scale(id, n-stop, SpreadAnnotations(t.Spread.Name, c.id)))
+			}
+		}
+	}
+	if msg := spreadConflicts(s, targets, perHostAll, cmds); msg != "" {
+		return nil, Failed(msg)
+	}
+	return cmds, failuresStatus(failures, len(cmds), "component")
+}
+
+// spreadConflicts projects the per-host counts after cmds over the union of
+// eligible hosts and compares each spread's projected total with its target
+// (reference §4.7.3 step 3).
+func spreadConflicts(s *LatticeState, targets []SpreadTarget, perHost map[string]int, cmds []Command) string {
+	projected := map[string]int{}
+	for i := range targets {
+		for _, id := range eligibleHosts(s, &targets[i].Spread) {
+			projected[id] = perHost[id]
+		}
+	}
+	largest := map[string]int{}
+	for _, cmd := range cmds {
+		if sc, ok := cmd.(ScaleComponent); ok {
+			if cur, seen := largest[sc.HostID]; !seen || sc.Count > cur {
+				largest[sc.HostID] = sc.Count
+			}
+		}
+	}
+	for id, n := range largest {
+		if _, ok := projected[id]; ok {
+			projected[id] = n
+		}
+	}
+	var conflicts []string
+	for _, t := range targets {
+		total := 0
+		for id, n := range projected {
+			if matches(s.Hosts[id], t.Spread.Requirements) {
+				total += n
+			}
+		}
+		if total != t.Count {
+			conflicts = append(conflicts, fmt.Sprintf("Spread requirement conflict: %s spread requires %d instances vs %d computed from reconciliation commands", t.Spread.Name, t.Count, total))
+		}
+	}
+	return strings.Join(conflicts, ", ")
+}
+
+// ---- component daemon scaler -------------------------------------------------
+
+// ComponentDaemonScaler is a daemonscaler trait on a wasm component:
+// Instances per eligible host.
+type ComponentDaemonScaler struct {
+	ComponentSpreadScaler
+}
+
+func (c *ComponentDaemonScaler) Kind() string { return KindDaemonScaler }
+
+// daemonSpreads lists spreads in manifest order (weights ignored).
+func daemonSpreads(p SpreadScalerProperty) []SpreadTarget {
+	if len(p.Spread) == 0 {
+		return []SpreadTarget{{Spread: Spread{Name: DefaultSpreadName, Requirements: map[string]string{}}, Count: p.Instances}}
+	}
+	out := make([]SpreadTarget, len(p.Spread))
+	for i, sp := range p.Spread {
+		out[i] = SpreadTarget{Spread: sp, Count: p.Instances}
+	}
+	return out
+}
+
+// Reconcile implements reference §4.9 for components.
+func (c *ComponentDaemonScaler) Reconcile(s *LatticeState) ([]Command, StatusInfo) {
+	cmds, st := c.computeDaemon(s, daemonSpreads(c.Property))
+	return withConfigs(s, c.configs, cmds, st)
+}
+
+// Cleanup scales every eligible host's instances of each spread to 0.
+func (c *ComponentDaemonScaler) Cleanup(s *LatticeState) []Command {
+	targets := daemonSpreads(c.Property)
+	for i := range targets {
+		targets[i].Count = 0
+	}
+	cmds, _ := c.computeDaemon(s, targets)
+	return append(cmds, cleanupConfigs(c.configs)...)
+}
+
+func (c *ComponentDaemonScaler) computeDaemon(s *LatticeState, targets []SpreadTarget) ([]Command, StatusInfo) {
+	var remove []Command
+	for _, id := range ineligibleHosts(s, targets) {
+		if _, ok := s.Hosts[id].Components[c.ComponentID]; ok {
+			remove = append(remove, c.scale(id, 0, map[string]string{}))
+		}
+	}
+	if len(remove) > 0 {
+		return remove, Reconciling("Found components running on ineligible hosts, removing them.")
+	}
+	var failures []string
+	var cmds []Command
+	for _, t := range targets {
+		eligible := eligibleHosts(s, &t.Spread)
+		if len(eligible) == 0 {
+			failures = append(failures, fmt.Sprintf("Could not satisfy daemonscaler %s for %s, 0 eligible hosts found.", t.Spread.Name, c.Reference))
+			continue
+		}
+		want := SpreadAnnotations(t.Spread.Name, c.id)
+		for _, id := range eligible {
+			n := 0
+			if cs := s.Hosts[id].Components[c.ComponentID]; cs != nil {
+				for _, in := range cs.Instances {
+					if hasAll(in.Annotations, want) {
+						n += in.Count
+					}
+				}
+			}
+			if n != t.Count {
+				cmds = append(cmds, c.scale(id, t.Count, SpreadAnnotations(t.Spread.Name, c.id)))
+			}
+		}
+	}
+	return cmds, failuresStatus(failures, len(cmds), "component")
+}
+
+// ---- provider spread scaler --------------------------------------------------
+
+// ProviderSpreadScaler is a spreadscaler on a capability (or the implicit
+// one-instance scaler of a capability without scaler traits).
+type ProviderSpreadScaler struct {
+	id            string
+	ModelName     string
+	ComponentName string
+	ProviderID    string
+	Reference     string
+	ConfigNames   []string
+	Property      SpreadScalerProperty
+	configs       []ownedConfig
+}
+
+func (p *ProviderSpreadScaler) ID() string   { return p.id }
+func (p *ProviderSpreadScaler) Kind() string { return KindSpreadScaler }
+func (p *ProviderSpreadScaler) Name() string { return p.ProviderID }
+
+// Reconcile implements reference §4.8 with hosts taken in id order.
+func (p *ProviderSpreadScaler) Reconcile(s *LatticeState) ([]Command, StatusInfo) {
+	cmds, st := p.compute(s, ComputeSpread(p.Property))
+	return withConfigs(s, p.configs, cmds, st)
+}
+
+// Cleanup stops the provider where this scaler's spreads started it.
+func (p *ProviderSpreadScaler) Cleanup(s *LatticeState) []Command {
+	targets := ComputeSpread(p.Property)
+	for i := range targets {
+		targets[i].Count = 0
+	}
+	cmds, _ := p.compute(s, targets)
+	return append(cmds, cleanupConfigs(p.configs)...)
+}
+
+func removeIneligibleProviders(s *LatticeState, targets []SpreadTarget, providerID, scalerID, model string) []Command {
+	var out []Command
+	for _, id := range ineligibleHosts(s, targets) {
+		if ps := s.Hosts[id].Providers[providerID]; ps != nil && ps.Annotations[ScalerAnnotation] == scalerID {
+			out = append(out, StopProvider{ProviderID: providerID, HostID: id, ModelName: model, Annotations: map[string]string{}})
+		}
+	}
+	return out
+}
+
+func (p *ProviderSpreadScaler) start(host string, ann map[string]string) StartProvider {
+	return StartProvider{Reference: p.Reference, ProviderID: p.ProviderID, HostID: host, ModelName: p.ModelName,
+		Config: append([]string{}, p.ConfigNames...), Annotations: ann}
+}
+
+func (p *ProviderSpreadScaler) compute(s *LatticeState, targets []SpreadTarget) ([]Command, StatusInfo) {
+	if rm := removeIneligibleProviders(s, targets, p.ProviderID, p.id, p.ModelName); len(rm) > 0 {
+		return rm, Reconciling("Found providers running on ineligible hosts, removing them.")
+	}
+	var failures []string
+	var cmds []Command
+	for _, t := range targets {
+		want := SpreadAnnotations(t.Spread.Name, p.id)
+		var running, forSpread, notRunning []string
+		otherCount := 0
+		for _, id := range eligibleHosts(s, &t.Spread) {
+			ps := s.Hosts[id].Providers[p.ProviderID]
+			switch {
+			case ps == nil:
+				notRunning = append(notRunning, id)
+			case hasAll(ps.Annotations, want):
+				running = append(running, id)
+				forSpread = append(forSpread, id)
+			default:
+				running = append(running, id)
+				otherCount++
+			}
+		}
+		switch {
+		case len(running) > t.Count && len(forSpread) > 0:
+			n := min(len(running)-t.Count, len(forSpread))
+			for _, id := range forSpread[:n] {
+				cmds = append(cmds, StopProvider{ProviderID: p.ProviderID, HostID: id, ModelName: p.ModelName, Annotations: SpreadAnnotations(t.Spread.Name, p.id)})
+			}
+		case len(running) < t.Count:
+			// Upstream subtracts providers run by others twice (saturating).
+			toStart := max(0, t.Count-len(running)-otherCount)
+			n := min(toStart, len(notRunning))
+			for _, id := range notRunning[:n] {
+				cmds = append(cmds, p.start(id, SpreadAnnotations(t.Spread.Name, p.id)))
+			}
+			if n < toStart {
+				failures = append(failures, fmt.Sprintf("Could not satisfy spread %s for %s, %d/%d eligible hosts found.", t.Spread.Name, p.Reference, len(forSpread), t.Count))
+			}
+		}
+	}
+	return cmds, failuresStatus(failures, len(cmds), "provider")
+}
+
+// ---- provider daemon scaler --------------------------------------------------
+
+// ProviderDaemonScaler is a daemonscaler on a capability: the provider on
+// every eligible host (Instances > 0) or on none.
+type ProviderDaemonScaler struct {
+	ProviderSpreadScaler
+}
+
+func (p *ProviderDaemonScaler) Kind() string { return KindDaemonScaler }
+
+// Reconcile implements reference §4.9 for providers.
+func (p *ProviderDaemonScaler) Reconcile(s *LatticeState) ([]Command, StatusInfo) {
+	cmds, st := p.computeDaemon(s, daemonSpreads(p.Property))
+	return withConfigs(s, p.configs, cmds, st)
+}
+
+// Cleanup stops the provider id on every eligible host (regardless of who
+// started it, like upstream).
+func (p *ProviderDaemonScaler) Cleanup(s *LatticeState) []Command {
+	targets := daemonSpreads(p.Property)
+	for i := range targets {
+		targets[i].Count = 0
+	}
+	cmds, _ := p.computeDaemon(s, targets)
+	return append(cmds, cleanupConfigs(p.configs)...)
+}
+
+func (p *ProviderDaemonScaler) computeDaemon(s *LatticeState, targets []SpreadTarget) ([]Command, StatusInfo) {
+	if rm := removeIneligibleProviders(s, targets, p.ProviderID, p.id, p.ModelName); len(rm) > 0 {
+		return rm, Reconciling("Found providers running on ineligible hosts, removing them.")
+	}
+	var failures []string
+	var cmds []Command
+	for _, t := range targets {
+		eligible := eligibleHosts(s, &t.Spread)
+		if len(eligible) == 0 {
+			failures = append(failures, fmt.Sprintf("Could not satisfy daemonscaler %s for %s, 0 eligible hosts found.", t.Spread.Name, p.Reference))
+			continue
+		}
+		for _, id := range eligible {
+			running := s.Hosts[id].Providers[p.ProviderID] != nil
+			switch {
+			case !running && t.Count > 0:
+				cmds = append(cmds, p.start(id, SpreadAnnotations(t.Spread.Name, p.id)))
+			case running && t.Count == 0:
+				cmds = append(cmds, StopProvider{ProviderID: p.ProviderID, HostID: id, ModelName: p.ModelName, Annotations: SpreadAnnotations(t.Spread.Name, p.id)})
+			}
+		}
+	}
+	return cmds, failuresStatus(failures, len(cmds), "provider")
+}
+
+// ---- link scaler -------------------------------------------------------------
+
+// LinkScaler keeps one link in place.
+type LinkScaler struct {
+	id        string
+	ModelName string
+	Link      PutLink
+	name      string
+	configs   []ownedConfig
+}
+
+func (l *LinkScaler) ID() string   { return l.id }
+func (l *LinkScaler) Kind() string { return KindLinkScaler }
+func (l *LinkScaler) Name() string { return l.name }
+
+// Reconcile puts the link unless one with the same source, target and name
+// exists (namespace, package and config are not compared, like upstream).
+func (l *LinkScaler) Reconcile(s *LatticeState) ([]Command, StatusInfo) {
+	for _, have := range s.Links {
+		if have.SourceID == l.Link.SourceID && have.Target == l.Link.Target && have.Name == l.Link.Name {
+			return withConfigs(s, l.configs, nil, Deployed(""))
+		}
+	}
+	put := l.Link
+	put.Interfaces = append([]string{}, l.Link.Interfaces...)
+	put.SourceConfig = append([]string{}, l.Link.SourceConfig...)
+	put.TargetConfig = append([]string{}, l.Link.TargetConfig...)
+	return withConfigs(s, l.configs, []Command{put},
+		Reconciling(fmt.Sprintf("Putting link definition between %s and %s", l.Link.SourceID, l.Link.Target)))
+}
+
+// Cleanup deletes the link and the configs the link owns.
+func (l *LinkScaler) Cleanup(*LatticeState) []Command {
+	cmds := []Command{DeleteLink{SourceID: l.Link.SourceID, WitNamespace: l.Link.WitNamespace, WitPackage: l.Link.WitPackage,
+		LinkName: l.Link.Name, ModelName: l.ModelName}}
+	return append(cmds, cleanupConfigs(l.configs)...)
+}
+
+// ---- placeholder for invalid shared references -------------------------------
+
+// StatusScaler reports a fixed failure (a component with neither or both of
+// image and application) and never issues commands.
+type StatusScaler struct {
+	id, kind, name string
+	status         StatusInfo
+}
+
+func (p *StatusScaler) ID() string                                      { return p.id }
+func (p *StatusScaler) Kind() string                                    { return p.kind }
+func (p *StatusScaler) Name() string                                    { return p.name }
+func (p *StatusScaler) Reconcile(*LatticeState) ([]Command, StatusInfo) { return nil, p.status }
+func (p *StatusScaler) Cleanup(*LatticeState) []Command                 { return nil }
+
+// ---- building scalers from a manifest ----------------------------------------
+
+// BuildScalers returns the scalers of a deployed manifest in manifest order:
+// per component its scaler traits (or the implicit provider scaler), then its
+// link traits. Trait types other than spreadscaler, daemonscaler and link, and
+// mismatched shapes, are ignored.
+func BuildScalers(m *Manifest) []Scaler {
+	app := m.Metadata.Name
+	var out []Scaler
+	for i := range m.Spec.Components {
+		c := &m.Spec.Components[i]
+		p := &c.Properties
+		if (p.Image == nil) == (p.Application == nil) {
+			msg := "Application did not specify an image or shared application reference"
+			if p.Image != nil {
+				msg = "Application specified both an image and a shared application reference"
+			}
+			// Upstream uses a random UUID; a hash keeps ids stable.
+			out = append(out, &StatusScaler{id: hashID("StatusScaler", app, c.Name), kind: KindSpreadScaler, name: c.Name, status: Failed(msg)})
+			continue
+		}
+		model := app
+		if p.Image == nil {
+			model = p.Application.Name
+		}
+		id := ResolvedComponentID(app, c)
+		ref := p.ImageRef()
+		cfgNames := ConfigNames(app, p.Config, p.Secrets)
+		owned := configsFor(app, m, p.Config, p.Secrets)
+		hasScaler := false
+		if p.Image != nil {
+			for j := range c.Traits {
+				t := &c.Traits[j]
+				if !t.IsScaler() || t.Properties.Scaler == nil {
+					continue
+				}
+				hasScaler = true
+				out = append(out, newScaler(t.Type, c, model, id, ref, cfgNames, owned, *t.Properties.Scaler))
+			}
+			if !hasScaler && c.IsCapability() {
+				out = append(out, newScaler(SpreadScalerTrait, c, model, id, ref, cfgNames, owned, SpreadScalerProperty{Instances: 1}))
+			}
+		}
+		for j := range c.Traits {
+			t := &c.Traits[j]
+			if !t.IsLink() || t.Properties.Link == nil {
+				continue
+			}
+			if ls := newLinkScaler(m, c, model, id, t.Properties.Link); ls != nil {
+				out = append(out, ls)
+			}
+		}
+	}
+	return out
+}
+
+func newScaler(traitType string, c *Component, model, id, ref string, cfgNames []string, owned []ownedConfig, prop SpreadScalerProperty) Scaler {
+	kind := KindSpreadScaler
+	if traitType == DaemonScalerTrait {
+		kind = KindDaemonScaler
+	}
+	sid := ScalerIDForComponent(kind, model, c.Name, id, ref, cfgNames)
+	if c.IsCapability() {
+		ps := ProviderSpreadScaler{id: sid, ModelName: model, ComponentName: c.Name, ProviderID: id, Reference: ref,
+			ConfigNames: cfgNames, Property: prop, configs: owned}
+		if kind == KindDaemonScaler {
+			return &ProviderDaemonScaler{ps}
+		}
+		return &ps
+	}
+	cs := ComponentSpreadScaler{id: sid, ModelName: model, ComponentName: c.Name, ComponentID: id, Reference: ref,
+		ConfigNames: cfgNames, Property: prop, configs: owned}
+	if kind == KindDaemonScaler {
+		return &ComponentDaemonScaler{cs}
+	}
+	return &cs
+}
+
+func newLinkScaler(m *Manifest, src *Component, model, srcID string, l *LinkProperty) *LinkScaler {
+	app := m.Metadata.Name
+	target := m.ComponentByName(l.Target.Name)
+	if target == nil || (src.IsCapability() && target.IsCapability()) {
+		return nil
+	}
+	tgtID := ResolvedComponentID(app, target)
+	var srcCfg, srcSec = []ConfigProperty(nil), []SecretProperty(nil)
+	if l.Source != nil {
+		srcCfg, srcSec = l.Source.Config, l.Source.Secrets
+	}
+	sourceNames := ConfigNames(app, srcCfg, srcSec)
+	targetNames := ConfigNames(app, l.Target.Config, l.Target.Secrets)
+	put := PutLink{SourceID: srcID, Target: tgtID, Name: l.LinkName(), WitNamespace: l.Namespace, WitPackage: l.Package,
+		Interfaces: append([]string{}, l.Interfaces...), SourceConfig: sourceNames, TargetConfig: targetNames, ModelName: model}
+	owned := append(configsFor(app, m, srcCfg, srcSec), configsFor(app, m, l.Target.Config, l.Target.Secrets)...)
+	return &LinkScaler{
+		id:        ScalerIDForLink(model, l.LinkName(), srcID, tgtID, l.Namespace, l.Package, l.Interfaces, sourceNames, targetNames),
+		ModelName: model,
+		Link:      put,
+		name:      fmt.Sprintf("%s -(%s:%s)-> %s", srcID, l.Namespace, l.Package, tgtID),
+		configs:   owned,
+	}
+}
