@@ -78,7 +78,7 @@ func (e *HostError) Error() string { return e.Message }
 func (c *Client) request(ctx context.Context, subject string, body any) (Response, error) {
 	var data []byte
 	if body != nil {
-		b, err := json.Marshal(body)
+		b, err := Marshal(body)
 		if err != nil {
 			return Response{}, err
 		}

@@ -3,6 +3,7 @@
 package ctl
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 )
@@ -16,7 +17,7 @@ type Response struct {
 
 // OK builds a data-carrying success envelope.
 func OK(v any) Response {
-	b, err := json.Marshal(v)
+	b, err := Marshal(v)
 	if err != nil {
 		return Fail(fmt.Sprintf("failed to serialize response: %v", err))
 	}
@@ -317,4 +318,15 @@ func (s ComponentSpecification) MarshalJSON() ([]byte, error) {
 		p.Links = []Link{}
 	}
 	return json.Marshal(p)
+}
+
+// Marshal encodes like serde_json: no HTML escaping of <, > and &.
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

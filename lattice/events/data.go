@@ -1,6 +1,10 @@
 package events
 
-import "github.com/wasmlattice/wash/lattice/ctl"
+import (
+	"encoding/json"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+)
 
 // The data payloads, with keys exactly as the 1.9.2 host writes them.
 
@@ -111,7 +115,7 @@ type LinkdefSetFailedData struct {
 // MarshalJSON keeps the link's own normalisation and adds the error key.
 func (d LinkdefSetFailedData) MarshalJSON() ([]byte, error) {
 	l := d.Link.Normalized()
-	return marshalSorted(map[string]any{
+	return json.Marshal(map[string]any{
 		"source_id": l.SourceID, "target": l.Target, "name": l.Name,
 		"wit_namespace": l.WitNamespace, "wit_package": l.WitPackage,
 		"interfaces": l.Interfaces, "source_config": l.SourceConfig, "target_config": l.TargetConfig,

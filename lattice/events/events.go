@@ -61,7 +61,7 @@ const timeLayout = "2006-01-02T15:04:05.000000Z"
 
 // New builds an event from a short name, the emitting host id and its data.
 func New(name, source string, data any) (Event, error) {
-	b, err := json.Marshal(data)
+	b, err := sortedJSON(data)
 	if err != nil {
 		return Event{}, fmt.Errorf("encoding %s event: %w", name, err)
 	}
@@ -92,7 +92,7 @@ func Publish(nc *nats.Conn, lattice, source, name string, data any) error {
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(ev)
+	b, err := marshal(ev)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,34 @@
 package events
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
 
-// marshalSorted relies on encoding/json writing map keys in sorted order, as serde_json's
-// json!{} does for every upstream event payload.
-func marshalSorted(m map[string]any) ([]byte, error) { return json.Marshal(m) }
+// sortedJSON encodes v with every object's keys sorted, at every depth. The Rust host builds
+// event data as serde_json Values, whose maps are ordered by key; re-encoding through a generic
+// value gives the same bytes (encoding/json sorts map keys), whatever the Go struct order.
+func sortedJSON(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var generic any
+	if err := dec.Decode(&generic); err != nil {
+		return nil, err
+	}
+	return marshal(generic)
+}
+
+// marshal encodes like serde_json: no HTML escaping of <, > and &, no trailing newline.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

@@ -60,7 +60,7 @@ func (h *Host) onMessage(m *nats.Msg) {
 		if !reply || m.Reply == "" {
 			return
 		}
-		b, err := json.Marshal(resp)
+		b, err := ctl.Marshal(resp)
 		if err != nil {
 			b = []byte(`{"success":false,"message":"failed to serialize response"}`)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
@@ -196,4 +197,21 @@ func TestScaleFailures(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+func jsKV(t testing.TB, nc *nats.Conn, bucket, key string) (string, error) {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return "", err
+	}
+	kv, err := js.KeyValue(context.Background(), bucket)
+	if err != nil {
+		return "", err
+	}
+	e, err := kv.Get(context.Background(), key)
+	if err != nil {
+		return "", err
+	}
+	return string(e.Value()), nil
 }
