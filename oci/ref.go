@@ -62,6 +62,12 @@ func ParseReferenceDefault(s, defaultRegistry string) (Reference, error) {
 	if i := strings.LastIndexByte(s, ':'); i >= 0 && !strings.Contains(s[i:], "/") {
 		r.Tag = s[i+1:]
 		s = s[:i]
+		if r.Tag == "" {
+			return bad("empty tag")
+		}
+	}
+	if strings.Contains(s, "@") || (r.Digest == "" && strings.HasSuffix(orig, "@")) {
+		return bad("empty or repeated digest")
 	}
 	name := s
 	if i := strings.IndexByte(name, '/'); i >= 0 && looksLikeRegistry(name[:i]) {
