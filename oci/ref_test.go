@@ -79,11 +79,11 @@ func TestParseResourceRef(t *testing.T) {
 
 func TestIdentify(t *testing.T) {
 	for in, want := range map[string]Kind{
-		"\x00asm\x0d\x00\x01\x00":        KindComponent,
-		"\x00asm\x01\x00\x00\x00":        KindModule,
-		"\x00asm\x0c\x00\x01\x00":        KindComponent, // pre-standard encoding still says layer 1
-		"\x1f\x8b\x08":                   KindProvider,
-		"hello":                          KindUnknown,
+		"\x00asm\x0d\x00\x01\x00":         KindComponent,
+		"\x00asm\x01\x00\x00\x00":         KindModule,
+		"\x00asm\x0c\x00\x01\x00":         KindComponent, // pre-standard encoding still says layer 1
+		"\x1f\x8b\x08":                    KindProvider,
+		"hello":                           KindUnknown,
 		"\x00asm\x02\x00\x00\x00\x00\x00": KindUnknown,
 	} {
 		if got := Identify([]byte(in)); got != want {
