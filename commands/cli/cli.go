@@ -1,0 +1,60 @@
+// Package cli holds what every command receives: its I/O, the state directory and build
+// information, plus the error kinds that map to exit codes.
+package cli
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wasmlattice/wash/commands/home"
+	"github.com/wasmlattice/wash/commands/output"
+)
+
+// Env is handed to every command constructor.
+type Env struct {
+	IO *output.IO
+	// Executable is the wash binary, re-run for detached processes.
+	Executable string
+	Version    string
+	Commit     string
+}
+
+// Home resolves and creates the state directory.
+func (e *Env) Home() (home.Dir, error) {
+	d, err := home.Resolve()
+	if err != nil {
+		return d, err
+	}
+	return d, d.Ensure()
+}
+
+// UsageError is a mistake in how the command was called (exit code 2).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Usage wraps an error as a usage error.
+func Usage(err error) error { return &UsageError{Err: err} }
+
+// IsUsage reports whether err is a usage error.
+func IsUsage(err error) bool {
+	var u *UsageError
+	return errors.As(err, &u)
+}
+
+// Args wraps a cobra argument validator so its failures are usage errors.
+func Args(v cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := v(cmd, args); err != nil {
+			return Usage(err)
+		}
+		return nil
+	}
+}
+
+// SilentError has already been reported to the user; only the exit code remains.
+type SilentError struct{ Code int }
+
+func (e *SilentError) Error() string { return "" }

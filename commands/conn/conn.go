@@ -1,0 +1,219 @@
+// Package conn resolves how a command reaches the lattice (flag > environment > context >
+// default, the same for every command) and opens the NATS connection.
+package conn
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/pflag"
+
+	"github.com/wasmlattice/wash/commands/home"
+	"github.com/wasmlattice/wash/lattice/ctl"
+)
+
+// Options are the connection flags shared by lattice commands (upstream's CliConnectionOpts).
+type Options struct {
+	CtlHost   string
+	CtlPort   int
+	Lattice   string
+	TimeoutMs int
+	Context   string
+	CredsFile string
+	JWT       string
+	Seed      string
+	TLSCAFile string
+	TLSFirst  bool
+	JSDomain  string
+
+	fs *pflag.FlagSet
+}
+
+// AddFlags registers the connection flags on a command.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	o.fs = fs
+	fs.StringVarP(&o.CtlHost, "ctl-host", "r", "", "NATS host of the control interface (env WASMCLOUD_CTL_HOST; default 127.0.0.1)")
+	fs.IntVarP(&o.CtlPort, "ctl-port", "p", 0, "NATS port of the control interface (env WASMCLOUD_CTL_PORT; default 4222)")
+	fs.StringVarP(&o.Lattice, "lattice", "x", "", "lattice name (env WASMCLOUD_LATTICE; default \"default\")")
+	fs.IntVarP(&o.TimeoutMs, "timeout-ms", "t", 0, "request timeout in milliseconds (env WASMCLOUD_CTL_TIMEOUT_MS; default 2000)")
+	fs.StringVar(&o.Context, "context", "", "context to take connection settings from (default: the default context)")
+	fs.StringVar(&o.CredsFile, "ctl-credsfile", "", "NATS credentials file (env WASH_CTL_CREDS)")
+	fs.StringVar(&o.JWT, "ctl-jwt", "", "NATS user JWT, literal or file path (env WASMCLOUD_CTL_JWT)")
+	fs.StringVar(&o.Seed, "ctl-seed", "", "NATS user nkey seed, literal or file path (env WASMCLOUD_CTL_SEED)")
+	fs.StringVar(&o.TLSCAFile, "ctl-tls-ca-file", "", "CA certificate for a TLS connection to NATS (env WASH_CTL_TLS_CA_FILE)")
+	fs.BoolVar(&o.TLSFirst, "ctl-tls-first", false, "start TLS before the NATS handshake (env WASH_CTL_TLS_FIRST)")
+	fs.StringVar(&o.JSDomain, "js-domain", "", "JetStream domain (env WASMCLOUD_JS_DOMAIN)")
+}
+
+// Resolved is the outcome of resolution.
+type Resolved struct {
+	Host      string
+	Port      int
+	Lattice   string
+	Timeout   time.Duration
+	JSDomain  string
+	CredsFile string
+	JWT       string
+	Seed      string
+	TLSCAFile string
+	TLSFirst  bool
+	Context   string
+}
+
+// URL is nats://host:port.
+func (r Resolved) URL() string {
+	return "nats://" + net.JoinHostPort(r.Host, strconv.Itoa(r.Port))
+}
+
+func (o *Options) changed(name string) bool { return o.fs != nil && o.fs.Changed(name) }
+
+// Resolve applies flag > environment > context > default to every field.
+func (o *Options) Resolve(d home.Dir) (Resolved, error) {
+	store := StoreFor(d)
+	cx, err := store.Load(o.Context)
+	if err != nil {
+		return Resolved{}, err
+	}
+	r := Resolved{Context: cx.Name}
+	str := func(flag, flagVal, env, ctxVal, def string) string {
+		if o.changed(flag) {
+			return flagVal
+		}
+		if v, ok := os.LookupEnv(env); ok && v != "" {
+			return v
+		}
+		if ctxVal != "" {
+			return ctxVal
+		}
+		return def
+	}
+	num := func(flag string, flagVal int, env string, ctxVal, def int) (int, error) {
+		if o.changed(flag) {
+			return flagVal, nil
+		}
+		if v, ok := os.LookupEnv(env); ok && v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return 0, fmt.Errorf("%s=%q is not a number", env, v)
+			}
+			return n, nil
+		}
+		if ctxVal != 0 {
+			return ctxVal, nil
+		}
+		return def, nil
+	}
+	deref := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	r.Host = str("ctl-host", o.CtlHost, "WASMCLOUD_CTL_HOST", cx.CtlHost, "127.0.0.1")
+	if r.Port, err = num("ctl-port", o.CtlPort, "WASMCLOUD_CTL_PORT", cx.CtlPort, 4222); err != nil {
+		return r, err
+	}
+	if r.Port <= 0 || r.Port > 65535 {
+		return r, fmt.Errorf("invalid --ctl-port %d: use a port between 1 and 65535", r.Port)
+	}
+	r.Lattice = str("lattice", o.Lattice, "WASMCLOUD_LATTICE", cx.Lattice, ctl.DefaultLattice)
+	if !ctl.ValidLatticeName(r.Lattice) {
+		return r, fmt.Errorf("invalid lattice name %q: use letters, digits, '-' and '_' only", r.Lattice)
+	}
+	ms, err := num("timeout-ms", o.TimeoutMs, "WASMCLOUD_CTL_TIMEOUT_MS", cx.CtlTimeout, 2000)
+	if err != nil {
+		return r, err
+	}
+	if ms <= 0 {
+		return r, fmt.Errorf("invalid --timeout-ms %d: must be positive", ms)
+	}
+	r.Timeout = time.Duration(ms) * time.Millisecond
+	r.JSDomain = str("js-domain", o.JSDomain, "WASMCLOUD_JS_DOMAIN", deref(cx.JSDomain), "")
+	r.CredsFile = str("ctl-credsfile", o.CredsFile, "WASH_CTL_CREDS", deref(cx.CtlCredsfile), "")
+	r.JWT = str("ctl-jwt", o.JWT, "WASMCLOUD_CTL_JWT", cx.CtlJWT, "")
+	r.Seed = str("ctl-seed", o.Seed, "WASMCLOUD_CTL_SEED", cx.CtlSeed, "")
+	r.TLSCAFile = str("ctl-tls-ca-file", o.TLSCAFile, "WASH_CTL_TLS_CA_FILE", deref(cx.CtlTLSCAFile), "")
+	tlsFirst := ""
+	if cx.CtlTLSFirst != nil {
+		tlsFirst = strconv.FormatBool(*cx.CtlTLSFirst)
+	}
+	tf := str("ctl-tls-first", strconv.FormatBool(o.TLSFirst), "WASH_CTL_TLS_FIRST", tlsFirst, "false")
+	r.TLSFirst, _ = strconv.ParseBool(tf)
+	if (r.JWT == "") != (r.Seed == "") && r.CredsFile == "" {
+		return r, errors.New("--ctl-jwt and --ctl-seed must be given together (or use --ctl-credsfile)")
+	}
+	return r, nil
+}
+
+// literalOrFile returns the file's contents when v names a readable file, else v itself.
+func literalOrFile(v string) string {
+	if b, err := os.ReadFile(v); err == nil {
+		return strings.TrimSpace(string(b))
+	}
+	return v
+}
+
+// NATSOptions turns the resolved auth and TLS settings into nats.go options.
+func (r Resolved) NATSOptions(name string) []nats.Option {
+	opts := []nats.Option{nats.Name(name), nats.Timeout(r.Timeout)}
+	switch {
+	case r.JWT != "":
+		jwt, seed := literalOrFile(r.JWT), literalOrFile(r.Seed)
+		opts = append(opts, nats.UserJWTAndSeed(jwt, seed))
+	case r.CredsFile != "":
+		opts = append(opts, nats.UserCredentials(r.CredsFile))
+	}
+	if r.TLSCAFile != "" {
+		opts = append(opts, nats.RootCAs(r.TLSCAFile))
+	}
+	if r.TLSFirst {
+		opts = append(opts, nats.TLSHandshakeFirst(), nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12}))
+	}
+	return opts
+}
+
+// Connect opens the NATS connection, with an error that names the server and what to do.
+func (r Resolved) Connect(name string, extra ...nats.Option) (*nats.Conn, error) {
+	if r.CredsFile != "" {
+		if _, err := os.Stat(r.CredsFile); err != nil {
+			return nil, fmt.Errorf("NATS credentials file %s: %v", r.CredsFile, err)
+		}
+	}
+	nc, err := nats.Connect(r.URL(), append(r.NATSOptions(name), extra...)...)
+	if err != nil {
+		return nil, ConnectError(r.URL(), err)
+	}
+	return nc, nil
+}
+
+// ConnectError explains a failed NATS connection.
+func ConnectError(url string, err error) error {
+	switch {
+	case errors.Is(err, nats.ErrNoServers):
+		return fmt.Errorf("cannot connect to NATS at %s: nothing is listening there; start a lattice with `wash up` or point --ctl-host/--ctl-port at your NATS", url)
+	case errors.Is(err, nats.ErrAuthorization) || strings.Contains(strings.ToLower(err.Error()), "authorization"):
+		return fmt.Errorf("NATS at %s refused the credentials (authorization violation): check --ctl-credsfile or --ctl-jwt/--ctl-seed", url)
+	}
+	return fmt.Errorf("cannot connect to NATS at %s: %v", url, err)
+}
+
+// Client connects and returns a control-interface client for the resolved lattice.
+func (r Resolved) Client(name string) (*ctl.Client, *nats.Conn, error) {
+	nc, err := r.Connect(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ctl.NewClient(nc, ctl.ClientOptions{Lattice: r.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv(), Timeout: r.Timeout}), nc, nil
+}
+
+// Changed reports whether any flag that locates NATS was given explicitly.
+func (o *Options) Changed() bool {
+	return o.changed("ctl-host") || o.changed("ctl-port") || o.changed("context")
+}

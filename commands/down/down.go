@@ -1,0 +1,353 @@
+// Package down implements `wash down`: stop the hosts `wash up` started (over the control
+// interface, falling back to their recorded processes), then the embedded NATS.
+package down
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+
+	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/conn"
+	"github.com/wasmlattice/wash/commands/home"
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+)
+
+// Options are the flags of `wash down`.
+type Options struct {
+	Conn    conn.Options
+	All     bool
+	HostID  string
+	Purge   string
+	StopTTL time.Duration
+}
+
+// NewCmd builds `wash down`.
+func NewCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "down",
+		Short: "Stop the hosts and the NATS server that `wash up` started",
+		Long: `Stop hosts of the lattice over the control interface (waiting for each host_stopped event,
+falling back to the process wash recorded), then the embedded NATS server once no host uses it.
+
+JetStream state (links, config, apps) survives unless --purge-jetstream is given.`,
+		Example: `  wash down
+  wash down --all
+  wash down --host-id NABC --lattice prod
+  wash down --all --purge-jetstream`,
+		Args: cli.Args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch o.Purge {
+			case "", "all", "wasmcloud", "wadm":
+			default:
+				return cli.Usage(fmt.Errorf("invalid --purge-jetstream %q: use all, wasmcloud or wadm", o.Purge))
+			}
+			return Run(cmd.Context(), env, o)
+		},
+	}
+	o.Conn.AddFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&o.All, "all", false, "stop every host of the lattice")
+	cmd.Flags().StringVar(&o.HostID, "host-id", "", "stop only this host (id, unique id prefix or friendly name)")
+	cmd.Flags().StringVar(&o.Purge, "purge-jetstream", "", "also delete JetStream state: all (the whole store), wasmcloud (links and config) or wadm (apps)")
+	cmd.Flags().Lookup("purge-jetstream").NoOptDefVal = "all"
+	cmd.Flags().DurationVar(&o.StopTTL, "stop-timeout", 10*time.Second, "how long each host may take to stop gracefully before its process is killed")
+	return cmd
+}
+
+type target struct {
+	id, name string
+	record   *home.HostRecord
+	answered bool
+}
+
+// Run stops hosts, then NATS.
+func Run(ctx context.Context, env *cli.Env, o *Options) error {
+	d, err := env.Home()
+	if err != nil {
+		return err
+	}
+	r, err := o.Conn.Resolve(d)
+	if err != nil {
+		return err
+	}
+	records, _ := d.Hosts()
+	natsRecs := d.AllNATS()
+	// When nothing was said about where NATS is, use the one wash started.
+	if !o.Conn.Changed() && len(natsRecs) == 1 && os.Getenv("WASMCLOUD_CTL_PORT") == "" {
+		r.Host, r.Port = natsRecs[0].Host, natsRecs[0].Port
+	}
+	url := r.URL()
+	result := map[string]any{"hosts_stopped": []string{}, "nats_stopped": false, "lattice": r.Lattice}
+
+	nc, cerr := r.Connect("wash")
+	var client *ctl.Client
+	if cerr == nil {
+		defer nc.Close()
+		client = ctl.NewClient(nc, ctl.ClientOptions{Lattice: r.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv(), Timeout: r.Timeout})
+	}
+
+	// Candidates: hosts that answer a ping, plus recorded hosts of this lattice on this NATS.
+	byID := map[string]*target{}
+	if client != nil {
+		hosts, _ := client.PingHosts(ctx, ctl.GatherOptions{})
+		for _, h := range hosts {
+			byID[h.ID] = &target{id: h.ID, name: h.FriendlyName, answered: true}
+		}
+	}
+	for i := range records {
+		rec := records[i]
+		if rec.Lattice != r.Lattice || rec.NATSURL != url {
+			continue
+		}
+		t, ok := byID[rec.HostID]
+		if !ok {
+			t = &target{id: rec.HostID, name: rec.FriendlyName}
+			byID[rec.HostID] = t
+		}
+		t.record = &rec
+	}
+	if cerr != nil && len(byID) == 0 && len(natsRecs) == 0 {
+		return fmt.Errorf("nothing to stop: %v", cerr)
+	}
+	selected, err := selectTargets(byID, o, r.Lattice)
+	if err != nil {
+		return err
+	}
+
+	var stopped []string
+	for _, t := range selected {
+		if err := stopHost(ctx, env, nc, client, r.Lattice, t, o.StopTTL); err != nil {
+			return err
+		}
+		stopped = append(stopped, t.id)
+		if !env.IO.JSON() {
+			env.IO.Printf("%s stopped host %s (%s)\n", env.IO.OK("✓"), t.name, t.id)
+		}
+	}
+	result["hosts_stopped"] = stopped
+	if len(selected) == 0 && !env.IO.JSON() {
+		env.IO.Printf("No hosts running in lattice %q on %s.\n", r.Lattice, url)
+	}
+
+	// NATS goes only when no host of any lattice still uses it.
+	remaining := 0
+	if client != nil {
+		hosts, _ := client.PingHosts(ctx, ctl.GatherOptions{})
+		remaining = len(hosts)
+	}
+	others := map[string]int{}
+	records, _ = d.Hosts()
+	for _, rec := range records {
+		if rec.NATSURL == url && rec.Lattice != r.Lattice {
+			others[rec.Lattice]++
+		}
+	}
+	natsRec, owned := d.NATS(r.Port)
+	if o.Purge != "" && nc != nil && (o.Purge != "all" || !owned || remaining > 0 || len(others) > 0) {
+		if err := purgeBuckets(ctx, nc, r, o.Purge); err != nil {
+			return err
+		}
+		result["purged"] = o.Purge
+		if !env.IO.JSON() {
+			env.IO.Printf("%s purged JetStream state (%s) of lattice %q\n", env.IO.OK("✓"), o.Purge, r.Lattice)
+		}
+	}
+	switch {
+	case remaining > 0 || len(others) > 0:
+		if !env.IO.JSON() {
+			var parts []string
+			if remaining > 0 {
+				parts = append(parts, fmt.Sprintf("%d host(s) in lattice %q", remaining, r.Lattice))
+			}
+			for l, n := range others {
+				parts = append(parts, fmt.Sprintf("%d host(s) in lattice %q", n, l))
+			}
+			sort.Strings(parts)
+			env.IO.Printf("NATS on %s keeps running: %s still use it (`wash down --all -x <lattice>` stops them).\n", url, strings.Join(parts, ", "))
+		}
+	case owned:
+		if nc != nil {
+			nc.Close()
+		}
+		if err := stopProcess(natsRec.PID, 10*time.Second); err != nil {
+			return fmt.Errorf("stopping the embedded NATS (pid %d): %w", natsRec.PID, err)
+		}
+		d.RemoveNATS(natsRec.Port)
+		result["nats_stopped"] = true
+		if !env.IO.JSON() {
+			env.IO.Printf("%s stopped NATS on %s\n", env.IO.OK("✓"), url)
+		}
+		if o.Purge == "all" {
+			if err := os.RemoveAll(natsRec.StoreDir); err != nil {
+				return fmt.Errorf("deleting the JetStream store %s: %w", natsRec.StoreDir, err)
+			}
+			result["purged"] = "all"
+			if !env.IO.JSON() {
+				env.IO.Printf("%s deleted the JetStream store %s\n", env.IO.OK("✓"), natsRec.StoreDir)
+			}
+		}
+	default:
+		if cerr == nil && !env.IO.JSON() {
+			env.IO.Printf("NATS on %s was not started by wash; left running.\n", url)
+		}
+	}
+	if env.IO.JSON() {
+		return env.IO.PrintResult(result)
+	}
+	return nil
+}
+
+// selectTargets applies --host-id / --all / the one-host rule.
+func selectTargets(byID map[string]*target, o *Options, lattice string) ([]*target, error) {
+	all := make([]*target, 0, len(byID))
+	for _, t := range byID {
+		all = append(all, t)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].id < all[j].id })
+	if o.HostID != "" {
+		var matches []*target
+		for _, t := range all {
+			if t.id == o.HostID {
+				return []*target{t}, nil
+			}
+			if strings.HasPrefix(t.id, o.HostID) || (t.name != "" && strings.Contains(t.name, o.HostID)) {
+				matches = append(matches, t)
+			}
+		}
+		switch len(matches) {
+		case 0:
+			return nil, fmt.Errorf("no host matching %q in lattice %q", o.HostID, lattice)
+		case 1:
+			return matches, nil
+		}
+		return nil, fmt.Errorf("%q matches %d hosts in lattice %q (%s): give more of the id", o.HostID, len(matches), lattice, describe(matches))
+	}
+	if len(all) <= 1 || o.All {
+		return all, nil
+	}
+	return nil, fmt.Errorf("%d hosts are running in lattice %q (%s): use --all to stop them all or --host-id to pick one", len(all), lattice, describe(all))
+}
+
+func describe(ts []*target) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = fmt.Sprintf("%s %s", t.name, t.id[:min(len(t.id), 12)])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// stopHost asks the host to stop and waits for its host_stopped event; a host that does not
+// answer, or whose process outlives the deadline, is stopped through its recorded process.
+func stopHost(ctx context.Context, env *cli.Env, nc *nats.Conn, client *ctl.Client, lattice string, t *target, ttl time.Duration) error {
+	if client != nil && t.answered {
+		stoppedEv := make(chan struct{}, 1)
+		sub, err := events.Subscribe(nc, lattice, func(e events.Event) {
+			if e.Source == t.id {
+				select {
+				case stoppedEv <- struct{}{}:
+				default:
+				}
+			}
+		}, events.HostStopped)
+		if err == nil {
+			defer sub.Unsubscribe()
+			_ = nc.Flush()
+		}
+		if _, err := client.StopHost(ctx, t.id, ttl); err == nil {
+			select {
+			case <-stoppedEv:
+			case <-time.After(ttl + 2*time.Second):
+				env.IO.Progress("host %s did not report host_stopped within %s", t.id, ttl)
+			}
+		}
+	}
+	if t.record == nil || t.record.PID == os.Getpid() {
+		return nil
+	}
+	if t.record.OwnsNATS {
+		// That process also runs NATS; it stays up (without its host) until NATS is stopped.
+		if t.answered {
+			return nil
+		}
+	}
+	// Wait for the process to exit by itself, then insist.
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) && home.Alive(t.record.PID) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if home.Alive(t.record.PID) {
+		if err := stopProcess(t.record.PID, ttl); err != nil {
+			return fmt.Errorf("stopping host %s (pid %d): %w", t.id, t.record.PID, err)
+		}
+	}
+	return nil
+}
+
+// stopProcess sends SIGTERM, waits up to ttl, then SIGKILL.
+func stopProcess(pid int, ttl time.Duration) error {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return nil
+	}
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		if errors.Is(err, os.ErrProcessDone) {
+			return nil
+		}
+	}
+	deadline := time.Now().Add(ttl)
+	for time.Now().Before(deadline) {
+		if !home.Alive(pid) {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = p.Signal(syscall.SIGKILL)
+	for i := 0; i < 100 && home.Alive(pid); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if home.Alive(pid) {
+		return errors.New("process did not exit after SIGKILL")
+	}
+	return nil
+}
+
+// purgeBuckets deletes the lattice's JetStream state while NATS keeps running.
+func purgeBuckets(ctx context.Context, nc *nats.Conn, r conn.Resolved, what string) error {
+	js, err := jetstream.New(nc)
+	if r.JSDomain != "" {
+		js, err = jetstream.NewWithDomain(nc, r.JSDomain)
+	}
+	if err != nil {
+		return err
+	}
+	var buckets, streams []string
+	if what == "all" || what == "wasmcloud" {
+		buckets = append(buckets, "LATTICEDATA_"+r.Lattice, "CONFIGDATA_"+r.Lattice)
+	}
+	if what == "all" || what == "wadm" {
+		buckets = append(buckets, "wadm_manifests", "wadm_state")
+		streams = append(streams, "wadm_commands", "wadm_events", "wadm_mirror", "wadm_notify", "wadm_status")
+	}
+	for _, b := range buckets {
+		if err := js.DeleteKeyValue(ctx, b); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("deleting KV bucket %s: %w", b, err)
+		}
+	}
+	for _, s := range streams {
+		if err := js.DeleteStream(ctx, s); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("deleting stream %s: %w", s, err)
+		}
+	}
+	return nil
+}

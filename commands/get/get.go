@@ -1,0 +1,392 @@
+// Package get implements `wash get hosts|inventory|links`.
+package get
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+
+	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/conn"
+	"github.com/wasmlattice/wash/commands/output"
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+)
+
+// NewCmd builds `wash get` and its subcommands.
+func NewCmd(env *cli.Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "get",
+		Short: "Show hosts, inventories and links of a lattice",
+		Args:  cli.Args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cli.Usage(fmt.Errorf("missing what to get: hosts, inventory or links"))
+		},
+	}
+	cmd.AddCommand(newHostsCmd(env), newInventoryCmd(env), newLinksCmd(env))
+	return cmd
+}
+
+// Options are shared by the get subcommands.
+type Options struct {
+	Conn   conn.Options
+	Watch  bool
+	HostID string
+}
+
+func (o *Options) client(env *cli.Env) (*ctl.Client, *nats.Conn, error) {
+	d, err := env.Home()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := o.Conn.Resolve(d)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.Client("wash")
+}
+
+func newHostsCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:     "hosts",
+		Aliases: []string{"host"},
+		Short:   "List the hosts of the lattice",
+		Args:    cli.Args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunHosts(ctx, env, c) })
+		},
+	}
+	o.Conn.AddFlags(cmd.Flags())
+	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "redraw whenever the lattice changes")
+	return cmd
+}
+
+// RunHosts prints the hosts, longest-running first.
+func RunHosts(ctx context.Context, env *cli.Env, c *ctl.Client) error {
+	hosts, err := c.PingHosts(ctx, ctl.GatherOptions{})
+	if err != nil {
+		return err
+	}
+	sort.SliceStable(hosts, func(i, j int) bool {
+		if hosts[i].UptimeSeconds != hosts[j].UptimeSeconds {
+			return hosts[i].UptimeSeconds > hosts[j].UptimeSeconds
+		}
+		return hosts[i].ID < hosts[j].ID
+	})
+	if env.IO.JSON() {
+		if hosts == nil {
+			hosts = []ctl.Host{}
+		}
+		return env.IO.PrintResult(output.Result{"hosts": hosts})
+	}
+	if len(hosts) == 0 && env.IO.Terminal {
+		env.IO.Printf("No hosts in lattice %q. Start one with `wash up`.\n", c.Lattice())
+		return nil
+	}
+	t := env.IO.NewTable("Host ID", "Friendly name", "Uptime (seconds)", "Labels")
+	for _, h := range hosts {
+		t.Row(h.ID, h.FriendlyName, strconv.FormatUint(h.UptimeSeconds, 10), labelString(h.Labels, env.IO.Terminal))
+	}
+	return t.Render()
+}
+
+// labelString shows user labels on a terminal (hostcore.* are the same everywhere) and every
+// label in pipes.
+func labelString(labels map[string]string, terminal bool) string {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		if terminal && strings.HasPrefix(k, "hostcore.") {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + labels[k]
+	}
+	return strings.Join(parts, ",")
+}
+
+func newInventoryCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:     "inventory [HOST_ID]",
+		Aliases: []string{"inv"},
+		Short:   "Show what runs on each host (or on one host)",
+		Args:    cli.Args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.HostID = args[0]
+			}
+			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunInventory(ctx, env, c, o.HostID) })
+		},
+	}
+	o.Conn.AddFlags(cmd.Flags())
+	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "redraw whenever the lattice changes")
+	return cmd
+}
+
+// Inventories fetches the inventory of one host (id, prefix or friendly name) or of all hosts.
+func Inventories(ctx context.Context, c *ctl.Client, hostID string) ([]ctl.HostInventory, error) {
+	var ids []string
+	if hostID != "" && ctl.IsHostID(hostID) {
+		ids = []string{hostID}
+	} else {
+		hosts, err := c.PingHosts(ctx, ctl.GatherOptions{})
+		if err != nil {
+			return nil, err
+		}
+		if hostID != "" {
+			h, err := ResolveHost(hosts, hostID, c.Lattice())
+			if err != nil {
+				return nil, err
+			}
+			ids = []string{h.ID}
+		} else {
+			for _, h := range hosts {
+				ids = append(ids, h.ID)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("no hosts are available for inventory query in lattice %q; start one with `wash up`", c.Lattice())
+	}
+	type res struct {
+		inv *ctl.HostInventory
+		err error
+	}
+	results := make([]res, len(ids))
+	done := make(chan struct{}, len(ids))
+	for i, id := range ids {
+		go func() {
+			inv, err := c.GetHostInventory(ctx, id)
+			results[i] = res{inv, err}
+			done <- struct{}{}
+		}()
+	}
+	for range ids {
+		<-done
+	}
+	var out []ctl.HostInventory
+	for i, r := range results {
+		if r.err != nil {
+			if hostID != "" {
+				return nil, fmt.Errorf("inventory of host %s: %w", ids[i], r.err)
+			}
+			continue // a host that left between ping and request
+		}
+		out = append(out, *r.inv)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].HostID < out[j].HostID })
+	return out, nil
+}
+
+// ResolveHost finds one host by full id, unique id prefix or friendly name.
+func ResolveHost(hosts []ctl.Host, query, lattice string) (ctl.Host, error) {
+	var matches []ctl.Host
+	for _, h := range hosts {
+		if h.ID == query || h.FriendlyName == query {
+			return h, nil
+		}
+		if strings.HasPrefix(h.ID, query) || strings.Contains(h.FriendlyName, query) {
+			matches = append(matches, h)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return ctl.Host{}, fmt.Errorf("no host matching %q in lattice %q", query, lattice)
+	case 1:
+		return matches[0], nil
+	}
+	names := make([]string, len(matches))
+	for i, m := range matches {
+		names[i] = m.FriendlyName + " " + m.ID[:12]
+	}
+	return ctl.Host{}, fmt.Errorf("%q is ambiguous in lattice %q: it matches %s", query, lattice, strings.Join(names, ", "))
+}
+
+// RunInventory prints inventories.
+func RunInventory(ctx context.Context, env *cli.Env, c *ctl.Client, hostID string) error {
+	invs, err := Inventories(ctx, c, hostID)
+	if err != nil {
+		return err
+	}
+	if env.IO.JSON() {
+		return env.IO.PrintResult(output.Result{"inventories": invs})
+	}
+	io := env.IO
+	if !io.Terminal {
+		// One line per workload: host, kind, id, image, max instances.
+		for _, inv := range invs {
+			for _, comp := range inv.Components {
+				io.Printf("%s\tcomponent\t%s\t%s\t%d\n", inv.HostID, comp.ID, comp.ImageRef, comp.MaxInstances)
+			}
+			for _, p := range inv.Providers {
+				io.Printf("%s\tprovider\t%s\t%s\t\n", inv.HostID, p.ID, p.ImageRef)
+			}
+		}
+		return nil
+	}
+	for i, inv := range invs {
+		if i > 0 {
+			io.Println()
+		}
+		io.Printf("%s  %s  %s\n", io.Bold("Host"), inv.FriendlyName, io.Dim(inv.HostID))
+		io.Printf("  %s %s\n", io.Dim("labels:"), sortedLabels(inv.Labels))
+		io.Printf("  %s %s, %s %s\n", io.Dim("version:"), inv.Version, io.Dim("uptime:"), inv.UptimeHuman)
+		if len(inv.Components) == 0 {
+			io.Printf("  No components found\n")
+		} else {
+			t := io.NewTable("  Component ID", "Name", "Image", "Max count")
+			for _, comp := range inv.Components {
+				name := comp.Name
+				if name == "" {
+					name = "N/A"
+				}
+				max := strconv.FormatUint(uint64(comp.MaxInstances), 10)
+				if comp.MaxInstances == ctl.Unbounded {
+					max = "unbounded"
+				}
+				t.Row("  "+comp.ID, name, comp.ImageRef, max)
+			}
+			_ = t.Render()
+		}
+		if len(inv.Providers) == 0 {
+			io.Printf("  No providers found\n")
+		} else {
+			t := io.NewTable("  Provider ID", "Name", "Image")
+			for _, p := range inv.Providers {
+				name := p.Name
+				if name == "" {
+					name = "N/A"
+				}
+				t.Row("  "+p.ID, name, p.ImageRef)
+			}
+			_ = t.Render()
+		}
+	}
+	return nil
+}
+
+func sortedLabels(labels map[string]string) string {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + labels[k]
+	}
+	if len(parts) == 0 {
+		return "No labels present"
+	}
+	return strings.Join(parts, " ")
+}
+
+func newLinksCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:     "links",
+		Aliases: []string{"link"},
+		Short:   "List the links of the lattice",
+		Args:    cli.Args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunLinks(ctx, env, c) })
+		},
+	}
+	o.Conn.AddFlags(cmd.Flags())
+	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "redraw whenever the lattice changes")
+	return cmd
+}
+
+// RunLinks prints links sorted by source id.
+func RunLinks(ctx context.Context, env *cli.Env, c *ctl.Client) error {
+	links, err := c.GetLinks(ctx)
+	if err != nil {
+		if isNoResponders(err) {
+			return fmt.Errorf("no host answered link.get in lattice %q; start one with `wash up`", c.Lattice())
+		}
+		return err
+	}
+	sort.SliceStable(links, func(i, j int) bool {
+		if links[i].SourceID != links[j].SourceID {
+			return links[i].SourceID < links[j].SourceID
+		}
+		return links[i].Name < links[j].Name
+	})
+	if links == nil {
+		links = []ctl.Link{}
+	}
+	if env.IO.JSON() {
+		return env.IO.PrintResult(output.Result{"links": links})
+	}
+	if len(links) == 0 && env.IO.Terminal {
+		env.IO.Printf("No links in lattice %q.\n", c.Lattice())
+		return nil
+	}
+	t := env.IO.NewTable("Source ID", "Target", "Interface(s)", "Name")
+	for _, l := range links {
+		t.Row(l.SourceID, l.Target, fmt.Sprintf("%s:%s/%s", l.WitNamespace, l.WitPackage, strings.Join(l.Interfaces, ",")), l.Name)
+	}
+	return t.Render()
+}
+
+func isNoResponders(err error) bool {
+	return err != nil && strings.Contains(err.Error(), ctl.ErrNoResponders.Error())
+}
+
+// withWatch runs fn once, or with --watch redraws it on every lattice event until Ctrl+C.
+func withWatch(ctx context.Context, env *cli.Env, o *Options, fn func(context.Context, *ctl.Client) error) error {
+	c, nc, err := o.client(env)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	if !o.Watch {
+		return fn(ctx, c)
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	changed := make(chan struct{}, 1)
+	sub, err := events.Subscribe(nc, c.Lattice(), func(events.Event) {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer sub.Unsubscribe()
+	for {
+		if env.IO.Terminal && !env.IO.JSON() {
+			env.IO.Printf("\033[H\033[2J")
+			env.IO.Printf("%s\n\n", env.IO.Dim(fmt.Sprintf("lattice %s · %s · Ctrl+C to stop", c.Lattice(), time.Now().Format("15:04:05"))))
+		}
+		if err := fn(ctx, c); err != nil && ctx.Err() == nil {
+			env.IO.PrintError(err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+			// Coalesce bursts (a deploy emits many events) into one redraw.
+			time.Sleep(50 * time.Millisecond)
+			select {
+			case <-changed:
+			default:
+			}
+		}
+	}
+}

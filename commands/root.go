@@ -1,0 +1,132 @@
+// Package commands assembles the wash command tree. Each command group lives in its own
+// package with an options struct, a cobra constructor and a Run function tests can call.
+package commands
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/down"
+	"github.com/wasmlattice/wash/commands/get"
+	"github.com/wasmlattice/wash/commands/output"
+	"github.com/wasmlattice/wash/commands/up"
+	"github.com/wasmlattice/wash/commands/version"
+)
+
+// NewRoot builds the root command.
+func NewRoot(env *cli.Env) *cobra.Command {
+	var format string
+	root := &cobra.Command{
+		Use:   "wash",
+		Short: "wash: run and manage wasmCloud lattices",
+		Long: `wash starts local wasmCloud lattices (embedded NATS, a built-in host, wadm) and talks the
+wasmCloud control interface to any lattice, local or remote.
+
+Get started:
+  wash up -d            start a local lattice in the background
+  wash get hosts        list its hosts
+  wash down             stop it`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       env.Version,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := output.ParseFormat(format)
+			if err != nil {
+				return cli.Usage(err)
+			}
+			env.IO.Format = f
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_ = cmd.Help()
+			return &cli.SilentError{Code: 2}
+		},
+	}
+	root.PersistentFlags().StringVarP(&format, "output", "o", "text", "output format: text or json")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cli.Usage(err) })
+	root.SetVersionTemplate("wash {{.Version}}\n")
+	root.AddCommand(
+		up.NewCmd(env),
+		down.NewCmd(env),
+		get.NewCmd(env),
+		version.NewCmd(env),
+		newCompletionCmd(),
+	)
+	return root
+}
+
+func newCompletionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:       "completion bash|zsh|fish|powershell",
+		Short:     "Print a shell completion script",
+		Long:      "Print a completion script. For example: source <(wash completion bash)",
+		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
+		Args:      cli.Args(cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			switch args[0] {
+			case "bash":
+				return cmd.Root().GenBashCompletionV2(out, true)
+			case "zsh":
+				return cmd.Root().GenZshCompletion(out)
+			case "fish":
+				return cmd.Root().GenFishCompletion(out, true)
+			default:
+				return cmd.Root().GenPowerShellCompletionWithDesc(out)
+			}
+		},
+	}
+}
+
+// Execute runs wash with args and returns the process exit code: 0 ok, 1 failure, 2 usage.
+func Execute(ctx context.Context, env *cli.Env, args []string) int {
+	root := NewRoot(env)
+	root.SetArgs(args)
+	root.SetOut(env.IO.Out)
+	root.SetErr(env.IO.Err)
+	// -o json must shape errors even when parsing fails before PersistentPreRun.
+	for i, a := range args {
+		if (a == "-o" || a == "--output") && i+1 < len(args) && args[i+1] == "json" || a == "--output=json" || a == "-ojson" {
+			env.IO.Format = output.JSON
+		}
+	}
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var silent *cli.SilentError
+	if errors.As(err, &silent) {
+		return silent.Code
+	}
+	env.IO.PrintError(err)
+	if cli.IsUsage(err) || isCobraUsage(err) {
+		if !env.IO.JSON() {
+			env.IO.Progress("Run 'wash --help' for usage.")
+		}
+		return 2
+	}
+	return 1
+}
+
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "required flag", "if any flags in the group", "accepts ", "requires at least", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// ExecutablePath is this binary, for re-running detached processes.
+func ExecutablePath() string {
+	if p, err := os.Executable(); err == nil {
+		return p
+	}
+	return os.Args[0]
+}

@@ -1,0 +1,181 @@
+package up
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/home"
+	"github.com/wasmlattice/wash/lattice/ctl"
+
+	"github.com/nats-io/nats.go"
+)
+
+// readyInfo is what the detached child reports once its host serves the control interface.
+type readyInfo struct {
+	HostID       string `json:"host_id"`
+	FriendlyName string `json:"friendly_name"`
+	Lattice      string `json:"lattice"`
+	NATSURL      string `json:"nats_url"`
+	StartedNATS  bool   `json:"nats_started"`
+	LogPath      string `json:"log_path,omitempty"`
+}
+
+// reporter tells the parent of a detached child how start-up went, over an inherited pipe.
+type reporter struct{ f *os.File }
+
+func readyReporter(child bool) *reporter {
+	if !child {
+		return &reporter{}
+	}
+	return &reporter{f: os.NewFile(readyFD, "wash-ready")}
+}
+
+func (r *reporter) ok(info readyInfo) {
+	if r.f == nil {
+		return
+	}
+	b, _ := json.Marshal(info)
+	fmt.Fprintf(r.f, "ready %s\n", b)
+	_ = r.f.Close()
+	r.f = nil
+}
+
+func (r *reporter) fail(err error) {
+	if r.f == nil {
+		return
+	}
+	fmt.Fprintf(r.f, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+	_ = r.f.Close()
+	r.f = nil
+}
+
+// childArgs drops the detach flags from our own arguments.
+func childArgs(args []string) []string {
+	out := make([]string, 0, len(args))
+	for _, a := range args {
+		switch {
+		case a == "-d" || a == "--detached" || a == "--detach",
+			strings.HasPrefix(a, "--detached=") || strings.HasPrefix(a, "--detach="):
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// runDetached starts a copy of wash in the background and returns once its host answers.
+func runDetached(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p plan) error {
+	logPath := o.HostLogPath
+	if logPath == "" {
+		logPath = d.LogPath(p.hostID)
+	}
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening host log %s: %w", logPath, err)
+	}
+	defer logFile.Close()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer pr.Close()
+
+	cmd := exec.Command(env.Executable, childArgs(os.Args[1:])...)
+	cmd.Env = append(os.Environ(),
+		childEnv+"=1",
+		"WASMCLOUD_HOST_SEED="+p.seed,
+		"WASMCLOUD_HOST_LOG_PATH="+logPath,
+		childEnv+"_START_NATS="+map[bool]string{true: "1", false: "0"}[p.startNATS],
+	)
+	cmd.Stdin = nil
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	cmd.ExtraFiles = []*os.File{pw} // fd 3 in the child
+	detachAttrs(cmd)
+	if err := cmd.Start(); err != nil {
+		pw.Close()
+		return fmt.Errorf("starting the background lattice process: %w", err)
+	}
+	pw.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		if sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var info readyInfo
+	select {
+	case line, ok := <-lines:
+		switch {
+		case ok && strings.HasPrefix(line, "ready "):
+			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "ready ")), &info); err != nil {
+				return fmt.Errorf("background lattice sent a malformed ready line: %v", err)
+			}
+		case ok && strings.HasPrefix(line, "error "):
+			<-exited
+			return errors.New(strings.TrimPrefix(line, "error "))
+		default:
+			err := <-exited
+			return fmt.Errorf("the background lattice process exited during start-up (%v); see %s", err, logPath)
+		}
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		return fmt.Errorf("the background lattice did not become ready within 60s; see %s", logPath)
+	}
+	info.LogPath = logPath
+	// Ready means the host answers on the control interface: check it as a client would.
+	if err := pingHost(ctx, info); err != nil {
+		return fmt.Errorf("host %s started but does not answer on %s: %v; see %s", info.HostID, info.NATSURL, err, logPath)
+	}
+	_ = cmd.Process.Release()
+	printDetached(env, info)
+	return nil
+}
+
+func pingHost(ctx context.Context, info readyInfo) error {
+	nc, err := nats.Connect(info.NATSURL, nats.Name("wash"), nats.Timeout(2*time.Second))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: info.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv()})
+	_, err = c.GetHostInventory(ctx, info.HostID)
+	return err
+}
+
+func printDetached(env *cli.Env, info readyInfo) {
+	io := env.IO
+	if io.JSON() {
+		_ = io.PrintResult(map[string]any{
+			"host_id": info.HostID, "friendly_name": info.FriendlyName, "lattice": info.Lattice,
+			"nats_url": info.NATSURL, "nats_started": info.StartedNATS, "host_log": info.LogPath, "kill_cmd": "wash down",
+		})
+		return
+	}
+	what := "host added to"
+	if info.StartedNATS {
+		what = "lattice started:"
+	}
+	io.Printf("%s %s %q\n", io.OK("✓"), what, info.Lattice)
+	io.Printf("  host     %s (%s)\n", info.FriendlyName, info.HostID)
+	nats := info.NATSURL
+	if info.StartedNATS {
+		nats += " (embedded, JetStream on)"
+	}
+	io.Printf("  NATS     %s\n", nats)
+	io.Printf("  log      %s\n", info.LogPath)
+	io.Printf("Stop it with `wash down%s`.\n", map[bool]string{true: "", false: " --all"}[info.StartedNATS])
+}

@@ -1,0 +1,433 @@
+// Package up implements `wash up`: an embedded NATS server with JetStream, the built-in host and
+// (with the wadm work) the reconciler, in one process, in the foreground or detached.
+package up
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+	"github.com/spf13/cobra"
+
+	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/conn"
+	"github.com/wasmlattice/wash/commands/home"
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/host"
+	"github.com/wasmlattice/wash/lattice/natsd"
+	"github.com/wasmlattice/wash/runtime"
+)
+
+// Options are the flags of `wash up`.
+type Options struct {
+	NATSHost          string
+	NATSPort          int
+	NATSWebsocketPort int
+	NATSJSDomain      string
+	NATSRemoteURL     string
+	NATSCredsFile     string
+	NATSConfigFile    string
+	NATSConnectOnly   bool
+
+	Lattice           string
+	Labels            []string
+	HostSeed          string
+	AllowLatest       bool
+	AllowedInsecure   []string
+	AllowFileLoad     bool
+	DisableWadm       bool
+	HeartbeatInterval time.Duration
+	HostJSDomain      string
+	MaxExecutionMs    int
+	HostLogPath       string
+	LogLevel          string
+	StructuredLogging bool
+
+	Detached   bool
+	MultiLocal bool
+
+	// set when this process is the detached child of `wash up -d`
+	child bool
+}
+
+var envBindings = map[string]string{
+	"nats-host":                 "WASMCLOUD_NATS_HOST",
+	"nats-port":                 "WASMCLOUD_NATS_PORT",
+	"nats-websocket-port":       "NATS_WEBSOCKET_PORT",
+	"nats-js-domain":            "NATS_JS_DOMAIN",
+	"nats-remote-url":           "NATS_REMOTE_URL",
+	"nats-credsfile":            "NATS_CREDSFILE",
+	"nats-config-file":          "NATS_CONFIG",
+	"nats-connect-only":         "NATS_CONNECT_ONLY",
+	"lattice":                   "WASMCLOUD_LATTICE",
+	"host-seed":                 "WASMCLOUD_HOST_SEED",
+	"allow-latest":              "WASMCLOUD_OCI_ALLOW_LATEST",
+	"allowed-insecure":          "WASMCLOUD_OCI_ALLOWED_INSECURE",
+	"allow-file-load":           "WASMCLOUD_ALLOW_FILE_LOAD",
+	"wasmcloud-js-domain":       "WASMCLOUD_JS_DOMAIN",
+	"max-execution-time-ms":     "WASMCLOUD_MAX_EXECUTION_TIME_MS",
+	"host-log-path":             "WASMCLOUD_HOST_LOG_PATH",
+	"log-level":                 "WASMCLOUD_LOG_LEVEL",
+	"enable-structured-logging": "WASMCLOUD_STRUCTURED_LOGGING_ENABLED",
+	"disable-wadm":              "WASH_DISABLE_WADM",
+}
+
+// childEnv marks the detached child; readyFD is the pipe it reports readiness on.
+const (
+	childEnv = "WASH_UP_DETACHED_CHILD"
+	readyFD  = 3
+)
+
+// NewCmd builds `wash up`.
+func NewCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Start a local lattice: embedded NATS, a wasmCloud host and wadm",
+		Long: `Start a local lattice in one process: an embedded NATS server with JetStream (state in
+$WASH_HOME), a built-in wasmCloud host and the wadm reconciler.
+
+Runs in the foreground until Ctrl+C; -d runs it in the background and returns once the host
+answers. With a lattice already running, --multi-local adds another host to it. With
+--nats-connect-only (or whenever NATS already answers on --nats-host/--nats-port) the host joins
+that NATS instead of starting one; --nats-remote-url makes the embedded NATS a leaf node of a
+remote NATS system.`,
+		Example: `  wash up -d
+  wash up -d --multi-local --label zone=us-east-1
+  wash up --nats-connect-only --nats-host nats.internal --nats-port 4222 -x prod`,
+		Args: cli.Args(cobra.NoArgs),
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			return cli.BindEnv(cmd.Flags(), envBindings)
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.child = os.Getenv(childEnv) == "1"
+			if err := o.resolveDefaults(cmd); err != nil {
+				return err
+			}
+			return Run(cmd.Context(), env, o)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.NATSHost, "nats-host", natsd.DefaultHost, "address the NATS server listens on (or is reached at)")
+	fs.IntVar(&o.NATSPort, "nats-port", natsd.DefaultPort, "NATS client port")
+	fs.IntVar(&o.NATSWebsocketPort, "nats-websocket-port", 0, "also serve NATS over websocket on this port (0: off)")
+	fs.StringVar(&o.NATSJSDomain, "nats-js-domain", "", "JetStream domain of the embedded NATS server")
+	fs.StringVar(&o.NATSRemoteURL, "nats-remote-url", "", "make the embedded NATS a leaf node of this remote NATS (e.g. nats-leaf://host:7422)")
+	fs.StringVar(&o.NATSCredsFile, "nats-credsfile", "", "credentials for the leaf-node connection to --nats-remote-url")
+	fs.StringVar(&o.NATSConfigFile, "nats-config-file", "", "nats-server configuration file for the embedded server")
+	fs.BoolVar(&o.NATSConnectOnly, "nats-connect-only", false, "start no NATS server; join the one at --nats-host/--nats-port")
+	fs.StringVarP(&o.Lattice, "lattice", "x", "", "lattice name (default: the default context's lattice, else \"default\")")
+	fs.StringArrayVarP(&o.Labels, "label", "l", nil, "host label key=value (repeatable)")
+	fs.StringVar(&o.HostSeed, "host-seed", "", "nkey server seed (SN…) fixing the host id")
+	fs.BoolVar(&o.AllowLatest, "allow-latest", false, "allow OCI references tagged :latest")
+	fs.StringSliceVar(&o.AllowedInsecure, "allowed-insecure", nil, "registries that may be reached over plain HTTP (repeatable or comma-separated)")
+	fs.BoolVar(&o.AllowFileLoad, "allow-file-load", true, "allow file:// component and provider references")
+	fs.BoolVar(&o.DisableWadm, "disable-wadm", false, "do not run the wadm reconciler in this process")
+	fs.DurationVar(&o.HeartbeatInterval, "heartbeat-interval", host.DefaultHeartbeatInterval, "host heartbeat period (env WASMCLOUD_HEARTBEAT_INTERVAL in seconds)")
+	fs.StringVar(&o.HostJSDomain, "wasmcloud-js-domain", "", "JetStream domain the host keeps its KV buckets in")
+	fs.IntVar(&o.MaxExecutionMs, "max-execution-time-ms", 600000, "maximum time one component invocation may run")
+	fs.StringVar(&o.HostLogPath, "host-log-path", "", "log file of a detached host (default $WASH_HOME/logs/host-<id>.log)")
+	fs.StringVar(&o.LogLevel, "log-level", "info", "host log level: error, warn, info, debug, trace")
+	fs.BoolVar(&o.StructuredLogging, "enable-structured-logging", false, "log as JSON lines")
+	fs.BoolVarP(&o.Detached, "detached", "d", false, "run in the background and return once the host is ready")
+	fs.BoolVar(&o.Detached, "detach", false, "alias of --detached")
+	_ = fs.MarkHidden("detach")
+	fs.BoolVar(&o.MultiLocal, "multi-local", false, "add another host to a lattice that is already running")
+	cmd.MarkFlagsMutuallyExclusive("nats-connect-only", "nats-remote-url")
+	return cmd
+}
+
+// resolveDefaults fills what comes from the default context and WASMCLOUD_HEARTBEAT_INTERVAL.
+func (o *Options) resolveDefaults(cmd *cobra.Command) error {
+	fs := cmd.Flags()
+	if v := os.Getenv("WASMCLOUD_HEARTBEAT_INTERVAL"); v != "" && !fs.Changed("heartbeat-interval") {
+		secs, err := strconv.Atoi(v)
+		if err != nil || secs <= 0 {
+			return cli.Usage(fmt.Errorf("invalid WASMCLOUD_HEARTBEAT_INTERVAL=%q: expected a positive number of seconds", v))
+		}
+		o.HeartbeatInterval = time.Duration(secs) * time.Second
+	}
+	if o.HeartbeatInterval <= 0 {
+		return cli.Usage(fmt.Errorf("invalid --heartbeat-interval %s: must be positive", o.HeartbeatInterval))
+	}
+	if o.NATSCredsFile != "" && o.NATSRemoteURL == "" {
+		return cli.Usage(errors.New("--nats-credsfile is only used with --nats-remote-url"))
+	}
+	if o.NATSPort <= 0 || o.NATSPort > 65535 {
+		return cli.Usage(fmt.Errorf("invalid --nats-port %d: use a port between 1 and 65535", o.NATSPort))
+	}
+	if o.Lattice == "" {
+		o.Lattice = ctl.DefaultLattice
+		if d, err := home.Resolve(); err == nil {
+			if cx, err := conn.StoreFor(d).Load(""); err == nil && cx.Lattice != "" {
+				o.Lattice = cx.Lattice
+			}
+		}
+	}
+	if !ctl.ValidLatticeName(o.Lattice) {
+		return cli.Usage(fmt.Errorf("invalid lattice name %q: use letters, digits, '-' and '_' only", o.Lattice))
+	}
+	return nil
+}
+
+// userLabels validates --label values: exactly one '=', no hostcore.* keys.
+func userLabels(values []string) (map[string]string, error) {
+	labels, err := cli.ParseKV(values, "label")
+	if err != nil {
+		return nil, err
+	}
+	for k := range labels {
+		if err := host.ValidateUserLabel(k); err != nil {
+			return nil, cli.Usage(err)
+		}
+	}
+	return labels, nil
+}
+
+func (o *Options) natsURL() string {
+	return "nats://" + net.JoinHostPort(o.NATSHost, strconv.Itoa(o.NATSPort))
+}
+
+// plan is what this invocation will start.
+type plan struct {
+	startNATS bool
+	labels    map[string]string
+	seed      string
+	hostID    string
+}
+
+// Run starts the lattice (or, detached, a child process that does).
+func Run(ctx context.Context, env *cli.Env, o *Options) error {
+	labels, err := userLabels(o.Labels)
+	if err != nil {
+		return err
+	}
+	d, err := env.Home()
+	if err != nil {
+		return err
+	}
+	p := plan{labels: labels, seed: o.HostSeed}
+	if p.seed == "" {
+		kp, err := nkeys.CreateServer()
+		if err != nil {
+			return err
+		}
+		seed, _ := kp.Seed()
+		p.seed = string(seed)
+	}
+	kp, err := nkeys.FromSeed([]byte(p.seed))
+	if err != nil {
+		return cli.Usage(fmt.Errorf("invalid --host-seed: %v (expected a server nkey seed starting with SN)", err))
+	}
+	if p.hostID, err = kp.PublicKey(); err != nil || !nkeys.IsValidPublicServerKey(p.hostID) {
+		return cli.Usage(errors.New("invalid --host-seed: it is not a server key (expected a seed starting with SN)"))
+	}
+	if !o.child {
+		if p.startNATS, err = o.checkNATS(ctx, d); err != nil {
+			return err
+		}
+	} else {
+		p.startNATS = os.Getenv(childEnv+"_START_NATS") == "1"
+	}
+	if o.Detached && !o.child {
+		return runDetached(ctx, env, d, o, p)
+	}
+	return runLattice(ctx, env, d, o, p)
+}
+
+// checkNATS decides whether to start NATS and refuses a second lattice without --multi-local.
+func (o *Options) checkNATS(ctx context.Context, d home.Dir) (startNATS bool, err error) {
+	url := o.natsURL()
+	nc, cerr := nats.Connect(url, nats.Name("wash"), nats.Timeout(750*time.Millisecond), nats.NoReconnect())
+	if cerr != nil {
+		if o.NATSConnectOnly {
+			return false, fmt.Errorf("--nats-connect-only: no NATS answers at %s (%v); start NATS there or drop --nats-connect-only to let wash start one", url, shortNATSError(cerr))
+		}
+		if !natsd.PortFree(o.NATSHost, o.NATSPort) {
+			return false, fmt.Errorf("cannot start NATS on %s:%d: the port is in use by another program; stop it or pick another port with --nats-port", o.NATSHost, o.NATSPort)
+		}
+		return true, nil
+	}
+	defer nc.Close()
+	if o.NATSRemoteURL != "" {
+		return false, fmt.Errorf("--nats-remote-url starts a local leaf node, but NATS already runs on %s:%d; choose another --nats-port", o.NATSHost, o.NATSPort)
+	}
+	if o.MultiLocal {
+		return false, nil
+	}
+	client := ctl.NewClient(nc, ctl.ClientOptions{Lattice: o.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv(), Timeout: 2 * time.Second})
+	hosts, _ := client.PingHosts(ctx, ctl.GatherOptions{})
+	if len(hosts) > 0 {
+		names := make([]string, 0, len(hosts))
+		for _, h := range hosts {
+			names = append(names, h.FriendlyName)
+		}
+		return false, fmt.Errorf("lattice %q is already running on %s with %d host(s) (%s); add a host with `wash up --multi-local` or stop it with `wash down`",
+			o.Lattice, url, len(hosts), strings.Join(names, ", "))
+	}
+	return false, nil
+}
+
+func shortNATSError(err error) string {
+	if errors.Is(err, nats.ErrNoServers) {
+		return "connection refused"
+	}
+	return err.Error()
+}
+
+// runLattice runs NATS (if planned), the host, and waits for a signal or a remote stop.
+func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p plan) (retErr error) {
+	ready := readyReporter(o.child)
+	defer func() {
+		if retErr != nil {
+			ready.fail(retErr)
+		}
+	}()
+	logger := newLogger(os.Stderr, o.LogLevel, o.StructuredLogging)
+	if !o.child && !o.Detached {
+		// Foreground: the log goes to stderr unless asked otherwise, and a banner goes to stdout.
+		if o.HostLogPath != "" {
+			f, err := os.OpenFile(o.HostLogPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+			if err != nil {
+				return fmt.Errorf("opening --host-log-path %s: %w", o.HostLogPath, err)
+			}
+			defer f.Close()
+			logger = newLogger(f, o.LogLevel, o.StructuredLogging)
+		}
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
+	url := o.natsURL()
+	var srv *natsd.Server
+	if p.startNATS {
+		var err error
+		srv, err = natsd.Start(natsd.Options{
+			Host: o.NATSHost, Port: o.NATSPort, StoreDir: d.JetStreamDir(o.NATSPort),
+			JetStreamDomain: o.NATSJSDomain, WebsocketPort: o.NATSWebsocketPort,
+			RemoteURL: o.NATSRemoteURL, RemoteCredsFile: o.NATSCredsFile, ConfigFile: o.NATSConfigFile,
+			LogFile: d.NATSLogPath(o.NATSPort),
+		})
+		if err != nil {
+			if errors.Is(err, natsd.ErrPortInUse) {
+				return fmt.Errorf("cannot start NATS: %v; stop the other program or pick another port with --nats-port", err)
+			}
+			return err
+		}
+		defer func() {
+			srv.Shutdown()
+			d.RemoveNATS(o.NATSPort)
+		}()
+		if err := d.SaveNATS(home.NATSRecord{PID: os.Getpid(), URL: url, Host: o.NATSHost, Port: o.NATSPort,
+			StoreDir: d.JetStreamDir(o.NATSPort), LogPath: d.NATSLogPath(o.NATSPort), StartedAt: time.Now()}); err != nil {
+			return fmt.Errorf("recording NATS in %s: %w", d.Path, err)
+		}
+		logger.Info("NATS server started", "url", url, "jetstream", d.JetStreamDir(o.NATSPort))
+	}
+
+	nc, err := nats.Connect(url, nats.Name("wasmbus"), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))
+	if err != nil {
+		return conn.ConnectError(url, err)
+	}
+	defer nc.Close()
+
+	engine, err := runtime.NewEngine(ctx, runtime.Options{
+		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
+	})
+	if err != nil {
+		return err
+	}
+	h, err := host.New(ctx, nc, host.Config{
+		Lattice: o.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv(), Seed: p.seed, Labels: p.labels,
+		HeartbeatInterval: o.HeartbeatInterval, JSDomain: o.HostJSDomain,
+		AllowFileLoad: o.AllowFileLoad, AllowLatest: o.AllowLatest, AllowedInsecure: o.AllowedInsecure,
+		CtlURL: url, RPCURL: url, Engine: engine,
+		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
+		Logger:           logger,
+	})
+	if err != nil {
+		_ = engine.Close(ctx)
+		return err
+	}
+	if err := h.Start(ctx); err != nil {
+		return err
+	}
+	rec := home.HostRecord{HostID: h.ID(), FriendlyName: h.FriendlyName(), Lattice: o.Lattice, PID: os.Getpid(),
+		LogPath: o.HostLogPath, NATSURL: url, OwnsNATS: p.startNATS, StartedAt: time.Now()}
+	if err := d.SaveHost(rec); err != nil {
+		h.Stop(ctx, time.Second)
+		return fmt.Errorf("recording host in %s: %w", d.Path, err)
+	}
+	defer d.RemoveHost(h.ID())
+	logger.Info("host started", "host_id", h.ID(), "friendly_name", h.FriendlyName(), "lattice", o.Lattice)
+	ready.ok(readyInfo{HostID: h.ID(), FriendlyName: h.FriendlyName(), Lattice: o.Lattice, NATSURL: url, StartedNATS: p.startNATS})
+	if !o.child {
+		printBanner(env, h, o, p, url)
+	}
+
+	hostDone := h.Done()
+	for {
+		select {
+		case sig := <-sigs:
+			logger.Info("stopping", "signal", sig.String())
+			if !o.child && !env.IO.JSON() {
+				env.IO.Progress("Stopping the host%s…", map[bool]string{true: " and NATS", false: ""}[p.startNATS])
+			}
+			h.Stop(context.Background(), 10*time.Second)
+			_ = engine.Close(context.Background())
+			return nil
+		case <-hostDone:
+			hostDone = nil
+			d.RemoveHost(h.ID())
+			_ = engine.Close(context.Background())
+			logger.Info("host stopped through the control interface", "host_id", h.ID())
+			if !p.startNATS {
+				return nil
+			}
+			// This process also serves NATS for other hosts: keep it up until told to stop.
+			logger.Info("NATS keeps running for the rest of the lattice; `wash down` stops it")
+		}
+	}
+}
+
+func newLogger(w *os.File, level string, structured bool) *slog.Logger {
+	var lv slog.Level
+	switch strings.ToLower(level) {
+	case "error":
+		lv = slog.LevelError
+	case "warn", "warning":
+		lv = slog.LevelWarn
+	case "debug", "trace":
+		lv = slog.LevelDebug
+	default:
+		lv = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if structured {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func printBanner(env *cli.Env, h *host.Host, o *Options, p plan, url string) {
+	io := env.IO
+	if io.JSON() {
+		_ = io.PrintResult(map[string]any{"host_id": h.ID(), "friendly_name": h.FriendlyName(), "lattice": o.Lattice, "nats_url": url, "nats_started": p.startNATS})
+		return
+	}
+	io.Printf("%s lattice %q is up (foreground)\n", io.OK("✓"), o.Lattice)
+	io.Printf("  host     %s (%s)\n", h.FriendlyName(), h.ID())
+	io.Printf("  NATS     %s%s\n", url, map[bool]string{true: " (embedded, JetStream on)", false: " (existing)"}[p.startNATS])
+	io.Printf("Press Ctrl+C to stop.\n")
+}

@@ -1,0 +1,252 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"time"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/runtime"
+)
+
+// component is one running component: a compiled program and a concurrency cap.
+type component struct {
+	id          string
+	ref         string
+	digest      string
+	annotations map[string]string
+	maxInst     uint32
+	limits      map[string]string
+	config      []string
+	program     *runtime.Program
+	slots       chan struct{} // max_instances concurrent invocations
+}
+
+func (c *component) describe() ctl.ComponentDescription {
+	return ctl.ComponentDescription{
+		ID: c.id, ImageRef: c.ref, Annotations: maps.Clone(c.annotations),
+		Revision: 0, MaxInstances: c.maxInst, Limits: maps.Clone(c.limits),
+	}
+}
+
+func (c *component) close(context.Context) {}
+
+// semaphoreSize caps the slot channel: max_instances is a concurrency limit, and u32::MAX
+// means unbounded.
+func semaphoreSize(n uint32) int {
+	const maxSlots = 1 << 16
+	if n > maxSlots {
+		return maxSlots
+	}
+	return int(n)
+}
+
+func msDuration(ms uint64) time.Duration { return time.Duration(ms) * time.Millisecond }
+
+func (h *Host) handleScaleComponent(data []byte) ctl.Response {
+	var cmd ctl.ScaleComponentCommand
+	if err := decode(data, &cmd); err != nil {
+		return ctl.Fail("failed to deserialize component scale command")
+	}
+	cmd.ComponentID = trimmed(cmd.ComponentID)
+	if cmd.ComponentID == "" {
+		return ctl.Fail("failed to deserialize component scale command: component_id is required")
+	}
+	h.mu.RLock()
+	existing := h.components[cmd.ComponentID]
+	var originalRef string
+	if existing != nil {
+		originalRef = existing.ref
+	}
+	h.mu.RUnlock()
+	msg := ""
+	update := false
+	if existing != nil && originalRef != cmd.ComponentRef {
+		if cmd.AllowUpdate {
+			update = true
+			msg = fmt.Sprintf("Requested to scale existing component, with a changed image reference: %s != %s. The component will be scaled, and the image reference will be updated afterwards.", originalRef, cmd.ComponentRef)
+		} else {
+			msg = fmt.Sprintf("Requested to scale existing component to a different image reference: %s != %s. The component will be scaled but the image reference will not be updated. If you meant to update this component to a new image ref, use the update command.", originalRef, cmd.ComponentRef)
+		}
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		h.scaleComponent(context.Background(), cmd)
+		if update && cmd.Count > 0 {
+			h.updateComponent(context.Background(), cmd.ComponentID, cmd.ComponentRef, cmd.Annotations)
+		}
+	}()
+	return ctl.Success(msg)
+}
+
+func (h *Host) scaleFailed(cmd ctl.ScaleComponentCommand, err error) {
+	h.log.Warn("component scale failed", "component_id", cmd.ComponentID, "ref", cmd.ComponentRef, "err", err)
+	h.publish(events.ComponentScaleFailed, events.ComponentScaleFailedData{
+		Annotations: nonNil(cmd.Annotations), HostID: h.id, ImageRef: cmd.ComponentRef,
+		MaxInstances: cmd.Count, ComponentID: cmd.ComponentID, Error: err.Error(),
+	})
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// scaleComponent applies a scale request. Like upstream, the artifact is fetched even for a
+// scale to 0, and a failure becomes component_scale_failed.
+func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand) {
+	unlock := h.idLocks.lock("component:" + cmd.ComponentID)
+	defer unlock()
+
+	h.mu.RLock()
+	existing := h.components[cmd.ComponentID]
+	h.mu.RUnlock()
+
+	scaled := func(ref string, annotations map[string]string, count uint32) {
+		h.publish(events.ComponentScaled, events.ComponentScaledData{
+			Annotations: nonNil(maps.Clone(annotations)), HostID: h.id, ImageRef: ref,
+			MaxInstances: count, ComponentID: cmd.ComponentID,
+		})
+	}
+
+	if cmd.Count == 0 {
+		if existing == nil {
+			scaled(cmd.ComponentRef, cmd.Annotations, 0)
+			return
+		}
+		h.mu.Lock()
+		delete(h.components, cmd.ComponentID)
+		h.mu.Unlock()
+		existing.close(ctx)
+		scaled(existing.ref, existing.annotations, 0)
+		return
+	}
+
+	if existing != nil {
+		// Rescale in place; the ref is kept (an update is a separate step).
+		configChanged := !slices.Equal(existing.config, cmd.Config)
+		if configChanged {
+			if _, err := h.resolveConfig(ctx, cmd.Config); err != nil {
+				h.scaleFailed(cmd, err)
+				return
+			}
+		}
+		h.mu.Lock()
+		existing.maxInst = cmd.Count
+		existing.slots = make(chan struct{}, semaphoreSize(cmd.Count))
+		existing.config = slices.Clone(cmd.Config)
+		if cmd.ComponentLimits != nil {
+			existing.limits = maps.Clone(cmd.ComponentLimits)
+		}
+		h.mu.Unlock()
+		scaled(existing.ref, existing.annotations, cmd.Count)
+		return
+	}
+
+	c, err := h.loadComponent(ctx, cmd.ComponentID, cmd.ComponentRef, cmd.Config)
+	if err != nil {
+		h.scaleFailed(cmd, err)
+		return
+	}
+	c.annotations = maps.Clone(nonNil(cmd.Annotations))
+	c.maxInst = cmd.Count
+	c.slots = make(chan struct{}, semaphoreSize(cmd.Count))
+	c.limits = maps.Clone(cmd.ComponentLimits)
+	if err := h.ensureSpec(ctx, cmd.ComponentID, cmd.ComponentRef); err != nil {
+		h.scaleFailed(cmd, fmt.Errorf("writing component spec: %w", err))
+		return
+	}
+	select {
+	case <-h.stopping:
+		return
+	default:
+	}
+	h.mu.Lock()
+	h.components[cmd.ComponentID] = c
+	h.mu.Unlock()
+	scaled(c.ref, c.annotations, c.maxInst)
+}
+
+// loadComponent fetches, compiles and test-instantiates a component, so that the inventory only
+// ever lists what really runs.
+func (h *Host) loadComponent(ctx context.Context, id, ref string, config []string) (*component, error) {
+	if _, err := h.resolveConfig(ctx, config); err != nil {
+		return nil, err
+	}
+	wasm, err := h.fetchArtifact(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	prog, digest, err := h.programs.get(ctx, h.engine, wasm)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := prog.Instantiate(ctx, runtime.InstanceConfig{})
+	if err != nil {
+		return nil, err
+	}
+	_ = inst.Close(ctx)
+	return &component{id: id, ref: ref, digest: digest, program: prog, config: slices.Clone(config)}, nil
+}
+
+func (h *Host) handleUpdateComponent(data []byte) ctl.Response {
+	var cmd ctl.UpdateComponentCommand
+	if err := decode(data, &cmd); err != nil {
+		return ctl.Fail("failed to deserialize component update command")
+	}
+	h.mu.RLock()
+	existing := h.components[cmd.ComponentID]
+	h.mu.RUnlock()
+	if existing == nil {
+		return ctl.Fail(fmt.Sprintf("component %s not found", cmd.ComponentID))
+	}
+	if existing.ref == cmd.NewComponentRef {
+		return ctl.Success(fmt.Sprintf("component %s already updated to %s", cmd.ComponentID, cmd.NewComponentRef))
+	}
+	old := existing.ref
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		h.updateComponent(context.Background(), cmd.ComponentID, cmd.NewComponentRef, cmd.Annotations)
+	}()
+	return ctl.Success(fmt.Sprintf("component %s updating from %s to %s", cmd.ComponentID, old, cmd.NewComponentRef))
+}
+
+// updateComponent swaps a running component to new code with the same count and limits. Unlike
+// 1.9.2 (which stops the new instance and reports a zero count), we swap and emit one
+// component_scaled for the new ref: wadm keys state by component id, so a 0 event would make it
+// forget a component that runs.
+func (h *Host) updateComponent(ctx context.Context, id, newRef string, annotations map[string]string) {
+	unlock := h.idLocks.lock("component:" + id)
+	defer unlock()
+	h.mu.RLock()
+	existing := h.components[id]
+	h.mu.RUnlock()
+	if existing == nil {
+		return
+	}
+	next, err := h.loadComponent(ctx, id, newRef, existing.config)
+	if err != nil {
+		h.scaleFailed(ctl.ScaleComponentCommand{ComponentID: id, ComponentRef: newRef, Count: existing.maxInst, Annotations: annotations}, err)
+		return
+	}
+	next.annotations = maps.Clone(nonNil(annotations))
+	next.maxInst = existing.maxInst
+	next.slots = make(chan struct{}, semaphoreSize(existing.maxInst))
+	next.limits = existing.limits
+	h.mu.Lock()
+	h.components[id] = next
+	h.mu.Unlock()
+	existing.close(ctx)
+	h.publish(events.ComponentScaled, events.ComponentScaledData{
+		Annotations: nonNil(maps.Clone(next.annotations)), HostID: h.id, ImageRef: newRef,
+		MaxInstances: next.maxInst, ComponentID: id,
+	})
+}

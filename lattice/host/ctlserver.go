@@ -1,0 +1,246 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+)
+
+// subscribe wires the control subjects with upstream's delivery modes: per-host subjects end in
+// this host's id, ping/auctions/registry go to every host, and link/claims/config are queue
+// groups so exactly one host in the lattice answers.
+func (h *Host) subscribe() error {
+	base := h.subjects.Base()
+	plain := []string{
+		base + ".host.ping",
+		base + ".*.*." + h.id,
+		base + ".component.auction",
+		base + ".provider.auction",
+		base + ".registry.put",
+	}
+	for _, s := range plain {
+		sub, err := h.nc.Subscribe(s, h.onMessage)
+		if err != nil {
+			return fmt.Errorf("subscribing to %s: %w", s, err)
+		}
+		h.subs = append(h.subs, sub)
+	}
+	queues := map[string]string{
+		base + ".link.*":     base + ".link",
+		base + ".claims.get": base + ".claims",
+		base + ".config.*.*": base + ".config",
+	}
+	for s, q := range queues {
+		sub, err := h.nc.QueueSubscribe(s, q, h.onMessage)
+		if err != nil {
+			return fmt.Errorf("subscribing to %s: %w", s, err)
+		}
+		h.subs = append(h.subs, sub)
+	}
+	return nil
+}
+
+// onMessage handles each control message on its own goroutine, as the upstream host does.
+func (h *Host) onMessage(m *nats.Msg) {
+	select {
+	case <-h.stopping:
+		return
+	default:
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		resp, reply := h.dispatch(m)
+		if !reply || m.Reply == "" {
+			return
+		}
+		b, err := json.Marshal(resp)
+		if err != nil {
+			b = []byte(`{"success":false,"message":"failed to serialize response"}`)
+		}
+		_ = h.nc.Publish(m.Reply, b)
+	}()
+}
+
+// dispatch routes a control subject. The second result is false when upstream sends no reply
+// (an auction this host does not bid on).
+func (h *Host) dispatch(m *nats.Msg) (ctl.Response, bool) {
+	rest := strings.TrimPrefix(m.Subject, h.subjects.Base()+".")
+	tokens := strings.Split(rest, ".")
+	ctx := context.Background()
+	if len(tokens) < 2 || len(tokens) > 3 {
+		return ctl.Fail("unsupported subject"), true
+	}
+	op := tokens[0] + "." + tokens[1]
+	arg := ""
+	if len(tokens) == 3 {
+		arg = tokens[2]
+	}
+	switch {
+	case op == "host.ping" && arg == "":
+		return ctl.OK(h.Describe()), true
+	case op == "host.get" && arg == h.id:
+		return ctl.OK(h.Inventory()), true
+	case op == "host.stop" && arg == h.id:
+		return h.handleStopHost(m.Data), true
+	case op == "component.auction" && arg == "":
+		return h.handleComponentAuction(m.Data)
+	case op == "provider.auction" && arg == "":
+		return h.handleProviderAuction(m.Data)
+	case op == "component.scale" && arg == h.id:
+		return h.handleScaleComponent(m.Data), true
+	case op == "component.update" && arg == h.id:
+		return h.handleUpdateComponent(m.Data), true
+	case op == "provider.start" && arg == h.id:
+		return h.handleStartProvider(m.Data)
+	case op == "provider.stop" && arg == h.id:
+		return h.handleStopProvider(ctx, m.Data), true
+	case op == "label.put" && arg == h.id:
+		return h.handlePutLabel(m.Data), true
+	case op == "label.del" && arg == h.id:
+		return h.handleDeleteLabel(m.Data), true
+	case op == "link.put" && arg == "":
+		return h.handlePutLink(ctx, m.Data), true
+	case op == "link.del" && arg == "":
+		return h.handleDeleteLink(ctx, m.Data), true
+	case op == "link.get" && arg == "":
+		return ctl.OK(h.allLinks()), true
+	case op == "claims.get" && arg == "":
+		return ctl.OK(h.allClaims()), true
+	case op == "config.put" && arg != "":
+		return h.handlePutConfig(ctx, arg, m.Data), true
+	case op == "config.get" && arg != "":
+		return h.handleGetConfig(ctx, arg), true
+	case op == "config.del" && arg != "":
+		return h.handleDeleteConfig(ctx, arg), true
+	case op == "registry.put" && arg == "":
+		return h.handlePutRegistries(m.Data), true
+	}
+	return ctl.Fail("unsupported subject"), true
+}
+
+// decode parses a body; an empty body decodes as {} so defaulted requests work.
+func decode(data []byte, v any) error {
+	if len(strings.TrimSpace(string(data))) == 0 {
+		data = []byte("{}")
+	}
+	return json.Unmarshal(data, v)
+}
+
+func (h *Host) handleStopHost(data []byte) ctl.Response {
+	var cmd ctl.StopHostCommand
+	if len(data) > 0 {
+		if err := decode(data, &cmd); err != nil {
+			return ctl.Fail("failed to deserialize stop command")
+		}
+	}
+	if cmd.HostID != "" && cmd.HostID != h.id {
+		return ctl.Fail(fmt.Sprintf("invalid host_id [%s]", cmd.HostID))
+	}
+	timeout := h.cfg.DefaultStopTimeout
+	if cmd.Timeout != nil {
+		timeout = msDuration(*cmd.Timeout)
+	}
+	// Stop after the reply is on its way.
+	go h.Stop(context.Background(), timeout)
+	return ctl.Success("successfully handled stop host")
+}
+
+// matchesConstraints reports whether every constraint equals a label of this host.
+func (h *Host) matchesConstraints(constraints map[string]string) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for k, v := range constraints {
+		if h.labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *Host) handleComponentAuction(data []byte) (ctl.Response, bool) {
+	var req ctl.ComponentAuctionRequest
+	if err := decode(data, &req); err != nil || req.ComponentID == "" {
+		return ctl.Fail("failed to deserialize component auction command"), true
+	}
+	h.mu.RLock()
+	_, running := h.components[req.ComponentID]
+	h.mu.RUnlock()
+	if running || !h.matchesConstraints(req.Constraints) {
+		return ctl.Response{}, false
+	}
+	if req.Constraints == nil {
+		req.Constraints = map[string]string{}
+	}
+	return ctl.OK(ctl.ComponentAuctionAck{ComponentRef: req.ComponentRef, ComponentID: req.ComponentID, HostID: h.id, Constraints: req.Constraints}), true
+}
+
+func (h *Host) handleProviderAuction(data []byte) (ctl.Response, bool) {
+	var req ctl.ProviderAuctionRequest
+	if err := decode(data, &req); err != nil || req.ProviderID == "" {
+		return ctl.Fail("failed to deserialize provider auction command"), true
+	}
+	h.mu.RLock()
+	_, running := h.providers[req.ProviderID]
+	h.mu.RUnlock()
+	if running || !h.matchesConstraints(req.Constraints) {
+		return ctl.Response{}, false
+	}
+	if req.Constraints == nil {
+		req.Constraints = map[string]string{}
+	}
+	return ctl.OK(ctl.ProviderAuctionAck{HostID: h.id, ProviderRef: req.ProviderRef, ProviderID: req.ProviderID, Constraints: req.Constraints}), true
+}
+
+func (h *Host) handlePutLabel(data []byte) ctl.Response {
+	var l ctl.HostLabel
+	if err := decode(data, &l); err != nil {
+		return ctl.Fail("failed to deserialize put label request")
+	}
+	if strings.HasPrefix(strings.ToLower(l.Key), "hostcore.") {
+		return ctl.Fail("hostcore.* labels cannot be set dynamically")
+	}
+	if strings.TrimSpace(l.Key) == "" {
+		return ctl.Fail("label key must not be empty")
+	}
+	h.mu.Lock()
+	h.labels[l.Key] = l.Value
+	h.mu.Unlock()
+	h.publish(events.LabelsChanged, events.LabelsChangedData{HostID: h.id, Labels: h.labelsCopy()})
+	return ctl.Success("successfully put label")
+}
+
+func (h *Host) handleDeleteLabel(data []byte) ctl.Response {
+	var l ctl.HostLabelIdentifier
+	if err := decode(data, &l); err != nil {
+		return ctl.Fail("failed to deserialize delete label request")
+	}
+	h.mu.Lock()
+	_, ok := h.labels[l.Key]
+	delete(h.labels, l.Key)
+	h.mu.Unlock()
+	if !ok {
+		return ctl.Success("successfully deleted label (no such label)")
+	}
+	h.publish(events.LabelsChanged, events.LabelsChangedData{HostID: h.id, Labels: h.labelsCopy()})
+	return ctl.Success("successfully deleted label")
+}
+
+func (h *Host) handlePutRegistries(data []byte) ctl.Response {
+	var creds map[string]ctl.RegistryCredential
+	if err := decode(data, &creds); err != nil {
+		return ctl.Fail("failed to deserialize registry put request")
+	}
+	h.mu.Lock()
+	for reg, c := range creds {
+		h.registries[reg] = c
+	}
+	h.mu.Unlock()
+	return ctl.Success("successfully put registries")
+}

@@ -1,0 +1,357 @@
+// Package host is wash's built-in wasmCloud host: it serves the control interface, publishes
+// lattice events and heartbeats, keeps links and config in the lattice's KV buckets and runs
+// WebAssembly through runtime/.
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/runtime"
+)
+
+// Version is the wasmCloud host version this host reports; wadm parses it as semver.
+const Version = "1.9.2"
+
+// DefaultHeartbeatInterval is upstream's heartbeat period.
+const DefaultHeartbeatInterval = 30 * time.Second
+
+// Config configures a host.
+type Config struct {
+	Lattice     string
+	TopicPrefix string
+	// Seed is an nkey server seed (SN…); empty generates a new identity.
+	Seed string
+	// Labels are user labels; hostcore.* keys are refused.
+	Labels            map[string]string
+	HeartbeatInterval time.Duration
+	JSDomain          string
+	AllowFileLoad     bool
+	AllowLatest       bool
+	AllowedInsecure   []string
+	// CtlURL and RPCURL are reported in host.ping.
+	CtlURL string
+	RPCURL string
+	// Engine runs wasm; nil creates a private one.
+	Engine *runtime.Engine
+	// MaxExecutionTime bounds one invocation (default 10 minutes).
+	MaxExecutionTime time.Duration
+	// DefaultStopTimeout is the graceful deadline when host.stop carries none (default 10 s).
+	DefaultStopTimeout time.Duration
+	Logger             *slog.Logger
+}
+
+// Host is a running built-in host.
+type Host struct {
+	cfg      Config
+	kp       nkeys.KeyPair
+	id       string
+	name     string
+	started  time.Time
+	nc       *nats.Conn
+	subjects ctl.Subjects
+	log      *slog.Logger
+	engine   *runtime.Engine
+	ownsEng  bool
+
+	latticeData jetstream.KeyValue
+	configData  jetstream.KeyValue
+
+	mu         sync.RWMutex
+	labels     map[string]string
+	components map[string]*component
+	providers  map[string]*provider
+	links      map[string][]ctl.Link // by source id
+	claims     map[string]map[string]string
+	registries map[string]ctl.RegistryCredential
+
+	programs programCache
+	idLocks  keyedMutex
+
+	subs     []*nats.Subscription
+	watcher  jetstream.KeyWatcher
+	stopOnce sync.Once
+	stopping chan struct{}
+	done     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// New prepares a host on a connected NATS client. It validates the configuration and creates the
+// lattice's KV buckets if missing, but serves nothing until Start.
+func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
+	if cfg.Lattice == "" {
+		cfg.Lattice = ctl.DefaultLattice
+	}
+	if !ctl.ValidLatticeName(cfg.Lattice) {
+		return nil, fmt.Errorf("invalid lattice name %q: use letters, digits, '-' and '_' only", cfg.Lattice)
+	}
+	if cfg.TopicPrefix == "" {
+		cfg.TopicPrefix = ctl.DefaultTopicPrefix
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if cfg.DefaultStopTimeout <= 0 {
+		cfg.DefaultStopTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	labels := HostcoreLabels()
+	for k, v := range cfg.Labels {
+		if err := ValidateUserLabel(k); err != nil {
+			return nil, err
+		}
+		labels[k] = v
+	}
+	kp, id, err := newIdentity(cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	h := &Host{
+		cfg: cfg, kp: kp, id: id, name: FriendlyName(), nc: nc,
+		subjects:   ctl.Subjects{Prefix: cfg.TopicPrefix, Lattice: cfg.Lattice},
+		log:        cfg.Logger,
+		labels:     labels,
+		components: map[string]*component{},
+		providers:  map[string]*provider{},
+		links:      map[string][]ctl.Link{},
+		claims:     map[string]map[string]string{},
+		registries: map[string]ctl.RegistryCredential{},
+		stopping:   make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	h.engine = cfg.Engine
+	if h.engine == nil {
+		eng, err := runtime.NewEngine(ctx, runtime.Options{MaxExecutionTime: cfg.MaxExecutionTime})
+		if err != nil {
+			return nil, err
+		}
+		h.engine, h.ownsEng = eng, true
+	}
+	if err := h.openBuckets(ctx); err != nil {
+		h.closeEngine()
+		return nil, err
+	}
+	return h, nil
+}
+
+// ID is the host's public key (N…).
+func (h *Host) ID() string { return h.id }
+
+// FriendlyName is the host's generated name.
+func (h *Host) FriendlyName() string { return h.name }
+
+// Lattice is the lattice the host serves.
+func (h *Host) Lattice() string { return h.cfg.Lattice }
+
+// Done is closed once the host has stopped (after host.stop or Stop).
+func (h *Host) Done() <-chan struct{} { return h.done }
+
+func (h *Host) closeEngine() {
+	if h.ownsEng {
+		_ = h.engine.Close(context.Background())
+	}
+}
+
+func (h *Host) jetStream() (jetstream.JetStream, error) {
+	if h.cfg.JSDomain != "" {
+		return jetstream.NewWithDomain(h.nc, h.cfg.JSDomain)
+	}
+	return jetstream.New(h.nc)
+}
+
+// openOrCreateKV uses an existing bucket as it is (an operator may have created it with replicas)
+// and creates a missing one with the host's defaults.
+func openOrCreateKV(ctx context.Context, js jetstream.JetStream, bucket string) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, bucket)
+	if err == nil {
+		return kv, nil
+	}
+	if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, err
+	}
+	kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, History: 1, Storage: jetstream.FileStorage})
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		return js.KeyValue(ctx, bucket)
+	}
+	return kv, err
+}
+
+func (h *Host) openBuckets(ctx context.Context) error {
+	js, err := h.jetStream()
+	if err != nil {
+		return fmt.Errorf("JetStream: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ld := "LATTICEDATA_" + h.cfg.Lattice
+	if h.latticeData, err = openOrCreateKV(ctx, js, ld); err != nil {
+		return fmt.Errorf("opening KV bucket %s on %s: %w (JetStream must be enabled)", ld, h.nc.ConnectedUrlRedacted(), err)
+	}
+	cd := "CONFIGDATA_" + h.cfg.Lattice
+	if h.configData, err = openOrCreateKV(ctx, js, cd); err != nil {
+		return fmt.Errorf("opening KV bucket %s on %s: %w", cd, h.nc.ConnectedUrlRedacted(), err)
+	}
+	return nil
+}
+
+// Start replays lattice data, subscribes to the control interface, announces the host and sends
+// the first heartbeat at once (upstream waits a full interval).
+func (h *Host) Start(ctx context.Context) error {
+	h.started = time.Now()
+	if err := h.watchLatticeData(ctx); err != nil {
+		return err
+	}
+	if err := h.subscribe(); err != nil {
+		h.unsubscribe()
+		return err
+	}
+	if err := h.nc.Flush(); err != nil {
+		h.unsubscribe()
+		return fmt.Errorf("subscribing to the control interface on %s: %w", h.nc.ConnectedUrlRedacted(), err)
+	}
+	h.publish(events.HostStarted, events.HostStartedData{
+		FriendlyName: h.name, Labels: h.labelsCopy(), UptimeSeconds: 0, Version: Version,
+	})
+	h.wg.Add(1)
+	go h.heartbeatLoop()
+	return nil
+}
+
+func (h *Host) heartbeatLoop() {
+	defer h.wg.Done()
+	h.heartbeat()
+	t := time.NewTicker(h.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stopping:
+			return
+		case <-t.C:
+			h.heartbeat()
+		}
+	}
+}
+
+func (h *Host) heartbeat() { h.publish(events.HostHeartbeat, h.Inventory()) }
+
+func (h *Host) publish(name string, data any) {
+	if err := events.Publish(h.nc, h.cfg.Lattice, h.id, name, data); err != nil {
+		h.log.Warn("publishing event failed", "event", name, "err", err)
+	}
+}
+
+func (h *Host) labelsCopy() map[string]string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return maps.Clone(h.labels)
+}
+
+func (h *Host) uptime() uint64 { return uint64(time.Since(h.started) / time.Second) }
+
+// Describe is the host.ping reply.
+func (h *Host) Describe() ctl.Host {
+	up := h.uptime()
+	return ctl.Host{
+		RPCHost: h.cfg.RPCURL, CtlHost: h.cfg.CtlURL, FriendlyName: h.name, ID: h.id,
+		JSDomain: h.cfg.JSDomain, Labels: h.labelsCopy(), Lattice: h.cfg.Lattice,
+		UptimeHuman: HumanUptime(up), UptimeSeconds: up, Version: Version,
+	}
+}
+
+// Inventory is the host.get reply and the heartbeat payload. It lists only what really runs.
+func (h *Host) Inventory() ctl.HostInventory {
+	h.mu.RLock()
+	comps := make([]ctl.ComponentDescription, 0, len(h.components))
+	for _, c := range h.components {
+		comps = append(comps, c.describe())
+	}
+	provs := make([]ctl.ProviderDescription, 0, len(h.providers))
+	for _, p := range h.providers {
+		provs = append(provs, p.describe())
+	}
+	labels := maps.Clone(h.labels)
+	h.mu.RUnlock()
+	sort.Slice(comps, func(i, j int) bool { return comps[i].ID < comps[j].ID })
+	sort.Slice(provs, func(i, j int) bool { return provs[i].ID < provs[j].ID })
+	up := h.uptime()
+	return ctl.HostInventory{
+		Components: comps, Providers: provs, HostID: h.id, FriendlyName: h.name, Labels: labels,
+		Version: Version, UptimeHuman: HumanUptime(up), UptimeSeconds: up,
+	}
+}
+
+// Stop shuts the host down gracefully within timeout: providers are asked to shut down, every
+// component stops, host_stopped is published and the subscriptions end.
+func (h *Host) Stop(ctx context.Context, timeout time.Duration) {
+	h.stopOnce.Do(func() {
+		if timeout <= 0 {
+			timeout = h.cfg.DefaultStopTimeout
+		}
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		close(h.stopping)
+		h.unsubscribe()
+		if h.watcher != nil {
+			_ = h.watcher.Stop()
+		}
+		h.stopAllProviders(ctx)
+		h.mu.Lock()
+		comps := h.components
+		h.components = map[string]*component{}
+		h.mu.Unlock()
+		for _, c := range comps {
+			c.close(ctx)
+		}
+		h.wg.Wait()
+		h.publish(events.HostStopped, events.HostStoppedData{Labels: h.labelsCopy()})
+		_ = h.nc.FlushTimeout(time.Second)
+		h.programs.closeAll(ctx)
+		h.closeEngine()
+		close(h.done)
+	})
+}
+
+func (h *Host) unsubscribe() {
+	for _, s := range h.subs {
+		_ = s.Unsubscribe()
+	}
+	h.subs = nil
+}
+
+// keyedMutex serialises work per component or provider id.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+}
+
+func (k *keyedMutex) lock(id string) func() {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*sync.Mutex{}
+	}
+	m, ok := k.locks[id]
+	if !ok {
+		m = &sync.Mutex{}
+		k.locks[id] = m
+	}
+	k.mu.Unlock()
+	m.Lock()
+	return m.Unlock
+}
+
+func trimmed(s string) string { return strings.TrimSpace(s) }

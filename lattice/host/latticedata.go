@@ -1,0 +1,370 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+)
+
+const (
+	componentKeyPrefix = "COMPONENT_"
+	claimsKeyPrefix    = "CLAIMS_"
+)
+
+// watchLatticeData replays LATTICEDATA (every current value, then a nil marker) and keeps
+// applying updates, so links put through any host — ours or a real wasmCloud host — are seen.
+func (h *Host) watchLatticeData(ctx context.Context) error {
+	w, err := h.latticeData.WatchAll(context.Background())
+	if err != nil {
+		return fmt.Errorf("watching LATTICEDATA_%s: %w", h.cfg.Lattice, err)
+	}
+	h.watcher = w
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
+replay:
+	for {
+		select {
+		case e, ok := <-w.Updates():
+			if !ok {
+				return fmt.Errorf("watching LATTICEDATA_%s: watcher closed", h.cfg.Lattice)
+			}
+			if e == nil {
+				break replay
+			}
+			h.applyLatticeEntry(e)
+		case <-timeout.C:
+			_ = w.Stop()
+			return fmt.Errorf("replaying LATTICEDATA_%s timed out", h.cfg.Lattice)
+		case <-ctx.Done():
+			_ = w.Stop()
+			return ctx.Err()
+		}
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		for e := range w.Updates() {
+			if e != nil {
+				h.applyLatticeEntry(e)
+			}
+		}
+	}()
+	return nil
+}
+
+func (h *Host) applyLatticeEntry(e jetstream.KeyValueEntry) {
+	key := e.Key()
+	deleted := e.Operation() != jetstream.KeyValuePut
+	switch {
+	case strings.HasPrefix(key, componentKeyPrefix):
+		if deleted {
+			return // upstream only logs a warning
+		}
+		var spec ctl.ComponentSpecification
+		if err := json.Unmarshal(e.Value(), &spec); err != nil {
+			h.log.Warn("ignoring malformed component spec", "key", key, "err", err)
+			return
+		}
+		id := strings.TrimPrefix(key, componentKeyPrefix)
+		links := make([]ctl.Link, 0, len(spec.Links))
+		for _, l := range spec.Links {
+			links = append(links, l.Normalized())
+		}
+		h.mu.Lock()
+		h.links[id] = links
+		h.mu.Unlock()
+	case strings.HasPrefix(key, claimsKeyPrefix):
+		sub := strings.TrimPrefix(key, claimsKeyPrefix)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if deleted {
+			delete(h.claims, sub)
+			return
+		}
+		var raw map[string]any
+		if json.Unmarshal(e.Value(), &raw) != nil {
+			return
+		}
+		h.claims[sub] = flattenClaims(raw)
+	}
+}
+
+// flattenClaims turns stored claims into the flat string map claims.get serves, with the
+// iss/rev/sub duplicates upstream keeps for older clients.
+func flattenClaims(raw map[string]any) map[string]string {
+	out := map[string]string{}
+	for k, v := range raw {
+		switch t := v.(type) {
+		case string:
+			out[k] = t
+		case []any:
+			var parts []string
+			for _, p := range t {
+				parts = append(parts, fmt.Sprint(p))
+			}
+			out[k] = strings.Join(parts, ",")
+		case nil:
+		default:
+			out[k] = fmt.Sprint(t)
+		}
+	}
+	for long, short := range map[string]string{"issuer": "iss", "revision": "rev", "subject": "sub"} {
+		if v, ok := out[long]; ok {
+			out[short] = v
+		} else if v, ok := out[short]; ok {
+			out[long] = v
+		}
+	}
+	return out
+}
+
+func (h *Host) allLinks() []ctl.Link {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := []ctl.Link{}
+	for _, ls := range h.links {
+		out = append(out, ls...)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].SourceID < out[j].SourceID })
+	return out
+}
+
+func (h *Host) allClaims() []map[string]string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := []map[string]string{}
+	for _, c := range h.claims {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (h *Host) loadSpec(ctx context.Context, id string) (ctl.ComponentSpecification, uint64, error) {
+	e, err := h.latticeData.Get(ctx, componentKeyPrefix+id)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return ctl.ComponentSpecification{}, 0, nil
+	}
+	if err != nil {
+		return ctl.ComponentSpecification{}, 0, err
+	}
+	var spec ctl.ComponentSpecification
+	if err := json.Unmarshal(e.Value(), &spec); err != nil {
+		return ctl.ComponentSpecification{}, e.Revision(), fmt.Errorf("malformed spec %s: %w", e.Key(), err)
+	}
+	return spec, e.Revision(), nil
+}
+
+func (h *Host) storeSpec(ctx context.Context, id string, spec ctl.ComponentSpecification) error {
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	_, err = h.latticeData.Put(ctx, componentKeyPrefix+id, b)
+	return err
+}
+
+// ensureSpec writes COMPONENT_<id> with url=ref if it is missing (component or provider start).
+func (h *Host) ensureSpec(ctx context.Context, id, ref string) error {
+	_, err := h.latticeData.Create(ctx, componentKeyPrefix+id, mustJSON(ctl.ComponentSpecification{URL: ref}))
+	if err == nil || errors.Is(err, jetstream.ErrKeyExists) {
+		return nil
+	}
+	return err
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func (h *Host) configExists(ctx context.Context, name string) bool {
+	_, err := h.configData.Get(ctx, name)
+	return err == nil
+}
+
+func (h *Host) handlePutLink(ctx context.Context, data []byte) ctl.Response {
+	var l ctl.Link
+	if err := decode(data, &l); err != nil {
+		return ctl.Fail("failed to deserialize link definition")
+	}
+	l = l.Normalized()
+	l.SourceID, l.Target, l.Name = trimmed(l.SourceID), trimmed(l.Target), trimmed(l.Name)
+	fail := func(msg string) ctl.Response {
+		h.publish(events.LinkdefSetFailed, events.LinkdefSetFailedData{Link: l, Error: msg})
+		return ctl.Fail(msg)
+	}
+	if l.SourceID == "" || l.Target == "" || l.Name == "" || l.WitNamespace == "" || l.WitPackage == "" {
+		return fail("link requires a source_id, target, name, wit_namespace and wit_package")
+	}
+	var missing strings.Builder
+	for _, name := range slices.Concat(l.SourceConfig, l.TargetConfig) {
+		if h.configExists(ctx, name) {
+			continue
+		}
+		if strings.HasPrefix(name, "SECRET_") {
+			fmt.Fprintf(&missing, "Secret reference %s not found in config store. ", name)
+		} else {
+			fmt.Fprintf(&missing, "Configuration %s not found in config store. ", name)
+		}
+	}
+	if missing.Len() > 0 {
+		return fail("Failed to validate configuration and secrets. " + missing.String())
+	}
+	unlock := h.idLocks.lock("spec:" + l.SourceID)
+	defer unlock()
+	spec, _, err := h.loadSpec(ctx, l.SourceID)
+	if err != nil {
+		return fail(err.Error())
+	}
+	for _, existing := range spec.Links {
+		if sameLinkSlot(existing, l) && existing.Target != l.Target && sharesInterface(existing.Interfaces, l.Interfaces) {
+			return fail("link already exists with different target, consider deleting the existing link or using a different link name")
+		}
+	}
+	replaced := false
+	for i, existing := range spec.Links {
+		if sameLinkSlot(existing, l) && existing.Target == l.Target {
+			spec.Links[i] = l
+			replaced = true
+			break
+		}
+	}
+	if !replaced {
+		spec.Links = append(spec.Links, l)
+	}
+	if err := h.storeSpec(ctx, l.SourceID, spec); err != nil {
+		return fail(fmt.Sprintf("failed to store link: %v", err))
+	}
+	h.mu.Lock()
+	h.links[l.SourceID] = slices.Clone(spec.Links)
+	h.mu.Unlock()
+	h.publish(events.LinkdefSet, l)
+	return ctl.Success("successfully set link")
+}
+
+// sameLinkSlot compares the link identity without the target: source, namespace, package, name.
+func sameLinkSlot(a, b ctl.Link) bool {
+	return a.SourceID == b.SourceID && a.WitNamespace == b.WitNamespace && a.WitPackage == b.WitPackage && a.Name == b.Name
+}
+
+func sharesInterface(a, b []string) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Host) handleDeleteLink(ctx context.Context, data []byte) ctl.Response {
+	var req ctl.DeleteLinkRequest
+	if err := decode(data, &req); err != nil || req.SourceID == "" || req.WitNamespace == "" || req.WitPackage == "" {
+		return ctl.Fail("failed to deserialize delete link request")
+	}
+	if req.Name == "" {
+		req.Name = "default"
+	}
+	unlock := h.idLocks.lock("spec:" + req.SourceID)
+	defer unlock()
+	e, err := h.latticeData.Get(ctx, componentKeyPrefix+req.SourceID)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return ctl.Success("successfully deleted link (spec doesn't exist)")
+	}
+	if err != nil {
+		return ctl.Fail(fmt.Sprintf("failed to load component spec: %v", err))
+	}
+	var spec ctl.ComponentSpecification
+	if err := json.Unmarshal(e.Value(), &spec); err != nil {
+		return ctl.Fail(fmt.Sprintf("malformed component spec: %v", err))
+	}
+	evt := events.LinkdefDeletedData{SourceID: req.SourceID, Name: req.Name, WitNamespace: req.WitNamespace, WitPackage: req.WitPackage}
+	for i, l := range spec.Links {
+		if sameLinkSlot(l, ctl.Link{SourceID: req.SourceID, WitNamespace: req.WitNamespace, WitPackage: req.WitPackage, Name: req.Name}) {
+			spec.Links = slices.Delete(spec.Links, i, i+1)
+			evt.Target, evt.Interfaces = l.Target, l.Interfaces
+			if evt.Interfaces == nil {
+				evt.Interfaces = []string{}
+			}
+			if err := h.storeSpec(ctx, req.SourceID, spec); err != nil {
+				return ctl.Fail(fmt.Sprintf("failed to store link deletion: %v", err))
+			}
+			h.mu.Lock()
+			h.links[req.SourceID] = slices.Clone(spec.Links)
+			h.mu.Unlock()
+			break
+		}
+	}
+	h.publish(events.LinkdefDeleted, evt)
+	return ctl.Success("successfully deleted link")
+}
+
+func (h *Host) handlePutConfig(ctx context.Context, name string, data []byte) ctl.Response {
+	var values map[string]string
+	if err := json.Unmarshal(data, &values); err != nil || values == nil {
+		return ctl.Fail("config data should be a map of string -> string")
+	}
+	// Upstream stores the raw request bytes.
+	if _, err := h.configData.Put(ctx, name, data); err != nil {
+		return ctl.Fail(fmt.Sprintf("failed to store config %s: %v", name, err))
+	}
+	h.publish(events.ConfigSet, events.ConfigData{ConfigName: name})
+	return ctl.Success("successfully put config")
+}
+
+func (h *Host) handleGetConfig(ctx context.Context, name string) ctl.Response {
+	e, err := h.configData.Get(ctx, name)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return ctl.Success("Configuration not found")
+	}
+	if err != nil {
+		return ctl.Fail(fmt.Sprintf("failed to load config %s: %v", name, err))
+	}
+	var values map[string]string
+	if err := json.Unmarshal(e.Value(), &values); err != nil {
+		return ctl.Fail(fmt.Sprintf("stored config %s is not a string map", name))
+	}
+	return ctl.OK(values)
+}
+
+func (h *Host) handleDeleteConfig(ctx context.Context, name string) ctl.Response {
+	if err := h.configData.Purge(ctx, name); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return ctl.Fail(fmt.Sprintf("failed to delete config %s: %v", name, err))
+	}
+	h.publish(events.ConfigDeleted, events.ConfigData{ConfigName: name})
+	return ctl.Success("successfully deleted config")
+}
+
+// resolveConfig merges named config in list order (later names win).
+func (h *Host) resolveConfig(ctx context.Context, names []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, name := range names {
+		if strings.HasPrefix(name, "SECRET_") {
+			return nil, fmt.Errorf("secret reference %s: this host has no secrets backend configured", name)
+		}
+		e, err := h.configData.Get(ctx, name)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			return nil, fmt.Errorf("configuration %s not found in config store", name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("loading config %s: %w", name, err)
+		}
+		var values map[string]string
+		if err := json.Unmarshal(e.Value(), &values); err != nil {
+			return nil, fmt.Errorf("config %s is not a string map", name)
+		}
+		for k, v := range values {
+			out[k] = v
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,120 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"strings"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+)
+
+// provider is a running capability provider.
+type provider struct {
+	id          string
+	ref         string // normalised as the inventory reports it
+	name        string
+	annotations map[string]string
+	stop        func(context.Context)
+}
+
+func (p *provider) describe() ctl.ProviderDescription {
+	return ctl.ProviderDescription{ID: p.id, ImageRef: p.ref, Name: p.name, Annotations: maps.Clone(p.annotations)}
+}
+
+// normalizeProviderRef strips oci:// and http(s):// prefixes, turns file:// URLs into paths and
+// builtins into their bare name, as the inventory of a 1.9.2 host shows them.
+func normalizeProviderRef(ref string) string {
+	switch kind, rest := ParseRef(ref); kind {
+	case RefBuiltin:
+		return rest
+	case RefFile:
+		return filepath.Clean(strings.TrimPrefix(ref, "file://"))
+	}
+	for _, p := range []string{"oci://", "https://", "http://"} {
+		ref = strings.TrimPrefix(ref, p)
+	}
+	return ref
+}
+
+func (h *Host) handleStartProvider(data []byte) (ctl.Response, bool) {
+	var cmd ctl.StartProviderCommand
+	if err := decode(data, &cmd); err != nil || trimmed(cmd.ProviderID) == "" {
+		return ctl.Fail("failed to deserialize provider start command"), true
+	}
+	h.mu.RLock()
+	_, running := h.providers[cmd.ProviderID]
+	h.mu.RUnlock()
+	if running {
+		return ctl.Fail("provider with that ID is already running"), true
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		h.startProvider(context.Background(), cmd)
+	}()
+	return ctl.Success("successfully started provider"), true
+}
+
+func (h *Host) providerStartFailed(cmd ctl.StartProviderCommand, err error) {
+	h.log.Warn("provider start failed", "provider_id", cmd.ProviderID, "ref", cmd.ProviderRef, "err", err)
+	h.publish(events.ProviderStartFailed, events.ProviderStartFailedData{
+		ProviderRef: cmd.ProviderRef, ProviderID: cmd.ProviderID, HostID: h.id, Error: err.Error(), LinkName: "default",
+	})
+}
+
+// startProvider starts a provider. Built-in providers and provider archives arrive with the
+// provider work; until then every start fails with a clear reason.
+func (h *Host) startProvider(ctx context.Context, cmd ctl.StartProviderCommand) {
+	unlock := h.idLocks.lock("provider:" + cmd.ProviderID)
+	defer unlock()
+	kind, name := ParseRef(cmd.ProviderRef)
+	switch kind {
+	case RefBuiltin:
+		h.providerStartFailed(cmd, fmt.Errorf("unknown builtin name: %s", name))
+	default:
+		if _, err := h.fetchArtifact(ctx, cmd.ProviderRef); err != nil && kind != RefFile {
+			h.providerStartFailed(cmd, err)
+			return
+		}
+		h.providerStartFailed(cmd, fmt.Errorf("provider archives are not supported by this host yet"))
+	}
+}
+
+func (h *Host) handleStopProvider(ctx context.Context, data []byte) ctl.Response {
+	var cmd ctl.StopProviderCommand
+	if err := decode(data, &cmd); err != nil {
+		return ctl.Fail("failed to deserialize provider stop command")
+	}
+	unlock := h.idLocks.lock("provider:" + cmd.ProviderID)
+	defer unlock()
+	h.mu.Lock()
+	p, ok := h.providers[cmd.ProviderID]
+	delete(h.providers, cmd.ProviderID)
+	h.mu.Unlock()
+	if !ok {
+		return ctl.Fail("provider with that ID is not running")
+	}
+	if p.stop != nil {
+		p.stop(ctx)
+	}
+	h.publish(events.ProviderStopped, events.ProviderStoppedData{
+		HostID: h.id, ProviderID: p.id, Annotations: nonNil(maps.Clone(p.annotations)), Reason: "stop",
+		InstanceID: p.id, PublicKey: p.id, LinkName: "default",
+	})
+	return ctl.Success("successfully stopped provider")
+}
+
+func (h *Host) stopAllProviders(ctx context.Context) {
+	h.mu.Lock()
+	provs := h.providers
+	h.providers = map[string]*provider{}
+	h.mu.Unlock()
+	for _, p := range provs {
+		if p.stop != nil {
+			p.stop(ctx)
+		}
+	}
+}

@@ -1,0 +1,158 @@
+// Package natsd runs an embedded nats-server with JetStream for a local lattice, optionally as a
+// leaf node of a remote NATS system.
+package natsd
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// Defaults as upstream wash.
+const (
+	DefaultHost          = "127.0.0.1"
+	DefaultPort          = 4222
+	DefaultWebsocketPort = 4223
+)
+
+// Options configures the embedded server.
+type Options struct {
+	Host string
+	Port int // 0 picks a free port
+	// StoreDir is the JetStream file store.
+	StoreDir string
+	// JetStreamDomain is optional.
+	JetStreamDomain string
+	// WebsocketPort opens a plain (no TLS) websocket listener when > 0.
+	WebsocketPort int
+	// RemoteURL makes this server a leaf node of that NATS (e.g. nats-leaf://host:7422).
+	RemoteURL string
+	// RemoteCredsFile authenticates the leaf-node connection.
+	RemoteCredsFile string
+	// ConfigFile is a nats-server config file; Host, Port and JetStream settings given here win.
+	ConfigFile string
+	// LogFile receives the server log when non-empty.
+	LogFile string
+	// ReadyTimeout bounds the wait for the server to accept clients (default 10 s).
+	ReadyTimeout time.Duration
+}
+
+// Server is a running embedded nats-server.
+type Server struct {
+	ns   *server.Server
+	opts Options
+}
+
+// ErrPortInUse means something already listens on the requested client port.
+var ErrPortInUse = errors.New("port in use")
+
+// PortFree reports whether host:port can be bound now.
+func PortFree(host string, port int) bool {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return false
+	}
+	_ = l.Close()
+	return true
+}
+
+// Start launches the server and waits until it accepts clients.
+func Start(o Options) (*Server, error) {
+	if o.Host == "" {
+		o.Host = DefaultHost
+	}
+	if o.ReadyTimeout <= 0 {
+		o.ReadyTimeout = 10 * time.Second
+	}
+	var sopts *server.Options
+	if o.ConfigFile != "" {
+		fo, err := server.ProcessConfigFile(o.ConfigFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading NATS config file %s: %w", o.ConfigFile, err)
+		}
+		sopts = fo
+	} else {
+		sopts = &server.Options{}
+	}
+	sopts.Host = o.Host
+	sopts.Port = o.Port
+	if o.Port == 0 {
+		sopts.Port = server.RANDOM_PORT
+	} else if !PortFree(o.Host, o.Port) {
+		return nil, fmt.Errorf("NATS client port %s:%d: %w", o.Host, o.Port, ErrPortInUse)
+	}
+	sopts.ServerName = "wash-" + strconv.Itoa(os.Getpid())
+	sopts.JetStream = true
+	if o.StoreDir != "" {
+		sopts.StoreDir = o.StoreDir
+	}
+	if o.JetStreamDomain != "" {
+		sopts.JetStreamDomain = o.JetStreamDomain
+	}
+	sopts.NoSigs = true
+	sopts.NoLog = o.LogFile == ""
+	if o.LogFile != "" {
+		sopts.LogFile = o.LogFile
+	}
+	if o.WebsocketPort > 0 {
+		if !PortFree(o.Host, o.WebsocketPort) {
+			return nil, fmt.Errorf("NATS websocket port %s:%d: %w", o.Host, o.WebsocketPort, ErrPortInUse)
+		}
+		sopts.Websocket.Host = o.Host
+		sopts.Websocket.Port = o.WebsocketPort
+		sopts.Websocket.NoTLS = true
+	}
+	if o.RemoteURL != "" {
+		u, err := url.Parse(o.RemoteURL)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("invalid --nats-remote-url %q: expected a URL such as nats-leaf://host:7422", o.RemoteURL)
+		}
+		sopts.LeafNode.Remotes = append(sopts.LeafNode.Remotes, &server.RemoteLeafOpts{
+			URLs:        []*url.URL{u},
+			Credentials: o.RemoteCredsFile,
+		})
+	}
+	ns, err := server.NewServer(sopts)
+	if err != nil {
+		return nil, fmt.Errorf("configuring embedded NATS: %w", err)
+	}
+	if o.LogFile != "" {
+		ns.ConfigureLogger()
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(o.ReadyTimeout) {
+		ns.Shutdown()
+		return nil, fmt.Errorf("embedded NATS did not become ready on %s:%d within %s", o.Host, o.Port, o.ReadyTimeout)
+	}
+	if !ns.JetStreamEnabled() {
+		ns.Shutdown()
+		return nil, fmt.Errorf("embedded NATS started without JetStream (store %s): check the directory is writable", o.StoreDir)
+	}
+	return &Server{ns: ns, opts: o}, nil
+}
+
+// ClientURL is nats://host:port of the running server.
+func (s *Server) ClientURL() string { return s.ns.ClientURL() }
+
+// Addr returns the client listener address.
+func (s *Server) Addr() *net.TCPAddr {
+	if a, ok := s.ns.Addr().(*net.TCPAddr); ok {
+		return a
+	}
+	return nil
+}
+
+// Shutdown stops the server and waits for it.
+func (s *Server) Shutdown() {
+	s.ns.Shutdown()
+	s.ns.WaitForShutdown()
+}
+
+// Running reports whether the server is up.
+func (s *Server) Running() bool { return s.ns.Running() }
