@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wasmlattice/wash/commands/artifact"
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/down"
 	"github.com/wasmlattice/wash/commands/get"
@@ -55,6 +56,10 @@ Get started:
 		down.NewCmd(env),
 		get.NewCmd(env),
 		version.NewCmd(env),
+		artifact.NewPushCmd(env),
+		artifact.NewPullCmd(env),
+		artifact.NewInspectCmd(env),
+		artifact.NewParCmd(env),
 		newCompletionCmd(),
 	)
 	return root

@@ -1,0 +1,290 @@
+package artifact
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/oci/par"
+	"github.com/wasmlattice/wash/wascap"
+)
+
+// KeyOptions locate signing keys: -i/-s (seed or path), else <keys dir>/<user>_account.nk and
+// <stem>_service.nk, generated and saved when missing unless DisableKeygen.
+type KeyOptions struct {
+	Issuer        string
+	Subject       string
+	KeysDir       string // default $WASH_KEYS or $WASH_HOME/keys
+	DisableKeygen bool
+}
+
+func (k *KeyOptions) bind(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVarP(&k.Issuer, "issuer", "i", "", "account seed or key file that signs the claims")
+	f.StringVarP(&k.Subject, "subject", "s", "", "service seed or key file (the provider's identity)")
+	f.StringVar(&k.KeysDir, "directory", "", "keys directory (env WASH_KEYS, default $WASH_HOME/keys)")
+	f.BoolVar(&k.DisableKeygen, "disable-keygen", false, "fail instead of generating missing keys")
+}
+
+func (k *KeyOptions) dir(env *cli.Env) (string, error) {
+	if k.KeysDir != "" {
+		return k.KeysDir, nil
+	}
+	if d := os.Getenv("WASH_KEYS"); d != "" {
+		return d, nil
+	}
+	h, err := env.Home()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(h.Path, "keys"), nil
+}
+
+// key loads flag, else keys-dir file, else generates and saves one.
+func (k *KeyOptions) key(env *cli.Env, flag, file string, kind wascap.KeyKind) (wascap.Signer, error) {
+	if flag != "" {
+		return wascap.LoadKey(flag)
+	}
+	dir, err := k.dir(env)
+	if err != nil {
+		return nil, err
+	}
+	p := filepath.Join(dir, file)
+	if _, err := os.Stat(p); err == nil {
+		return wascap.LoadKey(p)
+	}
+	if k.DisableKeygen {
+		return nil, fmt.Errorf("no key at %s and --disable-keygen is set: pass it with -i/-s", p)
+	}
+	nk, err := wascap.NewKey(kind)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("saving generated key: %w", err)
+	}
+	if err := writeFileAtomic(p, []byte(nk.Seed()), 0o600); err != nil {
+		return nil, fmt.Errorf("saving generated key: %w", err)
+	}
+	env.IO.Progress("No key found, generated one at %s", p)
+	return nk, nil
+}
+
+func accountFile() string {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); name == "" && err == nil {
+		name = u.Username
+	}
+	if name == "" {
+		name = "user"
+	}
+	return name + "_account.nk"
+}
+
+// ParCreateOptions are the inputs of `wash par create`.
+type ParCreateOptions struct {
+	KeyOptions
+	Binary      string
+	Target      string
+	Name        string
+	Vendor      string
+	Version     string
+	Revision    int
+	Schema      string
+	Destination string
+	Compress    bool
+}
+
+// NewParCmd builds `wash par` with create, inspect and insert.
+func NewParCmd(env *cli.Env) *cobra.Command {
+	cmd := &cobra.Command{Use: "par", Short: "Create, inspect and modify provider archives"}
+	cmd.AddCommand(newParCreate(env), newParInspect(env), newParInsert(env))
+	return cmd
+}
+
+func newParCreate(env *cli.Env) *cobra.Command {
+	o := &ParCreateOptions{}
+	cmd := &cobra.Command{
+		Use:     "create --binary FILE --name NAME --vendor VENDOR",
+		Short:   "Create a provider archive from a native binary",
+		Example: "  wash par create --binary target/release/my-provider --name 'My Provider' --vendor acme --compress",
+		Args:    cli.Args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return RunParCreate(cmd.Context(), env, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.Binary, "binary", "b", "", "provider executable")
+	f.StringVar(&o.Target, "arch", par.NativeTarget(), "target of the binary, <arch>-<os>")
+	f.StringVarP(&o.Name, "name", "n", "", "provider name")
+	f.StringVar(&o.Vendor, "vendor", "", "vendor")
+	f.StringVarP(&o.Version, "version", "v", "", "version string")
+	f.IntVar(&o.Revision, "revision", 0, "revision number")
+	f.StringVar(&o.Schema, "schema", "", "JSON schema file for link/config values")
+	f.StringVarP(&o.Destination, "destination", "d", "", "output file (default <binary stem>.par[.gz])")
+	f.BoolVar(&o.Compress, "compress", false, "gzip the archive")
+	_ = cmd.MarkFlagRequired("binary")
+	_ = cmd.MarkFlagRequired("name")
+	_ = cmd.MarkFlagRequired("vendor")
+	o.KeyOptions.bind(cmd)
+	return cmd
+}
+
+// RunParCreate writes a new signed provider archive.
+func RunParCreate(_ context.Context, env *cli.Env, o *ParCreateOptions) error {
+	bin, err := os.ReadFile(o.Binary)
+	if err != nil {
+		return fmt.Errorf("reading provider binary: %w", err)
+	}
+	a := par.New(o.Name, o.Vendor)
+	if err := a.AddBinary(o.Target, bin); err != nil {
+		return cli.Usage(err)
+	}
+	if o.Version != "" {
+		a.Ver = &o.Version
+	}
+	if o.Revision != 0 {
+		r := int32(o.Revision)
+		a.Rev = &r
+	}
+	if o.Schema != "" {
+		s, err := os.ReadFile(o.Schema)
+		if err != nil {
+			return fmt.Errorf("reading schema: %w", err)
+		}
+		if !json.Valid(s) {
+			return fmt.Errorf("schema %s is not valid JSON", o.Schema)
+		}
+		a.Schema = s
+	}
+	stem := trimExt(filepath.Base(o.Binary))
+	iss, err := o.key(env, o.Issuer, accountFile(), wascap.KindAccount)
+	if err != nil {
+		return err
+	}
+	sub, err := o.key(env, o.Subject, stem+"_service.nk", wascap.KindService)
+	if err != nil {
+		return err
+	}
+	res, err := par.Create(a, par.Keys{Issuer: iss, Subject: sub}, o.Compress)
+	if err != nil {
+		return err
+	}
+	dest := o.Destination
+	if dest == "" {
+		dest = stem + ".par"
+	}
+	if o.Compress && filepath.Ext(dest) != ".gz" {
+		dest += ".gz"
+	}
+	if err := writeFileAtomic(dest, res.Bytes, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", dest, err)
+	}
+	if env.IO.JSON() {
+		return env.IO.PrintResult(map[string]any{"file": dest, "service": res.Token.Claims.Subject, "issuer": res.Token.Claims.Issuer})
+	}
+	env.IO.Printf("Successfully created %s\n", dest)
+	return nil
+}
+
+func newParInspect(env *cli.Env) *cobra.Command {
+	o := &InspectOptions{}
+	cmd := &cobra.Command{
+		Use:   "inspect ARCHIVE|REF",
+		Short: "Show the claims and targets of a provider archive",
+		Args:  cli.Args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cli.BindEnv(cmd.Flags(), registryEnv); err != nil {
+				return err
+			}
+			o.Target = args[0]
+			return RunParInspect(cmd.Context(), env, o)
+		},
+	}
+	o.bind(cmd)
+	cmd.Flags().BoolVar(&o.JWTOnly, "jwt-only", false, "print only the raw JWT")
+	return cmd
+}
+
+// RunParInspect prints a provider archive's claims.
+func RunParInspect(ctx context.Context, env *cli.Env, o *InspectOptions) error {
+	data, err := o.load(ctx, env, o.Target)
+	if err != nil {
+		return err
+	}
+	a, err := par.Load(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.Target, err)
+	}
+	return printProvider(env, a, o.JWTOnly)
+}
+
+// ParInsertOptions are the inputs of `wash par insert`.
+type ParInsertOptions struct {
+	KeyOptions
+	Archive string
+	Binary  string
+	Target  string
+}
+
+func newParInsert(env *cli.Env) *cobra.Command {
+	o := &ParInsertOptions{}
+	cmd := &cobra.Command{
+		Use:   "insert ARCHIVE --binary FILE [--arch TARGET]",
+		Short: "Add a target binary to a provider archive and sign it again",
+		Args:  cli.Args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Archive = args[0]
+			return RunParInsert(cmd.Context(), env, o)
+		},
+	}
+	cmd.Flags().StringVarP(&o.Binary, "binary", "b", "", "provider executable to add")
+	cmd.Flags().StringVar(&o.Target, "arch", par.NativeTarget(), "target of the binary, <arch>-<os>")
+	_ = cmd.MarkFlagRequired("binary")
+	o.KeyOptions.bind(cmd)
+	return cmd
+}
+
+// RunParInsert adds a binary to an archive in place.
+func RunParInsert(_ context.Context, env *cli.Env, o *ParInsertOptions) error {
+	data, err := os.ReadFile(o.Archive)
+	if err != nil {
+		return fmt.Errorf("reading archive: %w", err)
+	}
+	bin, err := os.ReadFile(o.Binary)
+	if err != nil {
+		return fmt.Errorf("reading provider binary: %w", err)
+	}
+	iss, err := o.key(env, o.Issuer, accountFile(), wascap.KindAccount)
+	if err != nil {
+		return err
+	}
+	var sub wascap.Signer
+	if o.Subject != "" {
+		if sub, err = wascap.LoadKey(o.Subject); err != nil {
+			return err
+		}
+	}
+	res, err := par.Insert(data, o.Target, bin, par.Keys{Issuer: iss, Subject: sub})
+	if err != nil {
+		if errors.Is(err, par.ErrHashMismatch) || errors.Is(err, par.ErrIncomplete) {
+			return fmt.Errorf("%s: %w", o.Archive, err)
+		}
+		return err
+	}
+	if err := writeFileAtomic(o.Archive, res.Bytes, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", o.Archive, err)
+	}
+	if env.IO.JSON() {
+		return env.IO.PrintResult(map[string]any{"file": o.Archive, "target": o.Target, "service": res.Token.Claims.Subject})
+	}
+	env.IO.Printf("Successfully inserted %s into %s\n", o.Target, o.Archive)
+	return nil
+}

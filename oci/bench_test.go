@@ -1,0 +1,84 @@
+package oci
+
+import (
+	"context"
+	"crypto/rand"
+	"os"
+	"testing"
+)
+
+// bigComponent is a valid component of about n bytes: the preamble plus one custom section.
+func bigComponent(n int) []byte {
+	payload := make([]byte, n)
+	_, _ = rand.Read(payload)
+	name := "pad"
+	body := append([]byte{byte(len(name))}, name...)
+	body = append(body, payload...)
+	out := []byte("\x00asm\x0d\x00\x01\x00\x00")
+	v := uint32(len(body))
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if v != 0 {
+			out = append(out, c|0x80)
+			continue
+		}
+		out = append(out, c)
+		break
+	}
+	return append(out, body...)
+}
+
+func setupBench(b *testing.B) (*testRegistry, *PushResult, []byte) {
+	reg := newRegistry(b, nil)
+	data := bigComponent(10 << 20)
+	res := push(b, newClient(b, testOptions(b)), reg.Host+"/bench/big:1.0.0", PushRequest{Data: data})
+	return reg, res, data
+}
+
+// BenchmarkPull10MB pulls a 10 MiB component from a loopback registry into a fresh cache
+// directory each time (download, hash, write, rename).
+func BenchmarkPull10MB(b *testing.B) {
+	reg, _, data := setupBench(b)
+	ref := reg.Host + "/bench/big:1.0.0"
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		o := testOptions(b)
+		dir, _ := os.MkdirTemp("", "oci-bench-")
+		o.CacheDir = dir
+		c := newClient(b, o)
+		b.StartTimer()
+		a, err := c.Pull(context.Background(), ref, PullOptions{})
+		if err != nil || len(a.Bytes()) != len(data) {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		os.RemoveAll(dir)
+		b.StartTimer()
+	}
+}
+
+// BenchmarkCachedPull pulls the same 10 MiB component by digest from the cache (no network;
+// the blob is re-hashed on read).
+func BenchmarkCachedPull(b *testing.B) {
+	reg, res, data := setupBench(b)
+	c := newClient(b, testOptions(b))
+	ref := reg.Host + "/bench/big@" + res.Digest.String()
+	if _, err := c.Pull(context.Background(), ref, PullOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	before := reg.requests.Load()
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Pull(context.Background(), ref, PullOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if n := reg.requests.Load() - before; n != 0 {
+		b.Fatalf("cached pulls made %d requests", n)
+	}
+}

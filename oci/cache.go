@@ -1,0 +1,187 @@
+package oci
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// Cache is a content-addressed store of manifests and layers on disk:
+//
+//	<dir>/blobs/sha256/<hex>   every verified blob (manifests and layers alike)
+//	<dir>/refs/<sha256(ref)>   JSON {"ref","digest","time"}: the manifest digest a tag resolved to
+//	<dir>/tmp/                 partial downloads (same file system, so rename is atomic)
+//
+// Blobs are written to a temp file, checked against their digest and size, then renamed into
+// place, so a reader never sees a partial blob and a failed download leaves nothing behind.
+// Blobs are re-hashed on every read; a corrupt blob is deleted and treated as a miss.
+type Cache struct {
+	dir string
+}
+
+// OpenCache creates (if needed) and opens a cache rooted at dir.
+func OpenCache(dir string) (*Cache, error) {
+	for _, d := range []string{"blobs/sha256", "refs", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return nil, fmt.Errorf("opening OCI cache: %w", err)
+		}
+	}
+	return &Cache{dir: dir}, nil
+}
+
+// Dir returns the cache root.
+func (c *Cache) Dir() string { return c.dir }
+
+// BlobPath is where the blob with digest d lives (whether or not it exists).
+func (c *Cache) BlobPath(d digest.Digest) string {
+	return filepath.Join(c.dir, "blobs", d.Algorithm().String(), d.Encoded())
+}
+
+// Has reports whether the blob is present (not verified).
+func (c *Cache) Has(d digest.Digest) bool {
+	if d.Validate() != nil {
+		return false
+	}
+	_, err := os.Stat(c.BlobPath(d))
+	return err == nil
+}
+
+// Read returns the blob's bytes after checking them against d. ok is false on a miss; a blob
+// that no longer matches its digest is removed and reported as a miss.
+func (c *Cache) Read(d digest.Digest) (b []byte, ok bool, err error) {
+	if d.Validate() != nil {
+		return nil, false, nil
+	}
+	b, err = os.ReadFile(c.BlobPath(d))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("reading OCI cache: %w", err)
+	}
+	if d.Algorithm().FromBytes(b) != d {
+		_ = os.Remove(c.BlobPath(d))
+		return nil, false, nil
+	}
+	return b, true, nil
+}
+
+// Ingest streams r into the cache, verifying that it has exactly size bytes (size < 0: any)
+// and the digest d. Nothing is left behind on error.
+func (c *Cache) Ingest(d digest.Digest, size int64, r io.Reader) (string, error) {
+	return c.ingest(d, size, r, nil)
+}
+
+// ingest is Ingest that also copies the content to also (when not nil).
+func (c *Cache) ingest(d digest.Digest, size int64, r io.Reader, also io.Writer) (string, error) {
+	if err := d.Validate(); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrDigestMismatch, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Join(c.dir, "tmp"), "blob-*")
+	if err != nil {
+		return "", fmt.Errorf("writing OCI cache: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	var w io.Writer = tmp
+	if also != nil {
+		w = io.MultiWriter(tmp, also)
+	}
+	if err := copyVerified(w, r, d, size); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("writing OCI cache: %w", err)
+	}
+	dst := c.BlobPath(d)
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return "", fmt.Errorf("writing OCI cache: %w", err)
+	}
+	return dst, nil
+}
+
+// Put stores bytes already in memory; they are verified against d.
+func (c *Cache) Put(d digest.Digest, b []byte) error {
+	if c.Has(d) {
+		return nil
+	}
+	_, err := c.Ingest(d, int64(len(b)), bytes.NewReader(b))
+	return err
+}
+
+type refEntry struct {
+	Ref    string    `json:"ref"`
+	Digest string    `json:"digest"`
+	Time   time.Time `json:"time"`
+}
+
+func (c *Cache) refPath(ref string) string {
+	sum := sha256.Sum256([]byte(ref))
+	return filepath.Join(c.dir, "refs", hex.EncodeToString(sum[:]))
+}
+
+// RefDigest returns the manifest digest ref last resolved to, if recorded.
+func (c *Cache) RefDigest(ref string) (digest.Digest, bool) {
+	b, err := os.ReadFile(c.refPath(ref))
+	if err != nil {
+		return "", false
+	}
+	var e refEntry
+	if json.Unmarshal(b, &e) != nil || e.Ref != ref {
+		return "", false
+	}
+	d := digest.Digest(e.Digest)
+	return d, d.Validate() == nil
+}
+
+// SetRef records that ref resolved to manifest digest d (atomically).
+func (c *Cache) SetRef(ref string, d digest.Digest) error {
+	b, _ := json.Marshal(refEntry{Ref: ref, Digest: d.String(), Time: time.Now().UTC()})
+	tmp, err := os.CreateTemp(filepath.Join(c.dir, "tmp"), "ref-*")
+	if err != nil {
+		return fmt.Errorf("writing OCI cache: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing OCI cache: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing OCI cache: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), c.refPath(ref)); err != nil {
+		return fmt.Errorf("writing OCI cache: %w", err)
+	}
+	return nil
+}
+
+// copyVerified copies r to w, failing with ErrDigestMismatch when the content does not hash to
+// d or its length is not size.
+func copyVerified(w io.Writer, r io.Reader, d digest.Digest, size int64) error {
+	h := d.Algorithm().Hash()
+	var src io.Reader = r
+	if size >= 0 {
+		// Read one byte past size to detect oversize content without reading it all.
+		src = io.LimitReader(r, size+1)
+	}
+	n, err := io.Copy(io.MultiWriter(w, h), src)
+	if err != nil {
+		return err
+	}
+	if size >= 0 && n != size {
+		return fmt.Errorf("%w: blob %s has %d bytes, the manifest says %d", ErrDigestMismatch, d, n, size)
+	}
+	if got := digest.NewDigest(d.Algorithm(), h); got != d {
+		return fmt.Errorf("%w: blob content hashes to %s, expected %s", ErrDigestMismatch, got, d)
+	}
+	return nil
+}

@@ -1,0 +1,396 @@
+package oci
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/registry/remote"
+)
+
+// maxManifestBytes bounds a manifest read; wasmCloud manifests are a few hundred bytes.
+const maxManifestBytes = 4 << 20
+
+// PullOptions tune one pull.
+type PullOptions struct {
+	// Accept lists the layer media types allowed; nil means AcceptAny.
+	Accept []string
+	// Digest, when set, must equal the manifest digest ("sha256:" prefix optional).
+	Digest string
+	// SingleLayer rejects manifests with more than one layer (the host's rule).
+	SingleLayer bool
+	// Progress, if set, is called as layer bytes arrive from the network.
+	Progress func(Progress)
+}
+
+// Progress reports a transfer.
+type Progress struct {
+	Digest    string
+	MediaType string
+	Done      int64
+	Total     int64
+}
+
+// Layer is one pulled layer.
+type Layer struct {
+	Descriptor ocispec.Descriptor
+	Data       []byte
+	// Path is the cached blob file, "" without a cache.
+	Path string
+}
+
+// Artifact is a pulled artifact.
+type Artifact struct {
+	Ref            Reference
+	Digest         digest.Digest // manifest digest
+	Manifest       ocispec.Manifest
+	ManifestBytes  []byte
+	Layers         []Layer
+	Kind           Kind
+	FromCache      bool // no network request was made
+	ManifestCached bool // the manifest (and layers) came from the cache after a tag lookup
+}
+
+// Bytes returns the layers concatenated in manifest order (upstream's "joined" content).
+func (a *Artifact) Bytes() []byte {
+	if len(a.Layers) == 1 {
+		return a.Layers[0].Data
+	}
+	var b bytes.Buffer
+	for _, l := range a.Layers {
+		b.Write(l.Data)
+	}
+	return b.Bytes()
+}
+
+// CheckLatest applies the allow-latest rule for a pull of r.
+func (c *Client) CheckLatest(r Reference) error {
+	if r.IsLatest() && !c.opts.AllowLatest {
+		return sentinelError{ErrLatestProhibited, "pulling artifacts tagged 'latest' is prohibited; this can be overridden with " + c.latestHint()}
+	}
+	return nil
+}
+
+// Pull fetches an artifact. ref is parsed with ParseReference. Digest-pinned references are
+// accepted without AllowLatest (they are the safest kind); references resolving through the
+// tag "latest", explicit or implied, are refused unless AllowLatest.
+func (c *Client) Pull(ctx context.Context, ref string, o PullOptions) (*Artifact, error) {
+	r, err := ParseReference(ref)
+	if err != nil {
+		return nil, &Error{Op: "pull", Ref: strings.TrimSpace(ref), Err: err}
+	}
+	return c.PullReference(ctx, r, o)
+}
+
+// PullReference is Pull for a parsed reference.
+func (c *Client) PullReference(ctx context.Context, r Reference, o PullOptions) (*Artifact, error) {
+	wrap := func(err error) error { return &Error{Op: "pull", Ref: r.String(), Err: cause(r.Registry, err)} }
+	if err := c.CheckLatest(r); err != nil {
+		return nil, wrap(err)
+	}
+	if o.Accept == nil {
+		o.Accept = AcceptAny
+	}
+	key := r.String() + "|" + strings.Join(o.Accept, ",") + "|" + o.Digest + fmt.Sprint(o.SingleLayer)
+	// Concurrent pulls of the same reference share one transfer; each caller gets its own
+	// Artifact value (the layer bytes are shared and must not be modified).
+	v, err, _ := c.flights.Do(key, func() (any, error) {
+		// The shared pull must not die with the first caller's context.
+		return c.pull(context.WithoutCancel(ctx), r, o)
+	})
+	if err != nil {
+		return nil, wrap(err)
+	}
+	a := *v.(*Artifact)
+	return &a, nil
+}
+
+func (c *Client) pull(ctx context.Context, r Reference, o PullOptions) (*Artifact, error) {
+	a := &Artifact{Ref: r}
+	var repo *remote.Repository
+	repoFor := func() *remote.Repository {
+		if repo == nil {
+			repo = c.repository(r)
+		}
+		return repo
+	}
+
+	// 1. The manifest: from the cache when the digest is known, else from the registry.
+	var want digest.Digest
+	switch {
+	case r.Digest != "":
+		want = digest.Digest(r.Digest)
+	case c.cache != nil && c.opts.TagPolicy == TagCacheFirst:
+		if d, ok := c.cache.RefDigest(r.String()); ok {
+			want = d
+		}
+	}
+	if want != "" && c.cache != nil {
+		if b, ok, err := c.cache.Read(want); err != nil {
+			return nil, err
+		} else if ok {
+			a.ManifestBytes, a.Digest, a.FromCache = b, want, true
+		}
+	}
+	if a.ManifestBytes == nil {
+		target := r.Target()
+		if want != "" {
+			target = want.String()
+		}
+		b, d, err := c.fetchManifest(ctx, repoFor(), target)
+		if err != nil {
+			return nil, err
+		}
+		if want != "" && d != want {
+			return nil, fmt.Errorf("%w: manifest content hashes to %s, expected %s", ErrDigestMismatch, d, want)
+		}
+		a.ManifestBytes, a.Digest = b, d
+		if c.cache != nil && c.cache.Has(d) {
+			a.ManifestCached = true
+		}
+	}
+
+	// 2. Check it.
+	if err := parseManifest(a, o); err != nil {
+		return nil, err
+	}
+	if o.Digest != "" {
+		expect := o.Digest
+		if !strings.Contains(expect, ":") {
+			expect = "sha256:" + expect
+		}
+		if digest.Digest(strings.ToLower(expect)) != a.Digest {
+			return nil, fmt.Errorf("%w: manifest digest is %s, expected %s", ErrDigestMismatch, a.Digest, expect)
+		}
+	}
+
+	// 3. The layers.
+	for _, desc := range a.Manifest.Layers {
+		l, network, err := c.layer(ctx, repoFor, desc, o.Progress)
+		if err != nil {
+			return nil, err
+		}
+		if network {
+			a.FromCache = false
+		}
+		a.Layers = append(a.Layers, l)
+	}
+	a.Kind = kindOf(a)
+
+	// 4. Commit the manifest last, so a failed pull leaves no manifest pointing at missing blobs.
+	if c.cache != nil {
+		if err := c.cache.Put(a.Digest, a.ManifestBytes); err != nil {
+			return nil, err
+		}
+		if r.Digest == "" {
+			if err := c.cache.SetRef(r.String(), a.Digest); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return a, nil
+}
+
+func (c *Client) fetchManifest(ctx context.Context, repo *remote.Repository, target string) ([]byte, digest.Digest, error) {
+	desc, rc, err := repo.FetchReference(ctx, target)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, maxManifestBytes+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("reading manifest: %w", err)
+	}
+	if len(b) > maxManifestBytes {
+		return nil, "", fmt.Errorf("%w: manifest larger than %d bytes", ErrMediaType, maxManifestBytes)
+	}
+	d := digest.FromBytes(b)
+	if desc.Digest != "" && desc.Digest != d {
+		return nil, "", fmt.Errorf("%w: manifest content hashes to %s, the registry says %s", ErrDigestMismatch, d, desc.Digest)
+	}
+	return b, d, nil
+}
+
+func parseManifest(a *Artifact, o PullOptions) error {
+	var probe struct {
+		MediaType string          `json:"mediaType"`
+		Manifests json.RawMessage `json:"manifests"`
+	}
+	if err := json.Unmarshal(a.ManifestBytes, &probe); err != nil {
+		return fmt.Errorf("%w: manifest is not JSON: %v", ErrMediaType, err)
+	}
+	if probe.MediaType == MediaTypeIndex || probe.MediaType == MediaTypeDockerList || probe.Manifests != nil {
+		return fmt.Errorf("%w: the reference names an image index; wasmCloud artifacts are single manifests", ErrMediaType)
+	}
+	if probe.MediaType != "" && probe.MediaType != MediaTypeManifest && probe.MediaType != MediaTypeDockerManifest {
+		return fmt.Errorf("%w: manifest media type %q", ErrMediaType, probe.MediaType)
+	}
+	if err := json.Unmarshal(a.ManifestBytes, &a.Manifest); err != nil {
+		return fmt.Errorf("%w: malformed manifest: %v", ErrMediaType, err)
+	}
+	if len(a.Manifest.Layers) == 0 {
+		return fmt.Errorf("%w: manifest has no layers", ErrMediaType)
+	}
+	if o.SingleLayer && len(a.Manifest.Layers) > 1 {
+		return fmt.Errorf("%w: expected a single layer, found %d layers", ErrMediaType, len(a.Manifest.Layers))
+	}
+	for _, l := range a.Manifest.Layers {
+		if !slices.Contains(o.Accept, l.MediaType) {
+			return fmt.Errorf("%w: layer media type %q is not one of %s", ErrMediaType, l.MediaType, strings.Join(o.Accept, ", "))
+		}
+		if err := l.Digest.Validate(); err != nil {
+			return fmt.Errorf("%w: layer digest %q: %v", ErrDigestMismatch, l.Digest, err)
+		}
+		if l.Size < 0 {
+			return fmt.Errorf("%w: negative layer size", ErrMediaType)
+		}
+	}
+	return nil
+}
+
+func kindOf(a *Artifact) Kind {
+	if len(a.Layers) == 1 && a.Layers[0].Descriptor.MediaType == MediaTypePARLayer {
+		return KindProvider
+	}
+	return Identify(a.Bytes())
+}
+
+// layer returns a layer from the cache or downloads it (once per digest across concurrent
+// pulls), verifying digest and size. network reports whether the registry was asked.
+func (c *Client) layer(ctx context.Context, repoFor func() *remote.Repository, desc ocispec.Descriptor, progress func(Progress)) (Layer, bool, error) {
+	l := Layer{Descriptor: desc}
+	if c.cache != nil {
+		b, ok, err := c.cache.Read(desc.Digest)
+		if err != nil {
+			return l, false, err
+		}
+		if ok && int64(len(b)) == desc.Size {
+			l.Data, l.Path = b, c.cache.BlobPath(desc.Digest)
+			return l, false, nil
+		}
+	}
+	repo := repoFor()
+	v, err, _ := c.blobs.Do(desc.Digest.String(), func() (any, error) {
+		return c.download(ctx, repo, desc, progress)
+	})
+	if err != nil {
+		return l, true, err
+	}
+	l.Data = v.([]byte)
+	if c.cache != nil {
+		l.Path = c.cache.BlobPath(desc.Digest)
+	}
+	return l, true, nil
+}
+
+// download fetches one blob with retries: the HTTP client retries failed requests, and this
+// loop also restarts a transfer that broke mid-body, which an HTTP-level retry cannot see.
+func (c *Client) download(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor, progress func(Progress)) ([]byte, error) {
+	pol := retryPolicy(c.opts.Retry)
+	var lastErr error
+	for attempt := 0; ; attempt++ {
+		b, err := c.downloadOnce(ctx, repo, desc, progress)
+		if err == nil {
+			return b, nil
+		}
+		lastErr = err
+		if !midBodyError(err) {
+			return nil, err
+		}
+		wait, perr := pol.Retry(attempt, nil, errTransient)
+		if perr != nil || wait < 0 {
+			return nil, lastErr
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// errTransient makes the retry policy treat a mid-body failure like a timeout.
+var errTransient = transientError{}
+
+type transientError struct{}
+
+func (transientError) Error() string   { return "transient" }
+func (transientError) Timeout() bool   { return true }
+func (transientError) Temporary() bool { return true }
+
+type bodyError struct{ err error }
+
+func (e bodyError) Error() string { return "reading blob: " + e.err.Error() }
+func (e bodyError) Unwrap() error { return e.err }
+
+func midBodyError(err error) bool {
+	var be bodyError
+	return errors.As(err, &be)
+}
+
+func (c *Client) downloadOnce(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor, progress func(Progress)) ([]byte, error) {
+	rc, err := repo.Blobs().Fetch(ctx, desc)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var src io.Reader = &bodyReader{r: rc}
+	if progress != nil {
+		src = &progressReader{r: src, p: Progress{Digest: desc.Digest.String(), MediaType: desc.MediaType, Total: desc.Size}, fn: progress}
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(min(desc.Size, 1<<30)))
+	if c.cache != nil {
+		if _, err := c.cache.ingest(desc.Digest, desc.Size, src, &buf); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
+	if err := copyVerified(&buf, src, desc.Digest, desc.Size); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// bodyReader marks read errors as mid-body so download can restart the transfer.
+type bodyReader struct{ r io.Reader }
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = bodyError{err}
+	}
+	return n, err
+}
+
+type progressReader struct {
+	r  io.Reader
+	p  Progress
+	fn func(Progress)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.p.Done += int64(n)
+		p.fn(p.p)
+	}
+	return n, err
+}
+
+// sentinelError carries its own text but matches a sentinel with errors.Is.
+type sentinelError struct {
+	sentinel error
+	msg      string
+}
+
+func (e sentinelError) Error() string        { return e.msg }
+func (e sentinelError) Is(target error) bool { return target == e.sentinel }
