@@ -166,14 +166,14 @@ func TestScaleFailures(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	component := filepath.Join(dir, "c.wasm")
-	// A component-model preamble: recognised and refused until the component runtime lands.
-	if err := os.WriteFile(component, []byte("\x00asm\x0d\x00\x01\x00"), 0o644); err != nil {
+	// A pre-standard (0x0c) component binary: recognised and refused with a clear reason.
+	if err := os.WriteFile(component, []byte("\x00asm\x0c\x00\x01\x00"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct{ ref, wantSubstr string }{
 		{"ghcr.io/acme/hello:0.1.0", "OCI"},
 		{"file://" + filepath.Join(dir, "missing.wasm"), "no such file"},
-		{"file://" + component, "component"},
+		{"file://" + component, "unsupported component binary version"},
 	}
 	for _, tc := range cases {
 		start := time.Now()
