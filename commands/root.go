@@ -14,7 +14,11 @@ import (
 	"github.com/wasmlattice/wash/commands/down"
 	"github.com/wasmlattice/wash/commands/get"
 	"github.com/wasmlattice/wash/commands/output"
+	"github.com/wasmlattice/wash/commands/scale"
+	"github.com/wasmlattice/wash/commands/start"
+	"github.com/wasmlattice/wash/commands/stop"
 	"github.com/wasmlattice/wash/commands/up"
+	"github.com/wasmlattice/wash/commands/update"
 	"github.com/wasmlattice/wash/commands/version"
 )
 
@@ -54,6 +58,10 @@ Get started:
 		up.NewCmd(env),
 		down.NewCmd(env),
 		get.NewCmd(env),
+		start.NewCmd(env),
+		stop.NewCmd(env),
+		scale.NewCmd(env),
+		update.NewCmd(env),
 		version.NewCmd(env),
 		newCompletionCmd(),
 	)
