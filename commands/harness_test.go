@@ -163,3 +163,5 @@ func (r *recorder) names() []string {
 	}
 	return out
 }
+
+func wasmModule(t testing.TB) string { return testlattice.Wasip1(t) }

@@ -11,8 +11,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/config"
 	"github.com/wasmlattice/wash/commands/down"
 	"github.com/wasmlattice/wash/commands/get"
+	"github.com/wasmlattice/wash/commands/label"
+	"github.com/wasmlattice/wash/commands/link"
 	"github.com/wasmlattice/wash/commands/output"
 	"github.com/wasmlattice/wash/commands/scale"
 	"github.com/wasmlattice/wash/commands/start"
@@ -62,6 +65,9 @@ Get started:
 		stop.NewCmd(env),
 		scale.NewCmd(env),
 		update.NewCmd(env),
+		link.NewCmd(env),
+		config.NewCmd(env),
+		label.NewCmd(env),
 		version.NewCmd(env),
 		newCompletionCmd(),
 	)
