@@ -13,6 +13,7 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/config"
 	"github.com/wasmlattice/wash/commands/down"
+	"github.com/wasmlattice/wash/commands/events"
 	"github.com/wasmlattice/wash/commands/get"
 	"github.com/wasmlattice/wash/commands/label"
 	"github.com/wasmlattice/wash/commands/link"
@@ -68,6 +69,7 @@ Get started:
 		link.NewCmd(env),
 		config.NewCmd(env),
 		label.NewCmd(env),
+		events.NewCmd(env),
 		version.NewCmd(env),
 		newCompletionCmd(),
 	)
