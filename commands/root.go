@@ -12,6 +12,7 @@ import (
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/config"
+	"github.com/wasmlattice/wash/commands/ctx"
 	"github.com/wasmlattice/wash/commands/down"
 	"github.com/wasmlattice/wash/commands/events"
 	"github.com/wasmlattice/wash/commands/get"
@@ -70,6 +71,7 @@ Get started:
 		config.NewCmd(env),
 		label.NewCmd(env),
 		events.NewCmd(env),
+		ctx.NewCmd(env),
 		version.NewCmd(env),
 		newCompletionCmd(),
 	)
