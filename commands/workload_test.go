@@ -132,7 +132,7 @@ func TestWorkloadErrors(t *testing.T) {
 	// Running on two hosts: scale needs --host-id.
 	ok(t, l.args("default", "start", "component", wasm, "twice")...)
 	ok(t, l.args("default", "start", "component", wasm, "twice")...)
-	fails(t, 1, "no host in lattice \"default\" bid for component twice: it already runs on all 2 host(s)", l.args("default", "start", "component", wasm, "twice", "--auction-timeout-ms", "300")...)
+	fails(t, 1, "no host in lattice \"default\" bid for component twice: it already runs on all 2 hosts", l.args("default", "start", "component", wasm, "twice", "--auction-timeout-ms", "300")...)
 	fails(t, 1, "runs on 2 hosts", l.args("default", "scale", "component", wasm, "twice", "--max-instances", "2")...)
 	r := ok(t, l.args("default", "stop", "component", "twice")...)
 	if !strings.Contains(r.out, "stopped on 2 hosts") {

@@ -361,12 +361,28 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	if err := s.NC.Flush(); err != nil {
 		return err
 	}
+	// Say when the server goes away instead of falling silent, and end once nats.go gives up.
+	closed := make(chan struct{})
+	s.NC.SetDisconnectErrHandler(func(_ *nats.Conn, err error) {
+		if err != nil {
+			env.IO.Progress("lost the connection to NATS at %s (%v); reconnecting…", s.Resolved.URL(), err)
+		}
+	})
+	s.NC.SetReconnectHandler(func(*nats.Conn) { env.IO.Progress("reconnected to NATS at %s", s.Resolved.URL()) })
+	s.NC.SetClosedHandler(func(*nats.Conn) { close(closed) })
 	env.IO.Progress("Following events of lattice %q on %s (Ctrl+C to stop)", lattice, s.Resolved.URL())
 	if o.OnReady != nil {
 		o.OnReady()
 	}
-	<-ctx.Done()
-	return nil
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-closed:
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("the connection to NATS at %s closed; events are no longer followed", s.Resolved.URL())
+	}
 }
 
 type replay struct {

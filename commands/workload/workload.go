@@ -44,33 +44,27 @@ type Placement struct {
 	SkipWait         bool
 	WaitTimeoutMs    int
 	AuctionTimeoutMs int
-
-	fs *pflag.FlagSet
 }
 
 // AddHostFlag registers --host-id alone (stop, update).
 func (p *Placement) AddHostFlag(fs *pflag.FlagSet) {
-	p.fs = fs
 	fs.StringVar(&p.HostID, "host-id", "", "host to act on: full id, unique id prefix or friendly name")
 }
 
 // AddWaitFlags registers --skip-wait and --wait-timeout-ms.
 func (p *Placement) AddWaitFlags(fs *pflag.FlagSet, def time.Duration, event string) {
-	p.fs = fs
 	fs.BoolVar(&p.SkipWait, "skip-wait", false, "return once the host accepted the request, without waiting for "+event)
 	fs.IntVar(&p.WaitTimeoutMs, "wait-timeout-ms", 0, fmt.Sprintf("how long to wait for %s (default %d, or --timeout-ms if larger)", event, def.Milliseconds()))
 }
 
 // AddAuctionFlags registers --constraint and --auction-timeout-ms.
 func (p *Placement) AddAuctionFlags(fs *pflag.FlagSet) {
-	p.fs = fs
 	fs.StringArrayVarP(&p.Constraints, "constraint", "c", nil, "label the chosen host must carry, key=value (repeatable; used for the auction when --host-id is not given)")
 	fs.IntVar(&p.AuctionTimeoutMs, "auction-timeout-ms", 0, "upper bound for collecting auction bids (default: --timeout-ms)")
 }
 
 // AddWorkloadFlags registers --annotations and --config.
 func (p *Placement) AddWorkloadFlags(fs *pflag.FlagSet) {
-	p.fs = fs
 	fs.StringArrayVarP(&p.Annotations, "annotations", "a", nil, "annotation key=value (repeatable)")
 	fs.StringArrayVar(&p.Config, "config", nil, "named configuration to attach (repeatable; create it with 'wash config put')")
 }
@@ -305,7 +299,11 @@ func (s *Session) noBidderError(hosts []ctl.Host, kind, id string, constraints m
 		return fmt.Errorf("no host in lattice %q matches the constraints %s (%d host(s) checked; see their labels with `wash get hosts`)", s.Lattice(), kvString(constraints), len(hosts))
 	}
 	if len(constraints) == 0 {
-		return fmt.Errorf("no host in lattice %q bid for %s %s: it already runs on all %d host(s); use `wash scale` to change it", s.Lattice(), kind, id, len(hosts))
+		where := fmt.Sprintf("all %d hosts", len(hosts))
+		if len(hosts) == 1 {
+			where = "the only host"
+		}
+		return fmt.Errorf("no host in lattice %q bid for %s %s: it already runs on %s; use `wash scale` to change it", s.Lattice(), kind, id, where)
 	}
 	return fmt.Errorf("no host in lattice %q bid for %s %s: it already runs on every host matching %s", s.Lattice(), kind, id, kvString(constraints))
 }
