@@ -209,3 +209,22 @@ func contains(xs []string, s string) bool {
 	}
 	return false
 }
+
+// TestContextReachesTheLattice uses a context end to end: port and lattice come from it.
+func TestContextReachesTheLattice(t *testing.T) {
+	l := newLattice(t)
+	l.host(t, "teamlat", nil)
+	dir := t.TempDir()
+	t.Setenv("WASH_CONTEXT_DIR", dir)
+	ok(t, "ctx", "new", "team", "-p", l.port, "-x", "teamlat")
+	r := ok(t, "config", "put", "viactx", "a=b", "--context", "team")
+	if !strings.Contains(r.out, "put successfully") {
+		t.Fatalf("put = %q", r.out)
+	}
+	ok(t, "ctx", "default", "team")
+	r = ok(t, "config", "get", "viactx", "-o", "json")
+	if decodeJSON(t, r.out)["a"] != "b" {
+		t.Fatalf("get via default context = %q", r.out)
+	}
+	fails(t, 1, `context "ghost" not found`, "get", "hosts", "--context", "ghost")
+}
