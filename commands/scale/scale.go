@@ -14,7 +14,6 @@ import (
 	"github.com/wasmlattice/wash/commands/output"
 	"github.com/wasmlattice/wash/commands/workload"
 	"github.com/wasmlattice/wash/lattice/ctl"
-	"github.com/wasmlattice/wash/lattice/events"
 )
 
 // NewCmd builds `wash scale`.
@@ -114,47 +113,13 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		}
 	}
 
-	var w *workload.Waiter
-	if !o.Place.SkipWait {
-		if w, err = s.Watch(events.ComponentScaled, events.ComponentScaleFailed); err != nil {
-			return err
-		}
-		defer w.Close()
-	}
-	resp, err := s.Client.ScaleComponent(ctx, ctl.ScaleComponentCommand{
-		ComponentRef: ref, ComponentID: o.ID, Annotations: annotations, Count: o.MaxInstances,
-		HostID: h.ID, Config: config, AllowUpdate: o.AllowUpdate,
-	})
-	if err != nil {
-		return fmt.Errorf("scaling component %s on host %s: %w", o.ID, workload.HostLabel(h), err)
-	}
-	if resp.Message != "" {
-		env.IO.Progress("host %s: %s", h.ID, resp.Message)
-	}
-	if w != nil {
-		timeout := o.Place.WaitTimeout(workload.ScaleWait, s.Resolved.Timeout)
-		err := w.Wait(ctx, timeout, func(e events.Event) (bool, error) {
-			if e.Source != h.ID {
-				return false, nil
-			}
-			switch e.Name() {
-			case events.ComponentScaled:
-				var d events.ComponentScaledData
-				return workload.Data(e, &d) && d.ComponentID == o.ID && d.MaxInstances == o.MaxInstances, nil
-			case events.ComponentScaleFailed:
-				var d events.ComponentScaleFailedData
-				if workload.Data(e, &d) && d.ComponentID == o.ID {
-					return true, fmt.Errorf("component %s failed to scale on host %s: %s", o.ID, workload.HostLabel(h), d.Error)
-				}
-			}
-			return false, nil
-		})
-		if errors.Is(err, workload.ErrWaitTimeout) {
-			return fmt.Errorf("host %s accepted the scale request for %s but did not confirm it within %s; check `wash get inventory %s`, or raise --wait-timeout-ms", workload.HostLabel(h), o.ID, timeout, h.ID)
-		}
-		if err != nil {
-			return err
-		}
+	if err := s.ScaleComponent(ctx, workload.ScaleRequest{
+		Host: h, Verb: "scale",
+		Cmd: ctl.ScaleComponentCommand{ComponentRef: ref, ComponentID: o.ID, Annotations: annotations,
+			Count: o.MaxInstances, Config: config, AllowUpdate: o.AllowUpdate},
+		Wait: !o.Place.SkipWait, Timeout: o.Place.WaitTimeout(workload.ScaleWait, s.Resolved.Timeout),
+	}); err != nil {
+		return err
 	}
 	to := strconv.FormatUint(uint64(o.MaxInstances), 10) + " max concurrent instances"
 	if o.MaxInstances == ctl.Unbounded {

@@ -108,47 +108,13 @@ func RunComponent(ctx context.Context, env *cli.Env, o *ComponentOptions) error 
 	if err != nil {
 		return err
 	}
-	var w *workload.Waiter
-	if !o.Place.SkipWait {
-		if w, err = s.Watch(events.ComponentScaled, events.ComponentScaleFailed); err != nil {
-			return err
-		}
-		defer w.Close()
-	}
-	resp, err := s.Client.ScaleComponent(ctx, ctl.ScaleComponentCommand{
-		ComponentRef: ref, ComponentID: o.ID, Annotations: annotations, Count: o.MaxInstances,
-		HostID: h.ID, Config: config, AllowUpdate: o.AllowUpdate,
-	})
-	if err != nil {
-		return fmt.Errorf("starting component %s on host %s: %w", o.ID, workload.HostLabel(h), err)
-	}
-	if resp.Message != "" {
-		env.IO.Progress("host %s: %s", h.ID, resp.Message)
-	}
-	if w != nil {
-		timeout := o.Place.WaitTimeout(workload.StartComponentWait, s.Resolved.Timeout)
-		err := w.Wait(ctx, timeout, func(e events.Event) (bool, error) {
-			if e.Source != h.ID {
-				return false, nil
-			}
-			switch e.Name() {
-			case events.ComponentScaled:
-				var d events.ComponentScaledData
-				return workload.Data(e, &d) && d.ComponentID == o.ID, nil
-			case events.ComponentScaleFailed:
-				var d events.ComponentScaleFailedData
-				if workload.Data(e, &d) && d.ComponentID == o.ID {
-					return true, fmt.Errorf("component %s failed to start on host %s: %s", o.ID, workload.HostLabel(h), oneLine(d.Error))
-				}
-			}
-			return false, nil
-		})
-		if errors.Is(err, workload.ErrWaitTimeout) {
-			return fmt.Errorf("host %s accepted component %s but did not report it running within %s; check `wash get inventory %s`, or raise --wait-timeout-ms", workload.HostLabel(h), o.ID, timeout, h.ID)
-		}
-		if err != nil {
-			return err
-		}
+	if err := s.ScaleComponent(ctx, workload.ScaleRequest{
+		Host: h, Verb: "start",
+		Cmd: ctl.ScaleComponentCommand{ComponentRef: ref, ComponentID: o.ID, Annotations: annotations,
+			Count: o.MaxInstances, Config: config, AllowUpdate: o.AllowUpdate},
+		Wait: !o.Place.SkipWait, Timeout: o.Place.WaitTimeout(workload.StartComponentWait, s.Resolved.Timeout),
+	}); err != nil {
+		return err
 	}
 	verb := "started"
 	if o.Place.SkipWait {

@@ -434,3 +434,59 @@ func HostLabel(h ctl.Host) string {
 	}
 	return h.FriendlyName + " (" + h.ID + ")"
 }
+
+// ScaleRequest is one component.scale sent by a command that then waits for its outcome.
+type ScaleRequest struct {
+	Host ctl.Host
+	Cmd  ctl.ScaleComponentCommand
+	// Wait for component_scaled (or component_scale_failed) from that host, up to Timeout.
+	Wait    bool
+	Timeout time.Duration
+	// Verb names the operation in errors: "start", "scale".
+	Verb string
+}
+
+// ScaleComponent sends the request, shows the host's reply message, and waits for the event that
+// confirms the new count or reports the failure.
+func (s *Session) ScaleComponent(ctx context.Context, r ScaleRequest) error {
+	var w *Waiter
+	if r.Wait {
+		var err error
+		if w, err = s.Watch(events.ComponentScaled, events.ComponentScaleFailed); err != nil {
+			return err
+		}
+		defer w.Close()
+	}
+	r.Cmd.HostID = r.Host.ID
+	resp, err := s.Client.ScaleComponent(ctx, r.Cmd)
+	if err != nil {
+		return fmt.Errorf("%s of component %s on host %s: %w", r.Verb, r.Cmd.ComponentID, HostLabel(r.Host), err)
+	}
+	if resp.Message != "" {
+		s.Env.IO.Progress("host %s: %s", r.Host.ID, resp.Message)
+	}
+	if w == nil {
+		return nil
+	}
+	id := r.Cmd.ComponentID
+	err = w.Wait(ctx, r.Timeout, func(e events.Event) (bool, error) {
+		if e.Source != r.Host.ID {
+			return false, nil
+		}
+		switch e.Name() {
+		case events.ComponentScaled:
+			var d events.ComponentScaledData
+			return Data(e, &d) && d.ComponentID == id && d.MaxInstances == r.Cmd.Count, nil
+		case events.ComponentScaleFailed:
+			var d events.ComponentScaleFailedData
+			if Data(e, &d) && d.ComponentID == id {
+				return true, fmt.Errorf("component %s failed to %s on host %s: %s", id, r.Verb, HostLabel(r.Host), strings.ReplaceAll(d.Error, "\n", " "))
+			}
+		}
+		return false, nil
+	})
+	if errors.Is(err, ErrWaitTimeout) {
+		return fmt.Errorf("host %s accepted the %s request for component %s but did not confirm it within %s; check `wash get inventory %s`, or raise --wait-timeout-ms", HostLabel(r.Host), r.Verb, id, r.Timeout, r.Host.ID)
+	}
+	return err
+}
