@@ -96,9 +96,15 @@ func TestRestartKeepsApps(t *testing.T) {
 	c2 := wadm.NewClient(nc2, wadm.ClientOptions{Lattice: "default"})
 	cc := ctl.NewClient(nc2, ctl.ClientOptions{Lattice: "default"})
 	for i := range 3 {
-		waitStatus(t, c2, fmt.Sprintf("keep%d", i), 10*time.Second, isType(wadm.StatusDeployed))
-		if n := instances(t, cc, h2.ID(), fmt.Sprintf("keep%d-hello", i)); n != 2 {
-			t.Errorf("keep%d runs %d instances on the new host, want 2", i, n)
+		// The last status from before the restart says Deployed; wait for the
+		// new host to really run the app.
+		deadline := time.Now().Add(10 * time.Second)
+		for instances(t, cc, h2.ID(), fmt.Sprintf("keep%d-hello", i)) != 2 {
+			if time.Now().After(deadline) {
+				t.Fatalf("keep%d does not run on the new host", i)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
+		waitStatus(t, c2, fmt.Sprintf("keep%d", i), 10*time.Second, isType(wadm.StatusDeployed))
 	}
 }
