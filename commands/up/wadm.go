@@ -3,7 +3,9 @@ package up
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -25,7 +27,16 @@ func startWadm(ctx context.Context, nc *nats.Conn, lattice string, startedNATS b
 			return func() {}, err
 		}
 	}
-	w, err := wadm.Run(ctx, nc, wadm.Config{Lattices: []string{lattice}, Logger: logger})
+	cfg := wadm.Config{Lattices: []string{lattice}, Logger: logger}
+	// WASH_WADM_HOST_EXPIRY shortens how long a silent host is kept (tests, fast demos).
+	if v := os.Getenv("WASH_WADM_HOST_EXPIRY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return func() {}, fmt.Errorf("invalid WASH_WADM_HOST_EXPIRY=%q: expected a duration such as 90s", v)
+		}
+		cfg.HostExpiry = d
+	}
+	w, err := wadm.Run(ctx, nc, cfg)
 	if err != nil {
 		return func() {}, err
 	}
