@@ -459,3 +459,12 @@ func (e *expectation) idle(now time.Time) bool {
 	}
 	return len(e.Events) == 0 || !now.Before(e.Deadline)
 }
+
+// fingerprint summarises what a heartbeat can change besides last_seen and
+// uptime: the host's labels and inventory and the instance records.
+func (o *observed) fingerprint(host string) string {
+	h := o.hosts[host]
+	h.LastSeen, h.UptimeSeconds = time.Time{}, 0
+	b, _ := json.Marshal([]any{h, o.components, o.providers})
+	return string(b)
+}

@@ -313,6 +313,19 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 			return nil
 		}
 		obs.expire(d, now, lw.w.cfg.HostExpiry)
+	case events.TypePrefix + events.HostHeartbeat:
+		before := obs.fingerprint(ev.Source)
+		obs.apply(ev, now, lw.w.cfg.HostExpiry)
+		if obs.fingerprint(ev.Source) == before {
+			// Nothing but last_seen changed: only scalers whose wait or
+			// failure backoff ran out need this tick.
+			route = []string{}
+			for _, e := range exp {
+				if _, ok := apps[e.App]; ok && (e.idle(now) || (e.FailMsg != "" && !now.Before(e.FailedUntil))) && !slices.Contains(route, e.App) {
+					route = append(route, e.App)
+				}
+			}
+		}
 	default:
 		obs.apply(ev, now, lw.w.cfg.HostExpiry)
 		if app := eventApp(ev); app != "" {
