@@ -178,13 +178,11 @@ func (lw *latticeWorker) save(ctx context.Context, d kvDoc, v any) error {
 	if bytes.Equal(b, d.orig) {
 		return nil
 	}
-	var nrev uint64
 	if d.rev == 0 {
-		nrev, err = lw.kv.Create(ctx, d.key, b)
+		_, err = lw.kv.Create(ctx, d.key, b)
 	} else {
-		nrev, err = lw.kv.Update(ctx, d.key, b, d.rev)
+		_, err = lw.kv.Update(ctx, d.key, b, d.rev)
 	}
-	lw.log.Debug("wadm: saved", "key", d.key, "rev", d.rev, "new", nrev, "err", err, "len", len(b))
 	if err != nil {
 		var apiErr *jetstream.APIError
 		if errors.Is(err, jetstream.ErrKeyExists) || (errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence) {
