@@ -27,6 +27,7 @@ import (
 	"github.com/wasmlattice/wash/commands/up"
 	"github.com/wasmlattice/wash/commands/update"
 	"github.com/wasmlattice/wash/commands/version"
+	"github.com/wasmlattice/wash/commands/wadm"
 )
 
 // NewRoot builds the root command.
@@ -76,6 +77,7 @@ Get started:
 		events.NewCmd(env),
 		ctx.NewCmd(env),
 		version.NewCmd(env),
+		wadm.NewCmd(env),
 		artifact.NewPushCmd(env),
 		artifact.NewPullCmd(env),
 		artifact.NewInspectCmd(env),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -41,18 +42,31 @@ type jsObjects struct {
 	commands  jetstream.Stream
 }
 
-// ensureJetStream creates what is missing and uses what exists as it is. A
-// stream whose subjects differ from upstream's is updated (upstream recreates
-// wadm_events in that case).
-func ensureJetStream(ctx context.Context, js jetstream.JetStream, storage jetstream.StorageType, manifestBucket, stateBucket string) (*jsObjects, error) {
+// jsLayout says how missing streams and buckets are created.
+type jsLayout struct {
+	storage jetstream.StorageType
+	// replicas is the replica count of what wadm creates; 0 means as many
+	// as the cluster allows, at most 3.
+	replicas       int
+	manifestBucket string
+	stateBucket    string
+}
+
+// ensureJetStream creates what is missing and uses what exists as it is
+// (an operator may have created the buckets and streams beforehand with
+// more replicas or other storage; wadm never recreates or downgrades
+// them). A stream whose subjects differ from upstream's only gets its
+// subjects updated (upstream recreates wadm_events in that case).
+func ensureJetStream(ctx context.Context, js jetstream.JetStream, l jsLayout) (*jsObjects, error) {
 	var o jsObjects
 	var err error
-	if o.manifests, err = openOrCreateKV(ctx, js, manifestBucket, storage); err != nil {
+	if o.manifests, err = openOrCreateKV(ctx, js, l.manifestBucket, l.storage, l.replicas); err != nil {
 		return nil, err
 	}
-	if o.state, err = openOrCreateKV(ctx, js, stateBucket, storage); err != nil {
+	if o.state, err = openOrCreateKV(ctx, js, l.stateBucket, l.storage, l.replicas); err != nil {
 		return nil, err
 	}
+	storage, replicas := l.storage, l.replicas
 	// Legacy streams of old wadm versions are removed, as upstream does.
 	for _, legacy := range []string{"wadm_mirror", "wadm_multitenant_mirror"} {
 		_ = js.DeleteStream(ctx, legacy)
@@ -63,32 +77,32 @@ func ensureJetStream(ctx context.Context, js jetstream.JetStream, storage jetstr
 	// stalled source every 10 s), which a deploy must not wait for.
 	if o.events, err = ensureStream(ctx, js, jetstream.StreamConfig{
 		Name: EventConsumerStream, Subjects: []string{EventSubjectPrefix + ".*.>", "wasmbus.evt.*.>"},
-		Retention: jetstream.WorkQueuePolicy, MaxAge: streamMaxAge, Storage: storage, Replicas: 1,
-	}); err != nil {
+		Retention: jetstream.WorkQueuePolicy, MaxAge: streamMaxAge, Storage: storage,
+	}, replicas); err != nil {
 		return nil, err
 	}
 	if o.commands, err = ensureStream(ctx, js, jetstream.StreamConfig{
 		Name: CommandsStream, Subjects: []string{CommandSubjectPfx + ".*"}, Retention: jetstream.WorkQueuePolicy,
-		MaxAge: streamMaxAge, Storage: storage, Replicas: 1,
-	}); err != nil {
+		MaxAge: streamMaxAge, Storage: storage,
+	}, replicas); err != nil {
 		return nil, err
 	}
 	if o.status, err = ensureStream(ctx, js, jetstream.StreamConfig{
 		Name: StatusStream, Subjects: []string{StatusSubjectPrefix + ".*.*"}, Retention: jetstream.LimitsPolicy,
-		MaxMsgsPerSubject: 10, AllowDirect: true, Storage: storage, Replicas: 1,
-	}); err != nil {
+		MaxMsgsPerSubject: 10, AllowDirect: true, Storage: storage,
+	}, replicas); err != nil {
 		return nil, err
 	}
 	if _, err = ensureStream(ctx, js, jetstream.StreamConfig{
 		Name: NotifyStream, Subjects: []string{NotifySubjectPrefix + ".*"}, Retention: jetstream.InterestPolicy,
-		MaxAge: streamMaxAge, Storage: storage, Replicas: 1,
-	}); err != nil {
+		MaxAge: streamMaxAge, Storage: storage,
+	}, replicas); err != nil {
 		return nil, err
 	}
 	return &o, nil
 }
 
-func openOrCreateKV(ctx context.Context, js jetstream.JetStream, bucket string, storage jetstream.StorageType) (jetstream.KeyValue, error) {
+func openOrCreateKV(ctx context.Context, js jetstream.JetStream, bucket string, storage jetstream.StorageType, replicas int) (jetstream.KeyValue, error) {
 	kv, err := js.KeyValue(ctx, bucket)
 	if err == nil {
 		return kv, nil
@@ -96,7 +110,11 @@ func openOrCreateKV(ctx context.Context, js jetstream.JetStream, bucket string, 
 	if !errors.Is(err, jetstream.ErrBucketNotFound) {
 		return nil, fmt.Errorf("opening KV bucket %s: %w", bucket, err)
 	}
-	kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, History: 1, Storage: storage})
+	err = withReplicas(replicas, func(r int) error {
+		var cerr error
+		kv, cerr = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, History: 1, Storage: storage, Replicas: r})
+		return cerr
+	})
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		return js.KeyValue(ctx, bucket)
 	}
@@ -108,7 +126,7 @@ func openOrCreateKV(ctx context.Context, js jetstream.JetStream, bucket string, 
 
 // ensureStream returns the stream, creating it when missing. An existing
 // stream is kept, except that missing subjects are added.
-func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig, replicas int) (jetstream.Stream, error) {
 	s, err := js.Stream(ctx, cfg.Name)
 	if err == nil {
 		have := s.CachedInfo().Config
@@ -123,7 +141,12 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 	if !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil, fmt.Errorf("opening stream %s: %w", cfg.Name, err)
 	}
-	s, err = js.CreateStream(ctx, cfg)
+	err = withReplicas(replicas, func(r int) error {
+		cfg.Replicas = r
+		var cerr error
+		s, cerr = js.CreateStream(ctx, cfg)
+		return cerr
+	})
 	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		return js.Stream(ctx, cfg.Name)
 	}
@@ -131,4 +154,35 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 		return nil, fmt.Errorf("creating stream %s: %w", cfg.Name, err)
 	}
 	return s, nil
+}
+
+// withReplicas runs create with the configured replica count, or, when
+// replicas is 0, with 3, 2 and then 1 until the server accepts it: a
+// single server refuses replicas > 1 and a cluster of n nodes cannot place
+// more than n, so this yields min(3, cluster size).
+func withReplicas(replicas int, create func(int) error) error {
+	if replicas > 0 {
+		return create(replicas)
+	}
+	var err error
+	for r := 3; r >= 1; r-- {
+		err = create(r)
+		var apiErr *jetstream.APIError
+		if err == nil || !errors.As(err, &apiErr) || !placementError(apiErr) {
+			return err
+		}
+	}
+	return err
+}
+
+// placementError reports the errors a server gives for a replica count it
+// cannot place.
+func placementError(e *jetstream.APIError) bool {
+	switch e.ErrorCode {
+	case 10074, // replicas > 1 not supported in non-clustered mode
+		10023, // insufficient resources
+		10005: // no suitable peers for placement
+		return true
+	}
+	return e.Code == 500 && strings.Contains(strings.ToLower(e.Description), "peers")
 }

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
@@ -27,10 +30,14 @@ func expectedStateKey(lattice string) string { return "expected_" + lattice }
 
 // Consumer settings. Events of one lattice are handled strictly one at a
 // time across all processes (MaxAckPending 1): each handler reads and
-// writes the shared state, so serial handling keeps it exact.
+// writes the shared state, so serial handling keeps it exact. A message is
+// acked only once its work is done; while a handler works it tells the
+// server so every keepAliveEvery, so the short AckWait only runs out when
+// the process handling a message died (then another one gets it).
 const (
-	eventAckWait   = 30 * time.Second
-	commandAckWait = 30 * time.Second
+	eventAckWait   = 5 * time.Second
+	commandAckWait = 5 * time.Second
+	keepAliveEvery = time.Second
 	maxDeliver     = 3
 )
 
@@ -97,7 +104,9 @@ func (lw *latticeWorker) start(parent context.Context) error {
 		cancel()
 		return fmt.Errorf("consuming events of lattice %s: %w", lw.lattice, err)
 	}
-	if lw.cmdCC, err = cmdCons.Consume(func(m jetstream.Msg) { lw.handleCommand(ctx, m) }, jetstream.PullMaxMessages(8)); err != nil {
+	// One command at a time: a prefetched command would wait in this
+	// process's buffer with its ack timer running.
+	if lw.cmdCC, err = cmdCons.Consume(func(m jetstream.Msg) { lw.handleCommand(ctx, m) }, jetstream.PullMaxMessages(1)); err != nil {
 		lw.evCC.Stop()
 		cancel()
 		return fmt.Errorf("consuming commands of lattice %s: %w", lw.lattice, err)
@@ -213,6 +222,25 @@ func (lw *latticeWorker) scalersFor(app string, raw json.RawMessage) []Scaler {
 
 // ---- events -------------------------------------------------------------------
 
+// keepAlive tells the server every keepAliveEvery that m is still being
+// worked on, until the returned stop is called.
+func keepAlive(m jetstream.Msg) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(keepAliveEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = m.InProgress()
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
 func (lw *latticeWorker) handleEvent(ctx context.Context, m jetstream.Msg) {
 	ev, err := events.Parse(m.Data())
 	lw.log.Debug("wadm: event", "lattice", lw.lattice, "subject", m.Subject(), "type", ev.Type, "err", err)
@@ -220,6 +248,15 @@ func (lw *latticeWorker) handleEvent(ctx context.Context, m jetstream.Msg) {
 		_ = m.Ack() // unparsable events are skipped, like upstream
 		return
 	}
+	defer keepAlive(m)()
+	if !lw.w.acquire(ctx) {
+		return // shutting down: the message goes to another process
+	}
+	defer lw.w.release()
+	ctx, span := lw.w.tracer.Start(ctx, "wadm.reconcile", trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.String("wadm.lattice", lw.lattice), attribute.String("cloudevents.event_type", ev.Type),
+			attribute.String("cloudevents.event_source", ev.Source)))
+	defer span.End()
 	for range 5 {
 		err = lw.process(ctx, ev)
 		if !errors.Is(err, errConflict) {
@@ -227,6 +264,7 @@ func (lw *latticeWorker) handleEvent(ctx context.Context, m jetstream.Msg) {
 		}
 	}
 	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
 		if !isBenign(err) {
 			lw.log.Warn("wadm: handling event failed", "lattice", lw.lattice, "event", ev.Type, "err", err)
 		}
@@ -412,6 +450,7 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 		}
 	}
 	lw.log.Debug("wadm: processed", "event", ev.Type, "route", route, "commands", len(cmds), "apps", len(apps))
+	trace.SpanFromContext(ctx).SetAttributes(attribute.Int("wadm.commands", len(cmds)), attribute.StringSlice("wadm.apps", route))
 	for _, c := range cmds {
 		b, err := MarshalCommand(c)
 		if err != nil {
@@ -511,7 +550,23 @@ func (lw *latticeWorker) handleCommand(ctx context.Context, m jetstream.Msg) {
 		_ = m.Term()
 		return
 	}
+	defer keepAlive(m)()
+	if !lw.w.acquire(ctx) {
+		return
+	}
+	defer lw.w.release()
+	ctx, span := lw.w.tracer.Start(ctx, "wadm.command", trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.String("wadm.lattice", lw.lattice), attribute.String("wadm.command", cmd.CommandName())))
+	defer span.End()
+	// A redelivered command may have been carried out by a process that
+	// died before acking it: skip it when the host already shows its effect.
+	if md, merr := m.Metadata(); merr == nil && md.NumDelivered > 1 && lw.alreadyDone(ctx, cmd) {
+		span.SetAttributes(attribute.Bool("wadm.already_done", true))
+		_ = m.Ack()
+		return
+	}
 	if err := lw.execute(ctx, cmd); err != nil {
+		span.SetStatus(codes.Error, err.Error())
 		if !isBenign(err) {
 			lw.log.Warn("wadm: command failed", "lattice", lw.lattice, "command", cmd.CommandName(), "err", err)
 		}
@@ -519,6 +574,49 @@ func (lw *latticeWorker) handleCommand(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	_ = m.Ack()
+}
+
+// alreadyDone reports whether the host already runs what a scale or
+// provider command asks for.
+func (lw *latticeWorker) alreadyDone(ctx context.Context, c Command) bool {
+	var hostID string
+	switch c := deref(c).(type) {
+	case ScaleComponent:
+		hostID = c.HostID
+	case StartProvider:
+		hostID = c.HostID
+	case StopProvider:
+		hostID = c.HostID
+	default:
+		return false
+	}
+	inv, err := lw.ctl.GetHostInventory(ctx, hostID)
+	if err != nil || inv == nil {
+		return false
+	}
+	switch c := deref(c).(type) {
+	case ScaleComponent:
+		for _, cd := range inv.Components {
+			if cd.ID == c.ComponentID {
+				return cd.ImageRef == c.Reference && int(cd.MaxInstances) == c.Count
+			}
+		}
+		return c.Count == 0
+	case StartProvider:
+		for _, p := range inv.Providers {
+			if p.ID == c.ProviderID {
+				return true
+			}
+		}
+	case StopProvider:
+		for _, p := range inv.Providers {
+			if p.ID == c.ProviderID {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // execute turns a command into its control-interface request.

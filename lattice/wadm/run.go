@@ -9,8 +9,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 )
@@ -37,7 +40,20 @@ type Config struct {
 	CtlTimeout time.Duration
 	// JSDomain is the JetStream domain of wadm's streams and buckets.
 	JSDomain string
-	Logger   *slog.Logger
+	// StreamReplicas is the replica count of the streams and buckets wadm
+	// creates when they are missing; 0 means min(3, cluster size). Existing
+	// ones are used as they are.
+	StreamReplicas int
+	// MaxJobs caps how many events and commands this process handles at
+	// once over all lattices (upstream --max-jobs); 0 means no cap.
+	MaxJobs int
+	// HostID names this wadm process in logs, spans and its NATS client
+	// name (upstream --host-id); default a random UUIDv4.
+	HostID string
+	// TracerProvider receives spans around API requests, reconcile passes
+	// and commands; nil means the global provider (a no-op unless set).
+	TracerProvider trace.TracerProvider
+	Logger         *slog.Logger
 }
 
 // Wadm is a running wadm process: the API server plus one event worker,
@@ -52,6 +68,10 @@ type Wadm struct {
 	subs  []*nats.Subscription
 	ctx   context.Context
 	stopF context.CancelFunc
+
+	tracer trace.Tracer
+	// jobs is the --max-jobs semaphore (nil: no cap).
+	jobs chan struct{}
 
 	mu       sync.Mutex
 	lattices map[string]*latticeWorker
@@ -86,6 +106,16 @@ func Run(ctx context.Context, nc *nats.Conn, cfg Config) (*Wadm, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.HostID == "" {
+		cfg.HostID = uuid.NewString()
+	}
+	cfg.Logger = cfg.Logger.With("wadm_host_id", cfg.HostID)
+	if cfg.TracerProvider == nil {
+		cfg.TracerProvider = otel.GetTracerProvider()
+	}
+	if cfg.StreamReplicas < 0 || cfg.StreamReplicas > 5 {
+		return nil, fmt.Errorf("wadm: stream replicas %d out of range (1-5, or 0 for automatic)", cfg.StreamReplicas)
+	}
 	var js jetstream.JetStream
 	var err error
 	if cfg.JSDomain != "" {
@@ -102,14 +132,19 @@ func Run(ctx context.Context, nc *nats.Conn, cfg Config) (*Wadm, error) {
 	}
 	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	objs, err := ensureJetStream(sctx, js, storage, cfg.ManifestBucket, cfg.StateBucket)
+	objs, err := ensureJetStream(sctx, js, jsLayout{storage: storage, replicas: cfg.StreamReplicas,
+		manifestBucket: cfg.ManifestBucket, stateBucket: cfg.StateBucket})
 	if err != nil {
 		return nil, fmt.Errorf("wadm: %w (is JetStream enabled on %s?)", err, nc.ConnectedUrlRedacted())
 	}
 	runCtx, stop := context.WithCancel(context.Background())
-	w := &Wadm{cfg: cfg, nc: nc, js: js, objs: objs, log: cfg.Logger, ctx: runCtx, stopF: stop, lattices: map[string]*latticeWorker{}}
+	w := &Wadm{cfg: cfg, nc: nc, js: js, objs: objs, log: cfg.Logger, ctx: runCtx, stopF: stop, lattices: map[string]*latticeWorker{},
+		tracer: cfg.TracerProvider.Tracer(tracerName)}
+	if cfg.MaxJobs > 0 {
+		w.jobs = make(chan struct{}, cfg.MaxJobs)
+	}
 	w.api = &apiServer{nc: nc, js: js, store: manifestStore{objs.manifests}, status: objs.status, prefix: cfg.APIPrefix,
-		log: cfg.Logger, timeout: 10 * time.Second, touched: w.ensureLattice}
+		log: cfg.Logger, timeout: 10 * time.Second, touched: w.ensureLattice, tracer: w.tracer}
 
 	// Lattice discovery: any host start or heartbeat names a lattice.
 	disc, err := nc.Subscribe("wasmbus.evt.*.>", func(m *nats.Msg) {
@@ -200,6 +235,31 @@ func (w *Wadm) ensureLattice(lattice string) {
 	if err := lw.start(w.ctx); err != nil {
 		w.log.Error("wadm: starting lattice worker failed", "lattice", lattice, "err", err)
 		delete(w.lattices, lattice)
+	}
+}
+
+// tracerName is the instrumentation scope of wadm's spans.
+const tracerName = "github.com/wasmlattice/wash/lattice/wadm"
+
+// HostID is the id this process goes by.
+func (w *Wadm) HostID() string { return w.cfg.HostID }
+
+// acquire takes a --max-jobs slot; release gives it back.
+func (w *Wadm) acquire(ctx context.Context) bool {
+	if w.jobs == nil {
+		return true
+	}
+	select {
+	case w.jobs <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (w *Wadm) release() {
+	if w.jobs != nil {
+		<-w.jobs
 	}
 }
 

@@ -13,6 +13,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/oklog/ulid/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 const internalStorageError = "Internal storage error"
@@ -30,6 +33,7 @@ type apiServer struct {
 	// touched is called with the lattice of every request, so the process
 	// can start that lattice's workers.
 	touched func(lattice string)
+	tracer  trace.Tracer
 }
 
 func (s *apiServer) subscribe() (*nats.Subscription, error) {
@@ -39,7 +43,13 @@ func (s *apiServer) subscribe() (*nats.Subscription, error) {
 func (s *apiServer) handle(m *nats.Msg) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
+	ctx, span := s.tracer.Start(ctx, "wadm.api", trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("messaging.destination.name", m.Subject)))
+	defer span.End()
 	resp := s.dispatch(ctx, m)
+	if e, ok := resp.(ErrorResponse); ok {
+		span.SetStatus(codes.Error, e.Message)
+	}
 	if m.Reply == "" {
 		return
 	}
@@ -57,6 +67,8 @@ func (s *apiServer) dispatch(ctx context.Context, m *nats.Msg) any {
 	if err != nil {
 		return NewErrorResponse(err.Error())
 	}
+	trace.SpanFromContext(ctx).SetAttributes(attribute.String("wadm.lattice", req.Lattice),
+		attribute.String("wadm.operation", req.Operation), attribute.String("wadm.app", req.App))
 	if s.touched != nil {
 		s.touched(req.Lattice)
 	}
