@@ -443,4 +443,3 @@ func newTracerProvider(ctx context.Context, endpoint, hostID, version string) (*
 		semconv.ServiceInstanceID(hostID), semconv.ServiceVersion(version))
 	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res)), nil
 }
-
