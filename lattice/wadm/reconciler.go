@@ -39,6 +39,13 @@ const (
 	commandAckWait = 5 * time.Second
 	keepAliveEvery = time.Second
 	maxDeliver     = 3
+	// pullExpiry bounds each pull request: when the consumer's leader moves
+	// (a NATS node died) a pending pull is lost, and the client notices
+	// after missed heartbeats (expiry/2) instead of the 30 s default.
+	pullExpiry = 4 * time.Second
+	// staleCommand is the age after which a command is checked against the
+	// host before it is carried out.
+	staleCommand = 2 * time.Second
 )
 
 var errConflict = errors.New("wadm state changed concurrently")
@@ -55,8 +62,9 @@ type latticeWorker struct {
 	}
 
 	cancel context.CancelFunc
-	evCC   jetstream.ConsumeContext
-	cmdCC  jetstream.ConsumeContext
+	evCC    jetstream.ConsumeContext
+	cmdCC   jetstream.ConsumeContext
+	cmdCons jetstream.Consumer
 	wg     sync.WaitGroup
 
 	// Used only by the (serial) event handler.
@@ -100,13 +108,14 @@ func (lw *latticeWorker) start(parent context.Context) error {
 		cancel()
 		return err
 	}
-	if lw.evCC, err = evCons.Consume(func(m jetstream.Msg) { lw.handleEvent(ctx, m) }, jetstream.PullMaxMessages(1)); err != nil {
+	if lw.evCC, err = evCons.Consume(func(m jetstream.Msg) { lw.handleEvent(ctx, m) }, jetstream.PullMaxMessages(1), jetstream.PullExpiry(pullExpiry)); err != nil {
 		cancel()
 		return fmt.Errorf("consuming events of lattice %s: %w", lw.lattice, err)
 	}
 	// One command at a time: a prefetched command would wait in this
 	// process's buffer with its ack timer running.
-	if lw.cmdCC, err = cmdCons.Consume(func(m jetstream.Msg) { lw.handleCommand(ctx, m) }, jetstream.PullMaxMessages(1)); err != nil {
+	lw.cmdCons = cmdCons
+	if lw.cmdCC, err = cmdCons.Consume(func(m jetstream.Msg) { lw.handleCommand(ctx, m) }, jetstream.PullMaxMessages(1), jetstream.PullExpiry(pullExpiry)); err != nil {
 		lw.evCC.Stop()
 		cancel()
 		return fmt.Errorf("consuming commands of lattice %s: %w", lw.lattice, err)
@@ -388,6 +397,18 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 	}
 	snap := obs.snapshot(lw.links(ctx), lw.configs(ctx, need))
 
+	// An expectation that timed out while commands of the lattice still wait
+	// to be carried out (a process died holding them, or a consumer leader
+	// moved) keeps holding its scaler back: re-issuing now would send the
+	// same command twice once the queue moves again.
+	queueChecked, queueBusy := false, false
+	commandsQueued := func() bool {
+		if !queueChecked {
+			queueChecked = true
+			queueBusy = lw.commandsQueued(ctx)
+		}
+		return queueBusy
+	}
 	var cmds []Command
 	statuses := map[string]Status{}
 	for _, app := range route {
@@ -405,7 +426,7 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 			e := exp[sc.ID()]
 			run := true
 			if e != nil {
-				if e.consume(ev, now) || !e.idle(now) {
+				if e.consume(ev, now) || !e.idle(now) || (len(e.Events) > 0 && commandsQueued()) {
 					run = false
 				} else {
 					delete(exp, sc.ID())
@@ -559,8 +580,10 @@ func (lw *latticeWorker) handleCommand(ctx context.Context, m jetstream.Msg) {
 		trace.WithAttributes(attribute.String("wadm.lattice", lw.lattice), attribute.String("wadm.command", cmd.CommandName())))
 	defer span.End()
 	// A redelivered command may have been carried out by a process that
-	// died before acking it: skip it when the host already shows its effect.
-	if md, merr := m.Metadata(); merr == nil && md.NumDelivered > 1 && lw.alreadyDone(ctx, cmd) {
+	// died before acking it, and a command that waited long may have been
+	// overtaken by a newer one: skip it when the host already shows its
+	// effect.
+	if md, merr := m.Metadata(); merr == nil && (md.NumDelivered > 1 || time.Since(md.Timestamp) > staleCommand) && lw.alreadyDone(ctx, cmd) {
 		span.SetAttributes(attribute.Bool("wadm.already_done", true))
 		_ = m.Ack()
 		return
@@ -574,6 +597,21 @@ func (lw *latticeWorker) handleCommand(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	_ = m.Ack()
+}
+
+// commandsQueued reports whether commands of the lattice wait in the
+// command stream or are being carried out.
+func (lw *latticeWorker) commandsQueued(ctx context.Context) bool {
+	if lw.cmdCons == nil {
+		return false
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	ci, err := lw.cmdCons.Info(cctx)
+	if err != nil {
+		return true // unknown: keep waiting, the next tick asks again
+	}
+	return ci.NumPending > 0 || ci.NumAckPending > 0
 }
 
 // alreadyDone reports whether the host already runs what a scale or

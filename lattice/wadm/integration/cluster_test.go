@@ -235,9 +235,11 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The operator creates the buckets beforehand: 3 replicas, file storage.
+	// The operator creates the buckets beforehand: 3 replicas, file storage. That includes the
+	// hosts' lattice data buckets: a host creates missing ones with 1 replica, and a host whose
+	// bucket lived on the killed node could not start components until it came back.
 	var kvs []jetstream.KeyValue
-	for _, b := range []string{wadm.ManifestBucket, wadm.StateBucket} {
+	for _, b := range []string{wadm.ManifestBucket, wadm.StateBucket, "LATTICEDATA_" + lattice, "CONFIGDATA_" + lattice} {
 		deadline := time.Now().Add(20 * time.Second)
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -353,17 +355,17 @@ func TestClusterFailover(t *testing.T) {
 	// Streams wadm created are replicated over the cluster; the operator's buckets kept their
 	// settings.
 	ctx := context.Background()
-	for _, kv := range kvs {
-		st, err := kv.Status(ctx)
-		must(t, err)
+	for _, kv := range kvs[:2] {
+		var st jetstream.KeyValueStatus
+		retry(t, func() (err error) { st, err = kv.Status(ctx); return err })
 		info := st.(*jetstream.KeyValueBucketStatus).StreamInfo()
 		if info.Config.Replicas != 3 || info.Config.Description != "created by the operator" {
 			t.Errorf("bucket %s changed: replicas %d, description %q", st.Bucket(), info.Config.Replicas, info.Config.Description)
 		}
 	}
 	for _, name := range []string{wadm.EventConsumerStream, wadm.CommandsStream, wadm.StatusStream, wadm.NotifyStream} {
-		s, err := js.Stream(ctx, name)
-		must(t, err)
+		var s jetstream.Stream
+		retry(t, func() (err error) { s, err = js.Stream(ctx, name); return err })
 		if r := s.CachedInfo().Config.Replicas; r != 3 {
 			t.Errorf("stream %s created with %d replicas, want min(3, cluster size) = 3", name, r)
 		}
@@ -388,8 +390,8 @@ func TestClusterFailover(t *testing.T) {
 	}
 	js3, err := jetstream.New(nc3)
 	must(t, err)
-	kv3, err := js3.KeyValue(ctx, wadm.ManifestBucket)
-	must(t, err)
+	var kv3 jetstream.KeyValue
+	retry(t, func() (err error) { kv3, err = js3.KeyValue(ctx, wadm.ManifestBucket); return err })
 	for _, n := range names {
 		e, err := kv3.Get(ctx, lattice+"-"+n)
 		if err != nil || len(e.Value()) == 0 {
@@ -444,5 +446,22 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// retry runs f until it succeeds, for up to 15 s: JetStream API calls time out while the
+// cluster elects new leaders.
+func retry(t testing.TB, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

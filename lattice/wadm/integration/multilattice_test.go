@@ -1,0 +1,146 @@
+package integration_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/host"
+	"github.com/wasmlattice/wash/lattice/wadm"
+)
+
+// TestMultiLatticeStandalone: one `wash wadm` manages the lattices dev and prod on one NATS.
+// Same-named apps keep apart, and an app deployed in dev never places anything in prod.
+func TestMultiLatticeStandalone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the wash binary")
+	}
+	bin := buildWash(t)
+	wasm := buildWasm(t)
+	n := testlattice.StartNATS(t)
+	nc := n.Connect(t)
+	hosts := map[string]*host.Host{}
+	for _, l := range []string{"dev", "prod"} {
+		hosts[l] = testlattice.StartHostOn(t, n.Connect(t), host.Config{Lattice: l, HeartbeatInterval: 500 * time.Millisecond})
+	}
+	// Every control request wadm sends, per lattice.
+	var mu sync.Mutex
+	sent := map[string][]string{}
+	if _, err := nc.Subscribe(ctl.DefaultTopicPrefix+".v1.*.>", func(m *nats.Msg) {
+		l := strings.Split(m.Subject, ".")[3]
+		mu.Lock()
+		sent[l] = append(sent[l], m.Subject+" "+string(m.Data))
+		mu.Unlock()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	must(t, nc.Flush())
+
+	w := startProc(t, filepath.Join(t.TempDir(), "wadm.log"), []string{"WADM_NATS_SERVER=" + n.URL}, bin, "wadm", "--stream-persistence", "memory")
+	dev := wadm.NewClient(nc, wadm.ClientOptions{Lattice: "dev", Timeout: 5 * time.Second})
+	prod := wadm.NewClient(nc, wadm.ClientOptions{Lattice: "prod", Timeout: 5 * time.Second})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, err := dev.List(context.Background()); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("wadm does not answer:\n%s", w.tail())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	deploy(t, dev, simpleManifest("shop", wasm, 3))
+	deploy(t, dev, simpleManifest("dev-only", wasm, 2))
+	waitStatusOr(t, dev, "shop", 20*time.Second, isType(wadm.StatusDeployed), w.tail)
+	waitStatusOr(t, dev, "dev-only", 20*time.Second, isType(wadm.StatusDeployed), w.tail)
+	// prod has no app yet, and its host runs nothing.
+	if list, err := prod.List(context.Background()); err != nil || len(list) != 0 {
+		t.Fatalf("prod lists %v (err %v) before anything was deployed there", list, err)
+	}
+	deploy(t, prod, simpleManifest("shop", wasm, 1))
+	waitStatusOr(t, prod, "shop", 20*time.Second, isType(wadm.StatusDeployed), w.tail)
+
+	devCtl := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "dev", Timeout: 3 * time.Second})
+	prodCtl := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "prod", Timeout: 3 * time.Second})
+	shop, devOnly := wadm.ComponentID("shop", nil, "hello"), wadm.ComponentID("dev-only", nil, "hello")
+	if got := instances(t, devCtl, hosts["dev"].ID(), shop); got != 3 {
+		t.Errorf("dev shop: %d instances, want 3", got)
+	}
+	if got := instances(t, devCtl, hosts["dev"].ID(), devOnly); got != 2 {
+		t.Errorf("dev dev-only: %d instances, want 2", got)
+	}
+	inv, err := prodCtl.GetHostInventory(context.Background(), hosts["prod"].ID())
+	must(t, err)
+	if len(inv.Components) != 1 || inv.Components[0].ID != shop || inv.Components[0].MaxInstances != 1 {
+		t.Errorf("prod host runs %+v, want only shop with 1 instance", inv.Components)
+	}
+
+	// Undeploying in dev leaves prod's same-named app alone.
+	if _, err := dev.Undeploy(context.Background(), "shop"); err != nil {
+		t.Fatal(err)
+	}
+	waitStatusOr(t, dev, "shop", 10*time.Second, isType(wadm.StatusUndeployed), w.tail)
+	deadline = time.Now().Add(10 * time.Second)
+	for instances(t, devCtl, hosts["dev"].ID(), shop) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("dev shop not scaled down")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // a couple of heartbeats: prod must stay as it is
+	if got := instances(t, prodCtl, hosts["prod"].ID(), shop); got != 1 {
+		t.Errorf("prod shop: %d instances after dev's undeploy, want 1", got)
+	}
+	if st, err := prod.Status(context.Background(), "shop"); err != nil || st.Info.Type != wadm.StatusDeployed {
+		t.Errorf("prod shop status after dev's undeploy: %+v %v", st, err)
+	}
+
+	// No request for dev's apps ever went to prod, and prod's only scale was its own.
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range sent["prod"] {
+		if strings.Contains(s, devOnly) || strings.Contains(s, `"max_instances":3`) || strings.Contains(s, `"count":3`) {
+			t.Errorf("a dev request reached prod: %s", s)
+		}
+	}
+	var prodScales []string
+	for _, s := range sent["prod"] {
+		if strings.Contains(s, ".component.scale.") {
+			prodScales = append(prodScales, s)
+		}
+	}
+	if len(prodScales) != 1 {
+		t.Errorf("prod got %d scale requests, want 1: %v", len(prodScales), prodScales)
+	}
+
+	// Per-lattice state stays apart in wadm_state.
+	js, err := jetstream.New(nc)
+	must(t, err)
+	kv, err := js.KeyValue(context.Background(), wadm.StateBucket)
+	must(t, err)
+	for l, want := range map[string][]string{"dev": {"dev-only"}, "prod": {"shop"}} {
+		e, err := kv.Get(context.Background(), "apps_"+l)
+		must(t, err)
+		var apps map[string]json.RawMessage
+		must(t, json.Unmarshal(e.Value(), &apps))
+		var got []string
+		for a := range apps {
+			got = append(got, a)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("apps_%s = %v, want %v", l, got, want)
+		}
+	}
+}
