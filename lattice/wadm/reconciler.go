@@ -367,7 +367,11 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 			e := exp[sc.ID()]
 			run := true
 			if e != nil {
-				if e.consume(ev, now) || !e.idle(now) {
+				// The event may complete the expectation; then the scaler runs in this same pass
+				// rather than waiting for the next heartbeat, so a host that appeared while it
+				// waited is used at once.
+				e.consume(ev, now)
+				if !e.idle(now) {
 					run = false
 				} else {
 					delete(exp, sc.ID())
