@@ -50,6 +50,13 @@ func (e *KVError) Error() string {
 // ErrNoSuchStore makes store.open report error::no-such-store.
 var ErrNoSuchStore = &KVError{Case: 0}
 
+// LinkError says a component cannot use a capability because of its links (none, or one to a
+// provider that does not run here). It fails the whole call with its message instead of
+// becoming an error value the guest may ignore.
+type LinkError struct{ Msg string }
+
+func (e *LinkError) Error() string { return e.Msg }
+
 // kvErr turns a backend error into the wasi:keyvalue error variant.
 func kvErr(err error) cabi.ResultValue {
 	var ke *KVError
@@ -112,6 +119,10 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 	store := &runtime.HostInterface{Name: KeyValueStore, Funcs: map[string]runtime.HostFunc{
 		"open": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
 			s, name, err := open(ctx, strArg(a, 0))
+			var le *LinkError
+			if errors.As(err, &le) {
+				return nil, fmt.Errorf("%s#open: %w", KeyValueStore, err)
+			}
 			if err != nil {
 				return kvErr(err), nil
 			}
