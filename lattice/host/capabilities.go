@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
@@ -20,11 +21,15 @@ import (
 	"github.com/wasmlattice/wash/lattice/host/providers"
 	"github.com/wasmlattice/wash/oci/par"
 	"github.com/wasmlattice/wash/runtime"
+	"github.com/wasmlattice/wash/runtime/cabi"
 )
 
 // builtinCapabilities are the wasmcloud+builtin:// names this file starts (http-server and
 // other builtins are handled elsewhere).
-var builtinCapabilities = []string{providers.KeyValueInMemory, providers.KeyValueNATS, providers.KeyValueRedis}
+var builtinCapabilities = []string{providers.KeyValueInMemory, providers.KeyValueNATS, providers.KeyValueRedis, providers.MessagingNATS}
+
+// builtinStopper is what every built-in capability implements.
+type builtinStopper interface{ Stop(context.Context) error }
 
 // startCapabilityBuiltin starts a built-in capability provider. handled is false for names
 // this file does not know.
@@ -35,9 +40,15 @@ func (h *Host) startCapabilityBuiltin(ctx context.Context, cmd ctl.StartProvider
 	if _, err := h.resolveConfig(ctx, cmd.Config); err != nil {
 		return true, err
 	}
-	kv, err := providers.NewKeyValueProvider(name, h.nc, h.cfg.JSDomain)
-	if err != nil {
-		return true, err
+	var kv builtinStopper
+	if name == providers.MessagingNATS {
+		kv = providers.NewMessagingProvider(h.nc)
+	} else {
+		kvp, err := providers.NewKeyValueProvider(name, h.nc, h.cfg.JSDomain)
+		if err != nil {
+			return true, err
+		}
+		kv = kvp
 	}
 	if err := h.ensureSpec(ctx, cmd.ProviderID, cmd.ProviderRef); err != nil {
 		_ = kv.Stop(ctx)
@@ -55,6 +66,7 @@ func (h *Host) startCapabilityBuiltin(ctx context.Context, cmd ctl.StartProvider
 	h.publish(events.ProviderStarted, events.ProviderStartedData{
 		HostID: h.id, ImageRef: p.ref, ProviderID: p.id, Annotations: maps.Clone(p.annotations),
 	})
+	h.syncProviderLinks()
 	return true, nil
 }
 
@@ -208,12 +220,19 @@ func (h *Host) resolveLink(ctx context.Context, l ctl.Link) (providers.Interface
 func (h *Host) syncProviderLinks() {
 	h.mu.RLock()
 	var natives []*provider
+	var messaging []*provider
 	for _, p := range h.providers {
-		if _, ok := p.capability.(*providers.Native); ok {
+		switch p.capability.(type) {
+		case *providers.Native:
 			natives = append(natives, p)
+		case *providers.MessagingProvider:
+			messaging = append(messaging, p)
 		}
 	}
 	h.mu.RUnlock()
+	for _, p := range messaging {
+		h.syncMessagingLinks(p)
+	}
 	for _, p := range natives {
 		n := p.capability.(*providers.Native)
 		want := h.providerLinks(context.Background(), p.id)
@@ -341,6 +360,23 @@ func (h *Host) linkedCapability(componentID, ns, pkg string) (ctl.Link, *provide
 // capabilities built-in providers serve. They resolve the link on each call, so an instance
 // follows link changes and pooled instances stay valid.
 func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface {
+	msg := providers.MessagingInterfaces(func(context.Context) (*nats.Conn, error) {
+		_, p, err := h.linkedCapability(componentID, "wasmcloud", "messaging")
+		if err != nil {
+			return nil, err
+		}
+		m, ok := p.capability.(*providers.MessagingProvider)
+		if !ok {
+			return nil, &providers.LinkError{Msg: fmt.Sprintf(
+				"component %s is linked to %s for wasmcloud:messaging, but provider %s (%s) does not serve wasmcloud:messaging in this host",
+				componentID, p.id, p.id, p.ref)}
+		}
+		return m.Conn(), nil
+	})
+	return append(msg, kvInterfaces(h, componentID)...)
+}
+
+func kvInterfaces(h *Host, componentID string) []*runtime.HostInterface {
 	return providers.KeyValueInterfaces(func(ctx context.Context, identifier string) (providers.KVStore, string, error) {
 		l, p, err := h.linkedCapability(componentID, "wasi", "keyvalue")
 		if err != nil {
@@ -358,4 +394,51 @@ func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface
 		}
 		return kv.Open(ctx, rl, identifier)
 	})
+}
+
+// syncMessagingLinks subscribes a messaging provider for each link from it to a component
+// (source config "subscriptions") and drops subscriptions of links that are gone.
+func (h *Host) syncMessagingLinks(p *provider) {
+	m := p.capability.(*providers.MessagingProvider)
+	want := map[string]providers.InterfaceLinkDefinition{}
+	for _, l := range h.providerLinks(context.Background(), p.id) {
+		if l.SourceID == p.id && l.WitNamespace == "wasmcloud" && l.WitPackage == "messaging" {
+			want[linkKey(l)] = l
+		}
+	}
+	puts, _ := p.diffSent(slices.Collect(maps.Values(want)))
+	for _, l := range puts {
+		target := l.Target
+		err := m.Subscribe(linkKey(l), l, func(msg providers.BrokerMessage) { h.deliverMessage(target, msg) })
+		if err != nil {
+			h.log.Warn("messaging subscription failed", "provider_id", p.id, "target", target, "err", err)
+		}
+	}
+	for _, k := range m.Links() {
+		if _, ok := want[k]; !ok {
+			m.Unsubscribe(k)
+		}
+	}
+}
+
+// deliverMessage runs the component's wasmcloud:messaging/handler for one message.
+func (h *Host) deliverMessage(componentID string, msg providers.BrokerMessage) {
+	h.mu.RLock()
+	c := h.components[componentID]
+	h.mu.RUnlock()
+	if c == nil {
+		h.log.Warn("message for a component that does not run here", "component_id", componentID, "subject", msg.Subject)
+		return
+	}
+	res, err := c.program.Invoke(context.Background(), runtime.InstanceConfig{HostInterfaces: h.capabilityInterfaces(componentID)},
+		providers.MessagingHandler, "handle-message", msg.Value())
+	if err != nil {
+		h.log.Warn("messaging handler failed", "component_id", componentID, "subject", msg.Subject, "err", err)
+		return
+	}
+	if len(res) == 1 {
+		if r, ok := res[0].(cabi.ResultValue); ok && r.IsErr {
+			h.log.Warn("messaging handler returned an error", "component_id", componentID, "subject", msg.Subject, "err", r.Value)
+		}
+	}
 }

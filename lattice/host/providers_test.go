@@ -144,19 +144,19 @@ func TestProviderStartBadInput(t *testing.T) {
 		}
 	}
 	// Builtins start and show in the inventory like any provider.
-	for _, name := range []string{"keyvalue-inmemory", "keyvalue-nats", "keyvalue-redis"} {
+	for _, name := range []string{"keyvalue-inmemory", "keyvalue-nats", "keyvalue-redis", "messaging-nats"} {
 		if _, err := c.StartProvider(ctx, ctl.StartProviderCommand{ProviderID: name, ProviderRef: "wasmcloud+builtin://" + name, HostID: h.ID()}); err != nil {
 			t.Fatal(err)
 		}
 		evs.waitFor(t, events.ProviderStarted, func(d map[string]any) bool { return d["provider_id"] == name })
 	}
 	provs := inventoryProviders(t, c, h.ID())
-	for _, name := range []string{"keyvalue-inmemory", "keyvalue-nats", "keyvalue-redis"} {
+	for _, name := range []string{"keyvalue-inmemory", "keyvalue-nats", "keyvalue-redis", "messaging-nats"} {
 		if p, ok := provs[name]; !ok || p.ImageRef != name {
 			t.Errorf("inventory lacks %s: %+v", name, provs)
 		}
 	}
-	if len(provs) != 3 {
+	if len(provs) != 4 {
 		t.Errorf("inventory has failed providers: %+v", provs)
 	}
 }
