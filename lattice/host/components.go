@@ -188,7 +188,7 @@ func (h *Host) loadComponent(ctx context.Context, id, ref string, config []strin
 	if err != nil {
 		return nil, err
 	}
-	inst, err := prog.Instantiate(ctx, runtime.InstanceConfig{})
+	inst, err := prog.Instantiate(ctx, runtime.InstanceConfig{HostInterfaces: h.capabilityInterfaces(id)})
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,12 @@ type Config struct {
 	Engine *runtime.Engine
 	// MaxExecutionTime bounds one invocation (default 10 minutes).
 	MaxExecutionTime time.Duration
+	// ProviderHealthDelay and ProviderHealthInterval time native provider health checks
+	// (defaults 5 s and 30 s); ProviderRestartDelay is the first wait before restarting a
+	// crashed provider (default 1 s, doubled per quick crash up to 30 s).
+	ProviderHealthDelay    time.Duration
+	ProviderHealthInterval time.Duration
+	ProviderRestartDelay   time.Duration
 	// DefaultStopTimeout is the graceful deadline when host.stop carries none (default 10 s).
 	DefaultStopTimeout time.Duration
 	Logger             *slog.Logger
@@ -79,6 +85,10 @@ type Host struct {
 	registries map[string]ctl.RegistryCredential
 
 	programs programCache
+	cfgCache configCache
+	xkeyOnce sync.Once
+	xkeyPub  string
+	xkeyErr  error
 	idLocks  keyedMutex
 
 	subs     []*nats.Subscription

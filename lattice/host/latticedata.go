@@ -83,6 +83,7 @@ func (h *Host) applyLatticeEntry(e jetstream.KeyValueEntry) {
 		h.mu.Lock()
 		h.links[id] = links
 		h.mu.Unlock()
+		h.syncProviderLinks()
 	case strings.HasPrefix(key, claimsKeyPrefix):
 		sub := strings.TrimPrefix(key, claimsKeyPrefix)
 		h.mu.Lock()
@@ -248,6 +249,7 @@ func (h *Host) handlePutLink(ctx context.Context, data []byte) ctl.Response {
 	h.mu.Lock()
 	h.links[l.SourceID] = slices.Clone(spec.Links)
 	h.mu.Unlock()
+	h.syncProviderLinks()
 	h.publish(events.LinkdefSet, l)
 	return ctl.Success("successfully set link")
 }
@@ -301,6 +303,7 @@ func (h *Host) handleDeleteLink(ctx context.Context, data []byte) ctl.Response {
 			h.mu.Lock()
 			h.links[req.SourceID] = slices.Clone(spec.Links)
 			h.mu.Unlock()
+			h.syncProviderLinks()
 			break
 		}
 	}

@@ -18,6 +18,10 @@ type provider struct {
 	name        string
 	annotations map[string]string
 	stop        func(context.Context)
+	// capability is the running implementation: *providers.KeyValueProvider for built-in
+	// capabilities, *providers.Native for a provider process.
+	capability any
+	providerLinkState
 }
 
 func (p *provider) describe() ctl.ProviderDescription {
@@ -73,13 +77,17 @@ func (h *Host) startProvider(ctx context.Context, cmd ctl.StartProviderCommand) 
 	kind, name := ParseRef(cmd.ProviderRef)
 	switch kind {
 	case RefBuiltin:
-		h.providerStartFailed(cmd, fmt.Errorf("unknown builtin name: %s", name))
-	default:
-		if _, err := h.fetchArtifact(ctx, cmd.ProviderRef); err != nil && kind != RefFile {
-			h.providerStartFailed(cmd, err)
-			return
+		handled, err := h.startCapabilityBuiltin(ctx, cmd, name)
+		if !handled {
+			err = fmt.Errorf("unknown builtin name: %s", name)
 		}
-		h.providerStartFailed(cmd, fmt.Errorf("provider archives are not supported by this host yet"))
+		if err != nil {
+			h.providerStartFailed(cmd, err)
+		}
+	default:
+		if err := h.startNativeProvider(ctx, cmd); err != nil {
+			h.providerStartFailed(cmd, err)
+		}
 	}
 }
 
