@@ -53,6 +53,7 @@ var (
 	ErrMediaType        = errors.New("incompatible media type")
 	ErrUnreachable      = errors.New("registry unreachable")
 	ErrUnsupported      = errors.New("unsupported artifact type")
+	ErrTooLarge         = errors.New("artifact too large")
 )
 
 // Error is what Pull and Push return: the operation, the reference and the cause, on one line.
@@ -114,6 +115,11 @@ type Options struct {
 	// Credentials are explicit credentials by registry authority; the key "*" applies to every
 	// registry (wash's -u/-p).
 	Credentials map[string]Credential
+	// CredentialFunc, when set, is asked first for the registry authority about to be contacted
+	// ("host" or "host:port"; Docker Hub is asked as registry-1.docker.io). It lets a long-lived
+	// client see credentials that change at run time (a host's registry.put). ok=false falls
+	// through to the rest of the order.
+	CredentialFunc func(ctx context.Context, registry string) (cred Credential, ok bool)
 	// Getenv reads the environment; nil means os.Getenv. DisableEnv skips the environment.
 	Getenv     func(string) string
 	DisableEnv bool
@@ -228,6 +234,11 @@ func (c *Client) getenv(k string) string {
 
 // credential implements the upstream order for one registry authority.
 func (c *Client) credential(ctx context.Context, hostport string) (auth.Credential, error) {
+	if c.opts.CredentialFunc != nil {
+		if cr, ok := c.opts.CredentialFunc(ctx, hostport); ok {
+			return toAuth(cr), nil
+		}
+	}
 	if cr, ok := c.explicit(hostport); ok {
 		return toAuth(cr), nil
 	}
@@ -283,6 +294,14 @@ func normalizeRegistry(s string) string {
 
 var dockerHubAliases = []string{"docker.io", "registry-1.docker.io", "index.docker.io"}
 
+// RegistryAuthority reduces a registry name as users write it ("https://Reg.io/", "oci://reg:5000/x")
+// to the lower-cased authority credentials and insecure lists are keyed by.
+func RegistryAuthority(s string) string { return normalizeRegistry(s) }
+
+// SameRegistry reports whether two registry names denote the same registry (after
+// RegistryAuthority; docker.io and its aliases are one registry).
+func SameRegistry(a, b string) bool { return sameRegistry(normalizeRegistry(a), normalizeRegistry(b)) }
+
 func sameRegistry(a, b string) bool {
 	if a == b {
 		return true
@@ -335,7 +354,7 @@ func cause(reg string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	for _, known := range []error{ErrDigestMismatch, ErrMediaType, ErrNotFound, ErrUnauthorized, ErrUnreachable, ErrLatestProhibited, ErrUnsupported} {
+	for _, known := range []error{ErrDigestMismatch, ErrMediaType, ErrNotFound, ErrUnauthorized, ErrUnreachable, ErrLatestProhibited, ErrUnsupported, ErrTooLarge} {
 		if errors.Is(err, known) {
 			return err
 		}

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/oci"
 )
 
 // provider is a running capability provider.
@@ -27,11 +29,13 @@ func (p *provider) describe() ctl.ProviderDescription {
 // normalizeProviderRef strips oci:// and http(s):// prefixes, turns file:// URLs into paths and
 // builtins into their bare name, as the inventory of a 1.9.2 host shows them.
 func normalizeProviderRef(ref string) string {
-	switch kind, rest := ParseRef(ref); kind {
-	case RefBuiltin:
-		return rest
-	case RefFile:
-		return filepath.Clean(strings.TrimPrefix(ref, "file://"))
+	rr, err := oci.ParseResourceRef(ref)
+	switch {
+	case err != nil:
+	case rr.Kind == oci.RefBuiltin:
+		return rr.Builtin
+	case rr.Kind == oci.RefFile:
+		return filepath.Clean(rr.Path)
 	}
 	for _, p := range []string{"oci://", "https://", "http://"} {
 		ref = strings.TrimPrefix(ref, p)
@@ -65,22 +69,26 @@ func (h *Host) providerStartFailed(cmd ctl.StartProviderCommand, err error) {
 	})
 }
 
-// startProvider starts a provider. Built-in providers and provider archives arrive with the
-// provider work; until then every start fails with a clear reason.
+// ErrNativeProviders is the reason a provider start fails after its archive was fetched,
+// checked and unpacked: running provider processes arrives with later work.
+var ErrNativeProviders = errors.New("native provider processes are not supported by this host yet")
+
+// startProvider fetches and validates a provider archive (extracting this platform's binary
+// into the cache), then fails with ErrNativeProviders. Built-in providers are not known yet.
 func (h *Host) startProvider(ctx context.Context, cmd ctl.StartProviderCommand) {
 	unlock := h.idLocks.lock("provider:" + cmd.ProviderID)
 	defer unlock()
-	kind, name := ParseRef(cmd.ProviderRef)
-	switch kind {
-	case RefBuiltin:
-		h.providerStartFailed(cmd, fmt.Errorf("unknown builtin name: %s", name))
-	default:
-		if _, err := h.fetchArtifact(ctx, cmd.ProviderRef); err != nil && kind != RefFile {
-			h.providerStartFailed(cmd, err)
-			return
-		}
-		h.providerStartFailed(cmd, fmt.Errorf("provider archives are not supported by this host yet"))
+	if rr, err := oci.ParseResourceRef(cmd.ProviderRef); err == nil && rr.Kind == oci.RefBuiltin {
+		h.providerStartFailed(cmd, fmt.Errorf("unknown builtin name: %s", rr.Builtin))
+		return
 	}
+	fp, err := h.fetchProvider(ctx, cmd.ProviderRef)
+	if err != nil {
+		h.providerStartFailed(cmd, err)
+		return
+	}
+	h.log.Info("provider archive fetched", "provider_id", cmd.ProviderID, "ref", cmd.ProviderRef, "binary", fp.binary, "name", fp.archive.Name)
+	h.providerStartFailed(cmd, fmt.Errorf("provider %s (%s) was fetched and unpacked to %s, but %w", cmd.ProviderRef, fp.archive.Name, fp.binary, ErrNativeProviders))
 }
 
 func (h *Host) handleStopProvider(ctx context.Context, data []byte) ctl.Response {
