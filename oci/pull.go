@@ -95,7 +95,7 @@ func (c *Client) Pull(ctx context.Context, ref string, o PullOptions) (*Artifact
 
 // PullReference is Pull for a parsed reference.
 func (c *Client) PullReference(ctx context.Context, r Reference, o PullOptions) (*Artifact, error) {
-	wrap := func(err error) error { return &Error{Op: "pull", Ref: r.String(), Err: cause(r.Registry, err)} }
+	wrap := func(err error) error { return &Error{Op: "pull", Ref: r.String(), Err: c.cause(r.Registry, err)} }
 	if err := c.CheckLatest(r); err != nil {
 		return nil, wrap(err)
 	}

@@ -47,6 +47,7 @@ func (h *Host) newOCIClient() error {
 		CacheDir:            dir,
 		AllowLatest:         h.cfg.AllowLatest,
 		LatestHint:          "WASMCLOUD_OCI_ALLOW_LATEST",
+		CredentialHint:      "send working credentials with the registry.put control request, or start the host with --oci-registry, --oci-user and --oci-password (WASMCLOUD_OCI_REGISTRY, _REGISTRY_USER, _REGISTRY_PASSWORD)",
 		InsecureRegistries:  h.cfg.AllowedInsecure,
 		DisableEnv:          true,
 		DisableDockerConfig: true,
