@@ -1,0 +1,159 @@
+// Package e2e drives the real wash binary as a user would: separate processes, a private
+// WASH_HOME and free loopback ports.
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	washBin   string
+	buildErr  error
+)
+
+// TestMain builds the binary once for all tests.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "wash-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	washBin = filepath.Join(dir, "wash")
+	cmd := exec.Command("go", "build", "-o", washBin, "../cmd/wash")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building wash: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// freePort returns a loopback port nobody listens on right now.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// env is one user's shell: a WASH_HOME and a NATS port.
+type env struct {
+	t    testing.TB
+	home string
+	port int
+}
+
+func newEnv(t testing.TB) *env {
+	e := &env{t: t, home: t.TempDir(), port: freePort(t)}
+	t.Cleanup(e.cleanup)
+	return e
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+	took           time.Duration
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+}
+
+// run executes wash with args; "-p PORT" is not added automatically.
+func (e *env) run(args ...string) result {
+	e.t.Helper()
+	cmd := exec.Command(washBin, args...)
+	cmd.Env = append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("running wash %v: %v", args, err)
+	}
+	return r
+}
+
+// must runs wash and fails the test on a non-zero exit.
+func (e *env) must(args ...string) result {
+	e.t.Helper()
+	r := e.run(args...)
+	if r.code != 0 {
+		e.t.Fatalf("wash %s failed:\n%s", strings.Join(args, " "), r)
+	}
+	return r
+}
+
+func (e *env) portArg() string { return strconv.Itoa(e.port) }
+
+// pids lists the processes recorded in WASH_HOME (hosts and NATS).
+func (e *env) pids() []int {
+	var out []int
+	files, _ := filepath.Glob(filepath.Join(e.home, "hosts", "*.json"))
+	more, _ := filepath.Glob(filepath.Join(e.home, "nats-*.json"))
+	for _, f := range append(files, more...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var rec struct {
+			PID int `json:"pid"`
+		}
+		if json.Unmarshal(b, &rec) == nil && rec.PID > 0 {
+			out = append(out, rec.PID)
+		}
+	}
+	return out
+}
+
+// cleanup makes sure no process of this test outlives it.
+func (e *env) cleanup() {
+	for _, pid := range e.pids() {
+		if p, err := os.FindProcess(pid); err == nil {
+			_ = p.Kill()
+		}
+	}
+}
+
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
+}
+
+func listening(port int) bool {
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func decodeJSON(t testing.TB, s string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		t.Fatalf("not JSON (%v): %s", err, s)
+	}
+}

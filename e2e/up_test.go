@@ -1,0 +1,219 @@
+package e2e
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+)
+
+// TestUpMultiLocalDown is the foundation's acceptance walk: one lattice, two more labelled hosts,
+// inventories of all three, and a down that leaves nothing behind.
+func TestUpMultiLocalDown(t *testing.T) {
+	e := newEnv(t)
+	up := e.must("up", "-d", "--nats-port", e.portArg())
+	if !strings.Contains(up.stdout, "lattice started") || !strings.Contains(up.stdout, "nats://127.0.0.1:"+e.portArg()) {
+		t.Fatalf("up output does not say what started:\n%s", up)
+	}
+
+	var hosts struct {
+		Hosts   []ctl.Host `json:"hosts"`
+		Success bool       `json:"success"`
+	}
+	decodeJSON(t, e.must("get", "hosts", "-p", e.portArg(), "-o", "json").stdout, &hosts)
+	if !hosts.Success || len(hosts.Hosts) != 1 {
+		t.Fatalf("want one host, got %+v", hosts)
+	}
+	for _, k := range []string{"hostcore.os", "hostcore.arch", "hostcore.osfamily"} {
+		if hosts.Hosts[0].Labels[k] == "" {
+			t.Errorf("host lacks label %s: %v", k, hosts.Hosts[0].Labels)
+		}
+	}
+
+	e.must("up", "-d", "--multi-local", "--label", "zone=us-east-1", "--nats-port", e.portArg())
+	e.must("up", "-d", "--multi-local", "--label", "zone=us-west-1", "--nats-port", e.portArg())
+
+	var inv struct {
+		Inventories []ctl.HostInventory `json:"inventories"`
+	}
+	decodeJSON(t, e.must("get", "inventory", "-p", e.portArg(), "-o", "json").stdout, &inv)
+	if len(inv.Inventories) != 3 {
+		t.Fatalf("want 3 inventories, got %d", len(inv.Inventories))
+	}
+	zones := map[string]bool{}
+	for _, i := range inv.Inventories {
+		zones[i.Labels["zone"]] = true
+	}
+	if !zones["us-east-1"] || !zones["us-west-1"] || !zones[""] {
+		t.Fatalf("zones seen: %v", zones)
+	}
+	// Each host has its own record: nothing overwritten.
+	recs, _ := filepath.Glob(filepath.Join(e.home, "hosts", "*.json"))
+	if len(recs) != 3 {
+		t.Fatalf("want 3 host records, got %v", recs)
+	}
+
+	pids := e.pids()
+	// Without --all, down refuses to pick among several hosts.
+	if r := e.run("down", "-p", e.portArg()); r.code != 1 || !strings.Contains(r.stderr, "--all") {
+		t.Fatalf("down with 3 hosts and no --all:\n%s", r)
+	}
+	e.must("down", "--all", "-p", e.portArg())
+	for _, pid := range pids {
+		if alive(pid) {
+			t.Errorf("process %d still alive after down --all", pid)
+		}
+	}
+	if listening(e.port) {
+		t.Errorf("port %d still listening after down --all", e.port)
+	}
+	if left := e.pids(); len(left) != 0 {
+		t.Errorf("records left behind: %v", left)
+	}
+}
+
+// TestUpForegroundSignal: Ctrl+C (SIGINT) stops the host, then NATS, and the process exits 0.
+func TestUpForegroundSignal(t *testing.T) {
+	e := newEnv(t)
+	cmd := exec.Command(washBin, "up", "--nats-port", e.portArg())
+	cmd.Env = append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !listening(e.port) {
+		if time.Now().After(deadline) {
+			t.Fatal("foreground up never listened")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Wait for the host to answer, then interrupt.
+	for {
+		r := e.run("get", "hosts", "-p", e.portArg(), "-o", "json")
+		if strings.Contains(r.stdout, `"id"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("host never answered")
+		}
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("foreground up exited with %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("foreground up did not stop on SIGINT")
+	}
+	if listening(e.port) {
+		t.Fatal("NATS still listening after Ctrl+C")
+	}
+}
+
+func TestUpBadInput(t *testing.T) {
+	e := newEnv(t)
+	type tc struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}
+	// A port held by something that is not NATS.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	busy := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	cases := []tc{
+		{"unknown flag", []string{"up", "--no-such-flag"}, 2, "unknown flag: --no-such-flag"},
+		{"label without =", []string{"up", "--label", "zone", "--nats-port", e.portArg()}, 2, `invalid label "zone": expected key=value`},
+		{"hostcore label", []string{"up", "--label", "hostcore.os=x", "--nats-port", e.portArg()}, 2, "hostcore.* labels are set by the host"},
+		{"port in use", []string{"up", "-d", "--nats-port", busy}, 1, "in use"},
+		{"connect-only without NATS", []string{"up", "--nats-connect-only", "--nats-port", e.portArg()}, 1, "--nats-connect-only: no NATS answers at nats://127.0.0.1:" + e.portArg()},
+		{"bad lattice", []string{"up", "-x", "a.b", "--nats-port", e.portArg()}, 2, "invalid lattice name"},
+		{"bad output format", []string{"get", "hosts", "-o", "yaml"}, 2, "invalid output format"},
+		{"get without NATS", []string{"get", "hosts", "-p", e.portArg()}, 1, "cannot connect to NATS at nats://127.0.0.1:" + e.portArg()},
+	}
+	for _, c := range cases {
+		r := e.run(c.args...)
+		if r.code != c.code {
+			t.Errorf("%s: exit %d, want %d\n%s", c.name, r.code, c.code, r)
+			continue
+		}
+		first := strings.SplitN(strings.TrimSpace(r.stderr), "\n", 2)[0]
+		if !strings.Contains(first, c.contains) {
+			t.Errorf("%s: first stderr line %q does not contain %q", c.name, first, c.contains)
+		}
+		if r.stdout != "" {
+			t.Errorf("%s: printed to stdout on error: %q", c.name, r.stdout)
+		}
+	}
+	if left := e.pids(); len(left) != 0 {
+		t.Errorf("failed ups left processes behind: %v", left)
+	}
+	// JSON errors are JSON.
+	r := e.run("get", "hosts", "-p", e.portArg(), "-o", "json")
+	var je struct {
+		Success bool   `json:"success"`
+		Error   string `json:"error"`
+	}
+	decodeJSON(t, r.stderr, &je)
+	if je.Success || je.Error == "" {
+		t.Fatalf("json error: %s", r.stderr)
+	}
+}
+
+// TestSecondUpRefused: without --multi-local a second up on a running lattice says so.
+func TestSecondUpRefused(t *testing.T) {
+	e := newEnv(t)
+	e.must("up", "-d", "--nats-port", e.portArg())
+	r := e.run("up", "-d", "--nats-port", e.portArg())
+	if r.code != 1 || !strings.Contains(r.stderr, "already running") || !strings.Contains(r.stderr, "--multi-local") {
+		t.Fatalf("second up:\n%s", r)
+	}
+	// A different lattice on the same NATS is fine and is not stopped by `down` of the first.
+	e.must("up", "-d", "-x", "other", "--nats-port", e.portArg())
+	r = e.must("down", "-p", e.portArg())
+	if !strings.Contains(r.stdout, "keeps running") {
+		t.Fatalf("down of lattice default should keep NATS for lattice other:\n%s", r)
+	}
+	e.must("down", "-x", "other", "-p", e.portArg())
+	if listening(e.port) {
+		t.Fatal("NATS still up after both lattices went down")
+	}
+}
+
+func TestVersionAndCompletion(t *testing.T) {
+	e := newEnv(t)
+	if r := e.must("version", "-o", "json"); !strings.Contains(r.stdout, `"nats-server"`) {
+		t.Fatal(r)
+	}
+	for _, sh := range []string{"bash", "zsh", "fish", "powershell"} {
+		if r := e.must("completion", sh); len(r.stdout) < 100 {
+			t.Fatalf("completion %s too short", sh)
+		}
+	}
+	if r := e.run("completion", "tcsh"); r.code != 2 {
+		t.Fatalf("completion tcsh: %s", r)
+	}
+}
