@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/oci"
+	"github.com/wasmlattice/wash/oci/ocitest"
+)
+
+// TestUpScaleFromRegistry: `wash up -d` with --allowed-insecure and start-up registry
+// credentials places a component scaled by its registry reference; the pull lands in
+// $WASH_HOME/oci-cache.
+func TestUpScaleFromRegistry(t *testing.T) {
+	reg := ocitest.NewRegistry(t, ocitest.Options{Username: "wash", Password: "s3cret"})
+	wasm := filepath.Join(t.TempDir(), "hello.wasm")
+	build := exec.Command("go", "build", "-o", wasm, "../lattice/host/testdata/hello-wasip1")
+	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the wasip1 module: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := reg.Host + "/hello:0.1.0"
+	pc, _ := oci.New(oci.Options{Insecure: true, DisableEnv: true, DisableDockerConfig: true,
+		Credentials: map[string]oci.Credential{"*": {Username: "wash", Password: "s3cret"}}})
+	// wash push refuses core modules (upstream rule); push the module under the component
+	// layout, as other tools do.
+	if _, err := pc.Push(context.Background(), ref, oci.PushRequest{Data: data, Kind: oci.KindComponent}); err != nil {
+		t.Fatal(err)
+	}
+
+	e := newEnv(t)
+	bad := e.run("up", "-d", "--nats-port", e.portArg(), "--oci-registry", reg.Host)
+	if bad.code == 0 || !strings.Contains(bad.stderr, "set all three or none") {
+		t.Fatalf("--oci-registry alone should be refused:\n%s", bad)
+	}
+	e.must("up", "-d", "--nats-port", e.portArg(), "--allowed-insecure", reg.Host,
+		"--oci-registry", reg.Host, "--oci-user", "wash", "--oci-password", "s3cret")
+	defer e.run("down", "--all")
+
+	nc, err := nats.Connect("nats://127.0.0.1:" + e.portArg())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default", Timeout: 5 * time.Second})
+	hosts, err := c.PingHosts(context.Background(), ctl.GatherOptions{})
+	if err != nil || len(hosts) != 1 {
+		t.Fatalf("hosts: %v %v", hosts, err)
+	}
+	if _, err := c.ScaleComponent(context.Background(), ctl.ScaleComponentCommand{ComponentRef: ref, ComponentID: "hello", Count: 2, HostID: hosts[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	var inv struct {
+		Inventories []ctl.HostInventory `json:"inventories"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		decodeJSON(t, e.must("get", "inventory", "-p", e.portArg(), "-o", "json").stdout, &inv)
+		if len(inv.Inventories) == 1 && len(inv.Inventories[0].Components) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			logs, _ := filepath.Glob(filepath.Join(e.home, "logs", "*"))
+			var text string
+			for _, l := range logs {
+				b, _ := os.ReadFile(l)
+				text += string(b)
+			}
+			t.Fatalf("component not placed: %+v\nlogs:\n%s", inv, text)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := inv.Inventories[0].Components[0]; got.ImageRef != ref || got.MaxInstances != 2 {
+		t.Errorf("component = %+v", got)
+	}
+	blobs, _ := filepath.Glob(filepath.Join(e.home, "oci-cache", "blobs", "sha256", "*"))
+	if len(blobs) != 2 {
+		t.Errorf("oci-cache holds %v, want the manifest and the layer", blobs)
+	}
+	e.must("down", "--all")
+}
