@@ -428,15 +428,51 @@ func TestProviderFetch(t *testing.T) {
 		t.Logf("%s: %s", tc.id, msg)
 	}
 	// The native binary was unpacked into the cache.
-	var found bool
+	var extracted string
 	for _, f := range cacheFiles(filepath.Join(cache, "providers")) {
 		if b, _ := os.ReadFile(f); bytes.Equal(b, bin) && strings.HasSuffix(f, par.NativeTarget()) {
-			found = true
+			extracted = f
 		}
 	}
-	if !found {
-		t.Errorf("no extracted %s binary under %s", par.NativeTarget(), cache)
+	if extracted == "" {
+		t.Fatalf("no extracted %s binary under %s", par.NativeTarget(), cache)
 	}
+	if st, _ := os.Stat(extracted); st.Mode().Perm()&0o111 == 0 {
+		t.Errorf("extracted binary is not executable: %v", st.Mode())
+	}
+	before, _ := os.Stat(extracted)
+
+	// The same archive from a file: same content, so the extracted binary is reused as is.
+	file := filepath.Join(t.TempDir(), "sample.par.gz")
+	if err := os.WriteFile(file, archive.Bytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fileRef := "file://" + file
+	if _, err := c.StartProvider(context.Background(), ctl.StartProviderCommand{ProviderID: "from-file", ProviderRef: fileRef, HostID: h.ID()}); err != nil {
+		t.Fatal(err)
+	}
+	d := evs.waitFor(t, events.ProviderStartFailed, func(d map[string]any) bool { return d["provider_id"] == "from-file" })
+	if msg, _ := d["error"].(string); !strings.Contains(msg, host.ErrNativeProviders.Error()) || !strings.Contains(msg, extracted) {
+		t.Errorf("file provider: %q", msg)
+	}
+	if after, _ := os.Stat(extracted); !os.SameFile(before, after) {
+		t.Error("extracted binary was rewritten instead of reused")
+	}
+
+	// A damaged archive is refused with the cause.
+	broken := append([]byte(nil), archive.Bytes...)
+	broken = broken[:len(broken)/2]
+	if err := os.WriteFile(file, broken, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.StartProvider(context.Background(), ctl.StartProviderCommand{ProviderID: "broken", ProviderRef: fileRef, HostID: h.ID()}); err != nil {
+		t.Fatal(err)
+	}
+	d = evs.waitFor(t, events.ProviderStartFailed, func(d map[string]any) bool { return d["provider_id"] == "broken" })
+	if msg, _ := d["error"].(string); !strings.Contains(msg, "invalid provider archive") || !strings.Contains(msg, fileRef) {
+		t.Errorf("broken archive: %q", msg)
+	}
+	t.Log(d["error"])
 }
 
 // TestProviderWrongMediaType: a component reference given to provider.start is refused by layer
