@@ -209,7 +209,8 @@ func copyVerified(w io.Writer, r io.Reader, d digest.Digest, size int64) error {
 		// Read one byte past size to detect oversize content without reading it all.
 		src = io.LimitReader(r, size+1)
 	}
-	n, err := io.Copy(io.MultiWriter(w, h), src)
+	// 1 MiB reads: a 10 MiB layer in tens of syscalls per writer instead of hundreds.
+	n, err := io.CopyBuffer(io.MultiWriter(w, h), src, make([]byte, 1<<20))
 	if err != nil {
 		return err
 	}
