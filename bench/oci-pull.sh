@@ -105,7 +105,7 @@ else
 		start=$(date +%s%N)
 		for _ in $(seq "$runs"); do bash -c "$clean_cmd"; bash -c "$1" >/dev/null 2>&1; done
 		end=$(date +%s%N)
-		echo "scale=6; ($end - $start) / $runs / 1000000000" | bc
+		awk -v s="$start" -v e="$end" -v n="$runs" 'BEGIN { printf "%.6f\n", (e - s) / n / 1e9 }'
 	}
 	curl_s=$(time_it "$curl_cmd")
 	wash_s=$(time_it "$wash_cmd")
