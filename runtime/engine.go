@@ -1,6 +1,3 @@
-// Package runtime executes WebAssembly on wazero: WASI preview1 core modules today, and
-// WASI 0.2 components through the component-model layer. It knows nothing about NATS or
-// the lattice; the host hands it bytes and gets back programs it can instantiate.
 package runtime
 
 import (
@@ -8,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wasmlattice/wash/runtime/component"
+	"github.com/wasmlattice/wash/runtime/wasi"
 )
 
 // Kind says what a wasm binary is.
@@ -40,8 +41,8 @@ const (
 	wasmPageSize            = 64 << 10
 )
 
-// ErrComponentsUnsupported is returned for component-model binaries until the component layer
-// is wired in.
+// ErrComponentsUnsupported is kept for callers that matched on it; Compile no longer returns
+// it (components compile through the component layer).
 var ErrComponentsUnsupported = errors.New("component-model binaries are not supported by this host yet (only WASI preview1 core modules run)")
 
 // Options configures an Engine.
@@ -52,14 +53,19 @@ type Options struct {
 	MaxMemoryBytes uint64
 	// MaxExecutionTime bounds one invocation; the guest is interrupted when it passes.
 	MaxExecutionTime time.Duration
+	// HostInterfaces adds engine-wide host implementations of component interfaces (they
+	// replace the built-in WASI ones of the same name). Per-instance ones go in
+	// InstanceConfig.HostInterfaces.
+	HostInterfaces []*HostInterface
 }
 
 // Engine compiles and instantiates wasm. One Engine serves a whole host; it is safe for
 // concurrent use.
 type Engine struct {
-	rt    wazero.Runtime
-	cache wazero.CompilationCache
-	opts  Options
+	rt       wazero.Runtime
+	cache    wazero.CompilationCache
+	opts     Options
+	registry *component.Registry
 }
 
 // NewEngine builds an engine with the WASI preview1 host functions registered.
@@ -94,7 +100,11 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 		_ = rt.Close(ctx)
 		return nil, fmt.Errorf("registering WASI preview1: %w", err)
 	}
-	return &Engine{rt: rt, cache: cache, opts: opts}, nil
+	reg := component.NewRegistry(wasi.Interfaces()...)
+	for _, h := range opts.HostInterfaces {
+		reg.Add(h)
+	}
+	return &Engine{rt: rt, cache: cache, opts: opts, registry: reg}, nil
 }
 
 // Options returns the effective options (defaults filled in).
@@ -136,7 +146,8 @@ func Detect(wasm []byte) (Kind, error) {
 type Program struct {
 	engine *Engine
 	kind   Kind
-	module wazero.CompiledModule
+	module wazero.CompiledModule // core modules
+	comp   *component.Program    // components
 }
 
 // Compile validates and compiles a binary. Errors are one line and safe to show to users.
@@ -146,7 +157,11 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Program, error) {
 		return nil, err
 	}
 	if kind == KindComponent {
-		return nil, ErrComponentsUnsupported
+		cp, err := component.Compile(ctx, e.rt, wasm, e.registry)
+		if err != nil {
+			return nil, err
+		}
+		return &Program{engine: e, kind: kind, comp: cp}, nil
 	}
 	mod, err := e.rt.CompileModule(ctx, wasm)
 	if err != nil {
@@ -158,8 +173,12 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Program, error) {
 // Kind reports whether the program is a core module or a component.
 func (p *Program) Kind() Kind { return p.kind }
 
-// Imports lists the imported functions as module#name, for inspection and diagnostics.
+// Imports lists what the program needs: for core modules the imported functions as
+// module#name, for components the imported interfaces (e.g. "wasi:http/types@0.2.0").
 func (p *Program) Imports() []string {
+	if p.comp != nil {
+		return p.comp.Imports()
+	}
 	var out []string
 	for _, f := range p.module.ImportedFunctions() {
 		mod, name, _ := f.Import()
@@ -168,8 +187,12 @@ func (p *Program) Imports() []string {
 	return out
 }
 
-// Exports lists the exported function names.
+// Exports lists the exported function names (core modules) or exported interface names
+// (components, e.g. "wasi:http/incoming-handler@0.2.0").
 func (p *Program) Exports() []string {
+	if p.comp != nil {
+		return p.comp.Exports()
+	}
 	var out []string
 	for name := range p.module.ExportedFunctions() {
 		out = append(out, name)
@@ -178,14 +201,32 @@ func (p *Program) Exports() []string {
 }
 
 // Close frees the compiled code.
-func (p *Program) Close(ctx context.Context) error { return p.module.Close(ctx) }
+func (p *Program) Close(ctx context.Context) error {
+	if p.comp != nil {
+		return p.comp.Close(ctx)
+	}
+	return p.module.Close(ctx)
+}
 
 // InstanceConfig is what one instance sees of the world.
 type InstanceConfig struct {
 	Args   []string
 	Env    map[string]string
+	Stdin  io.Reader // components only; core modules get no stdin
 	Stdout io.Writer
 	Stderr io.Writer
+	// Config is served by wasi:config/store (components).
+	Config map[string]string
+	// AllowedHosts limits outbound wasi:http: "host", "host:port", "*.domain" or "*".
+	// Empty denies all outbound requests.
+	AllowedHosts []string
+	// HTTPClient makes outbound wasi:http requests (nil: http.DefaultClient).
+	HTTPClient *http.Client
+	// Log receives wasi:logging/logging calls (nil: slog.Default).
+	Log func(level, context, message string)
+	// HostInterfaces supplies component interfaces for this instance only (capability
+	// providers); they take precedence over the engine's.
+	HostInterfaces []*HostInterface
 }
 
 // Instance is one live instantiation of a Program.
@@ -193,6 +234,8 @@ type Instance struct {
 	mod interface {
 		Close(context.Context) error
 	}
+	comp *component.Instance
+	ctx  context.Context
 }
 
 // Close ends the instance and frees its memory.
@@ -219,6 +262,14 @@ func (p *Program) moduleConfig(cfg InstanceConfig) wazero.ModuleConfig {
 // Instantiate creates a live instance without running any start function, which proves that
 // every import links and the memory fits the cap.
 func (p *Program) Instantiate(ctx context.Context, cfg InstanceConfig) (*Instance, error) {
+	if p.comp != nil {
+		ictx := wasi.WithState(ctx, cfg.state())
+		ci, err := p.comp.Instantiate(ictx, cfg.registry())
+		if err != nil {
+			return nil, err
+		}
+		return &Instance{mod: ci, comp: ci, ctx: ictx}, nil
+	}
 	mod, err := p.engine.rt.InstantiateModule(ctx, p.module, p.moduleConfig(cfg).WithStartFunctions())
 	if err != nil {
 		return nil, fmt.Errorf("instantiating core module: %w", err)
@@ -229,6 +280,9 @@ func (p *Program) Instantiate(ctx context.Context, cfg InstanceConfig) (*Instanc
 // RunCommand runs a WASI command's _start to completion within the execution-time limit and
 // returns its exit code.
 func (p *Program) RunCommand(ctx context.Context, cfg InstanceConfig) (uint32, error) {
+	if p.comp != nil {
+		return p.runComponentCommand(ctx, cfg)
+	}
 	ctx, cancel := context.WithTimeout(ctx, p.engine.opts.MaxExecutionTime)
 	defer cancel()
 	mod, err := p.engine.rt.InstantiateModule(ctx, p.module, p.moduleConfig(cfg))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,69 +13,23 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmlattice/wash/internal/testlattice"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host"
-	"github.com/wasmlattice/wash/lattice/natsd"
 )
 
 func startNATS(t testing.TB) *nats.Conn {
 	t.Helper()
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	return nc
+	return testlattice.StartNATS(t).Connect(t)
 }
 
 func startHost(t testing.TB, nc *nats.Conn, cfg host.Config) *host.Host {
 	t.Helper()
-	cfg.AllowFileLoad = true
-	h, err := host.New(context.Background(), nc, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Stop(context.Background(), time.Second) })
-	return h
+	return testlattice.StartHostOn(t, nc, cfg)
 }
 
-var (
-	buildOnce sync.Once
-	wasmPath  string
-	buildErr  error
-)
-
-// buildWasip1 compiles testdata/hello-wasip1 with GOOS=wasip1 once per test binary.
-func buildWasip1(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wash-wasip1-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		wasmPath = filepath.Join(dir, "hello.wasm")
-		cmd := exec.Command("go", "build", "-o", wasmPath, "./testdata/hello-wasip1")
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = err
-			wasmPath = string(out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building wasip1 module: %v\n%s", buildErr, wasmPath)
-	}
-	return wasmPath
-}
+func buildWasip1(t testing.TB) string { return testlattice.Wasip1(t) }
 
 type eventLog struct {
 	mu  sync.Mutex
@@ -166,14 +119,14 @@ func TestScaleFailures(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	component := filepath.Join(dir, "c.wasm")
-	// A component-model preamble: recognised and refused until the component runtime lands.
-	if err := os.WriteFile(component, []byte("\x00asm\x0d\x00\x01\x00"), 0o644); err != nil {
+	// A pre-standard (0x0c) component binary: recognised and refused with a clear reason.
+	if err := os.WriteFile(component, []byte("\x00asm\x0c\x00\x01\x00"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct{ ref, wantSubstr string }{
 		{"127.0.0.1:1/acme/hello:0.1.0", "registry unreachable"},
 		{"file://" + filepath.Join(dir, "missing.wasm"), "no such file"},
-		{"file://" + component, "component"},
+		{"file://" + component, "unsupported component binary version"},
 	}
 	for _, tc := range cases {
 		start := time.Now()

@@ -1,0 +1,331 @@
+package component
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+
+	"github.com/wasmlattice/wash/runtime/cabi"
+)
+
+type instKey struct{}
+
+// Instance is one live instantiation of a Program. Not safe for concurrent use.
+type Instance struct {
+	p      *Program
+	mods   []api.Module
+	table  cabi.HandleTable
+	funcs  []cabi.HostFunc
+	closed bool
+	// wazero builds a new api.Function on every ExportedFunction call; cache them
+	fnCache  map[coreRef]api.Function
+	memCache map[coreRef]api.Memory
+}
+
+// FromContext returns the component instance a host function is being called for.
+func FromContext(ctx context.Context) *Instance {
+	i, _ := ctx.Value(instKey{}).(*Instance)
+	return i
+}
+
+// Table is the instance's resource handle table.
+func (i *Instance) Table() *cabi.HandleTable { return &i.table }
+
+// TrapError is a guest trap (or a host function failure inside a guest call). Error gives
+// one line; Trace has wazero's full message with the wasm stack trace.
+type TrapError struct{ Err error }
+
+func (e *TrapError) Error() string {
+	msg := e.Err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return "guest trapped: " + msg
+}
+
+// Unwrap exposes the underlying error (e.g. a *sys.ExitError from wasi:cli/exit).
+func (e *TrapError) Unwrap() error { return e.Err }
+
+// Trace is the full error text including the wasm stack trace.
+func (e *TrapError) Trace() string { return e.Err.Error() }
+
+// ErrUnsatisfiedImport is wrapped when a component imports functions no host interface provides.
+var ErrUnsatisfiedImport = errors.New("unsatisfied component import")
+
+func (i *Instance) withCtx(ctx context.Context) context.Context {
+	if FromContext(ctx) == i {
+		return ctx
+	}
+	ctx = context.WithValue(ctx, instKey{}, i)
+	return experimental.WithImportResolver(ctx, i.resolve)
+}
+
+func (i *Instance) resolve(name string) api.Module {
+	if !strings.HasPrefix(name, "#s") {
+		return nil // the host module: found by its store name
+	}
+	n, err := strconv.Atoi(name[2:])
+	if err != nil || n < 0 || n >= len(i.mods) {
+		return nil
+	}
+	return i.mods[n]
+}
+
+// Instantiate creates an instance: resolves every used import against extra (first) and the
+// program's registry, then instantiates the core modules in order (running their start
+// functions, e.g. a Go guest's _initialize). ctx is also what host functions see during start.
+func (p *Program) Instantiate(ctx context.Context, extra *Registry) (inst *Instance, err error) {
+	i := &Instance{p: p, mods: make([]api.Module, 0, len(p.steps))}
+	i.funcs = p.defaults
+	if extra != nil {
+		i.funcs = make([]cabi.HostFunc, len(p.imports))
+		copy(i.funcs, p.defaults)
+		for _, s := range p.imports {
+			if !s.used {
+				continue
+			}
+			if f := extra.Lookup(s.iface, s.name); f != nil {
+				i.funcs[s.idx] = f
+			}
+		}
+	}
+	var missing []string
+	for _, s := range p.imports {
+		if s.used && i.funcs[s.idx] == nil {
+			missing = append(missing, s.iface+"#"+s.name)
+		}
+	}
+	if len(missing) > 0 {
+		if len(missing) > 5 {
+			missing = append(missing[:5], fmt.Sprintf("and %d more", len(missing)-5))
+		}
+		return nil, fmt.Errorf("%w: the host provides no %s", ErrUnsatisfiedImport, strings.Join(missing, ", "))
+	}
+	i.table.DropGuest = i.dropGuest
+	ictx := i.withCtx(ctx)
+	for n, st := range p.steps {
+		m, err := p.rt.InstantiateModule(ictx, p.compiled[st.compiled], p.modCfg)
+		if err != nil {
+			_ = i.Close(ctx)
+			return nil, fmt.Errorf("instantiating core instance %d: %w", n, &TrapError{Err: err})
+		}
+		i.mods = append(i.mods, m)
+	}
+	return i, nil
+}
+
+// Close ends the instance: frees its modules and releases every host resource it still holds.
+func (i *Instance) Close(ctx context.Context) error {
+	if i.closed {
+		return nil
+	}
+	i.closed = true
+	for k := len(i.mods) - 1; k >= 0; k-- {
+		_ = i.mods[k].Close(ctx)
+	}
+	i.table.DropAll()
+	return nil
+}
+
+func (i *Instance) dropGuest(ctx context.Context, rt *cabi.ResourceType, rep uint32) {
+	if rt.ID >= len(i.p.guestRes) {
+		return
+	}
+	g := i.p.guestRes[rt.ID]
+	if g.dtor == nil {
+		return
+	}
+	f := i.function(*g.dtor)
+	if _, err := f.Call(i.withCtx(ctx), uint64(rep)); err != nil {
+		panic(err)
+	}
+}
+
+func (i *Instance) module(step int) api.Module {
+	if step < 0 {
+		return i.p.host
+	}
+	if step >= len(i.mods) {
+		panic(&cabi.Trap{Msg: fmt.Sprintf("core instance %d used before it was instantiated", step)})
+	}
+	return i.mods[step]
+}
+
+func (i *Instance) function(r coreRef) api.Function {
+	if f, ok := i.fnCache[r]; ok {
+		return f
+	}
+	f := i.module(r.Step).ExportedFunction(r.Name)
+	if f == nil {
+		panic(&cabi.Trap{Msg: fmt.Sprintf("core function %q not found", r.Name)})
+	}
+	if i.fnCache == nil {
+		i.fnCache = map[coreRef]api.Function{}
+	}
+	i.fnCache[r] = f
+	return f
+}
+
+func (i *Instance) memory(r *coreRef) api.Memory {
+	if r == nil {
+		return nil
+	}
+	if m, ok := i.memCache[*r]; ok {
+		return m
+	}
+	m := i.module(r.Step).ExportedMemory(r.Name)
+	if m == nil {
+		panic(&cabi.Trap{Msg: fmt.Sprintf("core memory %q not found", r.Name)})
+	}
+	if i.memCache == nil {
+		i.memCache = map[coreRef]api.Memory{}
+	}
+	i.memCache[*r] = m
+	return m
+}
+
+func (i *Instance) optFunc(r *coreRef) api.Function {
+	if r == nil {
+		return nil
+	}
+	return i.function(*r)
+}
+
+// Call invokes an exported function: iface is the exported interface name (semver-compatible
+// match) or "" for a top-level function. A trap or host failure returns an error; the
+// instance must not be used afterwards.
+func (i *Instance) Call(ctx context.Context, iface, fn string, args ...cabi.Value) ([]cabi.Value, error) {
+	fv, err := i.p.exportedFunc(iface, fn)
+	if err != nil {
+		return nil, err
+	}
+	return i.callFunc(i.withCtx(ctx), fv, args)
+}
+
+func (i *Instance) callFunc(ctx context.Context, fv *funcVal, args []cabi.Value) (res []cabi.Value, err error) {
+	if i.closed {
+		return nil, errors.New("component instance is closed")
+	}
+	if fv.imp != nil {
+		r, err := i.funcs[fv.imp.idx](ctx, args)
+		if err != nil {
+			return nil, err
+		}
+		return wrapResults(fv.typ, r), nil
+	}
+	defer cabi.Catch(&err)
+	ls := fv.lift
+	f := i.function(ls.core)
+	cx := &cabi.Context{Ctx: ctx, Memory: i.memory(ls.mem), Realloc: i.optFunc(ls.realloc), Encoding: ls.encoding, Table: &i.table}
+	core := cx.LowerParams(ls.typ, args)
+	_, rs := ls.typ.LiftSignature()
+	n := len(core)
+	if len(rs) > n {
+		n = len(rs)
+	}
+	stack := make([]uint64, n)
+	copy(stack, core)
+	if err := f.CallWithStack(ctx, stack); err != nil {
+		return nil, &TrapError{Err: err}
+	}
+	res = cx.LiftResults(ls.typ, stack[:len(rs)])
+	cx.ReleaseLent()
+	if ls.post != nil {
+		pf := i.function(*ls.post)
+		if err := pf.CallWithStack(ctx, stack); err != nil {
+			return nil, fmt.Errorf("post-return: %w", err)
+		}
+	}
+	return res, nil
+}
+
+func wrapResults(t *cabi.FuncType, r cabi.Value) []cabi.Value {
+	switch len(t.Results) {
+	case 0:
+		return nil
+	case 1:
+		return []cabi.Value{r}
+	}
+	if vs, ok := r.([]cabi.Value); ok && len(vs) == len(t.Results) {
+		return vs
+	}
+	panic(&cabi.Trap{Msg: fmt.Sprintf("host function returned %T for %d results", r, len(t.Results))})
+}
+
+// buildHost instantiates the program's host module: one Go function per canon lower and per
+// resource built-in. They find their instance through the call context.
+func (p *Program) buildHost(ctx context.Context, name string) error {
+	b := p.rt.NewHostModuleBuilder(name)
+	for n, ls := range p.lowers {
+		ls := ls
+		params, results := ls.fn.typ.LowerSignature()
+		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+			i := FromContext(ctx)
+			if i == nil {
+				panic(errors.New("component host function called outside an instance"))
+			}
+			i.callLowered(ctx, ls, stack)
+		}), params, results).Export("l" + strconv.Itoa(n))
+	}
+	i32 := []api.ValueType{api.ValueTypeI32}
+	for n, op := range p.resOps {
+		op := op
+		var fn api.GoModuleFunc
+		var results []api.ValueType
+		switch op.op {
+		case 2:
+			results = i32
+			fn = func(ctx context.Context, _ api.Module, stack []uint64) {
+				i := FromContext(ctx)
+				stack[0] = uint64(i.table.NewOwn(op.rt, cabi.GuestRep{Type: op.rt, Rep: uint32(stack[0])}))
+			}
+		case 3:
+			fn = func(ctx context.Context, _ api.Module, stack []uint64) {
+				FromContext(ctx).table.Drop(ctx, uint32(stack[0]), op.rt)
+			}
+		case 4:
+			results = i32
+			fn = func(ctx context.Context, _ api.Module, stack []uint64) {
+				i := FromContext(ctx)
+				g, ok := i.table.Rep(uint32(stack[0]), op.rt).(cabi.GuestRep)
+				if !ok {
+					panic(&cabi.Trap{Msg: "resource.rep on a host resource"})
+				}
+				stack[0] = uint64(g.Rep)
+			}
+		}
+		b.NewFunctionBuilder().WithGoModuleFunction(fn, i32, results).Export("r" + strconv.Itoa(n))
+	}
+	m, err := b.Instantiate(ctx)
+	if err != nil {
+		return fmt.Errorf("building host functions: %w", err)
+	}
+	p.host = m
+	return nil
+}
+
+func (i *Instance) callLowered(ctx context.Context, ls *lowerSpec, stack []uint64) {
+	cx := cabi.Context{Ctx: ctx, Memory: i.memory(ls.mem), Realloc: i.optFunc(ls.realloc), Encoding: ls.encoding, Table: &i.table}
+	t := ls.fn.typ
+	args := cx.LiftParams(t, stack)
+	var results []cabi.Value
+	if ls.fn.imp != nil {
+		r, err := i.funcs[ls.fn.imp.idx](ctx, args)
+		if err != nil {
+			panic(err)
+		}
+		results = wrapResults(t, r)
+	} else {
+		r, err := i.callFunc(ctx, ls.fn, args)
+		if err != nil {
+			panic(err)
+		}
+		results = r
+	}
+	cx.LowerResults(t, results, stack)
+}

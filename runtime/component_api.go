@@ -1,0 +1,197 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wasmlattice/wash/runtime/cabi"
+	"github.com/wasmlattice/wash/runtime/component"
+	"github.com/wasmlattice/wash/runtime/wasi"
+)
+
+// Aliases so hosts can implement component interfaces without importing the sub-packages.
+type (
+	// HostInterface is a host implementation of one component interface (see cabi.HostInterface).
+	HostInterface = cabi.HostInterface
+	// HostFunc implements one function of a HostInterface.
+	HostFunc = cabi.HostFunc
+	// Value is a component value in its Go representation (see package cabi).
+	Value = cabi.Value
+)
+
+// Interface names the host drives.
+const (
+	HTTPIncomingHandler = "wasi:http/incoming-handler@0.2.0"
+	CLIRun              = "wasi:cli/run@0.2.0"
+)
+
+var (
+	// ErrNotComponent is returned by component-only entry points for core modules.
+	ErrNotComponent = errors.New("not a component")
+	// ErrResponseStarted wraps HandleHTTP errors that happen after the response head was
+	// written: the caller can no longer answer 500.
+	ErrResponseStarted = errors.New("response already started")
+	// ErrUnsatisfiedImport is wrapped when a component needs an interface nobody provides.
+	ErrUnsatisfiedImport = component.ErrUnsatisfiedImport
+)
+
+func (cfg InstanceConfig) state() *wasi.State {
+	return &wasi.State{
+		Args:         append([]string{"wasm"}, cfg.Args...),
+		Env:          cfg.Env,
+		Stdin:        cfg.Stdin,
+		Stdout:       cfg.Stdout,
+		Stderr:       cfg.Stderr,
+		Config:       cfg.Config,
+		Log:          cfg.Log,
+		AllowedHosts: cfg.AllowedHosts,
+		HTTPClient:   cfg.HTTPClient,
+	}
+}
+
+func (cfg InstanceConfig) registry() *component.Registry {
+	if len(cfg.HostInterfaces) == 0 {
+		return nil
+	}
+	return component.NewRegistry(cfg.HostInterfaces...)
+}
+
+// HasExport reports whether a component exports an interface compatible with name.
+func (p *Program) HasExport(name string) bool {
+	return p.comp != nil && p.comp.HasExport(name)
+}
+
+// limitErr turns an interruption by the execution-time limit into a clear error.
+func (p *Program) limitErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		var exit *sys.ExitError
+		if errors.As(err, &exit) || errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("execution time limit %s exceeded: %w", p.engine.opts.MaxExecutionTime, context.DeadlineExceeded)
+			}
+			return fmt.Errorf("invocation canceled: %w", ctx.Err())
+		}
+	}
+	return err
+}
+
+// HandleHTTP serves one HTTP request with a wasi:http/incoming-handler component: a fresh
+// instance per call, bounded by Options.MaxExecutionTime and Options.MaxMemoryBytes. On
+// success the response has been written to w. On error (trap, limit, unsatisfied import, no
+// response set) nothing was written unless the error wraps ErrResponseStarted; the caller
+// answers 500. The Program stays usable either way.
+func (p *Program) HandleHTTP(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg InstanceConfig) error {
+	if p.comp == nil {
+		return fmt.Errorf("serving HTTP: %w (core modules cannot serve wasi:http)", ErrNotComponent)
+	}
+	if !p.comp.HasExport(HTTPIncomingHandler) {
+		return fmt.Errorf("serving HTTP: the component does not export %s", HTTPIncomingHandler)
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.engine.opts.MaxExecutionTime)
+	defer cancel()
+	ictx := wasi.WithState(ctx, cfg.state())
+	inst, err := p.comp.Instantiate(ictx, cfg.registry())
+	if err != nil {
+		return fmt.Errorf("instantiating component: %w", p.limitErr(ctx, err))
+	}
+	defer inst.Close(context.Background())
+	out := wasi.NewResponseOutparam(w)
+	_, err = inst.Call(ictx, HTTPIncomingHandler, "handle", wasi.NewIncomingRequest(r), out)
+	set, errCode, started := out.Result()
+	wrap := func(e error) error {
+		if started {
+			return fmt.Errorf("%w: %w", ErrResponseStarted, e)
+		}
+		return e
+	}
+	if err != nil {
+		return wrap(fmt.Errorf("component trapped while handling the request: %w", p.limitErr(ctx, err)))
+	}
+	if !set {
+		return errors.New("component returned without setting a response")
+	}
+	if errCode != nil {
+		return fmt.Errorf("component answered with error-code %v", errCode)
+	}
+	return nil
+}
+
+// runComponentCommand runs wasi:cli/run and returns its exit code.
+func (p *Program) runComponentCommand(ctx context.Context, cfg InstanceConfig) (uint32, error) {
+	if !p.comp.HasExport(CLIRun) {
+		return 0, fmt.Errorf("running command: the component does not export %s", CLIRun)
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.engine.opts.MaxExecutionTime)
+	defer cancel()
+	ictx := wasi.WithState(ctx, cfg.state())
+	inst, err := p.comp.Instantiate(ictx, cfg.registry())
+	if err != nil {
+		if code, ok := exitCode(err); ok {
+			return code, nil
+		}
+		return 0, fmt.Errorf("instantiating component: %w", p.limitErr(ctx, err))
+	}
+	defer inst.Close(context.Background())
+	res, err := inst.Call(ictx, CLIRun, "run")
+	if err != nil {
+		if code, ok := exitCode(err); ok && ctx.Err() == nil {
+			return code, nil
+		}
+		return 0, fmt.Errorf("running command: %w", p.limitErr(ctx, err))
+	}
+	if len(res) == 1 {
+		if r, ok := res[0].(cabi.ResultValue); ok && r.IsErr {
+			return 1, nil
+		}
+	}
+	return 0, nil
+}
+
+func exitCode(err error) (uint32, bool) {
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), true
+	}
+	return 0, false
+}
+
+// Call invokes an exported component function on a live instance: iface is the exported
+// interface (semver-compatible match) or "" for a top-level function.
+func (i *Instance) Call(ctx context.Context, iface, fn string, args ...Value) ([]Value, error) {
+	if i.comp == nil {
+		return nil, fmt.Errorf("calling %s: %w", fn, ErrNotComponent)
+	}
+	if i.ctx != nil {
+		if s := wasi.StateFrom(i.ctx); s != nil {
+			ctx = wasi.WithState(ctx, s)
+		}
+	}
+	return i.comp.Call(ctx, iface, fn, args...)
+}
+
+// Invoke calls one exported component function on a fresh instance, bounded like HandleHTTP
+// (execution time and memory), and returns its results. iface is the exported interface
+// (semver-compatible match) or "" for a top-level function. Capability handlers (messaging,
+// keyvalue watchers, …) use it.
+func (p *Program) Invoke(ctx context.Context, cfg InstanceConfig, iface, fn string, args ...Value) ([]Value, error) {
+	if p.comp == nil {
+		return nil, fmt.Errorf("invoking %s: %w", fn, ErrNotComponent)
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.engine.opts.MaxExecutionTime)
+	defer cancel()
+	ictx := wasi.WithState(ctx, cfg.state())
+	inst, err := p.comp.Instantiate(ictx, cfg.registry())
+	if err != nil {
+		return nil, fmt.Errorf("instantiating component: %w", p.limitErr(ctx, err))
+	}
+	defer inst.Close(context.Background())
+	res, err := inst.Call(ictx, iface, fn, args...)
+	if err != nil {
+		return nil, fmt.Errorf("calling %s: %w", fn, p.limitErr(ctx, err))
+	}
+	return res, nil
+}

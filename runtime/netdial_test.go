@@ -1,0 +1,8 @@
+package runtime
+
+import "net"
+
+type (
+	netConn   = net.Conn
+	netDialer = net.Dialer
+)

@@ -1,0 +1,747 @@
+package wasi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wasmlattice/wash/runtime/cabi"
+)
+
+// ---- resources ----
+
+// Fields is the wasi:http fields (headers/trailers) resource.
+type Fields struct {
+	entries   []field
+	immutable bool
+}
+
+type field struct {
+	name  string
+	value []byte
+}
+
+// NewFields converts a Go header map (names are lower-cased, as wasi:http expects).
+func NewFields(h http.Header, immutable bool) *Fields {
+	f := &Fields{immutable: immutable}
+	for k, vs := range h {
+		for _, v := range vs {
+			f.entries = append(f.entries, field{strings.ToLower(k), []byte(v)})
+		}
+	}
+	return f
+}
+
+// Header converts back to a Go header map.
+func (f *Fields) Header() http.Header {
+	h := http.Header{}
+	for _, e := range f.entries {
+		h.Add(e.name, string(e.value))
+	}
+	return h
+}
+
+func (f *Fields) clone() *Fields {
+	return &Fields{entries: append([]field(nil), f.entries...)}
+}
+
+// IncomingRequest is the wasi:http incoming-request resource.
+type IncomingRequest struct {
+	R         *http.Request
+	headers   *Fields
+	bodyTaken bool
+}
+
+// NewIncomingRequest wraps a server request for a guest.
+func NewIncomingRequest(r *http.Request) *IncomingRequest {
+	return &IncomingRequest{R: r}
+}
+
+// ResponseOutparam is the wasi:http response-outparam resource: it writes the response the
+// guest sets onto w.
+type ResponseOutparam struct {
+	w       http.ResponseWriter
+	mu      sync.Mutex
+	set     bool
+	errCode cabi.Value
+	started bool
+	body    *OutgoingBody
+}
+
+// NewResponseOutparam returns the outparam for one incoming request.
+func NewResponseOutparam(w http.ResponseWriter) *ResponseOutparam { return &ResponseOutparam{w: w} }
+
+// Result reports what the guest did: whether it set a response (and an error-code instead of
+// a response), and whether the response head has been written.
+func (o *ResponseOutparam) Result() (set bool, errCode cabi.Value, started bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.set, o.errCode, o.started
+}
+
+// OutgoingResponse is the wasi:http outgoing-response resource.
+type OutgoingResponse struct {
+	status    uint16
+	headers   *Fields
+	body      *OutgoingBody
+	bodyTaken bool
+}
+
+// OutgoingBody is the wasi:http outgoing-body resource (for responses and requests).
+type OutgoingBody struct {
+	w           *bufferedWriter
+	pw          *io.PipeWriter // for outgoing requests
+	streamTaken bool
+	finished    bool
+}
+
+// Drop aborts a request body that was never finished.
+func (b *OutgoingBody) Drop() {
+	if b.pw != nil && !b.finished {
+		_ = b.pw.CloseWithError(errors.New("outgoing body dropped before finish"))
+	}
+}
+
+func (b *OutgoingBody) writer() io.Writer {
+	if b.pw != nil {
+		return b.pw
+	}
+	return b.w
+}
+
+// IncomingBody is the wasi:http incoming-body resource.
+type IncomingBody struct {
+	r           io.ReadCloser
+	streamTaken bool
+}
+
+// Drop closes the body.
+func (b *IncomingBody) Drop() {
+	if b.r != nil && !b.streamTaken {
+		_ = b.r.Close()
+	}
+}
+
+// FutureTrailers is the wasi:http future-trailers resource (trailers are never delivered).
+type FutureTrailers struct{ taken bool }
+
+// OutgoingRequest is the wasi:http outgoing-request resource.
+type OutgoingRequest struct {
+	method    cabi.Value // method variant
+	scheme    cabi.Value // option<scheme>
+	authority cabi.Value // option<string>
+	path      cabi.Value // option<string>
+	headers   *Fields
+	body      *OutgoingBody
+	pr        *io.PipeReader
+	bodyTaken bool
+}
+
+// RequestOptions is the wasi:http request-options resource.
+type RequestOptions struct {
+	connect, firstByte, between cabi.Value // option<duration>
+}
+
+// FutureIncomingResponse is the wasi:http future-incoming-response resource.
+type FutureIncomingResponse struct {
+	done   chan struct{}
+	resp   *IncomingResponse
+	errc   cabi.Value
+	taken  bool
+	cancel context.CancelFunc
+}
+
+// Drop cancels an outstanding request.
+func (f *FutureIncomingResponse) Drop() {
+	if f.cancel != nil && !f.taken {
+		f.cancel()
+	}
+}
+
+// IncomingResponse is the wasi:http incoming-response resource.
+type IncomingResponse struct {
+	status    uint16
+	headers   *Fields
+	body      io.ReadCloser
+	bodyTaken bool
+}
+
+// Drop closes an unconsumed body.
+func (r *IncomingResponse) Drop() {
+	if !r.bodyTaken && r.body != nil {
+		_ = r.body.Close()
+	}
+}
+
+// ---- variants ----
+
+var methods = []string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+
+func methodValue(m string) cabi.Value {
+	for i, x := range methods {
+		if x == m {
+			return cabi.VariantValue{Case: uint32(i)}
+		}
+	}
+	return cabi.VariantValue{Case: uint32(len(methods)), Value: m}
+}
+
+func methodString(v cabi.Value) (string, bool) {
+	mv, ok2 := v.(cabi.VariantValue)
+	if !ok2 {
+		return "", false
+	}
+	if int(mv.Case) < len(methods) {
+		return methods[mv.Case], true
+	}
+	s, _ := mv.Value.(string)
+	return s, isToken(s)
+}
+
+func schemeValue(s string) cabi.Value {
+	switch strings.ToLower(s) {
+	case "http":
+		return cabi.VariantValue{Case: 0}
+	case "https":
+		return cabi.VariantValue{Case: 1}
+	}
+	return cabi.VariantValue{Case: 2, Value: s}
+}
+
+func schemeString(v cabi.Value) string {
+	o, _ := v.(cabi.OptionValue)
+	if !o.IsSome {
+		return "https"
+	}
+	sv, _ := o.Value.(cabi.VariantValue)
+	switch sv.Case {
+	case 0:
+		return "http"
+	case 1:
+		return "https"
+	}
+	s, _ := sv.Value.(string)
+	return s
+}
+
+// error-code cases used here
+const (
+	ecDestinationNotFound = 2
+	ecConnectionRefused   = 6
+	ecConnectionTimeout   = 8
+	ecHTTPRequestDenied   = 15
+	ecHTTPRequestURI      = 19
+	ecHTTPProtocolError   = 35
+	ecInternalError       = 38
+)
+
+func errorCode(c uint32, msg string) cabi.Value {
+	switch c {
+	case ecInternalError:
+		return cabi.VariantValue{Case: c, Value: cabi.Some(msg)}
+	}
+	return cabi.VariantValue{Case: c}
+}
+
+// header-error cases
+var (
+	hdrInvalid   = cabi.VariantValue{Case: 0}
+	hdrForbidden = cabi.VariantValue{Case: 1}
+	hdrImmutable = cabi.VariantValue{Case: 2}
+)
+
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func validValue(b []byte) bool {
+	for _, c := range b {
+		if c == '\r' || c == '\n' || c == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+var forbiddenHeaders = map[string]bool{"connection": true, "keep-alive": true, "proxy-connection": true, "transfer-encoding": true, "upgrade": true}
+
+func (f *Fields) check(name string, vals ...[]byte) cabi.Value {
+	if f.immutable {
+		return hdrImmutable
+	}
+	if !isToken(name) {
+		return hdrInvalid
+	}
+	if forbiddenHeaders[strings.ToLower(name)] {
+		return hdrForbidden
+	}
+	for _, v := range vals {
+		if !validValue(v) {
+			return hdrInvalid
+		}
+	}
+	return nil
+}
+
+func optString(v cabi.Value) (string, bool) {
+	o, _ := v.(cabi.OptionValue)
+	if !o.IsSome {
+		return "", false
+	}
+	s, _ := o.Value.(string)
+	return s, true
+}
+
+// ---- the functions ----
+
+func httpFuncs() map[string]map[string]cabi.HostFunc {
+	type F = cabi.HostFunc
+	types := map[string]F{
+		"[constructor]fields": func(context.Context, []cabi.Value) (cabi.Value, error) { return &Fields{}, nil },
+		"[static]fields.from-list": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			f := &Fields{}
+			for _, e := range arg[[]cabi.Value](a, 0) {
+				kv := e.([]cabi.Value)
+				name, val := kv[0].(string), kv[1].([]byte)
+				if bad := f.check(name, val); bad != nil {
+					return errv(bad)
+				}
+				f.entries = append(f.entries, field{strings.ToLower(name), val})
+			}
+			return ok(f)
+		},
+		"[method]fields.get": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			f, name := arg[*Fields](a, 0), strings.ToLower(arg[string](a, 1))
+			out := []cabi.Value{}
+			for _, e := range f.entries {
+				if e.name == name {
+					out = append(out, e.value)
+				}
+			}
+			return out, nil
+		},
+		"[method]fields.has": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			f, name := arg[*Fields](a, 0), strings.ToLower(arg[string](a, 1))
+			for _, e := range f.entries {
+				if e.name == name {
+					return true, nil
+				}
+			}
+			return false, nil
+		},
+		"[method]fields.set": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			f, name := arg[*Fields](a, 0), arg[string](a, 1)
+			var vals [][]byte
+			for _, v := range arg[[]cabi.Value](a, 2) {
+				vals = append(vals, v.([]byte))
+			}
+			if bad := f.check(name, vals...); bad != nil {
+				return errv(bad)
+			}
+			f.del(name)
+			for _, v := range vals {
+				f.entries = append(f.entries, field{strings.ToLower(name), v})
+			}
+			return ok(nil)
+		},
+		"[method]fields.delete": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			f, name := arg[*Fields](a, 0), arg[string](a, 1)
+			if bad := f.check(name); bad != nil {
+				return errv(bad)
+			}
+			f.del(name)
+			return ok(nil)
+		},
+		"[method]fields.append": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			f, name, val := arg[*Fields](a, 0), arg[string](a, 1), arg[[]byte](a, 2)
+			if bad := f.check(name, val); bad != nil {
+				return errv(bad)
+			}
+			f.entries = append(f.entries, field{strings.ToLower(name), val})
+			return ok(nil)
+		},
+		"[method]fields.entries": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			f := arg[*Fields](a, 0)
+			out := make([]cabi.Value, len(f.entries))
+			for i, e := range f.entries {
+				out[i] = []cabi.Value{e.name, e.value}
+			}
+			return out, nil
+		},
+		"[method]fields.clone": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return arg[*Fields](a, 0).clone(), nil
+		},
+		"[method]incoming-request.method": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return methodValue(arg[*IncomingRequest](a, 0).R.Method), nil
+		},
+		"[method]incoming-request.path-with-query": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return cabi.Some(arg[*IncomingRequest](a, 0).R.URL.RequestURI()), nil
+		},
+		"[method]incoming-request.scheme": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			r := arg[*IncomingRequest](a, 0).R
+			if r.TLS != nil {
+				return cabi.Some(schemeValue("https")), nil
+			}
+			return cabi.Some(schemeValue("http")), nil
+		},
+		"[method]incoming-request.authority": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return cabi.Some(arg[*IncomingRequest](a, 0).R.Host), nil
+		},
+		"[method]incoming-request.headers": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			r := arg[*IncomingRequest](a, 0)
+			if r.headers == nil {
+				r.headers = NewFields(r.R.Header, true)
+			}
+			return r.headers, nil
+		},
+		"[method]incoming-request.consume": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			r := arg[*IncomingRequest](a, 0)
+			if r.bodyTaken {
+				return errv(nil)
+			}
+			r.bodyTaken = true
+			body := r.R.Body
+			if body == nil {
+				body = http.NoBody
+			}
+			return ok(&IncomingBody{r: body})
+		},
+		"[method]incoming-body.stream": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			b := arg[*IncomingBody](a, 0)
+			if b.streamTaken {
+				return errv(nil)
+			}
+			b.streamTaken = true
+			return ok(&InputStream{R: b.r, closer: b.r})
+		},
+		"[static]incoming-body.finish": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			b := arg[*IncomingBody](a, 0)
+			b.Drop()
+			return &FutureTrailers{}, nil
+		},
+		"[method]future-trailers.subscribe": func(context.Context, []cabi.Value) (cabi.Value, error) {
+			return Pollable(readyPollable{}), nil
+		},
+		"[method]future-trailers.get": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			t := arg[*FutureTrailers](a, 0)
+			if t.taken {
+				return cabi.Some(cabi.Err(nil)), nil
+			}
+			t.taken = true
+			return cabi.Some(cabi.Ok(cabi.Ok(cabi.None()))), nil
+		},
+		"[constructor]outgoing-response": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			h := arg[*Fields](a, 0)
+			return &OutgoingResponse{status: 200, headers: h}, nil
+		},
+		"[method]outgoing-response.status-code": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return arg[*OutgoingResponse](a, 0).status, nil
+		},
+		"[method]outgoing-response.set-status-code": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			r, code := arg[*OutgoingResponse](a, 0), arg[uint16](a, 1)
+			if code < 100 || code > 999 {
+				return errv(nil)
+			}
+			r.status = code
+			return ok(nil)
+		},
+		"[method]outgoing-response.headers": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			r := arg[*OutgoingResponse](a, 0)
+			return &Fields{entries: r.headers.entries, immutable: true}, nil
+		},
+		"[method]outgoing-response.body": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			r := arg[*OutgoingResponse](a, 0)
+			if r.bodyTaken {
+				return errv(nil)
+			}
+			r.bodyTaken = true
+			r.body = &OutgoingBody{w: &bufferedWriter{}}
+			return ok(r.body)
+		},
+		"[method]outgoing-body.write": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			b := arg[*OutgoingBody](a, 0)
+			if b.streamTaken {
+				return errv(nil)
+			}
+			b.streamTaken = true
+			return ok(&OutputStream{W: b.writer()})
+		},
+		"[static]outgoing-body.finish": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			b := arg[*OutgoingBody](a, 0)
+			b.finished = true
+			if b.pw != nil {
+				_ = b.pw.Close()
+			}
+			return ok(nil)
+		},
+		"[static]response-outparam.set": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			o, res := arg[*ResponseOutparam](a, 0), arg[cabi.ResultValue](a, 1)
+			return nil, o.setResponse(res)
+		},
+		"[constructor]outgoing-request": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return &OutgoingRequest{method: cabi.VariantValue{Case: 0}, headers: arg[*Fields](a, 0)}, nil
+		},
+		"[method]outgoing-request.body": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			r := arg[*OutgoingRequest](a, 0)
+			if r.bodyTaken {
+				return errv(nil)
+			}
+			r.bodyTaken = true
+			pr, pw := io.Pipe()
+			r.pr = pr
+			r.body = &OutgoingBody{pw: pw}
+			return ok(r.body)
+		},
+		"[method]outgoing-request.method": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return arg[*OutgoingRequest](a, 0).method, nil
+		},
+		"[method]outgoing-request.set-method": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			r := arg[*OutgoingRequest](a, 0)
+			if _, valid := methodString(a[1]); !valid {
+				return errv(nil)
+			}
+			r.method = a[1]
+			return ok(nil)
+		},
+		"[method]outgoing-request.path-with-query": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return optOrNone(arg[*OutgoingRequest](a, 0).path), nil
+		},
+		"[method]outgoing-request.set-path-with-query": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			arg[*OutgoingRequest](a, 0).path = a[1]
+			return ok(nil)
+		},
+		"[method]outgoing-request.scheme": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return optOrNone(arg[*OutgoingRequest](a, 0).scheme), nil
+		},
+		"[method]outgoing-request.set-scheme": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			arg[*OutgoingRequest](a, 0).scheme = a[1]
+			return ok(nil)
+		},
+		"[method]outgoing-request.authority": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return optOrNone(arg[*OutgoingRequest](a, 0).authority), nil
+		},
+		"[method]outgoing-request.set-authority": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			arg[*OutgoingRequest](a, 0).authority = a[1]
+			return ok(nil)
+		},
+		"[method]outgoing-request.headers": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			r := arg[*OutgoingRequest](a, 0)
+			return &Fields{entries: r.headers.entries, immutable: true}, nil
+		},
+		"[constructor]request-options": func(context.Context, []cabi.Value) (cabi.Value, error) {
+			return &RequestOptions{}, nil
+		},
+		"[method]request-options.connect-timeout": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return optOrNone(arg[*RequestOptions](a, 0).connect), nil
+		},
+		"[method]request-options.set-connect-timeout": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			arg[*RequestOptions](a, 0).connect = a[1]
+			return ok(nil)
+		},
+		"[method]request-options.first-byte-timeout": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return optOrNone(arg[*RequestOptions](a, 0).firstByte), nil
+		},
+		"[method]request-options.set-first-byte-timeout": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			arg[*RequestOptions](a, 0).firstByte = a[1]
+			return ok(nil)
+		},
+		"[method]request-options.between-bytes-timeout": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return optOrNone(arg[*RequestOptions](a, 0).between), nil
+		},
+		"[method]request-options.set-between-bytes-timeout": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			arg[*RequestOptions](a, 0).between = a[1]
+			return ok(nil)
+		},
+		"[method]future-incoming-response.subscribe": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return Pollable(chanPollable{c: arg[*FutureIncomingResponse](a, 0).done}), nil
+		},
+		"[method]future-incoming-response.get": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			f := arg[*FutureIncomingResponse](a, 0)
+			select {
+			case <-f.done:
+			default:
+				return none()
+			}
+			if f.taken {
+				return cabi.Some(cabi.Err(nil)), nil
+			}
+			f.taken = true
+			if f.errc != nil {
+				return cabi.Some(cabi.Ok(cabi.Err(f.errc))), nil
+			}
+			return cabi.Some(cabi.Ok(cabi.Ok(f.resp))), nil
+		},
+		"[method]incoming-response.status": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return arg[*IncomingResponse](a, 0).status, nil
+		},
+		"[method]incoming-response.headers": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			return arg[*IncomingResponse](a, 0).headers, nil
+		},
+		"[method]incoming-response.consume": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			r := arg[*IncomingResponse](a, 0)
+			if r.bodyTaken {
+				return errv(nil)
+			}
+			r.bodyTaken = true
+			return ok(&IncomingBody{r: r.body})
+		},
+		"http-error-code": func(context.Context, []cabi.Value) (cabi.Value, error) { return none() },
+	}
+	return map[string]map[string]cabi.HostFunc{
+		"wasi:http/types@0.2.0": types,
+		"wasi:http/outgoing-handler@0.2.0": {
+			"handle": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+				r := arg[*OutgoingRequest](a, 0)
+				var opts *RequestOptions
+				if o, _ := a[1].(cabi.OptionValue); o.IsSome {
+					opts, _ = o.Value.(*RequestOptions)
+				}
+				return outgoing(ctx, StateFrom(ctx), r, opts)
+			},
+		},
+	}
+}
+
+func optOrNone(v cabi.Value) cabi.Value {
+	if v == nil {
+		return cabi.None()
+	}
+	return v
+}
+
+func (f *Fields) del(name string) {
+	name = strings.ToLower(name)
+	out := f.entries[:0]
+	for _, e := range f.entries {
+		if e.name != name {
+			out = append(out, e)
+		}
+	}
+	f.entries = out
+}
+
+func (o *ResponseOutparam) setResponse(res cabi.ResultValue) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.set {
+		return &cabi.Trap{Msg: "response-outparam.set called twice"}
+	}
+	o.set = true
+	if res.IsErr {
+		o.errCode = res.Value
+		return nil
+	}
+	resp, ok2 := res.Value.(*OutgoingResponse)
+	if !ok2 {
+		return &cabi.Trap{Msg: "response-outparam.set: not an outgoing-response"}
+	}
+	h := o.w.Header()
+	for _, e := range resp.headers.entries {
+		h.Add(e.name, string(e.value))
+	}
+	o.w.WriteHeader(int(resp.status))
+	o.started = true
+	if resp.body == nil {
+		resp.bodyTaken = true
+		resp.body = &OutgoingBody{w: &bufferedWriter{}}
+	}
+	o.body = resp.body
+	return resp.body.w.attach(o.w)
+}
+
+// HostAllowed reports whether an outbound request to authority (host or host:port) is
+// permitted by allow.
+func HostAllowed(allow []string, authority string) bool {
+	host := authority
+	if h, _, err := net.SplitHostPort(authority); err == nil {
+		host = h
+	}
+	host = strings.ToLower(host)
+	for _, a := range allow {
+		a = strings.ToLower(a)
+		switch {
+		case a == "*":
+			return true
+		case a == strings.ToLower(authority) || a == host:
+			return true
+		case strings.HasPrefix(a, "*.") && strings.HasSuffix(host, a[1:]):
+			return true
+		}
+	}
+	return false
+}
+
+func outgoing(ctx context.Context, st *State, r *OutgoingRequest, opts *RequestOptions) (cabi.Value, error) {
+	authority, hasAuth := optString(r.authority)
+	if !hasAuth || authority == "" {
+		return errv(errorCode(ecHTTPRequestURI, ""))
+	}
+	if !HostAllowed(st.AllowedHosts, authority) {
+		return errv(errorCode(ecHTTPRequestDenied, ""))
+	}
+	method, valid := methodString(r.method)
+	if !valid {
+		return errv(errorCode(ecHTTPRequestURI, ""))
+	}
+	path, _ := optString(r.path)
+	if path == "" {
+		path = "/"
+	}
+	url := schemeString(r.scheme) + "://" + authority + path
+	var body io.Reader
+	if r.pr != nil {
+		body = r.pr
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if opts != nil {
+		if d, ok2 := opts.firstByte.(cabi.OptionValue); ok2 && d.IsSome {
+			rctx, cancel = context.WithTimeout(rctx, time.Duration(d.Value.(uint64)))
+		}
+	}
+	req, err := http.NewRequestWithContext(rctx, method, url, body)
+	if err != nil {
+		cancel()
+		return errv(errorCode(ecHTTPRequestURI, ""))
+	}
+	req.Header = r.headers.Header()
+	client := st.HTTPClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	f := &FutureIncomingResponse{done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(f.done)
+		resp, err := client.Do(req)
+		if err != nil {
+			var ne net.Error
+			switch {
+			case errors.As(err, &ne) && ne.Timeout():
+				f.errc = errorCode(ecConnectionTimeout, "")
+			case strings.Contains(err.Error(), "connection refused"):
+				f.errc = errorCode(ecConnectionRefused, "")
+			case strings.Contains(err.Error(), "no such host"):
+				f.errc = errorCode(ecDestinationNotFound, "")
+			default:
+				f.errc = errorCode(ecInternalError, fmt.Sprint(err))
+			}
+			return
+		}
+		f.resp = &IncomingResponse{status: uint16(resp.StatusCode), headers: NewFields(resp.Header, true), body: resp.Body}
+	}()
+	return ok(f)
+}

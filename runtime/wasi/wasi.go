@@ -1,0 +1,120 @@
+// Package wasi implements the host side of WASI 0.2 for the component layer: wasi:cli,
+// wasi:clocks, wasi:random, wasi:io, wasi:filesystem (no preopens), wasi:http (types,
+// incoming-handler bridge, outgoing-handler with an allow-list), wasi:logging/logging and
+// wasi:config/store. Per-instance state travels in the call context (WithState).
+package wasi
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+
+	"github.com/wasmlattice/wash/runtime/cabi"
+)
+
+// State is what one component instance sees of the world.
+type State struct {
+	Args   []string
+	Env    map[string]string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Config backs wasi:config/store (and the older wasi:config/runtime).
+	Config map[string]string
+	// Log receives wasi:logging/logging calls; nil logs through slog.Default.
+	Log func(level, context, message string)
+	// AllowedHosts lists the hosts outbound wasi:http may reach: "example.com",
+	// "example.com:8080", "*.example.com", or "*" for any. Empty denies everything.
+	AllowedHosts []string
+	// HTTPClient makes outbound requests; nil means http.DefaultClient's transport.
+	HTTPClient *http.Client
+}
+
+type stateKey struct{}
+
+// WithState attaches per-instance WASI state to ctx.
+func WithState(ctx context.Context, s *State) context.Context {
+	return context.WithValue(ctx, stateKey{}, s)
+}
+
+var emptyState = &State{}
+
+// StateFrom returns the state attached by WithState (an empty state if none).
+func StateFrom(ctx context.Context) *State {
+	if s, ok := ctx.Value(stateKey{}).(*State); ok {
+		return s
+	}
+	return emptyState
+}
+
+func (s *State) stdout() io.Writer {
+	if s.Stdout == nil {
+		return io.Discard
+	}
+	return s.Stdout
+}
+
+func (s *State) stderr() io.Writer {
+	if s.Stderr == nil {
+		return io.Discard
+	}
+	return s.Stderr
+}
+
+func (s *State) log(level, ctxName, msg string) {
+	if s.Log != nil {
+		s.Log(level, ctxName, msg)
+		return
+	}
+	l := slog.LevelInfo
+	switch level {
+	case "trace", "debug":
+		l = slog.LevelDebug
+	case "warn":
+		l = slog.LevelWarn
+	case "error", "critical":
+		l = slog.LevelError
+	}
+	slog.Default().Log(context.Background(), l, msg, "context", ctxName, "source", "component")
+}
+
+// Interfaces returns the host interfaces this package implements, under their 0.2.0 (or
+// draft) names; the component registry serves any compatible 0.2.x import with them.
+func Interfaces() []*cabi.HostInterface {
+	var out []*cabi.HostInterface
+	for _, group := range []map[string]map[string]cabi.HostFunc{
+		cliFuncs(), clockFuncs(), randomFuncs(), ioFuncs(), filesystemFuncs(), httpFuncs(), miscFuncs(),
+	} {
+		names := make([]string, 0, len(group))
+		for n := range group {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			out = append(out, &cabi.HostInterface{Name: n, Funcs: group[n]})
+		}
+	}
+	return out
+}
+
+// ---- small helpers for host functions ----
+
+func arg[T any](args []cabi.Value, i int) T {
+	if i >= len(args) {
+		panic(&cabi.Trap{Msg: fmt.Sprintf("missing argument %d", i)})
+	}
+	v, ok := args[i].(T)
+	if !ok {
+		var zero T
+		panic(&cabi.Trap{Msg: fmt.Sprintf("argument %d is %T, expected %T", i, args[i], zero)})
+	}
+	return v
+}
+
+func ok(v cabi.Value) (cabi.Value, error)   { return cabi.Ok(v), nil }
+func errv(v cabi.Value) (cabi.Value, error) { return cabi.Err(v), nil }
+func none() (cabi.Value, error)             { return cabi.None(), nil }
+func noResult() (cabi.Value, error)         { return nil, nil }
