@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/wasmlattice/wash/internal/testlattice"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/oci/ocitest"
@@ -21,13 +21,7 @@ import (
 // $WASH_HOME/oci-cache.
 func TestUpScaleFromRegistry(t *testing.T) {
 	reg := ocitest.NewRegistry(t, ocitest.Options{Username: "wash", Password: "s3cret"})
-	wasm := filepath.Join(t.TempDir(), "hello.wasm")
-	build := exec.Command("go", "build", "-o", wasm, "../lattice/host/testdata/hello-wasip1")
-	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the wasip1 module: %v\n%s", err, out)
-	}
-	data, err := os.ReadFile(wasm)
+	data, err := os.ReadFile(testlattice.Wasip1(t))
 	if err != nil {
 		t.Fatal(err)
 	}
