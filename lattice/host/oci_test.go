@@ -532,3 +532,30 @@ func TestFileLoadDisabled(t *testing.T) {
 		t.Errorf("provider: %q", msg)
 	}
 }
+
+// TestScaleComponentFromRegistry is the `wash push` path proper: a WASI 0.2 component pushed
+// with the kind detected (as `wash push` does) is pulled and placed by its reference.
+func TestScaleComponentFromRegistry(t *testing.T) {
+	data, err := os.ReadFile("../../runtime/testdata/wat-hello.component.wasm")
+	if err != nil {
+		t.Skipf("component fixture missing: %v", err)
+	}
+	reg := ocitest.NewRegistry(t, ocitest.Options{})
+	ref := reg.Host + "/hello:0.1.0"
+	pc, _ := oci.New(oci.Options{Insecure: true, DisableEnv: true, DisableDockerConfig: true})
+	if _, err := pc.Push(context.Background(), ref, oci.PushRequest{Data: data}); err != nil {
+		t.Fatal(err)
+	}
+	nc := startNATS(t)
+	evs := watchEvents(t, nc, "default")
+	h := startHost(t, nc, host.Config{Lattice: "default", AllowedInsecure: []string{reg.Host}})
+	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"})
+	scale(t, c, h.ID(), "http-hello", ref, 1)
+	if name, d := scaleResult(t, evs, "http-hello"); name != events.ComponentScaled {
+		t.Fatalf("got %s: %v", name, d["error"])
+	}
+	inv, _ := c.GetHostInventory(context.Background(), h.ID())
+	if len(inv.Components) != 1 || inv.Components[0].ImageRef != ref {
+		t.Fatalf("inventory components = %+v", inv.Components)
+	}
+}
