@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,4 +85,61 @@ func TestUpScaleFromRegistry(t *testing.T) {
 		t.Errorf("oci-cache holds %v, want the manifest and the layer", blobs)
 	}
 	e.must("down", "--all")
+}
+
+// TestAppDeployFromRegistry: `wash app deploy` of a manifest whose image is
+// 127.0.0.1:PORT/hello:0.1.0 places the component (wadm in `wash up`, host pulls it).
+func TestAppDeployFromRegistry(t *testing.T) {
+	data, err := os.ReadFile("../runtime/testdata/wat-hello.component.wasm")
+	if err != nil {
+		t.Skipf("component fixture missing: %v", err)
+	}
+	reg := ocitest.NewRegistry(t, ocitest.Options{})
+	ref := reg.Host + "/hello:0.1.0"
+	pc, _ := oci.New(oci.Options{Insecure: true, DisableEnv: true, DisableDockerConfig: true})
+	if _, err := pc.Push(context.Background(), ref, oci.PushRequest{Data: data}); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	e.must("up", "-d", "--nats-port", e.portArg(), "--allowed-insecure", reg.Host, "--heartbeat-interval", "250ms")
+	defer e.run("down", "--all")
+	manifest := fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: hello-oci
+  annotations:
+    description: component from a loopback registry
+spec:
+  components:
+    - name: hello
+      type: component
+      properties:
+        image: %s
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: 3
+`, ref)
+	mpath := filepath.Join(t.TempDir(), "hello.yaml")
+	if err := os.WriteFile(mpath, []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.must("app", "deploy", mpath, "-p", e.portArg(), "--timeout", "20s")
+	var inv struct {
+		Inventories []ctl.HostInventory `json:"inventories"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		decodeJSON(t, e.must("get", "inventory", "-p", e.portArg(), "-o", "json").stdout, &inv)
+		if len(inv.Inventories) == 1 && len(inv.Inventories[0].Components) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("component not placed: %+v", inv)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := inv.Inventories[0].Components[0]; got.ImageRef != ref || got.MaxInstances != 3 {
+		t.Errorf("component = %+v", got)
+	}
 }

@@ -498,12 +498,6 @@ func TestProviderWrongMediaType(t *testing.T) {
 	}
 }
 
-// TestAppDeployFromRegistry is the end-to-end check through wadm: `wash app deploy` of a
-// manifest whose image is 127.0.0.1:PORT/hello:0.1.0 must place the component.
-func TestAppDeployFromRegistry(t *testing.T) {
-	t.Skip("wash app deploy (commands/app, lattice/wadm server) is not on main yet; this test gets written against it once it lands (see TestScaleFromRegistry for the host side)")
-}
-
 // TestFileLoadDisabled: without allow-file-load a file:// reference fails with upstream's
 // reason, for components and providers.
 func TestFileLoadDisabled(t *testing.T) {
