@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,6 +26,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/natsd"
+	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
 
@@ -44,6 +46,9 @@ type Options struct {
 	HostSeed          string
 	AllowLatest       bool
 	AllowedInsecure   []string
+	OCIRegistry       string
+	OCIUser           string
+	OCIPassword       string
 	AllowFileLoad     bool
 	DisableWadm       bool
 	HeartbeatInterval time.Duration
@@ -73,6 +78,9 @@ var envBindings = map[string]string{
 	"host-seed":                 "WASMCLOUD_HOST_SEED",
 	"allow-latest":              "WASMCLOUD_OCI_ALLOW_LATEST",
 	"allowed-insecure":          "WASMCLOUD_OCI_ALLOWED_INSECURE",
+	"oci-registry":              "WASMCLOUD_OCI_REGISTRY",
+	"oci-user":                  "WASMCLOUD_OCI_REGISTRY_USER",
+	"oci-password":              "WASMCLOUD_OCI_REGISTRY_PASSWORD",
 	"allow-file-load":           "WASMCLOUD_ALLOW_FILE_LOAD",
 	"wasmcloud-js-domain":       "WASMCLOUD_JS_DOMAIN",
 	"max-execution-time-ms":     "WASMCLOUD_MAX_EXECUTION_TIME_MS",
@@ -131,6 +139,9 @@ remote NATS system.`,
 	fs.StringVar(&o.HostSeed, "host-seed", "", "nkey server seed (SN…) fixing the host id")
 	fs.BoolVar(&o.AllowLatest, "allow-latest", false, "allow OCI references tagged :latest")
 	fs.StringSliceVar(&o.AllowedInsecure, "allowed-insecure", nil, "registries that may be reached over plain HTTP (repeatable or comma-separated)")
+	fs.StringVar(&o.OCIRegistry, "oci-registry", "", "registry the --oci-user/--oci-password credentials are for (e.g. ghcr.io or 127.0.0.1:5000)")
+	fs.StringVar(&o.OCIUser, "oci-user", "", "username for --oci-registry (env WASMCLOUD_OCI_REGISTRY_USER)")
+	fs.StringVar(&o.OCIPassword, "oci-password", "", "password for --oci-registry (prefer env WASMCLOUD_OCI_REGISTRY_PASSWORD)")
 	fs.BoolVar(&o.AllowFileLoad, "allow-file-load", true, "allow file:// component and provider references")
 	fs.BoolVar(&o.DisableWadm, "disable-wadm", false, "do not run the wadm reconciler in this process")
 	fs.DurationVar(&o.HeartbeatInterval, "heartbeat-interval", host.DefaultHeartbeatInterval, "host heartbeat period (env WASMCLOUD_HEARTBEAT_INTERVAL in seconds)")
@@ -163,6 +174,9 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 	if o.NATSCredsFile != "" && o.NATSRemoteURL == "" {
 		return cli.Usage(errors.New("--nats-credsfile is only used with --nats-remote-url"))
 	}
+	if set := btoi(o.OCIRegistry != "") + btoi(o.OCIUser != "") + btoi(o.OCIPassword != ""); set != 0 && set != 3 {
+		return cli.Usage(errors.New("--oci-registry, --oci-user and --oci-password (WASMCLOUD_OCI_REGISTRY, _REGISTRY_USER, _REGISTRY_PASSWORD) go together: set all three or none"))
+	}
 	if o.NATSPort <= 0 || o.NATSPort > 65535 {
 		return cli.Usage(fmt.Errorf("invalid --nats-port %d: use a port between 1 and 65535", o.NATSPort))
 	}
@@ -178,6 +192,21 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 		return cli.Usage(fmt.Errorf("invalid lattice name %q: use letters, digits, '-' and '_' only", o.Lattice))
 	}
 	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ociCredentials is the host's start-up registry credential, if configured.
+func (o *Options) ociCredentials() map[string]oci.Credential {
+	if o.OCIRegistry == "" {
+		return nil
+	}
+	return map[string]oci.Credential{oci.RegistryAuthority(o.OCIRegistry): {Username: o.OCIUser, Password: o.OCIPassword}}
 }
 
 // userLabels merges WASMCLOUD_LABEL_<key>=<value> variables with --label values (a flag beats a
@@ -371,6 +400,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		Lattice: o.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv(), Seed: p.seed, Labels: p.labels,
 		HeartbeatInterval: o.HeartbeatInterval, JSDomain: o.HostJSDomain,
 		AllowFileLoad: o.AllowFileLoad, AllowLatest: o.AllowLatest, AllowedInsecure: o.AllowedInsecure,
+		OCICacheDir: filepath.Join(d.Path, "oci-cache"), OCICredentials: o.ociCredentials(),
 		CtlURL: url, RPCURL: url, Engine: engine,
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
 		Logger:           logger,

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -73,18 +71,14 @@ func (h *Host) startCapabilityBuiltin(ctx context.Context, cmd ctl.StartProvider
 // startNativeProvider fetches a provider archive, extracts this platform's binary and runs it
 // under supervision (reference §6.3).
 func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCommand) error {
-	data, err := h.fetchArtifact(ctx, cmd.ProviderRef)
+	fp, err := h.fetchProvider(ctx, cmd.ProviderRef)
+	if errors.Is(err, par.ErrNoTarget) {
+		return fmt.Errorf("%w; rebuild it with `wash par insert --arch %s`", err, par.NativeTarget())
+	}
 	if err != nil {
 		return err
 	}
-	dest := filepath.Join(os.TempDir(), "wasmcloudcache", h.id, cacheName(cmd.ProviderRef))
-	bin, archive, err := par.ExtractNative(data, dest)
-	if errors.Is(err, par.ErrNoTarget) {
-		return fmt.Errorf("%s: %w; rebuild it with `wash par insert --arch %s`", cmd.ProviderRef, err, par.NativeTarget())
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", cmd.ProviderRef, err)
-	}
+	bin, archive := fp.binary, fp.archive
 	config, err := h.resolveConfig(ctx, cmd.Config)
 	if err != nil {
 		return err

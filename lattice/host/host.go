@@ -20,6 +20,7 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
 
@@ -40,8 +41,17 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	JSDomain          string
 	AllowFileLoad     bool
-	AllowLatest       bool
-	AllowedInsecure   []string
+	// AllowLatest permits OCI references that resolve through the tag "latest".
+	AllowLatest bool
+	// AllowedInsecure lists registry authorities ("host" or "host:port") reached over plain HTTP.
+	AllowedInsecure []string
+	// OCICacheDir holds pulled artifacts (content-addressed) and extracted provider binaries;
+	// wash up passes $WASH_HOME/oci-cache. "" uses a private temporary directory removed at Stop.
+	OCICacheDir string
+	// OCICredentials are registry credentials by registry authority from the start-up
+	// configuration (WASMCLOUD_OCI_REGISTRY, _USER, _PASSWORD). Entries sent later with
+	// registry.put take precedence; other registries are used anonymously.
+	OCICredentials map[string]oci.Credential
 	// CtlURL and RPCURL are reported in host.ping.
 	CtlURL string
 	RPCURL string
@@ -83,6 +93,10 @@ type Host struct {
 	links      map[string][]ctl.Link // by source id
 	claims     map[string]map[string]string
 	registries map[string]ctl.RegistryCredential
+
+	ociClient  *oci.Client
+	ociDir     string
+	ociTempDir string // removed at Stop when the host made it
 
 	programs programCache
 	cfgCache configCache
@@ -144,16 +158,21 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 		stopping:   make(chan struct{}),
 		done:       make(chan struct{}),
 	}
+	if err := h.newOCIClient(); err != nil {
+		return nil, err
+	}
 	h.engine = cfg.Engine
 	if h.engine == nil {
 		eng, err := runtime.NewEngine(ctx, runtime.Options{MaxExecutionTime: cfg.MaxExecutionTime})
 		if err != nil {
+			h.removeOCITemp()
 			return nil, err
 		}
 		h.engine, h.ownsEng = eng, true
 	}
 	if err := h.openBuckets(ctx); err != nil {
 		h.closeEngine()
+		h.removeOCITemp()
 		return nil, err
 	}
 	return h, nil
@@ -332,6 +351,7 @@ func (h *Host) Stop(ctx context.Context, timeout time.Duration) {
 		_ = h.nc.FlushTimeout(time.Second)
 		h.programs.closeAll(ctx)
 		h.closeEngine()
+		h.removeOCITemp()
 		close(h.done)
 	})
 }
