@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/dashboard"
 	"github.com/wasmlattice/wash/commands/down"
 	"github.com/wasmlattice/wash/commands/get"
 	"github.com/wasmlattice/wash/commands/output"
@@ -54,6 +55,7 @@ Get started:
 		up.NewCmd(env),
 		down.NewCmd(env),
 		get.NewCmd(env),
+		dashboard.NewCmd(env),
 		version.NewCmd(env),
 		newCompletionCmd(),
 	)
