@@ -660,7 +660,7 @@ func (m *Model) statusLine() string {
 func (m *Model) shortHelp() []key.Binding {
 	k := m.keys
 	if m.showHelp {
-		return []key.Binding{key.NewBinding(key.WithHelp("any key", "close help"))}
+		return []key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("any key", "close help"))}
 	}
 	if m.detail != nil {
 		bs := []key.Binding{k.Back, k.Up, k.Down}
@@ -675,13 +675,13 @@ func (m *Model) shortHelp() []key.Binding {
 	}
 	switch m.view {
 	case ViewComponents:
-		bs = append(bs, key.NewBinding(key.WithHelp("s", "scale")))
+		bs = append(bs, key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "scale")))
 	case ViewProviders:
-		bs = append(bs, key.NewBinding(key.WithHelp("x", "stop")))
+		bs = append(bs, key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "stop")))
 	case ViewApps:
-		bs = append(bs, key.NewBinding(key.WithHelp("d", "deploy")), key.NewBinding(key.WithHelp("u", "undeploy")))
+		bs = append(bs, key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "deploy")), key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undeploy")))
 	case ViewLinks:
-		bs = append(bs, key.NewBinding(key.WithHelp("x", "delete")))
+		bs = append(bs, key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "delete")))
 	}
 	return append(bs, k.Help, k.Quit)
 }

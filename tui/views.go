@@ -271,7 +271,10 @@ func (m *Model) overviewView(h int) string {
 		{"Hosts", strconv.Itoa(c.hosts)}, {"Components", strconv.Itoa(c.components)}, {"Providers", strconv.Itoa(c.providers)},
 		{"Apps", apps}, {"Links", strconv.Itoa(c.links)}, {"Config", strconv.Itoa(c.configs)}, {"Events/s", rate},
 	}
-	perRow := max(min(len(tiles), m.width/15), 1)
+	// As many tiles per row as fit at 13 cells, spread evenly over the rows needed.
+	maxPerRow := max(min(len(tiles), m.width/13), 1)
+	nrows := (len(tiles) + maxPerRow - 1) / maxPerRow
+	perRow := (len(tiles) + nrows - 1) / nrows
 	tileW := max(m.width/perRow-2, 8)
 	box := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Width(tileW).Align(lipgloss.Center)
 	var rowsOut []string
