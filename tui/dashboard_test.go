@@ -203,6 +203,10 @@ func newDashboard(t *testing.T, l *lattice, view tui.View, w, h int) *teatest.Te
 	return tm
 }
 
+func newTestModel(t *testing.T, m tea.Model) *teatest.TestModel {
+	return teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
+}
+
 // waitFor waits until the program has written s.
 func waitFor(t *testing.T, tm *teatest.TestModel, s string) {
 	t.Helper()
@@ -238,6 +242,7 @@ func TestViews(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a lattice")
 	}
+	t.Parallel()
 	l := startLattice(t)
 	startFakeWadm(t, l.nc)
 	cases := []struct {
@@ -283,6 +288,7 @@ func TestAppsWithoutWadm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a lattice")
 	}
+	t.Parallel()
 	l := startLattice(t)
 	tm := newDashboard(t, l, tui.ViewApps, 100, 30)
 	golden.RequireEqual(t, finalView(t, tm))
@@ -292,6 +298,7 @@ func TestEventLog(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a lattice")
 	}
+	t.Parallel()
 	l := startLattice(t)
 	tm := newDashboard(t, l, tui.ViewEvents, 100, 30)
 	if _, err := l.ctl.PutConfig(context.Background(), "later", map[string]string{"a": "b"}); err != nil {
