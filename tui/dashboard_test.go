@@ -21,6 +21,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/natsd"
+	"github.com/wasmlattice/wash/runtime"
 	"github.com/wasmlattice/wash/tui"
 )
 
@@ -78,8 +79,14 @@ func startLattice(t *testing.T) *lattice {
 	t.Cleanup(nc.Close)
 	wasm := buildWasip1(t)
 	ctx := context.Background()
+	// A compilation cache shared by the tests' engines: compiling the Go module is the slow part.
+	eng, err := runtime.NewEngine(ctx, runtime.Options{CompilationCacheDir: filepath.Join(filepath.Dir(wasm), "cache")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close(context.Background()) })
 	h, err := host.New(ctx, nc, host.Config{Lattice: "default", Labels: map[string]string{"zone": "test"},
-		HeartbeatInterval: time.Hour, AllowFileLoad: true})
+		HeartbeatInterval: time.Hour, AllowFileLoad: true, Engine: eng})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,10 +143,10 @@ func startFakeWadm(t *testing.T, nc *nats.Conn) *fakeWadm {
 	apps := []map[string]any{
 		{"name": "demo-app", "version": "v0.2.0", "description": "A demo", "deployed_version": &deployed,
 			"detailed_status": map[string]any{"status": map[string]any{"type": "deployed"}, "version": "", "components": []any{}},
-			"status": "deployed", "status_message": "", "unknown_future_field": 1},
+			"status":          "deployed", "status_message": "", "unknown_future_field": 1},
 		{"name": "broken-app", "version": "v1", "description": nil, "deployed_version": &deployed,
 			"detailed_status": map[string]any{"status": map[string]any{"type": "failed", "message": "Could not satisfy spread default for file:///x.wasm, 0/1 eligible hosts found."}},
-			"status": "failed"},
+			"status":          "failed"},
 	}
 	status := map[string]any{"status": map[string]any{"type": "deployed"}, "scalers": []map[string]any{
 		{"id": "a1", "kind": "SpreadScaler", "name": "hello", "status": map[string]any{"type": "deployed"}},

@@ -55,7 +55,7 @@ type latticeState struct {
 
 	events   []eventEntry // ring, newest last
 	eventSeq int
-	rate     [10]int      // events per second bucket, index = unix second % 10
+	rate     [10]int // events per second bucket, index = unix second % 10
 	rateSecs [10]int64
 }
 
