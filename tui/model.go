@@ -338,6 +338,15 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 	if k.Type == tea.KeyCtrlC {
 		return tea.Quit
 	}
+	// Fast typing can arrive as one message with several runes ("/zone"); outside text entry
+	// each rune is its own key.
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.filtering && m.prompt == nil {
+		var cmds []tea.Cmd
+		for _, r := range k.Runes {
+			cmds = append(cmds, m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt}))
+		}
+		return tea.Batch(cmds...)
+	}
 	switch {
 	case m.confirm != nil:
 		switch strings.ToLower(k.String()) {
