@@ -210,7 +210,24 @@ func (m *Model) startRefresh() tea.Cmd {
 		return nil
 	}
 	m.refreshing = true
-	return m.src.fetchSnapshot(m.st.configNamesAll(), !m.kvListed, m.o.Timeout)
+	return m.src.fetchSnapshot(m.configToFetch(), !m.kvListed, m.o.Timeout)
+}
+
+// configToFetch names the config whose values a refresh should read: all of it while config is
+// on screen, otherwise only names announced by config_set or never read.
+func (m *Model) configToFetch() []string {
+	all := m.st.configNamesAll()
+	if m.view == ViewConfig || m.detail != nil && m.detail.view == ViewConfig {
+		return all
+	}
+	var out []string
+	for _, n := range all {
+		_, known := m.st.configValues[n]
+		if !known || m.st.configDirty[n] {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // scheduleRefresh coalesces bursts of events into one refresh shortly after the first.
@@ -456,11 +473,11 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 	page := max(m.bodyHeight()-2, 1)
 	switch {
 	case key.Matches(k, keys.Next):
-		m.switchView((m.view + 1) % numViews)
+		return m.switchView((m.view + 1) % numViews)
 	case key.Matches(k, keys.Prev):
-		m.switchView((m.view + numViews - 1) % numViews)
+		return m.switchView((m.view + numViews - 1) % numViews)
 	case key.Matches(k, keys.Jump):
-		m.switchView(View(k.Runes[0] - '1'))
+		return m.switchView(View(k.Runes[0] - '1'))
 	case key.Matches(k, keys.Up):
 		t.move(-1)
 	case key.Matches(k, keys.Down):
@@ -493,13 +510,17 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-func (m *Model) switchView(v View) {
+func (m *Model) switchView(v View) tea.Cmd {
 	if v < 0 || v >= numViews {
-		return
+		return nil
 	}
 	m.view = v
 	m.filterInput.SetValue(m.tables[v].filter)
 	m.rebuild()
+	if v == ViewConfig && m.synced {
+		return m.startRefresh() // config values are only kept fresh while they are shown
+	}
+	return nil
 }
 
 // open drills into the selected row.

@@ -48,6 +48,7 @@ type latticeState struct {
 	configNames  map[string]bool
 	configValues map[string]map[string]string
 	configErr    map[string]string
+	configDirty  map[string]bool // changed since their values were last read
 
 	apps     []AppSummary
 	appsErr  error
@@ -65,6 +66,7 @@ func newLatticeState() *latticeState {
 	return &latticeState{
 		hosts: map[string]*hostState{}, stopped: map[string]time.Time{}, health: map[providerKey]string{},
 		configNames: map[string]bool{}, configValues: map[string]map[string]string{}, configErr: map[string]string{},
+		configDirty: map[string]bool{},
 	}
 }
 
@@ -128,9 +130,11 @@ func (s *latticeState) applySnapshot(sn snapshot, now time.Time) {
 	for n, v := range sn.ConfigValues {
 		s.configValues[n] = v
 		delete(s.configErr, n)
+		delete(s.configDirty, n)
 	}
 	for n, e := range sn.ConfigErr {
 		s.configErr[n] = e
+		delete(s.configDirty, n)
 	}
 	s.apps, s.appsErr = sn.Apps, sn.AppsErr
 	if sn.AppsErr == nil {
@@ -286,12 +290,14 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 		var d events.ConfigData
 		if json.Unmarshal(ev.Data, &d) == nil && d.ConfigName != "" {
 			s.configNames[d.ConfigName] = true
+			s.configDirty[d.ConfigName] = true
 		}
 	case events.ConfigDeleted:
 		var d events.ConfigData
 		if json.Unmarshal(ev.Data, &d) == nil {
 			delete(s.configNames, d.ConfigName)
 			delete(s.configValues, d.ConfigName)
+			delete(s.configDirty, d.ConfigName)
 		}
 	case events.LabelsChanged:
 		var d events.LabelsChangedData
