@@ -126,6 +126,8 @@ type Model struct {
 	refreshScheduled bool
 	lastRefresh      time.Time
 	kvListed         bool
+	eventRows        []row // formatted event log rows, appended as events arrive
+	periodic         bool  // the next refresh is the periodic one
 }
 
 // detail is the drill-down of one row.
@@ -210,7 +212,18 @@ func (m *Model) startRefresh() tea.Cmd {
 		return nil
 	}
 	m.refreshing = true
-	return m.src.fetchSnapshot(m.configToFetch(), !m.kvListed, m.o.Timeout)
+	// A periodic refresh skips host.get for hosts whose heartbeat brought a fresh inventory;
+	// any other refresh (events, keys, reconnect) asks every host.
+	skip := map[string]bool{}
+	if m.periodic {
+		for id, h := range m.st.hosts {
+			if m.now().Sub(h.InvAt) < m.o.RefreshInterval {
+				skip[id] = true
+			}
+		}
+	}
+	m.periodic = false
+	return m.src.fetchSnapshot(m.configToFetch(), !m.kvListed, skip, m.o.Timeout)
 }
 
 // configToFetch names the config whose values a refresh should read: all of it while config is
@@ -283,6 +296,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tickMsg:
 		var cmd tea.Cmd
 		if !m.refreshing && m.now().Sub(m.lastRefresh) >= m.o.RefreshInterval {
+			m.periodic = true
 			cmd = m.startRefresh()
 		}
 		if m.flash != "" && m.now().After(m.flashUntil) {

@@ -149,7 +149,7 @@ func (s *source) listen() tea.Cmd {
 
 // fetchSnapshot pings the hosts, asks each for its inventory and fetches links, config values and
 // the app list, in parallel.
-func (s *source) fetchSnapshot(configNames []string, listKV bool, timeout time.Duration) tea.Cmd {
+func (s *source) fetchSnapshot(configNames []string, listKV bool, skipInventory map[string]bool, timeout time.Duration) tea.Cmd {
 	return func() tea.Msg {
 		sn := snapshot{Started: time.Now(), Inventories: map[string]*ctl.HostInventory{},
 			ConfigValues: map[string]map[string]string{}, ConfigErr: map[string]string{}}
@@ -163,6 +163,9 @@ func (s *source) fetchSnapshot(configNames []string, listKV bool, timeout time.D
 			sn.Hosts, sn.HostsErr = s.ctl.PingHosts(ctx, ctl.GatherOptions{})
 			var iwg sync.WaitGroup
 			for _, h := range sn.Hosts {
+				if skipInventory[h.ID] {
+					continue
+				}
 				iwg.Add(1)
 				go func(id string) {
 					defer iwg.Done()

@@ -25,6 +25,7 @@ type hostState struct {
 	Components        []ctl.ComponentDescription
 	Providers         []ctl.ProviderDescription
 	SeenAt            time.Time // last event or reply from this host
+	InvAt             time.Time // when Components and Providers were last reported whole
 }
 
 type providerKey struct{ host, id string }
@@ -103,7 +104,7 @@ func (s *latticeState) applySnapshot(sn snapshot, now time.Time) {
 			hs.Name, hs.Version, hs.Labels = h.FriendlyName, h.Version, h.Labels
 			hs.Uptime, hs.UptimeAt = h.UptimeSeconds, now
 			if inv := sn.Inventories[h.ID]; inv != nil {
-				hs.Components, hs.Providers = inv.Components, inv.Providers
+				hs.Components, hs.Providers, hs.InvAt = inv.Components, inv.Providers, now
 			}
 			hs.SeenAt = now
 		}
@@ -175,11 +176,14 @@ func relevant(name string) bool {
 // follow-up refresh returns.
 func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 	name := ev.Name()
-	raw := ev.Data
-	if len(raw) > 64<<10 {
-		raw = nil // keep the log small; the summary still shows
-	}
-	s.recordEvent(eventEntry{At: evTime(ev, now), Name: name, Source: ev.Source, Summary: summarize(name, ev.Data), Raw: raw}, now)
+	// Record after applying, so the log can name a host that this very event introduced.
+	defer func() {
+		raw := ev.Data
+		if len(raw) > 64<<10 {
+			raw = nil // keep the log small; the summary still shows
+		}
+		s.recordEvent(eventEntry{At: evTime(ev, now), Name: name, Source: ev.Source, Summary: summarize(name, ev.Data), Raw: raw}, now)
+	}()
 	host := func(id string) *hostState {
 		if id == "" {
 			return nil
@@ -222,7 +226,7 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 			if hs := host(id); hs != nil {
 				hs.Name, hs.Labels, hs.Version = inv.FriendlyName, inv.Labels, inv.Version
 				hs.Uptime, hs.UptimeAt = inv.UptimeSeconds, now
-				hs.Components, hs.Providers = inv.Components, inv.Providers
+				hs.Components, hs.Providers, hs.InvAt = inv.Components, inv.Providers, now
 			}
 		}
 	case events.ComponentScaled:

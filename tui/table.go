@@ -31,6 +31,7 @@ type table struct {
 	all      []row
 	rows     []row // after filter
 	filter   string
+	natural  []int // natural column widths over all rows, computed when rows change
 	cursor   int
 	offset   int
 	selected string
@@ -39,7 +40,30 @@ type table struct {
 func (t *table) setRows(cols []column, rows []row) {
 	t.cols = cols
 	t.all = rows
+	t.natural = make([]int, len(cols))
+	for i, c := range cols {
+		t.natural[i] = ansi.StringWidth(c.Title)
+		for _, r := range rows {
+			if i < len(r.Cells) {
+				t.natural[i] = max(t.natural[i], cellWidth(r.Cells[i], c.Max))
+			}
+		}
+	}
 	t.applyFilter()
+}
+
+// cellWidth is the display width of s, at most limit (0: no limit); long ASCII strings are
+// measured by length so huge cells cost nothing.
+func cellWidth(s string, limit int) int {
+	if limit > 0 && len(s) > 4*limit {
+		return limit
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || c < 0x20 {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
 }
 
 func (t *table) setFilter(f string) {
@@ -101,12 +125,7 @@ func (t *table) widths(width int) []int {
 	avail := width - 2 - (n - 1) // selection marker, one space between columns
 	w := make([]int, n)
 	for i, c := range t.cols {
-		w[i] = ansi.StringWidth(c.Title)
-		for _, r := range t.all {
-			if i < len(r.Cells) {
-				w[i] = max(w[i], ansi.StringWidth(r.Cells[i]))
-			}
-		}
+		w[i] = t.natural[i]
 		if c.Max > 0 {
 			w[i] = min(w[i], c.Max)
 		}

@@ -172,8 +172,26 @@ func (m *Model) rebuild() {
 		cols := []column{{Title: "TIME", Min: 8}, {Title: "EVENT", Min: 10, Max: 22}, {Title: "SOURCE", Min: 6, Max: 24, Flex: true},
 			{Title: "DETAILS", Min: 10, Flex: true}}
 		follow := t.cursor >= len(t.rows)-1
-		rows := make([]row, 0, len(m.st.events))
+		// Rows are built once per event; only new events are formatted.
+		first := 0
+		if n := len(m.st.events); n > 0 {
+			first = m.st.events[0].Seq
+		}
+		keep := m.eventRows[:0]
+		for _, r := range m.eventRows {
+			if seq, _ := strconv.Atoi(r.Key); seq >= first {
+				keep = append(keep, r)
+			}
+		}
+		m.eventRows = keep
+		last := 0
+		if n := len(m.eventRows); n > 0 {
+			last, _ = strconv.Atoi(m.eventRows[n-1].Key)
+		}
 		for _, e := range m.st.events {
+			if e.Seq <= last {
+				continue
+			}
 			r := row{Key: strconv.Itoa(e.Seq), Cells: []string{m.clock(e.At), e.Name, m.sourceName(e.Source), m.mask(e.Summary)}}
 			switch {
 			case strings.HasSuffix(e.Name, "_failed"):
@@ -181,8 +199,9 @@ func (m *Model) rebuild() {
 			case strings.HasPrefix(e.Name, "host_heartbeat"), strings.HasPrefix(e.Name, "health_check"):
 				r.Styles = styleOf(1, m.sty.dim)
 			}
-			rows = append(rows, r)
+			m.eventRows = append(m.eventRows, r)
 		}
+		rows := m.eventRows
 		t.setRows(cols, rows)
 		if follow && t.filter == "" {
 			t.end()
