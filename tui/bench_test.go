@@ -65,7 +65,7 @@ func BenchmarkEventToScreen(b *testing.B) {
 	}
 	defer m.Close()
 	out := &screenWatcher{hit: make(chan struct{}, 1)}
-	p := tea.NewProgram(m, tea.WithInput(nil), tea.WithOutput(out), tea.WithoutSignals())
+	p := tea.NewProgram(m, append(tui.ProgramOptions(), tea.WithInput(nil), tea.WithOutput(out), tea.WithoutSignals())...)
 	done := make(chan struct{})
 	go func() { _, _ = p.Run(); close(done) }()
 	p.Send(tea.WindowSizeMsg{Width: 120, Height: 40})

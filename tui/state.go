@@ -177,12 +177,16 @@ func relevant(name string) bool {
 func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 	name := ev.Name()
 	// Record after applying, so the log can name a host that this very event introduced.
+	summary := ""
 	defer func() {
 		raw := ev.Data
 		if len(raw) > 64<<10 {
 			raw = nil // keep the log small; the summary still shows
 		}
-		s.recordEvent(eventEntry{At: evTime(ev, now), Name: name, Source: ev.Source, Summary: summarize(name, ev.Data), Raw: raw}, now)
+		if summary == "" {
+			summary = summarize(name, ev.Data)
+		}
+		s.recordEvent(eventEntry{At: evTime(ev, now), Name: name, Source: ev.Source, Summary: summary, Raw: raw}, now)
 	}()
 	host := func(id string) *hostState {
 		if id == "" {
@@ -219,6 +223,8 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 	case events.HostHeartbeat:
 		var inv ctl.HostInventory
 		if json.Unmarshal(ev.Data, &inv) == nil {
+			// Heartbeats are most of the traffic: summarise from the decoded inventory.
+			summary = fmt.Sprintf("%s: %d components, %d providers", inv.FriendlyName, len(inv.Components), len(inv.Providers))
 			id := inv.HostID
 			if id == "" {
 				id = ev.Source

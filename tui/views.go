@@ -290,22 +290,8 @@ func (m *Model) overviewView(h int) string {
 		{"Hosts", strconv.Itoa(c.hosts)}, {"Components", strconv.Itoa(c.components)}, {"Providers", strconv.Itoa(c.providers)},
 		{"Apps", apps}, {"Links", strconv.Itoa(c.links)}, {"Config", strconv.Itoa(c.configs)}, {"Events/s", rate},
 	}
-	// As many tiles per row as fit at 13 cells, spread evenly over the rows needed.
-	maxPerRow := max(min(len(tiles), m.width/13), 1)
-	nrows := (len(tiles) + maxPerRow - 1) / maxPerRow
-	perRow := (len(tiles) + nrows - 1) / nrows
-	tileW := max(m.width/perRow-2, 8)
-	box := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Width(tileW).Align(lipgloss.Center)
-	var rowsOut []string
-	for i := 0; i < len(tiles); i += perRow {
-		var boxes []string
-		for _, t := range tiles[i:min(i+perRow, len(tiles))] {
-			boxes = append(boxes, box.Render(m.sty.bold.Render(t.value)+"\n"+m.sty.dim.Render(t.label)))
-		}
-		rowsOut = append(rowsOut, lipgloss.JoinHorizontal(lipgloss.Top, boxes...))
-	}
 	var b strings.Builder
-	b.WriteString(strings.Join(rowsOut, "\n"))
+	b.WriteString(m.tiles(tiles))
 	b.WriteString("\n")
 	wadm := m.sty.ok.Render("answering")
 	switch {
@@ -617,3 +603,29 @@ func (m *Model) appDetailLines() []string {
 }
 
 var _ = ansi.StringWidth
+
+// tiles renders the count tiles; lipgloss boxes are costly, so the result is reused while the
+// numbers and the width stay the same (most heartbeats change neither).
+func (m *Model) tiles(tiles []struct{ label, value string }) string {
+	key := fmt.Sprint(m.width, tiles)
+	if key == m.tilesKey {
+		return m.tilesOut
+	}
+	// As many tiles per row as fit at 13 cells, spread evenly over the rows needed.
+	maxPerRow := max(min(len(tiles), m.width/13), 1)
+	nrows := (len(tiles) + maxPerRow - 1) / maxPerRow
+	perRow := (len(tiles) + nrows - 1) / nrows
+	tileW := max(m.width/perRow-2, 8)
+	box := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Width(tileW).Align(lipgloss.Center)
+	var rowsOut []string
+	for i := 0; i < len(tiles); i += perRow {
+		var boxes []string
+		for _, t := range tiles[i:min(i+perRow, len(tiles))] {
+			boxes = append(boxes, box.Render(m.sty.bold.Render(t.value)+"\n"+m.sty.dim.Render(t.label)))
+		}
+		rowsOut = append(rowsOut, lipgloss.JoinHorizontal(lipgloss.Top, boxes...))
+	}
+	out := strings.Join(rowsOut, "\n")
+	m.tilesKey, m.tilesOut = key, out
+	return out
+}

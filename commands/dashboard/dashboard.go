@@ -84,7 +84,8 @@ func Run(env *cli.Env, o *Options) error {
 		return err
 	}
 	defer m.Close()
-	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithInput(env.IO.In), tea.WithOutput(env.IO.Out))
+	opts := append(tui.ProgramOptions(), tea.WithAltScreen(), tea.WithInput(env.IO.In), tea.WithOutput(env.IO.Out))
+	p := tea.NewProgram(m, opts...)
 	if _, err := p.Run(); err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
