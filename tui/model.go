@@ -371,6 +371,12 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 	if k.Type == tea.KeyCtrlC {
 		return tea.Quit
 	}
+	// Esc quickly followed by a key reaches us as alt+key; outside text entry it means both.
+	if k.Alt && k.Type == tea.KeyRunes && !m.filtering && m.prompt == nil && m.confirm == nil {
+		c1 := m.handleKey(tea.KeyMsg{Type: tea.KeyEsc})
+		k.Alt = false
+		return tea.Batch(c1, m.handleKey(k))
+	}
 	// Fast typing can arrive as one message with several runes ("/zone"); outside text entry
 	// each rune is its own key.
 	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.filtering && m.prompt == nil {
@@ -475,10 +481,8 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 		case key.Matches(k, keys.Next), key.Matches(k, keys.Prev), key.Matches(k, keys.Jump):
 			m.detail = nil
 			return m.handleKey(k)
-		case key.Matches(k, keys.Deploy), key.Matches(k, keys.Undeploy):
-			if m.detail.view == ViewApps {
-				return m.startAction(k)
-			}
+		case key.Matches(k, keys.Scale), key.Matches(k, keys.Stop), key.Matches(k, keys.Deploy), key.Matches(k, keys.Undeploy):
+			return m.startAction(k)
 		}
 		if m.detail != nil {
 			m.detail.scroll = max(min(m.detail.scroll, lines-1), 0)
@@ -710,8 +714,15 @@ func (m *Model) shortHelp() []key.Binding {
 	}
 	if m.detail != nil {
 		bs := []key.Binding{k.Back, k.Up, k.Down}
-		if m.detail.view == ViewApps {
+		switch m.detail.view {
+		case ViewApps:
 			bs = append(bs, k.Deploy, k.Undeploy)
+		case ViewComponents:
+			bs = append(bs, k.Scale)
+		case ViewProviders:
+			bs = append(bs, key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "stop provider")))
+		case ViewLinks:
+			bs = append(bs, key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "delete link")))
 		}
 		return append(bs, k.Help, k.Quit)
 	}

@@ -458,7 +458,6 @@ func (m *Model) detailLines() []string {
 			out = append(out, "  Limits:")
 			out = append(out, m.labelLines(c.Limits)...)
 		}
-		out = append(out, "", m.sty.dim.Render("  s: scale this component"))
 	case ViewProviders:
 		p, hostID, ok := m.findProvider(d.key)
 		if !ok {
