@@ -185,7 +185,40 @@ func TestDashboardInTmux(t *testing.T) {
 		if out, err := e.wash("app", "--help"); err != nil || !strings.Contains(out, "deploy") {
 			t.Skip("`wash app deploy` does not exist yet; the apps part of this test runs once it does")
 		}
-		t.Skip("needs wadm in `wash up` and a manifest; enable with the wadm merge")
+		wasm := filepath.Join(t.TempDir(), "hello.wasm")
+		build := exec.Command("go", "build", "-o", wasm, "../../tui/testdata/hello-wasip1")
+		build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("building the component: %v\n%s", err, out)
+		}
+		manifest := filepath.Join(t.TempDir(), "app.yaml")
+		if err := os.WriteFile(manifest, []byte(`apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: dash-e2e
+  annotations:
+    version: v0.0.1
+spec:
+  components:
+    - name: hello
+      type: component
+      properties:
+        image: file://`+wasm+`
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: 1
+`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := e.wash("app", "deploy", manifest, "-p", strconv.Itoa(e.port)); err != nil {
+			t.Fatalf("wash app deploy: %v\n%s", err, out)
+		}
+		x.keys("5")
+		x.waitFor(30*time.Second, "dash-e2e", "v0.0.1", "deployed")
+		x.keys("Enter")
+		x.waitFor(5*time.Second, "Scalers (1)", "SpreadScaler", "Manifest")
+		x.keys("Escape")
 	})
 
 	x.keys("q")
