@@ -33,7 +33,7 @@ func TestScaleComponentAction(t *testing.T) {
 	waitFor(t, tm, "Scale hello on test-host-0001 to 1? (managed by app demo-app")
 	send(tm, "y")
 	waitFor(t, tm, "scale of hello to 1 requested")
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		inv, err := l.ctl.GetHostInventory(context.Background(), l.host.ID())
 		if err == nil && len(inv.Components) == 1 && inv.Components[0].MaxInstances == 1 {
