@@ -9,6 +9,7 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/host/providers"
 )
 
 // provider is a running capability provider.
@@ -17,6 +18,7 @@ type provider struct {
 	ref         string // normalised as the inventory reports it
 	name        string
 	annotations map[string]string
+	builtin     providers.Builtin // in-process (wasmcloud+builtin://) providers
 	stop        func(context.Context)
 }
 
@@ -65,15 +67,15 @@ func (h *Host) providerStartFailed(cmd ctl.StartProviderCommand, err error) {
 	})
 }
 
-// startProvider starts a provider. Built-in providers and provider archives arrive with the
-// provider work; until then every start fails with a clear reason.
+// startProvider starts a provider. Built-in providers run in process; provider archives are
+// not supported yet and fail with a clear reason.
 func (h *Host) startProvider(ctx context.Context, cmd ctl.StartProviderCommand) {
 	unlock := h.idLocks.lock("provider:" + cmd.ProviderID)
 	defer unlock()
 	kind, name := ParseRef(cmd.ProviderRef)
 	switch kind {
 	case RefBuiltin:
-		h.providerStartFailed(cmd, fmt.Errorf("unknown builtin name: %s", name))
+		h.startBuiltin(ctx, cmd, name)
 	default:
 		if _, err := h.fetchArtifact(ctx, cmd.ProviderRef); err != nil && kind != RefFile {
 			h.providerStartFailed(cmd, err)
