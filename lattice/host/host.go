@@ -86,20 +86,20 @@ type Host struct {
 	configs    map[string]map[string]string
 	httpClient *http.Client
 	// linkMu orders link notifications to in-process providers
-	linkMu sync.Mutex
+	linkMu     sync.Mutex
 	claims     map[string]map[string]string
 	registries map[string]ctl.RegistryCredential
 
 	programs programCache
 	idLocks  keyedMutex
 
-	subs     []*nats.Subscription
+	subs          []*nats.Subscription
 	watcher       jetstream.KeyWatcher
 	configWatcher jetstream.KeyWatcher
-	stopOnce sync.Once
-	stopping chan struct{}
-	done     chan struct{}
-	wg       sync.WaitGroup
+	stopOnce      sync.Once
+	stopping      chan struct{}
+	done          chan struct{}
+	wg            sync.WaitGroup
 }
 
 // New prepares a host on a connected NATS client. It validates the configuration and creates the
