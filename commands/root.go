@@ -12,10 +12,19 @@ import (
 
 	"github.com/wasmlattice/wash/commands/artifact"
 	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/config"
+	"github.com/wasmlattice/wash/commands/ctx"
 	"github.com/wasmlattice/wash/commands/down"
+	"github.com/wasmlattice/wash/commands/events"
 	"github.com/wasmlattice/wash/commands/get"
+	"github.com/wasmlattice/wash/commands/label"
+	"github.com/wasmlattice/wash/commands/link"
 	"github.com/wasmlattice/wash/commands/output"
+	"github.com/wasmlattice/wash/commands/scale"
+	"github.com/wasmlattice/wash/commands/start"
+	"github.com/wasmlattice/wash/commands/stop"
 	"github.com/wasmlattice/wash/commands/up"
+	"github.com/wasmlattice/wash/commands/update"
 	"github.com/wasmlattice/wash/commands/version"
 )
 
@@ -55,6 +64,15 @@ Get started:
 		up.NewCmd(env),
 		down.NewCmd(env),
 		get.NewCmd(env),
+		start.NewCmd(env),
+		stop.NewCmd(env),
+		scale.NewCmd(env),
+		update.NewCmd(env),
+		link.NewCmd(env),
+		config.NewCmd(env),
+		label.NewCmd(env),
+		events.NewCmd(env),
+		ctx.NewCmd(env),
 		version.NewCmd(env),
 		artifact.NewPushCmd(env),
 		artifact.NewPullCmd(env),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/natsd"
 )
 
 // TestUpMultiLocalDown is the foundation's acceptance walk: one lattice, two more labelled hosts,
@@ -215,5 +216,39 @@ func TestVersionAndCompletion(t *testing.T) {
 	}
 	if r := e.run("completion", "tcsh"); r.code != 2 {
 		t.Fatalf("completion tcsh: %s", r)
+	}
+}
+
+// TestConnectOnlyJoinsExistingNATS: a host joins a NATS that wash did not start, and `down`
+// leaves that NATS alone.
+func TestConnectOnlyJoinsExistingNATS(t *testing.T) {
+	e := newEnv(t)
+	srv, err := natsd.Start(natsd.Options{Port: e.port, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	cmd := exec.Command(washBin, "up", "-d", "--nats-connect-only", "--nats-port", e.portArg(), "-x", "edge")
+	cmd.Env = append(os.Environ(), "WASH_HOME="+e.home, "WASMCLOUD_LABEL_region=eu", "NO_COLOR=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("up --nats-connect-only: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "embedded") {
+		t.Fatalf("connect-only must not start NATS:\n%s", out)
+	}
+	var hosts struct {
+		Hosts []ctl.Host `json:"hosts"`
+	}
+	decodeJSON(t, e.must("get", "hosts", "-x", "edge", "-p", e.portArg(), "-o", "json").stdout, &hosts)
+	if len(hosts.Hosts) != 1 || hosts.Hosts[0].Labels["region"] != "eu" {
+		t.Fatalf("host with WASMCLOUD_LABEL_region: %+v", hosts)
+	}
+	r := e.must("down", "-x", "edge", "-p", e.portArg())
+	if !strings.Contains(r.stdout, "not started by wash") {
+		t.Fatalf("down should leave a foreign NATS running:\n%s", r)
+	}
+	if !srv.Running() {
+		t.Fatal("down stopped a NATS it did not start")
 	}
 }

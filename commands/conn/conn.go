@@ -4,6 +4,7 @@ package conn
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 	"github.com/spf13/pflag"
 
 	"github.com/wasmlattice/wash/commands/home"
@@ -52,6 +54,29 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.JSDomain, "js-domain", "", "JetStream domain (env WASMCLOUD_JS_DOMAIN)")
 }
 
+// FromFlagSet rebuilds the options from a flag set that AddFlags populated (and that cobra has
+// parsed), so code that holds only a command can resolve its connection exactly as it would.
+func FromFlagSet(fs *pflag.FlagSet) *Options {
+	o := &Options{fs: fs}
+	str := func(name string) string { v, _ := fs.GetString(name); return v }
+	num := func(name string) int { v, _ := fs.GetInt(name); return v }
+	o.CtlHost, o.CtlPort, o.Lattice, o.TimeoutMs = str("ctl-host"), num("ctl-port"), str("lattice"), num("timeout-ms")
+	o.Context, o.CredsFile, o.JWT, o.Seed = str("context"), str("ctl-credsfile"), str("ctl-jwt"), str("ctl-seed")
+	o.TLSCAFile, o.JSDomain = str("ctl-tls-ca-file"), str("js-domain")
+	o.TLSFirst, _ = fs.GetBool("ctl-tls-first")
+	return o
+}
+
+// Dial resolves the options, connects and returns a control client for the lattice.
+func (o *Options) Dial(d home.Dir, name string) (*ctl.Client, *nats.Conn, Resolved, error) {
+	r, err := o.Resolve(d)
+	if err != nil {
+		return nil, nil, r, err
+	}
+	c, nc, err := r.Client(name)
+	return c, nc, r, err
+}
+
 // Resolved is the outcome of resolution.
 type Resolved struct {
 	Host      string
@@ -67,9 +92,10 @@ type Resolved struct {
 	Context   string
 }
 
-// URL is nats://host:port.
+// URL is nats://host:port (credentials in a user:pass@ host are left out).
 func (r Resolved) URL() string {
-	return "nats://" + net.JoinHostPort(r.Host, strconv.Itoa(r.Port))
+	h, _, _ := splitUserInfo(r.Host)
+	return "nats://" + net.JoinHostPort(h, strconv.Itoa(r.Port))
 }
 
 func (o *Options) changed(name string) bool { return o.fs != nil && o.fs.Changed(name) }
@@ -146,9 +172,6 @@ func (o *Options) Resolve(d home.Dir) (Resolved, error) {
 	}
 	tf := str("ctl-tls-first", strconv.FormatBool(o.TLSFirst), "WASH_CTL_TLS_FIRST", tlsFirst, "false")
 	r.TLSFirst, _ = strconv.ParseBool(tf)
-	if (r.JWT == "") != (r.Seed == "") && r.CredsFile == "" {
-		return r, errors.New("--ctl-jwt and --ctl-seed must be given together (or use --ctl-credsfile)")
-	}
 	return r, nil
 }
 
@@ -160,46 +183,113 @@ func literalOrFile(v string) string {
 	return v
 }
 
-// NATSOptions turns the resolved auth and TLS settings into nats.go options.
-func (r Resolved) NATSOptions(name string) []nats.Option {
-	opts := []nats.Option{nats.Name(name), nats.Timeout(r.Timeout)}
-	switch {
-	case r.JWT != "":
-		jwt, seed := literalOrFile(r.JWT), literalOrFile(r.Seed)
-		opts = append(opts, nats.UserJWTAndSeed(jwt, seed))
-	case r.CredsFile != "":
-		opts = append(opts, nats.UserCredentials(r.CredsFile))
+// splitUserInfo separates a "user:pass@host" ctl host (upstream accepts credentials embedded in
+// the host string) into the host and its credentials.
+func splitUserInfo(host string) (h, user, pass string) {
+	i := strings.LastIndex(host, "@")
+	if i < 0 {
+		return host, "", ""
 	}
-	if r.TLSCAFile != "" {
-		opts = append(opts, nats.RootCAs(r.TLSCAFile))
-	}
-	if r.TLSFirst {
-		opts = append(opts, nats.TLSHandshakeFirst(), nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12}))
-	}
-	return opts
+	cred := host[:i]
+	user, pass, _ = strings.Cut(cred, ":")
+	return host[i+1:], user, pass
 }
 
-// Connect opens the NATS connection, with an error that names the server and what to do.
+// NATSOptions turns the resolved auth and TLS settings into nats.go options. Auth order is
+// upstream's: JWT (with the seed; a JWT alone is signed by a throwaway key), then a bare nkey
+// seed, then a creds file, then user:pass@ in the host, then anonymous.
+func (r Resolved) NATSOptions(name string) ([]nats.Option, error) {
+	opts := []nats.Option{nats.Name(name), nats.Timeout(r.Timeout)}
+	_, user, pass := splitUserInfo(r.Host)
+	switch {
+	case r.JWT != "":
+		jwt := literalOrFile(r.JWT)
+		var kp nkeys.KeyPair
+		var err error
+		if r.Seed != "" {
+			kp, err = nkeys.FromSeed([]byte(literalOrFile(r.Seed)))
+			if err != nil {
+				return nil, fmt.Errorf("invalid --ctl-seed: %v (expected an nkey user seed SU… or a file holding one)", err)
+			}
+		} else if kp, err = nkeys.CreateUser(); err != nil {
+			return nil, err
+		}
+		opts = append(opts, nats.UserJWT(
+			func() (string, error) { return jwt, nil },
+			func(nonce []byte) ([]byte, error) { return kp.Sign(nonce) }))
+	case r.Seed != "":
+		kp, err := nkeys.FromSeed([]byte(literalOrFile(r.Seed)))
+		if err != nil {
+			return nil, fmt.Errorf("invalid --ctl-seed: %v (expected an nkey user seed SU… or a file holding one)", err)
+		}
+		pub, err := kp.PublicKey()
+		if err != nil {
+			return nil, fmt.Errorf("invalid --ctl-seed: %v", err)
+		}
+		opts = append(opts, nats.Nkey(pub, kp.Sign))
+	case r.CredsFile != "":
+		opts = append(opts, nats.UserCredentials(r.CredsFile))
+	case user != "":
+		opts = append(opts, nats.UserInfo(user, pass))
+	}
+	var tlsCfg *tls.Config
+	if r.TLSCAFile != "" {
+		pem, err := os.ReadFile(r.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading --ctl-tls-ca-file: %v", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--ctl-tls-ca-file %s holds no PEM certificate", r.TLSCAFile)
+		}
+		tlsCfg = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	if r.TLSFirst {
+		if tlsCfg == nil {
+			tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		opts = append(opts, nats.TLSHandshakeFirst())
+	}
+	if tlsCfg != nil {
+		// One Secure option: a later Secure would replace the CA pool set by an earlier one.
+		opts = append(opts, nats.Secure(tlsCfg))
+	}
+	return opts, nil
+}
+
+// Connect opens the NATS connection, with a one-line error that names the server and what to do.
 func (r Resolved) Connect(name string, extra ...nats.Option) (*nats.Conn, error) {
-	if r.CredsFile != "" {
+	url := r.URL()
+	if r.CredsFile != "" && r.JWT == "" && r.Seed == "" {
 		if _, err := os.Stat(r.CredsFile); err != nil {
-			return nil, fmt.Errorf("NATS credentials file %s: %v", r.CredsFile, err)
+			return nil, fmt.Errorf("cannot connect to NATS at %s: credentials file %s: %v", url, r.CredsFile, errors.Unwrap(err))
 		}
 	}
-	nc, err := nats.Connect(r.URL(), append(r.NATSOptions(name), extra...)...)
+	opts, err := r.NATSOptions(name)
 	if err != nil {
-		return nil, ConnectError(r.URL(), err)
+		return nil, fmt.Errorf("cannot connect to NATS at %s: %w", url, err)
+	}
+	nc, err := nats.Connect(url, append(opts, extra...)...)
+	if err != nil {
+		return nil, ConnectError(url, err)
 	}
 	return nc, nil
 }
 
-// ConnectError explains a failed NATS connection.
+// ConnectError explains a failed NATS connection in one line.
 func ConnectError(url string, err error) error {
+	msg := strings.ToLower(err.Error())
 	switch {
-	case errors.Is(err, nats.ErrNoServers):
+	case errors.Is(err, nats.ErrNoServers) || strings.Contains(msg, "connection refused"):
 		return fmt.Errorf("cannot connect to NATS at %s: nothing is listening there; start a lattice with `wash up` or point --ctl-host/--ctl-port at your NATS", url)
-	case errors.Is(err, nats.ErrAuthorization) || strings.Contains(strings.ToLower(err.Error()), "authorization"):
-		return fmt.Errorf("NATS at %s refused the credentials (authorization violation): check --ctl-credsfile or --ctl-jwt/--ctl-seed", url)
+	case errors.Is(err, nats.ErrAuthorization) || strings.Contains(msg, "authorization") || strings.Contains(msg, "authentication"):
+		return fmt.Errorf("NATS at %s refused the credentials (authorization violation): check --ctl-credsfile, --ctl-jwt/--ctl-seed or user:pass@ in --ctl-host", url)
+	case errors.Is(err, nats.ErrAuthExpired):
+		return fmt.Errorf("NATS at %s refused the credentials: the user JWT has expired", url)
+	case strings.Contains(msg, "certificate") || strings.Contains(msg, "x509") || strings.Contains(msg, "tls"):
+		return fmt.Errorf("cannot connect to NATS at %s: TLS failed (%v): check --ctl-tls-ca-file and --ctl-tls-first", url, err)
+	case errors.Is(err, nats.ErrTimeout) || strings.Contains(msg, "timeout"):
+		return fmt.Errorf("cannot connect to NATS at %s: timed out (%v); if the server wants TLS first, pass --ctl-tls-first", url, err)
 	}
 	return fmt.Errorf("cannot connect to NATS at %s: %v", url, err)
 }

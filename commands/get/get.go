@@ -147,7 +147,7 @@ func Inventories(ctx context.Context, c *ctl.Client, hostID string) ([]ctl.HostI
 			return nil, err
 		}
 		if hostID != "" {
-			h, err := ResolveHost(hosts, hostID, c.Lattice())
+			h, err := ctl.ResolveHost(hosts, hostID, c.Lattice())
 			if err != nil {
 				return nil, err
 			}
@@ -189,30 +189,6 @@ func Inventories(ctx context.Context, c *ctl.Client, hostID string) ([]ctl.HostI
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].HostID < out[j].HostID })
 	return out, nil
-}
-
-// ResolveHost finds one host by full id, unique id prefix or friendly name.
-func ResolveHost(hosts []ctl.Host, query, lattice string) (ctl.Host, error) {
-	var matches []ctl.Host
-	for _, h := range hosts {
-		if h.ID == query || h.FriendlyName == query {
-			return h, nil
-		}
-		if strings.HasPrefix(h.ID, query) || strings.Contains(h.FriendlyName, query) {
-			matches = append(matches, h)
-		}
-	}
-	switch len(matches) {
-	case 0:
-		return ctl.Host{}, fmt.Errorf("no host matching %q in lattice %q", query, lattice)
-	case 1:
-		return matches[0], nil
-	}
-	names := make([]string, len(matches))
-	for i, m := range matches {
-		names[i] = m.FriendlyName + " " + m.ID[:12]
-	}
-	return ctl.Host{}, fmt.Errorf("%q is ambiguous in lattice %q: it matches %s", query, lattice, strings.Join(names, ", "))
 }
 
 // RunInventory prints inventories.

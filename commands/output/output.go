@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/charmbracelet/lipgloss"
 	"golang.org/x/term"
@@ -132,16 +131,42 @@ func (t *Table) Render() error {
 		}
 		return nil
 	}
-	tw := tabwriter.NewWriter(t.io.Out, 0, 4, 2, ' ', 0)
-	hdr := make([]string, len(t.header))
-	for i, h := range t.header {
-		hdr[i] = t.io.Bold(h)
+	// Widths are measured on the plain text (lipgloss.Width ignores ANSI styling), and styling is
+	// applied after padding, so coloured headers stay aligned.
+	widths := make([]int, len(t.header))
+	measure := func(cells []string) {
+		for i, c := range cells {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], lipgloss.Width(c))
+		}
 	}
-	fmt.Fprintln(tw, strings.Join(hdr, "\t"))
+	measure(t.header)
 	for _, r := range t.rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+		measure(r)
 	}
-	return tw.Flush()
+	line := func(cells []string, style func(string) string) string {
+		var b strings.Builder
+		for i, c := range cells {
+			if i == len(cells)-1 {
+				b.WriteString(style(c))
+				break
+			}
+			b.WriteString(style(c + strings.Repeat(" ", widths[i]-lipgloss.Width(c))))
+			b.WriteString("  ")
+		}
+		return strings.TrimRight(b.String(), " ")
+	}
+	if _, err := fmt.Fprintln(t.io.Out, line(t.header, t.io.Bold)); err != nil {
+		return err
+	}
+	for _, r := range t.rows {
+		if _, err := fmt.Fprintln(t.io.Out, line(r, func(s string) string { return s })); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Result is what a command returns in JSON mode: a map that gets "success": true added.

@@ -180,11 +180,22 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 	return nil
 }
 
-// userLabels validates --label values: exactly one '=', no hostcore.* keys.
+// userLabels merges WASMCLOUD_LABEL_<key>=<value> variables with --label values (a flag beats a
+// variable with the same key) and validates them: exactly one '=', no hostcore.* keys.
 func userLabels(values []string) (map[string]string, error) {
-	labels, err := cli.ParseKV(values, "label")
+	flagLabels, err := cli.ParseKV(values, "label")
 	if err != nil {
 		return nil, err
+	}
+	labels := map[string]string{}
+	for _, kv := range os.Environ() {
+		name, value, _ := strings.Cut(kv, "=")
+		if key, ok := strings.CutPrefix(name, "WASMCLOUD_LABEL_"); ok && key != "" {
+			labels[key] = value
+		}
+	}
+	for k, v := range flagLabels {
+		labels[k] = v
 	}
 	for k := range labels {
 		if err := host.ValidateUserLabel(k); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,69 +13,23 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmlattice/wash/internal/testlattice"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host"
-	"github.com/wasmlattice/wash/lattice/natsd"
 )
 
 func startNATS(t testing.TB) *nats.Conn {
 	t.Helper()
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	return nc
+	return testlattice.StartNATS(t).Connect(t)
 }
 
 func startHost(t testing.TB, nc *nats.Conn, cfg host.Config) *host.Host {
 	t.Helper()
-	cfg.AllowFileLoad = true
-	h, err := host.New(context.Background(), nc, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Stop(context.Background(), time.Second) })
-	return h
+	return testlattice.StartHostOn(t, nc, cfg)
 }
 
-var (
-	buildOnce sync.Once
-	wasmPath  string
-	buildErr  error
-)
-
-// buildWasip1 compiles testdata/hello-wasip1 with GOOS=wasip1 once per test binary.
-func buildWasip1(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wash-wasip1-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		wasmPath = filepath.Join(dir, "hello.wasm")
-		cmd := exec.Command("go", "build", "-o", wasmPath, "./testdata/hello-wasip1")
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = err
-			wasmPath = string(out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building wasip1 module: %v\n%s", buildErr, wasmPath)
-	}
-	return wasmPath
-}
+func buildWasip1(t testing.TB) string { return testlattice.Wasip1(t) }
 
 type eventLog struct {
 	mu  sync.Mutex

@@ -1,0 +1,478 @@
+// Package events implements `wash events`: follow a lattice's host events
+// (wasmbus.evt.<lattice>.>) and wadm's manifest events (wadm.evt.<lattice>.>), as pretty lines on
+// a terminal or NDJSON (one CloudEvent per line) with -o json, optionally replaying recent history
+// from a JetStream stream that captures them.
+package events
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+
+	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/conn"
+	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/lattice/ctl"
+	lev "github.com/wasmlattice/wash/lattice/events"
+)
+
+// wadm's manifest events and their type prefix.
+const (
+	wadmTypePrefix      = "com.wadm."
+	ManifestPublished   = "manifest_published"
+	ManifestUnpublished = "manifest_unpublished"
+)
+
+// KnownTypes are the short names --type accepts.
+var KnownTypes = []string{
+	lev.HostStarted, lev.HostStopped, lev.HostHeartbeat,
+	lev.ComponentScaled, lev.ComponentScaleFailed,
+	lev.ProviderStarted, lev.ProviderStartFailed, lev.ProviderStopped,
+	lev.HealthCheckPassed, lev.HealthCheckFailed, lev.HealthCheckStatus,
+	lev.LinkdefSet, lev.LinkdefSetFailed, lev.LinkdefDeleted,
+	lev.ConfigSet, lev.ConfigDeleted, lev.LabelsChanged,
+	ManifestPublished, ManifestUnpublished,
+}
+
+// Options are the flags of `wash events`.
+type Options struct {
+	Conn  conn.Options
+	Types []string
+	Hosts []string
+	Since time.Duration
+	// OnReady, if set, is called once the subscriptions are in place (tests use it).
+	OnReady func()
+}
+
+// NewCmd builds `wash events`.
+func NewCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "events",
+		Short: "Follow the events of a lattice as they happen",
+		Long: `Print every event of the lattice as it happens: host events (wasmbus.evt.<lattice>.>) and
+wadm's manifest events (wadm.evt.<lattice>.>). One line per event on a terminal; with -o json one
+CloudEvent JSON object per line (NDJSON), written as soon as it arrives. Stop with Ctrl+C.
+
+--since replays recent events first. wasmCloud keeps no event history by itself: replay works
+only when a JetStream stream captures wasmbus.evt (wadm creates one, wasmbus_events, that keeps
+about 70 seconds).`,
+		Example: `  wash events
+  wash events --type component_scaled --type component_scale_failed
+  wash events --host quiet-river -o json | jq .type
+  wash events --since 1m`,
+		Args: cli.Args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return Run(ctx, env, o)
+		},
+	}
+	o.Conn.AddFlags(cmd.Flags())
+	cmd.Flags().StringArrayVar(&o.Types, "type", nil, "only events of this type, e.g. component_scaled (repeatable)")
+	cmd.Flags().StringArrayVar(&o.Hosts, "host", nil, "only events from this host: id, id prefix or friendly name (repeatable)")
+	cmd.Flags().DurationVar(&o.Since, "since", 0, "first replay the events of this long ago (e.g. 5m), from a JetStream stream that captures them")
+	return cmd
+}
+
+// normalizeTypes maps --type values (short or full CloudEvent types) to short names.
+func normalizeTypes(in []string) (map[string]bool, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	known := map[string]bool{}
+	for _, k := range KnownTypes {
+		known[k] = true
+	}
+	out := map[string]bool{}
+	for _, raw := range in {
+		for _, t := range strings.Split(raw, ",") {
+			t = strings.TrimSpace(t)
+			t = strings.TrimPrefix(strings.TrimPrefix(t, lev.TypePrefix), wadmTypePrefix)
+			if !known[t] {
+				return nil, cli.Usage(fmt.Errorf("unknown event type %q: use one of %s", t, strings.Join(KnownTypes, ", ")))
+			}
+			out[t] = true
+		}
+	}
+	return out, nil
+}
+
+// shortName is an event's type without its vendor prefix.
+func shortName(e lev.Event) string {
+	return strings.TrimPrefix(strings.TrimPrefix(e.Type, lev.TypePrefix), wadmTypePrefix)
+}
+
+// follower prints events; it is shared by the subscriptions, which run on their own goroutines.
+type follower struct {
+	env   *cli.Env
+	types map[string]bool
+	hosts []string
+
+	mu    sync.Mutex
+	names map[string]string // host id → friendly name
+}
+
+func (f *follower) hostMatches(e lev.Event) bool {
+	if len(f.hosts) == 0 {
+		return true
+	}
+	id := e.Source
+	if !ctl.IsHostID(id) {
+		// wadm events (source "wadm") and others: use data.host_id when present.
+		var d struct {
+			HostID string `json:"host_id"`
+		}
+		_ = json.Unmarshal(e.Data, &d)
+		id = d.HostID
+	}
+	if id == "" {
+		return false
+	}
+	name := f.names[id]
+	for _, q := range f.hosts {
+		if id == q || strings.HasPrefix(id, q) || (name != "" && strings.Contains(name, q)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *follower) learn(e lev.Event) {
+	switch shortName(e) {
+	case lev.HostStarted, lev.HostHeartbeat:
+		var d struct {
+			FriendlyName string `json:"friendly_name"`
+		}
+		if json.Unmarshal(e.Data, &d) == nil && d.FriendlyName != "" {
+			f.names[e.Source] = d.FriendlyName
+		}
+	}
+}
+
+// handle filters and prints one raw message.
+func (f *follower) handle(data []byte) {
+	e, err := lev.Parse(data)
+	if err != nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.learn(e)
+	if f.types != nil && !f.types[shortName(e)] {
+		return
+	}
+	if !f.hostMatches(e) {
+		return
+	}
+	if f.env.IO.JSON() {
+		var buf bytes.Buffer
+		if json.Compact(&buf, data) != nil {
+			return
+		}
+		buf.WriteByte('\n')
+		_, _ = f.env.IO.Out.Write(buf.Bytes()) // one write per event: nothing is buffered
+		return
+	}
+	f.env.IO.Println(f.line(e))
+}
+
+// line is the one-line text form of an event.
+func (f *follower) line(e lev.Event) string {
+	io := f.env.IO
+	ts := e.ParsedTime()
+	when := e.Time
+	if !ts.IsZero() {
+		when = ts.Local().Format("15:04:05.000")
+	}
+	name := shortName(e)
+	styled := fmt.Sprintf("%-22s", name)
+	switch {
+	case strings.HasSuffix(name, "failed") || name == lev.HostStopped:
+		styled = io.Bad(styled)
+	case strings.HasSuffix(name, "started") || name == lev.ComponentScaled || name == lev.LinkdefSet || name == lev.HealthCheckPassed:
+		styled = io.OK(styled)
+	case name == lev.HostHeartbeat:
+		styled = io.Dim(styled)
+	}
+	who := e.Source
+	if n := f.names[e.Source]; n != "" {
+		who = n
+	} else if ctl.IsHostID(who) {
+		who = who[:12] + "…"
+	}
+	return fmt.Sprintf("%s  %s  %-20s  %s", io.Dim(when), styled, who, summary(name, e.Data))
+}
+
+// summary describes an event's data in a few words.
+func summary(name string, raw json.RawMessage) string {
+	var d map[string]any
+	_ = json.Unmarshal(raw, &d)
+	s := func(k string) string {
+		switch v := d[k].(type) {
+		case string:
+			return v
+		case nil:
+			return ""
+		default:
+			b, _ := json.Marshal(v)
+			return string(b)
+		}
+	}
+	list := func(k string) string {
+		xs, _ := d[k].([]any)
+		parts := make([]string, 0, len(xs))
+		for _, x := range xs {
+			parts = append(parts, fmt.Sprint(x))
+		}
+		return strings.Join(parts, ",")
+	}
+	labels := func(k string) string {
+		m, _ := d[k].(map[string]any)
+		keys := make([]string, 0, len(m))
+		for key := range m {
+			if !strings.HasPrefix(key, "hostcore.") {
+				keys = append(keys, key)
+			}
+		}
+		sort.Strings(keys)
+		for i, key := range keys {
+			keys[i] = key + "=" + fmt.Sprint(m[key])
+		}
+		return strings.Join(keys, ",")
+	}
+	maxInst := func() string {
+		if v, ok := d["max_instances"].(float64); ok && uint32(v) == ctl.Unbounded {
+			return "unbounded"
+		}
+		return s("max_instances")
+	}
+	switch name {
+	case lev.HostStarted:
+		return fmt.Sprintf("%s version %s labels [%s]", s("friendly_name"), s("version"), labels("labels"))
+	case lev.HostStopped:
+		return "host stopped"
+	case lev.HostHeartbeat:
+		comps, _ := d["components"].([]any)
+		provs, _ := d["providers"].([]any)
+		return fmt.Sprintf("%d component(s), %d provider(s), up %s", len(comps), len(provs), s("uptime_human"))
+	case lev.ComponentScaled:
+		return fmt.Sprintf("%s max_instances=%s ref=%s", s("component_id"), maxInst(), s("image_ref"))
+	case lev.ComponentScaleFailed:
+		return fmt.Sprintf("%s ref=%s error: %s", s("component_id"), s("image_ref"), oneLine(s("error")))
+	case lev.ProviderStarted:
+		return fmt.Sprintf("%s ref=%s", s("provider_id"), s("image_ref"))
+	case lev.ProviderStartFailed:
+		return fmt.Sprintf("%s ref=%s error: %s", s("provider_id"), s("provider_ref"), oneLine(s("error")))
+	case lev.ProviderStopped:
+		return fmt.Sprintf("%s reason=%s", s("provider_id"), s("reason"))
+	case lev.HealthCheckPassed, lev.HealthCheckFailed, lev.HealthCheckStatus:
+		return s("provider_id")
+	case lev.LinkdefSet, lev.LinkdefSetFailed:
+		out := fmt.Sprintf("%s -> %s %s:%s/%s (%s)", s("source_id"), s("target"), s("wit_namespace"), s("wit_package"), list("interfaces"), s("name"))
+		if name == lev.LinkdefSetFailed {
+			out += " error: " + oneLine(s("error"))
+		}
+		return out
+	case lev.LinkdefDeleted:
+		return fmt.Sprintf("%s %s:%s (%s)", s("source_id"), s("wit_namespace"), s("wit_package"), s("name"))
+	case lev.ConfigSet, lev.ConfigDeleted:
+		return s("config_name")
+	case lev.LabelsChanged:
+		return "labels [" + labels("labels") + "]"
+	case ManifestPublished:
+		md, _ := d["metadata"].(map[string]any)
+		ann, _ := md["annotations"].(map[string]any)
+		return fmt.Sprintf("%v version %v", md["name"], ann["version"])
+	case ManifestUnpublished:
+		return s("name")
+	}
+	b, _ := json.Marshal(d)
+	if len(b) > 200 {
+		b = append(b[:200], "…"...)
+	}
+	return string(b)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Run follows events until ctx ends.
+func Run(ctx context.Context, env *cli.Env, o *Options) error {
+	types, err := normalizeTypes(o.Types)
+	if err != nil {
+		return err
+	}
+	if o.Since < 0 {
+		return cli.Usage(fmt.Errorf("invalid --since %s: must be positive", o.Since))
+	}
+	s, err := workload.Open(env, &o.Conn)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	f := &follower{env: env, types: types, hosts: o.Hosts, names: map[string]string{}}
+	lattice := s.Lattice()
+	if hosts, err := s.Client.PingHosts(ctx, ctl.GatherOptions{}); err == nil {
+		for _, h := range hosts {
+			f.names[h.ID] = h.FriendlyName
+		}
+		for _, q := range o.Hosts {
+			if _, err := ctl.ResolveHost(hosts, q, lattice); err != nil {
+				env.IO.Progress("note: %v; waiting for it to appear", err)
+			}
+		}
+	}
+
+	hostSubject, wadmSubject := lev.AllSubject(lattice), "wadm.evt."+lattice+".>"
+	live := []string{hostSubject, wadmSubject}
+	var replays []replay
+	if o.Since > 0 {
+		if replays, live, err = planReplay(ctx, s, hostSubject, wadmSubject, o.Since); err != nil {
+			return err
+		}
+	}
+	for _, subj := range live {
+		sub, err := s.NC.Subscribe(subj, func(m *nats.Msg) { f.handle(m.Data) })
+		if err != nil {
+			return fmt.Errorf("subscribing to %s: %w", subj, err)
+		}
+		defer sub.Unsubscribe()
+	}
+	for _, r := range replays {
+		cc, err := r.consumer.Consume(func(m jetstream.Msg) { f.handle(m.Data()) })
+		if err != nil {
+			return fmt.Errorf("replaying from stream %s: %w", r.stream, err)
+		}
+		defer cc.Stop()
+	}
+	if err := s.NC.Flush(); err != nil {
+		return err
+	}
+	// Say when the server goes away instead of falling silent, and end once nats.go gives up.
+	closed := make(chan struct{})
+	s.NC.SetDisconnectErrHandler(func(_ *nats.Conn, err error) {
+		if err != nil {
+			env.IO.Progress("lost the connection to NATS at %s (%v); reconnecting…", s.Resolved.URL(), err)
+		}
+	})
+	s.NC.SetReconnectHandler(func(*nats.Conn) { env.IO.Progress("reconnected to NATS at %s", s.Resolved.URL()) })
+	s.NC.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	env.IO.Progress("Following events of lattice %q on %s (Ctrl+C to stop)", lattice, s.Resolved.URL())
+	if o.OnReady != nil {
+		o.OnReady()
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-closed:
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("the connection to NATS at %s closed; events are no longer followed", s.Resolved.URL())
+	}
+}
+
+type replay struct {
+	stream   string
+	consumer jetstream.Consumer
+}
+
+// planReplay finds JetStream streams that capture the event subjects and creates ordered
+// consumers starting at now-since on them. An ordered consumer keeps delivering new messages
+// after the history, so a replayed subject needs no separate live subscription (no gap, no
+// duplicates). Subjects no stream captures stay live; the host events must be captured.
+func planReplay(ctx context.Context, s *workload.Session, hostSubject, wadmSubject string, since time.Duration) ([]replay, []string, error) {
+	js, err := jetstream.New(s.NC)
+	if s.Resolved.JSDomain != "" {
+		js, err = jetstream.NewWithDomain(s.NC, s.Resolved.JSDomain)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	lctx, cancel := context.WithTimeout(ctx, s.Resolved.Timeout)
+	defer cancel()
+	var infos []*jetstream.StreamInfo
+	lister := js.ListStreams(lctx)
+	for info := range lister.Info() {
+		infos = append(infos, info)
+	}
+	if err := lister.Err(); err != nil && !errors.Is(err, jetstream.ErrEndOfData) {
+		if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) {
+			return nil, nil, fmt.Errorf("--since needs event history, but JetStream is not available on %s: wasmCloud keeps no event history by itself; run without --since to follow live events", s.Resolved.URL())
+		}
+		return nil, nil, fmt.Errorf("listing JetStream streams on %s: %w", s.Resolved.URL(), err)
+	}
+	find := func(subject string) *jetstream.StreamInfo {
+		for _, info := range infos {
+			for _, pat := range info.Config.Subjects {
+				if SubjectCovers(pat, subject) {
+					return info
+				}
+			}
+		}
+		return nil
+	}
+	hostStream := find(hostSubject)
+	if hostStream == nil {
+		return nil, nil, fmt.Errorf("cannot replay --since %s: no JetStream stream on %s captures %s, and wasmCloud keeps no event history by default (wadm's wasmbus_events stream does while wadm runs); run without --since to follow live events", since, s.Resolved.URL(), hostSubject)
+	}
+	start := time.Now().Add(-since)
+	var replays []replay
+	live := []string{}
+	for _, subj := range []string{hostSubject, wadmSubject} {
+		info := find(subj)
+		if info == nil {
+			live = append(live, subj)
+			continue
+		}
+		if info.Config.MaxAge > 0 && since > info.Config.MaxAge {
+			s.Env.IO.Progress("note: stream %s keeps only %s of history; older events are gone", info.Config.Name, info.Config.MaxAge)
+		}
+		cons, err := js.OrderedConsumer(ctx, info.Config.Name, jetstream.OrderedConsumerConfig{
+			FilterSubjects: []string{subj},
+			DeliverPolicy:  jetstream.DeliverByStartTimePolicy,
+			OptStartTime:   &start,
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("replaying from stream %s: %w", info.Config.Name, err)
+		}
+		replays = append(replays, replay{stream: info.Config.Name, consumer: cons})
+	}
+	return replays, live, nil
+}
+
+// SubjectCovers reports whether every subject matching filter also matches pattern (a stream
+// subject), so a stream on pattern holds all messages of filter.
+func SubjectCovers(pattern, filter string) bool {
+	p, f := strings.Split(pattern, "."), strings.Split(filter, ".")
+	for i, pt := range p {
+		if pt == ">" {
+			return i < len(f)
+		}
+		if i >= len(f) {
+			return false
+		}
+		switch {
+		case f[i] == ">":
+			return false // the filter reaches deeper than a non-'>' pattern token
+		case pt == "*":
+			continue
+		case f[i] == "*" || pt != f[i]:
+			return false
+		}
+	}
+	return len(p) == len(f)
+}

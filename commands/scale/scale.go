@@ -1,0 +1,134 @@
+// Package scale implements `wash scale component`.
+package scale
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/conn"
+	"github.com/wasmlattice/wash/commands/output"
+	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/lattice/ctl"
+)
+
+// NewCmd builds `wash scale`.
+func NewCmd(env *cli.Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "scale",
+		Short: "Change how many concurrent invocations a component may serve",
+		Args:  cli.Args(cobra.NoArgs),
+		RunE: func(*cobra.Command, []string) error {
+			return cli.Usage(errors.New("missing what to scale: component"))
+		},
+	}
+	cmd.AddCommand(newComponentCmd(env))
+	return cmd
+}
+
+// Options are the flags of `wash scale component`.
+type Options struct {
+	Conn         conn.Options
+	Place        workload.Placement
+	Ref          string
+	ID           string
+	MaxInstances uint32
+	AllowUpdate  bool
+}
+
+func newComponentCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "component REF COMPONENT_ID",
+		Short: "Scale a component (0 stops it; the default is unbounded concurrency)",
+		Long: `Set a component's maximum concurrent invocations and wait for the host to confirm.
+
+The host is --host-id if given; otherwise the host that already runs the component (an error if
+several do), or else one chosen by auction with --constraint.`,
+		Example: `  wash scale component ./hello.wasm hello --max-instances 20
+  wash scale component ghcr.io/acme/hello:0.1.0 hello --host-id NBXY --max-instances 0`,
+		Args: cli.Args(cobra.ExactArgs(2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Ref, o.ID = args[0], args[1]
+			return Run(cmd.Context(), env, o)
+		},
+	}
+	fs := cmd.Flags()
+	o.Conn.AddFlags(fs)
+	o.Place.AddHostFlag(fs)
+	o.Place.AddAuctionFlags(fs)
+	o.Place.AddWorkloadFlags(fs)
+	o.Place.AddWaitFlags(fs, workload.ScaleWait, "component_scaled")
+	fs.Uint32Var(&o.MaxInstances, "max-instances", ctl.Unbounded, "maximum concurrent invocations; 0 stops the component (default unbounded)")
+	fs.BoolVar(&o.AllowUpdate, "allow-update", false, "if the component runs with another reference, update it")
+	return cmd
+}
+
+// Run scales a component.
+func Run(ctx context.Context, env *cli.Env, o *Options) error {
+	if err := workload.ValidateID("component", o.ID); err != nil {
+		return err
+	}
+	if err := o.Place.Validate(); err != nil {
+		return err
+	}
+	ref, err := workload.ResolveRef(o.Ref)
+	if err != nil {
+		return err
+	}
+	annotations, _ := o.Place.ParsedAnnotations()
+	config, _ := o.Place.ConfigNames()
+	s, err := workload.Open(env, &o.Conn)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	var h ctl.Host
+	if o.Place.HostID != "" {
+		if h, err = s.ChooseHost(ctx, &o.Place, "component", ref, o.ID); err != nil {
+			return err
+		}
+	} else {
+		// Auctions skip hosts that already run the id, so look for those first.
+		running, err := s.FindRunning(ctx, "component", o.ID, "")
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(running) == 1:
+			h = ctl.Host{ID: running[0].HostID, FriendlyName: running[0].FriendlyName}
+		case len(running) > 1:
+			return fmt.Errorf("component %s runs on %d hosts in lattice %q: pick one with --host-id", o.ID, len(running), s.Lattice())
+		case o.MaxInstances == 0:
+			return s.NotRunningError("component", o.ID, "")
+		default:
+			if h, err = s.ChooseHost(ctx, &o.Place, "component", ref, o.ID); err != nil {
+				return err
+			}
+		}
+	}
+
+	if err := s.ScaleComponent(ctx, workload.ScaleRequest{
+		Host: h, Verb: "scale",
+		Cmd: ctl.ScaleComponentCommand{ComponentRef: ref, ComponentID: o.ID, Annotations: annotations,
+			Count: o.MaxInstances, Config: config, AllowUpdate: o.AllowUpdate},
+		Wait: !o.Place.SkipWait, Timeout: o.Place.WaitTimeout(workload.ScaleWait, s.Resolved.Timeout),
+	}); err != nil {
+		return err
+	}
+	to := strconv.FormatUint(uint64(o.MaxInstances), 10) + " max concurrent instances"
+	if o.MaxInstances == ctl.Unbounded {
+		to = "unbounded concurrency"
+	}
+	text := fmt.Sprintf("Component [%s] (ref: [%s]) scaled on host [%s] to %s", o.ID, ref, h.ID, to)
+	if env.IO.JSON() {
+		return env.IO.PrintResult(output.Result{"result": text, "component_ref": ref, "component_id": o.ID, "host_id": h.ID, "max_instances": o.MaxInstances, "waited": !o.Place.SkipWait})
+	}
+	env.IO.Println(text)
+	return nil
+}

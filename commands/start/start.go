@@ -1,0 +1,242 @@
+// Package start implements `wash start component|provider`.
+package start
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/conn"
+	"github.com/wasmlattice/wash/commands/output"
+	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+)
+
+// NewCmd builds `wash start`.
+func NewCmd(env *cli.Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Start a component or provider on a host of the lattice",
+		Args:  cli.Args(cobra.NoArgs),
+		RunE: func(*cobra.Command, []string) error {
+			return cli.Usage(errors.New("missing what to start: component or provider"))
+		},
+	}
+	cmd.AddCommand(newComponentCmd(env), newProviderCmd(env))
+	return cmd
+}
+
+// ComponentOptions are the flags of `wash start component`.
+type ComponentOptions struct {
+	Conn         conn.Options
+	Place        workload.Placement
+	Ref          string
+	ID           string
+	MaxInstances uint32
+	AllowUpdate  bool
+}
+
+// maxAliases maps upstream's aliases of --max-instances onto it.
+func maxAliases(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+	switch name {
+	case "max-concurrent", "max", "count":
+		name = "max-instances"
+	}
+	return pflag.NormalizedName(name)
+}
+
+func newComponentCmd(env *cli.Env) *cobra.Command {
+	o := &ComponentOptions{}
+	cmd := &cobra.Command{
+		Use:   "component REF COMPONENT_ID",
+		Short: "Start a component (placed by auction unless --host-id is given)",
+		Long: `Start a component on one host and wait for the host to report it running.
+
+REF is an OCI reference, a file:// URL or a local .wasm path (sent as an absolute file:// URL;
+the host must allow file loads, which ` + "`wash up`" + ` does). Without --host-id, hosts bid in an
+auction and the first host whose labels match every --constraint gets the component.`,
+		Example: `  wash start component ./build/hello.wasm hello
+  wash start component ghcr.io/acme/hello:0.1.0 hello --constraint region=eu --max-instances 10
+  wash start component ./hello.wasm hello --host-id quiet-river --skip-wait`,
+		Args: cli.Args(cobra.ExactArgs(2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Ref, o.ID = args[0], args[1]
+			return RunComponent(cmd.Context(), env, o)
+		},
+	}
+	fs := cmd.Flags()
+	o.Conn.AddFlags(fs)
+	o.Place.AddHostFlag(fs)
+	o.Place.AddAuctionFlags(fs)
+	o.Place.AddWorkloadFlags(fs)
+	o.Place.AddWaitFlags(fs, workload.StartComponentWait, "component_scaled")
+	fs.Uint32Var(&o.MaxInstances, "max-instances", 1, "maximum concurrent invocations (aliases --max-concurrent, --max, --count)")
+	fs.BoolVar(&o.AllowUpdate, "allow-update", false, "if the id already runs with another reference, update it")
+	fs.SetNormalizeFunc(maxAliases)
+	return cmd
+}
+
+// RunComponent starts a component.
+func RunComponent(ctx context.Context, env *cli.Env, o *ComponentOptions) error {
+	if err := workload.ValidateID("component", o.ID); err != nil {
+		return err
+	}
+	if o.MaxInstances == 0 {
+		return cli.Usage(errors.New("--max-instances must be at least 1 (to stop a component use `wash stop component`)"))
+	}
+	if err := o.Place.Validate(); err != nil {
+		return err
+	}
+	ref, err := workload.ResolveRef(o.Ref)
+	if err != nil {
+		return err
+	}
+	annotations, _ := o.Place.ParsedAnnotations()
+	config, _ := o.Place.ConfigNames()
+	s, err := workload.Open(env, &o.Conn)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	h, err := s.ChooseHost(ctx, &o.Place, "component", ref, o.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.ScaleComponent(ctx, workload.ScaleRequest{
+		Host: h, Verb: "start",
+		Cmd: ctl.ScaleComponentCommand{ComponentRef: ref, ComponentID: o.ID, Annotations: annotations,
+			Count: o.MaxInstances, Config: config, AllowUpdate: o.AllowUpdate},
+		Wait: !o.Place.SkipWait, Timeout: o.Place.WaitTimeout(workload.StartComponentWait, s.Resolved.Timeout),
+	}); err != nil {
+		return err
+	}
+	verb := "started"
+	if o.Place.SkipWait {
+		verb = "is starting"
+	}
+	text := fmt.Sprintf("Component [%s] (ref: [%s]) %s on host [%s]", o.ID, ref, verb, h.ID)
+	if env.IO.JSON() {
+		return env.IO.PrintResult(output.Result{"result": text, "component_ref": ref, "component_id": o.ID, "host_id": h.ID, "waited": !o.Place.SkipWait})
+	}
+	env.IO.Println(text)
+	return nil
+}
+
+// ProviderOptions are the flags of `wash start provider`.
+type ProviderOptions struct {
+	Conn     conn.Options
+	Place    workload.Placement
+	Ref      string
+	ID       string
+	LinkName string
+}
+
+func newProviderCmd(env *cli.Env) *cobra.Command {
+	o := &ProviderOptions{}
+	cmd := &cobra.Command{
+		Use:   "provider REF PROVIDER_ID",
+		Short: "Start a capability provider (placed by auction unless --host-id is given)",
+		Long: `Start a capability provider on one host and wait for provider_started.
+
+REF is an OCI reference, a file:// URL, a local provider archive path (sent as an absolute
+file:// URL) or a builtin such as wasmcloud+builtin://http-server.`,
+		Example: `  wash start provider ghcr.io/wasmcloud/http-server:0.23.0 http-server
+  wash start provider ./build/my.par.gz my-provider --constraint zone=a`,
+		Args: cli.Args(cobra.ExactArgs(2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Ref, o.ID = args[0], args[1]
+			return RunProvider(cmd.Context(), env, o)
+		},
+	}
+	fs := cmd.Flags()
+	o.Conn.AddFlags(fs)
+	o.Place.AddHostFlag(fs)
+	o.Place.AddAuctionFlags(fs)
+	o.Place.AddWorkloadFlags(fs)
+	o.Place.AddWaitFlags(fs, workload.StartProviderWait, "provider_started")
+	// Upstream accepts -l/--link-name and (wrongly) sends it as the provider id; 1.x hosts
+	// ignore link names on start, so it is accepted for compatibility and not used.
+	fs.StringVarP(&o.LinkName, "link-name", "l", "default", "accepted for compatibility with older wash; unused")
+	_ = fs.MarkHidden("link-name")
+	return cmd
+}
+
+// RunProvider starts a provider.
+func RunProvider(ctx context.Context, env *cli.Env, o *ProviderOptions) error {
+	if err := workload.ValidateID("provider", o.ID); err != nil {
+		return err
+	}
+	if err := o.Place.Validate(); err != nil {
+		return err
+	}
+	ref, err := workload.ResolveRef(o.Ref)
+	if err != nil {
+		return err
+	}
+	annotations, _ := o.Place.ParsedAnnotations()
+	config, _ := o.Place.ConfigNames()
+	s, err := workload.Open(env, &o.Conn)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	h, err := s.ChooseHost(ctx, &o.Place, "provider", ref, o.ID)
+	if err != nil {
+		return err
+	}
+	var w *workload.Waiter
+	if !o.Place.SkipWait {
+		if w, err = s.Watch(events.ProviderStarted, events.ProviderStartFailed); err != nil {
+			return err
+		}
+		defer w.Close()
+	}
+	if _, err := s.Client.StartProvider(ctx, ctl.StartProviderCommand{
+		ProviderID: o.ID, ProviderRef: ref, HostID: h.ID, Config: config, Annotations: annotations,
+	}); err != nil {
+		return fmt.Errorf("starting provider %s on host %s: %w", o.ID, workload.HostLabel(h), err)
+	}
+	if w != nil {
+		timeout := o.Place.WaitTimeout(workload.StartProviderWait, s.Resolved.Timeout)
+		err := w.Wait(ctx, timeout, func(e events.Event) (bool, error) {
+			if e.Source != h.ID {
+				return false, nil
+			}
+			switch e.Name() {
+			case events.ProviderStarted:
+				var d events.ProviderStartedData
+				return workload.Data(e, &d) && d.ProviderID == o.ID, nil
+			case events.ProviderStartFailed:
+				var d events.ProviderStartFailedData
+				if workload.Data(e, &d) && d.ProviderID == o.ID {
+					return true, fmt.Errorf("provider %s failed to start on host %s: %s", o.ID, workload.HostLabel(h), oneLine(d.Error))
+				}
+			}
+			return false, nil
+		})
+		if errors.Is(err, workload.ErrWaitTimeout) {
+			return fmt.Errorf("host %s accepted provider %s but did not report it started within %s; check `wash get inventory %s`, or raise --wait-timeout-ms", workload.HostLabel(h), o.ID, timeout, h.ID)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	verb := "started"
+	if o.Place.SkipWait {
+		verb = "is starting"
+	}
+	text := fmt.Sprintf("Provider [%s] (ref: [%s]) %s on host [%s]", o.ID, ref, verb, h.ID)
+	if env.IO.JSON() {
+		return env.IO.PrintResult(output.Result{"result": text, "provider_ref": ref, "provider_id": o.ID, "host_id": h.ID, "waited": !o.Place.SkipWait})
+	}
+	env.IO.Println(text)
+	return nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,271 @@
+// Package stop implements `wash stop component|provider|host`.
+package stop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/conn"
+	"github.com/wasmlattice/wash/commands/output"
+	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+)
+
+// NewCmd builds `wash stop`.
+func NewCmd(env *cli.Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "stop",
+		Short: "Stop a component, provider or host",
+		Args:  cli.Args(cobra.NoArgs),
+		RunE: func(*cobra.Command, []string) error {
+			return cli.Usage(errors.New("missing what to stop: component, provider or host"))
+		},
+	}
+	cmd.AddCommand(newComponentCmd(env), newProviderCmd(env), newHostCmd(env))
+	return cmd
+}
+
+// Options are the flags of `wash stop component|provider`.
+type Options struct {
+	Conn  conn.Options
+	Place workload.Placement
+	ID    string
+}
+
+func newComponentCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "component COMPONENT_ID",
+		Short: "Stop a component on every host that runs it (or on --host-id)",
+		Example: `  wash stop component hello
+  wash stop component hello --host-id quiet-river`,
+		Args: cli.Args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.ID = args[0]
+			return RunComponent(cmd.Context(), env, o)
+		},
+	}
+	o.Conn.AddFlags(cmd.Flags())
+	o.Place.AddHostFlag(cmd.Flags())
+	o.Place.AddWaitFlags(cmd.Flags(), 0, "component_scaled")
+	return cmd
+}
+
+// RunComponent scales a component to zero on each host that runs it (the only way to stop one).
+func RunComponent(ctx context.Context, env *cli.Env, o *Options) error {
+	if err := workload.ValidateID("component", o.ID); err != nil {
+		return err
+	}
+	if err := o.Place.Validate(); err != nil {
+		return err
+	}
+	s, err := workload.Open(env, &o.Conn)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	running, err := s.FindRunning(ctx, "component", o.ID, o.Place.HostID)
+	if err != nil {
+		return err
+	}
+	if len(running) == 0 {
+		return s.NotRunningError("component", o.ID, o.Place.HostID)
+	}
+	var w *workload.Waiter
+	if !o.Place.SkipWait {
+		if w, err = s.Watch(events.ComponentScaled, events.ComponentScaleFailed); err != nil {
+			return err
+		}
+		defer w.Close()
+	}
+	pending := map[string]bool{}
+	var hosts []string
+	for _, r := range running {
+		if _, err := s.Client.ScaleComponent(ctx, ctl.ScaleComponentCommand{
+			ComponentRef: r.ImageRef, ComponentID: o.ID, Annotations: r.Annotations, Count: 0, HostID: r.HostID,
+		}); err != nil {
+			return fmt.Errorf("stopping component %s on host %s: %w", o.ID, r.HostID, err)
+		}
+		pending[r.HostID] = true
+		hosts = append(hosts, r.HostID)
+	}
+	if w != nil {
+		timeout := o.Place.WaitTimeout(0, s.Resolved.Timeout)
+		err := w.Wait(ctx, timeout, func(e events.Event) (bool, error) {
+			if !pending[e.Source] {
+				return false, nil
+			}
+			switch e.Name() {
+			case events.ComponentScaled:
+				var d events.ComponentScaledData
+				if workload.Data(e, &d) && d.ComponentID == o.ID && d.MaxInstances == 0 {
+					delete(pending, e.Source)
+				}
+			case events.ComponentScaleFailed:
+				var d events.ComponentScaleFailedData
+				if workload.Data(e, &d) && d.ComponentID == o.ID {
+					return true, fmt.Errorf("component %s failed to stop on host %s: %s", o.ID, e.Source, d.Error)
+				}
+			}
+			return len(pending) == 0, nil
+		})
+		if errors.Is(err, workload.ErrWaitTimeout) {
+			return fmt.Errorf("component %s: no stop confirmation from %d host(s) within %s; check `wash get inventory`, or raise --wait-timeout-ms", o.ID, len(pending), timeout)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	text := fmt.Sprintf("Component [%s] stopped", o.ID)
+	if o.Place.SkipWait {
+		text = fmt.Sprintf("Component [%s] is stopping", o.ID)
+	}
+	if len(hosts) > 1 {
+		text += fmt.Sprintf(" on %d hosts", len(hosts))
+	}
+	if env.IO.JSON() {
+		return env.IO.PrintResult(output.Result{"result": text, "component_id": o.ID, "host_ids": hosts, "waited": !o.Place.SkipWait})
+	}
+	env.IO.Println(text)
+	return nil
+}
+
+func newProviderCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:     "provider PROVIDER_ID",
+		Short:   "Stop a provider on every host that runs it (or on --host-id)",
+		Example: `  wash stop provider http-server`,
+		Args:    cli.Args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.ID = args[0]
+			return RunProvider(cmd.Context(), env, o)
+		},
+	}
+	o.Conn.AddFlags(cmd.Flags())
+	o.Place.AddHostFlag(cmd.Flags())
+	o.Place.AddWaitFlags(cmd.Flags(), 0, "provider_stopped")
+	return cmd
+}
+
+// RunProvider stops a provider. The host answers provider.stop only after the provider is down
+// (and after publishing provider_stopped), so the reply itself is the confirmation.
+func RunProvider(ctx context.Context, env *cli.Env, o *Options) error {
+	if err := workload.ValidateID("provider", o.ID); err != nil {
+		return err
+	}
+	if err := o.Place.Validate(); err != nil {
+		return err
+	}
+	s, err := workload.Open(env, &o.Conn)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	running, err := s.FindRunning(ctx, "provider", o.ID, o.Place.HostID)
+	if err != nil {
+		return err
+	}
+	if len(running) == 0 {
+		return s.NotRunningError("provider", o.ID, o.Place.HostID)
+	}
+	var hosts []string
+	for _, r := range running {
+		if _, err := s.Client.StopProvider(ctx, ctl.StopProviderCommand{HostID: r.HostID, ProviderID: o.ID}); err != nil {
+			return fmt.Errorf("stopping provider %s on host %s: %w", o.ID, r.HostID, err)
+		}
+		hosts = append(hosts, r.HostID)
+	}
+	text := fmt.Sprintf("Provider [%s] stopped successfully", o.ID)
+	if len(hosts) > 1 {
+		text += fmt.Sprintf(" on %d hosts", len(hosts))
+	}
+	if env.IO.JSON() {
+		return env.IO.PrintResult(output.Result{"result": text, "provider_id": o.ID, "host_ids": hosts})
+	}
+	env.IO.Println(text)
+	return nil
+}
+
+// HostOptions are the flags of `wash stop host`.
+type HostOptions struct {
+	Conn        conn.Options
+	Place       workload.Placement
+	HostID      string
+	HostTimeout int
+}
+
+func newHostCmd(env *cli.Env) *cobra.Command {
+	o := &HostOptions{}
+	cmd := &cobra.Command{
+		Use:   "host HOST_ID",
+		Short: "Stop a host (give its id, a unique id prefix or its friendly name)",
+		Long: `Ask a host to shut down gracefully and wait for its host_stopped event.
+
+This stops only the host. To also stop the NATS server ` + "`wash up`" + ` started, use ` + "`wash down`" + `.`,
+		Example: `  wash stop host NBXY
+  wash stop host quiet-river-0042 --host-timeout 30000`,
+		Args: cli.Args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.HostID = args[0]
+			return RunHost(cmd.Context(), env, o)
+		},
+	}
+	o.Conn.AddFlags(cmd.Flags())
+	o.Place.AddWaitFlags(cmd.Flags(), 0, "host_stopped")
+	cmd.Flags().IntVar(&o.HostTimeout, "host-timeout", 10000, "milliseconds the host may take to stop gracefully (sent to the host)")
+	return cmd
+}
+
+// RunHost stops one host.
+func RunHost(ctx context.Context, env *cli.Env, o *HostOptions) error {
+	if o.HostTimeout <= 0 {
+		return cli.Usage(fmt.Errorf("invalid --host-timeout %d: must be positive", o.HostTimeout))
+	}
+	if err := o.Place.Validate(); err != nil {
+		return err
+	}
+	s, err := workload.Open(env, &o.Conn)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	h, err := s.FindHost(ctx, o.HostID)
+	if err != nil {
+		return err
+	}
+	var w *workload.Waiter
+	if !o.Place.SkipWait {
+		if w, err = s.Watch(events.HostStopped); err != nil {
+			return err
+		}
+		defer w.Close()
+	}
+	grace := time.Duration(o.HostTimeout) * time.Millisecond
+	if _, err := s.Client.StopHost(ctx, h.ID, grace); err != nil {
+		return fmt.Errorf("stopping host %s: %w", workload.HostLabel(h), err)
+	}
+	text := fmt.Sprintf("Host %s acknowledged stop request", h.ID)
+	if w != nil {
+		timeout := o.Place.WaitTimeout(grace+2*time.Second, s.Resolved.Timeout)
+		err := w.Wait(ctx, timeout, func(e events.Event) (bool, error) { return e.Source == h.ID, nil })
+		if errors.Is(err, workload.ErrWaitTimeout) {
+			return fmt.Errorf("host %s acknowledged the stop request but did not report host_stopped within %s", workload.HostLabel(h), timeout)
+		}
+		if err != nil {
+			return err
+		}
+		text = fmt.Sprintf("Host %s stopped", workload.HostLabel(h))
+	}
+	if env.IO.JSON() {
+		return env.IO.PrintResult(output.Result{"result": text, "host_id": h.ID, "waited": !o.Place.SkipWait})
+	}
+	env.IO.Println(text)
+	return nil
+}

@@ -1,0 +1,165 @@
+// Package testlattice starts real lattices inside tests: an embedded NATS server with JetStream
+// on a random loopback port, built-in hosts on their own connections, and a WASI preview1 module
+// compiled from source once per test binary.
+package testlattice
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/lattice/host"
+	"github.com/wasmlattice/wash/lattice/natsd"
+	"github.com/wasmlattice/wash/runtime"
+)
+
+// NATS is an embedded server started for one test.
+type NATS struct {
+	Server *natsd.Server
+	URL    string
+	Host   string
+	Port   int
+}
+
+// StartNATS runs an embedded NATS with JetStream on 127.0.0.1 and a random port; it stops when
+// the test ends.
+func StartNATS(t testing.TB) *NATS {
+	t.Helper()
+	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	a := srv.Addr()
+	return &NATS{Server: srv, URL: srv.ClientURL(), Host: a.IP.String(), Port: a.Port}
+}
+
+// StartServer runs a nats-server with the given options (auth, TLS …), forcing loopback, a random
+// port, JetStream and a private store.
+func StartServer(t testing.TB, opts *server.Options) *NATS {
+	t.Helper()
+	opts.Host = "127.0.0.1"
+	if opts.Port == 0 {
+		opts.Port = server.RANDOM_PORT
+	}
+	opts.JetStream = true
+	opts.StoreDir = t.TempDir()
+	opts.NoSigs = true
+	opts.NoLog = true
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		t.Fatal("nats-server not ready")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	a := ns.Addr().String()
+	_, port, _ := splitHostPort(a)
+	return &NATS{URL: ns.ClientURL(), Host: "127.0.0.1", Port: port}
+}
+
+// Connect opens a client connection closed at the end of the test.
+func (n *NATS) Connect(t testing.TB, opts ...nats.Option) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(n.URL, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// StartHost starts a built-in host on its own connection, with file loads allowed. It stops
+// when the test ends.
+func (n *NATS) StartHost(t testing.TB, cfg host.Config, opts ...nats.Option) *host.Host {
+	t.Helper()
+	return StartHostOn(t, n.Connect(t, opts...), cfg)
+}
+
+// StartHostOn starts a built-in host on an existing connection.
+func StartHostOn(t testing.TB, nc *nats.Conn, cfg host.Config) *host.Host {
+	t.Helper()
+	cfg.AllowFileLoad = true
+	if cfg.Engine == nil {
+		// Hosts share an on-disk compilation cache, so a module is compiled once per test binary
+		// rather than once per host.
+		eng, err := runtime.NewEngine(context.Background(), runtime.Options{CompilationCacheDir: filepath.Join(scratch(t), "wazero-cache")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Engine = eng
+		t.Cleanup(func() { _ = eng.Close(context.Background()) })
+	}
+	h, err := host.New(context.Background(), nc, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Stop(context.Background(), time.Second) })
+	return h
+}
+
+var (
+	scratchOnce sync.Once
+	scratchDir  string
+	scratchErr  error
+)
+
+// scratch is a directory shared by the whole test binary (module build, compilation cache).
+func scratch(t testing.TB) string {
+	scratchOnce.Do(func() { scratchDir, scratchErr = os.MkdirTemp("", "wash-testlattice-") })
+	if scratchErr != nil {
+		t.Fatal(scratchErr)
+	}
+	return scratchDir
+}
+
+var (
+	buildOnce sync.Once
+	wasmPath  string
+	buildErr  error
+	buildOut  []byte
+)
+
+// Wasip1 compiles testdata/hello-wasip1 with GOOS=wasip1 once per test binary and returns the
+// path of the module.
+func Wasip1(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		_, self, _, _ := goruntime.Caller(0)
+		src := filepath.Join(filepath.Dir(self), "testdata", "hello-wasip1")
+		wasmPath = filepath.Join(scratch(t), "hello.wasm")
+		cmd := exec.Command("go", "build", "-o", wasmPath, ".")
+		cmd.Dir = src
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+		buildOut, buildErr = cmd.CombinedOutput()
+	})
+	if buildErr != nil {
+		t.Fatalf("building wasip1 module: %v\n%s", buildErr, buildOut)
+	}
+	return wasmPath
+}
+
+func splitHostPort(a string) (string, int, error) {
+	h, p, err := net.SplitHostPort(a)
+	if err != nil {
+		return "", 0, err
+	}
+	n, err := strconv.Atoi(p)
+	return h, n, err
+}
