@@ -105,7 +105,9 @@ func (p *Program) checkHTTP() error {
 // serveHTTP runs incoming-handler.handle on a live instance; ctx carries the call's state and
 // deadline.
 func serveHTTP(ctx context.Context, lim callLimits, inst *component.Instance, w http.ResponseWriter, r *http.Request) error {
-	out := wasi.NewResponseOutparam(w)
+	cw := &coalescingWriter{w: w}
+	defer cw.finish()
+	out := wasi.NewResponseOutparam(cw)
 	_, err := inst.Call(ctx, HTTPIncomingHandler, "handle", wasi.NewIncomingRequest(r), out)
 	set, errCode, started := out.Result()
 	wrap := func(e error) error {
