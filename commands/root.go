@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wasmlattice/wash/commands/app"
 	"github.com/wasmlattice/wash/commands/artifact"
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/config"
@@ -62,6 +63,7 @@ Get started:
 	root.SetVersionTemplate("wash {{.Version}}\n")
 	root.AddCommand(
 		up.NewCmd(env),
+		app.NewCmd(env),
 		down.NewCmd(env),
 		get.NewCmd(env),
 		start.NewCmd(env),

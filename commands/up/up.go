@@ -357,6 +357,14 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	}
 	defer nc.Close()
 
+	if !o.DisableWadm {
+		stopWadm, err := startWadm(ctx, nc, o.Lattice, p.startNATS, logger)
+		if err != nil {
+			return fmt.Errorf("starting wadm: %w (use --disable-wadm to run without it)", err)
+		}
+		defer stopWadm()
+	}
+
 	engine, err := runtime.NewEngine(ctx, runtime.Options{
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
 		MaxMemoryBytes:   o.MaxLinearMemory,

@@ -397,6 +397,10 @@ func spreadConflicts(s *LatticeState, targets []SpreadTarget, perHost map[string
 	}
 	var conflicts []string
 	for _, t := range targets {
+		// A spread without eligible hosts is already reported as unsatisfiable.
+		if len(eligibleHosts(s, &t.Spread)) == 0 {
+			continue
+		}
 		total := 0
 		for id, n := range projected {
 			if matches(s.Hosts[id], t.Spread.Requirements) {

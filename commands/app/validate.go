@@ -1,0 +1,101 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/output"
+	"github.com/wasmlattice/wash/lattice/wadm"
+)
+
+// ociRef is the shape of an OCI reference: [registry[:port]/]repository[:tag][@digest].
+var ociRef = regexp.MustCompile(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`)
+
+func newValidateCmd(env *cli.Env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate FILE|URL|-",
+		Short: "Check a manifest: OAM schema, wadm's rules and image references (nothing is sent to wadm)",
+		Args:  cli.Args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src, err := ReadSource(cmd.Context(), env, args[0])
+			if err != nil {
+				return err
+			}
+			errs, warns, err := Validate(src)
+			if err != nil {
+				return err
+			}
+			if env.IO.JSON() {
+				if err := env.IO.PrintResult(output.Result{"valid": len(errs) == 0, "errors": nonNil(errs), "warnings": nonNil(warns)}); err != nil {
+					return err
+				}
+			} else {
+				for _, w := range warns {
+					env.IO.Printf("%s %s\n", env.IO.Warn("warning:"), w)
+				}
+				for _, e := range errs {
+					env.IO.Printf("%s %s\n", env.IO.Bad("error:"), e)
+				}
+			}
+			if len(errs) > 0 {
+				if env.IO.JSON() {
+					return &cli.SilentError{Code: 1}
+				}
+				return fmt.Errorf("%s is not valid: %d error(s)", src.Name, len(errs))
+			}
+			if !env.IO.JSON() {
+				env.IO.Printf("%s manifest is valid\n", env.IO.OK("✓"))
+			}
+			return nil
+		},
+	}
+}
+
+// Validate checks a manifest the way wadm would plus the schema and image references; it
+// returns error and warning messages (a parse failure is an error result).
+func Validate(src Source) (errs, warns []string, err error) {
+	m, failures, perr := wadm.ValidateBytes(src.Data)
+	if perr != nil {
+		if m, perr = wadm.ParseManifest(src.Data); perr != nil {
+			return []string{oneLine(perr.Error())}, nil, nil
+		}
+		failures = wadm.Validate(m)
+	}
+	for _, f := range failures.Errors() {
+		errs = append(errs, f.Msg)
+	}
+	for _, f := range failures.Warnings() {
+		warns = append(warns, f.Msg)
+	}
+	if !wadm.ValidManifestName(strings.TrimSpace(m.Metadata.Name)) {
+		errs = append(errs, fmt.Sprintf("manifest name %q may only contain letters, digits, '-' and '_'", m.Metadata.Name))
+	}
+	if err := wadm.ValidateManifestSchema(m); err != nil {
+		errs = append(errs, "schema: "+oneLine(err.Error()))
+	}
+	for _, c := range m.Spec.Components {
+		if c.Properties.Image == nil {
+			continue
+		}
+		img := *c.Properties.Image
+		if path, ok := strings.CutPrefix(img, "file://"); ok {
+			if !filepath.IsAbs(path) && src.Dir != "" {
+				path = filepath.Join(src.Dir, path)
+			}
+			if _, err := os.Stat(path); err != nil {
+				errs = append(errs, fmt.Sprintf("component %q: image file %s does not exist", c.Name, path))
+			}
+			continue
+		}
+		if !ociRef.MatchString(img) {
+			errs = append(errs, fmt.Sprintf("component %q: image %q is not a valid OCI reference (registry/repository:tag or file://path)", c.Name, img))
+		}
+	}
+	return errs, warns, nil
+}

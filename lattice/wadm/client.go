@@ -1,0 +1,209 @@
+package wadm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Client talks to a wadm (this one or upstream 0.21) over its NATS API.
+type Client struct {
+	nc      *nats.Conn
+	prefix  string
+	lattice string
+	timeout time.Duration
+}
+
+// ClientOptions configures a Client.
+type ClientOptions struct {
+	Lattice string
+	Prefix  string        // default wadm.api
+	Timeout time.Duration // per request, default 10 s
+}
+
+// NewClient builds a client over an existing connection.
+func NewClient(nc *nats.Conn, o ClientOptions) *Client {
+	if o.Lattice == "" {
+		o.Lattice = "default"
+	}
+	if o.Prefix == "" {
+		o.Prefix = DefaultAPIPrefix
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	return &Client{nc: nc, prefix: o.Prefix, lattice: o.Lattice, timeout: o.Timeout}
+}
+
+// Lattice is the lattice the client addresses.
+func (c *Client) Lattice() string { return c.lattice }
+
+// ErrNoWadm means nothing answers the wadm API of the lattice.
+var ErrNoWadm = errors.New("no wadm is running for this lattice")
+
+// NotFoundError is an app or version wadm does not know.
+type NotFoundError struct{ Message string }
+
+func (e *NotFoundError) Error() string { return e.Message }
+
+// APIError is a request wadm refused.
+type APIError struct{ Message string }
+
+func (e *APIError) Error() string { return e.Message }
+
+func (c *Client) request(ctx context.Context, op, app string, body []byte, hdr nats.Header, out any) error {
+	subj := APISubject(c.prefix, c.lattice, op, app)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	msg := &nats.Msg{Subject: subj, Data: body, Header: hdr}
+	resp, err := c.nc.RequestMsgWithContext(ctx, msg)
+	if err != nil {
+		switch {
+		case errors.Is(err, nats.ErrNoResponders):
+			return fmt.Errorf("%w: nothing answers %s on %s; start a lattice with `wash up` (it runs wadm) or run wadm against this NATS", ErrNoWadm, subj, c.nc.ConnectedUrlRedacted())
+		case errors.Is(err, context.DeadlineExceeded):
+			return fmt.Errorf("wadm did not answer %s within %s", subj, c.timeout)
+		}
+		return fmt.Errorf("wadm request %s: %w", subj, err)
+	}
+	var env struct {
+		Result  string `json:"result"`
+		Message string `json:"message"`
+	}
+	if len(resp.Data) > 0 && resp.Data[0] == '{' {
+		if err := json.Unmarshal(resp.Data, &env); err == nil && env.Result == "error" {
+			return &APIError{Message: env.Message}
+		}
+	}
+	if err := json.Unmarshal(resp.Data, out); err != nil {
+		return fmt.Errorf("malformed wadm reply on %s: %w", subj, err)
+	}
+	return nil
+}
+
+// Put stores a manifest (YAML or JSON bytes; contentType may be empty).
+func (c *Client) Put(ctx context.Context, manifest []byte, contentType string) (PutModelResponse, error) {
+	var hdr nats.Header
+	if contentType != "" {
+		hdr = nats.Header{"Content-Type": []string{contentType}}
+	}
+	var r PutModelResponse
+	err := c.request(ctx, OpPut, "", manifest, hdr, &r)
+	return r, err
+}
+
+// List returns every app of the lattice.
+func (c *Client) List(ctx context.Context) ([]ModelSummary, error) {
+	var r ListModelsResponse
+	if err := c.request(ctx, OpGet, "", nil, nil, &r); err != nil {
+		return nil, err
+	}
+	return r.Models, nil
+}
+
+func versionBody(version string) []byte {
+	if version == "" {
+		return nil
+	}
+	b, _ := json.Marshal(map[string]string{"version": version})
+	return b
+}
+
+// Get fetches a manifest (the current version when version is empty).
+func (c *Client) Get(ctx context.Context, app, version string) (*Manifest, error) {
+	var r GetModelResponse
+	if err := c.request(ctx, OpGet, app, versionBody(version), nil, &r); err != nil {
+		return nil, err
+	}
+	if r.Result == GetNotFound || r.Manifest == nil {
+		return nil, &NotFoundError{Message: r.Message}
+	}
+	return r.Manifest, nil
+}
+
+// Versions lists the stored versions of an app.
+func (c *Client) Versions(ctx context.Context, app string) ([]VersionInfo, error) {
+	var r VersionResponse
+	if err := c.request(ctx, OpVersions, app, nil, nil, &r); err != nil {
+		return nil, err
+	}
+	if r.Result == GetNotFound {
+		return nil, &NotFoundError{Message: r.Message}
+	}
+	return r.Versions, nil
+}
+
+// Delete removes one version, or every version when version is empty.
+func (c *Client) Delete(ctx context.Context, app, version string) (DeleteModelResponse, error) {
+	var r DeleteModelResponse
+	err := c.request(ctx, OpDelete, app, versionBody(version), nil, &r)
+	if err == nil && r.Result == DeleteError {
+		err = &APIError{Message: r.Message}
+	}
+	return r, err
+}
+
+// Deploy deploys a version (the current one when version is empty).
+func (c *Client) Deploy(ctx context.Context, app, version string) (DeployModelResponse, error) {
+	var r DeployModelResponse
+	if err := c.request(ctx, OpDeploy, app, versionBody(version), nil, &r); err != nil {
+		return r, err
+	}
+	switch r.Result {
+	case DeployNotFound:
+		return r, &NotFoundError{Message: r.Message}
+	case DeployError:
+		return r, &APIError{Message: r.Message}
+	}
+	return r, nil
+}
+
+// Undeploy stops an app (its versions stay stored).
+func (c *Client) Undeploy(ctx context.Context, app string) (DeployModelResponse, error) {
+	var r DeployModelResponse
+	if err := c.request(ctx, OpUndeploy, app, nil, nil, &r); err != nil {
+		return r, err
+	}
+	switch r.Result {
+	case DeployNotFound:
+		return r, &NotFoundError{Message: r.Message}
+	case DeployError:
+		return r, &APIError{Message: r.Message}
+	}
+	return r, nil
+}
+
+// Status returns the current status of an app.
+func (c *Client) Status(ctx context.Context, app string) (*Status, error) {
+	var r StatusResponse
+	if err := c.request(ctx, OpStatus, app, nil, nil, &r); err != nil {
+		return nil, err
+	}
+	if r.Result == StatusResultNotFound || r.Status == nil {
+		return nil, &NotFoundError{Message: r.Message}
+	}
+	return r.Status, nil
+}
+
+// WatchStatus delivers every status wadm publishes for the app until the
+// returned function is called.
+func (c *Client) WatchStatus(app string, fn func(Status)) (func(), error) {
+	sub, err := c.nc.Subscribe(StatusSubject(c.lattice, app), func(m *nats.Msg) {
+		var st Status
+		if json.Unmarshal(m.Data, &st) == nil {
+			fn(st)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := c.nc.Flush(); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, err
+	}
+	return func() { _ = sub.Unsubscribe() }, nil
+}

@@ -1,0 +1,190 @@
+// Package integration_test runs wadm against real parts: an embedded NATS
+// with JetStream, built-in hosts and a wasm module built in the test.
+package integration_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wasmlattice/wash/internal/testlattice"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/host"
+	"github.com/wasmlattice/wash/lattice/natsd"
+	"github.com/wasmlattice/wash/lattice/wadm"
+)
+
+const (
+	heartbeat = 200 * time.Millisecond
+	expiry    = 1200 * time.Millisecond
+)
+
+func startNATS(t testing.TB, store string) (*natsd.Server, *nats.Conn) {
+	t.Helper()
+	if store == "" {
+		store = t.TempDir()
+	}
+	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	return srv, connect(t, srv)
+}
+
+func connect(t testing.TB, srv *natsd.Server) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+func startWadm(t testing.TB, nc *nats.Conn, lattices ...string) *wadm.Wadm {
+	t.Helper()
+	w, err := wadm.Run(context.Background(), nc, wadm.Config{Lattices: lattices, HostExpiry: expiry, Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	return w
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("WADM_TEST_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func startHost(t testing.TB, nc *nats.Conn, lattice string, labels map[string]string) *host.Host {
+	t.Helper()
+	h, err := host.New(context.Background(), nc, host.Config{Lattice: lattice, Labels: labels, HeartbeatInterval: heartbeat, AllowFileLoad: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Stop(context.Background(), time.Second) })
+	return h
+}
+
+var ()
+
+// buildWasm returns the shared wasip1 test module (built once per test binary).
+func buildWasm(t testing.TB) string { return testlattice.Wasip1(t) }
+
+// spreadManifest is the seed scenario's app: 100 instances, 80 % on
+// zone=us-east-1, 20 % on zone=us-west-1.
+func spreadManifest(name, image string, instances int) string {
+	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: %s
+  annotations:
+    description: seed scenario
+spec:
+  components:
+    - name: hello
+      type: component
+      properties:
+        image: file://%s
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: %d
+            spread:
+              - name: east
+                weight: 80
+                requirements:
+                  zone: us-east-1
+              - name: west
+                weight: 20
+                requirements:
+                  zone: us-west-1
+`, name, image, instances)
+}
+
+func simpleManifest(name, image string, instances int) string {
+	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: %s
+  annotations: {}
+spec:
+  components:
+    - name: hello
+      type: component
+      properties:
+        image: file://%s
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: %d
+`, name, image, instances)
+}
+
+// waitStatus polls the app status until ok accepts it.
+func waitStatus(t testing.TB, c *wadm.Client, app string, within time.Duration, ok func(*wadm.Status) bool) *wadm.Status {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var last *wadm.Status
+	for time.Now().Before(deadline) {
+		st, err := c.Status(context.Background(), app)
+		if err == nil {
+			last = st
+			if ok(st) {
+				return st
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b, _ := json.Marshal(last)
+	t.Fatalf("status of %s never matched within %s; last: %s", app, within, b)
+	return nil
+}
+
+func isType(tp wadm.StatusType) func(*wadm.Status) bool {
+	return func(s *wadm.Status) bool { return s.Info.Type == tp }
+}
+
+func deploy(t testing.TB, c *wadm.Client, manifest string) string {
+	t.Helper()
+	ctx := context.Background()
+	put, err := c.Put(ctx, []byte(manifest), "")
+	if err != nil {
+		t.Fatalf("put: %v", err)
+	}
+	if _, err := c.Deploy(ctx, put.Name, put.CurrentVersion); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	return put.Name
+}
+
+// instances returns max instances of a component id on a host.
+func instances(t testing.TB, cc *ctl.Client, hostID, component string) int {
+	t.Helper()
+	inv, err := cc.GetHostInventory(context.Background(), hostID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range inv.Components {
+		if c.ID == component {
+			return int(c.MaxInstances)
+		}
+	}
+	return 0
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -1,0 +1,50 @@
+package integration_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/wadm"
+)
+
+// TestSeedScenario: 100 instances spread 80/20 over two zones; no labelled
+// host ⇒ failed with the reason; labelled hosts ⇒ deployed with 80/20; the
+// west host dies ⇒ not deployed once it expires; a new west host ⇒ deployed.
+func TestSeedScenario(t *testing.T) {
+	wasm := buildWasm(t)
+	srv, nc := startNATS(t, "")
+	startWadm(t, nc, "default")
+	startHost(t, nc, "default", nil)
+	c := wadm.NewClient(nc, wadm.ClientOptions{Lattice: "default", Timeout: 5 * time.Second})
+	cc := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"})
+
+	app := deploy(t, c, spreadManifest("seed", wasm, 100))
+	st := waitStatus(t, c, app, 5*time.Second, isType(wadm.StatusFailed))
+	if !contains(st.Info.Message, "Could not satisfy spread east") || !contains(st.Info.Message, "Could not satisfy spread west") {
+		t.Fatalf("failed status does not say why: %q", st.Info.Message)
+	}
+
+	east := startHost(t, nc, "default", map[string]string{"zone": "us-east-1"})
+	westConn := connect(t, srv)
+	west := startHost(t, westConn, "default", map[string]string{"zone": "us-west-1"})
+	waitStatus(t, c, app, 10*time.Second, isType(wadm.StatusDeployed))
+	if n := instances(t, cc, east.ID(), "seed-hello"); n != 80 {
+		t.Errorf("east host runs %d instances, want 80", n)
+	}
+	if n := instances(t, cc, west.ID(), "seed-hello"); n != 20 {
+		t.Errorf("west host runs %d instances, want 20", n)
+	}
+
+	// Kill the west host: its connection goes away without host_stopped.
+	westConn.Close()
+	st = waitStatus(t, c, app, 10*time.Second, func(s *wadm.Status) bool { return s.Info.Type != wadm.StatusDeployed })
+	if !contains(st.Info.Message, "west") {
+		t.Errorf("status after losing the west host does not name the west spread: %q", st.Info.Message)
+	}
+	west2 := startHost(t, nc, "default", map[string]string{"zone": "us-west-1"})
+	waitStatus(t, c, app, 10*time.Second, isType(wadm.StatusDeployed))
+	if n := instances(t, cc, west2.ID(), "seed-hello"); n != 20 {
+		t.Errorf("new west host runs %d instances, want 20", n)
+	}
+}

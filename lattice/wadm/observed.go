@@ -1,0 +1,470 @@
+package wadm
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+)
+
+// Event type wadm publishes on wadm.evt.<lattice>.host_expired when its
+// reaper finds a host that stopped heartbeating (a Go wadm extension; real
+// wadm skips unknown event types).
+const (
+	EventHostExpired     = "host_expired"
+	EventTypeHostExpired = "com.wadm.host_expired"
+)
+
+// HostExpired is the data of com.wadm.host_expired. Gone means the host is
+// known to be absent (no responders), so it is removed whatever last_seen says.
+type HostExpired struct {
+	HostID string `json:"host_id"`
+	Gone   bool   `json:"gone,omitempty"`
+}
+
+// observed is the wadm_state view of one lattice (reference §5.2).
+type observed struct {
+	hosts      map[string]HostRecord
+	components map[string]ComponentRecord
+	providers  map[string]ProviderRecord
+}
+
+func newObserved() *observed {
+	return &observed{hosts: map[string]HostRecord{}, components: map[string]ComponentRecord{}, providers: map[string]ProviderRecord{}}
+}
+
+// snapshot turns the records into the scalers' lattice view.
+func (o *observed) snapshot(links []Link, configs map[string]map[string]string) *LatticeState {
+	return StateFromRecords(o.hosts, o.components, o.providers, links, configs)
+}
+
+// removeHost drops a host and everything it ran.
+func (o *observed) removeHost(id string) bool {
+	_, had := o.hosts[id]
+	delete(o.hosts, id)
+	for cid, c := range o.components {
+		if _, ok := c.Instances[id]; ok {
+			delete(c.Instances, id)
+			had = true
+			if len(c.Instances) == 0 {
+				delete(o.components, cid)
+			}
+		}
+	}
+	for pid, p := range o.providers {
+		if _, ok := p.Hosts[id]; ok {
+			delete(p.Hosts, id)
+			had = true
+			if len(p.Hosts) == 0 {
+				delete(o.providers, pid)
+			}
+		}
+	}
+	return had
+}
+
+// apply updates the records from a host event (reference §4.3). It reports
+// whether anything changed. now stamps last_seen.
+func (o *observed) apply(ev events.Event, now time.Time, expiry time.Duration) bool {
+	host := ev.Source
+	switch ev.Name() {
+	case events.HostStarted:
+		var d events.HostStartedData
+		if json.Unmarshal(ev.Data, &d) != nil {
+			return false
+		}
+		h := o.hosts[host]
+		h.ID, h.FriendlyName, h.Labels, h.LastSeen = host, d.FriendlyName, d.Labels, now
+		if d.Version != "" {
+			v := d.Version
+			h.Version = &v
+		}
+		o.hosts[host] = h
+		return true
+	case events.HostHeartbeat:
+		var d ctl.HostInventory
+		if json.Unmarshal(ev.Data, &d) != nil {
+			return false
+		}
+		o.applyHeartbeat(host, d, now)
+		return true
+	case events.HostStopped:
+		return o.removeHost(host)
+	case events.ComponentScaled:
+		var d events.ComponentScaledData
+		if json.Unmarshal(ev.Data, &d) != nil {
+			return false
+		}
+		o.setComponent(host, d.ComponentID, d.ImageRef, d.Annotations, int(d.MaxInstances), true)
+		return true
+	case events.ProviderStarted:
+		var d events.ProviderStartedData
+		if json.Unmarshal(ev.Data, &d) != nil {
+			return false
+		}
+		o.addProvider(host, d.ProviderID, d.ImageRef, d.Annotations, ProviderPending)
+		return true
+	case events.ProviderStopped:
+		var d events.ProviderStoppedData
+		if json.Unmarshal(ev.Data, &d) != nil {
+			return false
+		}
+		o.removeProvider(host, d.ProviderID)
+		return true
+	case events.HealthCheckPassed, events.HealthCheckFailed, events.HealthCheckStatus:
+		var d events.HealthCheckData
+		if json.Unmarshal(ev.Data, &d) != nil {
+			return false
+		}
+		p := o.providers[d.ProviderID]
+		if p.Hosts == nil {
+			p.Hosts = map[string]ProviderStatus{}
+		}
+		p.ID = d.ProviderID
+		switch ev.Name() {
+		case events.HealthCheckPassed:
+			p.Hosts[d.HostID] = ProviderRunning
+		case events.HealthCheckFailed:
+			p.Hosts[d.HostID] = ProviderFailed
+		default:
+			if st, ok := p.Hosts[d.HostID]; !ok || st == ProviderPending {
+				p.Hosts[d.HostID] = ProviderRunning
+			}
+		}
+		o.providers[d.ProviderID] = p
+		return true
+	}
+	return false
+}
+
+// expire removes a host whose last heartbeat is older than expiry (or that
+// is known to be gone).
+func (o *observed) expire(d HostExpired, now time.Time, expiry time.Duration) bool {
+	h, ok := o.hosts[d.HostID]
+	if !ok {
+		return false
+	}
+	if !d.Gone && now.Sub(h.LastSeen) < expiry {
+		return false
+	}
+	return o.removeHost(d.HostID)
+}
+
+// applyHeartbeat makes the host's records match its inventory: a heartbeat
+// lists everything the host runs, so components and providers it no longer
+// lists are dropped for that host right away.
+func (o *observed) applyHeartbeat(host string, d ctl.HostInventory, now time.Time) {
+	h := o.hosts[host]
+	h.ID, h.FriendlyName, h.Labels, h.LastSeen, h.UptimeSeconds = host, d.FriendlyName, d.Labels, now, d.UptimeSeconds
+	if d.Version != "" {
+		v := d.Version
+		h.Version = &v
+	}
+	h.Components = map[string]int{}
+	listed := map[string]bool{}
+	for _, c := range d.Components {
+		h.Components[c.ID] = int(c.MaxInstances)
+		listed[c.ID] = true
+		cr := o.components[c.ID]
+		cr.ID = c.ID
+		if cr.Name == "" {
+			cr.Name = c.Name
+		}
+		cr.Reference = c.ImageRef
+		if cr.Instances == nil {
+			cr.Instances = map[string][]InstanceInfo{}
+		}
+		ann := c.Annotations
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		cr.Instances[host] = []InstanceInfo{{Annotations: ann, Count: int(c.MaxInstances)}}
+		o.components[c.ID] = cr
+	}
+	for cid, cr := range o.components {
+		if listed[cid] {
+			continue
+		}
+		if _, ok := cr.Instances[host]; ok {
+			delete(cr.Instances, host)
+			if len(cr.Instances) == 0 {
+				delete(o.components, cid)
+			}
+		}
+	}
+	provs := make([]ProviderInfo, 0, len(d.Providers))
+	plisted := map[string]bool{}
+	for _, p := range d.Providers {
+		plisted[p.ID] = true
+		ann := p.Annotations
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		provs = append(provs, ProviderInfo{ProviderID: p.ID, ProviderRef: p.ImageRef, Annotations: ann})
+		pr := o.providers[p.ID]
+		pr.ID = p.ID
+		if pr.Name == "" {
+			pr.Name = p.Name
+		}
+		if pr.Reference == "" {
+			pr.Reference = p.ImageRef
+		}
+		if pr.Hosts == nil {
+			pr.Hosts = map[string]ProviderStatus{}
+		}
+		if _, ok := pr.Hosts[host]; !ok {
+			pr.Hosts[host] = ProviderPending
+		}
+		o.providers[p.ID] = pr
+	}
+	for pid, pr := range o.providers {
+		if _, ok := pr.Hosts[host]; ok && !plisted[pid] {
+			delete(pr.Hosts, host)
+			if len(pr.Hosts) == 0 {
+				delete(o.providers, pid)
+			}
+		}
+	}
+	h.Providers = provs
+	o.hosts[host] = h
+}
+
+// setComponent applies component_scaled: instance entries are keyed by
+// annotation set; count 0 removes the entry.
+func (o *observed) setComponent(host, id, ref string, ann map[string]string, count int, fromEvent bool) {
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	cr := o.components[id]
+	cr.ID = id
+	if ref != "" {
+		cr.Reference = ref
+	}
+	if cr.Instances == nil {
+		cr.Instances = map[string][]InstanceInfo{}
+	}
+	insts := cr.Instances[host]
+	found := false
+	for i := range insts {
+		if sameMap(insts[i].Annotations, ann) {
+			found = true
+			if count == 0 {
+				insts = append(insts[:i], insts[i+1:]...)
+			} else {
+				insts[i].Count = count
+			}
+			break
+		}
+	}
+	if !found && count > 0 {
+		insts = append(insts, InstanceInfo{Annotations: copyMap(ann), Count: count})
+	}
+	// The built-in host (like wasmCloud 1.x) runs one instance set per
+	// component id, so a scale to 0 stops the component on that host.
+	if count == 0 {
+		insts = nil
+	}
+	if len(insts) == 0 {
+		delete(cr.Instances, host)
+	} else {
+		cr.Instances[host] = insts
+	}
+	if len(cr.Instances) == 0 {
+		delete(o.components, id)
+	} else {
+		o.components[id] = cr
+	}
+	if h, ok := o.hosts[host]; ok {
+		if h.Components == nil {
+			h.Components = map[string]int{}
+		}
+		total := 0
+		for _, in := range insts {
+			total += in.Count
+		}
+		if total == 0 {
+			delete(h.Components, id)
+		} else {
+			h.Components[id] = total
+		}
+		o.hosts[host] = h
+	}
+}
+
+func (o *observed) addProvider(host, id, ref string, ann map[string]string, st ProviderStatus) {
+	p := o.providers[id]
+	p.ID = id
+	if p.Reference == "" {
+		p.Reference = ref
+	}
+	if p.Hosts == nil {
+		p.Hosts = map[string]ProviderStatus{}
+	}
+	_, had := p.Hosts[host]
+	if !had {
+		p.Hosts[host] = st
+	}
+	o.providers[id] = p
+	if h, ok := o.hosts[host]; ok && !had {
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		h.Providers = append(h.Providers, ProviderInfo{ProviderID: id, ProviderRef: ref, Annotations: ann})
+		o.hosts[host] = h
+	}
+}
+
+func (o *observed) removeProvider(host, id string) {
+	if p, ok := o.providers[id]; ok {
+		delete(p.Hosts, host)
+		if len(p.Hosts) == 0 {
+			delete(o.providers, id)
+		}
+	}
+	if h, ok := o.hosts[host]; ok {
+		out := h.Providers[:0]
+		for _, p := range h.Providers {
+			if p.ProviderID != id {
+				out = append(out, p)
+			}
+		}
+		h.Providers = out
+		o.hosts[host] = h
+	}
+}
+
+// eventApp returns the app a component_scaled/provider_started event is
+// annotated with ("" for every other event: they concern every app).
+func eventApp(ev events.Event) string {
+	switch ev.Name() {
+	case events.ComponentScaled, events.ProviderStarted:
+		var d struct {
+			Annotations map[string]string `json:"annotations"`
+		}
+		if json.Unmarshal(ev.Data, &d) == nil {
+			return d.Annotations[AppSpecAnnotation]
+		}
+	}
+	return ""
+}
+
+// ---- expected events (reference §4.12) --------------------------------------
+
+// expectedEvent is an event a command should cause: OK on success, Fail on
+// failure, Key identifying the object (e.g. component id @ host).
+type expectedEvent struct {
+	OK   string `json:"ok"`
+	Fail string `json:"fail,omitempty"`
+	Key  string `json:"key"`
+}
+
+// expectation is a scaler's pending state, kept in wadm_state so every wadm
+// process sharing the lattice honours it.
+type expectation struct {
+	App         string          `json:"app"`
+	Events      []expectedEvent `json:"events,omitempty"`
+	Deadline    time.Time       `json:"deadline"`
+	FailedUntil time.Time       `json:"failed_until,omitzero"`
+	FailMsg     string          `json:"fail_msg,omitempty"`
+}
+
+// Expected-event timeouts and the failure backoff (reference §4.12).
+const (
+	componentExpectTimeout = 5 * time.Second
+	providerExpectTimeout  = 60 * time.Second
+	failureBackoff         = 5 * time.Second
+)
+
+// expectFor derives what a command should cause and how long to wait.
+func expectFor(c Command) (expectedEvent, time.Duration, bool) {
+	switch c := deref(c).(type) {
+	case ScaleComponent:
+		return expectedEvent{events.ComponentScaled, events.ComponentScaleFailed, c.ComponentID + "@" + c.HostID}, componentExpectTimeout, true
+	case StartProvider:
+		return expectedEvent{events.ProviderStarted, events.ProviderStartFailed, c.ProviderID + "@" + c.HostID}, providerExpectTimeout, true
+	case StopProvider:
+		return expectedEvent{events.ProviderStopped, "", c.ProviderID + "@" + c.HostID}, providerExpectTimeout, true
+	case PutLink:
+		return expectedEvent{events.LinkdefSet, events.LinkdefSetFailed, c.SourceID + "|" + c.Target + "|" + c.Name}, componentExpectTimeout, true
+	case DeleteLink:
+		return expectedEvent{events.LinkdefDeleted, "", c.SourceID + "|" + c.WitNamespace + ":" + c.WitPackage + "|" + c.LinkName}, componentExpectTimeout, true
+	case PutConfig:
+		return expectedEvent{events.ConfigSet, "", c.ConfigName}, componentExpectTimeout, true
+	case DeleteConfig:
+		return expectedEvent{events.ConfigDeleted, "", c.ConfigName}, componentExpectTimeout, true
+	}
+	return expectedEvent{}, 0, false
+}
+
+// eventKey is the key an incoming event is matched with, and its error text.
+func eventKey(ev events.Event) (key, errText string) {
+	var d map[string]any
+	_ = json.Unmarshal(ev.Data, &d)
+	str := func(k string) string { s, _ := d[k].(string); return s }
+	host := ev.Source
+	switch ev.Name() {
+	case events.ComponentScaled, events.ComponentScaleFailed:
+		return str("component_id") + "@" + host, str("error")
+	case events.ProviderStarted, events.ProviderStartFailed, events.ProviderStopped:
+		return str("provider_id") + "@" + host, str("error")
+	case events.LinkdefSet, events.LinkdefSetFailed:
+		name := str("name")
+		if name == "" {
+			name = DefaultLinkName
+		}
+		return str("source_id") + "|" + str("target") + "|" + name, str("error")
+	case events.LinkdefDeleted:
+		name := str("name")
+		if name == "" {
+			name = DefaultLinkName
+		}
+		return str("source_id") + "|" + str("wit_namespace") + ":" + str("wit_package") + "|" + name, ""
+	case events.ConfigSet, events.ConfigDeleted:
+		return str("config_name"), ""
+	}
+	return "", ""
+}
+
+// consume removes the expectation ev satisfies; it reports whether one
+// matched and, for a failure event, enters the failure backoff.
+func (e *expectation) consume(ev events.Event, now time.Time) bool {
+	key, errText := eventKey(ev)
+	if key == "" {
+		return false
+	}
+	name := ev.Name()
+	for i, x := range e.Events {
+		if x.Key != key || (x.OK != name && x.Fail != name) {
+			continue
+		}
+		e.Events = append(e.Events[:i], e.Events[i+1:]...)
+		if name == x.Fail {
+			if errText == "" {
+				errText = "Received a failed event of type '" + ev.Type + "'"
+			}
+			e.FailedUntil = now.Add(failureBackoff)
+			e.FailMsg = strings.TrimSpace(errText)
+		}
+		return true
+	}
+	return false
+}
+
+// idle reports whether the expectation no longer holds the scaler back.
+func (e *expectation) idle(now time.Time) bool {
+	if now.Before(e.FailedUntil) {
+		return false
+	}
+	return len(e.Events) == 0 || !now.Before(e.Deadline)
+}
+
+// fingerprint summarises what a heartbeat can change besides last_seen and
+// uptime: the host's labels and inventory and the instance records.
+func (o *observed) fingerprint(host string) string {
+	h := o.hosts[host]
+	h.LastSeen, h.UptimeSeconds = time.Time{}, 0
+	b, _ := json.Marshal([]any{h, o.components, o.providers})
+	return string(b)
+}

@@ -1,0 +1,210 @@
+package wadm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+)
+
+// Config configures a wadm process (reference §4.19 for upstream's flags).
+type Config struct {
+	// APIPrefix is the API subject prefix (default wadm.api).
+	APIPrefix string
+	// Lattices get their workers at start; others start when a host of that
+	// lattice is first heard from or an app of it is deployed.
+	Lattices []string
+	// HostExpiry is how long a host may stay silent before it is considered
+	// gone (default 70 s, upstream's --cleanup-interval).
+	HostExpiry time.Duration
+	// MemoryStorage keeps wadm's streams and buckets in memory (upstream
+	// --stream-persistence memory); default file.
+	MemoryStorage bool
+	// ManifestBucket and StateBucket default to wadm_manifests and wadm_state.
+	ManifestBucket string
+	StateBucket    string
+	// CtlTopicPrefix defaults to wasmbus.ctl.
+	CtlTopicPrefix string
+	// CtlTimeout bounds each control-interface request (default 5 s).
+	CtlTimeout time.Duration
+	// JSDomain is the JetStream domain of wadm's streams and buckets.
+	JSDomain string
+	Logger   *slog.Logger
+}
+
+// Wadm is a running wadm process: the API server plus one event worker,
+// command worker and reaper per lattice it has seen.
+type Wadm struct {
+	cfg   Config
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	objs  *jsObjects
+	api   *apiServer
+	log   *slog.Logger
+	subs  []*nats.Subscription
+	ctx   context.Context
+	stopF context.CancelFunc
+
+	mu       sync.Mutex
+	lattices map[string]*latticeWorker
+	stopped  bool
+	wg       sync.WaitGroup
+}
+
+// Run starts wadm on an existing connection. It creates the JetStream
+// objects it needs (existing ones are used as they are), answers the API on
+// <prefix>.> in queue group wadm_server and reconciles every lattice it
+// learns of. Stop ends it.
+func Run(ctx context.Context, nc *nats.Conn, cfg Config) (*Wadm, error) {
+	cfg.APIPrefix = strings.Trim(strings.TrimSpace(cfg.APIPrefix), ".")
+	if cfg.APIPrefix == "" {
+		cfg.APIPrefix = DefaultAPIPrefix
+	}
+	if cfg.HostExpiry <= 0 {
+		cfg.HostExpiry = 70 * time.Second
+	}
+	if cfg.ManifestBucket == "" {
+		cfg.ManifestBucket = ManifestBucket
+	}
+	if cfg.StateBucket == "" {
+		cfg.StateBucket = StateBucket
+	}
+	if cfg.CtlTopicPrefix == "" {
+		cfg.CtlTopicPrefix = ctl.DefaultTopicPrefix
+	}
+	if cfg.CtlTimeout <= 0 {
+		cfg.CtlTimeout = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	var js jetstream.JetStream
+	var err error
+	if cfg.JSDomain != "" {
+		js, err = jetstream.NewWithDomain(nc, cfg.JSDomain)
+	} else {
+		js, err = jetstream.New(nc)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("wadm: JetStream: %w", err)
+	}
+	storage := jetstream.FileStorage
+	if cfg.MemoryStorage {
+		storage = jetstream.MemoryStorage
+	}
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	objs, err := ensureJetStream(sctx, js, storage, cfg.ManifestBucket, cfg.StateBucket)
+	if err != nil {
+		return nil, fmt.Errorf("wadm: %w (is JetStream enabled on %s?)", err, nc.ConnectedUrlRedacted())
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	w := &Wadm{cfg: cfg, nc: nc, js: js, objs: objs, log: cfg.Logger, ctx: runCtx, stopF: stop, lattices: map[string]*latticeWorker{}}
+	w.api = &apiServer{nc: nc, js: js, store: manifestStore{objs.manifests}, status: objs.status, prefix: cfg.APIPrefix,
+		log: cfg.Logger, timeout: 10 * time.Second, touched: w.ensureLattice}
+
+	// Lattice discovery: any host start or heartbeat names a lattice.
+	disc, err := nc.Subscribe("wasmbus.evt.*.>", func(m *nats.Msg) {
+		tokens := strings.SplitN(m.Subject, ".", 4)
+		if len(tokens) < 4 {
+			return
+		}
+		if tokens[3] == "host_heartbeat" || tokens[3] == "host_started" {
+			w.ensureLattice(tokens[2])
+		}
+	})
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("wadm: subscribing to host events: %w", err)
+	}
+	w.subs = append(w.subs, disc)
+	for _, l := range cfg.Lattices {
+		w.ensureLattice(l)
+	}
+	// Re-attach to the lattices earlier processes worked on.
+	if st, err := js.Stream(sctx, EventConsumerStream); err == nil {
+		lister := st.ListConsumers(sctx)
+		for ci := range lister.Info() {
+			if l := ci.Config.Metadata["lattice"]; l != "" {
+				w.ensureLattice(l)
+			} else if l, ok := strings.CutPrefix(ci.Name, eventConsumerPrefix+"-"); ok {
+				w.ensureLattice(l)
+			}
+		}
+	}
+	apiSub, err := w.api.subscribe()
+	if err != nil {
+		w.Stop()
+		return nil, fmt.Errorf("wadm: subscribing to the API: %w", err)
+	}
+	w.subs = append(w.subs, apiSub)
+	if err := nc.Flush(); err != nil {
+		w.Stop()
+		return nil, fmt.Errorf("wadm: %w", err)
+	}
+	return w, nil
+}
+
+// Stop ends the API server and every worker. Pending work stays in the
+// JetStream consumers for other (or later) wadm processes.
+func (w *Wadm) Stop() {
+	w.mu.Lock()
+	if w.stopped {
+		w.mu.Unlock()
+		return
+	}
+	w.stopped = true
+	for _, s := range w.subs {
+		_ = s.Unsubscribe()
+	}
+	workers := w.lattices
+	w.mu.Unlock()
+	w.stopF()
+	for _, lw := range workers {
+		lw.stop()
+	}
+	w.wg.Wait()
+}
+
+// Lattices lists the lattices this process reconciles.
+func (w *Wadm) Lattices() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]string, 0, len(w.lattices))
+	for l := range w.lattices {
+		out = append(out, l)
+	}
+	return out
+}
+
+// ensureLattice starts the workers of a lattice once.
+func (w *Wadm) ensureLattice(lattice string) {
+	if !ctl.ValidLatticeName(lattice) {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped || w.lattices[lattice] != nil {
+		return
+	}
+	lw := newLatticeWorker(w, lattice)
+	w.lattices[lattice] = lw
+	if err := lw.start(w.ctx); err != nil {
+		w.log.Error("wadm: starting lattice worker failed", "lattice", lattice, "err", err)
+		delete(w.lattices, lattice)
+	}
+}
+
+// isBenign reports shutdown-time errors not worth logging.
+func isBenign(err error) bool {
+	return err == nil || errors.Is(err, context.Canceled) || errors.Is(err, nats.ErrConnectionClosed) ||
+		errors.Is(err, jetstream.ErrMsgIteratorClosed)
+}
