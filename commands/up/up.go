@@ -54,6 +54,7 @@ type Options struct {
 	HeartbeatInterval time.Duration
 	HostJSDomain      string
 	MaxExecutionMs    int
+	MaxLinearMemory   uint64
 	HostLogPath       string
 	LogLevel          string
 	StructuredLogging bool
@@ -84,6 +85,7 @@ var envBindings = map[string]string{
 	"allow-file-load":           "WASMCLOUD_ALLOW_FILE_LOAD",
 	"wasmcloud-js-domain":       "WASMCLOUD_JS_DOMAIN",
 	"max-execution-time-ms":     "WASMCLOUD_MAX_EXECUTION_TIME_MS",
+	"max-linear-memory":         "WASMCLOUD_MAX_LINEAR_MEMORY",
 	"host-log-path":             "WASMCLOUD_HOST_LOG_PATH",
 	"log-level":                 "WASMCLOUD_LOG_LEVEL",
 	"enable-structured-logging": "WASMCLOUD_STRUCTURED_LOGGING_ENABLED",
@@ -147,6 +149,7 @@ remote NATS system.`,
 	fs.DurationVar(&o.HeartbeatInterval, "heartbeat-interval", host.DefaultHeartbeatInterval, "host heartbeat period (env WASMCLOUD_HEARTBEAT_INTERVAL in seconds)")
 	fs.StringVar(&o.HostJSDomain, "wasmcloud-js-domain", "", "JetStream domain the host keeps its KV buckets in")
 	fs.IntVar(&o.MaxExecutionMs, "max-execution-time-ms", 600000, "maximum time one component invocation may run")
+	fs.Uint64Var(&o.MaxLinearMemory, "max-linear-memory", runtime.DefaultMaxMemoryBytes, "maximum linear memory of one component instance, in bytes")
 	fs.StringVar(&o.HostLogPath, "host-log-path", "", "log file of a detached host (default $WASH_HOME/logs/host-<id>.log)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "host log level: error, warn, info, debug, trace")
 	fs.BoolVar(&o.StructuredLogging, "enable-structured-logging", false, "log as JSON lines")
@@ -392,6 +395,9 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 
 	engine, err := runtime.NewEngine(ctx, runtime.Options{
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
+		MaxMemoryBytes:   o.MaxLinearMemory,
+		// compiled machine code survives restarts: a large component compiles once per version
+		CompilationCacheDir: filepath.Join(d.Path, "wasm-cache"),
 	})
 	if err != nil {
 		return err

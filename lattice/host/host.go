@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -65,6 +66,13 @@ type Config struct {
 	ProviderHealthDelay    time.Duration
 	ProviderHealthInterval time.Duration
 	ProviderRestartDelay   time.Duration
+	// FreshInstances runs every HTTP request on a new component instance, as wasmCloud does.
+	// By default instances that served a request cleanly are reused (runtime.Pool), which
+	// keeps a guest's start cost (milliseconds for Go or JS guests) off the request path.
+	FreshInstances bool
+	// HTTPClient makes the outbound wasi:http requests of components linked to the builtin
+	// http-client (nil: a client with default transport settings).
+	HTTPClient *http.Client
 	// DefaultStopTimeout is the graceful deadline when host.stop carries none (default 10 s).
 	DefaultStopTimeout time.Duration
 	Logger             *slog.Logger
@@ -91,6 +99,10 @@ type Host struct {
 	components map[string]*component
 	providers  map[string]*provider
 	links      map[string][]ctl.Link // by source id
+	configs    map[string]map[string]string
+	httpClient *http.Client
+	// linkMu orders link notifications to in-process providers
+	linkMu     sync.Mutex
 	claims     map[string]map[string]string
 	registries map[string]ctl.RegistryCredential
 
@@ -105,12 +117,13 @@ type Host struct {
 	xkeyErr  error
 	idLocks  keyedMutex
 
-	subs     []*nats.Subscription
-	watcher  jetstream.KeyWatcher
-	stopOnce sync.Once
-	stopping chan struct{}
-	done     chan struct{}
-	wg       sync.WaitGroup
+	subs          []*nats.Subscription
+	watcher       jetstream.KeyWatcher
+	configWatcher jetstream.KeyWatcher
+	stopOnce      sync.Once
+	stopping      chan struct{}
+	done          chan struct{}
+	wg            sync.WaitGroup
 }
 
 // New prepares a host on a connected NATS client. It validates the configuration and creates the
@@ -153,6 +166,8 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 		components: map[string]*component{},
 		providers:  map[string]*provider{},
 		links:      map[string][]ctl.Link{},
+		configs:    map[string]map[string]string{},
+		httpClient: cfg.HTTPClient,
 		claims:     map[string]map[string]string{},
 		registries: map[string]ctl.RegistryCredential{},
 		stopping:   make(chan struct{}),
@@ -242,7 +257,14 @@ func (h *Host) openBuckets(ctx context.Context) error {
 // the first heartbeat at once (upstream waits a full interval).
 func (h *Host) Start(ctx context.Context) error {
 	h.started = time.Now()
+	if h.httpClient == nil {
+		h.httpClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	if err := h.watchConfigData(ctx); err != nil {
+		return err
+	}
 	if err := h.watchLatticeData(ctx); err != nil {
+		_ = h.configWatcher.Stop()
 		return err
 	}
 	if err := h.subscribe(); err != nil {
@@ -337,6 +359,9 @@ func (h *Host) Stop(ctx context.Context, timeout time.Duration) {
 		h.unsubscribe()
 		if h.watcher != nil {
 			_ = h.watcher.Stop()
+		}
+		if h.configWatcher != nil {
+			_ = h.configWatcher.Stop()
 		}
 		h.stopAllProviders(ctx)
 		h.mu.Lock()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/host/providers"
 	"github.com/wasmlattice/wash/oci"
 )
 
@@ -18,6 +19,7 @@ type provider struct {
 	ref         string // normalised as the inventory reports it
 	name        string
 	annotations map[string]string
+	builtin     providers.Builtin // in-process (wasmcloud+builtin://) providers
 	stop        func(context.Context)
 	// capability is the running implementation: *providers.KeyValueProvider for built-in
 	// capabilities, *providers.Native for a provider process.
@@ -84,9 +86,12 @@ func (h *Host) startProvider(ctx context.Context, cmd ctl.StartProviderCommand) 
 	}
 	switch rr.Kind {
 	case oci.RefBuiltin:
+		// Key-value and messaging builtins serve components' imports; the others (http-server,
+		// http-client) are link-driven providers.Builtin values.
 		handled, err := h.startCapabilityBuiltin(ctx, cmd, rr.Builtin)
 		if !handled {
-			err = fmt.Errorf("unknown builtin name: %s", rr.Builtin)
+			h.startBuiltin(ctx, cmd, rr.Builtin)
+			return
 		}
 		if err != nil {
 			h.providerStartFailed(cmd, err)
