@@ -55,6 +55,7 @@ type Options struct {
 	HostJSDomain      string
 	MaxExecutionMs    int
 	MaxLinearMemory   uint64
+	FreshInstances    bool
 	HostLogPath       string
 	LogLevel          string
 	StructuredLogging bool
@@ -86,6 +87,7 @@ var envBindings = map[string]string{
 	"wasmcloud-js-domain":       "WASMCLOUD_JS_DOMAIN",
 	"max-execution-time-ms":     "WASMCLOUD_MAX_EXECUTION_TIME_MS",
 	"max-linear-memory":         "WASMCLOUD_MAX_LINEAR_MEMORY",
+	"fresh-instances":           "WASH_FRESH_INSTANCES",
 	"host-log-path":             "WASMCLOUD_HOST_LOG_PATH",
 	"log-level":                 "WASMCLOUD_LOG_LEVEL",
 	"enable-structured-logging": "WASMCLOUD_STRUCTURED_LOGGING_ENABLED",
@@ -150,6 +152,7 @@ remote NATS system.`,
 	fs.StringVar(&o.HostJSDomain, "wasmcloud-js-domain", "", "JetStream domain the host keeps its KV buckets in")
 	fs.IntVar(&o.MaxExecutionMs, "max-execution-time-ms", 600000, "maximum time one component invocation may run")
 	fs.Uint64Var(&o.MaxLinearMemory, "max-linear-memory", runtime.DefaultMaxMemoryBytes, "maximum linear memory of one component instance, in bytes")
+	fs.BoolVar(&o.FreshInstances, "fresh-instances", false, "serve every HTTP request on a new component instance, as wasmCloud does (default: reuse instances that served a request cleanly)")
 	fs.StringVar(&o.HostLogPath, "host-log-path", "", "log file of a detached host (default $WASH_HOME/logs/host-<id>.log)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "host log level: error, warn, info, debug, trace")
 	fs.BoolVar(&o.StructuredLogging, "enable-structured-logging", false, "log as JSON lines")
@@ -409,6 +412,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		OCICacheDir: filepath.Join(d.Path, "oci-cache"), OCICredentials: o.ociCredentials(),
 		CtlURL: url, RPCURL: url, Engine: engine,
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
+		FreshInstances:   o.FreshInstances,
 		Logger:           logger,
 	})
 	if err != nil {
