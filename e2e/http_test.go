@@ -96,3 +96,40 @@ spec:
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestExampleHelloHTTP deploys examples/hello-http as the README shows (on a free address).
+func TestExampleHelloHTTP(t *testing.T) {
+	src, err := os.ReadFile("../examples/hello-http/wadm.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	wasm, err := os.ReadFile("../examples/hello-http/hello.component.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hello.component.wasm"), wasm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	manifest := strings.ReplaceAll(string(src), "127.0.0.1:8080", addr)
+	if err := os.WriteFile(filepath.Join(dir, "wadm.yaml"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	e.must("up", "-d", "--nats-port", e.portArg())
+	defer e.run("down", "--all", "-p", e.portArg())
+	out := e.must("app", "deploy", filepath.Join(dir, "wadm.yaml"), "-p", e.portArg())
+	if !strings.Contains(out.stdout, "hello-http") {
+		t.Fatalf("deploy output: %s", out)
+	}
+	res, err := http.Get("http://" + addr + "/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(body) != "hello from a WAT component, path=/hello\n" {
+		t.Fatalf("GET /hello: %d %q", res.StatusCode, body)
+	}
+}

@@ -90,7 +90,7 @@ func TestUpScaleFromRegistry(t *testing.T) {
 // TestAppDeployFromRegistry: `wash app deploy` of a manifest whose image is
 // 127.0.0.1:PORT/hello:0.1.0 places the component (wadm in `wash up`, host pulls it).
 func TestAppDeployFromRegistry(t *testing.T) {
-	data, err := os.ReadFile("../runtime/testdata/wat-hello.component.wasm")
+	data, err := os.ReadFile("../examples/hello-http/hello.component.wasm")
 	if err != nil {
 		t.Skipf("component fixture missing: %v", err)
 	}

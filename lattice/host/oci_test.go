@@ -530,7 +530,7 @@ func TestFileLoadDisabled(t *testing.T) {
 // TestScaleComponentFromRegistry is the `wash push` path proper: a WASI 0.2 component pushed
 // with the kind detected (as `wash push` does) is pulled and placed by its reference.
 func TestScaleComponentFromRegistry(t *testing.T) {
-	data, err := os.ReadFile("../../runtime/testdata/wat-hello.component.wasm")
+	data, err := os.ReadFile("../../examples/hello-http/hello.component.wasm")
 	if err != nil {
 		t.Skipf("component fixture missing: %v", err)
 	}
