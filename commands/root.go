@@ -15,6 +15,7 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/config"
 	"github.com/wasmlattice/wash/commands/ctx"
+	"github.com/wasmlattice/wash/commands/dashboard"
 	"github.com/wasmlattice/wash/commands/down"
 	"github.com/wasmlattice/wash/commands/events"
 	"github.com/wasmlattice/wash/commands/get"
@@ -76,6 +77,7 @@ Get started:
 		label.NewCmd(env),
 		events.NewCmd(env),
 		ctx.NewCmd(env),
+		dashboard.NewCmd(env),
 		version.NewCmd(env),
 		wadm.NewCmd(env),
 		artifact.NewPushCmd(env),

@@ -3,6 +3,8 @@ package oci
 import (
 	"context"
 	"crypto/rand"
+	"io"
+	"net/http"
 	"os"
 	"testing"
 )
@@ -80,5 +82,25 @@ func BenchmarkCachedPull(b *testing.B) {
 	b.StopTimer()
 	if n := reg.requests.Load() - before; n != 0 {
 		b.Fatalf("cached pulls made %d requests", n)
+	}
+}
+
+// BenchmarkRawBlobGet10MB is the floor for BenchmarkPull10MB: one plain HTTP GET of the same
+// layer blob from the same registry, discarded (what `curl -o /dev/null` does).
+func BenchmarkRawBlobGet10MB(b *testing.B) {
+	reg, res, data := setupBench(b)
+	url := "http://" + reg.Host + "/v2/bench/big/blobs/" + res.Layer.Digest.String()
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		resp, err := http.Get(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || n != int64(len(data)) {
+			b.Fatal(n, err)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -23,9 +24,13 @@ import (
 //
 // Blobs are written to a temp file, checked against their digest and size, then renamed into
 // place, so a reader never sees a partial blob and a failed download leaves nothing behind.
-// Blobs are re-hashed on every read; a corrupt blob is deleted and treated as a miss.
+// A blob is hashed when first read by a process; later reads skip the hash while the file is
+// the same one (device, inode, size and modification time unchanged) — this keeps a cached
+// 10 MB pull at a few milliseconds. A corrupt blob is deleted and treated as a miss.
 type Cache struct {
 	dir string
+	// verified maps a digest to the os.FileInfo of the blob file that last hashed correctly.
+	verified sync.Map
 }
 
 // OpenCache creates (if needed) and opens a cache rooted at dir.
@@ -61,18 +66,42 @@ func (c *Cache) Read(d digest.Digest) (b []byte, ok bool, err error) {
 	if d.Validate() != nil {
 		return nil, false, nil
 	}
-	b, err = os.ReadFile(c.BlobPath(d))
+	f, err := os.Open(c.BlobPath(d))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("reading OCI cache: %w", err)
 	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, false, fmt.Errorf("reading OCI cache: %w", err)
+	}
+	b = make([]byte, st.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, false, fmt.Errorf("reading OCI cache: %w", err)
+	}
+	if c.knownGood(d, st) {
+		return b, true, nil
+	}
 	if d.Algorithm().FromBytes(b) != d {
+		c.verified.Delete(d)
 		_ = os.Remove(c.BlobPath(d))
 		return nil, false, nil
 	}
+	c.verified.Store(d, st)
 	return b, true, nil
+}
+
+// knownGood reports whether st is the same file that last hashed to d in this process.
+func (c *Cache) knownGood(d digest.Digest, st os.FileInfo) bool {
+	v, ok := c.verified.Load(d)
+	if !ok {
+		return false
+	}
+	prev := v.(os.FileInfo)
+	return os.SameFile(prev, st) && prev.Size() == st.Size() && prev.ModTime().Equal(st.ModTime())
 }
 
 // Ingest streams r into the cache, verifying that it has exactly size bytes (size < 0: any)
@@ -105,6 +134,9 @@ func (c *Cache) ingest(d digest.Digest, size int64, r io.Reader, also io.Writer)
 	dst := c.BlobPath(d)
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return "", fmt.Errorf("writing OCI cache: %w", err)
+	}
+	if st, err := os.Stat(dst); err == nil {
+		c.verified.Store(d, st) // hashed while written
 	}
 	return dst, nil
 }
@@ -143,8 +175,12 @@ func (c *Cache) RefDigest(ref string) (digest.Digest, bool) {
 	return d, d.Validate() == nil
 }
 
-// SetRef records that ref resolved to manifest digest d (atomically).
+// SetRef records that ref resolved to manifest digest d (atomically). An unchanged record is
+// not rewritten.
 func (c *Cache) SetRef(ref string, d digest.Digest) error {
+	if old, ok := c.RefDigest(ref); ok && old == d {
+		return nil
+	}
 	b, _ := json.Marshal(refEntry{Ref: ref, Digest: d.String(), Time: time.Now().UTC()})
 	tmp, err := os.CreateTemp(filepath.Join(c.dir, "tmp"), "ref-*")
 	if err != nil {
@@ -173,7 +209,8 @@ func copyVerified(w io.Writer, r io.Reader, d digest.Digest, size int64) error {
 		// Read one byte past size to detect oversize content without reading it all.
 		src = io.LimitReader(r, size+1)
 	}
-	n, err := io.Copy(io.MultiWriter(w, h), src)
+	// 1 MiB reads: a 10 MiB layer in tens of syscalls per writer instead of hundreds.
+	n, err := io.CopyBuffer(io.MultiWriter(w, h), src, make([]byte, 1<<20))
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,7 @@ var (
 	ErrMediaType        = errors.New("incompatible media type")
 	ErrUnreachable      = errors.New("registry unreachable")
 	ErrUnsupported      = errors.New("unsupported artifact type")
+	ErrTooLarge         = errors.New("artifact too large")
 )
 
 // Error is what Pull and Push return: the operation, the reference and the cause, on one line.
@@ -103,6 +104,9 @@ type Options struct {
 	// LatestHint names how to override the latest rule in the error text; default
 	// "the flag '--allow-latest'" (a host passes "WASMCLOUD_OCI_ALLOW_LATEST").
 	LatestHint string
+	// CredentialHint tells what to do when a registry refuses the credentials; default
+	// "check the username and password (or docker login)".
+	CredentialHint string
 	// Insecure uses plain HTTP for every registry (wash --insecure).
 	Insecure bool
 	// InsecureRegistries lists authorities ("host" or "host:port") that use plain HTTP.
@@ -114,6 +118,11 @@ type Options struct {
 	// Credentials are explicit credentials by registry authority; the key "*" applies to every
 	// registry (wash's -u/-p).
 	Credentials map[string]Credential
+	// CredentialFunc, when set, is asked first for the registry authority about to be contacted
+	// ("host" or "host:port"; Docker Hub is asked as registry-1.docker.io). It lets a long-lived
+	// client see credentials that change at run time (a host's registry.put). ok=false falls
+	// through to the rest of the order.
+	CredentialFunc func(ctx context.Context, registry string) (cred Credential, ok bool)
 	// Getenv reads the environment; nil means os.Getenv. DisableEnv skips the environment.
 	Getenv     func(string) string
 	DisableEnv bool
@@ -127,12 +136,14 @@ type Options struct {
 
 // Client pulls and pushes artifacts. It is safe for concurrent use.
 type Client struct {
-	opts    Options
-	cache   *Cache
-	http    *http.Client
-	auth    *auth.Client
-	flights singleflight.Group // pulls by reference
-	blobs   singleflight.Group // layer downloads by digest
+	opts  Options
+	cache *Cache
+	http  *http.Client
+	auth  *auth.Client
+	// authCache holds Basic headers and bearer tokens per registry; ResetAuth empties it.
+	authCache *resettableCache
+	flights   singleflight.Group // pulls by reference
+	blobs     singleflight.Group // layer downloads by digest
 
 	dockerOnce  sync.Once
 	dockerStore credentials.Store
@@ -177,9 +188,10 @@ func New(opts Options) (*Client, error) {
 	policy := retryPolicy(opts.Retry)
 	rt.Policy = func() retry.Policy { return policy }
 	c.http = &http.Client{Transport: rt}
+	c.authCache = &resettableCache{inner: auth.NewCache()}
 	c.auth = &auth.Client{
 		Client:     c.http,
-		Cache:      auth.NewCache(),
+		Cache:      c.authCache,
 		Credential: c.credential,
 	}
 	ua := opts.UserAgent
@@ -188,6 +200,41 @@ func New(opts Options) (*Client, error) {
 	}
 	c.auth.SetUserAgent(ua)
 	return c, nil
+}
+
+// ResetAuth forgets the Basic headers and tokens cached per registry, so the next request
+// asks the credential order again. Call it when credentials change (a host's registry.put):
+// otherwise a cached header keeps being sent for as long as the registry accepts it.
+func (c *Client) ResetAuth() { c.authCache.reset() }
+
+// resettableCache is an auth.Cache whose contents can be dropped at run time.
+type resettableCache struct {
+	mu    sync.RWMutex
+	inner auth.Cache
+}
+
+func (r *resettableCache) get() auth.Cache {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.inner
+}
+
+func (r *resettableCache) reset() {
+	r.mu.Lock()
+	r.inner = auth.NewCache()
+	r.mu.Unlock()
+}
+
+func (r *resettableCache) GetScheme(ctx context.Context, registry string) (auth.Scheme, error) {
+	return r.get().GetScheme(ctx, registry)
+}
+
+func (r *resettableCache) GetToken(ctx context.Context, registry string, scheme auth.Scheme, key string) (string, error) {
+	return r.get().GetToken(ctx, registry, scheme, key)
+}
+
+func (r *resettableCache) Set(ctx context.Context, registry string, scheme auth.Scheme, key string, fetch func(context.Context) (string, error)) (string, error) {
+	return r.get().Set(ctx, registry, scheme, key, fetch)
 }
 
 // Cache returns the client's cache, or nil.
@@ -228,6 +275,11 @@ func (c *Client) getenv(k string) string {
 
 // credential implements the upstream order for one registry authority.
 func (c *Client) credential(ctx context.Context, hostport string) (auth.Credential, error) {
+	if c.opts.CredentialFunc != nil {
+		if cr, ok := c.opts.CredentialFunc(ctx, hostport); ok {
+			return toAuth(cr), nil
+		}
+	}
 	if cr, ok := c.explicit(hostport); ok {
 		return toAuth(cr), nil
 	}
@@ -283,6 +335,14 @@ func normalizeRegistry(s string) string {
 
 var dockerHubAliases = []string{"docker.io", "registry-1.docker.io", "index.docker.io"}
 
+// RegistryAuthority reduces a registry name as users write it ("https://Reg.io/", "oci://reg:5000/x")
+// to the lower-cased authority credentials and insecure lists are keyed by.
+func RegistryAuthority(s string) string { return normalizeRegistry(s) }
+
+// SameRegistry reports whether two registry names denote the same registry (after
+// RegistryAuthority; docker.io and its aliases are one registry).
+func SameRegistry(a, b string) bool { return sameRegistry(normalizeRegistry(a), normalizeRegistry(b)) }
+
 func sameRegistry(a, b string) bool {
 	if a == b {
 		return true
@@ -327,15 +387,22 @@ func (c *Client) latestHint() string {
 	return "the flag '--allow-latest'"
 }
 
+func (c *Client) credentialHint() string {
+	if c.opts.CredentialHint != "" {
+		return c.opts.CredentialHint
+	}
+	return "check the username and password (or docker login)"
+}
+
 // cause turns transport and registry errors into one short line that names the cause.
-func cause(reg string, err error) error {
+func (c *Client) cause(reg string, err error) error {
 	if err == nil {
 		return nil
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	for _, known := range []error{ErrDigestMismatch, ErrMediaType, ErrNotFound, ErrUnauthorized, ErrUnreachable, ErrLatestProhibited, ErrUnsupported} {
+	for _, known := range []error{ErrDigestMismatch, ErrMediaType, ErrNotFound, ErrUnauthorized, ErrUnreachable, ErrLatestProhibited, ErrUnsupported, ErrTooLarge} {
 		if errors.Is(err, known) {
 			return err
 		}
@@ -348,7 +415,7 @@ func cause(reg string, err error) error {
 		}
 		switch er.StatusCode {
 		case http.StatusUnauthorized, http.StatusForbidden:
-			return fmt.Errorf("%w: registry %s answered HTTP %d%s; check the username and password (or docker login)", ErrUnauthorized, reg, er.StatusCode, detail)
+			return fmt.Errorf("%w: registry %s answered HTTP %d%s; %s", ErrUnauthorized, reg, er.StatusCode, detail, c.credentialHint())
 		case http.StatusNotFound:
 			return fmt.Errorf("%w: registry %s has no such repository, tag or blob%s", ErrNotFound, reg, detail)
 		}

@@ -568,3 +568,119 @@ func TestRetries(t *testing.T) {
 		t.Errorf("faults not all exercised: %d %d", fails.Load(), cut.Load())
 	}
 }
+
+// TestCredentialFuncAndResetAuth: the dynamic credential source is asked first, and after
+// ResetAuth a changed answer takes effect at once (no cached Basic header is reused).
+func TestCredentialFuncAndResetAuth(t *testing.T) {
+	reg := newRegistry(t, basicAuth("alice", "s3cret"))
+	ref := reg.Host + "/auth/comp:1.0.0"
+	ctx := context.Background()
+	o := testOptions(t)
+	o.Credentials = map[string]Credential{reg.Host: {Username: "alice", Password: "s3cret"}}
+	push(t, newClient(t, o), ref, PushRequest{Data: tinyComponent(t)})
+
+	var mu sync.Mutex
+	current := Credential{Username: "alice", Password: "s3cret"}
+	var asked []string
+	o = testOptions(t)
+	o.CacheDir = ""
+	o.Credentials = map[string]Credential{"*": {Username: "alice", Password: "wrong"}} // must lose
+	o.CredentialHint = "use registry.put"
+	o.CredentialFunc = func(_ context.Context, registry string) (Credential, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, registry)
+		return current, SameRegistry(registry, "http://"+reg.Host+"/")
+	}
+	c := newClient(t, o)
+	if _, err := c.Pull(ctx, ref, PullOptions{}); err != nil {
+		t.Fatalf("CredentialFunc credentials: %v", err)
+	}
+	if len(asked) == 0 || asked[0] != reg.Host {
+		t.Errorf("CredentialFunc asked for %v, want %s", asked, reg.Host)
+	}
+	mu.Lock()
+	current = Credential{Username: "alice", Password: "revoked"}
+	mu.Unlock()
+	if _, err := c.Pull(ctx, ref, PullOptions{}); err != nil {
+		t.Fatalf("cached header should still be used before ResetAuth: %v", err)
+	}
+	c.ResetAuth()
+	_, err := c.Pull(ctx, ref, PullOptions{})
+	assertFailure(t, err, ErrUnauthorized, ref, "")
+	if !strings.Contains(err.Error(), "use registry.put") {
+		t.Errorf("error %q lacks the credential hint", err)
+	}
+}
+
+func TestMaxSize(t *testing.T) {
+	reg := newRegistry(t, nil)
+	ref := reg.Host + "/big/comp:1.0.0"
+	data := bigComponent(64 << 10)
+	push(t, newClient(t, testOptions(t)), ref, PushRequest{Data: data})
+	reg.blobGets.Store(0)
+	o := testOptions(t)
+	_, err := newClient(t, o).Pull(context.Background(), ref, PullOptions{MaxSize: 1000})
+	assertFailure(t, err, ErrTooLarge, ref, o.CacheDir)
+	if n := reg.blobGets.Load(); n != 0 {
+		t.Errorf("%d blob downloads for an artifact over the limit", n)
+	}
+	if _, err := newClient(t, o).Pull(context.Background(), ref, PullOptions{MaxSize: int64(len(data))}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRegistryAuthority(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://GHCR.io/": "ghcr.io", "oci://127.0.0.1:5000/x/y": "127.0.0.1:5000", "localhost:5000": "localhost:5000",
+	} {
+		if got := RegistryAuthority(in); got != want {
+			t.Errorf("RegistryAuthority(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if !SameRegistry("docker.io", "https://registry-1.docker.io") || SameRegistry("ghcr.io", "docker.io") {
+		t.Error("SameRegistry")
+	}
+}
+
+// TestCacheRehashesChangedFiles: the hash is skipped only for the very file that verified;
+// a file changed in place (new mtime) or read by a fresh process is hashed again.
+func TestCacheRehashesChangedFiles(t *testing.T) {
+	dir := t.TempDir()
+	c, err := OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := []byte("hello, cache")
+	d := digest.FromBytes(good)
+	if err := c.Put(d, good); err != nil {
+		t.Fatal(err)
+	}
+	if b, ok, err := c.Read(d); err != nil || !ok || !bytes.Equal(b, good) {
+		t.Fatalf("read: %q %v %v", b, ok, err)
+	}
+	bad := []byte("jello, cache")
+	st, _ := os.Stat(c.BlobPath(d))
+	if err := os.WriteFile(c.BlobPath(d), bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Another process's view: a fresh Cache, the old mtime put back.
+	_ = os.Chtimes(c.BlobPath(d), st.ModTime(), st.ModTime())
+	fresh, _ := OpenCache(dir)
+	if _, ok, _ := fresh.Read(d); ok {
+		t.Fatal("fresh cache served a corrupted blob")
+	}
+	if err := c.Put(d, good); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := c.Read(d); !ok {
+		t.Fatal("re-put blob not served")
+	}
+	if err := os.WriteFile(c.BlobPath(d), bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chtimes(c.BlobPath(d), st.ModTime().Add(time.Second), st.ModTime().Add(time.Second))
+	if _, ok, _ := c.Read(d); ok {
+		t.Fatal("blob changed in place was served without re-hashing")
+	}
+}

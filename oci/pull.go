@@ -27,6 +27,9 @@ type PullOptions struct {
 	Digest string
 	// SingleLayer rejects manifests with more than one layer (the host's rule).
 	SingleLayer bool
+	// MaxSize, when positive, rejects manifests whose layers add up to more bytes, before any
+	// layer is downloaded (the host's component size limit).
+	MaxSize int64
 	// Progress, if set, is called as layer bytes arrive from the network.
 	Progress func(Progress)
 }
@@ -92,14 +95,14 @@ func (c *Client) Pull(ctx context.Context, ref string, o PullOptions) (*Artifact
 
 // PullReference is Pull for a parsed reference.
 func (c *Client) PullReference(ctx context.Context, r Reference, o PullOptions) (*Artifact, error) {
-	wrap := func(err error) error { return &Error{Op: "pull", Ref: r.String(), Err: cause(r.Registry, err)} }
+	wrap := func(err error) error { return &Error{Op: "pull", Ref: r.String(), Err: c.cause(r.Registry, err)} }
 	if err := c.CheckLatest(r); err != nil {
 		return nil, wrap(err)
 	}
 	if o.Accept == nil {
 		o.Accept = AcceptAny
 	}
-	key := r.String() + "|" + strings.Join(o.Accept, ",") + "|" + o.Digest + fmt.Sprint(o.SingleLayer)
+	key := r.String() + "|" + strings.Join(o.Accept, ",") + "|" + o.Digest + fmt.Sprint(o.SingleLayer, o.MaxSize)
 	// Concurrent pulls of the same reference share one transfer; each caller gets its own
 	// Artifact value (the layer bytes are shared and must not be modified).
 	v, err, _ := c.flights.Do(key, func() (any, error) {
@@ -242,7 +245,9 @@ func parseManifest(a *Artifact, o PullOptions) error {
 	if o.SingleLayer && len(a.Manifest.Layers) > 1 {
 		return fmt.Errorf("%w: expected a single layer, found %d layers", ErrMediaType, len(a.Manifest.Layers))
 	}
+	var total int64
 	for _, l := range a.Manifest.Layers {
+		total += max(l.Size, 0)
 		if !slices.Contains(o.Accept, l.MediaType) {
 			return fmt.Errorf("%w: layer media type %q is not one of %s", ErrMediaType, l.MediaType, strings.Join(o.Accept, ", "))
 		}
@@ -252,6 +257,9 @@ func parseManifest(a *Artifact, o PullOptions) error {
 		if l.Size < 0 {
 			return fmt.Errorf("%w: negative layer size", ErrMediaType)
 		}
+	}
+	if o.MaxSize > 0 && total > o.MaxSize {
+		return fmt.Errorf("%w: the artifact is %d bytes, over the %d-byte limit", ErrTooLarge, total, o.MaxSize)
 	}
 	return nil
 }

@@ -182,7 +182,7 @@ func (c *Client) Push(ctx context.Context, ref string, req PushRequest) (*PushRe
 
 // PushReference is Push for a parsed reference.
 func (c *Client) PushReference(ctx context.Context, r Reference, req PushRequest) (*PushResult, error) {
-	wrap := func(err error) error { return &Error{Op: "push", Ref: r.String(), Err: cause(r.Registry, err)} }
+	wrap := func(err error) error { return &Error{Op: "push", Ref: r.String(), Err: c.cause(r.Registry, err)} }
 	if err := c.CheckPushLatest(r); err != nil {
 		return nil, wrap(err)
 	}
@@ -208,7 +208,7 @@ func (c *Client) PushReference(ctx context.Context, r Reference, req PushRequest
 		body = &progressReader{r: body, p: Progress{Digest: layer.Digest.String(), MediaType: layer.MediaType, Total: layer.Size}, fn: req.Progress}
 	}
 	if err := repo.Blobs().Push(ctx, layer, body); err != nil {
-		return nil, wrap(fmt.Errorf("uploading layer: %w", cause(r.Registry, err)))
+		return nil, wrap(fmt.Errorf("uploading layer: %w", c.cause(r.Registry, err)))
 	}
 	cdesc := ocispec.Descriptor{Digest: digest.FromBytes(cb), Size: int64(len(cb))}
 	if req.Kind == KindComponent {
@@ -217,11 +217,11 @@ func (c *Client) PushReference(ctx context.Context, r Reference, req PushRequest
 		cdesc.MediaType = MediaTypePARConfig
 	}
 	if err := repo.Blobs().Push(ctx, cdesc, bytes.NewReader(cb)); err != nil {
-		return nil, wrap(fmt.Errorf("uploading config: %w", cause(r.Registry, err)))
+		return nil, wrap(fmt.Errorf("uploading config: %w", c.cause(r.Registry, err)))
 	}
 	mdesc := ocispec.Descriptor{MediaType: MediaTypeManifest, Digest: md, Size: int64(len(mb))}
 	if err := repo.PushReference(ctx, mdesc, bytes.NewReader(mb), r.Target()); err != nil {
-		return nil, wrap(fmt.Errorf("uploading manifest: %w", cause(r.Registry, err)))
+		return nil, wrap(fmt.Errorf("uploading manifest: %w", c.cause(r.Registry, err)))
 	}
 	// What we pushed is now known-good content: a later pull by digest needs no network.
 	if c.cache != nil {

@@ -65,42 +65,50 @@ func (p *Program) HasExport(name string) bool {
 	return p.comp != nil && p.comp.HasExport(name)
 }
 
-// limitErr turns an interruption by the execution-time limit into a clear error.
-func (p *Program) limitErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		var exit *sys.ExitError
-		if errors.As(err, &exit) || errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("execution time limit %s exceeded: %w", p.engine.opts.MaxExecutionTime, context.DeadlineExceeded)
-			}
-			return fmt.Errorf("invocation canceled: %w", ctx.Err())
-		}
+// HandleHTTP serves one HTTP request with a wasi:http/incoming-handler component: a fresh
+// instance per call, bounded by the execution-time and memory limits (the engine's, or the
+// InstanceConfig's own). On success the response has been written to w. On error (trap,
+// limit, unsatisfied import, no response set) nothing was written unless the error wraps
+// ErrResponseStarted; the caller answers 500. The Program stays usable either way.
+func (p *Program) HandleHTTP(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg InstanceConfig) error {
+	if err := p.checkHTTP(); err != nil {
+		return err
 	}
-	return err
+	lim := p.limits(cfg)
+	ctx, cancel, mc := lim.bound(ctx)
+	defer cancel()
+	ictx := wasi.WithState(ctx, cfg.state())
+	inst, err := p.comp.Instantiate(ictx, cfg.registry())
+	if err == nil {
+		err = mc.err()
+	}
+	if err != nil {
+		if inst != nil {
+			_ = inst.Close(context.Background())
+		}
+		return fmt.Errorf("instantiating component: %w", lim.limitErr(ctx, err))
+	}
+	defer inst.Close(context.Background())
+	return serveHTTP(ictx, lim, inst, w, r)
 }
 
-// HandleHTTP serves one HTTP request with a wasi:http/incoming-handler component: a fresh
-// instance per call, bounded by Options.MaxExecutionTime and Options.MaxMemoryBytes. On
-// success the response has been written to w. On error (trap, limit, unsatisfied import, no
-// response set) nothing was written unless the error wraps ErrResponseStarted; the caller
-// answers 500. The Program stays usable either way.
-func (p *Program) HandleHTTP(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg InstanceConfig) error {
+func (p *Program) checkHTTP() error {
 	if p.comp == nil {
 		return fmt.Errorf("serving HTTP: %w (core modules cannot serve wasi:http)", ErrNotComponent)
 	}
 	if !p.comp.HasExport(HTTPIncomingHandler) {
 		return fmt.Errorf("serving HTTP: the component does not export %s", HTTPIncomingHandler)
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.engine.opts.MaxExecutionTime)
-	defer cancel()
-	ictx := wasi.WithState(ctx, cfg.state())
-	inst, err := p.comp.Instantiate(ictx, cfg.registry())
-	if err != nil {
-		return fmt.Errorf("instantiating component: %w", p.limitErr(ctx, err))
-	}
-	defer inst.Close(context.Background())
-	out := wasi.NewResponseOutparam(w)
-	_, err = inst.Call(ictx, HTTPIncomingHandler, "handle", wasi.NewIncomingRequest(r), out)
+	return nil
+}
+
+// serveHTTP runs incoming-handler.handle on a live instance; ctx carries the call's state and
+// deadline.
+func serveHTTP(ctx context.Context, lim callLimits, inst *component.Instance, w http.ResponseWriter, r *http.Request) error {
+	cw := &coalescingWriter{w: w}
+	defer cw.finish()
+	out := wasi.NewResponseOutparam(cw)
+	_, err := inst.Call(ctx, HTTPIncomingHandler, "handle", wasi.NewIncomingRequest(r), out)
 	set, errCode, started := out.Result()
 	wrap := func(e error) error {
 		if started {
@@ -109,7 +117,7 @@ func (p *Program) HandleHTTP(ctx context.Context, w http.ResponseWriter, r *http
 		return e
 	}
 	if err != nil {
-		return wrap(fmt.Errorf("component trapped while handling the request: %w", p.limitErr(ctx, err)))
+		return wrap(fmt.Errorf("component trapped while handling the request: %w", lim.limitErr(ctx, err)))
 	}
 	if !set {
 		return errors.New("component returned without setting a response")
@@ -125,15 +133,21 @@ func (p *Program) runComponentCommand(ctx context.Context, cfg InstanceConfig) (
 	if !p.comp.HasExport(CLIRun) {
 		return 0, fmt.Errorf("running command: the component does not export %s", CLIRun)
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.engine.opts.MaxExecutionTime)
+	lim := p.limits(cfg)
+	ctx, cancel, mc := lim.bound(ctx)
 	defer cancel()
 	ictx := wasi.WithState(ctx, cfg.state())
 	inst, err := p.comp.Instantiate(ictx, cfg.registry())
+	if err == nil {
+		if err = mc.err(); err != nil {
+			_ = inst.Close(context.Background())
+		}
+	}
 	if err != nil {
 		if code, ok := exitCode(err); ok {
 			return code, nil
 		}
-		return 0, fmt.Errorf("instantiating component: %w", p.limitErr(ctx, err))
+		return 0, fmt.Errorf("instantiating component: %w", lim.limitErr(ctx, err))
 	}
 	defer inst.Close(context.Background())
 	res, err := inst.Call(ictx, CLIRun, "run")
@@ -141,7 +155,7 @@ func (p *Program) runComponentCommand(ctx context.Context, cfg InstanceConfig) (
 		if code, ok := exitCode(err); ok && ctx.Err() == nil {
 			return code, nil
 		}
-		return 0, fmt.Errorf("running command: %w", p.limitErr(ctx, err))
+		return 0, fmt.Errorf("running command: %w", lim.limitErr(ctx, err))
 	}
 	if len(res) == 1 {
 		if r, ok := res[0].(cabi.ResultValue); ok && r.IsErr {
@@ -181,17 +195,23 @@ func (p *Program) Invoke(ctx context.Context, cfg InstanceConfig, iface, fn stri
 	if p.comp == nil {
 		return nil, fmt.Errorf("invoking %s: %w", fn, ErrNotComponent)
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.engine.opts.MaxExecutionTime)
+	lim := p.limits(cfg)
+	ctx, cancel, mc := lim.bound(ctx)
 	defer cancel()
 	ictx := wasi.WithState(ctx, cfg.state())
 	inst, err := p.comp.Instantiate(ictx, cfg.registry())
+	if err == nil {
+		if err = mc.err(); err != nil {
+			_ = inst.Close(context.Background())
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("instantiating component: %w", p.limitErr(ctx, err))
+		return nil, fmt.Errorf("instantiating component: %w", lim.limitErr(ctx, err))
 	}
 	defer inst.Close(context.Background())
 	res, err := inst.Call(ictx, iface, fn, args...)
 	if err != nil {
-		return nil, fmt.Errorf("calling %s: %w", fn, p.limitErr(ctx, err))
+		return nil, fmt.Errorf("calling %s: %w", fn, lim.limitErr(ctx, err))
 	}
 	return res, nil
 }

@@ -25,6 +25,9 @@ func newEngine(t testing.TB, opts Options) *Engine {
 // fixture finds a test binary: small ones are checked in under testdata, the large upstream
 // and go-hello builds are read from the shared fixtures beside the repository.
 func fixture(name string) string {
+	if name == "wat-hello.component.wasm" { // the example app's component, with its WAT source
+		return "../examples/hello-http/hello.component.wasm"
+	}
 	for _, dir := range []string{"testdata", "../../shared/fixtures/components/upstream", "../../shared/fixtures/components/go-hello"} {
 		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); err == nil {
@@ -128,7 +131,10 @@ func TestRefusedBinaries(t *testing.T) {
 	if _, err := e.Compile(context.Background(), b); err == nil || !strings.Contains(err.Error(), "unsupported component binary version") {
 		t.Fatalf("guest.component.wasm: %v", err)
 	}
-	good, _ := os.ReadFile("testdata/wat-hello.component.wasm")
+	good, err := os.ReadFile(fixture("wat-hello.component.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, n := range []int{9, 20, 100, len(good) / 2, len(good) - 1} {
 		if _, err := e.Compile(context.Background(), good[:n]); err == nil {
 			t.Fatalf("truncated at %d: compiled", n)

@@ -227,6 +227,11 @@ type InstanceConfig struct {
 	// HostInterfaces supplies component interfaces for this instance only (capability
 	// providers); they take precedence over the engine's.
 	HostInterfaces []*HostInterface
+	// MaxExecutionTime replaces Options.MaxExecutionTime for this call (0: the engine's).
+	MaxExecutionTime time.Duration
+	// MaxMemoryBytes narrows Options.MaxMemoryBytes for this instance's memories (0, or a
+	// value above the engine's cap: the engine's cap).
+	MaxMemoryBytes uint64
 }
 
 // Instance is one live instantiation of a Program.
@@ -283,9 +288,13 @@ func (p *Program) RunCommand(ctx context.Context, cfg InstanceConfig) (uint32, e
 	if p.comp != nil {
 		return p.runComponentCommand(ctx, cfg)
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.engine.opts.MaxExecutionTime)
+	lim := p.limits(cfg)
+	ctx, cancel, mc := lim.bound(ctx)
 	defer cancel()
 	mod, err := p.engine.rt.InstantiateModule(ctx, p.module, p.moduleConfig(cfg))
+	if err == nil {
+		err = mc.err()
+	}
 	if mod != nil {
 		defer mod.Close(ctx)
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,6 +26,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/natsd"
+	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
 
@@ -44,11 +46,16 @@ type Options struct {
 	HostSeed          string
 	AllowLatest       bool
 	AllowedInsecure   []string
+	OCIRegistry       string
+	OCIUser           string
+	OCIPassword       string
 	AllowFileLoad     bool
 	DisableWadm       bool
 	HeartbeatInterval time.Duration
 	HostJSDomain      string
 	MaxExecutionMs    int
+	MaxLinearMemory   uint64
+	FreshInstances    bool
 	HostLogPath       string
 	LogLevel          string
 	StructuredLogging bool
@@ -73,9 +80,14 @@ var envBindings = map[string]string{
 	"host-seed":                 "WASMCLOUD_HOST_SEED",
 	"allow-latest":              "WASMCLOUD_OCI_ALLOW_LATEST",
 	"allowed-insecure":          "WASMCLOUD_OCI_ALLOWED_INSECURE",
+	"oci-registry":              "WASMCLOUD_OCI_REGISTRY",
+	"oci-user":                  "WASMCLOUD_OCI_REGISTRY_USER",
+	"oci-password":              "WASMCLOUD_OCI_REGISTRY_PASSWORD",
 	"allow-file-load":           "WASMCLOUD_ALLOW_FILE_LOAD",
 	"wasmcloud-js-domain":       "WASMCLOUD_JS_DOMAIN",
 	"max-execution-time-ms":     "WASMCLOUD_MAX_EXECUTION_TIME_MS",
+	"max-linear-memory":         "WASMCLOUD_MAX_LINEAR_MEMORY",
+	"fresh-instances":           "WASH_FRESH_INSTANCES",
 	"host-log-path":             "WASMCLOUD_HOST_LOG_PATH",
 	"log-level":                 "WASMCLOUD_LOG_LEVEL",
 	"enable-structured-logging": "WASMCLOUD_STRUCTURED_LOGGING_ENABLED",
@@ -131,11 +143,16 @@ remote NATS system.`,
 	fs.StringVar(&o.HostSeed, "host-seed", "", "nkey server seed (SN…) fixing the host id")
 	fs.BoolVar(&o.AllowLatest, "allow-latest", false, "allow OCI references tagged :latest")
 	fs.StringSliceVar(&o.AllowedInsecure, "allowed-insecure", nil, "registries that may be reached over plain HTTP (repeatable or comma-separated)")
+	fs.StringVar(&o.OCIRegistry, "oci-registry", "", "registry the --oci-user/--oci-password credentials are for (e.g. ghcr.io or 127.0.0.1:5000)")
+	fs.StringVar(&o.OCIUser, "oci-user", "", "username for --oci-registry (env WASMCLOUD_OCI_REGISTRY_USER)")
+	fs.StringVar(&o.OCIPassword, "oci-password", "", "password for --oci-registry (prefer env WASMCLOUD_OCI_REGISTRY_PASSWORD)")
 	fs.BoolVar(&o.AllowFileLoad, "allow-file-load", true, "allow file:// component and provider references")
 	fs.BoolVar(&o.DisableWadm, "disable-wadm", false, "do not run the wadm reconciler in this process")
 	fs.DurationVar(&o.HeartbeatInterval, "heartbeat-interval", host.DefaultHeartbeatInterval, "host heartbeat period (env WASMCLOUD_HEARTBEAT_INTERVAL in seconds)")
 	fs.StringVar(&o.HostJSDomain, "wasmcloud-js-domain", "", "JetStream domain the host keeps its KV buckets in")
 	fs.IntVar(&o.MaxExecutionMs, "max-execution-time-ms", 600000, "maximum time one component invocation may run")
+	fs.Uint64Var(&o.MaxLinearMemory, "max-linear-memory", runtime.DefaultMaxMemoryBytes, "maximum linear memory of one component instance, in bytes")
+	fs.BoolVar(&o.FreshInstances, "fresh-instances", false, "serve every HTTP request on a new component instance, as wasmCloud does (default: reuse instances that served a request cleanly)")
 	fs.StringVar(&o.HostLogPath, "host-log-path", "", "log file of a detached host (default $WASH_HOME/logs/host-<id>.log)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "host log level: error, warn, info, debug, trace")
 	fs.BoolVar(&o.StructuredLogging, "enable-structured-logging", false, "log as JSON lines")
@@ -163,6 +180,9 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 	if o.NATSCredsFile != "" && o.NATSRemoteURL == "" {
 		return cli.Usage(errors.New("--nats-credsfile is only used with --nats-remote-url"))
 	}
+	if set := btoi(o.OCIRegistry != "") + btoi(o.OCIUser != "") + btoi(o.OCIPassword != ""); set != 0 && set != 3 {
+		return cli.Usage(errors.New("--oci-registry, --oci-user and --oci-password (WASMCLOUD_OCI_REGISTRY, _REGISTRY_USER, _REGISTRY_PASSWORD) go together: set all three or none"))
+	}
 	if o.NATSPort <= 0 || o.NATSPort > 65535 {
 		return cli.Usage(fmt.Errorf("invalid --nats-port %d: use a port between 1 and 65535", o.NATSPort))
 	}
@@ -178,6 +198,21 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 		return cli.Usage(fmt.Errorf("invalid lattice name %q: use letters, digits, '-' and '_' only", o.Lattice))
 	}
 	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ociCredentials is the host's start-up registry credential, if configured.
+func (o *Options) ociCredentials() map[string]oci.Credential {
+	if o.OCIRegistry == "" {
+		return nil
+	}
+	return map[string]oci.Credential{oci.RegistryAuthority(o.OCIRegistry): {Username: o.OCIUser, Password: o.OCIPassword}}
 }
 
 // userLabels merges WASMCLOUD_LABEL_<key>=<value> variables with --label values (a flag beats a
@@ -363,6 +398,9 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 
 	engine, err := runtime.NewEngine(ctx, runtime.Options{
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
+		MaxMemoryBytes:   o.MaxLinearMemory,
+		// compiled machine code survives restarts: a large component compiles once per version
+		CompilationCacheDir: filepath.Join(d.Path, "wasm-cache"),
 	})
 	if err != nil {
 		return err
@@ -371,8 +409,10 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		Lattice: o.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv(), Seed: p.seed, Labels: p.labels,
 		HeartbeatInterval: o.HeartbeatInterval, JSDomain: o.HostJSDomain,
 		AllowFileLoad: o.AllowFileLoad, AllowLatest: o.AllowLatest, AllowedInsecure: o.AllowedInsecure,
+		OCICacheDir: filepath.Join(d.Path, "oci-cache"), OCICredentials: o.ociCredentials(),
 		CtlURL: url, RPCURL: url, Engine: engine,
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
+		FreshInstances:   o.FreshInstances,
 		Logger:           logger,
 	})
 	if err != nil {

@@ -71,7 +71,7 @@ func TestEveryOptionFromFlagAndEnv(t *testing.T) {
 
 	cases := []struct {
 		flag, short, value string
-		check             func(o *Options) bool
+		check              func(o *Options) bool
 	}{
 		{"host-id", "i", "wadm-a", func(o *Options) bool { return o.HostID == "wadm-a" }},
 		{"structured-logging", "l", "true", func(o *Options) bool { return o.StructuredLogging }},

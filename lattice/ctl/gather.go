@@ -73,6 +73,12 @@ func (c *Client) gather(ctx context.Context, subject string, body []byte, opts G
 		case <-deadline.C:
 			return out, nil
 		case <-quietC:
+			// When this process was descheduled, the timer and replies can be ready together and
+			// select picks at random: replies already delivered win over the quiet window.
+			if len(ch) > 0 {
+				quiet.Reset(window)
+				continue
+			}
 			return out, nil
 		case m := <-ch:
 			if len(m.Data) == 0 {

@@ -6,74 +6,261 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/oci"
+	"github.com/wasmlattice/wash/oci/par"
 	"github.com/wasmlattice/wash/runtime"
+	"github.com/wasmlattice/wash/wascap"
 )
 
 // MaxComponentSize mirrors WASMCLOUD_MAX_COMPONENT_SIZE.
 const MaxComponentSize = 50 << 20
 
-// RefKind classifies an image reference the way the host does.
-type RefKind int
+// latestProhibited is upstream's text for a :latest reference on a host without allow-latest.
+const latestProhibited = "fetching images tagged 'latest' is currently prohibited in this host. This can be overridden with WASMCLOUD_OCI_ALLOW_LATEST (wash up --allow-latest)"
 
-const (
-	RefOCI RefKind = iota
-	RefFile
-	RefBuiltin
-)
+// fileLoadDisabled is upstream's text for a file:// reference on a host without allow-file-load.
+const fileLoadDisabled = "file loading is disabled (start the host with --allow-file-load, env WASMCLOUD_ALLOW_FILE_LOAD)"
 
-// ParseRef classifies a reference: file:///abs, wasmcloud+builtin://name, or OCI (oci://,
-// http(s):// prefixes stripped; anything else taken as an OCI reference).
-func ParseRef(ref string) (RefKind, string) {
-	switch {
-	case strings.HasPrefix(ref, "file://"):
-		return RefFile, ref
-	case strings.HasPrefix(ref, "wasmcloud+builtin://"):
-		return RefBuiltin, strings.TrimPrefix(ref, "wasmcloud+builtin://")
-	case strings.HasPrefix(ref, "oci://"):
-		return RefOCI, strings.ToLower(strings.TrimPrefix(ref, "oci://"))
-	case strings.HasPrefix(ref, "https://"):
-		return RefOCI, strings.ToLower(strings.TrimPrefix(ref, "https://"))
-	case strings.HasPrefix(ref, "http://"):
-		return RefOCI, strings.ToLower(strings.TrimPrefix(ref, "http://"))
+// newOCIClient builds the host's registry client: one per host, so concurrent pulls of the same
+// reference share one transfer and every pull shares the on-disk cache. Credentials come from
+// registry.put first (they change at run time), then the start-up configuration, else
+// anonymous; the user's Docker config and wash's own WASH_REG_* variables are not consulted,
+// as a wasmCloud host does not read them either.
+func (h *Host) newOCIClient() error {
+	dir := h.cfg.OCICacheDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "wash-host-oci-")
+		if err != nil {
+			return fmt.Errorf("creating the OCI cache: %w", err)
+		}
+		dir, h.ociTempDir = tmp, tmp
 	}
-	return RefOCI, strings.ToLower(ref)
+	h.ociDir = dir
+	c, err := oci.New(oci.Options{
+		CacheDir:            dir,
+		AllowLatest:         h.cfg.AllowLatest,
+		LatestHint:          "WASMCLOUD_OCI_ALLOW_LATEST",
+		CredentialHint:      "send working credentials with the registry.put control request, or start the host with --oci-registry, --oci-user and --oci-password (WASMCLOUD_OCI_REGISTRY, _REGISTRY_USER, _REGISTRY_PASSWORD)",
+		InsecureRegistries:  h.cfg.AllowedInsecure,
+		DisableEnv:          true,
+		DisableDockerConfig: true,
+		CredentialFunc:      h.registryCredential,
+		UserAgent:           "wash-host/" + Version,
+	})
+	if err != nil {
+		h.removeOCITemp()
+		return err
+	}
+	h.ociClient = c
+	return nil
 }
 
-// ErrOCIUnsupported is returned for OCI references until this host can pull them.
-var ErrOCIUnsupported = errors.New("pulling from OCI registries is not supported by this host yet; use a file:// reference")
+func (h *Host) removeOCITemp() {
+	if h.ociTempDir != "" {
+		_ = os.RemoveAll(h.ociTempDir)
+	}
+}
 
-// fetchArtifact loads the bytes behind a reference.
-func (h *Host) fetchArtifact(ctx context.Context, ref string) ([]byte, error) {
-	kind, rest := ParseRef(ref)
-	switch kind {
-	case RefFile:
+// registryCredential answers the OCI client for one registry authority.
+func (h *Host) registryCredential(_ context.Context, registry string) (oci.Credential, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for name, rc := range h.registries {
+		if oci.SameRegistry(name, registry) {
+			return basicOnly(rc), true
+		}
+	}
+	for name, c := range h.cfg.OCICredentials {
+		if oci.SameRegistry(name, registry) {
+			return c, true
+		}
+	}
+	return oci.Credential{}, false
+}
+
+// basicOnly keeps what upstream passes to its OCI client: username and password (HTTP Basic).
+// A token-only entry becomes anonymous, as in wasmCloud 1.x.
+func basicOnly(rc ctl.RegistryCredential) oci.Credential {
+	if rc.Username == nil || rc.Password == nil {
+		return oci.Credential{}
+	}
+	return oci.Credential{Username: *rc.Username, Password: *rc.Password}
+}
+
+// parseRef classifies a component or provider reference and applies the host's reference rules
+// (latest, file loading) that do not need the network.
+func (h *Host) parseRef(ref string) (oci.ResourceRef, error) {
+	rr, err := oci.ParseResourceRef(ref)
+	if err != nil {
+		return rr, err
+	}
+	switch rr.Kind {
+	case oci.RefFile:
 		if !h.cfg.AllowFileLoad {
-			return nil, fmt.Errorf("unable to load %s: file loading is disabled (start the host with --allow-file-load)", ref)
+			return rr, errors.New(fileLoadDisabled)
 		}
-		u, err := url.Parse(ref)
-		if err != nil || u.Path == "" {
-			return nil, fmt.Errorf("invalid file reference %q: expected file:///absolute/path", ref)
+	case oci.RefOCI:
+		if rr.OCI.IsLatest() && !h.cfg.AllowLatest {
+			return rr, errors.New(latestProhibited)
 		}
-		st, err := os.Stat(u.Path)
+	}
+	return rr, nil
+}
+
+// pull fetches an OCI artifact through the host's client. The error names the reference once
+// and the cause (the client's own "pull <ref>:" prefix is dropped for that).
+func (h *Host) pull(ctx context.Context, what string, rr oci.ResourceRef, o oci.PullOptions) (*oci.Artifact, error) {
+	a, err := h.ociClient.PullReference(ctx, rr.OCI, o)
+	if err != nil {
+		var oe *oci.Error
+		if errors.As(err, &oe) {
+			err = oe.Err
+		}
+		return nil, fmt.Errorf("failed to fetch %s %s: %w", what, rr.Raw, err)
+	}
+	h.log.Debug("pulled artifact", "ref", rr.Raw, "digest", a.Digest, "cached", a.FromCache || a.ManifestCached)
+	return a, nil
+}
+
+// fetchArtifact returns a component's bytes: from a file (when allowed) or an OCI registry
+// (through the host's cache). Embedded claims, if any, must be valid.
+func (h *Host) fetchArtifact(ctx context.Context, ref string) ([]byte, error) {
+	fail := func(err error) ([]byte, error) {
+		return nil, fmt.Errorf("failed to fetch component %s: %w", ref, err)
+	}
+	rr, err := h.parseRef(ref)
+	if err != nil {
+		return fail(err)
+	}
+	var wasm []byte
+	switch rr.Kind {
+	case oci.RefBuiltin:
+		return fail(errors.New("nothing to fetch for a builtin; wasmcloud+builtin:// names providers, not components"))
+	case oci.RefFile:
+		if wasm, err = readLimited(rr.Path, MaxComponentSize); err != nil {
+			return fail(err)
+		}
+	default:
+		a, err := h.pull(ctx, "component", rr, oci.PullOptions{Accept: oci.AcceptComponent, SingleLayer: true, MaxSize: MaxComponentSize})
 		if err != nil {
-			return nil, fmt.Errorf("unable to read %s: %w", u.Path, err)
+			return nil, err
 		}
-		if st.Size() > MaxComponentSize {
-			return nil, fmt.Errorf("%s is %d bytes, over the %d-byte component size limit", u.Path, st.Size(), MaxComponentSize)
+		wasm = a.Bytes()
+	}
+	if err := checkComponentClaims(wasm); err != nil {
+		return fail(err)
+	}
+	return wasm, nil
+}
+
+func readLimited(path string, limit int64) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("unable to read %s: %w", path, err)
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, over the %d-byte component size limit", path, st.Size(), limit)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("unable to read %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// checkComponentClaims validates an embedded JWT (signature, dates, module hash); unsigned
+// binaries pass, as upstream.
+func checkComponentClaims(wasm []byte) error {
+	tok, err := wascap.ExtractClaims(wasm)
+	if err != nil {
+		if errors.Is(err, wascap.ErrNotWasm) {
+			return fmt.Errorf("the artifact is not a wasm binary")
 		}
-		return os.ReadFile(u.Path)
-	case RefBuiltin:
-		return nil, fmt.Errorf("%s is a builtin provider, not a component", ref)
+		return fmt.Errorf("invalid embedded claims: %w", err)
 	}
-	if strings.HasSuffix(rest, ":latest") && !h.cfg.AllowLatest {
-		return nil, fmt.Errorf("fetching images tagged 'latest' is currently prohibited in this host. This option can be overridden with WASMCLOUD_OCI_ALLOW_LATEST (wash up --allow-latest)")
+	if tok == nil {
+		return nil
 	}
-	return nil, fmt.Errorf("%s: %w", ref, ErrOCIUnsupported)
+	if err := tok.Verify(time.Now()); err != nil {
+		return fmt.Errorf("invalid embedded claims: %w", err)
+	}
+	return nil
+}
+
+// fetchedProvider is a provider archive fetched, checked and unpacked for this platform.
+type fetchedProvider struct {
+	binary  string // extracted native executable
+	archive *par.Archive
+}
+
+// fetchProvider fetches a provider archive (file or OCI), checks its claims and hashes for this
+// platform's target and extracts that binary into the cache, under
+// <cache>/providers/<sha256 of the archive>/<target>, so hosts sharing the cache share the file.
+// An existing binary is reused when it still hashes to the claims' value.
+func (h *Host) fetchProvider(ctx context.Context, ref string) (*fetchedProvider, error) {
+	fail := func(err error) (*fetchedProvider, error) {
+		return nil, fmt.Errorf("failed to fetch provider %s: %w", ref, err)
+	}
+	rr, err := h.parseRef(ref)
+	if err != nil {
+		return fail(err)
+	}
+	var data []byte
+	switch rr.Kind {
+	case oci.RefBuiltin:
+		return fail(errors.New("builtin providers have no archive to fetch"))
+	case oci.RefFile:
+		if data, err = os.ReadFile(rr.Path); err != nil {
+			return fail(fmt.Errorf("unable to read %s: %w", rr.Path, err))
+		}
+	default:
+		a, err := h.pull(ctx, "provider", rr, oci.PullOptions{Accept: oci.AcceptProvider, SingleLayer: true})
+		if err != nil {
+			return nil, err
+		}
+		data = a.Bytes()
+	}
+	target := par.NativeTarget()
+	sum := sha256.Sum256(data)
+	dest := filepath.Join(h.ociDir, "providers", hex.EncodeToString(sum[:]), target)
+	arch, err := par.LoadTarget(data, target)
+	if err != nil {
+		return fail(fmt.Errorf("invalid provider archive: %w", err))
+	}
+	if err := arch.Token.Verify(time.Now()); err != nil {
+		return fail(fmt.Errorf("invalid provider archive claims: %w", err))
+	}
+	if bin, ok := existingBinary(dest, arch.Hashes()[target]); ok {
+		return &fetchedProvider{binary: bin, archive: arch}, nil
+	}
+	path, arch, err := par.Extract(data, target, dest)
+	if err != nil {
+		return fail(fmt.Errorf("invalid provider archive: %w", err))
+	}
+	return &fetchedProvider{binary: path, archive: arch}, nil
+}
+
+// existingBinary reports whether an extracted binary at dest (".exe" on Windows) matches hash
+// (upper-case hex SHA-256, as in the claims).
+func existingBinary(dest, hash string) (string, bool) {
+	if strings.HasSuffix(par.NativeTarget(), "-windows") {
+		dest += ".exe"
+	}
+	if hash == "" {
+		return "", false
+	}
+	b, err := os.ReadFile(dest)
+	if err != nil {
+		return "", false
+	}
+	return dest, strings.EqualFold(wascap.Hash(b), hash)
 }
 
 // programCache compiles each distinct binary once, keyed by its sha256 digest; concurrent scale

@@ -3,9 +3,12 @@ package host
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"maps"
 	"slices"
-
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
@@ -24,6 +27,15 @@ type component struct {
 	config      []string
 	program     *runtime.Program
 	slots       chan struct{} // max_instances concurrent invocations
+	pool        *runtime.Pool // nil: a fresh instance per invocation
+	maxTime     time.Duration // from component_limits; 0: the engine's
+	maxMemory   uint64        // from component_limits; 0: the engine's
+	stdout      io.Writer     // guest stdout/stderr and wasi:logging go to the host log
+	stderr      io.Writer
+	logf        func(level, context, message string)
+	// ifaces serve the capability imports (key-value, messaging) through whatever provider the
+	// component's links name at call time, so they are built once per component.
+	ifaces []*runtime.HostInterface
 }
 
 func (c *component) describe() ctl.ComponentDescription {
@@ -33,7 +45,82 @@ func (c *component) describe() ctl.ComponentDescription {
 	}
 }
 
-func (c *component) close(context.Context) {}
+func (c *component) close(context.Context) {
+	if c.pool != nil {
+		c.pool.Close()
+	}
+}
+
+// maxPooled caps the idle instances kept per component.
+const maxPooled = 32
+
+// setup prepares the invocation side of a component: limits, log writers and the pool.
+func (h *Host) setup(c *component) error {
+	t, m, err := parseLimits(c.limits)
+	if err != nil {
+		return err
+	}
+	c.maxTime, c.maxMemory = t, m
+	log := h.log.With("component_id", c.id)
+	c.stdout = &logWriter{log: log, stream: "stdout"}
+	c.stderr = &logWriter{log: log, stream: "stderr"}
+	c.logf = func(level, ctxName, msg string) {
+		l := slog.LevelInfo
+		switch level {
+		case "trace", "debug":
+			l = slog.LevelDebug
+		case "warn":
+			l = slog.LevelWarn
+		case "error", "critical":
+			l = slog.LevelError
+		}
+		log.Log(context.Background(), l, msg, "context", ctxName)
+	}
+	if !h.cfg.FreshInstances && c.program.Kind() == runtime.KindComponent && c.program.HasExport(runtime.HTTPIncomingHandler) {
+		if c.pool != nil {
+			c.pool.Close()
+		}
+		c.pool = c.program.NewPool(min(int(c.maxInst), maxPooled), 0)
+	}
+	return nil
+}
+
+// parseLimits reads component_limits: max_memory_limit in bytes and max_execution_time in
+// seconds (upstream's documented unit), both decimal strings.
+func parseLimits(l map[string]string) (time.Duration, uint64, error) {
+	var t time.Duration
+	var m uint64
+	if v, ok := l["max_execution_time"]; ok && strings.TrimSpace(v) != "" {
+		secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || secs <= 0 {
+			return 0, 0, fmt.Errorf("invalid component_limits max_execution_time %q: expected a positive number of seconds", v)
+		}
+		t = time.Duration(secs * float64(time.Second))
+	}
+	if v, ok := l["max_memory_limit"]; ok && strings.TrimSpace(v) != "" {
+		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+		if err != nil || n == 0 {
+			return 0, 0, fmt.Errorf("invalid component_limits max_memory_limit %q: expected a positive number of bytes", v)
+		}
+		m = n
+	}
+	return t, m, nil
+}
+
+// logWriter turns guest stdout/stderr writes into host log lines.
+type logWriter struct {
+	log    *slog.Logger
+	stream string
+}
+
+func (w *logWriter) Write(b []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		if line != "" {
+			w.log.Info(line, "stream", w.stream)
+		}
+	}
+	return len(b), nil
+}
 
 // semaphoreSize caps the slot channel: max_instances is a concurrency limit, and u32::MAX
 // means unbounded.
@@ -138,14 +225,30 @@ func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand
 				return
 			}
 		}
-		h.mu.Lock()
-		existing.maxInst = cmd.Count
-		existing.slots = make(chan struct{}, semaphoreSize(cmd.Count))
-		existing.config = slices.Clone(cmd.Config)
+		limits := existing.limits
 		if cmd.ComponentLimits != nil {
-			existing.limits = maps.Clone(cmd.ComponentLimits)
+			limits = maps.Clone(cmd.ComponentLimits)
 		}
+		if _, _, err := parseLimits(limits); err != nil {
+			h.scaleFailed(cmd, err)
+			return
+		}
+		// a rescale swaps in a new component value, so invocations in flight keep the one
+		// they started with
+		next := *existing
+		next.maxInst = cmd.Count
+		next.slots = make(chan struct{}, semaphoreSize(cmd.Count))
+		next.config = slices.Clone(cmd.Config)
+		next.limits = limits
+		next.pool = nil
+		if err := h.setup(&next); err != nil {
+			h.scaleFailed(cmd, err)
+			return
+		}
+		h.mu.Lock()
+		h.components[cmd.ComponentID] = &next
 		h.mu.Unlock()
+		existing.close(ctx)
 		scaled(existing.ref, existing.annotations, cmd.Count)
 		return
 	}
@@ -159,12 +262,18 @@ func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand
 	c.maxInst = cmd.Count
 	c.slots = make(chan struct{}, semaphoreSize(cmd.Count))
 	c.limits = maps.Clone(cmd.ComponentLimits)
+	if err := h.setup(c); err != nil {
+		h.scaleFailed(cmd, err)
+		return
+	}
 	if err := h.ensureSpec(ctx, cmd.ComponentID, cmd.ComponentRef); err != nil {
+		c.close(ctx)
 		h.scaleFailed(cmd, fmt.Errorf("writing component spec: %w", err))
 		return
 	}
 	select {
 	case <-h.stopping:
+		c.close(ctx)
 		return
 	default:
 	}
@@ -188,12 +297,13 @@ func (h *Host) loadComponent(ctx context.Context, id, ref string, config []strin
 	if err != nil {
 		return nil, err
 	}
-	inst, err := prog.Instantiate(ctx, runtime.InstanceConfig{})
+	ifaces := h.capabilityInterfaces(id)
+	inst, err := prog.Instantiate(ctx, runtime.InstanceConfig{HostInterfaces: ifaces})
 	if err != nil {
 		return nil, err
 	}
 	_ = inst.Close(ctx)
-	return &component{id: id, ref: ref, digest: digest, program: prog, config: slices.Clone(config)}, nil
+	return &component{id: id, ref: ref, digest: digest, program: prog, config: slices.Clone(config), ifaces: ifaces}, nil
 }
 
 func (h *Host) handleUpdateComponent(data []byte) ctl.Response {
@@ -241,6 +351,10 @@ func (h *Host) updateComponent(ctx context.Context, id, newRef string, annotatio
 	next.maxInst = existing.maxInst
 	next.slots = make(chan struct{}, semaphoreSize(existing.maxInst))
 	next.limits = existing.limits
+	if err := h.setup(next); err != nil {
+		h.scaleFailed(ctl.ScaleComponentCommand{ComponentID: id, ComponentRef: newRef, Count: existing.maxInst, Annotations: annotations}, err)
+		return
+	}
 	h.mu.Lock()
 	h.components[id] = next
 	h.mu.Unlock()

@@ -242,5 +242,7 @@ func (h *Host) handlePutRegistries(data []byte) ctl.Response {
 		h.registries[reg] = c
 	}
 	h.mu.Unlock()
+	// Pulls must use the new credentials, not a Basic header or token cached from the old ones.
+	h.ociClient.ResetAuth()
 	return ctl.Success("successfully put registries")
 }

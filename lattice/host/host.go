@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
 
@@ -40,8 +42,17 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	JSDomain          string
 	AllowFileLoad     bool
-	AllowLatest       bool
-	AllowedInsecure   []string
+	// AllowLatest permits OCI references that resolve through the tag "latest".
+	AllowLatest bool
+	// AllowedInsecure lists registry authorities ("host" or "host:port") reached over plain HTTP.
+	AllowedInsecure []string
+	// OCICacheDir holds pulled artifacts (content-addressed) and extracted provider binaries;
+	// wash up passes $WASH_HOME/oci-cache. "" uses a private temporary directory removed at Stop.
+	OCICacheDir string
+	// OCICredentials are registry credentials by registry authority from the start-up
+	// configuration (WASMCLOUD_OCI_REGISTRY, _USER, _PASSWORD). Entries sent later with
+	// registry.put take precedence; other registries are used anonymously.
+	OCICredentials map[string]oci.Credential
 	// CtlURL and RPCURL are reported in host.ping.
 	CtlURL string
 	RPCURL string
@@ -49,6 +60,19 @@ type Config struct {
 	Engine *runtime.Engine
 	// MaxExecutionTime bounds one invocation (default 10 minutes).
 	MaxExecutionTime time.Duration
+	// ProviderHealthDelay and ProviderHealthInterval time native provider health checks
+	// (defaults 5 s and 30 s); ProviderRestartDelay is the first wait before restarting a
+	// crashed provider (default 1 s, doubled per quick crash up to 30 s).
+	ProviderHealthDelay    time.Duration
+	ProviderHealthInterval time.Duration
+	ProviderRestartDelay   time.Duration
+	// FreshInstances runs every HTTP request on a new component instance, as wasmCloud does.
+	// By default instances that served a request cleanly are reused (runtime.Pool), which
+	// keeps a guest's start cost (milliseconds for Go or JS guests) off the request path.
+	FreshInstances bool
+	// HTTPClient makes the outbound wasi:http requests of components linked to the builtin
+	// http-client (nil: a client with default transport settings).
+	HTTPClient *http.Client
 	// DefaultStopTimeout is the graceful deadline when host.stop carries none (default 10 s).
 	DefaultStopTimeout time.Duration
 	Logger             *slog.Logger
@@ -75,18 +99,31 @@ type Host struct {
 	components map[string]*component
 	providers  map[string]*provider
 	links      map[string][]ctl.Link // by source id
+	configs    map[string]map[string]string
+	httpClient *http.Client
+	// linkMu orders link notifications to in-process providers
+	linkMu     sync.Mutex
 	claims     map[string]map[string]string
 	registries map[string]ctl.RegistryCredential
 
+	ociClient  *oci.Client
+	ociDir     string
+	ociTempDir string // removed at Stop when the host made it
+
 	programs programCache
+	cfgCache configCache
+	xkeyOnce sync.Once
+	xkeyPub  string
+	xkeyErr  error
 	idLocks  keyedMutex
 
-	subs     []*nats.Subscription
-	watcher  jetstream.KeyWatcher
-	stopOnce sync.Once
-	stopping chan struct{}
-	done     chan struct{}
-	wg       sync.WaitGroup
+	subs          []*nats.Subscription
+	watcher       jetstream.KeyWatcher
+	configWatcher jetstream.KeyWatcher
+	stopOnce      sync.Once
+	stopping      chan struct{}
+	done          chan struct{}
+	wg            sync.WaitGroup
 }
 
 // New prepares a host on a connected NATS client. It validates the configuration and creates the
@@ -129,21 +166,28 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 		components: map[string]*component{},
 		providers:  map[string]*provider{},
 		links:      map[string][]ctl.Link{},
+		configs:    map[string]map[string]string{},
+		httpClient: cfg.HTTPClient,
 		claims:     map[string]map[string]string{},
 		registries: map[string]ctl.RegistryCredential{},
 		stopping:   make(chan struct{}),
 		done:       make(chan struct{}),
 	}
+	if err := h.newOCIClient(); err != nil {
+		return nil, err
+	}
 	h.engine = cfg.Engine
 	if h.engine == nil {
 		eng, err := runtime.NewEngine(ctx, runtime.Options{MaxExecutionTime: cfg.MaxExecutionTime})
 		if err != nil {
+			h.removeOCITemp()
 			return nil, err
 		}
 		h.engine, h.ownsEng = eng, true
 	}
 	if err := h.openBuckets(ctx); err != nil {
 		h.closeEngine()
+		h.removeOCITemp()
 		return nil, err
 	}
 	return h, nil
@@ -213,7 +257,14 @@ func (h *Host) openBuckets(ctx context.Context) error {
 // the first heartbeat at once (upstream waits a full interval).
 func (h *Host) Start(ctx context.Context) error {
 	h.started = time.Now()
+	if h.httpClient == nil {
+		h.httpClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	if err := h.watchConfigData(ctx); err != nil {
+		return err
+	}
 	if err := h.watchLatticeData(ctx); err != nil {
+		_ = h.configWatcher.Stop()
 		return err
 	}
 	if err := h.subscribe(); err != nil {
@@ -309,6 +360,9 @@ func (h *Host) Stop(ctx context.Context, timeout time.Duration) {
 		if h.watcher != nil {
 			_ = h.watcher.Stop()
 		}
+		if h.configWatcher != nil {
+			_ = h.configWatcher.Stop()
+		}
 		h.stopAllProviders(ctx)
 		h.mu.Lock()
 		comps := h.components
@@ -322,6 +376,7 @@ func (h *Host) Stop(ctx context.Context, timeout time.Duration) {
 		_ = h.nc.FlushTimeout(time.Second)
 		h.programs.closeAll(ctx)
 		h.closeEngine()
+		h.removeOCITemp()
 		close(h.done)
 	})
 }

@@ -124,7 +124,7 @@ func TestScaleFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct{ ref, wantSubstr string }{
-		{"ghcr.io/acme/hello:0.1.0", "OCI"},
+		{"127.0.0.1:1/acme/hello:0.1.0", "registry unreachable"},
 		{"file://" + filepath.Join(dir, "missing.wasm"), "no such file"},
 		{"file://" + component, "unsupported component binary version"},
 	}

@@ -80,9 +80,7 @@ func (h *Host) applyLatticeEntry(e jetstream.KeyValueEntry) {
 		for _, l := range spec.Links {
 			links = append(links, l.Normalized())
 		}
-		h.mu.Lock()
-		h.links[id] = links
-		h.mu.Unlock()
+		h.setLinks(id, links)
 	case strings.HasPrefix(key, claimsKeyPrefix):
 		sub := strings.TrimPrefix(key, claimsKeyPrefix)
 		h.mu.Lock()
@@ -245,9 +243,7 @@ func (h *Host) handlePutLink(ctx context.Context, data []byte) ctl.Response {
 	if err := h.storeSpec(ctx, l.SourceID, spec); err != nil {
 		return fail(fmt.Sprintf("failed to store link: %v", err))
 	}
-	h.mu.Lock()
-	h.links[l.SourceID] = slices.Clone(spec.Links)
-	h.mu.Unlock()
+	h.setLinks(l.SourceID, normalizedLinks(spec.Links))
 	h.publish(events.LinkdefSet, l)
 	return ctl.Success("successfully set link")
 }
@@ -298,9 +294,7 @@ func (h *Host) handleDeleteLink(ctx context.Context, data []byte) ctl.Response {
 			if err := h.storeSpec(ctx, req.SourceID, spec); err != nil {
 				return ctl.Fail(fmt.Sprintf("failed to store link deletion: %v", err))
 			}
-			h.mu.Lock()
-			h.links[req.SourceID] = slices.Clone(spec.Links)
-			h.mu.Unlock()
+			h.setLinks(req.SourceID, normalizedLinks(spec.Links))
 			break
 		}
 	}
@@ -317,6 +311,9 @@ func (h *Host) handlePutConfig(ctx context.Context, name string, data []byte) ct
 	if _, err := h.configData.Put(ctx, name, data); err != nil {
 		return ctl.Fail(fmt.Sprintf("failed to store config %s: %v", name, err))
 	}
+	h.mu.Lock()
+	h.configs[name] = values
+	h.mu.Unlock()
 	h.publish(events.ConfigSet, events.ConfigData{ConfigName: name})
 	return ctl.Success("successfully put config")
 }
@@ -340,6 +337,9 @@ func (h *Host) handleDeleteConfig(ctx context.Context, name string) ctl.Response
 	if err := h.configData.Purge(ctx, name); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return ctl.Fail(fmt.Sprintf("failed to delete config %s: %v", name, err))
 	}
+	h.mu.Lock()
+	delete(h.configs, name)
+	h.mu.Unlock()
 	h.publish(events.ConfigDeleted, events.ConfigData{ConfigName: name})
 	return ctl.Success("successfully deleted config")
 }
@@ -367,4 +367,12 @@ func (h *Host) resolveConfig(ctx context.Context, names []string) (map[string]st
 		}
 	}
 	return out, nil
+}
+
+func normalizedLinks(ls []ctl.Link) []ctl.Link {
+	out := make([]ctl.Link, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, l.Normalized())
+	}
+	return out
 }

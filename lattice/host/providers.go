@@ -9,6 +9,8 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/host/providers"
+	"github.com/wasmlattice/wash/oci"
 )
 
 // provider is a running capability provider.
@@ -17,7 +19,12 @@ type provider struct {
 	ref         string // normalised as the inventory reports it
 	name        string
 	annotations map[string]string
+	builtin     providers.Builtin // in-process (wasmcloud+builtin://) providers
 	stop        func(context.Context)
+	// capability is the running implementation: *providers.KeyValueProvider for built-in
+	// capabilities, *providers.Native for a provider process.
+	capability any
+	providerLinkState
 }
 
 func (p *provider) describe() ctl.ProviderDescription {
@@ -27,11 +34,13 @@ func (p *provider) describe() ctl.ProviderDescription {
 // normalizeProviderRef strips oci:// and http(s):// prefixes, turns file:// URLs into paths and
 // builtins into their bare name, as the inventory of a 1.9.2 host shows them.
 func normalizeProviderRef(ref string) string {
-	switch kind, rest := ParseRef(ref); kind {
-	case RefBuiltin:
-		return rest
-	case RefFile:
-		return filepath.Clean(strings.TrimPrefix(ref, "file://"))
+	rr, err := oci.ParseResourceRef(ref)
+	switch {
+	case err != nil:
+	case rr.Kind == oci.RefBuiltin:
+		return rr.Builtin
+	case rr.Kind == oci.RefFile:
+		return filepath.Clean(rr.Path)
 	}
 	for _, p := range []string{"oci://", "https://", "http://"} {
 		ref = strings.TrimPrefix(ref, p)
@@ -65,21 +74,32 @@ func (h *Host) providerStartFailed(cmd ctl.StartProviderCommand, err error) {
 	})
 }
 
-// startProvider starts a provider. Built-in providers and provider archives arrive with the
-// provider work; until then every start fails with a clear reason.
+// startProvider starts a built-in provider in-process, or fetches a provider archive (file or
+// OCI) and runs its native binary for this platform.
 func (h *Host) startProvider(ctx context.Context, cmd ctl.StartProviderCommand) {
 	unlock := h.idLocks.lock("provider:" + cmd.ProviderID)
 	defer unlock()
-	kind, name := ParseRef(cmd.ProviderRef)
-	switch kind {
-	case RefBuiltin:
-		h.providerStartFailed(cmd, fmt.Errorf("unknown builtin name: %s", name))
-	default:
-		if _, err := h.fetchArtifact(ctx, cmd.ProviderRef); err != nil && kind != RefFile {
-			h.providerStartFailed(cmd, err)
+	rr, err := oci.ParseResourceRef(cmd.ProviderRef)
+	if err != nil {
+		h.providerStartFailed(cmd, fmt.Errorf("failed to fetch provider %s: %w", cmd.ProviderRef, err))
+		return
+	}
+	switch rr.Kind {
+	case oci.RefBuiltin:
+		// Key-value and messaging builtins serve components' imports; the others (http-server,
+		// http-client) are link-driven providers.Builtin values.
+		handled, err := h.startCapabilityBuiltin(ctx, cmd, rr.Builtin)
+		if !handled {
+			h.startBuiltin(ctx, cmd, rr.Builtin)
 			return
 		}
-		h.providerStartFailed(cmd, fmt.Errorf("provider archives are not supported by this host yet"))
+		if err != nil {
+			h.providerStartFailed(cmd, err)
+		}
+	default:
+		if err := h.startNativeProvider(ctx, cmd); err != nil {
+			h.providerStartFailed(cmd, err)
+		}
 	}
 }
 

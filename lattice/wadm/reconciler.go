@@ -61,11 +61,11 @@ type latticeWorker struct {
 		Debug(string, ...any)
 	}
 
-	cancel context.CancelFunc
+	cancel  context.CancelFunc
 	evCC    jetstream.ConsumeContext
 	cmdCC   jetstream.ConsumeContext
 	cmdCons jetstream.Consumer
-	wg     sync.WaitGroup
+	wg      sync.WaitGroup
 
 	// Used only by the (serial) event handler.
 	cache map[string]*appScalers
@@ -426,7 +426,11 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 			e := exp[sc.ID()]
 			run := true
 			if e != nil {
-				if e.consume(ev, now) || !e.idle(now) || (len(e.Events) > 0 && commandsQueued()) {
+				// The event may complete the expectation; then the scaler runs in this same pass
+				// rather than waiting for the next heartbeat, so a host that appeared while it
+				// waited is used at once.
+				e.consume(ev, now)
+				if !e.idle(now) || (len(e.Events) > 0 && commandsQueued()) {
 					run = false
 				} else {
 					delete(exp, sc.ID())

@@ -9,7 +9,7 @@ import (
 )
 
 func seeds(f *testing.F) {
-	for _, p := range []string{"../testdata/wat-hello.component.wasm", "../testdata/guests/abi.wasm", "../testdata/guests/limits.wasm"} {
+	for _, p := range []string{"../../examples/hello-http/hello.component.wasm", "../testdata/guests/abi.wasm", "../testdata/guests/limits.wasm"} {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			f.Fatal(err)

@@ -69,7 +69,13 @@ func testLogger() *slog.Logger {
 
 func startHost(t testing.TB, nc *nats.Conn, lattice string, labels map[string]string) *host.Host {
 	t.Helper()
-	h, err := host.New(context.Background(), nc, host.Config{Lattice: lattice, Labels: labels, HeartbeatInterval: heartbeat, AllowFileLoad: true})
+	return startHostEvery(t, nc, lattice, labels, heartbeat)
+}
+
+// startHostEvery starts a host with its own heartbeat interval.
+func startHostEvery(t testing.TB, nc *nats.Conn, lattice string, labels map[string]string, every time.Duration) *host.Host {
+	t.Helper()
+	h, err := host.New(context.Background(), nc, host.Config{Lattice: lattice, Labels: labels, HeartbeatInterval: every, AllowFileLoad: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,8 +85,6 @@ func startHost(t testing.TB, nc *nats.Conn, lattice string, labels map[string]st
 	t.Cleanup(func() { h.Stop(context.Background(), time.Second) })
 	return h
 }
-
-var ()
 
 // buildWasm returns the shared wasip1 test module (built once per test binary).
 func buildWasm(t testing.TB) string { return testlattice.Wasip1(t) }

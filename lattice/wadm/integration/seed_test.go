@@ -48,3 +48,24 @@ func TestSeedScenario(t *testing.T) {
 		t.Errorf("new west host runs %d instances, want 20", n)
 	}
 }
+
+// TestHostsJoiningWhileWaiting: hosts that appear while a scaler waits for its expected events
+// are used as soon as the wait ends, not at the next heartbeat (upstream's 30 s here).
+func TestHostsJoiningWhileWaiting(t *testing.T) {
+	wasm := buildWasm(t)
+	_, nc := startNATS(t, "")
+	w, err := wadm.Run(t.Context(), nc, wadm.Config{Lattices: []string{"default"}, HostExpiry: time.Minute, Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	c := wadm.NewClient(nc, wadm.ClientOptions{Lattice: "default", Timeout: 5 * time.Second})
+	cc := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"})
+	east := startHostEvery(t, nc, "default", map[string]string{"zone": "us-east-1"}, 30*time.Second)
+	app := deploy(t, c, spreadManifest("late", wasm, 100))
+	west := startHostEvery(t, nc, "default", map[string]string{"zone": "us-west-1"}, 30*time.Second)
+	waitStatus(t, c, app, 3*time.Second, isType(wadm.StatusDeployed))
+	if e, w := instances(t, cc, east.ID(), "late-hello"), instances(t, cc, west.ID(), "late-hello"); e != 80 || w != 20 {
+		t.Fatalf("east %d / west %d, want 80 / 20", e, w)
+	}
+}

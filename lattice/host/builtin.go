@@ -1,0 +1,291 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/host/providers"
+	"github.com/wasmlattice/wash/runtime"
+)
+
+// startBuiltin starts a wasmcloud+builtin:// provider in process. Unlike 1.9.2 no feature flag
+// is needed: this host always accepts the builtins it has.
+func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, name string) {
+	config, err := h.resolveConfig(ctx, cmd.Config)
+	if err != nil {
+		h.providerStartFailed(cmd, err)
+		return
+	}
+	b, err := providers.Start(name, cmd.ProviderID, config, providers.Deps{HTTP: h, Log: h.log})
+	if err != nil {
+		h.providerStartFailed(cmd, err)
+		return
+	}
+	if err := h.ensureSpec(ctx, cmd.ProviderID, cmd.ProviderRef); err != nil {
+		_ = b.Stop(ctx)
+		h.providerStartFailed(cmd, fmt.Errorf("writing provider spec: %w", err))
+		return
+	}
+	select {
+	case <-h.stopping:
+		_ = b.Stop(ctx)
+		return
+	default:
+	}
+	p := &provider{
+		id: cmd.ProviderID, ref: normalizeProviderRef(cmd.ProviderRef), name: name,
+		annotations: maps.Clone(nonNil(cmd.Annotations)), builtin: b,
+		stop: func(ctx context.Context) { _ = b.Stop(ctx) },
+	}
+	// Registering and replaying the links already in the lattice happen under linkMu, so a
+	// link change racing with the start is delivered exactly once.
+	h.linkMu.Lock()
+	h.mu.Lock()
+	h.providers[p.id] = p
+	var existing []ctl.Link
+	for _, ls := range h.links {
+		for _, l := range ls {
+			if l.SourceID == p.id || l.Target == p.id {
+				existing = append(existing, l)
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, l := range existing {
+		h.pushLink(ctx, b, l, true)
+	}
+	h.linkMu.Unlock()
+	h.publish(events.ProviderStarted, events.ProviderStartedData{
+		HostID: h.id, ImageRef: cmd.ProviderRef, ProviderID: p.id, Annotations: nonNil(maps.Clone(p.annotations)),
+	})
+}
+
+// setLinks records the links of one source (from a link put/delete here, or from the
+// LATTICEDATA watch) and tells the in-process providers named by links that appeared,
+// changed or went away. Calling it twice with the same links notifies nothing the second time.
+func (h *Host) setLinks(source string, links []ctl.Link) {
+	h.linkMu.Lock()
+	defer h.linkMu.Unlock()
+	h.mu.Lock()
+	old := h.links[source]
+	h.links[source] = links
+	added, removed := diffLinks(old, links)
+	type note struct {
+		b   providers.Builtin
+		l   ctl.Link
+		put bool
+	}
+	var notes []note
+	for _, set := range []struct {
+		ls  []ctl.Link
+		put bool
+	}{{removed, false}, {added, true}} {
+		for _, l := range set.ls {
+			for _, id := range uniq(l.SourceID, l.Target) {
+				if p := h.providers[id]; p != nil && p.builtin != nil {
+					notes = append(notes, note{p.builtin, l, set.put})
+				}
+			}
+		}
+	}
+	h.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, n := range notes {
+		h.pushLink(ctx, n.b, n.l, n.put)
+	}
+	h.syncProviderLinks() // native providers and messaging subscriptions
+}
+
+func uniq(a, b string) []string {
+	if a == b {
+		return []string{a}
+	}
+	return []string{a, b}
+}
+
+// diffLinks compares two link lists of one source: a link whose definition changed in any
+// way (config names, interfaces) counts as removed and added.
+func diffLinks(old, cur []ctl.Link) (added, removed []ctl.Link) {
+	has := func(ls []ctl.Link, l ctl.Link) bool {
+		return slices.ContainsFunc(ls, func(x ctl.Link) bool { return reflect.DeepEqual(x.Normalized(), l.Normalized()) })
+	}
+	for _, l := range cur {
+		if !has(old, l) {
+			added = append(added, l)
+		}
+	}
+	for _, l := range old {
+		if !has(cur, l) {
+			removed = append(removed, l)
+		}
+	}
+	return added, removed
+}
+
+func (h *Host) pushLink(ctx context.Context, b providers.Builtin, l ctl.Link, put bool) {
+	pl := providers.Link{
+		SourceID: l.SourceID, Target: l.Target, Name: l.Name, WitNamespace: l.WitNamespace,
+		WitPackage: l.WitPackage, Interfaces: slices.Clone(l.Interfaces),
+	}
+	if pl.Name == "" {
+		pl.Name = "default"
+	}
+	var err error
+	if put {
+		// config is resolved when the link reaches the provider, as upstream does
+		if pl.SourceConfig, err = h.resolveConfig(ctx, l.SourceConfig); err == nil {
+			pl.TargetConfig, err = h.resolveConfig(ctx, l.TargetConfig)
+		}
+		if err == nil {
+			err = b.PutLink(ctx, pl)
+		}
+	} else {
+		pl.SourceConfig, _ = h.resolveConfig(ctx, l.SourceConfig)
+		pl.TargetConfig, _ = h.resolveConfig(ctx, l.TargetConfig)
+		err = b.DeleteLink(ctx, pl)
+	}
+	if err != nil {
+		h.log.Warn("builtin provider rejected a link", "source_id", l.SourceID, "target", l.Target,
+			"name", l.Name, "interfaces", strings.Join(l.Interfaces, ","), "put", put, "err", err)
+	}
+}
+
+// ServeComponentHTTP serves one request with a running component (providers.HTTPInvoker):
+// it waits for one of the component's max_instances slots, then runs it on a pooled or fresh
+// instance with the component's config, limits and outbound permission.
+func (h *Host) ServeComponentHTTP(ctx context.Context, id string, w http.ResponseWriter, r *http.Request) error {
+	h.mu.RLock()
+	c := h.components[id]
+	var slots chan struct{}
+	var pool *runtime.Pool
+	if c != nil {
+		slots, pool = c.slots, c.pool
+	}
+	h.mu.RUnlock()
+	if c == nil {
+		return fmt.Errorf("%s: %w", id, providers.ErrComponentNotFound)
+	}
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-slots }()
+	cfg := h.instanceConfig(c)
+	if pool != nil {
+		return pool.HandleHTTP(ctx, w, r, cfg)
+	}
+	return c.program.HandleHTTP(ctx, w, r, cfg)
+}
+
+// instanceConfig is what an invocation of c sees: merged named config from CONFIGDATA (read
+// now, so a config.put applies to the next call), the host log, the component's limits and
+// outbound HTTP when it is linked to a running http-client.
+func (h *Host) instanceConfig(c *component) runtime.InstanceConfig {
+	h.mu.RLock()
+	cfg := runtime.InstanceConfig{
+		Config:           h.mergedConfigLocked(c.config),
+		MaxExecutionTime: c.maxTime,
+		MaxMemoryBytes:   c.maxMemory,
+		Stdout:           c.stdout,
+		Stderr:           c.stderr,
+		Log:              c.logf,
+		HostInterfaces:   c.ifaces,
+	}
+	if h.outboundAllowedLocked(c.id) {
+		cfg.AllowedHosts = []string{"*"}
+		cfg.HTTPClient = h.httpClient
+	}
+	h.mu.RUnlock()
+	return cfg
+}
+
+func (h *Host) mergedConfigLocked(names []string) map[string]string {
+	out := map[string]string{}
+	for _, n := range names {
+		maps.Copy(out, h.configs[n])
+	}
+	return out
+}
+
+// outboundAllowedLocked: a link from the component on wasi:http/outgoing-handler to a running
+// builtin http-client.
+func (h *Host) outboundAllowedLocked(id string) bool {
+	for _, l := range h.links[id] {
+		if l.WitNamespace != "wasi" || l.WitPackage != "http" || !slices.Contains(l.Interfaces, "outgoing-handler") {
+			continue
+		}
+		if p := h.providers[l.Target]; p != nil && p.name == providers.HTTPClientName && p.builtin != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// watchConfigData mirrors CONFIGDATA in memory so invocations read config without a KV round
+// trip. A deleted config becomes absent (its part of a merge is empty), as upstream does.
+func (h *Host) watchConfigData(ctx context.Context) error {
+	w, err := h.configData.WatchAll(context.Background())
+	if err != nil {
+		return fmt.Errorf("watching CONFIGDATA_%s: %w", h.cfg.Lattice, err)
+	}
+	h.configWatcher = w
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
+	for replaying := true; replaying; {
+		select {
+		case e, ok := <-w.Updates():
+			if !ok {
+				return fmt.Errorf("watching CONFIGDATA_%s: watcher closed", h.cfg.Lattice)
+			}
+			if e == nil {
+				replaying = false
+				break
+			}
+			h.applyConfigEntry(e)
+		case <-timeout.C:
+			_ = w.Stop()
+			return fmt.Errorf("replaying CONFIGDATA_%s timed out", h.cfg.Lattice)
+		case <-ctx.Done():
+			_ = w.Stop()
+			return ctx.Err()
+		}
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		for e := range w.Updates() {
+			if e != nil {
+				h.applyConfigEntry(e)
+			}
+		}
+	}()
+	return nil
+}
+
+func (h *Host) applyConfigEntry(e jetstream.KeyValueEntry) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e.Operation() != jetstream.KeyValuePut {
+		delete(h.configs, e.Key())
+		return
+	}
+	var values map[string]string
+	if json.Unmarshal(e.Value(), &values) != nil {
+		delete(h.configs, e.Key())
+		return
+	}
+	h.configs[e.Key()] = values
+}

@@ -1,0 +1,64 @@
+package host
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/natsd"
+)
+
+// A component may make outbound wasi:http requests only while it has a link on
+// wasi:http/outgoing-handler to a running builtin http-client; config comes from CONFIGDATA.
+func TestOutboundNeedsHTTPClientLink(t *testing.T) {
+	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	ctx := context.Background()
+	h, err := New(ctx, nc, Config{Lattice: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Stop(ctx, time.Second) })
+
+	c := &component{id: "app", config: []string{"a", "b"}}
+	if cfg := h.instanceConfig(c); len(cfg.AllowedHosts) != 0 || len(cfg.Config) != 0 {
+		t.Fatalf("unlinked: %+v", cfg)
+	}
+	h.handlePutConfig(ctx, "a", []byte(`{"k":"1","x":"a"}`))
+	h.handlePutConfig(ctx, "b", []byte(`{"x":"b"}`))
+	if cfg := h.instanceConfig(c); cfg.Config["k"] != "1" || cfg.Config["x"] != "b" {
+		t.Fatalf("merged config: %v", cfg.Config)
+	}
+	link := `{"source_id":"app","target":"client","wit_namespace":"wasi","wit_package":"http","interfaces":["outgoing-handler"]}`
+	if r := h.handlePutLink(ctx, []byte(link)); !r.Success {
+		t.Fatal(r.Message)
+	}
+	if cfg := h.instanceConfig(c); len(cfg.AllowedHosts) != 0 {
+		t.Fatal("outbound allowed with no http-client running")
+	}
+	h.startProvider(ctx, ctl.StartProviderCommand{HostID: h.id, ProviderID: "client", ProviderRef: "wasmcloud+builtin://http-client"})
+	cfg := h.instanceConfig(c)
+	if len(cfg.AllowedHosts) != 1 || cfg.AllowedHosts[0] != "*" || cfg.HTTPClient == nil {
+		t.Fatalf("linked: %+v", cfg.AllowedHosts)
+	}
+	if r := h.handleDeleteLink(ctx, []byte(`{"source_id":"app","wit_namespace":"wasi","wit_package":"http"}`)); !r.Success {
+		t.Fatal(r.Message)
+	}
+	if cfg := h.instanceConfig(c); len(cfg.AllowedHosts) != 0 {
+		t.Fatal("outbound still allowed after link delete")
+	}
+}

@@ -1,0 +1,438 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/host/providers"
+	"github.com/wasmlattice/wash/oci/par"
+	"github.com/wasmlattice/wash/runtime"
+	"github.com/wasmlattice/wash/runtime/cabi"
+)
+
+// builtinCapabilities are the wasmcloud+builtin:// names this file starts (http-server and
+// other builtins are handled elsewhere).
+var builtinCapabilities = []string{providers.KeyValueInMemory, providers.KeyValueNATS, providers.KeyValueRedis, providers.MessagingNATS}
+
+// builtinStopper is what every built-in capability implements.
+type builtinStopper interface{ Stop(context.Context) error }
+
+// startCapabilityBuiltin starts a built-in capability provider. handled is false for names
+// this file does not know.
+func (h *Host) startCapabilityBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, name string) (handled bool, err error) {
+	if !slices.Contains(builtinCapabilities, name) {
+		return false, nil
+	}
+	if _, err := h.resolveConfig(ctx, cmd.Config); err != nil {
+		return true, err
+	}
+	var kv builtinStopper
+	if name == providers.MessagingNATS {
+		kv = providers.NewMessagingProvider(h.nc)
+	} else {
+		kvp, err := providers.NewKeyValueProvider(name, h.nc, h.cfg.JSDomain)
+		if err != nil {
+			return true, err
+		}
+		kv = kvp
+	}
+	if err := h.ensureSpec(ctx, cmd.ProviderID, cmd.ProviderRef); err != nil {
+		_ = kv.Stop(ctx)
+		return true, fmt.Errorf("writing provider spec: %w", err)
+	}
+	p := &provider{
+		id: cmd.ProviderID, ref: normalizeProviderRef(cmd.ProviderRef), name: name,
+		annotations: maps.Clone(nonNil(cmd.Annotations)),
+		stop:        func(ctx context.Context) { _ = kv.Stop(ctx) },
+		capability:  kv,
+	}
+	h.mu.Lock()
+	h.providers[cmd.ProviderID] = p
+	h.mu.Unlock()
+	h.publish(events.ProviderStarted, events.ProviderStartedData{
+		HostID: h.id, ImageRef: p.ref, ProviderID: p.id, Annotations: maps.Clone(p.annotations),
+	})
+	h.syncProviderLinks()
+	return true, nil
+}
+
+// startNativeProvider fetches a provider archive, extracts this platform's binary and runs it
+// under supervision (reference §6.3).
+func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCommand) error {
+	fp, err := h.fetchProvider(ctx, cmd.ProviderRef)
+	if errors.Is(err, par.ErrNoTarget) {
+		return fmt.Errorf("%w; rebuild it with `wash par insert --arch %s`", err, par.NativeTarget())
+	}
+	if err != nil {
+		return err
+	}
+	bin, archive := fp.binary, fp.archive
+	config, err := h.resolveConfig(ctx, cmd.Config)
+	if err != nil {
+		return err
+	}
+	if err := h.ensureSpec(ctx, cmd.ProviderID, cmd.ProviderRef); err != nil {
+		return fmt.Errorf("writing provider spec: %w", err)
+	}
+	xk, err := nkeys.CreateCurveKeys()
+	if err != nil {
+		return err
+	}
+	xpub, _ := xk.PublicKey()
+	xseed, _ := xk.Seed()
+	hostX, err := h.hostXKey()
+	if err != nil {
+		return err
+	}
+	p := &provider{
+		id: cmd.ProviderID, ref: normalizeProviderRef(cmd.ProviderRef), name: archive.Name,
+		annotations: maps.Clone(nonNil(cmd.Annotations)),
+	}
+	rpcURL := h.cfg.RPCURL
+	if rpcURL == "" {
+		rpcURL = h.nc.ConnectedUrl()
+	}
+	n, err := providers.StartNative(providers.NativeConfig{
+		Binary: bin, NC: h.nc, Lattice: h.cfg.Lattice, HostID: h.id, ProviderID: cmd.ProviderID,
+		XKeyPublic: xpub,
+		HostData: func() (providers.HostData, error) {
+			timeout := uint64(providers.DefaultRPCTimeout / time.Millisecond)
+			links := h.providerLinks(context.Background(), cmd.ProviderID)
+			p.setSent(links)
+			return providers.HostData{
+				HostID: h.id, LatticeRPCPrefix: h.cfg.Lattice, LatticeRPCURL: rpcURL,
+				ProviderKey: cmd.ProviderID, InstanceID: uuid.NewString(), LinkDefinitions: links,
+				Config: config, HostXKeyPublicKey: hostX, ProviderXKeyPrivateKey: string(xseed),
+				DefaultRPCTimeoutMS: &timeout,
+			}, nil
+		},
+		HealthDelay: h.cfg.ProviderHealthDelay, HealthInterval: h.cfg.ProviderHealthInterval,
+		RestartDelay: h.cfg.ProviderRestartDelay,
+		OnHealth: func(evt string) {
+			h.publish(evt, events.HealthCheckData{HostID: h.id, ProviderID: cmd.ProviderID})
+		},
+		Log: h.log,
+	})
+	if err != nil {
+		return err
+	}
+	p.stop = n.Stop
+	p.capability = n
+	h.mu.Lock()
+	h.providers[cmd.ProviderID] = p
+	h.mu.Unlock()
+	evt := events.ProviderStartedData{HostID: h.id, ImageRef: p.ref, ProviderID: p.id, Annotations: maps.Clone(p.annotations)}
+	if c := archive.Claims(); c != nil {
+		ver := ""
+		if c.Metadata != nil && c.Metadata.Ver != nil {
+			ver = *c.Metadata.Ver
+		}
+		v := archive.Token.Validate(time.Now())
+		evt.Claims = &events.ProviderClaims{Issuer: c.Issuer, Name: archive.Name, Version: ver,
+			NotBeforeHuman: v.NotBeforeHuman, ExpiresHuman: v.ExpiresHuman}
+		evt.InstanceID, evt.PublicKey, evt.LinkName = p.id, p.id, "default"
+	}
+	h.publish(events.ProviderStarted, evt)
+	return nil
+}
+
+// hostXKey is the host's xkey public key, made once.
+func (h *Host) hostXKey() (string, error) {
+	h.xkeyOnce.Do(func() {
+		kp, err := nkeys.CreateCurveKeys()
+		if err != nil {
+			h.xkeyErr = err
+			return
+		}
+		h.xkeyPub, h.xkeyErr = kp.PublicKey()
+	})
+	return h.xkeyPub, h.xkeyErr
+}
+
+// cacheName turns a reference into a file name: every non-alphanumeric character becomes _.
+func cacheName(ref string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(ref))
+}
+
+// linkKey is a link's identity for provider delivery.
+func linkKey(l providers.InterfaceLinkDefinition) string {
+	return l.SourceID + "\x00" + l.Target + "\x00" + l.WitNamespace + "\x00" + l.WitPackage + "\x00" + l.Name
+}
+
+// providerLinks resolves every link where id is the source or the target. A link whose config
+// cannot be resolved is left out (logged), as upstream.
+func (h *Host) providerLinks(ctx context.Context, id string) []providers.InterfaceLinkDefinition {
+	out := []providers.InterfaceLinkDefinition{}
+	for _, l := range h.allLinks() {
+		if l.SourceID != id && l.Target != id {
+			continue
+		}
+		rl, err := h.resolveLink(ctx, l)
+		if err != nil {
+			h.log.Warn("leaving out a link whose config cannot be resolved", "source", l.SourceID, "target", l.Target, "err", err)
+			continue
+		}
+		out = append(out, rl)
+	}
+	return out
+}
+
+func (h *Host) resolveLink(ctx context.Context, l ctl.Link) (providers.InterfaceLinkDefinition, error) {
+	sc, err := h.cachedConfig(ctx, l.SourceConfig)
+	if err != nil {
+		return providers.InterfaceLinkDefinition{}, err
+	}
+	tc, err := h.cachedConfig(ctx, l.TargetConfig)
+	if err != nil {
+		return providers.InterfaceLinkDefinition{}, err
+	}
+	return providers.InterfaceLinkDefinition{
+		SourceID: l.SourceID, Target: l.Target, Name: l.Name, WitNamespace: l.WitNamespace,
+		WitPackage: l.WitPackage, Interfaces: slices.Clone(l.Interfaces), SourceConfig: sc, TargetConfig: tc,
+	}.Normalized(), nil
+}
+
+// syncProviderLinks brings every native provider's links up to date: puts for new or changed
+// links involving it, deletes for links gone. Called whenever the link table changes.
+func (h *Host) syncProviderLinks() {
+	h.mu.RLock()
+	var natives []*provider
+	var messaging []*provider
+	for _, p := range h.providers {
+		switch p.capability.(type) {
+		case *providers.Native:
+			natives = append(natives, p)
+		case *providers.MessagingProvider:
+			messaging = append(messaging, p)
+		}
+	}
+	h.mu.RUnlock()
+	for _, p := range messaging {
+		h.syncMessagingLinks(p)
+	}
+	for _, p := range natives {
+		n := p.capability.(*providers.Native)
+		want := h.providerLinks(context.Background(), p.id)
+		puts, dels := p.diffSent(want)
+		for _, l := range puts {
+			if err := n.PutLink(l); err != nil {
+				h.log.Warn("sending link to provider", "provider_id", p.id, "err", err)
+			}
+		}
+		for _, l := range dels {
+			if err := n.DeleteLink(l); err != nil {
+				h.log.Warn("sending link delete to provider", "provider_id", p.id, "err", err)
+			}
+		}
+	}
+}
+
+// providerLinkState tracks the links a native provider has been sent.
+type providerLinkState struct {
+	mu   sync.Mutex
+	sent map[string]providers.InterfaceLinkDefinition
+}
+
+func (s *providerLinkState) setSent(links []providers.InterfaceLinkDefinition) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = map[string]providers.InterfaceLinkDefinition{}
+	for _, l := range links {
+		s.sent[linkKey(l)] = l
+	}
+}
+
+func (s *providerLinkState) diffSent(want []providers.InterfaceLinkDefinition) (puts, dels []providers.InterfaceLinkDefinition) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sent == nil {
+		s.sent = map[string]providers.InterfaceLinkDefinition{}
+	}
+	seen := map[string]bool{}
+	for _, l := range want {
+		k := linkKey(l)
+		seen[k] = true
+		if old, ok := s.sent[k]; !ok || !sameResolved(old, l) {
+			puts = append(puts, l)
+			s.sent[k] = l
+		}
+	}
+	for k, l := range s.sent {
+		if !seen[k] {
+			dels = append(dels, l)
+			delete(s.sent, k)
+		}
+	}
+	return puts, dels
+}
+
+func sameResolved(a, b providers.InterfaceLinkDefinition) bool {
+	return slices.Equal(a.Interfaces, b.Interfaces) && maps.Equal(a.SourceConfig, b.SourceConfig) && maps.Equal(a.TargetConfig, b.TargetConfig)
+}
+
+// configCache keeps resolved config briefly, so capability calls do not read CONFIGDATA on
+// every invocation.
+type configCache struct {
+	mu      sync.Mutex
+	entries map[string]configEntry
+}
+
+type configEntry struct {
+	values map[string]string
+	at     time.Time
+}
+
+const configCacheTTL = time.Second
+
+func (h *Host) cachedConfig(ctx context.Context, names []string) (map[string]string, error) {
+	if len(names) == 0 {
+		return map[string]string{}, nil
+	}
+	key := strings.Join(names, "\x00")
+	h.cfgCache.mu.Lock()
+	e, ok := h.cfgCache.entries[key]
+	h.cfgCache.mu.Unlock()
+	if ok && time.Since(e.at) < configCacheTTL {
+		return e.values, nil
+	}
+	values, err := h.resolveConfig(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	h.cfgCache.mu.Lock()
+	if h.cfgCache.entries == nil {
+		h.cfgCache.entries = map[string]configEntry{}
+	}
+	h.cfgCache.entries[key] = configEntry{values: values, at: time.Now()}
+	h.cfgCache.mu.Unlock()
+	return values, nil
+}
+
+// linkedCapability finds the provider a component's link (name "default") for ns:pkg targets.
+func (h *Host) linkedCapability(componentID, ns, pkg string) (ctl.Link, *provider, error) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var link *ctl.Link
+	for i, l := range h.links[componentID] {
+		if l.WitNamespace == ns && l.WitPackage == pkg && l.Name == "default" {
+			link = &h.links[componentID][i]
+			break
+		}
+	}
+	if link == nil {
+		return ctl.Link{}, nil, &providers.LinkError{Msg: fmt.Sprintf(
+			"component %s has no link named \"default\" for %s:%s; link it to a provider (wash link put %s <provider-id> %s %s --interface ...)",
+			componentID, ns, pkg, componentID, ns, pkg)}
+	}
+	p := h.providers[link.Target]
+	if p == nil {
+		return *link, nil, &providers.LinkError{Msg: fmt.Sprintf(
+			"component %s is linked to %s for %s:%s, but no provider %s runs on this host; start it (wash start provider ...)",
+			componentID, link.Target, ns, pkg, link.Target)}
+	}
+	return *link, p, nil
+}
+
+// capabilityInterfaces are the host interfaces every component instance gets for the
+// capabilities built-in providers serve. They resolve the link on each call, so an instance
+// follows link changes and pooled instances stay valid.
+func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface {
+	msg := providers.MessagingInterfaces(func(context.Context) (*nats.Conn, error) {
+		_, p, err := h.linkedCapability(componentID, "wasmcloud", "messaging")
+		if err != nil {
+			return nil, err
+		}
+		m, ok := p.capability.(*providers.MessagingProvider)
+		if !ok {
+			return nil, &providers.LinkError{Msg: fmt.Sprintf(
+				"component %s is linked to %s for wasmcloud:messaging, but provider %s (%s) does not serve wasmcloud:messaging in this host",
+				componentID, p.id, p.id, p.ref)}
+		}
+		return m.Conn(), nil
+	})
+	return append(msg, kvInterfaces(h, componentID)...)
+}
+
+func kvInterfaces(h *Host, componentID string) []*runtime.HostInterface {
+	return providers.KeyValueInterfaces(func(ctx context.Context, identifier string) (providers.KVStore, string, error) {
+		l, p, err := h.linkedCapability(componentID, "wasi", "keyvalue")
+		if err != nil {
+			return nil, "", err
+		}
+		kv, ok := p.capability.(*providers.KeyValueProvider)
+		if !ok {
+			return nil, "", &providers.LinkError{Msg: fmt.Sprintf(
+				"component %s is linked to %s for wasi:keyvalue, but provider %s (%s) does not serve wasi:keyvalue in this host",
+				componentID, p.id, p.id, p.ref)}
+		}
+		rl, err := h.resolveLink(ctx, l)
+		if err != nil {
+			return nil, "", &providers.KVError{Case: 2, Msg: fmt.Sprintf("link %s -> %s: %v", l.SourceID, l.Target, err)}
+		}
+		return kv.Open(ctx, rl, identifier)
+	})
+}
+
+// syncMessagingLinks subscribes a messaging provider for each link from it to a component
+// (source config "subscriptions") and drops subscriptions of links that are gone.
+func (h *Host) syncMessagingLinks(p *provider) {
+	m := p.capability.(*providers.MessagingProvider)
+	want := map[string]providers.InterfaceLinkDefinition{}
+	for _, l := range h.providerLinks(context.Background(), p.id) {
+		if l.SourceID == p.id && l.WitNamespace == "wasmcloud" && l.WitPackage == "messaging" {
+			want[linkKey(l)] = l
+		}
+	}
+	puts, _ := p.diffSent(slices.Collect(maps.Values(want)))
+	for _, l := range puts {
+		target := l.Target
+		err := m.Subscribe(linkKey(l), l, func(msg providers.BrokerMessage) { h.deliverMessage(target, msg) })
+		if err != nil {
+			h.log.Warn("messaging subscription failed", "provider_id", p.id, "target", target, "err", err)
+		}
+	}
+	for _, k := range m.Links() {
+		if _, ok := want[k]; !ok {
+			m.Unsubscribe(k)
+		}
+	}
+}
+
+// deliverMessage runs the component's wasmcloud:messaging/handler for one message.
+func (h *Host) deliverMessage(componentID string, msg providers.BrokerMessage) {
+	h.mu.RLock()
+	c := h.components[componentID]
+	h.mu.RUnlock()
+	if c == nil {
+		h.log.Warn("message for a component that does not run here", "component_id", componentID, "subject", msg.Subject)
+		return
+	}
+	res, err := c.program.Invoke(context.Background(), runtime.InstanceConfig{HostInterfaces: h.capabilityInterfaces(componentID)},
+		providers.MessagingHandler, "handle-message", msg.Value())
+	if err != nil {
+		h.log.Warn("messaging handler failed", "component_id", componentID, "subject", msg.Subject, "err", err)
+		return
+	}
+	if len(res) == 1 {
+		if r, ok := res[0].(cabi.ResultValue); ok && r.IsErr {
+			h.log.Warn("messaging handler returned an error", "component_id", componentID, "subject", msg.Subject, "err", r.Value)
+		}
+	}
+}

@@ -1,0 +1,321 @@
+package host_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/host"
+)
+
+// Fixtures: wat-hello and the limits guest are small and checked in under testdata; the 2 MB
+// go-hello build is read from the shared fixtures beside the repository.
+const (
+	watHelloBody = "hello from a WAT component, path="
+	goHelloBody  = "hello from Go (wasip1 + reactor adapter), path="
+)
+
+func fixtureRef(t testing.TB, rel string) string {
+	t.Helper()
+	p, err := filepath.Abs(rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("fixture %s not available: %v", rel, err)
+	}
+	return "file://" + p
+}
+
+func watHelloRef(t testing.TB) string {
+	return fixtureRef(t, "../../../shared/fixtures/components/wat-hello/hello.component.wasm")
+}
+
+func goHelloRef(t testing.TB) string {
+	return fixtureRef(t, "../../../shared/fixtures/components/go-hello/gohello.component.wasm")
+}
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type lattice struct {
+	t   testing.TB
+	nc  *nats.Conn
+	h   *host.Host
+	c   *ctl.Client
+	evs *eventLog
+}
+
+func newLattice(t testing.TB, cfg host.Config) *lattice {
+	nc := startNATS(t)
+	evs := watchEvents(t, nc, "default")
+	cfg.Lattice = "default"
+	h := startHost(t, nc, cfg)
+	return &lattice{t: t, nc: nc, h: h, c: ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"}), evs: evs}
+}
+
+func (l *lattice) ok(r ctl.Response, err error) {
+	l.t.Helper()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if !r.Success {
+		l.t.Fatalf("control request failed: %s", r.Message)
+	}
+}
+
+func (l *lattice) scale(id, ref string, count uint32, limits map[string]string, config ...string) {
+	l.t.Helper()
+	l.ok(l.c.ScaleComponent(context.Background(), ctl.ScaleComponentCommand{
+		HostID: l.h.ID(), ComponentID: id, ComponentRef: ref, Count: count, ComponentLimits: limits, Config: config,
+	}))
+	data := l.evs.waitFor(l.t, events.ComponentScaled, func(m map[string]any) bool { return m["component_id"] == id })
+	if data["max_instances"] != float64(count) {
+		l.t.Fatalf("scaled %s to %v", id, data["max_instances"])
+	}
+}
+
+func (l *lattice) startBuiltin(id, name string, config ...string) {
+	l.t.Helper()
+	l.ok(l.c.StartProvider(context.Background(), ctl.StartProviderCommand{
+		HostID: l.h.ID(), ProviderID: id, ProviderRef: "wasmcloud+builtin://" + name, Config: config,
+	}))
+	l.evs.waitFor(l.t, events.ProviderStarted, func(m map[string]any) bool { return m["provider_id"] == id })
+}
+
+// serve links provider -> component on wasi:http/incoming-handler with its own address config.
+func (l *lattice) serve(provider, component, linkName, addr string) {
+	l.t.Helper()
+	cfg := "addr-" + linkName
+	l.ok(l.c.PutConfig(context.Background(), cfg, map[string]string{"address": addr}))
+	l.ok(l.c.PutLink(context.Background(), ctl.Link{
+		SourceID: provider, Target: component, Name: linkName, WitNamespace: "wasi", WitPackage: "http",
+		Interfaces: []string{"incoming-handler"}, SourceConfig: []string{cfg},
+	}))
+}
+
+var client = &http.Client{Timeout: 30 * time.Second}
+
+func get(url string) (int, string, error) {
+	res, err := client.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), err
+}
+
+// waitServed polls until the address answers (links reach the provider asynchronously).
+func waitServed(t testing.TB, url string) (int, string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body, err := get(url)
+		if err == nil {
+			return code, body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func waitClosed(t testing.TB, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still accepts connections", addr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestBuiltinHTTPServerServesComponents(t *testing.T) {
+	l := newLattice(t, host.Config{})
+	l.scale("hello", watHelloRef(t), 10, nil)
+	l.scale("gohello", goHelloRef(t), 10, nil)
+	l.startBuiltin("http", "http-server")
+	a1, a2 := freeAddr(t), freeAddr(t)
+	l.serve("http", "hello", "hello", a1)
+	l.serve("http", "gohello", "gohello", a2)
+
+	for _, tc := range []struct{ addr, want string }{{a1, watHelloBody}, {a2, goHelloBody}} {
+		code, body := waitServed(t, "http://"+tc.addr+"/x?y=1")
+		if code != 200 || body != tc.want+"/x?y=1\n" {
+			t.Fatalf("GET %s: %d %q", tc.addr, code, body)
+		}
+		for i := 0; i < 5; i++ { // pooled instances serve again
+			if code, body, err := get("http://" + tc.addr + "/again"); err != nil || code != 200 || !strings.HasSuffix(body, "path=/again\n") {
+				t.Fatalf("repeat %d: %d %q %v", i, code, body, err)
+			}
+		}
+	}
+	inv, err := l.c.GetHostInventory(context.Background(), l.h.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Providers) != 1 || inv.Providers[0].ID != "http" || inv.Providers[0].ImageRef != "http-server" {
+		t.Fatalf("inventory providers: %+v", inv.Providers)
+	}
+
+	// deleting a link closes its listener only
+	l.ok(l.c.DeleteLink(context.Background(), ctl.DeleteLinkRequest{SourceID: "http", WitNamespace: "wasi", WitPackage: "http", Name: "hello"}))
+	waitClosed(t, a1)
+	if code, _, err := get("http://" + a2 + "/"); err != nil || code != 200 {
+		t.Fatalf("other listener after link delete: %d %v", code, err)
+	}
+	// a component scaled to zero answers 503 while its link stays
+	l.scale("gohello", goHelloRef(t), 0, nil)
+	if code, _, err := get("http://" + a2 + "/"); err != nil || code != http.StatusServiceUnavailable {
+		t.Fatalf("after scale to 0: %d %v", code, err)
+	}
+	// stopping the provider closes the rest and emits provider_stopped
+	l.ok(l.c.StopProvider(context.Background(), ctl.StopProviderCommand{HostID: l.h.ID(), ProviderID: "http"}))
+	l.evs.waitFor(t, events.ProviderStopped, func(m map[string]any) bool { return m["provider_id"] == "http" })
+	waitClosed(t, a2)
+}
+
+// Links put before the provider starts are served once it starts; a changed address moves
+// the listener.
+func TestBuiltinHTTPServerLinksBeforeStart(t *testing.T) {
+	l := newLattice(t, host.Config{})
+	l.scale("hello", watHelloRef(t), 4, nil)
+	a1 := freeAddr(t)
+	l.serve("http", "hello", "default", a1)
+	l.startBuiltin("http", "http-server")
+	if code, body := waitServed(t, "http://"+a1+"/early"); code != 200 || body != watHelloBody+"/early\n" {
+		t.Fatalf("%d %q", code, body)
+	}
+	a2 := freeAddr(t)
+	l.ok(l.c.PutConfig(context.Background(), "moved", map[string]string{"address": a2}))
+	l.ok(l.c.PutLink(context.Background(), ctl.Link{
+		SourceID: "http", Target: "hello", WitNamespace: "wasi", WitPackage: "http",
+		Interfaces: []string{"incoming-handler"}, SourceConfig: []string{"moved"},
+	}))
+	if code, _ := waitServed(t, "http://"+a2+"/moved"); code != 200 {
+		t.Fatalf("moved: %d", code)
+	}
+	waitClosed(t, a1)
+}
+
+func TestBuiltinHTTPServerFailures(t *testing.T) {
+	l := newLattice(t, host.Config{})
+	ref := fixtureRef(t, "testdata/httplimits/httplimits.component.wasm")
+	l.scale("limits", ref, 4, map[string]string{"max_execution_time": "0.5", "max_memory_limit": strconv.Itoa(8 << 20)})
+	l.startBuiltin("http", "http-server")
+	a := freeAddr(t)
+	l.serve("http", "limits", "default", a)
+	base := "http://" + a
+	if code, body := waitServed(t, base+"/ok"); code != 200 || body != "limits guest, path=/ok\n" {
+		t.Fatalf("ok: %d %q", code, body)
+	}
+	for _, path := range []string{"/trap", "/spin", "/alloc"} {
+		start := time.Now()
+		code, _, err := get(base + path)
+		if err != nil || code != http.StatusInternalServerError {
+			t.Fatalf("%s: %d %v", path, code, err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("%s took %v", path, d)
+		}
+		if code, body, err := get(base + "/next"); err != nil || code != 200 || body != "limits guest, path=/next\n" {
+			t.Fatalf("after %s: %d %q %v", path, code, body, err)
+		}
+	}
+}
+
+// TestBuiltinHTTPServerLoad runs 20 concurrent clients against wat-hello and go-hello for 2 s
+// each (WASH_HTTP_LOAD_SECONDS overrides, e.g. 10 for the full run); every request must
+// succeed.
+func TestBuiltinHTTPServerLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test skipped with -short")
+	}
+	secs := 2
+	if v, err := strconv.Atoi(os.Getenv("WASH_HTTP_LOAD_SECONDS")); err == nil && v > 0 {
+		secs = v
+	}
+	l := newLattice(t, host.Config{})
+	l.scale("hello", watHelloRef(t), 100, nil)
+	l.scale("gohello", goHelloRef(t), 100, nil)
+	l.startBuiltin("http", "http-server")
+	a1, a2 := freeAddr(t), freeAddr(t)
+	l.serve("http", "hello", "hello", a1)
+	l.serve("http", "gohello", "gohello", a2)
+	for _, tc := range []struct{ name, addr, want string }{{"wat-hello", a1, watHelloBody}, {"go-hello", a2, goHelloBody}} {
+		waitServed(t, "http://"+tc.addr+"/")
+		tr := &http.Transport{MaxIdleConnsPerHost: 20}
+		cl := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+		var n, failed atomic.Int64
+		var firstErr atomic.Value
+		stop := time.Now().Add(time.Duration(secs) * time.Second)
+		var wg sync.WaitGroup
+		for w := 0; w < 20; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; time.Now().Before(stop); i++ {
+					path := fmt.Sprintf("/c%d/%d", w, i)
+					err := func() error {
+						res, err := cl.Get("http://" + tc.addr + path)
+						if err != nil {
+							return err
+						}
+						defer res.Body.Close()
+						b, err := io.ReadAll(res.Body)
+						if err != nil {
+							return err
+						}
+						if res.StatusCode != 200 || string(b) != tc.want+path+"\n" {
+							return fmt.Errorf("%s: %d %q", path, res.StatusCode, b)
+						}
+						return nil
+					}()
+					n.Add(1)
+					if err != nil {
+						failed.Add(1)
+						firstErr.CompareAndSwap(nil, err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		tr.CloseIdleConnections()
+		t.Logf("%s: %d requests in %ds (%.0f req/s), %d failed", tc.name, n.Load(), secs, float64(n.Load())/float64(secs), failed.Load())
+		if failed.Load() > 0 {
+			t.Fatalf("%s: %d of %d requests failed, first: %v", tc.name, failed.Load(), n.Load(), firstErr.Load())
+		}
+	}
+}
+
+var _ = errors.New

@@ -1,0 +1,92 @@
+package providers
+
+import (
+	"encoding/base64"
+	"encoding/json"
+)
+
+// HostData is what a native provider reads from stdin at start (reference §6.4), with the keys
+// in the order the Rust host serialises them.
+type HostData struct {
+	HostID                 string                    `json:"host_id"`
+	LatticeRPCPrefix       string                    `json:"lattice_rpc_prefix"`
+	LinkName               string                    `json:"link_name"`
+	LatticeRPCUserJWT      string                    `json:"lattice_rpc_user_jwt"`
+	LatticeRPCUserSeed     string                    `json:"lattice_rpc_user_seed"`
+	LatticeRPCURL          string                    `json:"lattice_rpc_url"`
+	ProviderKey            string                    `json:"provider_key"`
+	EnvValues              map[string]string         `json:"env_values"`
+	InstanceID             string                    `json:"instance_id"`
+	LinkDefinitions        []InterfaceLinkDefinition `json:"link_definitions"`
+	ClusterIssuers         []string                  `json:"cluster_issuers"`
+	Config                 map[string]string         `json:"config"`
+	Secrets                map[string]SecretValue    `json:"secrets"`
+	HostXKeyPublicKey      string                    `json:"host_xkey_public_key"`
+	ProviderXKeyPrivateKey string                    `json:"provider_xkey_private_key"`
+	DefaultRPCTimeoutMS    *uint64                   `json:"default_rpc_timeout_ms,omitempty"`
+	StructuredLogging      bool                      `json:"structured_logging"`
+	LogLevel               *string                   `json:"log_level,omitempty"`
+	OtelConfig             OtelConfig                `json:"otel_config"`
+}
+
+// SecretValue is a plaintext secret in HostData.
+type SecretValue struct {
+	Kind  string `json:"kind"` // "String" or "Bytes"
+	Value any    `json:"value"`
+}
+
+// OtelConfig is HostData's otel_config with only the always-present keys; this host exports no
+// telemetry.
+type OtelConfig struct {
+	EnableObservability bool     `json:"enable_observability"`
+	Protocol            string   `json:"protocol"`
+	AdditionalCAPaths   []string `json:"additional_ca_paths"`
+	TraceLevel          string   `json:"trace_level"`
+}
+
+// normalized fills the required-but-empty fields so the SDK's decoder accepts the value.
+func (d HostData) normalized() HostData {
+	if d.LinkName == "" {
+		d.LinkName = "default"
+	}
+	if d.EnvValues == nil {
+		d.EnvValues = map[string]string{}
+	}
+	if d.LinkDefinitions == nil {
+		d.LinkDefinitions = []InterfaceLinkDefinition{}
+	}
+	for i, l := range d.LinkDefinitions {
+		d.LinkDefinitions[i] = l.Normalized()
+	}
+	if d.ClusterIssuers == nil {
+		d.ClusterIssuers = []string{}
+	}
+	if d.Config == nil {
+		d.Config = map[string]string{}
+	}
+	if d.Secrets == nil {
+		d.Secrets = map[string]SecretValue{}
+	}
+	if d.OtelConfig.Protocol == "" {
+		d.OtelConfig.Protocol = "Http"
+	}
+	if d.OtelConfig.AdditionalCAPaths == nil {
+		d.OtelConfig.AdditionalCAPaths = []string{}
+	}
+	if d.OtelConfig.TraceLevel == "" {
+		d.OtelConfig.TraceLevel = "info"
+	}
+	return d
+}
+
+// StdinLine is the exact bytes written to a provider's stdin: base64 (standard alphabet) of
+// the JSON, then "\r\n".
+func (d HostData) StdinLine() ([]byte, error) {
+	b, err := json.Marshal(d.normalized())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, base64.StdEncoding.EncodedLen(len(b)), base64.StdEncoding.EncodedLen(len(b))+2)
+	base64.StdEncoding.Encode(out, b)
+	return append(out, '\r', '\n'), nil
+}

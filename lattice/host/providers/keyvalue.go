@@ -1,0 +1,322 @@
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/wasmlattice/wash/runtime"
+	"github.com/wasmlattice/wash/runtime/cabi"
+)
+
+// Interface names of wasi:keyvalue as wasmCloud 1.x components import them.
+const (
+	KeyValueStore   = "wasi:keyvalue/store@0.2.0-draft"
+	KeyValueAtomics = "wasi:keyvalue/atomics@0.2.0-draft"
+	KeyValueBatch   = "wasi:keyvalue/batch@0.2.0-draft"
+)
+
+// KVStore is one key-value backend as seen through one link (its config already applied).
+// Buckets are the identifiers components pass to store.open.
+type KVStore interface {
+	Get(ctx context.Context, bucket, key string) (value []byte, found bool, err error)
+	Set(ctx context.Context, bucket, key string, value []byte) error
+	Delete(ctx context.Context, bucket, key string) error
+	Exists(ctx context.Context, bucket, key string) (bool, error)
+	// ListKeys returns one page of keys from cursor on, and the cursor of the next page (nil
+	// when done).
+	ListKeys(ctx context.Context, bucket string, cursor uint64) ([]string, *uint64, error)
+	// Increment adds delta atomically (a missing key counts as 0) and returns the new value.
+	Increment(ctx context.Context, bucket, key string, delta uint64) (uint64, error)
+}
+
+// KVError is an error a backend wants the component to see as a specific store error.
+type KVError struct {
+	Case uint32 // 0 no-such-store, 1 access-denied, 2 other
+	Msg  string
+}
+
+func (e *KVError) Error() string {
+	switch e.Case {
+	case 0:
+		return "no such store"
+	case 1:
+		return "access denied"
+	}
+	return e.Msg
+}
+
+// ErrNoSuchStore makes store.open report error::no-such-store.
+var ErrNoSuchStore = &KVError{Case: 0}
+
+// LinkError says a component cannot use a capability because of its links (none, or one to a
+// provider that does not run here). It fails the whole call with its message instead of
+// becoming an error value the guest may ignore.
+type LinkError struct{ Msg string }
+
+func (e *LinkError) Error() string { return e.Msg }
+
+// kvErr turns a backend error into the wasi:keyvalue error variant.
+func kvErr(err error) cabi.ResultValue {
+	var ke *KVError
+	if errors.As(err, &ke) {
+		if ke.Case == 2 {
+			return cabi.Err(cabi.VariantValue{Case: 2, Value: ke.Msg})
+		}
+		return cabi.Err(cabi.VariantValue{Case: ke.Case})
+	}
+	return cabi.Err(cabi.VariantValue{Case: 2, Value: err.Error()})
+}
+
+// kvBucket is the host representation of a store.bucket resource.
+type kvBucket struct {
+	store KVStore
+	name  string
+}
+
+func bucketArg(a []cabi.Value, i int) (*kvBucket, error) {
+	if i >= len(a) {
+		return nil, fmt.Errorf("wasi:keyvalue: missing argument %d", i)
+	}
+	b, ok := a[i].(*kvBucket)
+	if !ok {
+		return nil, fmt.Errorf("wasi:keyvalue: argument %d is %T, not a bucket", i, a[i])
+	}
+	return b, nil
+}
+
+func strArg(a []cabi.Value, i int) string {
+	if i < len(a) {
+		s, _ := a[i].(string)
+		return s
+	}
+	return ""
+}
+
+func bytesArg(a []cabi.Value, i int) []byte {
+	if i < len(a) {
+		b, _ := a[i].([]byte)
+		return b
+	}
+	return nil
+}
+
+func stringList(v cabi.Value) []string {
+	l, _ := v.([]cabi.Value)
+	out := make([]string, 0, len(l))
+	for _, x := range l {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// KeyValueInterfaces builds wasi:keyvalue store, atomics and batch over open, which maps the
+// identifier a component passes to store.open to a backend (and the bucket name the backend
+// uses). They are built per invocation, so closures may capture the link.
+func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVStore, string, error)) []*runtime.HostInterface {
+	store := &runtime.HostInterface{Name: KeyValueStore, Funcs: map[string]runtime.HostFunc{
+		"open": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+			s, name, err := open(ctx, strArg(a, 0))
+			var le *LinkError
+			if errors.As(err, &le) {
+				return nil, fmt.Errorf("%s#open: %w", KeyValueStore, err)
+			}
+			if err != nil {
+				return kvErr(err), nil
+			}
+			return cabi.Ok(&kvBucket{store: s, name: name}), nil
+		},
+		"[method]bucket.get": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+			b, err := bucketArg(a, 0)
+			if err != nil {
+				return nil, err
+			}
+			v, found, err := b.store.Get(ctx, b.name, strArg(a, 1))
+			if err != nil {
+				return kvErr(err), nil
+			}
+			if !found {
+				return cabi.Ok(cabi.None()), nil
+			}
+			if v == nil {
+				v = []byte{}
+			}
+			return cabi.Ok(cabi.Some(v)), nil
+		},
+		"[method]bucket.set": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+			b, err := bucketArg(a, 0)
+			if err != nil {
+				return nil, err
+			}
+			if err := b.store.Set(ctx, b.name, strArg(a, 1), bytesArg(a, 2)); err != nil {
+				return kvErr(err), nil
+			}
+			return cabi.Ok(nil), nil
+		},
+		"[method]bucket.delete": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+			b, err := bucketArg(a, 0)
+			if err != nil {
+				return nil, err
+			}
+			if err := b.store.Delete(ctx, b.name, strArg(a, 1)); err != nil {
+				return kvErr(err), nil
+			}
+			return cabi.Ok(nil), nil
+		},
+		"[method]bucket.exists": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+			b, err := bucketArg(a, 0)
+			if err != nil {
+				return nil, err
+			}
+			ok, err := b.store.Exists(ctx, b.name, strArg(a, 1))
+			if err != nil {
+				return kvErr(err), nil
+			}
+			return cabi.Ok(ok), nil
+		},
+		"[method]bucket.list-keys": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+			b, err := bucketArg(a, 0)
+			if err != nil {
+				return nil, err
+			}
+			var cursor uint64
+			if len(a) > 1 {
+				if o, ok := a[1].(cabi.OptionValue); ok && o.IsSome {
+					cursor, _ = o.Value.(uint64)
+				}
+			}
+			keys, next, err := b.store.ListKeys(ctx, b.name, cursor)
+			if err != nil {
+				return kvErr(err), nil
+			}
+			list := make([]cabi.Value, len(keys))
+			for i, k := range keys {
+				list[i] = k
+			}
+			nextOpt := cabi.None()
+			if next != nil {
+				nextOpt = cabi.Some(*next)
+			}
+			return cabi.Ok([]cabi.Value{list, nextOpt}), nil
+		},
+	}}
+	atomics := &runtime.HostInterface{Name: KeyValueAtomics, Funcs: map[string]runtime.HostFunc{
+		"increment": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+			b, err := bucketArg(a, 0)
+			if err != nil {
+				return nil, err
+			}
+			var delta uint64
+			if len(a) > 2 {
+				delta, _ = a[2].(uint64)
+			}
+			n, err := b.store.Increment(ctx, b.name, strArg(a, 1), delta)
+			if err != nil {
+				return kvErr(err), nil
+			}
+			return cabi.Ok(n), nil
+		},
+	}}
+	batch := &runtime.HostInterface{Name: KeyValueBatch, Funcs: map[string]runtime.HostFunc{
+		"get-many": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+			b, err := bucketArg(a, 0)
+			if err != nil {
+				return nil, err
+			}
+			var out []cabi.Value
+			for _, k := range stringList(a[1]) {
+				v, found, err := b.store.Get(ctx, b.name, k)
+				if err != nil {
+					return kvErr(err), nil
+				}
+				if !found {
+					out = append(out, cabi.None())
+					continue
+				}
+				if v == nil {
+					v = []byte{}
+				}
+				out = append(out, cabi.Some([]cabi.Value{k, v}))
+			}
+			return cabi.Ok(out), nil
+		},
+		"set-many": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+			b, err := bucketArg(a, 0)
+			if err != nil {
+				return nil, err
+			}
+			pairs, _ := a[1].([]cabi.Value)
+			for _, p := range pairs {
+				kv, _ := p.([]cabi.Value)
+				if len(kv) != 2 {
+					continue
+				}
+				k, _ := kv[0].(string)
+				v, _ := kv[1].([]byte)
+				if err := b.store.Set(ctx, b.name, k, v); err != nil {
+					return kvErr(err), nil
+				}
+			}
+			return cabi.Ok(nil), nil
+		},
+		"delete-many": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+			b, err := bucketArg(a, 0)
+			if err != nil {
+				return nil, err
+			}
+			for _, k := range stringList(a[1]) {
+				if err := b.store.Delete(ctx, b.name, k); err != nil {
+					return kvErr(err), nil
+				}
+			}
+			return cabi.Ok(nil), nil
+		},
+	}}
+	return []*runtime.HostInterface{store, atomics, batch}
+}
+
+// UnlinkedInterfaces serves every function of ifaces with an error that fails the call with
+// reason: a component imports a capability nobody linked it to. The guest traps, the
+// invocation fails with reason, and the host goes on.
+func UnlinkedInterfaces(reason string, ifaces map[string][]string) []*runtime.HostInterface {
+	var out []*runtime.HostInterface
+	for name, fns := range ifaces {
+		hi := &runtime.HostInterface{Name: name, Funcs: map[string]runtime.HostFunc{}}
+		for _, fn := range fns {
+			fn := fn
+			hi.Funcs[fn] = func(context.Context, []cabi.Value) (cabi.Value, error) {
+				return nil, fmt.Errorf("%s#%s: %s", name, fn, reason)
+			}
+		}
+		out = append(out, hi)
+	}
+	return out
+}
+
+// KeyValueFuncs lists the functions of each wasi:keyvalue interface (for UnlinkedInterfaces).
+var KeyValueFuncs = map[string][]string{
+	KeyValueStore: {"open", "[method]bucket.get", "[method]bucket.set", "[method]bucket.delete",
+		"[method]bucket.exists", "[method]bucket.list-keys"},
+	KeyValueAtomics: {"increment"},
+	KeyValueBatch:   {"get-many", "set-many", "delete-many"},
+}
+
+// configValue reads a link config key case-insensitively (upstream providers accept both
+// "url" and "URL").
+func configValue(cfg map[string]string, keys ...string) string {
+	for _, k := range keys {
+		if v, ok := cfg[k]; ok {
+			return v
+		}
+	}
+	for _, k := range keys {
+		for ck, v := range cfg {
+			if strings.EqualFold(ck, k) {
+				return v
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,414 @@
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+)
+
+// listPage is how many keys one list-keys call returns.
+const listPage = 1000
+
+// MemoryKV keeps buckets in process memory (keyvalue-inmemory). Every link to the same
+// provider shares it; buckets are the identifiers passed to store.open.
+type MemoryKV struct {
+	mu      sync.Mutex
+	buckets map[string]map[string][]byte
+}
+
+// NewMemoryKV returns an empty in-memory store.
+func NewMemoryKV() *MemoryKV { return &MemoryKV{buckets: map[string]map[string][]byte{}} }
+
+func (m *MemoryKV) bucket(name string) map[string][]byte {
+	b, ok := m.buckets[name]
+	if !ok {
+		b = map[string][]byte{}
+		m.buckets[name] = b
+	}
+	return b
+}
+
+// Get implements KVStore.
+func (m *MemoryKV) Get(_ context.Context, bucket, key string) ([]byte, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.bucket(bucket)[key]
+	return slices.Clone(v), ok, nil
+}
+
+// Set implements KVStore.
+func (m *MemoryKV) Set(_ context.Context, bucket, key string, value []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.bucket(bucket)[key] = slices.Clone(value)
+	return nil
+}
+
+// Delete implements KVStore.
+func (m *MemoryKV) Delete(_ context.Context, bucket, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.bucket(bucket), key)
+	return nil
+}
+
+// Exists implements KVStore.
+func (m *MemoryKV) Exists(_ context.Context, bucket, key string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.bucket(bucket)[key]
+	return ok, nil
+}
+
+// ListKeys implements KVStore; the cursor is an offset into the sorted keys.
+func (m *MemoryKV) ListKeys(_ context.Context, bucket string, cursor uint64) ([]string, *uint64, error) {
+	m.mu.Lock()
+	keys := make([]string, 0, len(m.bucket(bucket)))
+	for k := range m.bucket(bucket) {
+		keys = append(keys, k)
+	}
+	m.mu.Unlock()
+	slices.Sort(keys)
+	return page(keys, cursor)
+}
+
+func page(keys []string, cursor uint64) ([]string, *uint64, error) {
+	if cursor >= uint64(len(keys)) {
+		return []string{}, nil, nil
+	}
+	end := cursor + listPage
+	if end >= uint64(len(keys)) {
+		return keys[cursor:], nil, nil
+	}
+	return keys[cursor:end], &end, nil
+}
+
+// Increment implements KVStore. Values are decimal text, as Redis INCRBY keeps them.
+func (m *MemoryKV) Increment(_ context.Context, bucket, key string, delta uint64) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b := m.bucket(bucket)
+	n, err := parseCounter(b[key], key)
+	if err != nil {
+		return 0, err
+	}
+	n += delta
+	b[key] = strconv.AppendUint(nil, n, 10)
+	return n, nil
+}
+
+func parseCounter(v []byte, key string) (uint64, error) {
+	if len(v) == 0 {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(string(v), 10, 64)
+	if err != nil {
+		return 0, &KVError{Case: 2, Msg: fmt.Sprintf("cannot increment %q: its value is not an unsigned decimal number", key)}
+	}
+	return n, nil
+}
+
+// RedisKV is a keyvalue backend on one Redis server (keyvalue-redis). Keys are stored as they
+// are named (no bucket prefix), so redis-cli sees what components write.
+type RedisKV struct {
+	client *redis.Client
+	addr   string
+}
+
+// NewRedisKV parses a redis:// or rediss:// URL. It does not connect: a server that is down
+// fails each call with a clear error instead of the link.
+func NewRedisKV(url string) (*RedisKV, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("invalid Redis URL %q: %w (expected redis://host:port[/db])", url, err)
+	}
+	opts.DialTimeout = 2 * time.Second
+	opts.MaxRetries = 1
+	return &RedisKV{client: redis.NewClient(opts), addr: opts.Addr}, nil
+}
+
+// Close releases the connection pool.
+func (r *RedisKV) Close() error { return r.client.Close() }
+
+func (r *RedisKV) wrap(op string, err error) error {
+	var ne net.Error
+	var oe *net.OpError
+	if errors.As(err, &oe) || errors.As(err, &ne) {
+		return &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-redis: %s: cannot reach Redis at %s: %v", op, r.addr, err)}
+	}
+	return &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-redis: %s on %s: %v", op, r.addr, err)}
+}
+
+// Get implements KVStore.
+func (r *RedisKV) Get(ctx context.Context, _, key string) ([]byte, bool, error) {
+	v, err := r.client.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, r.wrap("GET", err)
+	}
+	return v, true, nil
+}
+
+// Set implements KVStore.
+func (r *RedisKV) Set(ctx context.Context, _, key string, value []byte) error {
+	if err := r.client.Set(ctx, key, value, 0).Err(); err != nil {
+		return r.wrap("SET", err)
+	}
+	return nil
+}
+
+// Delete implements KVStore.
+func (r *RedisKV) Delete(ctx context.Context, _, key string) error {
+	if err := r.client.Del(ctx, key).Err(); err != nil {
+		return r.wrap("DEL", err)
+	}
+	return nil
+}
+
+// Exists implements KVStore.
+func (r *RedisKV) Exists(ctx context.Context, _, key string) (bool, error) {
+	n, err := r.client.Exists(ctx, key).Result()
+	if err != nil {
+		return false, r.wrap("EXISTS", err)
+	}
+	return n > 0, nil
+}
+
+// ListKeys implements KVStore with SCAN; the cursor is Redis's.
+func (r *RedisKV) ListKeys(ctx context.Context, _ string, cursor uint64) ([]string, *uint64, error) {
+	keys, next, err := r.client.Scan(ctx, cursor, "*", listPage).Result()
+	if err != nil {
+		return nil, nil, r.wrap("SCAN", err)
+	}
+	if keys == nil {
+		keys = []string{}
+	}
+	if next == 0 {
+		return keys, nil, nil
+	}
+	return keys, &next, nil
+}
+
+// Increment implements KVStore with INCRBY (atomic on the server).
+func (r *RedisKV) Increment(ctx context.Context, _, key string, delta uint64) (uint64, error) {
+	n, err := r.client.IncrBy(ctx, key, int64(delta)).Result()
+	if err != nil {
+		return 0, r.wrap("INCRBY", err)
+	}
+	return uint64(n), nil
+}
+
+// NATSKV is a keyvalue backend on JetStream KV (keyvalue-nats). The bucket comes from the
+// link config ("bucket"), else from the identifier passed to store.open; a missing bucket is
+// created.
+type NATSKV struct {
+	js    jetstream.JetStream
+	nc    *nats.Conn
+	owned bool // nc was dialed for this link and is closed with it
+
+	mu      sync.Mutex
+	buckets map[string]jetstream.KeyValue
+}
+
+// NewNATSKV uses nc (not owned).
+func NewNATSKV(nc *nats.Conn, domain string) (*NATSKV, error) {
+	var js jetstream.JetStream
+	var err error
+	if domain != "" {
+		js, err = jetstream.NewWithDomain(nc, domain)
+	} else {
+		js, err = jetstream.New(nc)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keyvalue-nats: JetStream: %w", err)
+	}
+	return &NATSKV{js: js, nc: nc, buckets: map[string]jetstream.KeyValue{}}, nil
+}
+
+// DialNATSKV connects to url for a link whose config names its own cluster.
+func DialNATSKV(url, domain string) (*NATSKV, error) {
+	nc, err := nats.Connect(url, nats.Name("wash keyvalue-nats"), nats.Timeout(2*time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("keyvalue-nats: connecting to %s: %w", url, err)
+	}
+	kv, err := NewNATSKV(nc, domain)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	kv.owned = true
+	return kv, nil
+}
+
+// Close closes a connection this backend dialed.
+func (n *NATSKV) Close() error {
+	if n.owned {
+		n.nc.Close()
+	}
+	return nil
+}
+
+func (n *NATSKV) kv(ctx context.Context, bucket string) (jetstream.KeyValue, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if kv, ok := n.buckets[bucket]; ok {
+		return kv, nil
+	}
+	if !jetstreamNameOK(bucket) {
+		return nil, &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-nats: invalid bucket name %q: use letters, digits, '-' and '_'", bucket)}
+	}
+	kv, err := n.js.KeyValue(ctx, bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = n.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, History: 1})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = n.js.KeyValue(ctx, bucket)
+		}
+	}
+	if err != nil {
+		return nil, &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-nats: opening bucket %s: %v", bucket, err)}
+	}
+	n.buckets[bucket] = kv
+	return kv, nil
+}
+
+func jetstreamNameOK(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func natsErr(op, key string, err error) error {
+	if errors.Is(err, jetstream.ErrInvalidKey) {
+		return &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-nats: invalid key %q: NATS KV keys use letters, digits and -_/=.", key)}
+	}
+	return &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-nats: %s %q: %v", op, key, err)}
+}
+
+// Get implements KVStore.
+func (n *NATSKV) Get(ctx context.Context, bucket, key string) ([]byte, bool, error) {
+	kv, err := n.kv(ctx, bucket)
+	if err != nil {
+		return nil, false, err
+	}
+	e, err := kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, natsErr("get", key, err)
+	}
+	return e.Value(), true, nil
+}
+
+// Set implements KVStore.
+func (n *NATSKV) Set(ctx context.Context, bucket, key string, value []byte) error {
+	kv, err := n.kv(ctx, bucket)
+	if err != nil {
+		return err
+	}
+	if _, err := kv.Put(ctx, key, value); err != nil {
+		return natsErr("put", key, err)
+	}
+	return nil
+}
+
+// Delete implements KVStore.
+func (n *NATSKV) Delete(ctx context.Context, bucket, key string) error {
+	kv, err := n.kv(ctx, bucket)
+	if err != nil {
+		return err
+	}
+	if err := kv.Delete(ctx, key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return natsErr("delete", key, err)
+	}
+	return nil
+}
+
+// Exists implements KVStore.
+func (n *NATSKV) Exists(ctx context.Context, bucket, key string) (bool, error) {
+	_, ok, err := n.Get(ctx, bucket, key)
+	return ok, err
+}
+
+// ListKeys implements KVStore; the cursor is an offset into the sorted keys.
+func (n *NATSKV) ListKeys(ctx context.Context, bucket string, cursor uint64) ([]string, *uint64, error) {
+	kv, err := n.kv(ctx, bucket)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := kv.Keys(ctx)
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return []string{}, nil, nil
+	}
+	if err != nil {
+		return nil, nil, &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-nats: listing keys of %s: %v", bucket, err)}
+	}
+	slices.Sort(keys)
+	return page(keys, cursor)
+}
+
+// Increment implements KVStore with compare-and-set on the key's revision, retried on
+// conflict, so concurrent increments from any number of hosts add up.
+func (n *NATSKV) Increment(ctx context.Context, bucket, key string, delta uint64) (uint64, error) {
+	kv, err := n.kv(ctx, bucket)
+	if err != nil {
+		return 0, err
+	}
+	for attempt := 0; ; attempt++ {
+		var cur uint64
+		var rev uint64
+		e, err := kv.Get(ctx, key)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+		case err != nil:
+			return 0, natsErr("get", key, err)
+		default:
+			rev = e.Revision()
+			if cur, err = parseCounter(e.Value(), key); err != nil {
+				return 0, err
+			}
+		}
+		next := cur + delta
+		val := strconv.AppendUint(nil, next, 10)
+		if rev == 0 {
+			_, err = kv.Create(ctx, key, val)
+		} else {
+			_, err = kv.Update(ctx, key, val, rev)
+		}
+		if err == nil {
+			return next, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongSequence(err) {
+			return 0, natsErr("update", key, err)
+		}
+		if ctx.Err() != nil {
+			return 0, natsErr("update", key, ctx.Err())
+		}
+		if attempt > 4 {
+			time.Sleep(time.Duration(attempt) * 100 * time.Microsecond)
+		}
+	}
+}
+
+// isWrongSequence reports a lost compare-and-set race (JetStream error 10071).
+func isWrongSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}

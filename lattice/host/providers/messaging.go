@@ -1,0 +1,193 @@
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/runtime"
+	"github.com/wasmlattice/wash/runtime/cabi"
+)
+
+// Interface names of wasmcloud:messaging 0.2.0.
+const (
+	MessagingConsumer = "wasmcloud:messaging/consumer@0.2.0"
+	MessagingHandler  = "wasmcloud:messaging/handler@0.2.0"
+	// MessagingNATS is the builtin name (wasmcloud+builtin://messaging-nats).
+	MessagingNATS = "messaging-nats"
+)
+
+// BrokerMessage is wasmcloud:messaging/types.broker-message.
+type BrokerMessage struct {
+	Subject string
+	Body    []byte
+	ReplyTo string // "" for none
+}
+
+// Value is the component representation (record subject, body, reply-to).
+func (m BrokerMessage) Value() cabi.Value {
+	reply := cabi.None()
+	if m.ReplyTo != "" {
+		reply = cabi.Some(m.ReplyTo)
+	}
+	body := m.Body
+	if body == nil {
+		body = []byte{}
+	}
+	return []cabi.Value{m.Subject, body, reply}
+}
+
+func brokerMessageFrom(v cabi.Value) (BrokerMessage, error) {
+	rec, ok := v.([]cabi.Value)
+	if !ok || len(rec) != 3 {
+		return BrokerMessage{}, fmt.Errorf("broker-message: expected a record of 3 fields, got %T", v)
+	}
+	m := BrokerMessage{}
+	m.Subject, _ = rec[0].(string)
+	m.Body, _ = rec[1].([]byte)
+	if o, ok := rec[2].(cabi.OptionValue); ok && o.IsSome {
+		m.ReplyTo, _ = o.Value.(string)
+	}
+	return m, nil
+}
+
+// MessagingInterfaces builds wasmcloud:messaging/consumer over conn, which resolves the NATS
+// connection for the calling component's link on each call (a LinkError fails the call).
+func MessagingInterfaces(conn func(ctx context.Context) (*nats.Conn, error)) []*runtime.HostInterface {
+	fail := func(err error) (cabi.Value, error) {
+		var le *LinkError
+		if errors.As(err, &le) {
+			return nil, fmt.Errorf("%s: %w", MessagingConsumer, err)
+		}
+		return cabi.Err(err.Error()), nil
+	}
+	return []*runtime.HostInterface{{Name: MessagingConsumer, Funcs: map[string]runtime.HostFunc{
+		"request": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+			nc, err := conn(ctx)
+			if err != nil {
+				return fail(err)
+			}
+			timeout := time.Second
+			if len(a) > 2 {
+				if ms, ok := a[2].(uint32); ok && ms > 0 {
+					timeout = time.Duration(ms) * time.Millisecond
+				}
+			}
+			subject := strArg(a, 0)
+			msg, err := nc.Request(subject, bytesArg(a, 1), timeout)
+			if err != nil {
+				return cabi.Err(fmt.Sprintf("messaging-nats: request to %s: %v", subject, err)), nil
+			}
+			return cabi.Ok(BrokerMessage{Subject: msg.Subject, Body: msg.Data, ReplyTo: msg.Reply}.Value()), nil
+		},
+		"publish": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+			nc, err := conn(ctx)
+			if err != nil {
+				return fail(err)
+			}
+			if len(a) < 1 {
+				return nil, errors.New("publish: missing message")
+			}
+			m, err := brokerMessageFrom(a[0])
+			if err != nil {
+				return nil, err
+			}
+			if m.Subject == "" {
+				return cabi.Err("messaging-nats: publish needs a subject"), nil
+			}
+			if err := nc.PublishMsg(&nats.Msg{Subject: m.Subject, Reply: m.ReplyTo, Data: m.Body}); err != nil {
+				return cabi.Err(fmt.Sprintf("messaging-nats: publish to %s: %v", m.Subject, err)), nil
+			}
+			return cabi.Ok(nil), nil
+		},
+	}}}
+}
+
+// MessagingProvider is the built-in messaging-nats provider. Components linked to it (as
+// source) publish and request through its connection; links from it to a component subscribe
+// to the comma-separated "subscriptions" of the link's source config (optional "queue_group"
+// too) and deliver each message to the component's handler.
+type MessagingProvider struct {
+	nc *nats.Conn
+
+	mu   sync.Mutex
+	subs map[string][]*nats.Subscription // by link key
+}
+
+// NewMessagingProvider serves messaging on nc (the host's connection unless a link names a
+// cluster_uris; this host uses nc for every link).
+func NewMessagingProvider(nc *nats.Conn) *MessagingProvider {
+	return &MessagingProvider{nc: nc, subs: map[string][]*nats.Subscription{}}
+}
+
+// Conn is the connection consumer calls use.
+func (p *MessagingProvider) Conn() *nats.Conn { return p.nc }
+
+// Subscribe starts delivering the link's subscriptions to deliver. Re-subscribing a link
+// replaces its subscriptions.
+func (p *MessagingProvider) Subscribe(key string, l InterfaceLinkDefinition, deliver func(BrokerMessage)) error {
+	p.Unsubscribe(key)
+	subjects := configValue(l.SourceConfig, "subscriptions")
+	queue := configValue(l.SourceConfig, "queue_group")
+	var subs []*nats.Subscription
+	for _, s := range strings.Split(subjects, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		h := func(m *nats.Msg) { deliver(BrokerMessage{Subject: m.Subject, Body: m.Data, ReplyTo: m.Reply}) }
+		var sub *nats.Subscription
+		var err error
+		if queue != "" {
+			sub, err = p.nc.QueueSubscribe(s, queue, h)
+		} else {
+			sub, err = p.nc.Subscribe(s, h)
+		}
+		if err != nil {
+			for _, x := range subs {
+				_ = x.Unsubscribe()
+			}
+			return fmt.Errorf("messaging-nats: subscribing to %q: %w", s, err)
+		}
+		subs = append(subs, sub)
+	}
+	p.mu.Lock()
+	p.subs[key] = subs
+	p.mu.Unlock()
+	return p.nc.Flush()
+}
+
+// Unsubscribe ends a link's subscriptions.
+func (p *MessagingProvider) Unsubscribe(key string) {
+	p.mu.Lock()
+	subs := p.subs[key]
+	delete(p.subs, key)
+	p.mu.Unlock()
+	for _, s := range subs {
+		_ = s.Unsubscribe()
+	}
+}
+
+// Links are the link keys with live subscriptions.
+func (p *MessagingProvider) Links() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]string, 0, len(p.subs))
+	for k := range p.subs {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Stop ends every subscription.
+func (p *MessagingProvider) Stop(context.Context) error {
+	for _, k := range p.Links() {
+		p.Unsubscribe(k)
+	}
+	return nil
+}

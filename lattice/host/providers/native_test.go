@@ -1,0 +1,188 @@
+package providers
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+
+	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
+	"github.com/wasmlattice/wash/lattice/natsd"
+	"github.com/wasmlattice/wash/oci/par"
+)
+
+type providerReport struct {
+	Event      string            `json:"event"`
+	InstanceID string            `json:"instance_id"`
+	PID        int               `json:"pid"`
+	Env        []string          `json:"env"`
+	Links      int               `json:"links"`
+	Config     map[string]string `json:"config"`
+	Link       json.RawMessage   `json:"link"`
+}
+
+func nextReport(t *testing.T, ch chan *nats.Msg, want string) providerReport {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case m := <-ch:
+			var r providerReport
+			if err := json.Unmarshal(m.Data, &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Event == want {
+				return r
+			}
+		case <-deadline:
+			t.Fatalf("no %s report from the test provider", want)
+		}
+	}
+}
+
+func TestNativeProviderLifecycle(t *testing.T) {
+	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+
+	dir := t.TempDir()
+	data, err := os.ReadFile(providertest.TestProviderPAR(t, dir, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, _, err := par.ExtractNative(data, filepath.Join(dir, "bin", "testprovider"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const pid = "testprov"
+	reports := make(chan *nats.Msg, 64)
+	if _, err := nc.ChanSubscribe("testprovider."+pid, reports); err != nil {
+		t.Fatal(err)
+	}
+	health := make(chan string, 16)
+	xk, _ := nkeys.CreateCurveKeys()
+	xpub, _ := xk.PublicKey()
+	xseed, _ := xk.Seed()
+	hostKey, _ := nkeys.CreateServer()
+	hostID, _ := hostKey.PublicKey()
+	link := InterfaceLinkDefinition{SourceID: "comp1", Target: pid, Name: "default", WitNamespace: "wasmcloud", WitPackage: "example", Interfaces: []string{"x"}}
+	t.Setenv("RUST_LOG", "debug")
+	t.Setenv("SECRET_THING", "must-not-leak")
+	n, err := StartNative(NativeConfig{
+		Binary: bin, NC: nc, Lattice: "default", HostID: hostID, ProviderID: pid, XKeyPublic: xpub,
+		HostData: func() (HostData, error) {
+			return HostData{
+				HostID: hostID, LatticeRPCPrefix: "default", LatticeRPCURL: srv.ClientURL(), ProviderKey: pid,
+				InstanceID: uuid.NewString(), ProviderXKeyPrivateKey: string(xseed),
+				Config: map[string]string{"k": "v"}, LinkDefinitions: []InterfaceLinkDefinition{link},
+			}, nil
+		},
+		HealthDelay: 50 * time.Millisecond, HealthInterval: 100 * time.Millisecond,
+		RestartDelay: 50 * time.Millisecond,
+		OnHealth:     func(e string) { health <- e },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := nextReport(t, reports, "started")
+	if first.Links != 1 || first.Config["k"] != "v" {
+		t.Fatalf("host data not received: %+v", first)
+	}
+	if strings.Join(first.Env, " ") != "RUST_LOG=debug" {
+		t.Fatalf("provider environment = %q, want only RUST_LOG", first.Env)
+	}
+	select {
+	case e := <-health:
+		if e != HealthCheckPassed {
+			t.Fatalf("first health event %s", e)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no health event")
+	}
+	if e := <-health; e != HealthCheckStatus {
+		t.Fatalf("second health event %s, want %s", e, HealthCheckStatus)
+	}
+
+	link2 := link
+	link2.SourceID = "comp2"
+	if err := n.PutLink(link2); err != nil {
+		t.Fatal(err)
+	}
+	r := nextReport(t, reports, "link_put")
+	if !strings.Contains(string(r.Link), `"source_id":"comp2"`) {
+		t.Fatalf("link put = %s", r.Link)
+	}
+	if err := n.DeleteLink(link2); err != nil {
+		t.Fatal(err)
+	}
+	r = nextReport(t, reports, "link_del")
+	if !strings.Contains(string(r.Link), `"source_id":"comp2"`) {
+		t.Fatalf("link del = %s", r.Link)
+	}
+
+	// kill -9: the supervisor starts a new process with new host data.
+	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	second := nextReport(t, reports, "started")
+	if second.PID == first.PID || second.InstanceID == first.InstanceID {
+		t.Fatalf("restart reused pid/instance: %+v vs %+v", second, first)
+	}
+	if n.Restarts() != 1 {
+		t.Fatalf("restarts = %d", n.Restarts())
+	}
+
+	start := time.Now()
+	n.Stop(context.Background())
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("stop took %s", d)
+	}
+	nextReport(t, reports, "shutdown")
+	if err := syscall.Kill(second.PID, 0); err == nil {
+		t.Fatalf("provider process %d still exists after Stop", second.PID)
+	}
+}
+
+func TestHostDataStdinLine(t *testing.T) {
+	line, err := HostData{HostID: "N1", ProviderKey: "p"}.StdinLine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(string(line), "\r\n") {
+		t.Fatalf("line does not end in CRLF: %q", line)
+	}
+	for _, key := range []string{`"env_values":{}`, `"link_definitions":[]`, `"link_name":"default"`, `"otel_config":{"enable_observability":false,"protocol":"Http"`} {
+		if !strings.Contains(decodeLine(t, line), key) {
+			t.Errorf("host data lacks %s: %s", key, decodeLine(t, line))
+		}
+	}
+	if strings.Contains(decodeLine(t, line), "default_rpc_timeout_ms") {
+		t.Error("unset default_rpc_timeout_ms must be left out")
+	}
+}
+
+func decodeLine(t *testing.T, line []byte) string {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(line)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,79 @@
+// Package providertest starts real backing services for provider tests (a redis-server on a
+// free loopback port) and packs test provider archives.
+package providertest
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Redis is a redis-server started for one test.
+type Redis struct {
+	URL  string // redis://127.0.0.1:<port>
+	Addr string
+}
+
+// StartRedis runs redis-server on a free 127.0.0.1 port with a temporary directory and no
+// persistence, and stops it when the test ends. It skips the test when redis-server is not
+// installed.
+func StartRedis(t testing.TB) *Redis {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server is not installed (apt-get install -y redis-server); skipping the Redis test")
+	}
+	port, err := FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", fmt.Sprint(port), "--dir", dir,
+		"--save", "", "--appendonly", "no", "--protected-mode", "yes", "--daemonize", "no")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting redis-server: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.Contains(line, "Ready to accept connections") {
+				close(ready)
+				for sc.Scan() {
+				}
+				return
+			}
+		}
+	}()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("redis-server did not start within 10s")
+	}
+	return &Redis{URL: "redis://" + addr, Addr: addr}
+}
+
+// FreePort finds a TCP port on 127.0.0.1 that is free right now.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,303 @@
+package tui
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+)
+
+// source owns the NATS side: subscriptions and connection handlers push messages into a channel
+// the model drains through a tea.Cmd; every request runs inside a tea.Cmd.
+type source struct {
+	nc       *nats.Conn
+	ctl      *ctl.Client
+	wadm     *WadmClient
+	lattice  string
+	jsDomain string
+	ch       chan tea.Msg
+	subs     []*nats.Subscription
+	dropped  int64
+	mu       sync.Mutex
+}
+
+// Messages from the source.
+type (
+	eventMsg struct {
+		ev events.Event
+		at time.Time
+	}
+	appStatusMsg struct {
+		app    string
+		status AppStatus
+	}
+	wadmEventMsg struct{ name string }
+	connMsg      struct {
+		up  bool
+		err error
+		url string
+	}
+	// batchMsg carries several channel messages drained at once, so a burst costs one render.
+	batchMsg []tea.Msg
+)
+
+func newSource(o Options) *source {
+	return &source{
+		nc:       o.Conn,
+		ctl:      ctl.NewClient(o.Conn, ctl.ClientOptions{Lattice: o.Lattice, TopicPrefix: o.TopicPrefix, Timeout: o.Timeout}),
+		wadm:     NewWadmClient(o.Conn, o.Lattice, o.WadmPrefix, o.Timeout),
+		lattice:  o.Lattice,
+		jsDomain: o.JSDomain,
+		ch:       make(chan tea.Msg, 4096),
+	}
+}
+
+func (s *source) push(m tea.Msg) {
+	select {
+	case s.ch <- m:
+	default:
+		// The UI is behind by thousands of messages; dropping an event is better than stalling
+		// the NATS client. The next refresh restores the inventory.
+		s.mu.Lock()
+		s.dropped++
+		s.mu.Unlock()
+	}
+}
+
+// start subscribes to lattice events, wadm status and wadm events and hooks the connection
+// handlers. nats.go re-subscribes by itself after a reconnect.
+func (s *source) start() error {
+	sub, err := events.Subscribe(s.nc, s.lattice, func(ev events.Event) {
+		s.push(eventMsg{ev: ev, at: time.Now()})
+	})
+	if err != nil {
+		return err
+	}
+	s.subs = append(s.subs, sub)
+	sub, err = s.nc.Subscribe(StatusSubjectAll(s.lattice), func(m *nats.Msg) {
+		var st AppStatus
+		if json.Unmarshal(m.Data, &st) != nil {
+			return
+		}
+		app := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+		s.push(appStatusMsg{app: app, status: st})
+	})
+	if err != nil {
+		s.stop()
+		return err
+	}
+	s.subs = append(s.subs, sub)
+	sub, err = s.nc.Subscribe(EventSubjectAll(s.lattice), func(m *nats.Msg) {
+		s.push(wadmEventMsg{name: m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]})
+	})
+	if err != nil {
+		s.stop()
+		return err
+	}
+	s.subs = append(s.subs, sub)
+	s.nc.SetDisconnectErrHandler(func(nc *nats.Conn, err error) {
+		s.push(connMsg{up: false, err: err, url: nc.ConnectedUrlRedacted()})
+	})
+	s.nc.SetReconnectHandler(func(nc *nats.Conn) {
+		s.push(connMsg{up: true, url: nc.ConnectedUrlRedacted()})
+	})
+	s.nc.SetClosedHandler(func(nc *nats.Conn) {
+		s.push(connMsg{up: false, err: nats.ErrConnectionClosed})
+	})
+	return s.nc.Flush()
+}
+
+func (s *source) stop() {
+	for _, sub := range s.subs {
+		_ = sub.Unsubscribe()
+	}
+	s.subs = nil
+}
+
+// listen waits for the next channel message and drains whatever else is already queued.
+func (s *source) listen() tea.Cmd {
+	return func() tea.Msg {
+		first := <-s.ch
+		var batch batchMsg
+		for {
+			select {
+			case m := <-s.ch:
+				if batch == nil {
+					batch = batchMsg{first}
+				}
+				batch = append(batch, m)
+				if len(batch) >= 256 {
+					return batch
+				}
+			default:
+				if batch == nil {
+					return first
+				}
+				return batch
+			}
+		}
+	}
+}
+
+// fetchSnapshot pings the hosts, asks each for its inventory and fetches links, config values and
+// the app list, in parallel.
+func (s *source) fetchSnapshot(configNames []string, listKV bool, skipInventory map[string]bool, timeout time.Duration) tea.Cmd {
+	return func() tea.Msg {
+		sn := snapshot{Started: time.Now(), Inventories: map[string]*ctl.HostInventory{},
+			ConfigValues: map[string]map[string]string{}, ConfigErr: map[string]string{}}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout+time.Second)
+		defer cancel()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wg.Add(4)
+		go func() {
+			defer wg.Done()
+			sn.Hosts, sn.HostsErr = s.ctl.PingHosts(ctx, ctl.GatherOptions{})
+			var iwg sync.WaitGroup
+			for _, h := range sn.Hosts {
+				if skipInventory[h.ID] {
+					continue
+				}
+				iwg.Add(1)
+				go func(id string) {
+					defer iwg.Done()
+					inv, err := s.ctl.GetHostInventory(ctx, id)
+					if err == nil {
+						mu.Lock()
+						sn.Inventories[id] = inv
+						mu.Unlock()
+					}
+				}(h.ID)
+			}
+			iwg.Wait()
+		}()
+		go func() {
+			defer wg.Done()
+			sn.Links, sn.LinksErr = s.ctl.GetLinks(ctx)
+		}()
+		go func() {
+			defer wg.Done()
+			sn.Apps, sn.AppsErr = s.wadm.List(ctx)
+		}()
+		go func() {
+			defer wg.Done()
+			names := configNames
+			if listKV {
+				sn.ConfigNames = s.listConfigNames(ctx)
+				names = append(append([]string(nil), names...), sn.ConfigNames...)
+			}
+			var cwg sync.WaitGroup
+			for _, n := range uniq(names) {
+				cwg.Add(1)
+				go func(n string) {
+					defer cwg.Done()
+					vals, found, err := s.ctl.GetConfig(ctx, n)
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err != nil:
+						sn.ConfigErr[n] = err.Error()
+					case !found:
+						sn.ConfigValues[n] = nil
+					default:
+						sn.ConfigValues[n] = vals
+					}
+				}(n)
+			}
+			cwg.Wait()
+		}()
+		wg.Wait()
+		return sn
+	}
+}
+
+// listConfigNames reads the keys of the lattice's CONFIGDATA bucket, so named config that no
+// link uses and no event announced yet is listed too. Best effort: without JetStream access the
+// view falls back to events and links.
+func (s *source) listConfigNames(ctx context.Context) []string {
+	var js jetstream.JetStream
+	var err error
+	if s.jsDomain != "" {
+		js, err = jetstream.NewWithDomain(s.nc, s.jsDomain)
+	} else {
+		js, err = jetstream.New(s.nc)
+	}
+	if err != nil {
+		return nil
+	}
+	kv, err := js.KeyValue(ctx, "CONFIGDATA_"+s.lattice)
+	if err != nil {
+		return nil
+	}
+	lister, err := kv.ListKeys(ctx)
+	if err != nil {
+		return nil
+	}
+	defer lister.Stop()
+	var names []string
+	for k := range lister.Keys() {
+		names = append(names, k)
+	}
+	return names
+}
+
+func uniq(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// appDetailMsg is the drill-down data of one app.
+type appDetailMsg struct {
+	name     string
+	status   AppStatus
+	manifest map[string]any
+	err      error
+}
+
+func (s *source) fetchAppDetail(name string) tea.Cmd {
+	return func() tea.Msg {
+		ctx := context.Background()
+		st, err := s.wadm.Status(ctx, name)
+		if err != nil {
+			return appDetailMsg{name: name, err: err}
+		}
+		man, err := s.wadm.Manifest(ctx, name)
+		return appDetailMsg{name: name, status: st, manifest: man, err: err}
+	}
+}
+
+// actionMsg reports the outcome of an action.
+type actionMsg struct {
+	text string
+	err  error
+}
+
+func (s *source) action(what string, fn func(ctx context.Context) (string, error)) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		text, err := fn(ctx)
+		if err != nil {
+			return actionMsg{err: err}
+		}
+		if text == "" {
+			text = what
+		}
+		return actionMsg{text: text}
+	}
+}
