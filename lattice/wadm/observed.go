@@ -373,6 +373,10 @@ type expectation struct {
 // Expected-event timeouts and the failure backoff (reference §4.12).
 const (
 	componentExpectTimeout = 5 * time.Second
+	// scaleExpectTimeout is longer than upstream's 5 s: a host that accepted a scale may need
+	// seconds to fetch and compile a large component on a busy machine, and resending the
+	// command then would scale it twice.
+	scaleExpectTimeout = 20 * time.Second
 	providerExpectTimeout  = 60 * time.Second
 	failureBackoff         = 5 * time.Second
 )
@@ -381,7 +385,7 @@ const (
 func expectFor(c Command) (expectedEvent, time.Duration, bool) {
 	switch c := deref(c).(type) {
 	case ScaleComponent:
-		return expectedEvent{events.ComponentScaled, events.ComponentScaleFailed, c.ComponentID + "@" + c.HostID}, componentExpectTimeout, true
+		return expectedEvent{events.ComponentScaled, events.ComponentScaleFailed, c.ComponentID + "@" + c.HostID}, scaleExpectTimeout, true
 	case StartProvider:
 		return expectedEvent{events.ProviderStarted, events.ProviderStartFailed, c.ProviderID + "@" + c.HostID}, providerExpectTimeout, true
 	case StopProvider:

@@ -64,7 +64,8 @@ func TestHostsJoiningWhileWaiting(t *testing.T) {
 	east := startHostEvery(t, nc, "default", map[string]string{"zone": "us-east-1"}, 30*time.Second)
 	app := deploy(t, c, spreadManifest("late", wasm, 100))
 	west := startHostEvery(t, nc, "default", map[string]string{"zone": "us-west-1"}, 30*time.Second)
-	waitStatus(t, c, app, 3*time.Second, isType(wadm.StatusDeployed))
+	// Well under the 30 s heartbeat that used to be needed, with room for a loaded machine.
+	waitStatus(t, c, app, 10*time.Second, isType(wadm.StatusDeployed))
 	if e, w := instances(t, cc, east.ID(), "late-hello"), instances(t, cc, west.ID(), "late-hello"); e != 80 || w != 20 {
 		t.Fatalf("east %d / west %d, want 80 / 20", e, w)
 	}
