@@ -22,11 +22,10 @@ func TestMessagingConsumerAndSubscriptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	p := NewMessagingProvider(nc)
+	p := newMessagingProvider("msg", nc, nil)
 	defer p.Stop(context.Background())
 	got := make(chan BrokerMessage, 4)
-	l := InterfaceLinkDefinition{SourceConfig: map[string]string{"subscriptions": "a.b, c.>"}}
-	if err := p.Subscribe("k", l, func(m BrokerMessage) { got <- m }); err != nil {
+	if err := p.Subscribe("k", map[string]string{"subscriptions": "a.b, c.>"}, func(m BrokerMessage) { got <- m }); err != nil {
 		t.Fatal(err)
 	}
 	consumer := MessagingInterfaces(func(context.Context) (*nats.Conn, error) { return nc, nil })[0].Funcs
