@@ -280,3 +280,125 @@ func TestCounterAppAcrossKeyValueBackends(t *testing.T) {
 		}
 	}
 }
+
+// counterApp is a one-key-value-provider counter app named name: kvImage is the provider's
+// image, kvConfig the link's target config (YAML properties lines, may be empty).
+func counterApp(name, wasm, httpAddr, kvImage, kvConfig string) string {
+	m := counterManifest("v1", wasm, httpAddr, "kv", "X", kvConfig)
+	m = strings.Replace(m, "name: counter\n  annotations", "name: "+name+"\n  annotations", 1)
+	return strings.Replace(m, "image: wasmcloud+builtin://X", "image: "+kvImage, 1)
+}
+
+// waitStatus polls `wash app status` until its output contains every want.
+func waitStatus(t *testing.T, e *env, app string, want ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		r := e.run("app", "status", app, "--ctl-port", e.portArg())
+		out := r.stdout + r.stderr
+		missing := slices.DeleteFunc(slices.Clone(want), func(w string) bool { return strings.Contains(out, w) })
+		if len(missing) == 0 {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("wash app status %s lacks %q:\n%s", app, missing, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Bad input through the whole stack: a provider archive without a binary for this platform, a
+// Redis that refuses connections and a link to a provider that never started each show up as
+// a clear status, event or 500, while the host keeps serving a healthy app.
+func TestBadProvidersThroughWadm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts wash up and four deployments")
+	}
+	wasm := counterWasm(t)
+	e := newEnv(t)
+	e.must("up", "-d", "--nats-port", e.portArg())
+	defer e.run("down", "--all")
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	failed := make(chan *nats.Msg, 16)
+	if _, err := nc.ChanSubscribe("wasmbus.evt.default.provider_start_failed", failed); err != nil {
+		t.Fatal(err)
+	}
+
+	good := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	e.must("app", "deploy", writeManifest(t, counterApp("good", wasm, good, "wasmcloud+builtin://keyvalue-inmemory", "")), "--ctl-port", e.portArg())
+	if n := waitCount(t, e, "http://"+good+"/x"); n != 1 {
+		t.Fatalf("good app: first count %d", n)
+	}
+
+	// 1. an archive with only a binary for another platform
+	foreign := providertest.TestProviderPAR(t, t.TempDir(), false)
+	e.must("app", "deploy", writeManifest(t, counterApp("foreign", wasm, fmt.Sprintf("127.0.0.1:%d", freePort(t)), "file://"+foreign, "")), "--no-wait", "--ctl-port", e.portArg())
+	t.Log(waitStatus(t, e, "foreign", "failed", "provider archive has no binary for this target", "wash par insert --arch"))
+	select {
+	case m := <-failed:
+		if !strings.Contains(string(m.Data), "no binary for this target") {
+			t.Errorf("provider_start_failed event: %s", m.Data)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("no provider_start_failed event")
+	}
+
+	// 2. a link to a provider that never started: its registry refuses connections; the
+	// counter's requests fail with 500 and the host log says why
+	missingAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ref := fmt.Sprintf("127.0.0.1:%d/kv:0.1.0", freePort(t))
+	e.must("app", "deploy", writeManifest(t, counterApp("missing", wasm, missingAddr, ref, "")), "--no-wait", "--ctl-port", e.portArg())
+	t.Log(waitStatus(t, e, "missing", "failed", ref))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, body, err := httpGet("http://" + missingAddr + "/x")
+		if err == nil && code == 500 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("missing provider: GET = %d %q %v, want 500", code, body, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	hostLog := func() string {
+		files, _ := filepath.Glob(filepath.Join(e.home, "hosts", "*.json"))
+		var all strings.Builder
+		for _, f := range files {
+			var rec struct {
+				LogPath string `json:"log_path"`
+			}
+			b, _ := os.ReadFile(f)
+			decodeJSON(t, string(b), &rec)
+			l, _ := os.ReadFile(rec.LogPath)
+			all.Write(l)
+		}
+		return all.String()
+	}
+	if l := hostLog(); !strings.Contains(l, "no provider missing-kv runs on this host") {
+		t.Errorf("host log does not say the linked provider is missing:\n%s", l)
+	}
+
+	// 3. a Redis that refuses connections: the provider starts, each call answers 500 with the
+	// reason
+	refused := fmt.Sprintf("redis://127.0.0.1:%d", freePort(t))
+	redisAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	e.must("app", "deploy", writeManifest(t, counterApp("refused", wasm, redisAddr, "wasmcloud+builtin://keyvalue-redis", "                    url: "+refused)), "--ctl-port", e.portArg())
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		code, body, err := httpGet("http://" + redisAddr + "/x")
+		if err == nil && code == 500 && strings.Contains(body, "cannot reach Redis at 127.0.0.1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("refused Redis: GET = %d %q %v, want 500 naming Redis", code, body, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// the healthy app kept serving throughout
+	mustCount(t, "http://"+good+"/x", 2)
+}
