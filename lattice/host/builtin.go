@@ -27,7 +27,9 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 		h.providerStartFailed(cmd, err)
 		return
 	}
-	b, err := providers.Start(name, cmd.ProviderID, config, providers.Deps{HTTP: h, Log: h.log})
+	b, err := providers.Start(name, cmd.ProviderID, config, providers.Deps{
+		HTTP: h, Log: h.log, NC: h.nc, JSDomain: h.cfg.JSDomain, Deliver: h.deliverMessage,
+	})
 	if err != nil {
 		h.providerStartFailed(cmd, err)
 		return
@@ -105,7 +107,7 @@ func (h *Host) setLinks(source string, links []ctl.Link) {
 	for _, n := range notes {
 		h.pushLink(ctx, n.b, n.l, n.put)
 	}
-	h.syncProviderLinks() // native providers and messaging subscriptions
+	h.syncProviderLinks() // native providers
 }
 
 func uniq(a, b string) []string {

@@ -22,52 +22,6 @@ import (
 	"github.com/wasmlattice/wash/runtime/cabi"
 )
 
-// builtinCapabilities are the wasmcloud+builtin:// names this file starts (http-server and
-// other builtins are handled elsewhere).
-var builtinCapabilities = []string{providers.KeyValueInMemory, providers.KeyValueNATS, providers.KeyValueRedis, providers.MessagingNATS}
-
-// builtinStopper is what every built-in capability implements.
-type builtinStopper interface{ Stop(context.Context) error }
-
-// startCapabilityBuiltin starts a built-in capability provider. handled is false for names
-// this file does not know.
-func (h *Host) startCapabilityBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, name string) (handled bool, err error) {
-	if !slices.Contains(builtinCapabilities, name) {
-		return false, nil
-	}
-	if _, err := h.resolveConfig(ctx, cmd.Config); err != nil {
-		return true, err
-	}
-	var kv builtinStopper
-	if name == providers.MessagingNATS {
-		kv = providers.NewMessagingProvider(h.nc)
-	} else {
-		kvp, err := providers.NewKeyValueProvider(name, h.nc, h.cfg.JSDomain)
-		if err != nil {
-			return true, err
-		}
-		kv = kvp
-	}
-	if err := h.ensureSpec(ctx, cmd.ProviderID, cmd.ProviderRef); err != nil {
-		_ = kv.Stop(ctx)
-		return true, fmt.Errorf("writing provider spec: %w", err)
-	}
-	p := &provider{
-		id: cmd.ProviderID, ref: normalizeProviderRef(cmd.ProviderRef), name: name,
-		annotations: maps.Clone(nonNil(cmd.Annotations)),
-		stop:        func(ctx context.Context) { _ = kv.Stop(ctx) },
-		capability:  kv,
-	}
-	h.mu.Lock()
-	h.providers[cmd.ProviderID] = p
-	h.mu.Unlock()
-	h.publish(events.ProviderStarted, events.ProviderStartedData{
-		HostID: h.id, ImageRef: p.ref, ProviderID: p.id, Annotations: maps.Clone(p.annotations),
-	})
-	h.syncProviderLinks()
-	return true, nil
-}
-
 // startNativeProvider fetches a provider archive, extracts this platform's binary and runs it
 // under supervision (reference §6.3).
 func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCommand) error {
@@ -129,7 +83,7 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 		return err
 	}
 	p.stop = n.Stop
-	p.capability = n
+	p.native = n
 	h.mu.Lock()
 	h.providers[cmd.ProviderID] = p
 	h.mu.Unlock()
@@ -211,24 +165,18 @@ func (h *Host) resolveLink(ctx context.Context, l ctl.Link) (providers.Interface
 
 // syncProviderLinks brings every native provider's links up to date: puts for new or changed
 // links involving it, deletes for links gone. Called whenever the link table changes.
+// (Builtins get their link changes from setLinks directly.)
 func (h *Host) syncProviderLinks() {
 	h.mu.RLock()
 	var natives []*provider
-	var messaging []*provider
 	for _, p := range h.providers {
-		switch p.capability.(type) {
-		case *providers.Native:
+		if p.native != nil {
 			natives = append(natives, p)
-		case *providers.MessagingProvider:
-			messaging = append(messaging, p)
 		}
 	}
 	h.mu.RUnlock()
-	for _, p := range messaging {
-		h.syncMessagingLinks(p)
-	}
 	for _, p := range natives {
-		n := p.capability.(*providers.Native)
+		n := p.native
 		want := h.providerLinks(context.Background(), p.id)
 		puts, dels := p.diffSent(want)
 		for _, l := range puts {
@@ -359,7 +307,7 @@ func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface
 		if err != nil {
 			return nil, err
 		}
-		m, ok := p.capability.(*providers.MessagingProvider)
+		m, ok := p.builtin.(*providers.MessagingProvider)
 		if !ok {
 			return nil, &providers.LinkError{Msg: fmt.Sprintf(
 				"component %s is linked to %s for wasmcloud:messaging, but provider %s (%s) does not serve wasmcloud:messaging in this host",
@@ -367,7 +315,24 @@ func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface
 		}
 		return m.Conn(), nil
 	})
-	return append(msg, kvInterfaces(h, componentID)...)
+	blob := providers.BlobstoreInterfaces(func(ctx context.Context) (*providers.BlobStore, error) {
+		l, p, err := h.linkedCapability(componentID, "wasi", "blobstore")
+		if err != nil {
+			return nil, err
+		}
+		bs, ok := p.builtin.(*providers.BlobstoreFSProvider)
+		if !ok {
+			return nil, &providers.LinkError{Msg: fmt.Sprintf(
+				"component %s is linked to %s for wasi:blobstore, but provider %s (%s) does not serve wasi:blobstore in this host",
+				componentID, p.id, p.id, p.ref)}
+		}
+		rl, err := h.resolveLink(ctx, l)
+		if err != nil {
+			return nil, fmt.Errorf("link %s -> %s: %w", l.SourceID, l.Target, err)
+		}
+		return bs.Open(rl)
+	})
+	return slices.Concat(msg, kvInterfaces(h, componentID), blob)
 }
 
 func kvInterfaces(h *Host, componentID string) []*runtime.HostInterface {
@@ -376,7 +341,7 @@ func kvInterfaces(h *Host, componentID string) []*runtime.HostInterface {
 		if err != nil {
 			return nil, "", err
 		}
-		kv, ok := p.capability.(*providers.KeyValueProvider)
+		kv, ok := p.builtin.(*providers.KeyValueProvider)
 		if !ok {
 			return nil, "", &providers.LinkError{Msg: fmt.Sprintf(
 				"component %s is linked to %s for wasi:keyvalue, but provider %s (%s) does not serve wasi:keyvalue in this host",
@@ -388,31 +353,6 @@ func kvInterfaces(h *Host, componentID string) []*runtime.HostInterface {
 		}
 		return kv.Open(ctx, rl, identifier)
 	})
-}
-
-// syncMessagingLinks subscribes a messaging provider for each link from it to a component
-// (source config "subscriptions") and drops subscriptions of links that are gone.
-func (h *Host) syncMessagingLinks(p *provider) {
-	m := p.capability.(*providers.MessagingProvider)
-	want := map[string]providers.InterfaceLinkDefinition{}
-	for _, l := range h.providerLinks(context.Background(), p.id) {
-		if l.SourceID == p.id && l.WitNamespace == "wasmcloud" && l.WitPackage == "messaging" {
-			want[linkKey(l)] = l
-		}
-	}
-	puts, _ := p.diffSent(slices.Collect(maps.Values(want)))
-	for _, l := range puts {
-		target := l.Target
-		err := m.Subscribe(linkKey(l), l, func(msg providers.BrokerMessage) { h.deliverMessage(target, msg) })
-		if err != nil {
-			h.log.Warn("messaging subscription failed", "provider_id", p.id, "target", target, "err", err)
-		}
-	}
-	for _, k := range m.Links() {
-		if _, ok := want[k]; !ok {
-			m.Unsubscribe(k)
-		}
-	}
 }
 
 // deliverMessage runs the component's wasmcloud:messaging/handler for one message.

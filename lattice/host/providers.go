@@ -19,12 +19,12 @@ type provider struct {
 	ref         string // normalised as the inventory reports it
 	name        string
 	annotations map[string]string
-	builtin     providers.Builtin // in-process (wasmcloud+builtin://) providers
-	stop        func(context.Context)
-	// capability is the running implementation: *providers.KeyValueProvider for built-in
-	// capabilities, *providers.Native for a provider process.
-	capability any
-	providerLinkState
+	// Exactly one of builtin (in process, wasmcloud+builtin://) and native (a provider
+	// archive's binary) is set.
+	builtin           providers.Builtin
+	native            *providers.Native
+	stop              func(context.Context)
+	providerLinkState // links sent to a native provider
 }
 
 func (p *provider) describe() ctl.ProviderDescription {
@@ -86,16 +86,7 @@ func (h *Host) startProvider(ctx context.Context, cmd ctl.StartProviderCommand) 
 	}
 	switch rr.Kind {
 	case oci.RefBuiltin:
-		// Key-value and messaging builtins serve components' imports; the others (http-server,
-		// http-client) are link-driven providers.Builtin values.
-		handled, err := h.startCapabilityBuiltin(ctx, cmd, rr.Builtin)
-		if !handled {
-			h.startBuiltin(ctx, cmd, rr.Builtin)
-			return
-		}
-		if err != nil {
-			h.providerStartFailed(cmd, err)
-		}
+		h.startBuiltin(ctx, cmd, rr.Builtin)
 	default:
 		if err := h.startNativeProvider(ctx, cmd); err != nil {
 			h.providerStartFailed(cmd, err)

@@ -105,6 +105,13 @@ func (p *KeyValueProvider) store(key string, mk func() (KVStore, error)) (KVStor
 	return s, nil
 }
 
+// PutLink accepts the link: a key-value provider reads the link's config on each call
+// (Open), so there is nothing to set up ahead.
+func (p *KeyValueProvider) PutLink(context.Context, Link) error { return nil }
+
+// DeleteLink: see PutLink.
+func (p *KeyValueProvider) DeleteLink(context.Context, Link) error { return nil }
+
 // Stop closes every backend connection the provider opened.
 func (p *KeyValueProvider) Stop(context.Context) error {
 	p.mu.Lock()

@@ -113,27 +113,49 @@ func MessagingInterfaces(conn func(ctx context.Context) (*nats.Conn, error)) []*
 // to the comma-separated "subscriptions" of the link's source config (optional "queue_group"
 // too) and deliver each message to the component's handler.
 type MessagingProvider struct {
-	nc *nats.Conn
+	id      string
+	nc      *nats.Conn
+	deliver func(componentID string, msg BrokerMessage)
 
 	mu   sync.Mutex
 	subs map[string][]*nats.Subscription // by link key
 }
 
-// NewMessagingProvider serves messaging on nc (the host's connection unless a link names a
-// cluster_uris; this host uses nc for every link).
-func NewMessagingProvider(nc *nats.Conn) *MessagingProvider {
-	return &MessagingProvider{nc: nc, subs: map[string][]*nats.Subscription{}}
+// newMessagingProvider serves messaging for provider id on nc (this host uses its own
+// connection for every link) and hands received messages to deliver.
+func newMessagingProvider(id string, nc *nats.Conn, deliver func(string, BrokerMessage)) *MessagingProvider {
+	if deliver == nil {
+		deliver = func(string, BrokerMessage) {}
+	}
+	return &MessagingProvider{id: id, nc: nc, deliver: deliver, subs: map[string][]*nats.Subscription{}}
+}
+
+// PutLink subscribes a link from this provider to a component on wasmcloud:messaging to the
+// link's source config "subscriptions" (comma-separated, optional "queue_group"). A changed
+// link arrives as DeleteLink then PutLink, which re-subscribes.
+func (p *MessagingProvider) PutLink(_ context.Context, l Link) error {
+	if l.SourceID != p.id || l.WitNamespace != "wasmcloud" || l.WitPackage != "messaging" {
+		return nil // links from components to this provider need no setup
+	}
+	target := l.Target
+	return p.Subscribe(l.Key(), l.SourceConfig, func(m BrokerMessage) { p.deliver(target, m) })
+}
+
+// DeleteLink ends the link's subscriptions.
+func (p *MessagingProvider) DeleteLink(_ context.Context, l Link) error {
+	p.Unsubscribe(l.Key())
+	return nil
 }
 
 // Conn is the connection consumer calls use.
 func (p *MessagingProvider) Conn() *nats.Conn { return p.nc }
 
-// Subscribe starts delivering the link's subscriptions to deliver. Re-subscribing a link
-// replaces its subscriptions.
-func (p *MessagingProvider) Subscribe(key string, l InterfaceLinkDefinition, deliver func(BrokerMessage)) error {
+// Subscribe starts delivering the subjects named in a link's source config to deliver, under
+// key. Re-subscribing a key replaces its subscriptions.
+func (p *MessagingProvider) Subscribe(key string, sourceConfig map[string]string, deliver func(BrokerMessage)) error {
 	p.Unsubscribe(key)
-	subjects := configValue(l.SourceConfig, "subscriptions")
-	queue := configValue(l.SourceConfig, "queue_group")
+	subjects := configValue(sourceConfig, "subscriptions")
+	queue := configValue(sourceConfig, "queue_group")
 	var subs []*nats.Subscription
 	for _, s := range strings.Split(subjects, ",") {
 		s = strings.TrimSpace(s)

@@ -22,11 +22,10 @@ func TestMessagingConsumerAndSubscriptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	p := NewMessagingProvider(nc)
+	p := newMessagingProvider("msg", nc, nil)
 	defer p.Stop(context.Background())
 	got := make(chan BrokerMessage, 4)
-	l := InterfaceLinkDefinition{SourceConfig: map[string]string{"subscriptions": "a.b, c.>"}}
-	if err := p.Subscribe("k", l, func(m BrokerMessage) { got <- m }); err != nil {
+	if err := p.Subscribe("k", map[string]string{"subscriptions": "a.b, c.>"}, func(m BrokerMessage) { got <- m }); err != nil {
 		t.Fatal(err)
 	}
 	consumer := MessagingInterfaces(func(context.Context) (*nats.Conn, error) { return nc, nil })[0].Funcs
@@ -62,5 +61,57 @@ func TestMessagingConsumerAndSubscriptions(t *testing.T) {
 	unlinked := MessagingInterfaces(func(context.Context) (*nats.Conn, error) { return nil, &LinkError{Msg: "no link"} })[0].Funcs
 	if _, err := unlinked["publish"](ctx, []cabi.Value{BrokerMessage{Subject: "x"}.Value()}); err == nil {
 		t.Fatal("unlinked publish must fail the call")
+	}
+}
+
+// Links from the provider to a component subscribe through PutLink and deliver to the link's
+// target; DeleteLink unsubscribes; links from components need nothing.
+func TestMessagingLinksSubscribe(t *testing.T) {
+	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	type delivery struct {
+		target string
+		msg    BrokerMessage
+	}
+	got := make(chan delivery, 4)
+	b, err := Start(MessagingNATS, "msg", nil, Deps{NC: nc, Deliver: func(id string, m BrokerMessage) { got <- delivery{id, m} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Stop(context.Background())
+	ctx := context.Background()
+	in := Link{SourceID: "app", Target: "msg", Name: "default", WitNamespace: "wasmcloud", WitPackage: "messaging", Interfaces: []string{"consumer"}}
+	out := Link{SourceID: "msg", Target: "app", Name: "default", WitNamespace: "wasmcloud", WitPackage: "messaging", Interfaces: []string{"handler"},
+		SourceConfig: map[string]string{"subscriptions": "orders.*"}}
+	for _, l := range []Link{in, out} {
+		if err := b.PutLink(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(b.(*MessagingProvider).Links()); n != 1 {
+		t.Fatalf("%d subscribed links, want 1", n)
+	}
+	_ = nc.Publish("orders.1", []byte("x"))
+	select {
+	case d := <-got:
+		if d.target != "app" || d.msg.Subject != "orders.1" {
+			t.Fatalf("delivered %+v", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing delivered")
+	}
+	if err := b.DeleteLink(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(b.(*MessagingProvider).Links()); n != 0 {
+		t.Fatalf("%d subscribed links after delete", n)
 	}
 }

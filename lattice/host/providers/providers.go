@@ -1,17 +1,23 @@
 // Package providers holds the capability providers that run inside the host process (the
-// wasmcloud+builtin:// references): an HTTP server that routes requests into components and an
-// HTTP client that lets linked components make outbound requests. The host drives them through
-// Builtin: it hands each one every link that names it, as links appear and disappear.
+// wasmcloud+builtin:// references) and the supervisor of native provider processes. Builtins:
+// an HTTP server that routes requests into components, an HTTP client that lets linked
+// components make outbound requests, key-value (in-memory, NATS, Redis), messaging over NATS
+// and a filesystem blobstore. The host starts every builtin through Start and drives it
+// through Builtin: it hands each one every link that names it, as links appear and disappear.
+// Builtins that serve component imports (key-value, messaging, blobstore) also build host
+// interfaces that resolve the calling component's link on each call.
 package providers
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
+
+	"github.com/nats-io/nats.go"
 )
 
 // Builtin names (the part after wasmcloud+builtin://).
@@ -63,13 +69,41 @@ type HTTPInvoker interface {
 type Deps struct {
 	HTTP HTTPInvoker
 	Log  *slog.Logger
+	// NC is the host's lattice connection (keyvalue-nats without cluster_uri, messaging-nats).
+	NC       *nats.Conn
+	JSDomain string
+	// Deliver runs a component's wasmcloud:messaging/handler for a message a messaging
+	// provider received on one of its links' subscriptions.
+	Deliver func(componentID string, msg BrokerMessage)
 }
 
-// Known lists the builtin names this host can start.
+// builtins is the one registry of wasmcloud+builtin:// names.
+var builtins = map[string]func(id string, config map[string]string, deps Deps) (Builtin, error){
+	HTTPServerName: func(id string, config map[string]string, deps Deps) (Builtin, error) {
+		return newHTTPServer(id, config, deps)
+	},
+	HTTPClientName: func(string, map[string]string, Deps) (Builtin, error) { return &httpClient{}, nil },
+	KeyValueInMemory: func(_ string, _ map[string]string, deps Deps) (Builtin, error) {
+		return NewKeyValueProvider(KeyValueInMemory, deps.NC, deps.JSDomain)
+	},
+	KeyValueNATS: func(_ string, _ map[string]string, deps Deps) (Builtin, error) {
+		return NewKeyValueProvider(KeyValueNATS, deps.NC, deps.JSDomain)
+	},
+	KeyValueRedis: func(_ string, _ map[string]string, deps Deps) (Builtin, error) {
+		return NewKeyValueProvider(KeyValueRedis, deps.NC, deps.JSDomain)
+	},
+	MessagingNATS: func(id string, _ map[string]string, deps Deps) (Builtin, error) {
+		if deps.NC == nil {
+			return nil, fmt.Errorf("%s needs the host's NATS connection", MessagingNATS)
+		}
+		return newMessagingProvider(id, deps.NC, deps.Deliver), nil
+	},
+	BlobstoreFS: func(string, map[string]string, Deps) (Builtin, error) { return NewBlobstoreFS(), nil },
+}
+
+// Known lists the builtin names this host can start, sorted.
 func Known() []string {
-	names := []string{HTTPServerName, HTTPClientName}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(builtins))
 }
 
 // Start starts the builtin called name for provider id with its merged start config.
@@ -77,13 +111,11 @@ func Start(name, id string, config map[string]string, deps Deps) (Builtin, error
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
-	switch name {
-	case HTTPServerName:
-		return newHTTPServer(id, config, deps)
-	case HTTPClientName:
-		return &httpClient{}, nil
+	start, ok := builtins[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown builtin name: %s (this host has %s)", name, strings.Join(Known(), ", "))
 	}
-	return nil, fmt.Errorf("unknown builtin name: %s (this host has %s)", name, strings.Join(Known(), ", "))
+	return start(id, config, deps)
 }
 
 // httpClient is the wasmcloud+builtin://http-client provider. It keeps no state: the host

@@ -1,0 +1,404 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
+)
+
+// counterWasm is the WAT counter component (wasi:keyvalue store+atomics, wasi:http handler).
+func counterWasm(t *testing.T) string {
+	t.Helper()
+	wasm, err := filepath.Abs("../lattice/host/providers/testdata/counter/counter.component.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(wasm); err != nil {
+		t.Fatalf("counter component missing (rebuild with lattice/host/providers/testdata/counter/build.sh): %v", err)
+	}
+	return wasm
+}
+
+// counterManifest is the tutorial's shape: the counter, the builtin http-server linked to it,
+// and a builtin key-value provider (kvName, image builtin) the counter links to on
+// wasi:keyvalue store+atomics with target config kvConfig (YAML properties, may be empty).
+func counterManifest(version, wasm, httpAddr, kvName, builtin, kvConfig string) string {
+	target := "target: " + kvName
+	if kvConfig != "" {
+		target = fmt.Sprintf(`target:
+              name: %s
+              config:
+                - name: redis-url
+                  properties:
+%s`, kvName, kvConfig)
+	}
+	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: counter
+  annotations:
+    version: %s
+spec:
+  components:
+    - name: counter
+      type: component
+      properties:
+        image: file://%s
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: 20
+        - type: link
+          properties:
+            namespace: wasi
+            package: keyvalue
+            interfaces: [store, atomics]
+            %s
+    - name: httpserver
+      type: capability
+      properties:
+        image: wasmcloud+builtin://http-server
+      traits:
+        - type: link
+          properties:
+            target: counter
+            namespace: wasi
+            package: http
+            interfaces: [incoming-handler]
+            source_config:
+              - name: counter-http
+                properties:
+                  address: %s
+    - name: %s
+      type: capability
+      properties:
+        image: wasmcloud+builtin://%s
+`, version, wasm, target, httpAddr, kvName, builtin)
+}
+
+func writeManifest(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "wadm.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// httpGet returns status and body, or an error when nothing answers.
+func httpGet(url string) (int, string, error) {
+	res, err := http.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), err
+}
+
+// waitCount polls url until the counter answers 200, returning the first value it counted.
+// Requests that fail before the app is ready do not count (they answer an error, not a value).
+func waitCount(t *testing.T, e *env, url string) int {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		code, body, err := httpGet(url)
+		if err == nil && code == 200 {
+			n, err := strconv.Atoi(strings.TrimSpace(body))
+			if err != nil {
+				t.Fatalf("GET %s: body %q is not a number", url, body)
+			}
+			return n
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %d %q %v\nstatus:\n%s", url, code, body, err, e.run("app", "status", "counter", "--ctl-port", e.portArg()))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func mustCount(t *testing.T, url string, want int) {
+	t.Helper()
+	code, body, err := httpGet(url)
+	if err != nil || code != 200 || strings.TrimSpace(body) != strconv.Itoa(want) {
+		t.Fatalf("GET %s = %d %q %v, want %d", url, code, body, err, want)
+	}
+}
+
+// concurrentIncrements sends total requests from clients goroutines to one key and checks
+// that the answers are exactly 1..total: no increment was lost or doubled.
+func concurrentIncrements(t *testing.T, url string, clients, total int) {
+	t.Helper()
+	var mu sync.Mutex
+	var got []int
+	var firstErr error
+	var wg sync.WaitGroup
+	per := total / clients
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 30 * time.Second}
+	for range clients {
+		wg.Go(func() {
+			for range per {
+				res, err := client.Get(url)
+				var n int
+				if err == nil {
+					b, _ := io.ReadAll(res.Body)
+					res.Body.Close()
+					if res.StatusCode != 200 {
+						err = fmt.Errorf("%d %q", res.StatusCode, b)
+					} else {
+						n, err = strconv.Atoi(strings.TrimSpace(string(b)))
+					}
+				}
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				got = append(got, n)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		t.Fatalf("concurrent GET %s: %v", url, firstErr)
+	}
+	slices.Sort(got)
+	for i, n := range got {
+		if n != i+1 {
+			t.Fatalf("concurrent increments: answer %d is %d (want 1..%d without gaps)", i, n, total)
+		}
+	}
+}
+
+// waitLink waits until the counter's only key-value link goes to target.
+func waitLink(t *testing.T, e *env, source, target string) {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		var out struct {
+			Links []ctl.Link `json:"links"`
+		}
+		decodeJSON(t, e.must("get", "links", "--ctl-port", e.portArg(), "-o", "json").stdout, &out)
+		var targets []string
+		for _, l := range out.Links {
+			if l.SourceID == source && l.WitPackage == "keyvalue" {
+				targets = append(targets, l.Target)
+			}
+		}
+		if slices.Equal(targets, []string{target}) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("key-value links of %s: %v, want only %s", source, targets, target)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// The counter end to end: wash up, a real redis-server, wash app deploy of the tutorial
+// manifest; then the same component (same wasm) redeployed with keyvalue-nats and with
+// keyvalue-inmemory counts the same way.
+func TestCounterAppAcrossKeyValueBackends(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts wash up, redis-server and three deployments")
+	}
+	wasm := counterWasm(t)
+	rds := providertest.StartRedis(t)
+	e := newEnv(t)
+	e.must("up", "-d", "--nats-port", e.portArg())
+	defer e.run("down", "--all")
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	base := "http://" + addr
+
+	backends := []struct {
+		name, builtin, config string
+		check                 func(t *testing.T)
+	}{
+		{"kvredis", "keyvalue-redis", "                    url: " + rds.URL, func(t *testing.T) {
+			rc := redis.NewClient(&redis.Options{Addr: rds.Addr})
+			defer rc.Close()
+			for key, want := range map[string]string{"hello": "2", "world": "1", "conc": "1000"} {
+				if v, err := rc.Get(context.Background(), key).Result(); err != nil || v != want {
+					t.Errorf("redis GET %s = %q %v, want %s", key, v, err, want)
+				}
+			}
+		}},
+		{"kvnats", "keyvalue-nats", "", func(t *testing.T) {
+			nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			js, _ := jetstream.New(nc)
+			kv, err := js.KeyValue(context.Background(), "default")
+			if err != nil {
+				t.Fatalf("NATS KV bucket default (the counter's store.open identifier): %v", err)
+			}
+			for key, want := range map[string]string{"hello": "2", "world": "1", "conc": "1000"} {
+				if en, err := kv.Get(context.Background(), key); err != nil || string(en.Value()) != want {
+					t.Errorf("NATS KV default.%s = %v, want %s", key, err, want)
+				}
+			}
+		}},
+		{"kvmem", "keyvalue-inmemory", "", func(*testing.T) {}},
+	}
+	for i, b := range backends {
+		ok := t.Run(b.builtin, func(t *testing.T) {
+			path := writeManifest(t, counterManifest(fmt.Sprintf("v0.0.%d", i+1), wasm, addr, b.name, b.builtin, b.config))
+			// An upgrade puts the new link before wadm deletes the old one (as upstream wadm
+			// does), so the first put is refused ("link already exists with different target")
+			// and the app reports failed until the old link is gone and the put is retried;
+			// deploy --no-wait and watch the links instead of failing on that transient state.
+			e.must("app", "deploy", path, "--no-wait", "--ctl-port", e.portArg())
+			waitLink(t, e, "counter-counter", "counter-"+b.name)
+			if n := waitCount(t, e, base+"/hello"); n != 1 {
+				t.Fatalf("first GET /hello = %d, want 1", n)
+			}
+			mustCount(t, base+"/hello", 2)
+			mustCount(t, base+"/world", 1)
+			concurrentIncrements(t, base+"/conc", 20, 1000)
+			b.check(t)
+		})
+		if !ok {
+			break
+		}
+	}
+}
+
+// counterApp is a one-key-value-provider counter app named name: kvImage is the provider's
+// image, kvConfig the link's target config (YAML properties lines, may be empty).
+func counterApp(name, wasm, httpAddr, kvImage, kvConfig string) string {
+	m := counterManifest("v1", wasm, httpAddr, "kv", "X", kvConfig)
+	m = strings.Replace(m, "name: counter\n  annotations", "name: "+name+"\n  annotations", 1)
+	return strings.Replace(m, "image: wasmcloud+builtin://X", "image: "+kvImage, 1)
+}
+
+// waitStatus polls `wash app status` until its output contains every want.
+func waitStatus(t *testing.T, e *env, app string, want ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		r := e.run("app", "status", app, "--ctl-port", e.portArg())
+		out := r.stdout + r.stderr
+		missing := slices.DeleteFunc(slices.Clone(want), func(w string) bool { return strings.Contains(out, w) })
+		if len(missing) == 0 {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("wash app status %s lacks %q:\n%s", app, missing, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Bad input through the whole stack: a provider archive without a binary for this platform, a
+// Redis that refuses connections and a link to a provider that never started each show up as
+// a clear status, event or 500, while the host keeps serving a healthy app.
+func TestBadProvidersThroughWadm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts wash up and four deployments")
+	}
+	wasm := counterWasm(t)
+	e := newEnv(t)
+	e.must("up", "-d", "--nats-port", e.portArg())
+	defer e.run("down", "--all")
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	failed := make(chan *nats.Msg, 16)
+	if _, err := nc.ChanSubscribe("wasmbus.evt.default.provider_start_failed", failed); err != nil {
+		t.Fatal(err)
+	}
+
+	good := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	e.must("app", "deploy", writeManifest(t, counterApp("good", wasm, good, "wasmcloud+builtin://keyvalue-inmemory", "")), "--ctl-port", e.portArg())
+	if n := waitCount(t, e, "http://"+good+"/x"); n != 1 {
+		t.Fatalf("good app: first count %d", n)
+	}
+
+	// 1. an archive with only a binary for another platform
+	foreign := providertest.TestProviderPAR(t, t.TempDir(), false)
+	e.must("app", "deploy", writeManifest(t, counterApp("foreign", wasm, fmt.Sprintf("127.0.0.1:%d", freePort(t)), "file://"+foreign, "")), "--no-wait", "--ctl-port", e.portArg())
+	t.Log(waitStatus(t, e, "foreign", "failed", "provider archive has no binary for this target", "wash par insert --arch"))
+	select {
+	case m := <-failed:
+		if !strings.Contains(string(m.Data), "no binary for this target") {
+			t.Errorf("provider_start_failed event: %s", m.Data)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("no provider_start_failed event")
+	}
+
+	// 2. a link to a provider that never started: its registry refuses connections; the
+	// counter's requests fail with 500 and the host log says why
+	missingAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ref := fmt.Sprintf("127.0.0.1:%d/kv:0.1.0", freePort(t))
+	e.must("app", "deploy", writeManifest(t, counterApp("missing", wasm, missingAddr, ref, "")), "--no-wait", "--ctl-port", e.portArg())
+	t.Log(waitStatus(t, e, "missing", "failed", ref))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, body, err := httpGet("http://" + missingAddr + "/x")
+		if err == nil && code == 500 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("missing provider: GET = %d %q %v, want 500", code, body, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	hostLog := func() string {
+		files, _ := filepath.Glob(filepath.Join(e.home, "hosts", "*.json"))
+		var all strings.Builder
+		for _, f := range files {
+			var rec struct {
+				LogPath string `json:"log_path"`
+			}
+			b, _ := os.ReadFile(f)
+			decodeJSON(t, string(b), &rec)
+			l, _ := os.ReadFile(rec.LogPath)
+			all.Write(l)
+		}
+		return all.String()
+	}
+	if l := hostLog(); !strings.Contains(l, "no provider missing-kv runs on this host") {
+		t.Errorf("host log does not say the linked provider is missing:\n%s", l)
+	}
+
+	// 3. a Redis that refuses connections: the provider starts, each call answers 500 with the
+	// reason
+	refused := fmt.Sprintf("redis://127.0.0.1:%d", freePort(t))
+	redisAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	e.must("app", "deploy", writeManifest(t, counterApp("refused", wasm, redisAddr, "wasmcloud+builtin://keyvalue-redis", "                    url: "+refused)), "--ctl-port", e.portArg())
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		code, body, err := httpGet("http://" + redisAddr + "/x")
+		if err == nil && code == 500 && strings.Contains(body, "cannot reach Redis at 127.0.0.1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("refused Redis: GET = %d %q %v, want 500 naming Redis", code, body, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// the healthy app kept serving throughout
+	mustCount(t, "http://"+good+"/x", 2)
+}
