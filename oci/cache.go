@@ -94,6 +94,42 @@ func (c *Cache) Read(d digest.Digest) (b []byte, ok bool, err error) {
 	return b, true, nil
 }
 
+// verify checks the blob file for d against d and size without holding it in memory. ok is
+// false on a miss; a blob that no longer matches is removed and reported as a miss.
+func (c *Cache) verify(d digest.Digest, size int64) (ok bool, err error) {
+	if d.Validate() != nil {
+		return false, nil
+	}
+	f, err := os.Open(c.BlobPath(d))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading OCI cache: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return false, fmt.Errorf("reading OCI cache: %w", err)
+	}
+	if st.Size() != size {
+		return false, nil // a different blob's size: fetch again (ingest replaces it)
+	}
+	if c.knownGood(d, st) {
+		return true, nil
+	}
+	if err := copyVerified(io.Discard, f, d, size); err != nil {
+		if !errors.Is(err, ErrDigestMismatch) {
+			return false, fmt.Errorf("reading OCI cache: %w", err)
+		}
+		c.verified.Delete(d)
+		_ = os.Remove(c.BlobPath(d))
+		return false, nil
+	}
+	c.verified.Store(d, st)
+	return true, nil
+}
+
 // knownGood reports whether st is the same file that last hashed to d in this process.
 func (c *Cache) knownGood(d digest.Digest, st os.FileInfo) bool {
 	v, ok := c.verified.Load(d)

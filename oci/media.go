@@ -47,6 +47,10 @@ func (k Kind) String() string {
 
 var wasmMagic = []byte{0, 'a', 's', 'm'}
 
+// identifyBytes is how much of an artifact Identify can look at: up to the end of a tar
+// header's "ustar" magic.
+const identifyBytes = 262
+
 // Identify sniffs bytes: a wasm component (binary version 0x0d, layer 1), a core module
 // (version 1), a provider archive (gzip or tar), or unknown. It does not validate the content.
 func Identify(b []byte) Kind {

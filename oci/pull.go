@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -32,6 +33,10 @@ type PullOptions struct {
 	MaxSize int64
 	// Progress, if set, is called as layer bytes arrive from the network.
 	Progress func(Progress)
+	// NoData, when the client has a cache, streams each layer into its cache file without
+	// holding it in memory: Layer.Data stays nil and callers read the verified Layer.Path (see
+	// Artifact.WriteTo and Artifact.Content). Without a cache it has no effect.
+	NoData bool
 }
 
 // Progress reports a transfer.
@@ -45,7 +50,8 @@ type Progress struct {
 // Layer is one pulled layer.
 type Layer struct {
 	Descriptor ocispec.Descriptor
-	Data       []byte
+	// Data is the layer's content; nil when pulled with PullOptions.NoData into a cache.
+	Data []byte
 	// Path is the cached blob file, "" without a cache.
 	Path string
 }
@@ -62,7 +68,8 @@ type Artifact struct {
 	ManifestCached bool // the manifest (and layers) came from the cache after a tag lookup
 }
 
-// Bytes returns the layers concatenated in manifest order (upstream's "joined" content).
+// Bytes returns the layers concatenated in manifest order (upstream's "joined" content). It is
+// nil for an artifact pulled with PullOptions.NoData; use Content or WriteTo then.
 func (a *Artifact) Bytes() []byte {
 	if len(a.Layers) == 1 {
 		return a.Layers[0].Data
@@ -72,6 +79,96 @@ func (a *Artifact) Bytes() []byte {
 		b.Write(l.Data)
 	}
 	return b.Bytes()
+}
+
+// Content is Bytes, reading layers pulled with PullOptions.NoData from their cache files.
+func (a *Artifact) Content() ([]byte, error) {
+	if !a.streamed() {
+		return a.Bytes(), nil
+	}
+	var b bytes.Buffer
+	if _, err := a.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// streamed reports whether some layer's content is only in its cache file.
+func (a *Artifact) streamed() bool {
+	for _, l := range a.Layers {
+		if l.Data == nil && l.Path != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteTo writes the layers concatenated in manifest order to w. Layers held only in the cache
+// are copied from their files, which the pull verified; when w is an *os.File the kernel copies
+// them (copy_file_range on Linux) without passing through this process.
+func (a *Artifact) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for _, l := range a.Layers {
+		if l.Data != nil || l.Path == "" {
+			n, err := w.Write(l.Data)
+			total += int64(n)
+			if err != nil {
+				return total, err
+			}
+			continue
+		}
+		n, err := copyFile(w, l.Path, l.Descriptor.Size)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func copyFile(w io.Writer, path string, size int64) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("reading OCI cache: %w", err)
+	}
+	defer f.Close()
+	// io.Copy hands an *os.File pair to the kernel; the LimitedReader keeps that path
+	// (os.File.ReadFrom accepts one) and stops at the verified size.
+	n, err := io.Copy(w, &io.LimitedReader{R: f, N: size})
+	if err != nil {
+		return n, fmt.Errorf("copying %s: %w", path, err)
+	}
+	if n != size {
+		return n, fmt.Errorf("%w: cached blob %s changed size", ErrDigestMismatch, path)
+	}
+	return n, nil
+}
+
+// head returns up to n leading bytes of the concatenated layers.
+func (a *Artifact) head(n int) []byte {
+	if !a.streamed() {
+		b := a.Bytes()
+		return b[:min(n, len(b))]
+	}
+	var out []byte
+	for _, l := range a.Layers {
+		if len(out) >= n {
+			break
+		}
+		if l.Data != nil || l.Path == "" {
+			out = append(out, l.Data[:min(n-len(out), len(l.Data))]...)
+			continue
+		}
+		f, err := os.Open(l.Path)
+		if err != nil {
+			break
+		}
+		buf := make([]byte, min(int64(n-len(out)), l.Descriptor.Size))
+		k, _ := io.ReadFull(f, buf)
+		f.Close()
+		out = append(out, buf[:k]...)
+	}
+	return out
 }
 
 // CheckLatest applies the allow-latest rule for a pull of r.
@@ -102,7 +199,7 @@ func (c *Client) PullReference(ctx context.Context, r Reference, o PullOptions) 
 	if o.Accept == nil {
 		o.Accept = AcceptAny
 	}
-	key := r.String() + "|" + strings.Join(o.Accept, ",") + "|" + o.Digest + fmt.Sprint(o.SingleLayer, o.MaxSize)
+	key := r.String() + "|" + strings.Join(o.Accept, ",") + "|" + o.Digest + fmt.Sprint(o.SingleLayer, o.MaxSize, o.NoData)
 	// Concurrent pulls of the same reference share one transfer; each caller gets its own
 	// Artifact value (the layer bytes are shared and must not be modified).
 	v, err, _ := c.flights.Do(key, func() (any, error) {
@@ -177,7 +274,7 @@ func (c *Client) pull(ctx context.Context, r Reference, o PullOptions) (*Artifac
 
 	// 3. The layers.
 	for _, desc := range a.Manifest.Layers {
-		l, network, err := c.layer(ctx, repoFor, desc, o.Progress)
+		l, network, err := c.layer(ctx, repoFor, desc, o.Progress, o.NoData)
 		if err != nil {
 			return nil, err
 		}
@@ -268,13 +365,33 @@ func kindOf(a *Artifact) Kind {
 	if len(a.Layers) == 1 && a.Layers[0].Descriptor.MediaType == MediaTypePARLayer {
 		return KindProvider
 	}
-	return Identify(a.Bytes())
+	// Identify looks at most at the first 262 bytes (the tar magic).
+	return Identify(a.head(identifyBytes))
 }
 
 // layer returns a layer from the cache or downloads it (once per digest across concurrent
 // pulls), verifying digest and size. network reports whether the registry was asked.
-func (c *Client) layer(ctx context.Context, repoFor func() *remote.Repository, desc ocispec.Descriptor, progress func(Progress)) (Layer, bool, error) {
+func (c *Client) layer(ctx context.Context, repoFor func() *remote.Repository, desc ocispec.Descriptor, progress func(Progress), noData bool) (Layer, bool, error) {
 	l := Layer{Descriptor: desc}
+	if c.cache != nil && noData {
+		ok, err := c.cache.verify(desc.Digest, desc.Size)
+		if err != nil {
+			return l, false, err
+		}
+		if ok {
+			l.Path = c.cache.BlobPath(desc.Digest)
+			return l, false, nil
+		}
+		// The key differs from the in-memory download's: that one's result carries the bytes.
+		_, err, _ = c.blobs.Do(desc.Digest.String()+"|file", func() (any, error) {
+			return c.download(ctx, repoFor(), desc, progress, true)
+		})
+		if err != nil {
+			return l, true, err
+		}
+		l.Path = c.cache.BlobPath(desc.Digest)
+		return l, true, nil
+	}
 	if c.cache != nil {
 		b, ok, err := c.cache.Read(desc.Digest)
 		if err != nil {
@@ -287,7 +404,7 @@ func (c *Client) layer(ctx context.Context, repoFor func() *remote.Repository, d
 	}
 	repo := repoFor()
 	v, err, _ := c.blobs.Do(desc.Digest.String(), func() (any, error) {
-		return c.download(ctx, repo, desc, progress)
+		return c.download(ctx, repo, desc, progress, false)
 	})
 	if err != nil {
 		return l, true, err
@@ -301,11 +418,11 @@ func (c *Client) layer(ctx context.Context, repoFor func() *remote.Repository, d
 
 // download fetches one blob with retries: the HTTP client retries failed requests, and this
 // loop also restarts a transfer that broke mid-body, which an HTTP-level retry cannot see.
-func (c *Client) download(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor, progress func(Progress)) ([]byte, error) {
+func (c *Client) download(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor, progress func(Progress), noData bool) ([]byte, error) {
 	pol := retryPolicy(c.opts.Retry)
 	var lastErr error
 	for attempt := 0; ; attempt++ {
-		b, err := c.downloadOnce(ctx, repo, desc, progress)
+		b, err := c.downloadOnce(ctx, repo, desc, progress, noData)
 		if err == nil {
 			return b, nil
 		}
@@ -344,7 +461,8 @@ func midBodyError(err error) bool {
 	return errors.As(err, &be)
 }
 
-func (c *Client) downloadOnce(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor, progress func(Progress)) ([]byte, error) {
+// downloadOnce fetches a blob into the cache (when there is one) and, unless noData, memory.
+func (c *Client) downloadOnce(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor, progress func(Progress), noData bool) ([]byte, error) {
 	rc, err := repo.Blobs().Fetch(ctx, desc)
 	if err != nil {
 		return nil, err
@@ -353,6 +471,12 @@ func (c *Client) downloadOnce(ctx context.Context, repo *remote.Repository, desc
 	var src io.Reader = &bodyReader{r: rc}
 	if progress != nil {
 		src = &progressReader{r: src, p: Progress{Digest: desc.Digest.String(), MediaType: desc.MediaType, Total: desc.Size}, fn: progress}
+	}
+	if c.cache != nil && noData {
+		if _, err := c.cache.ingest(desc.Digest, desc.Size, src, nil); err != nil {
+			return nil, err
+		}
+		return nil, nil
 	}
 	var buf bytes.Buffer
 	buf.Grow(int(min(desc.Size, 1<<30)))

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -15,7 +16,10 @@ import (
 )
 
 // ociRef is the shape of an OCI reference: [registry[:port]/]repository[:tag][@digest].
-var ociRef = regexp.MustCompile(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`)
+// It is compiled on first use: package init runs on every wash invocation.
+var ociRef = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`)
+})
 
 func newValidateCmd(env *cli.Env) *cobra.Command {
 	return &cobra.Command{
@@ -93,7 +97,7 @@ func Validate(src Source) (errs, warns []string, err error) {
 			}
 			continue
 		}
-		if !ociRef.MatchString(img) {
+		if !ociRef().MatchString(img) {
 			errs = append(errs, fmt.Sprintf("component %q: image %q is not a valid OCI reference (registry/repository:tag or file://path)", c.Name, img))
 		}
 	}

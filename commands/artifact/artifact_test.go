@@ -67,6 +67,24 @@ func TestPushPullInspectComponent(t *testing.T) {
 	if !bytes.Equal(got, want) || !strings.Contains(out.String(), "Successfully pulled and validated hello.wasm") {
 		t.Errorf("pull: %q", out.String())
 	}
+	// Again from a warm cache, over the existing file, to another name: same bytes, file mode
+	// 0644 like before, and no temp file left behind.
+	warm := regOpts(t)
+	for _, dest := range []string{"", "again.wasm"} {
+		if err := RunPull(ctx, env, &PullOptions{RegistryOptions: warm, Ref: ref, Destination: dest}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"hello.wasm", "again.wasm"} {
+		b, _ := os.ReadFile(filepath.Join(dir, name))
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil || !bytes.Equal(b, want) || st.Mode().Perm() != 0o644 {
+			t.Errorf("warm pull to %s: %v", name, err)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Errorf("pull left files behind: %v", ents)
+	}
 	// inspect: local file and remote reference, JSON.
 	for _, target := range []string{"hello.wasm", ref} {
 		env, out, _ := testEnv(t, output.JSON)

@@ -3,6 +3,7 @@ package artifact
 import (
 	"context"
 	"fmt"
+	"os"
 	"path"
 
 	"github.com/spf13/cobra"
@@ -54,14 +55,19 @@ func RunPull(ctx context.Context, env *cli.Env, o *PullOptions) error {
 		return err
 	}
 	tr := newTransfer(env.IO, "Pulling")
-	a, err := c.PullReference(ctx, ref, oci.PullOptions{Digest: o.Digest, Progress: tr.update})
+	// NoData: the layers go straight into the cache and are copied from there to the
+	// destination, never held in memory.
+	a, err := c.PullReference(ctx, ref, oci.PullOptions{Digest: o.Digest, Progress: tr.update, NoData: true})
 	tr.finish()
 	if err != nil {
 		return err
 	}
-	data := a.Bytes()
-	kind := oci.Identify(data)
+	kind := a.Kind
 	if kind == oci.KindProvider {
+		data, err := a.Content()
+		if err != nil {
+			return err
+		}
 		if _, err := par.Load(data); err != nil {
 			return fmt.Errorf("pulled %s but it is not a valid provider archive: %w", ref, err)
 		}
@@ -73,7 +79,10 @@ func RunPull(ctx context.Context, env *cli.Env, o *PullOptions) error {
 	if dest == "" {
 		dest = path.Base(ref.Repository) + kind.Extension()
 	}
-	if err := writeFileAtomic(dest, data, 0o644); err != nil {
+	if err := writeAtomic(dest, 0o644, func(f *os.File) error {
+		_, err := a.WriteTo(f)
+		return err
+	}); err != nil {
 		return fmt.Errorf("writing %s: %w", dest, err)
 	}
 	if env.IO.JSON() {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // ValidationLevel says whether a failure blocks a put.
@@ -66,10 +67,13 @@ func warnf(format string, args ...any) ValidationFailure {
 }
 
 // manifestNameRe approximates Rust regex `^[-\w]+$` (Unicode word class).
-var manifestNameRe = regexp.MustCompile(`^[-\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}]+$`)
+// Compiled on first use: package init runs on every wash invocation.
+var manifestNameRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[-\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}]+$`)
+})
 
 // ValidManifestName reports whether name is allowed as an application name.
-func ValidManifestName(name string) bool { return manifestNameRe.MatchString(name) }
+func ValidManifestName(name string) bool { return manifestNameRe().MatchString(name) }
 
 // knownInterfaces is wadm's table of recognised WIT interfaces (rule 4).
 var knownInterfaces = map[string]map[string][]string{
