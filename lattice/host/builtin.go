@@ -76,9 +76,19 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 // setLinks records the links of one source (from a link put/delete here, or from the
 // LATTICEDATA watch) and tells the in-process providers named by links that appeared,
 // changed or went away. Calling it twice with the same links notifies nothing the second time.
-func (h *Host) setLinks(source string, links []ctl.Link) {
+// setLinks records the links of one source as of KV revision rev and tells providers what
+// changed. The KV watch can deliver a revision after this host already applied a newer one
+// (its own write); older revisions are ignored so links never flap back.
+func (h *Host) setLinks(source string, links []ctl.Link, rev uint64) {
 	h.linkMu.Lock()
 	defer h.linkMu.Unlock()
+	if rev != 0 && rev <= h.linkRevs[source] {
+		return
+	}
+	if h.linkRevs == nil {
+		h.linkRevs = map[string]uint64{}
+	}
+	h.linkRevs[source] = rev
 	h.mu.Lock()
 	old := h.links[source]
 	h.links[source] = links

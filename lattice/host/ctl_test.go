@@ -3,6 +3,7 @@ package host_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -250,5 +251,45 @@ func TestHumanUptime(t *testing.T) {
 		if got := host.HumanUptime(secs); got != want {
 			t.Errorf("%d: %q want %q", secs, got, want)
 		}
+	}
+}
+
+// TestConcurrentLinkPutsAcrossHosts: link.put is a queue group, so puts for one source land on
+// different hosts; the spec is updated with compare-and-set, so none is lost.
+func TestConcurrentLinkPutsAcrossHosts(t *testing.T) {
+	nc := startNATS(t)
+	startHost(t, nc, host.Config{Lattice: "cas"})
+	startHost(t, nc, host.Config{Lattice: "cas"})
+	startHost(t, nc, host.Config{Lattice: "cas"})
+	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "cas", Timeout: 5 * time.Second})
+	const n = 30
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := c.PutLink(context.Background(), ctl.Link{SourceID: "src", Target: "t", Name: fmt.Sprintf("l%02d", i),
+				WitNamespace: "wasi", WitPackage: "keyvalue", Interfaces: []string{"store"}})
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every host converges on all n links (served by whichever host answers).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		links, err := c.GetLinks(context.Background())
+		if err == nil && len(links) == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("want %d links, got %d (%v)", n, len(links), err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	js, _ := jsKV(t, nc, "LATTICEDATA_cas", "COMPONENT_src")
+	if got := strings.Count(js, `"source_id"`); got != n {
+		t.Fatalf("stored spec has %d links, want %d", got, n)
 	}
 }

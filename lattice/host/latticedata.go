@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -80,7 +81,7 @@ func (h *Host) applyLatticeEntry(e jetstream.KeyValueEntry) {
 		for _, l := range spec.Links {
 			links = append(links, l.Normalized())
 		}
-		h.setLinks(id, links)
+		h.setLinks(id, links, e.Revision())
 	case strings.HasPrefix(key, claimsKeyPrefix):
 		sub := strings.TrimPrefix(key, claimsKeyPrefix)
 		h.mu.Lock()
@@ -162,13 +163,48 @@ func (h *Host) loadSpec(ctx context.Context, id string) (ctl.ComponentSpecificat
 	return spec, e.Revision(), nil
 }
 
-func (h *Host) storeSpec(ctx context.Context, id string, spec ctl.ComponentSpecification) error {
-	b, err := json.Marshal(spec)
-	if err != nil {
-		return err
+// errSpecUnchanged tells updateSpec that the edit changed nothing, so nothing is written.
+var errSpecUnchanged = errors.New("spec unchanged")
+
+// updateSpec applies edit to COMPONENT_<id> with compare-and-set on the KV revision, retrying
+// when another host wrote the spec in between (link puts for one source can land on different
+// hosts, since link.* is a queue group). It returns the links as stored and their revision.
+func (h *Host) updateSpec(ctx context.Context, id string, edit func(*ctl.ComponentSpecification) error) ([]ctl.Link, uint64, error) {
+	for attempt := 0; ; attempt++ {
+		spec, rev, err := h.loadSpec(ctx, id)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := edit(&spec); err != nil {
+			return nil, 0, err
+		}
+		b, err := json.Marshal(spec)
+		if err != nil {
+			return nil, 0, err
+		}
+		var newRev uint64
+		if rev == 0 {
+			newRev, err = h.latticeData.Create(ctx, componentKeyPrefix+id, b)
+		} else {
+			newRev, err = h.latticeData.Update(ctx, componentKeyPrefix+id, b, rev)
+		}
+		if err == nil {
+			return normalizedLinks(spec.Links), newRev, nil
+		}
+		if attempt >= 100 || !casConflict(err) {
+			return nil, 0, err
+		}
+		time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond) // de-synchronise contending hosts
 	}
-	_, err = h.latticeData.Put(ctx, componentKeyPrefix+id, b)
-	return err
+}
+
+// casConflict reports a compare-and-set loss: someone else wrote the key first.
+func casConflict(err error) bool {
+	var api *jetstream.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
+	}
+	return errors.Is(err, jetstream.ErrKeyExists)
 }
 
 // ensureSpec writes COMPONENT_<id> with url=ref if it is missing (component or provider start).
@@ -220,30 +256,29 @@ func (h *Host) handlePutLink(ctx context.Context, data []byte) ctl.Response {
 	}
 	unlock := h.idLocks.lock("spec:" + l.SourceID)
 	defer unlock()
-	spec, _, err := h.loadSpec(ctx, l.SourceID)
-	if err != nil {
+	errConflict := errors.New("link already exists with different target, consider deleting the existing link or using a different link name")
+	links, rev, err := h.updateSpec(ctx, l.SourceID, func(spec *ctl.ComponentSpecification) error {
+		for _, existing := range spec.Links {
+			if sameLinkSlot(existing, l) && existing.Target != l.Target && sharesInterface(existing.Interfaces, l.Interfaces) {
+				return errConflict
+			}
+		}
+		for i, existing := range spec.Links {
+			if sameLinkSlot(existing, l) && existing.Target == l.Target {
+				spec.Links[i] = l
+				return nil
+			}
+		}
+		spec.Links = append(spec.Links, l)
+		return nil
+	})
+	if errors.Is(err, errConflict) {
 		return fail(err.Error())
 	}
-	for _, existing := range spec.Links {
-		if sameLinkSlot(existing, l) && existing.Target != l.Target && sharesInterface(existing.Interfaces, l.Interfaces) {
-			return fail("link already exists with different target, consider deleting the existing link or using a different link name")
-		}
-	}
-	replaced := false
-	for i, existing := range spec.Links {
-		if sameLinkSlot(existing, l) && existing.Target == l.Target {
-			spec.Links[i] = l
-			replaced = true
-			break
-		}
-	}
-	if !replaced {
-		spec.Links = append(spec.Links, l)
-	}
-	if err := h.storeSpec(ctx, l.SourceID, spec); err != nil {
+	if err != nil {
 		return fail(fmt.Sprintf("failed to store link: %v", err))
 	}
-	h.setLinks(l.SourceID, normalizedLinks(spec.Links))
+	h.setLinks(l.SourceID, links, rev)
 	h.publish(events.LinkdefSet, l)
 	return ctl.Success("successfully set link")
 }
@@ -272,31 +307,31 @@ func (h *Host) handleDeleteLink(ctx context.Context, data []byte) ctl.Response {
 	}
 	unlock := h.idLocks.lock("spec:" + req.SourceID)
 	defer unlock()
-	e, err := h.latticeData.Get(ctx, componentKeyPrefix+req.SourceID)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
+	if _, rev, err := h.loadSpec(ctx, req.SourceID); err == nil && rev == 0 {
 		return ctl.Success("successfully deleted link (spec doesn't exist)")
 	}
-	if err != nil {
-		return ctl.Fail(fmt.Sprintf("failed to load component spec: %v", err))
-	}
-	var spec ctl.ComponentSpecification
-	if err := json.Unmarshal(e.Value(), &spec); err != nil {
-		return ctl.Fail(fmt.Sprintf("malformed component spec: %v", err))
-	}
 	evt := events.LinkdefDeletedData{SourceID: req.SourceID, Name: req.Name, WitNamespace: req.WitNamespace, WitPackage: req.WitPackage}
-	for i, l := range spec.Links {
-		if sameLinkSlot(l, ctl.Link{SourceID: req.SourceID, WitNamespace: req.WitNamespace, WitPackage: req.WitPackage, Name: req.Name}) {
-			spec.Links = slices.Delete(spec.Links, i, i+1)
-			evt.Target, evt.Interfaces = l.Target, l.Interfaces
-			if evt.Interfaces == nil {
-				evt.Interfaces = []string{}
+	slot := ctl.Link{SourceID: req.SourceID, WitNamespace: req.WitNamespace, WitPackage: req.WitPackage, Name: req.Name}
+	links, rev, err := h.updateSpec(ctx, req.SourceID, func(spec *ctl.ComponentSpecification) error {
+		evt.Target, evt.Interfaces = "", nil // a retry starts from the spec as stored now
+		for i, l := range spec.Links {
+			if sameLinkSlot(l, slot) {
+				spec.Links = slices.Delete(spec.Links, i, i+1)
+				evt.Target, evt.Interfaces = l.Target, l.Interfaces
+				if evt.Interfaces == nil {
+					evt.Interfaces = []string{}
+				}
+				return nil
 			}
-			if err := h.storeSpec(ctx, req.SourceID, spec); err != nil {
-				return ctl.Fail(fmt.Sprintf("failed to store link deletion: %v", err))
-			}
-			h.setLinks(req.SourceID, normalizedLinks(spec.Links))
-			break
 		}
+		return errSpecUnchanged
+	})
+	switch {
+	case errors.Is(err, errSpecUnchanged):
+	case err != nil:
+		return ctl.Fail(fmt.Sprintf("failed to store link deletion: %v", err))
+	default:
+		h.setLinks(req.SourceID, links, rev)
 	}
 	h.publish(events.LinkdefDeleted, evt)
 	return ctl.Success("successfully deleted link")

@@ -376,9 +376,9 @@ const (
 	// scaleExpectTimeout is longer than upstream's 5 s: a host that accepted a scale may need
 	// seconds to fetch and compile a large component on a busy machine, and resending the
 	// command then would scale it twice.
-	scaleExpectTimeout = 20 * time.Second
-	providerExpectTimeout  = 60 * time.Second
-	failureBackoff         = 5 * time.Second
+	scaleExpectTimeout    = 20 * time.Second
+	providerExpectTimeout = 60 * time.Second
+	failureBackoff        = 5 * time.Second
 )
 
 // expectFor derives what a command should cause and how long to wait.
