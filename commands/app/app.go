@@ -299,8 +299,14 @@ func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) err
 	return nil
 }
 
-// waitDeployed waits for a status published after the deploy: deployed succeeds, failed fails.
-// If nothing new arrives (a re-deploy of what already runs), the current status is polled.
+// failGrace is how long a failed status must persist before a deploy is reported failed. wadm
+// reports a scaler failed for its 5 s backoff and then retries, and an upgrade passes through
+// a failed state on its own (the new link is refused until the old one is deleted).
+const failGrace = 6 * time.Second
+
+// waitDeployed waits for a status published after the deploy: deployed succeeds, a failed
+// status that persists for failGrace fails. If nothing new arrives (a re-deploy of what already
+// runs), the current status is polled.
 func waitDeployed(ctx context.Context, c *wadm.Client, app string, updates <-chan wadm.Status, wait time.Duration) (*wadm.Status, error) {
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
@@ -308,6 +314,7 @@ func waitDeployed(ctx context.Context, c *wadm.Client, app string, updates <-cha
 	defer poll.Stop()
 	var last *wadm.Status
 	seen := false
+	var failed <-chan time.Time
 	for {
 		select {
 		case st := <-updates:
@@ -317,8 +324,14 @@ func waitDeployed(ctx context.Context, c *wadm.Client, app string, updates <-cha
 			case wadm.StatusDeployed:
 				return &st, nil
 			case wadm.StatusFailed:
-				return nil, fmt.Errorf("deployment failed: %s (wadm keeps trying; see `wash app status %s`)", describe(st), app)
+				if failed == nil {
+					failed = time.After(failGrace)
+				}
+			default:
+				failed = nil
 			}
+		case <-failed:
+			return nil, fmt.Errorf("deployment failed: %s (wadm keeps trying; see `wash app status %s`)", describe(*last), app)
 		case <-poll.C:
 			if seen {
 				continue
