@@ -252,3 +252,71 @@ func TestConnectOnlyJoinsExistingNATS(t *testing.T) {
 		t.Fatal("down stopped a NATS it did not start")
 	}
 }
+
+// TestAppBadInput: each mistake is one line naming the problem, exit 1, and nothing is stored.
+func TestAppBadInput(t *testing.T) {
+	e := newEnv(t)
+	e.must("up", "-d", "--nats-port", e.portArg())
+	defer e.run("down", "--all", "-p", e.portArg())
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	noImage := write("no-image.yaml", `apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: no-image
+spec:
+  components:
+    - name: hello
+      type: component
+      properties: {}
+`)
+	missingFile := write("missing-file.yaml", `apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: missing-file
+  annotations:
+    description: an image that does not exist
+spec:
+  components:
+    - name: hello
+      type: component
+      properties:
+        image: file://./nowhere.wasm
+`)
+	cases := []struct {
+		name     string
+		args     []string
+		contains string
+	}{
+		{"malformed YAML", []string{"app", "deploy", write("bad.yaml", "apiVersion: [unclosed\n")}, "Unable to parse manifest"},
+		{"dangling link", []string{"app", "deploy", "../lattice/wadm/testdata/tests/fixtures/manifests/dangling-link.wadm.yaml"}, "httpclient"},
+		{"component without image", []string{"app", "deploy", noImage}, "image"},
+		{"image file missing", []string{"app", "deploy", missingFile}, "nowhere.wasm"},
+		{"unknown app status", []string{"app", "status", "ghost"}, "ghost"},
+		{"unknown app undeploy", []string{"app", "undeploy", "ghost"}, "ghost"},
+	}
+	for _, c := range cases {
+		r := e.run(append(c.args, "-p", e.portArg())...)
+		if r.code != 1 {
+			t.Errorf("%s: exit %d, want 1\n%s", c.name, r.code, r)
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		if len(lines) != 1 || !strings.Contains(lines[0], c.contains) {
+			t.Errorf("%s: want one line naming %q, got:\n%s", c.name, c.contains, r.stderr)
+		}
+	}
+	var list struct {
+		Applications []any `json:"applications"`
+	}
+	decodeJSON(t, e.must("app", "list", "-p", e.portArg(), "-o", "json").stdout, &list)
+	if len(list.Applications) != 0 {
+		t.Fatalf("bad manifests were stored: %v", list.Applications)
+	}
+}

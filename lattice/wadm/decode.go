@@ -44,12 +44,10 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	if jerr == nil {
 		return m, nil
 	}
-	var yp, jp *ParseError
-	if errors.As(yerr, &yp) && errors.As(jerr, &jp) {
-		if yp.Detail == jp.Detail {
-			return nil, yerr
-		}
-		return nil, &ParseError{Detail: yp.Detail + " (as JSON: " + jp.Detail + ")"}
+	// Report the error of the format the document is written in: a JSON document starts with
+	// '{'; anything else is YAML (JSON is YAML too, so YAML was tried first).
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
+		return nil, jerr
 	}
 	return nil, yerr
 }
