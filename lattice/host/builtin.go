@@ -249,42 +249,9 @@ func (h *Host) outboundAllowedLocked(id string) bool {
 // watchConfigData mirrors CONFIGDATA in memory so invocations read config without a KV round
 // trip. A deleted config becomes absent (its part of a merge is empty), as upstream does.
 func (h *Host) watchConfigData(ctx context.Context) error {
-	w, err := h.configData.WatchAll(context.Background())
-	if err != nil {
-		return fmt.Errorf("watching CONFIGDATA_%s: %w", h.cfg.Lattice, err)
-	}
+	w, err := h.replayAndWatch(ctx, h.configData, "CONFIGDATA_"+h.cfg.Lattice, h.applyConfigEntry)
 	h.configWatcher = w
-	timeout := time.NewTimer(10 * time.Second)
-	defer timeout.Stop()
-	for replaying := true; replaying; {
-		select {
-		case e, ok := <-w.Updates():
-			if !ok {
-				return fmt.Errorf("watching CONFIGDATA_%s: watcher closed", h.cfg.Lattice)
-			}
-			if e == nil {
-				replaying = false
-				break
-			}
-			h.applyConfigEntry(e)
-		case <-timeout.C:
-			_ = w.Stop()
-			return fmt.Errorf("replaying CONFIGDATA_%s timed out", h.cfg.Lattice)
-		case <-ctx.Done():
-			_ = w.Stop()
-			return ctx.Err()
-		}
-	}
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		for e := range w.Updates() {
-			if e != nil {
-				h.applyConfigEntry(e)
-			}
-		}
-	}()
-	return nil
+	return err
 }
 
 func (h *Host) applyConfigEntry(e jetstream.KeyValueEntry) {

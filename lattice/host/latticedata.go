@@ -22,33 +22,41 @@ const (
 	claimsKeyPrefix    = "CLAIMS_"
 )
 
-// watchLatticeData replays LATTICEDATA (every current value, then a nil marker) and keeps
-// applying updates, so links put through any host — ours or a real wasmCloud host — are seen.
+// watchLatticeData replays LATTICEDATA and keeps applying updates, so links put through any
+// host — ours or a real wasmCloud host — are seen.
 func (h *Host) watchLatticeData(ctx context.Context) error {
-	w, err := h.latticeData.WatchAll(context.Background())
-	if err != nil {
-		return fmt.Errorf("watching LATTICEDATA_%s: %w", h.cfg.Lattice, err)
-	}
+	w, err := h.replayAndWatch(ctx, h.latticeData, "LATTICEDATA_"+h.cfg.Lattice, h.applyLatticeEntry)
 	h.watcher = w
+	return err
+}
+
+// replayAndWatch applies every current value of a bucket (the watch delivers them, then a nil
+// marker) before returning, then keeps applying updates in the background until the watcher
+// stops.
+func (h *Host) replayAndWatch(ctx context.Context, kv jetstream.KeyValue, bucket string, apply func(jetstream.KeyValueEntry)) (jetstream.KeyWatcher, error) {
+	w, err := kv.WatchAll(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("watching %s: %w", bucket, err)
+	}
 	timeout := time.NewTimer(10 * time.Second)
 	defer timeout.Stop()
-replay:
-	for {
+	for replaying := true; replaying; {
 		select {
 		case e, ok := <-w.Updates():
 			if !ok {
-				return fmt.Errorf("watching LATTICEDATA_%s: watcher closed", h.cfg.Lattice)
+				return nil, fmt.Errorf("watching %s: watcher closed", bucket)
 			}
 			if e == nil {
-				break replay
+				replaying = false
+				continue
 			}
-			h.applyLatticeEntry(e)
+			apply(e)
 		case <-timeout.C:
 			_ = w.Stop()
-			return fmt.Errorf("replaying LATTICEDATA_%s timed out", h.cfg.Lattice)
+			return nil, fmt.Errorf("replaying %s timed out", bucket)
 		case <-ctx.Done():
 			_ = w.Stop()
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
 	h.wg.Add(1)
@@ -56,11 +64,11 @@ replay:
 		defer h.wg.Done()
 		for e := range w.Updates() {
 			if e != nil {
-				h.applyLatticeEntry(e)
+				apply(e)
 			}
 		}
 	}()
-	return nil
+	return w, nil
 }
 
 func (h *Host) applyLatticeEntry(e jetstream.KeyValueEntry) {
