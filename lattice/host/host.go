@@ -5,7 +5,6 @@ package host
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wasmlattice/wash/lattice/buckets"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -219,23 +220,6 @@ func (h *Host) jetStream() (jetstream.JetStream, error) {
 	return jetstream.New(h.nc)
 }
 
-// openOrCreateKV uses an existing bucket as it is (an operator may have created it with replicas)
-// and creates a missing one with the host's defaults.
-func openOrCreateKV(ctx context.Context, js jetstream.JetStream, bucket string) (jetstream.KeyValue, error) {
-	kv, err := js.KeyValue(ctx, bucket)
-	if err == nil {
-		return kv, nil
-	}
-	if !errors.Is(err, jetstream.ErrBucketNotFound) {
-		return nil, err
-	}
-	kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, History: 1, Storage: jetstream.FileStorage})
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		return js.KeyValue(ctx, bucket)
-	}
-	return kv, err
-}
-
 func (h *Host) openBuckets(ctx context.Context) error {
 	js, err := h.jetStream()
 	if err != nil {
@@ -244,11 +228,11 @@ func (h *Host) openBuckets(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	ld := "LATTICEDATA_" + h.cfg.Lattice
-	if h.latticeData, err = openOrCreateKV(ctx, js, ld); err != nil {
+	if h.latticeData, err = buckets.OpenOrCreateKV(ctx, js, ld); err != nil {
 		return fmt.Errorf("opening KV bucket %s on %s: %w (JetStream must be enabled)", ld, h.nc.ConnectedUrlRedacted(), err)
 	}
 	cd := "CONFIGDATA_" + h.cfg.Lattice
-	if h.configData, err = openOrCreateKV(ctx, js, cd); err != nil {
+	if h.configData, err = buckets.OpenOrCreateKV(ctx, js, cd); err != nil {
 		return fmt.Errorf("opening KV bucket %s on %s: %w", cd, h.nc.ConnectedUrlRedacted(), err)
 	}
 	return nil

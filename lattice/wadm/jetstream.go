@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
+
+	"github.com/wasmlattice/wash/lattice/buckets"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -110,7 +111,7 @@ func openOrCreateKV(ctx context.Context, js jetstream.JetStream, bucket string, 
 	if !errors.Is(err, jetstream.ErrBucketNotFound) {
 		return nil, fmt.Errorf("opening KV bucket %s: %w", bucket, err)
 	}
-	err = withReplicas(replicas, func(r int) error {
+	err = buckets.WithReplicas(replicas, func(r int) error {
 		var cerr error
 		kv, cerr = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, History: 1, Storage: storage, Replicas: r})
 		return cerr
@@ -141,7 +142,7 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 	if !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil, fmt.Errorf("opening stream %s: %w", cfg.Name, err)
 	}
-	err = withReplicas(replicas, func(r int) error {
+	err = buckets.WithReplicas(replicas, func(r int) error {
 		cfg.Replicas = r
 		var cerr error
 		s, cerr = js.CreateStream(ctx, cfg)
@@ -154,35 +155,4 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 		return nil, fmt.Errorf("creating stream %s: %w", cfg.Name, err)
 	}
 	return s, nil
-}
-
-// withReplicas runs create with the configured replica count, or, when
-// replicas is 0, with 3, 2 and then 1 until the server accepts it: a
-// single server refuses replicas > 1 and a cluster of n nodes cannot place
-// more than n, so this yields min(3, cluster size).
-func withReplicas(replicas int, create func(int) error) error {
-	if replicas > 0 {
-		return create(replicas)
-	}
-	var err error
-	for r := 3; r >= 1; r-- {
-		err = create(r)
-		var apiErr *jetstream.APIError
-		if err == nil || !errors.As(err, &apiErr) || !placementError(apiErr) {
-			return err
-		}
-	}
-	return err
-}
-
-// placementError reports the errors a server gives for a replica count it
-// cannot place.
-func placementError(e *jetstream.APIError) bool {
-	switch e.ErrorCode {
-	case 10074, // replicas > 1 not supported in non-clustered mode
-		10023, // insufficient resources
-		10005: // no suitable peers for placement
-		return true
-	}
-	return e.Code == 500 && strings.Contains(strings.ToLower(e.Description), "peers")
 }

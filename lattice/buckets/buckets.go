@@ -1,0 +1,61 @@
+// Package buckets creates the lattice's JetStream KV buckets and streams with a replica count
+// the NATS system can place, and uses existing ones as an operator configured them.
+package buckets
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// WithReplicas runs create with the given replica count, or, when replicas is 0, with 3, 2 and
+// then 1 until the server accepts it: a single server refuses replicas > 1 and a cluster of n
+// nodes cannot place more than n, so this yields min(3, cluster size).
+func WithReplicas(replicas int, create func(int) error) error {
+	if replicas > 0 {
+		return create(replicas)
+	}
+	var err error
+	for r := 3; r >= 1; r-- {
+		err = create(r)
+		var apiErr *jetstream.APIError
+		if err == nil || !errors.As(err, &apiErr) || !placementError(apiErr) {
+			return err
+		}
+	}
+	return err
+}
+
+// placementError reports the errors a server gives for a replica count it cannot place.
+func placementError(e *jetstream.APIError) bool {
+	switch e.ErrorCode {
+	case 10074, // replicas > 1 not supported in non-clustered mode
+		10023, // insufficient resources
+		10005: // no suitable peers for placement
+		return true
+	}
+	return e.Code == 500 && strings.Contains(strings.ToLower(e.Description), "peers")
+}
+
+// OpenOrCreateKV uses an existing bucket as it is (never recreated or downgraded) and creates a
+// missing one with history 1, file storage and min(3, cluster size) replicas.
+func OpenOrCreateKV(ctx context.Context, js jetstream.JetStream, bucket string) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, bucket)
+	if err == nil {
+		return kv, nil
+	}
+	if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, err
+	}
+	err = WithReplicas(0, func(r int) error {
+		var cerr error
+		kv, cerr = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, History: 1, Storage: jetstream.FileStorage, Replicas: r})
+		return cerr
+	})
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		return js.KeyValue(ctx, bucket)
+	}
+	return kv, err
+}
