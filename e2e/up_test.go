@@ -320,3 +320,32 @@ spec:
 		t.Fatalf("bad manifests were stored: %v", list.Applications)
 	}
 }
+
+// TestDownKeepsOrPurgesJetStream: state survives down → up; --purge-jetstream deletes the store.
+func TestDownKeepsOrPurgesJetStream(t *testing.T) {
+	e := newEnv(t)
+	up := func() { e.must("up", "-d", "--nats-port", e.portArg()) }
+	up()
+	e.must("config", "put", "keep-me", "k=v", "-p", e.portArg())
+	e.must("down", "-p", e.portArg())
+	up()
+	if r := e.run("config", "get", "keep-me", "-p", e.portArg(), "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"k"`) {
+		t.Fatalf("config lost across down/up:\n%s", r)
+	}
+	store := filepath.Join(e.home, "jetstream", e.portArg())
+	if _, err := os.Stat(store); err != nil {
+		t.Fatalf("JetStream store missing: %v", err)
+	}
+	r := e.must("down", "--purge-jetstream", "-p", e.portArg())
+	if !strings.Contains(r.stdout, "deleted the JetStream store") {
+		t.Fatalf("purge output:\n%s", r)
+	}
+	if _, err := os.Stat(store); !os.IsNotExist(err) {
+		t.Fatalf("store still there after --purge-jetstream: %v", err)
+	}
+	up()
+	defer e.run("down", "--all", "-p", e.portArg())
+	if r := e.run("config", "get", "keep-me", "-p", e.portArg()); r.code == 0 {
+		t.Fatalf("config survived a purge:\n%s", r)
+	}
+}
