@@ -126,7 +126,7 @@ func TestMessagingEchoThroughHost(t *testing.T) {
 			t.Fatal("still answered without the consumer link")
 		}
 	}
-	waitLog(t, log, "messaging handler failed", "component_id=echo", `component echo has no link named \"default\" for wasmcloud:messaging`)
+	waitLog(t, log, "messaging handler failed", "component_id=echo provider_id=msg", `component echo has no link named \"default\" for wasmcloud:messaging`)
 
 	// deleting the provider's link unsubscribes
 	l.ok(l.c.PutLink(ctx, consumer))
