@@ -332,7 +332,59 @@ func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface
 		}
 		return bs.Open(rl)
 	})
-	return slices.Concat(msg, kvInterfaces(h, componentID), blob)
+	return slices.Concat(
+		h.logBackendErrors(componentID, "wasmcloud", "messaging", msg),
+		h.logBackendErrors(componentID, "wasi", "keyvalue", kvInterfaces(h, componentID)),
+		h.logBackendErrors(componentID, "wasi", "blobstore", blob))
+}
+
+// logBackendErrors wraps every function of ifaces so that an error value a provider hands the
+// component (Redis refusing connections, an invalid object name, a failed publish) also
+// reaches the host log with the component and the provider its link names: the component may
+// ignore the error or turn it into a bare 500. Errors that fail the call (a missing link) are
+// logged where the invocation fails.
+func (h *Host) logBackendErrors(componentID, ns, pkg string, ifaces []*runtime.HostInterface) []*runtime.HostInterface {
+	out := make([]*runtime.HostInterface, len(ifaces))
+	for i, hi := range ifaces {
+		w := &runtime.HostInterface{Name: hi.Name, Funcs: make(map[string]runtime.HostFunc, len(hi.Funcs))}
+		for name, f := range hi.Funcs {
+			w.Funcs[name] = func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+				v, err := f(ctx, a)
+				if r, ok := v.(cabi.ResultValue); ok && err == nil && r.IsErr {
+					providerID := ""
+					if l, _, lerr := h.linkedCapability(componentID, ns, pkg); lerr == nil || l.Target != "" {
+						providerID = l.Target
+					}
+					h.log.Warn("capability call returned an error to the component", "component_id", componentID,
+						"provider_id", providerID, "function", hi.Name+"#"+name, "err", errorText(r.Value))
+				}
+				return v, err
+			}
+		}
+		out[i] = w
+	}
+	return out
+}
+
+// errorText is the message of an interface's error value: a string (blobstore, messaging) or
+// a wasi:keyvalue error variant.
+func errorText(v cabi.Value) string {
+	switch e := v.(type) {
+	case nil:
+		return "(no detail)"
+	case string:
+		return e
+	case cabi.VariantValue:
+		switch {
+		case e.Value != nil:
+			return errorText(e.Value)
+		case e.Case == 0:
+			return "no such store"
+		case e.Case == 1:
+			return "access denied"
+		}
+	}
+	return fmt.Sprint(v)
 }
 
 func kvInterfaces(h *Host, componentID string) []*runtime.HostInterface {
@@ -356,23 +408,23 @@ func kvInterfaces(h *Host, componentID string) []*runtime.HostInterface {
 }
 
 // deliverMessage runs the component's wasmcloud:messaging/handler for one message.
-func (h *Host) deliverMessage(componentID string, msg providers.BrokerMessage) {
+func (h *Host) deliverMessage(providerID, componentID string, msg providers.BrokerMessage) {
 	h.mu.RLock()
 	c := h.components[componentID]
 	h.mu.RUnlock()
 	if c == nil {
-		h.log.Warn("message for a component that does not run here", "component_id", componentID, "subject", msg.Subject)
+		h.log.Warn("message for a component that does not run here", "component_id", componentID, "provider_id", providerID, "subject", msg.Subject)
 		return
 	}
 	res, err := c.program.Invoke(context.Background(), runtime.InstanceConfig{HostInterfaces: h.capabilityInterfaces(componentID)},
 		providers.MessagingHandler, "handle-message", msg.Value())
 	if err != nil {
-		h.log.Warn("messaging handler failed", "component_id", componentID, "subject", msg.Subject, "err", err)
+		h.log.Warn("messaging handler failed", "component_id", componentID, "provider_id", providerID, "subject", msg.Subject, "err", err)
 		return
 	}
 	if len(res) == 1 {
 		if r, ok := res[0].(cabi.ResultValue); ok && r.IsErr {
-			h.log.Warn("messaging handler returned an error", "component_id", componentID, "subject", msg.Subject, "err", r.Value)
+			h.log.Warn("messaging handler returned an error", "component_id", componentID, "provider_id", providerID, "subject", msg.Subject, "err", r.Value)
 		}
 	}
 }

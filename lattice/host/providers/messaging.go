@@ -115,7 +115,7 @@ func MessagingInterfaces(conn func(ctx context.Context) (*nats.Conn, error)) []*
 type MessagingProvider struct {
 	id      string
 	nc      *nats.Conn
-	deliver func(componentID string, msg BrokerMessage)
+	deliver func(providerID, componentID string, msg BrokerMessage)
 
 	mu   sync.Mutex
 	subs map[string][]*nats.Subscription // by link key
@@ -123,9 +123,9 @@ type MessagingProvider struct {
 
 // newMessagingProvider serves messaging for provider id on nc (this host uses its own
 // connection for every link) and hands received messages to deliver.
-func newMessagingProvider(id string, nc *nats.Conn, deliver func(string, BrokerMessage)) *MessagingProvider {
+func newMessagingProvider(id string, nc *nats.Conn, deliver func(string, string, BrokerMessage)) *MessagingProvider {
 	if deliver == nil {
-		deliver = func(string, BrokerMessage) {}
+		deliver = func(string, string, BrokerMessage) {}
 	}
 	return &MessagingProvider{id: id, nc: nc, deliver: deliver, subs: map[string][]*nats.Subscription{}}
 }
@@ -138,7 +138,7 @@ func (p *MessagingProvider) PutLink(_ context.Context, l Link) error {
 		return nil // links from components to this provider need no setup
 	}
 	target := l.Target
-	return p.Subscribe(l.Key(), l.SourceConfig, func(m BrokerMessage) { p.deliver(target, m) })
+	return p.Subscribe(l.Key(), l.SourceConfig, func(m BrokerMessage) { p.deliver(p.id, target, m) })
 }
 
 // DeleteLink ends the link's subscriptions.

@@ -82,7 +82,7 @@ func TestMessagingLinksSubscribe(t *testing.T) {
 		msg    BrokerMessage
 	}
 	got := make(chan delivery, 4)
-	b, err := Start(MessagingNATS, "msg", nil, Deps{NC: nc, Deliver: func(id string, m BrokerMessage) { got <- delivery{id, m} }})
+	b, err := Start(MessagingNATS, "msg", nil, Deps{NC: nc, Deliver: func(_, id string, m BrokerMessage) { got <- delivery{id, m} }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,9 +72,9 @@ type Deps struct {
 	// NC is the host's lattice connection (keyvalue-nats without cluster_uri, messaging-nats).
 	NC       *nats.Conn
 	JSDomain string
-	// Deliver runs a component's wasmcloud:messaging/handler for a message a messaging
-	// provider received on one of its links' subscriptions.
-	Deliver func(componentID string, msg BrokerMessage)
+	// Deliver runs a component's wasmcloud:messaging/handler for a message the messaging
+	// provider providerID received on one of its links' subscriptions.
+	Deliver func(providerID, componentID string, msg BrokerMessage)
 }
 
 // builtins is the one registry of wasmcloud+builtin:// names.

@@ -1,0 +1,211 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// testdataWasm is a checked-in WAT component under lattice/host/providers/testdata.
+func testdataWasm(t *testing.T, name string) string {
+	t.Helper()
+	wasm, err := filepath.Abs(fmt.Sprintf("../lattice/host/providers/testdata/%s/%s.component.wasm", name, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(wasm); err != nil {
+		t.Fatalf("%s component missing (rebuild with lattice/host/providers/testdata/%s/build.sh): %v", name, name, err)
+	}
+	return wasm
+}
+
+// messagingManifest is the shape of upstream's messaging examples: the component links to the
+// provider on [consumer], the provider links to the component on [handler] with the
+// subscriptions in its source config.
+func messagingManifest(wasm, subscriptions string) string {
+	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: echo
+  annotations:
+    version: v0.0.1
+spec:
+  components:
+    - name: echo
+      type: component
+      properties:
+        image: file://%s
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: 4
+        - type: link
+          properties:
+            target: nats
+            namespace: wasmcloud
+            package: messaging
+            interfaces: [consumer]
+    - name: nats
+      type: capability
+      properties:
+        image: wasmcloud+builtin://messaging-nats
+      traits:
+        - type: link
+          properties:
+            target: echo
+            namespace: wasmcloud
+            package: messaging
+            interfaces: [handler]
+            source_config:
+              - name: echo-subscriptions
+                properties:
+                  subscriptions: %s
+`, wasm, subscriptions)
+}
+
+// blobManifest serves the blobhttp component on httpAddr, storing objects under root.
+func blobManifest(wasm, httpAddr, root string) string {
+	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: blobs
+  annotations:
+    version: v0.0.1
+spec:
+  components:
+    - name: blobhttp
+      type: component
+      properties:
+        image: file://%s
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: 4
+        - type: link
+          properties:
+            target:
+              name: files
+              config:
+                - name: blob-root
+                  properties:
+                    root: %s
+            namespace: wasi
+            package: blobstore
+            interfaces: [blobstore, container, types]
+    - name: files
+      type: capability
+      properties:
+        image: wasmcloud+builtin://blobstore-fs
+    - name: httpserver
+      type: capability
+      properties:
+        image: wasmcloud+builtin://http-server
+      traits:
+        - type: link
+          properties:
+            target: blobhttp
+            namespace: wasi
+            package: http
+            interfaces: [incoming-handler]
+            source_config:
+              - name: blobs-http
+                properties:
+                  address: %s
+`, wasm, root, httpAddr)
+}
+
+// The messaging echo and the blobstore apps through wash up and wash app deploy.
+func TestMessagingAndBlobstoreApps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts wash up and two deployments")
+	}
+	e := newEnv(t)
+	e.must("up", "-d", "--nats-port", e.portArg())
+	defer e.run("down", "--all")
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+
+	t.Run("messaging", func(t *testing.T) {
+		e.must("app", "deploy", writeManifest(t, messagingManifest(testdataWasm(t, "msgecho"), "demo.>")), "--ctl-port", e.portArg())
+		deadline := time.Now().Add(45 * time.Second)
+		for {
+			m, err := nc.Request("demo.hello", []byte("from wadm"), 500*time.Millisecond)
+			if err == nil {
+				if string(m.Data) != "echo: from wadm" {
+					t.Fatalf("reply %q", m.Data)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("demo.hello: %v\nstatus:\n%s", err, e.run("app", "status", "echo", "--ctl-port", e.portArg()))
+			}
+		}
+		e.must("app", "undeploy", "echo", "--ctl-port", e.portArg())
+		deadline = time.Now().Add(45 * time.Second)
+		for {
+			if _, err := nc.Request("demo.hello", []byte("x"), 300*time.Millisecond); err != nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("still answered after undeploy")
+			}
+		}
+	})
+
+	t.Run("blobstore", func(t *testing.T) {
+		root := filepath.Join(t.TempDir(), "blobs")
+		addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		e.must("app", "deploy", writeManifest(t, blobManifest(testdataWasm(t, "blobhttp"), addr, root)), "--ctl-port", e.portArg())
+		base := "http://" + addr
+		deadline := time.Now().Add(45 * time.Second)
+		for {
+			code, body, err := put(base+"/notes/a.txt", "stored through wadm")
+			if err == nil && code == 200 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("PUT: %d %q %v\nstatus:\n%s", code, body, err, e.run("app", "status", "blobs", "--ctl-port", e.portArg()))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if code, body, err := httpGet(base + "/notes/a.txt"); err != nil || code != 200 || body != "stored through wadm" {
+			t.Fatalf("GET: %d %q %v", code, body, err)
+		}
+		if code, body, err := httpGet(base + "/"); err != nil || code != 200 || body != "notes/a.txt\n" {
+			t.Fatalf("list: %d %q %v", code, body, err)
+		}
+		if b, err := os.ReadFile(filepath.Join(root, "data", "notes", "a.txt")); err != nil || string(b) != "stored through wadm" {
+			t.Fatalf("file: %q %v", b, err)
+		}
+		if code, body, err := put(base+"/../outside", "x"); err != nil || code != 500 || !strings.Contains(body, "invalid object name") {
+			t.Fatalf("PUT /../outside: %d %q %v", code, body, err)
+		}
+		if _, err := os.Stat(filepath.Join(root, "outside")); err == nil {
+			t.Fatal("an object escaped its container")
+		}
+	})
+}
+
+func put(url, body string) (int, string, error) {
+	req, err := http.NewRequest(http.MethodPut, url, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), err
+}
