@@ -163,19 +163,27 @@ func startLatticeWith(t *testing.T, withWadm bool) *lattice {
 	// Random values become fixed placeholders before layout, so goldens are stable.
 	pairs := []string{h.ID(), "NHOSTIDXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
 		h.FriendlyName(), "test-host-0001", filepath.Dir(wasm), "/tmp/wasm", srv.ClientURL(), "nats://127.0.0.1:4222"}
-	if withWadm {
-		// wadm's scaler ids hash the image reference, which holds the temp path.
-		inv, err := l.ctl.GetHostInventory(ctx, h.ID())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range inv.Components {
-			if id := c.Annotations[wadm.ScalerAnnotation]; id != "" {
-				pairs = append(pairs, id, "SCALERID")
-			}
+	inv, err := l.ctl.GetHostInventory(ctx, h.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// wadm's scaler ids hash the image reference, which holds the temp path.
+	for _, c := range inv.Components {
+		if id := c.Annotations[wadm.ScalerAnnotation]; id != "" {
+			pairs = append(pairs, id, "SCALERID")
 		}
 	}
-	l.mask = strings.NewReplacer(pairs...).Replace
+	r := strings.NewReplacer(pairs...)
+	// The hostcore labels name the machine the tests run on; only whole values are replaced,
+	// since short ones such as "arm" occur inside other words.
+	machine := map[string]string{inv.Labels["hostcore.arch"]: "ARCH", inv.Labels["hostcore.os"]: "OS",
+		inv.Labels["hostcore.osfamily"]: "OSFAMILY"}
+	l.mask = func(s string) string {
+		if v, ok := machine[s]; ok {
+			return v
+		}
+		return r.Replace(s)
+	}
 	return l
 }
 
