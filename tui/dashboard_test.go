@@ -104,8 +104,8 @@ func startLatticeWith(t *testing.T, withWadm bool) *lattice {
 	l := &lattice{srv: srv, nc: nc, wasm: wasm, comp: "hello"}
 	if withWadm {
 		// wadm starts before the host so its event stream holds host_started: the host
-		// heartbeats only hourly (heartbeats would add rows to the views), and the expiry
-		// matches so wadm never drops it.
+		// heartbeats only hourly (so nothing moves under the goldens), and an expiry longer
+		// than that keeps wadm from dropping it.
 		w, err := wadm.Run(ctx, connect(), wadm.Config{Lattices: []string{"default"}, HostExpiry: 2 * time.Hour})
 		if err != nil {
 			t.Fatal(err)
