@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/lattice/natsd"
+	"github.com/wasmlattice/wash/lattice/wadm"
 	"github.com/wasmlattice/wash/tui"
 )
 
@@ -93,31 +94,53 @@ func TestAppActions(t *testing.T) {
 		t.Skip("starts a lattice")
 	}
 	t.Parallel()
-	l := startLattice(t)
-	w := startFakeWadm(t, l.nc)
+	l := startAppLattice(t)
 	tm := newDashboard(t, l, tui.ViewApps, 100, 30)
-	send(tm, "u")
+	// wadm lists apps by name: broken-app, then demo-app (the first snapshot, awaited with
+	// "synced", holds the list).
+	send(tm, "down", "u")
 	waitFor(t, tm, "Undeploy app demo-app? [y/N]")
 	send(tm, "y")
 	waitFor(t, tm, "Successfully undeployed application demo-app")
-	if !w.saw("undeploy.demo-app") {
-		t.Error("wadm got no undeploy request")
-	}
+	waitStatus(t, l.wadm, "demo-app", wadm.StatusUndeployed)
+	waitComponents(t, l, 0)
 	// wadm publishes the new status; the row changes colour and text without a refresh.
-	if err := l.nc.Publish("wadm.status.default.demo-app", []byte(`{"status":{"type":"undeployed","message":"Manifest has been undeployed"},"version":"","components":[]}`)); err != nil {
-		t.Fatal(err)
-	}
 	waitFor(t, tm, "Manifest has been undeployed")
 	send(tm, "d")
 	waitFor(t, tm, "Deploy which version of demo-app?")
 	send(tm, "enter")
 	waitFor(t, tm, "Deploy demo-app version v0.2.0?")
 	send(tm, "y")
-	waitFor(t, tm, "Successfully deployed application demo-app")
-	if !w.saw(`deploy.demo-app {"version":"v0.2.0"}`) {
-		t.Errorf("wadm got no deploy request with the version: %v", w.requests)
+	waitFor(t, tm, "Successfully deployed application demo-app v0.2.0")
+	waitStatus(t, l.wadm, "demo-app", wadm.StatusDeployed)
+	apps, err := l.wadm.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
+	for _, a := range apps {
+		if a.Name == "demo-app" && (a.DeployedVersion == nil || *a.DeployedVersion != "v0.2.0") {
+			t.Errorf("wadm deployed %v, want v0.2.0", a.DeployedVersion)
+		}
+	}
+	waitComponents(t, l, 1)
+	waitFor(t, tm, "v0.2.0   deployed")
 	_ = finalView(t, tm)
+}
+
+// waitComponents waits until the host runs n components.
+func waitComponents(t *testing.T, l *lattice, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		inv, err := l.ctl.GetHostInventory(context.Background(), l.host.ID())
+		if err == nil && len(inv.Components) == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("host does not run %d components: %+v %v", n, inv, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // TestReconnect stops NATS under the dashboard and starts it again on the same port: a banner

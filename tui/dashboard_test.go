@@ -3,9 +3,8 @@ package tui_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,47 +16,34 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/nats-io/nats.go"
 
+	"github.com/wasmlattice/wash/internal/testlattice"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/natsd"
+	"github.com/wasmlattice/wash/lattice/wadm"
 	"github.com/wasmlattice/wash/runtime"
 	"github.com/wasmlattice/wash/tui"
 )
 
-var (
-	buildOnce sync.Once
-	wasmPath  string
-	buildErr  error
-)
-
-// buildWasip1 compiles testdata/hello-wasip1 with GOOS=wasip1 once per test binary.
+// buildWasip1 returns the shared wasip1 test module and fills a compilation cache next to it
+// once per test binary, so parallel tests do not all compile at once.
 func buildWasip1(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wash-tui-wasip1-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		wasmPath = filepath.Join(dir, "hello.wasm")
-		cmd := exec.Command("go", "build", "-o", wasmPath, "./testdata/hello-wasip1")
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = err
-			wasmPath = string(out)
-			return
-		}
-		// Fill the shared compilation cache once, so parallel tests do not all compile at once.
-		buildErr = warmCache(wasmPath)
-	})
-	if buildErr != nil {
-		t.Fatalf("building wasip1 module: %v\n%s", buildErr, wasmPath)
+	wasm := testlattice.Wasip1(t)
+	warmOnce.Do(func() { warmErr = warmCache(wasm) })
+	if warmErr != nil {
+		t.Fatalf("compiling the wasip1 module: %v", warmErr)
 	}
-	return wasmPath
+	return wasm
 }
 
-func cacheDir(wasm string) string { return filepath.Join(filepath.Dir(wasm), "cache") }
+var (
+	warmOnce sync.Once
+	warmErr  error
+)
+
+func cacheDir(wasm string) string { return filepath.Join(filepath.Dir(wasm), "tui-cache") }
 
 func warmCache(wasm string) error {
 	ctx := context.Background()
@@ -75,30 +61,59 @@ func warmCache(wasm string) error {
 }
 
 // lattice is a real one-host lattice: embedded NATS, the built-in host with a label, a component
-// scaled from a wasip1 module, a link and named config.
+// from a wasip1 module, a link and named config; with wadm, the component belongs to a deployed app.
 type lattice struct {
 	srv  *natsd.Server
 	nc   *nats.Conn
 	host *host.Host
 	ctl  *ctl.Client
+	wadm *wadm.Client
 	wasm string
+	// comp is the id of the component the link starts at.
+	comp string
 	mask func(string) string
 }
 
-func startLattice(t *testing.T) *lattice {
+// startLattice starts a lattice without wadm: component "hello" is scaled by hand to 3 instances
+// and carries the app annotation wadm would leave, as after wadm has gone away.
+func startLattice(t *testing.T) *lattice { return startLatticeWith(t, false) }
+
+// startAppLattice starts a lattice with the real wadm serving its API: app demo-app (version
+// v0.1.0 deployed, v0.2.0 put but not deployed) runs component demo_app-hello with 1 instance,
+// and broken-app has failed because no host matches its spread.
+func startAppLattice(t *testing.T) *lattice { return startLatticeWith(t, true) }
+
+func startLatticeWith(t *testing.T, withWadm bool) *lattice {
 	t.Helper()
 	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
+	connect := func() *nats.Conn {
+		nc, err := nats.Connect(srv.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		return nc
 	}
-	t.Cleanup(nc.Close)
+	nc := connect()
 	wasm := buildWasip1(t)
 	ctx := context.Background()
+	l := &lattice{srv: srv, nc: nc, wasm: wasm, comp: "hello"}
+	if withWadm {
+		// wadm starts before the host so its event stream holds host_started: the host
+		// heartbeats only hourly (so nothing moves under the goldens), and an expiry longer
+		// than that keeps wadm from dropping it.
+		w, err := wadm.Run(ctx, connect(), wadm.Config{Lattices: []string{"default"}, HostExpiry: 2 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Stop)
+		l.wadm = wadm.NewClient(nc, wadm.ClientOptions{Lattice: "default"})
+		l.comp = "demo_app-hello"
+	}
 	// A compilation cache shared by the tests' engines: compiling the Go module is the slow part.
 	eng, err := runtime.NewEngine(ctx, runtime.Options{CompilationCacheDir: cacheDir(wasm)})
 	if err != nil {
@@ -110,6 +125,7 @@ func startLattice(t *testing.T) *lattice {
 	if err != nil {
 		t.Fatal(err)
 	}
+	l.host = h
 	scaled := make(chan struct{}, 1)
 	sub, err := events.Subscribe(nc, "default", func(events.Event) {
 		select {
@@ -125,10 +141,11 @@ func startLattice(t *testing.T) *lattice {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Stop(context.Background(), time.Second) })
-	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"})
-	ref := "file://" + wasm
-	if _, err := c.ScaleComponent(ctx, ctl.ScaleComponentCommand{ComponentRef: ref, ComponentID: "hello", Count: 3, HostID: h.ID(),
-		Annotations: map[string]string{tui.AppSpecAnnotation: "demo-app"}}); err != nil {
+	l.ctl = ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"})
+	if withWadm {
+		deployApps(t, l)
+	} else if _, err := l.ctl.ScaleComponent(ctx, ctl.ScaleComponentCommand{ComponentRef: "file://" + wasm, ComponentID: "hello", Count: 3,
+		HostID: h.ID(), Annotations: map[string]string{tui.AppSpecAnnotation: "demo-app"}}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -136,85 +153,122 @@ func startLattice(t *testing.T) *lattice {
 	case <-time.After(60 * time.Second): // compiling under -race on a busy machine is slow
 		t.Fatal("component was not scaled within 60s")
 	}
-	if _, err := c.PutConfig(ctx, "greeting", map[string]string{"lang": "en", "text": "hello"}); err != nil {
+	if _, err := l.ctl.PutConfig(ctx, "greeting", map[string]string{"lang": "en", "text": "hello"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.PutLink(ctx, ctl.Link{SourceID: "hello", Target: "kvstore", WitNamespace: "wasi", WitPackage: "keyvalue",
+	if _, err := l.ctl.PutLink(ctx, ctl.Link{SourceID: l.comp, Target: "kvstore", WitNamespace: "wasi", WitPackage: "keyvalue",
 		Interfaces: []string{"store", "atomics"}, TargetConfig: []string{"greeting"}}); err != nil {
 		t.Fatal(err)
 	}
 	// Random values become fixed placeholders before layout, so goldens are stable.
-	r := strings.NewReplacer(h.ID(), "NHOSTIDXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
-		h.FriendlyName(), "test-host-0001", filepath.Dir(wasm), "/tmp/wasm", srv.ClientURL(), "nats://127.0.0.1:4222")
-	return &lattice{srv: srv, nc: nc, host: h, ctl: c, wasm: wasm, mask: r.Replace}
-}
-
-// fakeWadm answers wadm's API over the real NATS server with fixed data, standing in for the
-// wadm server until it lands; it records deploy and undeploy requests.
-type fakeWadm struct {
-	mu       sync.Mutex
-	requests []string
-}
-
-func startFakeWadm(t *testing.T, nc *nats.Conn) *fakeWadm {
-	t.Helper()
-	f := &fakeWadm{}
-	deployed := "v0.1.0"
-	apps := []map[string]any{
-		{"name": "demo-app", "version": "v0.2.0", "description": "A demo", "deployed_version": &deployed,
-			"detailed_status": map[string]any{"status": map[string]any{"type": "deployed"}, "version": "", "components": []any{}},
-			"status":          "deployed", "status_message": "", "unknown_future_field": 1},
-		{"name": "broken-app", "version": "v1", "description": nil, "deployed_version": &deployed,
-			"detailed_status": map[string]any{"status": map[string]any{"type": "failed", "message": "Could not satisfy spread default for file:///x.wasm, 0/1 eligible hosts found."}},
-			"status":          "failed"},
-	}
-	status := map[string]any{"status": map[string]any{"type": "deployed"}, "scalers": []map[string]any{
-		{"id": "a1", "kind": "SpreadScaler", "name": "hello", "status": map[string]any{"type": "deployed"}},
-		{"id": "a2", "kind": "LinkScaler", "name": "hello -(wasi:keyvalue)-> kvstore", "status": map[string]any{"type": "reconciling", "message": "Putting link definition"}},
-	}, "version": "", "components": []any{}}
-	manifest := map[string]any{"apiVersion": "core.oam.dev/v1beta1", "kind": "Application",
-		"metadata": map[string]any{"name": "demo-app", "annotations": map[string]any{"version": "v0.2.0"}},
-		"spec": map[string]any{"components": []any{map[string]any{"name": "hello", "type": "component",
-			"properties": map[string]any{"image": "file:///tmp/wasm/hello.wasm"}}}}}
-	sub, err := nc.Subscribe("wadm.api.default.model.>", func(m *nats.Msg) {
-		op := strings.TrimPrefix(m.Subject, "wadm.api.default.model.")
-		f.mu.Lock()
-		f.requests = append(f.requests, op+" "+string(m.Data))
-		f.mu.Unlock()
-		var reply any
-		switch {
-		case op == "list":
-			reply = apps
-		case strings.HasPrefix(op, "status."):
-			reply = map[string]any{"result": "ok", "message": "", "status": status}
-		case strings.HasPrefix(op, "get."):
-			reply = map[string]any{"result": "success", "message": "", "manifest": manifest}
-		case strings.HasPrefix(op, "undeploy."), strings.HasPrefix(op, "deploy."):
-			name := op[strings.IndexByte(op, '.')+1:]
-			reply = map[string]any{"result": "acknowledged", "message": "Successfully " + strings.Split(op, ".")[0] + "ed application " + name, "name": name}
-		default:
-			reply = map[string]any{"result": "error", "message": "Unsupported subject"}
-		}
-		b, _ := json.Marshal(reply)
-		_ = m.Respond(b)
-	})
+	pairs := []string{h.ID(), "NHOSTIDXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+		h.FriendlyName(), "test-host-0001", filepath.Dir(wasm), "/tmp/wasm", srv.ClientURL(), "nats://127.0.0.1:4222"}
+	inv, err := l.ctl.GetHostInventory(ctx, h.ID())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = sub.Unsubscribe() })
-	_ = nc.Flush()
-	return f
-}
-
-func (f *fakeWadm) saw(prefix string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, r := range f.requests {
-		if strings.HasPrefix(r, prefix) {
-			return true
+	// wadm's scaler ids hash the image reference, which holds the temp path.
+	for _, c := range inv.Components {
+		if id := c.Annotations[wadm.ScalerAnnotation]; id != "" {
+			pairs = append(pairs, id, "SCALERID")
 		}
 	}
-	return false
+	r := strings.NewReplacer(pairs...)
+	// The hostcore labels name the machine the tests run on; only whole values are replaced,
+	// since short ones such as "arm" occur inside other words.
+	machine := map[string]string{inv.Labels["hostcore.arch"]: "ARCH", inv.Labels["hostcore.os"]: "OS",
+		inv.Labels["hostcore.osfamily"]: "OSFAMILY"}
+	l.mask = func(s string) string {
+		if v, ok := machine[s]; ok {
+			return v
+		}
+		return r.Replace(s)
+	}
+	return l
+}
+
+// appManifest is demo-app at a version: one component from the wasip1 module on one instance.
+func appManifest(version, wasm string) string {
+	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: demo-app
+  annotations:
+    version: %s
+    description: A demo
+spec:
+  components:
+    - name: hello
+      type: component
+      properties:
+        image: file://%s
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: 1
+`, version, wasm)
+}
+
+// brokenManifest asks for a zone no host is in, so wadm reports it failed.
+func brokenManifest(wasm string) string {
+	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: broken-app
+  annotations:
+    version: v1
+spec:
+  components:
+    - name: hello
+      type: component
+      properties:
+        image: file://%s
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: 1
+            spread:
+              - name: nowhere
+                requirements:
+                  zone: nowhere
+`, wasm)
+}
+
+// deployApps puts and deploys demo-app v0.1.0 and broken-app, waits for wadm to report them
+// deployed and failed, then puts demo-app v0.2.0 without deploying it.
+func deployApps(t *testing.T, l *lattice) {
+	t.Helper()
+	ctx := context.Background()
+	for _, m := range []string{appManifest("v0.1.0", l.wasm), brokenManifest(l.wasm)} {
+		put, err := l.wadm.Put(ctx, []byte(m), "")
+		if err != nil {
+			t.Fatalf("put: %v", err)
+		}
+		if _, err := l.wadm.Deploy(ctx, put.Name, put.CurrentVersion); err != nil {
+			t.Fatalf("deploy: %v", err)
+		}
+	}
+	waitStatus(t, l.wadm, "demo-app", wadm.StatusDeployed)
+	waitStatus(t, l.wadm, "broken-app", wadm.StatusFailed)
+	if _, err := l.wadm.Put(ctx, []byte(appManifest("v0.2.0", l.wasm)), ""); err != nil {
+		t.Fatalf("put: %v", err)
+	}
+}
+
+// waitStatus polls wadm until the app has the status type.
+func waitStatus(t *testing.T, c *wadm.Client, app string, want wadm.StatusType) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		st, err := c.Status(context.Background(), app)
+		if err == nil && st.Info.Type == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never became %s: %+v %v", app, want, st, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func newDashboard(t *testing.T, l *lattice, view tui.View, w, h int) *teatest.TestModel {
@@ -270,8 +324,7 @@ func TestViews(t *testing.T) {
 		t.Skip("starts a lattice")
 	}
 	t.Parallel()
-	l := startLattice(t)
-	startFakeWadm(t, l.nc)
+	l := startAppLattice(t)
 	cases := []struct {
 		name  string
 		view  tui.View
@@ -292,7 +345,8 @@ func TestViews(t *testing.T) {
 		{name: "host_detail", view: tui.ViewHosts, w: 100, h: 30, keys: []string{"enter"}, until: "Components (1)"},
 		{name: "component_detail", view: tui.ViewComponents, w: 100, h: 30, keys: []string{"enter"}, until: "Annotations:"},
 		{name: "config_detail", view: tui.ViewConfig, w: 100, h: 30, keys: []string{"enter"}, until: "Used by links:"},
-		{name: "app_detail", view: tui.ViewApps, w: 100, h: 30, keys: []string{"enter"}, until: "Manifest"},
+		{name: "app_detail", view: tui.ViewApps, w: 100, h: 30, keys: []string{"down", "enter"}, until: "version: v0.2.0"},
+		{name: "app_detail_failed", view: tui.ViewApps, w: 100, h: 30, keys: []string{"enter"}, until: "name: broken-app"},
 		{name: "help", view: tui.ViewHosts, w: 80, h: 24, keys: []string{"?"}, until: "close help"},
 		{name: "filter", view: tui.ViewApps, w: 100, h: 30, keys: []string{"/", "b", "r", "o", "enter"}, until: "/bro"},
 		{name: "tab_switch", view: tui.ViewOverview, w: 100, h: 30, keys: []string{"tab", "tab", "3"}, until: "[3:Components]"},

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wasmlattice/wash/internal/testlattice"
 )
 
 var (
@@ -180,12 +182,7 @@ func TestDashboardInTmux(t *testing.T) {
 	}
 
 	t.Run("app deployed", func(t *testing.T) {
-		wasm := filepath.Join(t.TempDir(), "hello.wasm")
-		build := exec.Command("go", "build", "-o", wasm, "../../tui/testdata/hello-wasip1")
-		build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("building the component: %v\n%s", err, out)
-		}
+		wasm := testlattice.Wasip1(t)
 		manifest := filepath.Join(t.TempDir(), "app.yaml")
 		if err := os.WriteFile(manifest, []byte(`apiVersion: core.oam.dev/v1beta1
 kind: Application
