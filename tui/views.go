@@ -257,7 +257,13 @@ func (m *Model) configSummary(n string) string {
 	return strings.Join(parts, " ")
 }
 
-type counts struct{ hosts, components, instances, providers, apps, links, configs int }
+type counts struct {
+	hosts, components, providers, apps, links, configs int
+	// instances is the sum of max_instances over every placement; unbounded is set when any
+	// placement has no limit.
+	instances int
+	unbounded bool
+}
 
 func (m *Model) counts() counts {
 	c := counts{hosts: len(m.st.hosts), apps: len(m.st.apps), links: len(m.st.links), configs: len(m.st.configNamesAll())}
@@ -265,7 +271,11 @@ func (m *Model) counts() counts {
 	for _, h := range m.st.hosts {
 		for _, x := range h.Components {
 			comps[x.ID] = true
-			c.instances++
+			if x.MaxInstances == ctl.Unbounded {
+				c.unbounded = true
+			} else {
+				c.instances += int(x.MaxInstances)
+			}
 		}
 		for _, p := range h.Providers {
 			provs[p.ID] = true
@@ -300,7 +310,11 @@ func (m *Model) overviewView(h int) string {
 	case !m.synced:
 		wadm = "…"
 	}
-	b.WriteString(fmt.Sprintf(" wadm: %s   component instances: %d\n", wadm, c.instances))
+	maxInst := strconv.Itoa(c.instances)
+	if c.unbounded {
+		maxInst = "unbounded"
+	}
+	b.WriteString(fmt.Sprintf(" wadm: %s   max component instances: %s\n", wadm, maxInst))
 	used := strings.Count(b.String(), "\n")
 	if left := h - used - 1; left > 0 {
 		b.WriteString("\n" + m.sty.bold.Render(" Recent events") + "\n")
