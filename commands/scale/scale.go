@@ -70,23 +70,12 @@ several do), or else one chosen by auction with --constraint.`,
 
 // Run scales a component.
 func Run(ctx context.Context, env *cli.Env, o *Options) error {
-	if err := workload.ValidateID("component", o.ID); err != nil {
-		return err
-	}
-	if err := o.Place.Validate(); err != nil {
-		return err
-	}
-	ref, err := workload.ResolveRef(o.Ref)
-	if err != nil {
-		return err
-	}
-	annotations, _ := o.Place.ParsedAnnotations()
-	config, _ := o.Place.ConfigNames()
-	s, err := workload.Open(env, &o.Conn)
+	s, err := workload.Prepare(env, &o.Conn, &o.Place, "component", o.ID, o.Ref)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	ref, annotations, config := s.Ref, s.Annotations, s.Config
 
 	var h ctl.Host
 	if o.Place.HostID != "" {

@@ -84,26 +84,15 @@ auction and the first host whose labels match every --constraint gets the compon
 
 // RunComponent starts a component.
 func RunComponent(ctx context.Context, env *cli.Env, o *ComponentOptions) error {
-	if err := workload.ValidateID("component", o.ID); err != nil {
-		return err
-	}
 	if o.MaxInstances == 0 {
 		return cli.Usage(errors.New("--max-instances must be at least 1 (to stop a component use `wash stop component`)"))
 	}
-	if err := o.Place.Validate(); err != nil {
-		return err
-	}
-	ref, err := workload.ResolveRef(o.Ref)
-	if err != nil {
-		return err
-	}
-	annotations, _ := o.Place.ParsedAnnotations()
-	config, _ := o.Place.ConfigNames()
-	s, err := workload.Open(env, &o.Conn)
+	s, err := workload.Prepare(env, &o.Conn, &o.Place, "component", o.ID, o.Ref)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	ref, annotations, config := s.Ref, s.Annotations, s.Config
 	h, err := s.ChooseHost(ctx, &o.Place, "component", ref, o.ID)
 	if err != nil {
 		return err
@@ -169,23 +158,12 @@ file:// URL) or a builtin such as wasmcloud+builtin://http-server.`,
 
 // RunProvider starts a provider.
 func RunProvider(ctx context.Context, env *cli.Env, o *ProviderOptions) error {
-	if err := workload.ValidateID("provider", o.ID); err != nil {
-		return err
-	}
-	if err := o.Place.Validate(); err != nil {
-		return err
-	}
-	ref, err := workload.ResolveRef(o.Ref)
-	if err != nil {
-		return err
-	}
-	annotations, _ := o.Place.ParsedAnnotations()
-	config, _ := o.Place.ConfigNames()
-	s, err := workload.Open(env, &o.Conn)
+	s, err := workload.Prepare(env, &o.Conn, &o.Place, "provider", o.ID, o.Ref)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	ref, annotations, config := s.Ref, s.Annotations, s.Config
 	h, err := s.ChooseHost(ctx, &o.Place, "provider", ref, o.ID)
 	if err != nil {
 		return err

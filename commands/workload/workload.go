@@ -490,3 +490,33 @@ func (s *Session) ScaleComponent(ctx context.Context, r ScaleRequest) error {
 	}
 	return err
 }
+
+// Prepared is an open session with a workload request's validated parts.
+type Prepared struct {
+	*Session
+	Ref         string // absolute file:// URL for a local path, otherwise as given
+	Annotations map[string]string
+	Config      []string
+}
+
+// Prepare validates a start/scale request (id, placement flags, reference) before any
+// connection is made, then opens the session.
+func Prepare(env *cli.Env, o *conn.Options, p *Placement, kind, id, rawRef string) (*Prepared, error) {
+	if err := ValidateID(kind, id); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	ref, err := ResolveRef(rawRef)
+	if err != nil {
+		return nil, err
+	}
+	annotations, _ := p.ParsedAnnotations() // checked by Validate
+	config, _ := p.ConfigNames()
+	s, err := Open(env, o)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{Session: s, Ref: ref, Annotations: annotations, Config: config}, nil
+}
