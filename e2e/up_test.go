@@ -349,3 +349,21 @@ func TestDownKeepsOrPurgesJetStream(t *testing.T) {
 		t.Fatalf("config survived a purge:\n%s", r)
 	}
 }
+
+// TestUpDetachedPolling: the readiness path Windows uses (no inherited pipe) works too.
+func TestUpDetachedPolling(t *testing.T) {
+	e := newEnv(t)
+	t.Setenv("WASH_UP_READY_POLL", "1")
+	r := e.must("up", "-d", "--nats-port", e.portArg())
+	if !strings.Contains(r.stdout, "lattice started") || !strings.Contains(r.stdout, "host ") {
+		t.Fatalf("up -d (polling):\n%s", r)
+	}
+	var hosts struct {
+		Hosts []ctl.Host `json:"hosts"`
+	}
+	decodeJSON(t, e.must("get", "hosts", "-p", e.portArg(), "-o", "json").stdout, &hosts)
+	if len(hosts.Hosts) != 1 || !strings.Contains(r.stdout, hosts.Hosts[0].FriendlyName) {
+		t.Fatalf("printed host does not match the lattice: %s / %+v", r.stdout, hosts)
+	}
+	e.must("down", "-p", e.portArg())
+}

@@ -304,6 +304,7 @@ func stopProcess(pid int, ttl time.Duration) error {
 		if errors.Is(err, os.ErrProcessDone) {
 			return nil
 		}
+		ttl = 0 // no SIGTERM on this platform (Windows): kill at once
 	}
 	deadline := time.Now().Add(ttl)
 	for time.Now().Before(deadline) {
@@ -312,7 +313,7 @@ func stopProcess(pid int, ttl time.Duration) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	_ = p.Signal(syscall.SIGKILL)
+	_ = p.Kill()
 	for i := 0; i < 100 && home.Alive(pid); i++ {
 		time.Sleep(20 * time.Millisecond)
 	}

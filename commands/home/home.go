@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -211,19 +210,12 @@ func (d Dir) AllNATS() []NATSRecord {
 	return out
 }
 
-// Alive reports whether a process exists (signal 0).
+// Alive reports whether a process exists (and, on Linux, is not a zombie).
 func Alive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return false
-	}
-	if p.Signal(syscall.Signal(0)) != nil {
-		return false
-	}
-	return !zombie(pid)
+	return processAlive(pid) && !zombie(pid)
 }
 
 // zombie reports whether a process has exited but not been reaped yet (Linux /proc); a detached

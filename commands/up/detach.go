@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	goruntime "runtime"
 	"strings"
 	"time"
 
@@ -32,11 +33,18 @@ type readyInfo struct {
 type reporter struct{ f *os.File }
 
 func readyReporter(child bool) *reporter {
-	if !child {
+	if !child || os.Getenv(readyPipeEnv) != "1" {
 		return &reporter{}
 	}
 	return &reporter{f: os.NewFile(readyFD, "wash-ready")}
 }
+
+// readyPipeEnv tells the child that fd 3 is the ready pipe. Windows cannot pass extra files to a
+// child, so there (and with WASH_UP_READY_POLL=1, which tests use) the parent polls the control
+// interface for the host instead.
+const readyPipeEnv = "WASH_UP_READY_PIPE"
+
+func usePipe() bool { return goruntime.GOOS != "windows" && os.Getenv("WASH_UP_READY_POLL") != "1" }
 
 func (r *reporter) ok(info readyInfo) {
 	if r.f == nil {
@@ -82,12 +90,6 @@ func runDetached(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pl
 		return fmt.Errorf("opening host log %s: %w", logPath, err)
 	}
 	defer logFile.Close()
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	defer pr.Close()
-
 	cmd := exec.Command(env.Executable, childArgs(os.Args[1:])...)
 	cmd.Env = append(os.Environ(),
 		childEnv+"=1",
@@ -98,16 +100,52 @@ func runDetached(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pl
 	cmd.Stdin = nil
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
-	cmd.ExtraFiles = []*os.File{pw} // fd 3 in the child
+	var pr, pw *os.File
+	if usePipe() {
+		if pr, pw, err = os.Pipe(); err != nil {
+			return err
+		}
+		defer pr.Close()
+		cmd.ExtraFiles = []*os.File{pw} // fd 3 in the child
+		cmd.Env = append(cmd.Env, readyPipeEnv+"=1")
+	}
 	detachAttrs(cmd)
 	if err := cmd.Start(); err != nil {
-		pw.Close()
+		if pw != nil {
+			pw.Close()
+		}
 		return fmt.Errorf("starting the background lattice process: %w", err)
 	}
-	pw.Close()
+	if pw != nil {
+		pw.Close()
+	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 
+	var info readyInfo
+	if pr != nil {
+		if info, err = readReady(pr, exited, logPath, cmd); err != nil {
+			return err
+		}
+	} else {
+		info = readyInfo{HostID: p.hostID, Lattice: o.Lattice, NATSURL: o.natsURL(), StartedNATS: p.startNATS}
+		if info.FriendlyName, err = pollReady(ctx, info, exited, logPath); err != nil {
+			_ = cmd.Process.Kill()
+			return err
+		}
+	}
+	info.LogPath = logPath
+	// Ready means the host answers on the control interface: check it as a client would.
+	if err := pingHost(ctx, info); err != nil {
+		return fmt.Errorf("host %s started but does not answer on %s: %v; see %s", info.HostID, info.NATSURL, err, logPath)
+	}
+	_ = cmd.Process.Release()
+	printDetached(env, info)
+	return nil
+}
+
+// readReady waits for the child's ready (or error) line on the pipe.
+func readReady(pr *os.File, exited <-chan error, logPath string, cmd *exec.Cmd) (readyInfo, error) {
 	lines := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
@@ -122,27 +160,56 @@ func runDetached(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pl
 		switch {
 		case ok && strings.HasPrefix(line, "ready "):
 			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "ready ")), &info); err != nil {
-				return fmt.Errorf("background lattice sent a malformed ready line: %v", err)
+				return info, fmt.Errorf("background lattice sent a malformed ready line: %v", err)
 			}
+			return info, nil
 		case ok && strings.HasPrefix(line, "error "):
 			<-exited
-			return errors.New(strings.TrimPrefix(line, "error "))
+			return info, errors.New(strings.TrimPrefix(line, "error "))
 		default:
 			err := <-exited
-			return fmt.Errorf("the background lattice process exited during start-up (%v); see %s", err, logPath)
+			return info, fmt.Errorf("the background lattice process exited during start-up (%v); see %s", err, logPath)
 		}
 	case <-time.After(60 * time.Second):
 		_ = cmd.Process.Kill()
-		return fmt.Errorf("the background lattice did not become ready within 60s; see %s", logPath)
+		return info, fmt.Errorf("the background lattice did not become ready within 60s; see %s", logPath)
 	}
-	info.LogPath = logPath
-	// Ready means the host answers on the control interface: check it as a client would.
-	if err := pingHost(ctx, info); err != nil {
-		return fmt.Errorf("host %s started but does not answer on %s: %v; see %s", info.HostID, info.NATSURL, err, logPath)
+}
+
+// pollReady asks the control interface for the host until it answers, the child exits or 60 s
+// pass; it returns the host's friendly name.
+func pollReady(ctx context.Context, info readyInfo, exited <-chan error, logPath string) (string, error) {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			if last := lastLogLine(logPath); last != "" {
+				return "", fmt.Errorf("the background lattice process exited during start-up: %s (see %s)", last, logPath)
+			}
+			return "", fmt.Errorf("the background lattice process exited during start-up (%v); see %s", err, logPath)
+		default:
+		}
+		if nc, err := nats.Connect(info.NATSURL, nats.Name("wash"), nats.Timeout(time.Second), nats.NoReconnect()); err == nil {
+			c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: info.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv(), Timeout: time.Second})
+			inv, err := c.GetHostInventory(ctx, info.HostID)
+			nc.Close()
+			if err == nil {
+				return inv.FriendlyName, nil
+			}
+		}
+		time.Sleep(25 * time.Millisecond)
 	}
-	_ = cmd.Process.Release()
-	printDetached(env, info)
-	return nil
+	return "", fmt.Errorf("the background lattice did not become ready within 60s; see %s", logPath)
+}
+
+// lastLogLine is the last non-empty line of a log file: the child's reason for failing.
+func lastLogLine(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }
 
 func pingHost(ctx context.Context, info readyInfo) error {
