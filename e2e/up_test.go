@@ -172,6 +172,10 @@ func TestUpBadInput(t *testing.T) {
 	if left := e.pids(); len(left) != 0 {
 		t.Errorf("failed ups left processes behind: %v", left)
 	}
+	// `down` with nothing running is not an error (cleanup scripts call it blindly).
+	if r := e.run("down", "-p", e.portArg()); r.code != 0 || !strings.Contains(r.stdout, "Nothing to stop") {
+		t.Errorf("down with nothing running:\n%s", r)
+	}
 	// JSON errors are JSON.
 	r := e.run("get", "hosts", "-p", e.portArg(), "-o", "json")
 	var je struct {

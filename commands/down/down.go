@@ -118,7 +118,15 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		t.record = &rec
 	}
 	if cerr != nil && len(byID) == 0 && len(natsRecs) == 0 {
-		return fmt.Errorf("nothing to stop: %v", cerr)
+		if !errors.Is(cerr, nats.ErrNoServers) && !strings.Contains(cerr.Error(), "nothing is listening") {
+			return fmt.Errorf("nothing stopped: %v", cerr)
+		}
+		// Idempotent, like `docker compose down`: cleanup scripts may call it twice.
+		if env.IO.JSON() {
+			return env.IO.PrintResult(result)
+		}
+		env.IO.Printf("Nothing to stop: no NATS answers at %s and wash started no lattice recorded in %s.\n", url, d.Path)
+		return nil
 	}
 	selected, err := selectTargets(byID, o, r.Lattice)
 	if err != nil {

@@ -143,7 +143,9 @@ func ResolveRef(ref string) (string, error) {
 	if strings.Contains(ref, "://") {
 		return ref, nil
 	}
-	looksLocal := strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, "./") || strings.HasPrefix(ref, "../") || strings.HasPrefix(ref, "~/") || filepath.IsAbs(ref)
+	looksLocal := strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, "./") || strings.HasPrefix(ref, "../") || strings.HasPrefix(ref, "~/") || filepath.IsAbs(ref) ||
+		// a bare file name such as hello.wasm (an OCI reference has a '/' or ':')
+		(!strings.ContainsAny(ref, "/:") && (strings.HasSuffix(ref, ".wasm") || strings.HasSuffix(ref, ".par") || strings.HasSuffix(ref, ".par.gz")))
 	p := ref
 	if strings.HasPrefix(p, "~/") {
 		if h, err := os.UserHomeDir(); err == nil {
