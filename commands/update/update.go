@@ -62,22 +62,12 @@ func newComponentCmd(env *cli.Env) *cobra.Command {
 
 // Run updates a component.
 func Run(ctx context.Context, env *cli.Env, o *Options) error {
-	if err := workload.ValidateID("component", o.ID); err != nil {
-		return err
-	}
-	if err := o.Place.Validate(); err != nil {
-		return err
-	}
-	ref, err := workload.ResolveRef(o.NewRef)
-	if err != nil {
-		return err
-	}
-	annotations, _ := o.Place.ParsedAnnotations()
-	s, err := workload.Open(env, &o.Conn)
+	s, err := workload.Prepare(env, &o.Conn, &o.Place, "component", o.ID, o.NewRef)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	ref, annotations := s.Ref, s.Annotations
 	running, err := s.FindRunning(ctx, "component", o.ID, o.Place.HostID)
 	if err != nil {
 		return err
