@@ -38,7 +38,12 @@ const (
 	eventAckWait   = 5 * time.Second
 	commandAckWait = 5 * time.Second
 	keepAliveEvery = time.Second
-	maxDeliver     = 3
+	// Events carry state (a lost manifest_published is an app never deployed), so they are
+	// redelivered until handled; storage errors during a NATS leader election last seconds.
+	// A failed command is re-planned by its scaler anyway, so it gets a bounded number of tries.
+	eventMaxDeliver   = -1
+	commandMaxDeliver = 10
+	maxRetryDelay     = 5 * time.Second
 	// pullExpiry bounds each pull request: when the consumer's leader moves
 	// (a NATS node died) a pending pull is lost, and the client notices
 	// after missed heartbeats (expiry/2) instead of the 30 s default.
@@ -92,7 +97,7 @@ func (lw *latticeWorker) start(parent context.Context) error {
 	meta := map[string]string{"lattice": lw.lattice}
 	evCons, err := ensureConsumer(sctx, lw.w.js, EventConsumerStream, jetstream.ConsumerConfig{
 		Durable: eventConsumerPrefix + "-" + lw.lattice, FilterSubjects: EventConsumerSubjects(lw.lattice),
-		AckPolicy: jetstream.AckExplicitPolicy, AckWait: eventAckWait, MaxDeliver: maxDeliver,
+		AckPolicy: jetstream.AckExplicitPolicy, AckWait: eventAckWait, MaxDeliver: eventMaxDeliver,
 		MaxAckPending: 1, DeliverPolicy: jetstream.DeliverAllPolicy, Metadata: meta,
 	})
 	if err != nil {
@@ -101,7 +106,7 @@ func (lw *latticeWorker) start(parent context.Context) error {
 	}
 	cmdCons, err := ensureConsumer(sctx, lw.w.js, CommandsStream, jetstream.ConsumerConfig{
 		Durable: commandConsumerPrefix + "-" + lw.lattice, FilterSubject: CommandSubject(lw.lattice),
-		AckPolicy: jetstream.AckExplicitPolicy, AckWait: commandAckWait, MaxDeliver: maxDeliver,
+		AckPolicy: jetstream.AckExplicitPolicy, AckWait: commandAckWait, MaxDeliver: commandMaxDeliver,
 		DeliverPolicy: jetstream.DeliverAllPolicy, Metadata: meta,
 	})
 	if err != nil {
@@ -250,6 +255,17 @@ func keepAlive(m jetstream.Msg) (stop func()) {
 	return func() { close(done) }
 }
 
+// retryDelay doubles from first with each delivery of m, up to maxRetryDelay.
+func retryDelay(m jetstream.Msg, first time.Duration) time.Duration {
+	d := first
+	if md, err := m.Metadata(); err == nil {
+		for i := uint64(1); i < md.NumDelivered && d < maxRetryDelay; i++ {
+			d *= 2
+		}
+	}
+	return min(d, maxRetryDelay)
+}
+
 func (lw *latticeWorker) handleEvent(ctx context.Context, m jetstream.Msg) {
 	ev, err := events.Parse(m.Data())
 	lw.log.Debug("wadm: event", "lattice", lw.lattice, "subject", m.Subject(), "type", ev.Type, "err", err)
@@ -277,7 +293,7 @@ func (lw *latticeWorker) handleEvent(ctx context.Context, m jetstream.Msg) {
 		if !isBenign(err) {
 			lw.log.Warn("wadm: handling event failed", "lattice", lw.lattice, "event", ev.Type, "err", err)
 		}
-		_ = m.NakWithDelay(200 * time.Millisecond)
+		_ = m.NakWithDelay(retryDelay(m, 200*time.Millisecond))
 		return
 	}
 	_ = m.Ack()
@@ -597,7 +613,7 @@ func (lw *latticeWorker) handleCommand(ctx context.Context, m jetstream.Msg) {
 		if !isBenign(err) {
 			lw.log.Warn("wadm: command failed", "lattice", lw.lattice, "command", cmd.CommandName(), "err", err)
 		}
-		_ = m.NakWithDelay(500 * time.Millisecond)
+		_ = m.NakWithDelay(retryDelay(m, 500*time.Millisecond))
 		return
 	}
 	_ = m.Ack()
