@@ -59,24 +59,11 @@ func newComponentCmd(env *cli.Env) *cobra.Command {
 
 // RunComponent scales a component to zero on each host that runs it (the only way to stop one).
 func RunComponent(ctx context.Context, env *cli.Env, o *Options) error {
-	if err := workload.ValidateID("component", o.ID); err != nil {
-		return err
-	}
-	if err := o.Place.Validate(); err != nil {
-		return err
-	}
-	s, err := workload.Open(env, &o.Conn)
+	s, running, err := workload.OpenRunning(ctx, env, &o.Conn, &o.Place, "component", o.ID)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	running, err := s.FindRunning(ctx, "component", o.ID, o.Place.HostID)
-	if err != nil {
-		return err
-	}
-	if len(running) == 0 {
-		return s.NotRunningError("component", o.ID, o.Place.HostID)
-	}
 	var w *workload.Waiter
 	if !o.Place.SkipWait {
 		if w, err = s.Watch(events.ComponentScaled, events.ComponentScaleFailed); err != nil {
@@ -157,24 +144,11 @@ func newProviderCmd(env *cli.Env) *cobra.Command {
 // RunProvider stops a provider. The host answers provider.stop only after the provider is down
 // (and after publishing provider_stopped), so the reply itself is the confirmation.
 func RunProvider(ctx context.Context, env *cli.Env, o *Options) error {
-	if err := workload.ValidateID("provider", o.ID); err != nil {
-		return err
-	}
-	if err := o.Place.Validate(); err != nil {
-		return err
-	}
-	s, err := workload.Open(env, &o.Conn)
+	s, running, err := workload.OpenRunning(ctx, env, &o.Conn, &o.Place, "provider", o.ID)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	running, err := s.FindRunning(ctx, "provider", o.ID, o.Place.HostID)
-	if err != nil {
-		return err
-	}
-	if len(running) == 0 {
-		return s.NotRunningError("provider", o.ID, o.Place.HostID)
-	}
 	var hosts []string
 	for _, r := range running {
 		if _, err := s.Client.StopProvider(ctx, ctl.StopProviderCommand{HostID: r.HostID, ProviderID: o.ID}); err != nil {

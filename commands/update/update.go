@@ -62,19 +62,16 @@ func newComponentCmd(env *cli.Env) *cobra.Command {
 
 // Run updates a component.
 func Run(ctx context.Context, env *cli.Env, o *Options) error {
-	s, err := workload.Prepare(env, &o.Conn, &o.Place, "component", o.ID, o.NewRef)
+	ref, err := workload.ResolveRef(o.NewRef)
+	if err != nil {
+		return err
+	}
+	annotations, _ := o.Place.ParsedAnnotations() // checked by OpenRunning's validation
+	s, running, err := workload.OpenRunning(ctx, env, &o.Conn, &o.Place, "component", o.ID)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	ref, annotations := s.Ref, s.Annotations
-	running, err := s.FindRunning(ctx, "component", o.ID, o.Place.HostID)
-	if err != nil {
-		return err
-	}
-	if len(running) == 0 {
-		return s.NotRunningError("component", o.ID, o.Place.HostID)
-	}
 	var w *workload.Waiter
 	if !o.Place.SkipWait {
 		if w, err = s.Watch(events.ComponentScaled, events.ComponentScaleFailed); err != nil {

@@ -504,10 +504,7 @@ type Prepared struct {
 // Prepare validates a start/scale request (id, placement flags, reference) before any
 // connection is made, then opens the session.
 func Prepare(env *cli.Env, o *conn.Options, p *Placement, kind, id, rawRef string) (*Prepared, error) {
-	if err := ValidateID(kind, id); err != nil {
-		return nil, err
-	}
-	if err := p.Validate(); err != nil {
+	if err := validateRequest(p, kind, id); err != nil {
 		return nil, err
 	}
 	ref, err := ResolveRef(rawRef)
@@ -521,4 +518,32 @@ func Prepare(env *cli.Env, o *conn.Options, p *Placement, kind, id, rawRef strin
 		return nil, err
 	}
 	return &Prepared{Session: s, Ref: ref, Annotations: annotations, Config: config}, nil
+}
+
+func validateRequest(p *Placement, kind, id string) error {
+	if err := ValidateID(kind, id); err != nil {
+		return err
+	}
+	return p.Validate()
+}
+
+// OpenRunning validates a request about an existing workload, connects, and finds where the
+// id runs (on --host-id only, when given); nothing running is an error that says so.
+func OpenRunning(ctx context.Context, env *cli.Env, o *conn.Options, p *Placement, kind, id string) (*Session, []Running, error) {
+	if err := validateRequest(p, kind, id); err != nil {
+		return nil, nil, err
+	}
+	s, err := Open(env, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	running, err := s.FindRunning(ctx, kind, id, p.HostID)
+	if err == nil && len(running) == 0 {
+		err = s.NotRunningError(kind, id, p.HostID)
+	}
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, running, nil
 }

@@ -125,6 +125,23 @@ func MarshalCommand(c Command) ([]byte, error) {
 	return marshalNoEscape(map[string]any{c.CommandName(): body})
 }
 
+// commandDecoders maps each variant name of the wire form to its decoder.
+var commandDecoders = map[string]func([]byte) (Command, error){
+	"ScaleComponent": decodeCommand[ScaleComponent],
+	"StartProvider":  decodeCommand[StartProvider],
+	"StopProvider":   decodeCommand[StopProvider],
+	"PutLink":        decodeCommand[PutLink],
+	"DeleteLink":     decodeCommand[DeleteLink],
+	"PutConfig":      decodeCommand[PutConfig],
+	"DeleteConfig":   decodeCommand[DeleteConfig],
+}
+
+func decodeCommand[T Command](body []byte) (Command, error) {
+	var v T
+	err := json.Unmarshal(body, &v)
+	return v, err
+}
+
 // UnmarshalCommand decodes an externally tagged command.
 func UnmarshalCommand(data []byte) (Command, error) {
 	var raw map[string]json.RawMessage
@@ -135,37 +152,15 @@ func UnmarshalCommand(data []byte) (Command, error) {
 		return nil, fmt.Errorf("decode command: want exactly one variant key, got %d", len(raw))
 	}
 	for name, body := range raw {
-		var c Command
-		var err error
-		switch name {
-		case "ScaleComponent":
-			var v ScaleComponent
-			err, c = json.Unmarshal(body, &v), &v
-		case "StartProvider":
-			var v StartProvider
-			err, c = json.Unmarshal(body, &v), &v
-		case "StopProvider":
-			var v StopProvider
-			err, c = json.Unmarshal(body, &v), &v
-		case "PutLink":
-			var v PutLink
-			err, c = json.Unmarshal(body, &v), &v
-		case "DeleteLink":
-			var v DeleteLink
-			err, c = json.Unmarshal(body, &v), &v
-		case "PutConfig":
-			var v PutConfig
-			err, c = json.Unmarshal(body, &v), &v
-		case "DeleteConfig":
-			var v DeleteConfig
-			err, c = json.Unmarshal(body, &v), &v
-		default:
+		decode, ok := commandDecoders[name]
+		if !ok {
 			return nil, fmt.Errorf("decode command: unknown variant %q", name)
 		}
+		c, err := decode(body)
 		if err != nil {
 			return nil, fmt.Errorf("decode %s command: %w", name, err)
 		}
-		return deref(c), nil
+		return c, nil
 	}
 	return nil, fmt.Errorf("decode command: empty object")
 }
