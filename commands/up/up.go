@@ -25,6 +25,7 @@ import (
 	"github.com/wasmlattice/wash/commands/home"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
+	"github.com/wasmlattice/wash/lattice/logs"
 	"github.com/wasmlattice/wash/lattice/natsd"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
@@ -339,7 +340,8 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 			ready.fail(retErr)
 		}
 	}()
-	logger := newLogger(os.Stderr, o.LogLevel, o.StructuredLogging)
+	tap := logs.NewTap(newHandler(os.Stderr, o.LogLevel, o.StructuredLogging), logs.TapOptions{})
+	logger := slog.New(tap)
 	if !o.child && !o.Detached {
 		// Foreground: the log goes to stderr unless asked otherwise, and a banner goes to stdout.
 		if o.HostLogPath != "" {
@@ -348,7 +350,8 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 				return fmt.Errorf("opening --host-log-path %s: %w", o.HostLogPath, err)
 			}
 			defer f.Close()
-			logger = newLogger(f, o.LogLevel, o.StructuredLogging)
+			tap = logs.NewTap(newHandler(f, o.LogLevel, o.StructuredLogging), logs.TapOptions{})
+			logger = slog.New(tap)
 		}
 	}
 	sigs := make(chan os.Signal, 2)
@@ -414,6 +417,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
 		FreshInstances:   o.FreshInstances,
 		Logger:           logger,
+		LogTap:           tap,
 	})
 	if err != nil {
 		_ = engine.Close(ctx)
@@ -460,7 +464,8 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	}
 }
 
-func newLogger(w *os.File, level string, structured bool) *slog.Logger {
+// newHandler is the host's log format: slog text, or JSON lines with structured logging.
+func newHandler(w *os.File, level string, structured bool) slog.Handler {
 	var lv slog.Level
 	switch strings.ToLower(level) {
 	case "error":
@@ -474,9 +479,9 @@ func newLogger(w *os.File, level string, structured bool) *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	if structured {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.NewTextHandler(w, opts)
 }
 
 func printBanner(env *cli.Env, h *host.Host, o *Options, p plan, url string) {

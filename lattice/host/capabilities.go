@@ -78,6 +78,9 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 			h.publish(evt, events.HealthCheckData{HostID: h.id, ProviderID: cmd.ProviderID})
 		},
 		Log: h.log,
+		// the process's output becomes host log lines carrying the provider id (wash logs --provider)
+		Stdout: &logWriter{log: h.log.With("provider_id", cmd.ProviderID), stream: "stdout"},
+		Stderr: &logWriter{log: h.log.With("provider_id", cmd.ProviderID), stream: "stderr"},
 	})
 	if err != nil {
 		return err

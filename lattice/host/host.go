@@ -22,6 +22,7 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/logs"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
@@ -77,6 +78,9 @@ type Config struct {
 	// DefaultStopTimeout is the graceful deadline when host.stop carries none (default 10 s).
 	DefaultStopTimeout time.Duration
 	Logger             *slog.Logger
+	// LogTap, when set, is the handler behind Logger that also serves the host's log lines over
+	// the lattice (wash logs); the host starts and stops serving with itself.
+	LogTap *logs.Tap
 }
 
 // Host is a running built-in host.
@@ -256,6 +260,12 @@ func (h *Host) Start(ctx context.Context) error {
 		h.unsubscribe()
 		return err
 	}
+	if t := h.cfg.LogTap; t != nil {
+		if err := t.Serve(h.nc, h.cfg.Lattice, h.id, h.name); err != nil {
+			h.unsubscribe()
+			return fmt.Errorf("serving host logs on %s: %w", h.nc.ConnectedUrlRedacted(), err)
+		}
+	}
 	if err := h.nc.Flush(); err != nil {
 		h.unsubscribe()
 		return fmt.Errorf("subscribing to the control interface on %s: %w", h.nc.ConnectedUrlRedacted(), err)
@@ -367,6 +377,9 @@ func (h *Host) Stop(ctx context.Context, timeout time.Duration) {
 }
 
 func (h *Host) unsubscribe() {
+	if h.cfg.LogTap != nil {
+		h.cfg.LogTap.Close()
+	}
 	for _, s := range h.subs {
 		_ = s.Unsubscribe()
 	}
