@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
 )
 
 // sortedHosts orders hosts by friendly name, then id, so rows do not jump around.
@@ -99,7 +100,7 @@ func (m *Model) rebuild() {
 		var rows []row
 		for _, h := range m.sortedHosts() {
 			rows = append(rows, row{Key: h.ID, Cells: []string{m.mask(orDash(h.Name)), m.mask(h.ID), orDash(h.Version), m.uptime(h),
-				strconv.Itoa(len(h.Components)), strconv.Itoa(len(h.Providers)), m.mask(orDash(labelString(h.Labels)))}})
+				strconv.Itoa(len(h.Components)), strconv.Itoa(len(h.Providers)), m.mask(orDash(events.LabelString(h.Labels)))}})
 		}
 		t.setRows(cols, rows)
 	case ViewComponents:
