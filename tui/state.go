@@ -9,6 +9,7 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 // AppSpecAnnotation names the app that owns a component or provider (set by wadm).
@@ -49,7 +50,7 @@ type latticeState struct {
 	configErr    map[string]string
 	configDirty  map[string]bool // changed since their values were last read
 
-	apps     []AppSummary
+	apps     []model.ModelSummary
 	appsErr  error
 	appsSeen bool // a wadm list answered at least once
 
@@ -80,7 +81,7 @@ type snapshot struct {
 	ConfigNames  []string // from the CONFIGDATA bucket, when listed
 	ConfigValues map[string]map[string]string
 	ConfigErr    map[string]string
-	Apps         []AppSummary
+	Apps         []model.ModelSummary
 	AppsErr      error
 }
 

@@ -23,7 +23,8 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
-	"github.com/wasmlattice/wash/lattice/wadm"
+	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 //go:embed assets
@@ -94,7 +95,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		stop: make(chan struct{}), done: make(chan struct{}),
 		fetch: &fetcher{nc: o.Conn, lattice: o.Lattice, jsDomain: o.JSDomain, timeout: o.Timeout,
 			ctl:  ctl.NewClient(o.Conn, ctl.ClientOptions{Lattice: o.Lattice, TopicPrefix: o.TopicPrefix, Timeout: o.Timeout}),
-			wadm: wadm.NewClient(o.Conn, wadm.ClientOptions{Lattice: o.Lattice, Prefix: o.WadmPrefix, Timeout: o.Timeout})}}
+			wadm: wadmclient.New(o.Conn, wadmclient.Options{Lattice: o.Lattice, Prefix: o.WadmPrefix, Timeout: o.Timeout})}}
 	if err := s.subscribe(); err != nil {
 		s.unsubscribe()
 		return nil, err
@@ -117,9 +118,9 @@ func (s *Server) subscribe() error {
 	s.subs = append(s.subs, sub)
 	// wadm publishes every app status change; applying it at once is what makes Deployed show
 	// without waiting for a refresh.
-	statusPrefix := wadm.StatusSubjectPrefix + "." + s.o.Lattice + "."
+	statusPrefix := model.StatusSubjectPrefix + "." + s.o.Lattice + "."
 	sub, err = s.o.Conn.Subscribe(statusPrefix+"*", func(m *nats.Msg) {
-		var st wadm.Status
+		var st model.Status
 		if json.Unmarshal(m.Data, &st) != nil {
 			return
 		}
@@ -129,7 +130,7 @@ func (s *Server) subscribe() error {
 		return err
 	}
 	s.subs = append(s.subs, sub)
-	sub, err = s.o.Conn.Subscribe(wadm.EventSubjectPrefix+"."+s.o.Lattice+".>", func(m *nats.Msg) {
+	sub, err = s.o.Conn.Subscribe(model.EventSubjectPrefix+"."+s.o.Lattice+".>", func(m *nats.Msg) {
 		if e, err := events.Parse(m.Data); err == nil {
 			s.addFeed(e)
 		}
@@ -143,7 +144,7 @@ func (s *Server) subscribe() error {
 	// by (the replies go to the caller alone) keeps the app list current without polling.
 	prefix := s.o.WadmPrefix
 	if prefix == "" {
-		prefix = wadm.DefaultAPIPrefix
+		prefix = model.DefaultAPIPrefix
 	}
 	if sub, err = s.o.Conn.Subscribe(prefix+"."+s.o.Lattice+".model.>", func(*nats.Msg) { s.requestRefresh() }); err == nil {
 		s.subs = append(s.subs, sub)
@@ -222,7 +223,7 @@ func (s *Server) setSnapshot(sn Snapshot) {
 }
 
 // applyStatus puts a published app status into the snapshot and pushes it.
-func (s *Server) applyStatus(app string, st wadm.Status) {
+func (s *Server) applyStatus(app string, st model.Status) {
 	s.mu.Lock()
 	found := false
 	sn := s.snap

@@ -12,7 +12,8 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
-	"github.com/wasmlattice/wash/lattice/wadm"
+	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 // AppSpecAnnotation names the app that owns a component or provider (set by wadm).
@@ -98,7 +99,7 @@ type FeedItem struct {
 type fetcher struct {
 	nc       *nats.Conn
 	ctl      *ctl.Client
-	wadm     *wadm.Client
+	wadm     *wadmclient.Client
 	lattice  string
 	jsDomain string
 	timeout  time.Duration
@@ -201,7 +202,7 @@ func nonNil(s []string) []string {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-func appOf(a wadm.ModelSummary) App {
+func appOf(a model.ModelSummary) App {
 	out := App{Name: a.Name, Version: a.Version, Scalers: []Scaler{}}
 	if a.DeployedVersion != nil {
 		out.DeployedVersion = *a.DeployedVersion
@@ -213,10 +214,10 @@ func appOf(a wadm.ModelSummary) App {
 	return out
 }
 
-func (a *App) setStatus(st wadm.Status) {
+func (a *App) setStatus(st model.Status) {
 	a.Status, a.Message = string(st.Info.Type), st.Info.Message
 	if a.Status == "" {
-		a.Status = string(wadm.StatusUndeployed)
+		a.Status = string(model.StatusUndeployed)
 	}
 	a.Scalers = []Scaler{}
 	for _, s := range st.Scalers {

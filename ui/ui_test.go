@@ -21,6 +21,8 @@ import (
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/wadm"
+	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 	"github.com/wasmlattice/wash/ui"
 )
 
@@ -66,7 +68,7 @@ func browser(t *testing.T) context.Context {
 type fixture struct {
 	nc    *nats.Conn
 	host  *host.Host
-	wadm  *wadm.Client
+	wadm  *wadmclient.Client
 	url   string
 	wasm  string
 	srv   *ui.Server
@@ -100,7 +102,7 @@ func startFixture(t *testing.T) *fixture {
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	t.Cleanup(srv.Close) // before hs.Close: ends the open streams
-	return &fixture{nc: nc, host: h, wadm: wadm.NewClient(nc, wadm.ClientOptions{Lattice: "default"}), url: hs.URL, wasm: testlattice.HTTPLog(t), srv: srv}
+	return &fixture{nc: nc, host: h, wadm: wadmclient.New(nc, wadmclient.Options{Lattice: "default"}), url: hs.URL, wasm: testlattice.HTTPLog(t), srv: srv}
 }
 
 func manifest(name, wasm string) string {
@@ -166,9 +168,9 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	// Deploy; watch wadm's status so the wait is measured from when wadm reports Deployed.
 	deployedAt := make(chan time.Time, 1)
-	sub, err := f.nc.Subscribe(wadm.StatusSubject("default", "live-app"), func(m *nats.Msg) {
-		var st wadm.Status
-		if json.Unmarshal(m.Data, &st) == nil && st.Info.Type == wadm.StatusDeployed {
+	sub, err := f.nc.Subscribe(model.StatusSubject("default", "live-app"), func(m *nats.Msg) {
+		var st model.Status
+		if json.Unmarshal(m.Data, &st) == nil && st.Info.Type == model.StatusDeployed {
 			select {
 			case deployedAt <- time.Now():
 			default:
