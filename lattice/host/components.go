@@ -248,6 +248,7 @@ func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand
 	h.mu.RUnlock()
 
 	scaled := func(ref string, annotations map[string]string, count uint32) {
+		h.recordMaxInstances(&component{id: cmd.ComponentID, ref: ref}, count)
 		h.publish(events.ComponentScaled, events.ComponentScaledData{
 			Annotations: nonNil(maps.Clone(annotations)), HostID: h.id, ImageRef: ref,
 			MaxInstances: count, ComponentID: cmd.ComponentID,

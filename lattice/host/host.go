@@ -23,6 +23,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/logs"
+	"github.com/wasmlattice/wash/lattice/telemetry"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
@@ -78,6 +79,8 @@ type Config struct {
 	// DefaultStopTimeout is the graceful deadline when host.stop carries none (default 10 s).
 	DefaultStopTimeout time.Duration
 	Logger             *slog.Logger
+	// Telemetry exports spans and metrics when enabled (nil: nothing is exported).
+	Telemetry *telemetry.Telemetry
 	// LogTap, when set, is the handler behind Logger that also serves the host's log lines over
 	// the lattice (wash logs); the host starts and stops serving with itself.
 	LogTap *logs.Tap
@@ -95,6 +98,8 @@ type Host struct {
 	log      *slog.Logger
 	engine   *runtime.Engine
 	ownsEng  bool
+	tel      *telemetry.Telemetry
+	metrics  *telemetry.HostMetrics
 
 	latticeData jetstream.KeyValue
 	configData  jetstream.KeyValue
@@ -181,6 +186,10 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 	}
 	if err := h.newOCIClient(); err != nil {
 		return nil, err
+	}
+	if err := h.setupTelemetry(); err != nil {
+		h.removeOCITemp()
+		return nil, fmt.Errorf("host metrics: %w", err)
 	}
 	h.engine = cfg.Engine
 	if h.engine == nil {
@@ -370,6 +379,7 @@ func (h *Host) Stop(ctx context.Context, timeout time.Duration) {
 		h.publish(events.HostStopped, events.HostStoppedData{Labels: h.labelsCopy()})
 		_ = h.nc.FlushTimeout(time.Second)
 		h.programs.closeAll(ctx)
+		h.metrics.Close()
 		h.closeEngine()
 		h.removeOCITemp()
 		close(h.done)
