@@ -181,7 +181,9 @@ func TestHostExportsOverOTLP(t *testing.T) {
 		return res.StatusCode == 200
 	})
 
-	waitUntil(t, "the control request's span", func() bool { return len(rcv.find("ctl component.scale")) > 0 && len(rcv.find("wash start component")) > 0 })
+	waitUntil(t, "the control request's span", func() bool {
+		return len(rcv.find("ctl component.scale")) > 0 && len(rcv.find("wash start component")) > 0
+	})
 	hostSpan, clientSpan := rcv.find("ctl component.scale")[0], rcv.find("wash start component")[0]
 	if !bytes.Equal(hostSpan.TraceId, clientSpan.TraceId) || !bytes.Equal(hostSpan.ParentSpanId, clientSpan.SpanId) {
 		t.Errorf("host span %x/%x is not a child of the client span %x/%x", hostSpan.TraceId, hostSpan.ParentSpanId, clientSpan.TraceId, clientSpan.SpanId)
