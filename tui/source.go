@@ -10,8 +10,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
@@ -235,7 +235,7 @@ func (s *source) fetchSnapshot(configNames []string, listKV bool, skipInventory 
 			defer wg.Done()
 			names := configNames
 			if listKV {
-				sn.ConfigNames = s.listConfigNames(ctx)
+				sn.ConfigNames = buckets.ConfigNames(ctx, s.nc, s.jsDomain, s.lattice)
 				names = append(append([]string(nil), names...), sn.ConfigNames...)
 			}
 			var cwg sync.WaitGroup
@@ -261,36 +261,6 @@ func (s *source) fetchSnapshot(configNames []string, listKV bool, skipInventory 
 		wg.Wait()
 		return sn
 	}
-}
-
-// listConfigNames reads the keys of the lattice's CONFIGDATA bucket, so named config that no
-// link uses and no event announced yet is listed too. Best effort: without JetStream access the
-// view falls back to events and links.
-func (s *source) listConfigNames(ctx context.Context) []string {
-	var js jetstream.JetStream
-	var err error
-	if s.jsDomain != "" {
-		js, err = jetstream.NewWithDomain(s.nc, s.jsDomain)
-	} else {
-		js, err = jetstream.New(s.nc)
-	}
-	if err != nil {
-		return nil
-	}
-	kv, err := js.KeyValue(ctx, "CONFIGDATA_"+s.lattice)
-	if err != nil {
-		return nil
-	}
-	lister, err := kv.ListKeys(ctx)
-	if err != nil {
-		return nil
-	}
-	defer lister.Stop()
-	var names []string
-	for k := range lister.Keys() {
-		names = append(names, k)
-	}
-	return names
 }
 
 func uniq(in []string) []string {

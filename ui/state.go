@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
@@ -187,7 +187,7 @@ func (f *fetcher) fetch(ctx context.Context) Snapshot {
 	}()
 	go func() {
 		defer wg.Done()
-		sn.Config = f.configNames(ctx)
+		sn.Config = buckets.ConfigNames(ctx, f.nc, f.jsDomain, f.lattice)
 	}()
 	wg.Wait()
 	return sn
@@ -223,32 +223,6 @@ func (a *App) setStatus(st model.Status) {
 	for _, s := range st.Scalers {
 		a.Scalers = append(a.Scalers, Scaler{ID: s.ID, Kind: s.Kind, Name: s.Name, Status: string(s.Status.Type), Message: s.Status.Message})
 	}
-}
-
-// configNames lists the CONFIGDATA bucket's keys (best effort: none without JetStream access).
-func (f *fetcher) configNames(ctx context.Context) []string {
-	js, err := jetstream.New(f.nc)
-	if f.jsDomain != "" {
-		js, err = jetstream.NewWithDomain(f.nc, f.jsDomain)
-	}
-	names := []string{}
-	if err != nil {
-		return names
-	}
-	kv, err := js.KeyValue(ctx, "CONFIGDATA_"+f.lattice)
-	if err != nil {
-		return names
-	}
-	lister, err := kv.ListKeys(ctx)
-	if err != nil {
-		return names
-	}
-	defer lister.Stop()
-	for k := range lister.Keys() {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // feedItem turns a lattice or wadm event into a feed entry.
