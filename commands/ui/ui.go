@@ -15,7 +15,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
@@ -59,16 +58,10 @@ The server listens on loopback only unless --address says otherwise. Stop it wit
 			return Run(ctx, env, o)
 		},
 	}
-	// -p is the port here, as in upstream's wash ui; the NATS port stays --ctl-port.
-	connFlags := pflag.NewFlagSet("conn", pflag.ContinueOnError)
-	o.Conn.AddFlags(connFlags)
-	connFlags.VisitAll(func(f *pflag.Flag) {
-		if f.Name == "ctl-port" {
-			f.Shorthand = ""
-		}
-		cmd.Flags().AddFlag(f)
-	})
-	cmd.Flags().IntVarP(&o.Port, "port", "p", DefaultPort, "port to serve the dashboard on (env WASMCLOUD_WASH_UI_PORT; 0 picks a free one)")
+	// Upstream's wash ui has -p for its port; here -p stays the NATS port, as on every other
+	// command that connects, and the page's port is --port.
+	o.Conn.AddFlags(cmd.Flags())
+	cmd.Flags().IntVar(&o.Port, "port", DefaultPort, "port to serve the dashboard on (env WASMCLOUD_WASH_UI_PORT; 0 picks a free one)")
 	cmd.Flags().StringVar(&o.Address, "address", "127.0.0.1", "address to listen on; anything but loopback exposes the lattice's state to the network")
 	return cmd
 }
