@@ -218,8 +218,12 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("the page reloaded (marker %d, %v)", marker, err)
 	}
 	// the scaler detail opens on a click
-	if err := chromedp.Do(tctx, chromedp.Click(chromedp.CSS(`tr[data-app="live-app"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`tr.scalers [data-scaler]`))); err != nil {
+	// clicked from inside the page: a snapshot may re-render the table between a CDP node
+	// lookup and its click
+	if _, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`(() => { document.querySelector('tr[data-app="live-app"]').click(); return true })()`)); err != nil {
+		t.Fatalf("clicking the app row: %v", err)
+	}
+	if err := chromedp.Do(tctx, chromedp.WaitVisible(chromedp.CSS(`tr.scalers [data-scaler]`))); err != nil {
 		t.Fatalf("scaler detail: %v", err)
 	}
 	// the component now shows under its host
