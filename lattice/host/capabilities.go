@@ -332,10 +332,39 @@ func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface
 		}
 		return bs.Open(rl)
 	})
+	pg := providers.PostgresInterfaces(func(ctx context.Context) (*providers.PostgresSession, error) {
+		pp, rl, err := linkedBuiltin[*providers.PostgresProvider](ctx, h, componentID, "wasmcloud", "postgres")
+		if err != nil {
+			return nil, err
+		}
+		return pp.Open(rl)
+	})
 	return slices.Concat(
+		h.logBackendErrors(componentID, "wasmcloud", "postgres", pg),
 		h.logBackendErrors(componentID, "wasmcloud", "messaging", msg),
 		h.logBackendErrors(componentID, "wasi", "keyvalue", kvInterfaces(h, componentID)),
 		h.logBackendErrors(componentID, "wasi", "blobstore", blob))
+}
+
+// linkedBuiltin resolves the calling component's link for ns:pkg to the builtin provider it
+// targets, which must serve the interface as a T, and the link with its config resolved.
+func linkedBuiltin[T any](ctx context.Context, h *Host, componentID, ns, pkg string) (T, providers.InterfaceLinkDefinition, error) {
+	var zero T
+	l, p, err := h.linkedCapability(componentID, ns, pkg)
+	if err != nil {
+		return zero, providers.InterfaceLinkDefinition{}, err
+	}
+	b, ok := p.builtin.(T)
+	if !ok {
+		return zero, providers.InterfaceLinkDefinition{}, &providers.LinkError{Msg: fmt.Sprintf(
+			"component %s is linked to %s for %s:%s, but provider %s (%s) does not serve %s:%s in this host",
+			componentID, p.id, ns, pkg, p.id, p.ref, ns, pkg)}
+	}
+	rl, err := h.resolveLink(ctx, l)
+	if err != nil {
+		return zero, providers.InterfaceLinkDefinition{}, fmt.Errorf("link %s -> %s: %w", l.SourceID, l.Target, err)
+	}
+	return b, rl, nil
 }
 
 // logBackendErrors wraps every function of ifaces so that an error value a provider hands the

@@ -99,6 +99,9 @@ var builtins = map[string]func(id string, config map[string]string, deps Deps) (
 		return newMessagingProvider(id, deps.NC, deps.Deliver), nil
 	},
 	BlobstoreFS: func(string, map[string]string, Deps) (Builtin, error) { return NewBlobstoreFS(), nil },
+	SQLDBPostgres: func(id string, _ map[string]string, _ Deps) (Builtin, error) {
+		return newPostgresProvider(id), nil
+	},
 }
 
 // Known lists the builtin names this host can start, sorted.
