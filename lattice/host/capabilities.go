@@ -30,7 +30,7 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 		return fmt.Errorf("%w; rebuild it with `wash par insert --arch %s`", err, par.NativeTarget())
 	}
 	if err != nil {
-		return err
+		return &fetchError{err}
 	}
 	bin, archive := fp.binary, fp.archive
 	config, err := h.resolveConfig(ctx, cmd.Config)

@@ -109,6 +109,24 @@ func Known() []string {
 	return slices.Sorted(maps.Keys(builtins))
 }
 
+// BuiltinTwin names the builtin that stands in for an upstream provider image:
+// ghcr.io/wasmcloud/<name>:<tag> (or @digest, with or without oci://) whose <name> is a
+// builtin here.
+func BuiltinTwin(ref string) (string, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimPrefix(ref, "oci://"), "ghcr.io/wasmcloud/")
+	if !ok {
+		return "", false
+	}
+	name := rest
+	if i := strings.IndexAny(name, ":@"); i >= 0 {
+		name = name[:i]
+	}
+	if _, ok := builtins[name]; !ok || name == KeyValueInMemory {
+		return "", false
+	}
+	return name, true
+}
+
 // Start starts the builtin called name for provider id with its merged start config.
 func Start(name, id string, config map[string]string, deps Deps) (Builtin, error) {
 	if deps.Log == nil {

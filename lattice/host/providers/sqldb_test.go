@@ -218,3 +218,20 @@ func TestPostgresConfigErrors(t *testing.T) {
 	}
 	_ = p.Stop(context.Background())
 }
+
+func TestBuiltinTwinNames(t *testing.T) {
+	for ref, want := range map[string]string{
+		"ghcr.io/wasmcloud/http-server:0.23.0":          "http-server",
+		"oci://ghcr.io/wasmcloud/keyvalue-redis:0.28.0": "keyvalue-redis",
+		"ghcr.io/wasmcloud/sqldb-postgres@sha256:ab":    "sqldb-postgres",
+		"ghcr.io/wasmcloud/keyvalue-inmemory:1":         "",
+		"ghcr.io/wasmcloud/nope:1":                      "",
+		"ghcr.io/other/http-server:1":                   "",
+		"docker.io/wasmcloud/http-server:1":             "",
+	} {
+		got, ok := BuiltinTwin(ref)
+		if got != want || ok != (want != "") {
+			t.Errorf("BuiltinTwin(%q) = %q %v, want %q", ref, got, ok, want)
+		}
+	}
+}
