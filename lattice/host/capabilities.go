@@ -315,22 +315,12 @@ func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface
 		}
 		return m.Conn(), nil
 	})
-	blob := providers.BlobstoreInterfaces(func(ctx context.Context) (*providers.BlobStore, error) {
-		l, p, err := h.linkedCapability(componentID, "wasi", "blobstore")
+	blob := providers.BlobstoreInterfaces(func(ctx context.Context) (providers.BlobBackend, error) {
+		bs, rl, err := linkedBuiltin[providers.BlobstoreOpener](ctx, h, componentID, "wasi", "blobstore")
 		if err != nil {
 			return nil, err
 		}
-		bs, ok := p.builtin.(*providers.BlobstoreFSProvider)
-		if !ok {
-			return nil, &providers.LinkError{Msg: fmt.Sprintf(
-				"component %s is linked to %s for wasi:blobstore, but provider %s (%s) does not serve wasi:blobstore in this host",
-				componentID, p.id, p.id, p.ref)}
-		}
-		rl, err := h.resolveLink(ctx, l)
-		if err != nil {
-			return nil, fmt.Errorf("link %s -> %s: %w", l.SourceID, l.Target, err)
-		}
-		return bs.Open(rl)
+		return bs.OpenBlobstore(ctx, rl)
 	})
 	pg := providers.PostgresInterfaces(func(ctx context.Context) (*providers.PostgresSession, error) {
 		pp, rl, err := linkedBuiltin[*providers.PostgresProvider](ctx, h, componentID, "wasmcloud", "postgres")
