@@ -63,6 +63,7 @@ func (b fsBackend) ReadObject(_ context.Context, c, o string, start, end uint64)
 func (b fsBackend) WriteObject(_ context.Context, c, o string, r io.Reader) error {
 	return b.s.WriteFrom(c, o, r)
 }
+
 // CheckWrite refuses a bad name or a missing container at write-data, before any byte moves.
 func (b fsBackend) CheckWrite(_ context.Context, c, o string) error {
 	if _, err := objectPath(c, o); err != nil {
