@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
@@ -302,18 +301,12 @@ func (h *Host) linkedCapability(componentID, ns, pkg string) (ctl.Link, *provide
 // capabilities built-in providers serve. They resolve the link on each call, so an instance
 // follows link changes and pooled instances stay valid.
 func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface {
-	msg := providers.MessagingInterfaces(func(context.Context) (*nats.Conn, error) {
-		_, p, err := h.linkedCapability(componentID, "wasmcloud", "messaging")
+	msg := providers.MessagingInterfaces(func(ctx context.Context) (providers.MessageBroker, error) {
+		m, rl, err := linkedBuiltin[providers.MessagingOpener](ctx, h, componentID, "wasmcloud", "messaging")
 		if err != nil {
 			return nil, err
 		}
-		m, ok := p.builtin.(*providers.MessagingProvider)
-		if !ok {
-			return nil, &providers.LinkError{Msg: fmt.Sprintf(
-				"component %s is linked to %s for wasmcloud:messaging, but provider %s (%s) does not serve wasmcloud:messaging in this host",
-				componentID, p.id, p.id, p.ref)}
-		}
-		return m.Conn(), nil
+		return m.OpenMessaging(ctx, rl)
 	})
 	blob := providers.BlobstoreInterfaces(func(ctx context.Context) (providers.BlobBackend, error) {
 		bs, rl, err := linkedBuiltin[providers.BlobstoreOpener](ctx, h, componentID, "wasi", "blobstore")

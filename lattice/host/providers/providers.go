@@ -99,6 +99,9 @@ var builtins = map[string]func(id string, config map[string]string, deps Deps) (
 		return newMessagingProvider(id, deps.NC, deps.Deliver), nil
 	},
 	BlobstoreFS: func(string, map[string]string, Deps) (Builtin, error) { return NewBlobstoreFS(), nil },
+	MessagingKafka: func(id string, _ map[string]string, deps Deps) (Builtin, error) {
+		return newKafkaProvider(id, deps), nil
+	},
 	BlobstoreS3: func(string, map[string]string, Deps) (Builtin, error) { return newBlobstoreS3(), nil },
 	SQLDBPostgres: func(id string, _ map[string]string, _ Deps) (Builtin, error) {
 		return newPostgresProvider(id), nil

@@ -47,7 +47,7 @@ func run(dir, listen, access, secret string) error {
 	if err != nil {
 		return err
 	}
-	be, err := posix.New(filepath.Join(dir, "data"), sc, posix.PosixOpts{})
+	be, err := posix.New(filepath.Join(dir, "data"), sc, posix.PosixOpts{CopyObjectThreshold: 5 << 30})
 	if err != nil {
 		return err
 	}
