@@ -401,19 +401,13 @@ func errorText(v cabi.Value) string {
 
 func kvInterfaces(h *Host, componentID string) []*runtime.HostInterface {
 	return providers.KeyValueInterfaces(func(ctx context.Context, identifier string) (providers.KVStore, string, error) {
-		l, p, err := h.linkedCapability(componentID, "wasi", "keyvalue")
+		kv, rl, err := linkedBuiltin[providers.KeyValueOpener](ctx, h, componentID, "wasi", "keyvalue")
+		var le *providers.LinkError
+		if err != nil && !errors.As(err, &le) {
+			return nil, "", &providers.KVError{Case: 2, Msg: err.Error()}
+		}
 		if err != nil {
 			return nil, "", err
-		}
-		kv, ok := p.builtin.(*providers.KeyValueProvider)
-		if !ok {
-			return nil, "", &providers.LinkError{Msg: fmt.Sprintf(
-				"component %s is linked to %s for wasi:keyvalue, but provider %s (%s) does not serve wasi:keyvalue in this host",
-				componentID, p.id, p.id, p.ref)}
-		}
-		rl, err := h.resolveLink(ctx, l)
-		if err != nil {
-			return nil, "", &providers.KVError{Case: 2, Msg: fmt.Sprintf("link %s -> %s: %v", l.SourceID, l.Target, err)}
 		}
 		return kv.Open(ctx, rl, identifier)
 	})

@@ -13,12 +13,46 @@ import (
 	"time"
 )
 
-var (
-	s3Once  sync.Once
-	s3Bin   string
-	s3Out   []byte
-	s3Error error
-)
+// toolBuild is a test server built once per test binary from its own module under
+// lattice/host/providers/testdata (so its dependencies stay out of wash's go.mod).
+type toolBuild struct {
+	once sync.Once
+	bin  string
+	out  []byte
+	err  error
+}
+
+var s3Build, vaultBuild toolBuild
+
+// binary is $env when set (.ci/run builds the servers before the tests), else the module in
+// testdata/dir built now; a first build downloads and compiles for minutes.
+func (b *toolBuild) binary(t testing.TB, env, dir string) string {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s=%s: %v", env, p, err)
+		}
+		return p
+	}
+	b.once.Do(func() {
+		_, self, _, _ := goruntime.Caller(0)
+		src := filepath.Join(filepath.Dir(self), "..", "testdata", dir)
+		tmp, err := os.MkdirTemp("", "wash-"+dir+"-")
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.bin = filepath.Join(tmp, dir)
+		cmd := exec.Command("go", "build", "-o", b.bin, ".")
+		cmd.Dir = src
+		cmd.Env = append(os.Environ(), "GOWORK=off")
+		b.out, b.err = cmd.CombinedOutput()
+	})
+	if b.err != nil {
+		t.Fatalf("building testdata/%s (or set %s to a built binary): %v\n%s", dir, env, b.err, b.out)
+	}
+	return b.bin
+}
 
 // S3 is an S3 gateway started for one test: VersityGW (a real S3 implementation with SigV4
 // authentication) serving a temporary directory.
@@ -29,42 +63,11 @@ type S3 struct {
 	Dir       string
 }
 
-// s3GatewayBinary is $WASH_TEST_S3GATEWAY (.ci/run builds it before the tests), else it
-// builds lattice/host/providers/testdata/s3gateway (its own Go module, so the gateway's
-// dependencies stay out of wash's go.mod) once per test binary; a first build takes minutes.
-func s3GatewayBinary(t testing.TB) string {
-	t.Helper()
-	if p := os.Getenv("WASH_TEST_S3GATEWAY"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("WASH_TEST_S3GATEWAY=%s: %v", p, err)
-		}
-		return p
-	}
-	s3Once.Do(func() {
-		_, self, _, _ := goruntime.Caller(0)
-		src := filepath.Join(filepath.Dir(self), "..", "testdata", "s3gateway")
-		dir, err := os.MkdirTemp("", "wash-s3gateway-")
-		if err != nil {
-			s3Error = err
-			return
-		}
-		s3Bin = filepath.Join(dir, "s3gateway")
-		cmd := exec.Command("go", "build", "-o", s3Bin, ".")
-		cmd.Dir = src
-		cmd.Env = append(os.Environ(), "GOWORK=off")
-		s3Out, s3Error = cmd.CombinedOutput()
-	})
-	if s3Error != nil {
-		t.Fatalf("building the S3 gateway (testdata/s3gateway): %v\n%s", s3Error, s3Out)
-	}
-	return s3Bin
-}
-
 // StartS3 runs the S3 gateway on a free loopback port with the given root credentials and
 // stops it when the test ends.
 func StartS3(t testing.TB, access, secret string) *S3 {
 	t.Helper()
-	bin := s3GatewayBinary(t)
+	bin := s3Build.binary(t, "WASH_TEST_S3GATEWAY", "s3gateway")
 	port, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
