@@ -98,7 +98,7 @@ var builtins = map[string]func(id string, config map[string]string, deps Deps) (
 		}
 		return newMessagingProvider(id, deps.NC, deps.Deliver), nil
 	},
-	BlobstoreFS: func(string, map[string]string, Deps) (Builtin, error) { return NewBlobstoreFS(), nil },
+	BlobstoreFS:   func(string, map[string]string, Deps) (Builtin, error) { return NewBlobstoreFS(), nil },
 	KeyValueVault: func(string, map[string]string, Deps) (Builtin, error) { return newVaultKV(), nil },
 	MessagingKafka: func(id string, _ map[string]string, deps Deps) (Builtin, error) {
 		return newKafkaProvider(id, deps), nil
