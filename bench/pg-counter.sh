@@ -8,6 +8,9 @@
 #   bench/pg-counter.sh                  # 10 s each, 20 connections
 #   DURATION=30s CONNECTIONS=50 bench/pg-counter.sh
 #
+# PostgreSQL runs with synchronous_commit=off (SYNC_COMMIT=on for durable commits, which makes
+# the disk the bottleneck of both servers).
+#
 # Needs wrk and Debian's postgresql (apt-get install wrk postgresql).
 set -eu
 cd "$(dirname "$0")/.."
@@ -42,7 +45,7 @@ pgport=$(free_port)
 mkdir -p "$tmp/pg"
 [ "$(id -u)" = 0 ] && chown postgres "$tmp/pg"
 asdb "$pgbin/initdb" -D "$tmp/pg" -U postgres -A trust --no-sync >/dev/null
-asdb "$pgbin/pg_ctl" -D "$tmp/pg" -l "$tmp/pg/log" -w -o "-h 127.0.0.1 -p $pgport -k $tmp/pg -c max_connections=200" start >/dev/null
+asdb "$pgbin/pg_ctl" -D "$tmp/pg" -l "$tmp/pg/log" -w -o "-h 127.0.0.1 -p $pgport -k $tmp/pg -c max_connections=200 -c synchronous_commit=${SYNC_COMMIT:-off}" start >/dev/null
 dsn="postgres://postgres@127.0.0.1:$pgport/postgres?sslmode=disable"
 
 plain=$(free_port)

@@ -103,8 +103,10 @@ const (
 )
 
 // NewCmd builds `wash up`.
-func NewCmd(env *cli.Env) *cobra.Command {
-	o := &Options{}
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, &Options{}) }
+
+// newCmd builds `wash up` filling o (tests read it).
+func newCmd(env *cli.Env, o *Options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Start a local lattice: embedded NATS, a wasmCloud host and wadm",
