@@ -16,6 +16,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host/providers"
+	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
 
@@ -68,9 +69,13 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 		h.pushLink(ctx, b, l, true)
 	}
 	h.linkMu.Unlock()
-	h.publish(events.ProviderStarted, events.ProviderStartedData{
+	evt := events.ProviderStartedData{
 		HostID: h.id, ImageRef: cmd.ProviderRef, ProviderID: p.id, Annotations: nonNil(maps.Clone(p.annotations)),
-	})
+	}
+	if rr, err := oci.ParseResourceRef(cmd.ProviderRef); err == nil && rr.Kind != oci.RefBuiltin {
+		evt.BuiltinTwin = "wasmcloud+builtin://" + name // standing in for an image it could not fetch
+	}
+	h.publish(events.ProviderStarted, evt)
 }
 
 // setLinks records the links of one source (from a link put/delete here, or from the
