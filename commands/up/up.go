@@ -106,6 +106,7 @@ var envBindings = map[string]string{
 	"max-execution-time-ms":           "WASMCLOUD_MAX_EXECUTION_TIME_MS",
 	"max-linear-memory":               "WASMCLOUD_MAX_LINEAR_MEMORY",
 	"fresh-instances":                 "WASH_FRESH_INSTANCES",
+	"builtin-twins":                   "WASH_BUILTIN_TWINS",
 	"host-log-path":                   "WASMCLOUD_HOST_LOG_PATH",
 	"log-level":                       "WASMCLOUD_LOG_LEVEL",
 	"enable-structured-logging":       "WASMCLOUD_STRUCTURED_LOGGING_ENABLED",
@@ -120,7 +121,6 @@ var envBindings = map[string]string{
 	"override-logs-endpoint":          "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
 	"observability-protocol":          "WASMCLOUD_OBSERVABILITY_PROTOCOL",
 	"tls-ca-path":                     "WASMCLOUD_TLS_CA_PATH",
-	"builtin-twins":                   "WASH_BUILTIN_TWINS",
 }
 
 // childEnv marks the detached child; readyFD is the pipe it reports readiness on.
