@@ -55,6 +55,8 @@ type Options struct {
 	HostJSDomain      string
 	MaxExecutionMs    int
 	MaxLinearMemory   uint64
+	MaxComponentSize  int64
+	MaxProviderSize   int64
 	FreshInstances    bool
 	HostLogPath       string
 	LogLevel          string
@@ -87,6 +89,8 @@ var envBindings = map[string]string{
 	"wasmcloud-js-domain":       "WASMCLOUD_JS_DOMAIN",
 	"max-execution-time-ms":     "WASMCLOUD_MAX_EXECUTION_TIME_MS",
 	"max-linear-memory":         "WASMCLOUD_MAX_LINEAR_MEMORY",
+	"max-component-size-bytes":  "WASMCLOUD_MAX_COMPONENT_SIZE",
+	"max-provider-size-bytes":   "WASH_MAX_PROVIDER_SIZE",
 	"fresh-instances":           "WASH_FRESH_INSTANCES",
 	"host-log-path":             "WASMCLOUD_HOST_LOG_PATH",
 	"log-level":                 "WASMCLOUD_LOG_LEVEL",
@@ -152,6 +156,8 @@ remote NATS system.`,
 	fs.StringVar(&o.HostJSDomain, "wasmcloud-js-domain", "", "JetStream domain the host keeps its KV buckets in")
 	fs.IntVar(&o.MaxExecutionMs, "max-execution-time-ms", 600000, "maximum time one component invocation may run")
 	fs.Uint64Var(&o.MaxLinearMemory, "max-linear-memory", runtime.DefaultMaxMemoryBytes, "maximum linear memory of one component instance, in bytes")
+	fs.Int64Var(&o.MaxComponentSize, "max-component-size-bytes", host.MaxComponentSize, "largest component binary the host reads from a file or registry")
+	fs.Int64Var(&o.MaxProviderSize, "max-provider-size-bytes", host.MaxProviderSize, "largest provider archive the host fetches or unpacks")
 	fs.BoolVar(&o.FreshInstances, "fresh-instances", false, "serve every HTTP request on a new component instance, as wasmCloud does (default: reuse instances that served a request cleanly)")
 	fs.StringVar(&o.HostLogPath, "host-log-path", "", "log file of a detached host (default $WASH_HOME/logs/host-<id>.log)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "host log level: error, warn, info, debug, trace")
@@ -182,6 +188,9 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 	}
 	if set := btoi(o.OCIRegistry != "") + btoi(o.OCIUser != "") + btoi(o.OCIPassword != ""); set != 0 && set != 3 {
 		return cli.Usage(errors.New("--oci-registry, --oci-user and --oci-password (WASMCLOUD_OCI_REGISTRY, _REGISTRY_USER, _REGISTRY_PASSWORD) go together: set all three or none"))
+	}
+	if o.MaxComponentSize <= 0 || o.MaxProviderSize <= 0 {
+		return cli.Usage(errors.New("--max-component-size-bytes and --max-provider-size-bytes must be positive"))
 	}
 	if o.NATSPort <= 0 || o.NATSPort > 65535 {
 		return cli.Usage(fmt.Errorf("invalid --nats-port %d: use a port between 1 and 65535", o.NATSPort))
@@ -409,6 +418,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		Lattice: o.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv(), Seed: p.seed, Labels: p.labels,
 		HeartbeatInterval: o.HeartbeatInterval, JSDomain: o.HostJSDomain,
 		AllowFileLoad: o.AllowFileLoad, AllowLatest: o.AllowLatest, AllowedInsecure: o.AllowedInsecure,
+		MaxComponentSize: o.MaxComponentSize, MaxProviderSize: o.MaxProviderSize,
 		OCICacheDir: filepath.Join(d.Path, "oci-cache"), OCICredentials: o.ociCredentials(),
 		CtlURL: url, RPCURL: url, Engine: engine,
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,

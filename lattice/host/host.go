@@ -43,6 +43,11 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	JSDomain          string
 	AllowFileLoad     bool
+	// MaxComponentSize bounds a component binary read from a file or a registry (default
+	// MaxComponentSize); MaxProviderSize bounds a provider archive, both as fetched and as
+	// unpacked (default MaxProviderSize).
+	MaxComponentSize int64
+	MaxProviderSize  int64
 	// AllowLatest permits OCI references that resolve through the tag "latest".
 	AllowLatest bool
 	// AllowedInsecure lists registry authorities ("host" or "host:port") reached over plain HTTP.
@@ -145,6 +150,12 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 	}
 	if cfg.DefaultStopTimeout <= 0 {
 		cfg.DefaultStopTimeout = 10 * time.Second
+	}
+	if cfg.MaxComponentSize <= 0 {
+		cfg.MaxComponentSize = MaxComponentSize
+	}
+	if cfg.MaxProviderSize <= 0 {
+		cfg.MaxProviderSize = MaxProviderSize
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
