@@ -1,13 +1,18 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nkeys"
 )
 
 // servedLattice is a one-host lattice serving examples/hello-http on a free address: the "other
@@ -92,4 +97,89 @@ func TestHostileInput(t *testing.T) {
 			l.serving(t)
 		}
 	})
+}
+
+// TestDownChecksProcessIdentity: records whose pid now belongs to another process (the host
+// died, the pid was reused) are pruned, and that process is never signalled.
+func TestDownChecksProcessIdentity(t *testing.T) {
+	e := newEnv(t)
+	stranger := exec.Command("sleep", "300")
+	if err := stranger.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stranger.Process.Kill(); _ = stranger.Wait() }()
+	pid := stranger.Process.Pid
+	url := "nats://127.0.0.1:" + e.portArg()
+	// What a wash process wrote before it died, its pid now taken by `sleep`.
+	writeRecord(t, filepath.Join(e.home, "hosts", "NDEAD.json"), map[string]any{
+		"host_id": "NDEAD", "friendly_name": "dead-host", "lattice": "default", "pid": pid,
+		"proc_start": "1", "exe": "/opt/wash", "nats_url": url, "owns_nats": true})
+	writeRecord(t, filepath.Join(e.home, "nats-"+e.portArg()+".json"), map[string]any{
+		"pid": pid, "proc_start": "1", "exe": "/opt/wash", "url": url, "host": "127.0.0.1", "port": e.port})
+
+	r := e.run("down", "--all", "-p", e.portArg())
+	if r.code != 0 {
+		t.Fatalf("down: %s", r)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if stranger.ProcessState != nil || !alive(pid) {
+		t.Fatalf("wash down signalled pid %d, which belongs to another process now:\n%s", pid, r)
+	}
+	if left, _ := filepath.Glob(filepath.Join(e.home, "hosts", "*.json")); len(left) != 0 {
+		t.Fatalf("stale host records kept: %v", left)
+	}
+	if _, err := os.Stat(filepath.Join(e.home, "nats-"+e.portArg()+".json")); err == nil {
+		t.Fatal("stale NATS record kept")
+	}
+}
+
+func writeRecord(t *testing.T, path string, v map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(v)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDetachedSecretsNotInArgv: the detached host gets --oci-password and its seed without
+// either showing in /proc/<pid>/cmdline or /proc/<pid>/environ.
+func TestDetachedSecretsNotInArgv(t *testing.T) {
+	if _, err := os.Stat("/proc/self/cmdline"); err != nil {
+		t.Skip("needs /proc") // Linux only: other systems show argv through ps
+	}
+	kp, err := nkeys.CreateServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := kp.Seed()
+	id, _ := kp.PublicKey()
+	const password = "s3cret-pw-e2e"
+	e := newEnv(t)
+	e.must("up", "-d", "--nats-port", e.portArg(), "--host-seed", string(seed),
+		"--oci-registry", "127.0.0.1:5999", "--oci-user", "me", "--oci-password", password)
+	defer e.run("down", "--all", "-p", e.portArg())
+	// The host got its seed: it has the id the seed makes.
+	if out := e.must("get", "hosts", "-p", e.portArg()).stdout; !strings.Contains(out, id) {
+		t.Fatalf("host id %s not running:\n%s", id, out)
+	}
+	pids := e.pids()
+	if len(pids) == 0 {
+		t.Fatal("no recorded process")
+	}
+	for _, pid := range pids {
+		for _, f := range []string{"cmdline", "environ"} {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, secret := range []string{password, string(seed)} {
+				if strings.Contains(string(b), secret) {
+					t.Errorf("/proc/%d/%s contains a secret: %q", pid, f, strings.ReplaceAll(string(b), "\x00", " "))
+				}
+			}
+		}
+	}
 }

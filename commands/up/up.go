@@ -127,6 +127,11 @@ remote NATS system.`,
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.child = os.Getenv(childEnv) == "1"
+			if o.child {
+				if err := receiveSecrets(cmd.Flags()); err != nil {
+					return err
+				}
+			}
 			if err := o.resolveDefaults(cmd); err != nil {
 				return err
 			}
@@ -384,7 +389,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 			srv.Shutdown()
 			d.RemoveNATS(o.NATSPort)
 		}()
-		if err := d.SaveNATS(home.NATSRecord{PID: os.Getpid(), URL: url, Host: o.NATSHost, Port: o.NATSPort,
+		if err := d.SaveNATS(home.NATSRecord{Process: home.Self(), URL: url, Host: o.NATSHost, Port: o.NATSPort,
 			StoreDir: d.JetStreamDir(o.NATSPort), LogPath: d.NATSLogPath(o.NATSPort), StartedAt: time.Now()}); err != nil {
 			return fmt.Errorf("recording NATS in %s: %w", d.Path, err)
 		}
@@ -432,7 +437,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	if err := h.Start(ctx); err != nil {
 		return err
 	}
-	rec := home.HostRecord{HostID: h.ID(), FriendlyName: h.FriendlyName(), Lattice: o.Lattice, PID: os.Getpid(),
+	rec := home.HostRecord{HostID: h.ID(), FriendlyName: h.FriendlyName(), Lattice: o.Lattice, Process: home.Self(),
 		LogPath: o.HostLogPath, NATSURL: url, OwnsNATS: p.startNATS, StartedAt: time.Now()}
 	if err := d.SaveHost(rec); err != nil {
 		h.Stop(ctx, time.Second)
