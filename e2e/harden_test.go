@@ -183,3 +183,69 @@ func TestDetachedSecretsNotInArgv(t *testing.T) {
 		}
 	}
 }
+
+// TestHostLogBounded: a trap flood costs the host log a few lines and a count, and the log
+// rotates by size keeping --host-log-keep files.
+func TestHostLogBounded(t *testing.T) {
+	t.Setenv("WASH_LOG_REPEAT_WINDOW", "2s")
+	wasm, err := filepath.Abs("../lattice/host/testdata/httplimits/httplimits.component.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	p := e.portArg()
+	up := e.must("up", "-d", "--nats-port", p, "--host-log-max-bytes", "512", "--host-log-keep", "2", "-o", "json")
+	defer e.run("down", "--all", "-p", p)
+	var info struct {
+		Log string `json:"host_log"`
+	}
+	decodeJSON(t, up.stdout, &info)
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	e.must("start", "component", "file://"+wasm, "limits", "-p", p)
+	e.must("start", "provider", "wasmcloud+builtin://http-server", "flood-http", "-p", p)
+	e.must("config", "put", "flood-addr", "address="+addr, "-p", p)
+	e.must("link", "put", "flood-http", "limits", "wasi", "http", "--interface", "incoming-handler", "--source-config", "flood-addr", "-p", p)
+	const requests = 300
+	for i := 0; i < requests; i++ {
+		res, err := http.Get("http://" + addr + "/trap")
+		if err != nil {
+			if i == 0 { // the listener may take a moment after the link
+				time.Sleep(200 * time.Millisecond)
+				i--
+				continue
+			}
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	logs := func() string {
+		var all strings.Builder
+		for _, f := range []string{info.Log + ".2", info.Log + ".1", info.Log} {
+			b, _ := os.ReadFile(f)
+			all.Write(b)
+		}
+		return all.String()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs(), "repeated log line suppressed") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no summary of suppressed lines in the log:\n%s", logs())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := strings.Count(logs(), `msg="component failed to handle a request"`); n >= requests/2 {
+		t.Fatalf("%d of %d trap lines written: not rate-limited", n, requests)
+	}
+	for _, f := range []string{info.Log, info.Log + ".1", info.Log + ".2"} {
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Fatalf("log file %s: %v", f, err)
+		}
+		if st.Size() > 512+1024 { // the limit plus at most one long line
+			t.Errorf("%s is %d bytes, over the 512-byte rotation size", f, st.Size())
+		}
+	}
+	if _, err := os.Stat(info.Log + ".3"); err == nil {
+		t.Error("more rotated files than --host-log-keep 2")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/home"
+	"github.com/wasmlattice/wash/internal/hostlog"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/natsd"
@@ -59,6 +61,8 @@ type Options struct {
 	MaxProviderSize   int64
 	FreshInstances    bool
 	HostLogPath       string
+	HostLogMaxBytes   int64
+	HostLogKeep       int
 	LogLevel          string
 	StructuredLogging bool
 
@@ -93,6 +97,8 @@ var envBindings = map[string]string{
 	"max-provider-size-bytes":   "WASH_MAX_PROVIDER_SIZE",
 	"fresh-instances":           "WASH_FRESH_INSTANCES",
 	"host-log-path":             "WASMCLOUD_HOST_LOG_PATH",
+	"host-log-max-bytes":        "WASH_HOST_LOG_MAX_BYTES",
+	"host-log-keep":             "WASH_HOST_LOG_KEEP",
 	"log-level":                 "WASMCLOUD_LOG_LEVEL",
 	"enable-structured-logging": "WASMCLOUD_STRUCTURED_LOGGING_ENABLED",
 	"disable-wadm":              "WASH_DISABLE_WADM",
@@ -165,6 +171,8 @@ remote NATS system.`,
 	fs.Int64Var(&o.MaxProviderSize, "max-provider-size-bytes", host.MaxProviderSize, "largest provider archive the host fetches or unpacks")
 	fs.BoolVar(&o.FreshInstances, "fresh-instances", false, "serve every HTTP request on a new component instance, as wasmCloud does (default: reuse instances that served a request cleanly)")
 	fs.StringVar(&o.HostLogPath, "host-log-path", "", "log file of a detached host (default $WASH_HOME/logs/host-<id>.log)")
+	fs.Int64Var(&o.HostLogMaxBytes, "host-log-max-bytes", hostlog.DefaultMaxBytes, "rotate the host log file once it reaches this size (the previous file becomes <log>.1)")
+	fs.IntVar(&o.HostLogKeep, "host-log-keep", hostlog.DefaultKeep, "how many rotated host log files to keep (<log>.1 … <log>.N)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "host log level: error, warn, info, debug, trace")
 	fs.BoolVar(&o.StructuredLogging, "enable-structured-logging", false, "log as JSON lines")
 	fs.BoolVarP(&o.Detached, "detached", "d", false, "run in the background and return once the host is ready")
@@ -193,6 +201,9 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 	}
 	if set := btoi(o.OCIRegistry != "") + btoi(o.OCIUser != "") + btoi(o.OCIPassword != ""); set != 0 && set != 3 {
 		return cli.Usage(errors.New("--oci-registry, --oci-user and --oci-password (WASMCLOUD_OCI_REGISTRY, _REGISTRY_USER, _REGISTRY_PASSWORD) go together: set all three or none"))
+	}
+	if o.HostLogMaxBytes <= 0 || o.HostLogKeep < 0 {
+		return cli.Usage(errors.New("--host-log-max-bytes must be positive and --host-log-keep not negative"))
 	}
 	if o.MaxComponentSize <= 0 || o.MaxProviderSize <= 0 {
 		return cli.Usage(errors.New("--max-component-size-bytes and --max-provider-size-bytes must be positive"))
@@ -353,18 +364,23 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 			ready.fail(retErr)
 		}
 	}()
-	logger := newLogger(os.Stderr, o.LogLevel, o.StructuredLogging)
-	if !o.child && !o.Detached {
-		// Foreground: the log goes to stderr unless asked otherwise, and a banner goes to stdout.
-		if o.HostLogPath != "" {
-			f, err := os.OpenFile(o.HostLogPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-			if err != nil {
-				return fmt.Errorf("opening --host-log-path %s: %w", o.HostLogPath, err)
-			}
-			defer f.Close()
-			logger = newLogger(f, o.LogLevel, o.StructuredLogging)
+	// Foreground: the log goes to stderr unless --host-log-path names a file. Detached: the
+	// parent made the log file the child's stdout and stderr; the child writes it through a
+	// rotating writer and points stdout and stderr at each new file.
+	var logOut io.Writer = os.Stderr
+	if o.HostLogPath != "" && (o.child || !o.Detached) {
+		f, err := hostlog.OpenFile(o.HostLogPath, o.HostLogMaxBytes, o.HostLogKeep)
+		if err != nil {
+			return err
 		}
+		defer f.Close()
+		if o.child {
+			f.OnRotate(redirectStdio)
+		}
+		logOut = f
 	}
+	logger := newLogger(logOut, o.LogLevel, o.StructuredLogging)
+	defer hostlog.Flush(logger.Handler())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -377,7 +393,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 			Host: o.NATSHost, Port: o.NATSPort, StoreDir: d.JetStreamDir(o.NATSPort),
 			JetStreamDomain: o.NATSJSDomain, WebsocketPort: o.NATSWebsocketPort,
 			RemoteURL: o.NATSRemoteURL, RemoteCredsFile: o.NATSCredsFile, ConfigFile: o.NATSConfigFile,
-			LogFile: d.NATSLogPath(o.NATSPort),
+			LogFile: d.NATSLogPath(o.NATSPort), LogMaxBytes: o.HostLogMaxBytes, LogKeep: o.HostLogKeep,
 		})
 		if err != nil {
 			if errors.Is(err, natsd.ErrPortInUse) {
@@ -475,7 +491,9 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	}
 }
 
-func newLogger(w *os.File, level string, structured bool) *slog.Logger {
+// newLogger builds the host's logger; a line repeating more than hostlog.DefaultBurst times in
+// hostlog.DefaultWindow is counted instead of written (a trap flood costs a summary line).
+func newLogger(w io.Writer, level string, structured bool) *slog.Logger {
 	var lv slog.Level
 	switch strings.ToLower(level) {
 	case "error":
@@ -488,10 +506,16 @@ func newLogger(w *os.File, level string, structured bool) *slog.Logger {
 		lv = slog.LevelInfo
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if structured {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	// WASH_LOG_REPEAT_WINDOW shortens the window (tests, demos of a flood).
+	window := hostlog.DefaultWindow
+	if d, err := time.ParseDuration(os.Getenv("WASH_LOG_REPEAT_WINDOW")); err == nil && d > 0 {
+		window = d
+	}
+	return slog.New(hostlog.RateLimit(h, hostlog.DefaultBurst, window))
 }
 
 func printBanner(env *cli.Env, h *host.Host, o *Options, p plan, url string) {
