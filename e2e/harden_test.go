@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 )
 
@@ -25,6 +27,13 @@ type servedLattice struct {
 
 func startServedLattice(t *testing.T, upArgs ...string) *servedLattice {
 	t.Helper()
+	return startServedLatticeIn(t, newEnv(t), upArgs...)
+}
+
+// startServedLatticeIn is startServedLattice in a given environment (its port may be a NATS
+// server the test runs).
+func startServedLatticeIn(t *testing.T, e *env, upArgs ...string) *servedLattice {
+	t.Helper()
 	wasm, err := os.ReadFile("../examples/hello-http/hello.component.wasm")
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +42,7 @@ func startServedLattice(t *testing.T, upArgs ...string) *servedLattice {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &servedLattice{env: newEnv(t), addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), dir: t.TempDir()}
+	l := &servedLattice{env: e, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), dir: t.TempDir()}
 	if err := os.WriteFile(filepath.Join(l.dir, "hello.component.wasm"), wasm, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -66,16 +75,21 @@ func (l *servedLattice) serving(t *testing.T) {
 func (l *servedLattice) fails(t *testing.T, want []string, args ...string) result {
 	t.Helper()
 	r := l.run(args...)
-	if r.code == 0 {
-		t.Fatalf("wash %s succeeded; want an error:\n%s", strings.Join(args, " "), r)
+	cmd := strings.Join(args, " ")
+	if len(cmd) > 120 {
+		cmd = cmd[:120] + "…"
 	}
-	msg := strings.TrimSpace(r.stderr)
+	if r.code == 0 {
+		t.Fatalf("wash %s succeeded; want an error:\n%s", cmd, r)
+	}
+	// One error line (usage errors add the usual pointer to --help).
+	msg := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(r.stderr), "Run 'wash --help' for usage."))
 	if strings.Count(msg, "\n") > 0 || !strings.HasPrefix(msg, "error: ") {
-		t.Fatalf("wash %s: want one error line, got:\n%s", strings.Join(args, " "), r)
+		t.Fatalf("wash %s: want one error line, got:\n%s", cmd, r)
 	}
 	for _, w := range want {
 		if !strings.Contains(msg, w) {
-			t.Fatalf("wash %s: error does not say %q:\n%s", strings.Join(args, " "), w, r)
+			t.Fatalf("wash %s: error does not say %q:\n%s", cmd, w, r)
 		}
 	}
 	return r
@@ -248,4 +262,137 @@ func TestHostLogBounded(t *testing.T) {
 	if _, err := os.Stat(info.Log + ".3"); err == nil {
 		t.Error("more rotated files than --host-log-keep 2")
 	}
+}
+
+// TestLongNamesAndLostConnections: names longer than NATS subjects allow are refused with one
+// line at the CLI and with an error reply at the host's and wadm's APIs; and when the server
+// drops the host's and wadm's connection (a kick, or an error after which the client gives the
+// connection up for good), both come back and the app serves again.
+func TestLongNamesAndLostConnections(t *testing.T) {
+	e := newEnv(t)
+	opts := &server.Options{Host: "127.0.0.1", Port: e.port, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	defer ns.Shutdown()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("test NATS server not ready")
+	}
+	l := startServedLatticeIn(t, e, "--nats-connect-only", "--heartbeat-interval", "1s")
+	p := l.portArg()
+	long := strings.Repeat("n", 4000)
+
+	// The CLI refuses before publishing anything.
+	l.fails(t, []string{"component id is 4000 bytes long", "at most 255"}, "start", "component", "file://"+filepath.Join(l.dir, "hello.component.wasm"), long, "-p", p)
+	l.fails(t, []string{"config name is 4000 bytes long"}, "config", "put", long, "a=b", "-p", p)
+	l.fails(t, []string{"--link-name is 4000 bytes long"}, "link", "put", "a", "b", "wasi", "http", "--interface", "incoming-handler", "--link-name", long, "-p", p)
+	l.fails(t, []string{"app name is 4000 bytes long"}, "app", "status", long, "-p", p)
+	manifest := filepath.Join(l.dir, "long.yaml")
+	src, _ := os.ReadFile(filepath.Join(l.dir, "wadm.yaml"))
+	if err := os.WriteFile(manifest, []byte(strings.Replace(string(src), "name: hello-http", "name: "+long, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l.fails(t, []string{"app name is 4000 bytes long"}, "app", "deploy", manifest, "-p", p)
+
+	// The APIs answer with an error, whoever asks.
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	var hostID string
+	{
+		var hosts struct {
+			Hosts []struct {
+				ID string `json:"id"`
+			} `json:"hosts"`
+		}
+		decodeJSON(t, l.must("get", "hosts", "-p", p, "-o", "json").stdout, &hosts)
+		hostID = hosts.Hosts[0].ID
+	}
+	reply := func(subject string, body string) string {
+		t.Helper()
+		m, err := nc.Request(subject, []byte(body), 10*time.Second)
+		if err != nil {
+			t.Fatalf("%s: %v", subject, err)
+		}
+		return string(m.Data)
+	}
+	if r := reply("wasmbus.ctl.v1.default.component.scale."+hostID, `{"component_ref":"file:///x.wasm","component_id":"`+long+`","max_instances":1}`); !strings.Contains(r, `"success":false`) || !strings.Contains(r, "at most 255") {
+		t.Fatalf("host answered a 4000-byte component id with %s", r)
+	}
+	if r := reply("wasmbus.ctl.v1.default.link.put", `{"source_id":"a","target":"b","name":"`+long+`","wit_namespace":"wasi","wit_package":"http","interfaces":["x"]}`); !strings.Contains(r, "link name is 4000 bytes long") {
+		t.Fatalf("host answered a 4000-byte link name with %s", r)
+	}
+	longManifest, _ := os.ReadFile(manifest)
+	if r := reply("wadm.api.default.model.put", string(longManifest)); !strings.Contains(r, "app name is 4000 bytes long") {
+		t.Fatalf("wadm answered a 4000-byte app name with %s", r)
+	}
+	// Still there: the host answers, wadm answers, the app serves.
+	back := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			hosts := l.run("get", "hosts", "-p", p)
+			apps := l.run("app", "list", "-p", p)
+			res, err := http.Get("http://" + l.addr + "/still")
+			if err == nil {
+				res.Body.Close()
+			}
+			if hosts.code == 0 && strings.Contains(hosts.stdout, hostID) && apps.code == 0 && strings.Contains(apps.stdout, "hello-http") && err == nil && res.StatusCode == 200 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the lattice did not come back:\nhosts: %s\napps: %s\nhttp: %v", what, hosts, apps, err)
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	back("after long names")
+
+	// The server kicks the host's and wadm's connection: nats.go reconnects and resubscribes.
+	conns := func() []*server.ConnInfo {
+		cz, err := ns.Connz(&server.ConnzOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []*server.ConnInfo
+		for _, c := range cz.Conns {
+			if c.Name == "wasmbus" {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	kicked := conns()
+	if len(kicked) == 0 {
+		t.Fatal("no wasmbus connection on the server")
+	}
+	for _, c := range kicked {
+		if err := ns.DisconnectClientByID(c.Cid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	back("after a kick")
+
+	// The server drops the connection after a protocol error (a control line over its
+	// max_control_line): nats.go gives such a connection up for good, wash up starts again.
+	low := opts.Clone()
+	low.MaxControlLine = 16
+	if err := ns.ReloadOptions(low); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(conns()) > 0 { // the next heartbeat (every second) is over the limit
+		if time.Now().After(deadline) {
+			t.Fatal("the host's connection survived a control line over the limit")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := ns.ReloadOptions(opts.Clone()); err != nil {
+		t.Fatal(err)
+	}
+	back("after the server closed the connection")
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -219,8 +220,8 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 			}
 		}
 	}
-	if !ctl.ValidLatticeName(o.Lattice) {
-		return cli.Usage(fmt.Errorf("invalid lattice name %q: use letters, digits, '-' and '_' only", o.Lattice))
+	if err := ctl.CheckLatticeName(o.Lattice); err != nil {
+		return cli.Usage(err)
 	}
 	return nil
 }
@@ -412,20 +413,6 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		logger.Info("NATS server started", "url", url, "jetstream", d.JetStreamDir(o.NATSPort))
 	}
 
-	nc, err := nats.Connect(url, nats.Name("wasmbus"), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))
-	if err != nil {
-		return conn.ConnectError(url, err)
-	}
-	defer nc.Close()
-
-	if !o.DisableWadm {
-		stopWadm, err := startWadm(ctx, nc, o.Lattice, p.startNATS, logger)
-		if err != nil {
-			return fmt.Errorf("starting wadm: %w (use --disable-wadm to run without it)", err)
-		}
-		defer stopWadm()
-	}
-
 	engine, err := runtime.NewEngine(ctx, runtime.Options{
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
 		MaxMemoryBytes:   o.MaxLinearMemory,
@@ -435,7 +422,8 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	if err != nil {
 		return err
 	}
-	h, err := host.New(ctx, nc, host.Config{
+	defer func() { _ = engine.Close(context.Background()) }()
+	hostCfg := host.Config{
 		Lattice: o.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv(), Seed: p.seed, Labels: p.labels,
 		HeartbeatInterval: o.HeartbeatInterval, JSDomain: o.HostJSDomain,
 		AllowFileLoad: o.AllowFileLoad, AllowLatest: o.AllowLatest, AllowedInsecure: o.AllowedInsecure,
@@ -445,48 +433,150 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
 		FreshInstances:   o.FreshInstances,
 		Logger:           logger,
-	})
-	if err != nil {
-		_ = engine.Close(ctx)
-		return err
 	}
-	if err := h.Start(ctx); err != nil {
-		return err
+	// The host and wadm run on one connection. nats.go reconnects by itself after a network
+	// error (subscriptions come back; the host heartbeats at once so wadm sees it again), but
+	// it gives a connection up for good after some server errors (a control line over
+	// max_control_line). Then everything starts again on a new connection: wadm keeps its
+	// state in JetStream and the host keeps its id, so wadm places its apps again.
+	failures := 0
+	for first := true; ; first = false {
+		l, err := startOnNATS(ctx, url, o, p, hostCfg, logger)
+		if err != nil {
+			if first {
+				return err
+			}
+			failures++
+			logger.Warn("starting the host again failed; retrying", "err", err)
+			select {
+			case sig := <-sigs:
+				logger.Info("stopping", "signal", sig.String())
+				return nil
+			case <-time.After(min(time.Duration(failures)*time.Second, 30*time.Second)):
+			}
+			continue
+		}
+		failures = 0
+		rec := home.HostRecord{HostID: l.host.ID(), FriendlyName: l.host.FriendlyName(), Lattice: o.Lattice, Process: home.Self(),
+			LogPath: o.HostLogPath, NATSURL: url, OwnsNATS: p.startNATS, StartedAt: time.Now()}
+		if err := d.SaveHost(rec); err != nil {
+			l.stop(time.Second)
+			return fmt.Errorf("recording host in %s: %w", d.Path, err)
+		}
+		if first {
+			defer d.RemoveHost(l.host.ID())
+			logger.Info("host started", "host_id", l.host.ID(), "friendly_name", l.host.FriendlyName(), "lattice", o.Lattice)
+			ready.ok(readyInfo{HostID: l.host.ID(), FriendlyName: l.host.FriendlyName(), Lattice: o.Lattice, NATSURL: url, StartedNATS: p.startNATS})
+			if !o.child {
+				printBanner(env, l.host, o, p, url)
+			}
+		} else {
+			logger.Info("host started again on a new NATS connection", "host_id", l.host.ID())
+		}
+		if l.wait(sigs, env, o, p, d) == outcomeStop {
+			return nil
+		}
 	}
-	rec := home.HostRecord{HostID: h.ID(), FriendlyName: h.FriendlyName(), Lattice: o.Lattice, Process: home.Self(),
-		LogPath: o.HostLogPath, NATSURL: url, OwnsNATS: p.startNATS, StartedAt: time.Now()}
-	if err := d.SaveHost(rec); err != nil {
-		h.Stop(ctx, time.Second)
-		return fmt.Errorf("recording host in %s: %w", d.Path, err)
-	}
-	defer d.RemoveHost(h.ID())
-	logger.Info("host started", "host_id", h.ID(), "friendly_name", h.FriendlyName(), "lattice", o.Lattice)
-	ready.ok(readyInfo{HostID: h.ID(), FriendlyName: h.FriendlyName(), Lattice: o.Lattice, NATSURL: url, StartedNATS: p.startNATS})
-	if !o.child {
-		printBanner(env, h, o, p, url)
-	}
+}
 
-	hostDone := h.Done()
+// lattice is the host and wadm of one NATS connection.
+type lattice struct {
+	nc       *nats.Conn
+	closed   chan struct{} // the client gave the connection up for good
+	host     *host.Host
+	stopWadm func()
+	logger   *slog.Logger
+}
+
+// startOnNATS connects and starts wadm (unless disabled) and the host on that connection.
+func startOnNATS(ctx context.Context, url string, o *Options, p plan, cfg host.Config, logger *slog.Logger) (*lattice, error) {
+	l := &lattice{closed: make(chan struct{}, 1), stopWadm: func() {}, logger: logger}
+	var hostRef atomic.Pointer[host.Host]
+	nc, err := nats.Connect(url, nats.Name("wasmbus"), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				logger.Warn("disconnected from NATS; reconnecting", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			logger.Info("reconnected to NATS", "server", nc.ConnectedUrlRedacted())
+			if h := hostRef.Load(); h != nil {
+				h.Heartbeat() // re-announce: wadm need not wait a heartbeat interval
+			}
+		}),
+		nats.ClosedHandler(func(*nats.Conn) {
+			select {
+			case l.closed <- struct{}{}:
+			default:
+			}
+		}))
+	if err != nil {
+		return nil, conn.ConnectError(url, err)
+	}
+	l.nc = nc
+	if !o.DisableWadm {
+		if l.stopWadm, err = startWadm(ctx, nc, o.Lattice, p.startNATS, logger); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("starting wadm: %w (use --disable-wadm to run without it)", err)
+		}
+	}
+	if l.host, err = host.New(ctx, nc, cfg); err != nil {
+		l.stopWadm()
+		nc.Close()
+		return nil, err
+	}
+	if err := l.host.Start(ctx); err != nil {
+		l.stopWadm()
+		nc.Close()
+		return nil, err
+	}
+	hostRef.Store(l.host)
+	return l, nil
+}
+
+func (l *lattice) stop(timeout time.Duration) {
+	l.host.Stop(context.Background(), timeout)
+	l.stopWadm()
+	l.nc.Close()
+}
+
+type outcome int
+
+const (
+	outcomeStop     outcome = iota // a signal, or the host stopped and this process has no NATS to keep
+	outcomeConnLost                // the connection is gone for good: start again
+)
+
+// wait runs until a signal, a host.stop or the loss of the connection.
+func (l *lattice) wait(sigs <-chan os.Signal, env *cli.Env, o *Options, p plan, d home.Dir) outcome {
+	hostDone := l.host.Done()
 	for {
 		select {
 		case sig := <-sigs:
-			logger.Info("stopping", "signal", sig.String())
+			l.logger.Info("stopping", "signal", sig.String())
 			if !o.child && !env.IO.JSON() {
 				env.IO.Progress("Stopping the host%s…", map[bool]string{true: " and NATS", false: ""}[p.startNATS])
 			}
-			h.Stop(context.Background(), 10*time.Second)
-			_ = engine.Close(context.Background())
-			return nil
+			l.stop(10 * time.Second)
+			return outcomeStop
 		case <-hostDone:
 			hostDone = nil
-			d.RemoveHost(h.ID())
-			_ = engine.Close(context.Background())
-			logger.Info("host stopped through the control interface", "host_id", h.ID())
+			d.RemoveHost(l.host.ID())
+			l.logger.Info("host stopped through the control interface", "host_id", l.host.ID())
 			if !p.startNATS {
-				return nil
+				l.stopWadm()
+				l.nc.Close()
+				return outcomeStop
 			}
 			// This process also serves NATS for other hosts: keep it up until told to stop.
-			logger.Info("NATS keeps running for the rest of the lattice; `wash down` stops it")
+			l.logger.Info("NATS keeps running for the rest of the lattice; `wash down` stops it")
+		case <-l.closed:
+			if hostDone == nil {
+				continue // the host is stopped already; only NATS is served here
+			}
+			l.logger.Error("lost the NATS connection for good; starting the host and wadm again on a new one", "err", l.nc.LastError())
+			l.stop(5 * time.Second)
+			return outcomeConnLost
 		}
 	}
 }

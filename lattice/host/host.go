@@ -139,8 +139,8 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 	if cfg.Lattice == "" {
 		cfg.Lattice = ctl.DefaultLattice
 	}
-	if !ctl.ValidLatticeName(cfg.Lattice) {
-		return nil, fmt.Errorf("invalid lattice name %q: use letters, digits, '-' and '_' only", cfg.Lattice)
+	if err := ctl.CheckLatticeName(cfg.Lattice); err != nil {
+		return nil, err
 	}
 	if cfg.TopicPrefix == "" {
 		cfg.TopicPrefix = ctl.DefaultTopicPrefix
@@ -295,6 +295,16 @@ func (h *Host) heartbeatLoop() {
 }
 
 func (h *Host) heartbeat() { h.publish(events.HostHeartbeat, h.Inventory()) }
+
+// Heartbeat publishes a heartbeat now. Call it once the NATS connection is back after an
+// outage, so wadm sees the host again without waiting a heartbeat interval.
+func (h *Host) Heartbeat() {
+	select {
+	case <-h.stopping:
+	default:
+		h.heartbeat()
+	}
+}
 
 func (h *Host) publish(name string, data any) {
 	if err := events.Publish(h.nc, h.cfg.Lattice, h.id, name, data); err != nil {

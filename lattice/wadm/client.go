@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/wasmlattice/wash/lattice/ctl"
 )
 
 // Client talks to a wadm (this one or upstream 0.21) over its NATS API.
@@ -56,6 +57,11 @@ type APIError struct{ Message string }
 func (e *APIError) Error() string { return e.Message }
 
 func (c *Client) request(ctx context.Context, op, app string, body []byte, hdr nats.Header, out any) error {
+	if app != "" {
+		if err := ctl.CheckName("app name", app); err != nil {
+			return err // a longer subject would make the server close this connection
+		}
+	}
 	subj := APISubject(c.prefix, c.lattice, op, app)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
