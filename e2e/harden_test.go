@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -111,6 +112,78 @@ func TestHostileInput(t *testing.T) {
 			l.serving(t)
 		}
 	})
+
+	t.Run("address in use", func(t *testing.T) {
+		// A second app on the address hello-http serves: its http-server cannot listen, wadm
+		// reports the app failed and `app deploy` exits non-zero.
+		clash := l.manifest(t, "hello-clash", l.addr)
+		r := l.fails(t, []string{"hello-clash", "Unhealthy provider"}, "app", "deploy", clash, "-p", p, "--timeout", "60s")
+		if strings.Contains(r.stdout, "Deployed") {
+			t.Fatalf("deploy printed success:\n%s", r)
+		}
+		if st := l.run("app", "status", "hello-clash", "-p", p); !strings.Contains(st.stdout, "Failed") {
+			t.Fatalf("status of the clashing app:\n%s", st)
+		}
+		ev := l.must("get", "inventory", "-p", p, "-o", "json").stdout
+		if !strings.Contains(ev, "hello_clash-httpserver") {
+			t.Fatalf("the clashing provider is not running:\n%s", ev)
+		}
+		l.serving(t)
+		l.must("app", "delete", "hello-clash", "-p", p)
+		l.serving(t)
+	})
+
+	t.Run("upgrade moves the listener", func(t *testing.T) {
+		// A new version with another address: the config changes under the same name, and
+		// the running http-server moves its listener.
+		moved := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		l.must("app", "deploy", l.manifest(t, "hello-http", moved), "-p", p)
+		old := l.addr
+		l.addr = moved
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			res, err := http.Get("http://" + moved + "/still")
+			if err == nil {
+				res.Body.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("nothing listens on the new address %s: %v", moved, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		l.serving(t)
+		for time.Now().Before(deadline) && listeningOn(old) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if listeningOn(old) {
+			t.Fatalf("the old address %s still serves after the upgrade", old)
+		}
+	})
+}
+
+func listeningOn(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err == nil {
+		c.Close()
+	}
+	return err == nil
+}
+
+// manifest writes a copy of hello-http named app, listening on addr, and returns its path.
+func (l *servedLattice) manifest(t *testing.T, app, addr string) string {
+	t.Helper()
+	src, err := os.ReadFile("../examples/hello-http/wadm.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := strings.ReplaceAll(string(src), "127.0.0.1:8080", addr)
+	m = strings.Replace(m, "name: hello-http", "name: "+app, 1)
+	path := filepath.Join(l.dir, fmt.Sprintf("%s-%d.yaml", app, time.Now().UnixNano()))
+	if err := os.WriteFile(path, []byte(m), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // TestDownChecksProcessIdentity: records whose pid now belongs to another process (the host

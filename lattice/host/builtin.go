@@ -47,11 +47,13 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 	}
 	p := &provider{
 		id: cmd.ProviderID, ref: normalizeProviderRef(cmd.ProviderRef), name: name,
-		annotations: maps.Clone(nonNil(cmd.Annotations)), builtin: b,
+		annotations: maps.Clone(nonNil(cmd.Annotations)), builtin: b, configNames: slices.Clone(cmd.Config),
 		stop: func(ctx context.Context) { _ = b.Stop(ctx) },
 	}
 	// Registering and replaying the links already in the lattice happen under linkMu, so a
-	// link change racing with the start is delivered exactly once.
+	// link change racing with the start is delivered exactly once. provider_started goes out
+	// first: a link the provider cannot apply then reports the provider unhealthy after it,
+	// which is the order wadm needs.
 	h.linkMu.Lock()
 	h.mu.Lock()
 	h.providers[p.id] = p
@@ -64,13 +66,13 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 		}
 	}
 	h.mu.Unlock()
-	for _, l := range existing {
-		h.pushLink(ctx, b, l, true)
-	}
-	h.linkMu.Unlock()
 	h.publish(events.ProviderStarted, events.ProviderStartedData{
 		HostID: h.id, ImageRef: cmd.ProviderRef, ProviderID: p.id, Annotations: nonNil(maps.Clone(p.annotations)),
 	})
+	for _, l := range existing {
+		h.pushLink(ctx, p, l, true)
+	}
+	h.linkMu.Unlock()
 }
 
 // setLinks records the links of one source (from a link put/delete here, or from the
@@ -94,7 +96,7 @@ func (h *Host) setLinks(source string, links []ctl.Link, rev uint64) {
 	h.links[source] = links
 	added, removed := diffLinks(old, links)
 	type note struct {
-		b   providers.Builtin
+		p   *provider
 		l   ctl.Link
 		put bool
 	}
@@ -106,7 +108,7 @@ func (h *Host) setLinks(source string, links []ctl.Link, rev uint64) {
 		for _, l := range set.ls {
 			for _, id := range uniq(l.SourceID, l.Target) {
 				if p := h.providers[id]; p != nil && p.builtin != nil {
-					notes = append(notes, note{p.builtin, l, set.put})
+					notes = append(notes, note{p, l, set.put})
 				}
 			}
 		}
@@ -115,7 +117,7 @@ func (h *Host) setLinks(source string, links []ctl.Link, rev uint64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, n := range notes {
-		h.pushLink(ctx, n.b, n.l, n.put)
+		h.pushLink(ctx, n.p, n.l, n.put)
 	}
 	h.syncProviderLinks() // native providers
 }
@@ -146,7 +148,12 @@ func diffLinks(old, cur []ctl.Link) (added, removed []ctl.Link) {
 	return added, removed
 }
 
-func (h *Host) pushLink(ctx context.Context, b providers.Builtin, l ctl.Link, put bool) {
+// pushLink hands a link put or delete to a builtin provider. A put the provider cannot apply
+// (an address in use, a missing path) makes the provider unhealthy: the host publishes
+// health_check_failed, which wadm turns into a failed app status, and health_check_passed
+// once every link of the provider applies again.
+func (h *Host) pushLink(ctx context.Context, p *provider, l ctl.Link, put bool) {
+	b := p.builtin
 	pl := providers.Link{
 		SourceID: l.SourceID, Target: l.Target, Name: l.Name, WitNamespace: l.WitNamespace,
 		WitPackage: l.WitPackage, Interfaces: slices.Clone(l.Interfaces),
@@ -172,6 +179,87 @@ func (h *Host) pushLink(ctx context.Context, b providers.Builtin, l ctl.Link, pu
 		h.log.Warn("builtin provider rejected a link", "source_id", l.SourceID, "target", l.Target,
 			"name", l.Name, "interfaces", strings.Join(l.Interfaces, ","), "put", put, "err", err)
 	}
+	h.setLinkHealth(p, pl.Key(), put, err)
+}
+
+// setLinkHealth records whether a link applied and publishes the provider's health when it
+// changes.
+func (h *Host) setLinkHealth(p *provider, key string, put bool, err error) {
+	p.healthMu.Lock()
+	wasHealthy := len(p.linkErrs) == 0
+	if put && err != nil {
+		if p.linkErrs == nil {
+			p.linkErrs = map[string]string{}
+		}
+		p.linkErrs[key] = err.Error()
+	} else {
+		delete(p.linkErrs, key)
+	}
+	healthy := len(p.linkErrs) == 0
+	var reason string
+	for _, e := range p.linkErrs {
+		reason = e
+		break
+	}
+	p.healthMu.Unlock()
+	switch {
+	case !healthy && (wasHealthy || put && err != nil):
+		h.publish(events.HealthCheckFailed, events.HealthCheckData{HostID: h.id, ProviderID: p.id, Message: reason})
+	case healthy && !wasHealthy:
+		h.publish(events.HealthCheckPassed, events.HealthCheckData{HostID: h.id, ProviderID: p.id})
+	}
+}
+
+// configChanged re-delivers every link that names config name to the builtin providers it
+// involves (delete, then put with the new values: an http-server moves its listener) and
+// sends native providers whose own config includes name their merged config on
+// wasmbus.rpc.<lattice>.<provider id>.config.update, as a wasmCloud host does.
+func (h *Host) configChanged(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h.cfgCache.mu.Lock()
+	h.cfgCache.entries = nil // resolve links with the new values
+	h.cfgCache.mu.Unlock()
+	h.linkMu.Lock()
+	defer h.linkMu.Unlock()
+	type note struct {
+		p *provider
+		l ctl.Link
+	}
+	var notes []note
+	var natives []*provider
+	h.mu.RLock()
+	for _, ls := range h.links {
+		for _, l := range ls {
+			if !slices.Contains(l.SourceConfig, name) && !slices.Contains(l.TargetConfig, name) {
+				continue
+			}
+			for _, id := range uniq(l.SourceID, l.Target) {
+				if p := h.providers[id]; p != nil && p.builtin != nil {
+					notes = append(notes, note{p, l})
+				}
+			}
+		}
+	}
+	for _, p := range h.providers {
+		if p.native != nil && slices.Contains(p.configNames, name) {
+			natives = append(natives, p)
+		}
+	}
+	h.mu.RUnlock()
+	for _, n := range notes {
+		h.pushLink(ctx, n.p, n.l, false)
+		h.pushLink(ctx, n.p, n.l, true)
+	}
+	for _, p := range natives {
+		h.mu.RLock()
+		merged := h.mergedConfigLocked(p.configNames)
+		h.mu.RUnlock()
+		if err := p.native.UpdateConfig(merged); err != nil {
+			h.log.Warn("sending a config update to a provider", "provider_id", p.id, "config", name, "err", err)
+		}
+	}
+	h.syncProviderLinks() // native providers' links whose config changed are put again
 }
 
 // ServeComponentHTTP serves one request with a running component (providers.HTTPInvoker):
@@ -266,5 +354,23 @@ func (h *Host) applyConfigEntry(e jetstream.KeyValueEntry) {
 		delete(h.configs, e.Key())
 		return
 	}
-	h.configs[e.Key()] = values
+	h.setConfigLocked(e.Key(), values)
+}
+
+// setConfigLocked records a config's values; when they changed, running providers that use
+// the config hear of it (on another goroutine: configChanged takes linkMu, which setLinks may
+// hold while it waits for the KV watcher that calls this).
+func (h *Host) setConfigLocked(name string, values map[string]string) {
+	old, had := h.configs[name]
+	h.configs[name] = values
+	if had && maps.Equal(old, values) {
+		return
+	}
+	select {
+	case <-h.stopping:
+		return
+	default:
+	}
+	h.wg.Add(1)
+	go func() { defer h.wg.Done(); h.configChanged(name) }()
 }
