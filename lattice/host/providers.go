@@ -25,7 +25,7 @@ type provider struct {
 	builtin           providers.Builtin
 	native            *providers.Native
 	stop              func(context.Context)
-	providerLinkState // links sent to a native provider
+	providerLinkState          // links sent to a native provider
 	configNames       []string // the provider's own config (start request), merged in order
 
 	healthMu sync.Mutex

@@ -18,8 +18,8 @@ import (
 )
 
 type provReport struct {
-	Event      string          `json:"event"`
-	InstanceID string          `json:"instance_id"`
+	Event      string            `json:"event"`
+	InstanceID string            `json:"instance_id"`
 	PID        int               `json:"pid"`
 	Link       json.RawMessage   `json:"link"`
 	Config     map[string]string `json:"config"`
