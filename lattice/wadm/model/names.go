@@ -1,4 +1,4 @@
-package wadm
+package model
 
 import (
 	"github.com/wasmlattice/wash/lattice/ctl"
