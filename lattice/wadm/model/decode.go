@@ -466,7 +466,8 @@ func pathJoin(path, key string) string {
 }
 
 func errAt(path string, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
+	// Values from the document are echoed: escape line breaks so the error stays one line.
+	msg := strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(fmt.Sprintf(format, args...))
 	if path == "" {
 		return errors.New(msg)
 	}
