@@ -1,14 +1,12 @@
 package host
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
-	"github.com/wasmlattice/wash/lattice/natsd"
 )
 
 // fuzzOps are the control subjects a host decodes. Those that start work on another goroutine
@@ -31,25 +29,7 @@ var fuzzOps = []struct {
 // embedded NATS server: every request is answered (success or a failure message), nothing
 // panics, and the host keeps answering pings.
 func FuzzControlRequest(f *testing.F) {
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: f.TempDir()})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(nc.Close)
-	ctx := context.Background()
-	h, err := New(ctx, nc, Config{Lattice: "fuzz", HeartbeatInterval: time.Hour})
-	if err != nil {
-		f.Fatal(err)
-	}
-	if err := h.Start(ctx); err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { h.Stop(ctx, time.Second) })
+	h := startInternalHost(f, Config{Lattice: "fuzz", HeartbeatInterval: time.Hour})
 	for i := range fuzzOps {
 		for _, body := range []string{`{}`, `{"component_id":"c","component_ref":"file:///nope.wasm","max_instances":1}`,
 			`{"source_id":"a","target":"b","name":"n","wit_namespace":"wasi","wit_package":"http","interfaces":["x"],"source_config":["fuzzcfg"]}`,
