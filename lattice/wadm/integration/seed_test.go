@@ -67,7 +67,7 @@ func TestHostsJoiningWhileWaiting(t *testing.T) {
 	app := deploy(t, c, spreadManifest("late", wasm, 100))
 	west := startHostEvery(t, nc, "default", map[string]string{"zone": "us-west-1"}, 30*time.Second)
 	// Well under the 30 s heartbeat that used to be needed, with room for a loaded machine.
-	waitStatus(t, c, app, 10*time.Second, isType(model.StatusDeployed))
+	waitStatus(t, c, app, 25*time.Second, isType(model.StatusDeployed))
 	if e, w := instances(t, cc, east.ID(), "late-hello"), instances(t, cc, west.ID(), "late-hello"); e != 80 || w != 20 {
 		t.Fatalf("east %d / west %d, want 80 / 20", e, w)
 	}
