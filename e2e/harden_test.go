@@ -117,7 +117,7 @@ func TestHostileInput(t *testing.T) {
 		// A second app on the address hello-http serves: its http-server cannot listen, wadm
 		// reports the app failed and `app deploy` exits non-zero.
 		clash := l.manifest(t, "hello-clash", l.addr)
-		r := l.fails(t, []string{"hello-clash", "Unhealthy provider"}, "app", "deploy", clash, "-p", p, "--timeout", "60s")
+		r := l.fails(t, []string{"hello-clash", "Unhealthy provider", "cannot listen on " + l.addr, "address already in use"}, "app", "deploy", clash, "-p", p, "--timeout", "60s")
 		if strings.Contains(r.stdout, "Deployed") {
 			t.Fatalf("deploy printed success:\n%s", r)
 		}

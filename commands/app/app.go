@@ -275,6 +275,8 @@ func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) err
 		return err
 	}
 	defer stopWatch()
+	health := watchHealth(nc, c.Lattice())
+	defer health.stop()
 	dep, err := c.Deploy(ctx, name, version)
 	if err != nil {
 		return fmt.Errorf("deploying %s: %w", name, err)
@@ -290,6 +292,9 @@ func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) err
 		}
 		final, err = waitDeployed(ctx, c, name, updates, wait)
 		if err != nil {
+			if why := health.explain(ctx, c, name); why != "" {
+				err = fmt.Errorf("%w; %s", err, why)
+			}
 			return fmt.Errorf("application %q version %q: %w", name, version, err)
 		}
 	}
