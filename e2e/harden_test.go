@@ -469,3 +469,78 @@ func TestLongNamesAndLostConnections(t *testing.T) {
 	}
 	back("after the server closed the connection")
 }
+
+// TestStandaloneWadmComesBack: `wash wadm` whose connection the server closes after a
+// protocol error (the client gives such a connection up for good) connects and runs again.
+func TestStandaloneWadmComesBack(t *testing.T) {
+	e := newEnv(t)
+	opts := &server.Options{Host: "127.0.0.1", Port: e.port, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	defer ns.Shutdown()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("test NATS server not ready")
+	}
+	w := exec.Command(washBin, "wadm", "-s", fmt.Sprintf("127.0.0.1:%d", e.port))
+	w.Env = append(os.Environ(), "WASH_HOME="+e.home)
+	var logs strings.Builder
+	w.Stdout, w.Stderr = &logs, &logs
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Process.Kill(); _ = w.Wait() }()
+	answers := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for e.run("app", "list", "-p", e.portArg()).code != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: wadm does not answer; its log:\n%s", what, logs.String())
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	answers("at start")
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	// With max_control_line 32 this short request passes, and what wadm then sends for the
+	// new lattice "d" (JetStream API requests with long subjects) makes the server close it.
+	low := opts.Clone()
+	low.MaxControlLine = 32
+	if err := ns.ReloadOptions(low); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.PublishRequest("wadm.api.d.model.list", "R", nil); err != nil {
+		t.Fatal(err)
+	}
+	_ = nc.Flush()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		cz, _ := ns.Connz(&server.ConnzOptions{})
+		gone := true
+		for _, c := range cz.Conns {
+			if strings.HasPrefix(c.Name, "wadm-") {
+				gone = false
+			}
+		}
+		if gone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("wadm's connection survived a control line over the limit")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := ns.ReloadOptions(opts.Clone()); err != nil {
+		t.Fatal(err)
+	}
+	answers("after the server closed its connection")
+	if !strings.Contains(logs.String(), "lost the NATS connection for good") {
+		t.Fatalf("wadm's log does not say what happened:\n%s", logs.String())
+	}
+}
