@@ -27,9 +27,7 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 		h.providerStartFailed(cmd, err)
 		return
 	}
-	b, err := providers.Start(name, cmd.ProviderID, config, providers.Deps{
-		HTTP: h, Log: h.log, NC: h.nc, JSDomain: h.cfg.JSDomain, Deliver: h.deliverMessage,
-	})
+	b, err := providers.Start(name, cmd.ProviderID, config, h.builtinDeps())
 	if err != nil {
 		h.providerStartFailed(cmd, err)
 		return
@@ -73,6 +71,45 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 		h.pushLink(ctx, p, l, true)
 	}
 	h.linkMu.Unlock()
+}
+
+func (h *Host) builtinDeps() providers.Deps {
+	return providers.Deps{HTTP: h, Log: h.log, NC: h.nc, JSDomain: h.cfg.JSDomain, Deliver: h.deliverMessage}
+}
+
+// restartBuiltin starts a builtin again with its config as it is now (its own config changed:
+// an http-server's default_address or routing_mode) and hands it its links again. If the new
+// config does not work, the provider stays registered and reports itself unhealthy.
+// Called with linkMu held.
+func (h *Host) restartBuiltin(ctx context.Context, p *provider) {
+	config, err := h.resolveConfig(ctx, p.configNames)
+	var b providers.Builtin
+	if err == nil {
+		_ = p.builtin.Stop(ctx) // first: the new one may want the same listener
+		b, err = providers.Start(p.name, p.id, config, h.builtinDeps())
+	}
+	if err != nil {
+		h.log.Warn("builtin provider cannot apply its new config", "provider_id", p.id, "err", err)
+		h.setLinkHealth(p, "\x00config", true, fmt.Errorf("provider config: %w", err))
+		return
+	}
+	h.mu.Lock()
+	p.builtin = b
+	p.stop = func(ctx context.Context) { _ = b.Stop(ctx) }
+	var links []ctl.Link
+	for _, ls := range h.links {
+		for _, l := range ls {
+			if l.SourceID == p.id || l.Target == p.id {
+				links = append(links, l)
+			}
+		}
+	}
+	h.mu.Unlock()
+	h.log.Info("builtin provider restarted with its new config", "provider_id", p.id)
+	h.setLinkHealth(p, "\x00config", false, nil)
+	for _, l := range links {
+		h.pushLink(ctx, p, l, true)
+	}
 }
 
 // setLinks records the links of one source (from a link put/delete here, or from the
@@ -227,7 +264,7 @@ func (h *Host) configChanged(name string) {
 		l ctl.Link
 	}
 	var notes []note
-	var natives []*provider
+	var natives, restarts []*provider
 	h.mu.RLock()
 	for _, ls := range h.links {
 		for _, l := range ls {
@@ -242,12 +279,22 @@ func (h *Host) configChanged(name string) {
 		}
 	}
 	for _, p := range h.providers {
-		if p.native != nil && slices.Contains(p.configNames, name) {
+		switch {
+		case !slices.Contains(p.configNames, name):
+		case p.native != nil:
 			natives = append(natives, p)
+		case p.builtin != nil:
+			restarts = append(restarts, p)
 		}
 	}
 	h.mu.RUnlock()
+	for _, p := range restarts {
+		h.restartBuiltin(ctx, p)
+	}
 	for _, n := range notes {
+		if slices.Contains(restarts, n.p) {
+			continue // restarted with all its links
+		}
 		h.pushLink(ctx, n.p, n.l, false)
 		h.pushLink(ctx, n.p, n.l, true)
 	}
