@@ -21,6 +21,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
@@ -28,7 +30,9 @@ import (
 	"github.com/wasmlattice/wash/internal/hostlog"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
+	"github.com/wasmlattice/wash/lattice/logs"
 	"github.com/wasmlattice/wash/lattice/natsd"
+	"github.com/wasmlattice/wash/lattice/telemetry"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
@@ -70,39 +74,63 @@ type Options struct {
 	Detached   bool
 	MultiLocal bool
 
+	// OpenTelemetry, with the upstream host's flags and variables.
+	Observability   bool
+	Traces          bool
+	Metrics         bool
+	Logs            bool
+	OTLPEndpoint    string
+	TracesEndpoint  string
+	MetricsEndpoint string
+	LogsEndpoint    string
+	OTLPProtocol    string
+	TLSCAPaths      []string
+
 	// set when this process is the detached child of `wash up -d`
 	child bool
+	// telemetry is resolved from the OpenTelemetry flags
+	telemetry telemetry.Config
 }
 
 var envBindings = map[string]string{
-	"nats-host":                 "WASMCLOUD_NATS_HOST",
-	"nats-port":                 "WASMCLOUD_NATS_PORT",
-	"nats-websocket-port":       "NATS_WEBSOCKET_PORT",
-	"nats-js-domain":            "NATS_JS_DOMAIN",
-	"nats-remote-url":           "NATS_REMOTE_URL",
-	"nats-credsfile":            "NATS_CREDSFILE",
-	"nats-config-file":          "NATS_CONFIG",
-	"nats-connect-only":         "NATS_CONNECT_ONLY",
-	"lattice":                   "WASMCLOUD_LATTICE",
-	"host-seed":                 "WASMCLOUD_HOST_SEED",
-	"allow-latest":              "WASMCLOUD_OCI_ALLOW_LATEST",
-	"allowed-insecure":          "WASMCLOUD_OCI_ALLOWED_INSECURE",
-	"oci-registry":              "WASMCLOUD_OCI_REGISTRY",
-	"oci-user":                  "WASMCLOUD_OCI_REGISTRY_USER",
-	"oci-password":              "WASMCLOUD_OCI_REGISTRY_PASSWORD",
-	"allow-file-load":           "WASMCLOUD_ALLOW_FILE_LOAD",
-	"wasmcloud-js-domain":       "WASMCLOUD_JS_DOMAIN",
-	"max-execution-time-ms":     "WASMCLOUD_MAX_EXECUTION_TIME_MS",
-	"max-linear-memory":         "WASMCLOUD_MAX_LINEAR_MEMORY",
-	"max-component-size-bytes":  "WASMCLOUD_MAX_COMPONENT_SIZE",
-	"max-provider-size-bytes":   "WASH_MAX_PROVIDER_SIZE",
-	"fresh-instances":           "WASH_FRESH_INSTANCES",
-	"host-log-path":             "WASMCLOUD_HOST_LOG_PATH",
-	"host-log-max-bytes":        "WASH_HOST_LOG_MAX_BYTES",
-	"host-log-keep":             "WASH_HOST_LOG_KEEP",
-	"log-level":                 "WASMCLOUD_LOG_LEVEL",
-	"enable-structured-logging": "WASMCLOUD_STRUCTURED_LOGGING_ENABLED",
-	"disable-wadm":              "WASH_DISABLE_WADM",
+	"nats-host":                       "WASMCLOUD_NATS_HOST",
+	"nats-port":                       "WASMCLOUD_NATS_PORT",
+	"nats-websocket-port":             "NATS_WEBSOCKET_PORT",
+	"nats-js-domain":                  "NATS_JS_DOMAIN",
+	"nats-remote-url":                 "NATS_REMOTE_URL",
+	"nats-credsfile":                  "NATS_CREDSFILE",
+	"nats-config-file":                "NATS_CONFIG",
+	"nats-connect-only":               "NATS_CONNECT_ONLY",
+	"lattice":                         "WASMCLOUD_LATTICE",
+	"host-seed":                       "WASMCLOUD_HOST_SEED",
+	"allow-latest":                    "WASMCLOUD_OCI_ALLOW_LATEST",
+	"allowed-insecure":                "WASMCLOUD_OCI_ALLOWED_INSECURE",
+	"oci-registry":                    "WASMCLOUD_OCI_REGISTRY",
+	"oci-user":                        "WASMCLOUD_OCI_REGISTRY_USER",
+	"oci-password":                    "WASMCLOUD_OCI_REGISTRY_PASSWORD",
+	"allow-file-load":                 "WASMCLOUD_ALLOW_FILE_LOAD",
+	"wasmcloud-js-domain":             "WASMCLOUD_JS_DOMAIN",
+	"max-execution-time-ms":           "WASMCLOUD_MAX_EXECUTION_TIME_MS",
+	"max-linear-memory":               "WASMCLOUD_MAX_LINEAR_MEMORY",
+	"max-component-size-bytes":        "WASMCLOUD_MAX_COMPONENT_SIZE",
+	"max-provider-size-bytes":         "WASH_MAX_PROVIDER_SIZE",
+	"fresh-instances":                 "WASH_FRESH_INSTANCES",
+	"host-log-path":                   "WASMCLOUD_HOST_LOG_PATH",
+	"host-log-max-bytes":              "WASH_HOST_LOG_MAX_BYTES",
+	"host-log-keep":                   "WASH_HOST_LOG_KEEP",
+	"log-level":                       "WASMCLOUD_LOG_LEVEL",
+	"enable-structured-logging":       "WASMCLOUD_STRUCTURED_LOGGING_ENABLED",
+	"disable-wadm":                    "WASH_DISABLE_WADM",
+	"enable-observability":            "WASMCLOUD_OBSERVABILITY_ENABLED",
+	"enable-traces":                   "WASMCLOUD_TRACES_ENABLED",
+	"enable-metrics":                  "WASMCLOUD_METRICS_ENABLED",
+	"enable-logs":                     "WASMCLOUD_LOGS_ENABLED",
+	"override-observability-endpoint": "OTEL_EXPORTER_OTLP_ENDPOINT",
+	"override-traces-endpoint":        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+	"override-metrics-endpoint":       "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+	"override-logs-endpoint":          "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+	"observability-protocol":          "WASMCLOUD_OBSERVABILITY_PROTOCOL",
+	"tls-ca-path":                     "WASMCLOUD_TLS_CA_PATH",
 }
 
 // childEnv marks the detached child; readyFD is the pipe it reports readiness on.
@@ -176,6 +204,19 @@ remote NATS system.`,
 	fs.IntVar(&o.HostLogKeep, "host-log-keep", hostlog.DefaultKeep, "how many rotated host log files to keep (<log>.1 … <log>.N)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "host log level: error, warn, info, debug, trace")
 	fs.BoolVar(&o.StructuredLogging, "enable-structured-logging", false, "log as JSON lines")
+	fs.BoolVar(&o.Observability, "enable-observability", false, "export OpenTelemetry traces, metrics and logs over OTLP (env WASMCLOUD_OBSERVABILITY_ENABLED)")
+	fs.BoolVar(&o.Traces, "enable-traces", false, "export traces (env WASMCLOUD_TRACES_ENABLED; overrides --enable-observability for traces)")
+	fs.BoolVar(&o.Metrics, "enable-metrics", false, "export metrics (env WASMCLOUD_METRICS_ENABLED)")
+	fs.BoolVar(&o.Logs, "enable-logs", false, "export logs (env WASMCLOUD_LOGS_ENABLED)")
+	fs.StringVar(&o.OTLPEndpoint, "override-observability-endpoint", "", "OTLP endpoint of all signals (env OTEL_EXPORTER_OTLP_ENDPOINT; default http://127.0.0.1:4318, gRPC :4317)")
+	fs.StringVar(&o.TracesEndpoint, "override-traces-endpoint", "", "OTLP endpoint of traces (env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)")
+	fs.StringVar(&o.MetricsEndpoint, "override-metrics-endpoint", "", "OTLP endpoint of metrics (env OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)")
+	fs.StringVar(&o.LogsEndpoint, "override-logs-endpoint", "", "OTLP endpoint of logs (env OTEL_EXPORTER_OTLP_LOGS_ENDPOINT)")
+	fs.StringVar(&o.OTLPProtocol, "observability-protocol", "http", "OTLP protocol: http or grpc (env WASMCLOUD_OBSERVABILITY_PROTOCOL)")
+	fs.StringSliceVar(&o.TLSCAPaths, "tls-ca-path", nil, "extra CA certificates for the OTLP exporters (repeatable; env WASMCLOUD_TLS_CA_PATH, comma-separated)")
+	for _, n := range []string{"enable-traces", "enable-metrics", "enable-logs", "override-traces-endpoint", "override-metrics-endpoint", "override-logs-endpoint", "observability-protocol"} {
+		_ = fs.MarkHidden(n) // hidden upstream too
+	}
 	fs.BoolVarP(&o.Detached, "detached", "d", false, "run in the background and return once the host is ready")
 	fs.BoolVar(&o.Detached, "detach", false, "alias of --detached")
 	_ = fs.MarkHidden("detach")
@@ -223,7 +264,27 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 	if err := ctl.CheckLatticeName(o.Lattice); err != nil {
 		return cli.Usage(err)
 	}
+	o.telemetry = o.telemetryConfig(cmd)
+	if err := o.telemetry.Validate(); err != nil {
+		return cli.Usage(err)
+	}
 	return nil
+}
+
+// telemetryConfig maps the flags to upstream's OtelConfig: a per-signal switch counts only when
+// given, so it can also turn one signal off under --enable-observability.
+func (o *Options) telemetryConfig(cmd *cobra.Command) telemetry.Config {
+	fs := cmd.Flags()
+	opt := func(name string, v bool) *bool {
+		if fs.Changed(name) {
+			return &v
+		}
+		return nil
+	}
+	return telemetry.Config{EnableObservability: o.Observability,
+		EnableTraces: opt("enable-traces", o.Traces), EnableMetrics: opt("enable-metrics", o.Metrics), EnableLogs: opt("enable-logs", o.Logs),
+		Endpoint: o.OTLPEndpoint, TracesEndpoint: o.TracesEndpoint, MetricsEndpoint: o.MetricsEndpoint, LogsEndpoint: o.LogsEndpoint,
+		Protocol: strings.ToLower(o.OTLPProtocol), CAPaths: o.TLSCAPaths}
 }
 
 func btoi(b bool) int {
@@ -380,8 +441,16 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		}
 		logOut = f
 	}
-	logger := newLogger(logOut, o.LogLevel, o.StructuredLogging)
-	defer hostlog.Flush(logger.Handler())
+	// The tap also serves the lines to `wash logs`. Repeated lines are limited before both:
+	// a line repeating more than hostlog.DefaultBurst times in the window is counted instead.
+	// WASH_LOG_REPEAT_WINDOW shortens the window (tests, demos of a flood).
+	window := hostlog.DefaultWindow
+	if d, err := time.ParseDuration(os.Getenv("WASH_LOG_REPEAT_WINDOW")); err == nil && d > 0 {
+		window = d
+	}
+	tap := logs.NewTap(newHandler(logOut, o.LogLevel, o.StructuredLogging), logs.TapOptions{})
+	logger := slog.New(hostlog.RateLimit(tap, hostlog.DefaultBurst, window))
+	defer func() { hostlog.Flush(logger.Handler()) }()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -413,6 +482,24 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		logger.Info("NATS server started", "url", url, "jetstream", d.JetStreamDir(o.NATSPort))
 	}
 
+	tel, err := telemetry.Setup(ctx, o.telemetry, "wasmcloud-host", "wash/host",
+		attribute.String("host.id", p.hostID), attribute.String("lattice", o.Lattice), attribute.String("host.version", host.Version))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = tel.Shutdown(sctx)
+	}()
+	if h := tel.LogHandler(); h != nil {
+		logger = slog.New(hostlog.RateLimit(telemetry.TeeHandler(tap, h), hostlog.DefaultBurst, window))
+	}
+	if o.telemetry.Any() {
+		logger.Info("OpenTelemetry export on", "traces", o.telemetry.TracesEnabled(), "metrics", o.telemetry.MetricsEnabled(),
+			"logs", o.telemetry.LogsEnabled(), "protocol", o.telemetry.Protocol, "traces_endpoint", o.telemetry.TracesURL())
+	}
+
 	engine, err := runtime.NewEngine(ctx, runtime.Options{
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
 		MaxMemoryBytes:   o.MaxLinearMemory,
@@ -433,6 +520,8 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
 		FreshInstances:   o.FreshInstances,
 		Logger:           logger,
+		LogTap:           tap,
+		Telemetry:        tel,
 	}
 	// The host and wadm run on one connection. nats.go reconnects by itself after a network
 	// error (subscriptions come back; the host heartbeats at once so wadm sees it again), but
@@ -441,7 +530,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	// state in JetStream and the host keeps its id, so wadm places its apps again.
 	failures := 0
 	for first := true; ; first = false {
-		l, err := startOnNATS(ctx, url, o, p, hostCfg, logger)
+		l, err := startOnNATS(ctx, url, o, p, hostCfg, logger, tel.TracerProvider())
 		if err != nil {
 			if first {
 				return err
@@ -489,7 +578,7 @@ type lattice struct {
 }
 
 // startOnNATS connects and starts wadm (unless disabled) and the host on that connection.
-func startOnNATS(ctx context.Context, url string, o *Options, p plan, cfg host.Config, logger *slog.Logger) (*lattice, error) {
+func startOnNATS(ctx context.Context, url string, o *Options, p plan, cfg host.Config, logger *slog.Logger, tp trace.TracerProvider) (*lattice, error) {
 	l := &lattice{closed: make(chan struct{}, 1), stopWadm: func() {}, logger: logger}
 	var hostRef atomic.Pointer[host.Host]
 	nc, err := nats.Connect(url, nats.Name("wasmbus"), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
@@ -515,7 +604,7 @@ func startOnNATS(ctx context.Context, url string, o *Options, p plan, cfg host.C
 	}
 	l.nc = nc
 	if !o.DisableWadm {
-		if l.stopWadm, err = startWadm(ctx, nc, o.Lattice, p.startNATS, logger); err != nil {
+		if l.stopWadm, err = startWadm(ctx, nc, o.Lattice, p.startNATS, logger, tp); err != nil {
 			nc.Close()
 			return nil, fmt.Errorf("starting wadm: %w (use --disable-wadm to run without it)", err)
 		}
@@ -581,9 +670,8 @@ func (l *lattice) wait(sigs <-chan os.Signal, env *cli.Env, o *Options, p plan, 
 	}
 }
 
-// newLogger builds the host's logger; a line repeating more than hostlog.DefaultBurst times in
-// hostlog.DefaultWindow is counted instead of written (a trap flood costs a summary line).
-func newLogger(w io.Writer, level string, structured bool) *slog.Logger {
+// newHandler is the host's log format: slog text, or JSON lines with structured logging.
+func newHandler(w io.Writer, level string, structured bool) slog.Handler {
 	var lv slog.Level
 	switch strings.ToLower(level) {
 	case "error":
@@ -598,14 +686,9 @@ func newLogger(w io.Writer, level string, structured bool) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: lv}
 	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if structured {
-		h = slog.NewJSONHandler(w, opts)
+		return slog.NewJSONHandler(w, opts)
 	}
-	// WASH_LOG_REPEAT_WINDOW shortens the window (tests, demos of a flood).
-	window := hostlog.DefaultWindow
-	if d, err := time.ParseDuration(os.Getenv("WASH_LOG_REPEAT_WINDOW")); err == nil && d > 0 {
-		window = d
-	}
-	return slog.New(hostlog.RateLimit(h, hostlog.DefaultBurst, window))
+	return h
 }
 
 func printBanner(env *cli.Env, h *host.Host, o *Options, p plan, url string) {
