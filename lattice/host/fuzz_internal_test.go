@@ -64,11 +64,11 @@ func FuzzControlRequest(f *testing.F) {
 			_ = decode(data, v)
 			return
 		}
-		resp, _ := h.dispatch(&nats.Msg{Subject: subject, Data: data})
+		resp, _ := h.dispatch(context.Background(), &nats.Msg{Subject: subject, Data: data})
 		if _, err := ctl.Marshal(resp); err != nil {
 			t.Fatalf("%s: reply does not encode: %v", o.op, err)
 		}
-		if r, _ := h.dispatch(&nats.Msg{Subject: h.subjects.Of("host.ping")}); !r.Success {
+		if r, _ := h.dispatch(context.Background(), &nats.Msg{Subject: h.subjects.Of("host.ping")}); !r.Success {
 			t.Fatalf("the host stopped answering pings after %s %q", o.op, body)
 		}
 	})
