@@ -30,7 +30,7 @@ func TestSeedScenario(t *testing.T) {
 	east := startHost(t, nc, "default", map[string]string{"zone": "us-east-1"})
 	westConn := connect(t, srv)
 	west := startHost(t, westConn, "default", map[string]string{"zone": "us-west-1"})
-	waitStatus(t, c, app, 10*time.Second, isType(model.StatusDeployed))
+	waitStatus(t, c, app, 30*time.Second, isType(model.StatusDeployed))
 	if n := instances(t, cc, east.ID(), "seed-hello"); n != 80 {
 		t.Errorf("east host runs %d instances, want 80", n)
 	}
@@ -40,12 +40,12 @@ func TestSeedScenario(t *testing.T) {
 
 	// Kill the west host: its connection goes away without host_stopped.
 	westConn.Close()
-	st = waitStatus(t, c, app, 10*time.Second, func(s *model.Status) bool { return s.Info.Type != model.StatusDeployed })
+	st = waitStatus(t, c, app, 30*time.Second, func(s *model.Status) bool { return s.Info.Type != model.StatusDeployed })
 	if !contains(st.Info.Message, "west") {
 		t.Errorf("status after losing the west host does not name the west spread: %q", st.Info.Message)
 	}
 	west2 := startHost(t, nc, "default", map[string]string{"zone": "us-west-1"})
-	waitStatus(t, c, app, 10*time.Second, isType(model.StatusDeployed))
+	waitStatus(t, c, app, 30*time.Second, isType(model.StatusDeployed))
 	if n := instances(t, cc, west2.ID(), "seed-hello"); n != 20 {
 		t.Errorf("new west host runs %d instances, want 20", n)
 	}
