@@ -107,6 +107,9 @@ type ProviderStoppedData struct {
 type HealthCheckData struct {
 	HostID     string `json:"host_id"`
 	ProviderID string `json:"provider_id"`
+	// Message says why a built-in provider is unhealthy (a link it could not apply); upstream
+	// sends no such field and wadm ignores it.
+	Message string `json:"message,omitempty"`
 }
 
 // LinkdefSetFailedData is linkdef_set_failed: a link plus the error.

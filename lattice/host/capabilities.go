@@ -51,7 +51,7 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 	}
 	p := &provider{
 		id: cmd.ProviderID, ref: normalizeProviderRef(cmd.ProviderRef), name: archive.Name,
-		annotations: maps.Clone(nonNil(cmd.Annotations)),
+		annotations: maps.Clone(nonNil(cmd.Annotations)), configNames: slices.Clone(cmd.Config),
 	}
 	rpcURL := h.cfg.RPCURL
 	if rpcURL == "" {

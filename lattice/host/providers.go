@@ -7,6 +7,7 @@ import (
 	"maps"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
@@ -25,7 +26,11 @@ type provider struct {
 	builtin           providers.Builtin
 	native            *providers.Native
 	stop              func(context.Context)
-	providerLinkState // links sent to a native provider
+	providerLinkState          // links sent to a native provider
+	configNames       []string // the provider's own config (start request), merged in order
+
+	healthMu sync.Mutex
+	linkErrs map[string]string // link key -> why the builtin could not apply it
 }
 
 func (p *provider) describe() ctl.ProviderDescription {

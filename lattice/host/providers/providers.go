@@ -51,7 +51,8 @@ func (l Link) Is(namespace, pkg, iface string) bool {
 
 // Builtin is a provider running in the host process. PutLink and DeleteLink receive every link
 // whose source or target is the provider; a changed link arrives as DeleteLink then PutLink.
-// An error from PutLink is logged by the host; it does not undo the link in the lattice.
+// An error from PutLink does not undo the link in the lattice: the host logs it and reports the
+// provider unhealthy (health_check_failed) until every link it was given applies again.
 type Builtin interface {
 	PutLink(ctx context.Context, l Link) error
 	DeleteLink(ctx context.Context, l Link) error
