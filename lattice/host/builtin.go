@@ -68,8 +68,10 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 		h.pushLink(ctx, b, l, true)
 	}
 	h.linkMu.Unlock()
+	// image_ref is the normalised reference, the bare builtin name (upstream
+	// host/src/wasmbus/mod.rs:2040-2070 reports "http-server", not the URL)
 	h.publish(events.ProviderStarted, events.ProviderStartedData{
-		HostID: h.id, ImageRef: cmd.ProviderRef, ProviderID: p.id, Annotations: nonNil(maps.Clone(p.annotations)),
+		HostID: h.id, ImageRef: p.ref, ProviderID: p.id, Annotations: nonNil(maps.Clone(p.annotations)),
 	})
 }
 

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -54,6 +55,17 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 		id: cmd.ProviderID, ref: normalizeProviderRef(cmd.ProviderRef), name: archive.Name,
 		annotations: maps.Clone(nonNil(cmd.Annotations)),
 	}
+	if archive.Rev != nil {
+		p.revision = *archive.Rev
+	}
+	// CLAIMS_<subject> before the process starts, as upstream (host/src/wasmbus/mod.rs:1969)
+	if c := archive.Claims(); c != nil {
+		if sc, ok := storedProviderClaims(*c); ok {
+			if err := h.storeClaims(ctx, sc); err != nil {
+				return err
+			}
+		}
+	}
 	rpcURL := h.cfg.RPCURL
 	if rpcURL == "" {
 		rpcURL = h.nc.ConnectedUrl()
@@ -65,11 +77,16 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 			timeout := uint64(providers.DefaultRPCTimeout / time.Millisecond)
 			links := h.providerLinks(context.Background(), cmd.ProviderID)
 			p.setSent(links)
+			level := h.cfg.LogLevel
+			if level == "" {
+				level = "info"
+			}
 			return providers.HostData{
 				HostID: h.id, LatticeRPCPrefix: h.cfg.Lattice, LatticeRPCURL: rpcURL,
+				LatticeRPCUserJWT: h.cfg.RPCUserJWT, LatticeRPCUserSeed: h.cfg.RPCUserSeed,
 				ProviderKey: cmd.ProviderID, InstanceID: uuid.NewString(), LinkDefinitions: links,
 				Config: config, HostXKeyPublicKey: hostX, ProviderXKeyPrivateKey: string(xseed),
-				DefaultRPCTimeoutMS: &timeout,
+				DefaultRPCTimeoutMS: &timeout, LogLevel: &level,
 			}, nil
 		},
 		HealthDelay: h.cfg.ProviderHealthDelay, HealthInterval: h.cfg.ProviderHealthInterval,
@@ -89,13 +106,7 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 	h.mu.Unlock()
 	evt := events.ProviderStartedData{HostID: h.id, ImageRef: p.ref, ProviderID: p.id, Annotations: maps.Clone(p.annotations)}
 	if c := archive.Claims(); c != nil {
-		ver := ""
-		if c.Metadata != nil && c.Metadata.Ver != nil {
-			ver = *c.Metadata.Ver
-		}
-		v := archive.Token.Validate(time.Now())
-		evt.Claims = &events.ProviderClaims{Issuer: c.Issuer, Name: archive.Name, Version: ver,
-			NotBeforeHuman: v.NotBeforeHuman, ExpiresHuman: v.ExpiresHuman}
+		evt.Claims = eventProviderClaims(*c)
 		evt.InstanceID, evt.PublicKey, evt.LinkName = p.id, p.id, "default"
 	}
 	h.publish(events.ProviderStarted, evt)
@@ -163,9 +174,31 @@ func (h *Host) resolveLink(ctx context.Context, l ctl.Link) (providers.Interface
 	}.Normalized(), nil
 }
 
+// publishLinkDelete tells every provider instance in the lattice, on any host, that a link is
+// gone: the host serving link.del publishes the link (names only, no config or secrets) to
+// wasmbus.rpc.<lattice>.<source>.linkdefs.del and ...<target>.linkdefs.del (upstream
+// host/src/wasmbus/mod.rs:2482-2522). Other hosts' KV watches only push new links, so this is
+// how providers on them learn of deletes.
+func (h *Host) publishLinkDelete(l ctl.Link) {
+	b, err := json.Marshal(providers.InterfaceLinkDefinition{
+		SourceID: l.SourceID, Target: l.Target, Name: l.Name, WitNamespace: l.WitNamespace,
+		WitPackage: l.WitPackage, Interfaces: l.Interfaces,
+	}.Normalized())
+	if err != nil {
+		return
+	}
+	for _, id := range []string{l.SourceID, l.Target} {
+		subject := "wasmbus.rpc." + h.cfg.Lattice + "." + id + ".linkdefs.del"
+		if err := h.rpcConn().Publish(subject, b); err != nil {
+			h.log.Warn("publishing link delete to providers", "subject", subject, "err", err)
+		}
+	}
+}
+
 // syncProviderLinks brings every native provider's links up to date: puts for new or changed
-// links involving it, deletes for links gone. Called whenever the link table changes.
-// (Builtins get their link changes from setLinks directly.)
+// links involving it. Deletes reach native providers from the host that served link.del
+// (publishLinkDelete), here or elsewhere, so they are only forgotten here. Called whenever the
+// link table changes. (Builtins get their link changes from setLinks directly.)
 func (h *Host) syncProviderLinks() {
 	h.mu.RLock()
 	var natives []*provider
@@ -178,15 +211,10 @@ func (h *Host) syncProviderLinks() {
 	for _, p := range natives {
 		n := p.native
 		want := h.providerLinks(context.Background(), p.id)
-		puts, dels := p.diffSent(want)
+		puts, _ := p.diffSent(want)
 		for _, l := range puts {
 			if err := n.PutLink(l); err != nil {
 				h.log.Warn("sending link to provider", "provider_id", p.id, "err", err)
-			}
-		}
-		for _, l := range dels {
-			if err := n.DeleteLink(l); err != nil {
-				h.log.Warn("sending link delete to provider", "provider_id", p.id, "err", err)
 			}
 		}
 	}

@@ -21,6 +21,7 @@ type provReport struct {
 	InstanceID string          `json:"instance_id"`
 	PID        int             `json:"pid"`
 	Link       json.RawMessage `json:"link"`
+	HostData   json.RawMessage `json:"host_data"`
 }
 
 func waitReport(t *testing.T, ch chan *nats.Msg, want string) provReport {
