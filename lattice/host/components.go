@@ -28,17 +28,19 @@ type component struct {
 	limits      map[string]string
 	config      []string
 	program     *runtime.Program
-	claims      *wascap.Token[wascap.Component] // embedded claims; nil when unsigned
-	slots       chan struct{}                   // max_instances concurrent invocations
-	pool        *runtime.Pool                   // nil: a fresh instance per invocation
-	maxTime     time.Duration                   // from component_limits; 0: the engine's
-	maxMemory   uint64                          // from component_limits; 0: the engine's
-	stdout      io.Writer                       // guest stdout/stderr and wasi:logging go to the host log
+	slots       chan struct{} // max_instances concurrent invocations
+	pool        *runtime.Pool // nil: a fresh instance per invocation
+	maxTime     time.Duration // from component_limits; 0: the engine's
+	maxMemory   uint64        // from component_limits; 0: the engine's
+	stdout      io.Writer     // guest stdout/stderr and wasi:logging go to the host log
 	stderr      io.Writer
 	logf        func(level, context, message string)
 	// ifaces serve the capability imports (key-value, messaging) through whatever provider the
 	// component's links name at call time, so they are built once per component.
 	ifaces []*runtime.HostInterface
+
+	// claims are the verified embedded claims; nil when the component is unsigned
+	claims *wascap.Token[wascap.Component]
 }
 
 func (c *component) describe() ctl.ComponentDescription {

@@ -113,8 +113,8 @@ type Host struct {
 	httpClient *http.Client
 	// linkMu orders link notifications to in-process providers
 	linkMu     sync.Mutex
-	linkRevs   map[string]uint64           // KV revision of each source's links; guarded by linkMu
-	claims     map[string]ctl.StoredClaims // by subject, from CLAIMS_ keys
+	linkRevs   map[string]uint64 // KV revision of each source's links; guarded by linkMu
+	claims     map[string]ctl.StoredClaims
 	registries map[string]ctl.RegistryCredential
 
 	ociClient  *oci.Client
