@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/home"
 	"github.com/wasmlattice/wash/lattice/ctl"
 
@@ -27,6 +28,8 @@ type readyInfo struct {
 	NATSURL      string `json:"nats_url"`
 	StartedNATS  bool   `json:"nats_started"`
 	LogPath      string `json:"log_path,omitempty"`
+	// Joined: this WASH_HOME did not start the NATS the host is on (another machine's).
+	Joined bool `json:"joined,omitempty"`
 }
 
 // reporter tells the parent of a detached child how start-up went, over an inherited pipe.
@@ -79,6 +82,38 @@ func childArgs(args []string) []string {
 	return out
 }
 
+// secretFlags are flags whose values may hold credentials (a seed, a JWT, user:password@host),
+// with the variable each is also read from. The detached child gets them in its environment,
+// not on its command line, which any user can read in /proc/<pid>/cmdline.
+var secretFlags = map[string]string{
+	"--ctl-jwt": "WASMCLOUD_CTL_JWT", "--ctl-seed": "WASMCLOUD_CTL_SEED",
+	"--rpc-jwt": "WASMCLOUD_RPC_JWT", "--rpc-seed": "WASMCLOUD_RPC_SEED",
+	"--nats-host": "WASMCLOUD_NATS_HOST", "--ctl-host": "WASMCLOUD_CTL_HOST", "--rpc-host": "WASMCLOUD_RPC_HOST",
+}
+
+// moveSecrets takes the secretFlags out of args and returns them as environment entries.
+func moveSecrets(args []string) (rest, env []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, value, inline := strings.Cut(a, "=")
+		v, ok := secretFlags[name]
+		if !ok {
+			rest = append(rest, a)
+			continue
+		}
+		if !inline {
+			if i+1 >= len(args) {
+				rest = append(rest, a)
+				continue
+			}
+			i++
+			value = args[i]
+		}
+		env = append(env, v+"="+value)
+	}
+	return rest, env
+}
+
 // runDetached starts a copy of wash in the background and returns once its host answers.
 func runDetached(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p plan) error {
 	logPath := o.HostLogPath
@@ -90,8 +125,9 @@ func runDetached(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pl
 		return fmt.Errorf("opening host log %s: %w", logPath, err)
 	}
 	defer logFile.Close()
-	cmd := exec.Command(env.Executable, childArgs(os.Args[1:])...)
-	cmd.Env = append(os.Environ(),
+	args, secretEnv := moveSecrets(childArgs(os.Args[1:]))
+	cmd := exec.Command(env.Executable, args...)
+	cmd.Env = append(append(os.Environ(), secretEnv...),
 		childEnv+"=1",
 		"WASMCLOUD_HOST_SEED="+p.seed,
 		"WASMCLOUD_HOST_LOG_PATH="+logPath,
@@ -129,14 +165,18 @@ func runDetached(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pl
 		}
 	} else {
 		info = readyInfo{HostID: p.hostID, Lattice: o.Lattice, NATSURL: o.natsURL(), StartedNATS: p.startNATS}
-		if info.FriendlyName, err = pollReady(ctx, info, exited, logPath); err != nil {
+		if info.FriendlyName, err = pollReady(ctx, o.ctlConn(), info, exited, logPath); err != nil {
 			_ = cmd.Process.Kill()
 			return err
 		}
 	}
 	info.LogPath = logPath
+	if !info.StartedNATS {
+		_, local := d.NATS(o.NATSPort)
+		info.Joined = !local
+	}
 	// Ready means the host answers on the control interface: check it as a client would.
-	if err := pingHost(ctx, info); err != nil {
+	if err := pingHost(ctx, o.ctlConn(), info); err != nil {
 		return fmt.Errorf("host %s started but does not answer on %s: %v; see %s", info.HostID, info.NATSURL, err, logPath)
 	}
 	_ = cmd.Process.Release()
@@ -178,7 +218,7 @@ func readReady(pr *os.File, exited <-chan error, logPath string, cmd *exec.Cmd) 
 
 // pollReady asks the control interface for the host until it answers, the child exits or 60 s
 // pass; it returns the host's friendly name.
-func pollReady(ctx context.Context, info readyInfo, exited <-chan error, logPath string) (string, error) {
+func pollReady(ctx context.Context, cr conn.Resolved, info readyInfo, exited <-chan error, logPath string) (string, error) {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -189,7 +229,7 @@ func pollReady(ctx context.Context, info readyInfo, exited <-chan error, logPath
 			return "", fmt.Errorf("the background lattice process exited during start-up (%v); see %s", err, logPath)
 		default:
 		}
-		if nc, err := nats.Connect(info.NATSURL, nats.Name("wash"), nats.Timeout(time.Second), nats.NoReconnect()); err == nil {
+		if nc, err := cr.Connect("wash", nats.Timeout(time.Second), nats.NoReconnect()); err == nil {
 			c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: info.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv(), Timeout: time.Second})
 			inv, err := c.GetHostInventory(ctx, info.HostID)
 			nc.Close()
@@ -212,8 +252,8 @@ func lastLogLine(path string) string {
 	return strings.TrimSpace(lines[len(lines)-1])
 }
 
-func pingHost(ctx context.Context, info readyInfo) error {
-	nc, err := nats.Connect(info.NATSURL, nats.Name("wash"), nats.Timeout(2*time.Second))
+func pingHost(ctx context.Context, cr conn.Resolved, info readyInfo) error {
+	nc, err := cr.Connect("wash", nats.Timeout(2*time.Second))
 	if err != nil {
 		return err
 	}
@@ -233,8 +273,11 @@ func printDetached(env *cli.Env, info readyInfo) {
 		return
 	}
 	what := "host added to"
-	if info.StartedNATS {
+	switch {
+	case info.StartedNATS:
 		what = "lattice started:"
+	case info.Joined:
+		what = "host joined"
 	}
 	io.Printf("%s %s %q\n", io.OK("✓"), what, info.Lattice)
 	io.Printf("  host     %s (%s)\n", info.FriendlyName, info.HostID)
@@ -244,5 +287,9 @@ func printDetached(env *cli.Env, info readyInfo) {
 	}
 	io.Printf("  NATS     %s\n", nats)
 	io.Printf("  log      %s\n", info.LogPath)
-	io.Printf("Stop it with `wash down%s`.\n", map[bool]string{true: "", false: " --all"}[info.StartedNATS])
+	stop := "wash down"
+	if !info.StartedNATS && !info.Joined {
+		stop += " --all" // a host added with --multi-local: down --all stops the whole lattice here
+	}
+	io.Printf("Stop it with `%s`.\n", stop)
 }

@@ -6,8 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -40,6 +40,8 @@ type Options struct {
 	NATSCredsFile     string
 	NATSConfigFile    string
 	NATSConnectOnly   bool
+	// Auth holds the host's ctl and rpc connection settings (credentials, TLS).
+	Auth NATSAuth
 
 	Lattice           string
 	Labels            []string
@@ -119,7 +121,10 @@ remote NATS system.`,
   wash up --nats-connect-only --nats-host nats.internal --nats-port 4222 -x prod`,
 		Args: cli.Args(cobra.NoArgs),
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			return cli.BindEnv(cmd.Flags(), envBindings)
+			if err := cli.BindEnv(cmd.Flags(), envBindings); err != nil {
+				return err
+			}
+			return cli.BindEnv(cmd.Flags(), authEnv)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.child = os.Getenv(childEnv) == "1"
@@ -160,6 +165,7 @@ remote NATS system.`,
 	fs.BoolVar(&o.Detached, "detach", false, "alias of --detached")
 	_ = fs.MarkHidden("detach")
 	fs.BoolVar(&o.MultiLocal, "multi-local", false, "add another host to a lattice that is already running")
+	o.Auth.addFlags(fs)
 	cmd.MarkFlagsMutuallyExclusive("nats-connect-only", "nats-remote-url")
 	return cmd
 }
@@ -185,6 +191,9 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 	}
 	if o.NATSPort <= 0 || o.NATSPort > 65535 {
 		return cli.Usage(fmt.Errorf("invalid --nats-port %d: use a port between 1 and 65535", o.NATSPort))
+	}
+	if err := o.Auth.validate(); err != nil {
+		return err
 	}
 	if o.Lattice == "" {
 		o.Lattice = ctl.DefaultLattice
@@ -240,8 +249,13 @@ func userLabels(values []string) (map[string]string, error) {
 	return labels, nil
 }
 
-func (o *Options) natsURL() string {
-	return "nats://" + net.JoinHostPort(o.NATSHost, strconv.Itoa(o.NATSPort))
+// natsURL is where the host's control connection goes (credentials left out).
+func (o *Options) natsURL() string { return o.ctlConn().URL() }
+
+// listenHost is --nats-host without user:password@: where an embedded NATS listens.
+func (o *Options) listenHost() string {
+	h, _, _ := conn.SplitUserInfo(o.NATSHost)
+	return h
 }
 
 // plan is what this invocation will start.
@@ -263,6 +277,9 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		return err
 	}
 	p := plan{labels: labels, seed: o.HostSeed}
+	if o.NATSConnectOnly && o.NATSConfigFile != "" {
+		return cli.Usage(errors.New("--nats-config-file configures an embedded NATS, but --nats-connect-only starts none"))
+	}
 	if p.seed == "" {
 		kp, err := nkeys.CreateServer()
 		if err != nil {
@@ -291,37 +308,85 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	return runLattice(ctx, env, d, o, p)
 }
 
-// checkNATS decides whether to start NATS and refuses a second lattice without --multi-local.
+// checkNATS decides whether to start NATS. It joins a NATS that answers (another machine's
+// lattice included, as upstream documents for production), and refuses only a second host this
+// WASH_HOME already runs in the same lattice on the same NATS without --multi-local.
 func (o *Options) checkNATS(ctx context.Context, d home.Dir) (startNATS bool, err error) {
-	url := o.natsURL()
-	nc, cerr := nats.Connect(url, nats.Name("wash"), nats.Timeout(750*time.Millisecond), nats.NoReconnect())
+	cr := o.ctlConn()
+	url := cr.URL()
+	opts, err := cr.NATSOptions("wash")
+	if err != nil {
+		return false, cli.Usage(err)
+	}
+	nc, cerr := nats.Connect(url, append(opts, nats.Timeout(750*time.Millisecond), nats.NoReconnect())...)
 	if cerr != nil {
-		if o.NATSConnectOnly {
-			return false, fmt.Errorf("--nats-connect-only: no NATS answers at %s (%v); start NATS there or drop --nats-connect-only to let wash start one", url, shortNATSError(cerr))
-		}
-		if !natsd.PortFree(o.NATSHost, o.NATSPort) {
-			return false, fmt.Errorf("cannot start NATS on %s:%d: the port is in use by another program; stop it or pick another port with --nats-port", o.NATSHost, o.NATSPort)
+		if err := o.noNATS(url, cerr); err != nil {
+			return false, err
 		}
 		return true, nil
 	}
 	defer nc.Close()
 	if o.NATSRemoteURL != "" {
-		return false, fmt.Errorf("--nats-remote-url starts a local leaf node, but NATS already runs on %s:%d; choose another --nats-port", o.NATSHost, o.NATSPort)
+		return false, fmt.Errorf("--nats-remote-url starts a local leaf node, but NATS already runs on %s:%d; choose another --nats-port", o.listenHost(), o.NATSPort)
 	}
 	if o.MultiLocal {
 		return false, nil
 	}
+	recs, _ := d.Hosts()
+	var mine []home.HostRecord
+	for _, r := range recs {
+		if r.Lattice == o.Lattice && r.NATSURL == url {
+			mine = append(mine, r)
+		}
+	}
+	if len(mine) == 0 {
+		return false, nil
+	}
+	// Only hosts that still answer count: a record may outlive a host stopped over ctl.
 	client := ctl.NewClient(nc, ctl.ClientOptions{Lattice: o.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv(), Timeout: 2 * time.Second})
 	hosts, _ := client.PingHosts(ctx, ctl.GatherOptions{})
-	if len(hosts) > 0 {
-		names := make([]string, 0, len(hosts))
-		for _, h := range hosts {
-			names = append(names, h.FriendlyName)
+	var names []string
+	for _, h := range hosts {
+		for _, r := range mine {
+			if r.HostID == h.ID {
+				names = append(names, h.FriendlyName)
+			}
 		}
-		return false, fmt.Errorf("lattice %q is already running on %s with %d host(s) (%s); add a host with `wash up --multi-local` or stop it with `wash down`",
-			o.Lattice, url, len(hosts), strings.Join(names, ", "))
+	}
+	if len(names) > 0 {
+		return false, fmt.Errorf("lattice %q is already running on %s with %d host(s) started here (%s); add a host with `wash up --multi-local` or stop it with `wash down`",
+			o.Lattice, url, len(names), strings.Join(names, ", "))
 	}
 	return false, nil
+}
+
+// noNATS explains why no NATS could be joined, or returns nil when wash may start one here.
+func (o *Options) noNATS(url string, cerr error) error {
+	msg := strings.ToLower(cerr.Error())
+	// Nothing that speaks NATS answered: nothing listens, the name does not resolve, or a
+	// program that is not NATS holds the port (it hangs up or never sends INFO).
+	unreachable := errors.Is(cerr, nats.ErrNoServers) || errors.Is(cerr, nats.ErrTimeout) || errors.Is(cerr, io.EOF) ||
+		strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host") ||
+		strings.Contains(msg, "timeout") || strings.Contains(msg, "connection reset")
+	if !unreachable {
+		// A NATS server answered and refused us (credentials, TLS): starting one is no fix.
+		return conn.ConnectError(url, cerr)
+	}
+	if o.NATSConnectOnly {
+		return fmt.Errorf("--nats-connect-only: no NATS answers at %s (%v); start NATS there or drop --nats-connect-only to let wash start one", url, shortNATSError(cerr))
+	}
+	switch err := natsd.BindError(o.listenHost(), o.NATSPort); {
+	case err == nil:
+		return nil
+	case errors.Is(err, natsd.ErrPortInUse):
+		return fmt.Errorf("cannot start NATS on %s:%d: the port is in use by a program that did not answer as NATS (a NATS that wants TLS first needs --ctl-tls-first); stop it or pick another port with --nats-port", o.listenHost(), o.NATSPort)
+	case errors.Is(err, natsd.ErrUnresolvable):
+		return fmt.Errorf("--nats-host %s does not resolve to an address: check the name (no NATS could be reached at %s)", o.listenHost(), url)
+	case errors.Is(err, natsd.ErrNotLocal):
+		return fmt.Errorf("no NATS answers at %s (%v), and wash can only start one on an address of this machine: start NATS on %s or use --nats-connect-only once it runs", url, shortNATSError(cerr), o.listenHost())
+	default:
+		return fmt.Errorf("cannot start NATS on %s:%d: %v", o.listenHost(), o.NATSPort, err)
+	}
 }
 
 func shortNATSError(err error) string {
@@ -360,7 +425,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	if p.startNATS {
 		var err error
 		srv, err = natsd.Start(natsd.Options{
-			Host: o.NATSHost, Port: o.NATSPort, StoreDir: d.JetStreamDir(o.NATSPort),
+			Host: o.listenHost(), Port: o.NATSPort, StoreDir: d.JetStreamDir(o.NATSPort),
 			JetStreamDomain: o.NATSJSDomain, WebsocketPort: o.NATSWebsocketPort,
 			RemoteURL: o.NATSRemoteURL, RemoteCredsFile: o.NATSCredsFile, ConfigFile: o.NATSConfigFile,
 			LogFile: d.NATSLogPath(o.NATSPort),
@@ -375,18 +440,32 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 			srv.Shutdown()
 			d.RemoveNATS(o.NATSPort)
 		}()
-		if err := d.SaveNATS(home.NATSRecord{PID: os.Getpid(), URL: url, Host: o.NATSHost, Port: o.NATSPort,
+		if err := d.SaveNATS(home.NATSRecord{PID: os.Getpid(), URL: url, Host: o.listenHost(), Port: o.NATSPort,
 			StoreDir: d.JetStreamDir(o.NATSPort), LogPath: d.NATSLogPath(o.NATSPort), StartedAt: time.Now()}); err != nil {
 			return fmt.Errorf("recording NATS in %s: %w", d.Path, err)
 		}
 		logger.Info("NATS server started", "url", url, "jetstream", d.JetStreamDir(o.NATSPort))
 	}
 
-	nc, err := nats.Connect(url, nats.Name("wasmbus"), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))
+	// The host's two connections, as upstream's (ctl: control interface, events, KV, wadm;
+	// rpc: providers). They share one when the settings are the same.
+	ctlR, rpcR := o.ctlConn(), o.rpcConn()
+	nc, err := dialHost(ctlR, "wasmbus")
 	if err != nil {
-		return conn.ConnectError(url, err)
+		return err
 	}
 	defer nc.Close()
+	rpcNC := nc
+	if !sameConn(ctlR, rpcR) {
+		if rpcNC, err = dialHost(rpcR, "wasmbus"); err != nil {
+			return fmt.Errorf("rpc connection: %w", err)
+		}
+		defer rpcNC.Close()
+	}
+	rpcJWT, rpcSeed, err := rpcR.UserJWTAndSeed()
+	if err != nil {
+		return fmt.Errorf("rpc credentials: %w", err)
+	}
 
 	if !o.DisableWadm {
 		stopWadm, err := startWadm(ctx, nc, o.Lattice, p.startNATS, logger)
@@ -410,7 +489,8 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		HeartbeatInterval: o.HeartbeatInterval, JSDomain: o.HostJSDomain,
 		AllowFileLoad: o.AllowFileLoad, AllowLatest: o.AllowLatest, AllowedInsecure: o.AllowedInsecure,
 		OCICacheDir: filepath.Join(d.Path, "oci-cache"), OCICredentials: o.ociCredentials(),
-		CtlURL: url, RPCURL: url, Engine: engine,
+		CtlURL: url, RPCURL: rpcR.URLWithUser(), RPCConn: rpcNC, RPCUserJWT: rpcJWT, RPCUserSeed: rpcSeed,
+		RPCTimeout: time.Duration(o.Auth.RPCTimeoutMs) * time.Millisecond, LogLevel: o.LogLevel, Engine: engine,
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
 		FreshInstances:   o.FreshInstances,
 		Logger:           logger,

@@ -68,13 +68,17 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 	}
 	rpcURL := h.cfg.RPCURL
 	if rpcURL == "" {
-		rpcURL = h.nc.ConnectedUrl()
+		rpcURL = h.rpcConn().ConnectedUrl()
+	}
+	rpcTimeout := h.cfg.RPCTimeout
+	if rpcTimeout <= 0 {
+		rpcTimeout = providers.DefaultRPCTimeout
 	}
 	n, err := providers.StartNative(providers.NativeConfig{
-		Binary: bin, NC: h.nc, Lattice: h.cfg.Lattice, HostID: h.id, ProviderID: cmd.ProviderID,
-		XKeyPublic: xpub,
+		Binary: bin, NC: h.rpcConn(), Lattice: h.cfg.Lattice, HostID: h.id, ProviderID: cmd.ProviderID,
+		XKeyPublic: xpub, RPCTimeout: rpcTimeout,
 		HostData: func() (providers.HostData, error) {
-			timeout := uint64(providers.DefaultRPCTimeout / time.Millisecond)
+			timeout := uint64(rpcTimeout / time.Millisecond)
 			links := h.providerLinks(context.Background(), cmd.ProviderID)
 			p.setSent(links)
 			level := h.cfg.LogLevel

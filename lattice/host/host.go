@@ -66,6 +66,12 @@ type Config struct {
 	RPCUserSeed string
 	// LogLevel is handed to native providers as HostData log_level (default "info").
 	LogLevel string
+	// RPCConn carries provider traffic (upstream's rpc connection, which may use other
+	// credentials than the control connection); nil uses the control connection.
+	RPCConn *nats.Conn
+	// RPCTimeout bounds provider requests (health checks) and is given to providers as
+	// default_rpc_timeout_ms (default 2 s).
+	RPCTimeout time.Duration
 	// Engine runs wasm; nil creates a private one.
 	Engine *runtime.Engine
 	// MaxExecutionTime bounds one invocation (default 10 minutes).
@@ -205,7 +211,12 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 }
 
 // rpcConn is the connection for provider traffic (upstream's rpc connection).
-func (h *Host) rpcConn() *nats.Conn { return h.nc }
+func (h *Host) rpcConn() *nats.Conn {
+	if h.cfg.RPCConn != nil {
+		return h.cfg.RPCConn
+	}
+	return h.nc
+}
 
 // ID is the host's public key (N…).
 func (h *Host) ID() string { return h.id }
