@@ -99,4 +99,3 @@ func TLSCerts(t testing.TB) (string, *tls.Config) {
 	}
 	return caFile, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
 }
-
