@@ -16,6 +16,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host/providers"
+	"github.com/wasmlattice/wash/lattice/secrets"
 	"github.com/wasmlattice/wash/runtime"
 )
 
@@ -229,7 +230,9 @@ func (h *Host) instanceConfig(c *component) runtime.InstanceConfig {
 func (h *Host) mergedConfigLocked(names []string) map[string]string {
 	out := map[string]string{}
 	for _, n := range names {
-		maps.Copy(out, h.configs[n])
+		if !secrets.IsReference(n) { // a reference's fields are not config
+			maps.Copy(out, h.configs[n])
+		}
 	}
 	return out
 }

@@ -55,6 +55,12 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 		id: cmd.ProviderID, ref: normalizeProviderRef(cmd.ProviderRef), name: archive.Name,
 		annotations: maps.Clone(nonNil(cmd.Annotations)),
 	}
+	p.identity = providerIdentity{xkeyPublic: xpub, jwt: archive.Token.JWT, annotations: p.annotations}
+	// SECRET_ config: plaintext in HostData, fetched with the archive's claims
+	secretValues, err := h.fetchSecrets(ctx, cmd.Config, p.identity.jwt, p.annotations)
+	if err != nil {
+		return err
+	}
 	if archive.Rev != nil {
 		p.revision = *archive.Rev
 	}
@@ -79,7 +85,7 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 		XKeyPublic: xpub, RPCTimeout: rpcTimeout,
 		HostData: func() (providers.HostData, error) {
 			timeout := uint64(rpcTimeout / time.Millisecond)
-			links := h.providerLinks(context.Background(), cmd.ProviderID)
+			links := h.providerLinks(context.Background(), cmd.ProviderID, p.identity)
 			p.setSent(links)
 			level := h.cfg.LogLevel
 			if level == "" {
@@ -89,7 +95,7 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 				HostID: h.id, LatticeRPCPrefix: h.cfg.Lattice, LatticeRPCURL: rpcURL,
 				LatticeRPCUserJWT: h.cfg.RPCUserJWT, LatticeRPCUserSeed: h.cfg.RPCUserSeed,
 				ProviderKey: cmd.ProviderID, InstanceID: uuid.NewString(), LinkDefinitions: links,
-				Config: config, HostXKeyPublicKey: hostX, ProviderXKeyPrivateKey: string(xseed),
+				Config: config, Secrets: providerSecretValues(secretValues), HostXKeyPublicKey: hostX, ProviderXKeyPrivateKey: string(xseed),
 				DefaultRPCTimeoutMS: &timeout, LogLevel: &level,
 			}, nil
 		},
@@ -117,17 +123,16 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 	return nil
 }
 
-// hostXKey is the host's xkey public key, made once.
+// hostXKey is the host's xkey public key, made once; the host seals link secrets for native
+// providers with its private half.
 func (h *Host) hostXKey() (string, error) {
 	h.xkeyOnce.Do(func() {
-		kp, err := nkeys.CreateCurveKeys()
-		if err != nil {
-			h.xkeyErr = err
-			return
-		}
-		h.xkeyPub, h.xkeyErr = kp.PublicKey()
+		h.xkey, h.xkeyErr = nkeys.CreateCurveKeys()
 	})
-	return h.xkeyPub, h.xkeyErr
+	if h.xkeyErr != nil {
+		return "", h.xkeyErr
+	}
+	return h.xkey.PublicKey()
 }
 
 // cacheName turns a reference into a file name: every non-alphanumeric character becomes _.
@@ -145,15 +150,19 @@ func linkKey(l providers.InterfaceLinkDefinition) string {
 	return l.SourceID + "\x00" + l.Target + "\x00" + l.WitNamespace + "\x00" + l.WitPackage + "\x00" + l.Name
 }
 
-// providerLinks resolves every link where id is the source or the target. A link whose config
-// cannot be resolved is left out (logged), as upstream.
-func (h *Host) providerLinks(ctx context.Context, id string) []providers.InterfaceLinkDefinition {
+// providerLinks resolves every link where id is the source or the target, its secrets sealed
+// for the provider. A link whose config or secrets cannot be resolved is left out (logged), as
+// upstream.
+func (h *Host) providerLinks(ctx context.Context, id string, pid providerIdentity) []providers.InterfaceLinkDefinition {
 	out := []providers.InterfaceLinkDefinition{}
 	for _, l := range h.allLinks() {
 		if l.SourceID != id && l.Target != id {
 			continue
 		}
 		rl, err := h.resolveLink(ctx, l)
+		if err == nil {
+			rl.SourceSecrets, rl.TargetSecrets, err = h.sealLinkSecrets(ctx, l, pid)
+		}
 		if err != nil {
 			h.log.Warn("leaving out a link whose config cannot be resolved", "source", l.SourceID, "target", l.Target, "err", err)
 			continue
@@ -214,7 +223,7 @@ func (h *Host) syncProviderLinks() {
 	h.mu.RUnlock()
 	for _, p := range natives {
 		n := p.native
-		want := h.providerLinks(context.Background(), p.id)
+		want := h.providerLinks(context.Background(), p.id, p.identity)
 		puts, _ := p.diffSent(want)
 		for _, l := range puts {
 			if err := n.PutLink(l); err != nil {
@@ -365,6 +374,7 @@ func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface
 		return bs.Open(rl)
 	})
 	return slices.Concat(
+		h.secretsInterfaces(componentID),
 		h.logBackendErrors(componentID, "wasmcloud", "messaging", msg),
 		h.logBackendErrors(componentID, "wasi", "keyvalue", kvInterfaces(h, componentID)),
 		h.logBackendErrors(componentID, "wasi", "blobstore", blob))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/secrets"
 	"github.com/wasmlattice/wash/runtime"
 	"github.com/wasmlattice/wash/wascap"
 )
@@ -41,6 +42,8 @@ type component struct {
 
 	// claims are the verified embedded claims; nil when the component is unsigned
 	claims *wascap.Token[wascap.Component]
+	// secrets are the values of its SECRET_ config, by secret name (wasmcloud:secrets)
+	secrets map[string]secrets.Value
 }
 
 func (c *component) describe() ctl.ComponentDescription {
@@ -270,8 +273,14 @@ func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand
 	if existing != nil {
 		// Rescale in place; the ref is kept (an update is a separate step).
 		configChanged := !slices.Equal(existing.config, cmd.Config)
+		secretValues := existing.secrets
 		if configChanged {
 			if _, err := h.resolveConfig(ctx, cmd.Config); err != nil {
+				h.scaleFailed(cmd, existing.claimed(err))
+				return
+			}
+			var err error
+			if secretValues, err = h.componentSecrets(ctx, existing, cmd.Config, cmd.Annotations); err != nil {
 				h.scaleFailed(cmd, existing.claimed(err))
 				return
 			}
@@ -290,6 +299,7 @@ func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand
 		next.maxInst = cmd.Count
 		next.slots = make(chan struct{}, semaphoreSize(cmd.Count))
 		next.config = slices.Clone(cmd.Config)
+		next.secrets = secretValues
 		next.limits = limits
 		next.pool = nil
 		// Upstream re-instantiates with the request's annotations and reference when the
@@ -319,6 +329,10 @@ func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand
 		return
 	}
 	c.annotations = maps.Clone(nonNil(cmd.Annotations))
+	if c.secrets, err = h.componentSecrets(ctx, c, cmd.Config, cmd.Annotations); err != nil {
+		h.scaleFailed(cmd, c.claimed(err))
+		return
+	}
 	c.maxInst = cmd.Count
 	c.slots = make(chan struct{}, semaphoreSize(cmd.Count))
 	c.limits = maps.Clone(cmd.ComponentLimits)
@@ -427,6 +441,11 @@ func (h *Host) updateComponent(ctx context.Context, id, newRef string, annotatio
 		return
 	}
 	next.annotations = maps.Clone(nonNil(annotations))
+	// the new code is another entity: its secrets are fetched with its own claims
+	if next.secrets, err = h.componentSecrets(ctx, next, existing.config, annotations); err != nil {
+		h.scaleFailed(ctl.ScaleComponentCommand{ComponentID: id, ComponentRef: newRef, Count: existing.maxInst, Annotations: annotations}, next.claimed(err))
+		return
+	}
 	next.maxInst = existing.maxInst
 	next.slots = make(chan struct{}, semaphoreSize(existing.maxInst))
 	next.limits = existing.limits

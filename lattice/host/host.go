@@ -23,6 +23,7 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/secrets"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
@@ -66,6 +67,9 @@ type Config struct {
 	RPCUserSeed string
 	// LogLevel is handed to native providers as HostData log_level (default "info").
 	LogLevel string
+	// SecretsTopic is the subject prefix of secrets backends (WASMCLOUD_SECRETS_TOPIC, e.g.
+	// wasmcloud.secrets); without it any SECRET_ reference fails the start, as upstream.
+	SecretsTopic string
 	// RPCConn carries provider traffic (upstream's rpc connection, which may use other
 	// credentials than the control connection); nil uses the control connection.
 	RPCConn *nats.Conn
@@ -130,7 +134,7 @@ type Host struct {
 	programs programCache
 	cfgCache configCache
 	xkeyOnce sync.Once
-	xkeyPub  string
+	xkey     nkeys.KeyPair // seals link secrets for native providers
 	xkeyErr  error
 	idLocks  keyedMutex
 
@@ -141,6 +145,12 @@ type Host struct {
 	stopping      chan struct{}
 	done          chan struct{}
 	wg            sync.WaitGroup
+
+	// secrets: the host's self-issued token and the backend client, made on first use
+	secretsOnce   sync.Once
+	hostJWT       string
+	hostJWTErr    error
+	secretsClient *secrets.Client
 }
 
 // New prepares a host on a connected NATS client. It validates the configuration and creates the

@@ -339,10 +339,7 @@ func (h *Host) handleDeleteConfig(ctx context.Context, name string) ctl.Response
 // resolveConfig merges named config in list order (later names win).
 func (h *Host) resolveConfig(ctx context.Context, names []string) (map[string]string, error) {
 	out := map[string]string{}
-	for _, name := range names {
-		if strings.HasPrefix(name, "SECRET_") {
-			return nil, fmt.Errorf("secret reference %s: this host has no secrets backend configured", name)
-		}
+	for _, name := range withoutSecrets(names) { // secrets come from fetchSecrets
 		e, err := h.configData.Get(ctx, name)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			return nil, fmt.Errorf("configuration %s not found in config store", name)

@@ -26,6 +26,8 @@ type provider struct {
 	native            *providers.Native
 	stop              func(context.Context)
 	providerLinkState // links sent to a native provider
+
+	identity providerIdentity // native providers: how their secrets are fetched and sealed
 }
 
 func (p *provider) describe() ctl.ProviderDescription {
