@@ -23,6 +23,7 @@ import (
 	"github.com/wasmlattice/wash/commands/link"
 	"github.com/wasmlattice/wash/commands/output"
 	"github.com/wasmlattice/wash/commands/scale"
+	"github.com/wasmlattice/wash/commands/secrets"
 	"github.com/wasmlattice/wash/commands/start"
 	"github.com/wasmlattice/wash/commands/stop"
 	"github.com/wasmlattice/wash/commands/up"
@@ -73,7 +74,7 @@ Get started:
 		{"apps", "Deploy applications:", []*cobra.Command{app.NewCmd(env)}},
 		{"observe", "Look at a lattice:", []*cobra.Command{get.NewCmd(env), events.NewCmd(env), dashboard.NewCmd(env)}},
 		{"control", "Control workloads:", []*cobra.Command{start.NewCmd(env), stop.NewCmd(env), scale.NewCmd(env),
-			update.NewCmd(env), link.NewCmd(env), config.NewCmd(env), label.NewCmd(env)}},
+			update.NewCmd(env), link.NewCmd(env), config.NewCmd(env), secrets.NewCmd(env), label.NewCmd(env)}},
 		{"artifacts", "Move artifacts:", []*cobra.Command{artifact.NewPushCmd(env), artifact.NewPullCmd(env),
 			artifact.NewInspectCmd(env), artifact.NewParCmd(env)}},
 		{"configure", "Configure wash:", []*cobra.Command{ctx.NewCmd(env), version.NewCmd(env), newCompletionCmd()}},

@@ -76,6 +76,12 @@ func RunPut(ctx context.Context, env *cli.Env, o *Options) error {
 	if err != nil {
 		return err
 	}
+	return PutValues(ctx, env, o, values)
+}
+
+// PutValues stores values under o.Name (secret references included: `wash secrets put` stores
+// them through here).
+func PutValues(ctx context.Context, env *cli.Env, o *Options, values map[string]string) error {
 	s, err := workload.Open(env, &o.Conn)
 	if err != nil {
 		return err

@@ -30,6 +30,8 @@ type readyInfo struct {
 	LogPath      string `json:"log_path,omitempty"`
 	// Joined: this WASH_HOME did not start the NATS the host is on (another machine's).
 	Joined bool `json:"joined,omitempty"`
+	// Secrets says where the host fetches secrets from, when it does.
+	Secrets string `json:"secrets,omitempty"`
 }
 
 // reporter tells the parent of a detached child how start-up went, over an inherited pipe.
@@ -287,6 +289,9 @@ func printDetached(env *cli.Env, info readyInfo) {
 	}
 	io.Printf("  NATS     %s\n", nats)
 	io.Printf("  log      %s\n", info.LogPath)
+	if info.Secrets != "" {
+		io.Printf("  secrets  %s\n", info.Secrets)
+	}
 	stop := "wash down"
 	if !info.StartedNATS && !info.Joined {
 		stop += " --all" // a host added with --multi-local: down --all stops the whole lattice here

@@ -61,6 +61,10 @@ type Options struct {
 	HostLogPath       string
 	LogLevel          string
 	StructuredLogging bool
+	// SecretsTopic is the host's secrets backend prefix; SecretsNatsKV runs the NATS-KV
+	// backend in this process (keys in $WASH_HOME/secrets).
+	SecretsTopic  string
+	SecretsNatsKV bool
 
 	Detached   bool
 	MultiLocal bool
@@ -94,6 +98,8 @@ var envBindings = map[string]string{
 	"log-level":                 "WASMCLOUD_LOG_LEVEL",
 	"enable-structured-logging": "WASMCLOUD_STRUCTURED_LOGGING_ENABLED",
 	"disable-wadm":              "WASH_DISABLE_WADM",
+	"secrets-topic":             "WASMCLOUD_SECRETS_TOPIC",
+	"secrets-nats-kv":           "WASH_SECRETS_NATS_KV",
 }
 
 // childEnv marks the detached child; readyFD is the pipe it reports readiness on.
@@ -165,6 +171,8 @@ remote NATS system.`,
 	fs.BoolVar(&o.Detached, "detach", false, "alias of --detached")
 	_ = fs.MarkHidden("detach")
 	fs.BoolVar(&o.MultiLocal, "multi-local", false, "add another host to a lattice that is already running")
+	fs.StringVar(&o.SecretsTopic, "secrets-topic", "", "subject prefix of secrets backends the host fetches SECRET_ references from (e.g. wasmcloud.secrets)")
+	fs.BoolVar(&o.SecretsNatsKV, "secrets-nats-kv", false, "also run the NATS-KV secrets backend (keys kept in $WASH_HOME/secrets; implies --secrets-topic wasmcloud.secrets)")
 	o.Auth.addFlags(fs)
 	cmd.MarkFlagsMutuallyExclusive("nats-connect-only", "nats-remote-url")
 	return cmd
@@ -475,6 +483,12 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		defer stopWadm()
 	}
 
+	secretsNote, stopSecrets, err := o.startSecrets(ctx, d, nc, logger)
+	if err != nil {
+		return err
+	}
+	defer stopSecrets()
+
 	engine, err := runtime.NewEngine(ctx, runtime.Options{
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
 		MaxMemoryBytes:   o.MaxLinearMemory,
@@ -491,6 +505,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		OCICacheDir: filepath.Join(d.Path, "oci-cache"), OCICredentials: o.ociCredentials(),
 		CtlURL: url, RPCURL: rpcR.URLWithUser(), RPCConn: rpcNC, RPCUserJWT: rpcJWT, RPCUserSeed: rpcSeed,
 		RPCTimeout: time.Duration(o.Auth.RPCTimeoutMs) * time.Millisecond, LogLevel: o.LogLevel, Engine: engine,
+		SecretsTopic: o.SecretsTopic,
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
 		FreshInstances:   o.FreshInstances,
 		Logger:           logger,
@@ -510,7 +525,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	}
 	defer d.RemoveHost(h.ID())
 	logger.Info("host started", "host_id", h.ID(), "friendly_name", h.FriendlyName(), "lattice", o.Lattice)
-	ready.ok(readyInfo{HostID: h.ID(), FriendlyName: h.FriendlyName(), Lattice: o.Lattice, NATSURL: url, StartedNATS: p.startNATS})
+	ready.ok(readyInfo{HostID: h.ID(), FriendlyName: h.FriendlyName(), Lattice: o.Lattice, NATSURL: url, StartedNATS: p.startNATS, Secrets: secretsNote})
 	if !o.child {
 		printBanner(env, h, o, p, url)
 	}
