@@ -505,7 +505,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		OCICacheDir: filepath.Join(d.Path, "oci-cache"), OCICredentials: o.ociCredentials(),
 		CtlURL: url, RPCURL: rpcR.URLWithUser(), RPCConn: rpcNC, RPCUserJWT: rpcJWT, RPCUserSeed: rpcSeed,
 		RPCTimeout: time.Duration(o.Auth.RPCTimeoutMs) * time.Millisecond, LogLevel: o.LogLevel, Engine: engine,
-		SecretsTopic: o.SecretsTopic,
+		SecretsTopic:     o.SecretsTopic,
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
 		FreshInstances:   o.FreshInstances,
 		Logger:           logger,
