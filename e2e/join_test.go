@@ -41,7 +41,7 @@ func TestUpJoinsNATSOfAnotherMachine(t *testing.T) {
 	b := &env{t: t, home: t.TempDir(), port: a.port}
 	t.Cleanup(b.cleanup)
 	r := b.must("up", "-d", "--nats-host", "127.0.0.1", "--nats-port", a.portArg(), "--lattice", "default", "--label", "machine=b")
-	if !strings.Contains(r.stdout, "host joined") || !strings.Contains(r.stdout, "Stop it with `wash down`.") {
+	if !strings.Contains(r.stdout, "host joined lattice") || !strings.Contains(r.stdout, "Stop it with `wash down`.") {
 		t.Fatalf("second machine's up output:\n%s", r)
 	}
 	machines := map[string]bool{}
@@ -104,6 +104,14 @@ func TestUpNATSHostErrors(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "did not answer as NATS") {
 		t.Fatalf("port held by a non-NATS program:\n%s", r)
 	}
+
+	// user:password@ with nothing running: wash starts NATS on the host part (no "port in use").
+	fresh := &env{t: t, home: t.TempDir(), port: freePort(t)}
+	t.Cleanup(fresh.cleanup)
+	if r := fresh.must("up", "-d", "--nats-host", "u:p@127.0.0.1", "--nats-port", fresh.portArg()); !strings.Contains(r.stdout, "lattice started") {
+		t.Fatalf("up with user:password@ and no NATS:\n%s", r)
+	}
+	fresh.must("down")
 
 	// A NATS that wants a user and password: joined with user:password@ in --nats-host.
 	n := testlattice.StartServer(t, &server.Options{Username: "wash", Password: "s3cret"})

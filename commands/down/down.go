@@ -219,7 +219,7 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		}
 	default:
 		if cerr == nil && !env.IO.JSON() {
-			env.IO.Printf("NATS on %s was not started by wash; left running.\n", url)
+			env.IO.Printf("NATS on %s was not started by wash here; left running.\n", url)
 		}
 	}
 	if env.IO.JSON() {

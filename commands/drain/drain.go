@@ -81,7 +81,7 @@ func Run(env *cli.Env, which ...what) error {
 			continue
 		}
 		if hosts, _ := d.Hosts(); len(hosts) > 0 {
-			return fmt.Errorf("cannot drain %s: %d host(s) started from %s still run and may use it; stop them with `wash down --all` first", w.name, len(hosts), d.Path)
+			return fmt.Errorf("cannot drain %s: %d host(s) started from %s still run and may use it; stop them with `wash down` first", w.name, len(hosts), d.Path)
 		}
 	}
 	drained := []string{}

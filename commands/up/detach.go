@@ -279,7 +279,7 @@ func printDetached(env *cli.Env, info readyInfo) {
 	case info.StartedNATS:
 		what = "lattice started:"
 	case info.Joined:
-		what = "host joined"
+		what = "host joined lattice"
 	}
 	io.Printf("%s %s %q\n", io.OK("✓"), what, info.Lattice)
 	io.Printf("  host     %s (%s)\n", info.FriendlyName, info.HostID)
