@@ -32,6 +32,17 @@ func hostLabels(t *testing.T, e *env, args ...string) map[string]map[string]stri
 	return out
 }
 
+// notOnCmdline fails when a process recorded in e's WASH_HOME has secret on its command line,
+// which any user can read.
+func notOnCmdline(t *testing.T, e *env, secret string) {
+	t.Helper()
+	for _, pid := range e.pids() {
+		if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err == nil && strings.Contains(string(b), secret) {
+			t.Fatalf("process %d has a secret on its command line", pid)
+		}
+	}
+}
+
 // TestUpJoinsNATSOfAnotherMachine: a second `wash up` with its own WASH_HOME (another machine)
 // joins the NATS and lattice the first one runs, as upstream documents for production, each with
 // its own labels; `wash down` there stops only its own host.
@@ -128,11 +139,7 @@ func TestUpNATSHostErrors(t *testing.T) {
 		t.Fatalf("hosts on the user/password NATS: %v", got)
 	}
 	// The detached host's command line carries no password.
-	for _, pid := range e.pids() {
-		if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err == nil && strings.Contains(string(b), "s3cret") {
-			t.Fatalf("process %d has the password on its command line: %q", pid, b)
-		}
-	}
+	notOnCmdline(t, e, "s3cret")
 	e.must("down", "-p", port, "--ctl-host", "wash:s3cret@127.0.0.1")
 }
 
@@ -183,11 +190,7 @@ func TestUpAuthenticatedNATS(t *testing.T) {
 			t.Fatalf("jwt without seed:\n%s", r)
 		}
 		e.must("up", "-d", "--nats-connect-only", "--nats-port", port, "--ctl-jwt", ujwt, "--ctl-seed", string(useed))
-		for _, pid := range e.pids() {
-			if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err == nil && strings.Contains(string(b), string(useed)) {
-				t.Fatalf("process %d has the seed on its command line", pid)
-			}
-		}
+		notOnCmdline(t, e, string(useed))
 		if got := hostLabels(t, e, "-p", port, "--ctl-jwt", ujwt, "--ctl-seed", string(useed)); len(got) != 1 {
 			t.Fatalf("hosts: %v", got)
 		}

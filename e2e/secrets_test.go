@@ -2,14 +2,13 @@ package e2e
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wasmlattice/wash/internal/testlattice"
 	"github.com/wasmlattice/wash/wascap"
 )
 
@@ -19,20 +18,12 @@ import (
 // the host fetches the value with the component's claims, the component reads it through
 // wasmcloud:secrets and answers it over HTTP.
 func TestSecretsThroughWadm(t *testing.T) {
-	wasm, err := os.ReadFile("../lattice/host/testdata/secrets/secrets.component.wasm")
+	wasm, err := os.ReadFile(guestWasm)
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer, _ := wascap.NewKey(wascap.KindAccount)
-	module, _ := wascap.NewKey(wascap.KindModule)
-	signed, _, err := wascap.Sign(wasm, issuer, module.Public(), wascap.SignOptions{Name: "secrets-guest"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	component := filepath.Join(t.TempDir(), "secrets_s.wasm")
-	if err := os.WriteFile(component, signed, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	component, tok := testlattice.SignComponent(t, wasm, wascap.SignOptions{Name: "secrets-guest"})
+	subject := tok.Claims.Subject
 
 	e := newEnv(t)
 	p := e.portArg()
@@ -46,7 +37,7 @@ func TestSecretsThroughWadm(t *testing.T) {
 	if r := e.must("secrets", "nats-kv", "get", "api-token", "-p", p); r.stdout != "t0ps3cret\n" {
 		t.Fatalf("get with wash's own encryption key: %q", r.stdout)
 	}
-	e.must("secrets", "nats-kv", "add-mapping", module.Public(), "--secret", "api-token", "-p", p)
+	e.must("secrets", "nats-kv", "add-mapping", subject, "--secret", "api-token", "-p", p)
 
 	// The upstream reference commands.
 	e.must("secrets", "put", "manual", "nats-kv", "api-token", "--property", "tier=dev", "-p", p)
@@ -114,7 +105,7 @@ spec:
 	e.must("app", "deploy", path, "--ctl-port", p)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		code, body, err := httpGetBody("http://" + addr + "/api")
+		code, body, err := httpGet("http://" + addr + "/api")
 		if err == nil && code == 200 && body == "t0ps3cret" {
 			break
 		}
@@ -127,14 +118,4 @@ spec:
 	if r := e.must("secrets", "get", "SECRET_secret_app-api", "-p", p, "-o", "json"); !strings.Contains(r.stdout, `"key": "api-token"`) {
 		t.Fatalf("wadm's reference:\n%s", r.stdout)
 	}
-}
-
-func httpGetBody(url string) (int, string, error) {
-	res, err := http.Get(url)
-	if err != nil {
-		return 0, "", err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	return res.StatusCode, string(b), err
 }

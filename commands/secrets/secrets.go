@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,7 +15,6 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/config"
 	"github.com/wasmlattice/wash/commands/conn"
-	"github.com/wasmlattice/wash/commands/workload"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/secrets"
 )
@@ -139,31 +137,9 @@ func RunGet(ctx context.Context, env *cli.Env, o *NameOptions) error {
 	if !ctl.ValidToken(name) {
 		return cli.Usage(fmt.Errorf("invalid secret name %q: it must be one word without '.', '*', '>' or spaces", o.Name))
 	}
-	s, err := workload.Open(env, &o.Conn)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	values, found, err := s.Client.GetConfig(ctx, name)
-	if err != nil {
-		return fmt.Errorf("config.get %s in lattice %q: %w", name, s.Lattice(), err)
-	}
-	if !found {
-		return fmt.Errorf("no secret reference named %q in lattice %q (create it with `wash secrets put %s BACKEND KEY`)", o.Name, s.Lattice(), o.Name)
-	}
-	if env.IO.JSON() {
-		return env.IO.PrintJSON(values)
-	}
-	keys := make([]string, 0, len(values))
-	for k := range values {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	t := env.IO.NewTable("Key", "Value")
-	for _, k := range keys {
-		t.Row(k, values[k])
-	}
-	return t.Render()
+	return config.Show(ctx, env, &config.Options{Conn: o.Conn, Name: name}, func(lattice string) error {
+		return fmt.Errorf("no secret reference named %q in lattice %q (create it with `wash secrets put %s BACKEND KEY`)", o.Name, lattice, o.Name)
+	})
 }
 
 func newDelCmd(env *cli.Env) *cobra.Command {

@@ -18,6 +18,8 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
+
+	"github.com/wasmlattice/wash/wascap"
 )
 
 // OperatorMode builds a trusted operator, an account with JetStream, and a user; it returns the
@@ -98,4 +100,21 @@ func TLSCerts(t testing.TB) (string, *tls.Config) {
 		t.Fatal(err)
 	}
 	return caFile, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
+}
+
+// SignComponent signs wasm as `wash claims sign` would (a fresh account as issuer, a fresh module
+// key as subject), writes it into a temporary directory and returns the path and the token.
+func SignComponent(t testing.TB, wasm []byte, o wascap.SignOptions) (string, *wascap.Token[wascap.Component]) {
+	t.Helper()
+	issuer, _ := wascap.NewKey(wascap.KindAccount)
+	module, _ := wascap.NewKey(wascap.KindModule)
+	signed, tok, err := wascap.Sign(wasm, issuer, module.Public(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "signed_s.wasm")
+	if err := os.WriteFile(p, signed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p, tok
 }

@@ -55,6 +55,14 @@ func watchEvents(t testing.TB, nc *nats.Conn, lattice string) *eventLog {
 
 func (l *eventLog) waitFor(t testing.TB, name string, match func(map[string]any) bool) map[string]any {
 	t.Helper()
+	var data map[string]any
+	_ = json.Unmarshal(l.next(t, name, match).Data, &data)
+	return data
+}
+
+// next waits for the next event called name whose data matches.
+func (l *eventLog) next(t testing.TB, name string, match func(map[string]any) bool) events.Event {
+	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
 		select {
@@ -65,7 +73,7 @@ func (l *eventLog) waitFor(t testing.TB, name string, match func(map[string]any)
 			var data map[string]any
 			_ = json.Unmarshal(e.Data, &data)
 			if match == nil || match(data) {
-				return data
+				return e
 			}
 		case <-deadline:
 			t.Fatalf("no %s event within 10s", name)

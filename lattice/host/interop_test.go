@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
+	"github.com/wasmlattice/wash/internal/testlattice"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host"
@@ -23,42 +24,17 @@ import (
 // waitRaw waits for an event and returns its data exactly as published.
 func (l *eventLog) waitRaw(t testing.TB, name string, match func(map[string]any) bool) string {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case e := <-l.ch:
-			if e.Name() != name {
-				continue
-			}
-			var data map[string]any
-			_ = json.Unmarshal(e.Data, &data)
-			if match == nil || match(data) {
-				return string(e.Data)
-			}
-		case <-deadline:
-			t.Fatalf("no %s event within 10s", name)
-		}
-	}
+	return string(l.next(t, name, match).Data)
 }
 
-// signedWasip1 signs the wasip1 test module as `wash claims sign` would and writes it to dir.
-func signedWasip1(t testing.TB, dir string, o wascap.SignOptions) (path string, tok *wascap.Token[wascap.Component]) {
+// signedWasip1 signs the wasip1 test module as `wash claims sign` would.
+func signedWasip1(t testing.TB, o wascap.SignOptions) (path string, tok *wascap.Token[wascap.Component]) {
 	t.Helper()
 	wasm, err := os.ReadFile(buildWasip1(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer, _ := wascap.NewKey(wascap.KindAccount)
-	module, _ := wascap.NewKey(wascap.KindModule)
-	signed, tok, err := wascap.Sign(wasm, issuer, module.Public(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path = filepath.Join(dir, "signed.wasm")
-	if err := os.WriteFile(path, signed, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path, tok
+	return testlattice.SignComponent(t, wasm, o)
 }
 
 // TestComponentClaimsOnTheWire pins what a signed component adds to the lattice: CLAIMS_<sub>
@@ -73,7 +49,7 @@ func TestComponentClaimsOnTheWire(t *testing.T) {
 	ctx := context.Background()
 	rev := int32(7)
 	nbf := time.Unix(1700000000, 0)
-	path, tok := signedWasip1(t, t.TempDir(), wascap.SignOptions{Name: "Hello", Tags: []string{"a", "b"}, Rev: &rev, Ver: "0.2.0", CallAlias: "hi", NotBefore: nbf})
+	path, tok := signedWasip1(t, wascap.SignOptions{Name: "Hello", Tags: []string{"a", "b"}, Rev: &rev, Ver: "0.2.0", CallAlias: "hi", NotBefore: nbf})
 	sub, iss := tok.Claims.Subject, tok.Claims.Issuer
 	ref := "file://" + path
 
@@ -128,7 +104,7 @@ func TestSignedComponentScaleFailedNamesKey(t *testing.T) {
 	evs := watchEvents(t, nc, "default")
 	h := startHost(t, nc, host.Config{Lattice: "default"})
 	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"})
-	path, tok := signedWasip1(t, t.TempDir(), wascap.SignOptions{Name: "x"})
+	path, tok := signedWasip1(t, wascap.SignOptions{Name: "x"})
 	// The module imports nothing the host lacks, so make instantiation fail with a limit the
 	// module cannot meet: a 1-byte memory cap.
 	ref := "file://" + path

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
+	"github.com/wasmlattice/wash/internal/testlattice"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host"
@@ -55,17 +56,8 @@ func signedSecretsGuest(t *testing.T) (ref, subject string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer, _ := wascap.NewKey(wascap.KindAccount)
-	module, _ := wascap.NewKey(wascap.KindModule)
-	signed, _, err := wascap.Sign(wasm, issuer, module.Public(), wascap.SignOptions{Name: "secrets-guest"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "secrets_s.wasm")
-	if err := os.WriteFile(p, signed, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return "file://" + p, module.Public()
+	p, tok := testlattice.SignComponent(t, wasm, wascap.SignOptions{Name: "secrets-guest"})
+	return "file://" + p, tok.Claims.Subject
 }
 
 // TestComponentSecrets: a signed component started with a SECRET_ reference reads the secret

@@ -413,7 +413,7 @@ type PutSecretRequest struct {
 	Key          string    `json:"key"`
 	Version      string    `json:"version"`
 	StringSecret *string   `json:"string_secret"`
-	BinarySecret byteArray `json:"binary_secret"`
+	BinarySecret ByteArray `json:"binary_secret"`
 }
 
 // PutSecretResponse is put_secret's answer; Error is a name such as "DecryptionError".

@@ -153,7 +153,7 @@ func (r Reference) RequestFor(entityJWT, hostJWT string, application *string) (R
 type Secret struct {
 	Version      string    `json:"version"`
 	StringSecret *string   `json:"string_secret"`
-	BinarySecret byteArray `json:"binary_secret"`
+	BinarySecret ByteArray `json:"binary_secret"`
 }
 
 // Response is a backend's reply to get: a secret or an error, never both.
@@ -263,10 +263,11 @@ func (s *Secret) Value() (Value, error) {
 	return Value{}, errors.New("secret did not contain a value")
 }
 
-// byteArray is bytes as serde writes Vec<u8>: a JSON array of numbers, or null.
-type byteArray []byte
+// ByteArray is bytes as serde writes Vec<u8>: a JSON array of numbers, or null.
+type ByteArray []byte
 
-func (b byteArray) MarshalJSON() ([]byte, error) {
+// MarshalJSON writes the bytes as an array of numbers.
+func (b ByteArray) MarshalJSON() ([]byte, error) {
 	if b == nil {
 		return []byte("null"), nil
 	}
@@ -281,7 +282,8 @@ func (b byteArray) MarshalJSON() ([]byte, error) {
 	return append(out, ']'), nil
 }
 
-func (b *byteArray) UnmarshalJSON(data []byte) error {
+// UnmarshalJSON reads an array of numbers or null.
+func (b *ByteArray) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		*b = nil
 		return nil
