@@ -198,8 +198,8 @@ func TestHostDataGolden(t *testing.T) {
 		LatticeRPCURL: "nats://u:p@127.0.0.1:4222", ProviderKey: "p", InstanceID: "i",
 		LinkDefinitions: []InterfaceLinkDefinition{{SourceID: "c", Target: "p", WitNamespace: "wasi", WitPackage: "keyvalue",
 			Interfaces: []string{"store"}, TargetSecrets: ByteArray{1, 2}}},
-		Config:  map[string]string{"k": "v"},
-		Secrets: map[string]SecretValue{"db": {Kind: "String", Value: "pw"}, "key": {Kind: "Bytes", Value: ByteArray{0, 255}}},
+		Config:            map[string]string{"k": "v"},
+		Secrets:           map[string]SecretValue{"db": {Kind: "String", Value: "pw"}, "key": {Kind: "Bytes", Value: ByteArray{0, 255}}},
 		HostXKeyPublicKey: "XHOST", ProviderXKeyPrivateKey: "SXPROV", DefaultRPCTimeoutMS: &timeout, LogLevel: &level,
 	}
 	line, err := hd.StdinLine()
