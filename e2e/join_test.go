@@ -213,8 +213,9 @@ func TestUpAuthenticatedNATS(t *testing.T) {
 	})
 }
 
-// TestUpLeafOfAuthenticatedHub: --nats-remote-url with user:password@ (and a creds file) makes
-// the embedded NATS a leaf of a hub that requires them; the host is seen from the hub.
+// TestUpLeafOfAuthenticatedHub: --nats-remote-url with user:password@, or with --nats-credsfile
+// for a hub in operator mode, makes the embedded NATS a leaf of a hub that requires them; the
+// host is seen from the hub.
 func TestUpLeafOfAuthenticatedHub(t *testing.T) {
 	leafPort := freePort(t)
 	hubOpts := &server.Options{Username: "hub", Password: "hubpw"}
@@ -240,4 +241,28 @@ func TestUpLeafOfAuthenticatedHub(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	e.must("down")
+
+	// The same against a hub in operator mode, with a creds file for the leaf connection.
+	opHub, _, _, creds := testlattice.OperatorMode(t)
+	credsLeafPort := freePort(t)
+	opHub.LeafNode.Host, opHub.LeafNode.Port = "127.0.0.1", credsLeafPort
+	hub2 := testlattice.StartServer(t, opHub)
+	e2 := newEnv(t)
+	e2.must("up", "-d", "--nats-port", e2.portArg(), "--nats-remote-url", "nats-leaf://127.0.0.1:"+strconv.Itoa(credsLeafPort),
+		"--nats-credsfile", creds, "--nats-js-domain", "edge2")
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		var hosts struct {
+			Hosts []json.RawMessage `json:"hosts"`
+		}
+		r := e2.run("get", "hosts", "-o", "json", "-p", strconv.Itoa(hub2.Port), "--ctl-credsfile", creds)
+		if r.code == 0 && json.Unmarshal([]byte(r.stdout), &hosts) == nil && len(hosts.Hosts) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the operator-mode hub never saw the leaf's host:\n%s", r)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	e2.must("down")
 }
