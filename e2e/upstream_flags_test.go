@@ -197,27 +197,30 @@ func TestUpstreamLatticeFlags(t *testing.T) {
 	}
 	e.must("app", "deploy", m, "--replace", "-p", p)
 
-	// app list --watch redraws until interrupted.
-	cmd := exec.Command(washBin, "app", "list", "-w", "200", "-p", p)
-	cmd.Env = append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1")
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
-	tables := 0
-	deadline := time.Now().Add(20 * time.Second)
-	for tables < 2 && sc.Scan() {
-		if strings.Contains(sc.Text(), "upstream-app") {
-			tables++
+	// app list --watch (and app get --watch, which upstream makes the same) redraw until
+	// interrupted.
+	for _, args := range [][]string{{"app", "list", "-w", "200"}, {"app", "get", "upstream-app", "--watch=200ms"}} {
+		cmd := exec.Command(washBin, append(args, "-p", p)...)
+		cmd.Env = append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1")
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
 		}
-		if time.Now().After(deadline) {
-			break
+		sc := bufio.NewScanner(stdout)
+		tables := 0
+		deadline := time.Now().Add(20 * time.Second)
+		for tables < 2 && sc.Scan() {
+			if strings.Contains(sc.Text(), "upstream-app") {
+				tables++
+			}
+			if time.Now().After(deadline) {
+				break
+			}
 		}
-	}
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	if err := cmd.Wait(); err != nil || tables < 2 {
-		t.Fatalf("app list -w 200: %d tables, exit %v", tables, err)
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		if err := cmd.Wait(); err != nil || tables < 2 {
+			t.Fatalf("%v: %d tables, exit %v", args, tables, err)
+		}
 	}
 
 	e.must("app", "undeploy", "upstream-app", "-p", p)
