@@ -145,13 +145,16 @@ func NewCmd(env *cli.Env) *cobra.Command {
 $WASH_HOME), a built-in wasmCloud host and the wadm reconciler.
 
 Runs in the foreground until Ctrl+C; -d runs it in the background and returns once the host
-answers. With a lattice already running, --multi-local adds another host to it. With
+answers. With a lattice this WASH_HOME already runs, --multi-local adds another host to it. With
 --nats-connect-only (or whenever NATS already answers on --nats-host/--nats-port) the host joins
-that NATS instead of starting one; --nats-remote-url makes the embedded NATS a leaf node of a
-remote NATS system.`,
+that NATS instead of starting one, also a lattice another machine runs; --nats-remote-url makes
+the embedded NATS a leaf node of a remote NATS system. The host authenticates with upstream's
+flags: --ctl-credsfile, --ctl-jwt/--ctl-seed, user:password@ in --nats-host, --ctl-tls and
+--ctl-tls-ca-file (and the --rpc-* twins).`,
 		Example: `  wash up -d
   wash up -d --multi-local --label zone=us-east-1
-  wash up --nats-connect-only --nats-host nats.internal --nats-port 4222 -x prod`,
+  wash up --nats-connect-only --nats-host nats.internal --nats-port 4222 -x prod
+  wash up -d --nats-host nats.internal --ctl-credsfile host.creds --label zone=b`,
 		Args: cli.Args(cobra.NoArgs),
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			if err := cli.BindEnv(cmd.Flags(), envBindings); err != nil {
