@@ -69,7 +69,7 @@ func TestWireShapes(t *testing.T) {
 }
 
 // backend starts NATS, a NATS-KV backend and returns a client connection and the backend.
-func backend(t *testing.T) (*nats.Conn, *NatsKV, string) {
+func backend(t testing.TB) (*nats.Conn, *NatsKV, string) {
 	t.Helper()
 	nc := testlattice.StartNATS(t).Connect(t)
 	transit, _ := nkeys.CreateCurveKeys()
@@ -85,7 +85,7 @@ func backend(t *testing.T) (*nats.Conn, *NatsKV, string) {
 }
 
 // signedEntity is a component token signed by a fresh account, and a host token.
-func signedEntity(t *testing.T) (entityJWT, subject, hostJWT string) {
+func signedEntity(t testing.TB) (entityJWT, subject, hostJWT string) {
 	t.Helper()
 	issuer, _ := wascap.NewKey(wascap.KindAccount)
 	module, _ := wascap.NewKey(wascap.KindModule)
