@@ -61,6 +61,7 @@ type Options struct {
 	MaxExecutionMs    int
 	MaxLinearMemory   uint64
 	FreshInstances    bool
+	BuiltinTwins      bool
 	HostLogPath       string
 	LogLevel          string
 	StructuredLogging bool
@@ -111,6 +112,7 @@ var envBindings = map[string]string{
 	"max-execution-time-ms":           "WASMCLOUD_MAX_EXECUTION_TIME_MS",
 	"max-linear-memory":               "WASMCLOUD_MAX_LINEAR_MEMORY",
 	"fresh-instances":                 "WASH_FRESH_INSTANCES",
+	"builtin-twins":                   "WASH_BUILTIN_TWINS",
 	"host-log-path":                   "WASMCLOUD_HOST_LOG_PATH",
 	"log-level":                       "WASMCLOUD_LOG_LEVEL",
 	"enable-structured-logging":       "WASMCLOUD_STRUCTURED_LOGGING_ENABLED",
@@ -136,8 +138,10 @@ const (
 )
 
 // NewCmd builds `wash up`.
-func NewCmd(env *cli.Env) *cobra.Command {
-	o := &Options{}
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, &Options{}) }
+
+// newCmd builds `wash up` filling o (tests read it).
+func newCmd(env *cli.Env, o *Options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Start a local lattice: embedded NATS, a wasmCloud host and wadm",
@@ -194,6 +198,7 @@ flags: --ctl-credsfile, --ctl-jwt/--ctl-seed, user:password@ in --nats-host, --c
 	fs.IntVar(&o.MaxExecutionMs, "max-execution-time-ms", 600000, "maximum time one component invocation may run")
 	fs.Uint64Var(&o.MaxLinearMemory, "max-linear-memory", runtime.DefaultMaxMemoryBytes, "maximum linear memory of one component instance, in bytes")
 	fs.BoolVar(&o.FreshInstances, "fresh-instances", false, "serve every HTTP request on a new component instance, as wasmCloud does (default: reuse instances that served a request cleanly)")
+	fs.BoolVar(&o.BuiltinTwins, "builtin-twins", true, "when an upstream provider image (ghcr.io/wasmcloud/NAME:TAG) cannot be fetched, run wash's built-in NAME instead (default off with --nats-connect-only)")
 	fs.StringVar(&o.HostLogPath, "host-log-path", "", "log file of a detached host (default $WASH_HOME/logs/host-<id>.log)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "host log level: error, warn, info, debug, trace")
 	fs.BoolVar(&o.StructuredLogging, "enable-structured-logging", false, "log as JSON lines")
@@ -239,6 +244,9 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 	}
 	if set := btoi(o.OCIRegistry != "") + btoi(o.OCIUser != "") + btoi(o.OCIPassword != ""); set != 0 && set != 3 {
 		return cli.Usage(errors.New("--oci-registry, --oci-user and --oci-password (WASMCLOUD_OCI_REGISTRY, _REGISTRY_USER, _REGISTRY_PASSWORD) go together: set all three or none"))
+	}
+	if o.NATSConnectOnly && !fs.Changed("builtin-twins") && os.Getenv("WASH_BUILTIN_TWINS") == "" {
+		o.BuiltinTwins = false // a host joining a production NATS runs only what it can fetch
 	}
 	if o.NATSPort <= 0 || o.NATSPort > 65535 {
 		return cli.Usage(fmt.Errorf("invalid --nats-port %d: use a port between 1 and 65535", o.NATSPort))
@@ -591,6 +599,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		SecretsTopic:     o.SecretsTopic,
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
 		FreshInstances:   o.FreshInstances,
+		BuiltinTwins:     o.BuiltinTwins,
 		Logger:           logger,
 		LogTap:           tap,
 		Telemetry:        tel,

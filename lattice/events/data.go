@@ -90,6 +90,9 @@ type ProviderStartedData struct {
 	InstanceID  string            `json:"instance_id,omitempty"`
 	PublicKey   string            `json:"public_key,omitempty"`
 	LinkName    string            `json:"link_name,omitempty"`
+	// BuiltinTwin (wash only) names the built-in provider running in place of ImageRef,
+	// which the host could not fetch (wash up --builtin-twins).
+	BuiltinTwin string `json:"builtin_twin,omitempty"`
 }
 
 // ProviderStartFailedData is the data of provider_start_failed.

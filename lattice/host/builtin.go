@@ -17,6 +17,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host/providers"
 	"github.com/wasmlattice/wash/lattice/secrets"
+	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
 
@@ -69,11 +70,16 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 		h.pushLink(ctx, b, l, true)
 	}
 	h.linkMu.Unlock()
-	// image_ref is the normalised reference, the bare builtin name (upstream
-	// host/src/wasmbus/mod.rs:2040-2070 reports "http-server", not the URL)
-	h.publish(events.ProviderStarted, events.ProviderStartedData{
+	// image_ref is the normalised reference: the bare builtin name (upstream
+	// host/src/wasmbus/mod.rs:2040-2070 reports "http-server", not the URL), or the image a
+	// built-in twin stands in for
+	evt := events.ProviderStartedData{
 		HostID: h.id, ImageRef: p.ref, ProviderID: p.id, Annotations: nonNil(maps.Clone(p.annotations)),
-	})
+	}
+	if rr, err := oci.ParseResourceRef(cmd.ProviderRef); err == nil && rr.Kind != oci.RefBuiltin {
+		evt.BuiltinTwin = "wasmcloud+builtin://" + name // standing in for an image it could not fetch
+	}
+	h.publish(events.ProviderStarted, evt)
 }
 
 // setLinks records the links of one source (from a link put/delete here, or from the

@@ -92,6 +92,11 @@ type Config struct {
 	// By default instances that served a request cleanly are reused (runtime.Pool), which
 	// keeps a guest's start cost (milliseconds for Go or JS guests) off the request path.
 	FreshInstances bool
+	// BuiltinTwins lets the host run the built-in twin of an upstream provider image
+	// (ghcr.io/wasmcloud/<name>:<tag> with a wasmcloud+builtin://<name>) when the image cannot
+	// be fetched, so manifests written for wasmCloud run offline. The inventory keeps the
+	// requested image; the log and provider_started's builtin_twin say what runs.
+	BuiltinTwins bool
 	// HTTPClient makes the outbound wasi:http requests of components linked to the builtin
 	// http-client (nil: a client with default transport settings).
 	HTTPClient *http.Client

@@ -98,12 +98,38 @@ var builtins = map[string]func(id string, config map[string]string, deps Deps) (
 		}
 		return newMessagingProvider(id, deps.NC, deps.Deliver), nil
 	},
-	BlobstoreFS: func(string, map[string]string, Deps) (Builtin, error) { return NewBlobstoreFS(), nil },
+	BlobstoreFS:   func(string, map[string]string, Deps) (Builtin, error) { return NewBlobstoreFS(), nil },
+	KeyValueVault: func(string, map[string]string, Deps) (Builtin, error) { return newVaultKV(), nil },
+	MessagingKafka: func(id string, _ map[string]string, deps Deps) (Builtin, error) {
+		return newKafkaProvider(id, deps), nil
+	},
+	BlobstoreS3: func(string, map[string]string, Deps) (Builtin, error) { return newBlobstoreS3(), nil },
+	SQLDBPostgres: func(id string, _ map[string]string, _ Deps) (Builtin, error) {
+		return newPostgresProvider(id), nil
+	},
 }
 
 // Known lists the builtin names this host can start, sorted.
 func Known() []string {
 	return slices.Sorted(maps.Keys(builtins))
+}
+
+// BuiltinTwin names the builtin that stands in for an upstream provider image:
+// ghcr.io/wasmcloud/<name>:<tag> (or @digest, with or without oci://) whose <name> is a
+// builtin here.
+func BuiltinTwin(ref string) (string, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimPrefix(ref, "oci://"), "ghcr.io/wasmcloud/")
+	if !ok {
+		return "", false
+	}
+	name := rest
+	if i := strings.IndexAny(name, ":@"); i >= 0 {
+		name = name[:i]
+	}
+	if _, ok := builtins[name]; !ok || name == KeyValueInMemory {
+		return "", false
+	}
+	return name, true
 }
 
 // Start starts the builtin called name for provider id with its merged start config.
