@@ -60,10 +60,11 @@ func (l *eventLog) waitFor(t testing.TB, name string, match func(map[string]any)
 	return data
 }
 
-// next waits for the next event called name whose data matches.
+// next waits for the next event called name whose data matches. The bound is generous: a
+// loaded machine may take many seconds to compile a module the first time.
 func (l *eventLog) next(t testing.TB, name string, match func(map[string]any) bool) events.Event {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(60 * time.Second)
 	for {
 		select {
 		case e := <-l.ch:
@@ -76,7 +77,7 @@ func (l *eventLog) next(t testing.TB, name string, match func(map[string]any) bo
 				return e
 			}
 		case <-deadline:
-			t.Fatalf("no %s event within 10s", name)
+			t.Fatalf("no %s event within 60s", name)
 		}
 	}
 }
