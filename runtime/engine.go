@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wasmlattice/wash/runtime/component"
+	"github.com/wasmlattice/wash/runtime/linmem"
 	"github.com/wasmlattice/wash/runtime/wasi"
 )
 
@@ -41,6 +45,12 @@ const (
 	wasmPageSize            = 64 << 10
 )
 
+// Defaults of the instance recycling (see Options).
+const (
+	DefaultMaxIdleInstances    = 32
+	DefaultIdleInstanceTimeout = 30 * time.Second
+)
+
 // ErrComponentsUnsupported is kept for callers that matched on it; Compile no longer returns
 // it (components compile through the component layer).
 var ErrComponentsUnsupported = errors.New("component-model binaries are not supported by this host yet (only WASI preview1 core modules run)")
@@ -49,10 +59,18 @@ var ErrComponentsUnsupported = errors.New("component-model binaries are not supp
 type Options struct {
 	// CompilationCacheDir keeps compiled machine code across processes; empty means in memory only.
 	CompilationCacheDir string
-	// MaxMemoryBytes caps the linear memory of every instance.
+	// MaxMemoryBytes caps each linear memory of every instance.
 	MaxMemoryBytes uint64
+	// MaxTotalMemoryBytes bounds the linear memory of all live instances together (0:
+	// unbounded). An instance whose initial memory does not fit fails to start; a guest
+	// whose memory.grow would pass it gets -1, as at MaxMemoryBytes.
+	MaxTotalMemoryBytes uint64
 	// MaxExecutionTime bounds one invocation; the guest is interrupted when it passes.
 	MaxExecutionTime time.Duration
+	// MaxIdleInstances caps the reset instances each program keeps for its next calls
+	// (default 32); IdleInstanceTimeout closes those unused for that long (default 30 s).
+	MaxIdleInstances    int
+	IdleInstanceTimeout time.Duration
 	// HostInterfaces adds engine-wide host implementations of component interfaces (they
 	// replace the built-in WASI ones of the same name). Per-instance ones go in
 	// InstanceConfig.HostInterfaces.
@@ -66,6 +84,12 @@ type Engine struct {
 	cache    wazero.CompilationCache
 	opts     Options
 	registry *component.Registry
+	budget   *linmem.Budget
+
+	mu       sync.Mutex
+	programs map[*Program]struct{} // open component programs (their idle instances expire)
+	done     chan struct{}
+	closed   sync.Once
 }
 
 // NewEngine builds an engine with the WASI preview1 host functions registered.
@@ -75,6 +99,12 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	if opts.MaxExecutionTime <= 0 {
 		opts.MaxExecutionTime = DefaultMaxExecutionTime
+	}
+	if opts.MaxIdleInstances <= 0 {
+		opts.MaxIdleInstances = DefaultMaxIdleInstances
+	}
+	if opts.IdleInstanceTimeout <= 0 {
+		opts.IdleInstanceTimeout = DefaultIdleInstanceTimeout
 	}
 	pages := opts.MaxMemoryBytes / wasmPageSize
 	if pages < 1 {
@@ -104,14 +134,29 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 	for _, h := range opts.HostInterfaces {
 		reg.Add(h)
 	}
-	return &Engine{rt: rt, cache: cache, opts: opts, registry: reg}, nil
+	e := &Engine{rt: rt, cache: cache, opts: opts, registry: reg, budget: linmem.NewBudget(opts.MaxTotalMemoryBytes),
+		programs: map[*Program]struct{}{}, done: make(chan struct{})}
+	go e.sweepIdle()
+	return e, nil
 }
 
 // Options returns the effective options (defaults filled in).
 func (e *Engine) Options() Options { return e.opts }
 
+// MemoryInUse is the linear memory of all live instances, in bytes, and the highest it has
+// been since the engine started.
+func (e *Engine) MemoryInUse() (now, peak uint64) { return e.budget.Used(), e.budget.Peak() }
+
 // Close releases every compiled program and the cache handle.
 func (e *Engine) Close(ctx context.Context) error {
+	e.closed.Do(func() { close(e.done) })
+	e.mu.Lock()
+	progs := e.programs
+	e.programs = map[*Program]struct{}{}
+	e.mu.Unlock()
+	for p := range progs {
+		p.closeRecyclers()
+	}
 	err := e.rt.Close(ctx)
 	if e.cache != nil {
 		_ = e.cache.Close(ctx)
@@ -146,8 +191,14 @@ func Detect(wasm []byte) (Kind, error) {
 type Program struct {
 	engine *Engine
 	kind   Kind
-	module wazero.CompiledModule // core modules
-	comp   *component.Program    // components
+	module wazero.CompiledModule   // core modules
+	memory *component.ModuleMemory // core modules: the memory they define
+	comp   *component.Program      // components
+
+	recMu        sync.Mutex
+	recyclers    map[recyclerKey]*recycler
+	lastIfaces   []*HostInterface // registryFor's cache
+	lastRegistry *component.Registry
 }
 
 // Compile validates and compiles a binary. Errors are one line and safe to show to users.
@@ -161,13 +212,17 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Program, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Program{engine: e, kind: kind, comp: cp}, nil
+		p := &Program{engine: e, kind: kind, comp: cp}
+		e.mu.Lock()
+		e.programs[p] = struct{}{}
+		e.mu.Unlock()
+		return p, nil
 	}
-	mod, err := e.rt.CompileModule(ctx, wasm)
+	mod, mem, err := component.CompileCoreModule(ctx, e.rt, wasm)
 	if err != nil {
 		return nil, fmt.Errorf("invalid core module: %w", err)
 	}
-	return &Program{engine: e, kind: kind, module: mod}, nil
+	return &Program{engine: e, kind: kind, module: mod, memory: mem}, nil
 }
 
 // Kind reports whether the program is a core module or a component.
@@ -203,8 +258,13 @@ func (p *Program) Exports() []string {
 // Close frees the compiled code.
 func (p *Program) Close(ctx context.Context) error {
 	if p.comp != nil {
+		p.engine.mu.Lock()
+		delete(p.engine.programs, p)
+		p.engine.mu.Unlock()
+		p.closeRecyclers()
 		return p.comp.Close(ctx)
 	}
+	p.memory.Close()
 	return p.module.Close(ctx)
 }
 
@@ -232,6 +292,13 @@ type InstanceConfig struct {
 	// MaxMemoryBytes narrows Options.MaxMemoryBytes for this instance's memories (0, or a
 	// value above the engine's cap: the engine's cap).
 	MaxMemoryBytes uint64
+	// InitSnapshot lets fresh instances of a component with start functions (a Go guest's
+	// runtime initialization) start from a snapshot taken once after those functions ran,
+	// instead of running them for every instance. Only start functions that read nothing but
+	// arguments, environment, clocks and random numbers, and keep no resources, qualify;
+	// what they read is then the same for every instance (as with a build-time wizer
+	// pre-initialization). Components without start functions are recycled either way.
+	InitSnapshot bool
 }
 
 // Instance is one live instantiation of a Program.
@@ -267,15 +334,16 @@ func (p *Program) moduleConfig(cfg InstanceConfig) wazero.ModuleConfig {
 // Instantiate creates a live instance without running any start function, which proves that
 // every import links and the memory fits the cap.
 func (p *Program) Instantiate(ctx context.Context, cfg InstanceConfig) (*Instance, error) {
+	lim := p.limits(cfg)
 	if p.comp != nil {
 		ictx := wasi.WithState(ctx, cfg.state())
-		ci, err := p.comp.Instantiate(ictx, cfg.registry())
+		ci, err := p.instantiate(ictx, cfg, lim)
 		if err != nil {
 			return nil, err
 		}
 		return &Instance{mod: ci, comp: ci, ctx: ictx}, nil
 	}
-	mod, err := p.engine.rt.InstantiateModule(ctx, p.module, p.moduleConfig(cfg).WithStartFunctions())
+	mod, err := p.instantiateCore(ctx, cfg, lim, false)
 	if err != nil {
 		return nil, fmt.Errorf("instantiating core module: %w", err)
 	}
@@ -289,12 +357,9 @@ func (p *Program) RunCommand(ctx context.Context, cfg InstanceConfig) (uint32, e
 		return p.runComponentCommand(ctx, cfg)
 	}
 	lim := p.limits(cfg)
-	ctx, cancel, mc := lim.bound(ctx)
+	ctx, cancel := context.WithTimeout(ctx, lim.timeout)
 	defer cancel()
-	mod, err := p.engine.rt.InstantiateModule(ctx, p.module, p.moduleConfig(cfg))
-	if err == nil {
-		err = mc.err()
-	}
+	mod, err := p.instantiateCore(ctx, cfg, lim, true)
 	if mod != nil {
 		defer mod.Close(ctx)
 	}
@@ -306,4 +371,26 @@ func (p *Program) RunCommand(ctx context.Context, cfg InstanceConfig) (uint32, e
 		return 0, fmt.Errorf("running command: %w", err)
 	}
 	return 0, nil
+}
+
+// instantiateCore instantiates a core module with its memory bounded like a component's,
+// running _start when run is set.
+func (p *Program) instantiateCore(ctx context.Context, cfg InstanceConfig, lim callLimits, run bool) (api.Module, error) {
+	alloc := &linmem.Allocator{Max: lim.memory, Budget: p.engine.budget, Next: p.memory.Image()}
+	if n := p.memory.InitialBytes(); n > lim.memory {
+		return nil, &linmem.LimitError{Limit: lim.memory, Asked: n}
+	}
+	if err := alloc.Reserve(p.memory.InitialBytes()); err != nil {
+		return nil, err
+	}
+	defer alloc.Release()
+	mc := p.moduleConfig(cfg)
+	if !run {
+		mc = mc.WithStartFunctions()
+	}
+	mod, err := p.engine.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), p.module, mc)
+	if err == nil {
+		err = alloc.Err()
+	}
+	return mod, err
 }

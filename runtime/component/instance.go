@@ -4,23 +4,34 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
 
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/wasmlattice/wash/runtime/cabi"
+	"github.com/wasmlattice/wash/runtime/linmem"
 )
 
 type instKey struct{}
 
 // Instance is one live instantiation of a Program. Not safe for concurrent use.
 type Instance struct {
-	p      *Program
-	mods   []api.Module
-	table  cabi.HandleTable
-	funcs  []cabi.HostFunc
+	p     *Program
+	mods  []api.Module
+	table cabi.HandleTable
+	funcs []cabi.HostFunc
+	bound *Registry // the per-call registry funcs were resolved with
+	alloc *linmem.Allocator
+	tmpl  *Template // set for instances made from a template (recyclable)
+	// trace, when set, sees every call of an imported function with the live handles before
+	// and after it (templates use it while start functions run)
+	trace  func(s *importSlot, before, after []uint32)
 	closed bool
 	// wazero builds a new api.Function on every ExportedFunction call; cache them
 	fnCache  map[coreRef]api.Function
@@ -66,8 +77,11 @@ func (i *Instance) withCtx(ctx context.Context) context.Context {
 }
 
 func (i *Instance) resolve(name string) api.Module {
+	if name == hostImportName {
+		return i.p.hostResolved
+	}
 	if !strings.HasPrefix(name, "#s") {
-		return nil // the host module: found by its store name
+		return nil // the host module under its store name
 	}
 	n, err := strconv.Atoi(name[2:])
 	if err != nil || n < 0 || n >= len(i.mods) {
@@ -76,27 +90,44 @@ func (i *Instance) resolve(name string) api.Module {
 	return i.mods[n]
 }
 
-// Instantiate creates an instance: resolves every used import against extra (first) and the
-// program's registry, then instantiates the core modules in order (running their start
-// functions, e.g. a Go guest's _initialize). ctx is also what host functions see during start.
-func (p *Program) Instantiate(ctx context.Context, extra *Registry) (inst *Instance, err error) {
-	i := &Instance{p: p, mods: make([]api.Module, 0, len(p.steps))}
-	i.funcs = p.defaults
+// InstanceOptions are the per-instance inputs of Instantiate.
+type InstanceOptions struct {
+	// Registry supplies host interfaces for this instance only, ahead of the program's.
+	Registry *Registry
+	// MaxMemory caps each linear memory of the instance, in bytes (0: the engine's cap).
+	MaxMemory uint64
+	// Budget, when set, bounds the linear memory of all instances together.
+	Budget *linmem.Budget
+}
+
+// Instantiate creates an instance: resolves every used import against o.Registry (first) and
+// the program's registry, then instantiates the core modules in order (running their start
+// functions, e.g. a Go guest's _initialize). Memories start as private copy-on-write
+// mappings of the images prepared at compile time. ctx is also what host functions see
+// during start.
+func (p *Program) Instantiate(ctx context.Context, o InstanceOptions) (*Instance, error) {
+	return p.instantiate(ctx, o, nil, nil)
+}
+
+// resolve finds the host function of every used import: extra first, then the program's
+// defaults.
+func (p *Program) resolve(extra *Registry) ([]cabi.HostFunc, error) {
+	funcs := p.defaults
 	if extra != nil {
-		i.funcs = make([]cabi.HostFunc, len(p.imports))
-		copy(i.funcs, p.defaults)
+		funcs = make([]cabi.HostFunc, len(p.imports))
+		copy(funcs, p.defaults)
 		for _, s := range p.imports {
 			if !s.used {
 				continue
 			}
 			if f := extra.Lookup(s.iface, s.name); f != nil {
-				i.funcs[s.idx] = f
+				funcs[s.idx] = f
 			}
 		}
 	}
 	var missing []string
 	for _, s := range p.imports {
-		if s.used && i.funcs[s.idx] == nil {
+		if s.used && funcs[s.idx] == nil {
 			missing = append(missing, s.iface+"#"+s.name)
 		}
 	}
@@ -106,15 +137,55 @@ func (p *Program) Instantiate(ctx context.Context, extra *Registry) (inst *Insta
 		}
 		return nil, fmt.Errorf("%w: the host provides no %s", ErrUnsatisfiedImport, strings.Join(missing, ", "))
 	}
+	return funcs, nil
+}
+
+// instantiate makes an instance, from scratch (t nil) or in a template's state; hook may
+// adjust the instance before any core module is instantiated.
+func (p *Program) instantiate(ctx context.Context, o InstanceOptions, t *Template, hook func(*Instance)) (inst *Instance, err error) {
+	largest, initial := p.largestMemory, p.initialMemory
+	if t != nil {
+		initial, largest = t.InitialMemory()
+	}
+	if o.MaxMemory > 0 && largest > o.MaxMemory {
+		return nil, &linmem.LimitError{Limit: o.MaxMemory, Asked: largest}
+	}
+	funcs, err := p.resolve(o.Registry)
+	if err != nil {
+		return nil, err
+	}
+	i := &Instance{p: p, mods: make([]api.Module, 0, len(p.steps)), funcs: funcs, bound: o.Registry}
+	if hook != nil {
+		hook(i)
+	}
 	i.table.DropGuest = i.dropGuest
-	ictx := i.withCtx(ctx)
+	i.alloc = &linmem.Allocator{Max: o.MaxMemory, Budget: o.Budget}
+	if err := i.alloc.Reserve(initial); err != nil {
+		return nil, err
+	}
+	defer i.alloc.Release()
+	ictx := experimental.WithMemoryAllocator(i.withCtx(ctx), i.alloc)
 	for n, st := range p.steps {
-		m, err := p.rt.InstantiateModule(ictx, p.compiled[st.compiled], p.modCfg)
+		cm := p.compiled[st.compiled]
+		mod := cm.compiled
+		i.alloc.Next = cm.mem.image
+		if t != nil {
+			i.alloc.Next = t.images[n]
+			if t.snapshot && cm.noStart != nil {
+				mod = cm.noStart
+			}
+		}
+		m, err := p.rt.InstantiateModule(ictx, mod, p.modCfg)
+		if err == nil {
+			i.mods = append(i.mods, m)
+			err = i.alloc.Err()
+		} else {
+			err = &TrapError{Err: err}
+		}
 		if err != nil {
 			_ = i.Close(ctx)
-			return nil, fmt.Errorf("instantiating core instance %d: %w", n, &TrapError{Err: err})
+			return nil, fmt.Errorf("instantiating core instance %d: %w", n, err)
 		}
-		i.mods = append(i.mods, m)
 	}
 	return i, nil
 }
@@ -306,10 +377,54 @@ func (p *Program) buildHost(ctx context.Context, name string) error {
 		return fmt.Errorf("building host functions: %w", err)
 	}
 	p.host = m
+	p.hostResolved = unwrapHostModule(m)
 	return nil
 }
 
+// hostImportName is the module name rewritten core modules import host functions from.
+const hostImportName = "#h"
+
+// unwrapHostModule returns the module instance behind wazero's wrapper of a host module:
+// wazero's import resolver accepts only plain module instances (it type-asserts them).
+func unwrapHostModule(m api.Module) api.Module {
+	v := reflect.ValueOf(m)
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	f := v.FieldByName("Module")
+	if !f.IsValid() || !f.CanInterface() {
+		return nil
+	}
+	inner, ok := f.Interface().(api.Module)
+	if !ok || reflect.TypeOf(inner).String() != "*wasm.ModuleInstance" {
+		return nil
+	}
+	return inner
+}
+
+var hostProbe struct {
+	once sync.Once
+	ok   bool
+}
+
+// hostResolvable reports whether this wazero's host modules can be handed to its import
+// resolver (checked once, on a throwaway runtime).
+func hostResolvable() bool {
+	hostProbe.once.Do(func() {
+		ctx := context.Background()
+		rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+		defer rt.Close(ctx)
+		m, err := rt.NewHostModuleBuilder("probe").Instantiate(ctx)
+		hostProbe.ok = err == nil && unwrapHostModule(m) != nil
+	})
+	return hostProbe.ok
+}
+
 func (i *Instance) callLowered(ctx context.Context, ls *lowerSpec, stack []uint64) {
+	if i.trace != nil && ls.fn.imp != nil {
+		before := i.table.Live()
+		defer func() { i.trace(ls.fn.imp, before, i.table.Live()) }()
+	}
 	cx := cabi.Context{Ctx: ctx, Memory: i.memory(ls.mem), Realloc: i.optFunc(ls.realloc), Encoding: ls.encoding, Table: &i.table}
 	t := ls.fn.typ
 	args := cx.LiftParams(t, stack)

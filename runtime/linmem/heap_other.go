@@ -1,0 +1,16 @@
+//go:build !unix
+
+package linmem
+
+// heapOnly: without mmap every memory is a Go slice.
+var heapOnly = true
+
+func newBacking(limit, capHint uint64) backing {
+	return &heapBacking{limit: limit, capHint: capHint}
+}
+
+type imageMapping struct{}
+
+func (imageMapping) open([]byte) error { return nil }
+func (imageMapping) fd() int           { return -1 }
+func (imageMapping) close()            {}
