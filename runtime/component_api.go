@@ -10,6 +10,7 @@ import (
 
 	"github.com/wasmlattice/wash/runtime/cabi"
 	"github.com/wasmlattice/wash/runtime/component"
+	"github.com/wasmlattice/wash/runtime/linmem"
 	"github.com/wasmlattice/wash/runtime/wasi"
 )
 
@@ -37,6 +38,9 @@ var (
 	ErrResponseStarted = errors.New("response already started")
 	// ErrUnsatisfiedImport is wrapped when a component needs an interface nobody provides.
 	ErrUnsatisfiedImport = component.ErrUnsatisfiedImport
+	// ErrHostMemoryLimit is wrapped when an instance cannot start because the linear memory
+	// of all instances would pass Options.MaxTotalMemoryBytes: a retry may succeed later.
+	ErrHostMemoryLimit = linmem.ErrHostLimit
 )
 
 func (cfg InstanceConfig) state() *wasi.State {

@@ -391,6 +391,8 @@ func (p *Program) instantiateCore(ctx context.Context, cfg InstanceConfig, lim c
 	mod, err := p.engine.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), p.module, mc)
 	if err == nil {
 		err = alloc.Err()
+	} else if mod == nil {
+		alloc.FreeFrom(0) // the engine drops a failed module without freeing its memory
 	}
 	return mod, err
 }

@@ -55,7 +55,10 @@ type Options struct {
 	HostJSDomain      string
 	MaxExecutionMs    int
 	MaxLinearMemory   uint64
-	FreshInstances    bool
+	MaxHostMemory     string
+	ReuseInstances    bool
+	InitSnapshots     bool
+	FreshInstances    bool // deprecated: fresh instances are the default
 	HostLogPath       string
 	LogLevel          string
 	StructuredLogging bool
@@ -65,6 +68,8 @@ type Options struct {
 
 	// set when this process is the detached child of `wash up -d`
 	child bool
+	// maxHostMemory is MaxHostMemory in bytes (0: no limit)
+	maxHostMemory uint64
 }
 
 var envBindings = map[string]string{
@@ -88,6 +93,9 @@ var envBindings = map[string]string{
 	"max-execution-time-ms":     "WASMCLOUD_MAX_EXECUTION_TIME_MS",
 	"max-linear-memory":         "WASMCLOUD_MAX_LINEAR_MEMORY",
 	"fresh-instances":           "WASH_FRESH_INSTANCES",
+	"reuse-instances":           "WASH_REUSE_INSTANCES",
+	"init-snapshots":            "WASH_INIT_SNAPSHOTS",
+	"max-host-memory":           "WASH_MAX_HOST_MEMORY",
 	"host-log-path":             "WASMCLOUD_HOST_LOG_PATH",
 	"log-level":                 "WASMCLOUD_LOG_LEVEL",
 	"enable-structured-logging": "WASMCLOUD_STRUCTURED_LOGGING_ENABLED",
@@ -152,7 +160,11 @@ remote NATS system.`,
 	fs.StringVar(&o.HostJSDomain, "wasmcloud-js-domain", "", "JetStream domain the host keeps its KV buckets in")
 	fs.IntVar(&o.MaxExecutionMs, "max-execution-time-ms", 600000, "maximum time one component invocation may run")
 	fs.Uint64Var(&o.MaxLinearMemory, "max-linear-memory", runtime.DefaultMaxMemoryBytes, "maximum linear memory of one component instance, in bytes")
-	fs.BoolVar(&o.FreshInstances, "fresh-instances", false, "serve every HTTP request on a new component instance, as wasmCloud does (default: reuse instances that served a request cleanly)")
+	fs.StringVar(&o.MaxHostMemory, "max-host-memory", "", "maximum linear memory of all component instances of the host together, e.g. 2GiB (default: no host-wide limit)")
+	fs.BoolVar(&o.ReuseInstances, "reuse-instances", false, "serve a component's HTTP requests on instances that served earlier ones: guest state lives on between requests, which guests written for wasmCloud's fresh instance per invocation may not expect (per component: annotation wash.dev/reuse-instances=true)")
+	fs.BoolVar(&o.InitSnapshots, "init-snapshots", true, "let fresh instances of components with start functions (e.g. a Go guest's runtime init) start from a snapshot taken after those ran once; random numbers and times they read are then shared by all instances (per component: annotation wash.dev/init-snapshot=false)")
+	fs.BoolVar(&o.FreshInstances, "fresh-instances", false, "deprecated: a fresh instance per invocation is the default")
+	_ = fs.MarkDeprecated("fresh-instances", "a fresh instance per invocation is now the default (see --reuse-instances)")
 	fs.StringVar(&o.HostLogPath, "host-log-path", "", "log file of a detached host (default $WASH_HOME/logs/host-<id>.log)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "host log level: error, warn, info, debug, trace")
 	fs.BoolVar(&o.StructuredLogging, "enable-structured-logging", false, "log as JSON lines")
@@ -182,6 +194,16 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 	}
 	if set := btoi(o.OCIRegistry != "") + btoi(o.OCIUser != "") + btoi(o.OCIPassword != ""); set != 0 && set != 3 {
 		return cli.Usage(errors.New("--oci-registry, --oci-user and --oci-password (WASMCLOUD_OCI_REGISTRY, _REGISTRY_USER, _REGISTRY_PASSWORD) go together: set all three or none"))
+	}
+	if o.MaxHostMemory != "" {
+		n, err := cli.ParseBytes(o.MaxHostMemory)
+		if err != nil {
+			return cli.Usage(fmt.Errorf("invalid --max-host-memory %q: %v", o.MaxHostMemory, err))
+		}
+		o.maxHostMemory = n
+	}
+	if o.FreshInstances && o.ReuseInstances {
+		return cli.Usage(errors.New("--fresh-instances and --reuse-instances contradict each other"))
 	}
 	if o.NATSPort <= 0 || o.NATSPort > 65535 {
 		return cli.Usage(fmt.Errorf("invalid --nats-port %d: use a port between 1 and 65535", o.NATSPort))
@@ -397,10 +419,11 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	}
 
 	engine, err := runtime.NewEngine(ctx, runtime.Options{
-		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
-		MaxMemoryBytes:   o.MaxLinearMemory,
-		// compiled machine code survives restarts: a large component compiles once per version
-		CompilationCacheDir: filepath.Join(d.Path, "wasm-cache"),
+		MaxExecutionTime:    time.Duration(o.MaxExecutionMs) * time.Millisecond,
+		MaxMemoryBytes:      o.MaxLinearMemory,
+		MaxTotalMemoryBytes: o.maxHostMemory,
+		// compiled machine code survives restarts: a large component compiles once per build
+		CompilationCacheDir: runtime.CompilationCacheDir(filepath.Join(d.Path, "wasm-cache"), env.Version),
 	})
 	if err != nil {
 		return err
@@ -412,7 +435,8 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		OCICacheDir: filepath.Join(d.Path, "oci-cache"), OCICredentials: o.ociCredentials(),
 		CtlURL: url, RPCURL: url, Engine: engine,
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
-		FreshInstances:   o.FreshInstances,
+		ReuseInstances:   o.ReuseInstances,
+		NoInitSnapshots:  !o.InitSnapshots,
 		Logger:           logger,
 	})
 	if err != nil {

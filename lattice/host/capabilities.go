@@ -416,7 +416,7 @@ func (h *Host) deliverMessage(providerID, componentID string, msg providers.Brok
 		h.log.Warn("message for a component that does not run here", "component_id", componentID, "provider_id", providerID, "subject", msg.Subject)
 		return
 	}
-	res, err := c.program.Invoke(context.Background(), runtime.InstanceConfig{HostInterfaces: h.capabilityInterfaces(componentID)},
+	res, err := c.program.Invoke(context.Background(), runtime.InstanceConfig{HostInterfaces: h.capabilityInterfaces(componentID), InitSnapshot: c.initSnap},
 		providers.MessagingHandler, "handle-message", msg.Value())
 	if err != nil {
 		h.log.Warn("messaging handler failed", "component_id", componentID, "provider_id", providerID, "subject", msg.Subject, "err", err)

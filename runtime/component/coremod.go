@@ -323,6 +323,12 @@ func compileCore(ctx context.Context, rt wazero.Runtime, bin []byte, forms bool)
 		return nil, err
 	}
 	c := &coreModule{mem: moduleMemory{defines: plan.defines, minBytes: plan.minBytes}, importedData: plan.importedData}
+	// the code scan runs beside the engine's compile (validation dominates a cached compile)
+	var facts chan codeFacts
+	if forms {
+		facts = make(chan codeFacts, 1)
+		go func() { facts <- scanCode(bin) }()
+	}
 	var noStart []byte
 	form := func(b []byte) []byte {
 		if !forms {
@@ -364,9 +370,11 @@ func compileCore(ctx context.Context, rt wazero.Runtime, bin []byte, forms bool)
 			return nil, err
 		}
 	}
-	if forms && c.why == "" {
-		facts := scanCode(bin)
-		c.resettable, c.why = facts.resettable, facts.why
+	if forms {
+		f := <-facts
+		if c.why == "" {
+			c.resettable, c.why = f.resettable, f.why
+		}
 	}
 	return c, nil
 }

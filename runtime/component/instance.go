@@ -175,11 +175,13 @@ func (p *Program) instantiate(ctx context.Context, o InstanceOptions, t *Templat
 				mod = cm.noStart
 			}
 		}
+		mark := i.alloc.Count()
 		m, err := p.rt.InstantiateModule(ictx, mod, p.modCfg)
 		if err == nil {
 			i.mods = append(i.mods, m)
 			err = i.alloc.Err()
 		} else {
+			i.alloc.FreeFrom(mark)
 			err = &TrapError{Err: err}
 		}
 		if err != nil {

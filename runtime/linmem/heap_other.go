@@ -2,9 +2,6 @@
 
 package linmem
 
-// heapOnly: without mmap every memory is a Go slice.
-var heapOnly = true
-
 func newBacking(limit, capHint uint64) backing {
 	return &heapBacking{limit: limit, capHint: capHint}
 }

@@ -15,6 +15,8 @@ package linmem
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync/atomic"
 
@@ -136,6 +138,9 @@ type Allocator struct {
 	Budget *Budget
 	// Next is the image of the next memory allocated (nil: all zero).
 	Next *Image
+	// Heap makes the memories Go byte slices even where they could be mapped (the portable
+	// path; tests compare the two).
+	Heap bool
 
 	reserved uint64 // taken from Budget by Reserve, spent by initial allocations
 	err      error
@@ -169,6 +174,12 @@ type LimitError struct {
 	HostWide            bool
 }
 
+// ErrHostLimit matches (errors.Is) a LimitError of the host-wide budget.
+var ErrHostLimit = errors.New("host memory limit reached")
+
+// Is makes errors.Is(err, ErrHostLimit) true for host-wide limits.
+func (e *LimitError) Is(target error) bool { return target == ErrHostLimit && e.HostWide }
+
 func (e *LimitError) Error() string {
 	if e.HostWide {
 		return fmt.Sprintf("the host's linear memory limit of %d bytes is reached (%d in use, %d more needed)", e.Limit, e.InUse, e.Asked)
@@ -185,9 +196,27 @@ func (a *Allocator) Allocate(capBytes, maxBytes uint64) experimental.LinearMemor
 	limit = limit / PageSize * PageSize
 	im := a.Next
 	a.Next = nil
-	m := &memory{owner: a, img: im, limit: limit, impl: newBacking(limit, capBytes)}
+	var impl backing
+	if a.Heap {
+		impl = &heapBacking{limit: limit, capHint: capBytes}
+	} else {
+		impl = newBacking(limit, capBytes)
+	}
+	m := &memory{owner: a, img: im, limit: limit, impl: impl}
 	a.mems = append(a.mems, m)
 	return m
+}
+
+// Count is how many memories the allocator has made; see FreeFrom.
+func (a *Allocator) Count() int { return len(a.mems) }
+
+// FreeFrom frees the memories made since Count returned mark. The engine does not free the
+// memory of a module whose instantiation failed (a trapping start function, a data segment
+// out of bounds); the caller does, since a mapping is not garbage collected.
+func (a *Allocator) FreeFrom(mark int) {
+	for _, m := range a.mems[mark:] {
+		m.Free()
+	}
 }
 
 // MarkBaseline records the current size of every memory as the size Reset restores.
@@ -381,3 +410,19 @@ func (h *heapBacking) reset(img *Image, size uint64) bool {
 }
 
 func (h *heapBacking) free() { h.buf = nil }
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}

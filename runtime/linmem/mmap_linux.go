@@ -10,9 +10,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// maxKeptPages bounds the written pages a reset memory keeps mapped (restored in place); past
+// maxKeptPages bounds the written pages a reset memory keeps mapped (restored in place: 1 MiB
+// with 4 KiB pages, what an idle recycled instance may hold); past
 // it, a reset hands every page back to the kernel instead.
-const maxKeptPages = 2048
+const maxKeptPages = 256
 
 var pagemap struct {
 	once sync.Once
@@ -75,21 +76,6 @@ func restoreWritten(b, data []byte, scratch *[]byte) bool {
 	return true
 }
 
-func allZero(b []byte) bool {
-	for len(b) >= 8 {
-		if binary.LittleEndian.Uint64(b) != 0 {
-			return false
-		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // discardPages drops the private pages of b: anonymous ones read as zero again, those of a
 // private file mapping as the file's. The kernel frees them at once.
 func discardPages(b []byte) bool {
@@ -106,9 +92,6 @@ func adviseReservation(p unsafe.Pointer, n uint64) {
 type imageMapping struct{ fd1 int } // memfd + 1; 0: none
 
 func (im *imageMapping) open(data []byte) error {
-	if heapOnly {
-		return nil
-	}
 	fd, err := unix.MemfdCreate("wash-memory-image", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return nil // no memfd (old kernel, seccomp): memories copy the image instead

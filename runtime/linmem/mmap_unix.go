@@ -8,15 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// heapOnly makes every memory a Go slice (the portable path), for differential tests.
-var heapOnly = false
-
-func newBacking(limit, capHint uint64) backing {
-	if heapOnly {
-		return &heapBacking{limit: limit, capHint: capHint}
-	}
-	return &mmapBacking{limit: limit}
-}
+func newBacking(limit, _ uint64) backing { return &mmapBacking{limit: limit} }
 
 // mmapBacking reserves the memory's whole limit of address space (PROT_NONE, so nothing is
 // committed) on first use and makes pages readable and writable as the memory grows, so the
