@@ -23,6 +23,7 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/home"
+	"github.com/wasmlattice/wash/internal/memtrim"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/natsd"
@@ -459,9 +460,17 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		printBanner(env, h, o, p, url)
 	}
 
+	// hand back the start-up pages of the executable once everything has settled
+	trim := time.After(2 * time.Second)
 	hostDone := h.Done()
 	for {
 		select {
+		case <-trim:
+			if n, err := memtrim.Executable(); err != nil {
+				logger.Debug("trimming start-up memory", "err", err)
+			} else {
+				logger.Debug("trimmed start-up memory", "executable_bytes", n)
+			}
 		case sig := <-sigs:
 			logger.Info("stopping", "signal", sig.String())
 			if !o.child && !env.IO.JSON() {

@@ -91,9 +91,18 @@ func CompilationCache() string { return filepath.Join(CacheDir(), "wasm-cache") 
 // fails, as CI installs them.
 func JSHello(t testing.TB) string {
 	t.Helper()
+	p, err := BuildJSHello()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// BuildJSHello is JSHello outside tests (bench/ uses it).
+func BuildJSHello() (string, error) {
 	for _, tool := range []string{"node", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("the componentize-js guest needs %s (Debian: apt-get install nodejs npm; .ci/run installs it): %v", tool, err)
+			return "", fmt.Errorf("the componentize-js guest needs %s (Debian: apt-get install nodejs npm; .ci/run installs it): %w", tool, err)
 		}
 	}
 	root := Root()
@@ -104,29 +113,29 @@ func JSHello(t testing.TB) string {
 		filepath.Join(root, "tools", "jco", "package-lock.json")} {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			t.Fatalf("corpus: %v", err)
+			return "", err
 		}
 		h.Write(b)
 	}
 	dir := filepath.Join(CacheDir(), "corpus")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatalf("corpus: %v", err)
+		return "", err
 	}
 	out := filepath.Join(dir, "hello-js-"+hex.EncodeToString(h.Sum(nil))[:16]+".component.wasm")
 	if _, err := os.Stat(out); err == nil {
-		return out
+		return out, nil
 	}
 	unlock, err := lockFile(out + ".lock")
 	if err != nil {
-		t.Fatalf("corpus: %v", err)
+		return "", err
 	}
 	defer unlock()
 	if _, err := os.Stat(out); err == nil {
-		return out // another test process built it while we waited
+		return out, nil // another process built it while we waited
 	}
 	tmp, err := os.MkdirTemp(dir, "build-")
 	if err != nil {
-		t.Fatalf("corpus: %v", err)
+		return "", err
 	}
 	defer os.RemoveAll(tmp)
 	cmd := exec.Command("sh", filepath.Join(src, "build.sh"))
@@ -134,12 +143,24 @@ func JSHello(t testing.TB) string {
 	var log strings.Builder
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("building the componentize-js guest (%s): %v\n%s", filepath.Join(src, "build.sh"), err, log.String())
+		return "", fmt.Errorf("building the componentize-js guest (%s): %w\n%s", filepath.Join(src, "build.sh"), err, log.String())
 	}
 	if err := os.Rename(filepath.Join(tmp, "hello-js.component.wasm"), out); err != nil {
-		t.Fatalf("corpus: %v", err)
+		return "", err
 	}
-	return out
+	return out, nil
+}
+
+// GuestPath returns the path of a guest by name, building js-hello when needed ("js-hello").
+func GuestPath(name string) (string, error) {
+	if name == "js-hello" {
+		return BuildJSHello()
+	}
+	rel, ok := files[name]
+	if !ok {
+		return "", fmt.Errorf("no guest named %q", name)
+	}
+	return filepath.Join(Root(), filepath.FromSlash(rel)), nil
 }
 
 // JSHelloBody is what the componentize-js guest answers for path: every fresh instance says
