@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -48,7 +49,7 @@ const (
 // Defaults of the instance recycling (see Options).
 const (
 	DefaultMaxIdleInstances    = 32
-	DefaultIdleInstanceTimeout = 30 * time.Second
+	DefaultIdleInstanceTimeout = 10 * time.Second
 )
 
 // ErrComponentsUnsupported is kept for callers that matched on it; Compile no longer returns
@@ -68,7 +69,7 @@ type Options struct {
 	// MaxExecutionTime bounds one invocation; the guest is interrupted when it passes.
 	MaxExecutionTime time.Duration
 	// MaxIdleInstances caps the reset instances each program keeps for its next calls
-	// (default 32); IdleInstanceTimeout closes those unused for that long (default 30 s).
+	// (default 32); IdleInstanceTimeout closes those unused for that long (default 10 s).
 	MaxIdleInstances    int
 	IdleInstanceTimeout time.Duration
 	// HostInterfaces adds engine-wide host implementations of component interfaces (they
@@ -86,6 +87,7 @@ type Engine struct {
 	registry *component.Registry
 	budget   *linmem.Budget
 
+	calls    atomic.Int64 // calls in flight on instances the engine handed out (acquire..release)
 	mu       sync.Mutex
 	programs map[*Program]struct{} // open component programs (their idle instances expire)
 	done     chan struct{}
@@ -148,8 +150,14 @@ func (e *Engine) Options() Options { return e.opts }
 func (e *Engine) MemoryInUse() (now, peak uint64) { return e.budget.Used(), e.budget.Peak() }
 
 // Close releases every compiled program and the cache handle.
+//
+// Like Program.Close it waits up to CloseGrace for running calls, and leaves the engine
+// allocated if they do not end.
 func (e *Engine) Close(ctx context.Context) error {
 	e.closed.Do(func() { close(e.done) })
+	if !waitCalls(ctx, &e.calls) {
+		return errors.New("component calls are still running; the engine stays allocated")
+	}
 	e.mu.Lock()
 	progs := e.programs
 	e.programs = map[*Program]struct{}{}
@@ -256,7 +264,14 @@ func (p *Program) Exports() []string {
 }
 
 // Close frees the compiled code.
+//
+// Calls still running get CloseGrace to finish: instance memories are mappings, and freeing
+// one under running guest code would crash the process, so a program whose calls do not end
+// in time is left allocated (and an error says so).
 func (p *Program) Close(ctx context.Context) error {
+	if !waitCalls(ctx, &p.engine.calls) {
+		return errors.New("component calls are still running; the program stays allocated")
+	}
 	if p.comp != nil {
 		p.engine.mu.Lock()
 		delete(p.engine.programs, p)
@@ -359,6 +374,8 @@ func (p *Program) RunCommand(ctx context.Context, cfg InstanceConfig) (uint32, e
 	lim := p.limits(cfg)
 	ctx, cancel := context.WithTimeout(ctx, lim.timeout)
 	defer cancel()
+	p.engine.calls.Add(1)
+	defer p.engine.calls.Add(-1)
 	mod, err := p.instantiateCore(ctx, cfg, lim, true)
 	if mod != nil {
 		defer mod.Close(ctx)
@@ -395,4 +412,19 @@ func (p *Program) instantiateCore(ctx context.Context, cfg InstanceConfig, lim c
 		alloc.FreeFrom(0) // the engine drops a failed module without freeing its memory
 	}
 	return mod, err
+}
+
+// CloseGrace bounds how long Close waits for running calls.
+const CloseGrace = 10 * time.Second
+
+// waitCalls waits until no call is in flight, for at most CloseGrace or until ctx ends.
+func waitCalls(ctx context.Context, n *atomic.Int64) bool {
+	deadline := time.Now().Add(CloseGrace)
+	for n.Load() > 0 {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
 }

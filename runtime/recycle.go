@@ -79,7 +79,17 @@ func (rc *recycler) build(ctx context.Context, p *Program, cfg InstanceConfig, l
 // acquire returns a fresh instance for one call: a recycled one, one made from the template,
 // or (when the program has no template or the call's configuration does not match it) a new
 // instantiation. ctx carries the call's WASI state and deadline.
-func (p *Program) acquire(ctx context.Context, cfg InstanceConfig, lim callLimits) (*component.Instance, *recycler, error) {
+func (p *Program) acquire(ctx context.Context, cfg InstanceConfig, lim callLimits) (inst *component.Instance, rc *recycler, err error) {
+	p.engine.calls.Add(1)
+	defer func() {
+		if err != nil {
+			p.engine.calls.Add(-1)
+		}
+	}()
+	return p.acquireInstance(ctx, cfg, lim)
+}
+
+func (p *Program) acquireInstance(ctx context.Context, cfg InstanceConfig, lim callLimits) (*component.Instance, *recycler, error) {
 	rc := p.recyclerFor(ctx, cfg, lim)
 	if rc == nil || rc.tmpl == nil || !rc.matches(cfg) {
 		inst, err := p.instantiate(ctx, cfg, lim)
@@ -114,6 +124,7 @@ func (p *Program) release(inst *component.Instance, rc *recycler, ok bool) {
 	if rc == nil || !ok || !inst.Reset() || !rc.put(inst, p.engine.opts.MaxIdleInstances) {
 		_ = inst.Close(context.Background())
 	}
+	p.engine.calls.Add(-1)
 }
 
 // matches: a snapshot template holds what start functions read from the configuration.

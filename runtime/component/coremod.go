@@ -95,8 +95,10 @@ type memoryPlan struct {
 	// trimmed is the stripped module with the trailing run of former active segments
 	// removed altogether (nil when there is none): the engine then has nothing at all to do
 	// per instantiation for them. It fails validation if code names a removed segment
-	// (data.drop), in which case the caller compiles the stripped module instead.
+	// (data.drop), in which case the caller compiles full() instead (prepareMemory's out is
+	// nil when trimmed is set, to spare a copy of a large module).
 	trimmed []byte
+	full    func() []byte
 }
 
 // prepareMemory moves a core module's active data segments into a memory image: it returns
@@ -251,9 +253,11 @@ func prepareMemory(bin []byte) (out []byte, plan memoryPlan, err error) {
 		}
 		return append(out, bin[prev:]...)
 	}
-	out = sections(len(segs))
 	if keep < len(segs) {
 		plan.trimmed = sections(keep)
+		plan.full = func() []byte { return sections(len(segs)) }
+	} else {
+		out = sections(len(segs))
 	}
 	plan.image, plan.stripped = image, true
 	return out, plan, nil
@@ -348,6 +352,9 @@ func compileCore(ctx context.Context, rt wazero.Runtime, bin []byte, forms bool)
 		c.compiled, err = rt.CompileModule(ctx, form(plan.trimmed))
 	}
 	if c.compiled == nil {
+		if out == nil {
+			out = plan.full()
+		}
 		if c.compiled, err = rt.CompileModule(ctx, form(out)); err != nil && (plan.stripped || forms) {
 			// report the module's own error, not one about our rewrite
 			if _, err2 := rt.CompileModule(ctx, bin); err2 != nil {

@@ -2,7 +2,6 @@ package component
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"sort"
 	"strconv"
@@ -715,8 +714,7 @@ func Compile(ctx context.Context, rt wazero.Runtime, bin []byte, registry *Regis
 		return nil, err
 	}
 	l := &linker{ctx: ctx, rt: rt, compKeys: map[string]int{}}
-	sum := sha256.Sum256(bin)
-	storeName := fmt.Sprintf("wash:component-host:%x:%d", sum[:6], hostSeq.Add(1))
+	storeName := fmt.Sprintf("wash:component-host:%d", hostSeq.Add(1))
 	// Core modules import host functions from a fixed name the instance's import resolver
 	// answers, so a component's rewritten modules are the same bytes in every process and
 	// the on-disk compilation cache finds them. Without resolver support for host modules,
