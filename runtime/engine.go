@@ -203,6 +203,7 @@ type Program struct {
 	memory *component.ModuleMemory // core modules: the memory they define
 	comp   *component.Program      // components
 
+	calls        atomic.Int64 // calls in flight (see Engine.calls)
 	recMu        sync.Mutex
 	recyclers    map[recyclerKey]*recycler
 	lastIfaces   []*HostInterface // registryFor's cache
@@ -269,7 +270,7 @@ func (p *Program) Exports() []string {
 // one under running guest code would crash the process, so a program whose calls do not end
 // in time is left allocated (and an error says so).
 func (p *Program) Close(ctx context.Context) error {
-	if !waitCalls(ctx, &p.engine.calls) {
+	if !waitCalls(ctx, &p.calls) {
 		return errors.New("component calls are still running; the program stays allocated")
 	}
 	if p.comp != nil {
@@ -374,8 +375,8 @@ func (p *Program) RunCommand(ctx context.Context, cfg InstanceConfig) (uint32, e
 	lim := p.limits(cfg)
 	ctx, cancel := context.WithTimeout(ctx, lim.timeout)
 	defer cancel()
-	p.engine.calls.Add(1)
-	defer p.engine.calls.Add(-1)
+	p.beginCall()
+	defer p.endCall()
 	mod, err := p.instantiateCore(ctx, cfg, lim, true)
 	if mod != nil {
 		defer mod.Close(ctx)
@@ -427,4 +428,15 @@ func waitCalls(ctx context.Context, n *atomic.Int64) bool {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return true
+}
+
+// beginCall and endCall count a call in flight on the program and its engine.
+func (p *Program) beginCall() {
+	p.calls.Add(1)
+	p.engine.calls.Add(1)
+}
+
+func (p *Program) endCall() {
+	p.calls.Add(-1)
+	p.engine.calls.Add(-1)
 }

@@ -65,8 +65,8 @@ func (pl *Pool) HandleHTTP(ctx context.Context, w http.ResponseWriter, r *http.R
 		return err
 	}
 	lim := p.limits(cfg)
-	p.engine.calls.Add(1)
-	defer p.engine.calls.Add(-1)
+	p.beginCall()
+	defer p.endCall()
 	pi := pl.take()
 	if pi == nil {
 		// instantiation is bounded like a call; the memory cap stays with the instance

@@ -80,10 +80,10 @@ func (rc *recycler) build(ctx context.Context, p *Program, cfg InstanceConfig, l
 // or (when the program has no template or the call's configuration does not match it) a new
 // instantiation. ctx carries the call's WASI state and deadline.
 func (p *Program) acquire(ctx context.Context, cfg InstanceConfig, lim callLimits) (inst *component.Instance, rc *recycler, err error) {
-	p.engine.calls.Add(1)
+	p.beginCall()
 	defer func() {
 		if err != nil {
-			p.engine.calls.Add(-1)
+			p.endCall()
 		}
 	}()
 	return p.acquireInstance(ctx, cfg, lim)
@@ -124,7 +124,7 @@ func (p *Program) release(inst *component.Instance, rc *recycler, ok bool) {
 	if rc == nil || !ok || !inst.Reset() || !rc.put(inst, p.engine.opts.MaxIdleInstances) {
 		_ = inst.Close(context.Background())
 	}
-	p.engine.calls.Add(-1)
+	p.endCall()
 }
 
 // matches: a snapshot template holds what start functions read from the configuration.
