@@ -22,13 +22,14 @@ type instKey struct{}
 
 // Instance is one live instantiation of a Program. Not safe for concurrent use.
 type Instance struct {
-	p     *Program
-	mods  []api.Module
-	table cabi.HandleTable
-	funcs []cabi.HostFunc
-	bound *Registry // the per-call registry funcs were resolved with
-	alloc *linmem.Allocator
-	tmpl  *Template // set for instances made from a template (recyclable)
+	p      *Program
+	mods   []api.Module
+	table  cabi.HandleTable
+	funcs  []cabi.HostFunc
+	bound  *Registry // the per-call registry funcs were resolved with
+	alloc  *linmem.Allocator
+	tmpl   *Template       // set for instances made from a template (recyclable)
+	cxFree []*cabi.Context // spare canonical-ABI contexts
 	// trace, when set, sees every call of an imported function with the live handles before
 	// and after it (templates use it while start functions run)
 	trace  func(s *importSlot, before, after []uint32)
@@ -72,8 +73,26 @@ func (i *Instance) withCtx(ctx context.Context) context.Context {
 	if FromContext(ctx) == i {
 		return ctx
 	}
-	ctx = context.WithValue(ctx, instKey{}, i)
-	return experimental.WithImportResolver(ctx, i.resolve)
+	return context.WithValue(ctx, instKey{}, i)
+}
+
+// cabiContext returns a canonical-ABI context for one lift or lower; putCabi gives it back.
+// Calls nest (a host function calling the guest's realloc), so instances keep a few.
+func (i *Instance) cabiContext(ctx context.Context, mem *coreRef, realloc *coreRef, enc cabi.Encoding) *cabi.Context {
+	var cx *cabi.Context
+	if n := len(i.cxFree); n > 0 {
+		cx = i.cxFree[n-1]
+		i.cxFree = i.cxFree[:n-1]
+	} else {
+		cx = &cabi.Context{}
+	}
+	cx.Reuse(ctx, i.memory(mem), i.optFunc(realloc), enc, &i.table)
+	return cx
+}
+
+func (i *Instance) putCabi(cx *cabi.Context) {
+	cx.Ctx = nil
+	i.cxFree = append(i.cxFree, cx)
 }
 
 func (i *Instance) resolve(name string) api.Module {
@@ -164,7 +183,7 @@ func (p *Program) instantiate(ctx context.Context, o InstanceOptions, t *Templat
 		return nil, err
 	}
 	defer i.alloc.Release()
-	ictx := experimental.WithMemoryAllocator(i.withCtx(ctx), i.alloc)
+	ictx := experimental.WithMemoryAllocator(experimental.WithImportResolver(i.withCtx(ctx), i.resolve), i.alloc)
 	for n, st := range p.steps {
 		cm := p.compiled[st.compiled]
 		mod := cm.compiled
@@ -294,7 +313,8 @@ func (i *Instance) callFunc(ctx context.Context, fv *funcVal, args []cabi.Value)
 	defer cabi.Catch(&err)
 	ls := fv.lift
 	f := i.function(ls.core)
-	cx := &cabi.Context{Ctx: ctx, Memory: i.memory(ls.mem), Realloc: i.optFunc(ls.realloc), Encoding: ls.encoding, Table: &i.table}
+	cx := i.cabiContext(ctx, ls.mem, ls.realloc, ls.encoding)
+	defer i.putCabi(cx)
 	core := cx.LowerParams(ls.typ, args)
 	_, rs := ls.typ.LiftSignature()
 	n := len(core)
@@ -427,7 +447,8 @@ func (i *Instance) callLowered(ctx context.Context, ls *lowerSpec, stack []uint6
 		before := i.table.Live()
 		defer func() { i.trace(ls.fn.imp, before, i.table.Live()) }()
 	}
-	cx := cabi.Context{Ctx: ctx, Memory: i.memory(ls.mem), Realloc: i.optFunc(ls.realloc), Encoding: ls.encoding, Table: &i.table}
+	cx := i.cabiContext(ctx, ls.mem, ls.realloc, ls.encoding)
+	defer i.putCabi(cx)
 	t := ls.fn.typ
 	args := cx.LiftParams(t, stack)
 	var results []cabi.Value
@@ -436,7 +457,13 @@ func (i *Instance) callLowered(ctx context.Context, ls *lowerSpec, stack []uint6
 		if err != nil {
 			panic(err)
 		}
-		results = wrapResults(t, r)
+		var one [1]cabi.Value
+		if len(t.Results) == 1 {
+			one[0] = r
+			results = one[:]
+		} else {
+			results = wrapResults(t, r)
+		}
 	} else {
 		r, err := i.callFunc(ctx, ls.fn, args)
 		if err != nil {
