@@ -8,6 +8,6 @@ func newBacking(limit, capHint uint64) backing {
 
 type imageMapping struct{}
 
-func (imageMapping) open([]byte) error { return nil }
+func (imageMapping) open([]byte, int) ([]byte, error) { return nil, nil }
 func (imageMapping) fd() int           { return -1 }
 func (imageMapping) close()            {}

@@ -51,11 +51,17 @@ func NewImage(size uint64, data []byte) (*Image, error) {
 	im := &Image{size: size}
 	if end > 0 {
 		n := (end + PageSize - 1) / PageSize * PageSize
-		im.data = make([]byte, n)
-		copy(im.data, data[:end])
-		if err := im.m.open(im.data); err != nil {
+		// where the image can live in a memfd, its data is a read-only view of it, so the
+		// image is not kept twice (memfd and Go heap)
+		view, err := im.m.open(data[:end], n)
+		if err != nil {
 			return nil, err
 		}
+		if view == nil {
+			view = make([]byte, n)
+			copy(view, data[:end])
+		}
+		im.data = view
 	}
 	return im, nil
 }

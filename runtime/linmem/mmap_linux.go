@@ -88,31 +88,53 @@ func adviseReservation(p unsafe.Pointer, n uint64) {
 	_ = unix.Madvise(unsafe.Slice((*byte)(p), n), unix.MADV_NOHUGEPAGE)
 }
 
-// imageMapping holds an image in a sealed memfd that memories map privately.
-type imageMapping struct{ fd1 int } // memfd + 1; 0: none
+// imageMapping holds an image in a sealed memfd that memories map privately, and a read-only
+// shared view of it that resets copy pages from.
+type imageMapping struct {
+	fd1  int // memfd + 1; 0: none
+	view []byte
+}
 
-func (im *imageMapping) open(data []byte) error {
+// open writes data into a new memfd of n bytes (zero after data), seals it and returns a
+// read-only view of it; nil (and no error) where memfds are not available.
+func (im *imageMapping) open(data []byte, n int) ([]byte, error) {
 	fd, err := unix.MemfdCreate("wash-memory-image", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
-		return nil // no memfd (old kernel, seccomp): memories copy the image instead
+		return nil, nil // no memfd (old kernel, seccomp): memories copy the image instead
+	}
+	fail := func(err error) ([]byte, error) {
+		_ = unix.Close(fd)
+		return nil, fmt.Errorf("writing a memory image: %w", err)
+	}
+	if err := unix.Ftruncate(fd, int64(n)); err != nil {
+		return fail(err)
 	}
 	for off := 0; off < len(data); {
-		n, err := unix.Pwrite(fd, data[off:], int64(off))
+		w, err := unix.Pwrite(fd, data[off:], int64(off))
 		if err != nil {
-			_ = unix.Close(fd)
-			return fmt.Errorf("writing a memory image: %w", err)
+			return fail(err)
 		}
-		off += n
+		off += w
 	}
 	// nothing may change the image under the memories that map it
-	_, _ = unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE|unix.F_SEAL_SEAL)
-	im.fd1 = fd + 1
-	return nil
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE|unix.F_SEAL_SEAL); err != nil {
+		return fail(err)
+	}
+	view, err := unix.Mmap(fd, 0, n, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return fail(err)
+	}
+	im.fd1, im.view = fd+1, view
+	return view, nil
 }
 
 func (im *imageMapping) fd() int { return im.fd1 - 1 }
 
 func (im *imageMapping) close() {
+	if im.view != nil {
+		_ = unix.Munmap(im.view)
+		im.view = nil
+	}
 	if im.fd1 > 0 {
 		_ = unix.Close(im.fd1 - 1)
 		im.fd1 = 0

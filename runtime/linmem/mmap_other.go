@@ -14,6 +14,6 @@ func adviseReservation(unsafe.Pointer, uint64) {}
 // imageMapping: no memfd here, so memories copy the image.
 type imageMapping struct{}
 
-func (imageMapping) open([]byte) error { return nil }
+func (imageMapping) open([]byte, int) ([]byte, error) { return nil, nil }
 func (imageMapping) fd() int           { return -1 }
 func (imageMapping) close()            {}
