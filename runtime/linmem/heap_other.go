@@ -9,5 +9,5 @@ func newBacking(limit, capHint uint64) backing {
 type imageMapping struct{}
 
 func (imageMapping) open([]byte, int) ([]byte, error) { return nil, nil }
-func (imageMapping) fd() int           { return -1 }
-func (imageMapping) close()            {}
+func (imageMapping) fd() int                          { return -1 }
+func (imageMapping) close()                           {}

@@ -15,5 +15,5 @@ func adviseReservation(unsafe.Pointer, uint64) {}
 type imageMapping struct{}
 
 func (imageMapping) open([]byte, int) ([]byte, error) { return nil, nil }
-func (imageMapping) fd() int           { return -1 }
-func (imageMapping) close()            {}
+func (imageMapping) fd() int                          { return -1 }
+func (imageMapping) close()                           {}
