@@ -27,6 +27,7 @@ import (
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/home"
 	"github.com/wasmlattice/wash/internal/hostlog"
+	"github.com/wasmlattice/wash/internal/memtrim"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/logs"
@@ -65,7 +66,10 @@ type Options struct {
 	MaxLinearMemory   uint64
 	MaxComponentSize  int64
 	MaxProviderSize   int64
-	FreshInstances    bool
+	MaxHostMemory     string
+	ReuseInstances    bool
+	InitSnapshots     bool
+	FreshInstances    bool // deprecated: fresh instances are the default
 	BuiltinTwins      bool
 	HostLogPath       string
 	HostLogMaxBytes   int64
@@ -94,6 +98,8 @@ type Options struct {
 
 	// set when this process is the detached child of `wash up -d`
 	child bool
+	// maxHostMemory is MaxHostMemory in bytes (0: no limit)
+	maxHostMemory uint64
 	// telemetry is resolved from the OpenTelemetry flags
 	telemetry telemetry.Config
 }
@@ -121,6 +127,9 @@ var envBindings = map[string]string{
 	"max-component-size-bytes":        "WASMCLOUD_MAX_COMPONENT_SIZE",
 	"max-provider-size-bytes":         "WASH_MAX_PROVIDER_SIZE",
 	"fresh-instances":                 "WASH_FRESH_INSTANCES",
+	"reuse-instances":                 "WASH_REUSE_INSTANCES",
+	"init-snapshots":                  "WASH_INIT_SNAPSHOTS",
+	"max-host-memory":                 "WASH_MAX_HOST_MEMORY",
 	"builtin-twins":                   "WASH_BUILTIN_TWINS",
 	"host-log-path":                   "WASMCLOUD_HOST_LOG_PATH",
 	"host-log-max-bytes":              "WASH_HOST_LOG_MAX_BYTES",
@@ -215,7 +224,11 @@ flags: --ctl-credsfile, --ctl-jwt/--ctl-seed, user:password@ in --nats-host, --c
 	fs.Uint64Var(&o.MaxLinearMemory, "max-linear-memory", runtime.DefaultMaxMemoryBytes, "maximum linear memory of one component instance, in bytes")
 	fs.Int64Var(&o.MaxComponentSize, "max-component-size-bytes", host.MaxComponentSize, "largest component binary the host reads from a file or registry")
 	fs.Int64Var(&o.MaxProviderSize, "max-provider-size-bytes", host.MaxProviderSize, "largest provider archive the host fetches or unpacks")
-	fs.BoolVar(&o.FreshInstances, "fresh-instances", false, "serve every HTTP request on a new component instance, as wasmCloud does (default: reuse instances that served a request cleanly)")
+	fs.StringVar(&o.MaxHostMemory, "max-host-memory", "", "maximum linear memory of all component instances of the host together, e.g. 2GiB (default: no host-wide limit)")
+	fs.BoolVar(&o.ReuseInstances, "reuse-instances", false, "serve a component's HTTP requests on instances that served earlier ones: guest state lives on between requests, which guests written for wasmCloud's fresh instance per invocation may not expect (per component: annotation wash.dev/reuse-instances=true)")
+	fs.BoolVar(&o.InitSnapshots, "init-snapshots", true, "let fresh instances of components with start functions (e.g. a Go guest's runtime init) start from a snapshot taken after those ran once; random numbers and times they read are then shared by all instances (per component: annotation wash.dev/init-snapshot=false)")
+	fs.BoolVar(&o.FreshInstances, "fresh-instances", false, "deprecated: a fresh instance per invocation is the default")
+	_ = fs.MarkDeprecated("fresh-instances", "a fresh instance per invocation is now the default (see --reuse-instances)")
 	fs.BoolVar(&o.BuiltinTwins, "builtin-twins", true, "when an upstream provider image (ghcr.io/wasmcloud/NAME:TAG) cannot be fetched, run wash's built-in NAME instead (default off with --nats-connect-only)")
 	fs.StringVar(&o.HostLogPath, "host-log-path", "", "log file of a detached host (default $WASH_HOME/logs/host-<id>.log)")
 	fs.Int64Var(&o.HostLogMaxBytes, "host-log-max-bytes", hostlog.DefaultMaxBytes, "rotate the host log file once it reaches this size (the previous file becomes <log>.1)")
@@ -273,6 +286,16 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 	}
 	if o.MaxComponentSize <= 0 || o.MaxProviderSize <= 0 {
 		return cli.Usage(errors.New("--max-component-size-bytes and --max-provider-size-bytes must be positive"))
+	}
+	if o.MaxHostMemory != "" {
+		n, err := cli.ParseBytes(o.MaxHostMemory)
+		if err != nil {
+			return cli.Usage(fmt.Errorf("invalid --max-host-memory %q: %v", o.MaxHostMemory, err))
+		}
+		o.maxHostMemory = n
+	}
+	if o.FreshInstances && o.ReuseInstances {
+		return cli.Usage(errors.New("--fresh-instances and --reuse-instances contradict each other"))
 	}
 	if o.NATSPort <= 0 || o.NATSPort > 65535 {
 		return cli.Usage(fmt.Errorf("invalid --nats-port %d: use a port between 1 and 65535", o.NATSPort))
@@ -593,10 +616,11 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	}
 
 	engine, err := runtime.NewEngine(ctx, runtime.Options{
-		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
-		MaxMemoryBytes:   o.MaxLinearMemory,
-		// compiled machine code survives restarts: a large component compiles once per version
-		CompilationCacheDir: filepath.Join(d.Path, "wasm-cache"),
+		MaxExecutionTime:    time.Duration(o.MaxExecutionMs) * time.Millisecond,
+		MaxMemoryBytes:      o.MaxLinearMemory,
+		MaxTotalMemoryBytes: o.maxHostMemory,
+		// compiled machine code survives restarts: a large component compiles once per build
+		CompilationCacheDir: runtime.CompilationCacheDir(filepath.Join(d.Path, "wasm-cache"), env.Version),
 	})
 	if err != nil {
 		return err
@@ -611,7 +635,8 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		CtlURL: url, RPCURL: rpcR.URLWithUser(), RPCUserJWT: rpcJWT, RPCUserSeed: rpcSeed,
 		RPCTimeout: time.Duration(o.Auth.RPCTimeoutMs) * time.Millisecond, LogLevel: o.LogLevel, Engine: engine,
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
-		FreshInstances:   o.FreshInstances,
+		ReuseInstances:   o.ReuseInstances,
+		NoInitSnapshots:  !o.InitSnapshots,
 		BuiltinTwins:     o.BuiltinTwins,
 		Logger:           logger,
 		LogTap:           tap,
@@ -769,9 +794,17 @@ const (
 
 // wait runs until a signal, a host.stop or the loss of a connection.
 func (l *lattice) wait(sigs <-chan os.Signal, env *cli.Env, o *Options, p plan, d home.Dir) outcome {
+	// hand back the start-up pages of the executable once everything has settled
+	trim := time.After(2 * time.Second)
 	hostDone := l.host.Done()
 	for {
 		select {
+		case <-trim:
+			if n, err := memtrim.Executable(); err != nil {
+				l.logger.Debug("trimming start-up memory", "err", err)
+			} else {
+				l.logger.Debug("trimmed start-up memory", "executable_bytes", n)
+			}
 		case sig := <-sigs:
 			l.logger.Info("stopping", "signal", sig.String())
 			if !o.child && !env.IO.JSON() {

@@ -364,6 +364,7 @@ func (h *Host) instanceConfig(c *component) runtime.InstanceConfig {
 		Stderr:           c.stderr,
 		Log:              c.logf,
 		HostInterfaces:   c.ifaces,
+		InitSnapshot:     c.initSnap,
 	}
 	if h.outboundAllowedLocked(c.id) {
 		cfg.AllowedHosts = []string{"*"}

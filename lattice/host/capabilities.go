@@ -471,7 +471,7 @@ func (h *Host) deliverMessage(providerID, componentID string, msg providers.Brok
 		return
 	}
 	ctx, end := h.invocation(context.Background(), c, providers.MessagingHandler+".handle-message")
-	res, err := c.program.Invoke(ctx, runtime.InstanceConfig{HostInterfaces: h.capabilityInterfaces(componentID)},
+	res, err := c.program.Invoke(ctx, runtime.InstanceConfig{HostInterfaces: h.capabilityInterfaces(componentID), InitSnapshot: c.initSnap},
 		providers.MessagingHandler, "handle-message", msg.Value())
 	end(err)
 	if err != nil {

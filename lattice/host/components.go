@@ -33,6 +33,7 @@ type component struct {
 	program     *runtime.Program
 	slots       chan struct{} // max_instances concurrent invocations
 	pool        *runtime.Pool // nil: a fresh instance per invocation
+	initSnap    bool          // fresh instances may start from an init snapshot
 	maxTime     time.Duration // from component_limits; 0: the engine's
 	maxMemory   uint64        // from component_limits; 0: the engine's
 	stdout      io.Writer     // guest stdout/stderr and wasi:logging go to the host log
@@ -126,13 +127,44 @@ func (h *Host) setup(c *component) error {
 		}
 		log.Log(context.Background(), l, msg, "stream", "logging", "context", ctxName)
 	}
-	if !h.cfg.FreshInstances && c.program.Kind() == runtime.KindComponent && c.program.HasExport(runtime.HTTPIncomingHandler) {
+	reuse, err := annotationBool(c.annotations, AnnotationReuseInstances, h.cfg.ReuseInstances)
+	if err != nil {
+		return err
+	}
+	if c.initSnap, err = annotationBool(c.annotations, AnnotationInitSnapshot, !h.cfg.NoInitSnapshots); err != nil {
+		return err
+	}
+	if reuse && c.program.Kind() == runtime.KindComponent && c.program.HasExport(runtime.HTTPIncomingHandler) {
 		if c.pool != nil {
 			c.pool.Close()
 		}
 		c.pool = c.program.NewPool(min(int(c.maxInst), maxPooled), 0)
 	}
 	return nil
+}
+
+// Component annotations that choose how invocations get instances (see Config).
+const (
+	// AnnotationReuseInstances "true" serves HTTP requests on reused instances: guest state
+	// lives on between requests. A guest written for fresh instances can misbehave (a
+	// componentize-js guest fails every second request). Default: the host's setting.
+	AnnotationReuseInstances = "wash.dev/reuse-instances"
+	// AnnotationInitSnapshot "false" runs a component's start functions for every fresh
+	// instance; "true" lets instances start from a snapshot taken after they ran once.
+	AnnotationInitSnapshot = "wash.dev/init-snapshot"
+)
+
+// annotationBool reads a "true"/"false" annotation, def when absent.
+func annotationBool(ann map[string]string, key string, def bool) (bool, error) {
+	v, ok := ann[key]
+	if !ok {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, fmt.Errorf("invalid annotation %s=%q: use true or false", key, v)
+	}
+	return b, nil
 }
 
 // parseLimits reads component_limits: max_memory_limit in bytes and max_execution_time in

@@ -93,10 +93,16 @@ type Config struct {
 	ProviderHealthDelay    time.Duration
 	ProviderHealthInterval time.Duration
 	ProviderRestartDelay   time.Duration
-	// FreshInstances runs every HTTP request on a new component instance, as wasmCloud does.
-	// By default instances that served a request cleanly are reused (runtime.Pool), which
-	// keeps a guest's start cost (milliseconds for Go or JS guests) off the request path.
-	FreshInstances bool
+	// ReuseInstances serves a component's HTTP requests on instances that served earlier ones
+	// (runtime.Pool): guest state (globals, heap) lives on between requests. By default every
+	// invocation gets a fresh instance, as in wasmCloud. The component annotation
+	// AnnotationReuseInstances overrides it per component.
+	ReuseInstances bool
+	// NoInitSnapshots makes fresh instances of components with start functions (a Go guest's
+	// runtime initialization) run them every time instead of starting from a snapshot taken
+	// after they ran once (runtime.InstanceConfig.InitSnapshot). AnnotationInitSnapshot
+	// overrides it per component.
+	NoInitSnapshots bool
 	// BuiltinTwins lets the host run the built-in twin of an upstream provider image
 	// (ghcr.io/wasmcloud/<name>:<tag> with a wasmcloud+builtin://<name>) when the image cannot
 	// be fetched, so manifests written for wasmCloud run offline. The inventory keeps the
