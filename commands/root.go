@@ -18,6 +18,7 @@ import (
 	"github.com/wasmlattice/wash/commands/dashboard"
 	"github.com/wasmlattice/wash/commands/down"
 	"github.com/wasmlattice/wash/commands/events"
+	"github.com/wasmlattice/wash/commands/generate"
 	"github.com/wasmlattice/wash/commands/get"
 	"github.com/wasmlattice/wash/commands/label"
 	"github.com/wasmlattice/wash/commands/link"
@@ -69,6 +70,7 @@ Get started:
 		id, title string
 		cmds      []*cobra.Command
 	}{
+		{"build", "Build components:", []*cobra.Command{generate.NewCmd(env)}},
 		{"lattice", "Run a lattice:", []*cobra.Command{up.NewCmd(env), down.NewCmd(env), wadm.NewCmd(env)}},
 		{"apps", "Deploy applications:", []*cobra.Command{app.NewCmd(env)}},
 		{"observe", "Look at a lattice:", []*cobra.Command{get.NewCmd(env), events.NewCmd(env), dashboard.NewCmd(env)}},
