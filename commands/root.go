@@ -12,6 +12,7 @@ import (
 
 	"github.com/wasmlattice/wash/commands/app"
 	"github.com/wasmlattice/wash/commands/artifact"
+	"github.com/wasmlattice/wash/commands/claims"
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/config"
 	"github.com/wasmlattice/wash/commands/ctx"
@@ -20,6 +21,7 @@ import (
 	"github.com/wasmlattice/wash/commands/events"
 	"github.com/wasmlattice/wash/commands/generate"
 	"github.com/wasmlattice/wash/commands/get"
+	"github.com/wasmlattice/wash/commands/keys"
 	"github.com/wasmlattice/wash/commands/label"
 	"github.com/wasmlattice/wash/commands/link"
 	"github.com/wasmlattice/wash/commands/output"
@@ -78,7 +80,7 @@ Get started:
 			update.NewCmd(env), link.NewCmd(env), config.NewCmd(env), label.NewCmd(env)}},
 		{"artifacts", "Move artifacts:", []*cobra.Command{artifact.NewPushCmd(env), artifact.NewPullCmd(env),
 			artifact.NewInspectCmd(env), artifact.NewParCmd(env)}},
-		{"configure", "Configure wash:", []*cobra.Command{ctx.NewCmd(env), version.NewCmd(env), newCompletionCmd()}},
+		{"configure", "Configure wash:", []*cobra.Command{ctx.NewCmd(env), keys.NewCmd(env), claims.NewCmd(env), version.NewCmd(env), newCompletionCmd()}},
 	}
 	for _, g := range groups {
 		root.AddGroup(&cobra.Group{ID: g.id, Title: g.title})
