@@ -12,6 +12,7 @@ import (
 
 	"github.com/wasmlattice/wash/commands/app"
 	"github.com/wasmlattice/wash/commands/artifact"
+	"github.com/wasmlattice/wash/commands/build"
 	"github.com/wasmlattice/wash/commands/claims"
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/config"
@@ -72,7 +73,7 @@ Get started:
 		id, title string
 		cmds      []*cobra.Command
 	}{
-		{"build", "Build components:", []*cobra.Command{generate.NewCmd(env)}},
+		{"build", "Build components:", []*cobra.Command{generate.NewCmd(env), build.NewCmd(env)}},
 		{"lattice", "Run a lattice:", []*cobra.Command{up.NewCmd(env), down.NewCmd(env), wadm.NewCmd(env)}},
 		{"apps", "Deploy applications:", []*cobra.Command{app.NewCmd(env)}},
 		{"observe", "Look at a lattice:", []*cobra.Command{get.NewCmd(env), events.NewCmd(env), dashboard.NewCmd(env)}},

@@ -61,7 +61,7 @@ func newParCreate(env *cli.Env) *cobra.Command {
 	_ = cmd.MarkFlagRequired("binary")
 	_ = cmd.MarkFlagRequired("name")
 	_ = cmd.MarkFlagRequired("vendor")
-	o.Signing.Bind(cmd, "service")
+	o.Signing.Bind(cmd, "service", "directory")
 	return cmd
 }
 
@@ -176,7 +176,7 @@ func newParInsert(env *cli.Env) *cobra.Command {
 	cmd.Flags().StringVarP(&o.Binary, "binary", "b", "", "provider executable to add")
 	cmd.Flags().StringVar(&o.Target, "arch", par.NativeTarget(), "target of the binary, <arch>-<os>")
 	_ = cmd.MarkFlagRequired("binary")
-	o.Signing.Bind(cmd, "service")
+	o.Signing.Bind(cmd, "service", "directory")
 	return cmd
 }
 

@@ -42,7 +42,7 @@ func (m *Metadata) bind(cmd *cobra.Command) {
 	f.StringVarP(&m.CallAlias, "call-alias", "a", "", "call alias (lowercase letters, digits, '_' and '/')")
 	f.Uint64VarP(&m.ExpiresDays, "expires", "x", 0, "days until the claims expire (default: never)")
 	f.Uint64VarP(&m.NotBeforeDays, "nbf", "b", 0, "days until the claims become valid (default: immediately)")
-	m.Signing.Bind(cmd, "component (module)")
+	m.Signing.Bind(cmd, "component (module)", "directory")
 }
 
 func (m *Metadata) options(now time.Time) (wascap.SignOptions, error) {
@@ -269,7 +269,7 @@ func newTokenProvider(env *cli.Env) *cobra.Command {
 	f.Int32VarP(&rev, "revision", "r", 0, "revision number")
 	f.StringVarP(&version, "version", "e", "", "version string")
 	d.bind(cmd)
-	s.Bind(cmd, "service (provider)")
+	s.Bind(cmd, "service (provider)", "directory")
 	return cmd
 }
 
@@ -308,7 +308,7 @@ func newTokenAccount(env *cli.Env) *cobra.Command {
 	cmd.Flags().StringVarP(&name, "name", "n", "", "account name (required)")
 	cmd.Flags().StringSliceVarP(&extra, "additional-key", "a", nil, "another account seed or key file allowed to sign (repeatable)")
 	d.bind(cmd)
-	s.Bind(cmd, "account")
+	s.Bind(cmd, "account", "directory")
 	return cmd
 }
 

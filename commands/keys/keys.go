@@ -41,17 +41,18 @@ type Signing struct {
 	DisableKeygen bool
 }
 
-// Bind adds -i, -s, --directory and --disable-keygen; subject says what the subject key is.
-func (s *Signing) Bind(cmd *cobra.Command, subject string) {
+// Bind adds -i, -s, the keys directory flag (dirFlag, e.g. "directory") and --disable-keygen;
+// subject says what the subject key is.
+func (s *Signing) Bind(cmd *cobra.Command, subject, dirFlag string) {
 	f := cmd.Flags()
 	f.StringVarP(&s.Issuer, "issuer", "i", "", "account seed, or a file holding it, that signs the claims (env WASH_ISSUER_KEY)")
 	f.StringVarP(&s.Subject, "subject", "s", "", subject+" seed, or a file holding it (env WASH_SUBJECT_KEY)")
-	f.StringVar(&s.KeysDir, "directory", "", "keys directory (env WASH_KEYS, default $WASH_HOME/keys)")
+	f.StringVar(&s.KeysDir, dirFlag, "", "keys directory (env WASH_KEYS, default $WASH_HOME/keys)")
 	f.BoolVar(&s.DisableKeygen, "disable-keygen", false, "fail instead of generating missing keys")
 }
 
 // Env are the environment variables of the Bind flags.
-var Env = map[string]string{"issuer": "WASH_ISSUER_KEY", "subject": "WASH_SUBJECT_KEY", "directory": "WASH_KEYS"}
+var Env = map[string]string{"issuer": "WASH_ISSUER_KEY", "subject": "WASH_SUBJECT_KEY", "directory": "WASH_KEYS", "keys-directory": "WASH_KEYS"}
 
 // IssuerKey is the account key that signs.
 func (s *Signing) IssuerKey(env *cli.Env) (wascap.Signer, error) {
