@@ -18,6 +18,7 @@ import (
 	"github.com/wasmlattice/wash/commands/config"
 	"github.com/wasmlattice/wash/commands/ctx"
 	"github.com/wasmlattice/wash/commands/dashboard"
+	"github.com/wasmlattice/wash/commands/dev"
 	"github.com/wasmlattice/wash/commands/down"
 	"github.com/wasmlattice/wash/commands/events"
 	"github.com/wasmlattice/wash/commands/generate"
@@ -73,7 +74,7 @@ Get started:
 		id, title string
 		cmds      []*cobra.Command
 	}{
-		{"build", "Build components:", []*cobra.Command{generate.NewCmd(env), build.NewCmd(env)}},
+		{"build", "Build components:", []*cobra.Command{generate.NewCmd(env), build.NewCmd(env), dev.NewCmd(env)}},
 		{"lattice", "Run a lattice:", []*cobra.Command{up.NewCmd(env), down.NewCmd(env), wadm.NewCmd(env)}},
 		{"apps", "Deploy applications:", []*cobra.Command{app.NewCmd(env)}},
 		{"observe", "Look at a lattice:", []*cobra.Command{get.NewCmd(env), events.NewCmd(env), dashboard.NewCmd(env)}},

@@ -111,7 +111,7 @@ type Registry struct {
 
 // Dev is the [dev] table: how wash dev wires the component.
 type Dev struct {
-	Manifests  []DevManifest `toml:"manifests"`
+	Manifests  []DevManifestRef `toml:"manifests"`
 	Config     []DevConfig   `toml:"config"`
 	LinkConfig []DevConfig   `toml:"link_config"`
 	Overrides  struct {
@@ -120,8 +120,8 @@ type Dev struct {
 	} `toml:"overrides"`
 }
 
-// DevManifest names an existing manifest wash dev deploys instead of generating one.
-type DevManifest struct {
+// DevManifestRef names an existing manifest wash dev deploys instead of generating one.
+type DevManifestRef struct {
 	ComponentName string `toml:"component_name"`
 	ComponentID   string `toml:"component_id"`
 	ComponentRef  string `toml:"component_ref"`

@@ -771,3 +771,9 @@ func newDeleteCmd(env *cli.Env) *cobra.Command {
 	cmd.Flags().BoolVar(&o.All, "all", false, "delete every version (the default without VERSION)")
 	return cmd
 }
+
+// WaitDeployed waits for app to report Deployed after a deploy (updates come from
+// Client.WatchStatus started before the deploy); wash dev uses it too.
+func WaitDeployed(ctx context.Context, c *wadm.Client, app string, updates <-chan wadm.Status, wait time.Duration) (*wadm.Status, error) {
+	return waitDeployed(ctx, c, app, updates, wait)
+}
