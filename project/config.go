@@ -112,8 +112,8 @@ type Registry struct {
 // Dev is the [dev] table: how wash dev wires the component.
 type Dev struct {
 	Manifests  []DevManifestRef `toml:"manifests"`
-	Config     []DevConfig   `toml:"config"`
-	LinkConfig []DevConfig   `toml:"link_config"`
+	Config     []DevConfig      `toml:"config"`
+	LinkConfig []DevConfig      `toml:"link_config"`
 	Overrides  struct {
 		Imports []Override `toml:"imports"`
 		Exports []Override `toml:"exports"`
