@@ -161,7 +161,7 @@ func (d *devProcess) output() string {
 }
 
 // waitFor waits until the output matches re (after index from) and returns the match end.
-func (d *devProcess) waitFor(t *testing.T, re *regexp.Regexp, from int, limit time.Duration) int {
+func (d *devProcess) waitFor(t testing.TB, re *regexp.Regexp, from int, limit time.Duration) int {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
@@ -181,7 +181,7 @@ func (d *devProcess) waitFor(t *testing.T, re *regexp.Regexp, from int, limit ti
 	return 0
 }
 
-func startDev(t *testing.T, e *env, dir string, args ...string) *devProcess {
+func startDev(t testing.TB, e *env, dir string, args ...string) *devProcess {
 	t.Helper()
 	d := &devProcess{done: make(chan error, 1)}
 	d.cmd = exec.Command(washBin, append([]string{"dev", "--nats-port", e.portArg()}, args...)...)
@@ -248,7 +248,7 @@ func parseBuilt(t *testing.T, s string) time.Duration {
 	return d
 }
 
-func waitBody(t *testing.T, url, want string, limit time.Duration) time.Time {
+func waitBody(t testing.TB, url, want string, limit time.Duration) time.Time {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	var last string
@@ -258,7 +258,7 @@ func waitBody(t *testing.T, url, want string, limit time.Duration) time.Time {
 		} else {
 			last = fmt.Sprintf("%d %q %v", code, body, err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatalf("GET %s never answered %q within %s (last: %s)", url, want, limit, last)
 	return time.Time{}
