@@ -361,3 +361,42 @@ func (m *Manifest) HTTPAddress() string {
 	}
 	return ""
 }
+
+// AugmentManifest loads an existing manifest ([[dev.manifests]]) and points its matching
+// component (by component_name, component_id or component_ref) at the development build. It
+// returns the manifest as YAML and its application name.
+func AugmentManifest(data []byte, target DevManifestRef, c DevComponent) ([]byte, string, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, "", fmt.Errorf("parsing manifest: %v", err)
+	}
+	meta, _ := doc["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	if name == "" {
+		return nil, "", fmt.Errorf("the manifest has no metadata.name")
+	}
+	spec, _ := doc["spec"].(map[string]any)
+	comps, _ := spec["components"].([]any)
+	matched := false
+	for _, x := range comps {
+		comp, _ := x.(map[string]any)
+		props, _ := comp["properties"].(map[string]any)
+		if comp == nil || props == nil {
+			continue
+		}
+		cname, _ := comp["name"].(string)
+		id, _ := props["id"].(string)
+		img, _ := props["image"].(string)
+		if (target.ComponentName != "" && target.ComponentName == cname) ||
+			(target.ComponentID != "" && target.ComponentID == id) ||
+			(target.ComponentRef != "" && target.ComponentRef == img) {
+			props["image"], props["id"] = c.Image, c.ID
+			matched = true
+		}
+	}
+	if !matched {
+		return nil, "", fmt.Errorf("manifest %s has no component matching component_name/component_id/component_ref", name)
+	}
+	out, err := yaml.Marshal(doc)
+	return out, name, err
+}

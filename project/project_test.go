@@ -165,3 +165,33 @@ func TestDependenciesOverridesAndManifest(t *testing.T) {
 		t.Error("a bad interface spec was accepted")
 	}
 }
+
+func TestAugmentManifest(t *testing.T) {
+	in := []byte(`apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: shop
+spec:
+  components:
+    - name: api
+      type: component
+      properties:
+        image: ghcr.io/acme/api:1.0.0
+    - name: kv
+      type: capability
+      properties:
+        image: wasmcloud+builtin://keyvalue-nats
+`)
+	c := DevComponent{Name: "api", ID: "abc123-api", Image: "file:///p/build/api_s.wasm", Session: "abc123"}
+	out, name, err := AugmentManifest(in, DevManifestRef{ComponentName: "api"}, c)
+	if err != nil || name != "shop" {
+		t.Fatal(name, err)
+	}
+	if !strings.Contains(string(out), "image: file:///p/build/api_s.wasm") || !strings.Contains(string(out), "id: abc123-api") ||
+		!strings.Contains(string(out), "wasmcloud+builtin://keyvalue-nats") {
+		t.Errorf("augmented:\n%s", out)
+	}
+	if _, _, err := AugmentManifest(in, DevManifestRef{ComponentRef: "nope"}, c); err == nil {
+		t.Error("a manifest without the component was accepted")
+	}
+}

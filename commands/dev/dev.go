@@ -5,6 +5,7 @@
 package dev
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,7 +16,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -125,8 +126,8 @@ type session struct {
 	hostID       string
 	startedHost  bool
 	startedNATS  bool
-	deployedApp  string
-	lastDeps     []*project.Dep
+	deployed     []devApp
+	appNames     []string // every application this session deployed, deleted at the end
 	componentID  string
 	builds       int
 	mu           sync.Mutex
@@ -345,38 +346,83 @@ func (s *session) buildAndDeploy(ctx context.Context, changedAt time.Time, ev *E
 	if err != nil {
 		return err
 	}
-	if s.deployedApp != "" && reflect.DeepEqual(deps, s.lastDeps) {
+	dc := project.DevComponent{Name: s.cfg.Name, ID: s.componentID, Image: ref, Session: s.id}
+	var apps []devApp
+	if len(s.cfg.Dev.Manifests) > 0 {
+		for _, target := range s.cfg.Dev.Manifests {
+			p := target.Path
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(s.cfg.ProjectDir, p)
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("dev.manifests: %w", err)
+			}
+			y, name, err := project.AugmentManifest(data, target, dc)
+			if err != nil {
+				return fmt.Errorf("dev.manifests %s: %w", p, err)
+			}
+			apps = append(apps, devApp{name: name, yaml: y})
+		}
+	} else {
+		names := make([]string, 0, len(deps))
+		for _, d := range deps {
+			names = append(names, d.Name())
+		}
+		m := project.DevManifest(dc, deps)
+		y, err := m.YAML()
+		if err != nil {
+			return err
+		}
+		apps = append(apps, devApp{name: m.Metadata.Name, yaml: y, addr: m.HTTPAddress(), deps: names})
+	}
+	if len(s.deployed) > 0 && sameApps(apps, s.deployed) {
 		return s.reload(ctx, ref)
 	}
-	names := make([]string, 0, len(deps))
-	for _, d := range deps {
-		names = append(names, d.Name())
+	for _, a := range apps {
+		if len(a.deps) > 0 {
+			s.env.IO.Progress("Detected component dependencies: %s", strings.Join(a.deps, ", "))
+		}
+		if err := s.deploy(ctx, a); err != nil {
+			return err
+		}
+		if a.addr != "" {
+			s.env.IO.Progress("%s", s.env.IO.Bold("HTTP server: access your application at http://"+a.addr))
+		}
 	}
-	s.env.IO.Progress("Detected component dependencies: %s", strings.Join(names, ", "))
-	m := project.DevManifest(project.DevComponent{Name: s.cfg.Name, ID: s.componentID, Image: ref, Session: s.id}, deps)
-	if err := s.deploy(ctx, m); err != nil {
-		return err
-	}
-	s.lastDeps = deps
-	if addr := m.HTTPAddress(); addr != "" {
-		s.env.IO.Progress("%s", s.env.IO.Bold("HTTP server: access your application at http://"+addr))
-	}
+	s.deployed = apps
 	return nil
 }
 
-func (s *session) deploy(ctx context.Context, m *project.Manifest) error {
-	y, err := m.YAML()
-	if err != nil {
-		return err
+// devApp is one application wash dev deployed.
+type devApp struct {
+	name string
+	yaml []byte
+	addr string
+	deps []string
+}
+
+func sameApps(a, b []devApp) bool {
+	if len(a) != len(b) {
+		return false
 	}
+	for i := range a {
+		if a[i].name != b[i].name || !bytes.Equal(a[i].yaml, b[i].yaml) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *session) deploy(ctx context.Context, a devApp) error {
+	name, y := a.name, a.yaml
 	if s.o.ManifestOutputDir != "" {
-		p := filepath.Join(s.o.ManifestOutputDir, m.Metadata.Name+".yaml")
+		p := filepath.Join(s.o.ManifestOutputDir, name+".yaml")
 		if err := project.WriteAtomic(p, y); err != nil {
 			return fmt.Errorf("writing the manifest: %w", err)
 		}
 		s.env.IO.Progress("Wrote the manifest to %s", p)
 	}
-	name := m.Metadata.Name
 	put, err := s.wadm.Put(ctx, y, "application/yaml")
 	if err != nil {
 		return fmt.Errorf("storing application %s: %w", name, err)
@@ -395,7 +441,9 @@ func (s *session) deploy(ctx context.Context, m *project.Manifest) error {
 	if _, err := s.wadm.Deploy(ctx, name, put.CurrentVersion); err != nil {
 		return fmt.Errorf("deploying application %s: %w", name, err)
 	}
-	s.deployedApp = name
+	if !slices.Contains(s.appNames, name) {
+		s.appNames = append(s.appNames, name)
+	}
 	if _, err := app.WaitDeployed(ctx, s.wadm, name, updates, 2*time.Minute); err != nil {
 		return fmt.Errorf("application %s: %w", name, err)
 	}
@@ -465,13 +513,15 @@ func hasComponent(inv *ctl.HostInventory, id string) bool {
 func (s *session) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if s.deployedApp != "" && s.wadm != nil {
-		if _, err := s.wadm.Delete(ctx, s.deployedApp, ""); err != nil {
-			s.env.IO.Progress("warning: deleting application %s: %v", s.deployedApp, err)
-		} else {
-			s.env.IO.Progress("Deleted application %s", s.deployedApp)
-			s.waitGone(ctx)
+	for _, name := range s.appNames {
+		if _, err := s.wadm.Delete(ctx, name, ""); err != nil {
+			s.env.IO.Progress("warning: deleting application %s: %v", name, err)
+			continue
 		}
+		s.env.IO.Progress("Deleted application %s", name)
+	}
+	if len(s.appNames) > 0 {
+		s.waitGone(ctx)
 	}
 	if s.nc != nil {
 		s.nc.Close()
