@@ -9,7 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/wasmlattice/wash/lattice/wadm"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 func write(t *testing.T, dir, name, text string) {
@@ -150,7 +150,7 @@ func TestDependenciesOverridesAndManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	// the generated manifest passes wadm's own validation
-	if _, fails, err := wadm.ValidateBytes(y); err != nil || len(fails) > 0 {
+	if _, fails, err := model.ValidateBytes(y); err != nil || len(fails) > 0 {
 		t.Errorf("wadm validation: %v %v\n%s", err, fails, y)
 	}
 	for _, want := range []string{"wasmcloud+builtin://keyvalue-redis", "redis://127.0.0.1:6390", "abc123-dep-keyvalue-redis", "abc123-dep-http-server", "id: abc123-counter"} {

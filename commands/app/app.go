@@ -775,6 +775,6 @@ func newDeleteCmd(env *cli.Env) *cobra.Command {
 
 // WaitDeployed waits for app to report Deployed after a deploy (updates come from
 // Client.WatchStatus started before the deploy); wash dev uses it too.
-func WaitDeployed(ctx context.Context, c *wadm.Client, app string, updates <-chan wadm.Status, wait time.Duration) (*wadm.Status, error) {
+func WaitDeployed(ctx context.Context, c *wadmclient.Client, app string, updates <-chan model.Status, wait time.Duration) (*model.Status, error) {
 	return waitDeployed(ctx, c, app, updates, wait)
 }

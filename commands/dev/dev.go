@@ -34,7 +34,8 @@ import (
 	"github.com/wasmlattice/wash/commands/keys"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
-	"github.com/wasmlattice/wash/lattice/wadm"
+	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/project"
 	"github.com/wasmlattice/wash/runtime/wit"
@@ -121,7 +122,7 @@ type session struct {
 	id   string
 	nc   *nats.Conn
 	ctl  *ctl.Client
-	wadm *wadm.Client
+	wadm *wadmclient.Client
 
 	hostID       string
 	startedHost  bool
@@ -240,7 +241,7 @@ func (s *session) connect(ctx context.Context) error {
 	}
 	s.nc, s.hostID = nc, hostID
 	s.ctl = ctl.NewClient(nc, ctl.ClientOptions{Lattice: s.o.Lattice, Timeout: 5 * time.Second})
-	s.wadm = wadm.NewClient(nc, wadm.ClientOptions{Lattice: s.o.Lattice})
+	s.wadm = wadmclient.New(nc, wadmclient.Options{Lattice: s.o.Lattice})
 	s.reloadWaiter = make(chan events.ComponentScaledData, 16)
 	_, err = events.Subscribe(nc, s.o.Lattice, func(e events.Event) {
 		var d events.ComponentScaledData
@@ -427,8 +428,8 @@ func (s *session) deploy(ctx context.Context, a devApp) error {
 	if err != nil {
 		return fmt.Errorf("storing application %s: %w", name, err)
 	}
-	updates := make(chan wadm.Status, 64)
-	stopWatch, err := s.wadm.WatchStatus(name, func(st wadm.Status) {
+	updates := make(chan model.Status, 64)
+	stopWatch, err := s.wadm.WatchStatus(name, func(st model.Status) {
 		select {
 		case updates <- st:
 		default:
