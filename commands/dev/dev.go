@@ -276,8 +276,10 @@ func (s *session) startLattice(ctx context.Context) (string, bool, error) {
 	if exe == "" {
 		exe = os.Args[0]
 	}
+	// A fresh instance per request, as wasmCloud does: JavaScript guests in particular keep
+	// per-request state that a reused instance trips over.
 	cmd := exec.CommandContext(ctx, exe, "up", "-d", "-o", "json", "--nats-host", s.o.NATSHost,
-		"--nats-port", strconv.Itoa(s.o.NATSPort), "--lattice", s.o.Lattice)
+		"--nats-port", strconv.Itoa(s.o.NATSPort), "--lattice", s.o.Lattice, "--fresh-instances")
 	cmd.Stderr = s.env.IO.Err
 	out, err := cmd.Output()
 	if err != nil {
