@@ -101,4 +101,3 @@ link_config = { values = { address = "127.0.0.1:%d" } }
 		_ = d.cmd.Process.Kill()
 	}
 }
-
