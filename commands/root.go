@@ -46,6 +46,8 @@ func NewRoot(env *cli.Env) *cobra.Command {
 wasmCloud control interface to any lattice, local or remote.
 
 Get started:
+  wash new component hello -t hello-world-typescript
+                        a component project; run wash dev inside it to build and serve it
   wash up -d            start a local lattice in the background
   wash get hosts        list its hosts
   wash down             stop it`,
