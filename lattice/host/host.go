@@ -22,6 +22,8 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/logs"
+	"github.com/wasmlattice/wash/lattice/telemetry"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
@@ -77,6 +79,11 @@ type Config struct {
 	// DefaultStopTimeout is the graceful deadline when host.stop carries none (default 10 s).
 	DefaultStopTimeout time.Duration
 	Logger             *slog.Logger
+	// Telemetry exports spans and metrics when enabled (nil: nothing is exported).
+	Telemetry *telemetry.Telemetry
+	// LogTap, when set, is the handler behind Logger that also serves the host's log lines over
+	// the lattice (wash logs); the host starts and stops serving with itself.
+	LogTap *logs.Tap
 }
 
 // Host is a running built-in host.
@@ -91,6 +98,8 @@ type Host struct {
 	log      *slog.Logger
 	engine   *runtime.Engine
 	ownsEng  bool
+	tel      *telemetry.Telemetry
+	metrics  *telemetry.HostMetrics
 
 	latticeData jetstream.KeyValue
 	configData  jetstream.KeyValue
@@ -178,6 +187,10 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 	if err := h.newOCIClient(); err != nil {
 		return nil, err
 	}
+	if err := h.setupTelemetry(); err != nil {
+		h.removeOCITemp()
+		return nil, fmt.Errorf("host metrics: %w", err)
+	}
 	h.engine = cfg.Engine
 	if h.engine == nil {
 		eng, err := runtime.NewEngine(ctx, runtime.Options{MaxExecutionTime: cfg.MaxExecutionTime})
@@ -255,6 +268,12 @@ func (h *Host) Start(ctx context.Context) error {
 	if err := h.subscribe(); err != nil {
 		h.unsubscribe()
 		return err
+	}
+	if t := h.cfg.LogTap; t != nil {
+		if err := t.Serve(h.nc, h.cfg.Lattice, h.id, h.name); err != nil {
+			h.unsubscribe()
+			return fmt.Errorf("serving host logs on %s: %w", h.nc.ConnectedUrlRedacted(), err)
+		}
 	}
 	if err := h.nc.Flush(); err != nil {
 		h.unsubscribe()
@@ -360,6 +379,7 @@ func (h *Host) Stop(ctx context.Context, timeout time.Duration) {
 		h.publish(events.HostStopped, events.HostStoppedData{Labels: h.labelsCopy()})
 		_ = h.nc.FlushTimeout(time.Second)
 		h.programs.closeAll(ctx)
+		h.metrics.Close()
 		h.closeEngine()
 		h.removeOCITemp()
 		close(h.done)
@@ -367,6 +387,9 @@ func (h *Host) Stop(ctx context.Context, timeout time.Duration) {
 }
 
 func (h *Host) unsubscribe() {
+	if h.cfg.LogTap != nil {
+		h.cfg.LogTap.Close()
+	}
 	for _, s := range h.subs {
 		_ = s.Unsubscribe()
 	}
