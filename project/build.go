@@ -12,7 +12,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/wasmlattice/wash/internal/bounded"
 )
+
+// MaxComponentSize bounds the components wash reads from a build (componentize-js output is
+// about 14 MB).
+const MaxComponentSize = 128 << 20
 
 // MissingToolError says a toolchain program is not installed; its message is one line naming
 // the tool and how to get it.
@@ -89,7 +95,10 @@ func (b *Builder) Build(ctx context.Context, c *Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	data, err := os.ReadFile(artifact)
+	data, err := bounded.ReadFile(artifact, MaxComponentSize)
+	if err != nil && errors.Is(err, bounded.ErrTooLarge) {
+		return "", fmt.Errorf("the build artifact %s: %w", artifact, err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("the build finished but its artifact %s is missing: set component.build_artifact in %s to where the build writes the component", artifact, FileName)
 	}
@@ -196,7 +205,7 @@ func (b *Builder) rust(ctx context.Context, c *Config) (string, error) {
 		profile = "debug"
 	}
 	built := filepath.Join(targetDir, target, profile, c.BinName()+".wasm")
-	data, err := os.ReadFile(built)
+	data, err := bounded.ReadFile(built, MaxComponentSize)
 	if err != nil {
 		return "", fmt.Errorf("cargo finished but %s is missing: is the crate a cdylib?", built)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/wasmlattice/wash/commands/claims"
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/keys"
+	"github.com/wasmlattice/wash/internal/bounded"
 	"github.com/wasmlattice/wash/project"
 )
 
@@ -115,7 +116,7 @@ func Project(ctx context.Context, env *cli.Env, cfg *project.Config, o *Options)
 		res.Path = artifact
 		return res, nil
 	}
-	data, err := os.ReadFile(artifact)
+	data, err := bounded.ReadFile(artifact, project.MaxComponentSize)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) && o.SignOnly {
 			return nil, fmt.Errorf("nothing to sign: %s does not exist (run wash build first)", artifact)

@@ -17,6 +17,8 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/home"
 	"github.com/wasmlattice/wash/commands/keys"
+	"github.com/wasmlattice/wash/internal/bounded"
+	"github.com/wasmlattice/wash/project"
 	"github.com/wasmlattice/wash/wascap"
 )
 
@@ -120,7 +122,7 @@ func RunSign(_ context.Context, env *cli.Env, o *SignOptions) error {
 	if o.Name == "" {
 		return cli.Usage(fmt.Errorf("a component name is required: pass --name"))
 	}
-	data, err := os.ReadFile(o.Source)
+	data, err := bounded.ReadFile(o.Source, project.MaxComponentSize)
 	if err != nil {
 		return fmt.Errorf("failed to open file for signing: %w", err)
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/down"
 	"github.com/wasmlattice/wash/commands/keys"
+	"github.com/wasmlattice/wash/internal/bounded"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
@@ -332,7 +333,7 @@ func (s *session) buildAndDeploy(ctx context.Context, changedAt time.Time, ev *E
 		return fmt.Errorf("failed to build project: %w", err)
 	}
 	s.env.IO.Progress("%s Built %s in %s", s.env.IO.OK("✓"), res.Path, ev.BuildDur.Round(time.Millisecond))
-	data, err := os.ReadFile(res.Path)
+	data, err := bounded.ReadFile(res.Path, project.MaxComponentSize)
 	if err != nil {
 		return err
 	}
@@ -357,7 +358,7 @@ func (s *session) buildAndDeploy(ctx context.Context, changedAt time.Time, ev *E
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(s.cfg.ProjectDir, p)
 			}
-			data, err := os.ReadFile(p)
+			data, err := bounded.ReadFile(p, app.MaxManifestSize)
 			if err != nil {
 				return fmt.Errorf("dev.manifests: %w", err)
 			}
