@@ -4,7 +4,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -98,6 +97,7 @@ type Model struct {
 	o    Options
 	src  *source
 	st   *latticeState
+	data dataSource // what the views read and ask: feed{src, st}
 	sty  styles
 	keys keyMap
 	help help.Model
@@ -120,7 +120,6 @@ type Model struct {
 	connected bool
 	connErr   string
 
-	synced           bool
 	refreshing       bool
 	refreshQueued    bool
 	refreshScheduled bool
@@ -175,6 +174,7 @@ func New(o Options) (*Model, error) {
 	}
 	m := &Model{o: o, src: newSource(o), st: newLatticeState(), sty: newStyles(o.Color), keys: newKeyMap(),
 		width: 80, height: 24, view: o.View, connected: o.Conn.IsConnected()}
+	m.data = feed{src: m.src, st: m.st}
 	m.help = newHelp(m.sty)
 	for i := range m.tables {
 		m.tables[i] = &table{}
@@ -285,7 +285,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return tea.Batch(m.src.listen(), cmd)
 	case snapshot:
 		m.st.applySnapshot(msg, m.now())
-		m.refreshing, m.synced, m.kvListed, m.lastRefresh = false, true, true, m.now()
+		m.refreshing, m.kvListed, m.lastRefresh = false, true, m.now()
 		m.rebuild()
 		if m.refreshQueued {
 			m.refreshQueued = false
@@ -349,7 +349,7 @@ func (m *Model) handleSource(msg tea.Msg) tea.Cmd {
 	case wadmEventMsg:
 		cmds := []tea.Cmd{m.scheduleRefresh()}
 		if m.detail != nil && m.detail.view == ViewApps {
-			cmds = append(cmds, m.src.fetchAppDetail(m.detail.key))
+			cmds = append(cmds, m.data.appDetail(m.detail.key))
 		}
 		return tea.Batch(cmds...)
 	case connMsg:
@@ -455,7 +455,7 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(k, keys.Refresh):
 		if m.detail != nil && m.detail.view == ViewApps {
-			return tea.Batch(m.startRefresh(), m.src.fetchAppDetail(m.detail.key))
+			return tea.Batch(m.startRefresh(), m.data.appDetail(m.detail.key))
 		}
 		return m.startRefresh()
 	}
@@ -536,7 +536,7 @@ func (m *Model) switchView(v View) tea.Cmd {
 	m.view = v
 	m.filterInput.SetValue(m.tables[v].filter)
 	m.rebuild()
-	if v == ViewConfig && m.synced {
+	if v == ViewConfig && m.st.synced {
 		return m.startRefresh() // config values are only kept fresh while they are shown
 	}
 	return nil
@@ -553,7 +553,7 @@ func (m *Model) open() tea.Cmd {
 	}
 	m.detail = &detail{view: m.view, key: r.Key}
 	if m.view == ViewApps {
-		return m.src.fetchAppDetail(r.Key)
+		return m.data.appDetail(r.Key)
 	}
 	return nil
 }
@@ -675,7 +675,7 @@ func (m *Model) statusLine() string {
 	}
 	var right string
 	switch {
-	case !m.synced:
+	case !m.st.synced:
 		right = "loading…"
 	case m.o.Stable:
 		right = "synced"
@@ -757,7 +757,7 @@ func (m *Model) helpView(h int) string {
 func (m *Model) emptyText() string {
 	switch m.view {
 	case ViewHosts:
-		if !m.synced {
+		if !m.st.synced {
 			return "loading…"
 		}
 		return "no hosts in this lattice: start one with `wash up`"
@@ -765,12 +765,12 @@ func (m *Model) emptyText() string {
 		if m.st.appsErr != nil {
 			return m.st.appsErr.Error()
 		}
-		if !m.synced {
+		if !m.st.synced {
 			return "loading…"
 		}
 		return "no apps: deploy one with `wash app deploy`"
 	}
-	if !m.synced {
+	if !m.st.synced {
 		return "loading…"
 	}
 	if f := m.tables[m.view].filter; f != "" {
@@ -815,11 +815,7 @@ func (m *Model) startAction(k tea.KeyMsg) tea.Cmd {
 				}
 				cmd := ctl.ScaleComponentCommand{ComponentRef: c.ImageRef, ComponentID: c.ID, HostID: hostID,
 					Count: uint32(n), Annotations: c.Annotations}
-				return &confirm{question: q, run: m.src.action(fmt.Sprintf("scale of %s to %d requested", c.ID, n),
-					func(ctx context.Context) (string, error) {
-						_, err := m.src.ctl.ScaleComponent(ctx, cmd)
-						return "", err
-					})}, nil
+				return &confirm{question: q, run: m.data.scaleComponent(cmd)}, nil
 			}}
 		return m.prompt.input.Focus()
 	case view == ViewProviders && key.Matches(k, keys.Stop):
@@ -828,27 +824,18 @@ func (m *Model) startAction(k tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		m.confirm = &confirm{question: fmt.Sprintf("Stop provider %s on %s?", p.ID, m.hostName(hostID)),
-			run: m.src.action("stop of "+p.ID+" requested", func(ctx context.Context) (string, error) {
-				_, err := m.src.ctl.StopProvider(ctx, ctl.StopProviderCommand{HostID: hostID, ProviderID: p.ID})
-				return "", err
-			})}
+			run: m.data.stopProvider(hostID, p.ID)}
 	case view == ViewLinks && key.Matches(k, keys.Stop):
 		l, ok := m.findLink(r.Key)
 		if !ok {
 			return nil
 		}
 		m.confirm = &confirm{question: fmt.Sprintf("Delete link %s → %s (%s:%s, %s)?", l.SourceID, l.Target, l.WitNamespace, l.WitPackage, l.Name),
-			run: m.src.action("link deleted", func(ctx context.Context) (string, error) {
-				_, err := m.src.ctl.DeleteLink(ctx, ctl.DeleteLinkRequest{SourceID: l.SourceID, Name: l.Name, WitNamespace: l.WitNamespace, WitPackage: l.WitPackage})
-				return "", err
-			})}
+			run: m.data.deleteLink(l)}
 	case view == ViewApps && key.Matches(k, keys.Undeploy):
 		name := r.Key
 		m.confirm = &confirm{question: "Undeploy app " + name + "?",
-			run: m.src.action("undeploy of "+name+" requested", func(ctx context.Context) (string, error) {
-				r, err := m.src.wadm.Undeploy(ctx, name)
-				return r.Message, err
-			})}
+			run: m.data.undeployApp(name)}
 	case view == ViewApps && key.Matches(k, keys.Deploy):
 		name := r.Key
 		in := textinput.New()
@@ -865,11 +852,7 @@ func (m *Model) startAction(k tea.KeyMsg) tea.Cmd {
 				if shown == "" {
 					shown = "latest"
 				}
-				return &confirm{question: fmt.Sprintf("Deploy %s version %s?", name, shown),
-					run: m.src.action("deploy of "+name+" requested", func(ctx context.Context) (string, error) {
-						r, err := m.src.wadm.Deploy(ctx, name, v)
-						return r.Message, err
-					})}, nil
+				return &confirm{question: fmt.Sprintf("Deploy %s version %s?", name, shown), run: m.data.deployApp(name, v)}, nil
 			}}
 		return m.prompt.input.Focus()
 	}

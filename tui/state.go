@@ -50,9 +50,10 @@ type latticeState struct {
 	configErr    map[string]string
 	configDirty  map[string]bool // changed since their values were last read
 
-	apps     []model.ModelSummary
-	appsErr  error
-	appsSeen bool // a wadm list answered at least once
+	apps    []model.ModelSummary
+	appsErr error
+
+	synced bool // a refresh has completed: the picture is whole, not just what events told
 
 	events   []eventEntry // ring, newest last
 	eventSeq int
@@ -136,10 +137,8 @@ func (s *latticeState) applySnapshot(sn snapshot, now time.Time) {
 		s.configErr[n] = e
 		delete(s.configDirty, n)
 	}
+	s.synced = true
 	s.apps, s.appsErr = sn.Apps, sn.AppsErr
-	if sn.AppsErr == nil {
-		s.appsSeen = true
-	}
 }
 
 // configNamesAll lists config names seen anywhere: events, the KV bucket and links.

@@ -309,7 +309,7 @@ func (m *Model) overviewView(h int) string {
 	switch {
 	case m.st.appsErr != nil:
 		wadm = m.sty.warn.Render(m.st.appsErr.Error())
-	case !m.synced:
+	case !m.st.synced:
 		wadm = "…"
 	}
 	maxInst := strconv.Itoa(c.instances)
