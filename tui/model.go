@@ -13,58 +13,11 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 )
-
-// View names one screen of the dashboard.
-type View int
-
-// The views, in tab order; the number keys 1-8 select them.
-const (
-	ViewOverview View = iota
-	ViewHosts
-	ViewComponents
-	ViewProviders
-	ViewApps
-	ViewLinks
-	ViewConfig
-	ViewEvents
-	numViews
-)
-
-var viewNames = [numViews]string{"Overview", "Hosts", "Components", "Providers", "Apps", "Links", "Config", "Events"}
-
-func (v View) String() string {
-	if v >= 0 && v < numViews {
-		return viewNames[v]
-	}
-	return "View(" + strconv.Itoa(int(v)) + ")"
-}
-
-// ParseView accepts a view name (any case, or a unique prefix) or its number 1-8.
-func ParseView(s string) (View, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if n, err := strconv.Atoi(s); err == nil && n >= 1 && n <= int(numViews) {
-		return View(n - 1), nil
-	}
-	match := View(-1)
-	for i, n := range viewNames {
-		if strings.HasPrefix(strings.ToLower(n), s) && s != "" {
-			if match >= 0 {
-				return 0, fmt.Errorf("view %q is ambiguous", s)
-			}
-			match = View(i)
-		}
-	}
-	if match < 0 {
-		return 0, fmt.Errorf("unknown view %q: use one of overview, hosts, components, providers, apps, links, config, events", s)
-	}
-	return match, nil
-}
 
 // Options configure a dashboard.
 type Options struct {
@@ -98,6 +51,7 @@ type Model struct {
 	src  *source
 	st   *latticeState
 	data dataSource // what the views read and ask: feed{src, st}
+	ctx  *viewContext
 	sty  styles
 	keys keyMap
 	help help.Model
@@ -175,6 +129,7 @@ func New(o Options) (*Model, error) {
 	m := &Model{o: o, src: newSource(o), st: newLatticeState(), sty: newStyles(o.Color), keys: newKeyMap(),
 		width: 80, height: 24, view: o.View, connected: o.Conn.IsConnected()}
 	m.data = feed{src: m.src, st: m.st}
+	m.ctx = &viewContext{data: m.data, sty: m.sty, keys: m.keys, stable: o.Stable, maskFn: o.Mask, now: o.Now}
 	m.help = newHelp(m.sty)
 	for i := range m.tables {
 		m.tables[i] = &table{}
@@ -567,14 +522,6 @@ func (m *Model) bodyHeight() int {
 	return max(h, 1)
 }
 
-// mask applies the test hook.
-func (m *Model) mask(s string) string {
-	if m.o.Mask != nil {
-		return m.o.Mask(s)
-	}
-	return s
-}
-
 // View renders the screen; it only reads state.
 func (m *Model) View() string {
 	var b strings.Builder
@@ -585,7 +532,7 @@ func (m *Model) View() string {
 		if m.connErr != "" {
 			msg += " (" + m.connErr + ")"
 		}
-		msg += " — reconnecting to " + m.mask(m.o.ServerURL) + "…"
+		msg += " — reconnecting to " + m.ctx.mask(m.o.ServerURL) + "…"
 		b.WriteString(m.sty.banner.Render(fitLine(" "+msg, m.width)))
 		b.WriteString("\n")
 	}
@@ -609,25 +556,8 @@ func (m *Model) View() string {
 	return b.String()
 }
 
-// fitHeight pads or cuts s to exactly h lines, each at most width cells.
-func fitHeight(s string, h, width int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	for len(lines) < h {
-		lines = append(lines, "")
-	}
-	for i, l := range lines {
-		if ansi.StringWidth(l) > width {
-			lines[i] = ansi.Truncate(l, width, "")
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
 func (m *Model) titleBar() string {
-	left := m.sty.title.Render("wash dashboard") + "  lattice " + m.sty.bold.Render(m.mask(m.o.Lattice)) + "  " + m.mask(m.o.ServerURL)
+	left := m.sty.title.Render("wash dashboard") + "  lattice " + m.sty.bold.Render(m.ctx.mask(m.o.Lattice)) + "  " + m.ctx.mask(m.o.ServerURL)
 	var right string
 	if m.connected {
 		right = m.sty.ok.Render("● connected")
@@ -795,7 +725,7 @@ func (m *Model) startAction(k tea.KeyMsg) tea.Cmd {
 	keys := m.keys
 	switch {
 	case view == ViewComponents && key.Matches(k, keys.Scale):
-		c, hostID, ok := m.findComponent(r.Key)
+		c, hostID, ok := m.st.component(r.Key)
 		if !ok {
 			return nil
 		}
@@ -809,7 +739,7 @@ func (m *Model) startAction(k tea.KeyMsg) tea.Cmd {
 				if err != nil {
 					return nil, fmt.Errorf("invalid count %q: enter a whole number (0 stops the component)", v)
 				}
-				q := fmt.Sprintf("Scale %s on %s to %d?", c.ID, m.hostName(hostID), n)
+				q := fmt.Sprintf("Scale %s on %s to %d?", c.ID, m.ctx.hostName(hostID), n)
 				if app := c.Annotations[AppSpecAnnotation]; app != "" {
 					q += " (managed by app " + app + "; wadm may revert it)"
 				}
@@ -819,14 +749,14 @@ func (m *Model) startAction(k tea.KeyMsg) tea.Cmd {
 			}}
 		return m.prompt.input.Focus()
 	case view == ViewProviders && key.Matches(k, keys.Stop):
-		p, hostID, ok := m.findProvider(r.Key)
+		p, hostID, ok := m.st.provider(r.Key)
 		if !ok {
 			return nil
 		}
-		m.confirm = &confirm{question: fmt.Sprintf("Stop provider %s on %s?", p.ID, m.hostName(hostID)),
+		m.confirm = &confirm{question: fmt.Sprintf("Stop provider %s on %s?", p.ID, m.ctx.hostName(hostID)),
 			run: m.data.stopProvider(hostID, p.ID)}
 	case view == ViewLinks && key.Matches(k, keys.Stop):
-		l, ok := m.findLink(r.Key)
+		l, ok := m.st.link(r.Key)
 		if !ok {
 			return nil
 		}
@@ -858,23 +788,6 @@ func (m *Model) startAction(k tea.KeyMsg) tea.Cmd {
 	}
 	return nil
 }
-
-func (m *Model) hostName(id string) string {
-	if h := m.st.hosts[id]; h != nil && h.Name != "" {
-		return m.mask(h.Name)
-	}
-	return m.mask(shortID(id))
-}
-
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12] + "…"
-	}
-	return id
-}
-
-// styleOf returns a one-cell style map.
-func styleOf(i int, s lipgloss.Style) map[int]lipgloss.Style { return map[int]lipgloss.Style{i: s} }
 
 // FPS caps how often the screen is redrawn. 30 frames a second keeps an event's way to the
 // screen well under 100 ms while halving the renderer's wake-ups compared with bubbletea's 60.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
@@ -423,4 +424,80 @@ func removeLink(list []ctl.Link, r ctl.DeleteLinkRequest) []ctl.Link {
 		}
 	}
 	return out
+}
+
+// sortedHosts orders hosts by friendly name, then id, so rows do not jump around.
+func (s *latticeState) sortedHosts() []*hostState {
+	hs := make([]*hostState, 0, len(s.hosts))
+	for _, h := range s.hosts {
+		hs = append(hs, h)
+	}
+	sort.Slice(hs, func(i, j int) bool {
+		if hs[i].Name != hs[j].Name {
+			return hs[i].Name < hs[j].Name
+		}
+		return hs[i].ID < hs[j].ID
+	})
+	return hs
+}
+
+// placementKey names a component or provider on one host: "<host id>/<id>".
+func placementKey(hostID, id string) string { return hostID + "/" + id }
+
+// component finds a component by its placement key.
+func (s *latticeState) component(key string) (ctl.ComponentDescription, string, bool) {
+	hostID, id, _ := strings.Cut(key, "/")
+	if h := s.hosts[hostID]; h != nil {
+		for _, c := range h.Components {
+			if c.ID == id {
+				return c, hostID, true
+			}
+		}
+	}
+	return ctl.ComponentDescription{}, "", false
+}
+
+// provider finds a provider by its placement key.
+func (s *latticeState) provider(key string) (ctl.ProviderDescription, string, bool) {
+	hostID, id, _ := strings.Cut(key, "/")
+	if h := s.hosts[hostID]; h != nil {
+		for _, p := range h.Providers {
+			if p.ID == id {
+				return p, hostID, true
+			}
+		}
+	}
+	return ctl.ProviderDescription{}, "", false
+}
+
+// linkKey identifies a link: its source and its name within the interface package.
+func linkKey(l ctl.Link) string {
+	return l.SourceID + "\x00" + l.WitNamespace + "\x00" + l.WitPackage + "\x00" + l.Name
+}
+
+// link finds a link by its key.
+func (s *latticeState) link(key string) (ctl.Link, bool) {
+	for _, l := range s.links {
+		if linkKey(l) == key {
+			return l, true
+		}
+	}
+	return ctl.Link{}, false
+}
+
+// sortedLinks orders the links by key.
+func (s *latticeState) sortedLinks() []ctl.Link {
+	out := append([]ctl.Link(nil), s.links...)
+	sort.Slice(out, func(i, j int) bool { return linkKey(out[i]) < linkKey(out[j]) })
+	return out
+}
+
+// app finds an app's summary by name.
+func (s *latticeState) app(name string) (model.ModelSummary, bool) {
+	for _, a := range s.apps {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return model.ModelSummary{}, false
 }

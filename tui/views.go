@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -17,79 +16,6 @@ import (
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
-// sortedHosts orders hosts by friendly name, then id, so rows do not jump around.
-func (m *Model) sortedHosts() []*hostState {
-	hs := make([]*hostState, 0, len(m.st.hosts))
-	for _, h := range m.st.hosts {
-		hs = append(hs, h)
-	}
-	sort.Slice(hs, func(i, j int) bool {
-		if hs[i].Name != hs[j].Name {
-			return hs[i].Name < hs[j].Name
-		}
-		return hs[i].ID < hs[j].ID
-	})
-	return hs
-}
-
-func (m *Model) uptime(h *hostState) string {
-	if m.o.Stable {
-		return "-"
-	}
-	secs := h.Uptime
-	if !h.UptimeAt.IsZero() {
-		if d := m.now().Sub(h.UptimeAt); d > 0 {
-			secs += uint64(d / time.Second)
-		}
-	}
-	return humanDuration(secs)
-}
-
-// humanDuration is a compact uptime: 45s, 12m, 3h4m, 2d5h.
-func humanDuration(secs uint64) string {
-	switch {
-	case secs < 60:
-		return fmt.Sprintf("%ds", secs)
-	case secs < 3600:
-		return fmt.Sprintf("%dm", secs/60)
-	case secs < 86400:
-		return fmt.Sprintf("%dh%dm", secs/3600, secs%3600/60)
-	default:
-		return fmt.Sprintf("%dd%dh", secs/86400, secs%86400/3600)
-	}
-}
-
-func maxInstances(n uint32) string {
-	if n == ctl.Unbounded {
-		return "unbounded"
-	}
-	return strconv.FormatUint(uint64(n), 10)
-}
-
-func appOf(ann map[string]string) string {
-	if a := ann[AppSpecAnnotation]; a != "" {
-		return a
-	}
-	return "-"
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func linkKey(l ctl.Link) string {
-	return l.SourceID + "\x00" + l.WitNamespace + "\x00" + l.WitPackage + "\x00" + l.Name
-}
-
-func sortedLinks(links []ctl.Link) []ctl.Link {
-	out := append([]ctl.Link(nil), links...)
-	sort.Slice(out, func(i, j int) bool { return linkKey(out[i]) < linkKey(out[j]) })
-	return out
-}
-
 // rebuild refreshes the rows of the current view's table from the state.
 func (m *Model) rebuild() {
 	t := m.tables[m.view]
@@ -99,19 +25,19 @@ func (m *Model) rebuild() {
 			{Title: "VERSION", Min: 5}, {Title: "UPTIME", Min: 5}, {Title: "COMP", Min: 4}, {Title: "PROV", Min: 4},
 			{Title: "LABELS", Min: 6, Flex: true}}
 		var rows []row
-		for _, h := range m.sortedHosts() {
-			rows = append(rows, row{Key: h.ID, Cells: []string{m.mask(orDash(h.Name)), m.mask(h.ID), orDash(h.Version), m.uptime(h),
-				strconv.Itoa(len(h.Components)), strconv.Itoa(len(h.Providers)), m.mask(orDash(events.LabelString(h.Labels)))}})
+		for _, h := range m.st.sortedHosts() {
+			rows = append(rows, row{Key: h.ID, Cells: []string{m.ctx.mask(orDash(h.Name)), m.ctx.mask(h.ID), orDash(h.Version), m.ctx.uptime(h),
+				strconv.Itoa(len(h.Components)), strconv.Itoa(len(h.Providers)), m.ctx.mask(orDash(events.LabelString(h.Labels)))}})
 		}
 		t.setRows(cols, rows)
 	case ViewComponents:
 		cols := []column{{Title: "COMPONENT", Min: 8, Max: 40, Flex: true}, {Title: "IMAGE", Min: 8, Flex: true},
 			{Title: "HOST", Min: 6, Max: 30, Flex: true}, {Title: "MAX", Min: 3}, {Title: "APP", Min: 3, Max: 30, Flex: true}}
 		var rows []row
-		for _, h := range m.sortedHosts() {
+		for _, h := range m.st.sortedHosts() {
 			for _, c := range h.Components {
-				rows = append(rows, row{Key: h.ID + "/" + c.ID, Cells: []string{m.mask(c.ID), m.mask(c.ImageRef), m.hostName(h.ID),
-					maxInstances(c.MaxInstances), m.mask(appOf(c.Annotations))}})
+				rows = append(rows, row{Key: h.ID + "/" + c.ID, Cells: []string{m.ctx.mask(c.ID), m.ctx.mask(c.ImageRef), m.ctx.hostName(h.ID),
+					maxInstances(c.MaxInstances), m.ctx.mask(appOf(c.Annotations))}})
 			}
 		}
 		sort.SliceStable(rows, func(i, j int) bool { return rows[i].Cells[0] < rows[j].Cells[0] })
@@ -121,11 +47,11 @@ func (m *Model) rebuild() {
 			{Title: "IMAGE", Min: 8, Flex: true}, {Title: "HOST", Min: 6, Max: 30, Flex: true}, {Title: "HEALTH", Min: 6},
 			{Title: "APP", Min: 3, Max: 30, Flex: true}}
 		var rows []row
-		for _, h := range m.sortedHosts() {
+		for _, h := range m.st.sortedHosts() {
 			for _, p := range h.Providers {
 				health := m.st.health[providerKey{h.ID, p.ID}]
-				r := row{Key: h.ID + "/" + p.ID, Cells: []string{m.mask(p.ID), m.mask(orDash(p.Name)), m.mask(orDash(p.ImageRef)),
-					m.hostName(h.ID), orDash(health), m.mask(appOf(p.Annotations))}}
+				r := row{Key: h.ID + "/" + p.ID, Cells: []string{m.ctx.mask(p.ID), m.ctx.mask(orDash(p.Name)), m.ctx.mask(orDash(p.ImageRef)),
+					m.ctx.hostName(h.ID), orDash(health), m.ctx.mask(appOf(p.Annotations))}}
 				switch health {
 				case "healthy":
 					r.Styles = styleOf(4, m.sty.ok)
@@ -148,7 +74,7 @@ func (m *Model) rebuild() {
 			}
 			s := appState(a)
 			typ := orDash(string(s.Type))
-			rows = append(rows, row{Key: a.Name, Cells: []string{m.mask(a.Name), m.mask(dv), typ, m.mask(s.Message)},
+			rows = append(rows, row{Key: a.Name, Cells: []string{m.ctx.mask(a.Name), m.ctx.mask(dv), typ, m.ctx.mask(s.Message)},
 				Styles: styleOf(2, m.sty.statusStyle(string(s.Type)))})
 		}
 		t.setRows(cols, rows)
@@ -157,17 +83,17 @@ func (m *Model) rebuild() {
 			{Title: "WIT", Min: 6, Max: 40, Flex: true}, {Title: "NAME", Min: 4, Max: 20}, {Title: "SOURCE CONFIG", Min: 6, Max: 30, Flex: true},
 			{Title: "TARGET CONFIG", Min: 6, Max: 30, Flex: true}}
 		var rows []row
-		for _, l := range sortedLinks(m.st.links) {
+		for _, l := range m.st.sortedLinks() {
 			wit := l.WitNamespace + ":" + l.WitPackage + "/" + strings.Join(l.Interfaces, ",")
-			rows = append(rows, row{Key: linkKey(l), Cells: []string{m.mask(l.SourceID), m.mask(l.Target), wit, m.mask(orDash(l.Name)),
-				m.mask(orDash(strings.Join(l.SourceConfig, ","))), m.mask(orDash(strings.Join(l.TargetConfig, ",")))}})
+			rows = append(rows, row{Key: linkKey(l), Cells: []string{m.ctx.mask(l.SourceID), m.ctx.mask(l.Target), wit, m.ctx.mask(orDash(l.Name)),
+				m.ctx.mask(orDash(strings.Join(l.SourceConfig, ","))), m.ctx.mask(orDash(strings.Join(l.TargetConfig, ",")))}})
 		}
 		t.setRows(cols, rows)
 	case ViewConfig:
 		cols := []column{{Title: "NAME", Min: 6, Max: 30, Flex: true}, {Title: "KEYS", Min: 4}, {Title: "VALUES", Min: 10, Flex: true}}
 		var rows []row
 		for _, n := range m.st.configNamesAll() {
-			rows = append(rows, row{Key: n, Cells: []string{m.mask(n), m.configKeyCount(n), m.mask(m.configSummary(n))}})
+			rows = append(rows, row{Key: n, Cells: []string{m.ctx.mask(n), m.configKeyCount(n), m.ctx.mask(m.configSummary(n))}})
 		}
 		t.setRows(cols, rows)
 	case ViewEvents:
@@ -194,7 +120,7 @@ func (m *Model) rebuild() {
 			if e.Seq <= last {
 				continue
 			}
-			r := row{Key: strconv.Itoa(e.Seq), Cells: []string{m.clock(e.At), e.Name, m.sourceName(e.Source), m.mask(e.Summary)}}
+			r := row{Key: strconv.Itoa(e.Seq), Cells: []string{m.ctx.clock(e.At), e.Name, m.ctx.hostName(e.Source), m.ctx.mask(e.Summary)}}
 			switch {
 			case strings.HasSuffix(e.Name, "_failed"):
 				r.Styles = styleOf(1, m.sty.bad)
@@ -209,20 +135,6 @@ func (m *Model) rebuild() {
 			t.end()
 		}
 	}
-}
-
-func (m *Model) clock(t time.Time) string {
-	if m.o.Stable {
-		return "--:--:--"
-	}
-	return t.Local().Format("15:04:05")
-}
-
-func (m *Model) sourceName(id string) string {
-	if h := m.st.hosts[id]; h != nil && h.Name != "" {
-		return m.mask(h.Name)
-	}
-	return m.mask(shortID(id))
 }
 
 func (m *Model) configKeyCount(n string) string {
@@ -327,44 +239,11 @@ func (m *Model) overviewView(h int) string {
 		}
 		for i := len(m.st.events) - 1; i >= start; i-- {
 			e := m.st.events[i]
-			line := fmt.Sprintf("  %s  %-20s %s  %s", m.clock(e.At), e.Name, m.sourceName(e.Source), m.mask(e.Summary))
+			line := fmt.Sprintf("  %s  %-20s %s  %s", m.ctx.clock(e.At), e.Name, m.ctx.hostName(e.Source), m.ctx.mask(e.Summary))
 			b.WriteString(fitLine(line, m.width) + "\n")
 		}
 	}
 	return b.String()
-}
-
-func (m *Model) findComponent(key string) (ctl.ComponentDescription, string, bool) {
-	hostID, id, _ := strings.Cut(key, "/")
-	if h := m.st.hosts[hostID]; h != nil {
-		for _, c := range h.Components {
-			if c.ID == id {
-				return c, hostID, true
-			}
-		}
-	}
-	return ctl.ComponentDescription{}, "", false
-}
-
-func (m *Model) findProvider(key string) (ctl.ProviderDescription, string, bool) {
-	hostID, id, _ := strings.Cut(key, "/")
-	if h := m.st.hosts[hostID]; h != nil {
-		for _, p := range h.Providers {
-			if p.ID == id {
-				return p, hostID, true
-			}
-		}
-	}
-	return ctl.ProviderDescription{}, "", false
-}
-
-func (m *Model) findLink(key string) (ctl.Link, bool) {
-	for _, l := range m.st.links {
-		if linkKey(l) == key {
-			return l, true
-		}
-	}
-	return ctl.Link{}, false
 }
 
 // detailView renders the drill-down with its title line and scrolling body.
@@ -389,42 +268,24 @@ func (m *Model) detailTitle() string {
 	d := m.detail
 	switch d.view {
 	case ViewHosts:
-		return "Host " + m.hostName(d.key)
+		return "Host " + m.ctx.hostName(d.key)
 	case ViewComponents:
 		_, id, _ := strings.Cut(d.key, "/")
-		return "Component " + m.mask(id)
+		return "Component " + m.ctx.mask(id)
 	case ViewProviders:
 		_, id, _ := strings.Cut(d.key, "/")
-		return "Provider " + m.mask(id)
+		return "Provider " + m.ctx.mask(id)
 	case ViewApps:
-		return "App " + m.mask(d.key)
+		return "App " + m.ctx.mask(d.key)
 	case ViewLinks:
-		l, _ := m.findLink(d.key)
-		return "Link " + m.mask(l.SourceID) + " → " + m.mask(l.Target)
+		l, _ := m.st.link(d.key)
+		return "Link " + m.ctx.mask(l.SourceID) + " → " + m.ctx.mask(l.Target)
 	case ViewConfig:
-		return "Config " + m.mask(d.key)
+		return "Config " + m.ctx.mask(d.key)
 	case ViewEvents:
 		return "Event"
 	}
 	return ""
-}
-
-func kv(k, v string) string { return fmt.Sprintf("  %-14s %s", k+":", v) }
-
-func (m *Model) labelLines(labels map[string]string) []string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var out []string
-	for _, k := range keys {
-		out = append(out, "    "+m.mask(k)+"="+m.mask(labels[k]))
-	}
-	if len(out) == 0 {
-		out = append(out, "    none")
-	}
-	return out
 }
 
 // detailLines builds the drill-down body from the live state, so it updates as events arrive.
@@ -438,62 +299,56 @@ func (m *Model) detailLines() []string {
 		if h == nil {
 			return gone
 		}
-		out = append(out, "", kv("ID", m.mask(h.ID)), kv("Name", m.mask(orDash(h.Name))), kv("Version", orDash(h.Version)),
-			kv("Uptime", m.uptime(h)), "  Labels:")
-		out = append(out, m.labelLines(h.Labels)...)
+		out = append(out, "", kv("ID", m.ctx.mask(h.ID)), kv("Name", m.ctx.mask(orDash(h.Name))), kv("Version", orDash(h.Version)),
+			kv("Uptime", m.ctx.uptime(h)), "  Labels:")
+		out = append(out, m.ctx.labelLines(h.Labels)...)
 		out = append(out, "", m.sty.bold.Render(fmt.Sprintf("  Components (%d)", len(h.Components))))
-		t := &table{}
 		var rows []row
 		for _, c := range h.Components {
-			rows = append(rows, row{Key: c.ID, Cells: []string{m.mask(c.ID), m.mask(c.ImageRef), maxInstances(c.MaxInstances), m.mask(appOf(c.Annotations))}})
+			rows = append(rows, row{Key: c.ID, Cells: []string{m.ctx.mask(c.ID), m.ctx.mask(c.ImageRef), maxInstances(c.MaxInstances), m.ctx.mask(appOf(c.Annotations))}})
 		}
-		t.setRows([]column{{Title: "ID", Min: 6, Max: 40, Flex: true}, {Title: "IMAGE", Min: 8, Flex: true}, {Title: "MAX", Min: 3}, {Title: "APP", Min: 3, Max: 30, Flex: true}}, rows)
-		t.cursor = -1
-		out = append(out, strings.Split(t.view(m.width-2, len(rows)+1+boolInt(len(rows) == 0), m.sty, "none"), "\n")...)
+		out = append(out, m.ctx.innerTable(m.width, []column{{Title: "ID", Min: 6, Max: 40, Flex: true}, {Title: "IMAGE", Min: 8, Flex: true}, {Title: "MAX", Min: 3}, {Title: "APP", Min: 3, Max: 30, Flex: true}}, rows)...)
 		out = append(out, "", m.sty.bold.Render(fmt.Sprintf("  Providers (%d)", len(h.Providers))))
-		t = &table{}
 		rows = nil
 		for _, p := range h.Providers {
-			rows = append(rows, row{Key: p.ID, Cells: []string{m.mask(p.ID), m.mask(orDash(p.Name)), m.mask(orDash(p.ImageRef)),
-				orDash(m.st.health[providerKey{h.ID, p.ID}]), m.mask(appOf(p.Annotations))}})
+			rows = append(rows, row{Key: p.ID, Cells: []string{m.ctx.mask(p.ID), m.ctx.mask(orDash(p.Name)), m.ctx.mask(orDash(p.ImageRef)),
+				orDash(m.st.health[providerKey{h.ID, p.ID}]), m.ctx.mask(appOf(p.Annotations))}})
 		}
-		t.setRows([]column{{Title: "ID", Min: 6, Max: 40, Flex: true}, {Title: "NAME", Min: 4, Max: 20}, {Title: "IMAGE", Min: 8, Flex: true},
-			{Title: "HEALTH", Min: 6}, {Title: "APP", Min: 3, Max: 30, Flex: true}}, rows)
-		t.cursor = -1
-		out = append(out, strings.Split(t.view(m.width-2, len(rows)+1+boolInt(len(rows) == 0), m.sty, "none"), "\n")...)
+		out = append(out, m.ctx.innerTable(m.width, []column{{Title: "ID", Min: 6, Max: 40, Flex: true}, {Title: "NAME", Min: 4, Max: 20}, {Title: "IMAGE", Min: 8, Flex: true},
+			{Title: "HEALTH", Min: 6}, {Title: "APP", Min: 3, Max: 30, Flex: true}}, rows)...)
 	case ViewComponents:
-		c, hostID, ok := m.findComponent(d.key)
+		c, hostID, ok := m.st.component(d.key)
 		if !ok {
 			return gone
 		}
-		out = append(out, "", kv("ID", m.mask(c.ID)), kv("Name", m.mask(orDash(c.Name))), kv("Image", m.mask(c.ImageRef)),
-			kv("Host", m.hostName(hostID)+"  "+m.mask(hostID)), kv("Max instances", maxInstances(c.MaxInstances)),
-			kv("Revision", strconv.Itoa(int(c.Revision))), kv("App", m.mask(appOf(c.Annotations))), "  Annotations:")
-		out = append(out, m.labelLines(c.Annotations)...)
+		out = append(out, "", kv("ID", m.ctx.mask(c.ID)), kv("Name", m.ctx.mask(orDash(c.Name))), kv("Image", m.ctx.mask(c.ImageRef)),
+			kv("Host", m.ctx.hostName(hostID)+"  "+m.ctx.mask(hostID)), kv("Max instances", maxInstances(c.MaxInstances)),
+			kv("Revision", strconv.Itoa(int(c.Revision))), kv("App", m.ctx.mask(appOf(c.Annotations))), "  Annotations:")
+		out = append(out, m.ctx.labelLines(c.Annotations)...)
 		if len(c.Limits) > 0 {
 			out = append(out, "  Limits:")
-			out = append(out, m.labelLines(c.Limits)...)
+			out = append(out, m.ctx.labelLines(c.Limits)...)
 		}
 	case ViewProviders:
-		p, hostID, ok := m.findProvider(d.key)
+		p, hostID, ok := m.st.provider(d.key)
 		if !ok {
 			return gone
 		}
-		out = append(out, "", kv("ID", m.mask(p.ID)), kv("Name", m.mask(orDash(p.Name))), kv("Image", m.mask(orDash(p.ImageRef))),
-			kv("Host", m.hostName(hostID)+"  "+m.mask(hostID)), kv("Health", orDash(m.st.health[providerKey{hostID, p.ID}])),
-			kv("Revision", strconv.Itoa(int(p.Revision))), kv("App", m.mask(appOf(p.Annotations))), "  Annotations:")
-		out = append(out, m.labelLines(p.Annotations)...)
+		out = append(out, "", kv("ID", m.ctx.mask(p.ID)), kv("Name", m.ctx.mask(orDash(p.Name))), kv("Image", m.ctx.mask(orDash(p.ImageRef))),
+			kv("Host", m.ctx.hostName(hostID)+"  "+m.ctx.mask(hostID)), kv("Health", orDash(m.st.health[providerKey{hostID, p.ID}])),
+			kv("Revision", strconv.Itoa(int(p.Revision))), kv("App", m.ctx.mask(appOf(p.Annotations))), "  Annotations:")
+		out = append(out, m.ctx.labelLines(p.Annotations)...)
 	case ViewApps:
 		return m.appDetailLines()
 	case ViewLinks:
-		l, ok := m.findLink(d.key)
+		l, ok := m.st.link(d.key)
 		if !ok {
 			return gone
 		}
-		out = append(out, "", kv("Source", m.mask(l.SourceID)), kv("Target", m.mask(l.Target)), kv("Name", m.mask(l.Name)),
+		out = append(out, "", kv("Source", m.ctx.mask(l.SourceID)), kv("Target", m.ctx.mask(l.Target)), kv("Name", m.ctx.mask(l.Name)),
 			kv("WIT", l.WitNamespace+":"+l.WitPackage), kv("Interfaces", strings.Join(l.Interfaces, ", ")),
-			kv("Source config", m.mask(orDash(strings.Join(l.SourceConfig, ", ")))),
-			kv("Target config", m.mask(orDash(strings.Join(l.TargetConfig, ", ")))))
+			kv("Source config", m.ctx.mask(orDash(strings.Join(l.SourceConfig, ", ")))),
+			kv("Target config", m.ctx.mask(orDash(strings.Join(l.TargetConfig, ", ")))))
 	case ViewConfig:
 		out = append(out, "")
 		if e, bad := m.st.configErr[d.key]; bad {
@@ -512,14 +367,14 @@ func (m *Model) detailLines() []string {
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				out = append(out, "  "+m.mask(k)+" = "+m.mask(v[k]))
+				out = append(out, "  "+m.ctx.mask(k)+" = "+m.ctx.mask(v[k]))
 			}
 		}
 		var users []string
-		for _, l := range sortedLinks(m.st.links) {
+		for _, l := range m.st.sortedLinks() {
 			for _, n := range append(append([]string(nil), l.SourceConfig...), l.TargetConfig...) {
 				if n == d.key {
-					users = append(users, "    "+m.mask(l.SourceID)+" → "+m.mask(l.Target)+" ("+l.WitNamespace+":"+l.WitPackage+")")
+					users = append(users, "    "+m.ctx.mask(l.SourceID)+" → "+m.ctx.mask(l.Target)+" ("+l.WitNamespace+":"+l.WitPackage+")")
 					break
 				}
 			}
@@ -538,25 +393,18 @@ func (m *Model) detailLines() []string {
 		if e == nil {
 			return gone
 		}
-		out = append(out, "", kv("Time", m.clock(e.At)), kv("Event", e.Name), kv("Source", m.sourceName(e.Source)+"  "+m.mask(e.Source)), "  Data:")
+		out = append(out, "", kv("Time", m.ctx.clock(e.At)), kv("Event", e.Name), kv("Source", m.ctx.hostName(e.Source)+"  "+m.ctx.mask(e.Source)), "  Data:")
 		var pretty map[string]any
 		if json.Unmarshal(e.Raw, &pretty) == nil {
 			b, _ := json.MarshalIndent(pretty, "    ", "  ")
 			for _, l := range strings.Split("    "+string(b), "\n") {
-				out = append(out, m.mask(l))
+				out = append(out, m.ctx.mask(l))
 			}
 		} else {
-			out = append(out, "    "+m.mask(string(e.Raw)))
+			out = append(out, "    "+m.ctx.mask(string(e.Raw)))
 		}
 	}
 	return out
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func (m *Model) appDetailLines() []string {
@@ -573,9 +421,9 @@ func (m *Model) appDetailLines() []string {
 		if sum.DeployedVersion != nil && *sum.DeployedVersion != "" {
 			dv = *sum.DeployedVersion
 		}
-		out = append(out, kv("Latest", m.mask(orDash(sum.Version))), kv("Deployed", m.mask(dv)))
+		out = append(out, kv("Latest", m.ctx.mask(orDash(sum.Version))), kv("Deployed", m.ctx.mask(dv)))
 		if sum.Description != nil && *sum.Description != "" {
-			out = append(out, kv("Description", m.mask(*sum.Description)))
+			out = append(out, kv("Description", m.ctx.mask(*sum.Description)))
 		}
 	}
 	if d.app == nil {
@@ -587,18 +435,15 @@ func (m *Model) appDetailLines() []string {
 	st := d.app.status
 	out = append(out, kv("Status", m.sty.statusStyle(string(st.Info.Type)).Render(orDash(string(st.Info.Type)))))
 	if st.Info.Message != "" {
-		out = append(out, kv("Message", m.mask(st.Info.Message)))
+		out = append(out, kv("Message", m.ctx.mask(st.Info.Message)))
 	}
 	out = append(out, "", m.sty.bold.Render(fmt.Sprintf("  Scalers (%d)", len(st.Scalers))))
-	t := &table{}
 	var rows []row
 	for _, s := range st.Scalers {
-		rows = append(rows, row{Key: s.ID, Cells: []string{m.mask(s.Name), s.Kind, orDash(string(s.Status.Type)), m.mask(s.Status.Message)},
+		rows = append(rows, row{Key: s.ID, Cells: []string{m.ctx.mask(s.Name), s.Kind, orDash(string(s.Status.Type)), m.ctx.mask(s.Status.Message)},
 			Styles: styleOf(2, m.sty.statusStyle(string(s.Status.Type)))})
 	}
-	t.setRows([]column{{Title: "NAME", Min: 8, Max: 50, Flex: true}, {Title: "KIND", Min: 4}, {Title: "STATUS", Min: 6}, {Title: "MESSAGE", Min: 7, Flex: true}}, rows)
-	t.cursor = -1
-	out = append(out, strings.Split(t.view(m.width-2, len(rows)+1+boolInt(len(rows) == 0), m.sty, "none"), "\n")...)
+	out = append(out, m.ctx.innerTable(m.width, []column{{Title: "NAME", Min: 8, Max: 50, Flex: true}, {Title: "KIND", Min: 4}, {Title: "STATUS", Min: 6}, {Title: "MESSAGE", Min: 7, Flex: true}}, rows)...)
 	out = append(out, "", m.sty.bold.Render("  Manifest"))
 	switch {
 	case d.app.err != nil:
@@ -611,7 +456,7 @@ func (m *Model) appDetailLines() []string {
 			out = append(out, "    "+err.Error())
 		}
 		for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
-			out = append(out, "    "+m.mask(l))
+			out = append(out, "    "+m.ctx.mask(l))
 		}
 	}
 	return out
