@@ -54,3 +54,17 @@ func newHelp(st styles) help.Model {
 	}
 	return h
 }
+
+// actionKey is a view's key for an action on a row: the binding it matches, and its short help
+// under the table and under a drill-down.
+type actionKey struct {
+	key.Binding
+	tableHelp, detailHelp key.Binding
+}
+
+func newActionKey(b key.Binding, tableHelp, detailHelp string) actionKey {
+	k := b.Help().Key
+	return actionKey{Binding: b,
+		tableHelp:  key.NewBinding(key.WithKeys(k), key.WithHelp(k, tableHelp)),
+		detailHelp: key.NewBinding(key.WithKeys(k), key.WithHelp(k, detailHelp))}
+}

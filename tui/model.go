@@ -58,6 +58,7 @@ type Model struct {
 
 	width, height int
 	view          View
+	views         [numViews]viewModel // converted views; nil: still drawn by the code below
 	tables        [numViews]*table
 
 	filtering   bool
@@ -93,19 +94,6 @@ type detail struct {
 	app    *appDetailMsg
 }
 
-// prompt asks for one value before an action.
-type prompt struct {
-	label  string
-	input  textinput.Model
-	onDone func(value string) (*confirm, error)
-}
-
-// confirm asks y/n before an action runs.
-type confirm struct {
-	question string
-	run      tea.Cmd
-}
-
 // New builds the dashboard model and subscribes to the lattice.
 func New(o Options) (*Model, error) {
 	if o.Conn == nil {
@@ -137,11 +125,34 @@ func New(o Options) (*Model, error) {
 	m.filterInput = textinput.New()
 	m.filterInput.Prompt = "/"
 	m.filterInput.CharLimit = 100
+	for i, newView := range viewModels {
+		if newView != nil {
+			m.views[i] = newView(m.ctx)
+		}
+	}
+	m.resize()
 	if err := m.src.start(); err != nil {
 		return nil, fmt.Errorf("subscribing to lattice %s events: %w", o.Lattice, err)
 	}
 	m.rebuild()
 	return m, nil
+}
+
+// send hands a message to a view and keeps the model it returns.
+func (m *Model) send(v View, msg tea.Msg) tea.Cmd {
+	if m.views[v] == nil {
+		return nil
+	}
+	next, cmd := m.views[v].Update(msg)
+	m.views[v] = next.(viewModel)
+	return cmd
+}
+
+// resize tells every view the size of the body.
+func (m *Model) resize() {
+	for v := range m.views {
+		m.send(View(v), tea.WindowSizeMsg{Width: m.width, Height: m.bodyHeight()})
+	}
 }
 
 // Close ends the subscriptions (the connection belongs to the caller).
@@ -224,6 +235,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.WindowSizeMsg:
 		m.width, m.height = max(msg.Width, 20), max(msg.Height, 5)
 		m.help.Width = m.width
+		m.resize()
 		return nil
 	case tea.KeyMsg:
 		return m.handleKey(msg)
@@ -261,7 +273,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		m.rebuild()
 		return tea.Batch(cmd, tick())
+	case flashMsg:
+		m.setFlash(msg.text, msg.isErr)
+		return nil
 	case appDetailMsg:
+		if m.views[m.view] != nil {
+			return m.send(m.view, msg)
+		}
 		if m.detail != nil && m.detail.view == ViewApps && m.detail.key == msg.name {
 			m.detail.app = &msg
 		}
@@ -300,14 +318,15 @@ func (m *Model) handleSource(msg tea.Msg) tea.Cmd {
 		if m.detail != nil && m.detail.view == ViewApps && m.detail.key == msg.app && m.detail.app != nil {
 			m.detail.app.status = msg.status
 		}
-		return cmd
+		return tea.Batch(cmd, m.send(m.view, msg))
 	case wadmEventMsg:
-		cmds := []tea.Cmd{m.scheduleRefresh()}
+		cmds := []tea.Cmd{m.scheduleRefresh(), m.send(m.view, msg)}
 		if m.detail != nil && m.detail.view == ViewApps {
 			cmds = append(cmds, m.data.appDetail(m.detail.key))
 		}
 		return tea.Batch(cmds...)
 	case connMsg:
+		defer m.resize() // the banner takes a line while the connection is down
 		if msg.up {
 			m.connected, m.connErr, m.kvListed = true, "", false
 			m.setFlash("reconnected to "+msg.url, false)
@@ -324,6 +343,9 @@ func (m *Model) handleSource(msg tea.Msg) tea.Cmd {
 func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 	if k.Type == tea.KeyCtrlC {
 		return tea.Quit
+	}
+	if m.views[m.view] != nil {
+		return m.routeKey(k)
 	}
 	// Esc quickly followed by a key reaches us as alt+key; outside text entry it means both.
 	if k.Alt && k.Type == tea.KeyRunes && !m.filtering && m.prompt == nil && m.confirm == nil {
@@ -484,10 +506,59 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
+// routeKey gives a key to the dashboard or to the view: a view that is asking or being typed
+// into takes every key; otherwise the keys that work everywhere come first.
+func (m *Model) routeKey(k tea.KeyMsg) tea.Cmd {
+	f := m.views[m.view].focus()
+	// Esc quickly followed by a key reaches us as alt+key; outside text entry it means both.
+	if k.Alt && k.Type == tea.KeyRunes && f == focusNone {
+		c1 := m.handleKey(tea.KeyMsg{Type: tea.KeyEsc})
+		k.Alt = false
+		return tea.Batch(c1, m.handleKey(k))
+	}
+	// Fast typing can arrive as one message with several runes ("/zone"); outside text entry
+	// each rune is its own key.
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && f != focusText {
+		var cmds []tea.Cmd
+		for _, r := range k.Runes {
+			cmds = append(cmds, m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt}))
+		}
+		return tea.Batch(cmds...)
+	}
+	if f != focusNone {
+		return m.send(m.view, k)
+	}
+	if m.showHelp {
+		m.showHelp = false
+		if key.Matches(k, m.keys.Quit) && k.String() == "q" {
+			return tea.Quit
+		}
+		return nil
+	}
+	keys := m.keys
+	switch {
+	case key.Matches(k, keys.Quit):
+		return tea.Quit
+	case key.Matches(k, keys.Help):
+		m.showHelp = true
+		return nil
+	case key.Matches(k, keys.Refresh):
+		return tea.Batch(m.startRefresh(), m.send(m.view, reloadMsg{}))
+	case key.Matches(k, keys.Next):
+		return m.switchView((m.view + 1) % numViews)
+	case key.Matches(k, keys.Prev):
+		return m.switchView((m.view + numViews - 1) % numViews)
+	case key.Matches(k, keys.Jump):
+		return m.switchView(View(k.Runes[0] - '1'))
+	}
+	return m.send(m.view, k)
+}
+
 func (m *Model) switchView(v View) tea.Cmd {
 	if v < 0 || v >= numViews {
 		return nil
 	}
+	m.send(m.view, leaveMsg{})
 	m.view = v
 	m.filterInput.SetValue(m.tables[v].filter)
 	m.rebuild()
@@ -543,6 +614,8 @@ func (m *Model) View() string {
 	switch {
 	case m.showHelp:
 		body = m.helpView(h)
+	case m.views[m.view] != nil:
+		body = m.views[m.view].View()
 	case m.detail != nil:
 		body = m.detailView(h)
 	case m.view == ViewOverview:
@@ -595,6 +668,9 @@ func (m *Model) tabBar() string {
 }
 
 func (m *Model) statusLine() string {
+	if v := m.views[m.view]; v != nil && v.focus() != focusNone {
+		return v.inputLine()
+	}
 	switch {
 	case m.confirm != nil:
 		return fitLine(m.sty.warn.Render(m.confirm.question+" [y/N]"), m.width)
@@ -623,10 +699,11 @@ func (m *Model) statusLine() string {
 		}
 		left = st.Render(m.flash)
 	} else {
-		if f := m.tables[m.view].filter; f != "" && m.detail == nil {
-			left = m.sty.info.Render("/"+f) + "  "
+		filter, keys := m.hints()
+		if filter != "" {
+			left = m.sty.info.Render("/"+filter) + "  "
 		}
-		left += m.help.ShortHelpView(m.shortHelp())
+		left += m.help.ShortHelpView(keys)
 	}
 	avail := m.width - ansi.StringWidth(right) - 1
 	if ansi.StringWidth(left) > avail {
@@ -634,6 +711,24 @@ func (m *Model) statusLine() string {
 	}
 	gap := max(m.width-ansi.StringWidth(left)-ansi.StringWidth(right), 1)
 	return left + strings.Repeat(" ", gap) + right
+}
+
+// hints are the status line's filter and keys: the help overlay's, or the view's with help and
+// quit added.
+func (m *Model) hints() (string, []key.Binding) {
+	v := m.views[m.view]
+	if v == nil {
+		f := m.tables[m.view].filter
+		if m.detail != nil {
+			f = ""
+		}
+		return f, m.shortHelp()
+	}
+	filter, keys := v.hints()
+	if m.showHelp {
+		return filter, m.shortHelp()
+	}
+	return filter, append(keys, m.keys.Help, m.keys.Quit)
 }
 
 func (m *Model) shortHelp() []key.Binding {

@@ -11,13 +11,14 @@ type styles struct {
 	ok, warn, bad, info         lipgloss.Style
 	banner, flashOK, flashErr   lipgloss.Style
 	key                         lipgloss.Style
+	box                         lipgloss.Style // a count tile on the overview
 }
 
 func newStyles(color bool) styles {
 	if !color {
 		p := lipgloss.NewStyle()
 		return styles{title: p, tab: p, activeTab: p, header: p, selected: p, dim: p, bold: p, ok: p, warn: p,
-			bad: p, info: p, banner: p, flashOK: p, flashErr: p, key: p}
+			bad: p, info: p, banner: p, flashOK: p, flashErr: p, key: p, box: tileBox(p)}
 	}
 	return styles{
 		color:     true,
@@ -36,6 +37,7 @@ func newStyles(color bool) styles {
 		flashOK:   lipgloss.NewStyle().Foreground(lipgloss.Color("2")),
 		flashErr:  lipgloss.NewStyle().Foreground(lipgloss.Color("1")),
 		key:       lipgloss.NewStyle().Bold(true),
+		box:       tileBox(lipgloss.NewStyle()),
 	}
 }
 
@@ -51,4 +53,8 @@ func (s styles) statusStyle(t string) lipgloss.Style {
 	default:
 		return s.dim
 	}
+}
+
+func tileBox(s lipgloss.Style) lipgloss.Style {
+	return s.Border(lipgloss.RoundedBorder()).Align(lipgloss.Center)
 }

@@ -6,7 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
 )
 
 // View names one screen of the dashboard.
@@ -136,9 +139,62 @@ func (c *viewContext) innerTable(width int, cols []column, rows []row) []string 
 	return strings.Split(t.view(width-2, h, c.sty, "none"), "\n")
 }
 
-// input is a one-line text input drawn with the dashboard's styles.
+// input is a one-line text input. Its cursor does not blink: a blink is a timer and a redraw
+// twice a second for nothing, and it never blinked here anyway (the dashboard dropped the
+// blink messages).
 func (c *viewContext) input(limit int) textinput.Model {
 	in := textinput.New()
 	in.CharLimit = limit
+	in.Cursor.SetMode(cursor.CursorStatic)
 	return in
+}
+
+// viewModel is one screen of the dashboard: a bubbletea model with its own Update, View and
+// keys. The dashboard owns the title, the tab bar, the status line and the keys that work
+// everywhere (q, ?, r, tab, 1-8); it hands a view the keys it does not use, the body's size as a
+// tea.WindowSizeMsg, and dataMsg whenever the lattice changed. A view reads the lattice through
+// its viewContext and asks for changes through the dataSource, as tea.Cmds.
+type viewModel interface {
+	tea.Model
+	// focus says whether the view takes every key for now (a question, prompt or filter).
+	focus() focus
+	// inputLine is the status line while focus is not focusNone.
+	inputLine() string
+	// hints are the active filter (if any) and the keys that apply now, for the status line; the
+	// dashboard adds help and quit.
+	hints() (filter string, keys []key.Binding)
+}
+
+// focus is who gets the keys.
+type focus int
+
+const (
+	focusNone    focus = iota // the dashboard's keys work; the rest go to the view
+	focusConfirm              // a y/n question: every key goes to the view
+	focusText                 // a prompt or filter: every key goes to the view, typed text whole
+)
+
+// Messages from the dashboard to its views, and from views back.
+type (
+	// dataMsg: the lattice changed (or time passed): read it again.
+	dataMsg struct{}
+	// leaveMsg: the user switched to another view; close any drill-down.
+	leaveMsg struct{}
+	// reloadMsg: the user asked for fresh data (r).
+	reloadMsg struct{}
+	// flashMsg is a short note for the status line.
+	flashMsg struct {
+		text  string
+		isErr bool
+	}
+)
+
+func flash(text string, isErr bool) tea.Cmd {
+	return func() tea.Msg { return flashMsg{text: text, isErr: isErr} }
+}
+
+// viewModels are the views' constructors in tab order. A new view is a file with its model, a
+// View constant and a line here.
+var viewModels = [numViews]func(*viewContext) viewModel{
+	ViewOverview: newOverviewView, ViewHosts: newHostsView,
 }

@@ -18,6 +18,10 @@ import (
 
 // rebuild refreshes the rows of the current view's table from the state.
 func (m *Model) rebuild() {
+	if m.views[m.view] != nil {
+		m.send(m.view, dataMsg{})
+		return
+	}
 	t := m.tables[m.view]
 	switch m.view {
 	case ViewHosts:
@@ -169,14 +173,6 @@ func (m *Model) configSummary(n string) string {
 		parts[i] = k + "=" + v[k]
 	}
 	return strings.Join(parts, " ")
-}
-
-type counts struct {
-	hosts, components, providers, apps, links, configs int
-	// instances is the sum of max_instances over every placement; unbounded is set when any
-	// placement has no limit.
-	instances int
-	unbounded bool
 }
 
 func (m *Model) counts() counts {
