@@ -196,5 +196,6 @@ func flash(text string, isErr bool) tea.Cmd {
 // viewModels are the views' constructors in tab order. A new view is a file with its model, a
 // View constant and a line here.
 var viewModels = [numViews]func(*viewContext) viewModel{
-	ViewOverview: newOverviewView, ViewHosts: newHostsView,
+	ViewOverview: newOverviewView, ViewHosts: newHostsView, ViewComponents: newComponentsView, ViewProviders: newProvidersView,
+	ViewLinks: newLinksView,
 }
