@@ -19,6 +19,8 @@ import (
 type fakeData struct {
 	st       *latticeState
 	requests []string
+	// apps are wadm's answers to appDetail; an app without one gets no answer.
+	apps map[string]appDetailMsg
 }
 
 func (f *fakeData) lattice() *latticeState { return f.st }
@@ -31,7 +33,15 @@ func (f *fakeData) request(format string, args ...any) tea.Cmd {
 	}
 }
 
-func (f *fakeData) appDetail(name string) tea.Cmd { return f.request("app detail %s", name) }
+func (f *fakeData) appDetail(name string) tea.Cmd {
+	return func() tea.Msg {
+		f.requests = append(f.requests, "app detail "+name)
+		if d, ok := f.apps[name]; ok {
+			return d
+		}
+		return nil
+	}
+}
 
 func (f *fakeData) scaleComponent(c ctl.ScaleComponentCommand) tea.Cmd {
 	return f.request("scale %s on %s to %d ref=%s app=%s", c.ComponentID, c.HostID, c.Count, c.ComponentRef, c.Annotations[AppSpecAnnotation])
@@ -244,6 +254,8 @@ type viewCase struct {
 	name          string
 	lattice       func(t *testing.T) *latticeState // default: fixtureLattice
 	width, height int                              // default: 80 x 8
+	// setup adjusts the harness before the steps (the fake's answers).
+	setup func(h *viewHarness)
 	// steps are key presses (strings, see press), messages and changes to the lattice
 	// (func(*latticeState)), in order.
 	steps []any
@@ -272,6 +284,9 @@ func runViewCases(t *testing.T, newView func(*viewContext) viewModel, cases []vi
 				w, ht = 80, 8
 			}
 			h := newHarness(t, newView, st, w, ht)
+			if tc.setup != nil {
+				tc.setup(h)
+			}
 			for _, s := range tc.steps {
 				switch s := s.(type) {
 				case string:

@@ -3,7 +3,6 @@ package tui
 import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/lipgloss"
 )
 
 type keyMap struct {
@@ -48,10 +47,7 @@ func (k keyMap) fullHelp() [][]key.Binding {
 
 func newHelp(st styles) help.Model {
 	h := help.New()
-	if !st.color {
-		p := lipgloss.NewStyle()
-		h.Styles = help.Styles{Ellipsis: p, ShortKey: p, ShortDesc: p, ShortSeparator: p, FullKey: p, FullDesc: p, FullSeparator: p}
-	}
+	h.Styles = st.help
 	return h
 }
 

@@ -142,6 +142,18 @@ func (s *latticeState) applySnapshot(sn snapshot, now time.Time) {
 	s.apps, s.appsErr = sn.Apps, sn.AppsErr
 }
 
+// setAppStatus applies a status wadm published for an app; false when the list lacks the app.
+func (s *latticeState) setAppStatus(app string, st model.Status) bool {
+	found := false
+	for i := range s.apps {
+		if s.apps[i].Name == app {
+			s.apps[i].DetailedStatus = st
+			found = true
+		}
+	}
+	return found
+}
+
 // configNamesAll lists config names seen anywhere: events, the KV bucket and links.
 func (s *latticeState) configNamesAll() []string {
 	set := maps.Clone(s.configNames)

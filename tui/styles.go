@@ -1,43 +1,48 @@
 package tui
 
-import "github.com/charmbracelet/lipgloss"
+import (
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/lipgloss"
+)
 
 // styles are built once: with colour off every style is plain, and the layout keeps working
 // because selection and the active tab also have text markers.
 type styles struct {
-	color                       bool
+	plain                       lipgloss.Style // no attributes, for text inputs
 	title, tab, activeTab       lipgloss.Style
 	header, selected, dim, bold lipgloss.Style
 	ok, warn, bad, info         lipgloss.Style
 	banner, flashOK, flashErr   lipgloss.Style
-	key                         lipgloss.Style
 	box                         lipgloss.Style // a count tile on the overview
+	help                        help.Styles
 }
 
 func newStyles(color bool) styles {
+	p := lipgloss.NewStyle()
+	box := p.Border(lipgloss.RoundedBorder()).Align(lipgloss.Center)
 	if !color {
-		p := lipgloss.NewStyle()
-		return styles{title: p, tab: p, activeTab: p, header: p, selected: p, dim: p, bold: p, ok: p, warn: p,
-			bad: p, info: p, banner: p, flashOK: p, flashErr: p, key: p, box: tileBox(p)}
+		return styles{plain: p, title: p, tab: p, activeTab: p, header: p, selected: p, dim: p, bold: p, ok: p, warn: p,
+			bad: p, info: p, banner: p, flashOK: p, flashErr: p, box: box,
+			help: help.Styles{Ellipsis: p, ShortKey: p, ShortDesc: p, ShortSeparator: p, FullKey: p, FullDesc: p, FullSeparator: p}}
 	}
 	return styles{
-		color:     true,
-		title:     lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("6")),
-		tab:       lipgloss.NewStyle().Faint(true),
-		activeTab: lipgloss.NewStyle().Bold(true).Reverse(true),
-		header:    lipgloss.NewStyle().Bold(true).Underline(true),
-		selected:  lipgloss.NewStyle().Reverse(true),
-		dim:       lipgloss.NewStyle().Faint(true),
-		bold:      lipgloss.NewStyle().Bold(true),
-		ok:        lipgloss.NewStyle().Foreground(lipgloss.Color("2")),
-		warn:      lipgloss.NewStyle().Foreground(lipgloss.Color("3")),
-		bad:       lipgloss.NewStyle().Foreground(lipgloss.Color("1")),
-		info:      lipgloss.NewStyle().Foreground(lipgloss.Color("4")),
-		banner:    lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("15")).Background(lipgloss.Color("1")),
-		flashOK:   lipgloss.NewStyle().Foreground(lipgloss.Color("2")),
-		flashErr:  lipgloss.NewStyle().Foreground(lipgloss.Color("1")),
-		key:       lipgloss.NewStyle().Bold(true),
-		box:       tileBox(lipgloss.NewStyle()),
+		plain:     p,
+		title:     p.Bold(true).Foreground(lipgloss.Color("6")),
+		tab:       p.Faint(true),
+		activeTab: p.Bold(true).Reverse(true),
+		header:    p.Bold(true).Underline(true),
+		selected:  p.Reverse(true),
+		dim:       p.Faint(true),
+		bold:      p.Bold(true),
+		ok:        p.Foreground(lipgloss.Color("2")),
+		warn:      p.Foreground(lipgloss.Color("3")),
+		bad:       p.Foreground(lipgloss.Color("1")),
+		info:      p.Foreground(lipgloss.Color("4")),
+		banner:    p.Bold(true).Foreground(lipgloss.Color("15")).Background(lipgloss.Color("1")),
+		flashOK:   p.Foreground(lipgloss.Color("2")),
+		flashErr:  p.Foreground(lipgloss.Color("1")),
+		box:       box,
+		help:      help.New().Styles,
 	}
 }
 
@@ -53,8 +58,4 @@ func (s styles) statusStyle(t string) lipgloss.Style {
 	default:
 		return s.dim
 	}
-}
-
-func tileBox(s lipgloss.Style) lipgloss.Style {
-	return s.Border(lipgloss.RoundedBorder()).Align(lipgloss.Center)
 }

@@ -146,6 +146,8 @@ func (c *viewContext) input(limit int) textinput.Model {
 	in := textinput.New()
 	in.CharLimit = limit
 	in.Cursor.SetMode(cursor.CursorStatic)
+	in.PromptStyle, in.TextStyle, in.PlaceholderStyle, in.CompletionStyle = c.sty.plain, c.sty.plain, c.sty.plain, c.sty.plain
+	in.Cursor.Style, in.Cursor.TextStyle = c.sty.plain, c.sty.plain
 	return in
 }
 
@@ -196,6 +198,6 @@ func flash(text string, isErr bool) tea.Cmd {
 // viewModels are the views' constructors in tab order. A new view is a file with its model, a
 // View constant and a line here.
 var viewModels = [numViews]func(*viewContext) viewModel{
-	ViewOverview: newOverviewView, ViewHosts: newHostsView, ViewComponents: newComponentsView, ViewProviders: newProvidersView,
-	ViewLinks: newLinksView,
+	newOverviewView, newHostsView, newComponentsView, newProvidersView,
+	newAppsView, newLinksView, newConfigView, newEventsView,
 }
