@@ -10,6 +10,7 @@ package tui
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -32,8 +33,12 @@ type Options struct {
 	Timeout     time.Duration
 	// ServerURL is shown in the title bar.
 	ServerURL string
-	// Color enables colours (off under NO_COLOR).
+	// Color enables colours; the caller turns it off for NO_COLOR, TERM=dumb or a non-terminal.
 	Color bool
+	// Output is the terminal the dashboard draws on (default os.Stdout). With Color on, the
+	// colour depth comes from its environment (TERM, COLORTERM, NO_COLOR); the terminal is
+	// never asked anything.
+	Output io.Writer
 	// RefreshInterval is the periodic inventory refresh (default 5 s).
 	RefreshInterval time.Duration
 	// View is the view shown first.
@@ -95,7 +100,7 @@ func New(o Options) (*Model, error) {
 	if o.ServerURL == "" {
 		o.ServerURL = o.Conn.ConnectedUrlRedacted()
 	}
-	sty := newStyles(o.Color)
+	sty := newStyles(o.Color, o.Output)
 	m := &Model{o: o, src: newSource(o), st: newLatticeState(), keys: newKeyMap(), help: newHelp(sty),
 		width: 80, height: 24, view: o.View, connected: o.Conn.IsConnected()}
 	m.ctx = &viewContext{data: feed{src: m.src, st: m.st}, sty: sty, keys: m.keys, stable: o.Stable, maskFn: o.Mask, now: o.Now}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -116,7 +117,7 @@ func fixtureLattice(t *testing.T) *latticeState {
 // testContext is the context views get in unit tests: no colour, stable values, a fixed clock.
 func testContext(st *latticeState) (*viewContext, *fakeData) {
 	data := &fakeData{st: st}
-	return &viewContext{data: data, sty: newStyles(false), keys: newKeyMap(), stable: true,
+	return &viewContext{data: data, sty: newStyles(false, io.Discard), keys: newKeyMap(), stable: true,
 		now: func() time.Time { return fixtureNow }}, data
 }
 
