@@ -10,10 +10,13 @@ import (
 )
 
 // list is what the table views share, as gh-dash's sections share their base model: a filterable
-// table, the drill-down of one row and the dialog of an action. A view embeds it, fills the
-// table on dataMsg, handles its own action keys and passes every other message to update.
+// table, the drill-down of one row, the view's action keys and their dialog. A view embeds it
+// and supplies its rows, drill-down and actions (listOwner); the list is then the view's
+// bubbletea model. A view with more to do defines Update and passes the rest to list.Update.
 type list struct {
 	ctx           *viewContext
+	owner         listOwner
+	actions       []actionKey
 	table         table
 	filter        textinput.Model
 	filtering     bool       // the filter is being typed
@@ -28,8 +31,11 @@ type drillDown struct {
 	scroll int
 }
 
-// listOwner is what the view embedding a list supplies.
+// listOwner is the view embedding a list.
 type listOwner interface {
+	viewModel
+	// rows are the table's columns and rows, from the lattice as it is now.
+	rows() ([]column, []row)
 	// detail is the drill-down of one row, built from the live state so it follows events.
 	detail(key string) (title string, lines []string)
 	// emptyText is what the table says when it has no rows.
@@ -41,36 +47,55 @@ type opener interface {
 	opened(key string) tea.Cmd
 }
 
-func newList(ctx *viewContext) list {
+func newList(ctx *viewContext, owner listOwner, actions ...actionKey) list {
 	in := ctx.input(100)
 	in.Prompt = "/"
-	return list{ctx: ctx, filter: in, width: 80, height: 20}
+	return list{ctx: ctx, owner: owner, actions: actions, filter: in, width: 80, height: 20}
 }
 
-// update handles the body's size, leaveMsg and the keys the view passed on.
-func (l *list) update(msg tea.Msg, o listOwner) tea.Cmd {
+func (l *list) Init() tea.Cmd { return nil }
+
+// Update handles dataMsg, the body's size, leaveMsg and keys.
+func (l *list) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
+	case dataMsg:
+		l.table.setRows(l.owner.rows())
 	case tea.WindowSizeMsg:
 		l.width, l.height = msg.Width, msg.Height
 	case leaveMsg:
 		l.drill = nil
 	case tea.KeyMsg:
-		switch {
-		case l.dialog.open():
-			return l.dialog.update(msg)
-		case l.filtering:
-			return l.filterKey(msg, o)
-		case l.drill != nil:
-			l.detailKey(msg, o)
+		return l.owner, l.key(msg)
+	}
+	return l.owner, nil
+}
+
+func (l *list) View() string { return l.view() }
+
+func (l *list) key(k tea.KeyMsg) tea.Cmd {
+	switch {
+	case l.dialog.open():
+		return l.dialog.update(k)
+	case l.filtering:
+		return l.filterKey(k)
+	}
+	for _, a := range l.actions {
+		if key.Matches(k, a.Binding) {
+			if target, ok := l.target(); ok {
+				return a.do(target)
+			}
 			return nil
 		}
-		return l.tableKey(msg, o)
 	}
-	return nil
+	if l.drill != nil {
+		l.detailKey(k)
+		return nil
+	}
+	return l.tableKey(k)
 }
 
 // filterKey edits the filter; enter keeps it, esc drops it, ↑/↓ keep it and move.
-func (l *list) filterKey(k tea.KeyMsg, o listOwner) tea.Cmd {
+func (l *list) filterKey(k tea.KeyMsg) tea.Cmd {
 	switch k.Type {
 	case tea.KeyEsc:
 		l.filtering = false
@@ -85,7 +110,7 @@ func (l *list) filterKey(k tea.KeyMsg, o listOwner) tea.Cmd {
 	case tea.KeyUp, tea.KeyDown:
 		l.filtering = false
 		l.filter.Blur()
-		return l.tableKey(k, o)
+		return l.tableKey(k)
 	}
 	var cmd tea.Cmd
 	l.filter, cmd = l.filter.Update(k)
@@ -96,7 +121,7 @@ func (l *list) filterKey(k tea.KeyMsg, o listOwner) tea.Cmd {
 // page is how far page up and down move.
 func (l *list) page() int { return max(l.height-2, 1) }
 
-func (l *list) tableKey(k tea.KeyMsg, o listOwner) tea.Cmd {
+func (l *list) tableKey(k tea.KeyMsg) tea.Cmd {
 	keys, t := l.ctx.keys, &l.table
 	switch {
 	case key.Matches(k, keys.Up):
@@ -127,7 +152,7 @@ func (l *list) tableKey(k tea.KeyMsg, o listOwner) tea.Cmd {
 			return nil
 		}
 		l.drill = &drillDown{key: r.Key}
-		if op, ok := o.(opener); ok {
+		if op, ok := l.owner.(opener); ok {
 			return op.opened(r.Key)
 		}
 	}
@@ -135,13 +160,13 @@ func (l *list) tableKey(k tea.KeyMsg, o listOwner) tea.Cmd {
 }
 
 // detailKey scrolls the drill-down or closes it.
-func (l *list) detailKey(k tea.KeyMsg, o listOwner) {
+func (l *list) detailKey(k tea.KeyMsg) {
 	keys, d := l.ctx.keys, l.drill
 	if key.Matches(k, keys.Back) {
 		l.drill = nil
 		return
 	}
-	_, lines := o.detail(d.key)
+	_, lines := l.owner.detail(d.key)
 	switch {
 	case key.Matches(k, keys.Up):
 		d.scroll--
@@ -169,9 +194,6 @@ func (l *list) target() (string, bool) {
 	return r.Key, ok
 }
 
-// idle reports whether the view's own keys apply: nothing is being typed or asked.
-func (l *list) idle() bool { return l.focus() == focusNone }
-
 func (l *list) focus() focus {
 	if f := l.dialog.focus(); f != focusNone {
 		return f
@@ -192,19 +214,19 @@ func (l *list) inputLine() string {
 	return ""
 }
 
-// hintsWith is the status line's hint: the filter, and the keys of the table or the drill-down
-// followed by the view's actions.
-func (l *list) hintsWith(actions ...actionKey) (string, []key.Binding) {
+// hints are the filter, and the keys of the table or the drill-down followed by the view's
+// actions.
+func (l *list) hints() (string, []key.Binding) {
 	k := l.ctx.keys
 	if l.drill != nil {
 		bs := []key.Binding{k.Back, k.Up, k.Down}
-		for _, a := range actions {
+		for _, a := range l.actions {
 			bs = append(bs, a.detailHelp)
 		}
 		return "", bs
 	}
 	bs := []key.Binding{k.Next, k.Open, k.Filter}
-	for _, a := range actions {
+	for _, a := range l.actions {
 		bs = append(bs, a.tableHelp)
 	}
 	return l.table.filter, bs
@@ -222,12 +244,12 @@ func (l *list) emptyText() string {
 }
 
 // view renders the table, or the drill-down with its title and scrolling body.
-func (l *list) view(o listOwner) string {
+func (l *list) view() string {
 	if l.drill == nil {
-		return l.table.view(l.width, l.height, l.ctx.sty, o.emptyText())
+		return l.table.view(l.width, l.height, l.ctx.sty, l.owner.emptyText())
 	}
 	sty := l.ctx.sty
-	title, lines := o.detail(l.drill.key)
+	title, lines := l.owner.detail(l.drill.key)
 	body := max(l.height-1, 1)
 	scroll := max(min(l.drill.scroll, len(lines)-body), 0)
 	end := min(scroll+body, len(lines))

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"gopkg.in/yaml.v3"
 )
@@ -14,33 +13,20 @@ import (
 // and again when wadm announces a change.
 type appsView struct {
 	list
-	deploy, undeploy actionKey
 	// fetched is the open drill-down's status and manifest, once wadm answered.
 	fetched *appDetailMsg
 }
 
 func newAppsView(ctx *viewContext) viewModel {
-	return &appsView{list: newList(ctx),
-		deploy:   newActionKey(ctx.keys.Deploy, "deploy", "deploy app version"),
-		undeploy: newActionKey(ctx.keys.Undeploy, "undeploy", "undeploy app")}
+	v := &appsView{}
+	v.list = newList(ctx, v, newActionKey(ctx.keys.Deploy, "deploy", "deploy app version", v.askDeploy),
+		newActionKey(ctx.keys.Undeploy, "undeploy", "undeploy app", v.confirmUndeploy))
+	return v
 }
 
-func (v *appsView) Init() tea.Cmd { return nil }
-
+// Update follows wadm for the open drill-down; the list does the rest.
 func (v *appsView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
-	case dataMsg:
-		v.table.setRows(v.rows())
-		return v, nil
-	case tea.KeyMsg:
-		switch {
-		case !v.idle():
-		case key.Matches(msg, v.deploy.Binding):
-			return v, v.askDeploy()
-		case key.Matches(msg, v.undeploy.Binding):
-			v.confirmUndeploy()
-			return v, nil
-		}
 	case appDetailMsg:
 		if v.drill != nil && v.drill.key == msg.name {
 			v.fetched = &msg
@@ -57,12 +43,8 @@ func (v *appsView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return v, nil
 	}
-	return v, v.update(msg, v)
+	return v.list.Update(msg)
 }
-
-func (v *appsView) View() string { return v.view(v) }
-
-func (v *appsView) hints() (string, []key.Binding) { return v.hintsWith(v.deploy, v.undeploy) }
 
 // opened fetches the drill-down's data.
 func (v *appsView) opened(name string) tea.Cmd {
@@ -153,13 +135,9 @@ func (v *appsView) detail(name string) (string, []string) {
 	return title, out
 }
 
-// askDeploy asks which version of the selected app to deploy (the latest by default), then for
+// askDeploy asks which version of an app to deploy (the latest by default), then for
 // confirmation.
-func (v *appsView) askDeploy() tea.Cmd {
-	name, ok := v.target()
-	if !ok {
-		return nil
-	}
+func (v *appsView) askDeploy(name string) tea.Cmd {
 	in := v.ctx.input(200)
 	if a, ok := v.ctx.lattice().app(name); ok {
 		in.SetValue(a.Version)
@@ -175,9 +153,8 @@ func (v *appsView) askDeploy() tea.Cmd {
 		}})
 }
 
-// confirmUndeploy asks before undeploying the selected app.
-func (v *appsView) confirmUndeploy() {
-	if name, ok := v.target(); ok {
-		v.dialog.confirmThen("Undeploy app "+name+"?", v.ctx.data.undeployApp(name))
-	}
+// confirmUndeploy asks before undeploying an app.
+func (v *appsView) confirmUndeploy(name string) tea.Cmd {
+	v.dialog.confirmThen("Undeploy app "+name+"?", v.ctx.data.undeployApp(name))
+	return nil
 }

@@ -6,40 +6,19 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 )
 
 // componentsView lists every component on every host; s scales the selected one.
-type componentsView struct {
-	list
-	scale actionKey
-}
+type componentsView struct{ list }
 
 func newComponentsView(ctx *viewContext) viewModel {
-	return &componentsView{list: newList(ctx), scale: newActionKey(ctx.keys.Scale, "scale", "scale component")}
+	v := &componentsView{}
+	v.list = newList(ctx, v, newActionKey(ctx.keys.Scale, "scale", "scale component", v.askScale))
+	return v
 }
-
-func (v *componentsView) Init() tea.Cmd { return nil }
-
-func (v *componentsView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	switch msg := msg.(type) {
-	case dataMsg:
-		v.table.setRows(v.rows())
-		return v, nil
-	case tea.KeyMsg:
-		if v.idle() && key.Matches(msg, v.scale.Binding) {
-			return v, v.askScale()
-		}
-	}
-	return v, v.update(msg, v)
-}
-
-func (v *componentsView) View() string { return v.view(v) }
-
-func (v *componentsView) hints() (string, []key.Binding) { return v.hintsWith(v.scale) }
 
 var componentColumns = []column{{Title: "COMPONENT", Min: 8, Max: 40, Flex: true}, {Title: "IMAGE", Min: 8, Flex: true},
 	{Title: "HOST", Min: 6, Max: 30, Flex: true}, {Title: "MAX", Min: 3}, {Title: "APP", Min: 3, Max: 30, Flex: true}}
@@ -76,13 +55,9 @@ func (v *componentsView) detail(key string) (string, []string) {
 	return title, out
 }
 
-// askScale asks for the new instance count of the selected component, then for confirmation.
-func (v *componentsView) askScale() tea.Cmd {
-	k, ok := v.target()
-	if !ok {
-		return nil
-	}
-	x, hostID, ok := v.ctx.lattice().component(k)
+// askScale asks for the new instance count of a component, then for confirmation.
+func (v *componentsView) askScale(placement string) tea.Cmd {
+	x, hostID, ok := v.ctx.lattice().component(placement)
 	if !ok {
 		return nil
 	}

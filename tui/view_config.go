@@ -4,30 +4,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
 )
 
 // configView lists named config with its values; a drill-down adds the links that use it. The
 // dashboard reads every value while this view is shown (see Model.configToFetch).
 type configView struct{ list }
 
-func newConfigView(ctx *viewContext) viewModel { return &configView{list: newList(ctx)} }
-
-func (v *configView) Init() tea.Cmd { return nil }
-
-func (v *configView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	if _, ok := msg.(dataMsg); ok {
-		v.table.setRows(v.rows())
-		return v, nil
-	}
-	return v, v.update(msg, v)
+func newConfigView(ctx *viewContext) viewModel {
+	v := &configView{}
+	v.list = newList(ctx, v)
+	return v
 }
-
-func (v *configView) View() string { return v.view(v) }
-
-func (v *configView) hints() (string, []key.Binding) { return v.hintsWith() }
 
 var configColumns = []column{{Title: "NAME", Min: 6, Max: 30, Flex: true}, {Title: "KEYS", Min: 4}, {Title: "VALUES", Min: 10, Flex: true}}
 

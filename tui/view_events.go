@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
@@ -17,29 +16,29 @@ type eventsView struct {
 	logRows []row
 }
 
-func newEventsView(ctx *viewContext) viewModel { return &eventsView{list: newList(ctx)} }
-
-func (v *eventsView) Init() tea.Cmd { return nil }
-
-func (v *eventsView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	if _, ok := msg.(dataMsg); ok {
-		v.refill()
-		return v, nil
-	}
-	return v, v.update(msg, v)
+func newEventsView(ctx *viewContext) viewModel {
+	v := &eventsView{}
+	v.list = newList(ctx, v)
+	return v
 }
 
-func (v *eventsView) View() string { return v.view(v) }
-
-func (v *eventsView) hints() (string, []key.Binding) { return v.hintsWith() }
+// Update keeps the newest event selected as events arrive, while it was and no filter is set.
+func (v *eventsView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	t := &v.table
+	follow := t.cursor >= len(t.rows)-1
+	m, cmd := v.list.Update(msg)
+	if _, ok := msg.(dataMsg); ok && follow && t.filter == "" {
+		t.end()
+	}
+	return m, cmd
+}
 
 var eventColumns = []column{{Title: "TIME", Min: 8}, {Title: "EVENT", Min: 10, Max: 22}, {Title: "SOURCE", Min: 6, Max: 24, Flex: true},
 	{Title: "DETAILS", Min: 10, Flex: true}}
 
-// refill drops the rows of events that left the log and appends rows for new ones.
-func (v *eventsView) refill() {
-	c, st, t := v.ctx, v.ctx.lattice(), &v.table
-	follow := t.cursor >= len(t.rows)-1
+// rows drops the rows of events that left the log and formats rows for new ones only.
+func (v *eventsView) rows() ([]column, []row) {
+	c, st := v.ctx, v.ctx.lattice()
 	first := 0
 	if len(st.events) > 0 {
 		first = st.events[0].Seq
@@ -68,10 +67,7 @@ func (v *eventsView) refill() {
 		}
 		v.logRows = append(v.logRows, r)
 	}
-	t.setRows(eventColumns, v.logRows)
-	if follow && t.filter == "" {
-		t.end()
-	}
+	return eventColumns, v.logRows
 }
 
 func (v *eventsView) detail(seq string) (string, []string) {

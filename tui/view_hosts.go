@@ -4,30 +4,17 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
-
 	"github.com/wasmlattice/wash/lattice/events"
 )
 
 // hostsView lists the hosts; a drill-down shows one host's labels, components and providers.
 type hostsView struct{ list }
 
-func newHostsView(ctx *viewContext) viewModel { return &hostsView{list: newList(ctx)} }
-
-func (v *hostsView) Init() tea.Cmd { return nil }
-
-func (v *hostsView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	if _, ok := msg.(dataMsg); ok {
-		v.table.setRows(v.rows())
-		return v, nil
-	}
-	return v, v.update(msg, v)
+func newHostsView(ctx *viewContext) viewModel {
+	v := &hostsView{}
+	v.list = newList(ctx, v)
+	return v
 }
-
-func (v *hostsView) View() string { return v.view(v) }
-
-func (v *hostsView) hints() (string, []key.Binding) { return v.hintsWith() }
 
 var hostColumns = []column{{Title: "NAME", Min: 8, Max: 30}, {Title: "HOST ID", Min: 8, Max: 56, Flex: true},
 	{Title: "VERSION", Min: 5}, {Title: "UPTIME", Min: 5}, {Title: "COMP", Min: 4}, {Title: "PROV", Min: 4},

@@ -4,39 +4,17 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
 // linksView lists the lattice's links; x deletes the selected one.
-type linksView struct {
-	list
-	del actionKey
-}
+type linksView struct{ list }
 
 func newLinksView(ctx *viewContext) viewModel {
-	return &linksView{list: newList(ctx), del: newActionKey(ctx.keys.Stop, "delete", "delete link")}
+	v := &linksView{}
+	v.list = newList(ctx, v, newActionKey(ctx.keys.Stop, "delete", "delete link", v.confirmDelete))
+	return v
 }
-
-func (v *linksView) Init() tea.Cmd { return nil }
-
-func (v *linksView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	switch msg := msg.(type) {
-	case dataMsg:
-		v.table.setRows(v.rows())
-		return v, nil
-	case tea.KeyMsg:
-		if v.idle() && key.Matches(msg, v.del.Binding) {
-			v.confirmDelete()
-			return v, nil
-		}
-	}
-	return v, v.update(msg, v)
-}
-
-func (v *linksView) View() string { return v.view(v) }
-
-func (v *linksView) hints() (string, []key.Binding) { return v.hintsWith(v.del) }
 
 var linkColumns = []column{{Title: "SOURCE", Min: 6, Max: 30, Flex: true}, {Title: "TARGET", Min: 6, Max: 30, Flex: true},
 	{Title: "WIT", Min: 6, Max: 40, Flex: true}, {Title: "NAME", Min: 4, Max: 20}, {Title: "SOURCE CONFIG", Min: 6, Max: 30, Flex: true},
@@ -66,16 +44,11 @@ func (v *linksView) detail(key string) (string, []string) {
 		kv("Target config", c.mask(orDash(strings.Join(l.TargetConfig, ", "))))}
 }
 
-// confirmDelete asks before deleting the selected link.
-func (v *linksView) confirmDelete() {
-	k, ok := v.target()
-	if !ok {
-		return
+// confirmDelete asks before deleting a link.
+func (v *linksView) confirmDelete(key string) tea.Cmd {
+	if l, ok := v.ctx.lattice().link(key); ok {
+		v.dialog.confirmThen(fmt.Sprintf("Delete link %s → %s (%s:%s, %s)?", l.SourceID, l.Target, l.WitNamespace, l.WitPackage, l.Name),
+			v.ctx.data.deleteLink(l))
 	}
-	l, ok := v.ctx.lattice().link(k)
-	if !ok {
-		return
-	}
-	v.dialog.confirmThen(fmt.Sprintf("Delete link %s → %s (%s:%s, %s)?", l.SourceID, l.Target, l.WitNamespace, l.WitPackage, l.Name),
-		v.ctx.data.deleteLink(l))
+	return nil
 }

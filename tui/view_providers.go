@@ -6,39 +6,17 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
 // providersView lists every provider on every host with its health; x stops the selected one.
-type providersView struct {
-	list
-	stop actionKey
-}
+type providersView struct{ list }
 
 func newProvidersView(ctx *viewContext) viewModel {
-	return &providersView{list: newList(ctx), stop: newActionKey(ctx.keys.Stop, "stop", "stop provider")}
+	v := &providersView{}
+	v.list = newList(ctx, v, newActionKey(ctx.keys.Stop, "stop", "stop provider", v.confirmStop))
+	return v
 }
-
-func (v *providersView) Init() tea.Cmd { return nil }
-
-func (v *providersView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	switch msg := msg.(type) {
-	case dataMsg:
-		v.table.setRows(v.rows())
-		return v, nil
-	case tea.KeyMsg:
-		if v.idle() && key.Matches(msg, v.stop.Binding) {
-			v.confirmStop()
-			return v, nil
-		}
-	}
-	return v, v.update(msg, v)
-}
-
-func (v *providersView) View() string { return v.view(v) }
-
-func (v *providersView) hints() (string, []key.Binding) { return v.hintsWith(v.stop) }
 
 var providerColumns = []column{{Title: "PROVIDER", Min: 8, Max: 40, Flex: true}, {Title: "NAME", Min: 4, Max: 24, Flex: true},
 	{Title: "IMAGE", Min: 8, Flex: true}, {Title: "HOST", Min: 6, Max: 30, Flex: true}, {Title: "HEALTH", Min: 6},
@@ -79,16 +57,11 @@ func (v *providersView) detail(key string) (string, []string) {
 	return title, append(out, c.labelLines(p.Annotations)...)
 }
 
-// confirmStop asks before stopping the selected provider.
-func (v *providersView) confirmStop() {
-	k, ok := v.target()
-	if !ok {
-		return
+// confirmStop asks before stopping a provider.
+func (v *providersView) confirmStop(placement string) tea.Cmd {
+	if p, hostID, ok := v.ctx.lattice().provider(placement); ok {
+		v.dialog.confirmThen(fmt.Sprintf("Stop provider %s on %s?", p.ID, v.ctx.hostName(hostID)),
+			v.ctx.data.stopProvider(hostID, p.ID))
 	}
-	p, hostID, ok := v.ctx.lattice().provider(k)
-	if !ok {
-		return
-	}
-	v.dialog.confirmThen(fmt.Sprintf("Stop provider %s on %s?", p.ID, v.ctx.hostName(hostID)),
-		v.ctx.data.stopProvider(hostID, p.ID))
+	return nil
 }
