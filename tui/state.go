@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -199,6 +200,13 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 		}
 		s.recordEvent(eventEntry{At: evTime(ev, now), Name: name, Source: ev.Source, Summary: summary, Raw: raw}, now)
 	}()
+	// Events name their host in the data; older hosts leave it to the source.
+	hostOf := func(id string) string {
+		if id == "" {
+			return ev.Source
+		}
+		return id
+	}
 	host := func(id string) *hostState {
 		if id == "" {
 			return nil
@@ -236,10 +244,7 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 		if json.Unmarshal(ev.Data, &inv) == nil {
 			// Heartbeats are most of the traffic: summarise from the decoded inventory.
 			summary = events.HeartbeatSummary(inv)
-			id := inv.HostID
-			if id == "" {
-				id = ev.Source
-			}
+			id := hostOf(inv.HostID)
 			if hs := host(id); hs != nil {
 				hs.Name, hs.Labels, hs.Version = inv.FriendlyName, inv.Labels, inv.Version
 				hs.Uptime, hs.UptimeAt = inv.UptimeSeconds, now
@@ -249,10 +254,7 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 	case events.ComponentScaled:
 		var d events.ComponentScaledData
 		if json.Unmarshal(ev.Data, &d) == nil {
-			id := d.HostID
-			if id == "" {
-				id = ev.Source
-			}
+			id := hostOf(d.HostID)
 			if hs := host(id); hs != nil {
 				hs.Components = upsertComponent(hs.Components, d)
 			}
@@ -260,10 +262,7 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 	case events.ProviderStarted:
 		var d events.ProviderStartedData
 		if json.Unmarshal(ev.Data, &d) == nil {
-			id := d.HostID
-			if id == "" {
-				id = ev.Source
-			}
+			id := hostOf(d.HostID)
 			if hs := host(id); hs != nil {
 				p := ctl.ProviderDescription{ID: d.ProviderID, ImageRef: d.ImageRef, Annotations: d.Annotations}
 				if d.Claims != nil {
@@ -275,10 +274,7 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 	case events.ProviderStopped:
 		var d events.ProviderStoppedData
 		if json.Unmarshal(ev.Data, &d) == nil {
-			id := d.HostID
-			if id == "" {
-				id = ev.Source
-			}
+			id := hostOf(d.HostID)
 			if hs := s.hosts[id]; hs != nil {
 				hs.Providers = removeProvider(hs.Providers, d.ProviderID)
 			}
@@ -291,11 +287,7 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 			if name == events.HealthCheckFailed {
 				st = "unhealthy"
 			}
-			h := d.HostID
-			if h == "" {
-				h = ev.Source
-			}
-			s.health[providerKey{h, d.ProviderID}] = st
+			s.health[providerKey{hostOf(d.HostID), d.ProviderID}] = st
 		}
 	case events.LinkdefSet:
 		var l ctl.Link
@@ -323,10 +315,7 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 	case events.LabelsChanged:
 		var d events.LabelsChangedData
 		if json.Unmarshal(ev.Data, &d) == nil {
-			id := d.HostID
-			if id == "" {
-				id = ev.Source
-			}
+			id := hostOf(d.HostID)
 			if hs := host(id); hs != nil {
 				hs.Labels = d.Labels
 			}
@@ -458,28 +447,29 @@ func placementKey(hostID, id string) string { return hostID + "/" + id }
 
 // component finds a component by its placement key.
 func (s *latticeState) component(key string) (ctl.ComponentDescription, string, bool) {
-	hostID, id, _ := strings.Cut(key, "/")
-	if h := s.hosts[hostID]; h != nil {
-		for _, c := range h.Components {
-			if c.ID == id {
-				return c, hostID, true
-			}
-		}
+	h, id := s.placement(key)
+	if i := slices.IndexFunc(h.Components, func(c ctl.ComponentDescription) bool { return c.ID == id }); i >= 0 {
+		return h.Components[i], h.ID, true
 	}
 	return ctl.ComponentDescription{}, "", false
 }
 
 // provider finds a provider by its placement key.
 func (s *latticeState) provider(key string) (ctl.ProviderDescription, string, bool) {
-	hostID, id, _ := strings.Cut(key, "/")
-	if h := s.hosts[hostID]; h != nil {
-		for _, p := range h.Providers {
-			if p.ID == id {
-				return p, hostID, true
-			}
-		}
+	h, id := s.placement(key)
+	if i := slices.IndexFunc(h.Providers, func(p ctl.ProviderDescription) bool { return p.ID == id }); i >= 0 {
+		return h.Providers[i], h.ID, true
 	}
 	return ctl.ProviderDescription{}, "", false
+}
+
+// placement splits a placement key into its host (empty when unknown) and the id on it.
+func (s *latticeState) placement(key string) (*hostState, string) {
+	hostID, id, _ := strings.Cut(key, "/")
+	if h := s.hosts[hostID]; h != nil {
+		return h, id
+	}
+	return &hostState{}, id
 }
 
 // linkKey identifies a link: its source and its name within the interface package.
