@@ -57,8 +57,8 @@ func (m *Model) tabBar() string {
 	// Wide terminals get roomy tabs; at 80 columns the compact form still shows every name.
 	labels := make([]string, numViews)
 	total := 0
-	for i, n := range viewNames {
-		labels[i] = strconv.Itoa(i+1) + ":" + n
+	for i, n := range allViews {
+		labels[i] = strconv.Itoa(i+1) + ":" + n.name
 		total += len(labels[i]) + 1
 	}
 	sep, padc := " ", ""
@@ -131,8 +131,8 @@ func (m *Model) helpView() string {
 	hm.Width = m.width
 	b.WriteString(hm.FullHelpView(m.keys.fullHelp()))
 	views := make([]string, numViews)
-	for i, n := range viewNames {
-		views[i] = fmt.Sprintf("%d %s", i+1, strings.ToLower(n))
+	for i, n := range allViews {
+		views[i] = fmt.Sprintf("%d %s", i+1, strings.ToLower(n.name))
 	}
 	b.WriteString("\n\n" + sty.dim.Render("Views: "+strings.Join(views, ", ")+"."))
 	b.WriteString("\n" + sty.dim.Render("Actions ask for confirmation first. q or Ctrl+C quits."))

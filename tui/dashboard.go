@@ -104,8 +104,8 @@ func New(o Options) (*Model, error) {
 	m := &Model{o: o, src: newSource(o), st: newLatticeState(), keys: newKeyMap(), help: newHelp(sty),
 		width: 80, height: 24, view: o.View, connected: o.Conn.IsConnected()}
 	m.ctx = &viewContext{data: feed{src: m.src, st: m.st}, sty: sty, keys: m.keys, stable: o.Stable, maskFn: o.Mask, now: o.Now}
-	for i, newView := range viewModels {
-		m.views[i] = newView(m.ctx)
+	for i, v := range allViews {
+		m.views[i] = v.model(m.ctx)
 	}
 	m.resize()
 	if err := m.src.start(); err != nil {

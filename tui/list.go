@@ -70,8 +70,6 @@ func (l *list) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return l.owner, nil
 }
 
-func (l *list) View() string { return l.view() }
-
 func (l *list) key(k tea.KeyMsg) tea.Cmd {
 	switch {
 	case l.dialog.open():
@@ -243,8 +241,8 @@ func (l *list) emptyText() string {
 	return "none"
 }
 
-// view renders the table, or the drill-down with its title and scrolling body.
-func (l *list) view() string {
+// View renders the table, or the drill-down with its title and scrolling body.
+func (l *list) View() string {
 	if l.drill == nil {
 		return l.table.view(l.width, l.height, l.ctx.sty, l.owner.emptyText())
 	}

@@ -28,11 +28,20 @@ const (
 	numViews
 )
 
-var viewNames = [numViews]string{"Overview", "Hosts", "Components", "Providers", "Apps", "Links", "Config", "Events"}
+// allViews are the views in tab order: the name on the tab and the model's constructor. A new
+// view is a file with its model, a View constant above and a line here.
+var allViews = [numViews]struct {
+	name  string
+	model func(*viewContext) viewModel
+}{
+	{"Overview", newOverviewView}, {"Hosts", newHostsView}, {"Components", newComponentsView},
+	{"Providers", newProvidersView}, {"Apps", newAppsView}, {"Links", newLinksView},
+	{"Config", newConfigView}, {"Events", newEventsView},
+}
 
 func (v View) String() string {
 	if v >= 0 && v < numViews {
-		return viewNames[v]
+		return allViews[v].name
 	}
 	return "View(" + strconv.Itoa(int(v)) + ")"
 }
@@ -44,8 +53,8 @@ func ParseView(s string) (View, error) {
 		return View(n - 1), nil
 	}
 	match := View(-1)
-	for i, n := range viewNames {
-		if strings.HasPrefix(strings.ToLower(n), s) && s != "" {
+	for i, n := range allViews {
+		if strings.HasPrefix(strings.ToLower(n.name), s) && s != "" {
 			if match >= 0 {
 				return 0, fmt.Errorf("view %q is ambiguous", s)
 			}
@@ -53,9 +62,9 @@ func ParseView(s string) (View, error) {
 		}
 	}
 	if match < 0 {
-		names := make([]string, len(viewNames))
-		for i, n := range viewNames {
-			names[i] = strings.ToLower(n)
+		names := make([]string, len(allViews))
+		for i, n := range allViews {
+			names[i] = strings.ToLower(n.name)
 		}
 		return 0, fmt.Errorf("unknown view %q: use one of %s", s, strings.Join(names, ", "))
 	}
@@ -193,11 +202,4 @@ type (
 
 func flash(text string, isErr bool) tea.Cmd {
 	return func() tea.Msg { return flashMsg{text: text, isErr: isErr} }
-}
-
-// viewModels are the views' constructors in tab order. A new view is a file with its model, a
-// View constant and a line here.
-var viewModels = [numViews]func(*viewContext) viewModel{
-	newOverviewView, newHostsView, newComponentsView, newProvidersView,
-	newAppsView, newLinksView, newConfigView, newEventsView,
 }
