@@ -16,25 +16,27 @@ import (
 	"github.com/wasmlattice/wash/lattice/natsd"
 )
 
-// benchNATS starts an embedded NATS server and connects to it, both closed after the benchmark.
-func benchNATS(b *testing.B) (*natsd.Server, *nats.Conn) {
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: b.TempDir()})
+// startNATS starts an embedded NATS server and connects to it, both closed when the test or
+// benchmark ends. No host runs: what a test needs of the lattice it hands to Update.
+func startNATS(tb testing.TB) (*natsd.Server, *nats.Conn) {
+	tb.Helper()
+	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: tb.TempDir()})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(srv.Shutdown)
+	tb.Cleanup(srv.Shutdown)
 	nc, err := nats.Connect(srv.ClientURL())
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(nc.Close)
+	tb.Cleanup(nc.Close)
 	return srv, nc
 }
 
 // BenchmarkHeartbeatUpdate is the cost of one heartbeat for the UI: Update plus View, with 20
 // hosts known. Run: go test ./tui -run '^$' -bench HeartbeatUpdate
 func BenchmarkHeartbeatUpdate(b *testing.B) {
-	_, nc := benchNATS(b)
+	_, nc := startNATS(b)
 	for _, v := range []View{ViewOverview, ViewHosts, ViewEvents} {
 		b.Run(v.String(), func(b *testing.B) {
 			m, err := New(Options{Conn: nc, Lattice: "default", View: v, Color: true})
@@ -96,7 +98,7 @@ func (s *screenWatcher) expect(w string) {
 // config_set event is published on NATS and the clock stops when the program writes its line in
 // the event log. Run: go test ./tui -run '^$' -bench EventToScreen -benchtime 200x
 func BenchmarkEventToScreen(b *testing.B) {
-	srv, nc := benchNATS(b)
+	srv, nc := startNATS(b)
 	m, err := New(Options{Conn: nc, Lattice: "default", View: ViewEvents})
 	if err != nil {
 		b.Fatal(err)

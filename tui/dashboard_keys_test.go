@@ -6,26 +6,15 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/lattice/events"
-	"github.com/wasmlattice/wash/lattice/natsd"
 )
 
 // TestDashboardKeys checks how the shell routes keys: to itself (views, help, quit) or to the
 // view while the view asks or is typed into. It needs a NATS connection to build the model but
 // no lattice: the state comes from events handed to Update, and no command runs.
 func TestDashboardKeys(t *testing.T) {
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	_, nc := startNATS(t)
 	newModel := func(t *testing.T, view View) *Model {
 		m, err := New(Options{Conn: nc, View: view, Stable: true, Now: func() time.Time { return fixtureNow }})
 		if err != nil {

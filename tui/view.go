@@ -2,6 +2,8 @@ package tui
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -126,7 +128,7 @@ func (c *viewContext) uptime(h *hostState) string {
 // labelLines lists labels or annotations as indented key=value lines, sorted.
 func (c *viewContext) labelLines(labels map[string]string) []string {
 	var out []string
-	for _, k := range sortedKeys(labels) {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		out = append(out, "    "+c.mask(k)+"="+c.mask(labels[k]))
 	}
 	if len(out) == 0 {

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,7 +50,7 @@ func configSummary(st *latticeState, n string) string {
 	if v == nil {
 		return "(not stored)"
 	}
-	keys := sortedKeys(v)
+	keys := slices.Sorted(maps.Keys(v))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + "=" + v[k]
@@ -70,7 +71,7 @@ func (v *configView) detail(name string) (string, []string) {
 	case values == nil:
 		out = append(out, "  not stored in the lattice (referenced by a link only)")
 	default:
-		for _, k := range sortedKeys(values) {
+		for _, k := range slices.Sorted(maps.Keys(values)) {
 			out = append(out, "  "+c.mask(k)+" = "+c.mask(values[k]))
 		}
 	}

@@ -3,15 +3,12 @@
 package dashboard_test
 
 import (
-	"bytes"
-	"io"
 	"os"
 	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,22 +17,57 @@ import (
 	"github.com/wasmlattice/wash/lattice/natsd"
 )
 
-// syncBuffer collects what the dashboard writes to its terminal.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// terminal is the pty's other end: what the dashboard drew so far, read as it arrives.
+type terminal struct {
+	chunks chan string
+	screen string
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
+func newTerminal(f *os.File) *terminal {
+	x := &terminal{chunks: make(chan string, 64)}
+	go func() {
+		defer close(x.chunks)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := f.Read(buf)
+			if n > 0 {
+				x.chunks <- string(buf[:n])
+			}
+			if err != nil { // EIO once wash exits
+				return
+			}
+		}
+	}()
+	return x
 }
 
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// waitFor reads until the output holds s (true), or it ends or d passes (false).
+func (x *terminal) waitFor(s string, d time.Duration) bool {
+	deadline := time.After(d)
+	for !strings.Contains(x.screen, s) {
+		if !x.read(deadline) {
+			return false
+		}
+	}
+	return true
+}
+
+// rest reads until the output ends or d passes.
+func (x *terminal) rest(d time.Duration) {
+	deadline := time.After(d)
+	for x.read(deadline) {
+	}
+}
+
+// read takes the next piece of output; false when there is none before the deadline or ever.
+func (x *terminal) read(deadline <-chan time.Time) bool {
+	select {
+	case c, ok := <-x.chunks:
+		x.screen += c
+		return ok
+	case <-deadline:
+		return false
+	}
 }
 
 // sgr matches a Select Graphic Rendition sequence: colour, bold, reverse and the like.
@@ -75,25 +107,16 @@ func TestDashboardInSilentTerminal(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			out := &syncBuffer{}
-			copied := make(chan struct{})
-			go func() { _, _ = io.Copy(out, f); close(copied) }() // ends with EIO once wash exits
+			term := newTerminal(f)
 			// Bubble Tea's package init waited 5 s for an answer that never comes; half of that
 			// is far above a start-up on a loaded machine.
-			var took time.Duration
-			for !strings.Contains(out.String(), "wash dashboard") {
-				if took = time.Since(start); took > 2500*time.Millisecond {
-					t.Fatalf("no frame after %s: %q", took, out.String())
-				}
-				time.Sleep(5 * time.Millisecond)
+			if !term.waitFor("wash dashboard", 2500*time.Millisecond) {
+				t.Fatalf("no frame after %s: %q", time.Since(start), term.screen)
 			}
-			t.Logf("first frame after %s", took)
+			t.Logf("first frame after %s", time.Since(start))
 			// The first refresh shows the (empty) lattice; allow a slow machine.
-			for !strings.Contains(out.String(), "no hosts in this lattice") {
-				if time.Since(start) > 30*time.Second {
-					t.Fatalf("the lattice never showed: %q", out.String())
-				}
-				time.Sleep(10 * time.Millisecond)
+			if !term.waitFor("no hosts in this lattice", 30*time.Second) {
+				t.Fatalf("the lattice never showed: %q", term.screen)
 			}
 			if _, err := f.Write([]byte("q")); err != nil {
 				t.Fatal(err)
@@ -109,11 +132,8 @@ func TestDashboardInSilentTerminal(t *testing.T) {
 				_ = cmd.Process.Kill()
 				t.Fatal("dashboard did not quit on q")
 			}
-			select {
-			case <-copied:
-			case <-time.After(5 * time.Second):
-			}
-			screen := out.String()
+			term.rest(5 * time.Second)
+			screen := term.screen
 			for _, query := range []string{"\x1b]11;?", "\x1b]10;?", "\x1b[6n", "\x1b[c"} {
 				if strings.Contains(screen, query) {
 					t.Errorf("the dashboard asked the terminal %q", query)
