@@ -99,7 +99,7 @@ func (o *observed) apply(ev events.Event, now time.Time, expiry time.Duration) b
 		if json.Unmarshal(ev.Data, &d) != nil {
 			return false
 		}
-		o.setComponent(host, d.ComponentID, d.ImageRef, d.Annotations, int(d.MaxInstances), true)
+		o.setComponent(host, d.ComponentID, d.ImageRef, d.Annotations, int(d.MaxInstances))
 		return true
 	case events.ProviderStarted:
 		var d events.ProviderStartedData
@@ -233,9 +233,12 @@ func (o *observed) applyHeartbeat(host string, d ctl.HostInventory, now time.Tim
 	o.hosts[host] = h
 }
 
-// setComponent applies component_scaled: instance entries are keyed by
-// annotation set; count 0 removes the entry.
-func (o *observed) setComponent(host, id, ref string, ann map[string]string, count int, fromEvent bool) {
+// setComponent applies component_scaled. Upstream keys a host's instance
+// entries by annotation set; a wasmCloud 1.x host (and ours) runs one
+// instance set per component id, so the event replaces the host's entry:
+// keeping the other entries counted instances twice after a rescale that
+// changed the annotations. Count 0 removes the component from the host.
+func (o *observed) setComponent(host, id, ref string, ann map[string]string, count int) {
 	if ann == nil {
 		ann = map[string]string{}
 	}
@@ -247,26 +250,9 @@ func (o *observed) setComponent(host, id, ref string, ann map[string]string, cou
 	if cr.Instances == nil {
 		cr.Instances = map[string][]InstanceInfo{}
 	}
-	insts := cr.Instances[host]
-	found := false
-	for i := range insts {
-		if sameMap(insts[i].Annotations, ann) {
-			found = true
-			if count == 0 {
-				insts = append(insts[:i], insts[i+1:]...)
-			} else {
-				insts[i].Count = count
-			}
-			break
-		}
-	}
-	if !found && count > 0 {
-		insts = append(insts, InstanceInfo{Annotations: copyMap(ann), Count: count})
-	}
-	// The built-in host (like wasmCloud 1.x) runs one instance set per
-	// component id, so a scale to 0 stops the component on that host.
-	if count == 0 {
-		insts = nil
+	var insts []InstanceInfo
+	if count > 0 {
+		insts = []InstanceInfo{{Annotations: copyMap(ann), Count: count}}
 	}
 	if len(insts) == 0 {
 		delete(cr.Instances, host)

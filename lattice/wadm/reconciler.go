@@ -339,8 +339,9 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 		obs.providers = map[string]ProviderRecord{}
 	}
 
-	var route []string // nil: every active app
-	var cleanup []Scaler
+	var route []string                  // nil: every active app
+	var cleanup []Scaler                // scalers whose cleanup commands run in this pass
+	var upgradeFrom, upgradeTo []Scaler // set when a new version replaces cleanup's scalers
 	override := map[string]model.Status{}
 	switch ev.Type {
 	case EventTypeManifestPublished:
@@ -355,9 +356,10 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 		if err != nil {
 			return nil
 		}
-		old := lw.scalersFor(name, apps[name])
+		upgradeFrom = lw.scalersFor(name, apps[name])
 		apps[name] = raw
-		cleanup = OutdatedScalers(old, lw.scalersFor(name, raw))
+		upgradeTo = lw.scalersFor(name, raw)
+		cleanup = OutdatedScalers(upgradeFrom, upgradeTo)
 		route = []string{name}
 	case EventTypeManifestUnpublished:
 		we := CloudEvent{Type: ev.Type, Data: ev.Data}
@@ -476,7 +478,11 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 		statuses[app] = model.NewStatus(ss)
 	}
 	// Outdated scalers clean up after the new ones started (reference §4.15).
-	cmds = append(cmds, CleanupAll(cleanup, snap)...)
+	if upgradeTo != nil {
+		cmds = append(cmds, UpgradeCleanup(upgradeFrom, upgradeTo, snap)...)
+	} else {
+		cmds = append(cmds, CleanupAll(cleanup, snap)...)
+	}
 	// Forget expectations of apps that are gone and ones long expired.
 	for id, e := range exp {
 		if _, ok := apps[e.App]; !ok || (e.idle(now) && !now.Before(e.Deadline.Add(time.Minute))) {

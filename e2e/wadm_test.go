@@ -1,0 +1,203 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+)
+
+// helloWasm is the checked-in WAT component of examples/hello-http.
+func helloWasm(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs("../examples/hello-http/hello.component.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// seedManifest is the seed's "Scale and Distribute" app: v0.0.3 runs 100 instances anywhere
+// (upstream's deprecated `replicas` key), v0.0.4 spreads them 80/20 over zones.
+func seedManifest(version, wasm, httpAddr string, spread bool) string {
+	scaler := `            replicas: 100`
+	if spread {
+		scaler = `            instances: 100
+            spread:
+              - name: east
+                requirements:
+                  zone: us-east-1
+                weight: 80
+              - name: west
+                requirements:
+                  zone: us-west-1
+                weight: 20`
+	}
+	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: hello-world
+  annotations:
+    version: %s
+spec:
+  components:
+    - name: http-component
+      type: component
+      properties:
+        image: file://%s
+      traits:
+        - type: spreadscaler
+          properties:
+%s
+    - name: httpserver
+      type: capability
+      properties:
+        image: wasmcloud+builtin://http-server
+      traits:
+        - type: link
+          properties:
+            target:
+              name: http-component
+            namespace: wasi
+            package: http
+            interfaces: [incoming-handler]
+            source:
+              config:
+                - name: default-http
+                  properties:
+                    address: %s
+`, version, wasm, scaler, httpAddr)
+}
+
+// ctlCommands counts the control commands that change a lattice (scale, provider start/stop,
+// link and config writes) sent to the lattice's hosts.
+type ctlCommands struct{ n atomic.Int64 }
+
+func countCommands(t *testing.T, e *env, lattice string) *ctlCommands {
+	t.Helper()
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	c := &ctlCommands{}
+	kinds := []string{".component.scale.", ".provider.start.", ".provider.stop.", ".link.put", ".link.del", ".config.put.", ".config.del."}
+	if _, err := nc.Subscribe("wasmbus.ctl.v1."+lattice+".>", func(m *nats.Msg) {
+		for _, k := range kinds {
+			if strings.Contains(m.Subject+".", k) {
+				c.n.Add(1)
+				return
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// componentCounts maps host label zone (or "none") to the max instances of a component there.
+func componentCounts(t *testing.T, e *env, componentID string) map[string]int {
+	t.Helper()
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	cc := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default", Timeout: 5 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	hosts, err := cc.PingHosts(ctx, ctl.GatherOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, h := range hosts {
+		inv, err := cc.GetHostInventory(ctx, h.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zone := inv.Labels["zone"]
+		if zone == "" {
+			zone = "none"
+		}
+		for _, c := range inv.Components {
+			if c.ID == componentID {
+				out[zone] += int(c.MaxInstances)
+			}
+		}
+	}
+	return out
+}
+
+// TestSeedUpgrade is the seed's upgrade from 100 instances anywhere (v0.0.3) to an 80/20 spread
+// over zones (v0.0.4), with v0.0.3 first placed on an unlabelled host and then on the labelled
+// hosts. Each order must end Deployed 80/20 within 5 s of the deploy, with few control commands
+// (the hot loop sent ~1,000 per second), and app delete must leave nothing running.
+func TestSeedUpgrade(t *testing.T) {
+	for _, order := range []string{"v3 on unlabelled host", "v3 on labelled hosts"} {
+		t.Run(order, func(t *testing.T) {
+			wasm := helloWasm(t)
+			e := newEnv(t)
+			addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+			v3 := writeManifest(t, seedManifest("v0.0.3", wasm, addr, false))
+			v4 := writeManifest(t, seedManifest("v0.0.4", wasm, addr, true))
+			p := e.portArg()
+			if order == "v3 on unlabelled host" {
+				e.must("up", "-d", "--nats-port", p)
+			} else {
+				e.must("up", "-d", "--nats-port", p, "--label", "zone=us-west-1")
+				e.must("up", "-d", "--nats-port", p, "--multi-local", "--label", "zone=us-east-1")
+			}
+			defer e.run("down", "--all")
+			cmds := countCommands(t, e, "default")
+			e.must("app", "deploy", v3, "--ctl-port", p)
+			if got := componentCounts(t, e, "hello_world-http_component"); sum(got) != 100 {
+				t.Fatalf("v0.0.3 runs %v, want 100 instances", got)
+			}
+			if order == "v3 on unlabelled host" {
+				e.must("up", "-d", "--nats-port", p, "--multi-local", "--label", "zone=us-west-1")
+				e.must("up", "-d", "--nats-port", p, "--multi-local", "--label", "zone=us-east-1")
+			}
+			r := e.run("app", "deploy", v4, "--ctl-port", p, "--timeout", "20s")
+			if r.code != 0 || r.took > 5*time.Second {
+				t.Fatalf("v0.0.4 deploy took %s (limit 5 s), after %d control commands:\n%s", r.took.Round(time.Millisecond), cmds.n.Load(), r)
+			}
+			if got := componentCounts(t, e, "hello_world-http_component"); got["us-east-1"] != 80 || got["us-west-1"] != 20 || got["none"] != 0 {
+				t.Fatalf("v0.0.4 runs %v, want us-east-1 80, us-west-1 20", got)
+			}
+			// Settled: no command flow keeps going once Deployed.
+			settled := cmds.n.Load()
+			time.Sleep(2 * time.Second)
+			if n := cmds.n.Load(); n != settled || n >= 300 {
+				t.Fatalf("%d control commands (%d after Deployed); want < 300 and none after", n, n-settled)
+			}
+			t.Logf("%s: v0.0.4 Deployed in %s, %d control commands in total", order, r.took.Round(time.Millisecond), settled)
+			e.must("app", "delete", "hello-world", "--ctl-port", p)
+			deadline := time.Now().Add(15 * time.Second)
+			for got := componentCounts(t, e, "hello_world-http_component"); sum(got) != 0; got = componentCounts(t, e, "hello_world-http_component") {
+				if time.Now().After(deadline) {
+					t.Fatalf("after app delete still running: %v", got)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+		})
+	}
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
