@@ -1,6 +1,8 @@
 package wadm
 
 import (
+	"maps"
+
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 
 	"bytes"
@@ -9,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -74,20 +75,15 @@ type latticeWorker struct {
 	cmdCons jetstream.Consumer
 	wg      sync.WaitGroup
 
-	// Used only by the (serial) event handler.
-	cache map[string]*appScalers
-}
-
-type appScalers struct {
-	raw     string
-	scalers []Scaler
+	// rec makes the decisions; only the (serial) event handler uses it.
+	rec *reconciler
 }
 
 func newLatticeWorker(w *Wadm, lattice string) *latticeWorker {
 	return &latticeWorker{
 		w: w, lattice: lattice, kv: w.objs.state, log: w.log,
-		ctl:   ctl.NewClient(w.nc, ctl.ClientOptions{Lattice: lattice, TopicPrefix: w.cfg.CtlTopicPrefix, Timeout: w.cfg.CtlTimeout}),
-		cache: map[string]*appScalers{},
+		ctl: ctl.NewClient(w.nc, ctl.ClientOptions{Lattice: lattice, TopicPrefix: w.cfg.CtlTopicPrefix, Timeout: w.cfg.CtlTimeout}),
+		rec: newReconciler(w.cfg.HostExpiry, w.log.With("lattice", lattice)),
 	}
 }
 
@@ -218,24 +214,6 @@ func (lw *latticeWorker) save(ctx context.Context, d kvDoc, v any) error {
 	return nil
 }
 
-// scalersFor returns (cached) scalers of an app's active manifest.
-func (lw *latticeWorker) scalersFor(app string, raw json.RawMessage) []Scaler {
-	if len(raw) == 0 {
-		return nil
-	}
-	if c := lw.cache[app]; c != nil && c.raw == string(raw) {
-		return c.scalers
-	}
-	m, err := model.ParseStoredManifestJSON(raw)
-	if err != nil {
-		lw.log.Warn("wadm: active manifest unreadable", "lattice", lw.lattice, "app", app, "err", err)
-		return nil
-	}
-	sc := BuildScalers(m)
-	lw.cache[app] = &appScalers{raw: string(raw), scalers: sc}
-	return sc
-}
-
 // ---- events -------------------------------------------------------------------
 
 // keepAlive tells the server every keepAliveEvery that m is still being
@@ -301,206 +279,21 @@ func (lw *latticeWorker) handleEvent(ctx context.Context, m jetstream.Msg) {
 	_ = m.Ack()
 }
 
-// process handles one event: update the observed state, run the scalers of
-// the apps the event concerns, store state and expectations, then publish
-// commands and changed statuses.
+// process handles one event: load the worker state, let the reconciler
+// decide, store the state, then publish commands and changed statuses.
 func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
-	now := time.Now()
-	obs := newObserved()
-	hd, err := lw.load(ctx, HostStateKey(lw.lattice), &obs.hosts)
+	st := NewWorkerState()
+	docs, err := lw.loadState(ctx, st)
 	if err != nil {
 		return err
 	}
-	cd, err := lw.load(ctx, ComponentStateKey(lw.lattice), &obs.components)
-	if err != nil {
+	res := lw.rec.Step(st, ev, time.Now(), &ctlReads{ctx: ctx, lw: lw})
+	if err := lw.saveState(ctx, docs, st); err != nil {
 		return err
 	}
-	pd, err := lw.load(ctx, ProviderStateKey(lw.lattice), &obs.providers)
-	if err != nil {
-		return err
-	}
-	apps := map[string]json.RawMessage{}
-	ad, err := lw.load(ctx, appsStateKey(lw.lattice), &apps)
-	if err != nil {
-		return err
-	}
-	exp := map[string]*expectation{}
-	ed, err := lw.load(ctx, expectedStateKey(lw.lattice), &exp)
-	if err != nil {
-		return err
-	}
-	if obs.hosts == nil {
-		obs.hosts = map[string]HostRecord{}
-	}
-	if obs.components == nil {
-		obs.components = map[string]ComponentRecord{}
-	}
-	if obs.providers == nil {
-		obs.providers = map[string]ProviderRecord{}
-	}
-
-	var route []string                  // nil: every active app
-	var cleanup []Scaler                // scalers whose cleanup commands run in this pass
-	var upgradeFrom, upgradeTo []Scaler // set when a new version replaces cleanup's scalers
-	override := map[string]model.Status{}
-	switch ev.Type {
-	case EventTypeManifestPublished:
-		we := CloudEvent{Type: ev.Type, Data: ev.Data}
-		man, err := we.PublishedManifest()
-		if err != nil {
-			lw.log.Warn("wadm: skipping malformed manifest_published event", "lattice", lw.lattice, "err", err)
-			return nil
-		}
-		name := man.Metadata.Name
-		raw, err := man.MarshalCanonical()
-		if err != nil {
-			return nil
-		}
-		upgradeFrom = lw.scalersFor(name, apps[name])
-		apps[name] = raw
-		upgradeTo = lw.scalersFor(name, raw)
-		cleanup = OutdatedScalers(upgradeFrom, upgradeTo)
-		route = []string{name}
-	case EventTypeManifestUnpublished:
-		we := CloudEvent{Type: ev.Type, Data: ev.Data}
-		name, err := we.UnpublishedName()
-		if err != nil {
-			return nil
-		}
-		cleanup = lw.scalersFor(name, apps[name])
-		delete(apps, name)
-		delete(lw.cache, name)
-		override[name] = model.UndeployedStatus
-		route = []string{name}
-	case EventTypeHostExpired:
-		var d HostExpired
-		if json.Unmarshal(ev.Data, &d) != nil {
-			return nil
-		}
-		obs.expire(d, now, lw.w.cfg.HostExpiry)
-	case events.TypePrefix + events.HostHeartbeat:
-		before := obs.fingerprint(ev.Source)
-		obs.apply(ev, now, lw.w.cfg.HostExpiry)
-		if obs.fingerprint(ev.Source) == before {
-			// Nothing but last_seen changed: only scalers whose wait or
-			// failure backoff ran out need this tick.
-			route = []string{}
-			for _, e := range exp {
-				if _, ok := apps[e.App]; ok && (e.idle(now) || (e.FailMsg != "" && !now.Before(e.FailedUntil))) && !slices.Contains(route, e.App) {
-					route = append(route, e.App)
-				}
-			}
-		}
-	default:
-		obs.apply(ev, now, lw.w.cfg.HostExpiry)
-		if app := eventApp(ev); app != "" {
-			if _, ok := apps[app]; ok {
-				route = []string{app}
-			}
-		}
-	}
-	if route == nil {
-		for name := range apps {
-			route = append(route, name)
-		}
-	}
-	sort.Strings(route)
-	for _, sc := range cleanup {
-		delete(exp, sc.ID())
-	}
-
-	// The snapshot: links and the configs the scalers own, asked from the
-	// lattice through the control interface.
-	var need []Scaler
-	for _, app := range route {
-		need = append(need, lw.scalersFor(app, apps[app])...)
-	}
-	snap := obs.snapshot(lw.links(ctx), lw.configs(ctx, need))
-
-	// An expectation that timed out while commands of the lattice still wait
-	// to be carried out (a process died holding them, or a consumer leader
-	// moved) keeps holding its scaler back: re-issuing now would send the
-	// same command twice once the queue moves again.
-	queueChecked, queueBusy := false, false
-	commandsQueued := func() bool {
-		if !queueChecked {
-			queueChecked = true
-			queueBusy = lw.commandsQueued(ctx)
-		}
-		return queueBusy
-	}
-	var cmds []Command
-	statuses := map[string]model.Status{}
-	for _, app := range route {
-		if st, ok := override[app]; ok {
-			statuses[app] = st
-			continue
-		}
-		scalers := lw.scalersFor(app, apps[app])
-		if scalers == nil {
-			continue
-		}
-		ss := make([]model.ScalerStatus, 0, len(scalers))
-		for _, sc := range scalers {
-			c, st := sc.Reconcile(snap)
-			e := exp[sc.ID()]
-			run := true
-			if e != nil {
-				// The event may complete the expectation; then the scaler runs in this same pass
-				// rather than waiting for the next heartbeat, so a host that appeared while it
-				// waited is used at once.
-				e.consume(ev, now)
-				if !e.idle(now) || (len(e.Events) > 0 && commandsQueued()) {
-					run = false
-				} else {
-					delete(exp, sc.ID())
-					e = nil
-				}
-			}
-			if run && len(c) > 0 {
-				ne := &expectation{App: app}
-				var wait time.Duration
-				for _, cmd := range c {
-					if x, d, ok := expectFor(cmd); ok {
-						ne.Events = append(ne.Events, x)
-						wait = max(wait, d)
-					}
-				}
-				ne.Deadline = now.Add(wait)
-				exp[sc.ID()] = ne
-				cmds = append(cmds, c...)
-			}
-			if e != nil && now.Before(e.FailedUntil) {
-				st = model.Failed(e.FailMsg)
-			}
-			ss = append(ss, model.ScalerStatus{ID: sc.ID(), Kind: sc.Kind(), Name: sc.Name(), Status: st})
-		}
-		statuses[app] = model.NewStatus(ss)
-	}
-	// Outdated scalers clean up after the new ones started (reference §4.15).
-	if upgradeTo != nil {
-		cmds = append(cmds, UpgradeCleanup(upgradeFrom, upgradeTo, snap)...)
-	} else {
-		cmds = append(cmds, CleanupAll(cleanup, snap)...)
-	}
-	// Forget expectations of apps that are gone and ones long expired.
-	for id, e := range exp {
-		if _, ok := apps[e.App]; !ok || (e.idle(now) && !now.Before(e.Deadline.Add(time.Minute))) {
-			delete(exp, id)
-		}
-	}
-
-	for _, step := range []struct {
-		d kvDoc
-		v any
-	}{{hd, obs.hosts}, {cd, obs.components}, {pd, obs.providers}, {ad, apps}, {ed, exp}} {
-		if err := lw.save(ctx, step.d, step.v); err != nil {
-			return err
-		}
-	}
-	lw.log.Debug("wadm: processed", "event", ev.Type, "route", route, "commands", len(cmds), "apps", len(apps))
-	trace.SpanFromContext(ctx).SetAttributes(attribute.Int("wadm.commands", len(cmds)), attribute.StringSlice("wadm.apps", route))
-	for _, c := range cmds {
+	lw.log.Debug("wadm: processed", "event", ev.Type, "route", res.Route, "commands", len(res.Commands), "apps", len(st.Apps))
+	trace.SpanFromContext(ctx).SetAttributes(attribute.Int("wadm.commands", len(res.Commands)), attribute.StringSlice("wadm.apps", res.Route))
+	for _, c := range res.Commands {
 		b, err := MarshalCommand(c)
 		if err != nil {
 			return err
@@ -509,23 +302,73 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 			return fmt.Errorf("publishing command: %w", err)
 		}
 	}
-	for _, app := range slices.Sorted(mapsKeys(statuses)) {
-		if err := lw.publishStatus(ctx, app, statuses[app]); err != nil {
+	for _, app := range slices.Sorted(maps.Keys(res.Statuses)) {
+		if err := lw.publishStatus(ctx, app, res.Statuses[app]); err != nil {
 			lw.log.Warn("wadm: publishing status failed", "app", app, "err", err)
 		}
 	}
 	return nil
 }
 
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
+// stateDocs are the KV revisions a WorkerState was read at.
+type stateDocs struct{ hosts, components, providers, apps, expected kvDoc }
+
+// loadState reads the worker state of the lattice from wadm_state.
+func (lw *latticeWorker) loadState(ctx context.Context, st *WorkerState) (stateDocs, error) {
+	var d stateDocs
+	var err error
+	for _, step := range []struct {
+		doc *kvDoc
+		key string
+		v   any
+	}{
+		{&d.hosts, HostStateKey(lw.lattice), &st.Hosts},
+		{&d.components, ComponentStateKey(lw.lattice), &st.Components},
+		{&d.providers, ProviderStateKey(lw.lattice), &st.Providers},
+		{&d.apps, appsStateKey(lw.lattice), &st.Apps},
+		{&d.expected, expectedStateKey(lw.lattice), &st.Expected},
+	} {
+		if *step.doc, err = lw.load(ctx, step.key, step.v); err != nil {
+			return d, err
 		}
 	}
+	st.fill()
+	return d, nil
 }
+
+// saveState writes the documents that changed, each with compare-and-set.
+func (lw *latticeWorker) saveState(ctx context.Context, d stateDocs, st *WorkerState) error {
+	for _, step := range []struct {
+		d kvDoc
+		v any
+	}{{d.hosts, st.Hosts}, {d.components, st.Components}, {d.providers, st.Providers}, {d.apps, st.Apps}, {d.expected, st.Expected}} {
+		if err := lw.save(ctx, step.d, step.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ctlReads answers a step's lattice reads over the control interface.
+type ctlReads struct {
+	ctx context.Context
+	lw  *latticeWorker
+}
+
+func (r *ctlReads) Links() []Link { return r.lw.links(r.ctx) }
+
+func (r *ctlReads) Configs(names []string) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, name := range names {
+		v, found, err := r.lw.ctl.GetConfig(r.ctx, name)
+		if err == nil && found {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+func (r *ctlReads) CommandsQueued() bool { return r.lw.commandsQueued(r.ctx) }
 
 // publishStatus sends an app status when it differs from the last one.
 func (lw *latticeWorker) publishStatus(ctx context.Context, app string, st model.Status) error {
@@ -553,42 +396,6 @@ func (lw *latticeWorker) links(ctx context.Context) []Link {
 			WitPackage: l.WitPackage, Interfaces: l.Interfaces, SourceConfig: l.SourceConfig, TargetConfig: l.TargetConfig})
 	}
 	return out
-}
-
-// configs fetches the configs the scalers write, by name.
-func (lw *latticeWorker) configs(ctx context.Context, scalers []Scaler) map[string]map[string]string {
-	out := map[string]map[string]string{}
-	for _, sc := range scalers {
-		for _, c := range ownedConfigs(sc) {
-			if c.data == nil {
-				continue
-			}
-			if _, done := out[c.name]; done {
-				continue
-			}
-			v, found, err := lw.ctl.GetConfig(ctx, c.name)
-			if err == nil && found {
-				out[c.name] = v
-			}
-		}
-	}
-	return out
-}
-
-func ownedConfigs(sc Scaler) []ownedConfig {
-	switch s := sc.(type) {
-	case *ComponentSpreadScaler:
-		return s.configs
-	case *ComponentDaemonScaler:
-		return s.configs
-	case *ProviderSpreadScaler:
-		return s.configs
-	case *ProviderDaemonScaler:
-		return s.configs
-	case *LinkScaler:
-		return s.configs
-	}
-	return nil
 }
 
 // ---- commands -------------------------------------------------------------------

@@ -1,0 +1,317 @@
+package wadm
+
+import (
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
+)
+
+// LatticeState is not enough for a step: the scalers also read the current
+// links and the configs they own, which live on the hosts. LatticeReads
+// supplies them (and whether commands wait in the queue) on demand, so a
+// step that touches no app asks nothing.
+type LatticeReads interface {
+	// Links returns the lattice's links (control interface link.get).
+	Links() []Link
+	// Configs returns the named configs that exist, by name.
+	Configs(names []string) map[string]map[string]string
+	// CommandsQueued reports whether commands of the lattice wait to be
+	// carried out.
+	CommandsQueued() bool
+}
+
+// WorkerState is everything a lattice's event worker keeps between events
+// (in KV wadm_state, so every wadm process sharing the lattice sees it):
+// upstream's observed records plus the active manifests and the pending
+// expected events of their scalers.
+type WorkerState struct {
+	Hosts      map[string]HostRecord
+	Components map[string]ComponentRecord
+	Providers  map[string]ProviderRecord
+	// Apps maps app name to the canonical JSON of its deployed manifest.
+	Apps map[string]json.RawMessage
+	// Expected maps scaler id to what its last commands should cause.
+	Expected map[string]*expectation
+}
+
+// NewWorkerState returns an empty state.
+func NewWorkerState() *WorkerState {
+	s := &WorkerState{}
+	s.fill()
+	return s
+}
+
+// fill replaces nil maps (absent KV documents) with empty ones.
+func (s *WorkerState) fill() {
+	if s.Hosts == nil {
+		s.Hosts = map[string]HostRecord{}
+	}
+	if s.Components == nil {
+		s.Components = map[string]ComponentRecord{}
+	}
+	if s.Providers == nil {
+		s.Providers = map[string]ProviderRecord{}
+	}
+	if s.Apps == nil {
+		s.Apps = map[string]json.RawMessage{}
+	}
+	if s.Expected == nil {
+		s.Expected = map[string]*expectation{}
+	}
+}
+
+func (s *WorkerState) observed() *observed {
+	return &observed{hosts: s.Hosts, components: s.Components, providers: s.Providers}
+}
+
+// StepResult is what one event leads to: commands to publish (in order) and
+// the statuses of the apps it concerned.
+type StepResult struct {
+	Commands []Command
+	Statuses map[string]model.Status
+	// Route lists the apps whose scalers ran.
+	Route []string
+}
+
+// reconciler holds the decisions of a lattice's event worker: Step is a pure
+// function of the previous state, the event, the time and the lattice reads;
+// the only thing kept across calls is a cache of scalers built from
+// manifests, which depends on nothing else.
+type reconciler struct {
+	hostExpiry time.Duration
+	log        *slog.Logger
+	cache      map[string]*appScalers
+}
+
+type appScalers struct {
+	raw     string
+	scalers []Scaler
+}
+
+func newReconciler(hostExpiry time.Duration, log *slog.Logger) *reconciler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &reconciler{hostExpiry: hostExpiry, log: log, cache: map[string]*appScalers{}}
+}
+
+// scalersFor returns (cached) scalers of an app's active manifest.
+func (r *reconciler) scalersFor(app string, raw json.RawMessage) []Scaler {
+	if len(raw) == 0 {
+		return nil
+	}
+	if c := r.cache[app]; c != nil && c.raw == string(raw) {
+		return c.scalers
+	}
+	m, err := model.ParseStoredManifestJSON(raw)
+	if err != nil {
+		r.log.Warn("wadm: active manifest unreadable", "app", app, "err", err)
+		return nil
+	}
+	sc := BuildScalers(m)
+	r.cache[app] = &appScalers{raw: string(raw), scalers: sc}
+	return sc
+}
+
+// Step folds ev into st (in place) and runs the scalers of the apps the
+// event concerns: it updates the observed records, the active manifests and
+// the expected events, and returns the commands and statuses that follow.
+func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads LatticeReads) StepResult {
+	st.fill()
+	obs := st.observed()
+	apps, exp := st.Apps, st.Expected
+
+	var route []string                  // nil: every active app
+	var cleanup []Scaler                // scalers whose cleanup commands run in this pass
+	var upgradeFrom, upgradeTo []Scaler // set when a new version replaces cleanup's scalers
+	override := map[string]model.Status{}
+	switch ev.Type {
+	case EventTypeManifestPublished:
+		we := CloudEvent{Type: ev.Type, Data: ev.Data}
+		man, err := we.PublishedManifest()
+		if err != nil {
+			r.log.Warn("wadm: skipping malformed manifest_published event", "err", err)
+			return StepResult{}
+		}
+		name := man.Metadata.Name
+		raw, err := man.MarshalCanonical()
+		if err != nil {
+			return StepResult{}
+		}
+		upgradeFrom = r.scalersFor(name, apps[name])
+		apps[name] = raw
+		upgradeTo = r.scalersFor(name, raw)
+		cleanup = OutdatedScalers(upgradeFrom, upgradeTo)
+		route = []string{name}
+	case EventTypeManifestUnpublished:
+		we := CloudEvent{Type: ev.Type, Data: ev.Data}
+		name, err := we.UnpublishedName()
+		if err != nil {
+			return StepResult{}
+		}
+		cleanup = r.scalersFor(name, apps[name])
+		delete(apps, name)
+		delete(r.cache, name)
+		override[name] = model.UndeployedStatus
+		route = []string{name}
+	case EventTypeHostExpired:
+		var d HostExpired
+		if json.Unmarshal(ev.Data, &d) != nil {
+			return StepResult{}
+		}
+		obs.expire(d, now, r.hostExpiry)
+	case events.TypePrefix + events.HostHeartbeat:
+		before := obs.fingerprint(ev.Source)
+		obs.apply(ev, now, r.hostExpiry)
+		if obs.fingerprint(ev.Source) == before {
+			// Nothing but last_seen changed: only scalers whose wait or
+			// failure backoff ran out need this tick.
+			route = []string{}
+			for _, e := range exp {
+				if _, ok := apps[e.App]; ok && (e.idle(now) || (e.FailMsg != "" && !now.Before(e.FailedUntil))) && !slices.Contains(route, e.App) {
+					route = append(route, e.App)
+				}
+			}
+		}
+	default:
+		obs.apply(ev, now, r.hostExpiry)
+		if app := eventApp(ev); app != "" {
+			if _, ok := apps[app]; ok {
+				route = []string{app}
+			}
+		}
+	}
+	if route == nil {
+		for name := range apps {
+			route = append(route, name)
+		}
+	}
+	sort.Strings(route)
+	for _, sc := range cleanup {
+		delete(exp, sc.ID())
+	}
+
+	// The snapshot: links and the configs the scalers own, asked from the
+	// lattice only when some scaler runs.
+	var need []Scaler
+	for _, app := range route {
+		need = append(need, r.scalersFor(app, apps[app])...)
+	}
+	need = append(need, cleanup...)
+	var links []Link
+	var configs map[string]map[string]string
+	if len(need) > 0 {
+		links = reads.Links()
+		configs = reads.Configs(ownedConfigNames(need))
+	}
+	snap := obs.snapshot(links, configs)
+
+	// An expectation that timed out while commands of the lattice still wait
+	// to be carried out (a process died holding them, or a consumer leader
+	// moved) keeps holding its scaler back: re-issuing now would send the
+	// same command twice once the queue moves again.
+	queueChecked, queueBusy := false, false
+	commandsQueued := func() bool {
+		if !queueChecked {
+			queueChecked = true
+			queueBusy = reads.CommandsQueued()
+		}
+		return queueBusy
+	}
+	res := StepResult{Statuses: map[string]model.Status{}, Route: route}
+	for _, app := range route {
+		if st, ok := override[app]; ok {
+			res.Statuses[app] = st
+			continue
+		}
+		scalers := r.scalersFor(app, apps[app])
+		if scalers == nil {
+			continue
+		}
+		ss := make([]model.ScalerStatus, 0, len(scalers))
+		for _, sc := range scalers {
+			c, st := sc.Reconcile(snap)
+			e := exp[sc.ID()]
+			run := true
+			if e != nil {
+				// The event may complete the expectation; then the scaler runs in this same pass
+				// rather than waiting for the next heartbeat, so a host that appeared while it
+				// waited is used at once.
+				e.consume(ev, now)
+				if !e.idle(now) || (len(e.Events) > 0 && commandsQueued()) {
+					run = false
+				} else {
+					delete(exp, sc.ID())
+					e = nil
+				}
+			}
+			if run && len(c) > 0 {
+				ne := &expectation{App: app}
+				var wait time.Duration
+				for _, cmd := range c {
+					if x, d, ok := expectFor(cmd); ok {
+						ne.Events = append(ne.Events, x)
+						wait = max(wait, d)
+					}
+				}
+				ne.Deadline = now.Add(wait)
+				exp[sc.ID()] = ne
+				res.Commands = append(res.Commands, c...)
+			}
+			if e != nil && now.Before(e.FailedUntil) {
+				st = model.Failed(e.FailMsg)
+			}
+			ss = append(ss, model.ScalerStatus{ID: sc.ID(), Kind: sc.Kind(), Name: sc.Name(), Status: st})
+		}
+		res.Statuses[app] = model.NewStatus(ss)
+	}
+	// Outdated scalers clean up after the new ones started (reference §4.15).
+	if upgradeTo != nil {
+		res.Commands = append(res.Commands, UpgradeCleanup(upgradeFrom, upgradeTo, snap)...)
+	} else {
+		res.Commands = append(res.Commands, CleanupAll(cleanup, snap)...)
+	}
+	// Forget expectations of apps that are gone and ones long expired.
+	for id, e := range exp {
+		if _, ok := apps[e.App]; !ok || (e.idle(now) && !now.Before(e.Deadline.Add(time.Minute))) {
+			delete(exp, id)
+		}
+	}
+	return res
+}
+
+// ownedConfigNames lists the configs with data the scalers write, once each.
+func ownedConfigNames(scalers []Scaler) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, sc := range scalers {
+		for _, c := range ownedConfigs(sc) {
+			if c.data != nil && !seen[c.name] {
+				seen[c.name] = true
+				out = append(out, c.name)
+			}
+		}
+	}
+	return out
+}
+
+func ownedConfigs(sc Scaler) []ownedConfig {
+	switch s := sc.(type) {
+	case *ComponentSpreadScaler:
+		return s.configs
+	case *ComponentDaemonScaler:
+		return s.configs
+	case *ProviderSpreadScaler:
+		return s.configs
+	case *ProviderDaemonScaler:
+		return s.configs
+	case *LinkScaler:
+		return s.configs
+	}
+	return nil
+}
