@@ -10,12 +10,16 @@ import (
 	"github.com/wasmlattice/wash/lattice/events"
 )
 
-// Event type wadm publishes on wadm.evt.<lattice>.host_expired when its
-// reaper finds a host that stopped heartbeating (a Go wadm extension; real
-// wadm skips unknown event types).
+// Events this wadm publishes on wadm.evt.<lattice>.<key> for its own event
+// worker (extensions; a real wadm skips unknown event types):
+//   - host_expired when a host stopped heartbeating or is known to be gone;
+//   - host_inventory with a host's inventory, asked when a worker starts, so
+//     a wadm started after its hosts knows them before their next heartbeat.
 const (
-	EventHostExpired     = "host_expired"
-	EventTypeHostExpired = "com.wadm.host_expired"
+	EventHostExpired       = "host_expired"
+	EventTypeHostExpired   = "com.wadm.host_expired"
+	EventHostInventory     = "host_inventory"
+	EventTypeHostInventory = "com.wadm.host_inventory"
 )
 
 // HostExpired is the data of com.wadm.host_expired. Gone means the host is

@@ -3,6 +3,7 @@ package wadm
 import (
 	"maps"
 
+	"github.com/google/uuid"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 
 	"bytes"
@@ -54,6 +55,9 @@ const (
 	// staleCommand is the age after which a command is checked against the
 	// host before it is carried out.
 	staleCommand = 2 * time.Second
+	// hostGoneGrace is how long after a host connection closed its hosts are
+	// checked: long enough for a reconnecting host to be back.
+	hostGoneGrace = time.Second
 )
 
 var errConflict = errors.New("wadm state changed concurrently")
@@ -69,11 +73,14 @@ type latticeWorker struct {
 		Debug(string, ...any)
 	}
 
-	cancel  context.CancelFunc
-	evCC    jetstream.ConsumeContext
-	cmdCC   jetstream.ConsumeContext
-	cmdCons jetstream.Consumer
-	wg      sync.WaitGroup
+	cancel context.CancelFunc
+	// checkHosts wakes checkHostsLoop: a connection that may have been a
+	// host's closed.
+	checkHosts chan struct{}
+	evCC       jetstream.ConsumeContext
+	cmdCC      jetstream.ConsumeContext
+	cmdCons    jetstream.Consumer
+	wg         sync.WaitGroup
 
 	// rec makes the decisions; only the (serial) event handler uses it.
 	rec *reconciler
@@ -84,6 +91,8 @@ func newLatticeWorker(w *Wadm, lattice string) *latticeWorker {
 		w: w, lattice: lattice, kv: w.objs.state, log: w.log,
 		ctl: ctl.NewClient(w.nc, ctl.ClientOptions{Lattice: lattice, TopicPrefix: w.cfg.CtlTopicPrefix, Timeout: w.cfg.CtlTimeout}),
 		rec: newReconciler(w.cfg.HostExpiry, w.log.With("lattice", lattice)),
+
+		checkHosts: make(chan struct{}, 1),
 	}
 }
 
@@ -94,8 +103,9 @@ func (lw *latticeWorker) start(parent context.Context) error {
 	defer scancel()
 	meta := map[string]string{"lattice": lw.lattice}
 	evCons, err := ensureConsumer(sctx, lw.w.js, EventConsumerStream, jetstream.ConsumerConfig{
-		Durable: eventConsumerPrefix + "-" + lw.lattice, FilterSubjects: EventConsumerSubjects(lw.lattice),
-		AckPolicy: jetstream.AckExplicitPolicy, AckWait: eventAckWait, MaxDeliver: eventMaxDeliver,
+		Durable: eventConsumerPrefix + "-" + lw.lattice, FilterSubject: EventConsumerSubject(lw.lattice),
+		Description: "Durable wadm events consumer for lattice " + lw.lattice,
+		AckPolicy:   jetstream.AckExplicitPolicy, AckWait: eventAckWait, MaxDeliver: eventMaxDeliver,
 		MaxAckPending: 1, DeliverPolicy: jetstream.DeliverAllPolicy, Metadata: meta,
 	})
 	if err != nil {
@@ -104,7 +114,8 @@ func (lw *latticeWorker) start(parent context.Context) error {
 	}
 	cmdCons, err := ensureConsumer(sctx, lw.w.js, CommandsStream, jetstream.ConsumerConfig{
 		Durable: commandConsumerPrefix + "-" + lw.lattice, FilterSubject: CommandSubject(lw.lattice),
-		AckPolicy: jetstream.AckExplicitPolicy, AckWait: commandAckWait, MaxDeliver: commandMaxDeliver,
+		Description: "Durable wadm commands consumer for lattice " + lw.lattice,
+		AckPolicy:   jetstream.AckExplicitPolicy, AckWait: commandAckWait, MaxDeliver: commandMaxDeliver,
 		DeliverPolicy: jetstream.DeliverAllPolicy, Metadata: meta,
 	})
 	if err != nil {
@@ -126,8 +137,13 @@ func (lw *latticeWorker) start(parent context.Context) error {
 	lw.w.wg.Add(1)
 	go func() {
 		defer lw.w.wg.Done()
-		lw.probeHosts(ctx)
+		lw.catchUp(ctx)
 		lw.reap(ctx)
+	}()
+	lw.w.wg.Add(1)
+	go func() {
+		defer lw.w.wg.Done()
+		lw.checkHostsLoop(ctx)
 	}()
 	return nil
 }
@@ -523,6 +539,76 @@ func (lw *latticeWorker) execute(ctx context.Context, c Command) error {
 	return err
 }
 
+// ---- catching up at start ------------------------------------------------------
+
+// catchUp runs when this process starts working on a lattice: what happened
+// while no wadm listened (hosts started, a process died between storing a
+// deploy and announcing it, hosts died) is brought into the shared state
+// through the event stream, so the serial event worker folds it in.
+func (lw *latticeWorker) catchUp(ctx context.Context) {
+	lw.discoverHosts(ctx)
+	lw.probeHosts(ctx)
+	lw.syncManifests(ctx)
+}
+
+// discoverHosts reports the inventory of every host answering host.ping:
+// its next heartbeat may be 30 s away.
+func (lw *latticeWorker) discoverHosts(ctx context.Context) {
+	hosts, err := lw.ctl.PingHosts(ctx, ctl.GatherOptions{})
+	if err != nil {
+		return
+	}
+	for _, h := range hosts {
+		inv, err := lw.ctl.GetHostInventory(ctx, h.ID)
+		if err != nil || inv == nil {
+			continue
+		}
+		if inv.HostID == "" {
+			inv.HostID = h.ID
+		}
+		lw.publishWadmEvent(ctx, EventHostInventory, EventTypeHostInventory, inv)
+	}
+}
+
+// syncManifests announces again the deploys and undeploys recorded in
+// wadm_manifests that the active manifests do not reflect (their event was
+// lost, e.g. the process died between storing and publishing). Upstream
+// builds its scalers from the stored deployed versions when a worker starts
+// for the same reason.
+func (lw *latticeWorker) syncManifests(ctx context.Context) {
+	apps := map[string]json.RawMessage{}
+	if _, err := lw.load(ctx, appsStateKey(lw.lattice), &apps); err != nil {
+		return
+	}
+	stored, err := manifestStore{lw.w.objs.manifests}.list(ctx, lw.lattice)
+	if err != nil {
+		return
+	}
+	deployed := map[string]bool{}
+	for _, a := range stored {
+		m := a.record.DeployedManifest()
+		if m == nil {
+			continue
+		}
+		deployed[a.name] = true
+		raw, err := m.MarshalCanonical()
+		if err != nil || bytes.Equal(raw, apps[a.name]) {
+			continue
+		}
+		if ev, err := NewManifestPublishedEvent(uuid.NewString(), time.Now(), m); err == nil {
+			lw.publishEvent(ctx, EventManifestPublished, ev)
+		}
+	}
+	for name := range apps {
+		if deployed[name] {
+			continue
+		}
+		if ev, err := NewManifestUnpublishedEvent(uuid.NewString(), time.Now(), name); err == nil {
+			lw.publishEvent(ctx, EventManifestUnpublished, ev)
+		}
+	}
+}
+
 // ---- host expiry ---------------------------------------------------------------
 
 // probeHosts runs when this process starts working on a lattice: hosts the
@@ -544,10 +630,67 @@ func (lw *latticeWorker) probeHosts(ctx context.Context) {
 	}
 }
 
+// hostsMayBeGone asks for a check of the lattice's hosts (coalesced).
+func (lw *latticeWorker) hostsMayBeGone() {
+	select {
+	case lw.checkHosts <- struct{}{}:
+	default:
+	}
+}
+
+// checkHostsLoop checks the hosts each time a connection that may have been
+// a host's closed: hosts of the state that no longer answer the ping and
+// have no responders on their control subject are gone. It waits a moment
+// first, so a host that merely reconnects is not taken for dead, and
+// coalesces the closes of that moment.
+func (lw *latticeWorker) checkHostsLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-lw.checkHosts:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(hostGoneGrace):
+		}
+		// Drain a request that came during the grace period: this check covers it.
+		select {
+		case <-lw.checkHosts:
+		default:
+		}
+		hosts := map[string]HostRecord{}
+		if _, err := lw.load(ctx, HostStateKey(lw.lattice), &hosts); err != nil || len(hosts) == 0 {
+			continue
+		}
+		answering := map[string]bool{}
+		live, _ := lw.ctl.PingHosts(ctx, ctl.GatherOptions{Expect: len(hosts)})
+		for _, h := range live {
+			answering[h.ID] = true
+		}
+		for id := range hosts {
+			if answering[id] {
+				continue
+			}
+			pctx, cancel := context.WithTimeout(ctx, time.Second)
+			_, err := lw.ctl.GetHostInventory(pctx, id)
+			cancel()
+			if errors.Is(err, ctl.ErrNoResponders) {
+				lw.log.Debug("wadm: host gone", "lattice", lw.lattice, "host", id)
+				lw.publishExpired(ctx, HostExpired{HostID: id, Gone: true})
+			}
+		}
+	}
+}
+
 // reap reports hosts whose heartbeats stopped (reference §4.17); the event
 // handler removes them and reconciles.
 func (lw *latticeWorker) reap(ctx context.Context) {
-	tick := max(lw.w.cfg.HostExpiry/2, 100*time.Millisecond)
+	// Upstream ticks every expiry/2 and so notices a host up to 1.5 expiries
+	// after its last heartbeat; a cheap KV read every few seconds keeps that
+	// within the expiry plus the tick.
+	tick := min(max(lw.w.cfg.HostExpiry/2, 100*time.Millisecond), 5*time.Second)
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	reported := map[string]time.Time{}
@@ -576,14 +719,24 @@ func (lw *latticeWorker) reap(ctx context.Context) {
 }
 
 func (lw *latticeWorker) publishExpired(ctx context.Context, d HostExpired) {
-	data, _ := json.Marshal(d)
-	ev := CloudEvent{SpecVersion: "1.0", ID: NewVersionID(), Type: EventTypeHostExpired, Source: EventSource,
-		DataContentType: "application/json", Time: time.Now().UTC(), Data: data}
+	lw.publishWadmEvent(ctx, EventHostExpired, EventTypeHostExpired, d)
+}
+
+// publishWadmEvent sends one of this wadm's own events to the lattice's
+// event worker.
+func (lw *latticeWorker) publishWadmEvent(ctx context.Context, key, typ string, data any) {
+	ev, err := newWadmEvent(uuid.NewString(), typ, time.Now(), data)
+	if err == nil {
+		lw.publishEvent(ctx, key, ev)
+	}
+}
+
+func (lw *latticeWorker) publishEvent(ctx context.Context, key string, ev CloudEvent) {
 	b, err := model.Marshal(ev)
 	if err != nil {
 		return
 	}
-	if _, err := lw.w.js.Publish(ctx, EventSubject(lw.lattice, EventHostExpired), b); err != nil && !isBenign(err) {
-		lw.log.Warn("wadm: reporting expired host failed", "host", d.HostID, "err", err)
+	if _, err := lw.w.js.Publish(ctx, EventSubject(lw.lattice, key), b); err != nil && !isBenign(err) {
+		lw.log.Warn("wadm: publishing event failed", "event", ev.Type, "err", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
@@ -165,10 +166,20 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 			return StepResult{}
 		}
 		obs.expire(d, now, r.hostExpiry)
-	case events.TypePrefix + events.HostHeartbeat:
-		before := obs.fingerprint(ev.Source)
+	case events.TypePrefix + events.HostHeartbeat, EventTypeHostInventory:
+		host := ev.Source
+		if ev.Type == EventTypeHostInventory {
+			// Same data as a heartbeat, sent by wadm about the host.
+			var inv ctl.HostInventory
+			if json.Unmarshal(ev.Data, &inv) != nil || inv.HostID == "" {
+				return StepResult{}
+			}
+			host = inv.HostID
+			ev.Source, ev.Type = host, events.TypePrefix+events.HostHeartbeat
+		}
+		before := obs.fingerprint(host)
 		obs.apply(ev, now, r.hostExpiry)
-		if obs.fingerprint(ev.Source) == before {
+		if obs.fingerprint(host) == before {
 			// Nothing but last_seen changed: only scalers whose wait or
 			// failure backoff ran out need this tick.
 			route = []string{}

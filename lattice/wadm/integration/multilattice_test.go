@@ -28,7 +28,7 @@ func TestMultiLatticeStandalone(t *testing.T) {
 		t.Skip("runs the wash binary")
 	}
 	bin := buildWash(t)
-	wasm := buildWasm(t)
+	wasm := testComponent(t)
 	n := testlattice.StartNATS(t)
 	nc := n.Connect(t)
 	hosts := map[string]*host.Host{}
