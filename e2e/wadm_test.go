@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,7 +106,8 @@ func countCommands(t *testing.T, e *env, lattice string) *ctlCommands {
 	return c
 }
 
-// componentCounts maps host label zone (or "none") to the max instances of a component there.
+// componentCounts maps host label zone (or "none") to the max instances of a component there
+// (of every component when componentID is empty).
 func componentCounts(t *testing.T, e *env, componentID string) map[string]int {
 	t.Helper()
 	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
@@ -131,7 +133,7 @@ func componentCounts(t *testing.T, e *env, componentID string) map[string]int {
 			zone = "none"
 		}
 		for _, c := range inv.Components {
-			if c.ID == componentID {
+			if c.ID == componentID || componentID == "" {
 				out[zone] += int(c.MaxInstances)
 			}
 		}
@@ -200,4 +202,106 @@ func sum(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// crashApp is a small app with a component, a provider and a link, so a deploy takes several
+// commands and events.
+func crashApp(name, wasm string) string {
+	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: %[1]s
+  annotations: {}
+spec:
+  components:
+    - name: hello
+      type: component
+      properties:
+        image: file://%[2]s
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: 5
+    - name: kv
+      type: capability
+      properties:
+        image: wasmcloud+builtin://keyvalue-inmemory
+        id: kv-%[1]s
+      traits:
+        - type: link
+          properties:
+            target:
+              name: hello
+            namespace: wasi
+            package: keyvalue
+            interfaces: [store]
+            source:
+              config:
+                - name: kv
+                  properties:
+                    bucket: %[1]s
+`, name, wasm)
+}
+
+// TestCrashMidDeploy (#12.4): `wash up` is killed with -9 while ten deploys are under way; after
+// `wash up -d` again every app converges (Deployed, its instances running on the new host)
+// within 10 s, none needing a redeploy.
+func TestCrashMidDeploy(t *testing.T) {
+	wasm := helloWasm(t)
+	e := newEnv(t)
+	p := e.portArg()
+	e.must("up", "-d", "--nats-port", p)
+	defer e.run("down", "--all")
+	var paths []string
+	for i := range 10 {
+		paths = append(paths, writeManifest(t, crashApp(fmt.Sprintf("crash%d", i), wasm)))
+	}
+	done := make(chan result, len(paths))
+	for _, path := range paths {
+		go func() { done <- e.run("app", "deploy", path, "--ctl-port", p, "--timeout", "10s") }()
+	}
+	// Kill as soon as the first deploy is through: the others are in flight.
+	<-done
+	for _, pid := range e.pids() {
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The other deploys fail, or succeed through NATS reconnecting to the restarted server.
+	defer func() {
+		for range len(paths) - 1 {
+			<-done
+		}
+	}()
+	e.must("up", "-d", "--nats-port", p)
+	start := time.Now()
+	for {
+		// Apps whose deploy reached wadm before the kill must run; the others were never
+		// deployed (their `wash app deploy` failed) and stay so.
+		var list struct {
+			Apps []struct {
+				Name     string  `json:"name"`
+				Deployed *string `json:"deployed_version"`
+				Status   string  `json:"status"`
+			} `json:"applications"`
+		}
+		decodeJSON(t, e.must("app", "list", "--ctl-port", p, "-o", "json").stdout, &list)
+		apps := list.Apps
+		deployed, ok := 0, true
+		for _, a := range apps {
+			if a.Deployed != nil {
+				deployed++
+				ok = ok && a.Status == "deployed"
+			}
+		}
+		counts := componentCounts(t, e, "")
+		if ok && deployed > 0 && counts["none"] == 5*deployed {
+			t.Logf("%d deployed apps converged %s after the restart", deployed, time.Since(start).Round(time.Millisecond))
+			return
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("10 s after the restart: apps %+v, running %v", apps, counts)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

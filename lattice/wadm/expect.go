@@ -2,6 +2,7 @@ package wadm
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,6 +114,11 @@ func (e *expectation) consume(ev events.Event, now time.Time) bool {
 		return true
 	}
 	return false
+}
+
+// forgetHost drops the events expected from a host (keys id@host).
+func (e *expectation) forgetHost(host string) {
+	e.Events = slices.DeleteFunc(e.Events, func(x expectedEvent) bool { return strings.HasSuffix(x.Key, "@"+host) })
 }
 
 // idle reports whether the expectation no longer holds the scaler back.

@@ -441,6 +441,14 @@ func (lw *latticeWorker) handleCommand(ctx context.Context, m jetstream.Msg) {
 	}
 	if err := lw.execute(ctx, cmd); err != nil {
 		span.SetStatus(codes.Error, err.Error())
+		if hostID := commandHost(cmd); hostID != "" && errors.Is(err, ctl.ErrNoResponders) {
+			// The host is gone: retrying cannot help, and its scalers re-plan
+			// once the host is reported gone.
+			lw.log.Debug("wadm: command for a vanished host dropped", "lattice", lw.lattice, "command", cmd.CommandName(), "host", hostID)
+			_ = m.Term()
+			lw.hostsMayBeGone()
+			return
+		}
 		if !isBenign(err) {
 			lw.log.Warn("wadm: command failed", "lattice", lw.lattice, "command", cmd.CommandName(), "err", err)
 		}
@@ -465,18 +473,25 @@ func (lw *latticeWorker) commandsQueued(ctx context.Context) bool {
 	return ci.NumPending > 0 || ci.NumAckPending > 0
 }
 
+// commandHost is the host a command is addressed to ("" for lattice-wide
+// ones such as links and config).
+func commandHost(c Command) string {
+	switch c := deref(c).(type) {
+	case ScaleComponent:
+		return c.HostID
+	case StartProvider:
+		return c.HostID
+	case StopProvider:
+		return c.HostID
+	}
+	return ""
+}
+
 // alreadyDone reports whether the host already runs what a scale or
 // provider command asks for.
 func (lw *latticeWorker) alreadyDone(ctx context.Context, c Command) bool {
-	var hostID string
-	switch c := deref(c).(type) {
-	case ScaleComponent:
-		hostID = c.HostID
-	case StartProvider:
-		hostID = c.HostID
-	case StopProvider:
-		hostID = c.HostID
-	default:
+	hostID := commandHost(c)
+	if hostID == "" {
 		return false
 	}
 	inv, err := lw.ctl.GetHostInventory(ctx, hostID)

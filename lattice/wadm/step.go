@@ -197,6 +197,13 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 			}
 		}
 	}
+	// A host that is gone will not answer the commands sent to it: waiting for
+	// that (up to a minute for a provider) held its scalers back after a crash.
+	if gone := removedHost(ev, st); gone != "" {
+		for _, e := range exp {
+			e.forgetHost(gone)
+		}
+	}
 	if route == nil {
 		for name := range apps {
 			route = append(route, name)
@@ -294,6 +301,25 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 		}
 	}
 	return res
+}
+
+// removedHost returns the host a host_stopped or host_expired event removed
+// from the state ("" otherwise).
+func removedHost(ev events.Event, st *WorkerState) string {
+	var id string
+	switch ev.Type {
+	case events.TypePrefix + events.HostStopped:
+		id = ev.Source
+	case EventTypeHostExpired:
+		var d HostExpired
+		if json.Unmarshal(ev.Data, &d) == nil {
+			id = d.HostID
+		}
+	}
+	if _, still := st.Hosts[id]; id == "" || still {
+		return ""
+	}
+	return id
 }
 
 // ownedConfigNames lists the configs with data the scalers write, once each.

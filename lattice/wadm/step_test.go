@@ -246,3 +246,26 @@ func TestStepHostFold(t *testing.T) {
 		t.Error("wadm's own event types live under com.wadm")
 	}
 }
+
+// TestStepGoneHostReleasesScalers (#12.4): commands sent to a host that then vanished are never
+// answered; once the host is reported gone its scalers place the work elsewhere at once instead
+// of waiting out the expected-event timeout (20 s for a scale, a minute for a provider).
+func TestStepGoneHostReleasesScalers(t *testing.T) {
+	started := func(id string) func(t *testing.T, _ *WorkerState) events.Event {
+		return func(t *testing.T, _ *WorkerState) events.Event {
+			return hostEvent(t, events.HostStarted, id, events.HostStartedData{})
+		}
+	}
+	reconciling := model.Reconciling("Scaling component on 1 host(s)")
+	runSteps(t, []stepCase{
+		{name: "old host", event: started("NA")},
+		{name: "deploy", event: func(t *testing.T, _ *WorkerState) events.Event { return published(t, stepApp) },
+			commands: []string{"NA=4/default"}, status: reconciling},
+		{name: "a new host while waiting", at: time.Second, event: started("NB"), status: reconciling},
+		{name: "the old host is gone", at: 2 * time.Second, event: func(t *testing.T, _ *WorkerState) events.Event {
+			ev := CloudEvent{SpecVersion: "1.0", ID: "x", Type: EventTypeHostExpired, Source: EventSource}
+			ev.Data, _ = json.Marshal(HostExpired{HostID: "NA", Gone: true})
+			return wadmEvent(t, ev, nil)
+		}, commands: []string{"NB=4/default"}, status: reconciling},
+	})
+}
