@@ -305,3 +305,35 @@ func TestCrashMidDeploy(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestPurgeOnlyNamedLattice (#12.5): `wash down --purge-jetstream wadm` (upstream's spelling,
+// value as the next word) purges the named lattice's apps only; another lattice on the same
+// NATS keeps its apps, its config and its running app.
+func TestPurgeOnlyNamedLattice(t *testing.T) {
+	wasm := helloWasm(t)
+	e := newEnv(t)
+	p := e.portArg()
+	e.must("up", "-d", "--nats-port", p)
+	e.must("up", "-d", "--nats-port", p, "-x", "production")
+	defer e.run("down", "--all", "--ctl-port", p, "-x", "production")
+	e.must("app", "deploy", writeManifest(t, crashApp("dev-app", wasm)), "--ctl-port", p)
+	e.must("app", "deploy", writeManifest(t, crashApp("prod-app", wasm)), "--ctl-port", p, "-x", "production")
+	e.must("config", "put", "prod-config", "k=v", "--ctl-port", p, "-x", "production")
+
+	r := e.must("down", "--all", "--ctl-port", p, "--purge-jetstream", "wadm")
+	if !strings.Contains(r.stdout, `purged JetStream state (wadm) of lattice "default"`) {
+		t.Fatalf("down output:\n%s", r)
+	}
+	if out := e.must("app", "list", "--ctl-port", p).stdout; strings.Contains(out, "dev-app") {
+		t.Fatalf("lattice default still lists its app after the purge:\n%s", out)
+	}
+	if out := e.must("app", "list", "--ctl-port", p, "-x", "production").stdout; !strings.Contains(out, "prod-app") || !strings.Contains(out, "Deployed") {
+		t.Fatalf("lattice production lost its app:\n%s", out)
+	}
+	if r := e.run("config", "get", "prod-config", "--ctl-port", p, "-x", "production"); r.code != 0 {
+		t.Fatalf("lattice production lost its config:\n%s", r)
+	}
+	if r := e.run("down", "--purge-jetstream", "sideways", "--ctl-port", p); r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") > 1 {
+		t.Fatalf("bad purge value:\n%s", r)
+	}
+}

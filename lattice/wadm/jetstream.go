@@ -53,6 +53,9 @@ func EventConsumerSubject(lattice string) string {
 	return EventConsumerStream + ".evt." + lattice + ".>"
 }
 
+// NotifySubject is wadm.notify.<lattice>.
+func NotifySubject(lattice string) string { return NotifySubjectPrefix + "." + lattice }
+
 // CommandSubject is wadm.cmd.<lattice>.
 func CommandSubject(lattice string) string { return CommandSubjectPfx + "." + lattice }
 
