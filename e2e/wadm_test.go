@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -335,5 +338,34 @@ func TestPurgeOnlyNamedLattice(t *testing.T) {
 	}
 	if r := e.run("down", "--purge-jetstream", "sideways", "--ctl-port", p); r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") > 1 {
 		t.Fatalf("bad purge value:\n%s", r)
+	}
+}
+
+// TestEventsSinceReplays (#12.6): `wash events --since 30m` on a `wash up` lattice replays what
+// wadm's wasmbus_events stream holds (saying how far back it reaches) and goes on live.
+func TestEventsSinceReplays(t *testing.T) {
+	e := newEnv(t)
+	p := e.portArg()
+	e.must("up", "-d", "--nats-port", p)
+	defer e.run("down", "--all", "--ctl-port", p)
+	e.must("config", "put", "replay-me", "k=v", "--ctl-port", p)
+	cmd := exec.Command(washBin, "events", "--since", "30m", "-o", "json", "--ctl-port", p)
+	cmd.Env = append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), `"config_name":"replay-me"`) && time.Now().Before(deadline) && cmd.ProcessState == nil {
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if !strings.Contains(out.String(), `"config_name":"replay-me"`) || !strings.Contains(out.String(), "host_started") {
+		t.Fatalf("no replay:\nstdout:\n%s\nstderr:\n%s", out.String(), errb.String())
+	}
+	if !strings.Contains(errb.String(), "keeps only 1m10s of history") {
+		t.Errorf("no note on how far back the replay reaches:\n%s", errb.String())
 	}
 }
