@@ -41,6 +41,20 @@ const (
 	failureBackoff        = 5 * time.Second
 )
 
+// newExpectation is what a scaler waits for after sending cmds.
+func newExpectation(app string, cmds []Command, now time.Time) *expectation {
+	e := &expectation{App: app}
+	var wait time.Duration
+	for _, cmd := range cmds {
+		if x, d, ok := expectFor(cmd); ok {
+			e.Events = append(e.Events, x)
+			wait = max(wait, d)
+		}
+	}
+	e.Deadline = now.Add(wait)
+	return e
+}
+
 // expectFor derives what a command should cause and how long to wait.
 func expectFor(c Command) (expectedEvent, time.Duration, bool) {
 	switch c := deref(c).(type) {

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -80,10 +81,14 @@ type latticeWorker struct {
 	evCC       jetstream.ConsumeContext
 	cmdCC      jetstream.ConsumeContext
 	cmdCons    jetstream.Consumer
+	notifyCC   jetstream.ConsumeContext
+	notifyCons jetstream.Consumer
 	wg         sync.WaitGroup
 
-	// rec makes the decisions; only the (serial) event handler uses it.
-	rec *reconciler
+	// rec makes the decisions, for the (serial) event handler and for
+	// notifications from a real wadm; recMu keeps them apart.
+	recMu sync.Mutex
+	rec   *reconciler
 }
 
 func newLatticeWorker(w *Wadm, lattice string) *latticeWorker {
@@ -134,6 +139,21 @@ func (lw *latticeWorker) start(parent context.Context) error {
 		cancel()
 		return fmt.Errorf("consuming commands of lattice %s: %w", lw.lattice, err)
 	}
+	// Notifications of a real wadm sharing the lattice; an ephemeral
+	// consumer like upstream's (scaler/manager.rs:146-161), from now on: our
+	// state is in wadm_state, older notifications are already in it.
+	if lw.notifyCons, err = lw.w.js.CreateConsumer(sctx, NotifyStream, jetstream.ConsumerConfig{
+		Description: "Ephemeral wadm notifier consumer for lattice " + lw.lattice, AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait: 2 * time.Second, MaxDeliver: 3, DeliverPolicy: jetstream.DeliverNewPolicy, FilterSubject: NotifySubject(lw.lattice),
+	}); err == nil {
+		lw.notifyCC, err = lw.notifyCons.Consume(func(m jetstream.Msg) { lw.handleNotification(ctx, m) }, jetstream.PullExpiry(pullExpiry))
+	}
+	if err != nil {
+		lw.evCC.Stop()
+		lw.cmdCC.Stop()
+		cancel()
+		return fmt.Errorf("consuming notifications of lattice %s: %w", lw.lattice, err)
+	}
 	lw.w.wg.Add(1)
 	go func() {
 		defer lw.w.wg.Done()
@@ -156,6 +176,13 @@ func (lw *latticeWorker) stop() {
 	if lw.cmdCC != nil {
 		lw.cmdCC.Drain()
 		<-lw.cmdCC.Closed()
+	}
+	if lw.notifyCC != nil {
+		lw.notifyCC.Stop()
+		<-lw.notifyCC.Closed()
+		dctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = lw.w.js.DeleteConsumer(dctx, NotifyStream, lw.notifyCons.CachedInfo().Name)
+		cancel()
 	}
 	if lw.cancel != nil {
 		lw.cancel()
@@ -303,9 +330,14 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 	if err != nil {
 		return err
 	}
+	lw.recMu.Lock()
 	res := lw.rec.Step(st, ev, time.Now(), &ctlReads{ctx: ctx, lw: lw})
+	lw.recMu.Unlock()
 	if err := lw.saveState(ctx, docs, st); err != nil {
 		return err
+	}
+	for _, n := range res.Notifications {
+		lw.publishNotification(ctx, n)
 	}
 	lw.log.Debug("wadm: processed", "event", ev.Type, "route", res.Route, "commands", len(res.Commands), "apps", len(st.Apps))
 	trace.SpanFromContext(ctx).SetAttributes(attribute.Int("wadm.commands", len(res.Commands)), attribute.StringSlice("wadm.apps", res.Route))
@@ -385,6 +417,69 @@ func (r *ctlReads) Configs(names []string) map[string]map[string]string {
 }
 
 func (r *ctlReads) CommandsQueued() bool { return r.lw.commandsQueued(r.ctx) }
+
+// publishNotification tells a real wadm sharing the lattice what our scalers
+// did; a failure only costs it duplicate work, so it is logged, not retried.
+func (lw *latticeWorker) publishNotification(ctx context.Context, n Notification) {
+	b, err := model.Marshal(n)
+	if err == nil {
+		msg := &nats.Msg{Subject: NotifySubject(lw.lattice), Data: b, Header: nats.Header{}}
+		msg.Header.Set(notifySenderHeader, lw.w.cfg.HostID)
+		_, err = lw.w.js.PublishMsg(ctx, msg)
+	}
+	if err != nil && !isBenign(err) {
+		lw.log.Warn("wadm: publishing notification failed", "lattice", lw.lattice, "app", n.App(), "err", err)
+	}
+}
+
+// handleNotification applies a real wadm's notification to wadm_state;
+// those of this wadm's processes (marked by a header) carry nothing new.
+func (lw *latticeWorker) handleNotification(ctx context.Context, m jetstream.Msg) {
+	defer func() { _ = m.Ack() }()
+	if m.Headers().Get(notifySenderHeader) != "" {
+		return
+	}
+	var n Notification
+	if err := json.Unmarshal(m.Data(), &n); err != nil {
+		lw.log.Warn("wadm: skipping unreadable notification", "lattice", lw.lattice, "err", err)
+		return
+	}
+	deployed := ""
+	if n.CreateScalers != nil || n.DeleteScalers != nil {
+		sm, _, err := manifestStore{lw.w.objs.manifests}.get(ctx, lw.lattice, n.App())
+		if err != nil {
+			return
+		}
+		if sm != nil && sm.Deployed != nil {
+			deployed = *sm.Deployed
+		}
+	}
+	for range 5 {
+		st := NewWorkerState()
+		docs, err := lw.loadState(ctx, st)
+		if err != nil {
+			return
+		}
+		lw.recMu.Lock()
+		statuses, err := lw.rec.ApplyNotification(st, n, deployed, time.Now(), &ctlReads{ctx: ctx, lw: lw})
+		lw.recMu.Unlock()
+		if err != nil {
+			return
+		}
+		if err := lw.saveState(ctx, docs, st); errors.Is(err, errConflict) {
+			continue
+		} else if err != nil {
+			lw.log.Warn("wadm: applying notification failed", "lattice", lw.lattice, "app", n.App(), "err", err)
+			return
+		}
+		for app, s := range statuses {
+			if err := lw.publishStatus(ctx, app, s); err != nil {
+				lw.log.Warn("wadm: publishing status failed", "app", app, "err", err)
+			}
+		}
+		return
+	}
+}
 
 // publishStatus sends an app status when it differs from the last one.
 func (lw *latticeWorker) publishStatus(ctx context.Context, app string, st model.Status) error {

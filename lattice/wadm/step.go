@@ -75,6 +75,9 @@ func (s *WorkerState) observed() *observed {
 type StepResult struct {
 	Commands []Command
 	Statuses map[string]model.Status
+	// Notifications go to wadm.notify.<lattice> before the commands, for a
+	// real wadm sharing the lattice (see Notification).
+	Notifications []Notification
 	// Route lists the apps whose scalers ran.
 	Route []string
 }
@@ -127,6 +130,14 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 	obs := st.observed()
 	apps, exp := st.Apps, st.Expected
 
+	var notes []Notification
+	var deleted *string // the app a manifest_unpublished removed
+	// triggering is the event peers replay to register our scalers'
+	// expectations (nil: they reconcile, as upstream asks after a deploy).
+	var triggering json.RawMessage
+	if ev.Type != EventTypeManifestPublished {
+		triggering = notifiableEvent(ev)
+	}
 	var route []string                  // nil: every active app
 	var cleanup []Scaler                // scalers whose cleanup commands run in this pass
 	var upgradeFrom, upgradeTo []Scaler // set when a new version replaces cleanup's scalers
@@ -149,6 +160,7 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 		upgradeTo = r.scalersFor(name, raw)
 		cleanup = OutdatedScalers(upgradeFrom, upgradeTo)
 		route = []string{name}
+		notes = append(notes, Notification{CreateScalers: man})
 	case EventTypeManifestUnpublished:
 		we := CloudEvent{Type: ev.Type, Data: ev.Data}
 		name, err := we.UnpublishedName()
@@ -160,6 +172,7 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 		delete(r.cache, name)
 		override[name] = model.UndeployedStatus
 		route = []string{name}
+		deleted = &name
 	case EventTypeHostExpired:
 		var d HostExpired
 		if json.Unmarshal(ev.Data, &d) != nil {
@@ -241,7 +254,7 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 		}
 		return queueBusy
 	}
-	res := StepResult{Statuses: map[string]model.Status{}, Route: route}
+	res := StepResult{Statuses: map[string]model.Status{}, Route: route, Notifications: notes}
 	for _, app := range route {
 		if st, ok := override[app]; ok {
 			res.Statuses[app] = st
@@ -260,7 +273,9 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 				// The event may complete the expectation; then the scaler runs in this same pass
 				// rather than waiting for the next heartbeat, so a host that appeared while it
 				// waited is used at once.
-				e.consume(ev, now)
+				if e.consume(ev, now) && triggering != nil {
+					res.Notifications = append(res.Notifications, Notification{RemoveExpectedEvent: &RemoveExpectedEvent{Name: app, ScalerID: sc.ID(), Event: triggering}})
+				}
 				if !e.idle(now) || (len(e.Events) > 0 && commandsQueued()) {
 					run = false
 				} else {
@@ -269,17 +284,9 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 				}
 			}
 			if run && len(c) > 0 {
-				ne := &expectation{App: app}
-				var wait time.Duration
-				for _, cmd := range c {
-					if x, d, ok := expectFor(cmd); ok {
-						ne.Events = append(ne.Events, x)
-						wait = max(wait, d)
-					}
-				}
-				ne.Deadline = now.Add(wait)
-				exp[sc.ID()] = ne
+				exp[sc.ID()] = newExpectation(app, c, now)
 				res.Commands = append(res.Commands, c...)
+				res.Notifications = append(res.Notifications, Notification{RegisterExpectedEvents: &RegisterExpectedEvents{Name: app, ScalerID: sc.ID(), TriggeringEvent: triggering}})
 			}
 			if e != nil && now.Before(e.FailedUntil) {
 				st = model.Failed(e.FailMsg)
@@ -293,6 +300,9 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 		res.Commands = append(res.Commands, UpgradeCleanup(upgradeFrom, upgradeTo, snap)...)
 	} else {
 		res.Commands = append(res.Commands, CleanupAll(cleanup, snap)...)
+	}
+	if deleted != nil {
+		res.Notifications = append(res.Notifications, Notification{DeleteScalers: deleted})
 	}
 	// Forget expectations of apps that are gone and ones long expired.
 	for id, e := range exp {
