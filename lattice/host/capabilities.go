@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
@@ -30,7 +29,7 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 		return fmt.Errorf("%w; rebuild it with `wash par insert --arch %s`", err, par.NativeTarget())
 	}
 	if err != nil {
-		return err
+		return &fetchError{err}
 	}
 	bin, archive := fp.binary, fp.archive
 	config, err := h.resolveConfig(ctx, cmd.Config)
@@ -52,7 +51,7 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 	}
 	p := &provider{
 		id: cmd.ProviderID, ref: normalizeProviderRef(cmd.ProviderRef), name: archive.Name,
-		annotations: maps.Clone(nonNil(cmd.Annotations)),
+		annotations: maps.Clone(nonNil(cmd.Annotations)), configNames: slices.Clone(cmd.Config),
 	}
 	rpcURL := h.cfg.RPCURL
 	if rpcURL == "" {
@@ -69,7 +68,7 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 				HostID: h.id, LatticeRPCPrefix: h.cfg.Lattice, LatticeRPCURL: rpcURL,
 				ProviderKey: cmd.ProviderID, InstanceID: uuid.NewString(), LinkDefinitions: links,
 				Config: config, HostXKeyPublicKey: hostX, ProviderXKeyPrivateKey: string(xseed),
-				DefaultRPCTimeoutMS: &timeout,
+				DefaultRPCTimeoutMS: &timeout, OtelConfig: h.providerOtelConfig(),
 			}, nil
 		},
 		HealthDelay: h.cfg.ProviderHealthDelay, HealthInterval: h.cfg.ProviderHealthInterval,
@@ -78,6 +77,9 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 			h.publish(evt, events.HealthCheckData{HostID: h.id, ProviderID: cmd.ProviderID})
 		},
 		Log: h.log,
+		// the process's output becomes host log lines carrying the provider id (wash logs --provider)
+		Stdout: &logWriter{log: h.log.With("provider_id", cmd.ProviderID), stream: "stdout"},
+		Stderr: &logWriter{log: h.log.With("provider_id", cmd.ProviderID), stream: "stderr"},
 	})
 	if err != nil {
 		return err
@@ -302,40 +304,53 @@ func (h *Host) linkedCapability(componentID, ns, pkg string) (ctl.Link, *provide
 // capabilities built-in providers serve. They resolve the link on each call, so an instance
 // follows link changes and pooled instances stay valid.
 func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface {
-	msg := providers.MessagingInterfaces(func(context.Context) (*nats.Conn, error) {
-		_, p, err := h.linkedCapability(componentID, "wasmcloud", "messaging")
+	msg := providers.MessagingInterfaces(func(ctx context.Context) (providers.MessageBroker, error) {
+		m, rl, err := linkedBuiltin[providers.MessagingOpener](ctx, h, componentID, "wasmcloud", "messaging")
 		if err != nil {
 			return nil, err
 		}
-		m, ok := p.builtin.(*providers.MessagingProvider)
-		if !ok {
-			return nil, &providers.LinkError{Msg: fmt.Sprintf(
-				"component %s is linked to %s for wasmcloud:messaging, but provider %s (%s) does not serve wasmcloud:messaging in this host",
-				componentID, p.id, p.id, p.ref)}
-		}
-		return m.Conn(), nil
+		return m.OpenMessaging(ctx, rl)
 	})
-	blob := providers.BlobstoreInterfaces(func(ctx context.Context) (*providers.BlobStore, error) {
-		l, p, err := h.linkedCapability(componentID, "wasi", "blobstore")
+	blob := providers.BlobstoreInterfaces(func(ctx context.Context) (providers.BlobBackend, error) {
+		bs, rl, err := linkedBuiltin[providers.BlobstoreOpener](ctx, h, componentID, "wasi", "blobstore")
 		if err != nil {
 			return nil, err
 		}
-		bs, ok := p.builtin.(*providers.BlobstoreFSProvider)
-		if !ok {
-			return nil, &providers.LinkError{Msg: fmt.Sprintf(
-				"component %s is linked to %s for wasi:blobstore, but provider %s (%s) does not serve wasi:blobstore in this host",
-				componentID, p.id, p.id, p.ref)}
-		}
-		rl, err := h.resolveLink(ctx, l)
+		return bs.OpenBlobstore(ctx, rl)
+	})
+	pg := providers.PostgresInterfaces(func(ctx context.Context) (*providers.PostgresSession, error) {
+		pp, rl, err := linkedBuiltin[*providers.PostgresProvider](ctx, h, componentID, "wasmcloud", "postgres")
 		if err != nil {
-			return nil, fmt.Errorf("link %s -> %s: %w", l.SourceID, l.Target, err)
+			return nil, err
 		}
-		return bs.Open(rl)
+		return pp.Open(rl)
 	})
 	return slices.Concat(
+		h.logBackendErrors(componentID, "wasmcloud", "postgres", pg),
 		h.logBackendErrors(componentID, "wasmcloud", "messaging", msg),
 		h.logBackendErrors(componentID, "wasi", "keyvalue", kvInterfaces(h, componentID)),
 		h.logBackendErrors(componentID, "wasi", "blobstore", blob))
+}
+
+// linkedBuiltin resolves the calling component's link for ns:pkg to the builtin provider it
+// targets, which must serve the interface as a T, and the link with its config resolved.
+func linkedBuiltin[T any](ctx context.Context, h *Host, componentID, ns, pkg string) (T, providers.InterfaceLinkDefinition, error) {
+	var zero T
+	l, p, err := h.linkedCapability(componentID, ns, pkg)
+	if err != nil {
+		return zero, providers.InterfaceLinkDefinition{}, err
+	}
+	b, ok := p.builtin.(T)
+	if !ok {
+		return zero, providers.InterfaceLinkDefinition{}, &providers.LinkError{Msg: fmt.Sprintf(
+			"component %s is linked to %s for %s:%s, but provider %s (%s) does not serve %s:%s in this host",
+			componentID, p.id, ns, pkg, p.id, p.ref, ns, pkg)}
+	}
+	rl, err := h.resolveLink(ctx, l)
+	if err != nil {
+		return zero, providers.InterfaceLinkDefinition{}, fmt.Errorf("link %s -> %s: %w", l.SourceID, l.Target, err)
+	}
+	return b, rl, nil
 }
 
 // logBackendErrors wraps every function of ifaces so that an error value a provider hands the
@@ -348,8 +363,11 @@ func (h *Host) logBackendErrors(componentID, ns, pkg string, ifaces []*runtime.H
 	for i, hi := range ifaces {
 		w := &runtime.HostInterface{Name: hi.Name, Funcs: make(map[string]runtime.HostFunc, len(hi.Funcs))}
 		for name, f := range hi.Funcs {
+			function := hi.Name + "." + name
 			w.Funcs[name] = func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+				ctx, end := h.capabilitySpan(ctx, componentID, function)
 				v, err := f(ctx, a)
+				end(err)
 				if r, ok := v.(cabi.ResultValue); ok && err == nil && r.IsErr {
 					providerID := ""
 					if l, _, lerr := h.linkedCapability(componentID, ns, pkg); lerr == nil || l.Target != "" {
@@ -389,19 +407,13 @@ func errorText(v cabi.Value) string {
 
 func kvInterfaces(h *Host, componentID string) []*runtime.HostInterface {
 	return providers.KeyValueInterfaces(func(ctx context.Context, identifier string) (providers.KVStore, string, error) {
-		l, p, err := h.linkedCapability(componentID, "wasi", "keyvalue")
+		kv, rl, err := linkedBuiltin[providers.KeyValueOpener](ctx, h, componentID, "wasi", "keyvalue")
+		var le *providers.LinkError
+		if err != nil && !errors.As(err, &le) {
+			return nil, "", &providers.KVError{Case: 2, Msg: err.Error()}
+		}
 		if err != nil {
 			return nil, "", err
-		}
-		kv, ok := p.builtin.(*providers.KeyValueProvider)
-		if !ok {
-			return nil, "", &providers.LinkError{Msg: fmt.Sprintf(
-				"component %s is linked to %s for wasi:keyvalue, but provider %s (%s) does not serve wasi:keyvalue in this host",
-				componentID, p.id, p.id, p.ref)}
-		}
-		rl, err := h.resolveLink(ctx, l)
-		if err != nil {
-			return nil, "", &providers.KVError{Case: 2, Msg: fmt.Sprintf("link %s -> %s: %v", l.SourceID, l.Target, err)}
 		}
 		return kv.Open(ctx, rl, identifier)
 	})
@@ -416,8 +428,10 @@ func (h *Host) deliverMessage(providerID, componentID string, msg providers.Brok
 		h.log.Warn("message for a component that does not run here", "component_id", componentID, "provider_id", providerID, "subject", msg.Subject)
 		return
 	}
-	res, err := c.program.Invoke(context.Background(), runtime.InstanceConfig{HostInterfaces: h.capabilityInterfaces(componentID)},
+	ctx, end := h.invocation(context.Background(), c, providers.MessagingHandler+".handle-message")
+	res, err := c.program.Invoke(ctx, runtime.InstanceConfig{HostInterfaces: h.capabilityInterfaces(componentID)},
 		providers.MessagingHandler, "handle-message", msg.Value())
+	end(err)
 	if err != nil {
 		h.log.Warn("messaging handler failed", "component_id", componentID, "provider_id", providerID, "subject", msg.Subject, "err", err)
 		return

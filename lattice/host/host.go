@@ -22,6 +22,8 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/logs"
+	"github.com/wasmlattice/wash/lattice/telemetry"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
@@ -43,6 +45,11 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	JSDomain          string
 	AllowFileLoad     bool
+	// MaxComponentSize bounds a component binary read from a file or a registry (default
+	// MaxComponentSize); MaxProviderSize bounds a provider archive, both as fetched and as
+	// unpacked (default MaxProviderSize).
+	MaxComponentSize int64
+	MaxProviderSize  int64
 	// AllowLatest permits OCI references that resolve through the tag "latest".
 	AllowLatest bool
 	// AllowedInsecure lists registry authorities ("host" or "host:port") reached over plain HTTP.
@@ -71,12 +78,22 @@ type Config struct {
 	// By default instances that served a request cleanly are reused (runtime.Pool), which
 	// keeps a guest's start cost (milliseconds for Go or JS guests) off the request path.
 	FreshInstances bool
+	// BuiltinTwins lets the host run the built-in twin of an upstream provider image
+	// (ghcr.io/wasmcloud/<name>:<tag> with a wasmcloud+builtin://<name>) when the image cannot
+	// be fetched, so manifests written for wasmCloud run offline. The inventory keeps the
+	// requested image; the log and provider_started's builtin_twin say what runs.
+	BuiltinTwins bool
 	// HTTPClient makes the outbound wasi:http requests of components linked to the builtin
 	// http-client (nil: a client with default transport settings).
 	HTTPClient *http.Client
 	// DefaultStopTimeout is the graceful deadline when host.stop carries none (default 10 s).
 	DefaultStopTimeout time.Duration
 	Logger             *slog.Logger
+	// Telemetry exports spans and metrics when enabled (nil: nothing is exported).
+	Telemetry *telemetry.Telemetry
+	// LogTap, when set, is the handler behind Logger that also serves the host's log lines over
+	// the lattice (wash logs); the host starts and stops serving with itself.
+	LogTap *logs.Tap
 }
 
 // Host is a running built-in host.
@@ -91,6 +108,8 @@ type Host struct {
 	log      *slog.Logger
 	engine   *runtime.Engine
 	ownsEng  bool
+	tel      *telemetry.Telemetry
+	metrics  *telemetry.HostMetrics
 
 	latticeData jetstream.KeyValue
 	configData  jetstream.KeyValue
@@ -134,8 +153,8 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 	if cfg.Lattice == "" {
 		cfg.Lattice = ctl.DefaultLattice
 	}
-	if !ctl.ValidLatticeName(cfg.Lattice) {
-		return nil, fmt.Errorf("invalid lattice name %q: use letters, digits, '-' and '_' only", cfg.Lattice)
+	if err := ctl.CheckLatticeName(cfg.Lattice); err != nil {
+		return nil, err
 	}
 	if cfg.TopicPrefix == "" {
 		cfg.TopicPrefix = ctl.DefaultTopicPrefix
@@ -145,6 +164,12 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 	}
 	if cfg.DefaultStopTimeout <= 0 {
 		cfg.DefaultStopTimeout = 10 * time.Second
+	}
+	if cfg.MaxComponentSize <= 0 {
+		cfg.MaxComponentSize = MaxComponentSize
+	}
+	if cfg.MaxProviderSize <= 0 {
+		cfg.MaxProviderSize = MaxProviderSize
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -177,6 +202,10 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 	}
 	if err := h.newOCIClient(); err != nil {
 		return nil, err
+	}
+	if err := h.setupTelemetry(); err != nil {
+		h.removeOCITemp()
+		return nil, fmt.Errorf("host metrics: %w", err)
 	}
 	h.engine = cfg.Engine
 	if h.engine == nil {
@@ -256,6 +285,12 @@ func (h *Host) Start(ctx context.Context) error {
 		h.unsubscribe()
 		return err
 	}
+	if t := h.cfg.LogTap; t != nil {
+		if err := t.Serve(h.nc, h.cfg.Lattice, h.id, h.name); err != nil {
+			h.unsubscribe()
+			return fmt.Errorf("serving host logs on %s: %w", h.nc.ConnectedUrlRedacted(), err)
+		}
+	}
 	if err := h.nc.Flush(); err != nil {
 		h.unsubscribe()
 		return fmt.Errorf("subscribing to the control interface on %s: %w", h.nc.ConnectedUrlRedacted(), err)
@@ -284,6 +319,16 @@ func (h *Host) heartbeatLoop() {
 }
 
 func (h *Host) heartbeat() { h.publish(events.HostHeartbeat, h.Inventory()) }
+
+// Heartbeat publishes a heartbeat now. Call it once the NATS connection is back after an
+// outage, so wadm sees the host again without waiting a heartbeat interval.
+func (h *Host) Heartbeat() {
+	select {
+	case <-h.stopping:
+	default:
+		h.heartbeat()
+	}
+}
 
 func (h *Host) publish(name string, data any) {
 	if err := events.Publish(h.nc, h.cfg.Lattice, h.id, name, data); err != nil {
@@ -360,6 +405,7 @@ func (h *Host) Stop(ctx context.Context, timeout time.Duration) {
 		h.publish(events.HostStopped, events.HostStoppedData{Labels: h.labelsCopy()})
 		_ = h.nc.FlushTimeout(time.Second)
 		h.programs.closeAll(ctx)
+		h.metrics.Close()
 		h.closeEngine()
 		h.removeOCITemp()
 		close(h.done)
@@ -367,6 +413,9 @@ func (h *Host) Stop(ctx context.Context, timeout time.Duration) {
 }
 
 func (h *Host) unsubscribe() {
+	if h.cfg.LogTap != nil {
+		h.cfg.LogTap.Close()
+	}
 	for _, s := range h.subs {
 		_ = s.Unsubscribe()
 	}

@@ -56,9 +56,43 @@ func brokerMessageFrom(v cabi.Value) (BrokerMessage, error) {
 	return m, nil
 }
 
-// MessagingInterfaces builds wasmcloud:messaging/consumer over conn, which resolves the NATS
-// connection for the calling component's link on each call (a LinkError fails the call).
-func MessagingInterfaces(conn func(ctx context.Context) (*nats.Conn, error)) []*runtime.HostInterface {
+// MessageBroker is what wasmcloud:messaging/consumer calls reach: the lattice's NATS for
+// messaging-nats, a Kafka cluster for messaging-kafka.
+type MessageBroker interface {
+	Publish(ctx context.Context, m BrokerMessage) error
+	Request(ctx context.Context, subject string, body []byte, timeout time.Duration) (BrokerMessage, error)
+}
+
+// MessagingOpener is a provider serving wasmcloud:messaging/consumer: it returns the broker
+// for a call through link (from the calling component).
+type MessagingOpener interface {
+	OpenMessaging(ctx context.Context, link InterfaceLinkDefinition) (MessageBroker, error)
+}
+
+// natsBroker publishes and requests on one NATS connection.
+type natsBroker struct{ nc *nats.Conn }
+
+// NATSBroker serves consumer calls on nc.
+func NATSBroker(nc *nats.Conn) MessageBroker { return natsBroker{nc} }
+
+func (b natsBroker) Publish(_ context.Context, m BrokerMessage) error {
+	if err := b.nc.PublishMsg(&nats.Msg{Subject: m.Subject, Reply: m.ReplyTo, Data: m.Body}); err != nil {
+		return fmt.Errorf("messaging-nats: publish to %s: %v", m.Subject, err)
+	}
+	return nil
+}
+
+func (b natsBroker) Request(ctx context.Context, subject string, body []byte, timeout time.Duration) (BrokerMessage, error) {
+	msg, err := b.nc.Request(subject, body, timeout)
+	if err != nil {
+		return BrokerMessage{}, fmt.Errorf("messaging-nats: request to %s: %v", subject, err)
+	}
+	return BrokerMessage{Subject: msg.Subject, Body: msg.Data, ReplyTo: msg.Reply}, nil
+}
+
+// MessagingInterfaces builds wasmcloud:messaging/consumer over broker, which resolves the
+// broker for the calling component's link on each call (a LinkError fails the call).
+func MessagingInterfaces(broker func(ctx context.Context) (MessageBroker, error)) []*runtime.HostInterface {
 	fail := func(err error) (cabi.Value, error) {
 		var le *LinkError
 		if errors.As(err, &le) {
@@ -68,7 +102,7 @@ func MessagingInterfaces(conn func(ctx context.Context) (*nats.Conn, error)) []*
 	}
 	return []*runtime.HostInterface{{Name: MessagingConsumer, Funcs: map[string]runtime.HostFunc{
 		"request": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			nc, err := conn(ctx)
+			b, err := broker(ctx)
 			if err != nil {
 				return fail(err)
 			}
@@ -78,15 +112,14 @@ func MessagingInterfaces(conn func(ctx context.Context) (*nats.Conn, error)) []*
 					timeout = time.Duration(ms) * time.Millisecond
 				}
 			}
-			subject := strArg(a, 0)
-			msg, err := nc.Request(subject, bytesArg(a, 1), timeout)
+			msg, err := b.Request(ctx, strArg(a, 0), bytesArg(a, 1), timeout)
 			if err != nil {
-				return cabi.Err(fmt.Sprintf("messaging-nats: request to %s: %v", subject, err)), nil
+				return cabi.Err(err.Error()), nil
 			}
-			return cabi.Ok(BrokerMessage{Subject: msg.Subject, Body: msg.Data, ReplyTo: msg.Reply}.Value()), nil
+			return cabi.Ok(msg.Value()), nil
 		},
 		"publish": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			nc, err := conn(ctx)
+			b, err := broker(ctx)
 			if err != nil {
 				return fail(err)
 			}
@@ -98,10 +131,10 @@ func MessagingInterfaces(conn func(ctx context.Context) (*nats.Conn, error)) []*
 				return nil, err
 			}
 			if m.Subject == "" {
-				return cabi.Err("messaging-nats: publish needs a subject"), nil
+				return cabi.Err("publish needs a subject"), nil
 			}
-			if err := nc.PublishMsg(&nats.Msg{Subject: m.Subject, Reply: m.ReplyTo, Data: m.Body}); err != nil {
-				return cabi.Err(fmt.Sprintf("messaging-nats: publish to %s: %v", m.Subject, err)), nil
+			if err := b.Publish(ctx, m); err != nil {
+				return cabi.Err(err.Error()), nil
 			}
 			return cabi.Ok(nil), nil
 		},
@@ -149,6 +182,11 @@ func (p *MessagingProvider) DeleteLink(_ context.Context, l Link) error {
 
 // Conn is the connection consumer calls use.
 func (p *MessagingProvider) Conn() *nats.Conn { return p.nc }
+
+// OpenMessaging serves consumer calls on the host's connection (MessagingOpener).
+func (p *MessagingProvider) OpenMessaging(context.Context, InterfaceLinkDefinition) (MessageBroker, error) {
+	return natsBroker{p.nc}, nil
+}
 
 // Subscribe starts delivering the subjects named in a link's source config to deliver, under
 // key. Re-subscribing a key replaces its subscriptions.

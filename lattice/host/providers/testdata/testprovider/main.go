@@ -85,6 +85,14 @@ func main() {
 		rpc + hd.ProviderKey + ".linkdefs.del": func(m *nats.Msg) {
 			say(report{Event: "link_del", Link: m.Data})
 		},
+		// what wasmcloud-provider-sdk subscribes to for on_config_update
+		rpc + hd.ProviderKey + ".config.update": func(m *nats.Msg) {
+			var cfg map[string]string
+			if err := json.Unmarshal(m.Data, &cfg); err != nil {
+				fail("config update is not a string map: %v", err)
+			}
+			say(report{Event: "config_update", Config: cfg})
+		},
 	}
 	putSubject := rpc + hd.ProviderKey + ".linkdefs.put"
 	if hd.XKeyPrivate != "" {
