@@ -339,6 +339,7 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 	for _, n := range res.Notifications {
 		lw.publishNotification(ctx, n)
 	}
+	res.Commands = append(res.Commands, lw.confirmOrphans(ctx, res.Orphans)...)
 	lw.log.Debug("wadm: processed", "event", ev.Type, "route", res.Route, "commands", len(res.Commands), "apps", len(st.Apps))
 	trace.SpanFromContext(ctx).SetAttributes(attribute.Int("wadm.commands", len(res.Commands)), attribute.StringSlice("wadm.apps", res.Route))
 	for _, c := range res.Commands {
@@ -417,6 +418,28 @@ func (r *ctlReads) Configs(names []string) map[string]map[string]string {
 }
 
 func (r *ctlReads) CommandsQueued() bool { return r.lw.commandsQueued(r.ctx) }
+
+// confirmOrphans keeps the orphan cleanups whose app wadm_manifests says is
+// not deployed: the active manifests in wadm_state may lag behind (a wadm
+// starting on a fresh state bucket, a deploy a real wadm made).
+func (lw *latticeWorker) confirmOrphans(ctx context.Context, cmds []Command) []Command {
+	var out []Command
+	store := manifestStore{lw.w.objs.manifests}
+	for _, c := range cmds {
+		app := ""
+		switch c := c.(type) {
+		case ScaleComponent:
+			app = c.ModelName
+		case StopProvider:
+			app = c.ModelName
+		}
+		if sm, _, err := store.get(ctx, lw.lattice, app); err == nil && (sm == nil || sm.Deployed == nil) {
+			lw.log.Debug("wadm: removing what an undeployed app left on a returning host", "lattice", lw.lattice, "app", app, "command", c.CommandName())
+			out = append(out, c)
+		}
+	}
+	return out
+}
 
 // publishNotification tells a real wadm sharing the lattice what our scalers
 // did; a failure only costs it duplicate work, so it is logged, not retried.
@@ -536,9 +559,10 @@ func (lw *latticeWorker) handleCommand(ctx context.Context, m jetstream.Msg) {
 	}
 	if err := lw.execute(ctx, cmd); err != nil {
 		span.SetStatus(codes.Error, err.Error())
-		if hostID := commandHost(cmd); hostID != "" && errors.Is(err, ctl.ErrNoResponders) {
-			// The host is gone: retrying cannot help, and its scalers re-plan
-			// once the host is reported gone.
+		if hostID := commandHost(cmd); hostID != "" && (errors.Is(err, ctl.ErrNoResponders) || !lw.hostKnown(ctx, hostID)) {
+			// The host is gone (or died while answering, and wadm already
+			// removed it): retrying cannot help and holds up the commands
+			// behind this one; its scalers re-plan once it is reported gone.
 			lw.log.Debug("wadm: command for a vanished host dropped", "lattice", lw.lattice, "command", cmd.CommandName(), "host", hostID)
 			_ = m.Term()
 			lw.hostsMayBeGone()
@@ -566,6 +590,17 @@ func (lw *latticeWorker) commandsQueued(ctx context.Context) bool {
 		return true // unknown: keep waiting, the next tick asks again
 	}
 	return ci.NumPending > 0 || ci.NumAckPending > 0
+}
+
+// hostKnown reports whether the lattice state still lists a host (true when
+// the state cannot be read).
+func (lw *latticeWorker) hostKnown(ctx context.Context, hostID string) bool {
+	hosts := map[string]HostRecord{}
+	if _, err := lw.load(ctx, HostStateKey(lw.lattice), &hosts); err != nil {
+		return true
+	}
+	_, ok := hosts[hostID]
+	return ok
 }
 
 // commandHost is the host a command is addressed to ("" for lattice-wide

@@ -3,6 +3,7 @@ package wadm
 import (
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -75,6 +76,10 @@ func (s *WorkerState) observed() *observed {
 type StepResult struct {
 	Commands []Command
 	Statuses map[string]model.Status
+	// Orphans would stop what wadm started on a host that came back for
+	// apps no longer active; the shell sends those whose app wadm_manifests
+	// confirms is not deployed.
+	Orphans []Command
 	// Notifications go to wadm.notify.<lattice> before the commands, for a
 	// real wadm sharing the lattice (see Notification).
 	Notifications []Notification
@@ -131,7 +136,8 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 	apps, exp := st.Apps, st.Expected
 
 	var notes []Notification
-	var deleted *string // the app a manifest_unpublished removed
+	var returning string // a host the state did not list before this event
+	var deleted *string  // the app a manifest_unpublished removed
 	// triggering is the event peers replay to register our scalers'
 	// expectations (nil: they reconcile, as upstream asks after a deploy).
 	var triggering json.RawMessage
@@ -181,7 +187,8 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 		obs.expire(d, now, r.hostExpiry)
 	case events.TypePrefix + events.HostHeartbeat, EventTypeHostInventory:
 		host := ev.Source
-		if ev.Type == EventTypeHostInventory {
+		discovered := ev.Type == EventTypeHostInventory
+		if discovered {
 			// Same data as a heartbeat, sent by wadm about the host.
 			var inv ctl.HostInventory
 			if json.Unmarshal(ev.Data, &inv) != nil || inv.HostID == "" {
@@ -191,7 +198,11 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 			ev.Source, ev.Type = host, events.TypePrefix+events.HostHeartbeat
 		}
 		before := obs.fingerprint(host)
+		_, known := st.Hosts[host]
 		obs.apply(ev, now, r.hostExpiry)
+		if !known && !discovered {
+			returning = host
+		}
 		if obs.fingerprint(host) == before {
 			// Nothing but last_seen changed: only scalers whose wait or
 			// failure backoff ran out need this tick.
@@ -203,6 +214,9 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 			}
 		}
 	default:
+		if _, known := st.Hosts[ev.Source]; !known && ev.Type == events.TypePrefix+events.HostStarted {
+			returning = ev.Source
+		}
 		obs.apply(ev, now, r.hostExpiry)
 		if app := eventApp(ev); app != "" {
 			if _, ok := apps[app]; ok {
@@ -304,6 +318,10 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 	if deleted != nil {
 		res.Notifications = append(res.Notifications, Notification{DeleteScalers: deleted})
 	}
+	if returning != "" {
+
+		res.Orphans = orphans(snap, returning, apps)
+	}
 	// Forget expectations of apps that are gone and ones long expired.
 	for id, e := range exp {
 		if _, ok := apps[e.App]; !ok || (e.idle(now) && !now.Before(e.Deadline.Add(time.Minute))) {
@@ -311,6 +329,39 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 		}
 	}
 	return res
+}
+
+// orphans removes what wadm started on a host for apps that are no longer
+// deployed. A host that was taken for gone (its heartbeats stopped, or it
+// was cut off) and comes back still runs what it ran; an app undeployed
+// meanwhile had no cleanup for it, and no scaler would ever stop it.
+func orphans(s *LatticeState, host string, apps map[string]json.RawMessage) []Command {
+	h := s.Hosts[host]
+	if h == nil {
+		return nil
+	}
+	orphaned := func(ann map[string]string) (string, bool) {
+		app := ann[model.AppSpecAnnotation]
+		_, active := apps[app]
+		return app, ann[model.ManagedByAnnotation] == model.ManagedByWadm && app != "" && !active
+	}
+	var out []Command
+	for _, id := range slices.Sorted(maps.Keys(h.Components)) {
+		cs := h.Components[id]
+		for _, in := range cs.Instances {
+			if app, ok := orphaned(in.Annotations); ok {
+				out = append(out, ScaleComponent{ComponentID: id, HostID: host, Count: 0, Reference: cs.Ref, ModelName: app,
+					Annotations: SpreadAnnotations(in.Annotations[model.SpreadNameAnnotation], in.Annotations[model.ScalerAnnotation])})
+				break
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(h.Providers)) {
+		if app, ok := orphaned(h.Providers[id].Annotations); ok {
+			out = append(out, StopProvider{ProviderID: id, HostID: host, ModelName: app, Annotations: map[string]string{}})
+		}
+	}
+	return out
 }
 
 // removedHost returns the host a host_stopped or host_expired event removed

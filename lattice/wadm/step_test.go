@@ -269,3 +269,30 @@ func TestStepGoneHostReleasesScalers(t *testing.T) {
 		}, commands: []string{"NB=4/default"}, status: reconciling},
 	})
 }
+
+// TestStepReturningHostOrphans: a host taken for gone comes back still running an app that was
+// undeployed meanwhile; its instances are removed (no scaler owns them any more). Hosts found by
+// wadm's own discovery are not swept.
+func TestStepReturningHostOrphans(t *testing.T) {
+	r := newReconciler(time.Minute, nil)
+	st := NewWorkerState()
+	now := time.Now()
+	reads := &fakeReads{}
+	inv := ctl.HostInventory{HostID: "NA", Components: []ctl.ComponentDescription{
+		{ID: "gone-hello", ImageRef: "r", MaxInstances: 3, Annotations: WithManagedAnnotations(SpreadAnnotations("default", "s1"), "gone")},
+		{ID: "byhand", ImageRef: "r", MaxInstances: 1},
+	}}
+	discovered := CloudEvent{SpecVersion: "1.0", ID: "x", Type: EventTypeHostInventory, Source: EventSource}
+	discovered.Data, _ = json.Marshal(inv)
+	if res := r.Step(st, wadmEvent(t, discovered, nil), now, reads); len(res.Orphans) != 0 {
+		t.Fatalf("discovery swept %v", scaleSummary(res.Orphans))
+	}
+	delete(st.Hosts, "NA") // expired meanwhile
+	res := r.Step(st, hostEvent(t, events.HostHeartbeat, "NA", inv), now, reads)
+	if got := scaleSummary(res.Orphans); len(got) != 1 || got[0] != "NA=0/default" || res.Orphans[0].(ScaleComponent).ComponentID != "gone-hello" {
+		t.Fatalf("orphans %v", got)
+	}
+	if res := r.Step(st, hostEvent(t, events.HostHeartbeat, "NA", inv), now, reads); len(res.Orphans) != 0 {
+		t.Fatalf("a known host's heartbeat swept %v", scaleSummary(res.Orphans))
+	}
+}

@@ -141,3 +141,32 @@ func purgeEvents(t *testing.T, nc *nats.Conn) {
 		}
 	}
 }
+
+// TestReturningHostOrphansRemoved: a host taken for gone (heartbeats late past the expiry) keeps
+// running its instances; an app undeployed meanwhile could not clean up there. When the host
+// shows up again its instances of that app are removed.
+func TestReturningHostOrphansRemoved(t *testing.T) {
+	wasm := testComponent(t)
+	_, nc := startNATS(t, "")
+	startWadm(t, nc, "default") // expiry 1.2 s
+	h := startHostEvery(t, nc, "default", nil, 4*time.Second)
+	c := wadmclient.New(nc, wadmclient.Options{Lattice: "default", Timeout: 5 * time.Second})
+	cc := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"})
+	app := deploy(t, c, simpleManifest("orphan", wasm, 2))
+	waitStatus(t, c, app, 10*time.Second, isType(model.StatusDeployed))
+	// The host's next heartbeat is seconds away: it expires.
+	waitStatus(t, c, app, 10*time.Second, func(s *model.Status) bool { return s.Info.Type != model.StatusDeployed })
+	if _, err := c.Undeploy(context.Background(), app); err != nil {
+		t.Fatal(err)
+	}
+	if n := instances(t, cc, h.ID(), "orphan-hello"); n != 2 {
+		t.Fatalf("the expired host runs %d instances, want still 2", n)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for instances(t, cc, h.ID(), "orphan-hello") != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the undeployed app still runs on the host that came back")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
