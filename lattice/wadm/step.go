@@ -99,6 +99,7 @@ type reconciler struct {
 
 type appScalers struct {
 	raw     string
+	version string
 	scalers []Scaler
 }
 
@@ -123,7 +124,7 @@ func (r *reconciler) scalersFor(app string, raw json.RawMessage) []Scaler {
 		return nil
 	}
 	sc := BuildScalers(m)
-	r.cache[app] = &appScalers{raw: string(raw), scalers: sc}
+	r.cache[app] = &appScalers{raw: string(raw), version: m.Version(), scalers: sc}
 	return sc
 }
 
@@ -307,7 +308,14 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 			}
 			ss = append(ss, model.ScalerStatus{ID: sc.ID(), Kind: sc.Kind(), Name: sc.Name(), Status: st})
 		}
-		res.Statuses[app] = model.NewStatus(ss)
+		status := model.NewStatus(ss)
+		// The deprecated version field (upstream always sends "") names the
+		// version the status is about, so a client waiting for a deploy can
+		// tell the new version's statuses from the old one's.
+		if c := r.cache[app]; c != nil {
+			status.Version = c.version
+		}
+		res.Statuses[app] = status
 	}
 	// Outdated scalers clean up after the new ones started (reference §4.15).
 	if upgradeTo != nil {

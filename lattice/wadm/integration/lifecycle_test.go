@@ -170,3 +170,27 @@ func TestReturningHostOrphansRemoved(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestStatusNamesItsVersion: a status carries the deployed version it is about (in the field
+// upstream leaves empty), so `wash app deploy` of a new version never takes the old version's
+// Deployed for its own.
+func TestStatusNamesItsVersion(t *testing.T) {
+	wasm := testComponent(t)
+	_, nc := startNATS(t, "")
+	startWadm(t, nc, "default")
+	startHost(t, nc, "default", nil)
+	c := wadmclient.New(nc, wadmclient.Options{Lattice: "default", Timeout: 5 * time.Second})
+	app := deploy(t, c, simpleManifest("versioned", wasm, 1))
+	st := waitStatus(t, c, app, 10*time.Second, isType(model.StatusDeployed))
+	v1, err := c.Get(context.Background(), app, "")
+	if err != nil || st.Version != v1.Version() {
+		t.Fatalf("status version %q, deployed %q (%v)", st.Version, v1.Version(), err)
+	}
+	deploy(t, c, simpleManifest("versioned", wasm, 2))
+	v2, _ := c.Get(context.Background(), app, "")
+	waitStatus(t, c, app, 10*time.Second, func(s *model.Status) bool { return s.Version == v2.Version() && s.Info.Type == model.StatusDeployed })
+	if _, err := c.Undeploy(context.Background(), app); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, c, app, 10*time.Second, func(s *model.Status) bool { return s.Info.Type == model.StatusUndeployed && s.Version == "" })
+}
