@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -95,23 +96,7 @@ func TestSoak(t *testing.T) {
 	version := 0
 	deployApp := func(a *soakApp, instances int) {
 		version++
-		m := fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: %s
-  annotations:
-    version: v%d
-spec:
-  components:
-    - name: hello
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: %d
-`, a.name, version, wasm, instances)
+		m := strings.Replace(simpleManifest(a.name, wasm, instances), "annotations: {}", fmt.Sprintf("annotations:\n    version: v%d", version), 1)
 		put, err := c.Put(ctx, []byte(m), "")
 		if err != nil {
 			t.Fatalf("put %s: %v", a.name, err)
