@@ -74,20 +74,19 @@ func OutdatedScalers(old, new []Scaler) []Scaler {
 // UpgradeCleanup returns the cleanup commands of the outdated old scalers
 // (reference §4.15) except those aimed at what a new scaler manages: the new
 // component scaler replaces the old instance sets of its component id
-// itself (see tally), a new link scaler's PutLink replaces a link with the
-// same source, interface and name, and a config a new scaler owns is
-// rewritten rather than deleted. Running both made the old cleanup undo the
-// new scaler's work on every host they shared.
+// itself (see tally), and a config a new scaler owns is rewritten rather
+// than deleted. Running both made the old cleanup undo the new scaler's
+// work on every host they shared. Old links are deleted as upstream does:
+// a host refuses a link to another target while the old one exists, and the
+// deletion is what lets the new link scaler put its link (with its configs).
 func UpgradeCleanup(old, new []Scaler, s *LatticeState) []Command {
-	components, links, configs := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	components, configs := map[string]bool{}, map[string]bool{}
 	for _, sc := range new {
 		switch n := sc.(type) {
 		case *ComponentSpreadScaler:
 			components[n.ComponentID] = true
 		case *ComponentDaemonScaler:
 			components[n.ComponentID] = true
-		case *LinkScaler:
-			links[linkIdentity(n.Link.SourceID, n.Link.WitNamespace, n.Link.WitPackage, n.Link.Name)] = true
 		}
 		for _, c := range ownedConfigs(sc) {
 			if c.data != nil {
@@ -102,10 +101,6 @@ func UpgradeCleanup(old, new []Scaler, s *LatticeState) []Command {
 			if components[v.ComponentID] {
 				continue
 			}
-		case DeleteLink:
-			if links[linkIdentity(v.SourceID, v.WitNamespace, v.WitPackage, v.LinkName)] {
-				continue
-			}
 		case DeleteConfig:
 			if configs[v.ConfigName] {
 				continue
@@ -114,10 +109,6 @@ func UpgradeCleanup(old, new []Scaler, s *LatticeState) []Command {
 		out = append(out, c)
 	}
 	return out
-}
-
-func linkIdentity(source, ns, pkg, name string) string {
-	return source + "\x00" + ns + ":" + pkg + "\x00" + name
 }
 
 // SpreadTarget is a spread with its computed instance count.

@@ -651,7 +651,7 @@ func TestUpgradeReplacesOutdatedScaler(t *testing.T) {
 	gone := &LinkScaler{id: "l-gone", ModelName: "app", Link: PutLink{SourceID: "comp", Target: "q", Name: "other", WitNamespace: "wasi", WitPackage: "http"}}
 	newLink := &LinkScaler{id: "l-new", ModelName: "app", Link: PutLink{SourceID: "comp", Target: "p2", Name: "default", WitNamespace: "wasi", WitPackage: "http"}}
 	got := scaleSummary(UpgradeCleanup([]Scaler{old, link, gone}, []Scaler{sc, newLink}, s))
-	if len(got) != 1 || !strings.Contains(got[0], "LinkName:other") {
-		t.Fatalf("upgrade cleanup %v: want only the link no new scaler replaces", got)
+	if len(got) != 2 || !strings.Contains(got[0], "LinkName:default") || !strings.Contains(got[1], "LinkName:other") {
+		t.Fatalf("upgrade cleanup %v: want the old links deleted and no scale", got)
 	}
 }
