@@ -337,7 +337,7 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 		return err
 	}
 	for _, n := range res.Notifications {
-		lw.publishNotification(ctx, n)
+		lw.publishNotification(n)
 	}
 	res.Commands = append(res.Commands, lw.confirmOrphans(ctx, res.Orphans)...)
 	lw.log.Debug("wadm: processed", "event", ev.Type, "route", res.Route, "commands", len(res.Commands), "apps", len(st.Apps))
@@ -442,13 +442,16 @@ func (lw *latticeWorker) confirmOrphans(ctx context.Context, cmds []Command) []C
 }
 
 // publishNotification tells a real wadm sharing the lattice what our scalers
-// did; a failure only costs it duplicate work, so it is logged, not retried.
-func (lw *latticeWorker) publishNotification(ctx context.Context, n Notification) {
+// did. It does not wait for the stream's ack (the event handler would, per
+// notification): a lost notification only costs a peer duplicate work, and
+// messages of one connection keep their order, so they still reach the
+// stream before the commands published after them.
+func (lw *latticeWorker) publishNotification(n Notification) {
 	b, err := model.Marshal(n)
 	if err == nil {
 		msg := &nats.Msg{Subject: NotifySubject(lw.lattice), Data: b, Header: nats.Header{}}
 		msg.Header.Set(notifySenderHeader, lw.w.cfg.HostID)
-		_, err = lw.w.js.PublishMsg(ctx, msg)
+		_, err = lw.w.js.PublishMsgAsync(msg)
 	}
 	if err != nil && !isBenign(err) {
 		lw.log.Warn("wadm: publishing notification failed", "lattice", lw.lattice, "app", n.App(), "err", err)

@@ -60,7 +60,13 @@ func BenchmarkHundredApps(b *testing.B) {
 	wasm := testComponent(b)
 	for n := range b.N {
 		srv, nc := startNATS(b, "")
-		startWadm(b, nc, "default")
+		// Hosts heartbeat every 2 s: an expiry below that (startWadm's 1.2 s) would take them for
+		// gone between heartbeats.
+		w, err := wadm.Run(context.Background(), nc, wadm.Config{Lattices: []string{"default"}, HostExpiry: 10 * time.Second, Logger: testLogger()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(w.Stop)
 		for i := range 20 {
 			startHostHB(b, connect(b, srv), map[string]string{"zone": fmt.Sprintf("z%d", i%4)}, 2*time.Second)
 		}
