@@ -256,3 +256,34 @@ func TestSharesJetStreamWithUpstreamWadm(t *testing.T) {
 		})
 	}
 }
+
+// TestOldLayoutReplaced: a JetStream store written by an earlier wash (one work-queue
+// wadm_event_consumer capturing both event subjects) is moved to upstream's layout at start, and
+// deploys work right after.
+func TestOldLayoutReplaced(t *testing.T) {
+	_, nc := startNATS(t, "")
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "wadm_event_consumer", Subjects: []string{"wadm.evt.*.>", "wasmbus.evt.*.>"},
+		Retention: jetstream.WorkQueuePolicy, MaxAge: upstreamMaxAge}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateConsumer(ctx, "wadm_event_consumer", jetstream.ConsumerConfig{Durable: "wadm_event_consumer-default",
+		FilterSubjects: []string{"wadm.evt.default.>", "wasmbus.evt.default.>"}, AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	startWadm(t, nc, "default")
+	st, err := js.Stream(ctx, "wadm_event_consumer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := st.CachedInfo().Config; len(cfg.Subjects) != 0 || len(cfg.Sources) != 2 {
+		t.Fatalf("wadm_event_consumer kept the old layout: subjects %v, %d sources", cfg.Subjects, len(cfg.Sources))
+	}
+	startHost(t, nc, "default", nil)
+	c := wadmclient.New(nc, wadmclient.Options{Lattice: "default", Timeout: 5 * time.Second})
+	waitStatus(t, c, deploy(t, c, simpleManifest("after-move", testComponent(t), 1)), 10*time.Second, isType(model.StatusDeployed))
+}
