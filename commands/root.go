@@ -12,18 +12,27 @@ import (
 
 	"github.com/wasmlattice/wash/commands/app"
 	"github.com/wasmlattice/wash/commands/artifact"
+	"github.com/wasmlattice/wash/commands/build"
+	"github.com/wasmlattice/wash/commands/claims"
 	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/completions"
 	"github.com/wasmlattice/wash/commands/config"
 	"github.com/wasmlattice/wash/commands/ctx"
 	"github.com/wasmlattice/wash/commands/dashboard"
+	"github.com/wasmlattice/wash/commands/dev"
 	"github.com/wasmlattice/wash/commands/down"
+	"github.com/wasmlattice/wash/commands/drain"
 	"github.com/wasmlattice/wash/commands/events"
+	"github.com/wasmlattice/wash/commands/generate"
 	"github.com/wasmlattice/wash/commands/get"
+	"github.com/wasmlattice/wash/commands/home"
+	"github.com/wasmlattice/wash/commands/keys"
 	"github.com/wasmlattice/wash/commands/label"
 	"github.com/wasmlattice/wash/commands/link"
 	"github.com/wasmlattice/wash/commands/logs"
 	"github.com/wasmlattice/wash/commands/output"
 	"github.com/wasmlattice/wash/commands/scale"
+	"github.com/wasmlattice/wash/commands/secrets"
 	"github.com/wasmlattice/wash/commands/start"
 	"github.com/wasmlattice/wash/commands/stop"
 	"github.com/wasmlattice/wash/commands/ui"
@@ -36,6 +45,7 @@ import (
 // NewRoot builds the root command.
 func NewRoot(env *cli.Env) *cobra.Command {
 	var format string
+	var showVersion bool
 	root := &cobra.Command{
 		Use:   "wash",
 		Short: "wash: run and manage wasmCloud lattices",
@@ -43,12 +53,13 @@ func NewRoot(env *cli.Env) *cobra.Command {
 wasmCloud control interface to any lattice, local or remote.
 
 Get started:
+  wash new component hello -t hello-world-typescript
+                        a component project; run wash dev inside it to build and serve it
   wash up -d            start a local lattice in the background
   wash get hosts        list its hosts
   wash down             stop it`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       env.Version,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := output.ParseFormat(format)
 			if err != nil {
@@ -58,27 +69,32 @@ Get started:
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if showVersion {
+				return version.Run(env)
+			}
 			_ = cmd.Help()
 			return &cli.SilentError{Code: 2}
 		},
 	}
 	root.PersistentFlags().StringVarP(&format, "output", "o", "text", "output format: text or json")
+	// -V/--version prints the version tree, as upstream wash (also with -o json).
+	root.Flags().BoolVarP(&showVersion, "version", "V", false, "print the versions of wash and of what is built into it")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cli.Usage(err) })
-	root.SetVersionTemplate("wash {{.Version}}\n")
 	// Groups in the order of a day's work, as upstream's help does; commands keep their order.
 	cobra.EnableCommandSorting = false
 	groups := []struct {
 		id, title string
 		cmds      []*cobra.Command
 	}{
+		{"build", "Build components:", []*cobra.Command{generate.NewCmd(env), build.NewCmd(env), dev.NewCmd(env)}},
 		{"lattice", "Run a lattice:", []*cobra.Command{up.NewCmd(env), down.NewCmd(env), wadm.NewCmd(env)}},
 		{"apps", "Deploy applications:", []*cobra.Command{app.NewCmd(env)}},
 		{"observe", "Look at a lattice:", []*cobra.Command{get.NewCmd(env), events.NewCmd(env), logs.NewCmd(env), dashboard.NewCmd(env), ui.NewCmd(env)}},
 		{"control", "Control workloads:", []*cobra.Command{start.NewCmd(env), stop.NewCmd(env), scale.NewCmd(env),
-			update.NewCmd(env), link.NewCmd(env), config.NewCmd(env), label.NewCmd(env)}},
+			update.NewCmd(env), link.NewCmd(env), config.NewCmd(env), secrets.NewCmd(env), label.NewCmd(env)}},
 		{"artifacts", "Move artifacts:", []*cobra.Command{artifact.NewPushCmd(env), artifact.NewPullCmd(env),
 			artifact.NewInspectCmd(env), artifact.NewParCmd(env)}},
-		{"configure", "Configure wash:", []*cobra.Command{ctx.NewCmd(env), version.NewCmd(env), newCompletionCmd()}},
+		{"configure", "Configure wash:", []*cobra.Command{ctx.NewCmd(env), keys.NewCmd(env), claims.NewCmd(env), version.NewCmd(env), newCompletionCmd(), completions.NewCmd(env), drain.NewCmd(env)}},
 	}
 	for _, g := range groups {
 		root.AddGroup(&cobra.Group{ID: g.id, Title: g.title})
@@ -117,6 +133,7 @@ func newCompletionCmd() *cobra.Command {
 
 // Execute runs wash with args and returns the process exit code: 0 ok, 1 failure, 2 usage.
 func Execute(ctx context.Context, env *cli.Env, args []string) int {
+	home.AdoptUpstreamDirs()
 	root := NewRoot(env)
 	root.SetArgs(args)
 	root.SetOut(env.IO.Out)

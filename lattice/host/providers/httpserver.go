@@ -273,6 +273,9 @@ func (s *httpServer) invoke(target string, w http.ResponseWriter, r *http.Reques
 		// the status line is out; the client sees a truncated body
 	case errors.Is(err, ErrComponentNotFound):
 		http.Error(w, "component "+target+" is not running", http.StatusServiceUnavailable)
+	case errors.Is(err, runtime.ErrHostMemoryLimit):
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "the host's memory limit for components is reached; retry later", http.StatusServiceUnavailable)
 	case r.Context().Err() != nil:
 		// the client went away
 	default:

@@ -26,6 +26,8 @@ type hostData struct {
 	Config          map[string]string `json:"config"`
 	XKeyPrivate     string            `json:"provider_xkey_private_key"`
 	EnvValues       *map[string]any   `json:"env_values"`
+	UserJWT         string            `json:"lattice_rpc_user_jwt"`
+	UserSeed        string            `json:"lattice_rpc_user_seed"`
 }
 
 type report struct {
@@ -36,6 +38,7 @@ type report struct {
 	Links      int               `json:"links,omitempty"`
 	Config     map[string]string `json:"config,omitempty"`
 	Link       json.RawMessage   `json:"link,omitempty"`
+	HostData   json.RawMessage   `json:"host_data,omitempty"`
 }
 
 func main() {
@@ -54,7 +57,13 @@ func main() {
 	if hd.EnvValues == nil || hd.LinkDefinitions == nil {
 		fail("host data lacks the required env_values or link_definitions")
 	}
-	nc, err := nats.Connect(hd.URL)
+	// as the Rust SDK: a user JWT and seed when the host hands them over, else whatever
+	// the URL carries (user:password@)
+	var opts []nats.Option
+	if hd.UserJWT != "" && hd.UserSeed != "" {
+		opts = append(opts, nats.UserJWTAndSeed(hd.UserJWT, hd.UserSeed))
+	}
+	nc, err := nats.Connect(hd.URL, opts...)
 	if err != nil {
 		fail("connecting to %s: %v", hd.URL, err)
 	}
@@ -121,7 +130,7 @@ func main() {
 	if err := nc.Flush(); err != nil {
 		fail("flush: %v", err)
 	}
-	say(report{Event: "started", Env: os.Environ(), Links: len(hd.LinkDefinitions), Config: hd.Config})
+	say(report{Event: "started", Env: os.Environ(), Links: len(hd.LinkDefinitions), Config: hd.Config, HostData: raw})
 	<-done
 	nc.Drain()
 }
