@@ -931,8 +931,8 @@ func deleteUndeployed(ctx context.Context, env *cli.Env, c *wadmclient.Client) e
 	return nil
 }
 
-// WaitDeployed waits for app to report Deployed after a deploy (updates come from
+// WaitDeployed waits for version of app to report Deployed after a deploy (updates come from
 // Client.WatchStatus started before the deploy); wash dev uses it too.
-func WaitDeployed(ctx context.Context, c *wadmclient.Client, app string, updates <-chan model.Status, wait time.Duration) (*model.Status, error) {
-	return waitDeployed(ctx, c, app, updates, wait)
+func WaitDeployed(ctx context.Context, c *wadmclient.Client, app, version string, updates <-chan model.Status, wait time.Duration) (*model.Status, error) {
+	return waitDeployed(ctx, c, app, version, updates, wait)
 }
