@@ -447,7 +447,7 @@ func (s *session) deploy(ctx context.Context, a devApp) error {
 	if !slices.Contains(s.appNames, name) {
 		s.appNames = append(s.appNames, name)
 	}
-	if _, err := app.WaitDeployed(ctx, s.wadm, name, updates, 2*time.Minute); err != nil {
+	if _, err := app.WaitDeployed(ctx, s.wadm, name, put.CurrentVersion, updates, 2*time.Minute); err != nil {
 		return fmt.Errorf("application %s: %w", name, err)
 	}
 	s.env.IO.Progress("%s Deployed application %s (component %s)", s.env.IO.OK("✓"), name, s.componentID)
