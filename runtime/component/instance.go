@@ -91,6 +91,8 @@ func (p *Program) Instantiate(ctx context.Context, extra *Registry) (inst *Insta
 			}
 			if f := extra.Lookup(s.iface, s.name); f != nil {
 				i.funcs[s.idx] = f
+			} else if i.funcs[s.idx] == nil && extra.Fallback != nil {
+				i.funcs[s.idx] = extra.Fallback(s.iface, s.name, s.typ)
 			}
 		}
 	}
