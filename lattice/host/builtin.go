@@ -68,6 +68,7 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 		h.pushLink(ctx, b, l, true)
 	}
 	h.linkMu.Unlock()
+	h.serveBuiltin(p.id, b)
 	h.publish(events.ProviderStarted, events.ProviderStartedData{
 		HostID: h.id, ImageRef: cmd.ProviderRef, ProviderID: p.id, Annotations: nonNil(maps.Clone(p.annotations)),
 	})
@@ -174,10 +175,22 @@ func (h *Host) pushLink(ctx context.Context, b providers.Builtin, l ctl.Link, pu
 	}
 }
 
-// ServeComponentHTTP serves one request with a running component (providers.HTTPInvoker):
-// it waits for one of the component's max_instances slots, then runs it on a pooled or fresh
-// instance with the component's config, limits and outbound permission.
+// ServeComponentHTTP serves one request with a component (providers.HTTPInvoker): on this
+// host when it runs here, else on an instance anywhere in the lattice over wRPC.
 func (h *Host) ServeComponentHTTP(ctx context.Context, id string, w http.ResponseWriter, r *http.Request) error {
+	h.mu.RLock()
+	local := h.components[id] != nil
+	h.mu.RUnlock()
+	if !local {
+		return h.forwardHTTP(ctx, id, w, r)
+	}
+	return h.serveLocalHTTP(ctx, id, w, r)
+}
+
+// serveLocalHTTP serves one request with a component running here: it waits for one of the
+// component's max_instances slots, then runs it on a pooled or fresh instance with the
+// component's config, limits and outbound permission.
+func (h *Host) serveLocalHTTP(ctx context.Context, id string, w http.ResponseWriter, r *http.Request) error {
 	h.mu.RLock()
 	c := h.components[id]
 	var slots chan struct{}
@@ -215,6 +228,7 @@ func (h *Host) instanceConfig(c *component) runtime.InstanceConfig {
 		Stderr:           c.stderr,
 		Log:              c.logf,
 		HostInterfaces:   c.ifaces,
+		ResolveImport:    h.importResolver(c.id),
 	}
 	if h.outboundAllowedLocked(c.id) {
 		cfg.AllowedHosts = []string{"*"}

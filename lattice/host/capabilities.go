@@ -333,6 +333,7 @@ func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface
 		return bs.Open(rl)
 	})
 	return slices.Concat(
+		h.busInterfaces(componentID),
 		h.logBackendErrors(componentID, "wasmcloud", "messaging", msg),
 		h.logBackendErrors(componentID, "wasi", "keyvalue", kvInterfaces(h, componentID)),
 		h.logBackendErrors(componentID, "wasi", "blobstore", blob))

@@ -22,6 +22,7 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
@@ -76,6 +77,11 @@ type Config struct {
 	HTTPClient *http.Client
 	// DefaultStopTimeout is the graceful deadline when host.stop carries none (default 10 s).
 	DefaultStopTimeout time.Duration
+	// CallTimeout bounds each wRPC call the host makes until its results arrive (default
+	// DefaultCallTimeout).
+	CallTimeout time.Duration
+	// Propagator carries trace context on wRPC invocations (default: W3C passthrough).
+	Propagator wrpc.Propagator
 	Logger             *slog.Logger
 }
 
@@ -122,6 +128,7 @@ type Host struct {
 	subs          []*nats.Subscription
 	watcher       jetstream.KeyWatcher
 	configWatcher jetstream.KeyWatcher
+	rpcState
 	stopOnce      sync.Once
 	stopping      chan struct{}
 	done          chan struct{}
@@ -245,6 +252,9 @@ func (h *Host) Start(ctx context.Context) error {
 	if h.httpClient == nil {
 		h.httpClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
+	if err := h.startRPC(); err != nil {
+		return err
+	}
 	if err := h.watchConfigData(ctx); err != nil {
 		return err
 	}
@@ -348,6 +358,7 @@ func (h *Host) Stop(ctx context.Context, timeout time.Duration) {
 		if h.configWatcher != nil {
 			_ = h.configWatcher.Stop()
 		}
+		h.stopRPC()
 		h.stopAllProviders(ctx)
 		h.mu.Lock()
 		comps := h.components

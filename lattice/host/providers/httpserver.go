@@ -262,7 +262,7 @@ func pathMatches(prefix, path string) bool {
 }
 
 func (s *httpServer) invoke(target string, w http.ResponseWriter, r *http.Request) {
-	err := s.deps.HTTP.ServeComponentHTTP(r.Context(), target, w, r)
+	err := s.deps.HTTP.ServeComponentHTTP(WithSourceID(r.Context(), s.id), target, w, r)
 	if err == nil {
 		return
 	}
@@ -273,6 +273,8 @@ func (s *httpServer) invoke(target string, w http.ResponseWriter, r *http.Reques
 		// the status line is out; the client sees a truncated body
 	case errors.Is(err, ErrComponentNotFound):
 		http.Error(w, "component "+target+" is not running", http.StatusServiceUnavailable)
+	case errors.Is(err, ErrComponentTimeout):
+		http.Error(w, "component "+target+" did not answer in time", http.StatusGatewayTimeout)
 	case r.Context().Err() != nil:
 		// the client went away
 	default:

@@ -69,6 +69,17 @@ func kvErr(err error) cabi.ResultValue {
 	return cabi.Err(cabi.VariantValue{Case: 2, Value: err.Error()})
 }
 
+// kvFail turns a backend error into the wasi:keyvalue error value, except a LinkError (no
+// usable link, or a provider that could not be reached), which fails the call as upstream's
+// failed invocations do.
+func kvFail(err error) (cabi.Value, error) {
+	var le *LinkError
+	if errors.As(err, &le) {
+		return nil, err
+	}
+	return kvErr(err), nil
+}
+
 // kvBucket is the host representation of a store.bucket resource.
 type kvBucket struct {
 	store KVStore
@@ -124,7 +135,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 				return nil, fmt.Errorf("%s#open: %w", KeyValueStore, err)
 			}
 			if err != nil {
-				return kvErr(err), nil
+				return kvFail(err)
 			}
 			return cabi.Ok(&kvBucket{store: s, name: name}), nil
 		},
@@ -135,7 +146,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 			}
 			v, found, err := b.store.Get(ctx, b.name, strArg(a, 1))
 			if err != nil {
-				return kvErr(err), nil
+				return kvFail(err)
 			}
 			if !found {
 				return cabi.Ok(cabi.None()), nil
@@ -151,7 +162,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 				return nil, err
 			}
 			if err := b.store.Set(ctx, b.name, strArg(a, 1), bytesArg(a, 2)); err != nil {
-				return kvErr(err), nil
+				return kvFail(err)
 			}
 			return cabi.Ok(nil), nil
 		},
@@ -161,7 +172,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 				return nil, err
 			}
 			if err := b.store.Delete(ctx, b.name, strArg(a, 1)); err != nil {
-				return kvErr(err), nil
+				return kvFail(err)
 			}
 			return cabi.Ok(nil), nil
 		},
@@ -172,7 +183,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 			}
 			ok, err := b.store.Exists(ctx, b.name, strArg(a, 1))
 			if err != nil {
-				return kvErr(err), nil
+				return kvFail(err)
 			}
 			return cabi.Ok(ok), nil
 		},
@@ -189,7 +200,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 			}
 			keys, next, err := b.store.ListKeys(ctx, b.name, cursor)
 			if err != nil {
-				return kvErr(err), nil
+				return kvFail(err)
 			}
 			list := make([]cabi.Value, len(keys))
 			for i, k := range keys {
@@ -214,7 +225,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 			}
 			n, err := b.store.Increment(ctx, b.name, strArg(a, 1), delta)
 			if err != nil {
-				return kvErr(err), nil
+				return kvFail(err)
 			}
 			return cabi.Ok(n), nil
 		},
@@ -229,7 +240,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 			for _, k := range stringList(a[1]) {
 				v, found, err := b.store.Get(ctx, b.name, k)
 				if err != nil {
-					return kvErr(err), nil
+					return kvFail(err)
 				}
 				if !found {
 					out = append(out, cabi.None())
@@ -256,7 +267,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 				k, _ := kv[0].(string)
 				v, _ := kv[1].([]byte)
 				if err := b.store.Set(ctx, b.name, k, v); err != nil {
-					return kvErr(err), nil
+					return kvFail(err)
 				}
 			}
 			return cabi.Ok(nil), nil
@@ -268,7 +279,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 			}
 			for _, k := range stringList(a[1]) {
 				if err := b.store.Delete(ctx, b.name, k); err != nil {
-					return kvErr(err), nil
+					return kvFail(err)
 				}
 			}
 			return cabi.Ok(nil), nil

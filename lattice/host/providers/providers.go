@@ -10,6 +10,7 @@ package providers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -18,6 +19,8 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/lattice/wrpc"
 )
 
 // Builtin names (the part after wasmcloud+builtin://).
@@ -59,8 +62,9 @@ type Builtin interface {
 	Stop(ctx context.Context) error
 }
 
-// HTTPInvoker serves one request with a component running on this host. It returns
-// ErrComponentNotFound (wrapped) when no such component runs.
+// HTTPInvoker serves one request with a component: an instance on this host first, else one
+// anywhere in the lattice over wRPC. It returns ErrComponentNotFound (wrapped) when no host
+// runs the component and ErrComponentTimeout when it did not answer in time.
 type HTTPInvoker interface {
 	ServeComponentHTTP(ctx context.Context, componentID string, w http.ResponseWriter, r *http.Request) error
 }
@@ -126,3 +130,32 @@ type httpClient struct{}
 func (*httpClient) PutLink(context.Context, Link) error    { return nil }
 func (*httpClient) DeleteLink(context.Context, Link) error { return nil }
 func (*httpClient) Stop(context.Context) error             { return nil }
+
+// Exporter is a builtin that also serves interfaces over wRPC. The host serves its exports
+// under "<lattice>.<provider-id>" in queue group "<lattice>.<provider-id>", as a native
+// provider built with the SDK serves them, so components on any host (and real wasmCloud
+// hosts) reach it. A handler finds the link an invocation came through with caller.
+type Exporter interface {
+	Exports(caller CallerLink) []wrpc.Export
+}
+
+// CallerLink resolves the link an invocation served by a provider came through: the link from
+// the invocation's source-id, named by its link-name header ("default" when absent), to the
+// provider on namespace:package, with its config resolved.
+type CallerLink func(ctx context.Context, namespace, pkg string) (InterfaceLinkDefinition, error)
+
+type sourceKey struct{}
+
+// WithSourceID tells the host which provider is calling a component (the source-id header).
+func WithSourceID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, sourceKey{}, id)
+}
+
+// SourceIDFrom returns what WithSourceID stored.
+func SourceIDFrom(ctx context.Context) string {
+	s, _ := ctx.Value(sourceKey{}).(string)
+	return s
+}
+
+// ErrComponentTimeout is wrapped when a component on another host did not answer in time.
+var ErrComponentTimeout = errors.New("the component did not answer within the call timeout")

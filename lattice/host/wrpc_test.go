@@ -1,0 +1,199 @@
+package host_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/host"
+	"github.com/wasmlattice/wash/lattice/wrpc"
+)
+
+func edgeCoreRef(t testing.TB, name string) string {
+	return fixtureRef(t, "../../examples/edge-core/"+name+".component.wasm")
+}
+
+// multiHost is one lattice with several hosts, each on its own NATS connection as separate
+// processes would be.
+type multiHost struct {
+	t     testing.TB
+	url   string
+	hosts []*host.Host
+	nc    *nats.Conn
+	c     *ctl.Client
+	evs   *eventLog
+}
+
+func newMultiHost(t testing.TB, n int, cfg host.Config) *multiHost {
+	t.Helper()
+	ns := testlattice.StartNATS(t)
+	nc := ns.Connect(t)
+	m := &multiHost{t: t, nc: nc, c: ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"}), evs: watchEvents(t, nc, "default")}
+	cfg.Lattice = "default"
+	for i := 0; i < n; i++ {
+		m.hosts = append(m.hosts, startHost(t, ns.Connect(t), cfg))
+	}
+	return m
+}
+
+func (m *multiHost) ok(r ctl.Response, err error) {
+	m.t.Helper()
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	if !r.Success {
+		m.t.Fatalf("control request failed: %s", r.Message)
+	}
+}
+
+func (m *multiHost) scale(h int, id, ref string, count uint32) {
+	m.t.Helper()
+	m.ok(m.c.ScaleComponent(context.Background(), ctl.ScaleComponentCommand{
+		HostID: m.hosts[h].ID(), ComponentID: id, ComponentRef: ref, Count: count,
+	}))
+	hostID := m.hosts[h].ID()
+	m.evs.waitFor(m.t, events.ComponentScaled, func(d map[string]any) bool {
+		return d["component_id"] == id && d["host_id"] == hostID && d["max_instances"] == float64(count)
+	})
+}
+
+func (m *multiHost) startBuiltin(h int, id, name string) {
+	m.t.Helper()
+	m.ok(m.c.StartProvider(context.Background(), ctl.StartProviderCommand{
+		HostID: m.hosts[h].ID(), ProviderID: id, ProviderRef: "wasmcloud+builtin://" + name,
+	}))
+	m.evs.waitFor(m.t, events.ProviderStarted, func(d map[string]any) bool { return d["provider_id"] == id })
+}
+
+func (m *multiHost) link(l ctl.Link) {
+	m.t.Helper()
+	m.ok(m.c.PutLink(context.Background(), l))
+}
+
+// serveHTTP links the http-server provider to a component on its own address.
+func (m *multiHost) serveHTTP(provider, component, addr string) {
+	m.t.Helper()
+	cfg := "addr-" + component
+	m.ok(m.c.PutConfig(context.Background(), cfg, map[string]string{"address": addr}))
+	m.link(ctl.Link{SourceID: provider, Target: component, WitNamespace: "wasi", WitPackage: "http",
+		Interfaces: []string{"incoming-handler"}, SourceConfig: []string{cfg}})
+}
+
+var backendLink = func(front, back string) ctl.Link {
+	return ctl.Link{SourceID: front, Target: back, WitNamespace: "wash", WitPackage: "edgecore", Interfaces: []string{"backend"}}
+}
+
+// edge-core across hosts: the http-server and front on host 0, back on host 1; front's import
+// of wash:edgecore/backend goes to back over wRPC, typed by front's WIT.
+func TestEdgeCoreAcrossHosts(t *testing.T) {
+	m := newMultiHost(t, 2, host.Config{CallTimeout: 3 * time.Second})
+	m.scale(1, "back", edgeCoreRef(t, "back"), 5)
+	m.scale(0, "front", edgeCoreRef(t, "front"), 5)
+	m.startBuiltin(0, "http", "http-server")
+	addr := freeAddr(t)
+	m.link(backendLink("front", "back"))
+	m.serveHTTP("http", "front", addr)
+	code, body := waitServed(t, "http://"+addr+"/edge-and-core-tiers?x=1")
+	if want := "greeting: hello, edge-and-core-tiers\nlength: 19\nwords: edge, and, core\n"; code != 200 || body != want {
+		t.Fatalf("GET: %d %q", code, body)
+	}
+	// the backend's error value reaches the front as a result, not a failure
+	if code, body, err := get("http://" + addr + "/"); err != nil || code != 400 || !strings.HasPrefix(body, "error: text is empty") {
+		t.Fatalf("GET /: %d %q %v", code, body, err)
+	}
+	// back gone from the lattice: the front's call finds no responder and traps at once
+	m.scale(1, "back", edgeCoreRef(t, "back"), 0)
+	start := time.Now()
+	if code, _, err := get("http://" + addr + "/x"); err != nil || code != http.StatusInternalServerError {
+		t.Fatalf("without back: %d %v", code, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("without back the answer took %s", d)
+	}
+	// back again, on the other host: served without touching the front
+	m.scale(0, "back", edgeCoreRef(t, "back"), 5)
+	if code, body, err := get("http://" + addr + "/a-b"); err != nil || code != 200 || !strings.Contains(body, "words: a, b") {
+		t.Fatalf("back on host 0: %d %q %v", code, body, err)
+	}
+	// no link for the import: the call fails with upstream's message
+	m.ok(m.c.DeleteLink(context.Background(), ctl.DeleteLinkRequest{SourceID: "front", WitNamespace: "wash", WitPackage: "edgecore", Name: "default"}))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, _, err := get("http://" + addr + "/a")
+		if err == nil && code == 500 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after link delete: %d %v", code, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The http-server on host 0 reaches a component that runs only on host 1.
+func TestHTTPServerReachesRemoteComponent(t *testing.T) {
+	m := newMultiHost(t, 2, host.Config{})
+	m.startBuiltin(0, "http", "http-server")
+	m.scale(1, "back", edgeCoreRef(t, "back"), 5)
+	m.scale(1, "front", edgeCoreRef(t, "front"), 5)
+	m.link(backendLink("front", "back"))
+	addr := freeAddr(t)
+	m.serveHTTP("http", "front", addr)
+	code, body := waitServed(t, "http://"+addr+"/remote-front")
+	if code != 200 || !strings.Contains(body, "words: remote, front") {
+		t.Fatalf("GET: %d %q", code, body)
+	}
+	m.scale(1, "front", edgeCoreRef(t, "front"), 0)
+	if code, body, err := get("http://" + addr + "/x"); err != nil || code != http.StatusServiceUnavailable || !strings.Contains(body, "not running") {
+		t.Fatalf("front gone: %d %q %v", code, body, err)
+	}
+}
+
+// Any exported function is served over wRPC on upstream's subjects, and instances on several
+// hosts share the calls.
+func TestComponentExportsServedOverWRPC(t *testing.T) {
+	m := newMultiHost(t, 2, host.Config{})
+	m.scale(0, "back", edgeCoreRef(t, "back"), 5)
+	m.scale(1, "back", edgeCoreRef(t, "back"), 5)
+	cli, err := wrpc.NewConn(m.nc, wrpc.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary := wrpc.Record(wrpc.Field{Name: "greeting", Type: wrpc.String}, wrpc.Field{Name: "length", Type: wrpc.U32},
+		wrpc.Field{Name: "words", Type: wrpc.List(wrpc.String)})
+	ft := wrpc.NewFunc([]wrpc.Param{{Name: "text", Type: wrpc.String}, {Name: "max-words", Type: wrpc.U32}}, wrpc.Result(summary, wrpc.String))
+	inv := wrpc.Invocation{Prefix: "default.back", Instance: "wash:edgecore/backend@0.1.0", Func: "summarize", Timeout: 5 * time.Second,
+		Header: nats.Header{"source-id": {"test"}}}
+	for i := 0; i < 10; i++ {
+		res, err := cli.Invoke(context.Background(), inv, ft, []wrpc.Value{"a-b-c", uint32(2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []wrpc.Value{wrpc.Ok([]wrpc.Value{"hello, a-b-c", uint32(5), []wrpc.Value{"a", "b"}})}
+		if !reflect.DeepEqual(res, want) {
+			t.Fatalf("got %#v", res)
+		}
+	}
+	// wrong argument types on the wire: the server ends the call without results, and serves on
+	bad := wrpc.NewFunc([]wrpc.Param{{Name: "text", Type: wrpc.U64}}, wrpc.Result(summary, wrpc.String))
+	if _, err := cli.Invoke(context.Background(), inv, bad, []wrpc.Value{uint64(1 << 40)}); !errors.Is(err, wrpc.ErrRemoteFailed) {
+		t.Fatalf("bad params: %v", err)
+	}
+	if _, err := cli.Invoke(context.Background(), inv, ft, []wrpc.Value{"x", uint32(1)}); err != nil {
+		t.Fatalf("after a bad call: %v", err)
+	}
+	// a function the component does not export: nobody subscribes
+	inv.Func = "missing"
+	if _, err := cli.Invoke(context.Background(), inv, ft, []wrpc.Value{"x", uint32(1)}); !errors.Is(err, wrpc.ErrNoResponders) {
+		t.Fatalf("missing function: %v", err)
+	}
+}
