@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wasmlattice/wash/commands/app"
-	"github.com/wasmlattice/wash/commands/call"
 	"github.com/wasmlattice/wash/commands/artifact"
+	"github.com/wasmlattice/wash/commands/call"
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/config"
 	"github.com/wasmlattice/wash/commands/ctx"

@@ -45,7 +45,7 @@ type Options struct {
 // --http-path).
 type HTTPOptions struct {
 	Scheme, Host, Method, Body, BodyPath, ContentType, Path string
-	Port                                                  int
+	Port                                                    int
 }
 
 // NewCmd builds `wash call`.

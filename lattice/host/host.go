@@ -82,7 +82,7 @@ type Config struct {
 	CallTimeout time.Duration
 	// Propagator carries trace context on wRPC invocations (default: W3C passthrough).
 	Propagator wrpc.Propagator
-	Logger             *slog.Logger
+	Logger     *slog.Logger
 }
 
 // Host is a running built-in host.
@@ -129,10 +129,10 @@ type Host struct {
 	watcher       jetstream.KeyWatcher
 	configWatcher jetstream.KeyWatcher
 	rpcState
-	stopOnce      sync.Once
-	stopping      chan struct{}
-	done          chan struct{}
-	wg            sync.WaitGroup
+	stopOnce sync.Once
+	stopping chan struct{}
+	done     chan struct{}
+	wg       sync.WaitGroup
 }
 
 // New prepares a host on a connected NATS client. It validates the configuration and creates the

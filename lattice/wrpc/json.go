@@ -112,7 +112,7 @@ func fromJSON(t *Type, x any) (Value, error) {
 		bits := intBits(t.Kind)
 		n, err := strconv.ParseInt(s, 10, int(bits))
 		if !ok || err != nil {
-			return nil, expected(t, fmt.Sprintf("an integer from %d to %d", -(int64(1) << (bits - 1)), int64(1)<<(bits-1)-1), x)
+			return nil, expected(t, fmt.Sprintf("an integer from %d to %d", -(int64(1)<<(bits-1)), int64(1)<<(bits-1)-1), x)
 		}
 		switch t.Kind {
 		case KS8:
