@@ -299,7 +299,7 @@ spec:
 		contains string
 	}{
 		{"malformed YAML", []string{"app", "deploy", write("bad.yaml", "apiVersion: [unclosed\n")}, "Unable to parse manifest"},
-		{"dangling link", []string{"app", "deploy", "../lattice/wadm/testdata/tests/fixtures/manifests/dangling-link.wadm.yaml"}, "httpclient"},
+		{"dangling link", []string{"app", "deploy", "../lattice/wadm/model/testdata/tests/fixtures/manifests/dangling-link.wadm.yaml"}, "httpclient"},
 		{"component without image", []string{"app", "deploy", noImage}, "image"},
 		{"image file missing", []string{"app", "deploy", missingFile}, "nowhere.wasm"},
 		{"unknown app status", []string{"app", "status", "ghost"}, "ghost"},

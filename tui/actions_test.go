@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/lattice/natsd"
-	"github.com/wasmlattice/wash/lattice/wadm"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 	"github.com/wasmlattice/wash/tui"
 )
 
@@ -102,7 +102,7 @@ func TestAppActions(t *testing.T) {
 	waitFor(t, tm, "Undeploy app demo-app? [y/N]")
 	send(tm, "y")
 	waitFor(t, tm, "Successfully undeployed application demo-app")
-	waitStatus(t, l.wadm, "demo-app", wadm.StatusUndeployed)
+	waitStatus(t, l.wadm, "demo-app", model.StatusUndeployed)
 	waitComponents(t, l, 0)
 	// wadm publishes the new status; the row changes colour and text without a refresh.
 	waitFor(t, tm, "Manifest has been undeployed")
@@ -112,7 +112,7 @@ func TestAppActions(t *testing.T) {
 	waitFor(t, tm, "Deploy demo-app version v0.2.0?")
 	send(tm, "y")
 	waitFor(t, tm, "Successfully deployed application demo-app v0.2.0")
-	waitStatus(t, l.wadm, "demo-app", wadm.StatusDeployed)
+	waitStatus(t, l.wadm, "demo-app", model.StatusDeployed)
 	apps, err := l.wadm.List(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,8 @@ import (
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/natsd"
 	"github.com/wasmlattice/wash/lattice/wadm"
+	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 	"github.com/wasmlattice/wash/runtime"
 	"github.com/wasmlattice/wash/tui"
 )
@@ -67,7 +69,7 @@ type lattice struct {
 	nc   *nats.Conn
 	host *host.Host
 	ctl  *ctl.Client
-	wadm *wadm.Client
+	wadm *wadmclient.Client
 	wasm string
 	// comp is the id of the component the link starts at.
 	comp string
@@ -111,7 +113,7 @@ func startLatticeWith(t *testing.T, withWadm bool) *lattice {
 			t.Fatal(err)
 		}
 		t.Cleanup(w.Stop)
-		l.wadm = wadm.NewClient(nc, wadm.ClientOptions{Lattice: "default"})
+		l.wadm = wadmclient.New(nc, wadmclient.Options{Lattice: "default"})
 		l.comp = "demo_app-hello"
 	}
 	// A compilation cache shared by the tests' engines: compiling the Go module is the slow part.
@@ -169,7 +171,7 @@ func startLatticeWith(t *testing.T, withWadm bool) *lattice {
 	}
 	// wadm's scaler ids hash the image reference, which holds the temp path.
 	for _, c := range inv.Components {
-		if id := c.Annotations[wadm.ScalerAnnotation]; id != "" {
+		if id := c.Annotations[model.ScalerAnnotation]; id != "" {
 			pairs = append(pairs, id, "SCALERID")
 		}
 	}
@@ -248,15 +250,15 @@ func deployApps(t *testing.T, l *lattice) {
 			t.Fatalf("deploy: %v", err)
 		}
 	}
-	waitStatus(t, l.wadm, "demo-app", wadm.StatusDeployed)
-	waitStatus(t, l.wadm, "broken-app", wadm.StatusFailed)
+	waitStatus(t, l.wadm, "demo-app", model.StatusDeployed)
+	waitStatus(t, l.wadm, "broken-app", model.StatusFailed)
 	if _, err := l.wadm.Put(ctx, []byte(appManifest("v0.2.0", l.wasm)), ""); err != nil {
 		t.Fatalf("put: %v", err)
 	}
 }
 
 // waitStatus polls wadm until the app has the status type.
-func waitStatus(t *testing.T, c *wadm.Client, app string, want wadm.StatusType) {
+func waitStatus(t *testing.T, c *wadmclient.Client, app string, want model.StatusType) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {

@@ -23,7 +23,8 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/output"
-	"github.com/wasmlattice/wash/lattice/wadm"
+	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 // Options are shared by the app subcommands.
@@ -58,7 +59,7 @@ func (o *Options) addFlags(cmd *cobra.Command) {
 }
 
 // client connects to NATS and returns a wadm client for the resolved lattice.
-func (o *Options) client(env *cli.Env) (*wadm.Client, *nats.Conn, error) {
+func (o *Options) client(env *cli.Env) (*wadmclient.Client, *nats.Conn, error) {
 	d, err := env.Home()
 	if err != nil {
 		return nil, nil, err
@@ -75,10 +76,10 @@ func (o *Options) client(env *cli.Env) (*wadm.Client, *nats.Conn, error) {
 	if o.Timeout > 0 {
 		timeout = o.Timeout
 	}
-	return wadm.NewClient(nc, wadm.ClientOptions{Lattice: r.Lattice, Timeout: timeout}), nc, nil
+	return wadmclient.New(nc, wadmclient.Options{Lattice: r.Lattice, Timeout: timeout}), nc, nil
 }
 
-func withClient(env *cli.Env, o *Options, fn func(*wadm.Client) error) error {
+func withClient(env *cli.Env, o *Options, fn func(*wadmclient.Client) error) error {
 	c, nc, err := o.client(env)
 	if err != nil {
 		return err
@@ -153,12 +154,12 @@ func ReadSource(ctx context.Context, env *cli.Env, arg string) (Source, error) {
 // Prepare parses and checks a manifest locally (so bad input is reported before anything is
 // stored), resolves relative file:// images against the manifest's directory and checks that
 // file:// images exist. It returns the manifest as JSON for model.put.
-func Prepare(src Source) (*wadm.Manifest, []byte, error) {
-	m, err := wadm.ParseManifest(src.Data)
+func Prepare(src Source) (*model.Manifest, []byte, error) {
+	m, err := model.ParseManifest(src.Data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %s", src.Name, oneLine(err.Error()))
 	}
-	if msg := wadm.CheckPut(m); msg != "" {
+	if msg := model.CheckPut(m); msg != "" {
 		return nil, nil, fmt.Errorf("%s: invalid manifest: %s", src.Name, msg)
 	}
 	for i := range m.Spec.Components {
@@ -235,7 +236,7 @@ func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) err
 			return cli.Usage(fmt.Errorf("--version %s differs from the manifest's version annotation %s", o.Version, m.Version()))
 		}
 		if o.Version != "" && m.Version() == "" {
-			m.Metadata.Annotations[wadm.VersionAnnotationKey] = o.Version
+			m.Metadata.Annotations[model.VersionAnnotationKey] = o.Version
 			if b, err = m.MarshalCanonical(); err != nil {
 				return err
 			}
@@ -255,8 +256,8 @@ func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) err
 		version = put.CurrentVersion
 	}
 	// Watch before deploying so no status is missed.
-	updates := make(chan wadm.Status, 64)
-	stopWatch, err := c.WatchStatus(name, func(s wadm.Status) {
+	updates := make(chan model.Status, 64)
+	stopWatch, err := c.WatchStatus(name, func(s model.Status) {
 		select {
 		case updates <- s:
 		default:
@@ -273,7 +274,7 @@ func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) err
 	if dep.Version != nil {
 		version = *dep.Version
 	}
-	var final *wadm.Status
+	var final *model.Status
 	if !o.NoWait {
 		wait := o.Timeout
 		if wait <= 0 {
@@ -307,12 +308,12 @@ const failGrace = 6 * time.Second
 // waitDeployed waits for a status published after the deploy: deployed succeeds, a failed
 // status that persists for failGrace fails. If nothing new arrives (a re-deploy of what already
 // runs), the current status is polled.
-func waitDeployed(ctx context.Context, c *wadm.Client, app string, updates <-chan wadm.Status, wait time.Duration) (*wadm.Status, error) {
+func waitDeployed(ctx context.Context, c *wadmclient.Client, app string, updates <-chan model.Status, wait time.Duration) (*model.Status, error) {
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	poll := time.NewTicker(time.Second)
 	defer poll.Stop()
-	var last *wadm.Status
+	var last *model.Status
 	seen := false
 	var failed <-chan time.Time
 	for {
@@ -321,9 +322,9 @@ func waitDeployed(ctx context.Context, c *wadm.Client, app string, updates <-cha
 			seen = true
 			last = &st
 			switch st.Info.Type {
-			case wadm.StatusDeployed:
+			case model.StatusDeployed:
 				return &st, nil
-			case wadm.StatusFailed:
+			case model.StatusFailed:
 				if failed == nil {
 					failed = time.After(failGrace)
 				}
@@ -336,7 +337,7 @@ func waitDeployed(ctx context.Context, c *wadm.Client, app string, updates <-cha
 			if seen {
 				continue
 			}
-			if st, err := c.Status(ctx, app); err == nil && st.Info.Type == wadm.StatusDeployed {
+			if st, err := c.Status(ctx, app); err == nil && st.Info.Type == model.StatusDeployed {
 				return st, nil
 			}
 		case <-deadline.C:
@@ -356,7 +357,7 @@ func waitDeployed(ctx context.Context, c *wadm.Client, app string, updates <-cha
 	}
 }
 
-func describe(st wadm.Status) string {
+func describe(st model.Status) string {
 	s := string(st.Info.Type)
 	if st.Info.Message != "" {
 		s += ": " + st.Info.Message
@@ -392,7 +393,7 @@ func RunPut(ctx context.Context, env *cli.Env, o *Options, target string) error 
 	if err != nil {
 		return err
 	}
-	return withClient(env, o, func(c *wadm.Client) error {
+	return withClient(env, o, func(c *wadmclient.Client) error {
 		put, err := c.Put(ctx, b, "application/json")
 		if err != nil {
 			return fmt.Errorf("storing %s: %w", m.Metadata.Name, err)
@@ -416,7 +417,7 @@ func newListCmd(env *cli.Env) *cobra.Command {
 		Short:   "List applications with their deployed version and status",
 		Args:    cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withClient(env, o, func(c *wadm.Client) error { return RunList(cmd.Context(), env, c) })
+			return withClient(env, o, func(c *wadmclient.Client) error { return RunList(cmd.Context(), env, c) })
 		},
 	}
 	o.addFlags(cmd)
@@ -424,23 +425,23 @@ func newListCmd(env *cli.Env) *cobra.Command {
 }
 
 // StatusWord is the capitalised status type (Deployed, Failed, …).
-func StatusWord(t wadm.StatusType) string {
+func StatusWord(t model.StatusType) string {
 	s := string(t)
 	if s == "" {
-		s = string(wadm.StatusUndeployed)
+		s = string(model.StatusUndeployed)
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // RunList prints the applications.
-func RunList(ctx context.Context, env *cli.Env, c *wadm.Client) error {
+func RunList(ctx context.Context, env *cli.Env, c *wadmclient.Client) error {
 	models, err := c.List(ctx)
 	if err != nil {
 		return err
 	}
 	if env.IO.JSON() {
 		if models == nil {
-			models = []wadm.ModelSummary{}
+			models = []model.ModelSummary{}
 		}
 		return env.IO.PrintResult(output.Result{"applications": models})
 	}
@@ -463,14 +464,14 @@ func RunList(ctx context.Context, env *cli.Env, c *wadm.Client) error {
 	return t.Render()
 }
 
-func colorStatus(env *cli.Env, t wadm.StatusType) string {
+func colorStatus(env *cli.Env, t model.StatusType) string {
 	w := StatusWord(t)
 	switch t {
-	case wadm.StatusDeployed:
+	case model.StatusDeployed:
 		return env.IO.OK(w)
-	case wadm.StatusFailed, wadm.StatusUnhealthy:
+	case model.StatusFailed, model.StatusUnhealthy:
 		return env.IO.Bad(w)
-	case wadm.StatusReconciling, wadm.StatusWaiting:
+	case model.StatusReconciling, model.StatusWaiting:
 		return env.IO.Warn(w)
 	}
 	return w
@@ -483,7 +484,7 @@ func newGetCmd(env *cli.Env) *cobra.Command {
 		Short: "Show an application's manifest (the list of applications without NAME)",
 		Args:  cli.Args(cobra.MaximumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withClient(env, o, func(c *wadm.Client) error {
+			return withClient(env, o, func(c *wadmclient.Client) error {
 				if len(args) == 0 {
 					return RunList(cmd.Context(), env, c)
 				}
@@ -500,7 +501,7 @@ func newGetCmd(env *cli.Env) *cobra.Command {
 }
 
 // RunGet prints one manifest as YAML (JSON with -o json).
-func RunGet(ctx context.Context, env *cli.Env, c *wadm.Client, name, version string) error {
+func RunGet(ctx context.Context, env *cli.Env, c *wadmclient.Client, name, version string) error {
 	m, err := c.Get(ctx, name, version)
 	if err != nil {
 		return notFound(err, c, name)
@@ -533,8 +534,8 @@ func clearStyle(n *yaml.Node) {
 	}
 }
 
-func notFound(err error, c *wadm.Client, name string) error {
-	var nf *wadm.NotFoundError
+func notFound(err error, c *wadmclient.Client, name string) error {
+	var nf *wadmclient.NotFoundError
 	if errors.As(err, &nf) {
 		return fmt.Errorf("%s (lattice %q); see `wash app list`", nf.Message, c.Lattice())
 	}
@@ -548,7 +549,7 @@ func newStatusCmd(env *cli.Env) *cobra.Command {
 		Short: "Show the status of an application and of each of its scalers",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withClient(env, o, func(c *wadm.Client) error { return RunStatus(cmd.Context(), env, c, args[0], o.Watch) })
+			return withClient(env, o, func(c *wadmclient.Client) error { return RunStatus(cmd.Context(), env, c, args[0], o.Watch) })
 		},
 	}
 	o.addFlags(cmd)
@@ -557,7 +558,7 @@ func newStatusCmd(env *cli.Env) *cobra.Command {
 }
 
 // RunStatus prints an app's status; with watch it follows wadm's status updates.
-func RunStatus(ctx context.Context, env *cli.Env, c *wadm.Client, name string, watch bool) error {
+func RunStatus(ctx context.Context, env *cli.Env, c *wadmclient.Client, name string, watch bool) error {
 	versions, err := c.Versions(ctx, name)
 	if err != nil {
 		return notFound(err, c, name)
@@ -575,8 +576,8 @@ func RunStatus(ctx context.Context, env *cli.Env, c *wadm.Client, name string, w
 	if err := printStatus(env, name, deployed, st); err != nil || !watch {
 		return err
 	}
-	ch := make(chan wadm.Status, 16)
-	stop, err := c.WatchStatus(name, func(s wadm.Status) { ch <- s })
+	ch := make(chan model.Status, 16)
+	stop, err := c.WatchStatus(name, func(s model.Status) { ch <- s })
 	if err != nil {
 		return err
 	}
@@ -601,7 +602,7 @@ func RunStatus(ctx context.Context, env *cli.Env, c *wadm.Client, name string, w
 	}
 }
 
-func printStatus(env *cli.Env, name, deployed string, st *wadm.Status) error {
+func printStatus(env *cli.Env, name, deployed string, st *model.Status) error {
 	if env.IO.JSON() {
 		return env.IO.PrintResult(output.Result{"name": name, "deployed_version": deployed, "status": st})
 	}
@@ -619,9 +620,9 @@ func printStatus(env *cli.Env, name, deployed string, st *wadm.Status) error {
 		return nil
 	}
 	env.IO.Println()
-	prefix := wadm.Sanitize(name) + "-"
+	prefix := model.Sanitize(name) + "-"
 	t := env.IO.NewTable("Scaler", "Kind", "Status", "Message")
-	scalers := append([]wadm.ScalerStatus(nil), st.Scalers...)
+	scalers := append([]model.ScalerStatus(nil), st.Scalers...)
 	sort.SliceStable(scalers, func(i, j int) bool { return scalers[i].Kind > scalers[j].Kind })
 	for _, s := range scalers {
 		t.Row(strings.ReplaceAll(s.Name, prefix, ""), s.Kind, colorStatus(env, s.Status.Type), s.Status.Message)
@@ -636,14 +637,14 @@ func newHistoryCmd(env *cli.Env) *cobra.Command {
 		Short: "List the stored versions of an application",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withClient(env, o, func(c *wadm.Client) error {
+			return withClient(env, o, func(c *wadmclient.Client) error {
 				vs, err := c.Versions(cmd.Context(), args[0])
 				if err != nil {
 					return notFound(err, c, args[0])
 				}
 				if env.IO.JSON() {
 					if vs == nil {
-						vs = []wadm.VersionInfo{}
+						vs = []model.VersionInfo{}
 					}
 					return env.IO.PrintResult(output.Result{"revisions": vs})
 				}
@@ -675,7 +676,7 @@ func newUndeployCmd(env *cli.Env) *cobra.Command {
 			if (len(args) == 1) == o.All {
 				return cli.Usage(errors.New("name one application or give --all"))
 			}
-			return withClient(env, o, func(c *wadm.Client) error {
+			return withClient(env, o, func(c *wadmclient.Client) error {
 				ctx := cmd.Context()
 				names := args
 				if o.All {
@@ -739,24 +740,24 @@ func newDeleteCmd(env *cli.Env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				m, err := wadm.ParseManifest(src.Data)
+				m, err := model.ParseManifest(src.Data)
 				if err != nil {
 					return fmt.Errorf("%s: %s", src.Name, oneLine(err.Error()))
 				}
 				name = m.Metadata.Name
 			}
-			return withClient(env, o, func(c *wadm.Client) error {
+			return withClient(env, o, func(c *wadmclient.Client) error {
 				r, err := c.Delete(cmd.Context(), name, version)
 				if err != nil {
 					return err
 				}
 				if env.IO.JSON() {
-					return env.IO.PrintResult(output.Result{"deleted": r.Result == wadm.DeleteDeleted, "model_name": name, "version": version, "undeployed": r.Undeploy, "message": r.Message})
+					return env.IO.PrintResult(output.Result{"deleted": r.Result == model.DeleteDeleted, "model_name": name, "version": version, "undeployed": r.Undeploy, "message": r.Message})
 				}
 				switch {
-				case r.Result == wadm.DeleteNoop && version == "":
+				case r.Result == model.DeleteNoop && version == "":
 					env.IO.Printf("Already deleted application: %s\n", name)
-				case r.Result == wadm.DeleteNoop:
+				case r.Result == model.DeleteNoop:
 					return fmt.Errorf("application %s has no version %s; see `wash app history %s`", name, version, name)
 				case version != "":
 					env.IO.Printf("Deleted version %s of application: %s\n", version, name)

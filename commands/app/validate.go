@@ -12,7 +12,7 @@ import (
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/output"
-	"github.com/wasmlattice/wash/lattice/wadm"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 // ociRef is the shape of an OCI reference: [registry[:port]/]repository[:tag][@digest].
@@ -64,12 +64,12 @@ func newValidateCmd(env *cli.Env) *cobra.Command {
 // Validate checks a manifest the way wadm would plus the schema and image references; it
 // returns error and warning messages (a parse failure is an error result).
 func Validate(src Source) (errs, warns []string, err error) {
-	m, failures, perr := wadm.ValidateBytes(src.Data)
+	m, failures, perr := model.ValidateBytes(src.Data)
 	if perr != nil {
-		if m, perr = wadm.ParseManifest(src.Data); perr != nil {
+		if m, perr = model.ParseManifest(src.Data); perr != nil {
 			return []string{oneLine(perr.Error())}, nil, nil
 		}
-		failures = wadm.Validate(m)
+		failures = model.Validate(m)
 	}
 	for _, f := range failures.Errors() {
 		errs = append(errs, f.Msg)
@@ -77,10 +77,10 @@ func Validate(src Source) (errs, warns []string, err error) {
 	for _, f := range failures.Warnings() {
 		warns = append(warns, f.Msg)
 	}
-	if !wadm.ValidManifestName(strings.TrimSpace(m.Metadata.Name)) {
+	if !model.ValidManifestName(strings.TrimSpace(m.Metadata.Name)) {
 		errs = append(errs, fmt.Sprintf("manifest name %q may only contain letters, digits, '-' and '_'", m.Metadata.Name))
 	}
-	if err := wadm.ValidateManifestSchema(m); err != nil {
+	if err := model.ValidateManifestSchema(m); err != nil {
 		errs = append(errs, "schema: "+oneLine(err.Error()))
 	}
 	for _, c := range m.Spec.Components {

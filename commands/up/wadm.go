@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/lattice/wadm"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 // startWadm runs wadm in this process when this process started NATS, or when no wadm answers
@@ -18,7 +19,7 @@ import (
 // lattice it hears host events from, not only this one. The returned stop is never nil.
 func startWadm(ctx context.Context, nc *nats.Conn, lattice string, startedNATS bool, logger *slog.Logger) (func(), error) {
 	if !startedNATS {
-		_, err := nc.Request(wadm.APISubject(wadm.DefaultAPIPrefix, lattice, wadm.OpList, ""), nil, 2*time.Second)
+		_, err := nc.Request(model.APISubject(model.DefaultAPIPrefix, lattice, model.OpList, ""), nil, 2*time.Second)
 		if err == nil {
 			logger.Info("a wadm already serves this lattice; not starting one", "lattice", lattice)
 			return func() {}, nil

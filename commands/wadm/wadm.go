@@ -30,6 +30,7 @@ import (
 
 	"github.com/wasmlattice/wash/commands/cli"
 	lwadm "github.com/wasmlattice/wash/lattice/wadm"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 // Defaults, as upstream wadm's (crates/wadm/src/config.rs).
@@ -127,7 +128,7 @@ Every option can also be set with the environment variable shown (flags win).`,
 	fs.StringVar(&o.StateBucket, "state-bucket-name", lwadm.StateBucket, "KV bucket of lattice state (env WADM_STATE_BUCKET_NAME)")
 	fs.StringVar(&o.ManifestBucket, "manifest-bucket-name", lwadm.ManifestBucket, "KV bucket of manifests (env WADM_MANIFEST_BUCKET_NAME)")
 	fs.IntVar(&o.CleanupInterval, "cleanup-interval", DefaultCleanupInterval, "seconds a host may miss heartbeats before it is removed from the state (env WADM_CLEANUP_INTERVAL)")
-	fs.StringVar(&o.APIPrefix, "api-prefix", lwadm.DefaultAPIPrefix, "subject prefix of the wadm API (env WADM_API_PREFIX)")
+	fs.StringVar(&o.APIPrefix, "api-prefix", model.DefaultAPIPrefix, "subject prefix of the wadm API (env WADM_API_PREFIX)")
 	fs.StringVar(&o.StreamPersistence, "stream-persistence", "file", "storage of the streams and buckets wadm creates: file or memory (env WADM_STREAM_PERSISTENCE)")
 	fs.IntVar(&o.StreamReplicas, "stream-replicas", 0, "replicas of the streams and buckets wadm creates, 1-5 (env WADM_STREAM_REPLICAS; default min(3, cluster size)); existing ones are used as they are")
 	return cmd

@@ -1,6 +1,8 @@
 package wadm
 
 import (
+	"github.com/wasmlattice/wash/lattice/wadm/model"
+
 	"fmt"
 	"testing"
 )
@@ -40,7 +42,7 @@ spec:
               - {name: east, requirements: {zone: us-east-1}, weight: 80}
               - {name: west, requirements: {zone: us-west-1}, weight: 20}
 `, a, a)
-		m, err := ParseManifest([]byte(doc))
+		m, err := model.ParseManifest([]byte(doc))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -61,16 +63,6 @@ func BenchmarkSpreadScaler(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for _, scalers := range apps {
 			ReconcileAll(scalers, s)
-		}
-	}
-}
-
-func BenchmarkParseManifest(b *testing.B) {
-	data := readFixture(b, fixtureDir+"/complex.yaml")
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		if _, err := ParseManifest(data); err != nil {
-			b.Fatal(err)
 		}
 	}
 }

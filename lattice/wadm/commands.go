@@ -1,6 +1,8 @@
 package wadm
 
 import (
+	"github.com/wasmlattice/wash/lattice/wadm/model"
+
 	"encoding/json"
 	"fmt"
 )
@@ -122,7 +124,7 @@ func MarshalCommand(c Command) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("unknown command type %T", c)
 	}
-	return marshalNoEscape(map[string]any{c.CommandName(): body})
+	return model.Marshal(map[string]any{c.CommandName(): body})
 }
 
 // commandDecoders maps each variant name of the wire form to its decoder.

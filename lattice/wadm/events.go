@@ -1,6 +1,8 @@
 package wadm
 
 import (
+	"github.com/wasmlattice/wash/lattice/wadm/model"
+
 	"encoding/json"
 	"fmt"
 	"time"
@@ -16,7 +18,9 @@ const (
 )
 
 // EventSubject returns wadm.evt.<lattice>.<key>.
-func EventSubject(lattice, key string) string { return EventSubjectPrefix + "." + lattice + "." + key }
+func EventSubject(lattice, key string) string {
+	return model.EventSubjectPrefix + "." + lattice + "." + key
+}
 
 // CloudEvent is a CloudEvents 1.0 structured-mode JSON envelope.
 type CloudEvent struct {
@@ -35,7 +39,7 @@ type ManifestUnpublished struct {
 }
 
 func newWadmEvent(id, typ string, at time.Time, data any) (CloudEvent, error) {
-	b, err := marshalNoEscape(data)
+	b, err := model.Marshal(data)
 	if err != nil {
 		return CloudEvent{}, fmt.Errorf("encode %s data: %w", typ, err)
 	}
@@ -45,7 +49,7 @@ func newWadmEvent(id, typ string, at time.Time, data any) (CloudEvent, error) {
 
 // NewManifestPublishedEvent builds the deploy announcement; id should be a
 // fresh UUID v4.
-func NewManifestPublishedEvent(id string, at time.Time, m *Manifest) (CloudEvent, error) {
+func NewManifestPublishedEvent(id string, at time.Time, m *model.Manifest) (CloudEvent, error) {
 	return newWadmEvent(id, EventTypeManifestPublished, at, m)
 }
 
@@ -55,11 +59,11 @@ func NewManifestUnpublishedEvent(id string, at time.Time, app string) (CloudEven
 }
 
 // PublishedManifest decodes the data of a manifest_published event.
-func (e *CloudEvent) PublishedManifest() (*Manifest, error) {
+func (e *CloudEvent) PublishedManifest() (*model.Manifest, error) {
 	if e.Type != EventTypeManifestPublished {
 		return nil, fmt.Errorf("event type %s is not %s", e.Type, EventTypeManifestPublished)
 	}
-	return ParseStoredManifestJSON(e.Data)
+	return model.ParseStoredManifestJSON(e.Data)
 }
 
 // UnpublishedName decodes the data of a manifest_unpublished event.

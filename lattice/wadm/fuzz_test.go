@@ -1,6 +1,8 @@
 package wadm
 
 import (
+	"github.com/wasmlattice/wash/lattice/wadm/model"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +14,7 @@ import (
 // every accepted manifest validates, schedules and round-trips through its
 // canonical JSON.
 func FuzzParseManifest(f *testing.F) {
-	_ = filepath.Walk("testdata", func(p string, info os.FileInfo, err error) error {
+	_ = filepath.Walk(filepath.Join("model", "testdata"), func(p string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".json")) && !strings.Contains(p, "fuzz") {
 			if data, err := os.ReadFile(p); err == nil {
 				f.Add(data)
@@ -21,16 +23,16 @@ func FuzzParseManifest(f *testing.F) {
 		return nil
 	})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := ParseManifest(data)
+		m, err := model.ParseManifest(data)
 		if err != nil {
 			if strings.Contains(err.Error(), "\n") {
 				t.Fatalf("multi-line error: %q", err)
 			}
 			return
 		}
-		_ = Validate(m)
-		_ = CheckPut(m)
-		_ = ValidateSchema(data)
+		_ = model.Validate(m)
+		_ = model.CheckPut(m)
+		_ = model.ValidateSchema(data)
 		s := NewLatticeState()
 		s.AddHost("h1", map[string]string{"zone": "a"})
 		s.AddHost("h2", nil)
@@ -43,7 +45,7 @@ func FuzzParseManifest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("marshal: %v", err)
 		}
-		m2, err := ParseStoredManifestJSON(js)
+		m2, err := model.ParseStoredManifestJSON(js)
 		if err != nil {
 			t.Fatalf("canonical JSON does not parse: %v\n%s", err, js)
 		}
@@ -63,7 +65,7 @@ func TestAliasBombIsBounded(t *testing.T) {
 		prev = name
 	}
 	start := time.Now()
-	_, err := ParseManifest([]byte(doc))
+	_, err := model.ParseManifest([]byte(doc))
 	if err == nil {
 		t.Fatal("expected an error")
 	}

@@ -1,6 +1,8 @@
 package wadm
 
 import (
+	"github.com/wasmlattice/wash/lattice/wadm/model"
+
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +12,14 @@ import (
 	"github.com/wasmlattice/wash/lattice/buckets"
 
 	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Subjects only wadm processes use among themselves: the API queue group,
+// commands and scaler notifications (reference §2.6).
+const (
+	ServerQueueGroup    = "wadm_server"
+	CommandSubjectPfx   = "wadm.cmd"
+	NotifySubjectPrefix = "wadm.notify"
 )
 
 // JetStream object names (reference §4.18).
@@ -28,7 +38,7 @@ const (
 // EventConsumerSubjects are the subjects the event worker of a lattice
 // reads: wadm.evt.<lattice>.> and wasmbus.evt.<lattice>.>.
 func EventConsumerSubjects(lattice string) []string {
-	return []string{EventSubjectPrefix + "." + lattice + ".>", "wasmbus.evt." + lattice + ".>"}
+	return []string{model.EventSubjectPrefix + "." + lattice + ".>", "wasmbus.evt." + lattice + ".>"}
 }
 
 // CommandSubject is wadm.cmd.<lattice>.
@@ -77,7 +87,7 @@ func ensureJetStream(ctx context.Context, js jetstream.JetStream, l jsLayout) (*
 	// sourcing could stall for seconds after start-up (the server re-checks a
 	// stalled source every 10 s), which a deploy must not wait for.
 	if o.events, err = ensureStream(ctx, js, jetstream.StreamConfig{
-		Name: EventConsumerStream, Subjects: []string{EventSubjectPrefix + ".*.>", "wasmbus.evt.*.>"},
+		Name: EventConsumerStream, Subjects: []string{model.EventSubjectPrefix + ".*.>", "wasmbus.evt.*.>"},
 		Retention: jetstream.WorkQueuePolicy, MaxAge: streamMaxAge, Storage: storage,
 	}, replicas); err != nil {
 		return nil, err
@@ -89,7 +99,7 @@ func ensureJetStream(ctx context.Context, js jetstream.JetStream, l jsLayout) (*
 		return nil, err
 	}
 	if o.status, err = ensureStream(ctx, js, jetstream.StreamConfig{
-		Name: StatusStream, Subjects: []string{StatusSubjectPrefix + ".*.*"}, Retention: jetstream.LimitsPolicy,
+		Name: StatusStream, Subjects: []string{model.StatusSubjectPrefix + ".*.*"}, Retention: jetstream.LimitsPolicy,
 		MaxMsgsPerSubject: 10, AllowDirect: true, Storage: storage,
 	}, replicas); err != nil {
 		return nil, err

@@ -1,6 +1,8 @@
 package wadm
 
 import (
+	"github.com/wasmlattice/wash/lattice/wadm/model"
+
 	"encoding/json"
 	"strings"
 	"time"
@@ -344,7 +346,7 @@ func eventApp(ev events.Event) string {
 			Annotations map[string]string `json:"annotations"`
 		}
 		if json.Unmarshal(ev.Data, &d) == nil {
-			return d.Annotations[AppSpecAnnotation]
+			return d.Annotations[model.AppSpecAnnotation]
 		}
 	}
 	return ""
@@ -416,13 +418,13 @@ func eventKey(ev events.Event) (key, errText string) {
 	case events.LinkdefSet, events.LinkdefSetFailed:
 		name := str("name")
 		if name == "" {
-			name = DefaultLinkName
+			name = model.DefaultLinkName
 		}
 		return str("source_id") + "|" + str("target") + "|" + name, str("error")
 	case events.LinkdefDeleted:
 		name := str("name")
 		if name == "" {
-			name = DefaultLinkName
+			name = model.DefaultLinkName
 		}
 		return str("source_id") + "|" + str("wit_namespace") + ":" + str("wit_package") + "|" + name, ""
 	case events.ConfigSet, events.ConfigDeleted:

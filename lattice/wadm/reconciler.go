@@ -1,6 +1,8 @@
 package wadm
 
 import (
+	"github.com/wasmlattice/wash/lattice/wadm/model"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -194,7 +196,7 @@ func (lw *latticeWorker) load(ctx context.Context, key string, v any) (kvDoc, er
 
 // save writes v when it differs from what was read, with compare-and-set.
 func (lw *latticeWorker) save(ctx context.Context, d kvDoc, v any) error {
-	b, err := marshalNoEscape(v)
+	b, err := model.Marshal(v)
 	if err != nil {
 		return err
 	}
@@ -224,7 +226,7 @@ func (lw *latticeWorker) scalersFor(app string, raw json.RawMessage) []Scaler {
 	if c := lw.cache[app]; c != nil && c.raw == string(raw) {
 		return c.scalers
 	}
-	m, err := ParseStoredManifestJSON(raw)
+	m, err := model.ParseStoredManifestJSON(raw)
 	if err != nil {
 		lw.log.Warn("wadm: active manifest unreadable", "lattice", lw.lattice, "app", app, "err", err)
 		return nil
@@ -339,7 +341,7 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 
 	var route []string // nil: every active app
 	var cleanup []Scaler
-	override := map[string]Status{}
+	override := map[string]model.Status{}
 	switch ev.Type {
 	case EventTypeManifestPublished:
 		we := CloudEvent{Type: ev.Type, Data: ev.Data}
@@ -366,7 +368,7 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 		cleanup = lw.scalersFor(name, apps[name])
 		delete(apps, name)
 		delete(lw.cache, name)
-		override[name] = UndeployedStatus
+		override[name] = model.UndeployedStatus
 		route = []string{name}
 	case EventTypeHostExpired:
 		var d HostExpired
@@ -426,7 +428,7 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 		return queueBusy
 	}
 	var cmds []Command
-	statuses := map[string]Status{}
+	statuses := map[string]model.Status{}
 	for _, app := range route {
 		if st, ok := override[app]; ok {
 			statuses[app] = st
@@ -436,7 +438,7 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 		if scalers == nil {
 			continue
 		}
-		ss := make([]ScalerStatus, 0, len(scalers))
+		ss := make([]model.ScalerStatus, 0, len(scalers))
 		for _, sc := range scalers {
 			c, st := sc.Reconcile(snap)
 			e := exp[sc.ID()]
@@ -467,11 +469,11 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 				cmds = append(cmds, c...)
 			}
 			if e != nil && now.Before(e.FailedUntil) {
-				st = Failed(e.FailMsg)
+				st = model.Failed(e.FailMsg)
 			}
-			ss = append(ss, ScalerStatus{ID: sc.ID(), Kind: sc.Kind(), Name: sc.Name(), Status: st})
+			ss = append(ss, model.ScalerStatus{ID: sc.ID(), Kind: sc.Kind(), Name: sc.Name(), Status: st})
 		}
-		statuses[app] = NewStatus(ss)
+		statuses[app] = model.NewStatus(ss)
 	}
 	// Outdated scalers clean up after the new ones started (reference §4.15).
 	cmds = append(cmds, CleanupAll(cleanup, snap)...)
@@ -520,12 +522,12 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 }
 
 // publishStatus sends an app status when it differs from the last one.
-func (lw *latticeWorker) publishStatus(ctx context.Context, app string, st Status) error {
-	b, err := marshalNoEscape(st)
+func (lw *latticeWorker) publishStatus(ctx context.Context, app string, st model.Status) error {
+	b, err := model.Marshal(st)
 	if err != nil {
 		return err
 	}
-	subj := StatusSubject(lw.lattice, app)
+	subj := model.StatusSubject(lw.lattice, app)
 	if last, err := lw.w.objs.status.GetLastMsgForSubject(ctx, subj); err == nil && bytes.Equal(last.Data, b) {
 		return nil
 	}
@@ -764,7 +766,7 @@ func (lw *latticeWorker) publishExpired(ctx context.Context, d HostExpired) {
 	data, _ := json.Marshal(d)
 	ev := CloudEvent{SpecVersion: "1.0", ID: NewVersionID(), Type: EventTypeHostExpired, Source: EventSource,
 		DataContentType: "application/json", Time: time.Now().UTC(), Data: data}
-	b, err := marshalNoEscape(ev)
+	b, err := model.Marshal(ev)
 	if err != nil {
 		return
 	}

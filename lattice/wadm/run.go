@@ -1,6 +1,17 @@
+// Package wadm is the wadm server: the API on wadm.api.<lattice>.>, the
+// manifest store (KV wadm_manifests), and per lattice an event worker that
+// folds host and wadm events into the observed state (KV wadm_state), runs
+// the scalers (pure: lattice snapshot in, commands out) and publishes
+// statuses, plus a command worker that carries the commands out over the
+// control interface. Run starts it in-process (wash up) or alone (wash wadm).
+//
+// Clients use lattice/wadm/client and lattice/wadm/model, which never import
+// this package.
 package wadm
 
 import (
+	"github.com/wasmlattice/wash/lattice/wadm/model"
+
 	"context"
 	"errors"
 	"fmt"
@@ -86,7 +97,7 @@ type Wadm struct {
 func Run(ctx context.Context, nc *nats.Conn, cfg Config) (*Wadm, error) {
 	cfg.APIPrefix = strings.Trim(strings.TrimSpace(cfg.APIPrefix), ".")
 	if cfg.APIPrefix == "" {
-		cfg.APIPrefix = DefaultAPIPrefix
+		cfg.APIPrefix = model.DefaultAPIPrefix
 	}
 	if cfg.HostExpiry <= 0 {
 		cfg.HostExpiry = 70 * time.Second

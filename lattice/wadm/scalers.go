@@ -1,6 +1,8 @@
 package wadm
 
 import (
+	"github.com/wasmlattice/wash/lattice/wadm/model"
+
 	"fmt"
 	"math/bits"
 	"sort"
@@ -19,28 +21,28 @@ type Scaler interface {
 	Name() string
 	// Reconcile returns the commands that move the lattice toward the desired
 	// state and the scaler status that goes with them.
-	Reconcile(s *LatticeState) ([]Command, StatusInfo)
+	Reconcile(s *LatticeState) ([]Command, model.StatusInfo)
 	// Cleanup returns the commands that remove what the scaler manages.
 	Cleanup(s *LatticeState) []Command
 }
 
 // ScalerStatusOf runs Reconcile and wraps the status for Status.Scalers.
-func ScalerStatusOf(sc Scaler, s *LatticeState) ScalerStatus {
+func ScalerStatusOf(sc Scaler, s *LatticeState) model.ScalerStatus {
 	_, st := sc.Reconcile(s)
-	return ScalerStatus{ID: sc.ID(), Kind: sc.Kind(), Name: sc.Name(), Status: st}
+	return model.ScalerStatus{ID: sc.ID(), Kind: sc.Kind(), Name: sc.Name(), Status: st}
 }
 
 // ReconcileAll reconciles every scaler in order and returns all commands and
 // the aggregated application status.
-func ReconcileAll(scalers []Scaler, s *LatticeState) ([]Command, Status) {
+func ReconcileAll(scalers []Scaler, s *LatticeState) ([]Command, model.Status) {
 	var cmds []Command
-	statuses := make([]ScalerStatus, 0, len(scalers))
+	statuses := make([]model.ScalerStatus, 0, len(scalers))
 	for _, sc := range scalers {
 		c, st := sc.Reconcile(s)
 		cmds = append(cmds, c...)
-		statuses = append(statuses, ScalerStatus{ID: sc.ID(), Kind: sc.Kind(), Name: sc.Name(), Status: st})
+		statuses = append(statuses, model.ScalerStatus{ID: sc.ID(), Kind: sc.Kind(), Name: sc.Name(), Status: st})
 	}
-	return cmds, NewStatus(statuses)
+	return cmds, model.NewStatus(statuses)
 }
 
 // CleanupAll collects every scaler's cleanup commands (undeploy/delete).
@@ -71,7 +73,7 @@ func OutdatedScalers(old, new []Scaler) []Scaler {
 
 // SpreadTarget is a spread with its computed instance count.
 type SpreadTarget struct {
-	Spread Spread
+	Spread model.Spread
 	Count  int
 }
 
@@ -79,19 +81,19 @@ type SpreadTarget struct {
 // weight descending (stable), floor(instances*w/Σw), then one extra to the
 // first spreads until the total matches. No spreads ⇒ one "default" spread.
 // A total weight of 0 (upstream divides by zero) is treated as equal weights.
-func ComputeSpread(p SpreadScalerProperty) []SpreadTarget {
+func ComputeSpread(p model.SpreadScalerProperty) []SpreadTarget {
 	if len(p.Spread) == 0 {
-		return []SpreadTarget{{Spread: Spread{Name: DefaultSpreadName, Requirements: map[string]string{}}, Count: p.Instances}}
+		return []SpreadTarget{{Spread: model.Spread{Name: model.DefaultSpreadName, Requirements: map[string]string{}}, Count: p.Instances}}
 	}
-	spreads := append([]Spread(nil), p.Spread...)
+	spreads := append([]model.Spread(nil), p.Spread...)
 	sort.SliceStable(spreads, func(i, j int) bool { return spreads[i].EffectiveWeight() > spreads[j].EffectiveWeight() })
-	weight := func(s *Spread) uint64 { return uint64(s.EffectiveWeight()) }
+	weight := func(s *model.Spread) uint64 { return uint64(s.EffectiveWeight()) }
 	var total uint64
 	for i := range spreads {
 		total += weight(&spreads[i])
 	}
 	if total == 0 {
-		weight = func(*Spread) uint64 { return 1 }
+		weight = func(*model.Spread) uint64 { return 1 }
 		total = uint64(len(spreads))
 	}
 	out := make([]SpreadTarget, len(spreads))
@@ -123,7 +125,7 @@ func matches(h *HostState, req map[string]string) bool {
 }
 
 // eligibleHosts returns the sorted ids of hosts matching the spread.
-func eligibleHosts(s *LatticeState, sp *Spread) []string {
+func eligibleHosts(s *LatticeState, sp *model.Spread) []string {
 	var out []string
 	for _, id := range s.sortedHostIDs() {
 		if matches(s.Hosts[id], sp.Requirements) {
@@ -151,14 +153,14 @@ func ineligibleHosts(s *LatticeState, targets []SpreadTarget) []string {
 	return out
 }
 
-func failuresStatus(failures []string, n int, what string) StatusInfo {
+func failuresStatus(failures []string, n int, what string) model.StatusInfo {
 	switch {
 	case len(failures) > 0:
-		return Failed(strings.Join(failures, " "))
+		return model.Failed(strings.Join(failures, " "))
 	case n == 0:
-		return Deployed("")
+		return model.Deployed("")
 	default:
-		return Reconciling(fmt.Sprintf("Scaling %s on %d host(s)", what, n))
+		return model.Reconciling(fmt.Sprintf("Scaling %s on %d host(s)", what, n))
 	}
 }
 
@@ -171,26 +173,26 @@ type ownedConfig struct {
 	data map[string]string
 }
 
-func configsFor(app string, m *Manifest, configs []ConfigProperty, secrets []SecretProperty) []ownedConfig {
+func configsFor(app string, m *model.Manifest, configs []model.ConfigProperty, secrets []model.SecretProperty) []ownedConfig {
 	var out []ownedConfig
 	for i := range configs {
 		c := &configs[i]
-		oc := ownedConfig{name: ConfigName(app, c)}
+		oc := ownedConfig{name: model.ConfigName(app, c)}
 		if c.HasProperties() {
 			oc.data = copyMap(c.Properties)
 		}
 		out = append(out, oc)
 	}
 	for _, s := range secrets {
-		out = append(out, ownedConfig{name: SecretConfigName(app, s.Name), data: SecretConfigData(m, s)})
+		out = append(out, ownedConfig{name: model.SecretConfigName(app, s.Name), data: SecretConfigData(m, s)})
 	}
 	return out
 }
 
 // SecretConfigData is the config map wadm stores for a secret reference.
-func SecretConfigData(m *Manifest, s SecretProperty) map[string]string {
+func SecretConfigData(m *model.Manifest, s model.SecretProperty) map[string]string {
 	out := map[string]string{
-		"type": SecretConfigType,
+		"type": model.SecretConfigType,
 		"name": s.Name,
 		"key":  s.Properties.Key,
 	}
@@ -209,7 +211,7 @@ func SecretConfigData(m *Manifest, s SecretProperty) map[string]string {
 	if s.Properties.Version != nil {
 		out["version"] = *s.Properties.Version
 	}
-	pol, _ := marshalNoEscape(map[string]any{"type": SecretPolicyPropType, "properties": props})
+	pol, _ := model.Marshal(map[string]any{"type": model.SecretPolicyPropType, "properties": props})
 	out["policy"] = string(pol)
 	return out
 }
@@ -240,10 +242,10 @@ func cleanupConfigs(cfgs []ownedConfig) []Command {
 
 // withConfigs applies the ordering rule: while any owned config needs
 // writing, only the config commands are returned this round.
-func withConfigs(s *LatticeState, cfgs []ownedConfig, cmds []Command, st StatusInfo) ([]Command, StatusInfo) {
+func withConfigs(s *LatticeState, cfgs []ownedConfig, cmds []Command, st model.StatusInfo) ([]Command, model.StatusInfo) {
 	if cc := reconcileConfigs(s, cfgs); len(cc) > 0 {
-		if st.Type == StatusDeployed {
-			st = Reconciling("")
+		if st.Type == model.StatusDeployed {
+			st = model.Reconciling("")
 		}
 		return cc, st
 	}
@@ -260,16 +262,16 @@ type ComponentSpreadScaler struct {
 	ComponentID   string
 	Reference     string
 	ConfigNames   []string
-	Property      SpreadScalerProperty
+	Property      model.SpreadScalerProperty
 	configs       []ownedConfig
 }
 
 func (c *ComponentSpreadScaler) ID() string   { return c.id }
-func (c *ComponentSpreadScaler) Kind() string { return KindSpreadScaler }
+func (c *ComponentSpreadScaler) Kind() string { return model.KindSpreadScaler }
 func (c *ComponentSpreadScaler) Name() string { return c.ComponentID }
 
 // Reconcile implements reference §4.7.3 with a deterministic host choice.
-func (c *ComponentSpreadScaler) Reconcile(s *LatticeState) ([]Command, StatusInfo) {
+func (c *ComponentSpreadScaler) Reconcile(s *LatticeState) ([]Command, model.StatusInfo) {
 	cmds, st := c.compute(s, ComputeSpread(c.Property))
 	return withConfigs(s, c.configs, cmds, st)
 }
@@ -289,7 +291,7 @@ func (c *ComponentSpreadScaler) scale(host string, count int, ann map[string]str
 		ModelName: c.ModelName, Annotations: ann, Config: append([]string(nil), c.ConfigNames...)}
 }
 
-func (c *ComponentSpreadScaler) compute(s *LatticeState, targets []SpreadTarget) ([]Command, StatusInfo) {
+func (c *ComponentSpreadScaler) compute(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
 	var remove []Command
 	for _, id := range ineligibleHosts(s, targets) {
 		if _, ok := s.Hosts[id].Components[c.ComponentID]; ok {
@@ -297,7 +299,7 @@ func (c *ComponentSpreadScaler) compute(s *LatticeState, targets []SpreadTarget)
 		}
 	}
 	if len(remove) > 0 {
-		return remove, Reconciling("Found components running on ineligible hosts, removing them.")
+		return remove, model.Reconciling("Found components running on ineligible hosts, removing them.")
 	}
 
 	var failures []string
@@ -367,7 +369,7 @@ func (c *ComponentSpreadScaler) compute(s *LatticeState, targets []SpreadTarget)
 		}
 	}
 	if msg := spreadConflicts(s, targets, perHostAll, cmds); msg != "" {
-		return nil, Failed(msg)
+		return nil, model.Failed(msg)
 	}
 	return cmds, failuresStatus(failures, len(cmds), "component")
 }
@@ -422,12 +424,12 @@ type ComponentDaemonScaler struct {
 	ComponentSpreadScaler
 }
 
-func (c *ComponentDaemonScaler) Kind() string { return KindDaemonScaler }
+func (c *ComponentDaemonScaler) Kind() string { return model.KindDaemonScaler }
 
 // daemonSpreads lists spreads in manifest order (weights ignored).
-func daemonSpreads(p SpreadScalerProperty) []SpreadTarget {
+func daemonSpreads(p model.SpreadScalerProperty) []SpreadTarget {
 	if len(p.Spread) == 0 {
-		return []SpreadTarget{{Spread: Spread{Name: DefaultSpreadName, Requirements: map[string]string{}}, Count: p.Instances}}
+		return []SpreadTarget{{Spread: model.Spread{Name: model.DefaultSpreadName, Requirements: map[string]string{}}, Count: p.Instances}}
 	}
 	out := make([]SpreadTarget, len(p.Spread))
 	for i, sp := range p.Spread {
@@ -437,7 +439,7 @@ func daemonSpreads(p SpreadScalerProperty) []SpreadTarget {
 }
 
 // Reconcile implements reference §4.9 for components.
-func (c *ComponentDaemonScaler) Reconcile(s *LatticeState) ([]Command, StatusInfo) {
+func (c *ComponentDaemonScaler) Reconcile(s *LatticeState) ([]Command, model.StatusInfo) {
 	cmds, st := c.computeDaemon(s, daemonSpreads(c.Property))
 	return withConfigs(s, c.configs, cmds, st)
 }
@@ -452,7 +454,7 @@ func (c *ComponentDaemonScaler) Cleanup(s *LatticeState) []Command {
 	return append(cmds, cleanupConfigs(c.configs)...)
 }
 
-func (c *ComponentDaemonScaler) computeDaemon(s *LatticeState, targets []SpreadTarget) ([]Command, StatusInfo) {
+func (c *ComponentDaemonScaler) computeDaemon(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
 	var remove []Command
 	for _, id := range ineligibleHosts(s, targets) {
 		if _, ok := s.Hosts[id].Components[c.ComponentID]; ok {
@@ -460,7 +462,7 @@ func (c *ComponentDaemonScaler) computeDaemon(s *LatticeState, targets []SpreadT
 		}
 	}
 	if len(remove) > 0 {
-		return remove, Reconciling("Found components running on ineligible hosts, removing them.")
+		return remove, model.Reconciling("Found components running on ineligible hosts, removing them.")
 	}
 	var failures []string
 	var cmds []Command
@@ -499,16 +501,16 @@ type ProviderSpreadScaler struct {
 	ProviderID    string
 	Reference     string
 	ConfigNames   []string
-	Property      SpreadScalerProperty
+	Property      model.SpreadScalerProperty
 	configs       []ownedConfig
 }
 
 func (p *ProviderSpreadScaler) ID() string   { return p.id }
-func (p *ProviderSpreadScaler) Kind() string { return KindSpreadScaler }
+func (p *ProviderSpreadScaler) Kind() string { return model.KindSpreadScaler }
 func (p *ProviderSpreadScaler) Name() string { return p.ProviderID }
 
 // Reconcile implements reference §4.8 with hosts taken in id order.
-func (p *ProviderSpreadScaler) Reconcile(s *LatticeState) ([]Command, StatusInfo) {
+func (p *ProviderSpreadScaler) Reconcile(s *LatticeState) ([]Command, model.StatusInfo) {
 	cmds, st := p.compute(s, ComputeSpread(p.Property))
 	return withConfigs(s, p.configs, cmds, st)
 }
@@ -523,11 +525,11 @@ func (p *ProviderSpreadScaler) Cleanup(s *LatticeState) []Command {
 	return append(cmds, cleanupConfigs(p.configs)...)
 }
 
-func removeIneligibleProviders(s *LatticeState, targets []SpreadTarget, providerID, scalerID, model string) []Command {
+func removeIneligibleProviders(s *LatticeState, targets []SpreadTarget, providerID, scalerID, modelName string) []Command {
 	var out []Command
 	for _, id := range ineligibleHosts(s, targets) {
-		if ps := s.Hosts[id].Providers[providerID]; ps != nil && ps.Annotations[ScalerAnnotation] == scalerID {
-			out = append(out, StopProvider{ProviderID: providerID, HostID: id, ModelName: model, Annotations: map[string]string{}})
+		if ps := s.Hosts[id].Providers[providerID]; ps != nil && ps.Annotations[model.ScalerAnnotation] == scalerID {
+			out = append(out, StopProvider{ProviderID: providerID, HostID: id, ModelName: modelName, Annotations: map[string]string{}})
 		}
 	}
 	return out
@@ -538,9 +540,9 @@ func (p *ProviderSpreadScaler) start(host string, ann map[string]string) StartPr
 		Config: append([]string{}, p.ConfigNames...), Annotations: ann}
 }
 
-func (p *ProviderSpreadScaler) compute(s *LatticeState, targets []SpreadTarget) ([]Command, StatusInfo) {
+func (p *ProviderSpreadScaler) compute(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
 	if rm := removeIneligibleProviders(s, targets, p.ProviderID, p.id, p.ModelName); len(rm) > 0 {
-		return rm, Reconciling("Found providers running on ineligible hosts, removing them.")
+		return rm, model.Reconciling("Found providers running on ineligible hosts, removing them.")
 	}
 	var failures []string
 	var cmds []Command
@@ -590,10 +592,10 @@ type ProviderDaemonScaler struct {
 	ProviderSpreadScaler
 }
 
-func (p *ProviderDaemonScaler) Kind() string { return KindDaemonScaler }
+func (p *ProviderDaemonScaler) Kind() string { return model.KindDaemonScaler }
 
 // Reconcile implements reference §4.9 for providers.
-func (p *ProviderDaemonScaler) Reconcile(s *LatticeState) ([]Command, StatusInfo) {
+func (p *ProviderDaemonScaler) Reconcile(s *LatticeState) ([]Command, model.StatusInfo) {
 	cmds, st := p.computeDaemon(s, daemonSpreads(p.Property))
 	return withConfigs(s, p.configs, cmds, st)
 }
@@ -609,9 +611,9 @@ func (p *ProviderDaemonScaler) Cleanup(s *LatticeState) []Command {
 	return append(cmds, cleanupConfigs(p.configs)...)
 }
 
-func (p *ProviderDaemonScaler) computeDaemon(s *LatticeState, targets []SpreadTarget) ([]Command, StatusInfo) {
+func (p *ProviderDaemonScaler) computeDaemon(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
 	if rm := removeIneligibleProviders(s, targets, p.ProviderID, p.id, p.ModelName); len(rm) > 0 {
-		return rm, Reconciling("Found providers running on ineligible hosts, removing them.")
+		return rm, model.Reconciling("Found providers running on ineligible hosts, removing them.")
 	}
 	var failures []string
 	var cmds []Command
@@ -646,15 +648,15 @@ type LinkScaler struct {
 }
 
 func (l *LinkScaler) ID() string   { return l.id }
-func (l *LinkScaler) Kind() string { return KindLinkScaler }
+func (l *LinkScaler) Kind() string { return model.KindLinkScaler }
 func (l *LinkScaler) Name() string { return l.name }
 
 // Reconcile puts the link unless one with the same source, target and name
 // exists (namespace, package and config are not compared, like upstream).
-func (l *LinkScaler) Reconcile(s *LatticeState) ([]Command, StatusInfo) {
+func (l *LinkScaler) Reconcile(s *LatticeState) ([]Command, model.StatusInfo) {
 	for _, have := range s.Links {
 		if have.SourceID == l.Link.SourceID && have.Target == l.Link.Target && have.Name == l.Link.Name {
-			return withConfigs(s, l.configs, nil, Deployed(""))
+			return withConfigs(s, l.configs, nil, model.Deployed(""))
 		}
 	}
 	put := l.Link
@@ -662,7 +664,7 @@ func (l *LinkScaler) Reconcile(s *LatticeState) ([]Command, StatusInfo) {
 	put.SourceConfig = append([]string{}, l.Link.SourceConfig...)
 	put.TargetConfig = append([]string{}, l.Link.TargetConfig...)
 	return withConfigs(s, l.configs, []Command{put},
-		Reconciling(fmt.Sprintf("Putting link definition between %s and %s", l.Link.SourceID, l.Link.Target)))
+		model.Reconciling(fmt.Sprintf("Putting link definition between %s and %s", l.Link.SourceID, l.Link.Target)))
 }
 
 // Cleanup deletes the link and the configs the link owns.
@@ -678,14 +680,14 @@ func (l *LinkScaler) Cleanup(*LatticeState) []Command {
 // image and application) and never issues commands.
 type StatusScaler struct {
 	id, kind, name string
-	status         StatusInfo
+	status         model.StatusInfo
 }
 
-func (p *StatusScaler) ID() string                                      { return p.id }
-func (p *StatusScaler) Kind() string                                    { return p.kind }
-func (p *StatusScaler) Name() string                                    { return p.name }
-func (p *StatusScaler) Reconcile(*LatticeState) ([]Command, StatusInfo) { return nil, p.status }
-func (p *StatusScaler) Cleanup(*LatticeState) []Command                 { return nil }
+func (p *StatusScaler) ID() string                                            { return p.id }
+func (p *StatusScaler) Kind() string                                          { return p.kind }
+func (p *StatusScaler) Name() string                                          { return p.name }
+func (p *StatusScaler) Reconcile(*LatticeState) ([]Command, model.StatusInfo) { return nil, p.status }
+func (p *StatusScaler) Cleanup(*LatticeState) []Command                       { return nil }
 
 // ---- building scalers from a manifest ----------------------------------------
 
@@ -693,7 +695,7 @@ func (p *StatusScaler) Cleanup(*LatticeState) []Command                 { return
 // per component its scaler traits (or the implicit provider scaler), then its
 // link traits. Trait types other than spreadscaler, daemonscaler and link, and
 // mismatched shapes, are ignored.
-func BuildScalers(m *Manifest) []Scaler {
+func BuildScalers(m *model.Manifest) []Scaler {
 	app := m.Metadata.Name
 	var out []Scaler
 	for i := range m.Spec.Components {
@@ -705,16 +707,16 @@ func BuildScalers(m *Manifest) []Scaler {
 				msg = "Application specified both an image and a shared application reference"
 			}
 			// Upstream uses a random UUID; a hash keeps ids stable.
-			out = append(out, &StatusScaler{id: hashID("StatusScaler", app, c.Name), kind: KindSpreadScaler, name: c.Name, status: Failed(msg)})
+			out = append(out, &StatusScaler{id: hashID("StatusScaler", app, c.Name), kind: model.KindSpreadScaler, name: c.Name, status: model.Failed(msg)})
 			continue
 		}
-		model := app
+		modelName := app
 		if p.Image == nil {
-			model = p.Application.Name
+			modelName = p.Application.Name
 		}
-		id := ResolvedComponentID(app, c)
+		id := model.ResolvedComponentID(app, c)
 		ref := p.ImageRef()
-		cfgNames := ConfigNames(app, p.Config, p.Secrets)
+		cfgNames := model.ConfigNames(app, p.Config, p.Secrets)
 		owned := configsFor(app, m, p.Config, p.Secrets)
 		hasScaler := false
 		if p.Image != nil {
@@ -724,10 +726,10 @@ func BuildScalers(m *Manifest) []Scaler {
 					continue
 				}
 				hasScaler = true
-				out = append(out, newScaler(t.Type, c, model, id, ref, cfgNames, owned, *t.Properties.Scaler))
+				out = append(out, newScaler(t.Type, c, modelName, id, ref, cfgNames, owned, *t.Properties.Scaler))
 			}
 			if !hasScaler && c.IsCapability() {
-				out = append(out, newScaler(SpreadScalerTrait, c, model, id, ref, cfgNames, owned, SpreadScalerProperty{Instances: 1}))
+				out = append(out, newScaler(model.SpreadScalerTrait, c, modelName, id, ref, cfgNames, owned, model.SpreadScalerProperty{Instances: 1}))
 			}
 		}
 		for j := range c.Traits {
@@ -735,7 +737,7 @@ func BuildScalers(m *Manifest) []Scaler {
 			if !t.IsLink() || t.Properties.Link == nil {
 				continue
 			}
-			if ls := newLinkScaler(m, c, model, id, t.Properties.Link); ls != nil {
+			if ls := newLinkScaler(m, c, modelName, id, t.Properties.Link); ls != nil {
 				out = append(out, ls)
 			}
 		}
@@ -743,47 +745,47 @@ func BuildScalers(m *Manifest) []Scaler {
 	return out
 }
 
-func newScaler(traitType string, c *Component, model, id, ref string, cfgNames []string, owned []ownedConfig, prop SpreadScalerProperty) Scaler {
-	kind := KindSpreadScaler
-	if traitType == DaemonScalerTrait {
-		kind = KindDaemonScaler
+func newScaler(traitType string, c *model.Component, modelName, id, ref string, cfgNames []string, owned []ownedConfig, prop model.SpreadScalerProperty) Scaler {
+	kind := model.KindSpreadScaler
+	if traitType == model.DaemonScalerTrait {
+		kind = model.KindDaemonScaler
 	}
-	sid := ScalerIDForComponent(kind, model, c.Name, id, ref, cfgNames)
+	sid := ScalerIDForComponent(kind, modelName, c.Name, id, ref, cfgNames)
 	if c.IsCapability() {
-		ps := ProviderSpreadScaler{id: sid, ModelName: model, ComponentName: c.Name, ProviderID: id, Reference: ref,
+		ps := ProviderSpreadScaler{id: sid, ModelName: modelName, ComponentName: c.Name, ProviderID: id, Reference: ref,
 			ConfigNames: cfgNames, Property: prop, configs: owned}
-		if kind == KindDaemonScaler {
+		if kind == model.KindDaemonScaler {
 			return &ProviderDaemonScaler{ps}
 		}
 		return &ps
 	}
-	cs := ComponentSpreadScaler{id: sid, ModelName: model, ComponentName: c.Name, ComponentID: id, Reference: ref,
+	cs := ComponentSpreadScaler{id: sid, ModelName: modelName, ComponentName: c.Name, ComponentID: id, Reference: ref,
 		ConfigNames: cfgNames, Property: prop, configs: owned}
-	if kind == KindDaemonScaler {
+	if kind == model.KindDaemonScaler {
 		return &ComponentDaemonScaler{cs}
 	}
 	return &cs
 }
 
-func newLinkScaler(m *Manifest, src *Component, model, srcID string, l *LinkProperty) *LinkScaler {
+func newLinkScaler(m *model.Manifest, src *model.Component, modelName, srcID string, l *model.LinkProperty) *LinkScaler {
 	app := m.Metadata.Name
 	target := m.ComponentByName(l.Target.Name)
 	if target == nil || (src.IsCapability() && target.IsCapability()) {
 		return nil
 	}
-	tgtID := ResolvedComponentID(app, target)
-	var srcCfg, srcSec = []ConfigProperty(nil), []SecretProperty(nil)
+	tgtID := model.ResolvedComponentID(app, target)
+	var srcCfg, srcSec = []model.ConfigProperty(nil), []model.SecretProperty(nil)
 	if l.Source != nil {
 		srcCfg, srcSec = l.Source.Config, l.Source.Secrets
 	}
-	sourceNames := ConfigNames(app, srcCfg, srcSec)
-	targetNames := ConfigNames(app, l.Target.Config, l.Target.Secrets)
+	sourceNames := model.ConfigNames(app, srcCfg, srcSec)
+	targetNames := model.ConfigNames(app, l.Target.Config, l.Target.Secrets)
 	put := PutLink{SourceID: srcID, Target: tgtID, Name: l.LinkName(), WitNamespace: l.Namespace, WitPackage: l.Package,
-		Interfaces: append([]string{}, l.Interfaces...), SourceConfig: sourceNames, TargetConfig: targetNames, ModelName: model}
+		Interfaces: append([]string{}, l.Interfaces...), SourceConfig: sourceNames, TargetConfig: targetNames, ModelName: modelName}
 	owned := append(configsFor(app, m, srcCfg, srcSec), configsFor(app, m, l.Target.Config, l.Target.Secrets)...)
 	return &LinkScaler{
-		id:        ScalerIDForLink(model, l.LinkName(), srcID, tgtID, l.Namespace, l.Package, l.Interfaces, sourceNames, targetNames),
-		ModelName: model,
+		id:        ScalerIDForLink(modelName, l.LinkName(), srcID, tgtID, l.Namespace, l.Package, l.Interfaces, sourceNames, targetNames),
+		ModelName: modelName,
 		Link:      put,
 		name:      fmt.Sprintf("%s -(%s:%s)-> %s", srcID, l.Namespace, l.Package, tgtID),
 		configs:   owned,

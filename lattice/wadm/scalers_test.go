@@ -1,6 +1,11 @@
 package wadm
 
 import (
+	"os"
+	"path/filepath"
+
+	"github.com/wasmlattice/wash/lattice/wadm/model"
+
 	"fmt"
 	"reflect"
 	"strings"
@@ -18,29 +23,29 @@ func spreadCounts(ts []SpreadTarget) []string {
 }
 
 func TestComputeSpread(t *testing.T) {
-	sp := func(name string, w *int) Spread {
-		return Spread{Name: name, Requirements: map[string]string{}, Weight: w}
+	sp := func(name string, w *int) model.Spread {
+		return model.Spread{Name: name, Requirements: map[string]string{}, Weight: w}
 	}
 	cases := []struct {
 		n      int
-		spread []Spread
+		spread []model.Spread
 		want   []string
 	}{
-		{1, []Spread{sp("a", ptrInt(100))}, []string{"a=1"}},
-		{10, []Spread{sp("a", ptrInt(100)), sp("b", ptrInt(100))}, []string{"a=5", "b=5"}},
-		{7, []Spread{sp("w30", ptrInt(30)), sp("w40", ptrInt(40))}, []string{"w40=4", "w30=3"}},
-		{7, []Spread{sp("a", ptrInt(100)), sp("b", ptrInt(100))}, []string{"a=4", "b=3"}},
-		{10, []Spread{sp("a", nil), sp("b", nil)}, []string{"a=5", "b=5"}},
+		{1, []model.Spread{sp("a", ptrInt(100))}, []string{"a=1"}},
+		{10, []model.Spread{sp("a", ptrInt(100)), sp("b", ptrInt(100))}, []string{"a=5", "b=5"}},
+		{7, []model.Spread{sp("w30", ptrInt(30)), sp("w40", ptrInt(40))}, []string{"w40=4", "w30=3"}},
+		{7, []model.Spread{sp("a", ptrInt(100)), sp("b", ptrInt(100))}, []string{"a=4", "b=3"}},
+		{10, []model.Spread{sp("a", nil), sp("b", nil)}, []string{"a=5", "b=5"}},
 		{12, nil, []string{"default=12"}},
-		{103, []Spread{sp("w42", ptrInt(42)), sp("w3", ptrInt(3)), sp("w37", ptrInt(37)), sp("w384", ptrInt(384))}, []string{"w384=85", "w42=10", "w37=8", "w3=0"}},
-		{103, []Spread{sp("w42", ptrInt(42)), sp("w3", ptrInt(3)), sp("w37", ptrInt(37))}, []string{"w42=53", "w37=47", "w3=3"}},
-		{5, []Spread{sp("a", ptrInt(40)), sp("b", ptrInt(40)), sp("c", ptrInt(20))}, []string{"a=2", "b=2", "c=1"}},
-		{5, []Spread{sp("a", ptrInt(40)), sp("b", ptrInt(40))}, []string{"a=3", "b=2"}},
+		{103, []model.Spread{sp("w42", ptrInt(42)), sp("w3", ptrInt(3)), sp("w37", ptrInt(37)), sp("w384", ptrInt(384))}, []string{"w384=85", "w42=10", "w37=8", "w3=0"}},
+		{103, []model.Spread{sp("w42", ptrInt(42)), sp("w3", ptrInt(3)), sp("w37", ptrInt(37))}, []string{"w42=53", "w37=47", "w3=3"}},
+		{5, []model.Spread{sp("a", ptrInt(40)), sp("b", ptrInt(40)), sp("c", ptrInt(20))}, []string{"a=2", "b=2", "c=1"}},
+		{5, []model.Spread{sp("a", ptrInt(40)), sp("b", ptrInt(40))}, []string{"a=3", "b=2"}},
 		// Guarded: upstream divides by zero here.
-		{3, []Spread{sp("a", ptrInt(0)), sp("b", ptrInt(0))}, []string{"a=2", "b=1"}},
+		{3, []model.Spread{sp("a", ptrInt(0)), sp("b", ptrInt(0))}, []string{"a=2", "b=1"}},
 	}
 	for _, tc := range cases {
-		got := spreadCounts(ComputeSpread(SpreadScalerProperty{Instances: tc.n, Spread: tc.spread}))
+		got := spreadCounts(ComputeSpread(model.SpreadScalerProperty{Instances: tc.n, Spread: tc.spread}))
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%d over %v: got %v want %v", tc.n, tc.spread, got, tc.want)
 		}
@@ -62,18 +67,30 @@ func TestComponentIDs(t *testing.T) {
 		{"hello-simple", nil, "hello", "hello_simple-hello"},
 	}
 	for _, tc := range cases {
-		if got := ComponentID(tc.app, tc.id, tc.name); got != tc.want {
+		if got := model.ComponentID(tc.app, tc.id, tc.name); got != tc.want {
 			t.Errorf("ComponentID(%q,%v,%q) = %q, want %q", tc.app, tc.id, tc.name, got, tc.want)
 		}
 	}
-	if got := SecretConfigName("sample", "test-secret"); got != "SECRET_sample-test_secret" {
+	if got := model.SecretConfigName("sample", "test-secret"); got != "SECRET_sample-test_secret" {
 		t.Errorf("secret config name %q", got)
 	}
 }
 
-func mustManifest(t testing.TB, file string) *Manifest {
+// The manifest fixtures live with the model package.
+const fixtureDir = "tests/fixtures/manifests"
+
+func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	m, err := ParseManifest(readFixture(t, file))
+	data, err := os.ReadFile(filepath.Join("model", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func mustManifest(t testing.TB, file string) *model.Manifest {
+	t.Helper()
+	m, err := model.ParseManifest(readFixture(t, file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,17 +115,17 @@ func TestScalerIDVectors(t *testing.T) {
 }
 
 // compSpread builds a component spread scaler with a fixed id.
-func compSpread(instances int, spreads ...Spread) *ComponentSpreadScaler {
+func compSpread(instances int, spreads ...model.Spread) *ComponentSpreadScaler {
 	return &ComponentSpreadScaler{id: "scaler1", ModelName: "app", ComponentName: "c", ComponentID: "comp",
-		Reference: "ref:1", Property: SpreadScalerProperty{Instances: instances, Spread: spreads}}
+		Reference: "ref:1", Property: model.SpreadScalerProperty{Instances: instances, Spread: spreads}}
 }
 
-func spread(name string, w int, req ...string) Spread {
+func spread(name string, w int, req ...string) model.Spread {
 	r := map[string]string{}
 	for i := 0; i+1 < len(req); i += 2 {
 		r[req[i]] = req[i+1]
 	}
-	return Spread{Name: name, Requirements: r, Weight: &w}
+	return model.Spread{Name: name, Requirements: r, Weight: &w}
 }
 
 func scaleSummary(cmds []Command) []string {
@@ -116,9 +133,9 @@ func scaleSummary(cmds []Command) []string {
 	for _, c := range cmds {
 		switch v := c.(type) {
 		case ScaleComponent:
-			out = append(out, fmt.Sprintf("%s=%d/%s", v.HostID, v.Count, v.Annotations[SpreadNameAnnotation]))
+			out = append(out, fmt.Sprintf("%s=%d/%s", v.HostID, v.Count, v.Annotations[model.SpreadNameAnnotation]))
 		case StartProvider:
-			out = append(out, fmt.Sprintf("start %s@%s/%s", v.ProviderID, v.HostID, v.Annotations[SpreadNameAnnotation]))
+			out = append(out, fmt.Sprintf("start %s@%s/%s", v.ProviderID, v.HostID, v.Annotations[model.SpreadNameAnnotation]))
 		case StopProvider:
 			out = append(out, fmt.Sprintf("stop %s@%s", v.ProviderID, v.HostID))
 		default:
@@ -137,29 +154,29 @@ func TestSeedScenario8020(t *testing.T) {
 	if got, want := scaleSummary(cmds), []string{"east=80/eastcoast", "west=20/westcoast"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("commands %v, want %v", got, want)
 	}
-	if st != Reconciling("Scaling component on 2 host(s)") {
+	if st != model.Reconciling("Scaling component on 2 host(s)") {
 		t.Errorf("status %+v", st)
 	}
 	for _, c := range cmds {
 		sc := c.(ScaleComponent)
-		if sc.Annotations[ScalerAnnotation] != "scaler1" || sc.ComponentID != "comp" || sc.Reference != "ref:1" || sc.ModelName != "app" {
+		if sc.Annotations[model.ScalerAnnotation] != "scaler1" || sc.ComponentID != "comp" || sc.Reference != "ref:1" || sc.ModelName != "app" {
 			t.Errorf("command fields: %+v", sc)
 		}
 	}
 	// Apply and reconcile again: deployed.
 	apply(s, cmds)
-	if cmds, st := sc.Reconcile(s); len(cmds) != 0 || st != Deployed("") {
+	if cmds, st := sc.Reconcile(s); len(cmds) != 0 || st != model.Deployed("") {
 		t.Fatalf("after apply: %v %+v", scaleSummary(cmds), st)
 	}
 	// Host removal: east is gone, its spread cannot be placed.
 	delete(s.Hosts, "east")
 	cmds, st = sc.Reconcile(s)
-	if st.Type == StatusDeployed || len(cmds) != 0 {
+	if st.Type == model.StatusDeployed || len(cmds) != 0 {
 		t.Fatalf("after host removal: %v %+v", scaleSummary(cmds), st)
 	}
 	// Upstream reports a spread conflict here; we say the spread has no
 	// eligible host, which is the actual reason.
-	if st != Failed("Could not satisfy spread eastcoast for ref:1, 0/1 eligible hosts found.") {
+	if st != model.Failed("Could not satisfy spread eastcoast for ref:1, 0/1 eligible hosts found.") {
 		t.Errorf("host removal status %q", st.Message)
 	}
 	// A replacement east host gets all 80.
@@ -209,16 +226,16 @@ func TestNoMatchingHosts(t *testing.T) {
 	s.AddHost("moon", map[string]string{"region": "moon"})
 	sc := compSpread(4, spread("eastcoast", 100, "region", "us-east-1"))
 	cmds, st := sc.Reconcile(s)
-	if len(cmds) != 0 || st != Failed("Could not satisfy spread eastcoast for ref:1, 0/1 eligible hosts found.") {
+	if len(cmds) != 0 || st != model.Failed("Could not satisfy spread eastcoast for ref:1, 0/1 eligible hosts found.") {
 		t.Fatalf("got %v %+v", scaleSummary(cmds), st)
 	}
 	// With a target of 0 the "could not satisfy" text is what remains.
 	sc0 := compSpread(0, spread("eastcoast", 100, "region", "us-east-1"))
-	if _, st := sc0.Reconcile(s); st != Failed("Could not satisfy spread eastcoast for ref:1, 0/1 eligible hosts found.") {
+	if _, st := sc0.Reconcile(s); st != model.Failed("Could not satisfy spread eastcoast for ref:1, 0/1 eligible hosts found.") {
 		t.Fatalf("zero target: %+v", st)
 	}
 	// Empty lattice, no spreads.
-	if _, st := compSpread(1).Reconcile(NewLatticeState()); st.Type != StatusFailed {
+	if _, st := compSpread(1).Reconcile(NewLatticeState()); st.Type != model.StatusFailed {
 		t.Fatalf("empty lattice: %+v", st)
 	}
 }
@@ -261,7 +278,7 @@ func TestScaleUpAndDown(t *testing.T) {
 
 func TestScaleDownOverSeveralHosts(t *testing.T) {
 	s := NewLatticeState()
-	ann := SpreadAnnotations(DefaultSpreadName, "scaler1")
+	ann := SpreadAnnotations(model.DefaultSpreadName, "scaler1")
 	s.AddHost("a", nil).SetComponent("comp", "ref:1", ann, 3)
 	s.AddHost("b", nil).SetComponent("comp", "ref:1", ann, 2)
 	s.AddHost("c", nil).SetComponent("comp", "ref:1", ann, 4)
@@ -276,7 +293,7 @@ func TestScaleDownOverSeveralHosts(t *testing.T) {
 	s.AddHost("a", nil).SetComponent("comp", "ref:1", ann, 3)
 	s.AddHost("b", nil).SetComponent("comp", "ref:1", ann, 2)
 	cmds, st := compSpread(7).Reconcile(s)
-	if got, want := scaleSummary(cmds), []string{"a=5/default"}; !reflect.DeepEqual(got, want) || st.Type != StatusReconciling {
+	if got, want := scaleSummary(cmds), []string{"a=5/default"}; !reflect.DeepEqual(got, want) || st.Type != model.StatusReconciling {
 		t.Fatalf("got %v %+v", got, st)
 	}
 }
@@ -289,7 +306,7 @@ func TestSpreadRequirementConflict(t *testing.T) {
 	s.AddHost("h4", map[string]string{"region": "us-west-1", "cloud": "real"})
 	sc := compSpread(12, spread("eastcoast", 25, "region", "us-east-1"), spread("westcoast", 25, "region", "us-west-1"), spread("realcloud", 50, "cloud", "real"))
 	cmds, st := sc.Reconcile(s)
-	if len(cmds) != 0 || st.Type != StatusFailed || !strings.Contains(st.Message, "Spread requirement conflict: realcloud spread requires 6 instances") {
+	if len(cmds) != 0 || st.Type != model.StatusFailed || !strings.Contains(st.Message, "Spread requirement conflict: realcloud spread requires 6 instances") {
 		t.Fatalf("got %v %+v", scaleSummary(cmds), st)
 	}
 }
@@ -299,7 +316,7 @@ func TestIneligibleHostRemoval(t *testing.T) {
 	s.AddHost("east", map[string]string{"zone": "east"})
 	s.AddHost("moon", map[string]string{"zone": "moon"}).SetComponent("comp", "ref:1", map[string]string{"other": "x"}, 2)
 	cmds, st := compSpread(2, spread("e", 100, "zone", "east")).Reconcile(s)
-	if got := scaleSummary(cmds); !reflect.DeepEqual(got, []string{"moon=0/"}) || st != Reconciling("Found components running on ineligible hosts, removing them.") {
+	if got := scaleSummary(cmds); !reflect.DeepEqual(got, []string{"moon=0/"}) || st != model.Reconciling("Found components running on ineligible hosts, removing them.") {
 		t.Fatalf("got %v %+v", got, st)
 	}
 	if a := cmds[0].(ScaleComponent).Annotations; len(a) != 0 {
@@ -315,17 +332,17 @@ func TestComponentDaemonScaler(t *testing.T) {
 	if got, want := scaleSummary(cmds), []string{"h=13/a", "h=13/b", "h=13/c", "h=13/d"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v want %v", got, want)
 	}
-	if st != Reconciling("Scaling component on 4 host(s)") || d.Kind() != KindDaemonScaler {
+	if st != model.Reconciling("Scaling component on 4 host(s)") || d.Kind() != model.KindDaemonScaler {
 		t.Errorf("status %+v", st)
 	}
 	apply(s, cmds)
-	if cmds, st := d.Reconcile(s); len(cmds) != 0 || st.Type != StatusDeployed {
+	if cmds, st := d.Reconcile(s); len(cmds) != 0 || st.Type != model.StatusDeployed {
 		t.Fatalf("after apply %v %+v", scaleSummary(cmds), st)
 	}
 	nd := &ComponentDaemonScaler{*compSpread(1, spread("x", 1, "zone", "none"))}
 	empty := NewLatticeState()
 	empty.AddHost("h", nil)
-	if _, st := nd.Reconcile(empty); st != Failed("Could not satisfy daemonscaler x for ref:1, 0 eligible hosts found.") {
+	if _, st := nd.Reconcile(empty); st != model.Failed("Could not satisfy daemonscaler x for ref:1, 0 eligible hosts found.") {
 		t.Errorf("no host: %+v", st)
 	}
 	// Cleanup scales each spread's instances to 0.
@@ -334,9 +351,9 @@ func TestComponentDaemonScaler(t *testing.T) {
 	}
 }
 
-func provSpread(instances int, spreads ...Spread) *ProviderSpreadScaler {
+func provSpread(instances int, spreads ...model.Spread) *ProviderSpreadScaler {
 	return &ProviderSpreadScaler{id: "pscaler", ModelName: "app", ComponentName: "p", ProviderID: "prov",
-		Reference: "pref:1", Property: SpreadScalerProperty{Instances: instances, Spread: spreads}}
+		Reference: "pref:1", Property: model.SpreadScalerProperty{Instances: instances, Spread: spreads}}
 }
 
 func TestProviderSpreadScaler(t *testing.T) {
@@ -347,11 +364,11 @@ func TestProviderSpreadScaler(t *testing.T) {
 	s.AddHost("m", map[string]string{"region": "moon"})
 	p := provSpread(2, spread("east", 100, "region", "east"))
 	cmds, st := p.Reconcile(s)
-	if got := scaleSummary(cmds); !reflect.DeepEqual(got, []string{"start prov@a/east", "start prov@b/east"}) || st != Reconciling("Scaling provider on 2 host(s)") {
+	if got := scaleSummary(cmds); !reflect.DeepEqual(got, []string{"start prov@a/east", "start prov@b/east"}) || st != model.Reconciling("Scaling provider on 2 host(s)") {
 		t.Fatalf("got %v %+v", got, st)
 	}
 	apply(s, cmds)
-	if cmds, st := p.Reconcile(s); len(cmds) != 0 || st.Type != StatusDeployed {
+	if cmds, st := p.Reconcile(s); len(cmds) != 0 || st.Type != model.StatusDeployed {
 		t.Fatalf("after apply %v %+v", scaleSummary(cmds), st)
 	}
 	// Scale down to 1.
@@ -362,13 +379,13 @@ func TestProviderSpreadScaler(t *testing.T) {
 	// Not enough hosts.
 	p5 := provSpread(5, spread("east", 100, "region", "east"))
 	cmds, st = p5.Reconcile(s)
-	if got := scaleSummary(cmds); !reflect.DeepEqual(got, []string{"start prov@c/east"}) || st != Failed("Could not satisfy spread east for pref:1, 2/5 eligible hosts found.") {
+	if got := scaleSummary(cmds); !reflect.DeepEqual(got, []string{"start prov@c/east"}) || st != model.Failed("Could not satisfy spread east for pref:1, 2/5 eligible hosts found.") {
 		t.Fatalf("too few hosts %v %+v", got, st)
 	}
 	// Managed provider on an ineligible host is stopped first.
 	s.Hosts["m"].SetProvider("prov", "pref:1", SpreadAnnotations("east", "pscaler"), ProviderRunning)
 	cmds, st = p.Reconcile(s)
-	if got := scaleSummary(cmds); !reflect.DeepEqual(got, []string{"stop prov@m"}) || st != Reconciling("Found providers running on ineligible hosts, removing them.") {
+	if got := scaleSummary(cmds); !reflect.DeepEqual(got, []string{"stop prov@m"}) || st != model.Reconciling("Found providers running on ineligible hosts, removing them.") {
 		t.Fatalf("ineligible %v %+v", got, st)
 	}
 	delete(s.Hosts["m"].Providers, "prov")
@@ -410,7 +427,7 @@ func TestSimpleManifestEndToEnd(t *testing.T) {
 	if got := scaleSummary(cmds); !reflect.DeepEqual(got, want) {
 		t.Fatalf("round 1:\n%v\nwant\n%v", got, want)
 	}
-	if st.Info.Type != StatusReconciling {
+	if st.Info.Type != model.StatusReconciling {
 		t.Errorf("round 1 status %+v", st)
 	}
 	apply(s, cmds)
@@ -422,12 +439,12 @@ func TestSimpleManifestEndToEnd(t *testing.T) {
 	if pl.SourceID != "http_server" || pl.Target != "http_hello_world" || pl.Name != "default" || !reflect.DeepEqual(pl.SourceConfig, []string{"hello_simple-httpaddr"}) || len(pl.TargetConfig) != 0 {
 		t.Errorf("PutLink %+v", pl)
 	}
-	if st.Info != Reconciling("Putting link definition between http_server and http_hello_world") {
+	if st.Info != model.Reconciling("Putting link definition between http_server and http_hello_world") {
 		t.Errorf("round 2 status %+v", st.Info)
 	}
 	apply(s, cmds)
 	cmds, st = ReconcileAll(scalers, s)
-	if len(cmds) != 0 || st.Info != Deployed("") || len(st.Scalers) != 3 {
+	if len(cmds) != 0 || st.Info != model.Deployed("") || len(st.Scalers) != 3 {
 		t.Fatalf("round 3: %v %+v", scaleSummary(cmds), st)
 	}
 	// Undeploy.
@@ -491,7 +508,7 @@ func TestBuildScalersVariants(t *testing.T) {
 	}
 	cmds, _ := cs.Reconcile(NewLatticeState())
 	pc, ok := cmds[0].(PutConfig)
-	if !ok || pc.Config["backend"] != "vault-prod" || pc.Config["type"] != SecretConfigType || pc.Config["key"] != "secret/test" || pc.Config["name"] != "test-secret" {
+	if !ok || pc.Config["backend"] != "vault-prod" || pc.Config["type"] != model.SecretConfigType || pc.Config["key"] != "secret/test" || pc.Config["name"] != "test-secret" {
 		t.Errorf("secret config %v", cmds)
 	}
 }

@@ -1,6 +1,8 @@
 package wadm
 
 import (
+	"github.com/wasmlattice/wash/lattice/wadm/model"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,15 +49,15 @@ func (s *apiServer) handle(m *nats.Msg) {
 		trace.WithAttributes(attribute.String("messaging.destination.name", m.Subject)))
 	defer span.End()
 	resp := s.dispatch(ctx, m)
-	if e, ok := resp.(ErrorResponse); ok {
+	if e, ok := resp.(model.ErrorResponse); ok {
 		span.SetStatus(codes.Error, e.Message)
 	}
 	if m.Reply == "" {
 		return
 	}
-	b, err := marshalNoEscape(resp)
+	b, err := model.Marshal(resp)
 	if err != nil {
-		b, _ = marshalNoEscape(NewErrorResponse("failed to encode response: " + err.Error()))
+		b, _ = model.Marshal(model.NewErrorResponse("failed to encode response: " + err.Error()))
 	}
 	if err := m.Respond(b); err != nil {
 		s.log.Warn("wadm: replying to API request failed", "subject", m.Subject, "err", err)
@@ -63,9 +65,9 @@ func (s *apiServer) handle(m *nats.Msg) {
 }
 
 func (s *apiServer) dispatch(ctx context.Context, m *nats.Msg) any {
-	req, err := ParseAPISubject(s.prefix, m.Subject)
+	req, err := model.ParseAPISubject(s.prefix, m.Subject)
 	if err != nil {
-		return NewErrorResponse(err.Error())
+		return model.NewErrorResponse(err.Error())
 	}
 	trace.SpanFromContext(ctx).SetAttributes(attribute.String("wadm.lattice", req.Lattice),
 		attribute.String("wadm.operation", req.Operation), attribute.String("wadm.app", req.App))
@@ -73,7 +75,7 @@ func (s *apiServer) dispatch(ctx context.Context, m *nats.Msg) any {
 		s.touched(req.Lattice)
 	}
 	switch req.Operation {
-	case OpPut:
+	case model.OpPut:
 		ct := ""
 		if m.Header != nil {
 			if v, ok := m.Header["Content-Type"]; ok && len(v) > 0 {
@@ -84,39 +86,39 @@ func (s *apiServer) dispatch(ctx context.Context, m *nats.Msg) any {
 			}
 		}
 		return s.put(ctx, req.Lattice, m.Data, ct)
-	case OpGet:
+	case model.OpGet:
 		if req.App == "" {
 			return s.listResponse(ctx, req.Lattice)
 		}
 		return s.get(ctx, req.Lattice, req.App, m.Data)
-	case OpList:
+	case model.OpList:
 		models, err := s.summaries(ctx, req.Lattice)
 		if err != nil {
-			return NewErrorResponse(internalStorageError)
+			return model.NewErrorResponse(internalStorageError)
 		}
 		return models
-	case OpVersions:
+	case model.OpVersions:
 		return s.versions(ctx, req.Lattice, req.App)
-	case OpDelete:
+	case model.OpDelete:
 		return s.del(ctx, req.Lattice, req.App, m.Data)
-	case OpDeploy:
+	case model.OpDeploy:
 		return s.deploy(ctx, req.Lattice, req.App, m.Data)
-	case OpUndeploy:
+	case model.OpUndeploy:
 		return s.undeploy(ctx, req.Lattice, req.App, m.Data)
-	case OpStatus:
+	case model.OpStatus:
 		st, err := s.lastStatus(ctx, req.Lattice, req.App)
 		if err != nil {
-			return NewErrorResponse("Internal error when fetching status")
+			return model.NewErrorResponse("Internal error when fetching status")
 		}
 		if st == nil {
-			d := DefaultStatus
+			d := model.DefaultStatus
 			st = &d
 		}
-		return StatusResponse{Result: StatusResultOK, Message: "Successfully fetched status for application " + req.App, Status: st}
-	case OpHistory:
-		return NewErrorResponse(HistoryUnsupported)
+		return model.StatusResponse{Result: model.StatusResultOK, Message: "Successfully fetched status for application " + req.App, Status: st}
+	case model.OpHistory:
+		return model.NewErrorResponse(model.HistoryUnsupported)
 	}
-	return NewErrorResponse("Unsupported subject: " + m.Subject)
+	return model.NewErrorResponse("Unsupported subject: " + m.Subject)
 }
 
 // NewVersionID returns a fresh ULID, the version wadm gives a manifest
@@ -125,21 +127,21 @@ func NewVersionID() string { return ulid.Make().String() }
 
 func (s *apiServer) put(ctx context.Context, lattice string, data []byte, contentType string) any {
 	if contentType == " " {
-		return NewErrorResponse((&UnsupportedContentTypeError{ContentType: ""}).Error())
+		return model.NewErrorResponse((&model.UnsupportedContentTypeError{ContentType: ""}).Error())
 	}
-	m, err := ParseManifestContentType(data, contentType)
+	m, err := model.ParseManifestContentType(data, contentType)
 	if err != nil {
-		return NewErrorResponse(err.Error())
+		return model.NewErrorResponse(err.Error())
 	}
 	m.Metadata.Name = strings.TrimSpace(m.Metadata.Name)
-	if msg := CheckPut(m); msg != "" {
-		return NewErrorResponse(msg)
+	if msg := model.CheckPut(m); msg != "" {
+		return model.NewErrorResponse(msg)
 	}
 	name := m.Metadata.Name
 	sm, rev, err := s.store.get(ctx, lattice, name)
 	if err != nil {
 		s.log.Warn("wadm: put", "app", name, "err", err)
-		return NewErrorResponse(internalStorageError)
+		return model.NewErrorResponse(internalStorageError)
 	}
 	if sm == nil {
 		sm = &StoredManifest{}
@@ -152,42 +154,34 @@ func (s *apiServer) put(ctx context.Context, lattice string, data []byte, conten
 		if m.Metadata.Annotations == nil {
 			m.Metadata.Annotations = map[string]string{}
 		}
-		m.Metadata.Annotations[VersionAnnotationKey] = NewVersionID()
+		m.Metadata.Annotations[model.VersionAnnotationKey] = NewVersionID()
 	}
 	if err := sm.AddVersion(m); err != nil {
-		return NewErrorResponse(fmt.Sprintf("Manifest version %s already exists", m.Version()))
+		return model.NewErrorResponse(fmt.Sprintf("Manifest version %s already exists", m.Version()))
 	}
 	if err := s.store.put(ctx, lattice, name, sm, rev); err != nil {
 		s.log.Warn("wadm: put", "app", name, "err", err)
-		return NewErrorResponse(internalStorageError)
+		return model.NewErrorResponse(internalStorageError)
 	}
 	if err := s.store.addName(ctx, lattice, name); err != nil {
 		s.log.Warn("wadm: put", "app", name, "err", err)
-		return NewErrorResponse(internalStorageError)
+		return model.NewErrorResponse(internalStorageError)
 	}
 	msg := fmt.Sprintf("Successfully put manifest %s %s", name, prev)
 	if missing := s.missingShared(ctx, lattice, name, m); len(missing) > 0 {
-		msg += fmt.Sprintf(", but some shared components are not deployed: %s", quoteList(missing))
+		msg += fmt.Sprintf(", but some shared components are not deployed: %s", model.DebugList(missing))
 	}
-	res := PutNewVersion
+	res := model.PutNewVersion
 	if len(sm.Versions) == 1 {
-		res = PutCreated
+		res = model.PutCreated
 	}
-	return PutModelResponse{Result: res, TotalVersions: len(sm.Versions), CurrentVersion: m.Version(), Message: msg, Name: name}
-}
-
-func quoteList(items []string) string {
-	q := make([]string, len(items))
-	for i, it := range items {
-		q[i] = quoteRust(it)
-	}
-	return "[" + strings.Join(q, ", ") + "]"
+	return model.PutModelResponse{Result: res, TotalVersions: len(sm.Versions), CurrentVersion: m.Version(), Message: msg, Name: name}
 }
 
 // missingShared lists the components of m that reference a shared app
 // component not deployed elsewhere (current version annotated shared, some
 // version deployed).
-func (s *apiServer) missingShared(ctx context.Context, lattice, self string, m *Manifest) []string {
+func (s *apiServer) missingShared(ctx context.Context, lattice, self string, m *model.Manifest) []string {
 	hasRef := false
 	for i := range m.Spec.Components {
 		if m.Spec.Components[i].Properties.Application != nil && m.Spec.Components[i].Properties.Image == nil {
@@ -201,7 +195,7 @@ func (s *apiServer) missingShared(ctx context.Context, lattice, self string, m *
 	if err != nil {
 		return m.MissingSharedComponents(nil)
 	}
-	var deployed []*Manifest
+	var deployed []*model.Manifest
 	for _, a := range apps {
 		if a.name == self || a.record.Deployed == nil {
 			continue
@@ -214,38 +208,38 @@ func (s *apiServer) missingShared(ctx context.Context, lattice, self string, m *
 }
 
 func (s *apiServer) get(ctx context.Context, lattice, app string, body []byte) any {
-	var req GetModelRequest
+	var req model.GetModelRequest
 	if len(body) > 0 {
 		if err := json.Unmarshal(body, &req); err != nil {
-			return NewErrorResponse("Unable to parse get application request: " + err.Error())
+			return model.NewErrorResponse("Unable to parse get application request: " + err.Error())
 		}
 	}
 	sm, _, err := s.store.get(ctx, lattice, app)
 	if err != nil {
-		return NewErrorResponse(internalStorageError)
+		return model.NewErrorResponse(internalStorageError)
 	}
 	if sm == nil || len(sm.Versions) == 0 {
-		return GetModelResponse{Result: GetNotFound, Message: "Application with the name " + app + " not found"}
+		return model.GetModelResponse{Result: model.GetNotFound, Message: "Application with the name " + app + " not found"}
 	}
 	v := sm.Current()
 	msg := "Successfully fetched application " + app
 	if req.Version != nil {
 		v = sm.Get(*req.Version)
 		if v == nil {
-			return GetModelResponse{Result: GetNotFound, Message: fmt.Sprintf("Application %s with version %s doesn't exist", app, *req.Version)}
+			return model.GetModelResponse{Result: model.GetNotFound, Message: fmt.Sprintf("Application %s with version %s doesn't exist", app, *req.Version)}
 		}
 		msg += " " + *req.Version
 	}
-	return GetModelResponse{Result: GetSuccess, Message: msg, Manifest: v.Manifest}
+	return model.GetModelResponse{Result: model.GetSuccess, Message: msg, Manifest: v.Manifest}
 }
 
-func (s *apiServer) summaries(ctx context.Context, lattice string) ([]ModelSummary, error) {
+func (s *apiServer) summaries(ctx context.Context, lattice string) ([]model.ModelSummary, error) {
 	apps, err := s.store.list(ctx, lattice)
 	if err != nil {
 		s.log.Warn("wadm: list", "lattice", lattice, "err", err)
 		return nil, err
 	}
-	out := make([]ModelSummary, 0, len(apps))
+	out := make([]model.ModelSummary, 0, len(apps))
 	for _, a := range apps {
 		cur := a.record.Current()
 		if cur == nil {
@@ -257,10 +251,10 @@ func (s *apiServer) summaries(ctx context.Context, lattice string) ([]ModelSumma
 		}
 		st, err := s.lastStatus(ctx, lattice, a.name)
 		if err != nil || st == nil {
-			p := ListPlaceholderStatus
+			p := model.ListPlaceholderStatus
 			st = &p
 		}
-		out = append(out, NewModelSummary(a.name, cur.Version, desc, a.record.Deployed, *st))
+		out = append(out, model.NewModelSummary(a.name, cur.Version, desc, a.record.Deployed, *st))
 	}
 	return out, nil
 }
@@ -268,63 +262,63 @@ func (s *apiServer) summaries(ctx context.Context, lattice string) ([]ModelSumma
 func (s *apiServer) listResponse(ctx context.Context, lattice string) any {
 	models, err := s.summaries(ctx, lattice)
 	if err != nil {
-		return NewErrorResponse(internalStorageError)
+		return model.NewErrorResponse(internalStorageError)
 	}
-	return ListModelsResponse{Result: GetSuccess, Message: "Successfully fetched list of applications", Models: models}
+	return model.ListModelsResponse{Result: model.GetSuccess, Message: "Successfully fetched list of applications", Models: models}
 }
 
 func (s *apiServer) versions(ctx context.Context, lattice, app string) any {
 	sm, _, err := s.store.get(ctx, lattice, app)
 	if err != nil {
-		return NewErrorResponse(internalStorageError)
+		return model.NewErrorResponse(internalStorageError)
 	}
 	if sm == nil {
-		return VersionResponse{Result: GetNotFound, Message: "Application with the name " + app + " not found"}
+		return model.VersionResponse{Result: model.GetNotFound, Message: "Application with the name " + app + " not found"}
 	}
-	return VersionResponse{Result: GetSuccess, Message: "Successfully fetched versions for application " + app, Versions: sm.VersionInfos()}
+	return model.VersionResponse{Result: model.GetSuccess, Message: "Successfully fetched versions for application " + app, Versions: sm.VersionInfos()}
 }
 
 func (s *apiServer) del(ctx context.Context, lattice, app string, body []byte) any {
-	var req DeleteModelRequest
+	var req model.DeleteModelRequest
 	if len(body) > 0 {
 		if err := json.Unmarshal(body, &req); err != nil {
-			return NewErrorResponse("Unable to parse delete application request: " + err.Error())
+			return model.NewErrorResponse("Unable to parse delete application request: " + err.Error())
 		}
 	}
 	sm, rev, err := s.store.get(ctx, lattice, app)
 	if err != nil {
-		return DeleteModelResponse{Result: DeleteError, Message: "Internal storage error when deleting " + app}
+		return model.DeleteModelResponse{Result: model.DeleteError, Message: "Internal storage error when deleting " + app}
 	}
-	var resp DeleteModelResponse
+	var resp model.DeleteModelResponse
 	switch {
 	case sm == nil:
-		resp = DeleteModelResponse{Result: DeleteNoop, Message: fmt.Sprintf("Application %s doesn't exist or was already deleted", app)}
+		resp = model.DeleteModelResponse{Result: model.DeleteNoop, Message: fmt.Sprintf("Application %s doesn't exist or was already deleted", app)}
 	case req.Version == nil:
 		if err := s.purgeApp(ctx, lattice, app); err != nil {
-			return DeleteModelResponse{Result: DeleteError, Message: "Internal storage error when deleting " + app}
+			return model.DeleteModelResponse{Result: model.DeleteError, Message: "Internal storage error when deleting " + app}
 		}
-		resp = DeleteModelResponse{Result: DeleteDeleted, Message: "Successfully deleted application " + app, Undeploy: true}
+		resp = model.DeleteModelResponse{Result: model.DeleteDeleted, Message: "Successfully deleted application " + app, Undeploy: true}
 	default:
 		v := *req.Version
 		found, wasDeployed := sm.DeleteVersion(v)
 		switch {
 		case !found:
-			resp = DeleteModelResponse{Result: DeleteNoop, Message: fmt.Sprintf("Application version %s doesn't exist", v)}
+			resp = model.DeleteModelResponse{Result: model.DeleteNoop, Message: fmt.Sprintf("Application version %s doesn't exist", v)}
 		case len(sm.Versions) == 0:
 			if err := s.purgeApp(ctx, lattice, app); err != nil {
-				return DeleteModelResponse{Result: DeleteError, Message: "Internal storage error when deleting " + app}
+				return model.DeleteModelResponse{Result: model.DeleteError, Message: "Internal storage error when deleting " + app}
 			}
-			resp = DeleteModelResponse{Result: DeleteDeleted, Message: "Successfully deleted last version of application " + app, Undeploy: true}
+			resp = model.DeleteModelResponse{Result: model.DeleteDeleted, Message: "Successfully deleted last version of application " + app, Undeploy: true}
 		default:
 			if err := s.store.put(ctx, lattice, app, sm, rev); err != nil {
-				return DeleteModelResponse{Result: DeleteError, Message: "Internal storage error when deleting " + app}
+				return model.DeleteModelResponse{Result: model.DeleteError, Message: "Internal storage error when deleting " + app}
 			}
-			resp = DeleteModelResponse{Result: DeleteDeleted, Message: fmt.Sprintf("Successfully deleted version %s of application %s", v, app), Undeploy: wasDeployed}
+			resp = model.DeleteModelResponse{Result: model.DeleteDeleted, Message: fmt.Sprintf("Successfully deleted version %s of application %s", v, app), Undeploy: wasDeployed}
 		}
 	}
-	if resp.Undeploy || resp.Result == DeleteNoop {
+	if resp.Undeploy || resp.Result == model.DeleteNoop {
 		if err := s.publishUnpublished(ctx, lattice, app); err != nil {
-			return DeleteModelResponse{Result: DeleteError, Message: "Error notifying processors of newly undeployed manifest on delete. This is likely a transient error, so please retry the request: " + err.Error()}
+			return model.DeleteModelResponse{Result: model.DeleteError, Message: "Error notifying processors of newly undeployed manifest on delete. This is likely a transient error, so please retry the request: " + err.Error()}
 		}
 	}
 	return resp
@@ -338,31 +332,31 @@ func (s *apiServer) purgeApp(ctx context.Context, lattice, app string) error {
 }
 
 func (s *apiServer) deploy(ctx context.Context, lattice, app string, body []byte) any {
-	var req DeployModelRequest
+	var req model.DeployModelRequest
 	if len(body) > 0 {
 		if err := json.Unmarshal(body, &req); err != nil {
-			return NewErrorResponse("Unable to parse deploy application request: " + err.Error())
+			return model.NewErrorResponse("Unable to parse deploy application request: " + err.Error())
 		}
 	}
 	sm, rev, err := s.store.get(ctx, lattice, app)
 	if err != nil {
-		return DeployModelResponse{Result: DeployError, Message: internalStorageError, Name: app, Version: req.Version}
+		return model.DeployModelResponse{Result: model.DeployError, Message: internalStorageError, Name: app, Version: req.Version}
 	}
 	if sm == nil || len(sm.Versions) == 0 {
-		return DeployModelResponse{Result: DeployNotFound, Message: "Application with the name " + app + " not found", Name: app, Version: req.Version}
+		return model.DeployModelResponse{Result: model.DeployNotFound, Message: "Application with the name " + app + " not found", Name: app, Version: req.Version}
 	}
 	staged := sm.Current()
-	if req.Version != nil && *req.Version != LatestVersion {
+	if req.Version != nil && *req.Version != model.LatestVersion {
 		staged = sm.Get(*req.Version)
 		if staged == nil {
-			return DeployModelResponse{Result: DeployError, Message: fmt.Sprintf("Application with the name '%s' does not have a version '%s' to deploy", app, *req.Version), Name: app, Version: req.Version}
+			return model.DeployModelResponse{Result: model.DeployError, Message: fmt.Sprintf("Application with the name '%s' does not have a version '%s' to deploy", app, *req.Version), Name: app, Version: req.Version}
 		}
 	}
 	others, err := s.store.list(ctx, lattice)
 	if err != nil {
-		return DeployModelResponse{Result: DeployError, Message: internalStorageError, Name: app, Version: req.Version}
+		return model.DeployModelResponse{Result: model.DeployError, Message: internalStorageError, Name: app, Version: req.Version}
 	}
-	var sharedCandidates []*Manifest
+	var sharedCandidates []*model.Manifest
 	for _, o := range others {
 		if o.name == app || o.record.Deployed == nil {
 			continue
@@ -382,41 +376,41 @@ func (s *apiServer) deploy(ctx context.Context, lattice, app string, body []byte
 		}
 		for i := range staged.Manifest.Spec.Components {
 			if id := staged.Manifest.Spec.Components[i].Properties.ID; id != nil && ids[*id] {
-				return NewErrorResponse(fmt.Sprintf("Component identifier '%s' is already deployed in a different application '%s'.", *id, o.name))
+				return model.NewErrorResponse(fmt.Sprintf("Component identifier '%s' is already deployed in a different application '%s'.", *id, o.name))
 			}
 		}
 	}
 	if missing := staged.Manifest.MissingSharedComponents(sharedCandidates); len(missing) > 0 {
-		return NewErrorResponse("Application contains shared components that are not deployed in other applications: " + quoteList(missing))
+		return model.NewErrorResponse("Application contains shared components that are not deployed in other applications: " + model.DebugList(missing))
 	}
 	v := staged.Version
 	sm.Deployed = &v
 	if err := s.store.put(ctx, lattice, app, sm, rev); err != nil {
-		return DeployModelResponse{Result: DeployError, Message: internalStorageError, Name: app, Version: &v}
+		return model.DeployModelResponse{Result: model.DeployError, Message: internalStorageError, Name: app, Version: &v}
 	}
 	ev, err := NewManifestPublishedEvent(uuid.NewString(), time.Now(), staged.Manifest)
 	if err == nil {
 		err = s.publishEvent(ctx, lattice, EventManifestPublished, ev)
 	}
 	if err != nil {
-		return DeployModelResponse{Result: DeployError, Message: "Error notifying processors of newly deployed manifest. This is likely a transient error, so please retry the request", Name: app, Version: &v}
+		return model.DeployModelResponse{Result: model.DeployError, Message: "Error notifying processors of newly deployed manifest. This is likely a transient error, so please retry the request", Name: app, Version: &v}
 	}
-	return DeployModelResponse{Result: DeployAcknowledged, Message: fmt.Sprintf("Successfully deployed application %s %s", app, v), Name: app, Version: &v}
+	return model.DeployModelResponse{Result: model.DeployAcknowledged, Message: fmt.Sprintf("Successfully deployed application %s %s", app, v), Name: app, Version: &v}
 }
 
 func (s *apiServer) undeploy(ctx context.Context, lattice, app string, body []byte) any {
 	if len(body) > 0 {
 		var req map[string]any
 		if err := json.Unmarshal(body, &req); err != nil {
-			return NewErrorResponse("Unable to parse undeploy application request: " + err.Error())
+			return model.NewErrorResponse("Unable to parse undeploy application request: " + err.Error())
 		}
 	}
 	sm, rev, err := s.store.get(ctx, lattice, app)
 	if err != nil {
-		return DeployModelResponse{Result: DeployError, Message: internalStorageError, Name: app}
+		return model.DeployModelResponse{Result: model.DeployError, Message: internalStorageError, Name: app}
 	}
 	if sm == nil {
-		return DeployModelResponse{Result: DeployNotFound, Message: "Application with the name " + app + " not found", Name: app}
+		return model.DeployModelResponse{Result: model.DeployNotFound, Message: "Application with the name " + app + " not found", Name: app}
 	}
 	msg := "Successfully undeployed application " + app
 	if sm.Deployed == nil {
@@ -424,13 +418,13 @@ func (s *apiServer) undeploy(ctx context.Context, lattice, app string, body []by
 	} else {
 		sm.Deployed = nil
 		if err := s.store.put(ctx, lattice, app, sm, rev); err != nil {
-			return DeployModelResponse{Result: DeployError, Message: internalStorageError, Name: app}
+			return model.DeployModelResponse{Result: model.DeployError, Message: internalStorageError, Name: app}
 		}
 	}
 	if err := s.publishUnpublished(ctx, lattice, app); err != nil {
-		return DeployModelResponse{Result: DeployError, Message: "Error notifying processors of undeployed manifest. This is likely a transient error, so please retry the request", Name: app}
+		return model.DeployModelResponse{Result: model.DeployError, Message: "Error notifying processors of undeployed manifest. This is likely a transient error, so please retry the request", Name: app}
 	}
-	return DeployModelResponse{Result: DeployAcknowledged, Message: msg, Name: app}
+	return model.DeployModelResponse{Result: model.DeployAcknowledged, Message: msg, Name: app}
 }
 
 func (s *apiServer) publishUnpublished(ctx context.Context, lattice, app string) error {
@@ -444,7 +438,7 @@ func (s *apiServer) publishUnpublished(ctx context.Context, lattice, app string)
 // publishEvent sends a wadm.evt CloudEvent with an acknowledged JetStream
 // publish, so the event is in wadm_events before the API answers.
 func (s *apiServer) publishEvent(ctx context.Context, lattice, key string, ev CloudEvent) error {
-	b, err := marshalNoEscape(ev)
+	b, err := model.Marshal(ev)
 	if err != nil {
 		return err
 	}
@@ -454,19 +448,19 @@ func (s *apiServer) publishEvent(ctx context.Context, lattice, key string, ev Cl
 
 // lastStatus reads the newest status of an app from wadm_status (nil when
 // none was published).
-func (s *apiServer) lastStatus(ctx context.Context, lattice, app string) (*Status, error) {
+func (s *apiServer) lastStatus(ctx context.Context, lattice, app string) (*model.Status, error) {
 	return lastStatus(ctx, s.status, lattice, app)
 }
 
-func lastStatus(ctx context.Context, stream jetstream.Stream, lattice, app string) (*Status, error) {
-	msg, err := stream.GetLastMsgForSubject(ctx, StatusSubject(lattice, app))
+func lastStatus(ctx context.Context, stream jetstream.Stream, lattice, app string) (*model.Status, error) {
+	msg, err := stream.GetLastMsgForSubject(ctx, model.StatusSubject(lattice, app))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	var st Status
+	var st model.Status
 	if err := json.Unmarshal(msg.Data, &st); err != nil {
 		return nil, fmt.Errorf("decoding status of %s: %w", app, err)
 	}

@@ -1,6 +1,8 @@
 package wadm
 
 import (
+	"github.com/wasmlattice/wash/lattice/wadm/model"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -39,7 +41,7 @@ func ProviderStateKey(lattice string) string  { return "provider_" + lattice }
 // VersionedManifest is one stored version.
 type VersionedManifest struct {
 	Version  string
-	Manifest *Manifest
+	Manifest *model.Manifest
 }
 
 // StoredManifest is the wadm_manifests value of one app: versions in put
@@ -71,7 +73,7 @@ func (s *StoredManifest) Get(version string) *VersionedManifest {
 }
 
 // DeployedManifest returns the deployed manifest, or nil.
-func (s *StoredManifest) DeployedManifest() *Manifest {
+func (s *StoredManifest) DeployedManifest() *model.Manifest {
 	if s.Deployed == nil {
 		return nil
 	}
@@ -83,7 +85,7 @@ func (s *StoredManifest) DeployedManifest() *Manifest {
 
 // AddVersion appends m under its version annotation (which the caller must
 // have set, e.g. to a ULID).
-func (s *StoredManifest) AddVersion(m *Manifest) error {
+func (s *StoredManifest) AddVersion(m *model.Manifest) error {
 	v := m.Version()
 	if s.Get(v) != nil {
 		return fmt.Errorf("Manifest version %s already exists: %w", v, ErrVersionExists)
@@ -109,10 +111,10 @@ func (s *StoredManifest) DeleteVersion(version string) (found, wasDeployed bool)
 }
 
 // VersionInfos lists versions for model.versions.
-func (s *StoredManifest) VersionInfos() []VersionInfo {
-	out := make([]VersionInfo, 0, len(s.Versions))
+func (s *StoredManifest) VersionInfos() []model.VersionInfo {
+	out := make([]model.VersionInfo, 0, len(s.Versions))
 	for _, v := range s.Versions {
-		out = append(out, VersionInfo{Version: v.Version, Deployed: s.Deployed != nil && *s.Deployed == v.Version})
+		out = append(out, model.VersionInfo{Version: v.Version, Deployed: s.Deployed != nil && *s.Deployed == v.Version})
 	}
 	return out
 }
@@ -125,20 +127,20 @@ func (s StoredManifest) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		k, err := marshalNoEscape(v.Version)
+		k, err := model.Marshal(v.Version)
 		if err != nil {
 			return nil, err
 		}
 		b.Write(k)
 		b.WriteByte(':')
-		mj, err := marshalNoEscape(v.Manifest)
+		mj, err := model.Marshal(v.Manifest)
 		if err != nil {
 			return nil, fmt.Errorf("encode manifest %s: %w", v.Version, err)
 		}
 		b.Write(mj)
 	}
 	b.WriteString(`},"deployed_version":`)
-	dv, err := marshalNoEscape(s.Deployed)
+	dv, err := model.Marshal(s.Deployed)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +177,7 @@ func (s *StoredManifest) UnmarshalJSON(data []byte) error {
 		if err := dec.Decode(&mraw); err != nil {
 			return fmt.Errorf("decode stored manifest %s: %w", key, err)
 		}
-		m, err := ParseStoredManifestJSON(mraw)
+		m, err := model.ParseStoredManifestJSON(mraw)
 		if err != nil {
 			return fmt.Errorf("decode stored manifest %s: %w", key, err)
 		}
@@ -234,7 +236,7 @@ func (p ProviderInfo) MarshalJSON() ([]byte, error) {
 	if q.Annotations == nil {
 		q.Annotations = map[string]string{}
 	}
-	return marshalNoEscape(q)
+	return model.Marshal(q)
 }
 
 // HostRecord is a host_<lattice> entry.
@@ -279,7 +281,7 @@ func (h HostRecord) MarshalJSON() ([]byte, error) {
 	if q.Providers == nil {
 		q.Providers = []ProviderInfo{}
 	}
-	return marshalNoEscape(q)
+	return model.Marshal(q)
 }
 
 // InstanceInfo is one annotation set's instance count on a host.

@@ -12,14 +12,14 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/wasmlattice/wash/lattice/wadm"
+	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
 )
 
-const fx = "../testdata/tests/fixtures/manifests/"
+const fx = "../model/testdata/tests/fixtures/manifests/"
 
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("../testdata", name))
+	b, err := os.ReadFile(filepath.Join("../model/testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestFixturesThroughAPI(t *testing.T) {
 		"shared/no_properties.yaml":             "Component must have either 'image' or 'application' property",
 	}
 	var files []string
-	for _, dir := range []string{"../testdata/oam", fx, fx + "shared"} {
+	for _, dir := range []string{"../model/testdata/oam", fx, fx + "shared"} {
 		ents, _ := os.ReadDir(dir)
 		for _, e := range ents {
 			if !e.IsDir() && (strings.HasSuffix(e.Name(), ".yaml") || strings.HasSuffix(e.Name(), ".json")) && e.Name() != "events.json" {
@@ -308,7 +308,7 @@ func TestAPIOperations(t *testing.T) {
 		t.Fatalf("still deployed %q", d)
 	}
 	// The client maps the same API.
-	c := wadm.NewClient(nc, wadm.ClientOptions{})
+	c := wadmclient.New(nc, wadmclient.Options{})
 	if _, err := c.Get(context.Background(), "nope", ""); err == nil {
 		t.Fatal("client get of a missing app did not fail")
 	}

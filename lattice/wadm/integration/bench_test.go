@@ -12,13 +12,15 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/wadm"
+	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 // waitDeployedSub waits for a Deployed status through the status subject.
-func waitDeployedSub(b *testing.B, c *wadm.Client, app string, put func()) {
+func waitDeployedSub(b *testing.B, c *wadmclient.Client, app string, put func()) {
 	done := make(chan struct{}, 1)
-	stop, err := c.WatchStatus(app, func(s wadm.Status) {
-		if s.Info.Type == wadm.StatusDeployed {
+	stop, err := c.WatchStatus(app, func(s model.Status) {
+		if s.Info.Type == model.StatusDeployed {
 			select {
 			case done <- struct{}{}:
 			default:
@@ -43,7 +45,7 @@ func BenchmarkDeployOneComponent(b *testing.B) {
 	_, nc := startNATS(b, "")
 	startWadm(b, nc, "default")
 	startHost(b, nc, "default", nil)
-	c := wadm.NewClient(nc, wadm.ClientOptions{Lattice: "default"})
+	c := wadmclient.New(nc, wadmclient.Options{Lattice: "default"})
 	// Warm the host's compile cache so the figure is wadm's, not the compiler's.
 	waitDeployedSub(b, c, "warm", func() { deploy(b, c, simpleManifest("warm", wasm, 1)) })
 	b.ResetTimer()
@@ -62,14 +64,14 @@ func BenchmarkHundredApps(b *testing.B) {
 		for i := range 20 {
 			startHostHB(b, connect(b, srv), map[string]string{"zone": fmt.Sprintf("z%d", i%4)}, 2*time.Second)
 		}
-		c := wadm.NewClient(nc, wadm.ClientOptions{Lattice: "default"})
+		c := wadmclient.New(nc, wadmclient.Options{Lattice: "default"})
 		waitDeployedSub(b, c, "warm", func() { deploy(b, c, simpleManifest("warm", wasm, 1)) })
 		pending := make(chan string, 200)
 		var stops []func()
 		for i := range 100 {
 			app := fmt.Sprintf("b%d-%03d", n, i)
-			s, _ := c.WatchStatus(app, func(s wadm.Status) {
-				if s.Info.Type == wadm.StatusDeployed {
+			s, _ := c.WatchStatus(app, func(s model.Status) {
+				if s.Info.Type == model.StatusDeployed {
 					select {
 					case pending <- app:
 					default:
@@ -133,7 +135,7 @@ func BenchmarkIdleReconciler(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { h.Stop(context.Background(), time.Second) })
-	c := wadm.NewClient(nc, wadm.ClientOptions{Lattice: "default"})
+	c := wadmclient.New(nc, wadmclient.Options{Lattice: "default"})
 	waitDeployedSub(b, c, "idle", func() { deploy(b, c, simpleManifest("idle", wasm, 1)) })
 	b.ResetTimer()
 	for range b.N {

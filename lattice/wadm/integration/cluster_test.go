@@ -23,6 +23,8 @@ import (
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/wadm"
+	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 // nodeEnv makes this test binary run one clustered NATS server instead of the tests (see
@@ -293,7 +295,7 @@ func TestClusterFailover(t *testing.T) {
 			"WADM_NATS_SERVER=" + cl.urls(0, 1, 2), "WADM_HOST_ID=wadm-" + strconv.Itoa(i+1), "WADM_CLEANUP_INTERVAL=30",
 		}, bin, "wadm"))
 	}
-	client := wadm.NewClient(nc, wadm.ClientOptions{Lattice: lattice, Timeout: 5 * time.Second})
+	client := wadmclient.New(nc, wadmclient.Options{Lattice: lattice, Timeout: 5 * time.Second})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if _, err := client.List(context.Background()); err == nil {
@@ -317,14 +319,14 @@ func TestClusterFailover(t *testing.T) {
 	killed := time.Now()
 	pending := 0
 	for _, n := range names {
-		if st, err := client.Status(context.Background(), n); err != nil || st.Info.Type != wadm.StatusDeployed {
+		if st, err := client.Status(context.Background(), n); err != nil || st.Info.Type != model.StatusDeployed {
 			pending++
 		}
 	}
 	t.Logf("killed wadm-1 and NATS node n3 with %d of %d apps not yet deployed", pending, apps)
 
 	for _, n := range names {
-		waitStatusOr(t, client, n, 40*time.Second, isType(wadm.StatusDeployed), func() string {
+		waitStatusOr(t, client, n, 40*time.Second, isType(model.StatusDeployed), func() string {
 			return "wadm2 log:\n" + wadms[1].tail() + "\nwadm3 log:\n" + wadms[2].tail()
 		})
 	}
@@ -334,7 +336,7 @@ func TestClusterFailover(t *testing.T) {
 	// scaled twice.
 	cc := ctl.NewClient(nc, ctl.ClientOptions{Lattice: lattice, Timeout: 3 * time.Second})
 	for _, n := range names {
-		id := wadm.ComponentID(n, nil, "hello")
+		id := model.ComponentID(n, nil, "hello")
 		total := 0
 		for _, h := range hosts {
 			total += instances(t, cc, h.ID(), id)
@@ -376,7 +378,7 @@ func TestClusterFailover(t *testing.T) {
 	nc3, err := nats.Connect(cl.url(2), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
 	must(t, err)
 	defer nc3.Close()
-	c3 := wadm.NewClient(nc3, wadm.ClientOptions{Lattice: lattice, Timeout: 3 * time.Second})
+	c3 := wadmclient.New(nc3, wadmclient.Options{Lattice: lattice, Timeout: 3 * time.Second})
 	deadline = time.Now().Add(20 * time.Second)
 	for {
 		list, err := c3.List(ctx)
@@ -424,10 +426,10 @@ func TestClusterFailover(t *testing.T) {
 }
 
 // waitStatusOr is waitStatus with extra context on failure.
-func waitStatusOr(t testing.TB, c *wadm.Client, app string, within time.Duration, ok func(*wadm.Status) bool, more func() string) {
+func waitStatusOr(t testing.TB, c *wadmclient.Client, app string, within time.Duration, ok func(*model.Status) bool, more func() string) {
 	t.Helper()
 	deadline := time.Now().Add(within)
-	var last *wadm.Status
+	var last *model.Status
 	for time.Now().Before(deadline) {
 		st, err := c.Status(context.Background(), app)
 		if err == nil {

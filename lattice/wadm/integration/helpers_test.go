@@ -20,6 +20,8 @@ import (
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/natsd"
 	"github.com/wasmlattice/wash/lattice/wadm"
+	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 const (
@@ -140,10 +142,10 @@ spec:
 }
 
 // waitStatus polls the app status until ok accepts it.
-func waitStatus(t testing.TB, c *wadm.Client, app string, within time.Duration, ok func(*wadm.Status) bool) *wadm.Status {
+func waitStatus(t testing.TB, c *wadmclient.Client, app string, within time.Duration, ok func(*model.Status) bool) *model.Status {
 	t.Helper()
 	deadline := time.Now().Add(within)
-	var last *wadm.Status
+	var last *model.Status
 	for time.Now().Before(deadline) {
 		st, err := c.Status(context.Background(), app)
 		if err == nil {
@@ -159,11 +161,11 @@ func waitStatus(t testing.TB, c *wadm.Client, app string, within time.Duration, 
 	return nil
 }
 
-func isType(tp wadm.StatusType) func(*wadm.Status) bool {
-	return func(s *wadm.Status) bool { return s.Info.Type == tp }
+func isType(tp model.StatusType) func(*model.Status) bool {
+	return func(s *model.Status) bool { return s.Info.Type == tp }
 }
 
-func deploy(t testing.TB, c *wadm.Client, manifest string) string {
+func deploy(t testing.TB, c *wadmclient.Client, manifest string) string {
 	t.Helper()
 	ctx := context.Background()
 	put, err := c.Put(ctx, []byte(manifest), "")

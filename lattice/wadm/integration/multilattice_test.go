@@ -17,6 +17,8 @@ import (
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/wadm"
+	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 // TestMultiLatticeStandalone: one `wash wadm` manages the lattices dev and prod on one NATS.
@@ -47,8 +49,8 @@ func TestMultiLatticeStandalone(t *testing.T) {
 	must(t, nc.Flush())
 
 	w := startProc(t, filepath.Join(t.TempDir(), "wadm.log"), []string{"WADM_NATS_SERVER=" + n.URL}, bin, "wadm", "--stream-persistence", "memory")
-	dev := wadm.NewClient(nc, wadm.ClientOptions{Lattice: "dev", Timeout: 5 * time.Second})
-	prod := wadm.NewClient(nc, wadm.ClientOptions{Lattice: "prod", Timeout: 5 * time.Second})
+	dev := wadmclient.New(nc, wadmclient.Options{Lattice: "dev", Timeout: 5 * time.Second})
+	prod := wadmclient.New(nc, wadmclient.Options{Lattice: "prod", Timeout: 5 * time.Second})
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		if _, err := dev.List(context.Background()); err == nil {
@@ -62,18 +64,18 @@ func TestMultiLatticeStandalone(t *testing.T) {
 
 	deploy(t, dev, simpleManifest("shop", wasm, 3))
 	deploy(t, dev, simpleManifest("dev-only", wasm, 2))
-	waitStatusOr(t, dev, "shop", 20*time.Second, isType(wadm.StatusDeployed), w.tail)
-	waitStatusOr(t, dev, "dev-only", 20*time.Second, isType(wadm.StatusDeployed), w.tail)
+	waitStatusOr(t, dev, "shop", 20*time.Second, isType(model.StatusDeployed), w.tail)
+	waitStatusOr(t, dev, "dev-only", 20*time.Second, isType(model.StatusDeployed), w.tail)
 	// prod has no app yet, and its host runs nothing.
 	if list, err := prod.List(context.Background()); err != nil || len(list) != 0 {
 		t.Fatalf("prod lists %v (err %v) before anything was deployed there", list, err)
 	}
 	deploy(t, prod, simpleManifest("shop", wasm, 1))
-	waitStatusOr(t, prod, "shop", 20*time.Second, isType(wadm.StatusDeployed), w.tail)
+	waitStatusOr(t, prod, "shop", 20*time.Second, isType(model.StatusDeployed), w.tail)
 
 	devCtl := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "dev", Timeout: 3 * time.Second})
 	prodCtl := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "prod", Timeout: 3 * time.Second})
-	shop, devOnly := wadm.ComponentID("shop", nil, "hello"), wadm.ComponentID("dev-only", nil, "hello")
+	shop, devOnly := model.ComponentID("shop", nil, "hello"), model.ComponentID("dev-only", nil, "hello")
 	if got := instances(t, devCtl, hosts["dev"].ID(), shop); got != 3 {
 		t.Errorf("dev shop: %d instances, want 3", got)
 	}
@@ -90,7 +92,7 @@ func TestMultiLatticeStandalone(t *testing.T) {
 	if _, err := dev.Undeploy(context.Background(), "shop"); err != nil {
 		t.Fatal(err)
 	}
-	waitStatusOr(t, dev, "shop", 10*time.Second, isType(wadm.StatusUndeployed), w.tail)
+	waitStatusOr(t, dev, "shop", 10*time.Second, isType(model.StatusUndeployed), w.tail)
 	deadline = time.Now().Add(10 * time.Second)
 	for instances(t, devCtl, hosts["dev"].ID(), shop) != 0 {
 		if time.Now().After(deadline) {
@@ -102,7 +104,7 @@ func TestMultiLatticeStandalone(t *testing.T) {
 	if got := instances(t, prodCtl, hosts["prod"].ID(), shop); got != 1 {
 		t.Errorf("prod shop: %d instances after dev's undeploy, want 1", got)
 	}
-	if st, err := prod.Status(context.Background(), "shop"); err != nil || st.Info.Type != wadm.StatusDeployed {
+	if st, err := prod.Status(context.Background(), "shop"); err != nil || st.Info.Type != model.StatusDeployed {
 		t.Errorf("prod shop status after dev's undeploy: %+v %v", st, err)
 	}
 

@@ -11,7 +11,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
-	"github.com/wasmlattice/wash/lattice/wadm"
+	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 // TestThreeWadmsNoDoubleScheduling runs three wadm processes on one lattice
@@ -49,13 +50,13 @@ func TestThreeWadmsNoDoubleScheduling(t *testing.T) {
 	for i := range 4 {
 		startHost(t, connect(t, srv), "default", map[string]string{"zone": fmt.Sprintf("z%d", i%2)})
 	}
-	c := wadm.NewClient(nc, wadm.ClientOptions{Lattice: "default"})
+	c := wadmclient.New(nc, wadmclient.Options{Lattice: "default"})
 	var apps []string
 	for i := range 20 {
 		apps = append(apps, deploy(t, c, simpleManifest(fmt.Sprintf("app%02d", i), wasm, 3+i%4)))
 	}
 	for _, a := range apps {
-		waitStatus(t, c, a, 20*time.Second, isType(wadm.StatusDeployed))
+		waitStatus(t, c, a, 20*time.Second, isType(model.StatusDeployed))
 	}
 	// Let a few heartbeats pass: a healthy lattice needs no more commands.
 	time.Sleep(5 * heartbeat)
@@ -80,9 +81,9 @@ func TestRestartKeepsApps(t *testing.T) {
 	w := startWadm(t, nc, "default")
 	hnc := connect(t, srv)
 	h := startHost(t, hnc, "default", nil)
-	c := wadm.NewClient(nc, wadm.ClientOptions{Lattice: "default"})
+	c := wadmclient.New(nc, wadmclient.Options{Lattice: "default"})
 	for i := range 3 {
-		waitStatus(t, c, deploy(t, c, simpleManifest(fmt.Sprintf("keep%d", i), wasm, 2)), 10*time.Second, isType(wadm.StatusDeployed))
+		waitStatus(t, c, deploy(t, c, simpleManifest(fmt.Sprintf("keep%d", i), wasm, 2)), 10*time.Second, isType(model.StatusDeployed))
 	}
 	w.Stop()
 	h.Stop(t.Context(), time.Second)
@@ -93,7 +94,7 @@ func TestRestartKeepsApps(t *testing.T) {
 	srv2, nc2 := startNATS(t, store)
 	startWadm(t, nc2, "default")
 	h2 := startHost(t, connect(t, srv2), "default", nil)
-	c2 := wadm.NewClient(nc2, wadm.ClientOptions{Lattice: "default"})
+	c2 := wadmclient.New(nc2, wadmclient.Options{Lattice: "default"})
 	cc := ctl.NewClient(nc2, ctl.ClientOptions{Lattice: "default"})
 	for i := range 3 {
 		// The last status from before the restart says Deployed; wait for the
@@ -105,6 +106,6 @@ func TestRestartKeepsApps(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		waitStatus(t, c2, fmt.Sprintf("keep%d", i), 10*time.Second, isType(wadm.StatusDeployed))
+		waitStatus(t, c2, fmt.Sprintf("keep%d", i), 10*time.Second, isType(model.StatusDeployed))
 	}
 }

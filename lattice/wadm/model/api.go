@@ -1,4 +1,4 @@
-package wadm
+package model
 
 import (
 	"encoding/json"
@@ -6,14 +6,12 @@ import (
 	"strings"
 )
 
-// API subject pieces (reference §1).
+// Subject prefixes clients use (reference §1, §2.3, §2.5): the API, the
+// app statuses and wadm's own CloudEvents (manifest_published/unpublished).
 const (
 	DefaultAPIPrefix    = "wadm.api"
 	StatusSubjectPrefix = "wadm.status"
 	EventSubjectPrefix  = "wadm.evt"
-	CommandSubjectPfx   = "wadm.cmd"
-	NotifySubjectPrefix = "wadm.notify"
-	ServerQueueGroup    = "wadm_server"
 )
 
 // StatusSubject returns wadm.status.<lattice>.<app>.
@@ -119,7 +117,7 @@ func (r ListModelsResponse) MarshalJSON() ([]byte, error) {
 	if p.Models == nil {
 		p.Models = []ModelSummary{}
 	}
-	return marshalNoEscape(p)
+	return Marshal(p)
 }
 
 // ModelSummary is one application in a listing. All keys are always present.
@@ -176,7 +174,7 @@ func (r VersionResponse) MarshalJSON() ([]byte, error) {
 	if p.Versions == nil {
 		p.Versions = []VersionInfo{}
 	}
-	return marshalNoEscape(p)
+	return Marshal(p)
 }
 
 // DeleteModelRequest is the optional body of model.del.<app>; a nil Version

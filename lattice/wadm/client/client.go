@@ -1,6 +1,11 @@
-package wadm
+// Package client talks to a wadm (ours or upstream 0.2x) over its NATS API:
+// put, deploy, undeploy, delete and list manifests, read and watch statuses.
+// It imports only the wire model, never the server.
+package client
 
 import (
+	"github.com/wasmlattice/wash/lattice/wadm/model"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,20 +23,20 @@ type Client struct {
 	timeout time.Duration
 }
 
-// ClientOptions configures a Client.
-type ClientOptions struct {
+// Options configures a Client.
+type Options struct {
 	Lattice string
 	Prefix  string        // default wadm.api
 	Timeout time.Duration // per request, default 10 s
 }
 
-// NewClient builds a client over an existing connection.
-func NewClient(nc *nats.Conn, o ClientOptions) *Client {
+// New builds a client over an existing connection.
+func New(nc *nats.Conn, o Options) *Client {
 	if o.Lattice == "" {
 		o.Lattice = "default"
 	}
 	if o.Prefix == "" {
-		o.Prefix = DefaultAPIPrefix
+		o.Prefix = model.DefaultAPIPrefix
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
@@ -56,7 +61,7 @@ type APIError struct{ Message string }
 func (e *APIError) Error() string { return e.Message }
 
 func (c *Client) request(ctx context.Context, op, app string, body []byte, hdr nats.Header, out any) error {
-	subj := APISubject(c.prefix, c.lattice, op, app)
+	subj := model.APISubject(c.prefix, c.lattice, op, app)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	msg := &nats.Msg{Subject: subj, Data: body, Header: hdr}
@@ -86,20 +91,20 @@ func (c *Client) request(ctx context.Context, op, app string, body []byte, hdr n
 }
 
 // Put stores a manifest (YAML or JSON bytes; contentType may be empty).
-func (c *Client) Put(ctx context.Context, manifest []byte, contentType string) (PutModelResponse, error) {
+func (c *Client) Put(ctx context.Context, manifest []byte, contentType string) (model.PutModelResponse, error) {
 	var hdr nats.Header
 	if contentType != "" {
 		hdr = nats.Header{"Content-Type": []string{contentType}}
 	}
-	var r PutModelResponse
-	err := c.request(ctx, OpPut, "", manifest, hdr, &r)
+	var r model.PutModelResponse
+	err := c.request(ctx, model.OpPut, "", manifest, hdr, &r)
 	return r, err
 }
 
 // List returns every app of the lattice.
-func (c *Client) List(ctx context.Context) ([]ModelSummary, error) {
-	var r ListModelsResponse
-	if err := c.request(ctx, OpGet, "", nil, nil, &r); err != nil {
+func (c *Client) List(ctx context.Context) ([]model.ModelSummary, error) {
+	var r model.ListModelsResponse
+	if err := c.request(ctx, model.OpGet, "", nil, nil, &r); err != nil {
 		return nil, err
 	}
 	return r.Models, nil
@@ -114,76 +119,76 @@ func versionBody(version string) []byte {
 }
 
 // Get fetches a manifest (the current version when version is empty).
-func (c *Client) Get(ctx context.Context, app, version string) (*Manifest, error) {
-	var r GetModelResponse
-	if err := c.request(ctx, OpGet, app, versionBody(version), nil, &r); err != nil {
+func (c *Client) Get(ctx context.Context, app, version string) (*model.Manifest, error) {
+	var r model.GetModelResponse
+	if err := c.request(ctx, model.OpGet, app, versionBody(version), nil, &r); err != nil {
 		return nil, err
 	}
-	if r.Result == GetNotFound || r.Manifest == nil {
+	if r.Result == model.GetNotFound || r.Manifest == nil {
 		return nil, &NotFoundError{Message: r.Message}
 	}
 	return r.Manifest, nil
 }
 
 // Versions lists the stored versions of an app.
-func (c *Client) Versions(ctx context.Context, app string) ([]VersionInfo, error) {
-	var r VersionResponse
-	if err := c.request(ctx, OpVersions, app, nil, nil, &r); err != nil {
+func (c *Client) Versions(ctx context.Context, app string) ([]model.VersionInfo, error) {
+	var r model.VersionResponse
+	if err := c.request(ctx, model.OpVersions, app, nil, nil, &r); err != nil {
 		return nil, err
 	}
-	if r.Result == GetNotFound {
+	if r.Result == model.GetNotFound {
 		return nil, &NotFoundError{Message: r.Message}
 	}
 	return r.Versions, nil
 }
 
 // Delete removes one version, or every version when version is empty.
-func (c *Client) Delete(ctx context.Context, app, version string) (DeleteModelResponse, error) {
-	var r DeleteModelResponse
-	err := c.request(ctx, OpDelete, app, versionBody(version), nil, &r)
-	if err == nil && r.Result == DeleteError {
+func (c *Client) Delete(ctx context.Context, app, version string) (model.DeleteModelResponse, error) {
+	var r model.DeleteModelResponse
+	err := c.request(ctx, model.OpDelete, app, versionBody(version), nil, &r)
+	if err == nil && r.Result == model.DeleteError {
 		err = &APIError{Message: r.Message}
 	}
 	return r, err
 }
 
 // Deploy deploys a version (the current one when version is empty).
-func (c *Client) Deploy(ctx context.Context, app, version string) (DeployModelResponse, error) {
-	var r DeployModelResponse
-	if err := c.request(ctx, OpDeploy, app, versionBody(version), nil, &r); err != nil {
+func (c *Client) Deploy(ctx context.Context, app, version string) (model.DeployModelResponse, error) {
+	var r model.DeployModelResponse
+	if err := c.request(ctx, model.OpDeploy, app, versionBody(version), nil, &r); err != nil {
 		return r, err
 	}
 	switch r.Result {
-	case DeployNotFound:
+	case model.DeployNotFound:
 		return r, &NotFoundError{Message: r.Message}
-	case DeployError:
+	case model.DeployError:
 		return r, &APIError{Message: r.Message}
 	}
 	return r, nil
 }
 
 // Undeploy stops an app (its versions stay stored).
-func (c *Client) Undeploy(ctx context.Context, app string) (DeployModelResponse, error) {
-	var r DeployModelResponse
-	if err := c.request(ctx, OpUndeploy, app, nil, nil, &r); err != nil {
+func (c *Client) Undeploy(ctx context.Context, app string) (model.DeployModelResponse, error) {
+	var r model.DeployModelResponse
+	if err := c.request(ctx, model.OpUndeploy, app, nil, nil, &r); err != nil {
 		return r, err
 	}
 	switch r.Result {
-	case DeployNotFound:
+	case model.DeployNotFound:
 		return r, &NotFoundError{Message: r.Message}
-	case DeployError:
+	case model.DeployError:
 		return r, &APIError{Message: r.Message}
 	}
 	return r, nil
 }
 
 // Status returns the current status of an app.
-func (c *Client) Status(ctx context.Context, app string) (*Status, error) {
-	var r StatusResponse
-	if err := c.request(ctx, OpStatus, app, nil, nil, &r); err != nil {
+func (c *Client) Status(ctx context.Context, app string) (*model.Status, error) {
+	var r model.StatusResponse
+	if err := c.request(ctx, model.OpStatus, app, nil, nil, &r); err != nil {
 		return nil, err
 	}
-	if r.Result == StatusResultNotFound || r.Status == nil {
+	if r.Result == model.StatusResultNotFound || r.Status == nil {
 		return nil, &NotFoundError{Message: r.Message}
 	}
 	return r.Status, nil
@@ -191,9 +196,9 @@ func (c *Client) Status(ctx context.Context, app string) (*Status, error) {
 
 // WatchStatus delivers every status wadm publishes for the app until the
 // returned function is called.
-func (c *Client) WatchStatus(app string, fn func(Status)) (func(), error) {
-	sub, err := c.nc.Subscribe(StatusSubject(c.lattice, app), func(m *nats.Msg) {
-		var st Status
+func (c *Client) WatchStatus(app string, fn func(model.Status)) (func(), error) {
+	sub, err := c.nc.Subscribe(model.StatusSubject(c.lattice, app), func(m *nats.Msg) {
+		var st model.Status
 		if json.Unmarshal(m.Data, &st) == nil {
 			fn(st)
 		}

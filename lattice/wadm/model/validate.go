@@ -1,4 +1,4 @@
-package wadm
+package model
 
 import (
 	"fmt"
@@ -211,11 +211,7 @@ func coreValidation(m *Manifest) ValidationFailures {
 	if len(missing) > 0 {
 		// Rust iterates a HashSet (random order); sorted is one of its outcomes.
 		sort.Strings(missing)
-		q := make([]string, len(missing))
-		for i, s := range missing {
-			q[i] = quoteRust(s)
-		}
-		f = append(f, errf("The following capability component(s) are missing from the manifest: [%s]", strings.Join(q, ", ")))
+		f = append(f, errf("The following capability component(s) are missing from the manifest: %s", DebugList(missing)))
 	}
 	return f
 }
@@ -315,7 +311,7 @@ func checkDanglingLinks(m *Manifest) ValidationFailures {
 			}
 		case t.Properties.Scaler != nil:
 			// Upstream hits unreachable!() here; we reject it with a normal error.
-			js, _ := marshalNoEscape(t.Properties.Scaler)
+			js, _ := Marshal(t.Properties.Scaler)
 			f = append(f, errf("Link trait deserialized as scaler trait, ensure fields are correct: %s", js))
 		default:
 			obj, _ := t.Properties.Custom.(map[string]any)
@@ -383,7 +379,7 @@ func ensureNoCustomTraits(m *Manifest) ValidationFailures {
 			if t.Properties.Link != nil || t.Properties.Scaler != nil {
 				continue
 			}
-			js, _ := marshalNoEscape(t.Properties.Custom)
+			js, _ := Marshal(t.Properties.Custom)
 			if t.IsLink() {
 				f = append(f, errf("Link trait deserialized as custom trait, ensure fields are correct: %s", js))
 			} else if t.IsScaler() {

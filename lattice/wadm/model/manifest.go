@@ -1,14 +1,16 @@
-// Package wadm is the wasmCloud application deployment manager: the OAM
-// manifest model and its validation, the status and API types, the storage
-// formats, and the scalers as pure functions (lattice snapshot in, commands out).
-//
-// Nothing in this file set talks to NATS; a server and reconciler loop build on
-// these types.
-package wadm
+// Package model is wadm's wire vocabulary, what upstream keeps in the
+// wadm-types crate: the OAM application manifest (decoding with upstream's
+// strictness, canonical JSON, validation and the JSON schema), the names wadm
+// derives from a manifest (component ids, config names, annotations), the
+// API request and response messages with their subjects, and application
+// statuses. It does no I/O; the client (lattice/wadm/client) and the server
+// (lattice/wadm) both build on it.
+package model
 
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 )
 
 // Well-known manifest constants (wadm-types 0.8).
@@ -229,7 +231,7 @@ func (p TraitProperty) MarshalJSON() ([]byte, error) {
 	case p.Scaler != nil:
 		return json.Marshal(p.Scaler)
 	default:
-		return marshalNoEscape(p.Custom)
+		return Marshal(p.Custom)
 	}
 }
 
@@ -389,10 +391,11 @@ func (m *Manifest) MissingSharedComponents(deployed []*Manifest) []string {
 }
 
 // MarshalCanonical returns the JSON form model.get returns.
-func (m *Manifest) MarshalCanonical() ([]byte, error) { return marshalNoEscape(m) }
+func (m *Manifest) MarshalCanonical() ([]byte, error) { return Marshal(m) }
 
-// marshalNoEscape is json.Marshal without HTML escaping, matching serde_json.
-func marshalNoEscape(v any) ([]byte, error) {
+// Marshal is json.Marshal without HTML escaping, the way wadm (serde_json)
+// writes JSON: every wire message of this package and the server uses it.
+func Marshal(v any) ([]byte, error) {
 	var buf jsonBuffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -409,6 +412,16 @@ func marshalNoEscape(v any) ([]byte, error) {
 type jsonBuffer struct{ b []byte }
 
 func (j *jsonBuffer) Write(p []byte) (int, error) { j.b = append(j.b, p...); return len(p), nil }
+
+// DebugList formats items like Rust's Debug for a list of strings
+// (["a", "b"]), as wadm's messages show lists.
+func DebugList(items []string) string {
+	q := make([]string, len(items))
+	for i, it := range items {
+		q[i] = quoteRust(it)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
 
 // quoteRust formats s like Rust's Debug for str.
 func quoteRust(s string) string {

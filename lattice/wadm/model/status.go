@@ -1,4 +1,4 @@
-package wadm
+package model
 
 import (
 	"encoding/json"
@@ -147,7 +147,7 @@ func (s Status) MarshalJSON() ([]byte, error) {
 	if p.Info.Type == "" {
 		p.Info.Type = StatusUndeployed
 	}
-	return marshalNoEscape(p)
+	return Marshal(p)
 }
 
 // NewStatus aggregates scaler statuses into an application status: the types

@@ -1,4 +1,4 @@
-package wadm
+package model
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package wadm
+package model
 
 import (
 	"encoding/json"
@@ -370,4 +370,13 @@ func TestCustomTraitJSON(t *testing.T) {
 	if err := json.Unmarshal(js, &v); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func mustManifest(t testing.TB, file string) *Manifest {
+	t.Helper()
+	m, err := ParseManifest(readFixture(t, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
