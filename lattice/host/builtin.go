@@ -11,11 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host/providers"
+	"github.com/wasmlattice/wash/lattice/wrpc"
+	"github.com/wasmlattice/wash/lattice/wrpc/wrpchttp"
 	"github.com/wasmlattice/wash/runtime"
 )
 
@@ -28,7 +31,7 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 		return
 	}
 	b, err := providers.Start(name, cmd.ProviderID, config, providers.Deps{
-		HTTP: h, Log: h.log, NC: h.nc, JSDomain: h.cfg.JSDomain, Deliver: h.deliverMessage,
+		HTTP: h, Log: h.log, NC: h.nc, JSDomain: h.cfg.JSDomain, Deliver: h.deliverMessage, HTTPClient: h.httpClient,
 	})
 	if err != nil {
 		h.providerStartFailed(cmd, err)
@@ -230,9 +233,9 @@ func (h *Host) instanceConfig(c *component) runtime.InstanceConfig {
 		HostInterfaces:   c.ifaces,
 		ResolveImport:    h.importResolver(c.id),
 	}
-	if h.outboundAllowedLocked(c.id) {
+	if client := h.outboundClientLocked(c.id); client != nil {
 		cfg.AllowedHosts = []string{"*"}
-		cfg.HTTPClient = h.httpClient
+		cfg.HTTPClient = client
 	}
 	h.mu.RUnlock()
 	return cfg
@@ -246,18 +249,28 @@ func (h *Host) mergedConfigLocked(names []string) map[string]string {
 	return out
 }
 
-// outboundAllowedLocked: a link from the component on wasi:http/outgoing-handler to a running
-// builtin http-client.
-func (h *Host) outboundAllowedLocked(id string) bool {
+// outboundClientLocked is how a component makes outbound wasi:http requests, nil when it may
+// not: its link on wasi:http/outgoing-handler names the builtin http-client on this host (the
+// host's client) or a provider elsewhere, reached over wrpc:http/outgoing-handler.
+func (h *Host) outboundClientLocked(id string) *http.Client {
 	for _, l := range h.links[id] {
 		if l.WitNamespace != "wasi" || l.WitPackage != "http" || !slices.Contains(l.Interfaces, "outgoing-handler") {
 			continue
 		}
-		if p := h.providers[l.Target]; p != nil && p.name == providers.HTTPClientName && p.builtin != nil {
-			return true
+		if p := h.providers[l.Target]; p != nil && p.builtin != nil {
+			if p.name == providers.HTTPClientName {
+				return h.httpClient
+			}
+			continue
+		}
+		inv := wrpc.Invocation{Prefix: h.rpcPrefix(l.Target), Timeout: h.callTimeout(),
+			Header: nats.Header{"source-id": {id}, "link-name": {linkNameOr(l.Name)}}}
+		return &http.Client{
+			Transport:     &wrpchttp.Transport{Conn: h.rpc, Outgoing: true, Target: func(*http.Request) wrpc.Invocation { return inv }},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
-	return false
+	return nil
 }
 
 // watchConfigData mirrors CONFIGDATA in memory so invocations read config without a KV round

@@ -17,6 +17,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host/providers"
+	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/oci/par"
 	"github.com/wasmlattice/wash/runtime"
 	"github.com/wasmlattice/wash/runtime/cabi"
@@ -273,62 +274,92 @@ func (h *Host) cachedConfig(ctx context.Context, names []string) (map[string]str
 	return values, nil
 }
 
-// linkedCapability finds the provider a component's link (name "default") for ns:pkg targets.
-func (h *Host) linkedCapability(componentID, ns, pkg string) (ctl.Link, *provider, error) {
+// capability is where a component's calls to one capability interface go: the link
+// (following wasmcloud:bus/lattice link-name overrides), the provider when it is a builtin on
+// this host (served in process, the short cut), and the invocation that reaches it over wRPC
+// otherwise (a native provider, or a provider on another host).
+type capability struct {
+	link    ctl.Link
+	builtin *provider
+	inv     wrpc.Invocation
+}
+
+// linkedCapability resolves a component's link for namespace:package/iface as upstream does:
+// the link name set for the interface (else "default") and a link with that name listing the
+// interface.
+func (h *Host) linkedCapability(componentID, ns, pkg, iface string) (capability, error) {
+	name := h.linkNameFor(componentID, ns+":"+pkg+"/"+iface)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	var link *ctl.Link
 	for i, l := range h.links[componentID] {
-		if l.WitNamespace == ns && l.WitPackage == pkg && l.Name == "default" {
+		if l.WitNamespace == ns && l.WitPackage == pkg && linkNameOr(l.Name) == name {
 			link = &h.links[componentID][i]
 			break
 		}
 	}
 	if link == nil {
-		return ctl.Link{}, nil, &providers.LinkError{Msg: fmt.Sprintf(
-			"component %s has no link named \"default\" for %s:%s; link it to a provider (wash link put %s <provider-id> %s %s --interface ...)",
-			componentID, ns, pkg, componentID, ns, pkg)}
+		return capability{}, &providers.LinkError{Msg: fmt.Sprintf(
+			"component %s has no link named %q for %s:%s; link it to a provider (wash link put %s <provider-id> %s %s --interface %s)",
+			componentID, name, ns, pkg, componentID, ns, pkg, iface)}
 	}
-	p := h.providers[link.Target]
-	if p == nil {
-		return *link, nil, &providers.LinkError{Msg: fmt.Sprintf(
-			"component %s is linked to %s for %s:%s, but no provider %s runs on this host; start it (wash start provider ...)",
-			componentID, link.Target, ns, pkg, link.Target)}
+	if !slices.Contains(link.Interfaces, iface) {
+		return capability{}, &providers.LinkError{Msg: fmt.Sprintf(
+			"the link %q from %s to %s on %s:%s does not list interface %s; put the link again with --interface %s",
+			name, componentID, link.Target, ns, pkg, iface, iface)}
 	}
-	return *link, p, nil
+	c := capability{link: *link, inv: wrpc.Invocation{
+		Prefix:  h.rpcPrefix(link.Target),
+		Header:  nats.Header{"source-id": {componentID}, "link-name": {name}},
+		Timeout: h.callTimeout(),
+	}}
+	if p := h.providers[link.Target]; p != nil && p.builtin != nil {
+		c.builtin = p
+	}
+	return c, nil
+}
+
+// notServed says a builtin on this host is linked for an interface it does not serve.
+func notServed(componentID string, p *provider, what string) error {
+	return &providers.LinkError{Msg: fmt.Sprintf(
+		"component %s is linked to %s for %s, but provider %s (%s) does not serve %s",
+		componentID, p.id, what, p.id, p.ref, what)}
 }
 
 // capabilityInterfaces are the host interfaces every component instance gets for the
-// capabilities built-in providers serve. They resolve the link on each call, so an instance
-// follows link changes and pooled instances stay valid.
+// capabilities providers serve. They resolve the link on each call, so an instance follows
+// link changes and pooled instances stay valid; a builtin on this host is called in process,
+// any other provider over wRPC.
 func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface {
-	msg := providers.MessagingInterfaces(func(context.Context) (*nats.Conn, error) {
-		_, p, err := h.linkedCapability(componentID, "wasmcloud", "messaging")
+	msg := providers.MessagingInterfaces(func(context.Context) (providers.MessagingClient, error) {
+		c, err := h.linkedCapability(componentID, "wasmcloud", "messaging", "consumer")
 		if err != nil {
 			return nil, err
 		}
-		m, ok := p.builtin.(*providers.MessagingProvider)
-		if !ok {
-			return nil, &providers.LinkError{Msg: fmt.Sprintf(
-				"component %s is linked to %s for wasmcloud:messaging, but provider %s (%s) does not serve wasmcloud:messaging in this host",
-				componentID, p.id, p.id, p.ref)}
+		if c.builtin == nil {
+			return providers.RemoteMessaging{Conn: h.rpc, Invocation: c.inv}, nil
 		}
-		return m.Conn(), nil
+		m, ok := c.builtin.builtin.(*providers.MessagingProvider)
+		if !ok {
+			return nil, notServed(componentID, c.builtin, "wasmcloud:messaging")
+		}
+		return providers.NATSMessaging{NC: m.Conn()}, nil
 	})
-	blob := providers.BlobstoreInterfaces(func(ctx context.Context) (*providers.BlobStore, error) {
-		l, p, err := h.linkedCapability(componentID, "wasi", "blobstore")
+	blob := providers.BlobstoreInterfaces(func(ctx context.Context) (providers.Blobs, error) {
+		c, err := h.linkedCapability(componentID, "wasi", "blobstore", "blobstore")
 		if err != nil {
 			return nil, err
 		}
-		bs, ok := p.builtin.(*providers.BlobstoreFSProvider)
-		if !ok {
-			return nil, &providers.LinkError{Msg: fmt.Sprintf(
-				"component %s is linked to %s for wasi:blobstore, but provider %s (%s) does not serve wasi:blobstore in this host",
-				componentID, p.id, p.id, p.ref)}
+		if c.builtin == nil {
+			return &providers.RemoteBlobs{Ctx: ctx, Conn: h.rpc, Invocation: c.inv}, nil
 		}
-		rl, err := h.resolveLink(ctx, l)
+		bs, ok := c.builtin.builtin.(*providers.BlobstoreFSProvider)
+		if !ok {
+			return nil, notServed(componentID, c.builtin, "wasi:blobstore")
+		}
+		rl, err := h.resolveLink(ctx, c.link)
 		if err != nil {
-			return nil, fmt.Errorf("link %s -> %s: %w", l.SourceID, l.Target, err)
+			return nil, fmt.Errorf("link %s -> %s: %w", c.link.SourceID, c.link.Target, err)
 		}
 		return bs.Open(rl)
 	})
@@ -353,9 +384,14 @@ func (h *Host) logBackendErrors(componentID, ns, pkg string, ifaces []*runtime.H
 				v, err := f(ctx, a)
 				if r, ok := v.(cabi.ResultValue); ok && err == nil && r.IsErr {
 					providerID := ""
-					if l, _, lerr := h.linkedCapability(componentID, ns, pkg); lerr == nil || l.Target != "" {
-						providerID = l.Target
+					h.mu.RLock()
+					for _, l := range h.links[componentID] {
+						if l.WitNamespace == ns && l.WitPackage == pkg {
+							providerID = l.Target
+							break
+						}
 					}
+					h.mu.RUnlock()
 					h.log.Warn("capability call returned an error to the component", "component_id", componentID,
 						"provider_id", providerID, "function", hi.Name+"#"+name, "err", errorText(r.Value))
 				}
@@ -390,22 +426,83 @@ func errorText(v cabi.Value) string {
 
 func kvInterfaces(h *Host, componentID string) []*runtime.HostInterface {
 	return providers.KeyValueInterfaces(func(ctx context.Context, identifier string) (providers.KVStore, string, error) {
-		l, p, err := h.linkedCapability(componentID, "wasi", "keyvalue")
-		if err != nil {
-			return nil, "", err
-		}
-		kv, ok := p.builtin.(*providers.KeyValueProvider)
-		if !ok {
-			return nil, "", &providers.LinkError{Msg: fmt.Sprintf(
-				"component %s is linked to %s for wasi:keyvalue, but provider %s (%s) does not serve wasi:keyvalue in this host",
-				componentID, p.id, p.id, p.ref)}
-		}
-		rl, err := h.resolveLink(ctx, l)
-		if err != nil {
-			return nil, "", &providers.KVError{Case: 2, Msg: fmt.Sprintf("link %s -> %s: %v", l.SourceID, l.Target, err)}
-		}
-		return kv.Open(ctx, rl, identifier)
+		// upstream's open only names the bucket; every operation resolves its link
+		return &routedKV{h: h, component: componentID}, identifier, nil
 	})
+}
+
+// routedKV sends each wasi:keyvalue operation where the component's link for that interface
+// points: a keyvalue builtin on this host, or a provider anywhere over wrpc:keyvalue.
+type routedKV struct {
+	h         *Host
+	component string
+}
+
+func (r *routedKV) store(ctx context.Context, iface, identifier string) (providers.KVStore, string, error) {
+	c, err := r.h.linkedCapability(r.component, "wasi", "keyvalue", iface)
+	if err != nil {
+		return nil, "", err
+	}
+	if c.builtin == nil {
+		return &providers.RemoteKV{Conn: r.h.rpc, Invocation: c.inv}, identifier, nil
+	}
+	kv, ok := c.builtin.builtin.(*providers.KeyValueProvider)
+	if !ok {
+		return nil, "", notServed(r.component, c.builtin, "wasi:keyvalue")
+	}
+	rl, err := r.h.resolveLink(ctx, c.link)
+	if err != nil {
+		return nil, "", &providers.KVError{Case: 2, Msg: fmt.Sprintf("link %s -> %s: %v", c.link.SourceID, c.link.Target, err)}
+	}
+	return kv.Open(ctx, rl, identifier)
+}
+
+func (r *routedKV) Get(ctx context.Context, bucket, key string) ([]byte, bool, error) {
+	s, b, err := r.store(ctx, "store", bucket)
+	if err != nil {
+		return nil, false, err
+	}
+	return s.Get(ctx, b, key)
+}
+
+func (r *routedKV) Set(ctx context.Context, bucket, key string, value []byte) error {
+	s, b, err := r.store(ctx, "store", bucket)
+	if err != nil {
+		return err
+	}
+	return s.Set(ctx, b, key, value)
+}
+
+func (r *routedKV) Delete(ctx context.Context, bucket, key string) error {
+	s, b, err := r.store(ctx, "store", bucket)
+	if err != nil {
+		return err
+	}
+	return s.Delete(ctx, b, key)
+}
+
+func (r *routedKV) Exists(ctx context.Context, bucket, key string) (bool, error) {
+	s, b, err := r.store(ctx, "store", bucket)
+	if err != nil {
+		return false, err
+	}
+	return s.Exists(ctx, b, key)
+}
+
+func (r *routedKV) ListKeys(ctx context.Context, bucket string, cursor uint64) ([]string, *uint64, error) {
+	s, b, err := r.store(ctx, "store", bucket)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.ListKeys(ctx, b, cursor)
+}
+
+func (r *routedKV) Increment(ctx context.Context, bucket, key string, delta uint64) (uint64, error) {
+	s, b, err := r.store(ctx, "atomics", bucket)
+	if err != nil {
+		return 0, err
+	}
+	return s.Increment(ctx, b, key, delta)
 }
 
 // deliverMessage runs the component's wasmcloud:messaging/handler for one message.
@@ -414,7 +511,14 @@ func (h *Host) deliverMessage(providerID, componentID string, msg providers.Brok
 	c := h.components[componentID]
 	h.mu.RUnlock()
 	if c == nil {
-		h.log.Warn("message for a component that does not run here", "component_id", componentID, "provider_id", providerID, "subject", msg.Subject)
+		// as upstream's messaging provider does: the handler runs wherever the component runs
+		err := providers.DeliverRemote(context.Background(), h.rpc, wrpc.Invocation{
+			Prefix: h.rpcPrefix(componentID), Timeout: h.callTimeout(),
+			Header: nats.Header{"source-id": {providerID}, "target-id": {componentID}},
+		}, msg)
+		if err != nil {
+			h.log.Warn("messaging handler failed", "component_id", componentID, "provider_id", providerID, "subject", msg.Subject, "err", err)
+		}
 		return
 	}
 	res, err := c.program.Invoke(context.Background(), runtime.InstanceConfig{HostInterfaces: h.capabilityInterfaces(componentID)},

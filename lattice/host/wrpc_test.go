@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/wrpc"
+	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
 )
 
 func edgeCoreRef(t testing.TB, name string) string {
@@ -84,7 +88,7 @@ func (m *multiHost) serveHTTP(provider, component, addr string) {
 	m.t.Helper()
 	cfg := "addr-" + component
 	m.ok(m.c.PutConfig(context.Background(), cfg, map[string]string{"address": addr}))
-	m.link(ctl.Link{SourceID: provider, Target: component, WitNamespace: "wasi", WitPackage: "http",
+	m.link(ctl.Link{SourceID: provider, Target: component, Name: component, WitNamespace: "wasi", WitPackage: "http",
 		Interfaces: []string{"incoming-handler"}, SourceConfig: []string{cfg}})
 }
 
@@ -195,5 +199,109 @@ func TestComponentExportsServedOverWRPC(t *testing.T) {
 	inv.Func = "missing"
 	if _, err := cli.Invoke(context.Background(), inv, ft, []wrpc.Value{"x", uint32(1)}); !errors.Is(err, wrpc.ErrNoResponders) {
 		t.Fatalf("missing function: %v", err)
+	}
+}
+
+// Builtin providers serve their interfaces over wRPC: key-value, blobstore and messaging on
+// host 0 serve components that run only on host 1 (the http-server on host 0 reaches them too).
+func TestBuiltinProvidersAcrossHosts(t *testing.T) {
+	m := newMultiHost(t, 2, host.Config{})
+	ctx := context.Background()
+	m.startBuiltin(0, "http", "http-server")
+
+	// key-value: the counter increments through keyvalue-inmemory on the other host
+	m.startBuiltin(0, "kv", "keyvalue-inmemory")
+	m.scale(1, "counter", fixtureRef(t, "providers/testdata/counter/counter.component.wasm"), 4)
+	m.link(ctl.Link{SourceID: "counter", Target: "kv", WitNamespace: "wasi", WitPackage: "keyvalue", Interfaces: []string{"store", "atomics"}})
+	kvAddr := freeAddr(t)
+	m.serveHTTP("http", "counter", kvAddr)
+	for i := 1; i <= 3; i++ {
+		code, body := waitServed(t, "http://"+kvAddr+"/visits")
+		if code != 200 || strings.TrimSpace(body) != strconv.Itoa(i) {
+			t.Fatalf("counter %d: %d %q", i, code, body)
+		}
+	}
+
+	// blobstore: blobhttp stores files through blobstore-fs on the other host
+	root := filepath.Join(t.TempDir(), "blobs")
+	m.startBuiltin(0, "files", "blobstore-fs")
+	m.ok(m.c.PutConfig(ctx, "blob-root", map[string]string{"root": root}))
+	m.scale(1, "blobs", fixtureRef(t, "providers/testdata/blobhttp/blobhttp.component.wasm"), 4)
+	m.link(ctl.Link{SourceID: "blobs", Target: "files", WitNamespace: "wasi", WitPackage: "blobstore",
+		Interfaces: []string{"blobstore", "container", "types"}, TargetConfig: []string{"blob-root"}})
+	blobAddr := freeAddr(t)
+	m.serveHTTP("http", "blobs", blobAddr)
+	base := "http://" + blobAddr
+	if code, body := waitServed(t, base+"/"); code != 200 || body != "" {
+		t.Fatalf("empty list: %d %q", code, body)
+	}
+	big := strings.Repeat("0123456789", 20000)
+	if code, body := do(t, http.MethodPut, base+"/dir/big", big); code != 200 {
+		t.Fatalf("PUT big: %d %q", code, body)
+	}
+	if code, body := do(t, http.MethodGet, base+"/dir/big", ""); code != 200 || body != big {
+		t.Fatalf("GET big: %d, %d bytes", code, len(body))
+	}
+	if code, body := do(t, http.MethodGet, base+"/", ""); code != 200 || body != "dir/big\n" {
+		t.Fatalf("list: %d %q", code, body)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "data", "dir", "big")); err != nil || string(b) != big {
+		t.Fatalf("file under the root: %d bytes, %v", len(b), err)
+	}
+	if code, body := do(t, http.MethodGet, base+"/missing", ""); code != 500 || !strings.Contains(body, `does not exist`) {
+		t.Fatalf("GET /missing: %d %q", code, body)
+	}
+
+	// messaging: the provider on host 0 delivers to the handler on host 1, whose reply goes
+	// back through the provider's consumer interface over wRPC
+	m.startBuiltin(0, "msg", "messaging-nats")
+	m.scale(1, "echo", fixtureRef(t, "providers/testdata/msgecho/msgecho.component.wasm"), 4)
+	m.ok(m.c.PutConfig(ctx, "echo-subs", map[string]string{"subscriptions": "demo.>"}))
+	m.link(ctl.Link{SourceID: "msg", Target: "echo", WitNamespace: "wasmcloud", WitPackage: "messaging",
+		Interfaces: []string{"handler"}, SourceConfig: []string{"echo-subs"}})
+	m.link(ctl.Link{SourceID: "echo", Target: "msg", WitNamespace: "wasmcloud", WitPackage: "messaging", Interfaces: []string{"consumer"}})
+	if got := waitRequest(t, m.nc, "demo.hello", "across hosts"); got != "echo: across hosts" {
+		t.Fatalf("reply %q", got)
+	}
+}
+
+// A builtin's wRPC exports apply the caller's link: without one the provider answers with an
+// error value naming it.
+func TestBuiltinExportNeedsCallerLink(t *testing.T) {
+	m := newMultiHost(t, 1, host.Config{})
+	m.startBuiltin(0, "kv", "keyvalue-inmemory")
+	cli, err := wrpc.NewConn(m.nc, wrpc.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := interfaces.KVGet
+	inv := wrpc.Invocation{Prefix: "default.kv", Instance: get.Instance, Func: get.Name, Timeout: 5 * time.Second,
+		Header: nats.Header{"source-id": {"stranger"}, "link-name": {"default"}}}
+	res, err := cli.Invoke(context.Background(), inv, get.Type, []wrpc.Value{"b", "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := res[0].(wrpc.ResultValue)
+	if !rv.IsErr || !strings.Contains(rv.Value.(wrpc.VariantValue).Value.(string), `no link named "default" from stranger to kv`) {
+		t.Fatalf("without a link: %#v", res)
+	}
+	m.link(ctl.Link{SourceID: "stranger", Target: "kv", WitNamespace: "wasi", WitPackage: "keyvalue", Interfaces: []string{"store"}})
+	set := interfaces.KVSet
+	inv.Func = set.Name
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		res, err = cli.Invoke(context.Background(), inv, set.Type, []wrpc.Value{"b", "k", []byte("v")})
+		if err == nil && !res[0].(wrpc.ResultValue).IsErr {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("set with a link: %v %#v", err, res)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	inv.Func = get.Name
+	res, err = cli.Invoke(context.Background(), inv, get.Type, []wrpc.Value{"b", "k"})
+	if err != nil || !reflect.DeepEqual(res, []wrpc.Value{wrpc.Ok(wrpc.Some([]byte("v")))}) {
+		t.Fatalf("get: %#v %v", res, err)
 	}
 }

@@ -148,6 +148,28 @@ func fsErr(what string, err error) error {
 	return fmt.Errorf("%s: %v", what, err)
 }
 
+// Blobs is what the wasi:blobstore host interfaces need of a store: a directory on this host
+// (*BlobStore) or a blobstore provider elsewhere, reached over wRPC (RemoteBlobs).
+type Blobs interface {
+	CreateContainer(name string) error
+	ContainerExists(name string) (bool, error)
+	// CheckContainer fails when the container does not exist.
+	CheckContainer(name string) error
+	DeleteContainer(name string) error
+	ContainerInfo(name string) (created uint64, err error)
+	Read(container, object string, start, end uint64) ([]byte, error)
+	Write(container, object string, data []byte) error
+	Delete(container, object string) error
+	Stat(container, object string) (size, created uint64, ok bool, err error)
+	List(container string) ([]string, error)
+	Clear(container string) error
+	Copy(srcC, srcO, dstC, dstO string) error
+	Move(srcC, srcO, dstC, dstO string) error
+}
+
+// CheckContainer fails when the container does not exist.
+func (s *BlobStore) CheckContainer(name string) error { return s.containerDir(name) }
+
 func (s *BlobStore) containerDir(name string) error {
 	c, err := containerPath(name)
 	if err != nil {
@@ -387,7 +409,7 @@ func (s *BlobStore) Move(srcC, srcO, dstC, dstO string) error {
 // Host representations of the wasi:blobstore resources.
 type (
 	bsContainer struct {
-		store *BlobStore
+		store Blobs
 		name  string
 	}
 	bsOutgoing struct {
@@ -430,67 +452,76 @@ func objectID(v cabi.Value) (container, object string) {
 	return container, object
 }
 
-// bsResult is result<T, error> where error is a string.
+// bsResult is result<T, error> where error is a string; a LinkError (a provider elsewhere
+// that could not be reached) fails the call instead.
 func bsResult(v cabi.Value, err error) (cabi.Value, error) {
 	if err != nil {
-		return cabi.Err(err.Error()), nil
+		return blobFail(err)
 	}
 	return cabi.Ok(v), nil
+}
+
+func blobFail(err error) (cabi.Value, error) {
+	var le *LinkError
+	if errors.As(err, &le) {
+		return nil, err
+	}
+	return cabi.Err(err.Error()), nil
 }
 
 // BlobstoreInterfaces builds wasi:blobstore blobstore, container and types over open, which
 // returns the store of the calling component's link (a LinkError fails the whole call; other
 // errors become the interface's error string).
-func BlobstoreInterfaces(open func(ctx context.Context) (*BlobStore, error)) []*runtime.HostInterface {
-	withStore := func(ctx context.Context, f func(s *BlobStore) (cabi.Value, error)) (cabi.Value, error) {
+func BlobstoreInterfaces(open func(ctx context.Context) (Blobs, error)) []*runtime.HostInterface {
+	withStore := func(ctx context.Context, f func(s Blobs) (cabi.Value, error)) (cabi.Value, error) {
 		s, err := open(ctx)
 		var le *LinkError
 		if errors.As(err, &le) {
 			return nil, fmt.Errorf("%s: %w", BlobstoreBlobstore, err)
 		}
 		if err != nil {
-			return cabi.Err(err.Error()), nil
+			return blobFail(err)
 		}
 		return f(s)
 	}
 	blobstore := &runtime.HostInterface{Name: BlobstoreBlobstore, Funcs: map[string]runtime.HostFunc{
 		"create-container": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s *BlobStore) (cabi.Value, error) {
+			return withStore(ctx, func(s Blobs) (cabi.Value, error) {
 				name := strArg(a, 0)
 				if err := s.CreateContainer(name); err != nil {
-					return cabi.Err(err.Error()), nil
+					return blobFail(err)
 				}
 				return cabi.Ok(&bsContainer{store: s, name: name}), nil
 			})
 		},
 		"get-container": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s *BlobStore) (cabi.Value, error) {
+			return withStore(ctx, func(s Blobs) (cabi.Value, error) {
 				name := strArg(a, 0)
-				if err := s.containerDir(name); err != nil {
-					return cabi.Err(err.Error()), nil
+				if err := s.CheckContainer(name); err != nil {
+					return blobFail(err)
 				}
 				return cabi.Ok(&bsContainer{store: s, name: name}), nil
 			})
 		},
 		"delete-container": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s *BlobStore) (cabi.Value, error) {
+			return withStore(ctx, func(s Blobs) (cabi.Value, error) {
 				return bsResult(nil, s.DeleteContainer(strArg(a, 0)))
 			})
 		},
 		"container-exists": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s *BlobStore) (cabi.Value, error) {
+			return withStore(ctx, func(s Blobs) (cabi.Value, error) {
 				return bsResult(s.ContainerExists(strArg(a, 0)))
 			})
 		},
 		"copy-object": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s *BlobStore) (cabi.Value, error) {
+			return withStore(ctx, func(s Blobs) (cabi.Value, error) {
 				sc, so := objectID(a[0])
 				dc, do := objectID(a[1])
 				return bsResult(nil, s.Copy(sc, so, dc, do))
 			})
 		},
 		"move-object": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s *BlobStore) (cabi.Value, error) {
+			return withStore(ctx, func(s Blobs) (cabi.Value, error) {
 				sc, so := objectID(a[0])
 				dc, do := objectID(a[1])
 				return bsResult(nil, s.Move(sc, so, dc, do))
@@ -517,7 +548,7 @@ func BlobstoreInterfaces(open func(ctx context.Context) (*BlobStore, error)) []*
 		"[method]container.get-data": method(func(c *bsContainer, a []cabi.Value) (cabi.Value, error) {
 			data, err := c.store.Read(c.name, strArg(a, 1), u64Arg(a, 2), u64Arg(a, 3))
 			if err != nil {
-				return cabi.Err(err.Error()), nil
+				return blobFail(err)
 			}
 			return cabi.Ok(&bsIncoming{data: data}), nil
 		}),
@@ -531,7 +562,7 @@ func BlobstoreInterfaces(open func(ctx context.Context) (*BlobStore, error)) []*
 		"[method]container.list-objects": method(func(c *bsContainer, _ []cabi.Value) (cabi.Value, error) {
 			names, err := c.store.List(c.name)
 			if err != nil {
-				return cabi.Err(err.Error()), nil
+				return blobFail(err)
 			}
 			return cabi.Ok(&bsNames{names: names}), nil
 		}),
@@ -541,7 +572,7 @@ func BlobstoreInterfaces(open func(ctx context.Context) (*BlobStore, error)) []*
 		"[method]container.delete-objects": method(func(c *bsContainer, a []cabi.Value) (cabi.Value, error) {
 			for _, n := range stringList(a[1]) {
 				if err := c.store.Delete(c.name, n); err != nil {
-					return cabi.Err(err.Error()), nil
+					return blobFail(err)
 				}
 			}
 			return cabi.Ok(nil), nil

@@ -20,7 +20,7 @@ func blobFuncs(t *testing.T, root string) map[string]runtime.HostFunc {
 	t.Cleanup(func() { _ = p.Stop(context.Background()) })
 	link := InterfaceLinkDefinition{SourceID: "app", Target: "fs", TargetConfig: map[string]string{"root": root}}
 	out := map[string]runtime.HostFunc{}
-	for _, hi := range BlobstoreInterfaces(func(context.Context) (*BlobStore, error) { return p.Open(link) }) {
+	for _, hi := range BlobstoreInterfaces(func(context.Context) (Blobs, error) { return p.Open(link) }) {
 		short := strings.TrimSuffix(strings.TrimPrefix(hi.Name, "wasi:blobstore/"), "@0.2.0-draft")
 		for name, f := range hi.Funcs {
 			out[short+"#"+name] = f

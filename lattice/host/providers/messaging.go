@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/wasmlattice/wash/lattice/wrpc"
+	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
 	"github.com/wasmlattice/wash/runtime"
 	"github.com/wasmlattice/wash/runtime/cabi"
 )
@@ -56,9 +58,78 @@ func brokerMessageFrom(v cabi.Value) (BrokerMessage, error) {
 	return m, nil
 }
 
-// MessagingInterfaces builds wasmcloud:messaging/consumer over conn, which resolves the NATS
-// connection for the calling component's link on each call (a LinkError fails the call).
-func MessagingInterfaces(conn func(ctx context.Context) (*nats.Conn, error)) []*runtime.HostInterface {
+// MessagingClient sends what a component's wasmcloud:messaging/consumer calls ask for: through
+// a NATS connection (a messaging-nats builtin on this host) or to a provider elsewhere over
+// wRPC (RemoteMessaging). Errors become the interface's error string, except LinkErrors,
+// which fail the call.
+type MessagingClient interface {
+	Request(ctx context.Context, subject string, body []byte, timeout time.Duration) (BrokerMessage, error)
+	Publish(ctx context.Context, m BrokerMessage) error
+}
+
+// NATSMessaging is a MessagingClient over a NATS connection.
+type NATSMessaging struct{ NC *nats.Conn }
+
+// Request sends a request and waits for one reply.
+func (n NATSMessaging) Request(ctx context.Context, subject string, body []byte, timeout time.Duration) (BrokerMessage, error) {
+	msg, err := n.NC.Request(subject, body, timeout)
+	if err != nil {
+		return BrokerMessage{}, fmt.Errorf("messaging-nats: request to %s: %v", subject, err)
+	}
+	return BrokerMessage{Subject: msg.Subject, Body: msg.Data, ReplyTo: msg.Reply}, nil
+}
+
+// Publish sends a message.
+func (n NATSMessaging) Publish(ctx context.Context, m BrokerMessage) error {
+	if err := n.NC.PublishMsg(&nats.Msg{Subject: m.Subject, Reply: m.ReplyTo, Data: m.Body}); err != nil {
+		return fmt.Errorf("messaging-nats: publish to %s: %v", m.Subject, err)
+	}
+	return nil
+}
+
+// RemoteMessaging is a messaging provider elsewhere in the lattice
+// (wasmcloud:messaging/consumer@0.2.0 over wRPC).
+type RemoteMessaging struct {
+	Conn       *wrpc.Conn
+	Invocation wrpc.Invocation
+}
+
+func (r RemoteMessaging) call(ctx context.Context, f *interfaces.Func, args ...wrpc.Value) (wrpc.Value, error) {
+	inv := r.Invocation
+	inv.Instance, inv.Func = f.Instance, f.Name
+	res, err := r.Conn.Invoke(ctx, inv, f.Type, args)
+	if err != nil {
+		return nil, &LinkError{Msg: fmt.Sprintf("%s.%s: %v", f.Instance, f.Name, err)}
+	}
+	rv, _ := res[0].(wrpc.ResultValue)
+	if rv.IsErr {
+		msg, _ := rv.Value.(string)
+		return nil, errors.New(msg)
+	}
+	return rv.Value, nil
+}
+
+// Request implements MessagingClient.
+func (r RemoteMessaging) Request(ctx context.Context, subject string, body []byte, timeout time.Duration) (BrokerMessage, error) {
+	if body == nil {
+		body = []byte{}
+	}
+	v, err := r.call(ctx, interfaces.MessagingRequest, subject, body, uint32(timeout/time.Millisecond))
+	if err != nil {
+		return BrokerMessage{}, err
+	}
+	return brokerMessageOf(v), nil
+}
+
+// Publish implements MessagingClient.
+func (r RemoteMessaging) Publish(ctx context.Context, m BrokerMessage) error {
+	_, err := r.call(ctx, interfaces.MessagingPublish, brokerMessageValue(m))
+	return err
+}
+
+// MessagingInterfaces builds wasmcloud:messaging/consumer over client, which resolves the
+// calling component's link on each call (a LinkError fails the call).
+func MessagingInterfaces(client func(ctx context.Context) (MessagingClient, error)) []*runtime.HostInterface {
 	fail := func(err error) (cabi.Value, error) {
 		var le *LinkError
 		if errors.As(err, &le) {
@@ -68,7 +139,7 @@ func MessagingInterfaces(conn func(ctx context.Context) (*nats.Conn, error)) []*
 	}
 	return []*runtime.HostInterface{{Name: MessagingConsumer, Funcs: map[string]runtime.HostFunc{
 		"request": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			nc, err := conn(ctx)
+			c, err := client(ctx)
 			if err != nil {
 				return fail(err)
 			}
@@ -78,15 +149,14 @@ func MessagingInterfaces(conn func(ctx context.Context) (*nats.Conn, error)) []*
 					timeout = time.Duration(ms) * time.Millisecond
 				}
 			}
-			subject := strArg(a, 0)
-			msg, err := nc.Request(subject, bytesArg(a, 1), timeout)
+			m, err := c.Request(ctx, strArg(a, 0), bytesArg(a, 1), timeout)
 			if err != nil {
-				return cabi.Err(fmt.Sprintf("messaging-nats: request to %s: %v", subject, err)), nil
+				return fail(err)
 			}
-			return cabi.Ok(BrokerMessage{Subject: msg.Subject, Body: msg.Data, ReplyTo: msg.Reply}.Value()), nil
+			return cabi.Ok(m.Value()), nil
 		},
 		"publish": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			nc, err := conn(ctx)
+			c, err := client(ctx)
 			if err != nil {
 				return fail(err)
 			}
@@ -100,8 +170,8 @@ func MessagingInterfaces(conn func(ctx context.Context) (*nats.Conn, error)) []*
 			if m.Subject == "" {
 				return cabi.Err("messaging-nats: publish needs a subject"), nil
 			}
-			if err := nc.PublishMsg(&nats.Msg{Subject: m.Subject, Reply: m.ReplyTo, Data: m.Body}); err != nil {
-				return cabi.Err(fmt.Sprintf("messaging-nats: publish to %s: %v", m.Subject, err)), nil
+			if err := c.Publish(ctx, m); err != nil {
+				return fail(err)
 			}
 			return cabi.Ok(nil), nil
 		},

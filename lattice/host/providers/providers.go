@@ -76,6 +76,8 @@ type Deps struct {
 	// NC is the host's lattice connection (keyvalue-nats without cluster_uri, messaging-nats).
 	NC       *nats.Conn
 	JSDomain string
+	// HTTPClient is the host's client for outbound HTTP (the http-client serves through it).
+	HTTPClient *http.Client
 	// Deliver runs a component's wasmcloud:messaging/handler for a message the messaging
 	// provider providerID received on one of its links' subscriptions.
 	Deliver func(providerID, componentID string, msg BrokerMessage)
@@ -86,7 +88,13 @@ var builtins = map[string]func(id string, config map[string]string, deps Deps) (
 	HTTPServerName: func(id string, config map[string]string, deps Deps) (Builtin, error) {
 		return newHTTPServer(id, config, deps)
 	},
-	HTTPClientName: func(string, map[string]string, Deps) (Builtin, error) { return &httpClient{}, nil },
+	HTTPClientName: func(_ string, _ map[string]string, deps Deps) (Builtin, error) {
+		c := &httpClient{}
+		if deps.HTTPClient != nil {
+			c.transport = deps.HTTPClient.Transport
+		}
+		return c, nil
+	},
 	KeyValueInMemory: func(_ string, _ map[string]string, deps Deps) (Builtin, error) {
 		return NewKeyValueProvider(KeyValueInMemory, deps.NC, deps.JSDomain)
 	},
@@ -124,8 +132,9 @@ func Start(name, id string, config map[string]string, deps Deps) (Builtin, error
 
 // httpClient is the wasmcloud+builtin://http-client provider. It keeps no state: the host
 // lets a component make outbound wasi:http requests exactly when a link from that component
-// to a running http-client provider on wasi:http/outgoing-handler exists.
-type httpClient struct{}
+// to a running http-client provider on wasi:http/outgoing-handler exists, and it serves
+// wrpc:http/outgoing-handler to components elsewhere through transport.
+type httpClient struct{ transport http.RoundTripper }
 
 func (*httpClient) PutLink(context.Context, Link) error    { return nil }
 func (*httpClient) DeleteLink(context.Context, Link) error { return nil }
