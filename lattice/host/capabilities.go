@@ -19,6 +19,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/host/providers"
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/oci/par"
+	"github.com/wasmlattice/wash/provider/keyvalue"
 	"github.com/wasmlattice/wash/runtime"
 	"github.com/wasmlattice/wash/runtime/cabi"
 )
@@ -319,6 +320,18 @@ func (h *Host) linkedCapability(componentID, ns, pkg, iface string) (capability,
 	return c, nil
 }
 
+// unreachable turns a call to a link's target that could not be made into the error that
+// fails the component's call, saying plainly when the target runs nowhere.
+func (h *Host) unreachable(l ctl.Link) func(error) error {
+	return func(err error) error {
+		if errors.Is(err, wrpc.ErrNoResponders) {
+			return &providers.LinkError{Msg: fmt.Sprintf("component %s is linked to %s for %s:%s, but %s is not running anywhere in lattice %q; start it (wash start provider ...) or link to one that runs (%v)",
+				l.SourceID, l.Target, l.WitNamespace, l.WitPackage, l.Target, h.cfg.Lattice, err)}
+		}
+		return &providers.LinkError{Msg: err.Error()}
+	}
+}
+
 // notServed says a builtin on this host is linked for an interface it does not serve.
 func notServed(componentID string, p *provider, what string) error {
 	return &providers.LinkError{Msg: fmt.Sprintf(
@@ -337,7 +350,7 @@ func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface
 			return nil, err
 		}
 		if c.builtin == nil {
-			return providers.RemoteMessaging{Conn: h.rpc, Invocation: c.inv}, nil
+			return providers.RemoteMessaging{Conn: h.rpc, Invocation: c.inv, Fail: h.unreachable(c.link)}, nil
 		}
 		m, ok := c.builtin.builtin.(*providers.MessagingProvider)
 		if !ok {
@@ -351,7 +364,7 @@ func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface
 			return nil, err
 		}
 		if c.builtin == nil {
-			return &providers.RemoteBlobs{Ctx: ctx, Conn: h.rpc, Invocation: c.inv}, nil
+			return &providers.RemoteBlobs{Ctx: ctx, Conn: h.rpc, Invocation: c.inv, Fail: h.unreachable(c.link)}, nil
 		}
 		bs, ok := c.builtin.builtin.(*providers.BlobstoreFSProvider)
 		if !ok {
@@ -444,7 +457,7 @@ func (r *routedKV) store(ctx context.Context, iface, identifier string) (provide
 		return nil, "", err
 	}
 	if c.builtin == nil {
-		return &providers.RemoteKV{Conn: r.h.rpc, Invocation: c.inv}, identifier, nil
+		return &keyvalue.Client{Conn: r.h.rpc, Invocation: c.inv, Fail: r.h.unreachable(c.link)}, identifier, nil
 	}
 	kv, ok := c.builtin.builtin.(*providers.KeyValueProvider)
 	if !ok {

@@ -248,6 +248,9 @@ func (im *importer) resolve(iface, name string, ft *cabi.FuncType) runtime.HostF
 			Header:  nats.Header{"source-id": {im.id}, "link-name": {linkName}},
 			Timeout: h.callTimeout(),
 		}, wt, wargs)
+		if errors.Is(err, wrpc.ErrNoResponders) {
+			return nil, fmt.Errorf("%s#%s: %s (link %q) is not running anywhere in lattice %q: %w", iface, name, target, linkName, h.cfg.Lattice, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s#%s on %s (link %q): %w", iface, name, target, linkName, err)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host"
+	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
 )
@@ -303,5 +304,36 @@ func TestBuiltinExportNeedsCallerLink(t *testing.T) {
 	res, err = cli.Invoke(context.Background(), inv, get.Type, []wrpc.Value{"b", "k"})
 	if err != nil || !reflect.DeepEqual(res, []wrpc.Value{wrpc.Ok(wrpc.Some([]byte("v")))}) {
 		t.Fatalf("get: %#v %v", res, err)
+	}
+}
+
+// The counter counts through a native key-value provider (built with the SDK, started from a
+// provider archive) that runs on another host than the component.
+func TestCounterThroughNativeProviderOnAnotherHost(t *testing.T) {
+	m := newMultiHost(t, 2, host.Config{})
+	ctx := context.Background()
+	par := providertest.TestProviderPAR(t, t.TempDir(), true)
+	m.ok(m.c.StartProvider(ctx, ctl.StartProviderCommand{HostID: m.hosts[0].ID(), ProviderID: "nativekv", ProviderRef: "file://" + par}))
+	m.evs.waitFor(t, events.ProviderStarted, func(d map[string]any) bool { return d["provider_id"] == "nativekv" })
+	m.scale(1, "counter", fixtureRef(t, "providers/testdata/counter/counter.component.wasm"), 4)
+	m.link(ctl.Link{SourceID: "counter", Target: "nativekv", WitNamespace: "wasi", WitPackage: "keyvalue", Interfaces: []string{"store", "atomics"}})
+	m.startBuiltin(1, "http", "http-server")
+	addr := freeAddr(t)
+	m.serveHTTP("http", "counter", addr)
+	deadline := time.Now().Add(15 * time.Second)
+	for { // the provider process starts and gets its link asynchronously
+		code, body, err := get("http://" + addr + "/native")
+		if err == nil && code == 200 && strings.TrimSpace(body) == "1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("first count: %d %q %v", code, body, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for i := 2; i <= 4; i++ {
+		if code, body, err := get("http://" + addr + "/native"); err != nil || code != 200 || strings.TrimSpace(body) != strconv.Itoa(i) {
+			t.Fatalf("count %d: %d %q %v", i, code, body, err)
+		}
 	}
 }

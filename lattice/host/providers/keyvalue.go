@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wasmlattice/wash/provider/keyvalue"
 	"github.com/wasmlattice/wash/runtime"
 	"github.com/wasmlattice/wash/runtime/cabi"
 )
@@ -18,37 +19,16 @@ const (
 )
 
 // KVStore is one key-value backend as seen through one link (its config already applied).
-// Buckets are the identifiers components pass to store.open.
-type KVStore interface {
-	Get(ctx context.Context, bucket, key string) (value []byte, found bool, err error)
-	Set(ctx context.Context, bucket, key string, value []byte) error
-	Delete(ctx context.Context, bucket, key string) error
-	Exists(ctx context.Context, bucket, key string) (bool, error)
-	// ListKeys returns one page of keys from cursor on, and the cursor of the next page (nil
-	// when done).
-	ListKeys(ctx context.Context, bucket string, cursor uint64) ([]string, *uint64, error)
-	// Increment adds delta atomically (a missing key counts as 0) and returns the new value.
-	Increment(ctx context.Context, bucket, key string, delta uint64) (uint64, error)
-}
+// Buckets are the identifiers components pass to store.open. It is the SDK's Store, so the
+// builtins and native providers serve wrpc:keyvalue with the same code.
+type KVStore = keyvalue.Store
 
-// KVError is an error a backend wants the component to see as a specific store error.
-type KVError struct {
-	Case uint32 // 0 no-such-store, 1 access-denied, 2 other
-	Msg  string
-}
-
-func (e *KVError) Error() string {
-	switch e.Case {
-	case 0:
-		return "no such store"
-	case 1:
-		return "access denied"
-	}
-	return e.Msg
-}
+// KVError is an error a backend wants the component to see as a specific store error
+// (Case 0 no-such-store, 1 access-denied, 2 other).
+type KVError = keyvalue.Error
 
 // ErrNoSuchStore makes store.open report error::no-such-store.
-var ErrNoSuchStore = &KVError{Case: 0}
+var ErrNoSuchStore = keyvalue.ErrNoSuchStore
 
 // LinkError says a component cannot use a capability because of its links (none, or one to a
 // provider that does not run here). It fails the whole call with its message instead of

@@ -92,6 +92,9 @@ func (n NATSMessaging) Publish(ctx context.Context, m BrokerMessage) error {
 type RemoteMessaging struct {
 	Conn       *wrpc.Conn
 	Invocation wrpc.Invocation
+	// Fail turns a call that could not be made into the error the component sees (nil: a
+	// LinkError with the call's error).
+	Fail func(error) error
 }
 
 func (r RemoteMessaging) call(ctx context.Context, f *interfaces.Func, args ...wrpc.Value) (wrpc.Value, error) {
@@ -99,7 +102,7 @@ func (r RemoteMessaging) call(ctx context.Context, f *interfaces.Func, args ...w
 	inv.Instance, inv.Func = f.Instance, f.Name
 	res, err := r.Conn.Invoke(ctx, inv, f.Type, args)
 	if err != nil {
-		return nil, &LinkError{Msg: fmt.Sprintf("%s.%s: %v", f.Instance, f.Name, err)}
+		return nil, failWith(r.Fail, fmt.Errorf("%s.%s: %w", f.Instance, f.Name, err))
 	}
 	rv, _ := res[0].(wrpc.ResultValue)
 	if rv.IsErr {

@@ -14,6 +14,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
 	"github.com/wasmlattice/wash/lattice/wrpc/wrpchttp"
+	"github.com/wasmlattice/wash/provider/keyvalue"
 )
 
 // Serving over wRPC: every builtin that implements an interface components import also serves
@@ -25,18 +26,6 @@ import (
 
 func serveFunc(f *interfaces.Func, h wrpc.Handler) wrpc.Export {
 	return wrpc.Export{Instance: f.Instance, Func: f.Name, Type: f.Type, Handler: h}
-}
-
-// kvErrValue is the wrpc:keyvalue error variant for a backend error.
-func kvErrValue(err error) wrpc.Value {
-	var ke *KVError
-	if errors.As(err, &ke) {
-		if ke.Case == 2 {
-			return wrpc.Err(wrpc.VariantValue{Case: 2, Value: ke.Msg})
-		}
-		return wrpc.Err(wrpc.VariantValue{Case: ke.Case})
-	}
-	return wrpc.Err(wrpc.VariantValue{Case: 2, Value: err.Error()})
 }
 
 func one(v wrpc.Value) ([]wrpc.Value, error) { return []wrpc.Value{v}, nil }
@@ -59,202 +48,16 @@ func argStrings(v wrpc.Value) []string {
 	return out
 }
 
-// Exports serves wrpc:keyvalue store, atomics and batch; the bucket is the name the calling
-// component passed to store.open, as a wasmCloud host sends it.
+// Exports serves wrpc:keyvalue store, atomics and batch (the SDK's handlers); the bucket is
+// the name the calling component passed to store.open, as a wasmCloud host sends it.
 func (p *KeyValueProvider) Exports(caller CallerLink) []wrpc.Export {
-	open := func(ctx context.Context, bucket string) (KVStore, string, error) {
+	return keyvalue.Exports(func(ctx context.Context, bucket string) (KVStore, string, error) {
 		link, err := caller(ctx, "wasi", "keyvalue")
 		if err != nil {
 			return nil, "", &KVError{Case: 2, Msg: err.Error()}
 		}
 		return p.Open(ctx, link, bucket)
-	}
-	with := func(f func(ctx context.Context, s KVStore, bucket string, a []wrpc.Value) (wrpc.Value, error)) wrpc.Handler {
-		return func(ctx context.Context, a []wrpc.Value) ([]wrpc.Value, error) {
-			s, bucket, err := open(ctx, argString(a, 0))
-			if err != nil {
-				return one(kvErrValue(err))
-			}
-			v, err := f(ctx, s, bucket, a)
-			if err != nil {
-				return one(kvErrValue(err))
-			}
-			return one(v)
-		}
-	}
-	return []wrpc.Export{
-		serveFunc(interfaces.KVGet, with(func(ctx context.Context, s KVStore, b string, a []wrpc.Value) (wrpc.Value, error) {
-			v, found, err := s.Get(ctx, b, argString(a, 1))
-			if err != nil || !found {
-				return wrpc.Ok(wrpc.None()), err
-			}
-			if v == nil {
-				v = []byte{}
-			}
-			return wrpc.Ok(wrpc.Some(v)), nil
-		})),
-		serveFunc(interfaces.KVSet, with(func(ctx context.Context, s KVStore, b string, a []wrpc.Value) (wrpc.Value, error) {
-			v, _ := a[2].([]byte)
-			return wrpc.Ok(nil), s.Set(ctx, b, argString(a, 1), v)
-		})),
-		serveFunc(interfaces.KVDelete, with(func(ctx context.Context, s KVStore, b string, a []wrpc.Value) (wrpc.Value, error) {
-			return wrpc.Ok(nil), s.Delete(ctx, b, argString(a, 1))
-		})),
-		serveFunc(interfaces.KVExists, with(func(ctx context.Context, s KVStore, b string, a []wrpc.Value) (wrpc.Value, error) {
-			ok, err := s.Exists(ctx, b, argString(a, 1))
-			return wrpc.Ok(ok), err
-		})),
-		serveFunc(interfaces.KVListKeys, with(func(ctx context.Context, s KVStore, b string, a []wrpc.Value) (wrpc.Value, error) {
-			var cursor uint64
-			if o, ok := a[1].(wrpc.OptionValue); ok && o.IsSome {
-				cursor, _ = o.Value.(uint64)
-			}
-			keys, next, err := s.ListKeys(ctx, b, cursor)
-			list := make([]wrpc.Value, len(keys))
-			for i, k := range keys {
-				list[i] = k
-			}
-			n := wrpc.None()
-			if next != nil {
-				n = wrpc.Some(*next)
-			}
-			return wrpc.Ok([]wrpc.Value{list, n}), err
-		})),
-		serveFunc(interfaces.KVIncrement, with(func(ctx context.Context, s KVStore, b string, a []wrpc.Value) (wrpc.Value, error) {
-			d, _ := a[2].(uint64)
-			n, err := s.Increment(ctx, b, argString(a, 1), d)
-			return wrpc.Ok(n), err
-		})),
-		serveFunc(interfaces.KVGetMany, with(func(ctx context.Context, s KVStore, b string, a []wrpc.Value) (wrpc.Value, error) {
-			var out []wrpc.Value
-			for _, k := range argStrings(a[1]) {
-				v, found, err := s.Get(ctx, b, k)
-				if err != nil {
-					return nil, err
-				}
-				if !found {
-					out = append(out, wrpc.None())
-					continue
-				}
-				if v == nil {
-					v = []byte{}
-				}
-				out = append(out, wrpc.Some([]wrpc.Value{k, v}))
-			}
-			return wrpc.Ok(out), nil
-		})),
-		serveFunc(interfaces.KVSetMany, with(func(ctx context.Context, s KVStore, b string, a []wrpc.Value) (wrpc.Value, error) {
-			pairs, _ := a[1].([]wrpc.Value)
-			for _, pv := range pairs {
-				kv, _ := pv.([]wrpc.Value)
-				if len(kv) != 2 {
-					continue
-				}
-				k, _ := kv[0].(string)
-				v, _ := kv[1].([]byte)
-				if err := s.Set(ctx, b, k, v); err != nil {
-					return nil, err
-				}
-			}
-			return wrpc.Ok(nil), nil
-		})),
-		serveFunc(interfaces.KVDeleteMany, with(func(ctx context.Context, s KVStore, b string, a []wrpc.Value) (wrpc.Value, error) {
-			for _, k := range argStrings(a[1]) {
-				if err := s.Delete(ctx, b, k); err != nil {
-					return nil, err
-				}
-			}
-			return wrpc.Ok(nil), nil
-		})),
-	}
-}
-
-// RemoteKV is a KVStore served by a provider elsewhere in the lattice (wrpc:keyvalue). A call
-// that cannot be made fails with a LinkError (the component traps, as upstream); error values
-// from the provider become KVErrors.
-type RemoteKV struct {
-	Conn *wrpc.Conn
-	// Invocation names the provider ("<lattice>.<provider-id>") and carries source-id and
-	// link-name; Instance and Func are set per call.
-	Invocation wrpc.Invocation
-}
-
-func (r *RemoteKV) call(ctx context.Context, f *interfaces.Func, args ...wrpc.Value) (wrpc.Value, error) {
-	inv := r.Invocation
-	inv.Instance, inv.Func = f.Instance, f.Name
-	res, err := r.Conn.Invoke(ctx, inv, f.Type, args)
-	if err != nil {
-		return nil, &LinkError{Msg: fmt.Sprintf("%s.%s: %v", f.Instance, f.Name, err)}
-	}
-	rv, _ := res[0].(wrpc.ResultValue)
-	if rv.IsErr {
-		vv, _ := rv.Value.(wrpc.VariantValue)
-		msg, _ := vv.Value.(string)
-		return nil, &KVError{Case: vv.Case, Msg: msg}
-	}
-	return rv.Value, nil
-}
-
-// Get implements KVStore.
-func (r *RemoteKV) Get(ctx context.Context, bucket, key string) ([]byte, bool, error) {
-	v, err := r.call(ctx, interfaces.KVGet, bucket, key)
-	if err != nil {
-		return nil, false, err
-	}
-	o, _ := v.(wrpc.OptionValue)
-	b, _ := o.Value.([]byte)
-	return b, o.IsSome, nil
-}
-
-// Set implements KVStore.
-func (r *RemoteKV) Set(ctx context.Context, bucket, key string, value []byte) error {
-	if value == nil {
-		value = []byte{}
-	}
-	_, err := r.call(ctx, interfaces.KVSet, bucket, key, value)
-	return err
-}
-
-// Delete implements KVStore.
-func (r *RemoteKV) Delete(ctx context.Context, bucket, key string) error {
-	_, err := r.call(ctx, interfaces.KVDelete, bucket, key)
-	return err
-}
-
-// Exists implements KVStore.
-func (r *RemoteKV) Exists(ctx context.Context, bucket, key string) (bool, error) {
-	v, err := r.call(ctx, interfaces.KVExists, bucket, key)
-	b, _ := v.(bool)
-	return b, err
-}
-
-// ListKeys implements KVStore.
-func (r *RemoteKV) ListKeys(ctx context.Context, bucket string, cursor uint64) ([]string, *uint64, error) {
-	c := wrpc.None()
-	if cursor != 0 {
-		c = wrpc.Some(cursor)
-	}
-	v, err := r.call(ctx, interfaces.KVListKeys, bucket, c)
-	if err != nil {
-		return nil, nil, err
-	}
-	rec, _ := v.([]wrpc.Value)
-	if len(rec) != 2 {
-		return nil, nil, errors.New("list-keys: malformed key-response")
-	}
-	var next *uint64
-	if o, _ := rec[1].(wrpc.OptionValue); o.IsSome {
-		n, _ := o.Value.(uint64)
-		next = &n
-	}
-	return argStrings(rec[0]), next, nil
-}
-
-// Increment implements KVStore.
-func (r *RemoteKV) Increment(ctx context.Context, bucket, key string, delta uint64) (uint64, error) {
-	v, err := r.call(ctx, interfaces.KVIncrement, bucket, key, delta)
-	n, _ := v.(uint64)
-	return n, err
+	})
 }
 
 // Exports serves wrpc:blobstore@0.2.0 and @0.1.0 over the directory the caller's link names.
@@ -408,6 +211,16 @@ type RemoteBlobs struct {
 	Ctx        context.Context
 	Conn       *wrpc.Conn
 	Invocation wrpc.Invocation
+	// Fail turns a call that could not be made into the error the component sees (nil: a
+	// LinkError with the call's error).
+	Fail func(error) error
+}
+
+func failWith(fail func(error) error, err error) error {
+	if fail != nil {
+		return fail(err)
+	}
+	return &LinkError{Msg: err.Error()}
 }
 
 func (r *RemoteBlobs) call(name string, args ...wrpc.Value) (wrpc.Value, bool, error) {
@@ -427,7 +240,7 @@ func (r *RemoteBlobs) call(name string, args ...wrpc.Value) (wrpc.Value, bool, e
 		res, err = r.Conn.Invoke(ctx, inv, f.Type, args)
 	}
 	if err != nil {
-		return nil, v02, &LinkError{Msg: fmt.Sprintf("wrpc:blobstore/blobstore.%s: %v", name, err)}
+		return nil, v02, failWith(r.Fail, fmt.Errorf("wrpc:blobstore/blobstore.%s: %w", name, err))
 	}
 	rv, _ := res[0].(wrpc.ResultValue)
 	if rv.IsErr {
