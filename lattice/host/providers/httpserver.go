@@ -278,6 +278,11 @@ func (s *httpServer) invoke(target string, w http.ResponseWriter, r *http.Reques
 	case r.Context().Err() != nil:
 		// the client went away
 	default:
-		http.Error(w, "internal server error: the component failed to handle the request", http.StatusInternalServerError)
+		// as upstream's http-server does, the failure's text goes with the 500 (one line)
+		msg := err.Error()
+		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+			msg = msg[:i]
+		}
+		http.Error(w, "component "+target+" failed to handle the request: "+msg, http.StatusInternalServerError)
 	}
 }
