@@ -25,7 +25,16 @@ type Invocation struct {
 	// Timeout bounds the wait for the handshake and the results (not the async values read
 	// later). 0: only ctx bounds it.
 	Timeout time.Duration
+	// HandshakeTimeout bounds the wait for the server's handshake alone (0:
+	// DefaultHandshakeTimeout, never more than Timeout). A live server answers it at once,
+	// before it waits for a free instance, so a missing handshake means the invocation was
+	// lost (a host that died with its subscription still registered) and waiting the whole
+	// Timeout would gain nothing.
+	HandshakeTimeout time.Duration
 }
+
+// DefaultHandshakeTimeout is how long a call waits for the server to accept it.
+const DefaultHandshakeTimeout = 3 * time.Second
 
 // Subject is the invocation subject.
 func (inv Invocation) Subject() string { return InvocationSubject(inv.Prefix, inv.Instance, inv.Func) }
@@ -105,10 +114,22 @@ func (c *Conn) Invoke(ctx context.Context, inv Invocation, ft *FuncType, args []
 		release()
 		return fail(fmt.Errorf("publishing the invocation: %w", err))
 	}
-	hm, err := hs.handshake(callCtx)
+	hsWait := inv.HandshakeTimeout
+	if hsWait <= 0 {
+		hsWait = DefaultHandshakeTimeout
+	}
+	if inv.Timeout > 0 && inv.Timeout < hsWait {
+		hsWait = inv.Timeout
+	}
+	hsCtx, hsCancel := context.WithTimeout(callCtx, hsWait)
+	hm, err := hs.handshake(hsCtx)
+	hsCancel()
 	c.unroute(rc)
 	if err != nil {
 		ic.close()
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return fail(fmt.Errorf("%w: the server did not accept the call within %s (it may have just gone away)", ErrTimeout, hsWait))
+		}
 		return fail(timeoutErr(err))
 	}
 	if err := handshakeStatus(hm); err != nil {
