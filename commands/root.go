@@ -22,10 +22,12 @@ import (
 	"github.com/wasmlattice/wash/commands/get"
 	"github.com/wasmlattice/wash/commands/label"
 	"github.com/wasmlattice/wash/commands/link"
+	"github.com/wasmlattice/wash/commands/logs"
 	"github.com/wasmlattice/wash/commands/output"
 	"github.com/wasmlattice/wash/commands/scale"
 	"github.com/wasmlattice/wash/commands/start"
 	"github.com/wasmlattice/wash/commands/stop"
+	"github.com/wasmlattice/wash/commands/ui"
 	"github.com/wasmlattice/wash/commands/up"
 	"github.com/wasmlattice/wash/commands/update"
 	"github.com/wasmlattice/wash/commands/version"
@@ -72,7 +74,7 @@ Get started:
 	}{
 		{"lattice", "Run a lattice:", []*cobra.Command{up.NewCmd(env), down.NewCmd(env), wadm.NewCmd(env)}},
 		{"apps", "Deploy applications:", []*cobra.Command{app.NewCmd(env)}},
-		{"observe", "Look at a lattice:", []*cobra.Command{get.NewCmd(env), events.NewCmd(env), dashboard.NewCmd(env)}},
+		{"observe", "Look at a lattice:", []*cobra.Command{get.NewCmd(env), events.NewCmd(env), logs.NewCmd(env), dashboard.NewCmd(env), ui.NewCmd(env)}},
 		{"control", "Control workloads:", []*cobra.Command{start.NewCmd(env), stop.NewCmd(env), scale.NewCmd(env),
 			update.NewCmd(env), link.NewCmd(env), config.NewCmd(env), label.NewCmd(env), call.NewCmd(env)}},
 		{"artifacts", "Move artifacts:", []*cobra.Command{artifact.NewPushCmd(env), artifact.NewPullCmd(env),

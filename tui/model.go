@@ -334,8 +334,7 @@ func (m *Model) handleSource(msg tea.Msg) tea.Cmd {
 		found := false
 		for i := range m.st.apps {
 			if m.st.apps[i].Name == msg.app {
-				st := msg.status
-				m.st.apps[i].DetailedStatus = &st
+				m.st.apps[i].DetailedStatus = msg.status
 				found = true
 			}
 		}
@@ -847,7 +846,8 @@ func (m *Model) startAction(k tea.KeyMsg) tea.Cmd {
 		name := r.Key
 		m.confirm = &confirm{question: "Undeploy app " + name + "?",
 			run: m.src.action("undeploy of "+name+" requested", func(ctx context.Context) (string, error) {
-				return m.src.wadm.Undeploy(ctx, name)
+				r, err := m.src.wadm.Undeploy(ctx, name)
+				return r.Message, err
 			})}
 	case view == ViewApps && key.Matches(k, keys.Deploy):
 		name := r.Key
@@ -867,7 +867,8 @@ func (m *Model) startAction(k tea.KeyMsg) tea.Cmd {
 				}
 				return &confirm{question: fmt.Sprintf("Deploy %s version %s?", name, shown),
 					run: m.src.action("deploy of "+name+" requested", func(ctx context.Context) (string, error) {
-						return m.src.wadm.Deploy(ctx, name, v)
+						r, err := m.src.wadm.Deploy(ctx, name, v)
+						return r.Message, err
 					})}, nil
 			}}
 		return m.prompt.input.Focus()

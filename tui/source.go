@@ -3,24 +3,67 @@ package tui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
+
+// wadmTimeout bounds one wadm request: the dashboard's timeout, 2 s by default.
+func wadmTimeout(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 2 * time.Second
+	}
+	return d
+}
+
+// manifestMap is the manifest as generic JSON, shown as YAML with sorted keys.
+func manifestMap(m *model.Manifest) map[string]any {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	var out map[string]any
+	if json.Unmarshal(b, &out) != nil {
+		return nil
+	}
+	return out
+}
+
+// errNoWadm is what the apps view says when no wadm answers (no responders or a timeout).
+var errNoWadm = errors.New("no wadm is answering on this lattice")
+
+func wadmErr(err error) error {
+	if errors.Is(err, wadmclient.ErrNoWadm) || err != nil && strings.HasPrefix(err.Error(), "wadm did not answer") {
+		return errNoWadm
+	}
+	return err
+}
+
+// appState is an app's status type and message: the detailed status, or the deprecated flat
+// fields an older wadm sends instead.
+func appState(a model.ModelSummary) model.StatusInfo {
+	if a.DetailedStatus.Info.Type != "" {
+		return a.DetailedStatus.Info
+	}
+	return model.StatusInfo{Type: a.Status, Message: a.StatusMessage}
+}
 
 // source owns the NATS side: subscriptions and connection handlers push messages into a channel
 // the model drains through a tea.Cmd; every request runs inside a tea.Cmd.
 type source struct {
 	nc       *nats.Conn
 	ctl      *ctl.Client
-	wadm     *WadmClient
+	wadm     *wadmclient.Client
 	lattice  string
 	jsDomain string
 	ch       chan tea.Msg
@@ -37,7 +80,7 @@ type (
 	}
 	appStatusMsg struct {
 		app    string
-		status AppStatus
+		status model.Status
 	}
 	wadmEventMsg struct{ name string }
 	connMsg      struct {
@@ -53,7 +96,7 @@ func newSource(o Options) *source {
 	return &source{
 		nc:       o.Conn,
 		ctl:      ctl.NewClient(o.Conn, ctl.ClientOptions{Lattice: o.Lattice, TopicPrefix: o.TopicPrefix, Timeout: o.Timeout}),
-		wadm:     NewWadmClient(o.Conn, o.Lattice, o.WadmPrefix, o.Timeout),
+		wadm:     wadmclient.New(o.Conn, wadmclient.Options{Lattice: o.Lattice, Prefix: o.WadmPrefix, Timeout: wadmTimeout(o.Timeout)}),
 		lattice:  o.Lattice,
 		jsDomain: o.JSDomain,
 		ch:       make(chan tea.Msg, 4096),
@@ -82,8 +125,8 @@ func (s *source) start() error {
 		return err
 	}
 	s.subs = append(s.subs, sub)
-	sub, err = s.nc.Subscribe(StatusSubjectAll(s.lattice), func(m *nats.Msg) {
-		var st AppStatus
+	sub, err = s.nc.Subscribe(model.StatusSubjectPrefix+"."+s.lattice+".*", func(m *nats.Msg) {
+		var st model.Status
 		if json.Unmarshal(m.Data, &st) != nil {
 			return
 		}
@@ -95,7 +138,7 @@ func (s *source) start() error {
 		return err
 	}
 	s.subs = append(s.subs, sub)
-	sub, err = s.nc.Subscribe(EventSubjectAll(s.lattice), func(m *nats.Msg) {
+	sub, err = s.nc.Subscribe(model.EventSubjectPrefix+"."+s.lattice+".>", func(m *nats.Msg) {
 		s.push(wadmEventMsg{name: m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]})
 	})
 	if err != nil {
@@ -186,12 +229,13 @@ func (s *source) fetchSnapshot(configNames []string, listKV bool, skipInventory 
 		go func() {
 			defer wg.Done()
 			sn.Apps, sn.AppsErr = s.wadm.List(ctx)
+			sn.AppsErr = wadmErr(sn.AppsErr)
 		}()
 		go func() {
 			defer wg.Done()
 			names := configNames
 			if listKV {
-				sn.ConfigNames = s.listConfigNames(ctx)
+				sn.ConfigNames = buckets.ConfigNames(ctx, s.nc, s.jsDomain, s.lattice)
 				names = append(append([]string(nil), names...), sn.ConfigNames...)
 			}
 			var cwg sync.WaitGroup
@@ -219,36 +263,6 @@ func (s *source) fetchSnapshot(configNames []string, listKV bool, skipInventory 
 	}
 }
 
-// listConfigNames reads the keys of the lattice's CONFIGDATA bucket, so named config that no
-// link uses and no event announced yet is listed too. Best effort: without JetStream access the
-// view falls back to events and links.
-func (s *source) listConfigNames(ctx context.Context) []string {
-	var js jetstream.JetStream
-	var err error
-	if s.jsDomain != "" {
-		js, err = jetstream.NewWithDomain(s.nc, s.jsDomain)
-	} else {
-		js, err = jetstream.New(s.nc)
-	}
-	if err != nil {
-		return nil
-	}
-	kv, err := js.KeyValue(ctx, "CONFIGDATA_"+s.lattice)
-	if err != nil {
-		return nil
-	}
-	lister, err := kv.ListKeys(ctx)
-	if err != nil {
-		return nil
-	}
-	defer lister.Stop()
-	var names []string
-	for k := range lister.Keys() {
-		names = append(names, k)
-	}
-	return names
-}
-
 func uniq(in []string) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -264,7 +278,7 @@ func uniq(in []string) []string {
 // appDetailMsg is the drill-down data of one app.
 type appDetailMsg struct {
 	name     string
-	status   AppStatus
+	status   model.Status
 	manifest map[string]any
 	err      error
 }
@@ -276,8 +290,11 @@ func (s *source) fetchAppDetail(name string) tea.Cmd {
 		if err != nil {
 			return appDetailMsg{name: name, err: err}
 		}
-		man, err := s.wadm.Manifest(ctx, name)
-		return appDetailMsg{name: name, status: st, manifest: man, err: err}
+		man, err := s.wadm.Get(ctx, name, "")
+		if err != nil {
+			return appDetailMsg{name: name, status: *st, err: err}
+		}
+		return appDetailMsg{name: name, status: *st, manifest: manifestMap(man)}
 	}
 }
 

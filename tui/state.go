@@ -3,14 +3,13 @@ package tui
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"maps"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 // AppSpecAnnotation names the app that owns a component or provider (set by wadm).
@@ -51,7 +50,7 @@ type latticeState struct {
 	configErr    map[string]string
 	configDirty  map[string]bool // changed since their values were last read
 
-	apps     []AppSummary
+	apps     []model.ModelSummary
 	appsErr  error
 	appsSeen bool // a wadm list answered at least once
 
@@ -82,7 +81,7 @@ type snapshot struct {
 	ConfigNames  []string // from the CONFIGDATA bucket, when listed
 	ConfigValues map[string]map[string]string
 	ConfigErr    map[string]string
-	Apps         []AppSummary
+	Apps         []model.ModelSummary
 	AppsErr      error
 }
 
@@ -184,7 +183,7 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 			raw = nil // keep the log small; the summary still shows
 		}
 		if summary == "" {
-			summary = summarize(name, ev.Data)
+			summary = events.Summary(ev)
 		}
 		s.recordEvent(eventEntry{At: evTime(ev, now), Name: name, Source: ev.Source, Summary: summary, Raw: raw}, now)
 	}()
@@ -224,7 +223,7 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 		var inv ctl.HostInventory
 		if json.Unmarshal(ev.Data, &inv) == nil {
 			// Heartbeats are most of the traffic: summarise from the decoded inventory.
-			summary = fmt.Sprintf("%s: %d components, %d providers", inv.FriendlyName, len(inv.Components), len(inv.Providers))
+			summary = events.HeartbeatSummary(inv)
 			id := inv.HostID
 			if id == "" {
 				id = ev.Source
@@ -425,83 +424,4 @@ func removeLink(list []ctl.Link, r ctl.DeleteLinkRequest) []ctl.Link {
 		}
 	}
 	return out
-}
-
-// summarize turns an event's data into one short line for the event log.
-func summarize(name string, data json.RawMessage) string {
-	var m map[string]any
-	_ = json.Unmarshal(data, &m)
-	str := func(k string) string {
-		if v, ok := m[k]; ok && v != nil {
-			return fmt.Sprint(v)
-		}
-		return ""
-	}
-	switch name {
-	case events.HostStarted:
-		return "started " + str("friendly_name")
-	case events.HostStopped:
-		return "stopped"
-	case events.HostHeartbeat:
-		nc, np := 0, 0
-		if l, ok := m["components"].([]any); ok {
-			nc = len(l)
-		}
-		if l, ok := m["providers"].([]any); ok {
-			np = len(l)
-		}
-		return fmt.Sprintf("%s: %d components, %d providers", str("friendly_name"), nc, np)
-	case events.ComponentScaled:
-		return fmt.Sprintf("%s → %s instances (%s)", str("component_id"), str("max_instances"), str("image_ref"))
-	case events.ComponentScaleFailed:
-		return fmt.Sprintf("%s: %s", str("component_id"), str("error"))
-	case events.ProviderStarted:
-		return fmt.Sprintf("%s (%s)", str("provider_id"), str("image_ref"))
-	case events.ProviderStartFailed:
-		return fmt.Sprintf("%s: %s", str("provider_id"), str("error"))
-	case events.ProviderStopped:
-		return fmt.Sprintf("%s (%s)", str("provider_id"), str("reason"))
-	case events.HealthCheckPassed, events.HealthCheckFailed, events.HealthCheckStatus:
-		return str("provider_id")
-	case events.LinkdefSet, events.LinkdefSetFailed:
-		s := fmt.Sprintf("%s → %s %s:%s (%s)", str("source_id"), str("target"), str("wit_namespace"), str("wit_package"), str("name"))
-		if e := str("error"); e != "" {
-			s += ": " + e
-		}
-		return s
-	case events.LinkdefDeleted:
-		return fmt.Sprintf("%s %s:%s (%s)", str("source_id"), str("wit_namespace"), str("wit_package"), str("name"))
-	case events.ConfigSet, events.ConfigDeleted:
-		return str("config_name")
-	case events.LabelsChanged:
-		if l, ok := m["labels"].(map[string]any); ok {
-			sm := map[string]string{}
-			for k, v := range l {
-				sm[k] = fmt.Sprint(v)
-			}
-			return labelString(sm)
-		}
-	}
-	b := string(data)
-	if len(b) > 200 {
-		b = b[:200]
-	}
-	return b
-}
-
-// labelString shows user labels (hostcore.* are the same everywhere) as k=v,k=v.
-func labelString(labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		if strings.HasPrefix(k, "hostcore.") {
-			continue
-		}
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + labels[k]
-	}
-	return strings.Join(parts, ",")
 }

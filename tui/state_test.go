@@ -91,25 +91,6 @@ func TestEventRate(t *testing.T) {
 	}
 }
 
-func TestDecodeAppList(t *testing.T) {
-	bare := `[{"name":"a","version":"v1","deployed_version":null,"status":"undeployed","extra":1}]`
-	env := `{"result":"success","message":"ok","models":[{"name":"b","version":"v2","detailed_status":{"status":{"type":"deployed"}}}]}`
-	apps, err := decodeAppList([]byte(bare))
-	if err != nil || len(apps) != 1 || apps[0].State().Type != "undeployed" {
-		t.Fatalf("bare: %+v %v", apps, err)
-	}
-	apps, err = decodeAppList([]byte(env))
-	if err != nil || len(apps) != 1 || apps[0].State().Type != "deployed" {
-		t.Fatalf("envelope: %+v %v", apps, err)
-	}
-	if _, err := decodeAppList([]byte(`{"result":"error","message":"boom"}`)); err == nil {
-		t.Fatal("error envelope accepted")
-	}
-	if _, err := decodeAppList([]byte(`nope`)); err == nil {
-		t.Fatal("garbage accepted")
-	}
-}
-
 func TestParseView(t *testing.T) {
 	for in, want := range map[string]View{"apps": ViewApps, "3": ViewComponents, "Ev": ViewEvents, "hosts": ViewHosts} {
 		if v, err := ParseView(in); err != nil || v != want {

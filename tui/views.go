@@ -13,6 +13,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 // sortedHosts orders hosts by friendly name, then id, so rows do not jump around.
@@ -99,7 +101,7 @@ func (m *Model) rebuild() {
 		var rows []row
 		for _, h := range m.sortedHosts() {
 			rows = append(rows, row{Key: h.ID, Cells: []string{m.mask(orDash(h.Name)), m.mask(h.ID), orDash(h.Version), m.uptime(h),
-				strconv.Itoa(len(h.Components)), strconv.Itoa(len(h.Providers)), m.mask(orDash(labelString(h.Labels)))}})
+				strconv.Itoa(len(h.Components)), strconv.Itoa(len(h.Providers)), m.mask(orDash(events.LabelString(h.Labels)))}})
 		}
 		t.setRows(cols, rows)
 	case ViewComponents:
@@ -144,10 +146,10 @@ func (m *Model) rebuild() {
 			if a.DeployedVersion != nil && *a.DeployedVersion != "" {
 				dv = *a.DeployedVersion
 			}
-			s := a.State()
-			typ := orDash(s.Type)
+			s := appState(a)
+			typ := orDash(string(s.Type))
 			rows = append(rows, row{Key: a.Name, Cells: []string{m.mask(a.Name), m.mask(dv), typ, m.mask(s.Message)},
-				Styles: styleOf(2, m.sty.statusStyle(s.Type))})
+				Styles: styleOf(2, m.sty.statusStyle(string(s.Type)))})
 		}
 		t.setRows(cols, rows)
 	case ViewLinks:
@@ -559,7 +561,7 @@ func boolInt(b bool) int {
 
 func (m *Model) appDetailLines() []string {
 	d := m.detail
-	var sum *AppSummary
+	var sum *model.ModelSummary
 	for i := range m.st.apps {
 		if m.st.apps[i].Name == d.key {
 			sum = &m.st.apps[i]
@@ -579,20 +581,20 @@ func (m *Model) appDetailLines() []string {
 	if d.app == nil {
 		return append(out, "  loading status and manifest…")
 	}
-	if d.app.err != nil && d.app.manifest == nil && d.app.status.Status.Type == "" {
+	if d.app.err != nil && d.app.manifest == nil && d.app.status.Info.Type == "" {
 		return append(out, m.sty.bad.Render("  "+d.app.err.Error()))
 	}
 	st := d.app.status
-	out = append(out, kv("Status", m.sty.statusStyle(st.Status.Type).Render(orDash(st.Status.Type))))
-	if st.Status.Message != "" {
-		out = append(out, kv("Message", m.mask(st.Status.Message)))
+	out = append(out, kv("Status", m.sty.statusStyle(string(st.Info.Type)).Render(orDash(string(st.Info.Type)))))
+	if st.Info.Message != "" {
+		out = append(out, kv("Message", m.mask(st.Info.Message)))
 	}
 	out = append(out, "", m.sty.bold.Render(fmt.Sprintf("  Scalers (%d)", len(st.Scalers))))
 	t := &table{}
 	var rows []row
 	for _, s := range st.Scalers {
-		rows = append(rows, row{Key: s.ID, Cells: []string{m.mask(s.Name), s.Kind, orDash(s.Status.Type), m.mask(s.Status.Message)},
-			Styles: styleOf(2, m.sty.statusStyle(s.Status.Type))})
+		rows = append(rows, row{Key: s.ID, Cells: []string{m.mask(s.Name), s.Kind, orDash(string(s.Status.Type)), m.mask(s.Status.Message)},
+			Styles: styleOf(2, m.sty.statusStyle(string(s.Status.Type)))})
 	}
 	t.setRows([]column{{Title: "NAME", Min: 8, Max: 50, Flex: true}, {Title: "KIND", Min: 4}, {Title: "STATUS", Min: 6}, {Title: "MESSAGE", Min: 7, Flex: true}}, rows)
 	t.cursor = -1

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,13 +28,6 @@ import (
 	lev "github.com/wasmlattice/wash/lattice/events"
 )
 
-// wadm's manifest events and their type prefix.
-const (
-	wadmTypePrefix      = "com.wadm."
-	ManifestPublished   = "manifest_published"
-	ManifestUnpublished = "manifest_unpublished"
-)
-
 // KnownTypes are the short names --type accepts.
 var KnownTypes = []string{
 	lev.HostStarted, lev.HostStopped, lev.HostHeartbeat,
@@ -44,7 +36,7 @@ var KnownTypes = []string{
 	lev.HealthCheckPassed, lev.HealthCheckFailed, lev.HealthCheckStatus,
 	lev.LinkdefSet, lev.LinkdefSetFailed, lev.LinkdefDeleted,
 	lev.ConfigSet, lev.ConfigDeleted, lev.LabelsChanged,
-	ManifestPublished, ManifestUnpublished,
+	lev.ManifestPublished, lev.ManifestUnpublished,
 }
 
 // Options are the flags of `wash events`.
@@ -101,7 +93,7 @@ func normalizeTypes(in []string) (map[string]bool, error) {
 	for _, raw := range in {
 		for _, t := range strings.Split(raw, ",") {
 			t = strings.TrimSpace(t)
-			t = strings.TrimPrefix(strings.TrimPrefix(t, lev.TypePrefix), wadmTypePrefix)
+			t = strings.TrimPrefix(strings.TrimPrefix(t, lev.TypePrefix), lev.WadmTypePrefix)
 			if !known[t] {
 				return nil, cli.Usage(fmt.Errorf("unknown event type %q: use one of %s", t, strings.Join(KnownTypes, ", ")))
 			}
@@ -109,11 +101,6 @@ func normalizeTypes(in []string) (map[string]bool, error) {
 		}
 	}
 	return out, nil
-}
-
-// shortName is an event's type without its vendor prefix.
-func shortName(e lev.Event) string {
-	return strings.TrimPrefix(strings.TrimPrefix(e.Type, lev.TypePrefix), wadmTypePrefix)
 }
 
 // follower prints events; it is shared by the subscriptions, which run on their own goroutines.
@@ -152,7 +139,7 @@ func (f *follower) hostMatches(e lev.Event) bool {
 }
 
 func (f *follower) learn(e lev.Event) {
-	switch shortName(e) {
+	switch e.ShortName() {
 	case lev.HostStarted, lev.HostHeartbeat:
 		var d struct {
 			FriendlyName string `json:"friendly_name"`
@@ -172,7 +159,7 @@ func (f *follower) handle(data []byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.learn(e)
-	if f.types != nil && !f.types[shortName(e)] {
+	if f.types != nil && !f.types[e.ShortName()] {
 		return
 	}
 	if !f.hostMatches(e) {
@@ -198,7 +185,7 @@ func (f *follower) line(e lev.Event) string {
 	if !ts.IsZero() {
 		when = ts.Local().Format("15:04:05.000")
 	}
-	name := shortName(e)
+	name := e.ShortName()
 	styled := fmt.Sprintf("%-22s", name)
 	switch {
 	case strings.HasSuffix(name, "failed") || name == lev.HostStopped:
@@ -214,100 +201,8 @@ func (f *follower) line(e lev.Event) string {
 	} else if ctl.IsHostID(who) {
 		who = who[:12] + "…"
 	}
-	return fmt.Sprintf("%s  %s  %-20s  %s", io.Dim(when), styled, who, summary(name, e.Data))
+	return fmt.Sprintf("%s  %s  %-20s  %s", io.Dim(when), styled, who, lev.Summary(e))
 }
-
-// summary describes an event's data in a few words.
-func summary(name string, raw json.RawMessage) string {
-	var d map[string]any
-	_ = json.Unmarshal(raw, &d)
-	s := func(k string) string {
-		switch v := d[k].(type) {
-		case string:
-			return v
-		case nil:
-			return ""
-		default:
-			b, _ := json.Marshal(v)
-			return string(b)
-		}
-	}
-	list := func(k string) string {
-		xs, _ := d[k].([]any)
-		parts := make([]string, 0, len(xs))
-		for _, x := range xs {
-			parts = append(parts, fmt.Sprint(x))
-		}
-		return strings.Join(parts, ",")
-	}
-	labels := func(k string) string {
-		m, _ := d[k].(map[string]any)
-		keys := make([]string, 0, len(m))
-		for key := range m {
-			if !strings.HasPrefix(key, "hostcore.") {
-				keys = append(keys, key)
-			}
-		}
-		sort.Strings(keys)
-		for i, key := range keys {
-			keys[i] = key + "=" + fmt.Sprint(m[key])
-		}
-		return strings.Join(keys, ",")
-	}
-	maxInst := func() string {
-		if v, ok := d["max_instances"].(float64); ok && uint32(v) == ctl.Unbounded {
-			return "unbounded"
-		}
-		return s("max_instances")
-	}
-	switch name {
-	case lev.HostStarted:
-		return fmt.Sprintf("%s version %s labels [%s]", s("friendly_name"), s("version"), labels("labels"))
-	case lev.HostStopped:
-		return "host stopped"
-	case lev.HostHeartbeat:
-		comps, _ := d["components"].([]any)
-		provs, _ := d["providers"].([]any)
-		return fmt.Sprintf("%d component(s), %d provider(s), up %s", len(comps), len(provs), s("uptime_human"))
-	case lev.ComponentScaled:
-		return fmt.Sprintf("%s max_instances=%s ref=%s", s("component_id"), maxInst(), s("image_ref"))
-	case lev.ComponentScaleFailed:
-		return fmt.Sprintf("%s ref=%s error: %s", s("component_id"), s("image_ref"), oneLine(s("error")))
-	case lev.ProviderStarted:
-		return fmt.Sprintf("%s ref=%s", s("provider_id"), s("image_ref"))
-	case lev.ProviderStartFailed:
-		return fmt.Sprintf("%s ref=%s error: %s", s("provider_id"), s("provider_ref"), oneLine(s("error")))
-	case lev.ProviderStopped:
-		return fmt.Sprintf("%s reason=%s", s("provider_id"), s("reason"))
-	case lev.HealthCheckPassed, lev.HealthCheckFailed, lev.HealthCheckStatus:
-		return s("provider_id")
-	case lev.LinkdefSet, lev.LinkdefSetFailed:
-		out := fmt.Sprintf("%s -> %s %s:%s/%s (%s)", s("source_id"), s("target"), s("wit_namespace"), s("wit_package"), list("interfaces"), s("name"))
-		if name == lev.LinkdefSetFailed {
-			out += " error: " + oneLine(s("error"))
-		}
-		return out
-	case lev.LinkdefDeleted:
-		return fmt.Sprintf("%s %s:%s (%s)", s("source_id"), s("wit_namespace"), s("wit_package"), s("name"))
-	case lev.ConfigSet, lev.ConfigDeleted:
-		return s("config_name")
-	case lev.LabelsChanged:
-		return "labels [" + labels("labels") + "]"
-	case ManifestPublished:
-		md, _ := d["metadata"].(map[string]any)
-		ann, _ := md["annotations"].(map[string]any)
-		return fmt.Sprintf("%v version %v", md["name"], ann["version"])
-	case ManifestUnpublished:
-		return s("name")
-	}
-	b, _ := json.Marshal(d)
-	if len(b) > 200 {
-		b = append(b[:200], "…"...)
-	}
-	return string(b)
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // Run follows events until ctx ends.
 func Run(ctx context.Context, env *cli.Env, o *Options) error {

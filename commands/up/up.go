@@ -19,13 +19,16 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/home"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
+	"github.com/wasmlattice/wash/lattice/logs"
 	"github.com/wasmlattice/wash/lattice/natsd"
+	"github.com/wasmlattice/wash/lattice/telemetry"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
@@ -63,35 +66,59 @@ type Options struct {
 	Detached   bool
 	MultiLocal bool
 
+	// OpenTelemetry, with the upstream host's flags and variables.
+	Observability   bool
+	Traces          bool
+	Metrics         bool
+	Logs            bool
+	OTLPEndpoint    string
+	TracesEndpoint  string
+	MetricsEndpoint string
+	LogsEndpoint    string
+	OTLPProtocol    string
+	TLSCAPaths      []string
+
 	// set when this process is the detached child of `wash up -d`
 	child bool
+	// telemetry is resolved from the OpenTelemetry flags
+	telemetry telemetry.Config
 }
 
 var envBindings = map[string]string{
-	"nats-host":                 "WASMCLOUD_NATS_HOST",
-	"nats-port":                 "WASMCLOUD_NATS_PORT",
-	"nats-websocket-port":       "NATS_WEBSOCKET_PORT",
-	"nats-js-domain":            "NATS_JS_DOMAIN",
-	"nats-remote-url":           "NATS_REMOTE_URL",
-	"nats-credsfile":            "NATS_CREDSFILE",
-	"nats-config-file":          "NATS_CONFIG",
-	"nats-connect-only":         "NATS_CONNECT_ONLY",
-	"lattice":                   "WASMCLOUD_LATTICE",
-	"host-seed":                 "WASMCLOUD_HOST_SEED",
-	"allow-latest":              "WASMCLOUD_OCI_ALLOW_LATEST",
-	"allowed-insecure":          "WASMCLOUD_OCI_ALLOWED_INSECURE",
-	"oci-registry":              "WASMCLOUD_OCI_REGISTRY",
-	"oci-user":                  "WASMCLOUD_OCI_REGISTRY_USER",
-	"oci-password":              "WASMCLOUD_OCI_REGISTRY_PASSWORD",
-	"allow-file-load":           "WASMCLOUD_ALLOW_FILE_LOAD",
-	"wasmcloud-js-domain":       "WASMCLOUD_JS_DOMAIN",
-	"max-execution-time-ms":     "WASMCLOUD_MAX_EXECUTION_TIME_MS",
-	"max-linear-memory":         "WASMCLOUD_MAX_LINEAR_MEMORY",
-	"fresh-instances":           "WASH_FRESH_INSTANCES",
-	"host-log-path":             "WASMCLOUD_HOST_LOG_PATH",
-	"log-level":                 "WASMCLOUD_LOG_LEVEL",
-	"enable-structured-logging": "WASMCLOUD_STRUCTURED_LOGGING_ENABLED",
-	"disable-wadm":              "WASH_DISABLE_WADM",
+	"nats-host":                       "WASMCLOUD_NATS_HOST",
+	"nats-port":                       "WASMCLOUD_NATS_PORT",
+	"nats-websocket-port":             "NATS_WEBSOCKET_PORT",
+	"nats-js-domain":                  "NATS_JS_DOMAIN",
+	"nats-remote-url":                 "NATS_REMOTE_URL",
+	"nats-credsfile":                  "NATS_CREDSFILE",
+	"nats-config-file":                "NATS_CONFIG",
+	"nats-connect-only":               "NATS_CONNECT_ONLY",
+	"lattice":                         "WASMCLOUD_LATTICE",
+	"host-seed":                       "WASMCLOUD_HOST_SEED",
+	"allow-latest":                    "WASMCLOUD_OCI_ALLOW_LATEST",
+	"allowed-insecure":                "WASMCLOUD_OCI_ALLOWED_INSECURE",
+	"oci-registry":                    "WASMCLOUD_OCI_REGISTRY",
+	"oci-user":                        "WASMCLOUD_OCI_REGISTRY_USER",
+	"oci-password":                    "WASMCLOUD_OCI_REGISTRY_PASSWORD",
+	"allow-file-load":                 "WASMCLOUD_ALLOW_FILE_LOAD",
+	"wasmcloud-js-domain":             "WASMCLOUD_JS_DOMAIN",
+	"max-execution-time-ms":           "WASMCLOUD_MAX_EXECUTION_TIME_MS",
+	"max-linear-memory":               "WASMCLOUD_MAX_LINEAR_MEMORY",
+	"fresh-instances":                 "WASH_FRESH_INSTANCES",
+	"host-log-path":                   "WASMCLOUD_HOST_LOG_PATH",
+	"log-level":                       "WASMCLOUD_LOG_LEVEL",
+	"enable-structured-logging":       "WASMCLOUD_STRUCTURED_LOGGING_ENABLED",
+	"disable-wadm":                    "WASH_DISABLE_WADM",
+	"enable-observability":            "WASMCLOUD_OBSERVABILITY_ENABLED",
+	"enable-traces":                   "WASMCLOUD_TRACES_ENABLED",
+	"enable-metrics":                  "WASMCLOUD_METRICS_ENABLED",
+	"enable-logs":                     "WASMCLOUD_LOGS_ENABLED",
+	"override-observability-endpoint": "OTEL_EXPORTER_OTLP_ENDPOINT",
+	"override-traces-endpoint":        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+	"override-metrics-endpoint":       "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+	"override-logs-endpoint":          "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+	"observability-protocol":          "WASMCLOUD_OBSERVABILITY_PROTOCOL",
+	"tls-ca-path":                     "WASMCLOUD_TLS_CA_PATH",
 }
 
 // childEnv marks the detached child; readyFD is the pipe it reports readiness on.
@@ -156,6 +183,19 @@ remote NATS system.`,
 	fs.StringVar(&o.HostLogPath, "host-log-path", "", "log file of a detached host (default $WASH_HOME/logs/host-<id>.log)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "host log level: error, warn, info, debug, trace")
 	fs.BoolVar(&o.StructuredLogging, "enable-structured-logging", false, "log as JSON lines")
+	fs.BoolVar(&o.Observability, "enable-observability", false, "export OpenTelemetry traces, metrics and logs over OTLP (env WASMCLOUD_OBSERVABILITY_ENABLED)")
+	fs.BoolVar(&o.Traces, "enable-traces", false, "export traces (env WASMCLOUD_TRACES_ENABLED; overrides --enable-observability for traces)")
+	fs.BoolVar(&o.Metrics, "enable-metrics", false, "export metrics (env WASMCLOUD_METRICS_ENABLED)")
+	fs.BoolVar(&o.Logs, "enable-logs", false, "export logs (env WASMCLOUD_LOGS_ENABLED)")
+	fs.StringVar(&o.OTLPEndpoint, "override-observability-endpoint", "", "OTLP endpoint of all signals (env OTEL_EXPORTER_OTLP_ENDPOINT; default http://127.0.0.1:4318, gRPC :4317)")
+	fs.StringVar(&o.TracesEndpoint, "override-traces-endpoint", "", "OTLP endpoint of traces (env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)")
+	fs.StringVar(&o.MetricsEndpoint, "override-metrics-endpoint", "", "OTLP endpoint of metrics (env OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)")
+	fs.StringVar(&o.LogsEndpoint, "override-logs-endpoint", "", "OTLP endpoint of logs (env OTEL_EXPORTER_OTLP_LOGS_ENDPOINT)")
+	fs.StringVar(&o.OTLPProtocol, "observability-protocol", "http", "OTLP protocol: http or grpc (env WASMCLOUD_OBSERVABILITY_PROTOCOL)")
+	fs.StringSliceVar(&o.TLSCAPaths, "tls-ca-path", nil, "extra CA certificates for the OTLP exporters (repeatable; env WASMCLOUD_TLS_CA_PATH, comma-separated)")
+	for _, n := range []string{"enable-traces", "enable-metrics", "enable-logs", "override-traces-endpoint", "override-metrics-endpoint", "override-logs-endpoint", "observability-protocol"} {
+		_ = fs.MarkHidden(n) // hidden upstream too
+	}
 	fs.BoolVarP(&o.Detached, "detached", "d", false, "run in the background and return once the host is ready")
 	fs.BoolVar(&o.Detached, "detach", false, "alias of --detached")
 	_ = fs.MarkHidden("detach")
@@ -197,7 +237,27 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 	if !ctl.ValidLatticeName(o.Lattice) {
 		return cli.Usage(fmt.Errorf("invalid lattice name %q: use letters, digits, '-' and '_' only", o.Lattice))
 	}
+	o.telemetry = o.telemetryConfig(cmd)
+	if err := o.telemetry.Validate(); err != nil {
+		return cli.Usage(err)
+	}
 	return nil
+}
+
+// telemetryConfig maps the flags to upstream's OtelConfig: a per-signal switch counts only when
+// given, so it can also turn one signal off under --enable-observability.
+func (o *Options) telemetryConfig(cmd *cobra.Command) telemetry.Config {
+	fs := cmd.Flags()
+	opt := func(name string, v bool) *bool {
+		if fs.Changed(name) {
+			return &v
+		}
+		return nil
+	}
+	return telemetry.Config{EnableObservability: o.Observability,
+		EnableTraces: opt("enable-traces", o.Traces), EnableMetrics: opt("enable-metrics", o.Metrics), EnableLogs: opt("enable-logs", o.Logs),
+		Endpoint: o.OTLPEndpoint, TracesEndpoint: o.TracesEndpoint, MetricsEndpoint: o.MetricsEndpoint, LogsEndpoint: o.LogsEndpoint,
+		Protocol: strings.ToLower(o.OTLPProtocol), CAPaths: o.TLSCAPaths}
 }
 
 func btoi(b bool) int {
@@ -339,7 +399,8 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 			ready.fail(retErr)
 		}
 	}()
-	logger := newLogger(os.Stderr, o.LogLevel, o.StructuredLogging)
+	tap := logs.NewTap(newHandler(os.Stderr, o.LogLevel, o.StructuredLogging), logs.TapOptions{})
+	logger := slog.New(tap)
 	if !o.child && !o.Detached {
 		// Foreground: the log goes to stderr unless asked otherwise, and a banner goes to stdout.
 		if o.HostLogPath != "" {
@@ -348,7 +409,8 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 				return fmt.Errorf("opening --host-log-path %s: %w", o.HostLogPath, err)
 			}
 			defer f.Close()
-			logger = newLogger(f, o.LogLevel, o.StructuredLogging)
+			tap = logs.NewTap(newHandler(f, o.LogLevel, o.StructuredLogging), logs.TapOptions{})
+			logger = slog.New(tap)
 		}
 	}
 	sigs := make(chan os.Signal, 2)
@@ -388,8 +450,26 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	}
 	defer nc.Close()
 
+	tel, err := telemetry.Setup(ctx, o.telemetry, "wasmcloud-host", "wash/host",
+		attribute.String("host.id", p.hostID), attribute.String("lattice", o.Lattice), attribute.String("host.version", host.Version))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = tel.Shutdown(sctx)
+	}()
+	if h := tel.LogHandler(); h != nil {
+		logger = slog.New(telemetry.TeeHandler(tap, h))
+	}
+	if o.telemetry.Any() {
+		logger.Info("OpenTelemetry export on", "traces", o.telemetry.TracesEnabled(), "metrics", o.telemetry.MetricsEnabled(),
+			"logs", o.telemetry.LogsEnabled(), "protocol", o.telemetry.Protocol, "traces_endpoint", o.telemetry.TracesURL())
+	}
+
 	if !o.DisableWadm {
-		stopWadm, err := startWadm(ctx, nc, o.Lattice, p.startNATS, logger)
+		stopWadm, err := startWadm(ctx, nc, o.Lattice, p.startNATS, logger, tel.TracerProvider())
 		if err != nil {
 			return fmt.Errorf("starting wadm: %w (use --disable-wadm to run without it)", err)
 		}
@@ -414,6 +494,8 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
 		FreshInstances:   o.FreshInstances,
 		Logger:           logger,
+		LogTap:           tap,
+		Telemetry:        tel,
 	})
 	if err != nil {
 		_ = engine.Close(ctx)
@@ -460,7 +542,8 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	}
 }
 
-func newLogger(w *os.File, level string, structured bool) *slog.Logger {
+// newHandler is the host's log format: slog text, or JSON lines with structured logging.
+func newHandler(w *os.File, level string, structured bool) slog.Handler {
 	var lv slog.Level
 	switch strings.ToLower(level) {
 	case "error":
@@ -474,9 +557,9 @@ func newLogger(w *os.File, level string, structured bool) *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	if structured {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.NewTextHandler(w, opts)
 }
 
 func printBanner(env *cli.Env, h *host.Host, o *Options, p plan, url string) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wasmlattice/wash/lattice/wadm"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
@@ -17,7 +18,7 @@ import (
 // startWadm runs wadm in this process when this process started NATS, or when no wadm answers
 // the lattice's API on an existing NATS (upstream's rule). The in-process wadm serves every
 // lattice it hears host events from, not only this one. The returned stop is never nil.
-func startWadm(ctx context.Context, nc *nats.Conn, lattice string, startedNATS bool, logger *slog.Logger) (func(), error) {
+func startWadm(ctx context.Context, nc *nats.Conn, lattice string, startedNATS bool, logger *slog.Logger, tp trace.TracerProvider) (func(), error) {
 	if !startedNATS {
 		_, err := nc.Request(model.APISubject(model.DefaultAPIPrefix, lattice, model.OpList, ""), nil, 2*time.Second)
 		if err == nil {
@@ -28,7 +29,7 @@ func startWadm(ctx context.Context, nc *nats.Conn, lattice string, startedNATS b
 			return func() {}, err
 		}
 	}
-	cfg := wadm.Config{Lattices: []string{lattice}, Logger: logger}
+	cfg := wadm.Config{Lattices: []string{lattice}, Logger: logger, TracerProvider: tp}
 	// WASH_WADM_HOST_EXPIRY shortens how long a silent host is kept (tests, fast demos).
 	if v := os.Getenv("WASH_WADM_HOST_EXPIRY"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -163,3 +163,11 @@ func splitHostPort(a string) (string, int, error) {
 	n, err := strconv.Atoi(p)
 	return h, n, err
 }
+
+// HTTPLog returns the path of testdata/httplog: a wasi:http component that answers like
+// hello-http and writes "httplog path=<path>" to stderr on every request.
+func HTTPLog(t testing.TB) string {
+	t.Helper()
+	_, self, _, _ := goruntime.Caller(0)
+	return filepath.Join(filepath.Dir(self), "testdata", "httplog", "httplog.component.wasm")
+}

@@ -5,8 +5,10 @@ package buckets
 import (
 	"context"
 	"errors"
+	"sort"
 	"strings"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -58,4 +60,32 @@ func OpenOrCreateKV(ctx context.Context, js jetstream.JetStream, bucket string) 
 		return js.KeyValue(ctx, bucket)
 	}
 	return kv, err
+}
+
+// ConfigNames lists the keys of a lattice's CONFIGDATA bucket, sorted: every named config,
+// including config no link uses yet. Best effort for viewers: without JetStream access, or
+// before any config exists, it is empty.
+func ConfigNames(ctx context.Context, nc *nats.Conn, jsDomain, lattice string) []string {
+	js, err := jetstream.New(nc)
+	if jsDomain != "" {
+		js, err = jetstream.NewWithDomain(nc, jsDomain)
+	}
+	names := []string{}
+	if err != nil {
+		return names
+	}
+	kv, err := js.KeyValue(ctx, "CONFIGDATA_"+lattice)
+	if err != nil {
+		return names
+	}
+	lister, err := kv.ListKeys(ctx)
+	if err != nil {
+		return names
+	}
+	defer lister.Stop()
+	for k := range lister.Keys() {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }

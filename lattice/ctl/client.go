@@ -86,7 +86,7 @@ func (c *Client) request(ctx context.Context, subject string, body any) (Respons
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	msg, err := c.nc.RequestWithContext(ctx, subject, data)
+	msg, err := c.nc.RequestMsgWithContext(ctx, &nats.Msg{Subject: subject, Data: data, Header: TraceHeader(ctx)})
 	if err != nil {
 		if errors.Is(err, nats.ErrNoResponders) {
 			err = ErrNoResponders

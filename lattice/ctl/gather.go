@@ -57,7 +57,7 @@ func (c *Client) gather(ctx context.Context, subject string, body []byte, opts G
 	}
 	defer sub.Unsubscribe()
 	start := time.Now()
-	if err := c.nc.PublishMsg(&nats.Msg{Subject: subject, Reply: inbox, Data: body}); err != nil {
+	if err := c.nc.PublishMsg(&nats.Msg{Subject: subject, Reply: inbox, Data: body, Header: TraceHeader(ctx)}); err != nil {
 		return nil, &RequestError{Subject: subject, Server: c.nc.ConnectedUrlRedacted(), Err: err}
 	}
 	deadline := time.NewTimer(timeout)

@@ -212,10 +212,15 @@ func (h *Host) serveLocalHTTP(ctx context.Context, id string, w http.ResponseWri
 	}
 	defer func() { <-slots }()
 	cfg := h.instanceConfig(c)
+	ctx, w, end := h.httpInvocation(ctx, c, w, r)
+	var err error
 	if pool != nil {
-		return pool.HandleHTTP(ctx, w, r, cfg)
+		err = pool.HandleHTTP(ctx, w, r, cfg)
+	} else {
+		err = c.program.HandleHTTP(ctx, w, r, cfg)
 	}
-	return c.program.HandleHTTP(ctx, w, r, cfg)
+	end(err)
+	return err
 }
 
 // instanceConfig is what an invocation of c sees: merged named config from CONFIGDATA (read

@@ -71,7 +71,7 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 				HostID: h.id, LatticeRPCPrefix: h.cfg.Lattice, LatticeRPCURL: rpcURL,
 				ProviderKey: cmd.ProviderID, InstanceID: uuid.NewString(), LinkDefinitions: links,
 				Config: config, HostXKeyPublicKey: hostX, ProviderXKeyPrivateKey: string(xseed),
-				DefaultRPCTimeoutMS: &timeout,
+				DefaultRPCTimeoutMS: &timeout, OtelConfig: h.providerOtelConfig(),
 			}, nil
 		},
 		HealthDelay: h.cfg.ProviderHealthDelay, HealthInterval: h.cfg.ProviderHealthInterval,
@@ -80,6 +80,9 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 			h.publish(evt, events.HealthCheckData{HostID: h.id, ProviderID: cmd.ProviderID})
 		},
 		Log: h.log,
+		// the process's output becomes host log lines carrying the provider id (wash logs --provider)
+		Stdout: &logWriter{log: h.log.With("provider_id", cmd.ProviderID), stream: "stdout"},
+		Stderr: &logWriter{log: h.log.With("provider_id", cmd.ProviderID), stream: "stderr"},
 	})
 	if err != nil {
 		return err
@@ -393,8 +396,11 @@ func (h *Host) logBackendErrors(componentID, ns, pkg string, ifaces []*runtime.H
 	for i, hi := range ifaces {
 		w := &runtime.HostInterface{Name: hi.Name, Funcs: make(map[string]runtime.HostFunc, len(hi.Funcs))}
 		for name, f := range hi.Funcs {
+			function := hi.Name + "." + name
 			w.Funcs[name] = func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+				ctx, end := h.capabilitySpan(ctx, componentID, function)
 				v, err := f(ctx, a)
+				end(err)
 				if r, ok := v.(cabi.ResultValue); ok && err == nil && r.IsErr {
 					providerID := ""
 					h.mu.RLock()
@@ -534,8 +540,10 @@ func (h *Host) deliverMessage(providerID, componentID string, msg providers.Brok
 		}
 		return
 	}
-	res, err := c.program.Invoke(context.Background(), runtime.InstanceConfig{HostInterfaces: h.capabilityInterfaces(componentID)},
+	ctx, end := h.invocation(context.Background(), c, providers.MessagingHandler+".handle-message")
+	res, err := c.program.Invoke(ctx, runtime.InstanceConfig{HostInterfaces: h.capabilityInterfaces(componentID)},
 		providers.MessagingHandler, "handle-message", msg.Value())
+	end(err)
 	if err != nil {
 		h.log.Warn("messaging handler failed", "component_id", componentID, "provider_id", providerID, "subject", msg.Subject, "err", err)
 		return

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
@@ -74,7 +76,7 @@ func (h *Host) setup(c *component) error {
 		case "error", "critical":
 			l = slog.LevelError
 		}
-		log.Log(context.Background(), l, msg, "context", ctxName)
+		log.Log(context.Background(), l, msg, "stream", "logging", "context", ctxName)
 	}
 	if !h.cfg.FreshInstances && c.program.Kind() == runtime.KindComponent && c.program.HasExport(runtime.HTTPIncomingHandler) {
 		if c.pool != nil {
@@ -107,19 +109,68 @@ func parseLimits(l map[string]string) (time.Duration, uint64, error) {
 	return t, m, nil
 }
 
-// logWriter turns guest stdout/stderr writes into host log lines.
+// logWriter turns guest (and provider process) stdout/stderr writes into host log lines. Guests
+// often write a line in pieces, so output is cut at newlines; a trailing piece without one is
+// logged once no more output follows for a moment, or when it grows past maxPartialLine.
 type logWriter struct {
 	log    *slog.Logger
 	stream string
+
+	mu      sync.Mutex
+	partial []byte
+	timer   *time.Timer
 }
 
+const (
+	maxPartialLine = 16 << 10
+	partialFlush   = 50 * time.Millisecond
+)
+
 func (w *logWriter) Write(b []byte) (int, error) {
-	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
-		if line != "" {
-			w.log.Info(line, "stream", w.stream)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	data := b
+	if len(w.partial) > 0 {
+		data = append(w.partial, b...)
+		w.partial = nil
+	}
+	for {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			break
+		}
+		w.emit(data[:i])
+		data = data[i+1:]
+	}
+	if len(data) >= maxPartialLine {
+		w.emit(data)
+		data = nil
+	}
+	if len(data) > 0 {
+		w.partial = append([]byte(nil), data...)
+		if w.timer == nil {
+			w.timer = time.AfterFunc(partialFlush, w.flush)
+		} else {
+			w.timer.Reset(partialFlush)
 		}
 	}
 	return len(b), nil
+}
+
+func (w *logWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.partial) > 0 {
+		w.emit(w.partial)
+		w.partial = nil
+	}
+}
+
+func (w *logWriter) emit(line []byte) {
+	line = bytes.TrimRight(line, "\r")
+	if len(line) > 0 {
+		w.log.Info(string(line), "stream", w.stream)
+	}
 }
 
 // semaphoreSize caps the slot channel: max_instances is a concurrency limit, and u32::MAX
@@ -197,6 +248,7 @@ func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand
 	h.mu.RUnlock()
 
 	scaled := func(ref string, annotations map[string]string, count uint32) {
+		h.recordMaxInstances(&component{id: cmd.ComponentID, ref: ref}, count)
 		h.publish(events.ComponentScaled, events.ComponentScaledData{
 			Annotations: nonNil(maps.Clone(annotations)), HostID: h.id, ImageRef: ref,
 			MaxInstances: count, ComponentID: cmd.ComponentID,

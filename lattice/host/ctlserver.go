@@ -56,7 +56,9 @@ func (h *Host) onMessage(m *nats.Msg) {
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
-		resp, reply := h.dispatch(m)
+		ctx, end := h.ctlSpan(m)
+		resp, reply := h.dispatch(ctx, m)
+		end(resp)
 		if !reply || m.Reply == "" {
 			return
 		}
@@ -70,10 +72,9 @@ func (h *Host) onMessage(m *nats.Msg) {
 
 // dispatch routes a control subject. The second result is false when upstream sends no reply
 // (an auction this host does not bid on).
-func (h *Host) dispatch(m *nats.Msg) (ctl.Response, bool) {
+func (h *Host) dispatch(ctx context.Context, m *nats.Msg) (ctl.Response, bool) {
 	rest := strings.TrimPrefix(m.Subject, h.subjects.Base()+".")
 	tokens := strings.Split(rest, ".")
-	ctx := context.Background()
 	if len(tokens) < 2 || len(tokens) > 3 {
 		return ctl.Fail("unsupported subject"), true
 	}

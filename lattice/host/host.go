@@ -22,6 +22,8 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/logs"
+	"github.com/wasmlattice/wash/lattice/telemetry"
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
@@ -83,6 +85,11 @@ type Config struct {
 	// Propagator carries trace context on wRPC invocations (default: W3C passthrough).
 	Propagator wrpc.Propagator
 	Logger     *slog.Logger
+	// Telemetry exports spans and metrics when enabled (nil: nothing is exported).
+	Telemetry *telemetry.Telemetry
+	// LogTap, when set, is the handler behind Logger that also serves the host's log lines over
+	// the lattice (wash logs); the host starts and stops serving with itself.
+	LogTap *logs.Tap
 }
 
 // Host is a running built-in host.
@@ -97,6 +104,8 @@ type Host struct {
 	log      *slog.Logger
 	engine   *runtime.Engine
 	ownsEng  bool
+	tel      *telemetry.Telemetry
+	metrics  *telemetry.HostMetrics
 
 	latticeData jetstream.KeyValue
 	configData  jetstream.KeyValue
@@ -185,6 +194,10 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 	if err := h.newOCIClient(); err != nil {
 		return nil, err
 	}
+	if err := h.setupTelemetry(); err != nil {
+		h.removeOCITemp()
+		return nil, fmt.Errorf("host metrics: %w", err)
+	}
 	h.engine = cfg.Engine
 	if h.engine == nil {
 		eng, err := runtime.NewEngine(ctx, runtime.Options{MaxExecutionTime: cfg.MaxExecutionTime})
@@ -265,6 +278,12 @@ func (h *Host) Start(ctx context.Context) error {
 	if err := h.subscribe(); err != nil {
 		h.unsubscribe()
 		return err
+	}
+	if t := h.cfg.LogTap; t != nil {
+		if err := t.Serve(h.nc, h.cfg.Lattice, h.id, h.name); err != nil {
+			h.unsubscribe()
+			return fmt.Errorf("serving host logs on %s: %w", h.nc.ConnectedUrlRedacted(), err)
+		}
 	}
 	if err := h.nc.Flush(); err != nil {
 		h.unsubscribe()
@@ -371,6 +390,7 @@ func (h *Host) Stop(ctx context.Context, timeout time.Duration) {
 		h.publish(events.HostStopped, events.HostStoppedData{Labels: h.labelsCopy()})
 		_ = h.nc.FlushTimeout(time.Second)
 		h.programs.closeAll(ctx)
+		h.metrics.Close()
 		h.closeEngine()
 		h.removeOCITemp()
 		close(h.done)
@@ -378,6 +398,9 @@ func (h *Host) Stop(ctx context.Context, timeout time.Duration) {
 }
 
 func (h *Host) unsubscribe() {
+	if h.cfg.LogTap != nil {
+		h.cfg.LogTap.Close()
+	}
 	for _, s := range h.subs {
 		_ = s.Unsubscribe()
 	}

@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host/providers"
 	"github.com/wasmlattice/wash/lattice/host/wrpcbridge"
+	"github.com/wasmlattice/wash/lattice/telemetry"
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
 	"github.com/wasmlattice/wash/lattice/wrpc/wrpchttp"
@@ -40,8 +42,21 @@ type rpcState struct {
 	targets   map[string]map[string]string // component id -> "ns:pkg/iface" -> link name
 }
 
+// otelPropagator carries OpenTelemetry trace context on wRPC invocations: wrpc.Carrier has the
+// method set of OpenTelemetry's TextMapCarrier.
+type otelPropagator struct{ p propagation.TextMapPropagator }
+
+func (o otelPropagator) Inject(ctx context.Context, c wrpc.Carrier) { o.p.Inject(ctx, c) }
+func (o otelPropagator) Extract(ctx context.Context, c wrpc.Carrier) context.Context {
+	return o.p.Extract(ctx, c)
+}
+
 func (h *Host) startRPC() error {
-	c, err := wrpc.NewConn(h.nc, wrpc.Options{Propagator: h.cfg.Propagator, Log: h.log})
+	prop := h.cfg.Propagator
+	if prop == nil && h.tel != nil && h.tel.Tracing() {
+		prop = otelPropagator{telemetry.Propagator()}
+	}
+	c, err := wrpc.NewConn(h.nc, wrpc.Options{Propagator: prop, Log: h.log})
 	if err != nil {
 		return err
 	}

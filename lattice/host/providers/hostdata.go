@@ -35,10 +35,17 @@ type SecretValue struct {
 	Value any    `json:"value"`
 }
 
-// OtelConfig is HostData's otel_config with only the always-present keys; this host exports no
-// telemetry.
+// OtelConfig is HostData's otel_config: the host's own OpenTelemetry settings, so a native
+// provider exports to the same place. Optional keys are left out when unset, as upstream does.
 type OtelConfig struct {
 	EnableObservability bool     `json:"enable_observability"`
+	EnableTraces        *bool    `json:"enable_traces,omitempty"`
+	EnableMetrics       *bool    `json:"enable_metrics,omitempty"`
+	EnableLogs          *bool    `json:"enable_logs,omitempty"`
+	ObservabilityURL    string   `json:"observability_endpoint,omitempty"`
+	TracesURL           string   `json:"traces_endpoint,omitempty"`
+	MetricsURL          string   `json:"metrics_endpoint,omitempty"`
+	LogsURL             string   `json:"logs_endpoint,omitempty"`
 	Protocol            string   `json:"protocol"`
 	AdditionalCAPaths   []string `json:"additional_ca_paths"`
 	TraceLevel          string   `json:"trace_level"`

@@ -1,0 +1,175 @@
+package host
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/host/providers"
+	"github.com/wasmlattice/wash/lattice/telemetry"
+)
+
+// Spans and metrics of the host. Each helper returns at once, allocating nothing, when its
+// signal is off: telemetry disabled costs a bool check per invocation.
+
+var noEnd = func(error) {}
+
+// setupTelemetry builds the host's instruments once its id is known.
+func (h *Host) setupTelemetry() error {
+	if h.cfg.Telemetry == nil {
+		h.cfg.Telemetry = telemetry.Disabled()
+	}
+	h.tel = h.cfg.Telemetry
+	m, err := telemetry.NewHostMetrics(h.tel, h.cfg.Lattice, h.id)
+	if err != nil {
+		return err
+	}
+	h.metrics = m
+	return nil
+}
+
+// ctlSpan is the server span of one control request, child of the caller's trace context.
+func (h *Host) ctlSpan(m *nats.Msg) (context.Context, func(ctl.Response)) {
+	ctx := context.Background()
+	if !h.tel.Tracing() {
+		return ctx, func(ctl.Response) {}
+	}
+	ctx = telemetry.Extract(ctx, m.Header)
+	op := m.Subject
+	if rest, ok := cutPrefix(m.Subject, h.subjects.Base()+"."); ok {
+		op = rest
+		if len(h.id) > 0 && len(op) > len(h.id) && op[len(op)-len(h.id):] == h.id {
+			op = op[:len(op)-len(h.id)-1]
+		}
+	}
+	ctx, span := h.tel.Tracer().Start(ctx, "ctl "+op, trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("messaging.system", "nats"), attribute.String("messaging.destination.name", m.Subject),
+			attribute.String("lattice", h.cfg.Lattice), attribute.String("host.id", h.id)))
+	return ctx, func(r ctl.Response) {
+		span.SetAttributes(attribute.Bool("ctl.success", r.Success))
+		if !r.Success {
+			span.SetStatus(codes.Error, r.Message)
+		}
+		span.End()
+	}
+}
+
+func cutPrefix(s, p string) (string, bool) {
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):], true
+	}
+	return s, false
+}
+
+// invocation starts the span and measurements of one component invocation; end records the
+// outcome.
+func (h *Host) invocation(ctx context.Context, c *component, operation string, attrs ...attribute.KeyValue) (context.Context, func(error)) {
+	tracing, metering := h.tel.Tracing(), h.metrics != nil && h.tel.Metering()
+	if !tracing && !metering {
+		return ctx, noEnd
+	}
+	start := time.Now()
+	var span trace.Span
+	if tracing {
+		ctx, span = h.tel.Tracer().Start(ctx, operation, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(append(attrs, attribute.String("component.id", c.id), attribute.String("component.ref", c.ref),
+				attribute.String("lattice", h.cfg.Lattice), attribute.String("host.id", h.id))...))
+	}
+	var mattrs = h.metrics.ComponentAttrs(c.id, c.ref)
+	h.metrics.Active(ctx, 1, mattrs)
+	return ctx, func(err error) {
+		h.metrics.Active(ctx, -1, mattrs)
+		h.metrics.Invocation(ctx, time.Since(start), err != nil, mattrs, operation)
+		if span != nil {
+			if err != nil {
+				span.RecordError(err)
+				span.SetStatus(codes.Error, err.Error())
+			}
+			span.End()
+		}
+	}
+}
+
+// httpInvocation is invocation for an HTTP request: the request's own traceparent, if any,
+// is the parent, and the response status lands on the span.
+func (h *Host) httpInvocation(ctx context.Context, c *component, w http.ResponseWriter, r *http.Request) (context.Context, http.ResponseWriter, func(error)) {
+	if !h.tel.Tracing() {
+		ctx, end := h.invocation(ctx, c, httpOperation)
+		return ctx, w, end
+	}
+	ctx = telemetry.Propagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
+	ctx, end := h.invocation(ctx, c, httpOperation,
+		attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path))
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	span := trace.SpanFromContext(ctx)
+	return ctx, sw, func(err error) {
+		span.SetAttributes(attribute.Int("http.response.status_code", sw.status))
+		if err == nil && sw.status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(sw.status))
+		}
+		end(err)
+	}
+}
+
+const httpOperation = "wasi:http/incoming-handler.handle"
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// capabilitySpan is the client span of a component's call into a capability provider.
+func (h *Host) capabilitySpan(ctx context.Context, componentID, function string) (context.Context, func(error)) {
+	if !h.tel.Tracing() {
+		return ctx, noEnd
+	}
+	ctx, span := h.tel.Tracer().Start(ctx, function, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("component.id", componentID), attribute.String("host.id", h.id)))
+	return ctx, func(err error) {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}
+}
+
+// recordMaxInstances keeps the max_instances gauge in step with scaling.
+func (h *Host) recordMaxInstances(c *component, n uint32) {
+	if h.metrics != nil && h.tel.Metering() {
+		h.metrics.MaxInstances(context.Background(), n, h.metrics.ComponentAttrs(c.id, c.ref))
+	}
+}
+
+// providerOtelConfig passes the host's OpenTelemetry settings to native providers (HostData).
+func (h *Host) providerOtelConfig() providers.OtelConfig {
+	c := h.tel.Settings()
+	proto := "Http"
+	if c.Protocol == telemetry.ProtocolGRPC {
+		proto = "Grpc"
+	}
+	return providers.OtelConfig{EnableObservability: c.EnableObservability, EnableTraces: c.EnableTraces,
+		EnableMetrics: c.EnableMetrics, EnableLogs: c.EnableLogs, ObservabilityURL: c.Endpoint,
+		TracesURL: c.TracesEndpoint, MetricsURL: c.MetricsEndpoint, LogsURL: c.LogsEndpoint,
+		Protocol: proto, AdditionalCAPaths: c.CAPaths}
+}
