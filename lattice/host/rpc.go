@@ -155,7 +155,7 @@ func (h *Host) serveComponent(c *component) error {
 		h.setServed(id, nil)
 		return nil
 	}
-	s, err := h.rpc.Serve(wrpc.ServeOptions{Prefix: h.rpcPrefix(id), Queue: h.rpcPrefix(id)}, exports...)
+	s, err := h.rpc.Serve(wrpc.ServeOptions{Prefix: h.rpcPrefix(id), Queue: h.rpcPrefix(id), Async: true}, exports...)
 	if err != nil {
 		return fmt.Errorf("serving the component's exports over wRPC: %w", err)
 	}
@@ -459,7 +459,7 @@ func (h *Host) serveBuiltin(id string, b providers.Builtin) {
 	if len(exports) == 0 {
 		return
 	}
-	s, err := h.rpc.Serve(wrpc.ServeOptions{Prefix: h.rpcPrefix(id), Queue: h.rpcPrefix(id)}, exports...)
+	s, err := h.rpc.Serve(wrpc.ServeOptions{Prefix: h.rpcPrefix(id), Queue: h.rpcPrefix(id), Async: true}, exports...)
 	if err != nil {
 		h.log.Warn("serving a builtin provider over wRPC failed", "provider_id", id, "err", err)
 		return

@@ -34,6 +34,10 @@ type ServeOptions struct {
 	Timeout time.Duration
 	// Context is the parent of every invocation's context (default Background).
 	Context context.Context
+	// Async returns without waiting for the NATS server to confirm the subscriptions. Messages
+	// the caller publishes later on the same connection still reach the server after them;
+	// a host uses it so a NATS reconnect cannot hold up a scale.
+	Async bool
 }
 
 // Served is a set of served functions.
@@ -58,7 +62,7 @@ func InvocationHeader(ctx context.Context) nats.Header {
 }
 
 // Serve subscribes every export on its invocation subject. It returns once the server has
-// the subscriptions (a flush), so calls made afterwards reach them.
+// the subscriptions (a flush, unless opts.Async), so calls made afterwards reach them.
 func (c *Conn) Serve(opts ServeOptions, exports ...Export) (*Served, error) {
 	if opts.Context == nil {
 		opts.Context = context.Background()
@@ -93,6 +97,9 @@ func (c *Conn) Serve(opts ServeOptions, exports ...Export) (*Served, error) {
 		}
 		_ = sub.SetPendingLimits(-1, -1)
 		s.subs = append(s.subs, sub)
+	}
+	if opts.Async {
+		return s, nil
 	}
 	if err := c.nc.Flush(); err != nil {
 		s.Stop()
