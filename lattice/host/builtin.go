@@ -181,6 +181,12 @@ func (h *Host) pushLink(ctx context.Context, b providers.Builtin, l ctl.Link, pu
 // ServeComponentHTTP serves one request with a component (providers.HTTPInvoker): on this
 // host when it runs here, else on an instance anywhere in the lattice over wRPC.
 func (h *Host) ServeComponentHTTP(ctx context.Context, id string, w http.ResponseWriter, r *http.Request) error {
+	if tp := r.Header.Get(wrpc.TraceparentHeader); tp != "" {
+		if _, ok := wrpc.TraceContextFrom(ctx); !ok {
+			// the calls the component makes carry the request's trace context on
+			ctx = wrpc.WithTraceContext(ctx, wrpc.TraceContext{Traceparent: tp, Tracestate: r.Header.Get(wrpc.TracestateHeader)})
+		}
+	}
 	h.mu.RLock()
 	local := h.components[id] != nil
 	h.mu.RUnlock()

@@ -3,7 +3,9 @@ package host_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,6 +23,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
+	"github.com/wasmlattice/wash/lattice/wrpc/wrpchttp"
 )
 
 func edgeCoreRef(t testing.TB, name string) string {
@@ -335,5 +338,65 @@ func TestCounterThroughNativeProviderOnAnotherHost(t *testing.T) {
 		if code, body, err := get("http://" + addr + "/native"); err != nil || code != 200 || strings.TrimSpace(body) != strconv.Itoa(i) {
 			t.Fatalf("count %d: %d %q %v", i, code, body, err)
 		}
+	}
+}
+
+// An HTTP request's traceparent travels on to the calls the component makes (upstream's
+// invocation headers: source-id, link-name, traceparent, tracestate).
+func TestTraceContextCarriedAcrossHosts(t *testing.T) {
+	m := newMultiHost(t, 2, host.Config{})
+	m.scale(1, "back", edgeCoreRef(t, "back"), 5)
+	m.scale(0, "front", edgeCoreRef(t, "front"), 5)
+	m.startBuiltin(0, "http", "http-server")
+	m.link(backendLink("front", "back"))
+	addr := freeAddr(t)
+	m.serveHTTP("http", "front", addr)
+	waitServed(t, "http://"+addr+"/warm")
+	spy, err := m.nc.SubscribeSync("default.back.wrpc.0.0.1.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = m.nc.Flush()
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	req, _ := http.NewRequest("GET", "http://"+addr+"/traced", nil)
+	req.Header.Set("traceparent", tp)
+	if res, err := client.Do(req); err != nil || res.StatusCode != 200 {
+		t.Fatalf("GET: %v %v", res, err)
+	}
+	msg, err := spy.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := msg.Header
+	if h.Get("traceparent") != tp || h.Values("tracestate") == nil || h.Get("source-id") != "front" || h.Get("link-name") != "default" {
+		t.Fatalf("invocation headers %v", h)
+	}
+	if msg.Subject != "default.back.wrpc.0.0.1.wash:edgecore/backend@0.1.0.summarize" {
+		t.Fatalf("subject %s", msg.Subject)
+	}
+}
+
+// The builtin http-client serves wrpc:http/outgoing-handler to the lattice.
+func TestHTTPClientServedOverWRPC(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "fetched "+r.URL.Path)
+	}))
+	defer backend.Close()
+	m := newMultiHost(t, 1, host.Config{})
+	m.startBuiltin(0, "httpc", "http-client")
+	cli, err := wrpc.NewConn(m.nc, wrpc.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Transport: &wrpchttp.Transport{Conn: cli, Outgoing: true, Target: func(*http.Request) wrpc.Invocation {
+		return wrpc.Invocation{Prefix: "default.httpc", Timeout: 5 * time.Second, Header: nats.Header{"source-id": {"comp"}}}
+	}}}
+	res, err := c.Get(backend.URL + "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || string(b) != "fetched /x" {
+		t.Fatalf("%d %q", res.StatusCode, b)
 	}
 }
