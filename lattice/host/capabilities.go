@@ -77,6 +77,19 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 		HealthDelay: h.cfg.ProviderHealthDelay, HealthInterval: h.cfg.ProviderHealthInterval,
 		RestartDelay: h.cfg.ProviderRestartDelay,
 		OnHealth: func(evt string) {
+			h.mu.RLock()
+			running := h.providers[cmd.ProviderID]
+			h.mu.RUnlock()
+			if evt == providers.HealthCheckPassed && running != nil && running.native != nil {
+				// A link put between HostData and the provider's first subscription is lost;
+				// once it answers it listens, so it gets every link again (the SDKs ignore
+				// puts they already have).
+				for _, l := range h.providerLinks(context.Background(), cmd.ProviderID) {
+					if err := running.native.PutLink(l); err != nil {
+						h.log.Warn("sending link to provider", "provider_id", cmd.ProviderID, "err", err)
+					}
+				}
+			}
 			h.publish(evt, events.HealthCheckData{HostID: h.id, ProviderID: cmd.ProviderID})
 		},
 		Log: h.log,

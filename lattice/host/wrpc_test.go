@@ -313,7 +313,7 @@ func TestBuiltinExportNeedsCallerLink(t *testing.T) {
 // The counter counts through a native key-value provider (built with the SDK, started from a
 // provider archive) that runs on another host than the component.
 func TestCounterThroughNativeProviderOnAnotherHost(t *testing.T) {
-	m := newMultiHost(t, 2, host.Config{})
+	m := newMultiHost(t, 2, host.Config{ProviderHealthDelay: 200 * time.Millisecond})
 	ctx := context.Background()
 	par := providertest.TestProviderPAR(t, t.TempDir(), true)
 	m.ok(m.c.StartProvider(ctx, ctl.StartProviderCommand{HostID: m.hosts[0].ID(), ProviderID: "nativekv", ProviderRef: "file://" + par}))
