@@ -432,6 +432,15 @@ func (e *encoder) future(t *Type, v Value, path []int) error {
 	if !ok {
 		return &TypeError{Want: t, Got: v}
 	}
+	if r, ok := f.(readyFuture); ok && !t.Elem.hasAsync() {
+		// already resolved: "ready" inline (01 then the value), which every decoder accepts
+		// (the Rust peers read a future like an option) and which saves its channel's messages
+		e.buf = append(e.buf, 1)
+		if t.Elem == nil {
+			return nil
+		}
+		return prefixErr(e.value(t.Elem, r.v, path), "future")
+	}
 	e.buf = append(e.buf, 0)
 	elem := t.Elem
 	e.deferred = append(e.deferred, deferredWrite{path: path, run: func(ctx context.Context, w channelWriter) error {
@@ -456,6 +465,9 @@ func (e *encoder) future(t *Type, v Value, path []int) error {
 // byteChunk is the most a stream<u8> chunk carries (what upstream's blobstore uses).
 const byteChunk = 64 << 10
 
+// maxReadyBytes is the largest complete stream<u8> sent inline.
+const maxReadyBytes = 256 << 10
+
 // stream writes "pending" inline and the chunks later on the stream's own path.
 func (e *encoder) stream(t *Type, v Value, path []int) error {
 	if t.Elem != nil && t.Elem.Kind == KU8 {
@@ -464,6 +476,13 @@ func (e *encoder) stream(t *Type, v Value, path []int) error {
 		case io.Reader:
 			r = x
 		case []byte:
+			if len(x) > 0 && len(x) <= maxReadyBytes {
+				// a complete, non-empty stream goes inline as a "ready" list (an empty list
+				// would mean pending, so an empty stream still takes its channel)
+				e.buf = AppendUleb(e.buf, uint64(len(x)))
+				e.buf = append(e.buf, x...)
+				return nil
+			}
 			r = &sliceReader{b: x}
 		default:
 			return &TypeError{Want: t, Got: v}
@@ -525,6 +544,14 @@ func (s *sliceReader) Read(p []byte) (int, error) {
 // writeByteStream sends r as stream<u8> chunks (never an empty chunk before the end) and the
 // closing 00 chunk.
 func writeByteStream(ctx context.Context, w channelWriter, r io.Reader) error {
+	if s, ok := r.(*sliceReader); ok && len(s.b) <= byteChunk {
+		// all of it is here: one message with the chunk and the closing 00
+		b := AppendUleb(make([]byte, 0, len(s.b)+6), uint64(len(s.b)))
+		if len(s.b) > 0 {
+			b = append(append(b, s.b...), 0)
+		}
+		return w.Write(ctx, b)
+	}
 	buf := make([]byte, 5+byteChunk)
 	for {
 		n, err := r.Read(buf[5:])

@@ -7,6 +7,7 @@
 package wrpchttp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
@@ -127,6 +129,11 @@ func RequestValue(r *http.Request) wrpc.Value {
 	if r.Body != nil {
 		body = r.Body
 	}
+	if complete, ok := smallBody(r); ok {
+		// all of it is here: the body goes inline and the trailers (none, with a body read
+		// this way) are known
+		return requestValue(r, complete, wrpc.Ready(wrpc.None()))
+	}
 	tracker := newBodyTracker(body)
 	trailers := wrpc.FutureFunc(func(ctx context.Context) (wrpc.Value, error) {
 		select {
@@ -139,6 +146,31 @@ func RequestValue(r *http.Request) wrpc.Value {
 		}
 		return wrpc.Some(FieldsValue(r.Trailer)), nil
 	})
+	return requestValue(r, tracker, trailers)
+}
+
+// smallBody reads a request body that is empty or has a small declared length and no
+// announced trailers.
+func smallBody(r *http.Request) ([]byte, bool) {
+	if len(r.Trailer) > 0 {
+		return nil, false
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return []byte{}, true
+	}
+	if r.ContentLength <= 0 || r.ContentLength > inlineBody {
+		return nil, false
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, r.ContentLength+1))
+	if err != nil || int64(len(b)) != r.ContentLength {
+		// leave a short or failing body to the streamed path's reader: give what was read
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), r.Body))
+		return nil, false
+	}
+	return b, true
+}
+
+func requestValue(r *http.Request, body wrpc.Value, trailers wrpc.FutureValue) wrpc.Value {
 	scheme := "http"
 	if r.TLS != nil || (r.URL != nil && r.URL.Scheme == "https") {
 		scheme = "https"
@@ -155,7 +187,7 @@ func RequestValue(r *http.Request) wrpc.Value {
 	if host != "" && r.Header.Get("Host") == "" {
 		headers = append(headers, []wrpc.Value{"host", []wrpc.Value{[]byte(host)}})
 	}
-	return NewRequestValue(r.Method, scheme, host, pathQuery, headers, tracker, trailers)
+	return NewRequestValue(r.Method, scheme, host, pathQuery, headers, body, trailers)
 }
 
 // NewRequestValue assembles a request value from its parts; headers are fields (see
@@ -460,21 +492,38 @@ func (c *closeOnEOF) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Small answers go inline: a response body that is complete (and at most inlineBody bytes)
+// when the result is sent travels as a "ready" stream inside the result, its trailers as a
+// ready future, which saves the body's and trailers' channels (five NATS messages) per request.
+// A body that is still being written inlineWait after the status, or outgrows inlineBody, or
+// is flushed, is streamed.
+const (
+	inlineBody = 64 << 10
+	inlineWait = time.Millisecond
+)
+
 // streamingWriter is the http.ResponseWriter serve writes to: the status and headers are
-// captured when written; the body goes through a pipe to the stream<u8> writer.
+// captured when written; the body is kept until the response is committed to inline or
+// streamed, then goes through a pipe to the stream<u8> writer.
 type streamingWriter struct {
 	header  http.Header
 	status  int
 	started chan struct{}
 	once    sync.Once
-	pr      *io.PipeReader
-	pw      *io.PipeWriter
 	sent    http.Header // the headers as they were at WriteHeader
+
+	mu       sync.Mutex
+	buf      []byte
+	pr       *io.PipeReader
+	pw       *io.PipeWriter // set when streaming
+	finished bool           // serve returned
+	serveErr error
+	full     chan struct{} // the body outgrew inlineBody or was flushed
+	fullOnce sync.Once
 }
 
 func newStreamingWriter() *streamingWriter {
-	pr, pw := io.Pipe()
-	return &streamingWriter{header: http.Header{}, started: make(chan struct{}), pr: pr, pw: pw}
+	return &streamingWriter{header: http.Header{}, started: make(chan struct{}), full: make(chan struct{})}
 }
 
 func (w *streamingWriter) Header() http.Header { return w.header }
@@ -490,37 +539,107 @@ func (w *streamingWriter) WriteHeader(status int) {
 	})
 }
 
+func (w *streamingWriter) signalFull() { w.fullOnce.Do(func() { close(w.full) }) }
+
 func (w *streamingWriter) Write(p []byte) (int, error) {
 	w.WriteHeader(http.StatusOK)
-	return w.pw.Write(p)
+	w.mu.Lock()
+	if pw := w.pw; pw != nil {
+		w.mu.Unlock()
+		return pw.Write(p)
+	}
+	w.buf = append(w.buf, p...)
+	over := len(w.buf) > inlineBody
+	w.mu.Unlock()
+	if over {
+		w.signalFull()
+	}
+	return len(p), nil
 }
 
-func (w *streamingWriter) Flush() { w.WriteHeader(http.StatusOK) }
+// Flush commits to streaming: what follows goes out as it is written.
+func (w *streamingWriter) Flush() {
+	w.WriteHeader(http.StatusOK)
+	w.mu.Lock()
+	if w.pw == nil && !w.finished {
+		w.pr, w.pw = io.Pipe()
+	}
+	w.mu.Unlock()
+	w.signalFull()
+}
+
+// finish records that serve returned; a streamed body ends (with err, the reader sees a
+// truncated body).
+func (w *streamingWriter) finish(err error) {
+	w.mu.Lock()
+	w.finished, w.serveErr = true, err
+	pw := w.pw
+	w.mu.Unlock()
+	if pw != nil {
+		if err != nil {
+			_ = pw.CloseWithError(err)
+		} else {
+			_ = pw.Close()
+		}
+	}
+}
+
+// commit decides how the body goes: inline when serve has finished cleanly, else streamed
+// (what was written so far first).
+func (w *streamingWriter) commit() (body wrpc.Value, complete bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.finished && w.serveErr == nil && w.pw == nil {
+		b := w.buf
+		if b == nil {
+			b = []byte{}
+		}
+		return b, true
+	}
+	if w.pw == nil {
+		w.pr, w.pw = io.Pipe()
+		if w.finished { // failed after the status: the body ends early
+			_ = w.pw.CloseWithError(w.serveErr)
+		}
+	}
+	return io.MultiReader(bytes.NewReader(w.buf), w.pr), false
+}
+
+func (w *streamingWriter) trailers() wrpc.Value {
+	tr := http.Header{}
+	for k, vs := range w.header {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			tr[strings.TrimPrefix(k, http.TrailerPrefix)] = vs
+		}
+	}
+	for _, k := range w.sent.Values("Trailer") {
+		for _, name := range strings.Split(k, ",") {
+			name = http.CanonicalHeaderKey(strings.TrimSpace(name))
+			if vs, ok := w.header[name]; ok && name != "" {
+				tr[name] = vs
+			}
+		}
+	}
+	if len(tr) == 0 {
+		return wrpc.None()
+	}
+	return wrpc.Some(FieldsValue(tr))
+}
 
 func serveResponse(ctx context.Context, req *http.Request, serve ServeFunc) ([]wrpc.Value, error) {
 	w := newStreamingWriter()
-	done := make(chan error, 1)
+	done := make(chan struct{})
 	go func() {
 		err := serve(w, req)
 		if err == nil {
 			w.WriteHeader(http.StatusOK)
-			_ = w.pw.Close()
-		} else {
-			_ = w.pw.CloseWithError(err)
 		}
-		done <- err
+		w.finish(err)
+		close(done)
 	}()
-	go func() {
-		// nobody reads the body any more once the invocation is over: unblock serve
-		<-ctx.Done()
-		_ = w.pr.CloseWithError(ctx.Err())
-	}()
-	var serveErr error
-	finished := false
 	select {
 	case <-w.started:
-	case serveErr = <-done:
-		finished = true
+	case <-done:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -528,35 +647,40 @@ func serveResponse(ctx context.Context, req *http.Request, serve ServeFunc) ([]w
 	case <-w.started:
 	default:
 		// serve failed before writing anything
-		return nil, serveErr
+		w.mu.Lock()
+		err := w.serveErr
+		w.mu.Unlock()
+		return nil, err
 	}
-	trailers := wrpc.FutureFunc(func(ctx context.Context) (wrpc.Value, error) {
-		if !finished {
+	grace := time.NewTimer(inlineWait)
+	select {
+	case <-done:
+	case <-w.full:
+	case <-grace.C:
+	case <-ctx.Done():
+	}
+	grace.Stop()
+	body, complete := w.commit()
+	var trailers wrpc.FutureValue
+	if complete {
+		trailers = wrpc.Ready(w.trailers())
+	} else {
+		go func() {
+			// nobody reads the body any more once the invocation is over: unblock serve
+			<-ctx.Done()
+			w.mu.Lock()
+			pw := w.pw
+			w.mu.Unlock()
+			_ = pw.CloseWithError(ctx.Err())
+		}()
+		trailers = wrpc.FutureFunc(func(ctx context.Context) (wrpc.Value, error) {
 			select {
-			case serveErr = <-done:
-				finished = true
+			case <-done:
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			}
-		}
-		tr := http.Header{}
-		for k, vs := range w.header {
-			if strings.HasPrefix(k, http.TrailerPrefix) {
-				tr[strings.TrimPrefix(k, http.TrailerPrefix)] = vs
-			}
-		}
-		for _, k := range w.sent.Values("Trailer") {
-			for _, name := range strings.Split(k, ",") {
-				name = http.CanonicalHeaderKey(strings.TrimSpace(name))
-				if vs, ok := w.header[name]; ok && name != "" {
-					tr[name] = vs
-				}
-			}
-		}
-		if len(tr) == 0 {
-			return wrpc.None(), nil
-		}
-		return wrpc.Some(FieldsValue(tr)), nil
-	})
-	return []wrpc.Value{wrpc.Ok([]wrpc.Value{w.pr, trailers, uint16(w.status), FieldsValue(w.sent)})}, nil
+			return w.trailers(), nil
+		})
+	}
+	return []wrpc.Value{wrpc.Ok([]wrpc.Value{body, trailers, uint16(w.status), FieldsValue(w.sent)})}, nil
 }

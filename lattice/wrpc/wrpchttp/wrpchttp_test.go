@@ -58,12 +58,12 @@ func connect(t testing.TB, url string) *wrpc.Conn {
 // POST https://example.com/test?foo=bar with user-agent wrpc/0.2.0, and of the echo response.
 func TestRequestResponseGoldens(t *testing.T) {
 	headers := FieldsValue(http.Header{"User-Agent": {"wrpc/0.2.0"}})
-	req := NewRequestValue("POST", "https", "example.com", "/test?foo=bar", headers, []byte("foobar"), wrpc.Ready(wrpc.None()))
-	params, err := wrpc.AppendValue(nil, interfaces.Request, req)
-	if err == nil {
+	// a streamed body and trailers not yet known, as the Rust client sends them: both pending
+	req := NewRequestValue("POST", "https", "example.com", "/test?foo=bar", headers, strings.NewReader("foobar"),
+		wrpc.FutureFunc(func(context.Context) (wrpc.Value, error) { return wrpc.None(), nil }))
+	if _, err := wrpc.AppendValue(nil, interfaces.Request, req); err == nil {
 		t.Fatal("a request with a body stream must not encode outside an invocation")
 	}
-	_ = params
 	// the inline part, with the body and trailers pending
 	want := hx(`00 00 02 01 0d 2f 74 65 73 74 3f 66 6f 6f 3d 62 61 72 01 01 01 0b 65 78 61 6d 70 6c 65 2e 63 6f 6d
 		01 0a 75 73 65 72 2d 61 67 65 6e 74 01 0a 77 72 70 63 2f 30 2e 32 2e 30`)
@@ -90,6 +90,9 @@ func TestRequestResponseGoldens(t *testing.T) {
 			}
 			w.Header().Set("foo", "bar")
 			w.WriteHeader(200)
+			if r.Header.Get("X-Inline") == "" {
+				w.(http.Flusher).Flush() // stream the body, as the upstream trace does
+			}
 			_, err = w.Write(b)
 			return err
 		}),
@@ -139,6 +142,9 @@ func TestRequestResponseGoldens(t *testing.T) {
 		inv.Reply + ".results.0.1": hx("00"),
 	} {
 		if !bytes.Equal(stream[subj], want) || ends[subj] != 1 {
+			for _, m := range msgs {
+				t.Logf("%s %x", m.Subject, m.Data)
+			}
 			t.Errorf("%s carried %x (%d ends), want %x and one end", subj, stream[subj], ends[subj], want)
 		}
 	}
@@ -238,5 +244,54 @@ func TestOutgoingHandler(t *testing.T) {
 	var code *ErrorCode
 	if err == nil || !strings.Contains(err.Error(), "HTTP error-code") {
 		t.Fatalf("unreachable backend: %v %v", err, code)
+	}
+}
+
+// A small answer that is complete when the result goes out travels inline: the body as a ready
+// stream, the trailers as a ready future, nothing on the async channels.
+func TestSmallResponseInline(t *testing.T) {
+	url := startNATS(t)
+	srv, cli := connect(t, url), connect(t, url)
+	served, err := srv.Serve(wrpc.ServeOptions{Prefix: "L.c"}, wrpc.Export{
+		Instance: interfaces.HTTPIncomingHandler, Func: "handle", Type: interfaces.HTTPHandle.Type,
+		Handler: IncomingHandler(func(w http.ResponseWriter, r *http.Request) error {
+			b, _ := io.ReadAll(r.Body)
+			w.Header().Set("foo", "bar")
+			_, err := w.Write(b)
+			return err
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer served.Stop()
+	spy, _ := nats.Connect(url)
+	defer spy.Close()
+	sub, _ := spy.SubscribeSync("_INBOX.>")
+	spy.Flush()
+	small := NewRequestValue("POST", "https", "example.com", "/", nil, []byte("foobar"), wrpc.Ready(wrpc.None()))
+	res, err := cli.Invoke(context.Background(), wrpc.Invocation{Prefix: "L.c", Instance: interfaces.HTTPIncomingHandler, Func: "handle", Timeout: 5 * time.Second},
+		interfaces.HTTPHandle.Type, []wrpc.Value{small})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := ToResponse(context.Background(), res[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(resp.Body); string(b) != "foobar" || resp.Header.Get("Foo") != "bar" {
+		t.Fatalf("inline body %q %v", b, resp.Header)
+	}
+	for {
+		m, err := sub.NextMsg(300 * time.Millisecond)
+		if err != nil {
+			break
+		}
+		if strings.Contains(m.Subject, ".results.") || strings.Contains(m.Subject, ".params.") {
+			t.Errorf("an inline exchange used %s (%x)", m.Subject, m.Data)
+		}
+		if strings.HasSuffix(m.Subject, ".results") && len(m.Data) > 0 && !bytes.HasPrefix(m.Data, hx("00 06 666f6f626172 01 00 c8 01")) {
+			t.Errorf("results %x", m.Data)
+		}
 	}
 }
