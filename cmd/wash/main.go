@@ -8,6 +8,7 @@ import (
 	"github.com/wasmlattice/wash/commands"
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/output"
+	"github.com/wasmlattice/wash/internal/termquery"
 )
 
 // Set by the release build (-ldflags "-X main.version=… -X main.commit=…").
@@ -17,6 +18,7 @@ var (
 )
 
 func main() {
+	termquery.Restore() // before anything renders: see the package for why it exists
 	env := &cli.Env{IO: output.System(), Executable: commands.ExecutablePath(), Version: version, Commit: commit}
 	os.Exit(commands.Execute(context.Background(), env, os.Args[1:]))
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/signal"
@@ -15,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/wasmlattice/wash/internal/bounded"
 
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
@@ -109,13 +110,17 @@ func IsSource(arg string) bool {
 	return ext == ".yaml" || ext == ".yml" || ext == ".json"
 }
 
+// MaxManifestSize bounds a manifest read from a file, URL or stdin; real manifests are a few
+// kilobytes, and what wadm stores must fit in one NATS message anyway.
+const MaxManifestSize = 16 << 20
+
 // ReadSource reads a manifest from a path, URL or "-" (stdin).
 func ReadSource(ctx context.Context, env *cli.Env, arg string) (Source, error) {
 	switch {
 	case arg == "-":
-		b, err := io.ReadAll(io.LimitReader(env.IO.In, 16<<20))
+		b, err := bounded.ReadAll(env.IO.In, MaxManifestSize, "the manifest on stdin")
 		if err != nil {
-			return Source{}, fmt.Errorf("reading the manifest from stdin: %w", err)
+			return Source{}, err
 		}
 		wd, _ := os.Getwd()
 		return Source{Data: b, Dir: wd, Name: "stdin"}, nil
@@ -134,16 +139,19 @@ func ReadSource(ctx context.Context, env *cli.Env, arg string) (Source, error) {
 		if resp.StatusCode != http.StatusOK {
 			return Source{}, fmt.Errorf("fetching manifest %s: HTTP %s", arg, resp.Status)
 		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+		b, err := bounded.ReadAll(resp.Body, MaxManifestSize, "manifest "+arg)
 		if err != nil {
 			return Source{}, fmt.Errorf("fetching manifest %s: %w", arg, err)
 		}
 		return Source{Data: b, Name: arg}, nil
 	}
-	b, err := os.ReadFile(arg)
+	b, err := bounded.ReadFile(arg, MaxManifestSize)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return Source{}, fmt.Errorf("manifest file %s does not exist", arg)
+		}
+		if errors.Is(err, bounded.ErrTooLarge) {
+			return Source{}, fmt.Errorf("manifest %w", err)
 		}
 		return Source{}, fmt.Errorf("reading manifest %s: %w", arg, err)
 	}
@@ -267,6 +275,8 @@ func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) err
 		return err
 	}
 	defer stopWatch()
+	health := watchHealth(nc, c.Lattice())
+	defer health.stop()
 	dep, err := c.Deploy(ctx, name, version)
 	if err != nil {
 		return fmt.Errorf("deploying %s: %w", name, err)
@@ -282,6 +292,9 @@ func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) err
 		}
 		final, err = waitDeployed(ctx, c, name, updates, wait)
 		if err != nil {
+			if why := health.explain(ctx, c, name); why != "" {
+				err = fmt.Errorf("%w; %s", err, why)
+			}
 			return fmt.Errorf("application %q version %q: %w", name, version, err)
 		}
 	}

@@ -78,6 +78,14 @@ func (o *RegistryOptions) parse(ref string) (oci.Reference, error) {
 // progressThreshold: smaller transfers finish before a bar is worth drawing.
 const progressThreshold = 1 << 20
 
+// Bounds on local files the artifact commands read: a component or provider archive (several
+// platforms' binaries) and a small side file (provider config, JSON schema). They keep a
+// mistaken path such as /dev/zero from eating the machine's memory.
+const (
+	maxArtifactFile = 1 << 30
+	maxSmallFile    = 16 << 20
+)
+
 // transfer reports progress of one transfer: a bar on a terminal, one plain line when piped.
 type transfer struct {
 	io    *output.IO

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wasmlattice/wash/internal/bounded"
+
 	"github.com/spf13/cobra"
 
 	"github.com/wasmlattice/wash/commands/cli"
@@ -46,7 +48,7 @@ func NewInspectCmd(env *cli.Env) *cobra.Command {
 
 // load reads a local file, or pulls the reference when no such file exists.
 func (o *RegistryOptions) load(ctx context.Context, env *cli.Env, target string) ([]byte, error) {
-	if b, err := os.ReadFile(target); err == nil {
+	if b, err := bounded.ReadFile(target, maxArtifactFile); err == nil {
 		return b, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("reading %s: %w", target, err)

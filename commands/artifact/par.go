@@ -9,6 +9,8 @@ import (
 	"os/user"
 	"path/filepath"
 
+	"github.com/wasmlattice/wash/internal/bounded"
+
 	"github.com/spf13/cobra"
 
 	"github.com/wasmlattice/wash/commands/cli"
@@ -139,7 +141,7 @@ func newParCreate(env *cli.Env) *cobra.Command {
 
 // RunParCreate writes a new signed provider archive.
 func RunParCreate(_ context.Context, env *cli.Env, o *ParCreateOptions) error {
-	bin, err := os.ReadFile(o.Binary)
+	bin, err := bounded.ReadFile(o.Binary, maxArtifactFile)
 	if err != nil {
 		return fmt.Errorf("reading provider binary: %w", err)
 	}
@@ -155,7 +157,7 @@ func RunParCreate(_ context.Context, env *cli.Env, o *ParCreateOptions) error {
 		a.Rev = &r
 	}
 	if o.Schema != "" {
-		s, err := os.ReadFile(o.Schema)
+		s, err := bounded.ReadFile(o.Schema, maxSmallFile)
 		if err != nil {
 			return fmt.Errorf("reading schema: %w", err)
 		}
@@ -254,11 +256,11 @@ func newParInsert(env *cli.Env) *cobra.Command {
 
 // RunParInsert adds a binary to an archive in place.
 func RunParInsert(_ context.Context, env *cli.Env, o *ParInsertOptions) error {
-	data, err := os.ReadFile(o.Archive)
+	data, err := bounded.ReadFile(o.Archive, maxArtifactFile)
 	if err != nil {
 		return fmt.Errorf("reading archive: %w", err)
 	}
-	bin, err := os.ReadFile(o.Binary)
+	bin, err := bounded.ReadFile(o.Binary, maxArtifactFile)
 	if err != nil {
 		return fmt.Errorf("reading provider binary: %w", err)
 	}

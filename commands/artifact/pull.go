@@ -88,6 +88,6 @@ func RunPull(ctx context.Context, env *cli.Env, o *PullOptions) error {
 	if env.IO.JSON() {
 		return env.IO.PrintResult(map[string]any{"file": dest, "digest": a.Digest.String()})
 	}
-	env.IO.Printf("🚿 Successfully pulled and validated %s\n", dest)
+	env.IO.Printf("%s Successfully pulled and validated %s\n", env.IO.OK("✓"), dest)
 	return nil
 }

@@ -3,7 +3,8 @@ package artifact
 import (
 	"context"
 	"fmt"
-	"os"
+
+	"github.com/wasmlattice/wash/internal/bounded"
 
 	"github.com/spf13/cobra"
 
@@ -54,13 +55,13 @@ func RunPush(ctx context.Context, env *cli.Env, o *PushOptions) error {
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(o.File)
+	data, err := bounded.ReadFile(o.File, maxArtifactFile)
 	if err != nil {
 		return fmt.Errorf("reading artifact: %w", err)
 	}
 	req := oci.PushRequest{Data: data, Annotations: ann}
 	if o.Config != "" {
-		if req.ProviderConfig, err = os.ReadFile(o.Config); err != nil {
+		if req.ProviderConfig, err = bounded.ReadFile(o.Config, maxSmallFile); err != nil {
 			return fmt.Errorf("reading config: %w", err)
 		}
 	}

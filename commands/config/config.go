@@ -40,6 +40,9 @@ type Options struct {
 }
 
 func validName(name string) error {
+	if err := ctl.CheckName("config name", name); err != nil {
+		return cli.Usage(err)
+	}
 	if !ctl.ValidToken(name) {
 		return cli.Usage(fmt.Errorf("invalid config name %q: it must be one word without '.', '*', '>' or spaces", name))
 	}

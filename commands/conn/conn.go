@@ -150,8 +150,8 @@ func (o *Options) Resolve(d home.Dir) (Resolved, error) {
 		return r, fmt.Errorf("invalid --ctl-port %d: use a port between 1 and 65535", r.Port)
 	}
 	r.Lattice = str("lattice", o.Lattice, "WASMCLOUD_LATTICE", cx.Lattice, ctl.DefaultLattice)
-	if !ctl.ValidLatticeName(r.Lattice) {
-		return r, fmt.Errorf("invalid lattice name %q: use letters, digits, '-' and '_' only", r.Lattice)
+	if err := ctl.CheckLatticeName(r.Lattice); err != nil {
+		return r, err
 	}
 	ms, err := num("timeout-ms", o.TimeoutMs, "WASMCLOUD_CTL_TIMEOUT_MS", cx.CtlTimeout, 2000)
 	if err != nil {

@@ -4,11 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmlattice/wash/internal/testtool"
 
 	"github.com/nats-io/nats.go"
 
@@ -34,9 +35,7 @@ func cpuTicks(b *testing.B, pid int) int64 {
 // every 1-2 s and reports its CPU use in percent of one core, per view.
 // Run: go test ./commands/dashboard -run '^$' -bench IdleCPU -benchtime 1x
 func BenchmarkIdleCPU(b *testing.B) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		b.Skip("tmux is not installed")
-	}
+	testtool.Path(b, "tmux", "tmux")
 	e := startLattice(b)
 	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
 	if err != nil {

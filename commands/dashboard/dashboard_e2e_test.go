@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmlattice/wash/internal/testtool"
+
 	"github.com/wasmlattice/wash/internal/testlattice"
 )
 
@@ -96,9 +98,7 @@ type tmux struct {
 
 func newTmux(t testing.TB, env []string, w, h int, command string) *tmux {
 	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (apt-get install -y tmux); skipping the terminal end-to-end test")
-	}
+	testtool.Path(t, "tmux", "tmux")
 	x := &tmux{t: t, socket: fmt.Sprintf("wash-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()), env: env}
 	x.run("-f", "/dev/null", "new-session", "-d", "-s", "dash", "-x", strconv.Itoa(w), "-y", strconv.Itoa(h), command)
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", x.socket, "kill-server").Run() })
@@ -147,9 +147,7 @@ func TestDashboardInTmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds wash and runs lattices")
 	}
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (apt-get install -y tmux); skipping the terminal end-to-end test")
-	}
+	testtool.Path(t, "tmux", "tmux")
 	e := startLattice(t)
 	cmdline := fmt.Sprintf("%s dashboard -p %d --view hosts; echo \"dashboard exited $?\"; sleep 60", e.bin, e.port)
 	x := newTmux(t, e.environ(), 120, 40, cmdline)

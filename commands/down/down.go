@@ -188,7 +188,7 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		if nc != nil {
 			nc.Close()
 		}
-		if err := stopProcess(natsRec.PID, 10*time.Second); err != nil {
+		if err := stopProcess(natsRec.Process, 10*time.Second); err != nil {
 			return fmt.Errorf("stopping the embedded NATS (pid %d): %w", natsRec.PID, err)
 		}
 		d.RemoveNATS(natsRec.Port)
@@ -291,19 +291,25 @@ func stopHost(ctx context.Context, env *cli.Env, nc *nats.Conn, client *ctl.Clie
 	}
 	// Wait for the process to exit by itself, then insist.
 	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) && home.Alive(t.record.PID) {
+	for time.Now().Before(deadline) && t.record.Running() {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if home.Alive(t.record.PID) {
-		if err := stopProcess(t.record.PID, ttl); err != nil {
+	if t.record.Running() {
+		if err := stopProcess(t.record.Process, ttl); err != nil {
 			return fmt.Errorf("stopping host %s (pid %d): %w", t.id, t.record.PID, err)
 		}
 	}
 	return nil
 }
 
-// stopProcess sends SIGTERM, waits up to ttl, then SIGKILL.
-func stopProcess(pid int, ttl time.Duration) error {
+// stopProcess sends SIGTERM, waits up to ttl, then SIGKILL; each signal goes only if the pid
+// still belongs to the recorded process (same start time and executable), never to a process
+// that inherited the pid.
+func stopProcess(proc home.Process, ttl time.Duration) error {
+	if !proc.Running() {
+		return nil
+	}
+	pid := proc.PID
 	p, err := os.FindProcess(pid)
 	if err != nil {
 		return nil
@@ -316,10 +322,13 @@ func stopProcess(pid int, ttl time.Duration) error {
 	}
 	deadline := time.Now().Add(ttl)
 	for time.Now().Before(deadline) {
-		if !home.Alive(pid) {
+		if !proc.Running() {
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if !proc.Running() {
+		return nil
 	}
 	_ = p.Kill()
 	for i := 0; i < 100 && home.Alive(pid); i++ {

@@ -105,7 +105,7 @@ type HostRecord struct {
 	HostID       string    `json:"host_id"`
 	FriendlyName string    `json:"friendly_name"`
 	Lattice      string    `json:"lattice"`
-	PID          int       `json:"pid"`
+	Process                // the wash process serving the host
 	LogPath      string    `json:"log_path,omitempty"`
 	NATSURL      string    `json:"nats_url"`
 	OwnsNATS     bool      `json:"owns_nats"`
@@ -114,7 +114,7 @@ type HostRecord struct {
 
 // NATSRecord describes an embedded NATS server started by `wash up`.
 type NATSRecord struct {
-	PID       int       `json:"pid"`
+	Process             // the wash process running the server
 	URL       string    `json:"url"`
 	Host      string    `json:"host"`
 	Port      int       `json:"port"`
@@ -138,7 +138,8 @@ func (d Dir) SaveHost(r HostRecord) error {
 // RemoveHost forgets a host.
 func (d Dir) RemoveHost(id string) { _ = os.Remove(d.hostRecordPath(id)) }
 
-// Hosts lists recorded hosts, dropping records whose process is gone.
+// Hosts lists recorded hosts, dropping records whose process is gone (or whose pid now
+// belongs to another process).
 func (d Dir) Hosts() ([]HostRecord, error) {
 	entries, err := os.ReadDir(filepath.Join(d.Path, "hosts"))
 	if errors.Is(err, os.ErrNotExist) {
@@ -161,7 +162,7 @@ func (d Dir) Hosts() ([]HostRecord, error) {
 		if json.Unmarshal(b, &r) != nil || r.HostID == "" {
 			continue
 		}
-		if !Alive(r.PID) {
+		if !r.Running() {
 			_ = os.Remove(p) // stale: the process died without cleaning up
 			continue
 		}
@@ -180,14 +181,15 @@ func (d Dir) SaveNATS(r NATSRecord) error {
 // RemoveNATS forgets an embedded NATS server.
 func (d Dir) RemoveNATS(port int) { _ = os.Remove(d.natsRecordPath(port)) }
 
-// NATS returns the record of the embedded NATS on port, if its process is alive.
+// NATS returns the record of the embedded NATS on port, if its process still runs; a stale
+// record is removed.
 func (d Dir) NATS(port int) (*NATSRecord, bool) {
 	b, err := os.ReadFile(d.natsRecordPath(port))
 	if err != nil {
 		return nil, false
 	}
 	var r NATSRecord
-	if json.Unmarshal(b, &r) != nil || !Alive(r.PID) {
+	if json.Unmarshal(b, &r) != nil || !r.Running() {
 		_ = os.Remove(d.natsRecordPath(port))
 		return nil, false
 	}

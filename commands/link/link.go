@@ -91,7 +91,13 @@ func RunPut(ctx context.Context, env *cli.Env, o *PutOptions) error {
 	if strings.TrimSpace(l.Name) == "" {
 		return cli.Usage(errors.New("empty --link-name"))
 	}
+	if err := ctl.CheckName("--link-name", l.Name); err != nil {
+		return cli.Usage(err)
+	}
 	for _, n := range append(append([]string{}, o.SourceConfig...), o.TargetConfig...) {
+		if err := ctl.CheckName("config name", n); err != nil {
+			return cli.Usage(err)
+		}
 		if !ctl.ValidToken(n) {
 			return cli.Usage(fmt.Errorf("invalid config name %q: it must be one word without '.', '*', '>' or spaces", n))
 		}

@@ -41,15 +41,22 @@ type IO struct {
 	// Terminal is true when Out is a terminal: tables get headers and colour; otherwise output is
 	// stable tab-separated text for scripts.
 	Terminal bool
-	// Color is false under NO_COLOR or when Out is not a terminal.
+	// Color is false under NO_COLOR, with TERM=dumb or when Out is not a terminal; without it
+	// the status marks are plain words too ("ok" for ✓).
 	Color bool
 }
 
 // System returns the process's streams.
 func System() *IO {
 	tty := term.IsTerminal(int(os.Stdout.Fd()))
+	return &IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Format: Text, Terminal: tty, Color: tty && !Plain()}
+}
+
+// Plain reports whether the user asked for plain output: NO_COLOR set (any value, see
+// no-color.org) or a dumb terminal.
+func Plain() bool {
 	_, noColor := os.LookupEnv("NO_COLOR")
-	return &IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Format: Text, Terminal: tty, Color: tty && !noColor}
+	return noColor || os.Getenv("TERM") == "dumb"
 }
 
 // Buffered returns an IO writing into the given writers, as a pipe (for tests).
@@ -99,10 +106,16 @@ func (o *IO) Dim(s string) string  { return o.style(dimStyle, s) }
 
 func (o *IO) style(st lipgloss.Style, s string) string {
 	if !o.Color {
+		if w, ok := plainMarks[s]; ok {
+			return w
+		}
 		return s
 	}
 	return st.Render(s)
 }
+
+// plainMarks are the words that stand for status symbols when colour is off.
+var plainMarks = map[string]string{"✓": "ok", "✗": "failed", "⚠": "warning", "●": "*"}
 
 // Table renders rows: aligned columns with a header on a terminal, tab-separated values without
 // a header when piped (stable for cut/awk).

@@ -90,10 +90,10 @@ func runDetached(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pl
 		return fmt.Errorf("opening host log %s: %w", logPath, err)
 	}
 	defer logFile.Close()
-	cmd := exec.Command(env.Executable, childArgs(os.Args[1:])...)
-	cmd.Env = append(os.Environ(),
+	// Secrets (the host seed, --oci-password) stay out of the child's argv and environment.
+	cmd := exec.Command(env.Executable, withoutSecrets(childArgs(os.Args[1:]))...)
+	cmd.Env = append(withoutSecretEnv(os.Environ()),
 		childEnv+"=1",
-		"WASMCLOUD_HOST_SEED="+p.seed,
 		"WASMCLOUD_HOST_LOG_PATH="+logPath,
 		childEnv+"_START_NATS="+map[bool]string{true: "1", false: "0"}[p.startNATS],
 	)
@@ -109,6 +109,19 @@ func runDetached(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pl
 		cmd.ExtraFiles = []*os.File{pw} // fd 3 in the child
 		cmd.Env = append(cmd.Env, readyPipeEnv+"=1")
 	}
+	secrets := map[string]string{"host-seed": p.seed}
+	if o.OCIPassword != "" {
+		secrets["oci-password"] = o.OCIPassword
+	}
+	sr, secretsVar, err := secretsPipe(secrets, readyFD+len(cmd.ExtraFiles))
+	if err != nil {
+		return fmt.Errorf("handing secrets to the background lattice process: %w", err)
+	}
+	if sr != nil {
+		defer sr.Close()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, sr)
+	}
+	cmd.Env = append(cmd.Env, secretsVar)
 	detachAttrs(cmd)
 	if err := cmd.Start(); err != nil {
 		if pw != nil {

@@ -3,6 +3,7 @@
 package up
 
 import (
+	"os"
 	"os/exec"
 	"syscall"
 )
@@ -13,3 +14,7 @@ const createNewProcessGroup = 0x00000200
 func detachAttrs(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: createNewProcessGroup}
 }
+
+// redirectStdio cannot repoint the standard handles of a running Windows process here: after a
+// log rotation, panics and providers' output keep going to the rotated file.
+func redirectStdio(*os.File) {}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,10 +22,12 @@ import (
 	"github.com/nats-io/nkeys"
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/home"
+	"github.com/wasmlattice/wash/internal/hostlog"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/logs"
@@ -58,8 +62,13 @@ type Options struct {
 	HostJSDomain      string
 	MaxExecutionMs    int
 	MaxLinearMemory   uint64
+	MaxComponentSize  int64
+	MaxProviderSize   int64
 	FreshInstances    bool
+	BuiltinTwins      bool
 	HostLogPath       string
+	HostLogMaxBytes   int64
+	HostLogKeep       int
 	LogLevel          string
 	StructuredLogging bool
 
@@ -104,8 +113,13 @@ var envBindings = map[string]string{
 	"wasmcloud-js-domain":             "WASMCLOUD_JS_DOMAIN",
 	"max-execution-time-ms":           "WASMCLOUD_MAX_EXECUTION_TIME_MS",
 	"max-linear-memory":               "WASMCLOUD_MAX_LINEAR_MEMORY",
+	"max-component-size-bytes":        "WASMCLOUD_MAX_COMPONENT_SIZE",
+	"max-provider-size-bytes":         "WASH_MAX_PROVIDER_SIZE",
 	"fresh-instances":                 "WASH_FRESH_INSTANCES",
+	"builtin-twins":                   "WASH_BUILTIN_TWINS",
 	"host-log-path":                   "WASMCLOUD_HOST_LOG_PATH",
+	"host-log-max-bytes":              "WASH_HOST_LOG_MAX_BYTES",
+	"host-log-keep":                   "WASH_HOST_LOG_KEEP",
 	"log-level":                       "WASMCLOUD_LOG_LEVEL",
 	"enable-structured-logging":       "WASMCLOUD_STRUCTURED_LOGGING_ENABLED",
 	"disable-wadm":                    "WASH_DISABLE_WADM",
@@ -128,8 +142,10 @@ const (
 )
 
 // NewCmd builds `wash up`.
-func NewCmd(env *cli.Env) *cobra.Command {
-	o := &Options{}
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, &Options{}) }
+
+// newCmd builds `wash up` filling o (tests read it).
+func newCmd(env *cli.Env, o *Options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Start a local lattice: embedded NATS, a wasmCloud host and wadm",
@@ -150,6 +166,11 @@ remote NATS system.`,
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.child = os.Getenv(childEnv) == "1"
+			if o.child {
+				if err := receiveSecrets(cmd.Flags()); err != nil {
+					return err
+				}
+			}
 			if err := o.resolveDefaults(cmd); err != nil {
 				return err
 			}
@@ -179,8 +200,13 @@ remote NATS system.`,
 	fs.StringVar(&o.HostJSDomain, "wasmcloud-js-domain", "", "JetStream domain the host keeps its KV buckets in")
 	fs.IntVar(&o.MaxExecutionMs, "max-execution-time-ms", 600000, "maximum time one component invocation may run")
 	fs.Uint64Var(&o.MaxLinearMemory, "max-linear-memory", runtime.DefaultMaxMemoryBytes, "maximum linear memory of one component instance, in bytes")
+	fs.Int64Var(&o.MaxComponentSize, "max-component-size-bytes", host.MaxComponentSize, "largest component binary the host reads from a file or registry")
+	fs.Int64Var(&o.MaxProviderSize, "max-provider-size-bytes", host.MaxProviderSize, "largest provider archive the host fetches or unpacks")
 	fs.BoolVar(&o.FreshInstances, "fresh-instances", false, "serve every HTTP request on a new component instance, as wasmCloud does (default: reuse instances that served a request cleanly)")
+	fs.BoolVar(&o.BuiltinTwins, "builtin-twins", true, "when an upstream provider image (ghcr.io/wasmcloud/NAME:TAG) cannot be fetched, run wash's built-in NAME instead (default off with --nats-connect-only)")
 	fs.StringVar(&o.HostLogPath, "host-log-path", "", "log file of a detached host (default $WASH_HOME/logs/host-<id>.log)")
+	fs.Int64Var(&o.HostLogMaxBytes, "host-log-max-bytes", hostlog.DefaultMaxBytes, "rotate the host log file once it reaches this size (the previous file becomes <log>.1)")
+	fs.IntVar(&o.HostLogKeep, "host-log-keep", hostlog.DefaultKeep, "how many rotated host log files to keep (<log>.1 … <log>.N)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "host log level: error, warn, info, debug, trace")
 	fs.BoolVar(&o.StructuredLogging, "enable-structured-logging", false, "log as JSON lines")
 	fs.BoolVar(&o.Observability, "enable-observability", false, "export OpenTelemetry traces, metrics and logs over OTLP (env WASMCLOUD_OBSERVABILITY_ENABLED)")
@@ -223,6 +249,15 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 	if set := btoi(o.OCIRegistry != "") + btoi(o.OCIUser != "") + btoi(o.OCIPassword != ""); set != 0 && set != 3 {
 		return cli.Usage(errors.New("--oci-registry, --oci-user and --oci-password (WASMCLOUD_OCI_REGISTRY, _REGISTRY_USER, _REGISTRY_PASSWORD) go together: set all three or none"))
 	}
+	if o.NATSConnectOnly && !fs.Changed("builtin-twins") && os.Getenv("WASH_BUILTIN_TWINS") == "" {
+		o.BuiltinTwins = false // a host joining a production NATS runs only what it can fetch
+	}
+	if o.HostLogMaxBytes <= 0 || o.HostLogKeep < 0 {
+		return cli.Usage(errors.New("--host-log-max-bytes must be positive and --host-log-keep not negative"))
+	}
+	if o.MaxComponentSize <= 0 || o.MaxProviderSize <= 0 {
+		return cli.Usage(errors.New("--max-component-size-bytes and --max-provider-size-bytes must be positive"))
+	}
 	if o.NATSPort <= 0 || o.NATSPort > 65535 {
 		return cli.Usage(fmt.Errorf("invalid --nats-port %d: use a port between 1 and 65535", o.NATSPort))
 	}
@@ -234,8 +269,8 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 			}
 		}
 	}
-	if !ctl.ValidLatticeName(o.Lattice) {
-		return cli.Usage(fmt.Errorf("invalid lattice name %q: use letters, digits, '-' and '_' only", o.Lattice))
+	if err := ctl.CheckLatticeName(o.Lattice); err != nil {
+		return cli.Usage(err)
 	}
 	o.telemetry = o.telemetryConfig(cmd)
 	if err := o.telemetry.Validate(); err != nil {
@@ -399,20 +434,31 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 			ready.fail(retErr)
 		}
 	}()
-	tap := logs.NewTap(newHandler(os.Stderr, o.LogLevel, o.StructuredLogging), logs.TapOptions{})
-	logger := slog.New(tap)
-	if !o.child && !o.Detached {
-		// Foreground: the log goes to stderr unless asked otherwise, and a banner goes to stdout.
-		if o.HostLogPath != "" {
-			f, err := os.OpenFile(o.HostLogPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-			if err != nil {
-				return fmt.Errorf("opening --host-log-path %s: %w", o.HostLogPath, err)
-			}
-			defer f.Close()
-			tap = logs.NewTap(newHandler(f, o.LogLevel, o.StructuredLogging), logs.TapOptions{})
-			logger = slog.New(tap)
+	// Foreground: the log goes to stderr unless --host-log-path names a file. Detached: the
+	// parent made the log file the child's stdout and stderr; the child writes it through a
+	// rotating writer and points stdout and stderr at each new file.
+	var logOut io.Writer = os.Stderr
+	if o.HostLogPath != "" && (o.child || !o.Detached) {
+		f, err := hostlog.OpenFile(o.HostLogPath, o.HostLogMaxBytes, o.HostLogKeep)
+		if err != nil {
+			return err
 		}
+		defer f.Close()
+		if o.child {
+			f.OnRotate(redirectStdio)
+		}
+		logOut = f
 	}
+	// The tap also serves the lines to `wash logs`. Repeated lines are limited before both:
+	// a line repeating more than hostlog.DefaultBurst times in the window is counted instead.
+	// WASH_LOG_REPEAT_WINDOW shortens the window (tests, demos of a flood).
+	window := hostlog.DefaultWindow
+	if d, err := time.ParseDuration(os.Getenv("WASH_LOG_REPEAT_WINDOW")); err == nil && d > 0 {
+		window = d
+	}
+	tap := logs.NewTap(newHandler(logOut, o.LogLevel, o.StructuredLogging), logs.TapOptions{})
+	logger := slog.New(hostlog.RateLimit(tap, hostlog.DefaultBurst, window))
+	defer func() { hostlog.Flush(logger.Handler()) }()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -425,7 +471,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 			Host: o.NATSHost, Port: o.NATSPort, StoreDir: d.JetStreamDir(o.NATSPort),
 			JetStreamDomain: o.NATSJSDomain, WebsocketPort: o.NATSWebsocketPort,
 			RemoteURL: o.NATSRemoteURL, RemoteCredsFile: o.NATSCredsFile, ConfigFile: o.NATSConfigFile,
-			LogFile: d.NATSLogPath(o.NATSPort),
+			LogFile: d.NATSLogPath(o.NATSPort), LogMaxBytes: o.HostLogMaxBytes, LogKeep: o.HostLogKeep,
 		})
 		if err != nil {
 			if errors.Is(err, natsd.ErrPortInUse) {
@@ -437,18 +483,12 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 			srv.Shutdown()
 			d.RemoveNATS(o.NATSPort)
 		}()
-		if err := d.SaveNATS(home.NATSRecord{PID: os.Getpid(), URL: url, Host: o.NATSHost, Port: o.NATSPort,
+		if err := d.SaveNATS(home.NATSRecord{Process: home.Self(), URL: url, Host: o.NATSHost, Port: o.NATSPort,
 			StoreDir: d.JetStreamDir(o.NATSPort), LogPath: d.NATSLogPath(o.NATSPort), StartedAt: time.Now()}); err != nil {
 			return fmt.Errorf("recording NATS in %s: %w", d.Path, err)
 		}
 		logger.Info("NATS server started", "url", url, "jetstream", d.JetStreamDir(o.NATSPort))
 	}
-
-	nc, err := nats.Connect(url, nats.Name("wasmbus"), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))
-	if err != nil {
-		return conn.ConnectError(url, err)
-	}
-	defer nc.Close()
 
 	tel, err := telemetry.Setup(ctx, o.telemetry, "wasmcloud-host", "wash/host",
 		attribute.String("host.id", p.hostID), attribute.String("lattice", o.Lattice), attribute.String("host.version", host.Version))
@@ -461,19 +501,11 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		_ = tel.Shutdown(sctx)
 	}()
 	if h := tel.LogHandler(); h != nil {
-		logger = slog.New(telemetry.TeeHandler(tap, h))
+		logger = slog.New(hostlog.RateLimit(telemetry.TeeHandler(tap, h), hostlog.DefaultBurst, window))
 	}
 	if o.telemetry.Any() {
 		logger.Info("OpenTelemetry export on", "traces", o.telemetry.TracesEnabled(), "metrics", o.telemetry.MetricsEnabled(),
 			"logs", o.telemetry.LogsEnabled(), "protocol", o.telemetry.Protocol, "traces_endpoint", o.telemetry.TracesURL())
-	}
-
-	if !o.DisableWadm {
-		stopWadm, err := startWadm(ctx, nc, o.Lattice, p.startNATS, logger, tel.TracerProvider())
-		if err != nil {
-			return fmt.Errorf("starting wadm: %w (use --disable-wadm to run without it)", err)
-		}
-		defer stopWadm()
 	}
 
 	engine, err := runtime.NewEngine(ctx, runtime.Options{
@@ -485,65 +517,170 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	if err != nil {
 		return err
 	}
-	h, err := host.New(ctx, nc, host.Config{
+	defer func() { _ = engine.Close(context.Background()) }()
+	hostCfg := host.Config{
 		Lattice: o.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv(), Seed: p.seed, Labels: p.labels,
 		HeartbeatInterval: o.HeartbeatInterval, JSDomain: o.HostJSDomain,
 		AllowFileLoad: o.AllowFileLoad, AllowLatest: o.AllowLatest, AllowedInsecure: o.AllowedInsecure,
+		MaxComponentSize: o.MaxComponentSize, MaxProviderSize: o.MaxProviderSize,
 		OCICacheDir: filepath.Join(d.Path, "oci-cache"), OCICredentials: o.ociCredentials(),
 		CtlURL: url, RPCURL: url, Engine: engine,
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
 		FreshInstances:   o.FreshInstances,
+		BuiltinTwins:     o.BuiltinTwins,
 		Logger:           logger,
 		LogTap:           tap,
 		Telemetry:        tel,
-	})
-	if err != nil {
-		_ = engine.Close(ctx)
-		return err
 	}
-	if err := h.Start(ctx); err != nil {
-		return err
+	// The host and wadm run on one connection. nats.go reconnects by itself after a network
+	// error (subscriptions come back; the host heartbeats at once so wadm sees it again), but
+	// it gives a connection up for good after some server errors (a control line over
+	// max_control_line). Then everything starts again on a new connection: wadm keeps its
+	// state in JetStream and the host keeps its id, so wadm places its apps again.
+	failures := 0
+	for first := true; ; first = false {
+		l, err := startOnNATS(ctx, url, o, p, hostCfg, logger, tel.TracerProvider())
+		if err != nil {
+			if first {
+				return err
+			}
+			failures++
+			logger.Warn("starting the host again failed; retrying", "err", err)
+			select {
+			case sig := <-sigs:
+				logger.Info("stopping", "signal", sig.String())
+				return nil
+			case <-time.After(min(time.Duration(failures)*time.Second, 30*time.Second)):
+			}
+			continue
+		}
+		failures = 0
+		rec := home.HostRecord{HostID: l.host.ID(), FriendlyName: l.host.FriendlyName(), Lattice: o.Lattice, Process: home.Self(),
+			LogPath: o.HostLogPath, NATSURL: url, OwnsNATS: p.startNATS, StartedAt: time.Now()}
+		if err := d.SaveHost(rec); err != nil {
+			l.stop(time.Second)
+			return fmt.Errorf("recording host in %s: %w", d.Path, err)
+		}
+		if first {
+			defer d.RemoveHost(l.host.ID())
+			logger.Info("host started", "host_id", l.host.ID(), "friendly_name", l.host.FriendlyName(), "lattice", o.Lattice)
+			ready.ok(readyInfo{HostID: l.host.ID(), FriendlyName: l.host.FriendlyName(), Lattice: o.Lattice, NATSURL: url, StartedNATS: p.startNATS})
+			if !o.child {
+				printBanner(env, l.host, o, p, url)
+			}
+		} else {
+			logger.Info("host started again on a new NATS connection", "host_id", l.host.ID())
+		}
+		if l.wait(sigs, env, o, p, d) == outcomeStop {
+			return nil
+		}
 	}
-	rec := home.HostRecord{HostID: h.ID(), FriendlyName: h.FriendlyName(), Lattice: o.Lattice, PID: os.Getpid(),
-		LogPath: o.HostLogPath, NATSURL: url, OwnsNATS: p.startNATS, StartedAt: time.Now()}
-	if err := d.SaveHost(rec); err != nil {
-		h.Stop(ctx, time.Second)
-		return fmt.Errorf("recording host in %s: %w", d.Path, err)
-	}
-	defer d.RemoveHost(h.ID())
-	logger.Info("host started", "host_id", h.ID(), "friendly_name", h.FriendlyName(), "lattice", o.Lattice)
-	ready.ok(readyInfo{HostID: h.ID(), FriendlyName: h.FriendlyName(), Lattice: o.Lattice, NATSURL: url, StartedNATS: p.startNATS})
-	if !o.child {
-		printBanner(env, h, o, p, url)
-	}
+}
 
-	hostDone := h.Done()
+// lattice is the host and wadm of one NATS connection.
+type lattice struct {
+	nc       *nats.Conn
+	closed   chan struct{} // the client gave the connection up for good
+	host     *host.Host
+	stopWadm func()
+	logger   *slog.Logger
+}
+
+// startOnNATS connects and starts wadm (unless disabled) and the host on that connection.
+func startOnNATS(ctx context.Context, url string, o *Options, p plan, cfg host.Config, logger *slog.Logger, tp trace.TracerProvider) (*lattice, error) {
+	l := &lattice{closed: make(chan struct{}, 1), stopWadm: func() {}, logger: logger}
+	var hostRef atomic.Pointer[host.Host]
+	nc, err := nats.Connect(url, nats.Name("wasmbus"), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				logger.Warn("disconnected from NATS; reconnecting", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			logger.Info("reconnected to NATS", "server", nc.ConnectedUrlRedacted())
+			if h := hostRef.Load(); h != nil {
+				h.Heartbeat() // re-announce: wadm need not wait a heartbeat interval
+			}
+		}),
+		nats.ClosedHandler(func(*nats.Conn) {
+			select {
+			case l.closed <- struct{}{}:
+			default:
+			}
+		}))
+	if err != nil {
+		return nil, conn.ConnectError(url, err)
+	}
+	l.nc = nc
+	if !o.DisableWadm {
+		if l.stopWadm, err = startWadm(ctx, nc, o.Lattice, p.startNATS, logger, tp); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("starting wadm: %w (use --disable-wadm to run without it)", err)
+		}
+	}
+	if l.host, err = host.New(ctx, nc, cfg); err != nil {
+		l.stopWadm()
+		nc.Close()
+		return nil, err
+	}
+	if err := l.host.Start(ctx); err != nil {
+		l.stopWadm()
+		nc.Close()
+		return nil, err
+	}
+	hostRef.Store(l.host)
+	return l, nil
+}
+
+func (l *lattice) stop(timeout time.Duration) {
+	l.host.Stop(context.Background(), timeout)
+	l.stopWadm()
+	l.nc.Close()
+}
+
+type outcome int
+
+const (
+	outcomeStop     outcome = iota // a signal, or the host stopped and this process has no NATS to keep
+	outcomeConnLost                // the connection is gone for good: start again
+)
+
+// wait runs until a signal, a host.stop or the loss of the connection.
+func (l *lattice) wait(sigs <-chan os.Signal, env *cli.Env, o *Options, p plan, d home.Dir) outcome {
+	hostDone := l.host.Done()
 	for {
 		select {
 		case sig := <-sigs:
-			logger.Info("stopping", "signal", sig.String())
+			l.logger.Info("stopping", "signal", sig.String())
 			if !o.child && !env.IO.JSON() {
 				env.IO.Progress("Stopping the host%s…", map[bool]string{true: " and NATS", false: ""}[p.startNATS])
 			}
-			h.Stop(context.Background(), 10*time.Second)
-			_ = engine.Close(context.Background())
-			return nil
+			l.stop(10 * time.Second)
+			return outcomeStop
 		case <-hostDone:
 			hostDone = nil
-			d.RemoveHost(h.ID())
-			_ = engine.Close(context.Background())
-			logger.Info("host stopped through the control interface", "host_id", h.ID())
+			d.RemoveHost(l.host.ID())
+			l.logger.Info("host stopped through the control interface", "host_id", l.host.ID())
 			if !p.startNATS {
-				return nil
+				l.stopWadm()
+				l.nc.Close()
+				return outcomeStop
 			}
 			// This process also serves NATS for other hosts: keep it up until told to stop.
-			logger.Info("NATS keeps running for the rest of the lattice; `wash down` stops it")
+			l.logger.Info("NATS keeps running for the rest of the lattice; `wash down` stops it")
+		case <-l.closed:
+			if hostDone == nil {
+				continue // the host is stopped already; only NATS is served here
+			}
+			l.logger.Error("lost the NATS connection for good; starting the host and wadm again on a new one", "err", l.nc.LastError())
+			l.stop(5 * time.Second)
+			return outcomeConnLost
 		}
 	}
 }
 
 // newHandler is the host's log format: slog text, or JSON lines with structured logging.
-func newHandler(w *os.File, level string, structured bool) slog.Handler {
+func newHandler(w io.Writer, level string, structured bool) slog.Handler {
 	var lv slog.Level
 	switch strings.ToLower(level) {
 	case "error":
@@ -556,10 +693,11 @@ func newHandler(w *os.File, level string, structured bool) slog.Handler {
 		lv = slog.LevelInfo
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if structured {
 		return slog.NewJSONHandler(w, opts)
 	}
-	return slog.NewTextHandler(w, opts)
+	return h
 }
 
 func printBanner(env *cli.Env, h *host.Host, o *Options, p plan, url string) {

@@ -334,11 +334,12 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		s.Config.TracerProvider = tp
 	}
 
-	nc, err := connect(s, logger)
+	closed := make(chan struct{}, 1)
+	nc, err := connect(s, logger, closed)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
+	defer func() { nc.Close() }()
 	if err := checkJetStream(ctx, nc, s.Config.JSDomain); err != nil {
 		return err
 	}
@@ -347,14 +348,53 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		return err
 	}
 	logger.Info("wadm started", "nats", nc.ConnectedUrlRedacted(), "api_prefix", s.Config.APIPrefix, "js_domain", s.Config.JSDomain)
-	<-ctx.Done()
-	logger.Info("wadm stopping")
-	w.Stop()
-	if err := nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
-		logger.Warn("draining the NATS connection failed", "err", err)
+	for {
+		select {
+		case <-ctx.Done():
+			logger.Info("wadm stopping")
+			w.Stop()
+			if err := nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+				logger.Warn("draining the NATS connection failed", "err", err)
+			}
+			logger.Info("wadm stopped")
+			return nil
+		case <-closed:
+		}
+		// The client gave the connection up for good (the server closed it after a protocol
+		// error, or refused the credentials twice): wadm keeps its state in JetStream, so a new
+		// connection and a new run pick up where this one stopped.
+		logger.Error("lost the NATS connection for good; reconnecting", "err", nc.LastError())
+		w.Stop()
+		if nc, w = rerun(ctx, s, logger, closed); w == nil {
+			return nil // stopped while reconnecting
+		}
+		logger.Info("wadm started again", "nats", nc.ConnectedUrlRedacted())
 	}
-	logger.Info("wadm stopped")
-	return nil
+}
+
+// rerun connects and starts wadm again, retrying with backoff until it works or ctx ends.
+func rerun(ctx context.Context, s *Settings, logger *slog.Logger, closed chan struct{}) (*nats.Conn, *lwadm.Wadm) {
+	wait := time.Second
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
+		nc, err := connect(s, logger, closed)
+		if err != nil {
+			logger.Warn("reconnecting to NATS failed", "err", err)
+			continue
+		}
+		w, err := lwadm.Run(ctx, nc, s.Config)
+		if err != nil {
+			nc.Close()
+			logger.Warn("starting wadm again failed", "err", err)
+			continue
+		}
+		return nc, w
+	}
 }
 
 func newLogger(w io.Writer, structured bool) *slog.Logger {
@@ -369,8 +409,15 @@ func newLogger(w io.Writer, structured bool) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, hopts))
 }
 
-func connect(s *Settings, logger *slog.Logger) (*nats.Conn, error) {
+// connect dials NATS; closed receives a value when the client gives the connection up for good.
+func connect(s *Settings, logger *slog.Logger, closed chan struct{}) (*nats.Conn, error) {
 	opts := append([]nats.Option{
+		nats.ClosedHandler(func(*nats.Conn) {
+			select {
+			case closed <- struct{}{}:
+			default:
+			}
+		}),
 		nats.Name("wadm-" + s.Config.HostID),
 		nats.Timeout(5 * time.Second),
 		// A service keeps trying: NATS nodes restart and clusters fail over.

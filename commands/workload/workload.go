@@ -85,6 +85,9 @@ func (p *Placement) ParsedAnnotations() (map[string]string, error) {
 // ConfigNames validates --config names.
 func (p *Placement) ConfigNames() ([]string, error) {
 	for _, n := range p.Config {
+		if err := ctl.CheckName("--config name", n); err != nil {
+			return nil, cli.Usage(err)
+		}
 		if !ctl.ValidToken(n) {
 			return nil, cli.Usage(fmt.Errorf("invalid --config name %q: it must be one word without '.', '*', '>' or spaces", n))
 		}
@@ -124,6 +127,9 @@ func (p *Placement) Validate() error {
 func ValidateID(kind, id string) error {
 	if strings.TrimSpace(id) == "" {
 		return cli.Usage(fmt.Errorf("empty %s id", kind))
+	}
+	if err := ctl.CheckName(kind+" id", id); err != nil {
+		return cli.Usage(err)
 	}
 	for _, r := range id {
 		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-') {

@@ -1,6 +1,7 @@
 package ctl
 
 import (
+	"fmt"
 	"os"
 	"strings"
 )
@@ -39,9 +40,10 @@ func (s Subjects) Of(tokens ...string) string {
 	return s.Base() + "." + strings.Join(tokens, ".")
 }
 
-// ValidToken reports whether v can stand as one NATS subject token (lattice, host id, config name).
+// ValidToken reports whether v can stand as one NATS subject token (lattice, host id, config
+// name) of at most MaxNameLength bytes.
 func ValidToken(v string) bool {
-	if v == "" {
+	if v == "" || len(v) > MaxNameLength {
 		return false
 	}
 	for _, r := range v {
@@ -53,10 +55,40 @@ func ValidToken(v string) bool {
 	return true
 }
 
+// MaxNameLength bounds every name and id that ends up in a NATS subject or a KV key: lattice
+// names, host, component and provider ids, link names, config names, app names. Subjects join
+// up to three of them (wasmbus.rpc.<lattice>.<provider>.<link>…, $KV.<bucket>.<key>) with a
+// reply inbox, and a control line over the server's max_control_line (4096 bytes by default)
+// makes the server close the connection; 255 keeps every subject far below that.
+const MaxNameLength = 255
+
+// CheckName validates a name or id of the given kind ("component id", "config name", …): not
+// empty and at most MaxNameLength bytes. The error is one line that says what to do.
+func CheckName(kind, v string) error {
+	switch {
+	case v == "":
+		return fmt.Errorf("%s must not be empty", kind)
+	case len(v) > MaxNameLength:
+		return fmt.Errorf("%s is %d bytes long (%s…); names and ids may have at most %d bytes", kind, len(v), v[:16], MaxNameLength)
+	}
+	return nil
+}
+
+// CheckLatticeName is ValidLatticeName with a one-line error saying what is wrong.
+func CheckLatticeName(v string) error {
+	if err := CheckName("lattice name", v); err != nil {
+		return err
+	}
+	if !ValidLatticeName(v) {
+		return fmt.Errorf("invalid lattice name %q: use letters, digits, '-' and '_' only", v)
+	}
+	return nil
+}
+
 // ValidLatticeName reports whether a lattice name is safe both as a subject token and inside KV
-// bucket names ([A-Za-z0-9_-]).
+// bucket names ([A-Za-z0-9_-]), and at most MaxNameLength bytes.
 func ValidLatticeName(v string) bool {
-	if v == "" {
+	if v == "" || len(v) > MaxNameLength {
 		return false
 	}
 	for _, r := range v {

@@ -78,6 +78,9 @@ type ProviderStartedData struct {
 	InstanceID  string            `json:"instance_id,omitempty"`
 	PublicKey   string            `json:"public_key,omitempty"`
 	LinkName    string            `json:"link_name,omitempty"`
+	// BuiltinTwin (wash only) names the built-in provider running in place of ImageRef,
+	// which the host could not fetch (wash up --builtin-twins).
+	BuiltinTwin string `json:"builtin_twin,omitempty"`
 }
 
 // ProviderStartFailedData is the data of provider_start_failed.
@@ -104,6 +107,9 @@ type ProviderStoppedData struct {
 type HealthCheckData struct {
 	HostID     string `json:"host_id"`
 	ProviderID string `json:"provider_id"`
+	// Message says why a built-in provider is unhealthy (a link it could not apply); upstream
+	// sends no such field and wadm ignores it.
+	Message string `json:"message,omitempty"`
 }
 
 // LinkdefSetFailedData is linkdef_set_failed: a link plus the error.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wasmlattice/wash/internal/bounded"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/oci/par"
@@ -19,8 +20,13 @@ import (
 	"github.com/wasmlattice/wash/wascap"
 )
 
-// MaxComponentSize mirrors WASMCLOUD_MAX_COMPONENT_SIZE.
-const MaxComponentSize = 50 << 20
+// Default artifact size limits. MaxComponentSize mirrors upstream's WASMCLOUD_MAX_COMPONENT_SIZE;
+// upstream has no provider limit, and a multi-platform archive holds several binaries, hence the
+// larger bound. Config.MaxComponentSize and Config.MaxProviderSize override them.
+const (
+	MaxComponentSize = 50 << 20
+	MaxProviderSize  = 512 << 20
+)
 
 // latestProhibited is upstream's text for a :latest reference on a host without allow-latest.
 const latestProhibited = "fetching images tagged 'latest' is currently prohibited in this host. This can be overridden with WASMCLOUD_OCI_ALLOW_LATEST (wash up --allow-latest)"
@@ -144,13 +150,13 @@ func (h *Host) fetchArtifact(ctx context.Context, ref string) ([]byte, error) {
 	case oci.RefBuiltin:
 		return fail(errors.New("nothing to fetch for a builtin; wasmcloud+builtin:// names providers, not components"))
 	case oci.RefFile:
-		if wasm, err = readLimited(rr.Path, MaxComponentSize); err != nil {
+		if wasm, err = readArtifactFile(rr.Path, h.cfg.MaxComponentSize, "--max-component-size-bytes"); err != nil {
 			return fail(err)
 		}
 	default:
-		a, err := h.pull(ctx, "component", rr, oci.PullOptions{Accept: oci.AcceptComponent, SingleLayer: true, MaxSize: MaxComponentSize})
+		a, err := h.pull(ctx, "component", rr, oci.PullOptions{Accept: oci.AcceptComponent, SingleLayer: true, MaxSize: h.cfg.MaxComponentSize})
 		if err != nil {
-			return nil, err
+			return nil, sizeHint(err, "--max-component-size-bytes")
 		}
 		wasm = a.Bytes()
 	}
@@ -160,19 +166,26 @@ func (h *Host) fetchArtifact(ctx context.Context, ref string) ([]byte, error) {
 	return wasm, nil
 }
 
-func readLimited(path string, limit int64) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("unable to read %s: %w", path, err)
+// readArtifactFile reads a file:// artifact of at most limit bytes: /dev/zero or a huge file
+// costs the host at most the limit, and the error names the file, the limit and flag.
+func readArtifactFile(path string, limit int64, flag string) ([]byte, error) {
+	b, err := bounded.ReadFile(path, limit)
+	var pe *os.PathError
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.As(err, &pe):
+		return nil, fmt.Errorf("unable to read %s: %w", path, pe.Err)
 	}
-	if st.Size() > limit {
-		return nil, fmt.Errorf("%s is %d bytes, over the %d-byte component size limit", path, st.Size(), limit)
+	return nil, sizeHint(err, flag)
+}
+
+// sizeHint names the host flag that raises a size limit; other errors pass unchanged.
+func sizeHint(err error, flag string) error {
+	if errors.Is(err, bounded.ErrTooLarge) || errors.Is(err, oci.ErrTooLarge) {
+		return fmt.Errorf("%w (raise it with the host's %s)", err, flag)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("unable to read %s: %w", path, err)
-	}
-	return b, nil
+	return err
 }
 
 // checkComponentClaims validates an embedded JWT (signature, dates, module hash); unsigned
@@ -217,20 +230,23 @@ func (h *Host) fetchProvider(ctx context.Context, ref string) (*fetchedProvider,
 	case oci.RefBuiltin:
 		return fail(errors.New("builtin providers have no archive to fetch"))
 	case oci.RefFile:
-		if data, err = os.ReadFile(rr.Path); err != nil {
-			return fail(fmt.Errorf("unable to read %s: %w", rr.Path, err))
+		if data, err = readArtifactFile(rr.Path, h.cfg.MaxProviderSize, "--max-provider-size-bytes"); err != nil {
+			return fail(err)
 		}
 	default:
-		a, err := h.pull(ctx, "provider", rr, oci.PullOptions{Accept: oci.AcceptProvider, SingleLayer: true})
+		a, err := h.pull(ctx, "provider", rr, oci.PullOptions{Accept: oci.AcceptProvider, SingleLayer: true, MaxSize: h.cfg.MaxProviderSize})
 		if err != nil {
-			return nil, err
+			return nil, sizeHint(err, "--max-provider-size-bytes")
 		}
 		data = a.Bytes()
 	}
 	target := par.NativeTarget()
 	sum := sha256.Sum256(data)
 	dest := filepath.Join(h.ociDir, "providers", hex.EncodeToString(sum[:]), target)
-	arch, err := par.LoadTarget(data, target)
+	arch, err := par.LoadTargetLimit(data, target, h.cfg.MaxProviderSize)
+	if errors.Is(err, bounded.ErrTooLarge) {
+		return fail(sizeHint(err, "--max-provider-size-bytes"))
+	}
 	if err != nil {
 		return fail(fmt.Errorf("invalid provider archive: %w", err))
 	}
@@ -240,9 +256,9 @@ func (h *Host) fetchProvider(ctx context.Context, ref string) (*fetchedProvider,
 	if bin, ok := existingBinary(dest, arch.Hashes()[target]); ok {
 		return &fetchedProvider{binary: bin, archive: arch}, nil
 	}
-	path, arch, err := par.Extract(data, target, dest)
+	path, err := arch.WriteBinary(target, dest)
 	if err != nil {
-		return fail(fmt.Errorf("invalid provider archive: %w", err))
+		return fail(err)
 	}
 	return &fetchedProvider{binary: path, archive: arch}, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/host/providers"
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/lattice/wrpc/wrpchttp"
+	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
 
@@ -30,9 +31,7 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 		h.providerStartFailed(cmd, err)
 		return
 	}
-	b, err := providers.Start(name, cmd.ProviderID, config, providers.Deps{
-		HTTP: h, Log: h.log, NC: h.nc, JSDomain: h.cfg.JSDomain, Deliver: h.deliverMessage, HTTPClient: h.httpClient,
-	})
+	b, err := providers.Start(name, cmd.ProviderID, config, h.builtinDeps())
 	if err != nil {
 		h.providerStartFailed(cmd, err)
 		return
@@ -50,11 +49,13 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 	}
 	p := &provider{
 		id: cmd.ProviderID, ref: normalizeProviderRef(cmd.ProviderRef), name: name,
-		annotations: maps.Clone(nonNil(cmd.Annotations)), builtin: b,
+		annotations: maps.Clone(nonNil(cmd.Annotations)), builtin: b, configNames: slices.Clone(cmd.Config),
 		stop: func(ctx context.Context) { _ = b.Stop(ctx) },
 	}
 	// Registering and replaying the links already in the lattice happen under linkMu, so a
-	// link change racing with the start is delivered exactly once.
+	// link change racing with the start is delivered exactly once. provider_started goes out
+	// first: a link the provider cannot apply then reports the provider unhealthy after it,
+	// which is the order wadm needs.
 	h.linkMu.Lock()
 	h.mu.Lock()
 	h.providers[p.id] = p
@@ -67,14 +68,60 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 		}
 	}
 	h.mu.Unlock()
+	evt := events.ProviderStartedData{
+		HostID: h.id, ImageRef: cmd.ProviderRef, ProviderID: p.id, Annotations: nonNil(maps.Clone(p.annotations)),
+	}
+	if rr, err := oci.ParseResourceRef(cmd.ProviderRef); err == nil && rr.Kind != oci.RefBuiltin {
+		evt.BuiltinTwin = "wasmcloud+builtin://" + name // standing in for an image it could not fetch
+	}
+	h.serveBuiltin(p.id, b)
+	h.publish(events.ProviderStarted, evt)
 	for _, l := range existing {
-		h.pushLink(ctx, b, l, true)
+		h.pushLink(ctx, p, l, true)
 	}
 	h.linkMu.Unlock()
-	h.serveBuiltin(p.id, b)
-	h.publish(events.ProviderStarted, events.ProviderStartedData{
-		HostID: h.id, ImageRef: cmd.ProviderRef, ProviderID: p.id, Annotations: nonNil(maps.Clone(p.annotations)),
-	})
+}
+
+func (h *Host) builtinDeps() providers.Deps {
+	return providers.Deps{HTTP: h, Log: h.log, NC: h.nc, JSDomain: h.cfg.JSDomain, Deliver: h.deliverMessage, HTTPClient: h.httpClient}
+}
+
+// restartBuiltin starts a builtin again with its config as it is now (its own config changed:
+// an http-server's default_address or routing_mode) and hands it its links again. If the new
+// config does not work, the provider stays registered and reports itself unhealthy.
+// Called with linkMu held.
+func (h *Host) restartBuiltin(ctx context.Context, p *provider) {
+	config, err := h.resolveConfig(ctx, p.configNames)
+	var b providers.Builtin
+	if err == nil {
+		_ = p.builtin.Stop(ctx) // first: the new one may want the same listener
+		b, err = providers.Start(p.name, p.id, config, h.builtinDeps())
+	}
+	if err != nil {
+		h.log.Warn("builtin provider cannot apply its new config", "provider_id", p.id, "err", err)
+		h.setLinkHealth(p, "\x00config", true, fmt.Errorf("provider config: %w", err))
+		return
+	}
+	h.mu.Lock()
+	p.builtin = b
+	p.stop = func(ctx context.Context) { _ = b.Stop(ctx) }
+	h.mu.Unlock()
+	h.serveBuiltin(p.id, b) // its exports now reach the new instance
+	h.mu.Lock()
+	var links []ctl.Link
+	for _, ls := range h.links {
+		for _, l := range ls {
+			if l.SourceID == p.id || l.Target == p.id {
+				links = append(links, l)
+			}
+		}
+	}
+	h.mu.Unlock()
+	h.log.Info("builtin provider restarted with its new config", "provider_id", p.id)
+	h.setLinkHealth(p, "\x00config", false, nil)
+	for _, l := range links {
+		h.pushLink(ctx, p, l, true)
+	}
 }
 
 // setLinks records the links of one source (from a link put/delete here, or from the
@@ -98,7 +145,7 @@ func (h *Host) setLinks(source string, links []ctl.Link, rev uint64) {
 	h.links[source] = links
 	added, removed := diffLinks(old, links)
 	type note struct {
-		b   providers.Builtin
+		p   *provider
 		l   ctl.Link
 		put bool
 	}
@@ -110,7 +157,7 @@ func (h *Host) setLinks(source string, links []ctl.Link, rev uint64) {
 		for _, l := range set.ls {
 			for _, id := range uniq(l.SourceID, l.Target) {
 				if p := h.providers[id]; p != nil && p.builtin != nil {
-					notes = append(notes, note{p.builtin, l, set.put})
+					notes = append(notes, note{p, l, set.put})
 				}
 			}
 		}
@@ -119,7 +166,7 @@ func (h *Host) setLinks(source string, links []ctl.Link, rev uint64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, n := range notes {
-		h.pushLink(ctx, n.b, n.l, n.put)
+		h.pushLink(ctx, n.p, n.l, n.put)
 	}
 	h.syncProviderLinks() // native providers
 }
@@ -150,7 +197,12 @@ func diffLinks(old, cur []ctl.Link) (added, removed []ctl.Link) {
 	return added, removed
 }
 
-func (h *Host) pushLink(ctx context.Context, b providers.Builtin, l ctl.Link, put bool) {
+// pushLink hands a link put or delete to a builtin provider. A put the provider cannot apply
+// (an address in use, a missing path) makes the provider unhealthy: the host publishes
+// health_check_failed, which wadm turns into a failed app status, and health_check_passed
+// once every link of the provider applies again.
+func (h *Host) pushLink(ctx context.Context, p *provider, l ctl.Link, put bool) {
+	b := p.builtin
 	pl := providers.Link{
 		SourceID: l.SourceID, Target: l.Target, Name: l.Name, WitNamespace: l.WitNamespace,
 		WitPackage: l.WitPackage, Interfaces: slices.Clone(l.Interfaces),
@@ -176,6 +228,97 @@ func (h *Host) pushLink(ctx context.Context, b providers.Builtin, l ctl.Link, pu
 		h.log.Warn("builtin provider rejected a link", "source_id", l.SourceID, "target", l.Target,
 			"name", l.Name, "interfaces", strings.Join(l.Interfaces, ","), "put", put, "err", err)
 	}
+	h.setLinkHealth(p, pl.Key(), put, err)
+}
+
+// setLinkHealth records whether a link applied and publishes the provider's health when it
+// changes.
+func (h *Host) setLinkHealth(p *provider, key string, put bool, err error) {
+	p.healthMu.Lock()
+	wasHealthy := len(p.linkErrs) == 0
+	if put && err != nil {
+		if p.linkErrs == nil {
+			p.linkErrs = map[string]string{}
+		}
+		p.linkErrs[key] = err.Error()
+	} else {
+		delete(p.linkErrs, key)
+	}
+	healthy := len(p.linkErrs) == 0
+	var reason string
+	for _, e := range p.linkErrs {
+		reason = e
+		break
+	}
+	p.healthMu.Unlock()
+	switch {
+	case !healthy && (wasHealthy || put && err != nil):
+		h.publish(events.HealthCheckFailed, events.HealthCheckData{HostID: h.id, ProviderID: p.id, Message: reason})
+	case healthy && !wasHealthy:
+		h.publish(events.HealthCheckPassed, events.HealthCheckData{HostID: h.id, ProviderID: p.id})
+	}
+}
+
+// configChanged re-delivers every link that names config name to the builtin providers it
+// involves (delete, then put with the new values: an http-server moves its listener) and
+// sends native providers whose own config includes name their merged config on
+// wasmbus.rpc.<lattice>.<provider id>.config.update, as a wasmCloud host does.
+func (h *Host) configChanged(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h.cfgCache.mu.Lock()
+	h.cfgCache.entries = nil // resolve links with the new values
+	h.cfgCache.mu.Unlock()
+	h.linkMu.Lock()
+	defer h.linkMu.Unlock()
+	type note struct {
+		p *provider
+		l ctl.Link
+	}
+	var notes []note
+	var natives, restarts []*provider
+	h.mu.RLock()
+	for _, ls := range h.links {
+		for _, l := range ls {
+			if !slices.Contains(l.SourceConfig, name) && !slices.Contains(l.TargetConfig, name) {
+				continue
+			}
+			for _, id := range uniq(l.SourceID, l.Target) {
+				if p := h.providers[id]; p != nil && p.builtin != nil {
+					notes = append(notes, note{p, l})
+				}
+			}
+		}
+	}
+	for _, p := range h.providers {
+		switch {
+		case !slices.Contains(p.configNames, name):
+		case p.native != nil:
+			natives = append(natives, p)
+		case p.builtin != nil:
+			restarts = append(restarts, p)
+		}
+	}
+	h.mu.RUnlock()
+	for _, p := range restarts {
+		h.restartBuiltin(ctx, p)
+	}
+	for _, n := range notes {
+		if slices.Contains(restarts, n.p) {
+			continue // restarted with all its links
+		}
+		h.pushLink(ctx, n.p, n.l, false)
+		h.pushLink(ctx, n.p, n.l, true)
+	}
+	for _, p := range natives {
+		h.mu.RLock()
+		merged := h.mergedConfigLocked(p.configNames)
+		h.mu.RUnlock()
+		if err := p.native.UpdateConfig(merged); err != nil {
+			h.log.Warn("sending a config update to a provider", "provider_id", p.id, "config", name, "err", err)
+		}
+	}
+	h.syncProviderLinks() // native providers' links whose config changed are put again
 }
 
 // ServeComponentHTTP serves one request with a component (providers.HTTPInvoker): on this
@@ -304,5 +447,23 @@ func (h *Host) applyConfigEntry(e jetstream.KeyValueEntry) {
 		delete(h.configs, e.Key())
 		return
 	}
-	h.configs[e.Key()] = values
+	h.setConfigLocked(e.Key(), values)
+}
+
+// setConfigLocked records a config's values; when they changed, running providers that use
+// the config hear of it (on another goroutine: configChanged takes linkMu, which setLinks may
+// hold while it waits for the KV watcher that calls this).
+func (h *Host) setConfigLocked(name string, values map[string]string) {
+	old, had := h.configs[name]
+	h.configs[name] = values
+	if had && maps.Equal(old, values) {
+		return
+	}
+	select {
+	case <-h.stopping:
+		return
+	default:
+	}
+	h.wg.Add(1)
+	go func() { defer h.wg.Done(); h.configChanged(name) }()
 }

@@ -16,25 +16,8 @@ import (
 // wasi:http/outgoing-handler: through this host's client when the builtin http-client runs
 // here, over wRPC to the link's target otherwise; config comes from CONFIGDATA.
 func TestOutboundNeedsHTTPClientLink(t *testing.T) {
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	h := startInternalHost(t, Config{Lattice: "default"})
 	ctx := context.Background()
-	h, err := New(ctx, nc, Config{Lattice: "default"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Stop(ctx, time.Second) })
 
 	c := &component{id: "app", config: []string{"a", "b"}}
 	if cfg := h.instanceConfig(c); len(cfg.AllowedHosts) != 0 || len(cfg.Config) != 0 {
@@ -66,4 +49,29 @@ func TestOutboundNeedsHTTPClientLink(t *testing.T) {
 	if cfg := h.instanceConfig(c); len(cfg.AllowedHosts) != 0 {
 		t.Fatal("outbound still allowed after link delete")
 	}
+}
+
+// startInternalHost runs a host on an embedded NATS server for the tests of this package.
+func startInternalHost(tb testing.TB, cfg Config) *Host {
+	tb.Helper()
+	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: tb.TempDir()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(srv.Shutdown)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(nc.Close)
+	ctx := context.Background()
+	h, err := New(ctx, nc, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := h.Start(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { h.Stop(ctx, time.Second) })
+	return h
 }

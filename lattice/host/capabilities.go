@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,7 +33,7 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 		return fmt.Errorf("%w; rebuild it with `wash par insert --arch %s`", err, par.NativeTarget())
 	}
 	if err != nil {
-		return err
+		return &fetchError{err}
 	}
 	bin, archive := fp.binary, fp.archive
 	config, err := h.resolveConfig(ctx, cmd.Config)
@@ -54,7 +55,7 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 	}
 	p := &provider{
 		id: cmd.ProviderID, ref: normalizeProviderRef(cmd.ProviderRef), name: archive.Name,
-		annotations: maps.Clone(nonNil(cmd.Annotations)),
+		annotations: maps.Clone(nonNil(cmd.Annotations)), configNames: slices.Clone(cmd.Config),
 	}
 	rpcURL := h.cfg.RPCURL
 	if rpcURL == "" {
@@ -303,7 +304,7 @@ type capability struct {
 
 // linkedCapability resolves a component's link for namespace:package/iface as upstream does:
 // the link name set for the interface (else "default") and a link with that name listing the
-// interface.
+// interface ("" accepts any interface of the package).
 func (h *Host) linkedCapability(componentID, ns, pkg, iface string) (capability, error) {
 	name := h.linkNameFor(componentID, ns+":"+pkg+"/"+iface)
 	h.mu.RLock()
@@ -318,9 +319,9 @@ func (h *Host) linkedCapability(componentID, ns, pkg, iface string) (capability,
 	if link == nil {
 		return capability{}, &providers.LinkError{Msg: fmt.Sprintf(
 			"component %s has no link named %q for %s:%s; link it to a provider (wash link put %s <provider-id> %s %s --interface %s)",
-			componentID, name, ns, pkg, componentID, ns, pkg, iface)}
+			componentID, name, ns, pkg, componentID, ns, pkg, cmp.Or(iface, "..."))}
 	}
-	if !slices.Contains(link.Interfaces, iface) {
+	if iface != "" && !slices.Contains(link.Interfaces, iface) {
 		return capability{}, &providers.LinkError{Msg: fmt.Sprintf(
 			"the link %q from %s to %s on %s:%s does not list interface %s; put the link again with --interface %s",
 			name, componentID, link.Target, ns, pkg, iface, iface)}
@@ -348,11 +349,21 @@ func (h *Host) unreachable(l ctl.Link) func(error) error {
 	}
 }
 
-// notServed says a builtin on this host is linked for an interface it does not serve.
-func notServed(componentID string, p *provider, what string) error {
-	return &providers.LinkError{Msg: fmt.Sprintf(
-		"component %s is linked to %s for %s, but provider %s (%s) does not serve %s",
-		componentID, p.id, what, p.id, p.ref, what)}
+// builtinAs is the builtin a capability resolved to, as the interface it must serve, with the
+// link's config resolved.
+func builtinAs[T any](ctx context.Context, h *Host, componentID string, c capability, what string) (T, providers.InterfaceLinkDefinition, error) {
+	var zero T
+	b, ok := c.builtin.builtin.(T)
+	if !ok {
+		return zero, providers.InterfaceLinkDefinition{}, &providers.LinkError{Msg: fmt.Sprintf(
+			"component %s is linked to %s for %s, but provider %s (%s) does not serve %s",
+			componentID, c.builtin.id, what, c.builtin.id, c.builtin.ref, what)}
+	}
+	rl, err := h.resolveLink(ctx, c.link)
+	if err != nil {
+		return zero, providers.InterfaceLinkDefinition{}, fmt.Errorf("link %s -> %s: %w", c.link.SourceID, c.link.Target, err)
+	}
+	return b, rl, nil
 }
 
 // capabilityInterfaces are the host interfaces every component instance gets for the
@@ -360,7 +371,7 @@ func notServed(componentID string, p *provider, what string) error {
 // link changes and pooled instances stay valid; a builtin on this host is called in process,
 // any other provider over wRPC.
 func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface {
-	msg := providers.MessagingInterfaces(func(context.Context) (providers.MessagingClient, error) {
+	msg := providers.MessagingInterfaces(func(ctx context.Context) (providers.MessageBroker, error) {
 		c, err := h.linkedCapability(componentID, "wasmcloud", "messaging", "consumer")
 		if err != nil {
 			return nil, err
@@ -368,32 +379,46 @@ func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface
 		if c.builtin == nil {
 			return providers.RemoteMessaging{Conn: h.rpc, Invocation: c.inv, Fail: h.unreachable(c.link)}, nil
 		}
-		m, ok := c.builtin.builtin.(*providers.MessagingProvider)
-		if !ok {
-			return nil, notServed(componentID, c.builtin, "wasmcloud:messaging")
+		m, rl, err := builtinAs[providers.MessagingOpener](ctx, h, componentID, c, "wasmcloud:messaging")
+		if err != nil {
+			return nil, err
 		}
-		return providers.NATSMessaging{NC: m.Conn()}, nil
+		return m.OpenMessaging(ctx, rl)
 	})
-	blob := providers.BlobstoreInterfaces(func(ctx context.Context) (providers.Blobs, error) {
+	blob := providers.BlobstoreInterfaces(func(ctx context.Context) (providers.BlobBackend, error) {
 		c, err := h.linkedCapability(componentID, "wasi", "blobstore", "blobstore")
 		if err != nil {
 			return nil, err
 		}
 		if c.builtin == nil {
-			return &providers.RemoteBlobs{Ctx: ctx, Conn: h.rpc, Invocation: c.inv, Fail: h.unreachable(c.link)}, nil
+			return &providers.RemoteBlobs{Conn: h.rpc, Invocation: c.inv, Fail: h.unreachable(c.link)}, nil
 		}
-		bs, ok := c.builtin.builtin.(*providers.BlobstoreFSProvider)
-		if !ok {
-			return nil, notServed(componentID, c.builtin, "wasi:blobstore")
-		}
-		rl, err := h.resolveLink(ctx, c.link)
+		bs, rl, err := builtinAs[providers.BlobstoreOpener](ctx, h, componentID, c, "wasi:blobstore")
 		if err != nil {
-			return nil, fmt.Errorf("link %s -> %s: %w", c.link.SourceID, c.link.Target, err)
+			return nil, err
 		}
-		return bs.Open(rl)
+		return bs.OpenBlobstore(ctx, rl)
+	})
+	pg := providers.PostgresInterfaces(func(ctx context.Context) (*providers.PostgresSession, error) {
+		// wasmcloud:postgres is served in process only: a link to a provider elsewhere fails
+		c, err := h.linkedCapability(componentID, "wasmcloud", "postgres", "")
+		if err != nil {
+			return nil, err
+		}
+		if c.builtin == nil {
+			return nil, &providers.LinkError{Msg: fmt.Sprintf(
+				"component %s is linked to %s for wasmcloud:postgres, but no provider %s runs on this host; start it (wash start provider ...)",
+				componentID, c.link.Target, c.link.Target)}
+		}
+		pp, rl, err := builtinAs[*providers.PostgresProvider](ctx, h, componentID, c, "wasmcloud:postgres")
+		if err != nil {
+			return nil, err
+		}
+		return pp.Open(rl)
 	})
 	return slices.Concat(
 		h.busInterfaces(componentID),
+		h.logBackendErrors(componentID, "wasmcloud", "postgres", pg),
 		h.logBackendErrors(componentID, "wasmcloud", "messaging", msg),
 		h.logBackendErrors(componentID, "wasi", "keyvalue", kvInterfaces(h, componentID)),
 		h.logBackendErrors(componentID, "wasi", "blobstore", blob))
@@ -478,13 +503,13 @@ func (r *routedKV) store(ctx context.Context, iface, identifier string) (provide
 	if c.builtin == nil {
 		return &keyvalue.Client{Conn: r.h.rpc, Invocation: c.inv, Fail: r.h.unreachable(c.link)}, identifier, nil
 	}
-	kv, ok := c.builtin.builtin.(*providers.KeyValueProvider)
-	if !ok {
-		return nil, "", notServed(r.component, c.builtin, "wasi:keyvalue")
+	kv, rl, err := builtinAs[providers.KeyValueOpener](ctx, r.h, r.component, c, "wasi:keyvalue")
+	var le *providers.LinkError
+	if err != nil && !errors.As(err, &le) {
+		return nil, "", &providers.KVError{Case: 2, Msg: err.Error()}
 	}
-	rl, err := r.h.resolveLink(ctx, c.link)
 	if err != nil {
-		return nil, "", &providers.KVError{Case: 2, Msg: fmt.Sprintf("link %s -> %s: %v", c.link.SourceID, c.link.Target, err)}
+		return nil, "", err
 	}
 	return kv.Open(ctx, rl, identifier)
 }

@@ -92,14 +92,15 @@ func TestAuctions(t *testing.T) {
 	nc := startNATS(t)
 	east := startHost(t, nc, host.Config{Lattice: "default", Labels: map[string]string{"zone": "east"}})
 	west := startHost(t, nc, host.Config{Lattice: "default", Labels: map[string]string{"zone": "west"}})
-	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default", Timeout: 2 * time.Second})
+	// A long client timeout: the gather must end when replies stop, far sooner than that.
+	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default", Timeout: time.Minute})
 	ctx := context.Background()
 	start := time.Now()
 	acks, err := c.AuctionComponent(ctx, ctl.ComponentAuctionRequest{ComponentID: "c", Constraints: map[string]string{"zone": "west"}}, ctl.GatherOptions{})
 	if err != nil || len(acks) != 1 || acks[0].HostID != west.ID() {
 		t.Fatalf("west auction: %+v %v", acks, err)
 	}
-	if time.Since(start) > time.Second {
+	if time.Since(start) > 20*time.Second {
 		t.Errorf("auction took %s: it should return once replies stop, not after the full timeout", time.Since(start))
 	}
 	packs, _ := c.AuctionProvider(ctx, ctl.ProviderAuctionRequest{ProviderID: "p", Constraints: map[string]string{}}, ctl.GatherOptions{})
@@ -116,13 +117,13 @@ func TestAuctions(t *testing.T) {
 // TestPingNoHostsIsFast: with nobody subscribed the server's no-responders status ends the gather.
 func TestPingNoHostsIsFast(t *testing.T) {
 	nc := startNATS(t)
-	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "empty", Timeout: 2 * time.Second})
+	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "empty", Timeout: time.Minute})
 	start := time.Now()
 	hosts, err := c.PingHosts(context.Background(), ctl.GatherOptions{})
 	if err != nil || len(hosts) != 0 {
 		t.Fatalf("%v %v", hosts, err)
 	}
-	if d := time.Since(start); d > 500*time.Millisecond {
+	if d := time.Since(start); d > 20*time.Second { // far below the minute a timeout would take
 		t.Fatalf("empty ping took %s", d)
 	}
 }
@@ -180,7 +181,7 @@ func TestHeartbeatAtStart(t *testing.T) {
 	start := time.Now()
 	h := startHost(t, nc, host.Config{Lattice: "default", HeartbeatInterval: time.Hour})
 	data := evs.waitFor(t, events.HostHeartbeat, nil)
-	if time.Since(start) > time.Second {
+	if time.Since(start) > 30*time.Second { // the interval is an hour
 		t.Fatalf("first heartbeat after %s, want right after start", time.Since(start))
 	}
 	if data["host_id"] != h.ID() || data["version"] != host.Version {
@@ -204,7 +205,7 @@ func TestHostStop(t *testing.T) {
 	evs.waitFor(t, events.HostStopped, nil)
 	select {
 	case <-h.Done():
-	case <-time.After(2 * time.Second):
+	case <-time.After(20 * time.Second):
 		t.Fatal("host did not finish stopping")
 	}
 	if _, err := c.GetHostInventory(context.Background(), h.ID()); err == nil {

@@ -83,6 +83,9 @@ func (h *Host) dispatch(ctx context.Context, m *nats.Msg) (ctl.Response, bool) {
 	if len(tokens) == 3 {
 		arg = tokens[2]
 	}
+	if err := checkRequestNames(op, arg, m.Data); err != nil {
+		return ctl.Fail(err.Error()), true
+	}
 	switch {
 	case op == "host.ping" && arg == "":
 		return ctl.OK(h.Describe()), true
@@ -124,6 +127,51 @@ func (h *Host) dispatch(ctx context.Context, m *nats.Msg) (ctl.Response, bool) {
 		return h.handlePutRegistries(m.Data), true
 	}
 	return ctl.Fail("unsupported subject"), true
+}
+
+// nameFields are the request fields whose values end up in subjects and KV keys, with the
+// word an error uses for each.
+var nameFields = map[string]string{
+	"component_id": "component id", "provider_id": "provider id", "source_id": "link source id",
+	"target": "link target", "name": "link name", "link_name": "link name", "host_id": "host id",
+	"source_config": "config name", "target_config": "config name", "config": "config name",
+}
+
+// checkRequestNames refuses a request naming something longer than ctl.MaxNameLength before
+// any handler uses the name: the host would otherwise publish a subject past the server's
+// max_control_line, and the server closes the connection of whoever does that.
+func checkRequestNames(op, arg string, data []byte) error {
+	if arg != "" && strings.HasPrefix(op, "config.") {
+		if err := ctl.CheckName("config name", arg); err != nil {
+			return err
+		}
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil {
+		return nil // not an object: the handler reports its own decoding error
+	}
+	for key, kind := range nameFields {
+		raw, ok := fields[key]
+		if !ok {
+			continue
+		}
+		var one string
+		var many []string
+		switch {
+		case json.Unmarshal(raw, &one) == nil:
+			many = []string{one}
+		case json.Unmarshal(raw, &many) == nil:
+		}
+		for _, v := range many {
+			if v == "" {
+				continue // required fields are the handlers' business
+			}
+			if err := ctl.CheckName(kind, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // decode parses a body; an empty body decodes as {} so defaulted requests work.

@@ -46,6 +46,11 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	JSDomain          string
 	AllowFileLoad     bool
+	// MaxComponentSize bounds a component binary read from a file or a registry (default
+	// MaxComponentSize); MaxProviderSize bounds a provider archive, both as fetched and as
+	// unpacked (default MaxProviderSize).
+	MaxComponentSize int64
+	MaxProviderSize  int64
 	// AllowLatest permits OCI references that resolve through the tag "latest".
 	AllowLatest bool
 	// AllowedInsecure lists registry authorities ("host" or "host:port") reached over plain HTTP.
@@ -74,6 +79,11 @@ type Config struct {
 	// By default instances that served a request cleanly are reused (runtime.Pool), which
 	// keeps a guest's start cost (milliseconds for Go or JS guests) off the request path.
 	FreshInstances bool
+	// BuiltinTwins lets the host run the built-in twin of an upstream provider image
+	// (ghcr.io/wasmcloud/<name>:<tag> with a wasmcloud+builtin://<name>) when the image cannot
+	// be fetched, so manifests written for wasmCloud run offline. The inventory keeps the
+	// requested image; the log and provider_started's builtin_twin say what runs.
+	BuiltinTwins bool
 	// HTTPClient makes the outbound wasi:http requests of components linked to the builtin
 	// http-client (nil: a client with default transport settings).
 	HTTPClient *http.Client
@@ -150,8 +160,8 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 	if cfg.Lattice == "" {
 		cfg.Lattice = ctl.DefaultLattice
 	}
-	if !ctl.ValidLatticeName(cfg.Lattice) {
-		return nil, fmt.Errorf("invalid lattice name %q: use letters, digits, '-' and '_' only", cfg.Lattice)
+	if err := ctl.CheckLatticeName(cfg.Lattice); err != nil {
+		return nil, err
 	}
 	if cfg.TopicPrefix == "" {
 		cfg.TopicPrefix = ctl.DefaultTopicPrefix
@@ -161,6 +171,12 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 	}
 	if cfg.DefaultStopTimeout <= 0 {
 		cfg.DefaultStopTimeout = 10 * time.Second
+	}
+	if cfg.MaxComponentSize <= 0 {
+		cfg.MaxComponentSize = MaxComponentSize
+	}
+	if cfg.MaxProviderSize <= 0 {
+		cfg.MaxProviderSize = MaxProviderSize
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -313,6 +329,16 @@ func (h *Host) heartbeatLoop() {
 }
 
 func (h *Host) heartbeat() { h.publish(events.HostHeartbeat, h.Inventory()) }
+
+// Heartbeat publishes a heartbeat now. Call it once the NATS connection is back after an
+// outage, so wadm sees the host again without waiting a heartbeat interval.
+func (h *Host) Heartbeat() {
+	select {
+	case <-h.stopping:
+	default:
+		h.heartbeat()
+	}
+}
 
 func (h *Host) publish(name string, data any) {
 	if err := events.Publish(h.nc, h.cfg.Lattice, h.id, name, data); err != nil {

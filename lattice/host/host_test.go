@@ -137,7 +137,7 @@ func TestScaleFailures(t *testing.T) {
 		if msg, _ := d["error"].(string); !strings.Contains(msg, tc.wantSubstr) {
 			t.Errorf("%s: error %q does not mention %q", tc.ref, msg, tc.wantSubstr)
 		}
-		if time.Since(start) > 2*time.Second {
+		if time.Since(start) > 20*time.Second { // no retry loop: far below any backoff schedule
 			t.Errorf("%s: failure took %s, want fast", tc.ref, time.Since(start))
 		}
 	}

@@ -319,3 +319,43 @@ func TestBuiltinHTTPServerLoad(t *testing.T) {
 }
 
 var _ = errors.New
+
+// A change of the http-server's own config (default_address, routing_mode) restarts it with
+// the new values and its links; a config it cannot use makes it report itself unhealthy.
+func TestBuiltinOwnConfigChange(t *testing.T) {
+	l := newLattice(t, host.Config{})
+	a, b := freeAddr(t), freeAddr(t)
+	ctx := context.Background()
+	l.ok(l.c.PutConfig(ctx, "hs", map[string]string{"default_address": a}))
+	l.startBuiltin("http", "http-server", "hs")
+	l.ok(l.c.PutLink(ctx, ctl.Link{SourceID: "http", Target: "nobody", WitNamespace: "wasi", WitPackage: "http", Interfaces: []string{"incoming-handler"}}))
+	waitListening := func(addr string, want bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err == nil {
+				c.Close()
+			}
+			if (err == nil) == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s listening = %v, want %v", addr, err == nil, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitListening(a, true)
+	l.ok(l.c.PutConfig(ctx, "hs", map[string]string{"default_address": b}))
+	waitListening(b, true)
+	waitListening(a, false)
+	l.ok(l.c.PutConfig(ctx, "hs", map[string]string{"routing_mode": "bogus"}))
+	d := l.evs.waitFor(t, events.HealthCheckFailed, func(m map[string]any) bool { return m["provider_id"] == "http" })
+	if msg, _ := d["message"].(string); !strings.Contains(msg, "invalid routing_mode") {
+		t.Fatalf("health_check_failed message = %q", msg)
+	}
+	l.ok(l.c.PutConfig(ctx, "hs", map[string]string{"default_address": a}))
+	l.evs.waitFor(t, events.HealthCheckPassed, func(m map[string]any) bool { return m["provider_id"] == "http" })
+	waitListening(a, true)
+}

@@ -355,7 +355,7 @@ func (h *Host) handlePutConfig(ctx context.Context, name string, data []byte) ct
 		return ctl.Fail(fmt.Sprintf("failed to store config %s: %v", name, err))
 	}
 	h.mu.Lock()
-	h.configs[name] = values
+	h.setConfigLocked(name, values)
 	h.mu.Unlock()
 	h.publish(events.ConfigSet, events.ConfigData{ConfigName: name})
 	return ctl.Success("successfully put config")

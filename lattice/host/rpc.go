@@ -451,12 +451,9 @@ func (h *Host) callerLink(providerID string) providers.CallerLink {
 // serveBuiltin serves a builtin's exports over wRPC under "<lattice>.<provider-id>", so
 // components on any host (ours or wasmCloud's) reach it as they reach a native provider.
 func (h *Host) serveBuiltin(id string, b providers.Builtin) {
-	ex, ok := b.(providers.Exporter)
-	if !ok {
-		return
-	}
-	exports := ex.Exports(h.callerLink(id))
+	exports := providers.WRPCExports(b, h.callerLink(id))
 	if len(exports) == 0 {
+		h.setServed(id, nil)
 		return
 	}
 	s, err := h.rpc.Serve(wrpc.ServeOptions{Prefix: h.rpcPrefix(id), Queue: h.rpcPrefix(id), Async: true}, exports...)

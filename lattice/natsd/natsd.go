@@ -37,8 +37,11 @@ type Options struct {
 	RemoteCredsFile string
 	// ConfigFile is a nats-server config file; Host, Port and JetStream settings given here win.
 	ConfigFile string
-	// LogFile receives the server log when non-empty.
-	LogFile string
+	// LogFile receives the server log when non-empty. With LogMaxBytes > 0 nats-server rotates
+	// it at that size, keeping LogKeep old files (its naming: <file>.<timestamp>).
+	LogFile     string
+	LogMaxBytes int64
+	LogKeep     int
 	// ReadyTimeout bounds the wait for the server to accept clients (default 10 s).
 	ReadyTimeout time.Duration
 }
@@ -99,6 +102,8 @@ func Start(o Options) (*Server, error) {
 	sopts.NoLog = o.LogFile == ""
 	if o.LogFile != "" {
 		sopts.LogFile = o.LogFile
+		sopts.LogSizeLimit = o.LogMaxBytes
+		sopts.LogMaxFiles = int64(max(o.LogKeep, 1)) // nats-server: 0 keeps every rotated file
 	}
 	if o.WebsocketPort > 0 {
 		if !PortFree(o.Host, o.WebsocketPort) {

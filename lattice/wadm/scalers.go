@@ -581,7 +581,27 @@ func (p *ProviderSpreadScaler) compute(s *LatticeState, targets []SpreadTarget) 
 			}
 		}
 	}
-	return cmds, failuresStatus(failures, len(cmds), "provider")
+	return cmds, providerStatus(s, p.ProviderID, failures, cmds)
+}
+
+// providerStatus is failuresStatus, then upstream's health rule: a provider that reported
+// health_check_failed on some host (a built-in one that could not apply a link: an address in
+// use) makes the scaler Failed "Unhealthy provider on N host(s)" until it passes again.
+func providerStatus(s *LatticeState, providerID string, failures []string, cmds []Command) model.StatusInfo {
+	st := failuresStatus(failures, len(cmds), "provider")
+	if st.Type != model.StatusDeployed {
+		return st
+	}
+	unhealthy := 0
+	for _, id := range s.sortedHostIDs() {
+		if ps := s.Hosts[id].Providers[providerID]; ps != nil && ps.Health == ProviderFailed {
+			unhealthy++
+		}
+	}
+	if unhealthy > 0 {
+		return model.Failed(fmt.Sprintf("Unhealthy provider on %d host(s)", unhealthy))
+	}
+	return st
 }
 
 // ---- provider daemon scaler --------------------------------------------------
@@ -633,7 +653,7 @@ func (p *ProviderDaemonScaler) computeDaemon(s *LatticeState, targets []SpreadTa
 			}
 		}
 	}
-	return cmds, failuresStatus(failures, len(cmds), "provider")
+	return cmds, providerStatus(s, p.ProviderID, failures, cmds)
 }
 
 // ---- link scaler -------------------------------------------------------------

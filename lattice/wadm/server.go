@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/oklog/ulid/v2"
+	"github.com/wasmlattice/wash/lattice/ctl"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -68,6 +69,11 @@ func (s *apiServer) dispatch(ctx context.Context, m *nats.Msg) any {
 	req, err := model.ParseAPISubject(s.prefix, m.Subject)
 	if err != nil {
 		return model.NewErrorResponse(err.Error())
+	}
+	if req.App != "" {
+		if err := ctl.CheckName("app name", req.App); err != nil {
+			return model.NewErrorResponse(err.Error()) // before the name reaches a KV key
+		}
 	}
 	trace.SpanFromContext(ctx).SetAttributes(attribute.String("wadm.lattice", req.Lattice),
 		attribute.String("wadm.operation", req.Operation), attribute.String("wadm.app", req.App))

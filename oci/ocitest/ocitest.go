@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmlattice/wash/internal/testtool"
+
 	"github.com/google/go-containerregistry/pkg/registry"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -112,26 +114,12 @@ func CorruptBlobs(repoPart string) func(http.Handler) http.Handler {
 // DistributionBinary is where Debian's docker-registry package installs the registry.
 const DistributionBinary = "/usr/bin/docker-registry"
 
-// FindDistribution returns the docker-registry binary, or "" when it is not installed.
-func FindDistribution() string {
-	if _, err := os.Stat(DistributionBinary); err == nil {
-		return DistributionBinary
-	}
-	if p, err := exec.LookPath("docker-registry"); err == nil {
-		return p
-	}
-	return ""
-}
-
 // StartDistribution runs docker-registry on a free loopback port with filesystem storage in a
 // temp dir and, when user is not empty, htpasswd Basic auth. It returns the authority
-// (127.0.0.1:PORT). The test is skipped with a clear message when the binary is missing.
+// (127.0.0.1:PORT). The test fails when the binary is missing (.ci/run installs it).
 func StartDistribution(t testing.TB, user, pass string) string {
 	t.Helper()
-	bin := FindDistribution()
-	if bin == "" {
-		t.Skip("docker-registry is not installed (Debian: apt-get install -y docker-registry); skipping the test against the reference registry")
-	}
+	bin := testtool.Path(t, "docker-registry", "docker-registry", DistributionBinary)
 	dir := t.TempDir()
 	authCfg := ""
 	if user != "" {

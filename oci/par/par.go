@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wasmlattice/wash/internal/bounded"
 	"github.com/wasmlattice/wash/wascap"
 )
 
@@ -29,6 +30,15 @@ const (
 	WorldFile = "world.wasm"
 	// BinaryExt is the extension of target binaries.
 	BinaryExt = ".bin"
+)
+
+// Bounds on what Load reads out of an archive. An archive is usually gzipped, so its own size
+// says little about what it unpacks to; every entry Load reads, or skips, counts.
+const (
+	// DefaultMaxUnpacked bounds the unpacked tar stream (all targets, claims and world.wasm).
+	DefaultMaxUnpacked = 1 << 30
+	// maxClaimsSize bounds claims.jwt: a signed token of a few kilobytes.
+	maxClaimsSize = 1 << 20
 )
 
 // Errors callers may test for with errors.Is.
@@ -105,19 +115,26 @@ func LooksLikePAR(b []byte) bool {
 }
 
 // Load reads every entry of an archive and checks every binary (and world.wasm) against the
-// hashes in the claims and the claims' signature.
-func Load(data []byte) (*Archive, error) { return load(data, "") }
+// hashes in the claims and the claims' signature. The archive may unpack to at most
+// DefaultMaxUnpacked bytes.
+func Load(data []byte) (*Archive, error) { return load(data, "", DefaultMaxUnpacked) }
 
 // LoadTarget reads the claims and only the binary for target (other binaries are skipped, not
 // hashed). It fails with ErrNoTarget when the archive has no such binary.
 func LoadTarget(data []byte, target string) (*Archive, error) {
+	return LoadTargetLimit(data, target, DefaultMaxUnpacked)
+}
+
+// LoadTargetLimit is LoadTarget for an archive that may unpack to at most maxUnpacked bytes
+// (a *bounded.TooLargeError otherwise).
+func LoadTargetLimit(data []byte, target string, maxUnpacked int64) (*Archive, error) {
 	if target == "" {
 		return nil, errors.New("empty target")
 	}
-	return load(data, target)
+	return load(data, target, maxUnpacked)
 }
 
-func load(data []byte, target string) (*Archive, error) {
+func load(data []byte, target string, maxUnpacked int64) (*Archive, error) {
 	if len(data) < 2 {
 		return nil, errors.New("not enough bytes to be a provider archive")
 	}
@@ -130,7 +147,7 @@ func load(data []byte, target string) (*Archive, error) {
 		defer zr.Close()
 		r = zr
 	}
-	tr := tar.NewReader(r)
+	tr := tar.NewReader(bounded.Reader(r, maxUnpacked, "the unpacked provider archive"))
 	a := &Archive{Binaries: map[string][]byte{}}
 	var jwt string
 	seenBinary := false
@@ -149,7 +166,7 @@ func load(data []byte, target string) (*Archive, error) {
 		key := strings.TrimSuffix(base, path.Ext(base))
 		switch key {
 		case "claims":
-			b, err := io.ReadAll(tr)
+			b, err := bounded.ReadAll(tr, maxClaimsSize, h.Name)
 			if err != nil {
 				return nil, fmt.Errorf("reading %s: %w", h.Name, err)
 			}
@@ -418,32 +435,42 @@ func Extract(data []byte, target, dest string) (string, *Archive, error) {
 	if err != nil {
 		return "", nil, err
 	}
+	dest, err = a.WriteBinary(target, dest)
+	return dest, a, err
+}
+
+// WriteBinary writes the loaded binary for target to dest (".exe" appended for Windows
+// targets) atomically with mode 0755 and returns the path written.
+func (a *Archive) WriteBinary(target, dest string) (string, error) {
+	if a.Binaries[target] == nil {
+		return "", fmt.Errorf("%w %q", ErrNoTarget, target)
+	}
 	if strings.HasSuffix(target, "-windows") && !strings.HasSuffix(dest, ".exe") {
 		dest += ".exe"
 	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return "", nil, fmt.Errorf("extracting provider binary: %w", err)
+		return "", fmt.Errorf("extracting provider binary: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dest), ".par-extract-*")
 	if err != nil {
-		return "", nil, fmt.Errorf("extracting provider binary: %w", err)
+		return "", fmt.Errorf("extracting provider binary: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(a.Binaries[target]); err != nil {
 		tmp.Close()
-		return "", nil, fmt.Errorf("extracting provider binary: %w", err)
+		return "", fmt.Errorf("extracting provider binary: %w", err)
 	}
 	if err := tmp.Chmod(0o755); err != nil {
 		tmp.Close()
-		return "", nil, fmt.Errorf("extracting provider binary: %w", err)
+		return "", fmt.Errorf("extracting provider binary: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return "", nil, fmt.Errorf("extracting provider binary: %w", err)
+		return "", fmt.Errorf("extracting provider binary: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), dest); err != nil {
-		return "", nil, fmt.Errorf("extracting provider binary: %w", err)
+		return "", fmt.Errorf("extracting provider binary: %w", err)
 	}
-	return dest, a, nil
+	return dest, nil
 }
 
 // timeNow is a variable so tests can move the clock.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wasmlattice/wash/internal/bounded"
 	"github.com/wasmlattice/wash/wascap"
 )
 
@@ -234,4 +235,39 @@ func FuzzLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = Load(b)
 	})
+}
+
+// TestUnpackedSizeBounded: a gzipped archive whose entries unpack to more than the limit (a
+// decompression bomb) fails with a size error naming the limit, after reading at most the limit.
+func TestUnpackedSizeBounded(t *testing.T) {
+	a := New("Bomb", "acme")
+	if err := a.AddBinary("x86_64-linux", make([]byte, 4<<20)); err != nil { // 4 MiB of zeros gzip to 4 KiB
+		t.Fatal(err)
+	}
+	c, err := Create(a, Keys{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Bytes) > 64<<10 {
+		t.Fatalf("archive is %d bytes; want a small compressed archive", len(c.Bytes))
+	}
+	for _, target := range []string{"x86_64-linux", "aarch64-macos"} { // read, and skipped
+		_, err := LoadTargetLimit(c.Bytes, target, 1<<20)
+		if !errors.Is(err, bounded.ErrTooLarge) || !strings.Contains(err.Error(), "1 MiB limit") {
+			t.Fatalf("%s: %v", target, err)
+		}
+	}
+	if _, err := LoadTargetLimit(c.Bytes, "x86_64-linux", 8<<20); err != nil {
+		t.Fatalf("under the limit: %v", err)
+	}
+	// claims.jwt has its own small bound whatever the archive limit.
+	huge := rewrite(t, mustCreate(t, false), ClaimsFile, make([]byte, 2<<20), false)
+	if _, err := Load(huge); !errors.Is(err, bounded.ErrTooLarge) || !strings.Contains(err.Error(), ClaimsFile) {
+		t.Fatalf("2 MiB claims: %v", err)
+	}
+}
+
+func mustCreate(t *testing.T, compress bool) []byte {
+	c, _ := sample(t, compress)
+	return c.Bytes
 }

@@ -83,7 +83,7 @@ func TestPollTimers(t *testing.T) {
 	if got := r.([]cabi.Value); len(got) != 1 || got[0] != uint32(1) {
 		t.Fatalf("ready %v", got)
 	}
-	if d := time.Since(start); d < 15*time.Millisecond || d > 2*time.Second {
+	if d := time.Since(start); d < 15*time.Millisecond || d > 30*time.Second {
 		t.Fatalf("poll took %v", d)
 	}
 }

@@ -3,6 +3,8 @@ package providers
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,10 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
-	"github.com/wasmlattice/wash/runtime"
-	"github.com/wasmlattice/wash/runtime/cabi"
-	"github.com/wasmlattice/wash/runtime/wasi"
 )
 
 // Interface names of wasi:blobstore as wasmCloud 1.x components import them.
@@ -57,6 +55,15 @@ func (p *BlobstoreFSProvider) Stop(context.Context) error {
 		delete(p.roots, k)
 	}
 	return nil
+}
+
+// OpenBlobstore serves a call through link (BlobstoreOpener).
+func (p *BlobstoreFSProvider) OpenBlobstore(_ context.Context, link InterfaceLinkDefinition) (BlobBackend, error) {
+	s, err := p.Open(link)
+	if err != nil {
+		return nil, err
+	}
+	return fsBackend{s}, nil
 }
 
 // Open returns the store for a link from a component to this provider: the directory named by
@@ -147,28 +154,6 @@ func fsErr(what string, err error) error {
 	}
 	return fmt.Errorf("%s: %v", what, err)
 }
-
-// Blobs is what the wasi:blobstore host interfaces need of a store: a directory on this host
-// (*BlobStore) or a blobstore provider elsewhere, reached over wRPC (RemoteBlobs).
-type Blobs interface {
-	CreateContainer(name string) error
-	ContainerExists(name string) (bool, error)
-	// CheckContainer fails when the container does not exist.
-	CheckContainer(name string) error
-	DeleteContainer(name string) error
-	ContainerInfo(name string) (created uint64, err error)
-	Read(container, object string, start, end uint64) ([]byte, error)
-	Write(container, object string, data []byte) error
-	Delete(container, object string) error
-	Stat(container, object string) (size, created uint64, ok bool, err error)
-	List(container string) ([]string, error)
-	Clear(container string) error
-	Copy(srcC, srcO, dstC, dstO string) error
-	Move(srcC, srcO, dstC, dstO string) error
-}
-
-// CheckContainer fails when the container does not exist.
-func (s *BlobStore) CheckContainer(name string) error { return s.containerDir(name) }
 
 func (s *BlobStore) containerDir(name string) error {
 	c, err := containerPath(name)
@@ -265,6 +250,12 @@ func (s *BlobStore) Read(container, object string, start, end uint64) ([]byte, e
 
 // Write creates or replaces an object; the data appears at once (temp file, then rename).
 func (s *BlobStore) Write(container, object string, data []byte) error {
+	return s.WriteFrom(container, object, bytes.NewReader(data))
+}
+
+// WriteFrom streams r into an object; readers see the old or the new object, never part of
+// it (a temporary file renamed into place once r is done).
+func (s *BlobStore) WriteFrom(container, object string, r io.Reader) error {
 	p, err := objectPath(container, object)
 	if err != nil {
 		return err
@@ -278,11 +269,21 @@ func (s *BlobStore) Write(container, object string, data []byte) error {
 			return fsErr(what, err)
 		}
 	}
-	tmp := path.Join(path.Dir(p), tmpPrefix+path.Base(p))
-	if err := s.root.WriteFile(tmp, data, 0o644); err != nil {
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := path.Join(path.Dir(p), tmpPrefix+path.Base(p)+"-"+hex.EncodeToString(rnd[:]))
+	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
 		return fsErr(what, err)
 	}
-	if err := s.root.Rename(tmp, p); err != nil {
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = s.root.Rename(tmp, p)
+	}
+	if err != nil {
 		_ = s.root.Remove(tmp)
 		return fsErr(what, err)
 	}
@@ -404,259 +405,4 @@ func (s *BlobStore) Move(srcC, srcO, dstC, dstO string) error {
 		return fsErr(what, err)
 	}
 	return nil
-}
-
-// Host representations of the wasi:blobstore resources.
-type (
-	bsContainer struct {
-		store Blobs
-		name  string
-	}
-	bsOutgoing struct {
-		buf         bytes.Buffer
-		streamTaken bool
-	}
-	bsIncoming struct{ data []byte }
-	bsNames    struct {
-		names []string
-		pos   int
-	}
-)
-
-func rep[T any](a []cabi.Value, i int) (T, error) {
-	var zero T
-	if i >= len(a) {
-		return zero, fmt.Errorf("wasi:blobstore: missing argument %d", i)
-	}
-	v, ok := a[i].(T)
-	if !ok {
-		return zero, fmt.Errorf("wasi:blobstore: argument %d is %T, not %T", i, a[i], zero)
-	}
-	return v, nil
-}
-
-func u64Arg(a []cabi.Value, i int) uint64 {
-	if i < len(a) {
-		n, _ := a[i].(uint64)
-		return n
-	}
-	return 0
-}
-
-func objectID(v cabi.Value) (container, object string) {
-	rec, _ := v.([]cabi.Value)
-	if len(rec) == 2 {
-		container, _ = rec[0].(string)
-		object, _ = rec[1].(string)
-	}
-	return container, object
-}
-
-// bsResult is result<T, error> where error is a string; a LinkError (a provider elsewhere
-// that could not be reached) fails the call instead.
-func bsResult(v cabi.Value, err error) (cabi.Value, error) {
-	if err != nil {
-		return blobFail(err)
-	}
-	return cabi.Ok(v), nil
-}
-
-func blobFail(err error) (cabi.Value, error) {
-	var le *LinkError
-	if errors.As(err, &le) {
-		return nil, err
-	}
-	return cabi.Err(err.Error()), nil
-}
-
-// BlobstoreInterfaces builds wasi:blobstore blobstore, container and types over open, which
-// returns the store of the calling component's link (a LinkError fails the whole call; other
-// errors become the interface's error string).
-func BlobstoreInterfaces(open func(ctx context.Context) (Blobs, error)) []*runtime.HostInterface {
-	withStore := func(ctx context.Context, f func(s Blobs) (cabi.Value, error)) (cabi.Value, error) {
-		s, err := open(ctx)
-		var le *LinkError
-		if errors.As(err, &le) {
-			return nil, fmt.Errorf("%s: %w", BlobstoreBlobstore, err)
-		}
-		if err != nil {
-			return blobFail(err)
-		}
-		return f(s)
-	}
-	blobstore := &runtime.HostInterface{Name: BlobstoreBlobstore, Funcs: map[string]runtime.HostFunc{
-		"create-container": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s Blobs) (cabi.Value, error) {
-				name := strArg(a, 0)
-				if err := s.CreateContainer(name); err != nil {
-					return blobFail(err)
-				}
-				return cabi.Ok(&bsContainer{store: s, name: name}), nil
-			})
-		},
-		"get-container": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s Blobs) (cabi.Value, error) {
-				name := strArg(a, 0)
-				if err := s.CheckContainer(name); err != nil {
-					return blobFail(err)
-				}
-				return cabi.Ok(&bsContainer{store: s, name: name}), nil
-			})
-		},
-		"delete-container": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s Blobs) (cabi.Value, error) {
-				return bsResult(nil, s.DeleteContainer(strArg(a, 0)))
-			})
-		},
-		"container-exists": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s Blobs) (cabi.Value, error) {
-				return bsResult(s.ContainerExists(strArg(a, 0)))
-			})
-		},
-		"copy-object": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s Blobs) (cabi.Value, error) {
-				sc, so := objectID(a[0])
-				dc, do := objectID(a[1])
-				return bsResult(nil, s.Copy(sc, so, dc, do))
-			})
-		},
-		"move-object": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s Blobs) (cabi.Value, error) {
-				sc, so := objectID(a[0])
-				dc, do := objectID(a[1])
-				return bsResult(nil, s.Move(sc, so, dc, do))
-			})
-		},
-	}}
-	method := func(f func(c *bsContainer, a []cabi.Value) (cabi.Value, error)) runtime.HostFunc {
-		return func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			c, err := rep[*bsContainer](a, 0)
-			if err != nil {
-				return nil, err
-			}
-			return f(c, a)
-		}
-	}
-	container := &runtime.HostInterface{Name: BlobstoreContainer, Funcs: map[string]runtime.HostFunc{
-		"[method]container.name": method(func(c *bsContainer, _ []cabi.Value) (cabi.Value, error) {
-			return cabi.Ok(c.name), nil
-		}),
-		"[method]container.info": method(func(c *bsContainer, _ []cabi.Value) (cabi.Value, error) {
-			created, err := c.store.ContainerInfo(c.name)
-			return bsResult([]cabi.Value{c.name, created}, err)
-		}),
-		"[method]container.get-data": method(func(c *bsContainer, a []cabi.Value) (cabi.Value, error) {
-			data, err := c.store.Read(c.name, strArg(a, 1), u64Arg(a, 2), u64Arg(a, 3))
-			if err != nil {
-				return blobFail(err)
-			}
-			return cabi.Ok(&bsIncoming{data: data}), nil
-		}),
-		"[method]container.write-data": method(func(c *bsContainer, a []cabi.Value) (cabi.Value, error) {
-			ov, err := rep[*bsOutgoing](a, 2)
-			if err != nil {
-				return nil, err
-			}
-			return bsResult(nil, c.store.Write(c.name, strArg(a, 1), ov.buf.Bytes()))
-		}),
-		"[method]container.list-objects": method(func(c *bsContainer, _ []cabi.Value) (cabi.Value, error) {
-			names, err := c.store.List(c.name)
-			if err != nil {
-				return blobFail(err)
-			}
-			return cabi.Ok(&bsNames{names: names}), nil
-		}),
-		"[method]container.delete-object": method(func(c *bsContainer, a []cabi.Value) (cabi.Value, error) {
-			return bsResult(nil, c.store.Delete(c.name, strArg(a, 1)))
-		}),
-		"[method]container.delete-objects": method(func(c *bsContainer, a []cabi.Value) (cabi.Value, error) {
-			for _, n := range stringList(a[1]) {
-				if err := c.store.Delete(c.name, n); err != nil {
-					return blobFail(err)
-				}
-			}
-			return cabi.Ok(nil), nil
-		}),
-		"[method]container.has-object": method(func(c *bsContainer, a []cabi.Value) (cabi.Value, error) {
-			_, _, ok, err := c.store.Stat(c.name, strArg(a, 1))
-			return bsResult(ok, err)
-		}),
-		"[method]container.object-info": method(func(c *bsContainer, a []cabi.Value) (cabi.Value, error) {
-			name := strArg(a, 1)
-			size, created, ok, err := c.store.Stat(c.name, name)
-			if err == nil && !ok {
-				err = fmt.Errorf("object %q in container %q does not exist", name, c.name)
-			}
-			return bsResult([]cabi.Value{name, c.name, created, size}, err)
-		}),
-		"[method]container.clear": method(func(c *bsContainer, _ []cabi.Value) (cabi.Value, error) {
-			return bsResult(nil, c.store.Clear(c.name))
-		}),
-		"[method]stream-object-names.read-stream-object-names": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			n, err := rep[*bsNames](a, 0)
-			if err != nil {
-				return nil, err
-			}
-			k := int(min(u64Arg(a, 1), uint64(len(n.names)-n.pos)))
-			out := make([]cabi.Value, k)
-			for i := range k {
-				out[i] = n.names[n.pos+i]
-			}
-			n.pos += k
-			return cabi.Ok([]cabi.Value{out, n.pos >= len(n.names)}), nil
-		},
-		"[method]stream-object-names.skip-stream-object-names": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			n, err := rep[*bsNames](a, 0)
-			if err != nil {
-				return nil, err
-			}
-			k := min(u64Arg(a, 1), uint64(len(n.names)-n.pos))
-			n.pos += int(k)
-			return cabi.Ok([]cabi.Value{k, n.pos >= len(n.names)}), nil
-		},
-	}}
-	types := &runtime.HostInterface{Name: BlobstoreTypes, Funcs: map[string]runtime.HostFunc{
-		"[static]outgoing-value.new-outgoing-value": func(context.Context, []cabi.Value) (cabi.Value, error) {
-			return &bsOutgoing{}, nil
-		},
-		"[method]outgoing-value.outgoing-value-write-body": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			ov, err := rep[*bsOutgoing](a, 0)
-			if err != nil {
-				return nil, err
-			}
-			if ov.streamTaken {
-				return cabi.Err(nil), nil
-			}
-			ov.streamTaken = true
-			return cabi.Ok(&wasi.OutputStream{W: &ov.buf}), nil
-		},
-		"[static]outgoing-value.finish": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			if _, err := rep[*bsOutgoing](a, 0); err != nil {
-				return nil, err
-			}
-			return cabi.Ok(nil), nil
-		},
-		"[static]incoming-value.incoming-value-consume-sync": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			iv, err := rep[*bsIncoming](a, 0)
-			if err != nil {
-				return nil, err
-			}
-			return cabi.Ok(iv.data), nil
-		},
-		"[static]incoming-value.incoming-value-consume-async": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			iv, err := rep[*bsIncoming](a, 0)
-			if err != nil {
-				return nil, err
-			}
-			return cabi.Ok(&wasi.InputStream{R: bytes.NewReader(iv.data)}), nil
-		},
-		"[method]incoming-value.size": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			iv, err := rep[*bsIncoming](a, 0)
-			if err != nil {
-				return nil, err
-			}
-			return uint64(len(iv.data)), nil
-		},
-	}}
-	return []*runtime.HostInterface{blobstore, container, types}
 }

@@ -18,9 +18,13 @@ func blobFuncs(t *testing.T, root string) map[string]runtime.HostFunc {
 	t.Helper()
 	p := NewBlobstoreFS()
 	t.Cleanup(func() { _ = p.Stop(context.Background()) })
-	link := InterfaceLinkDefinition{SourceID: "app", Target: "fs", TargetConfig: map[string]string{"root": root}}
+	return blobFuncsOf(p, InterfaceLinkDefinition{SourceID: "app", Target: "fs", TargetConfig: map[string]string{"root": root}})
+}
+
+// blobFuncsOf returns the blobstore host functions of provider p over link.
+func blobFuncsOf(p BlobstoreOpener, link InterfaceLinkDefinition) map[string]runtime.HostFunc {
 	out := map[string]runtime.HostFunc{}
-	for _, hi := range BlobstoreInterfaces(func(context.Context) (Blobs, error) { return p.Open(link) }) {
+	for _, hi := range BlobstoreInterfaces(func(ctx context.Context) (BlobBackend, error) { return p.OpenBlobstore(ctx, link) }) {
 		short := strings.TrimSuffix(strings.TrimPrefix(hi.Name, "wasi:blobstore/"), "@0.2.0-draft")
 		for name, f := range hi.Funcs {
 			out[short+"#"+name] = f

@@ -219,6 +219,7 @@ func TestKVStoreContract(t *testing.T) {
 			return kv
 		},
 	}
+	backends["vault"] = func(t *testing.T) KVStore { return vaultStore(t, providertest.StartVault(t)) }
 	for name, mk := range backends {
 		t.Run(name, func(t *testing.T) {
 			s := mk(t)

@@ -18,6 +18,12 @@ const (
 // DefaultRedisURL is used when a link to keyvalue-redis names no url (upstream's default).
 const DefaultRedisURL = "redis://127.0.0.1:6379"
 
+// KeyValueOpener is a provider serving wasi:keyvalue: it maps store.open(identifier) through
+// link to a backend and the bucket name the backend uses.
+type KeyValueOpener interface {
+	Open(ctx context.Context, link InterfaceLinkDefinition, identifier string) (KVStore, string, error)
+}
+
 // KeyValueProvider is a built-in wasi:keyvalue provider. Each link that targets it is served
 // with that link's target config: keyvalue-redis reads "url", keyvalue-nats reads "bucket"
 // (else the identifier given to store.open) and optionally "cluster_uri" (else the host's

@@ -10,8 +10,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/wasmlattice/wash/lattice/wrpc"
-	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
 	"github.com/wasmlattice/wash/runtime"
 	"github.com/wasmlattice/wash/runtime/cabi"
 )
@@ -58,81 +56,43 @@ func brokerMessageFrom(v cabi.Value) (BrokerMessage, error) {
 	return m, nil
 }
 
-// MessagingClient sends what a component's wasmcloud:messaging/consumer calls ask for: through
-// a NATS connection (a messaging-nats builtin on this host) or to a provider elsewhere over
-// wRPC (RemoteMessaging). Errors become the interface's error string, except LinkErrors,
-// which fail the call.
-type MessagingClient interface {
-	Request(ctx context.Context, subject string, body []byte, timeout time.Duration) (BrokerMessage, error)
+// MessageBroker is what wasmcloud:messaging/consumer calls reach: the lattice's NATS for
+// messaging-nats, a Kafka cluster for messaging-kafka.
+type MessageBroker interface {
 	Publish(ctx context.Context, m BrokerMessage) error
+	Request(ctx context.Context, subject string, body []byte, timeout time.Duration) (BrokerMessage, error)
 }
 
-// NATSMessaging is a MessagingClient over a NATS connection.
-type NATSMessaging struct{ NC *nats.Conn }
+// MessagingOpener is a provider serving wasmcloud:messaging/consumer: it returns the broker
+// for a call through link (from the calling component).
+type MessagingOpener interface {
+	OpenMessaging(ctx context.Context, link InterfaceLinkDefinition) (MessageBroker, error)
+}
 
-// Request sends a request and waits for one reply.
-func (n NATSMessaging) Request(ctx context.Context, subject string, body []byte, timeout time.Duration) (BrokerMessage, error) {
-	msg, err := n.NC.Request(subject, body, timeout)
+// natsBroker publishes and requests on one NATS connection.
+type natsBroker struct{ nc *nats.Conn }
+
+// NATSBroker serves consumer calls on nc.
+func NATSBroker(nc *nats.Conn) MessageBroker { return natsBroker{nc} }
+
+func (b natsBroker) Publish(_ context.Context, m BrokerMessage) error {
+	if err := b.nc.PublishMsg(&nats.Msg{Subject: m.Subject, Reply: m.ReplyTo, Data: m.Body}); err != nil {
+		return fmt.Errorf("messaging-nats: publish to %s: %v", m.Subject, err)
+	}
+	return nil
+}
+
+func (b natsBroker) Request(ctx context.Context, subject string, body []byte, timeout time.Duration) (BrokerMessage, error) {
+	msg, err := b.nc.Request(subject, body, timeout)
 	if err != nil {
 		return BrokerMessage{}, fmt.Errorf("messaging-nats: request to %s: %v", subject, err)
 	}
 	return BrokerMessage{Subject: msg.Subject, Body: msg.Data, ReplyTo: msg.Reply}, nil
 }
 
-// Publish sends a message.
-func (n NATSMessaging) Publish(ctx context.Context, m BrokerMessage) error {
-	if err := n.NC.PublishMsg(&nats.Msg{Subject: m.Subject, Reply: m.ReplyTo, Data: m.Body}); err != nil {
-		return fmt.Errorf("messaging-nats: publish to %s: %v", m.Subject, err)
-	}
-	return nil
-}
-
-// RemoteMessaging is a messaging provider elsewhere in the lattice
-// (wasmcloud:messaging/consumer@0.2.0 over wRPC).
-type RemoteMessaging struct {
-	Conn       *wrpc.Conn
-	Invocation wrpc.Invocation
-	// Fail turns a call that could not be made into the error the component sees (nil: a
-	// LinkError with the call's error).
-	Fail func(error) error
-}
-
-func (r RemoteMessaging) call(ctx context.Context, f *interfaces.Func, args ...wrpc.Value) (wrpc.Value, error) {
-	inv := r.Invocation
-	inv.Instance, inv.Func = f.Instance, f.Name
-	res, err := r.Conn.Invoke(ctx, inv, f.Type, args)
-	if err != nil {
-		return nil, failWith(r.Fail, fmt.Errorf("%s.%s: %w", f.Instance, f.Name, err))
-	}
-	rv, _ := res[0].(wrpc.ResultValue)
-	if rv.IsErr {
-		msg, _ := rv.Value.(string)
-		return nil, errors.New(msg)
-	}
-	return rv.Value, nil
-}
-
-// Request implements MessagingClient.
-func (r RemoteMessaging) Request(ctx context.Context, subject string, body []byte, timeout time.Duration) (BrokerMessage, error) {
-	if body == nil {
-		body = []byte{}
-	}
-	v, err := r.call(ctx, interfaces.MessagingRequest, subject, body, uint32(timeout/time.Millisecond))
-	if err != nil {
-		return BrokerMessage{}, err
-	}
-	return brokerMessageOf(v), nil
-}
-
-// Publish implements MessagingClient.
-func (r RemoteMessaging) Publish(ctx context.Context, m BrokerMessage) error {
-	_, err := r.call(ctx, interfaces.MessagingPublish, brokerMessageValue(m))
-	return err
-}
-
-// MessagingInterfaces builds wasmcloud:messaging/consumer over client, which resolves the
-// calling component's link on each call (a LinkError fails the call).
-func MessagingInterfaces(client func(ctx context.Context) (MessagingClient, error)) []*runtime.HostInterface {
+// MessagingInterfaces builds wasmcloud:messaging/consumer over broker, which resolves the
+// broker for the calling component's link on each call (a LinkError fails the call).
+func MessagingInterfaces(broker func(ctx context.Context) (MessageBroker, error)) []*runtime.HostInterface {
 	fail := func(err error) (cabi.Value, error) {
 		var le *LinkError
 		if errors.As(err, &le) {
@@ -142,7 +102,7 @@ func MessagingInterfaces(client func(ctx context.Context) (MessagingClient, erro
 	}
 	return []*runtime.HostInterface{{Name: MessagingConsumer, Funcs: map[string]runtime.HostFunc{
 		"request": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			c, err := client(ctx)
+			b, err := broker(ctx)
 			if err != nil {
 				return fail(err)
 			}
@@ -152,14 +112,14 @@ func MessagingInterfaces(client func(ctx context.Context) (MessagingClient, erro
 					timeout = time.Duration(ms) * time.Millisecond
 				}
 			}
-			m, err := c.Request(ctx, strArg(a, 0), bytesArg(a, 1), timeout)
+			msg, err := b.Request(ctx, strArg(a, 0), bytesArg(a, 1), timeout)
 			if err != nil {
-				return fail(err)
+				return cabi.Err(err.Error()), nil
 			}
-			return cabi.Ok(m.Value()), nil
+			return cabi.Ok(msg.Value()), nil
 		},
 		"publish": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			c, err := client(ctx)
+			b, err := broker(ctx)
 			if err != nil {
 				return fail(err)
 			}
@@ -171,10 +131,10 @@ func MessagingInterfaces(client func(ctx context.Context) (MessagingClient, erro
 				return nil, err
 			}
 			if m.Subject == "" {
-				return cabi.Err("messaging-nats: publish needs a subject"), nil
+				return cabi.Err("publish needs a subject"), nil
 			}
-			if err := c.Publish(ctx, m); err != nil {
-				return fail(err)
+			if err := b.Publish(ctx, m); err != nil {
+				return cabi.Err(err.Error()), nil
 			}
 			return cabi.Ok(nil), nil
 		},
@@ -222,6 +182,11 @@ func (p *MessagingProvider) DeleteLink(_ context.Context, l Link) error {
 
 // Conn is the connection consumer calls use.
 func (p *MessagingProvider) Conn() *nats.Conn { return p.nc }
+
+// OpenMessaging serves consumer calls on the host's connection (MessagingOpener).
+func (p *MessagingProvider) OpenMessaging(context.Context, InterfaceLinkDefinition) (MessageBroker, error) {
+	return natsBroker{p.nc}, nil
+}
 
 // Subscribe starts delivering the subjects named in a link's source config to deliver, under
 // key. Re-subscribing a key replaces its subscriptions.

@@ -28,7 +28,7 @@ func TestMessagingConsumerAndSubscriptions(t *testing.T) {
 	if err := p.Subscribe("k", map[string]string{"subscriptions": "a.b, c.>"}, func(m BrokerMessage) { got <- m }); err != nil {
 		t.Fatal(err)
 	}
-	consumer := MessagingInterfaces(func(context.Context) (MessagingClient, error) { return NATSMessaging{NC: nc}, nil })[0].Funcs
+	consumer := MessagingInterfaces(func(context.Context) (MessageBroker, error) { return NATSBroker(nc), nil })[0].Funcs
 	ctx := context.Background()
 	r, err := consumer["publish"](ctx, []cabi.Value{BrokerMessage{Subject: "c.d", Body: []byte("hi")}.Value()})
 	if err != nil || r.(cabi.ResultValue).IsErr {
@@ -58,7 +58,7 @@ func TestMessagingConsumerAndSubscriptions(t *testing.T) {
 	if len(p.Links()) != 0 {
 		t.Fatal("still subscribed")
 	}
-	unlinked := MessagingInterfaces(func(context.Context) (MessagingClient, error) { return nil, &LinkError{Msg: "no link"} })[0].Funcs
+	unlinked := MessagingInterfaces(func(context.Context) (MessageBroker, error) { return nil, &LinkError{Msg: "no link"} })[0].Funcs
 	if _, err := unlinked["publish"](ctx, []cabi.Value{BrokerMessage{Subject: "x"}.Value()}); err == nil {
 		t.Fatal("unlinked publish must fail the call")
 	}

@@ -304,6 +304,25 @@ func (n *Native) PutLink(l InterfaceLinkDefinition) error {
 	return n.cfg.NC.Publish(n.rpc(n.cfg.ProviderID+".linkdefs.put"), b)
 }
 
+// ConfigUpdateSubject is where a provider hears of changes to its own config (upstream
+// wasmcloud_core::provider_config_update_subject); the body is the merged config as a JSON
+// object of strings.
+func ConfigUpdateSubject(lattice, providerID string) string {
+	return "wasmbus.rpc." + lattice + "." + providerID + ".config.update"
+}
+
+// UpdateConfig sends the provider its merged config after one of its named configs changed.
+func (n *Native) UpdateConfig(merged map[string]string) error {
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	b, err := json.Marshal(merged)
+	if err != nil {
+		return err
+	}
+	return n.cfg.NC.Publish(ConfigUpdateSubject(n.cfg.Lattice, n.cfg.ProviderID), b)
+}
+
 // DeleteLink tells the provider a link is gone.
 func (n *Native) DeleteLink(l InterfaceLinkDefinition) error {
 	b, err := json.Marshal(l.Normalized())

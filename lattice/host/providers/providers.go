@@ -54,7 +54,8 @@ func (l Link) Is(namespace, pkg, iface string) bool {
 
 // Builtin is a provider running in the host process. PutLink and DeleteLink receive every link
 // whose source or target is the provider; a changed link arrives as DeleteLink then PutLink.
-// An error from PutLink is logged by the host; it does not undo the link in the lattice.
+// An error from PutLink does not undo the link in the lattice: the host logs it and reports the
+// provider unhealthy (health_check_failed) until every link it was given applies again.
 type Builtin interface {
 	PutLink(ctx context.Context, l Link) error
 	DeleteLink(ctx context.Context, l Link) error
@@ -110,12 +111,38 @@ var builtins = map[string]func(id string, config map[string]string, deps Deps) (
 		}
 		return newMessagingProvider(id, deps.NC, deps.Deliver), nil
 	},
-	BlobstoreFS: func(string, map[string]string, Deps) (Builtin, error) { return NewBlobstoreFS(), nil },
+	BlobstoreFS:   func(string, map[string]string, Deps) (Builtin, error) { return NewBlobstoreFS(), nil },
+	KeyValueVault: func(string, map[string]string, Deps) (Builtin, error) { return newVaultKV(), nil },
+	MessagingKafka: func(id string, _ map[string]string, deps Deps) (Builtin, error) {
+		return newKafkaProvider(id, deps), nil
+	},
+	BlobstoreS3: func(string, map[string]string, Deps) (Builtin, error) { return newBlobstoreS3(), nil },
+	SQLDBPostgres: func(id string, _ map[string]string, _ Deps) (Builtin, error) {
+		return newPostgresProvider(id), nil
+	},
 }
 
 // Known lists the builtin names this host can start, sorted.
 func Known() []string {
 	return slices.Sorted(maps.Keys(builtins))
+}
+
+// BuiltinTwin names the builtin that stands in for an upstream provider image:
+// ghcr.io/wasmcloud/<name>:<tag> (or @digest, with or without oci://) whose <name> is a
+// builtin here.
+func BuiltinTwin(ref string) (string, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimPrefix(ref, "oci://"), "ghcr.io/wasmcloud/")
+	if !ok {
+		return "", false
+	}
+	name := rest
+	if i := strings.IndexAny(name, ":@"); i >= 0 {
+		name = name[:i]
+	}
+	if _, ok := builtins[name]; !ok || name == KeyValueInMemory {
+		return "", false
+	}
+	return name, true
 }
 
 // Start starts the builtin called name for provider id with its merged start config.

@@ -1,7 +1,6 @@
 package providers
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,20 +8,20 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
 	"github.com/wasmlattice/wash/lattice/wrpc/wrpchttp"
 	"github.com/wasmlattice/wash/provider/keyvalue"
 )
 
-// Serving over wRPC: every builtin that implements an interface components import also serves
-// it on the lattice, the way an upstream provider does, so components on other hosts (ours or
-// wasmCloud's) can use it. Each handler resolves the link the invocation came through
-// (source-id and link-name headers) and applies that link's config, exactly as the in-process
-// path does. The remote clients below are the other direction: a component here whose link
-// names a provider that is not a builtin on this host.
+// Serving over wRPC: every builtin that serves a capability interface to components on its
+// host (a KeyValueOpener, BlobstoreOpener or MessagingOpener) also serves it to the whole
+// lattice, the way an upstream provider does, so components on other hosts (ours or
+// wasmCloud's) can use it; WRPCExports derives the exports from the interfaces a builtin
+// implements, so a new builtin gets them without code of its own. Each handler resolves the
+// link the invocation came through (source-id and link-name headers) and opens the backend
+// for that link, exactly as the in-process path does. The remote clients below are the other
+// direction: a component here whose link names a provider that is not a builtin on this host.
 
 func serveFunc(f *interfaces.Func, h wrpc.Handler) wrpc.Export {
 	return wrpc.Export{Instance: f.Instance, Func: f.Name, Type: f.Type, Handler: h}
@@ -48,32 +47,53 @@ func argStrings(v wrpc.Value) []string {
 	return out
 }
 
-// Exports serves wrpc:keyvalue store, atomics and batch (the SDK's handlers); the bucket is
-// the name the calling component passed to store.open, as a wasmCloud host sends it.
-func (p *KeyValueProvider) Exports(caller CallerLink) []wrpc.Export {
+// WRPCExports is what a builtin serves over wRPC: wrpc:keyvalue for a KeyValueOpener,
+// wrpc:blobstore 0.2.0 and 0.1.0 for a BlobstoreOpener, wasmcloud:messaging/consumer for a
+// MessagingOpener, and whatever an Exporter adds.
+func WRPCExports(b Builtin, caller CallerLink) []wrpc.Export {
+	var out []wrpc.Export
+	if o, ok := b.(KeyValueOpener); ok {
+		out = append(out, KeyValueExports(o, caller)...)
+	}
+	if o, ok := b.(BlobstoreOpener); ok {
+		out = append(out, BlobstoreExports(o, caller)...)
+	}
+	if o, ok := b.(MessagingOpener); ok {
+		out = append(out, MessagingExports(o, caller)...)
+	}
+	if e, ok := b.(Exporter); ok {
+		out = append(out, e.Exports(caller)...)
+	}
+	return out
+}
+
+// KeyValueExports serves wrpc:keyvalue store, atomics and batch (the SDK's handlers) through
+// o; the bucket is the name the calling component passed to store.open, as a wasmCloud host
+// sends it.
+func KeyValueExports(o KeyValueOpener, caller CallerLink) []wrpc.Export {
 	return keyvalue.Exports(func(ctx context.Context, bucket string) (KVStore, string, error) {
 		link, err := caller(ctx, "wasi", "keyvalue")
 		if err != nil {
 			return nil, "", &KVError{Case: 2, Msg: err.Error()}
 		}
-		return p.Open(ctx, link, bucket)
+		return o.Open(ctx, link, bucket)
 	})
 }
 
-// Exports serves wrpc:blobstore@0.2.0 and @0.1.0 over the directory the caller's link names.
-func (p *BlobstoreFSProvider) Exports(caller CallerLink) []wrpc.Export {
-	store := func(ctx context.Context) (*BlobStore, error) {
+// BlobstoreExports serves wrpc:blobstore@0.2.0 and @0.1.0 through o.
+func BlobstoreExports(o BlobstoreOpener, caller CallerLink) []wrpc.Export {
+	backend := func(ctx context.Context) (BlobBackend, error) {
 		link, err := caller(ctx, "wasi", "blobstore")
 		if err != nil {
 			return nil, err
 		}
-		return p.Open(link)
+		return o.OpenBlobstore(ctx, link)
 	}
 	var out []wrpc.Export
 	for _, fs := range [][]*interfaces.Func{interfaces.Blobstore02, interfaces.Blobstore01} {
 		v02 := fs[0].Instance == interfaces.Blobstore
 		for _, f := range fs {
-			out = append(out, serveFunc(f, blobHandler(f.Name, v02, store)))
+			out = append(out, serveFunc(f, blobHandler(f.Name, v02, backend)))
 		}
 	}
 	return out
@@ -98,26 +118,26 @@ func blobResult(v wrpc.Value, err error) ([]wrpc.Value, error) {
 
 var blobDone = wrpc.Ready(wrpc.Ok(nil))
 
-func blobHandler(name string, v02 bool, store func(ctx context.Context) (*BlobStore, error)) wrpc.Handler {
+func blobHandler(name string, v02 bool, backend func(ctx context.Context) (BlobBackend, error)) wrpc.Handler {
 	return func(ctx context.Context, a []wrpc.Value) ([]wrpc.Value, error) {
-		s, err := store(ctx)
+		s, err := backend(ctx)
 		if err != nil {
 			return one(wrpc.Err(err.Error()))
 		}
 		switch name {
 		case "clear-container":
-			return blobResult(nil, s.Clear(argString(a, 0)))
+			return blobResult(nil, s.ClearContainer(ctx, argString(a, 0)))
 		case "container-exists":
-			return blobResult(s.ContainerExists(argString(a, 0)))
+			return blobResult(s.ContainerExists(ctx, argString(a, 0)))
 		case "create-container":
-			return blobResult(nil, s.CreateContainer(argString(a, 0)))
+			return blobResult(nil, s.CreateContainer(ctx, argString(a, 0)))
 		case "delete-container":
-			return blobResult(nil, s.DeleteContainer(argString(a, 0)))
+			return blobResult(nil, s.DeleteContainer(ctx, argString(a, 0)))
 		case "get-container-info":
-			created, err := s.ContainerInfo(argString(a, 0))
+			created, err := s.ContainerInfo(ctx, argString(a, 0))
 			return blobResult([]wrpc.Value{created}, err)
 		case "list-container-objects":
-			names, err := s.List(argString(a, 0))
+			names, err := s.ListObjects(ctx, argString(a, 0))
 			if err != nil {
 				return blobResult(nil, err)
 			}
@@ -141,15 +161,15 @@ func blobHandler(name string, v02 bool, store func(ctx context.Context) (*BlobSt
 			sc, so := objectIDArg(a[0])
 			dc, do := objectIDArg(a[1])
 			if name == "copy-object" {
-				return blobResult(nil, s.Copy(sc, so, dc, do))
+				return blobResult(nil, s.CopyObject(ctx, sc, so, dc, do))
 			}
-			return blobResult(nil, s.Move(sc, so, dc, do))
+			return blobResult(nil, s.MoveObject(ctx, sc, so, dc, do))
 		case "delete-object":
 			c, o := objectIDArg(a[0])
-			return blobResult(nil, s.Delete(c, o))
+			return blobResult(nil, s.DeleteObject(ctx, c, o))
 		case "delete-objects":
 			for _, o := range argStrings(a[1]) {
-				if err := s.Delete(argString(a, 0), o); err != nil {
+				if err := s.DeleteObject(ctx, argString(a, 0), o); err != nil {
 					return blobResult(nil, err)
 				}
 			}
@@ -158,24 +178,25 @@ func blobHandler(name string, v02 bool, store func(ctx context.Context) (*BlobSt
 			c, o := objectIDArg(a[0])
 			start, _ := a[1].(uint64)
 			end, _ := a[2].(uint64)
-			data, err := s.Read(c, o, start, end)
+			rc, _, err := s.ReadObject(ctx, c, o, start, end)
 			if err != nil {
 				return blobResult(nil, err)
 			}
+			body := &closeOnEOF{r: rc}
 			if v02 {
-				return one(wrpc.Ok([]wrpc.Value{data, blobDone}))
+				return one(wrpc.Ok([]wrpc.Value{body, blobDone}))
 			}
-			return one(wrpc.Ok(data))
+			return one(wrpc.Ok(body))
 		case "get-object-info":
 			c, o := objectIDArg(a[0])
-			size, created, ok, err := s.Stat(c, o)
+			size, created, ok, err := s.StatObject(ctx, c, o)
 			if err == nil && !ok {
 				err = fmt.Errorf("object %q in container %q does not exist", o, c)
 			}
 			return blobResult([]wrpc.Value{created, size}, err)
 		case "has-object":
 			c, o := objectIDArg(a[0])
-			_, _, ok, err := s.Stat(c, o)
+			_, _, ok, err := s.StatObject(ctx, c, o)
 			return blobResult(ok, err)
 		case "write-container-data":
 			c, o := objectIDArg(a[0])
@@ -183,13 +204,7 @@ func blobHandler(name string, v02 bool, store func(ctx context.Context) (*BlobSt
 			if r == nil {
 				return blobResult(nil, errors.New("write-container-data: no data stream"))
 			}
-			data, err := io.ReadAll(io.LimitReader(r, maxBlobBytes+1))
-			if err == nil && len(data) > maxBlobBytes {
-				err = fmt.Errorf("object %q is larger than %d bytes", o, maxBlobBytes)
-			}
-			if err == nil {
-				err = s.Write(c, o, data)
-			}
+			err := s.WriteObject(ctx, c, o, r)
 			if v02 {
 				if err != nil {
 					return blobResult(nil, err)
@@ -202,13 +217,21 @@ func blobHandler(name string, v02 bool, store func(ctx context.Context) (*BlobSt
 	}
 }
 
-// maxBlobBytes bounds one object written over wRPC (the in-process path buffers the same way).
-const maxBlobBytes = 256 << 20
+// closeOnEOF closes a reader once it has been read to its end (or failed).
+type closeOnEOF struct{ r io.ReadCloser }
 
-// RemoteBlobs is a blobstore provider elsewhere in the lattice: wrpc:blobstore@0.2.0, and
-// @0.1.0 when nothing serves 0.2.0 (a 503), as a wasmCloud host falls back.
+func (c *closeOnEOF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil {
+		_ = c.r.Close()
+	}
+	return n, err
+}
+
+// RemoteBlobs is a blobstore provider elsewhere in the lattice, a BlobBackend over
+// wrpc:blobstore@0.2.0, and @0.1.0 when nothing serves 0.2.0 (a 503), as a wasmCloud host
+// falls back. Object data streams both ways.
 type RemoteBlobs struct {
-	Ctx        context.Context
 	Conn       *wrpc.Conn
 	Invocation wrpc.Invocation
 	// Fail turns a call that could not be made into the error the component sees (nil: a
@@ -223,11 +246,7 @@ func failWith(fail func(error) error, err error) error {
 	return &LinkError{Msg: err.Error()}
 }
 
-func (r *RemoteBlobs) call(name string, args ...wrpc.Value) (wrpc.Value, bool, error) {
-	ctx := r.Ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
+func (r *RemoteBlobs) call(ctx context.Context, name string, args ...wrpc.Value) (wrpc.Value, bool, error) {
 	v02 := true
 	f := interfaces.FuncNamed(interfaces.Blobstore02, name)
 	inv := r.Invocation
@@ -253,14 +272,10 @@ func (r *RemoteBlobs) call(name string, args ...wrpc.Value) (wrpc.Value, bool, e
 func objectIDValue(c, o string) wrpc.Value { return []wrpc.Value{c, o} }
 
 // awaitStatus waits for a 0.2.0 completion future (result<_, string>).
-func (r *RemoteBlobs) awaitStatus(v wrpc.Value) error {
+func awaitStatus(ctx context.Context, v wrpc.Value) error {
 	f, ok := v.(wrpc.FutureValue)
 	if !ok {
 		return nil
-	}
-	ctx := r.Ctx
-	if ctx == nil {
-		ctx = context.Background()
 	}
 	st, err := f.Await(ctx)
 	if err != nil {
@@ -273,32 +288,32 @@ func (r *RemoteBlobs) awaitStatus(v wrpc.Value) error {
 	return nil
 }
 
-func (r *RemoteBlobs) CreateContainer(name string) error {
-	_, _, err := r.call("create-container", name)
+func (r *RemoteBlobs) CreateContainer(ctx context.Context, name string) error {
+	_, _, err := r.call(ctx, "create-container", name)
 	return err
 }
 
-func (r *RemoteBlobs) ContainerExists(name string) (bool, error) {
-	v, _, err := r.call("container-exists", name)
-	b, _ := v.(bool)
-	return b, err
-}
-
-func (r *RemoteBlobs) CheckContainer(name string) error {
-	ok, err := r.ContainerExists(name)
+func (r *RemoteBlobs) GetContainer(ctx context.Context, name string) error {
+	ok, err := r.ContainerExists(ctx, name)
 	if err == nil && !ok {
 		err = fmt.Errorf("container %q does not exist", name)
 	}
 	return err
 }
 
-func (r *RemoteBlobs) DeleteContainer(name string) error {
-	_, _, err := r.call("delete-container", name)
+func (r *RemoteBlobs) ContainerExists(ctx context.Context, name string) (bool, error) {
+	v, _, err := r.call(ctx, "container-exists", name)
+	b, _ := v.(bool)
+	return b, err
+}
+
+func (r *RemoteBlobs) DeleteContainer(ctx context.Context, name string) error {
+	_, _, err := r.call(ctx, "delete-container", name)
 	return err
 }
 
-func (r *RemoteBlobs) ContainerInfo(name string) (uint64, error) {
-	v, _, err := r.call("get-container-info", name)
+func (r *RemoteBlobs) ContainerInfo(ctx context.Context, name string) (uint64, error) {
+	v, _, err := r.call(ctx, "get-container-info", name)
 	rec, _ := v.([]wrpc.Value)
 	if err != nil || len(rec) < 1 {
 		return 0, err
@@ -307,55 +322,73 @@ func (r *RemoteBlobs) ContainerInfo(name string) (uint64, error) {
 	return n, nil
 }
 
-func (r *RemoteBlobs) Read(container, object string, start, end uint64) ([]byte, error) {
-	v, v02, err := r.call("get-container-data", objectIDValue(container, object), start, end)
+// ReadObject streams the object's bytes; the size is unknown ahead (0).
+func (r *RemoteBlobs) ReadObject(ctx context.Context, container, object string, start, end uint64) (io.ReadCloser, uint64, error) {
+	v, v02, err := r.call(ctx, "get-container-data", objectIDValue(container, object), start, end)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var stream, status wrpc.Value = v, nil
 	if v02 {
 		t, _ := v.([]wrpc.Value)
 		if len(t) != 2 {
-			return nil, errors.New("get-container-data: malformed result")
+			return nil, 0, errors.New("get-container-data: malformed result")
 		}
 		stream, status = t[0], t[1]
 	}
 	rd, _ := stream.(io.Reader)
 	if rd == nil {
-		return nil, errors.New("get-container-data: no data stream")
+		return nil, 0, errors.New("get-container-data: no data stream")
 	}
-	data, err := io.ReadAll(io.LimitReader(rd, maxBlobBytes+1))
-	if err != nil {
-		return nil, &LinkError{Msg: "wrpc:blobstore: reading object data: " + err.Error()}
-	}
-	if len(data) > maxBlobBytes {
-		return nil, fmt.Errorf("object %q is larger than %d bytes", object, maxBlobBytes)
-	}
-	return data, r.awaitStatus(status)
+	return &statusReader{r: rd, ctx: ctx, status: status}, 0, nil
 }
 
-func (r *RemoteBlobs) Write(container, object string, data []byte) error {
-	v, _, err := r.call("write-container-data", objectIDValue(container, object), bytes.NewReader(data))
+// statusReader reads a remote object and, at its end, its completion status.
+type statusReader struct {
+	r      io.Reader
+	ctx    context.Context
+	status wrpc.Value
+}
+
+func (s *statusReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if errors.Is(err, io.EOF) {
+		if serr := awaitStatus(s.ctx, s.status); serr != nil {
+			return n, serr
+		}
+	}
+	return n, err
+}
+
+func (s *statusReader) Close() error {
+	if c, ok := s.r.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+func (r *RemoteBlobs) WriteObject(ctx context.Context, container, object string, data io.Reader) error {
+	v, _, err := r.call(ctx, "write-container-data", objectIDValue(container, object), data)
 	if err != nil {
 		return err
 	}
-	return r.awaitStatus(v)
+	return awaitStatus(ctx, v)
 }
 
-func (r *RemoteBlobs) Delete(container, object string) error {
-	_, _, err := r.call("delete-object", objectIDValue(container, object))
+func (r *RemoteBlobs) DeleteObject(ctx context.Context, container, object string) error {
+	_, _, err := r.call(ctx, "delete-object", objectIDValue(container, object))
 	return err
 }
 
-func (r *RemoteBlobs) Stat(container, object string) (size, created uint64, ok bool, err error) {
-	v, _, err := r.call("has-object", objectIDValue(container, object))
+func (r *RemoteBlobs) StatObject(ctx context.Context, container, object string) (size, created uint64, ok bool, err error) {
+	v, _, err := r.call(ctx, "has-object", objectIDValue(container, object))
 	if err != nil {
 		return 0, 0, false, err
 	}
 	if has, _ := v.(bool); !has {
 		return 0, 0, false, nil
 	}
-	v, _, err = r.call("get-object-info", objectIDValue(container, object))
+	v, _, err = r.call(ctx, "get-object-info", objectIDValue(container, object))
 	rec, _ := v.([]wrpc.Value)
 	if err != nil || len(rec) != 2 {
 		return 0, 0, false, err
@@ -365,8 +398,8 @@ func (r *RemoteBlobs) Stat(container, object string) (size, created uint64, ok b
 	return size, created, true, nil
 }
 
-func (r *RemoteBlobs) List(container string) ([]string, error) {
-	v, v02, err := r.call("list-container-objects", container, wrpc.None(), wrpc.None())
+func (r *RemoteBlobs) ListObjects(ctx context.Context, container string) ([]string, error) {
+	v, v02, err := r.call(ctx, "list-container-objects", container, wrpc.None(), wrpc.None())
 	if err != nil {
 		return nil, err
 	}
@@ -382,10 +415,6 @@ func (r *RemoteBlobs) List(container string) ([]string, error) {
 	if sv == nil {
 		return nil, errors.New("list-container-objects: no name stream")
 	}
-	ctx := r.Ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	var out []string
 	for {
 		chunk, err := sv.Next(ctx)
@@ -400,53 +429,110 @@ func (r *RemoteBlobs) List(container string) ([]string, error) {
 			out = append(out, s)
 		}
 	}
-	return out, r.awaitStatus(status)
+	return out, awaitStatus(ctx, status)
 }
 
-func (r *RemoteBlobs) Clear(container string) error {
-	_, _, err := r.call("clear-container", container)
+func (r *RemoteBlobs) ClearContainer(ctx context.Context, container string) error {
+	_, _, err := r.call(ctx, "clear-container", container)
 	return err
 }
 
-func (r *RemoteBlobs) Copy(srcC, srcO, dstC, dstO string) error {
-	_, _, err := r.call("copy-object", objectIDValue(srcC, srcO), objectIDValue(dstC, dstO))
+func (r *RemoteBlobs) CopyObject(ctx context.Context, srcC, srcO, dstC, dstO string) error {
+	_, _, err := r.call(ctx, "copy-object", objectIDValue(srcC, srcO), objectIDValue(dstC, dstO))
 	return err
 }
 
-func (r *RemoteBlobs) Move(srcC, srcO, dstC, dstO string) error {
-	_, _, err := r.call("move-object", objectIDValue(srcC, srcO), objectIDValue(dstC, dstO))
+func (r *RemoteBlobs) MoveObject(ctx context.Context, srcC, srcO, dstC, dstO string) error {
+	_, _, err := r.call(ctx, "move-object", objectIDValue(srcC, srcO), objectIDValue(dstC, dstO))
 	return err
 }
 
-// Exports serves wasmcloud:messaging/consumer@0.2.0 (request, publish) on this provider's
-// connection.
-func (p *MessagingProvider) Exports(CallerLink) []wrpc.Export {
+// MessagingExports serves wasmcloud:messaging/consumer@0.2.0 (request, publish) through the
+// broker o opens for the caller's link.
+func MessagingExports(o MessagingOpener, caller CallerLink) []wrpc.Export {
+	broker := func(ctx context.Context) (MessageBroker, error) {
+		link, err := caller(ctx, "wasmcloud", "messaging")
+		if err != nil {
+			return nil, err
+		}
+		return o.OpenMessaging(ctx, link)
+	}
 	return []wrpc.Export{
 		serveFunc(interfaces.MessagingRequest, func(ctx context.Context, a []wrpc.Value) ([]wrpc.Value, error) {
-			subject := argString(a, 0)
+			b, err := broker(ctx)
+			if err != nil {
+				return one(wrpc.Err(err.Error()))
+			}
 			body, _ := a[1].([]byte)
 			ms, _ := a[2].(uint32)
 			timeout := time.Second
 			if ms > 0 {
 				timeout = time.Duration(ms) * time.Millisecond
 			}
-			m, err := p.nc.Request(subject, body, timeout)
+			m, err := b.Request(ctx, argString(a, 0), body, timeout)
 			if err != nil {
-				return one(wrpc.Err(fmt.Sprintf("messaging-nats: request to %s: %v", subject, err)))
+				return one(wrpc.Err(err.Error()))
 			}
-			return one(wrpc.Ok(brokerMessageValue(BrokerMessage{Subject: m.Subject, Body: m.Data, ReplyTo: m.Reply})))
+			return one(wrpc.Ok(brokerMessageValue(m)))
 		}),
 		serveFunc(interfaces.MessagingPublish, func(ctx context.Context, a []wrpc.Value) ([]wrpc.Value, error) {
+			b, err := broker(ctx)
+			if err != nil {
+				return one(wrpc.Err(err.Error()))
+			}
 			m := brokerMessageOf(a[0])
 			if m.Subject == "" {
-				return one(wrpc.Err("messaging-nats: publish needs a subject"))
+				return one(wrpc.Err("publish needs a subject"))
 			}
-			if err := p.nc.PublishMsg(&nats.Msg{Subject: m.Subject, Reply: m.ReplyTo, Data: m.Body}); err != nil {
-				return one(wrpc.Err(fmt.Sprintf("messaging-nats: publish to %s: %v", m.Subject, err)))
+			if err := b.Publish(ctx, m); err != nil {
+				return one(wrpc.Err(err.Error()))
 			}
 			return one(wrpc.Ok(nil))
 		}),
 	}
+}
+
+// RemoteMessaging is a messaging provider elsewhere in the lattice, a MessageBroker over
+// wasmcloud:messaging/consumer@0.2.0.
+type RemoteMessaging struct {
+	Conn       *wrpc.Conn
+	Invocation wrpc.Invocation
+	// Fail turns a call that could not be made into the error the component sees (nil: a
+	// LinkError with the call's error).
+	Fail func(error) error
+}
+
+func (r RemoteMessaging) call(ctx context.Context, f *interfaces.Func, args ...wrpc.Value) (wrpc.Value, error) {
+	inv := r.Invocation
+	inv.Instance, inv.Func = f.Instance, f.Name
+	res, err := r.Conn.Invoke(ctx, inv, f.Type, args)
+	if err != nil {
+		return nil, failWith(r.Fail, fmt.Errorf("%s.%s: %w", f.Instance, f.Name, err))
+	}
+	rv, _ := res[0].(wrpc.ResultValue)
+	if rv.IsErr {
+		msg, _ := rv.Value.(string)
+		return nil, errors.New(msg)
+	}
+	return rv.Value, nil
+}
+
+// Request implements MessageBroker.
+func (r RemoteMessaging) Request(ctx context.Context, subject string, body []byte, timeout time.Duration) (BrokerMessage, error) {
+	if body == nil {
+		body = []byte{}
+	}
+	v, err := r.call(ctx, interfaces.MessagingRequest, subject, body, uint32(timeout/time.Millisecond))
+	if err != nil {
+		return BrokerMessage{}, err
+	}
+	return brokerMessageOf(v), nil
+}
+
+// Publish implements MessageBroker.
+func (r RemoteMessaging) Publish(ctx context.Context, m BrokerMessage) error {
+	_, err := r.call(ctx, interfaces.MessagingPublish, brokerMessageValue(m))
+	return err
 }
 
 func brokerMessageValue(m BrokerMessage) wrpc.Value {

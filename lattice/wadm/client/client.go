@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/wasmlattice/wash/lattice/ctl"
 )
 
 // Client talks to a wadm (this one or upstream 0.21) over its NATS API.
@@ -61,6 +62,11 @@ type APIError struct{ Message string }
 func (e *APIError) Error() string { return e.Message }
 
 func (c *Client) request(ctx context.Context, op, app string, body []byte, hdr nats.Header, out any) error {
+	if app != "" {
+		if err := ctl.CheckName("app name", app); err != nil {
+			return err // a longer subject would make the server close this connection
+		}
+	}
 	subj := model.APISubject(c.prefix, c.lattice, op, app)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()

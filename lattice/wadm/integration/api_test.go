@@ -270,7 +270,7 @@ func TestAPIOperations(t *testing.T) {
 			if !strings.Contains(string(m.Data), typ) {
 				t.Fatalf("event %s, want %s", m.Data, typ)
 			}
-		case <-time.After(2 * time.Second):
+		case <-time.After(20 * time.Second):
 			t.Fatalf("no %s event", typ)
 		}
 	}

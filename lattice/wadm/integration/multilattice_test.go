@@ -92,8 +92,8 @@ func TestMultiLatticeStandalone(t *testing.T) {
 	if _, err := dev.Undeploy(context.Background(), "shop"); err != nil {
 		t.Fatal(err)
 	}
-	waitStatusOr(t, dev, "shop", 10*time.Second, isType(model.StatusUndeployed), w.tail)
-	deadline = time.Now().Add(10 * time.Second)
+	waitStatusOr(t, dev, "shop", 30*time.Second, isType(model.StatusUndeployed), w.tail)
+	deadline = time.Now().Add(30 * time.Second)
 	for instances(t, devCtl, hosts["dev"].ID(), shop) != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("dev shop not scaled down")

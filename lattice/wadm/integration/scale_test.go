@@ -83,7 +83,7 @@ func TestRestartKeepsApps(t *testing.T) {
 	h := startHost(t, hnc, "default", nil)
 	c := wadmclient.New(nc, wadmclient.Options{Lattice: "default"})
 	for i := range 3 {
-		waitStatus(t, c, deploy(t, c, simpleManifest(fmt.Sprintf("keep%d", i), wasm, 2)), 10*time.Second, isType(model.StatusDeployed))
+		waitStatus(t, c, deploy(t, c, simpleManifest(fmt.Sprintf("keep%d", i), wasm, 2)), 30*time.Second, isType(model.StatusDeployed))
 	}
 	w.Stop()
 	h.Stop(t.Context(), time.Second)
@@ -99,13 +99,13 @@ func TestRestartKeepsApps(t *testing.T) {
 	for i := range 3 {
 		// The last status from before the restart says Deployed; wait for the
 		// new host to really run the app.
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(30 * time.Second)
 		for instances(t, cc, h2.ID(), fmt.Sprintf("keep%d-hello", i)) != 2 {
 			if time.Now().After(deadline) {
 				t.Fatalf("keep%d does not run on the new host", i)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		waitStatus(t, c2, fmt.Sprintf("keep%d", i), 10*time.Second, isType(model.StatusDeployed))
+		waitStatus(t, c2, fmt.Sprintf("keep%d", i), 30*time.Second, isType(model.StatusDeployed))
 	}
 }

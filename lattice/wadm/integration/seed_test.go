@@ -30,7 +30,7 @@ func TestSeedScenario(t *testing.T) {
 	east := startHost(t, nc, "default", map[string]string{"zone": "us-east-1"})
 	westConn := connect(t, srv)
 	west := startHost(t, westConn, "default", map[string]string{"zone": "us-west-1"})
-	waitStatus(t, c, app, 10*time.Second, isType(model.StatusDeployed))
+	waitStatus(t, c, app, 30*time.Second, isType(model.StatusDeployed))
 	if n := instances(t, cc, east.ID(), "seed-hello"); n != 80 {
 		t.Errorf("east host runs %d instances, want 80", n)
 	}
@@ -40,12 +40,12 @@ func TestSeedScenario(t *testing.T) {
 
 	// Kill the west host: its connection goes away without host_stopped.
 	westConn.Close()
-	st = waitStatus(t, c, app, 10*time.Second, func(s *model.Status) bool { return s.Info.Type != model.StatusDeployed })
+	st = waitStatus(t, c, app, 30*time.Second, func(s *model.Status) bool { return s.Info.Type != model.StatusDeployed })
 	if !contains(st.Info.Message, "west") {
 		t.Errorf("status after losing the west host does not name the west spread: %q", st.Info.Message)
 	}
 	west2 := startHost(t, nc, "default", map[string]string{"zone": "us-west-1"})
-	waitStatus(t, c, app, 10*time.Second, isType(model.StatusDeployed))
+	waitStatus(t, c, app, 30*time.Second, isType(model.StatusDeployed))
 	if n := instances(t, cc, west2.ID(), "seed-hello"); n != 20 {
 		t.Errorf("new west host runs %d instances, want 20", n)
 	}
@@ -67,7 +67,7 @@ func TestHostsJoiningWhileWaiting(t *testing.T) {
 	app := deploy(t, c, spreadManifest("late", wasm, 100))
 	west := startHostEvery(t, nc, "default", map[string]string{"zone": "us-west-1"}, 30*time.Second)
 	// Well under the 30 s heartbeat that used to be needed, with room for a loaded machine.
-	waitStatus(t, c, app, 10*time.Second, isType(model.StatusDeployed))
+	waitStatus(t, c, app, 25*time.Second, isType(model.StatusDeployed))
 	if e, w := instances(t, cc, east.ID(), "late-hello"), instances(t, cc, west.ID(), "late-hello"); e != 80 || w != 20 {
 		t.Fatalf("east %d / west %d, want 80 / 20", e, w)
 	}

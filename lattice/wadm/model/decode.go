@@ -466,7 +466,8 @@ func pathJoin(path, key string) string {
 }
 
 func errAt(path string, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
+	// Values from the document are echoed: escape line breaks so the error stays one line.
+	msg := strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(fmt.Sprintf(format, args...))
 	if path == "" {
 		return errors.New(msg)
 	}
@@ -899,7 +900,9 @@ func (d *decoder) trait(n *node, path string) (Trait, error) {
 	// Untagged: link shape, then scaler shape, then anything.
 	if l, err := linkProperty(pn); err == nil {
 		t.Properties.Link = l
-	} else if s, err := spreadProperty(pn, d.stored); err == nil {
+	} else if s, err := spreadProperty(pn, d.stored && t.IsScaler()); err == nil {
+		// (stored leniency only for scaler traits: a custom trait's map that merely looks
+		// like a spread must not become a scaler when read back)
 		t.Properties.Scaler = s
 	} else {
 		t.Properties.Custom = pn.toAny()

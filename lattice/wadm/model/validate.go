@@ -477,6 +477,9 @@ func CheckPut(m *Manifest) string {
 		return `invalid manifest version, errors: "latest is not allowed in wadm"`
 	}
 	name := strings.TrimSpace(m.Metadata.Name)
+	if msg := checkNameLengths(m); msg != "" {
+		return msg
+	}
 	if !ValidManifestName(name) {
 		return fmt.Sprintf("Manifest name %s contains invalid characters. Manifest names can only contain alphanumeric characters, dashes, and underscores.", name)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmlattice/wash/internal/testtool"
 )
 
 // Redis is a redis-server started for one test.
@@ -19,14 +21,11 @@ type Redis struct {
 }
 
 // StartRedis runs redis-server on a free 127.0.0.1 port with a temporary directory and no
-// persistence, and stops it when the test ends. It skips the test when redis-server is not
-// installed.
+// persistence, and stops it when the test ends. It fails the test when redis-server is not
+// installed (.ci/run installs it).
 func StartRedis(t testing.TB) *Redis {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed (apt-get install -y redis-server); skipping the Redis test")
-	}
+	bin := testtool.Path(t, "redis-server", "redis-server")
 	port, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
@@ -77,3 +76,5 @@ func FreePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+func dialTCP(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }

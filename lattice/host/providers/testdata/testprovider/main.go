@@ -76,6 +76,11 @@ func main() {
 			say(report{Event: "shutdown"})
 			return nil
 		},
+		// what the provider SDKs deliver from wasmbus.rpc.<lattice>.<key>.config.update
+		UpdateConfig: func(_ context.Context, cfg map[string]string) error {
+			say(report{Event: "config_update", Config: cfg})
+			return nil
+		},
 	})
 	if err != nil {
 		fail("%v", err)
