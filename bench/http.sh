@@ -1,33 +1,29 @@
 #!/bin/sh
-# HTTP throughput of the built-in http-server: wat-hello and go-hello served by `wash up`
-# through wasmcloud+builtin://http-server, against `jco serve` on the same fixtures (when node
-# and npm are present) and against a plain Go net/http handler writing the same body.
-# Prints requests/s and p50/p99 latency per target, then ratios.
+# HTTP throughput of the corpus guests on a fresh instance per request (wash's default, as in
+# wasmCloud), served by `wash up` through wasmcloud+builtin://http-server, against a plain Go
+# net/http handler in the same run. Prints requests/s, p50/p99 latency and responses that did
+# not say what a fresh instance says (the JS guest must answer "request 1" every time), the
+# resident memory of the wash process (embedded NATS + host + wadm) when idle, after each load
+# and after the idle instances expire, the load average of the machine before and after, and
+# the ratios to plain Go.
 #
-#   bench/http.sh                    # 10 s per target, 20 connections
+#   bench/http.sh                                  # 10 s per target, 20 connections, 2 threads
 #   DURATION=30s CONNECTIONS=50 bench/http.sh
+#   GUESTS="wat-hello js-hello" bench/http.sh
+#   WASH_UP_ARGS=--reuse-instances bench/http.sh   # the opt-in reuse mode, for comparison
 #
-# Needs wrk (installed with apt-get when missing and running as root). FIXTURES points at the
-# shared fixtures (default ../shared/fixtures/components beside the repository).
+# Needs wrk (apt-get install wrk) and, for js-hello, node + npm (the guest is built with jco
+# into the user cache on first use).
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-20}
 THREADS=${THREADS:-2}
-FIXTURES=${FIXTURES:-$root/../shared/fixtures/components}
-wat=$FIXTURES/wat-hello/hello.component.wasm
-gow=$FIXTURES/go-hello/gohello.component.wasm
-[ -f "$wat" ] && [ -f "$gow" ] || { echo "fixtures not found under $FIXTURES (set FIXTURES)" >&2; exit 1; }
-
-if ! command -v wrk >/dev/null 2>&1; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-		apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
-	else
-		echo "wrk is required (apt-get install wrk)" >&2
-		exit 1
-	fi
-fi
+WARMUP=${WARMUP:-3s}
+GUESTS=${GUESTS:-"wat-hello go-hello js-hello"}
+WASH_UP_ARGS=${WASH_UP_ARGS:-}
+command -v wrk >/dev/null 2>&1 || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
 
 tmp=$(mktemp -d)
 pids=""
@@ -40,76 +36,100 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+rss() { awk '/^VmRSS:/ {printf "%d MiB", $2/1024}' "/proc/$1/status"; }
+hwm() { awk '/^VmHWM:/ {printf "%d MiB", $2/1024}' "/proc/$1/status"; }
 
-echo "building wash and the plain Go baseline…" >&2
+echo "building wash, the plain Go baseline and the guests…" >&2
 go build -o "$tmp/wash" ./cmd/wash
 go build -o "$tmp/plainhttp" ./bench/plainhttp
 W="$tmp/wash"
 
+cat >"$tmp/check.lua" <<'EOF'
+-- counts responses that are not 200 or lack the expected text (env EXPECT)
+local threads = {}
+local expect = os.getenv("EXPECT") or ""
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0 end
+function response(status, headers, body)
+	if status ~= 200 or (expect ~= "" and not string.find(body, expect, 1, true)) then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+	local n = 0
+	for _, t in ipairs(threads) do n = n + t:get("bad") end
+	io.write(string.format("bad responses: %d\n", n))
+end
+EOF
+
 nats=$(free_port)
 export WASMCLOUD_CTL_PORT=$nats
-"$W" up -d --nats-port "$nats" >/dev/null
-p_wat=$(free_port); p_go=$(free_port); p_plain=$(free_port)
-"$W" start component "$wat" wat-hello --max-instances 100 >/dev/null
-"$W" start component "$gow" go-hello --max-instances 100 >/dev/null
-"$W" start provider wasmcloud+builtin://http-server http-server >/dev/null
-"$W" config put bench-wat "address=127.0.0.1:$p_wat" >/dev/null
-"$W" config put bench-go "address=127.0.0.1:$p_go" >/dev/null
-"$W" link put http-server wat-hello wasi http --interface incoming-handler --source-config bench-wat --link-name wat >/dev/null
-"$W" link put http-server go-hello wasi http --interface incoming-handler --source-config bench-go --link-name go >/dev/null
-"$tmp/plainhttp" -addr "127.0.0.1:$p_plain" & pids="$pids $!"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
+# shellcheck disable=SC2086
+"$W" up -d --nats-port "$nats" $WASH_UP_ARGS >/dev/null
+pid=$(sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p' "$WASH_HOME"/hosts/*.json | head -1)
+sleep 2
+echo "wash up (pid $pid) idle, nothing deployed: resident $(rss "$pid")"
 
-jco=""
-if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
-	jco="$FIXTURES/tools/jco.sh"
-	p_jwat=$(free_port); p_jgo=$(free_port)
-	"$jco" serve --port "$p_jwat" --host 127.0.0.1 "$wat" >"$tmp/jco-wat.log" 2>&1 & pids="$pids $!"
-	"$jco" serve --port "$p_jgo" --host 127.0.0.1 "$gow" >"$tmp/jco-go.log" 2>&1 & pids="$pids $!"
-fi
+ports=""
+for g in $GUESTS; do
+	wasm=$(go run ./bench/guestpath "$g")
+	port=$(free_port)
+	"$W" start component "$wasm" "$g" --max-instances "$CONNECTIONS" --wait-timeout-ms 300000 >/dev/null
+	"$W" config put "bench-$g" "address=127.0.0.1:$port" >/dev/null
+	eval "port_$(echo "$g" | tr - _)=$port"
+	ports="$ports $port"
+done
+"$W" start provider wasmcloud+builtin://http-server http-server >/dev/null
+for g in $GUESTS; do
+	"$W" link put http-server "$g" wasi http --interface incoming-handler --source-config "bench-$g" --link-name "$g" >/dev/null
+done
+p_plain=$(free_port)
+"$tmp/plainhttp" -addr "127.0.0.1:$p_plain" & pids="$pids $!"
 
 wait_up() {
 	i=0
 	until curl -fsS -o /dev/null "http://127.0.0.1:$1/"; do
-		i=$((i + 1)); [ $i -lt 300 ] || { echo "nothing answers on port $1" >&2; exit 1; }
+		i=$((i + 1)); [ $i -lt 1200 ] || { echo "nothing answers on port $1" >&2; exit 1; }
 		sleep 0.1
 	done
 }
+for p in $ports $p_plain; do wait_up "$p"; done
 
-# run NAME PORT -> prints "name req/s p50 p99" and records req/s in $tmp/NAME
+expect_for() {
+	case $1 in
+	wat-hello | plain-go) echo "hello from a WAT component, path=/bench" ;;
+	go-hello) echo "hello from Go (wasip1 + reactor adapter), path=/bench" ;;
+	js-hello) echo "path=/bench, request 1" ;;
+	esac
+}
+
+# run NAME PORT -> one line: name req/s p50 p99 bad; records req/s in $tmp/NAME
 run() {
-	wait_up "$2"
-	curl -fsS "http://127.0.0.1:$2/warm" >/dev/null
-	wrk -t"$THREADS" -c"$CONNECTIONS" -d5s "http://127.0.0.1:$2/bench" >/dev/null 2>&1 || true # warm up
-	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$2/bench")
+	export EXPECT
+	EXPECT=$(expect_for "$1")
+	wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:$2/bench" >/dev/null 2>&1 || true
+	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$tmp/check.lua" "http://127.0.0.1:$2/bench")
 	rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
 	p50=$(echo "$out" | awk '$1=="50%" {print $2}')
 	p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-	errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
-	printf '%-22s %12s %10s %10s %s\n' "$1" "$rps" "$p50" "$p99" "$errs"
+	bad=$(echo "$out" | awk '/bad responses/ {print $3}')
+	errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {printf "%s ", $0}')
+	printf '%-12s %10s %9s %9s %6s   %s %s\n' "$1" "$rps" "$p50" "$p99" "$bad" "$(rss "$pid")" "$errs"
 	echo "$rps" >"$tmp/$1"
 }
 
-# every server must be up (jco compiles at start) before anything is measured
-for p in $p_wat $p_go $p_plain ${p_jwat:-} ${p_jgo:-}; do wait_up "$p"; done
-sleep 1
-
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores"
-printf '%-22s %12s %10s %10s\n' target "req/s" p50 p99
-run wash-wat-hello "$p_wat"
-run wash-go-hello "$p_go"
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after $WARMUP warm-up), fresh instance per request${WASH_UP_ARGS:+ ($WASH_UP_ARGS)}"
+printf '%-12s %10s %9s %9s %6s   %s\n' target "req/s" p50 p99 bad "wash resident after"
 run plain-go "$p_plain"
-if [ -n "$jco" ]; then
-	run jco-wat-hello "$p_jwat"
-	run jco-go-hello "$p_jgo"
-else
-	echo "(node/npm not found: jco columns skipped)"
-fi
+for g in $GUESTS; do
+	eval "run $g \$port_$(echo "$g" | tr - _)"
+done
+echo "wash resident high-water mark: $(hwm "$pid")"
+sleep 15
+echo "wash resident 15 s after the load (idle instances expire after 10 s): $(rss "$pid")"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-ratio() { awk -v a="$(cat "$tmp/$1")" -v b="$(cat "$tmp/$2")" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
+ratio() { awk -v a="$(cat "$tmp/$1")" -v b="$(cat "$tmp/$2")" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
-echo "wash wat-hello / plain Go:  $(ratio wash-wat-hello plain-go)"
-echo "wash go-hello  / plain Go:  $(ratio wash-go-hello plain-go)"
-if [ -n "$jco" ]; then
-	echo "wash wat-hello / jco serve: $(ratio wash-wat-hello jco-wat-hello)   (target >= 10)"
-	echo "wash go-hello  / jco serve: $(ratio wash-go-hello jco-go-hello)"
-fi
+for g in $GUESTS; do
+	echo "$g / plain Go: $(ratio "$g" plain-go)"
+done

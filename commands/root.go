@@ -14,17 +14,21 @@ import (
 	"github.com/wasmlattice/wash/commands/artifact"
 	"github.com/wasmlattice/wash/commands/call"
 	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/completions"
 	"github.com/wasmlattice/wash/commands/config"
 	"github.com/wasmlattice/wash/commands/ctx"
 	"github.com/wasmlattice/wash/commands/dashboard"
 	"github.com/wasmlattice/wash/commands/down"
+	"github.com/wasmlattice/wash/commands/drain"
 	"github.com/wasmlattice/wash/commands/events"
 	"github.com/wasmlattice/wash/commands/get"
+	"github.com/wasmlattice/wash/commands/home"
 	"github.com/wasmlattice/wash/commands/label"
 	"github.com/wasmlattice/wash/commands/link"
 	"github.com/wasmlattice/wash/commands/logs"
 	"github.com/wasmlattice/wash/commands/output"
 	"github.com/wasmlattice/wash/commands/scale"
+	"github.com/wasmlattice/wash/commands/secrets"
 	"github.com/wasmlattice/wash/commands/start"
 	"github.com/wasmlattice/wash/commands/stop"
 	"github.com/wasmlattice/wash/commands/ui"
@@ -37,6 +41,7 @@ import (
 // NewRoot builds the root command.
 func NewRoot(env *cli.Env) *cobra.Command {
 	var format string
+	var showVersion bool
 	root := &cobra.Command{
 		Use:   "wash",
 		Short: "wash: run and manage wasmCloud lattices",
@@ -49,7 +54,6 @@ Get started:
   wash down             stop it`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       env.Version,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := output.ParseFormat(format)
 			if err != nil {
@@ -59,13 +63,17 @@ Get started:
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if showVersion {
+				return version.Run(env)
+			}
 			_ = cmd.Help()
 			return &cli.SilentError{Code: 2}
 		},
 	}
 	root.PersistentFlags().StringVarP(&format, "output", "o", "text", "output format: text or json")
+	// -V/--version prints the version tree, as upstream wash (also with -o json).
+	root.Flags().BoolVarP(&showVersion, "version", "V", false, "print the versions of wash and of what is built into it")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cli.Usage(err) })
-	root.SetVersionTemplate("wash {{.Version}}\n")
 	// Groups in the order of a day's work, as upstream's help does; commands keep their order.
 	cobra.EnableCommandSorting = false
 	groups := []struct {
@@ -76,10 +84,10 @@ Get started:
 		{"apps", "Deploy applications:", []*cobra.Command{app.NewCmd(env)}},
 		{"observe", "Look at a lattice:", []*cobra.Command{get.NewCmd(env), events.NewCmd(env), logs.NewCmd(env), dashboard.NewCmd(env), ui.NewCmd(env)}},
 		{"control", "Control workloads:", []*cobra.Command{start.NewCmd(env), stop.NewCmd(env), scale.NewCmd(env),
-			update.NewCmd(env), link.NewCmd(env), config.NewCmd(env), label.NewCmd(env), call.NewCmd(env)}},
+			update.NewCmd(env), link.NewCmd(env), config.NewCmd(env), secrets.NewCmd(env), label.NewCmd(env), call.NewCmd(env)}},
 		{"artifacts", "Move artifacts:", []*cobra.Command{artifact.NewPushCmd(env), artifact.NewPullCmd(env),
 			artifact.NewInspectCmd(env), artifact.NewParCmd(env)}},
-		{"configure", "Configure wash:", []*cobra.Command{ctx.NewCmd(env), version.NewCmd(env), newCompletionCmd()}},
+		{"configure", "Configure wash:", []*cobra.Command{ctx.NewCmd(env), version.NewCmd(env), newCompletionCmd(), completions.NewCmd(env), drain.NewCmd(env)}},
 	}
 	for _, g := range groups {
 		root.AddGroup(&cobra.Group{ID: g.id, Title: g.title})
@@ -118,6 +126,7 @@ func newCompletionCmd() *cobra.Command {
 
 // Execute runs wash with args and returns the process exit code: 0 ok, 1 failure, 2 usage.
 func Execute(ctx context.Context, env *cli.Env, args []string) int {
+	home.AdoptUpstreamDirs()
 	root := NewRoot(env)
 	root.SetArgs(args)
 	root.SetOut(env.IO.Out)

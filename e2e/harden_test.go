@@ -344,15 +344,7 @@ func TestHostLogBounded(t *testing.T) {
 func TestLongNamesAndLostConnections(t *testing.T) {
 	e := newEnv(t)
 	opts := &server.Options{Host: "127.0.0.1", Port: e.port, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true}
-	ns, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	defer ns.Shutdown()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("test NATS server not ready")
-	}
+	ns := startReloadableNATS(t, opts)
 	l := startServedLatticeIn(t, e, "--nats-connect-only", "--heartbeat-interval", "1s")
 	p := l.portArg()
 	long := strings.Repeat("n", 4000)
@@ -452,13 +444,38 @@ func TestLongNamesAndLostConnections(t *testing.T) {
 
 	// The server drops the connection after a protocol error (a control line over its
 	// max_control_line): nats.go gives such a connection up for good, wash up starts again.
+	closeForGood(t, ns, opts, func() bool { return len(conns()) > 0 })
+	back("after the server closed the connection")
+}
+
+// startReloadableNATS runs a nats-server with opts (a fixed port, so options can be reloaded)
+// until the test ends.
+func startReloadableNATS(t *testing.T, opts *server.Options) *server.Server {
+	t.Helper()
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	t.Cleanup(ns.Shutdown)
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("test NATS server not ready")
+	}
+	return ns
+}
+
+// closeForGood lowers the server's max_control_line to 16 until connected reports false: the
+// next heartbeat is over the limit, the server closes the host's connection after that protocol
+// error and nats.go gives it up for good. Then opts apply again.
+func closeForGood(t *testing.T, ns *server.Server, opts *server.Options, connected func() bool) {
+	t.Helper()
 	low := opts.Clone()
 	low.MaxControlLine = 16
 	if err := ns.ReloadOptions(low); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for len(conns()) > 0 { // the next heartbeat (every second) is over the limit
+	for connected() {
 		if time.Now().After(deadline) {
 			t.Fatal("the host's connection survived a control line over the limit")
 		}
@@ -467,7 +484,6 @@ func TestLongNamesAndLostConnections(t *testing.T) {
 	if err := ns.ReloadOptions(opts.Clone()); err != nil {
 		t.Fatal(err)
 	}
-	back("after the server closed the connection")
 }
 
 // TestStandaloneWadmComesBack: `wash wadm` whose connection the server closes after a
@@ -475,15 +491,7 @@ func TestLongNamesAndLostConnections(t *testing.T) {
 func TestStandaloneWadmComesBack(t *testing.T) {
 	e := newEnv(t)
 	opts := &server.Options{Host: "127.0.0.1", Port: e.port, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true}
-	ns, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	defer ns.Shutdown()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("test NATS server not ready")
-	}
+	ns := startReloadableNATS(t, opts)
 	w := exec.Command(washBin, "wadm", "-s", fmt.Sprintf("127.0.0.1:%d", e.port))
 	w.Env = append(os.Environ(), "WASH_HOME="+e.home)
 	var logs strings.Builder

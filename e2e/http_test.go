@@ -9,18 +9,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmlattice/wash/internal/corpus"
 )
 
 // A user's path to a served component: wash up -d, wash app deploy of a manifest with the
 // wat-hello component and the builtin http-server linked to it, then an HTTP GET.
 func TestAppDeployServesHTTP(t *testing.T) {
-	wasm, err := filepath.Abs("../../shared/fixtures/components/wat-hello/hello.component.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(wasm); err != nil {
-		t.Skipf("wat-hello fixture not available: %v", err)
-	}
+	wasm := corpus.Path(t, corpus.WatHello)
 	e := newEnv(t)
 	e.must("up", "-d", "--nats-port", e.portArg())
 	defer e.run("down", "--all")

@@ -162,6 +162,7 @@ func New(opts Options) (*Client, error) {
 	base := opts.Transport
 	if base == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.Proxy = ProxyFromEnvironment
 		if opts.InsecureSkipTLSVerify || len(opts.CAFiles) > 0 {
 			cfg := &tls.Config{InsecureSkipVerify: opts.InsecureSkipTLSVerify} //nolint:gosec // user asked for it
 			if len(opts.CAFiles) > 0 {

@@ -66,6 +66,11 @@ type HostData struct {
 	DefaultRPCTimeoutMS    *uint64           `json:"default_rpc_timeout_ms,omitempty"`
 	StructuredLogging      bool              `json:"structured_logging"`
 	LogLevel               *string           `json:"log_level,omitempty"`
+	// Secrets are the provider's SECRET_ config as the host sent them (plaintext values by
+	// name: {"kind": "String"|"Bytes", "value": ...}).
+	Secrets json.RawMessage `json:"secrets,omitempty"`
+	// Raw is the whole HostData JSON, for fields this struct does not model (otel_config, ...).
+	Raw json.RawMessage `json:"-"`
 }
 
 // Link is a link definition as providers receive it: config names resolved to values.
@@ -109,6 +114,7 @@ func ReadHostData(r io.Reader) (HostData, error) {
 	if err := json.Unmarshal(raw, &hd); err != nil {
 		return HostData{}, fmt.Errorf("host data is not valid JSON: %w", err)
 	}
+	hd.Raw = raw
 	if hd.LatticeRPCPrefix == "" || hd.ProviderKey == "" || hd.HostID == "" {
 		return HostData{}, errors.New("host data lacks lattice_rpc_prefix, provider_key or host_id")
 	}

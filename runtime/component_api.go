@@ -10,6 +10,7 @@ import (
 
 	"github.com/wasmlattice/wash/runtime/cabi"
 	"github.com/wasmlattice/wash/runtime/component"
+	"github.com/wasmlattice/wash/runtime/linmem"
 	"github.com/wasmlattice/wash/runtime/wasi"
 )
 
@@ -37,6 +38,9 @@ var (
 	ErrResponseStarted = errors.New("response already started")
 	// ErrUnsatisfiedImport is wrapped when a component needs an interface nobody provides.
 	ErrUnsatisfiedImport = component.ErrUnsatisfiedImport
+	// ErrHostMemoryLimit is wrapped when an instance cannot start because the linear memory
+	// of all instances would pass Options.MaxTotalMemoryBytes: a retry may succeed later.
+	ErrHostMemoryLimit = linmem.ErrHostLimit
 )
 
 func (cfg InstanceConfig) state() *wasi.State {
@@ -77,21 +81,16 @@ func (p *Program) HandleHTTP(ctx context.Context, w http.ResponseWriter, r *http
 		return err
 	}
 	lim := p.limits(cfg)
-	ctx, cancel, mc := lim.bound(ctx)
+	ctx, cancel := context.WithTimeout(ctx, lim.timeout)
 	defer cancel()
 	ictx := wasi.WithState(ctx, cfg.state())
-	inst, err := p.comp.Instantiate(ictx, cfg.registry())
-	if err == nil {
-		err = mc.err()
-	}
+	inst, rc, err := p.acquire(ictx, cfg, lim)
 	if err != nil {
-		if inst != nil {
-			_ = inst.Close(context.Background())
-		}
-		return fmt.Errorf("instantiating component: %w", lim.limitErr(ctx, err))
+		return lim.instErr(ctx, err)
 	}
-	defer inst.Close(context.Background())
-	return serveHTTP(ictx, lim, inst, w, r)
+	err = serveHTTP(ictx, lim, inst, w, r)
+	p.release(inst, rc, err == nil && ctx.Err() == nil)
+	return err
 }
 
 func (p *Program) checkHTTP() error {
@@ -136,23 +135,18 @@ func (p *Program) runComponentCommand(ctx context.Context, cfg InstanceConfig) (
 		return 0, fmt.Errorf("running command: the component does not export %s", CLIRun)
 	}
 	lim := p.limits(cfg)
-	ctx, cancel, mc := lim.bound(ctx)
+	ctx, cancel := context.WithTimeout(ctx, lim.timeout)
 	defer cancel()
 	ictx := wasi.WithState(ctx, cfg.state())
-	inst, err := p.comp.Instantiate(ictx, cfg.registry())
-	if err == nil {
-		if err = mc.err(); err != nil {
-			_ = inst.Close(context.Background())
-		}
-	}
+	inst, rc, err := p.acquire(ictx, cfg, lim)
 	if err != nil {
 		if code, ok := exitCode(err); ok {
 			return code, nil
 		}
-		return 0, fmt.Errorf("instantiating component: %w", lim.limitErr(ctx, err))
+		return 0, lim.instErr(ctx, err)
 	}
-	defer inst.Close(context.Background())
 	res, err := inst.Call(ictx, CLIRun, "run")
+	p.release(inst, rc, err == nil && ctx.Err() == nil)
 	if err != nil {
 		if code, ok := exitCode(err); ok && ctx.Err() == nil {
 			return code, nil
@@ -198,20 +192,15 @@ func (p *Program) Invoke(ctx context.Context, cfg InstanceConfig, iface, fn stri
 		return nil, fmt.Errorf("invoking %s: %w", fn, ErrNotComponent)
 	}
 	lim := p.limits(cfg)
-	ctx, cancel, mc := lim.bound(ctx)
+	ctx, cancel := context.WithTimeout(ctx, lim.timeout)
 	defer cancel()
 	ictx := wasi.WithState(ctx, cfg.state())
-	inst, err := p.comp.Instantiate(ictx, cfg.registry())
-	if err == nil {
-		if err = mc.err(); err != nil {
-			_ = inst.Close(context.Background())
-		}
-	}
+	inst, rc, err := p.acquire(ictx, cfg, lim)
 	if err != nil {
-		return nil, fmt.Errorf("instantiating component: %w", lim.limitErr(ctx, err))
+		return nil, lim.instErr(ctx, err)
 	}
-	defer inst.Close(context.Background())
 	res, err := inst.Call(ictx, iface, fn, args...)
+	p.release(inst, rc, err == nil && ctx.Err() == nil)
 	if err != nil {
 		return nil, fmt.Errorf("calling %s: %w", fn, lim.limitErr(ctx, err))
 	}

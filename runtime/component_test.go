@@ -10,10 +10,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmlattice/wash/internal/corpus"
 )
 
+// newEngine makes an engine for a test; compiled code is shared across test runs (the big
+// guests compile once per machine).
 func newEngine(t testing.TB, opts Options) *Engine {
 	t.Helper()
+	if opts.CompilationCacheDir == "" {
+		opts.CompilationCacheDir = corpus.CompilationCache()
+	}
 	e, err := NewEngine(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -22,19 +29,22 @@ func newEngine(t testing.TB, opts Options) *Engine {
 	return e
 }
 
-// fixture finds a test binary: small ones are checked in under testdata, the large upstream
-// and go-hello builds are read from the shared fixtures beside the repository.
+// fixture finds a test binary: the small test guests under testdata, the real-world corpus
+// (internal/corpus) by its file name.
 func fixture(name string) string {
-	if name == "wat-hello.component.wasm" { // the example app's component, with its WAT source
-		return "../examples/hello-http/hello.component.wasm"
-	}
-	for _, dir := range []string{"testdata", "../../shared/fixtures/components/upstream", "../../shared/fixtures/components/go-hello"} {
-		p := filepath.Join(dir, name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
+	if p, ok := corpusFiles[name]; ok {
+		return p
 	}
 	return filepath.Join("testdata", name)
+}
+
+// corpusFiles names the corpus guests by the file names the tests use.
+var corpusFiles = map[string]string{
+	"wat-hello.component.wasm": "../examples/hello-http/hello.component.wasm",
+	"gohello.component.wasm":   "testdata/corpus/go-hello/gohello.component.wasm",
+	"hello_plugin_s.wasm":      "testdata/corpus/upstream/hello_plugin_s.wasm",
+	"guest.component.wasm":     "testdata/corpus/upstream/guest.component.wasm",
+	"logger.wasm":              "testdata/corpus/upstream/logger.wasm",
 }
 
 func compileFile(t testing.TB, e *Engine, name string) *Program {

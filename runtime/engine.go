@@ -6,13 +6,19 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wasmlattice/wash/runtime/component"
+	"github.com/wasmlattice/wash/runtime/linmem"
 	"github.com/wasmlattice/wash/runtime/wasi"
 )
 
@@ -41,6 +47,12 @@ const (
 	wasmPageSize            = 64 << 10
 )
 
+// Defaults of the instance recycling (see Options).
+const (
+	DefaultMaxIdleInstances    = 32
+	DefaultIdleInstanceTimeout = 10 * time.Second
+)
+
 // ErrComponentsUnsupported is kept for callers that matched on it; Compile no longer returns
 // it (components compile through the component layer).
 var ErrComponentsUnsupported = errors.New("component-model binaries are not supported by this host yet (only WASI preview1 core modules run)")
@@ -49,10 +61,18 @@ var ErrComponentsUnsupported = errors.New("component-model binaries are not supp
 type Options struct {
 	// CompilationCacheDir keeps compiled machine code across processes; empty means in memory only.
 	CompilationCacheDir string
-	// MaxMemoryBytes caps the linear memory of every instance.
+	// MaxMemoryBytes caps each linear memory of every instance.
 	MaxMemoryBytes uint64
+	// MaxTotalMemoryBytes bounds the linear memory of all live instances together (0:
+	// unbounded). An instance whose initial memory does not fit fails to start; a guest
+	// whose memory.grow would pass it gets -1, as at MaxMemoryBytes.
+	MaxTotalMemoryBytes uint64
 	// MaxExecutionTime bounds one invocation; the guest is interrupted when it passes.
 	MaxExecutionTime time.Duration
+	// MaxIdleInstances caps the reset instances each program keeps for its next calls
+	// (default 32); IdleInstanceTimeout closes those unused for that long (default 10 s).
+	MaxIdleInstances    int
+	IdleInstanceTimeout time.Duration
 	// HostInterfaces adds engine-wide host implementations of component interfaces (they
 	// replace the built-in WASI ones of the same name). Per-instance ones go in
 	// InstanceConfig.HostInterfaces.
@@ -66,6 +86,13 @@ type Engine struct {
 	cache    wazero.CompilationCache
 	opts     Options
 	registry *component.Registry
+	budget   *linmem.Budget
+
+	calls    atomic.Int64 // calls in flight on instances the engine handed out (acquire..release)
+	mu       sync.Mutex
+	programs map[*Program]struct{} // open component programs (their idle instances expire)
+	done     chan struct{}
+	closed   sync.Once
 }
 
 // NewEngine builds an engine with the WASI preview1 host functions registered.
@@ -75,6 +102,12 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	if opts.MaxExecutionTime <= 0 {
 		opts.MaxExecutionTime = DefaultMaxExecutionTime
+	}
+	if opts.MaxIdleInstances <= 0 {
+		opts.MaxIdleInstances = DefaultMaxIdleInstances
+	}
+	if opts.IdleInstanceTimeout <= 0 {
+		opts.IdleInstanceTimeout = DefaultIdleInstanceTimeout
 	}
 	pages := opts.MaxMemoryBytes / wasmPageSize
 	if pages < 1 {
@@ -104,14 +137,35 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 	for _, h := range opts.HostInterfaces {
 		reg.Add(h)
 	}
-	return &Engine{rt: rt, cache: cache, opts: opts, registry: reg}, nil
+	e := &Engine{rt: rt, cache: cache, opts: opts, registry: reg, budget: linmem.NewBudget(opts.MaxTotalMemoryBytes),
+		programs: map[*Program]struct{}{}, done: make(chan struct{})}
+	go e.sweepIdle()
+	return e, nil
 }
 
 // Options returns the effective options (defaults filled in).
 func (e *Engine) Options() Options { return e.opts }
 
+// MemoryInUse is the linear memory of all live instances, in bytes, and the highest it has
+// been since the engine started.
+func (e *Engine) MemoryInUse() (now, peak uint64) { return e.budget.Used(), e.budget.Peak() }
+
 // Close releases every compiled program and the cache handle.
+//
+// Like Program.Close it waits up to CloseGrace for running calls, and leaves the engine
+// allocated if they do not end.
 func (e *Engine) Close(ctx context.Context) error {
+	e.closed.Do(func() { close(e.done) })
+	if !waitCalls(ctx, &e.calls) {
+		return errors.New("component calls are still running; the engine stays allocated")
+	}
+	e.mu.Lock()
+	progs := e.programs
+	e.programs = map[*Program]struct{}{}
+	e.mu.Unlock()
+	for p := range progs {
+		p.closeRecyclers()
+	}
 	err := e.rt.Close(ctx)
 	if e.cache != nil {
 		_ = e.cache.Close(ctx)
@@ -146,12 +200,27 @@ func Detect(wasm []byte) (Kind, error) {
 type Program struct {
 	engine *Engine
 	kind   Kind
-	module wazero.CompiledModule // core modules
-	comp   *component.Program    // components
+	module wazero.CompiledModule   // core modules
+	memory *component.ModuleMemory // core modules: the memory they define
+	comp   *component.Program      // components
+
+	calls        atomic.Int64 // calls in flight (see Engine.calls)
+	recMu        sync.Mutex
+	recyclers    map[recyclerKey]*recycler
+	lastIfaces   []*HostInterface // registryFor's cache
+	lastRegistry *component.Registry
 }
+
+// largeBinary is the size past which Compile returns the compiler's scratch memory to the
+// system when it is done: compiling a 14 MB guest leaves a few hundred MB of free heap that
+// Go would otherwise hand back only gradually.
+const largeBinary = 1 << 20
 
 // Compile validates and compiles a binary. Errors are one line and safe to show to users.
 func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Program, error) {
+	if len(wasm) >= largeBinary {
+		defer func() { go debug.FreeOSMemory() }()
+	}
 	kind, err := Detect(wasm)
 	if err != nil {
 		return nil, err
@@ -161,13 +230,17 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Program, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Program{engine: e, kind: kind, comp: cp}, nil
+		p := &Program{engine: e, kind: kind, comp: cp}
+		e.mu.Lock()
+		e.programs[p] = struct{}{}
+		e.mu.Unlock()
+		return p, nil
 	}
-	mod, err := e.rt.CompileModule(ctx, wasm)
+	mod, mem, err := component.CompileCoreModule(ctx, e.rt, wasm)
 	if err != nil {
 		return nil, fmt.Errorf("invalid core module: %w", err)
 	}
-	return &Program{engine: e, kind: kind, module: mod}, nil
+	return &Program{engine: e, kind: kind, module: mod, memory: mem}, nil
 }
 
 // Kind reports whether the program is a core module or a component.
@@ -201,10 +274,22 @@ func (p *Program) Exports() []string {
 }
 
 // Close frees the compiled code.
+//
+// Calls still running get CloseGrace to finish: instance memories are mappings, and freeing
+// one under running guest code would crash the process, so a program whose calls do not end
+// in time is left allocated (and an error says so).
 func (p *Program) Close(ctx context.Context) error {
+	if !waitCalls(ctx, &p.calls) {
+		return errors.New("component calls are still running; the program stays allocated")
+	}
 	if p.comp != nil {
+		p.engine.mu.Lock()
+		delete(p.engine.programs, p)
+		p.engine.mu.Unlock()
+		p.closeRecyclers()
 		return p.comp.Close(ctx)
 	}
+	p.memory.Close()
 	return p.module.Close(ctx)
 }
 
@@ -234,6 +319,13 @@ type InstanceConfig struct {
 	// MaxMemoryBytes narrows Options.MaxMemoryBytes for this instance's memories (0, or a
 	// value above the engine's cap: the engine's cap).
 	MaxMemoryBytes uint64
+	// InitSnapshot lets fresh instances of a component with start functions (a Go guest's
+	// runtime initialization) start from a snapshot taken once after those functions ran,
+	// instead of running them for every instance. Only start functions that read nothing but
+	// arguments, environment, clocks and random numbers, and keep no resources, qualify;
+	// what they read is then the same for every instance (as with a build-time wizer
+	// pre-initialization). Components without start functions are recycled either way.
+	InitSnapshot bool
 }
 
 // Instance is one live instantiation of a Program.
@@ -269,15 +361,16 @@ func (p *Program) moduleConfig(cfg InstanceConfig) wazero.ModuleConfig {
 // Instantiate creates a live instance without running any start function, which proves that
 // every import links and the memory fits the cap.
 func (p *Program) Instantiate(ctx context.Context, cfg InstanceConfig) (*Instance, error) {
+	lim := p.limits(cfg)
 	if p.comp != nil {
 		ictx := wasi.WithState(ctx, cfg.state())
-		ci, err := p.comp.Instantiate(ictx, cfg.registry())
+		ci, err := p.instantiate(ictx, cfg, lim)
 		if err != nil {
 			return nil, err
 		}
 		return &Instance{mod: ci, comp: ci, ctx: ictx}, nil
 	}
-	mod, err := p.engine.rt.InstantiateModule(ctx, p.module, p.moduleConfig(cfg).WithStartFunctions())
+	mod, err := p.instantiateCore(ctx, cfg, lim, false)
 	if err != nil {
 		return nil, fmt.Errorf("instantiating core module: %w", err)
 	}
@@ -291,12 +384,11 @@ func (p *Program) RunCommand(ctx context.Context, cfg InstanceConfig) (uint32, e
 		return p.runComponentCommand(ctx, cfg)
 	}
 	lim := p.limits(cfg)
-	ctx, cancel, mc := lim.bound(ctx)
+	ctx, cancel := context.WithTimeout(ctx, lim.timeout)
 	defer cancel()
-	mod, err := p.engine.rt.InstantiateModule(ctx, p.module, p.moduleConfig(cfg))
-	if err == nil {
-		err = mc.err()
-	}
+	p.beginCall()
+	defer p.endCall()
+	mod, err := p.instantiateCore(ctx, cfg, lim, true)
 	if mod != nil {
 		defer mod.Close(ctx)
 	}
@@ -308,4 +400,54 @@ func (p *Program) RunCommand(ctx context.Context, cfg InstanceConfig) (uint32, e
 		return 0, fmt.Errorf("running command: %w", err)
 	}
 	return 0, nil
+}
+
+// instantiateCore instantiates a core module with its memory bounded like a component's,
+// running _start when run is set.
+func (p *Program) instantiateCore(ctx context.Context, cfg InstanceConfig, lim callLimits, run bool) (api.Module, error) {
+	alloc := &linmem.Allocator{Max: lim.memory, Budget: p.engine.budget, Next: p.memory.Image()}
+	if n := p.memory.InitialBytes(); n > lim.memory {
+		return nil, &linmem.LimitError{Limit: lim.memory, Asked: n}
+	}
+	if err := alloc.Reserve(p.memory.InitialBytes()); err != nil {
+		return nil, err
+	}
+	defer alloc.Release()
+	mc := p.moduleConfig(cfg)
+	if !run {
+		mc = mc.WithStartFunctions()
+	}
+	mod, err := p.engine.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), p.module, mc)
+	if err == nil {
+		err = alloc.Err()
+	} else if mod == nil {
+		alloc.FreeFrom(0) // the engine drops a failed module without freeing its memory
+	}
+	return mod, err
+}
+
+// CloseGrace bounds how long Close waits for running calls.
+const CloseGrace = 10 * time.Second
+
+// waitCalls waits until no call is in flight, for at most CloseGrace or until ctx ends.
+func waitCalls(ctx context.Context, n *atomic.Int64) bool {
+	deadline := time.Now().Add(CloseGrace)
+	for n.Load() > 0 {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
+
+// beginCall and endCall count a call in flight on the program and its engine.
+func (p *Program) beginCall() {
+	p.calls.Add(1)
+	p.engine.calls.Add(1)
+}
+
+func (p *Program) endCall() {
+	p.calls.Add(-1)
+	p.engine.calls.Add(-1)
 }

@@ -65,19 +65,15 @@ func (pl *Pool) HandleHTTP(ctx context.Context, w http.ResponseWriter, r *http.R
 		return err
 	}
 	lim := p.limits(cfg)
+	p.beginCall()
+	defer p.endCall()
 	pi := pl.take()
 	if pi == nil {
 		// instantiation is bounded like a call; the memory cap stays with the instance
-		ictx, cancel, mc := lim.bound(ctx)
-		inst, err := p.comp.Instantiate(wasi.WithState(ictx, cfg.state()), cfg.registry())
-		if err == nil {
-			err = mc.err()
-		}
+		ictx, cancel := context.WithTimeout(ctx, lim.timeout)
+		inst, err := p.instantiate(wasi.WithState(ictx, cfg.state()), cfg, lim)
 		cancel()
 		if err != nil {
-			if inst != nil {
-				_ = inst.Close(context.Background())
-			}
 			return lim.instErr(ictx, err)
 		}
 		pi = &pooledInstance{inst: inst, baseline: -1}

@@ -3,23 +3,23 @@ package wascap
 import (
 	"bytes"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nkeys"
+
+	"github.com/wasmlattice/wash/internal/corpus"
 )
 
-const fixtures = "/work/shared/fixtures/components/upstream/"
-
+// readFixture reads one of upstream's binaries kept in the repository's corpus.
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(fixtures + name)
-	if err != nil {
-		t.Skipf("fixture %s not available: %v", name, err)
-	}
-	return b
+	return corpus.Read(t, map[string]string{
+		"hello_plugin_s.wasm":  corpus.HelloPlugin,
+		"logger.wasm":          corpus.Logger,
+		"guest.component.wasm": corpus.GuestComponent,
+	}[name])
 }
 
 func TestExtractUpstreamComponent(t *testing.T) {

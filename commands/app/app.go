@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +28,7 @@ import (
 	"github.com/wasmlattice/wash/commands/output"
 	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
+	"github.com/wasmlattice/wash/oci"
 )
 
 // Options are shared by the app subcommands.
@@ -36,6 +39,10 @@ type Options struct {
 	NoWait  bool
 	All     bool
 	Watch   bool
+	// upstream wash's flags: deploy --replace, delete --all-undeployed, list/get --watch[=interval]
+	Replace       bool
+	AllUndeployed bool
+	WatchEvery    string
 }
 
 // NewCmd builds `wash app`.
@@ -131,7 +138,7 @@ func ReadSource(ctx context.Context, env *cli.Env, arg string) (Source, error) {
 		if err != nil {
 			return Source{}, fmt.Errorf("invalid manifest URL %s: %w", arg, err)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := oci.HTTPClient().Do(req) // through HTTP(S)_PROXY with WASH_PROXY_* credentials
 		if err != nil {
 			return Source{}, fmt.Errorf("fetching manifest %s: %w", arg, err)
 		}
@@ -224,6 +231,7 @@ if wadm reports it failed. With --no-wait it returns once wadm accepted the depl
 	o.addFlags(cmd)
 	cmd.Flags().StringVar(&o.Version, "version", "", "version to deploy (default: the one just stored, or the latest)")
 	cmd.Flags().BoolVar(&o.NoWait, "no-wait", false, "return once wadm accepted the deployment")
+	cmd.Flags().BoolVar(&o.Replace, "replace", false, "delete the manifest's name and version first (upstream's optimistic replace)")
 	return cmd
 }
 
@@ -256,6 +264,17 @@ func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) err
 		return err
 	}
 	defer nc.Close()
+	if data != nil && o.Replace {
+		// As upstream: delete the name (and the manifest's version, if it names one), and
+		// only warn when that fails.
+		var ver string
+		if m, err := model.ParseManifest(data); err == nil {
+			ver = m.Version()
+		}
+		if _, err := c.Delete(ctx, name, ver); err != nil {
+			env.IO.Progress("%s failed to delete %s during --replace: %v", env.IO.Warn("warning:"), name, err)
+		}
+	}
 	if data != nil {
 		put, err := c.Put(ctx, data, "application/json")
 		if err != nil {
@@ -428,13 +447,86 @@ func newListCmd(env *cli.Env) *cobra.Command {
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List applications with their deployed version and status",
-		Args:    cli.Args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withClient(env, o, func(c *wadmclient.Client) error { return RunList(cmd.Context(), env, c) })
+		Args:    cli.Args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				// upstream's `-w 5s`: the interval after a bare -w
+				if !cmd.Flags().Changed("watch") {
+					return cli.Usage(fmt.Errorf("unexpected argument %q", args[0]))
+				}
+				o.WatchEvery = args[0]
+			}
+			return withClient(env, o, func(c *wadmclient.Client) error {
+				if cmd.Flags().Changed("watch") {
+					return o.watchList(cmd.Context(), env, c)
+				}
+				return RunList(cmd.Context(), env, c)
+			})
 		},
 	}
 	o.addFlags(cmd)
+	o.addWatchFlag(cmd)
 	return cmd
+}
+
+// addWatchFlag registers upstream's -w/--watch [INTERVAL] (bare: every second).
+func (o *Options) addWatchFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&o.WatchEvery, "watch", "w", "", "redraw the list every INTERVAL (ms or a duration such as 5s; bare -w: 1s) until Ctrl+C")
+	cmd.Flags().Lookup("watch").NoOptDefVal = "1s"
+}
+
+// watchList redraws the application list until interrupted: a table in place on a terminal,
+// one table (or one JSON line with -o json) per refresh otherwise.
+func (o *Options) watchList(ctx context.Context, env *cli.Env, c *wadmclient.Client) error {
+	every, err := parseWatchInterval(o.WatchEvery)
+	if err != nil {
+		return cli.Usage(err)
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	for {
+		if env.IO.Terminal && !env.IO.JSON() {
+			env.IO.Printf("\x1b[H\x1b[2J")
+		}
+		if env.IO.JSON() {
+			models, err := c.List(ctx)
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if models == nil {
+				models = []model.ModelSummary{}
+			}
+			b, _ := json.Marshal(output.Result{"applications": models, "success": true})
+			if _, err := env.IO.Out.Write(append(b, '\n')); err != nil {
+				return err
+			}
+		} else if err := RunList(ctx, env, c); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(every):
+		}
+	}
+}
+
+// parseWatchInterval reads upstream's interval: milliseconds, or a duration such as 5s.
+func parseWatchInterval(s string) (time.Duration, error) {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 {
+		return time.Duration(n) * time.Millisecond, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("invalid --watch interval %q: use milliseconds or a duration such as 5s", s)
+	}
+	return d, nil
 }
 
 // StatusWord is the capitalised status type (Deployed, Failed, …).
@@ -498,6 +590,10 @@ func newGetCmd(env *cli.Env) *cobra.Command {
 		Args:  cli.Args(cobra.MaximumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withClient(env, o, func(c *wadmclient.Client) error {
+				if cmd.Flags().Changed("watch") {
+					// upstream watches the application list, whatever NAME says
+					return o.watchList(cmd.Context(), env, c)
+				}
 				if len(args) == 0 {
 					return RunList(cmd.Context(), env, c)
 				}
@@ -510,6 +606,7 @@ func newGetCmd(env *cli.Env) *cobra.Command {
 		},
 	}
 	o.addFlags(cmd)
+	o.addWatchFlag(cmd)
 	return cmd
 }
 
@@ -736,11 +833,20 @@ func nonNil(s []string) []string {
 func newDeleteCmd(env *cli.Env) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
-		Use:     "delete NAME [VERSION | --all]",
+		Use:     "delete NAME [VERSION | --all] | --all-undeployed",
 		Aliases: []string{"del", "rm"},
 		Short:   "Delete one stored version of an application, or all of them (undeploying it)",
-		Args:    cli.Args(cobra.RangeArgs(1, 2)),
+		Args:    cli.Args(cobra.RangeArgs(0, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.AllUndeployed {
+				if len(args) > 0 {
+					return cli.Usage(errors.New("give either NAME or --all-undeployed"))
+				}
+				return withClient(env, o, func(c *wadmclient.Client) error { return deleteUndeployed(cmd.Context(), env, c) })
+			}
+			if len(args) == 0 {
+				return cli.Usage(errors.New("missing NAME (or --all-undeployed)"))
+			}
 			if len(args) == 2 && o.All {
 				return cli.Usage(errors.New("give either a VERSION or --all"))
 			}
@@ -783,5 +889,36 @@ func newDeleteCmd(env *cli.Env) *cobra.Command {
 	}
 	o.addFlags(cmd)
 	cmd.Flags().BoolVar(&o.All, "all", false, "delete every version (the default without VERSION)")
+	cmd.Flags().BoolVar(&o.AllUndeployed, "all-undeployed", false, "delete every application that is not deployed (all their versions)")
 	return cmd
+}
+
+// deleteUndeployed deletes each application whose status is undeployed.
+func deleteUndeployed(ctx context.Context, env *cli.Env, c *wadmclient.Client) error {
+	models, err := c.List(ctx)
+	if err != nil {
+		return err
+	}
+	type deleted struct {
+		Name    string `json:"model_name"`
+		Version string `json:"version"`
+	}
+	out := []deleted{}
+	for _, m := range models {
+		if m.DetailedStatus.Info.Type != model.StatusUndeployed && m.DetailedStatus.Info.Type != "" {
+			continue
+		}
+		r, err := c.Delete(ctx, m.Name, "")
+		if err != nil {
+			return fmt.Errorf("deleting %s: %w", m.Name, err)
+		}
+		if r.Result == model.DeleteDeleted {
+			out = append(out, deleted{Name: m.Name, Version: m.Version})
+		}
+	}
+	if env.IO.JSON() {
+		return env.IO.PrintResult(output.Result{"deleted_applications": out})
+	}
+	env.IO.Printf("Deleted [%d] applications\n", len(out))
+	return nil
 }

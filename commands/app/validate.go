@@ -1,18 +1,21 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/output"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
+	"github.com/wasmlattice/wash/oci"
 )
 
 // ociRef is the shape of an OCI reference: [registry[:port]/]repository[:tag][@digest].
@@ -22,7 +25,8 @@ var ociRef = sync.OnceValue(func() *regexp.Regexp {
 })
 
 func newValidateCmd(env *cli.Env) *cobra.Command {
-	return &cobra.Command{
+	var checkRefs, insecure bool
+	cmd := &cobra.Command{
 		Use:   "validate FILE|URL|-",
 		Short: "Check a manifest: OAM schema, wadm's rules and image references (nothing is sent to wadm)",
 		Args:  cli.Args(cobra.ExactArgs(1)),
@@ -34,6 +38,9 @@ func newValidateCmd(env *cli.Env) *cobra.Command {
 			errs, warns, err := Validate(src)
 			if err != nil {
 				return err
+			}
+			if checkRefs {
+				errs = append(errs, checkImageRefs(cmd.Context(), src, insecure)...)
 			}
 			if env.IO.JSON() {
 				if err := env.IO.PrintResult(output.Result{"valid": len(errs) == 0, "errors": nonNil(errs), "warnings": nonNil(warns)}); err != nil {
@@ -59,6 +66,38 @@ func newValidateCmd(env *cli.Env) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&checkRefs, "check-image-refs", false, "also ask each image's registry that the reference exists (credentials from docker login)")
+	cmd.Flags().BoolVar(&insecure, "insecure", false, "with --check-image-refs: reach registries over plain HTTP")
+	return cmd
+}
+
+// checkImageRefs resolves every OCI image of the manifest in its registry (upstream's
+// --check-image-refs fetches them); builtins and file:// images are checked by Validate.
+func checkImageRefs(ctx context.Context, src Source, insecure bool) []string {
+	m, err := model.ParseManifest(src.Data)
+	if err != nil {
+		return nil // Validate already reported it
+	}
+	c, err := oci.New(oci.Options{Insecure: insecure, AllowLatest: true, Retry: oci.RetryPolicy{MaxRetries: -1}})
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var errs []string
+	for _, comp := range m.Spec.Components {
+		if comp.Properties.Image == nil {
+			continue
+		}
+		img := *comp.Properties.Image
+		if strings.HasPrefix(img, "file://") || strings.HasPrefix(img, "wasmcloud+builtin://") || !ociRef().MatchString(img) {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		if _, err := c.Resolve(ctx, img); err != nil {
+			errs = append(errs, fmt.Sprintf("component %q: image %s cannot be fetched: %s", comp.Name, img, oneLine(err.Error())))
+		}
+		cancel()
+	}
+	return errs
 }
 
 // Validate checks a manifest the way wadm would plus the schema and image references; it

@@ -16,6 +16,7 @@ import (
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/output"
+	"github.com/wasmlattice/wash/internal/corpus"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/oci/par"
 )
@@ -40,12 +41,8 @@ func regOpts(t *testing.T) RegistryOptions {
 	return RegistryOptions{Insecure: true, CacheDir: t.TempDir()}
 }
 
-const signedFixture = "/work/shared/fixtures/components/upstream/hello_plugin_s.wasm"
-
 func TestPushPullInspectComponent(t *testing.T) {
-	if _, err := os.Stat(signedFixture); err != nil {
-		t.Skip("fixture missing")
-	}
+	signedFixture := corpus.Path(t, corpus.HelloPlugin)
 	env, out, _ := testEnv(t, output.Text)
 	host := startRegistry(t)
 	ctx := context.Background()

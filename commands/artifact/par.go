@@ -123,14 +123,15 @@ func newParCreate(env *cli.Env) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
+	// Short flags as upstream's par create: -v is the vendor, -r the revision.
 	f.StringVarP(&o.Binary, "binary", "b", "", "provider executable")
-	f.StringVar(&o.Target, "arch", par.NativeTarget(), "target of the binary, <arch>-<os>")
+	f.StringVarP(&o.Target, "arch", "a", par.NativeTarget(), "target of the binary, <arch>-<os>")
 	f.StringVarP(&o.Name, "name", "n", "", "provider name")
-	f.StringVar(&o.Vendor, "vendor", "", "vendor")
-	f.StringVarP(&o.Version, "version", "v", "", "version string")
-	f.IntVar(&o.Revision, "revision", 0, "revision number")
-	f.StringVar(&o.Schema, "schema", "", "JSON schema file for link/config values")
-	f.StringVarP(&o.Destination, "destination", "d", "", "output file (default <binary stem>.par[.gz])")
+	f.StringVarP(&o.Vendor, "vendor", "v", "", "vendor")
+	f.StringVar(&o.Version, "version", "", "version string")
+	f.IntVarP(&o.Revision, "revision", "r", 0, "revision number")
+	f.StringVarP(&o.Schema, "schema", "j", "", "JSON schema file for link/config values")
+	f.StringVar(&o.Destination, "destination", "", "output file (default <binary stem>.par[.gz])")
 	f.BoolVar(&o.Compress, "compress", false, "gzip the archive")
 	_ = cmd.MarkFlagRequired("binary")
 	_ = cmd.MarkFlagRequired("name")
@@ -248,7 +249,7 @@ func newParInsert(env *cli.Env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&o.Binary, "binary", "b", "", "provider executable to add")
-	cmd.Flags().StringVar(&o.Target, "arch", par.NativeTarget(), "target of the binary, <arch>-<os>")
+	cmd.Flags().StringVarP(&o.Target, "arch", "a", par.NativeTarget(), "target of the binary, <arch>-<os>")
 	_ = cmd.MarkFlagRequired("binary")
 	o.KeyOptions.bind(cmd)
 	return cmd

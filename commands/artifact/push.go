@@ -20,6 +20,9 @@ type PushOptions struct {
 	Annotations []string // k=v
 	// Config is the provider-archive config blob file (-c); ignored for components.
 	Config string
+	// Monolithic is upstream's --monolithic-push. Uploads here are always monolithic (one
+	// POST then one PUT per blob, never chunked PATCHes), so it changes nothing.
+	Monolithic bool
 }
 
 // NewPushCmd builds `wash push`.
@@ -35,6 +38,9 @@ func NewPushCmd(env *cli.Env) *cobra.Command {
 			if err := cli.BindEnv(cmd.Flags(), registryEnv); err != nil {
 				return err
 			}
+			if err := cli.BindEnv(cmd.Flags(), map[string]string{"monolithic-push": "WASH_MONOLITHIC_PUSH"}); err != nil {
+				return err
+			}
 			o.Ref, o.File = args[0], args[1]
 			return RunPush(cmd.Context(), env, o)
 		},
@@ -42,6 +48,7 @@ func NewPushCmd(env *cli.Env) *cobra.Command {
 	o.bind(cmd)
 	cmd.Flags().StringArrayVarP(&o.Annotations, "annotation", "a", nil, "manifest annotation key=value (repeatable)")
 	cmd.Flags().StringVarP(&o.Config, "config", "c", "", "config blob file for a provider archive (default {})")
+	cmd.Flags().BoolVar(&o.Monolithic, "monolithic-push", false, "upload each blob in one request (env WASH_MONOLITHIC_PUSH; uploads are always monolithic here)")
 	return cmd
 }
 

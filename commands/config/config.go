@@ -79,6 +79,12 @@ func RunPut(ctx context.Context, env *cli.Env, o *Options) error {
 	if err != nil {
 		return err
 	}
+	return PutValues(ctx, env, o, values)
+}
+
+// PutValues stores values under o.Name (secret references included: `wash secrets put` stores
+// them through here).
+func PutValues(ctx context.Context, env *cli.Env, o *Options, values map[string]string) error {
 	s, err := workload.Open(env, &o.Conn)
 	if err != nil {
 		return err
@@ -139,6 +145,14 @@ func RunGet(ctx context.Context, env *cli.Env, o *Options) error {
 	if err := validName(o.Name); err != nil {
 		return err
 	}
+	return Show(ctx, env, o, func(lattice string) error {
+		return fmt.Errorf("no configuration named %q in lattice %q (create it with `wash config put %s KEY=VALUE`)", o.Name, lattice, o.Name)
+	})
+}
+
+// Show prints the config stored under o.Name, or missing's error when there is none (`wash
+// secrets get` shows references through here).
+func Show(ctx context.Context, env *cli.Env, o *Options, missing func(lattice string) error) error {
 	s, err := workload.Open(env, &o.Conn)
 	if err != nil {
 		return err
@@ -149,7 +163,7 @@ func RunGet(ctx context.Context, env *cli.Env, o *Options) error {
 		return explain(err, "config.get", s.Lattice())
 	}
 	if !found {
-		return fmt.Errorf("no configuration named %q in lattice %q (create it with `wash config put %s KEY=VALUE`)", o.Name, s.Lattice(), o.Name)
+		return missing(s.Lattice())
 	}
 	if env.IO.JSON() {
 		if values == nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -89,13 +90,56 @@ type Resolved struct {
 	Seed      string
 	TLSCAFile string
 	TLSFirst  bool
-	Context   string
+	// TLS requires TLS even without a CA file or TLS-first (wash up --ctl-tls/--rpc-tls).
+	TLS     bool
+	Context string
 }
 
 // URL is nats://host:port (credentials in a user:pass@ host are left out).
 func (r Resolved) URL() string {
-	h, _, _ := splitUserInfo(r.Host)
+	h, _, _ := SplitUserInfo(r.Host)
 	return "nats://" + net.JoinHostPort(h, strconv.Itoa(r.Port))
+}
+
+// URLWithUser is URL with the user:password@ of the host kept (escaped), and tls:// when TLS is
+// required: the form a native provider gets as lattice_rpc_url, whose SDK parses both.
+func (r Resolved) URLWithUser() string {
+	h, user, pass := SplitUserInfo(r.Host)
+	u := url.URL{Scheme: "nats", Host: net.JoinHostPort(h, strconv.Itoa(r.Port))}
+	if r.TLS || r.TLSCAFile != "" || r.TLSFirst {
+		u.Scheme = "tls"
+	}
+	if user != "" {
+		u.User = url.UserPassword(user, pass)
+	}
+	return u.String()
+}
+
+// UserJWTAndSeed returns the user JWT and nkey seed these settings authenticate with (read from
+// the creds file, or the --*-jwt/--*-seed values, literal or file), or two empty strings.
+func (r Resolved) UserJWTAndSeed() (jwt, seed string, err error) {
+	switch {
+	case r.JWT != "" && r.Seed != "":
+		return literalOrFile(r.JWT), literalOrFile(r.Seed), nil
+	case r.CredsFile != "":
+		b, err := os.ReadFile(r.CredsFile)
+		if err != nil {
+			return "", "", fmt.Errorf("reading credentials file: %w", err)
+		}
+		if jwt, err = nkeys.ParseDecoratedJWT(b); err != nil {
+			return "", "", fmt.Errorf("credentials file %s: %w", r.CredsFile, err)
+		}
+		kp, err := nkeys.ParseDecoratedNKey(b)
+		if err != nil {
+			return "", "", fmt.Errorf("credentials file %s: %w", r.CredsFile, err)
+		}
+		s, err := kp.Seed()
+		if err != nil {
+			return "", "", fmt.Errorf("credentials file %s: %w", r.CredsFile, err)
+		}
+		return jwt, string(s), nil
+	}
+	return "", "", nil
 }
 
 func (o *Options) changed(name string) bool { return o.fs != nil && o.fs.Changed(name) }
@@ -183,9 +227,9 @@ func literalOrFile(v string) string {
 	return v
 }
 
-// splitUserInfo separates a "user:pass@host" ctl host (upstream accepts credentials embedded in
+// SplitUserInfo separates a "user:pass@host" NATS host (upstream accepts credentials embedded in
 // the host string) into the host and its credentials.
-func splitUserInfo(host string) (h, user, pass string) {
+func SplitUserInfo(host string) (h, user, pass string) {
 	i := strings.LastIndex(host, "@")
 	if i < 0 {
 		return host, "", ""
@@ -200,7 +244,7 @@ func splitUserInfo(host string) (h, user, pass string) {
 // seed, then a creds file, then user:pass@ in the host, then anonymous.
 func (r Resolved) NATSOptions(name string) ([]nats.Option, error) {
 	opts := []nats.Option{nats.Name(name), nats.Timeout(r.Timeout)}
-	_, user, pass := splitUserInfo(r.Host)
+	_, user, pass := SplitUserInfo(r.Host)
 	switch {
 	case r.JWT != "":
 		jwt := literalOrFile(r.JWT)
@@ -244,10 +288,10 @@ func (r Resolved) NATSOptions(name string) ([]nats.Option, error) {
 		}
 		tlsCfg = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
+	if tlsCfg == nil && (r.TLSFirst || r.TLS) {
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
 	if r.TLSFirst {
-		if tlsCfg == nil {
-			tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12}
-		}
 		opts = append(opts, nats.TLSHandshakeFirst())
 	}
 	if tlsCfg != nil {

@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -83,9 +85,18 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	}
 	records, _ := d.Hosts()
 	natsRecs := d.AllNATS()
-	// When nothing was said about where NATS is, use the one wash started.
-	if !o.Conn.Changed() && len(natsRecs) == 1 && os.Getenv("WASMCLOUD_CTL_PORT") == "" {
-		r.Host, r.Port = natsRecs[0].Host, natsRecs[0].Port
+	// When nothing was said about where NATS is, use the one wash started, or the one the
+	// hosts started here joined (a NATS on another machine).
+	if !o.Conn.Changed() && os.Getenv("WASMCLOUD_CTL_PORT") == "" {
+		if len(natsRecs) == 1 {
+			r.Host, r.Port = natsRecs[0].Host, natsRecs[0].Port
+		} else if h, p, ok := joinedNATS(records, r.Lattice); len(natsRecs) == 0 && ok {
+			_, user, pass := conn.SplitUserInfo(r.Host)
+			if user != "" {
+				h = user + ":" + pass + "@" + h
+			}
+			r.Host, r.Port = h, p
+		}
 	}
 	url := r.URL()
 	result := map[string]any{"hosts_stopped": []string{}, "nats_stopped": false, "lattice": r.Lattice}
@@ -128,7 +139,8 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		env.IO.Printf("Nothing to stop: no NATS answers at %s and wash started no lattice recorded in %s.\n", url, d.Path)
 		return nil
 	}
-	selected, err := selectTargets(byID, o, r.Lattice)
+	_, ownsNATS := d.NATS(r.Port)
+	selected, err := selectTargets(byID, o, r.Lattice, !ownsNATS)
 	if err != nil {
 		return err
 	}
@@ -172,7 +184,7 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		}
 	}
 	switch {
-	case remaining > 0 || len(others) > 0:
+	case owned && (remaining > 0 || len(others) > 0):
 		if !env.IO.JSON() {
 			var parts []string
 			if remaining > 0 {
@@ -207,7 +219,7 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		}
 	default:
 		if cerr == nil && !env.IO.JSON() {
-			env.IO.Printf("NATS on %s was not started by wash; left running.\n", url)
+			env.IO.Printf("NATS on %s was not started by wash here; left running.\n", url)
 		}
 	}
 	if env.IO.JSON() {
@@ -216,8 +228,28 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	return nil
 }
 
-// selectTargets applies --host-id / --all / the one-host rule.
-func selectTargets(byID map[string]*target, o *Options, lattice string) ([]*target, error) {
+// joinedNATS is the NATS every host recorded here for lattice joined, when they agree on one.
+func joinedNATS(records []home.HostRecord, lattice string) (host string, port int, ok bool) {
+	for _, rec := range records {
+		if rec.Lattice != lattice {
+			continue
+		}
+		u, err := url.Parse(rec.NATSURL)
+		if err != nil {
+			return "", 0, false
+		}
+		p, err := strconv.Atoi(u.Port())
+		if err != nil || (ok && (u.Hostname() != host || p != port)) {
+			return "", 0, false
+		}
+		host, port, ok = u.Hostname(), p, true
+	}
+	return host, port, ok
+}
+
+// selectTargets applies --host-id / --all / the one-host rule. On a NATS this WASH_HOME did not
+// start (joined), a bare `wash down` stops the hosts started here and leaves other machines'.
+func selectTargets(byID map[string]*target, o *Options, lattice string, joined bool) ([]*target, error) {
 	all := make([]*target, 0, len(byID))
 	for _, t := range byID {
 		all = append(all, t)
@@ -243,6 +275,17 @@ func selectTargets(byID map[string]*target, o *Options, lattice string) ([]*targ
 	}
 	if len(all) <= 1 || o.All {
 		return all, nil
+	}
+	if joined {
+		var mine []*target
+		for _, t := range all {
+			if t.record != nil {
+				mine = append(mine, t)
+			}
+		}
+		if len(mine) > 0 {
+			return mine, nil
+		}
 	}
 	return nil, fmt.Errorf("%d hosts are running in lattice %q (%s): use --all to stop them all or --host-id to pick one", len(all), lattice, describe(all))
 }

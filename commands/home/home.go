@@ -231,3 +231,68 @@ func zombie(pid int) bool {
 	i := strings.LastIndexByte(string(b), ')')
 	return i >= 0 && i+2 < len(b) && b[i+2] == 'Z'
 }
+
+// AdoptUpstreamDirs lets wash read what upstream wash 0.43 keeps in its XDG directories when
+// this wash has nothing of its own: the config dir ($WASH_CONFIG_DIR, else
+// $XDG_CONFIG_HOME/wash, else ~/.config/wash) holds contexts, the data dir ($WASH_DATA_DIR,
+// else $XDG_DATA_HOME/wash, else ~/.local/share/wash) holds keys. It points WASH_CONTEXT_DIR
+// and WASH_KEYS there (upstream's WASH_KEYS_DIR is honoured too) unless they are set, and only
+// when WASH_HOME is not set: an explicit state directory wins.
+func AdoptUpstreamDirs() {
+	if _, ok := os.LookupEnv("WASH_KEYS"); !ok {
+		if v := os.Getenv("WASH_KEYS_DIR"); v != "" {
+			os.Setenv("WASH_KEYS", expandHome(v))
+		}
+	}
+	if os.Getenv("WASH_HOME") != "" {
+		return
+	}
+	own, err := Resolve()
+	if err != nil {
+		return
+	}
+	userHome, _ := os.UserHomeDir()
+	xdg := func(override, env, fallback string) string {
+		if v := os.Getenv(override); v != "" {
+			return expandHome(v)
+		}
+		if v := os.Getenv(env); v != "" {
+			return filepath.Join(v, "wash")
+		}
+		return filepath.Join(userHome, fallback, "wash")
+	}
+	if os.Getenv("WASH_CONTEXT_DIR") == "" && os.Getenv("WASH_CONTEXTS") == "" {
+		upstream := filepath.Join(xdg("WASH_CONFIG_DIR", "XDG_CONFIG_HOME", ".config"), "contexts")
+		// host_config.json alone is what any first run creates: nothing of the user's yet
+		ownCtx, _ := filepath.Glob(filepath.Join(own.ContextsDir(), "*.json"))
+		mine := 0
+		for _, f := range ownCtx {
+			if filepath.Base(f) != "host_config.json" {
+				mine++
+			}
+		}
+		if mine == 0 && isDir(upstream) {
+			os.Setenv("WASH_CONTEXT_DIR", upstream)
+		}
+	}
+	if _, ok := os.LookupEnv("WASH_KEYS"); !ok {
+		upstream := filepath.Join(xdg("WASH_DATA_DIR", "XDG_DATA_HOME", filepath.Join(".local", "share")), "keys")
+		if !isDir(filepath.Join(own.Path, "keys")) && isDir(upstream) {
+			os.Setenv("WASH_KEYS", upstream)
+		}
+	}
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+func expandHome(p string) string {
+	if strings.HasPrefix(p, "~/") {
+		if h, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(h, p[2:])
+		}
+	}
+	return p
+}

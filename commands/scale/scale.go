@@ -43,16 +43,24 @@ type Options struct {
 func newComponentCmd(env *cli.Env) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
-		Use:   "component REF COMPONENT_ID",
+		Use:   "component [HOST_ID] REF COMPONENT_ID",
 		Short: "Scale a component (0 stops it; the default is unbounded concurrency)",
 		Long: `Set a component's maximum concurrent invocations and wait for the host to confirm.
 
-The host is --host-id if given; otherwise the host that already runs the component (an error if
-several do), or else one chosen by auction with --constraint.`,
+The host is HOST_ID or --host-id if given (upstream wash's order, HOST_ID REF COMPONENT_ID,
+works as is); otherwise the host that already runs the component (an error if several do), or
+else one chosen by auction with --constraint.`,
 		Example: `  wash scale component ./hello.wasm hello --max-instances 20
-  wash scale component ghcr.io/acme/hello:0.1.0 hello --host-id NBXY --max-instances 0`,
-		Args: cli.Args(cobra.ExactArgs(2)),
+  wash scale component ghcr.io/acme/hello:0.1.0 hello --host-id NBXY --max-instances 0
+  wash scale component NBXY ghcr.io/acme/hello:0.1.0 hello -c 5`,
+		Args: cli.Args(cobra.RangeArgs(2, 3)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 3 {
+				if o.Place.HostID != "" && o.Place.HostID != args[0] {
+					return cli.Usage(fmt.Errorf("host %s given twice, differently (argument and --host-id %s)", args[0], o.Place.HostID))
+				}
+				o.Place.HostID, args = args[0], args[1:]
+			}
 			o.Ref, o.ID = args[0], args[1]
 			return Run(cmd.Context(), env, o)
 		},
@@ -60,10 +68,13 @@ several do), or else one chosen by auction with --constraint.`,
 	fs := cmd.Flags()
 	o.Conn.AddFlags(fs)
 	o.Place.AddHostFlag(fs)
-	o.Place.AddAuctionFlags(fs)
+	// -c is --max-instances here, as in upstream's scale; the constraint flag is long only
+	fs.StringArrayVar(&o.Place.Constraints, "constraint", nil, "label the chosen host must carry, key=value (repeatable; used for the auction when no host is given)")
+	fs.IntVar(&o.Place.AuctionTimeoutMs, "auction-timeout-ms", 0, "upper bound for collecting auction bids (default: --timeout-ms)")
 	o.Place.AddWorkloadFlags(fs)
 	o.Place.AddWaitFlags(fs, workload.ScaleWait, "component_scaled")
-	fs.Uint32Var(&o.MaxInstances, "max-instances", ctl.Unbounded, "maximum concurrent invocations; 0 stops the component (default unbounded)")
+	fs.Uint32VarP(&o.MaxInstances, "max-instances", "c", ctl.Unbounded, "maximum concurrent invocations; 0 stops the component (default unbounded; aliases --max-concurrent, --max, --count)")
+	fs.SetNormalizeFunc(workload.MaxInstancesAliases)
 	fs.BoolVar(&o.AllowUpdate, "allow-update", false, "if the component runs with another reference, update it")
 	return cmd
 }

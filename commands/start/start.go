@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
@@ -42,15 +41,6 @@ type ComponentOptions struct {
 	AllowUpdate  bool
 }
 
-// maxAliases maps upstream's aliases of --max-instances onto it.
-func maxAliases(_ *pflag.FlagSet, name string) pflag.NormalizedName {
-	switch name {
-	case "max-concurrent", "max", "count":
-		name = "max-instances"
-	}
-	return pflag.NormalizedName(name)
-}
-
 func newComponentCmd(env *cli.Env) *cobra.Command {
 	o := &ComponentOptions{}
 	cmd := &cobra.Command{
@@ -78,7 +68,7 @@ auction and the first host whose labels match every --constraint gets the compon
 	o.Place.AddWaitFlags(fs, workload.StartComponentWait, "component_scaled")
 	fs.Uint32Var(&o.MaxInstances, "max-instances", 1, "maximum concurrent invocations (aliases --max-concurrent, --max, --count)")
 	fs.BoolVar(&o.AllowUpdate, "allow-update", false, "if the id already runs with another reference, update it")
-	fs.SetNormalizeFunc(maxAliases)
+	fs.SetNormalizeFunc(workload.MaxInstancesAliases)
 	return cmd
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/home"
 	"github.com/wasmlattice/wash/lattice/ctl"
 
@@ -27,6 +28,10 @@ type readyInfo struct {
 	NATSURL      string `json:"nats_url"`
 	StartedNATS  bool   `json:"nats_started"`
 	LogPath      string `json:"log_path,omitempty"`
+	// Joined: this WASH_HOME did not start the NATS the host is on (another machine's).
+	Joined bool `json:"joined,omitempty"`
+	// Secrets says where the host fetches secrets from, when it does.
+	Secrets string `json:"secrets,omitempty"`
 }
 
 // reporter tells the parent of a detached child how start-up went, over an inherited pipe.
@@ -90,7 +95,8 @@ func runDetached(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pl
 		return fmt.Errorf("opening host log %s: %w", logPath, err)
 	}
 	defer logFile.Close()
-	// Secrets (the host seed, --oci-password) stay out of the child's argv and environment.
+	// Secrets (the host seed, --oci-password, NATS credentials) stay out of the child's argv
+	// and environment: they travel on a pipe.
 	cmd := exec.Command(env.Executable, withoutSecrets(childArgs(os.Args[1:]))...)
 	cmd.Env = append(withoutSecretEnv(os.Environ()),
 		childEnv+"=1",
@@ -109,11 +115,7 @@ func runDetached(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pl
 		cmd.ExtraFiles = []*os.File{pw} // fd 3 in the child
 		cmd.Env = append(cmd.Env, readyPipeEnv+"=1")
 	}
-	secrets := map[string]string{"host-seed": p.seed}
-	if o.OCIPassword != "" {
-		secrets["oci-password"] = o.OCIPassword
-	}
-	sr, secretsVar, err := secretsPipe(secrets, readyFD+len(cmd.ExtraFiles))
+	sr, secretsVar, err := secretsPipe(o.secretValues(p.seed), readyFD+len(cmd.ExtraFiles))
 	if err != nil {
 		return fmt.Errorf("handing secrets to the background lattice process: %w", err)
 	}
@@ -142,14 +144,18 @@ func runDetached(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pl
 		}
 	} else {
 		info = readyInfo{HostID: p.hostID, Lattice: o.Lattice, NATSURL: o.natsURL(), StartedNATS: p.startNATS}
-		if info.FriendlyName, err = pollReady(ctx, info, exited, logPath); err != nil {
+		if info.FriendlyName, err = pollReady(ctx, o.ctlConn(), info, exited, logPath); err != nil {
 			_ = cmd.Process.Kill()
 			return err
 		}
 	}
 	info.LogPath = logPath
+	if !info.StartedNATS {
+		_, local := d.NATS(o.NATSPort)
+		info.Joined = !local
+	}
 	// Ready means the host answers on the control interface: check it as a client would.
-	if err := pingHost(ctx, info); err != nil {
+	if err := pingHost(ctx, o.ctlConn(), info); err != nil {
 		return fmt.Errorf("host %s started but does not answer on %s: %v; see %s", info.HostID, info.NATSURL, err, logPath)
 	}
 	_ = cmd.Process.Release()
@@ -191,7 +197,7 @@ func readReady(pr *os.File, exited <-chan error, logPath string, cmd *exec.Cmd) 
 
 // pollReady asks the control interface for the host until it answers, the child exits or 60 s
 // pass; it returns the host's friendly name.
-func pollReady(ctx context.Context, info readyInfo, exited <-chan error, logPath string) (string, error) {
+func pollReady(ctx context.Context, cr conn.Resolved, info readyInfo, exited <-chan error, logPath string) (string, error) {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -202,7 +208,7 @@ func pollReady(ctx context.Context, info readyInfo, exited <-chan error, logPath
 			return "", fmt.Errorf("the background lattice process exited during start-up (%v); see %s", err, logPath)
 		default:
 		}
-		if nc, err := nats.Connect(info.NATSURL, nats.Name("wash"), nats.Timeout(time.Second), nats.NoReconnect()); err == nil {
+		if nc, err := cr.Connect("wash", nats.Timeout(time.Second), nats.NoReconnect()); err == nil {
 			c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: info.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv(), Timeout: time.Second})
 			inv, err := c.GetHostInventory(ctx, info.HostID)
 			nc.Close()
@@ -225,8 +231,8 @@ func lastLogLine(path string) string {
 	return strings.TrimSpace(lines[len(lines)-1])
 }
 
-func pingHost(ctx context.Context, info readyInfo) error {
-	nc, err := nats.Connect(info.NATSURL, nats.Name("wash"), nats.Timeout(2*time.Second))
+func pingHost(ctx context.Context, cr conn.Resolved, info readyInfo) error {
+	nc, err := cr.Connect("wash", nats.Timeout(2*time.Second))
 	if err != nil {
 		return err
 	}
@@ -246,8 +252,11 @@ func printDetached(env *cli.Env, info readyInfo) {
 		return
 	}
 	what := "host added to"
-	if info.StartedNATS {
+	switch {
+	case info.StartedNATS:
 		what = "lattice started:"
+	case info.Joined:
+		what = "host joined lattice"
 	}
 	io.Printf("%s %s %q\n", io.OK("✓"), what, info.Lattice)
 	io.Printf("  host     %s (%s)\n", info.FriendlyName, info.HostID)
@@ -257,5 +266,12 @@ func printDetached(env *cli.Env, info readyInfo) {
 	}
 	io.Printf("  NATS     %s\n", nats)
 	io.Printf("  log      %s\n", info.LogPath)
-	io.Printf("Stop it with `wash down%s`.\n", map[bool]string{true: "", false: " --all"}[info.StartedNATS])
+	if info.Secrets != "" {
+		io.Printf("  secrets  %s\n", info.Secrets)
+	}
+	stop := "wash down"
+	if !info.StartedNATS && !info.Joined {
+		stop += " --all" // a host added with --multi-local: down --all stops the whole lattice here
+	}
+	io.Printf("Stop it with `%s`.\n", stop)
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -28,6 +27,7 @@ import (
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/home"
 	"github.com/wasmlattice/wash/internal/hostlog"
+	"github.com/wasmlattice/wash/internal/memtrim"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/logs"
@@ -47,6 +47,8 @@ type Options struct {
 	NATSCredsFile     string
 	NATSConfigFile    string
 	NATSConnectOnly   bool
+	// Auth holds the host's ctl and rpc connection settings (credentials, TLS).
+	Auth NATSAuth
 
 	Lattice           string
 	Labels            []string
@@ -64,13 +66,20 @@ type Options struct {
 	MaxLinearMemory   uint64
 	MaxComponentSize  int64
 	MaxProviderSize   int64
-	FreshInstances    bool
+	MaxHostMemory     string
+	ReuseInstances    bool
+	InitSnapshots     bool
+	FreshInstances    bool // deprecated: fresh instances are the default
 	BuiltinTwins      bool
 	HostLogPath       string
 	HostLogMaxBytes   int64
 	HostLogKeep       int
 	LogLevel          string
 	StructuredLogging bool
+	// SecretsTopic is the host's secrets backend prefix; SecretsNatsKV runs the NATS-KV
+	// backend in this process (keys in $WASH_HOME/secrets).
+	SecretsTopic  string
+	SecretsNatsKV bool
 
 	Detached   bool
 	MultiLocal bool
@@ -89,6 +98,8 @@ type Options struct {
 
 	// set when this process is the detached child of `wash up -d`
 	child bool
+	// maxHostMemory is MaxHostMemory in bytes (0: no limit)
+	maxHostMemory uint64
 	// telemetry is resolved from the OpenTelemetry flags
 	telemetry telemetry.Config
 }
@@ -116,6 +127,9 @@ var envBindings = map[string]string{
 	"max-component-size-bytes":        "WASMCLOUD_MAX_COMPONENT_SIZE",
 	"max-provider-size-bytes":         "WASH_MAX_PROVIDER_SIZE",
 	"fresh-instances":                 "WASH_FRESH_INSTANCES",
+	"reuse-instances":                 "WASH_REUSE_INSTANCES",
+	"init-snapshots":                  "WASH_INIT_SNAPSHOTS",
+	"max-host-memory":                 "WASH_MAX_HOST_MEMORY",
 	"builtin-twins":                   "WASH_BUILTIN_TWINS",
 	"host-log-path":                   "WASMCLOUD_HOST_LOG_PATH",
 	"host-log-max-bytes":              "WASH_HOST_LOG_MAX_BYTES",
@@ -133,6 +147,8 @@ var envBindings = map[string]string{
 	"override-logs-endpoint":          "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
 	"observability-protocol":          "WASMCLOUD_OBSERVABILITY_PROTOCOL",
 	"tls-ca-path":                     "WASMCLOUD_TLS_CA_PATH",
+	"secrets-topic":                   "WASMCLOUD_SECRETS_TOPIC",
+	"secrets-nats-kv":                 "WASH_SECRETS_NATS_KV",
 }
 
 // childEnv marks the detached child; readyFD is the pipe it reports readiness on.
@@ -153,16 +169,22 @@ func newCmd(env *cli.Env, o *Options) *cobra.Command {
 $WASH_HOME), a built-in wasmCloud host and the wadm reconciler.
 
 Runs in the foreground until Ctrl+C; -d runs it in the background and returns once the host
-answers. With a lattice already running, --multi-local adds another host to it. With
+answers. With a lattice this WASH_HOME already runs, --multi-local adds another host to it. With
 --nats-connect-only (or whenever NATS already answers on --nats-host/--nats-port) the host joins
-that NATS instead of starting one; --nats-remote-url makes the embedded NATS a leaf node of a
-remote NATS system.`,
+that NATS instead of starting one, also a lattice another machine runs; --nats-remote-url makes
+the embedded NATS a leaf node of a remote NATS system. The host authenticates with upstream's
+flags: --ctl-credsfile, --ctl-jwt/--ctl-seed, user:password@ in --nats-host, --ctl-tls and
+--ctl-tls-ca-file (and the --rpc-* twins).`,
 		Example: `  wash up -d
   wash up -d --multi-local --label zone=us-east-1
-  wash up --nats-connect-only --nats-host nats.internal --nats-port 4222 -x prod`,
+  wash up --nats-connect-only --nats-host nats.internal --nats-port 4222 -x prod
+  wash up -d --nats-host nats.internal --ctl-credsfile host.creds --label zone=b`,
 		Args: cli.Args(cobra.NoArgs),
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			return cli.BindEnv(cmd.Flags(), envBindings)
+			if err := cli.BindEnv(cmd.Flags(), envBindings); err != nil {
+				return err
+			}
+			return cli.BindEnv(cmd.Flags(), authEnv)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.child = os.Getenv(childEnv) == "1"
@@ -202,7 +224,11 @@ remote NATS system.`,
 	fs.Uint64Var(&o.MaxLinearMemory, "max-linear-memory", runtime.DefaultMaxMemoryBytes, "maximum linear memory of one component instance, in bytes")
 	fs.Int64Var(&o.MaxComponentSize, "max-component-size-bytes", host.MaxComponentSize, "largest component binary the host reads from a file or registry")
 	fs.Int64Var(&o.MaxProviderSize, "max-provider-size-bytes", host.MaxProviderSize, "largest provider archive the host fetches or unpacks")
-	fs.BoolVar(&o.FreshInstances, "fresh-instances", false, "serve every HTTP request on a new component instance, as wasmCloud does (default: reuse instances that served a request cleanly)")
+	fs.StringVar(&o.MaxHostMemory, "max-host-memory", "", "maximum linear memory of all component instances of the host together, e.g. 2GiB (default: no host-wide limit)")
+	fs.BoolVar(&o.ReuseInstances, "reuse-instances", false, "serve a component's HTTP requests on instances that served earlier ones: guest state lives on between requests, which guests written for wasmCloud's fresh instance per invocation may not expect (per component: annotation wash.dev/reuse-instances=true)")
+	fs.BoolVar(&o.InitSnapshots, "init-snapshots", true, "let fresh instances of components with start functions (e.g. a Go guest's runtime init) start from a snapshot taken after those ran once; random numbers and times they read are then shared by all instances (per component: annotation wash.dev/init-snapshot=false)")
+	fs.BoolVar(&o.FreshInstances, "fresh-instances", false, "deprecated: a fresh instance per invocation is the default")
+	_ = fs.MarkDeprecated("fresh-instances", "a fresh instance per invocation is now the default (see --reuse-instances)")
 	fs.BoolVar(&o.BuiltinTwins, "builtin-twins", true, "when an upstream provider image (ghcr.io/wasmcloud/NAME:TAG) cannot be fetched, run wash's built-in NAME instead (default off with --nats-connect-only)")
 	fs.StringVar(&o.HostLogPath, "host-log-path", "", "log file of a detached host (default $WASH_HOME/logs/host-<id>.log)")
 	fs.Int64Var(&o.HostLogMaxBytes, "host-log-max-bytes", hostlog.DefaultMaxBytes, "rotate the host log file once it reaches this size (the previous file becomes <log>.1)")
@@ -226,6 +252,9 @@ remote NATS system.`,
 	fs.BoolVar(&o.Detached, "detach", false, "alias of --detached")
 	_ = fs.MarkHidden("detach")
 	fs.BoolVar(&o.MultiLocal, "multi-local", false, "add another host to a lattice that is already running")
+	fs.StringVar(&o.SecretsTopic, "secrets-topic", "", "subject prefix of secrets backends the host fetches SECRET_ references from (e.g. wasmcloud.secrets)")
+	fs.BoolVar(&o.SecretsNatsKV, "secrets-nats-kv", false, "also run the NATS-KV secrets backend (keys kept in $WASH_HOME/secrets; implies --secrets-topic wasmcloud.secrets)")
+	o.Auth.addFlags(fs)
 	cmd.MarkFlagsMutuallyExclusive("nats-connect-only", "nats-remote-url")
 	return cmd
 }
@@ -258,8 +287,21 @@ func (o *Options) resolveDefaults(cmd *cobra.Command) error {
 	if o.MaxComponentSize <= 0 || o.MaxProviderSize <= 0 {
 		return cli.Usage(errors.New("--max-component-size-bytes and --max-provider-size-bytes must be positive"))
 	}
+	if o.MaxHostMemory != "" {
+		n, err := cli.ParseBytes(o.MaxHostMemory)
+		if err != nil {
+			return cli.Usage(fmt.Errorf("invalid --max-host-memory %q: %v", o.MaxHostMemory, err))
+		}
+		o.maxHostMemory = n
+	}
+	if o.FreshInstances && o.ReuseInstances {
+		return cli.Usage(errors.New("--fresh-instances and --reuse-instances contradict each other"))
+	}
 	if o.NATSPort <= 0 || o.NATSPort > 65535 {
 		return cli.Usage(fmt.Errorf("invalid --nats-port %d: use a port between 1 and 65535", o.NATSPort))
+	}
+	if err := o.Auth.validate(); err != nil {
+		return err
 	}
 	if o.Lattice == "" {
 		o.Lattice = ctl.DefaultLattice
@@ -335,8 +377,13 @@ func userLabels(values []string) (map[string]string, error) {
 	return labels, nil
 }
 
-func (o *Options) natsURL() string {
-	return "nats://" + net.JoinHostPort(o.NATSHost, strconv.Itoa(o.NATSPort))
+// natsURL is where the host's control connection goes (credentials left out).
+func (o *Options) natsURL() string { return o.ctlConn().URL() }
+
+// listenHost is --nats-host without user:password@: where an embedded NATS listens.
+func (o *Options) listenHost() string {
+	h, _, _ := conn.SplitUserInfo(o.NATSHost)
+	return h
 }
 
 // plan is what this invocation will start.
@@ -358,6 +405,9 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		return err
 	}
 	p := plan{labels: labels, seed: o.HostSeed}
+	if o.NATSConnectOnly && o.NATSConfigFile != "" {
+		return cli.Usage(errors.New("--nats-config-file configures an embedded NATS, but --nats-connect-only starts none"))
+	}
 	if p.seed == "" {
 		kp, err := nkeys.CreateServer()
 		if err != nil {
@@ -386,37 +436,85 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	return runLattice(ctx, env, d, o, p)
 }
 
-// checkNATS decides whether to start NATS and refuses a second lattice without --multi-local.
+// checkNATS decides whether to start NATS. It joins a NATS that answers (another machine's
+// lattice included, as upstream documents for production), and refuses only a second host this
+// WASH_HOME already runs in the same lattice on the same NATS without --multi-local.
 func (o *Options) checkNATS(ctx context.Context, d home.Dir) (startNATS bool, err error) {
-	url := o.natsURL()
-	nc, cerr := nats.Connect(url, nats.Name("wash"), nats.Timeout(750*time.Millisecond), nats.NoReconnect())
+	cr := o.ctlConn()
+	url := cr.URL()
+	opts, err := cr.NATSOptions("wash")
+	if err != nil {
+		return false, cli.Usage(err)
+	}
+	nc, cerr := nats.Connect(url, append(opts, nats.Timeout(750*time.Millisecond), nats.NoReconnect())...)
 	if cerr != nil {
-		if o.NATSConnectOnly {
-			return false, fmt.Errorf("--nats-connect-only: no NATS answers at %s (%v); start NATS there or drop --nats-connect-only to let wash start one", url, shortNATSError(cerr))
-		}
-		if !natsd.PortFree(o.NATSHost, o.NATSPort) {
-			return false, fmt.Errorf("cannot start NATS on %s:%d: the port is in use by another program; stop it or pick another port with --nats-port", o.NATSHost, o.NATSPort)
+		if err := o.noNATS(url, cerr); err != nil {
+			return false, err
 		}
 		return true, nil
 	}
 	defer nc.Close()
 	if o.NATSRemoteURL != "" {
-		return false, fmt.Errorf("--nats-remote-url starts a local leaf node, but NATS already runs on %s:%d; choose another --nats-port", o.NATSHost, o.NATSPort)
+		return false, fmt.Errorf("--nats-remote-url starts a local leaf node, but NATS already runs on %s:%d; choose another --nats-port", o.listenHost(), o.NATSPort)
 	}
 	if o.MultiLocal {
 		return false, nil
 	}
+	recs, _ := d.Hosts()
+	var mine []home.HostRecord
+	for _, r := range recs {
+		if r.Lattice == o.Lattice && r.NATSURL == url {
+			mine = append(mine, r)
+		}
+	}
+	if len(mine) == 0 {
+		return false, nil
+	}
+	// Only hosts that still answer count: a record may outlive a host stopped over ctl.
 	client := ctl.NewClient(nc, ctl.ClientOptions{Lattice: o.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv(), Timeout: 2 * time.Second})
 	hosts, _ := client.PingHosts(ctx, ctl.GatherOptions{})
-	if len(hosts) > 0 {
-		names := make([]string, 0, len(hosts))
-		for _, h := range hosts {
-			names = append(names, h.FriendlyName)
+	var names []string
+	for _, h := range hosts {
+		for _, r := range mine {
+			if r.HostID == h.ID {
+				names = append(names, h.FriendlyName)
+			}
 		}
-		return false, fmt.Errorf("lattice %q is already running on %s with %d host(s) (%s); add a host with `wash up --multi-local` or stop it with `wash down`",
-			o.Lattice, url, len(hosts), strings.Join(names, ", "))
+	}
+	if len(names) > 0 {
+		return false, fmt.Errorf("lattice %q is already running on %s with %d host(s) started here (%s); add a host with `wash up --multi-local` or stop it with `wash down`",
+			o.Lattice, url, len(names), strings.Join(names, ", "))
 	}
 	return false, nil
+}
+
+// noNATS explains why no NATS could be joined, or returns nil when wash may start one here.
+func (o *Options) noNATS(url string, cerr error) error {
+	msg := strings.ToLower(cerr.Error())
+	// Nothing that speaks NATS answered: nothing listens, the name does not resolve, or a
+	// program that is not NATS holds the port (it hangs up or never sends INFO).
+	unreachable := errors.Is(cerr, nats.ErrNoServers) || errors.Is(cerr, nats.ErrTimeout) || errors.Is(cerr, io.EOF) ||
+		strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host") ||
+		strings.Contains(msg, "timeout") || strings.Contains(msg, "connection reset")
+	if !unreachable {
+		// A NATS server answered and refused us (credentials, TLS): starting one is no fix.
+		return conn.ConnectError(url, cerr)
+	}
+	if o.NATSConnectOnly {
+		return fmt.Errorf("--nats-connect-only: no NATS answers at %s (%v); start NATS there or drop --nats-connect-only to let wash start one", url, shortNATSError(cerr))
+	}
+	switch err := natsd.BindError(o.listenHost(), o.NATSPort); {
+	case err == nil:
+		return nil
+	case errors.Is(err, natsd.ErrPortInUse):
+		return fmt.Errorf("cannot start NATS on %s:%d: the port is in use by a program that did not answer as NATS (a NATS that wants TLS first needs --ctl-tls-first); stop it or pick another port with --nats-port", o.listenHost(), o.NATSPort)
+	case errors.Is(err, natsd.ErrUnresolvable):
+		return fmt.Errorf("--nats-host %s does not resolve to an address: check the name (no NATS could be reached at %s)", o.listenHost(), url)
+	case errors.Is(err, natsd.ErrNotLocal):
+		return fmt.Errorf("no NATS answers at %s (%v), and wash can only start one on an address of this machine: start NATS on %s or use --nats-connect-only once it runs", url, shortNATSError(cerr), o.listenHost())
+	default:
+		return fmt.Errorf("cannot start NATS on %s:%d: %v", o.listenHost(), o.NATSPort, err)
+	}
 }
 
 func shortNATSError(err error) string {
@@ -468,7 +566,7 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	if p.startNATS {
 		var err error
 		srv, err = natsd.Start(natsd.Options{
-			Host: o.NATSHost, Port: o.NATSPort, StoreDir: d.JetStreamDir(o.NATSPort),
+			Host: o.listenHost(), Port: o.NATSPort, StoreDir: d.JetStreamDir(o.NATSPort),
 			JetStreamDomain: o.NATSJSDomain, WebsocketPort: o.NATSWebsocketPort,
 			RemoteURL: o.NATSRemoteURL, RemoteCredsFile: o.NATSCredsFile, ConfigFile: o.NATSConfigFile,
 			LogFile: d.NATSLogPath(o.NATSPort), LogMaxBytes: o.HostLogMaxBytes, LogKeep: o.HostLogKeep,
@@ -483,11 +581,20 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 			srv.Shutdown()
 			d.RemoveNATS(o.NATSPort)
 		}()
-		if err := d.SaveNATS(home.NATSRecord{Process: home.Self(), URL: url, Host: o.NATSHost, Port: o.NATSPort,
+		if err := d.SaveNATS(home.NATSRecord{Process: home.Self(), URL: url, Host: o.listenHost(), Port: o.NATSPort,
 			StoreDir: d.JetStreamDir(o.NATSPort), LogPath: d.NATSLogPath(o.NATSPort), StartedAt: time.Now()}); err != nil {
 			return fmt.Errorf("recording NATS in %s: %w", d.Path, err)
 		}
 		logger.Info("NATS server started", "url", url, "jetstream", d.JetStreamDir(o.NATSPort))
+	}
+
+	// The host's two connections, as upstream's (ctl: control interface, events, KV, wadm;
+	// rpc: providers). They share one when the settings are the same. startOnNATS dials them,
+	// again after a connection is lost for good.
+	ctlR, rpcR := o.ctlConn(), o.rpcConn()
+	rpcJWT, rpcSeed, err := rpcR.UserJWTAndSeed()
+	if err != nil {
+		return fmt.Errorf("rpc credentials: %w", err)
 	}
 
 	tel, err := telemetry.Setup(ctx, o.telemetry, "wasmcloud-host", "wash/host",
@@ -509,10 +616,11 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	}
 
 	engine, err := runtime.NewEngine(ctx, runtime.Options{
-		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
-		MaxMemoryBytes:   o.MaxLinearMemory,
-		// compiled machine code survives restarts: a large component compiles once per version
-		CompilationCacheDir: filepath.Join(d.Path, "wasm-cache"),
+		MaxExecutionTime:    time.Duration(o.MaxExecutionMs) * time.Millisecond,
+		MaxMemoryBytes:      o.MaxLinearMemory,
+		MaxTotalMemoryBytes: o.maxHostMemory,
+		// compiled machine code survives restarts: a large component compiles once per build
+		CompilationCacheDir: runtime.CompilationCacheDir(filepath.Join(d.Path, "wasm-cache"), env.Version),
 	})
 	if err != nil {
 		return err
@@ -524,22 +632,25 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		AllowFileLoad: o.AllowFileLoad, AllowLatest: o.AllowLatest, AllowedInsecure: o.AllowedInsecure,
 		MaxComponentSize: o.MaxComponentSize, MaxProviderSize: o.MaxProviderSize,
 		OCICacheDir: filepath.Join(d.Path, "oci-cache"), OCICredentials: o.ociCredentials(),
-		CtlURL: url, RPCURL: url, Engine: engine,
+		CtlURL: url, RPCURL: rpcR.URLWithUser(), RPCUserJWT: rpcJWT, RPCUserSeed: rpcSeed,
+		RPCTimeout: time.Duration(o.Auth.RPCTimeoutMs) * time.Millisecond, LogLevel: o.LogLevel, Engine: engine,
 		MaxExecutionTime: time.Duration(o.MaxExecutionMs) * time.Millisecond,
-		FreshInstances:   o.FreshInstances,
+		ReuseInstances:   o.ReuseInstances,
+		NoInitSnapshots:  !o.InitSnapshots,
 		BuiltinTwins:     o.BuiltinTwins,
 		Logger:           logger,
 		LogTap:           tap,
 		Telemetry:        tel,
 	}
-	// The host and wadm run on one connection. nats.go reconnects by itself after a network
-	// error (subscriptions come back; the host heartbeats at once so wadm sees it again), but
-	// it gives a connection up for good after some server errors (a control line over
-	// max_control_line). Then everything starts again on a new connection: wadm keeps its
-	// state in JetStream and the host keeps its id, so wadm places its apps again.
+	// The host, wadm and the secrets backend run on the host's connections. nats.go reconnects
+	// by itself after a network error (subscriptions come back; the host heartbeats at once so
+	// wadm sees it again), but it gives a connection up for good after some server errors (a
+	// control line over max_control_line). Then everything starts again on new connections,
+	// dialled with the same credentials: wadm keeps its state in JetStream and the host keeps
+	// its id, so wadm places its apps again.
 	failures := 0
 	for first := true; ; first = false {
-		l, err := startOnNATS(ctx, url, o, p, hostCfg, logger, tel.TracerProvider())
+		l, err := startOnNATS(ctx, d, ctlR, rpcR, o, p, hostCfg, logger, tel.TracerProvider())
 		if err != nil {
 			if first {
 				return err
@@ -564,7 +675,8 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 		if first {
 			defer d.RemoveHost(l.host.ID())
 			logger.Info("host started", "host_id", l.host.ID(), "friendly_name", l.host.FriendlyName(), "lattice", o.Lattice)
-			ready.ok(readyInfo{HostID: l.host.ID(), FriendlyName: l.host.FriendlyName(), Lattice: o.Lattice, NATSURL: url, StartedNATS: p.startNATS})
+			ready.ok(readyInfo{HostID: l.host.ID(), FriendlyName: l.host.FriendlyName(), Lattice: o.Lattice, NATSURL: url,
+				StartedNATS: p.startNATS, Secrets: l.secretsNote})
 			if !o.child {
 				printBanner(env, l.host, o, p, url)
 			}
@@ -577,79 +689,122 @@ func runLattice(ctx context.Context, env *cli.Env, d home.Dir, o *Options, p pla
 	}
 }
 
-// lattice is the host and wadm of one NATS connection.
+// lattice is the host, wadm and secrets backend of one pair of host connections.
 type lattice struct {
-	nc       *nats.Conn
-	closed   chan struct{} // the client gave the connection up for good
-	host     *host.Host
-	stopWadm func()
-	logger   *slog.Logger
+	nc          *nats.Conn  // ctl: control interface, events, KV, wadm, secrets backend
+	rpcNC       *nats.Conn  // rpc: providers; nc itself when the settings are the same
+	closed      chan string // a connection the client gave up for good, and why
+	host        *host.Host
+	stopWadm    func()
+	stopSecrets func()
+	secretsNote string
+	logger      *slog.Logger
 }
 
-// startOnNATS connects and starts wadm (unless disabled) and the host on that connection.
-func startOnNATS(ctx context.Context, url string, o *Options, p plan, cfg host.Config, logger *slog.Logger, tp trace.TracerProvider) (*lattice, error) {
-	l := &lattice{closed: make(chan struct{}, 1), stopWadm: func() {}, logger: logger}
+// startOnNATS dials the host's connections and starts wadm (unless disabled), the secrets
+// backend (when asked) and the host on them. On an error nothing is left running.
+func startOnNATS(ctx context.Context, d home.Dir, ctlR, rpcR conn.Resolved, o *Options, p plan, cfg host.Config,
+	logger *slog.Logger, tp trace.TracerProvider) (_ *lattice, err error) {
+	l := &lattice{closed: make(chan string, 1), stopWadm: func() {}, stopSecrets: func() {}, logger: logger}
+	defer func() {
+		if err != nil {
+			l.release()
+		}
+	}()
 	var hostRef atomic.Pointer[host.Host]
-	nc, err := nats.Connect(url, nats.Name("wasmbus"), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			if err != nil {
-				logger.Warn("disconnected from NATS; reconnecting", "err", err)
-			}
-		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) {
-			logger.Info("reconnected to NATS", "server", nc.ConnectedUrlRedacted())
-			if h := hostRef.Load(); h != nil {
-				h.Heartbeat() // re-announce: wadm need not wait a heartbeat interval
-			}
-		}),
-		nats.ClosedHandler(func(*nats.Conn) {
-			select {
-			case l.closed <- struct{}{}:
-			default:
-			}
-		}))
-	if err != nil {
-		return nil, conn.ConnectError(url, err)
+	handlers := func(which string) []nats.Option {
+		return []nats.Option{
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+				if err != nil {
+					logger.Warn("disconnected from NATS; reconnecting", "connection", which, "err", err)
+				}
+			}),
+			nats.ReconnectHandler(func(nc *nats.Conn) {
+				logger.Info("reconnected to NATS", "connection", which, "server", nc.ConnectedUrlRedacted())
+				if h := hostRef.Load(); h != nil && which == "ctl" {
+					h.Heartbeat() // re-announce: wadm need not wait a heartbeat interval
+				}
+			}),
+			nats.ClosedHandler(func(nc *nats.Conn) {
+				why := which + " connection closed"
+				if err := nc.LastError(); err != nil {
+					why += ": " + err.Error()
+				}
+				select {
+				case l.closed <- why:
+				default:
+				}
+			}),
+		}
 	}
-	l.nc = nc
+	if l.nc, err = dialHost(ctlR, "wasmbus", handlers("ctl")...); err != nil {
+		return nil, err
+	}
+	l.rpcNC = l.nc
+	if !sameConn(ctlR, rpcR) {
+		if l.rpcNC, err = dialHost(rpcR, "wasmbus", handlers("rpc")...); err != nil {
+			l.rpcNC = nil
+			return nil, fmt.Errorf("rpc connection: %w", err)
+		}
+	}
 	if !o.DisableWadm {
-		if l.stopWadm, err = startWadm(ctx, nc, o.Lattice, p.startNATS, logger, tp); err != nil {
-			nc.Close()
+		if l.stopWadm, err = startWadm(ctx, l.nc, o.Lattice, p.startNATS, logger, tp); err != nil {
 			return nil, fmt.Errorf("starting wadm: %w (use --disable-wadm to run without it)", err)
 		}
 	}
-	if l.host, err = host.New(ctx, nc, cfg); err != nil {
-		l.stopWadm()
-		nc.Close()
+	if l.secretsNote, l.stopSecrets, err = o.startSecrets(ctx, d, l.nc, logger); err != nil {
 		return nil, err
 	}
-	if err := l.host.Start(ctx); err != nil {
-		l.stopWadm()
-		nc.Close()
+	cfg.RPCConn = l.rpcNC
+	cfg.SecretsTopic = o.SecretsTopic // after startSecrets, which may choose the default topic
+	if l.host, err = host.New(ctx, l.nc, cfg); err != nil {
+		return nil, err
+	}
+	if err = l.host.Start(ctx); err != nil {
+		l.host = nil
 		return nil, err
 	}
 	hostRef.Store(l.host)
 	return l, nil
 }
 
+// release stops what runs on the connections besides the host, and closes them.
+func (l *lattice) release() {
+	l.stopSecrets()
+	l.stopWadm()
+	if l.rpcNC != nil && l.rpcNC != l.nc {
+		l.rpcNC.Close()
+	}
+	if l.nc != nil {
+		l.nc.Close()
+	}
+}
+
 func (l *lattice) stop(timeout time.Duration) {
 	l.host.Stop(context.Background(), timeout)
-	l.stopWadm()
-	l.nc.Close()
+	l.release()
 }
 
 type outcome int
 
 const (
 	outcomeStop     outcome = iota // a signal, or the host stopped and this process has no NATS to keep
-	outcomeConnLost                // the connection is gone for good: start again
+	outcomeConnLost                // a connection is gone for good: start again
 )
 
-// wait runs until a signal, a host.stop or the loss of the connection.
+// wait runs until a signal, a host.stop or the loss of a connection.
 func (l *lattice) wait(sigs <-chan os.Signal, env *cli.Env, o *Options, p plan, d home.Dir) outcome {
+	// hand back the start-up pages of the executable once everything has settled
+	trim := time.After(2 * time.Second)
 	hostDone := l.host.Done()
 	for {
 		select {
+		case <-trim:
+			if n, err := memtrim.Executable(); err != nil {
+				l.logger.Debug("trimming start-up memory", "err", err)
+			} else {
+				l.logger.Debug("trimmed start-up memory", "executable_bytes", n)
+			}
 		case sig := <-sigs:
 			l.logger.Info("stopping", "signal", sig.String())
 			if !o.child && !env.IO.JSON() {
@@ -662,17 +817,16 @@ func (l *lattice) wait(sigs <-chan os.Signal, env *cli.Env, o *Options, p plan, 
 			d.RemoveHost(l.host.ID())
 			l.logger.Info("host stopped through the control interface", "host_id", l.host.ID())
 			if !p.startNATS {
-				l.stopWadm()
-				l.nc.Close()
+				l.release()
 				return outcomeStop
 			}
 			// This process also serves NATS for other hosts: keep it up until told to stop.
 			l.logger.Info("NATS keeps running for the rest of the lattice; `wash down` stops it")
-		case <-l.closed:
+		case why := <-l.closed:
 			if hostDone == nil {
 				continue // the host is stopped already; only NATS is served here
 			}
-			l.logger.Error("lost the NATS connection for good; starting the host and wadm again on a new one", "err", l.nc.LastError())
+			l.logger.Error("lost a NATS connection for good; starting the host, wadm and the secrets backend again on new ones", "err", why)
 			l.stop(5 * time.Second)
 			return outcomeConnLost
 		}

@@ -69,6 +69,16 @@ func (p *Placement) AddWorkloadFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&p.Config, "config", nil, "named configuration to attach (repeatable; create it with 'wash config put')")
 }
 
+// MaxInstancesAliases accepts upstream's aliases of --max-instances: --max-concurrent, --max and
+// --count (a flag-set normalize function).
+func MaxInstancesAliases(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+	switch name {
+	case "max-concurrent", "max", "count":
+		name = "max-instances"
+	}
+	return pflag.NormalizedName(name)
+}
+
 // ParsedConstraints parses --constraint values.
 func (p *Placement) ParsedConstraints() (map[string]string, error) {
 	return cli.ParseKV(p.Constraints, "--constraint")

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/wasmlattice/wash/internal/corpus"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/natsd"
 	"github.com/wasmlattice/wash/runtime"
@@ -94,9 +95,9 @@ func StartHostOn(t testing.TB, nc *nats.Conn, cfg host.Config) *host.Host {
 	t.Helper()
 	cfg.AllowFileLoad = true
 	if cfg.Engine == nil {
-		// Hosts share an on-disk compilation cache, so a module is compiled once per test binary
+		// Hosts share an on-disk compilation cache, so a module is compiled once per machine
 		// rather than once per host.
-		eng, err := runtime.NewEngine(context.Background(), runtime.Options{CompilationCacheDir: filepath.Join(scratch(t), "wazero-cache")})
+		eng, err := runtime.NewEngine(context.Background(), runtime.Options{CompilationCacheDir: corpus.CompilationCache()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,6 +32,18 @@ type ComponentClaims struct {
 	Revision       *int32   `json:"revision"`
 	NotBeforeHuman string   `json:"not_before_human"`
 	ExpiresHuman   string   `json:"expires_human"`
+	// NoMetadata marks claims without wascap metadata: upstream then sends only issuer and
+	// the two dates (host/src/wasmbus/event.rs:13-41).
+	NoMetadata bool `json:"-"`
+}
+
+// MarshalJSON leaves out the metadata keys of claims that have none.
+func (c ComponentClaims) MarshalJSON() ([]byte, error) {
+	if c.NoMetadata {
+		return json.Marshal(map[string]string{"issuer": c.Issuer, "not_before_human": c.NotBeforeHuman, "expires_human": c.ExpiresHuman})
+	}
+	type plain ComponentClaims
+	return json.Marshal(plain(c))
 }
 
 // ComponentScaledData is the data of component_scaled. PublicKey and Claims appear only when
@@ -129,7 +141,9 @@ func (d LinkdefSetFailedData) MarshalJSON() ([]byte, error) {
 	})
 }
 
-// LinkdefDeletedData is linkdef_deleted; Target and Interfaces appear only if a link was removed.
+// LinkdefDeletedData is linkdef_deleted; Target and Interfaces appear only if a link was removed
+// (Removed, or a non-empty Target), and then interfaces is a list even when empty
+// (upstream host/src/wasmbus/event.rs:130-157).
 type LinkdefDeletedData struct {
 	SourceID     string   `json:"source_id"`
 	Name         string   `json:"name"`
@@ -137,6 +151,20 @@ type LinkdefDeletedData struct {
 	WitPackage   string   `json:"wit_package"`
 	Target       string   `json:"target,omitempty"`
 	Interfaces   []string `json:"interfaces,omitempty"`
+	Removed      bool     `json:"-"`
+}
+
+// MarshalJSON writes target and interfaces together, only for a removed link.
+func (d LinkdefDeletedData) MarshalJSON() ([]byte, error) {
+	m := map[string]any{"source_id": d.SourceID, "name": d.Name, "wit_namespace": d.WitNamespace, "wit_package": d.WitPackage}
+	if d.Removed || d.Target != "" {
+		ifaces := d.Interfaces
+		if ifaces == nil {
+			ifaces = []string{}
+		}
+		m["target"], m["interfaces"] = d.Target, ifaces
+	}
+	return json.Marshal(m)
 }
 
 // ConfigData is the data of config_set and config_deleted.

@@ -32,6 +32,14 @@ func TestGoldenEventData(t *testing.T) {
 		{ComponentScaled + " with claims", ComponentScaledData{PublicKey: "MABC", Claims: &ComponentClaims{CallAlias: nil, Issuer: "AISS", Tags: nil, Name: strp("hello"), Version: strp("0.1.0"), Revision: &rev, NotBeforeHuman: "never", ExpiresHuman: "never"},
 			Annotations: map[string]string{}, HostID: hid, ImageRef: "r", MaxInstances: 2, ComponentID: "c"},
 			`{"annotations":{},"claims":{"call_alias":null,"expires_human":"never","issuer":"AISS","name":"hello","not_before_human":"never","revision":3,"tags":null,"version":"0.1.0"},"component_id":"c","host_id":"` + hid + `","image_ref":"r","max_instances":2,"public_key":"MABC"}`},
+		// upstream host/src/wasmbus/event.rs:34-39: claims without wascap metadata carry only
+		// the issuer and the two dates
+		{ComponentScaled + " claims without metadata", ComponentScaledData{PublicKey: "MABC", Claims: &ComponentClaims{Issuer: "AISS", NotBeforeHuman: "1700000000", ExpiresHuman: "never", NoMetadata: true},
+			Annotations: map[string]string{}, HostID: hid, ImageRef: "r", MaxInstances: 1, ComponentID: "c"},
+			`{"annotations":{},"claims":{"expires_human":"never","issuer":"AISS","not_before_human":"1700000000"},"component_id":"c","host_id":"` + hid + `","image_ref":"r","max_instances":1,"public_key":"MABC"}`},
+		// event.rs:81-90: public_key but no claims key when the failing component is signed
+		{ComponentScaleFailed + " signed", ComponentScaleFailedData{PublicKey: "MABC", Annotations: map[string]string{}, HostID: hid, ImageRef: "r", MaxInstances: 1, ComponentID: "c", Error: "e"},
+			`{"annotations":{},"component_id":"c","error":"e","host_id":"` + hid + `","image_ref":"r","max_instances":1,"public_key":"MABC"}`},
 		{ComponentScaleFailed, ComponentScaleFailedData{Annotations: map[string]string{}, HostID: hid, ImageRef: "r", MaxInstances: 1, ComponentID: "c", Error: "failed to fetch: <not found>"},
 			`{"annotations":{},"component_id":"c","error":"failed to fetch: <not found>","host_id":"` + hid + `","image_ref":"r","max_instances":1}`},
 		{ProviderStarted, ProviderStartedData{HostID: hid, ImageRef: "http-server", ProviderID: "http", Annotations: map[string]string{}},
@@ -50,6 +58,9 @@ func TestGoldenEventData(t *testing.T) {
 			`{"error":"link already exists with different target","interfaces":["incoming-handler"],"name":"default","source_config":["http-addr"],"source_id":"http","target":"hello","target_config":[],"wit_namespace":"wasi","wit_package":"http"}`},
 		{LinkdefDeleted + " removed", LinkdefDeletedData{SourceID: "http", Name: "default", WitNamespace: "wasi", WitPackage: "http", Target: "hello", Interfaces: []string{"incoming-handler"}},
 			`{"interfaces":["incoming-handler"],"name":"default","source_id":"http","target":"hello","wit_namespace":"wasi","wit_package":"http"}`},
+		// event.rs:140-148: a removed link with no interfaces still lists them, empty
+		{LinkdefDeleted + " removed, no interfaces", LinkdefDeletedData{SourceID: "a", Name: "default", WitNamespace: "wasi", WitPackage: "kv", Target: "b", Removed: true},
+			`{"interfaces":[],"name":"default","source_id":"a","target":"b","wit_namespace":"wasi","wit_package":"kv"}`},
 		{LinkdefDeleted + " nothing removed", LinkdefDeletedData{SourceID: "http", Name: "default", WitNamespace: "wasi", WitPackage: "http"},
 			`{"name":"default","source_id":"http","wit_namespace":"wasi","wit_package":"http"}`},
 		{ConfigSet, ConfigData{ConfigName: "cfg"}, `{"config_name":"cfg"}`},

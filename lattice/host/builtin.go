@@ -17,6 +17,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host/providers"
+	"github.com/wasmlattice/wash/lattice/secrets"
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/lattice/wrpc/wrpchttp"
 	"github.com/wasmlattice/wash/oci"
@@ -68,8 +69,11 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 		}
 	}
 	h.mu.Unlock()
+	// image_ref is the normalised reference: the bare builtin name (upstream
+	// host/src/wasmbus/mod.rs:2040-2070 reports "http-server", not the URL), or the image a
+	// built-in twin stands in for
 	evt := events.ProviderStartedData{
-		HostID: h.id, ImageRef: cmd.ProviderRef, ProviderID: p.id, Annotations: nonNil(maps.Clone(p.annotations)),
+		HostID: h.id, ImageRef: p.ref, ProviderID: p.id, Annotations: nonNil(maps.Clone(p.annotations)),
 	}
 	if rr, err := oci.ParseResourceRef(cmd.ProviderRef); err == nil && rr.Kind != oci.RefBuiltin {
 		evt.BuiltinTwin = "wasmcloud+builtin://" + name // standing in for an image it could not fetch
@@ -386,6 +390,7 @@ func (h *Host) instanceConfig(c *component) runtime.InstanceConfig {
 		Log:              c.logf,
 		HostInterfaces:   c.ifaces,
 		ResolveImport:    h.importResolver(c.id),
+		InitSnapshot:     c.initSnap,
 	}
 	if client := h.outboundClientLocked(c.id); client != nil {
 		cfg.AllowedHosts = []string{"*"}
@@ -398,7 +403,9 @@ func (h *Host) instanceConfig(c *component) runtime.InstanceConfig {
 func (h *Host) mergedConfigLocked(names []string) map[string]string {
 	out := map[string]string{}
 	for _, n := range names {
-		maps.Copy(out, h.configs[n])
+		if !secrets.IsReference(n) { // a reference's fields are not config
+			maps.Copy(out, h.configs[n])
+		}
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package host
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -57,22 +58,48 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 		id: cmd.ProviderID, ref: normalizeProviderRef(cmd.ProviderRef), name: archive.Name,
 		annotations: maps.Clone(nonNil(cmd.Annotations)), configNames: slices.Clone(cmd.Config),
 	}
+	p.identity = providerIdentity{xkeyPublic: xpub, jwt: archive.Token.JWT, annotations: p.annotations}
+	// SECRET_ config: plaintext in HostData, fetched with the archive's claims
+	secretValues, err := h.fetchSecrets(ctx, cmd.Config, p.identity.jwt, p.annotations)
+	if err != nil {
+		return err
+	}
+	if archive.Rev != nil {
+		p.revision = *archive.Rev
+	}
+	// CLAIMS_<subject> before the process starts, as upstream (host/src/wasmbus/mod.rs:1969)
+	if c := archive.Claims(); c != nil {
+		if sc, ok := storedProviderClaims(*c); ok {
+			if err := h.storeClaims(ctx, sc); err != nil {
+				return err
+			}
+		}
+	}
 	rpcURL := h.cfg.RPCURL
 	if rpcURL == "" {
-		rpcURL = h.nc.ConnectedUrl()
+		rpcURL = h.rpcConn().ConnectedUrl()
+	}
+	rpcTimeout := h.cfg.RPCTimeout
+	if rpcTimeout <= 0 {
+		rpcTimeout = providers.DefaultRPCTimeout
 	}
 	n, err := providers.StartNative(providers.NativeConfig{
-		Binary: bin, NC: h.nc, Lattice: h.cfg.Lattice, HostID: h.id, ProviderID: cmd.ProviderID,
-		XKeyPublic: xpub,
+		Binary: bin, NC: h.rpcConn(), Lattice: h.cfg.Lattice, HostID: h.id, ProviderID: cmd.ProviderID,
+		XKeyPublic: xpub, RPCTimeout: rpcTimeout,
 		HostData: func() (providers.HostData, error) {
-			timeout := uint64(providers.DefaultRPCTimeout / time.Millisecond)
-			links := h.providerLinks(context.Background(), cmd.ProviderID)
+			timeout := uint64(rpcTimeout / time.Millisecond)
+			links := h.providerLinks(context.Background(), cmd.ProviderID, p.identity)
 			p.setSent(links)
+			level := h.cfg.LogLevel
+			if level == "" {
+				level = "info"
+			}
 			return providers.HostData{
 				HostID: h.id, LatticeRPCPrefix: h.cfg.Lattice, LatticeRPCURL: rpcURL,
+				LatticeRPCUserJWT: h.cfg.RPCUserJWT, LatticeRPCUserSeed: h.cfg.RPCUserSeed,
 				ProviderKey: cmd.ProviderID, InstanceID: uuid.NewString(), LinkDefinitions: links,
-				Config: config, HostXKeyPublicKey: hostX, ProviderXKeyPrivateKey: string(xseed),
-				DefaultRPCTimeoutMS: &timeout, OtelConfig: h.providerOtelConfig(),
+				Config: config, Secrets: providerSecretValues(secretValues), HostXKeyPublicKey: hostX, ProviderXKeyPrivateKey: string(xseed),
+				DefaultRPCTimeoutMS: &timeout, LogLevel: &level, OtelConfig: h.providerOtelConfig(),
 			}, nil
 		},
 		HealthDelay: h.cfg.ProviderHealthDelay, HealthInterval: h.cfg.ProviderHealthInterval,
@@ -85,7 +112,7 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 				// A link put between HostData and the provider's first subscription is lost;
 				// once it answers it listens, so it gets every link again (the SDKs ignore
 				// puts they already have).
-				for _, l := range h.providerLinks(context.Background(), cmd.ProviderID) {
+				for _, l := range h.providerLinks(context.Background(), cmd.ProviderID, running.identity) {
 					if err := running.native.PutLink(l); err != nil {
 						h.log.Warn("sending link to provider", "provider_id", cmd.ProviderID, "err", err)
 					}
@@ -108,30 +135,23 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 	h.mu.Unlock()
 	evt := events.ProviderStartedData{HostID: h.id, ImageRef: p.ref, ProviderID: p.id, Annotations: maps.Clone(p.annotations)}
 	if c := archive.Claims(); c != nil {
-		ver := ""
-		if c.Metadata != nil && c.Metadata.Ver != nil {
-			ver = *c.Metadata.Ver
-		}
-		v := archive.Token.Validate(time.Now())
-		evt.Claims = &events.ProviderClaims{Issuer: c.Issuer, Name: archive.Name, Version: ver,
-			NotBeforeHuman: v.NotBeforeHuman, ExpiresHuman: v.ExpiresHuman}
+		evt.Claims = eventProviderClaims(*c)
 		evt.InstanceID, evt.PublicKey, evt.LinkName = p.id, p.id, "default"
 	}
 	h.publish(events.ProviderStarted, evt)
 	return nil
 }
 
-// hostXKey is the host's xkey public key, made once.
+// hostXKey is the host's xkey public key, made once; the host seals link secrets for native
+// providers with its private half.
 func (h *Host) hostXKey() (string, error) {
 	h.xkeyOnce.Do(func() {
-		kp, err := nkeys.CreateCurveKeys()
-		if err != nil {
-			h.xkeyErr = err
-			return
-		}
-		h.xkeyPub, h.xkeyErr = kp.PublicKey()
+		h.xkey, h.xkeyErr = nkeys.CreateCurveKeys()
 	})
-	return h.xkeyPub, h.xkeyErr
+	if h.xkeyErr != nil {
+		return "", h.xkeyErr
+	}
+	return h.xkey.PublicKey()
 }
 
 // cacheName turns a reference into a file name: every non-alphanumeric character becomes _.
@@ -149,15 +169,19 @@ func linkKey(l providers.InterfaceLinkDefinition) string {
 	return l.SourceID + "\x00" + l.Target + "\x00" + l.WitNamespace + "\x00" + l.WitPackage + "\x00" + l.Name
 }
 
-// providerLinks resolves every link where id is the source or the target. A link whose config
-// cannot be resolved is left out (logged), as upstream.
-func (h *Host) providerLinks(ctx context.Context, id string) []providers.InterfaceLinkDefinition {
+// providerLinks resolves every link where id is the source or the target, its secrets sealed
+// for the provider. A link whose config or secrets cannot be resolved is left out (logged), as
+// upstream.
+func (h *Host) providerLinks(ctx context.Context, id string, pid providerIdentity) []providers.InterfaceLinkDefinition {
 	out := []providers.InterfaceLinkDefinition{}
 	for _, l := range h.allLinks() {
 		if l.SourceID != id && l.Target != id {
 			continue
 		}
 		rl, err := h.resolveLink(ctx, l)
+		if err == nil {
+			rl.SourceSecrets, rl.TargetSecrets, err = h.sealLinkSecrets(ctx, l, pid)
+		}
 		if err != nil {
 			h.log.Warn("leaving out a link whose config cannot be resolved", "source", l.SourceID, "target", l.Target, "err", err)
 			continue
@@ -182,9 +206,31 @@ func (h *Host) resolveLink(ctx context.Context, l ctl.Link) (providers.Interface
 	}.Normalized(), nil
 }
 
+// publishLinkDelete tells every provider instance in the lattice, on any host, that a link is
+// gone: the host serving link.del publishes the link (names only, no config or secrets) to
+// wasmbus.rpc.<lattice>.<source>.linkdefs.del and ...<target>.linkdefs.del (upstream
+// host/src/wasmbus/mod.rs:2482-2522). Other hosts' KV watches only push new links, so this is
+// how providers on them learn of deletes.
+func (h *Host) publishLinkDelete(l ctl.Link) {
+	b, err := json.Marshal(providers.InterfaceLinkDefinition{
+		SourceID: l.SourceID, Target: l.Target, Name: l.Name, WitNamespace: l.WitNamespace,
+		WitPackage: l.WitPackage, Interfaces: l.Interfaces,
+	}.Normalized())
+	if err != nil {
+		return
+	}
+	for _, id := range []string{l.SourceID, l.Target} {
+		subject := "wasmbus.rpc." + h.cfg.Lattice + "." + id + ".linkdefs.del"
+		if err := h.rpcConn().Publish(subject, b); err != nil {
+			h.log.Warn("publishing link delete to providers", "subject", subject, "err", err)
+		}
+	}
+}
+
 // syncProviderLinks brings every native provider's links up to date: puts for new or changed
-// links involving it, deletes for links gone. Called whenever the link table changes.
-// (Builtins get their link changes from setLinks directly.)
+// links involving it. Deletes reach native providers from the host that served link.del
+// (publishLinkDelete), here or elsewhere, so they are only forgotten here. Called whenever the
+// link table changes. (Builtins get their link changes from setLinks directly.)
 func (h *Host) syncProviderLinks() {
 	h.mu.RLock()
 	var natives []*provider
@@ -196,16 +242,11 @@ func (h *Host) syncProviderLinks() {
 	h.mu.RUnlock()
 	for _, p := range natives {
 		n := p.native
-		want := h.providerLinks(context.Background(), p.id)
-		puts, dels := p.diffSent(want)
+		want := h.providerLinks(context.Background(), p.id, p.identity)
+		puts, _ := p.diffSent(want)
 		for _, l := range puts {
 			if err := n.PutLink(l); err != nil {
 				h.log.Warn("sending link to provider", "provider_id", p.id, "err", err)
-			}
-		}
-		for _, l := range dels {
-			if err := n.DeleteLink(l); err != nil {
-				h.log.Warn("sending link delete to provider", "provider_id", p.id, "err", err)
 			}
 		}
 	}
@@ -418,6 +459,7 @@ func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface
 	})
 	return slices.Concat(
 		h.busInterfaces(componentID),
+		h.secretsInterfaces(componentID),
 		h.logBackendErrors(componentID, "wasmcloud", "postgres", pg),
 		h.logBackendErrors(componentID, "wasmcloud", "messaging", msg),
 		h.logBackendErrors(componentID, "wasi", "keyvalue", kvInterfaces(h, componentID)),
@@ -579,7 +621,7 @@ func (h *Host) deliverMessage(providerID, componentID string, msg providers.Brok
 		return
 	}
 	ctx, end := h.invocation(context.Background(), c, providers.MessagingHandler+".handle-message")
-	res, err := c.program.Invoke(ctx, runtime.InstanceConfig{HostInterfaces: h.capabilityInterfaces(componentID)},
+	res, err := c.program.Invoke(ctx, runtime.InstanceConfig{HostInterfaces: h.capabilityInterfaces(componentID), InitSnapshot: c.initSnap},
 		providers.MessagingHandler, "handle-message", msg.Value())
 	end(err)
 	if err != nil {

@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,7 +16,9 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/secrets"
 	"github.com/wasmlattice/wash/runtime"
+	"github.com/wasmlattice/wash/wascap"
 )
 
 // component is one running component: a compiled program and a concurrency cap.
@@ -30,6 +33,7 @@ type component struct {
 	program     *runtime.Program
 	slots       chan struct{} // max_instances concurrent invocations
 	pool        *runtime.Pool // nil: a fresh instance per invocation
+	initSnap    bool          // fresh instances may start from an init snapshot
 	maxTime     time.Duration // from component_limits; 0: the engine's
 	maxMemory   uint64        // from component_limits; 0: the engine's
 	stdout      io.Writer     // guest stdout/stderr and wasi:logging go to the host log
@@ -38,13 +42,58 @@ type component struct {
 	// ifaces serve the capability imports (key-value, messaging) through whatever provider the
 	// component's links name at call time, so they are built once per component.
 	ifaces []*runtime.HostInterface
+
+	// claims are the verified embedded claims; nil when the component is unsigned
+	claims *wascap.Token[wascap.Component]
+	// secrets are the values of its SECRET_ config, by secret name (wasmcloud:secrets)
+	secrets map[string]secrets.Value
 }
 
 func (c *component) describe() ctl.ComponentDescription {
-	return ctl.ComponentDescription{
+	d := ctl.ComponentDescription{
 		ID: c.id, ImageRef: c.ref, Annotations: maps.Clone(c.annotations),
 		Revision: 0, MaxInstances: c.maxInst, Limits: maps.Clone(c.limits),
 	}
+	// name and revision come from the embedded claims, as upstream
+	if c.claims != nil && c.claims.Claims.Metadata != nil {
+		m := c.claims.Claims.Metadata
+		d.Name = m.Name
+		if m.Rev != nil {
+			d.Revision = *m.Rev
+		}
+	}
+	return d
+}
+
+// scaledEvent is component_scaled for this component: with public_key and claims when it is
+// signed (upstream host/src/wasmbus/event.rs:43-70).
+func (h *Host) scaledEvent(claims *wascap.Token[wascap.Component], id, ref string, annotations map[string]string, count uint32) events.ComponentScaledData {
+	d := events.ComponentScaledData{
+		Annotations: nonNil(maps.Clone(annotations)), HostID: h.id, ImageRef: ref,
+		MaxInstances: count, ComponentID: id,
+	}
+	if claims != nil {
+		d.PublicKey, d.Claims = claims.Claims.Subject, eventComponentClaims(claims.Claims)
+	}
+	return d
+}
+
+// claimedError is a scale failure of a component whose claims were read: its event names the
+// component's public key.
+type claimedError struct {
+	subject string
+	err     error
+}
+
+func (e *claimedError) Error() string { return e.err.Error() }
+func (e *claimedError) Unwrap() error { return e.err }
+
+// claimed marks err as a failure of this (possibly signed) component.
+func (c *component) claimed(err error) error {
+	if c == nil || c.claims == nil {
+		return err
+	}
+	return &claimedError{subject: c.claims.Claims.Subject, err: err}
 }
 
 func (c *component) close(context.Context) {
@@ -78,13 +127,44 @@ func (h *Host) setup(c *component) error {
 		}
 		log.Log(context.Background(), l, msg, "stream", "logging", "context", ctxName)
 	}
-	if !h.cfg.FreshInstances && c.program.Kind() == runtime.KindComponent && c.program.HasExport(runtime.HTTPIncomingHandler) {
+	reuse, err := annotationBool(c.annotations, AnnotationReuseInstances, h.cfg.ReuseInstances)
+	if err != nil {
+		return err
+	}
+	if c.initSnap, err = annotationBool(c.annotations, AnnotationInitSnapshot, !h.cfg.NoInitSnapshots); err != nil {
+		return err
+	}
+	if reuse && c.program.Kind() == runtime.KindComponent && c.program.HasExport(runtime.HTTPIncomingHandler) {
 		if c.pool != nil {
 			c.pool.Close()
 		}
 		c.pool = c.program.NewPool(min(int(c.maxInst), maxPooled), 0)
 	}
 	return nil
+}
+
+// Component annotations that choose how invocations get instances (see Config).
+const (
+	// AnnotationReuseInstances "true" serves HTTP requests on reused instances: guest state
+	// lives on between requests. A guest written for fresh instances can misbehave (a
+	// componentize-js guest fails every second request). Default: the host's setting.
+	AnnotationReuseInstances = "wash.dev/reuse-instances"
+	// AnnotationInitSnapshot "false" runs a component's start functions for every fresh
+	// instance; "true" lets instances start from a snapshot taken after they ran once.
+	AnnotationInitSnapshot = "wash.dev/init-snapshot"
+)
+
+// annotationBool reads a "true"/"false" annotation, def when absent.
+func annotationBool(ann map[string]string, key string, def bool) (bool, error) {
+	v, ok := ann[key]
+	if !ok {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, fmt.Errorf("invalid annotation %s=%q: use true or false", key, v)
+	}
+	return b, nil
 }
 
 // parseLimits reads component_limits: max_memory_limit in bytes and max_execution_time in
@@ -224,10 +304,15 @@ func (h *Host) handleScaleComponent(data []byte) ctl.Response {
 
 func (h *Host) scaleFailed(cmd ctl.ScaleComponentCommand, err error) {
 	h.log.Warn("component scale failed", "component_id", cmd.ComponentID, "ref", cmd.ComponentRef, "err", err)
-	h.publish(events.ComponentScaleFailed, events.ComponentScaleFailedData{
+	d := events.ComponentScaleFailedData{
 		Annotations: nonNil(cmd.Annotations), HostID: h.id, ImageRef: cmd.ComponentRef,
 		MaxInstances: cmd.Count, ComponentID: cmd.ComponentID, Error: err.Error(),
-	})
+	}
+	var ce *claimedError
+	if errors.As(err, &ce) {
+		d.PublicKey = ce.subject
+	}
+	h.publish(events.ComponentScaleFailed, d)
 }
 
 func nonNil(m map[string]string) map[string]string {
@@ -247,17 +332,18 @@ func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand
 	existing := h.components[cmd.ComponentID]
 	h.mu.RUnlock()
 
-	scaled := func(ref string, annotations map[string]string, count uint32) {
+	scaled := func(c *component, ref string, annotations map[string]string, count uint32) {
+		var claims *wascap.Token[wascap.Component]
+		if c != nil {
+			claims = c.claims
+		}
 		h.recordMaxInstances(&component{id: cmd.ComponentID, ref: ref}, count)
-		h.publish(events.ComponentScaled, events.ComponentScaledData{
-			Annotations: nonNil(maps.Clone(annotations)), HostID: h.id, ImageRef: ref,
-			MaxInstances: count, ComponentID: cmd.ComponentID,
-		})
+		h.publish(events.ComponentScaled, h.scaledEvent(claims, cmd.ComponentID, ref, annotations, count))
 	}
 
 	if cmd.Count == 0 {
 		if existing == nil {
-			scaled(cmd.ComponentRef, cmd.Annotations, 0)
+			scaled(nil, cmd.ComponentRef, cmd.Annotations, 0)
 			return
 		}
 		h.unserve(cmd.ComponentID)
@@ -265,16 +351,22 @@ func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand
 		delete(h.components, cmd.ComponentID)
 		h.mu.Unlock()
 		existing.close(ctx)
-		scaled(existing.ref, existing.annotations, 0)
+		scaled(existing, existing.ref, existing.annotations, 0)
 		return
 	}
 
 	if existing != nil {
 		// Rescale in place; the ref is kept (an update is a separate step).
 		configChanged := !slices.Equal(existing.config, cmd.Config)
+		secretValues := existing.secrets
 		if configChanged {
 			if _, err := h.resolveConfig(ctx, cmd.Config); err != nil {
-				h.scaleFailed(cmd, err)
+				h.scaleFailed(cmd, existing.claimed(err))
+				return
+			}
+			var err error
+			if secretValues, err = h.componentSecrets(ctx, existing, cmd.Config, cmd.Annotations); err != nil {
+				h.scaleFailed(cmd, existing.claimed(err))
 				return
 			}
 		}
@@ -283,7 +375,7 @@ func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand
 			limits = maps.Clone(cmd.ComponentLimits)
 		}
 		if _, _, err := parseLimits(limits); err != nil {
-			h.scaleFailed(cmd, err)
+			h.scaleFailed(cmd, existing.claimed(err))
 			return
 		}
 		// a rescale swaps in a new component value, so invocations in flight keep the one
@@ -292,17 +384,27 @@ func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand
 		next.maxInst = cmd.Count
 		next.slots = make(chan struct{}, semaphoreSize(cmd.Count))
 		next.config = slices.Clone(cmd.Config)
+		next.secrets = secretValues
 		next.limits = limits
 		next.pool = nil
+		// Upstream re-instantiates with the request's annotations and reference when the
+		// count or the config names change (host/src/wasmbus/mod.rs:1760-1803), and the event
+		// still names what ran before. wadm finds its instances by these annotations. A
+		// changed reference is recorded while the old code keeps running, as upstream (the
+		// reply warned; with allow_update the update to the new code follows).
+		if existing.maxInst != cmd.Count || configChanged {
+			next.annotations = maps.Clone(nonNil(cmd.Annotations))
+			next.ref = cmd.ComponentRef
+		}
 		if err := h.setup(&next); err != nil {
-			h.scaleFailed(cmd, err)
+			h.scaleFailed(cmd, existing.claimed(err))
 			return
 		}
 		h.mu.Lock()
 		h.components[cmd.ComponentID] = &next
 		h.mu.Unlock()
 		existing.close(ctx)
-		scaled(existing.ref, existing.annotations, cmd.Count)
+		scaled(existing, existing.ref, existing.annotations, cmd.Count)
 		return
 	}
 
@@ -312,16 +414,20 @@ func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand
 		return
 	}
 	c.annotations = maps.Clone(nonNil(cmd.Annotations))
+	if c.secrets, err = h.componentSecrets(ctx, c, cmd.Config, cmd.Annotations); err != nil {
+		h.scaleFailed(cmd, c.claimed(err))
+		return
+	}
 	c.maxInst = cmd.Count
 	c.slots = make(chan struct{}, semaphoreSize(cmd.Count))
 	c.limits = maps.Clone(cmd.ComponentLimits)
 	if err := h.setup(c); err != nil {
-		h.scaleFailed(cmd, err)
+		h.scaleFailed(cmd, c.claimed(err))
 		return
 	}
 	if err := h.ensureSpec(ctx, cmd.ComponentID, cmd.ComponentRef); err != nil {
 		c.close(ctx)
-		h.scaleFailed(cmd, fmt.Errorf("writing component spec: %w", err))
+		h.scaleFailed(cmd, c.claimed(fmt.Errorf("writing component spec: %w", err)))
 		return
 	}
 	select {
@@ -341,7 +447,7 @@ func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand
 		h.scaleFailed(cmd, err)
 		return
 	}
-	scaled(c.ref, c.annotations, c.maxInst)
+	scaled(c, c.ref, c.annotations, c.maxInst)
 }
 
 // loadComponent fetches, compiles and test-instantiates a component, so that the inventory only
@@ -354,17 +460,36 @@ func (h *Host) loadComponent(ctx context.Context, id, ref string, config []strin
 	if err != nil {
 		return nil, err
 	}
-	prog, digest, err := h.programs.get(ctx, h.engine, wasm)
+	claims, err := componentClaims(wasm)
 	if err != nil {
 		return nil, err
+	}
+	fail := func(err error) (*component, error) {
+		if claims != nil {
+			return nil, &claimedError{subject: claims.Claims.Subject, err: err}
+		}
+		return nil, err
+	}
+	prog, digest, err := h.programs.get(ctx, h.engine, wasm)
+	if err != nil {
+		return fail(err)
 	}
 	ifaces := h.capabilityInterfaces(id)
 	inst, err := prog.Instantiate(ctx, runtime.InstanceConfig{HostInterfaces: ifaces, ResolveImport: h.importResolver(id)})
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	_ = inst.Close(ctx)
-	return &component{id: id, ref: ref, digest: digest, program: prog, config: slices.Clone(config), ifaces: ifaces}, nil
+	if claims != nil {
+		// CLAIMS_<subject> lets claims.get on any host list the component (upstream
+		// host/src/wasmbus/claims.rs:259-287, written before the component starts).
+		if sc, ok := storedComponentClaims(claims.Claims); ok {
+			if err := h.storeClaims(ctx, sc); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	return &component{id: id, ref: ref, digest: digest, program: prog, claims: claims, config: slices.Clone(config), ifaces: ifaces}, nil
 }
 
 func (h *Host) handleUpdateComponent(data []byte) ctl.Response {
@@ -409,11 +534,16 @@ func (h *Host) updateComponent(ctx context.Context, id, newRef string, annotatio
 		return
 	}
 	next.annotations = maps.Clone(nonNil(annotations))
+	// the new code is another entity: its secrets are fetched with its own claims
+	if next.secrets, err = h.componentSecrets(ctx, next, existing.config, annotations); err != nil {
+		h.scaleFailed(ctl.ScaleComponentCommand{ComponentID: id, ComponentRef: newRef, Count: existing.maxInst, Annotations: annotations}, next.claimed(err))
+		return
+	}
 	next.maxInst = existing.maxInst
 	next.slots = make(chan struct{}, semaphoreSize(existing.maxInst))
 	next.limits = existing.limits
 	if err := h.setup(next); err != nil {
-		h.scaleFailed(ctl.ScaleComponentCommand{ComponentID: id, ComponentRef: newRef, Count: existing.maxInst, Annotations: annotations}, err)
+		h.scaleFailed(ctl.ScaleComponentCommand{ComponentID: id, ComponentRef: newRef, Count: existing.maxInst, Annotations: annotations}, next.claimed(err))
 		return
 	}
 	h.mu.Lock()
@@ -423,8 +553,5 @@ func (h *Host) updateComponent(ctx context.Context, id, newRef string, annotatio
 		h.log.Warn("serving the updated component over wRPC failed", "component_id", id, "err", err)
 	}
 	existing.close(ctx)
-	h.publish(events.ComponentScaled, events.ComponentScaledData{
-		Annotations: nonNil(maps.Clone(next.annotations)), HostID: h.id, ImageRef: newRef,
-		MaxInstances: next.maxInst, ComponentID: id,
-	})
+	h.publish(events.ComponentScaled, h.scaledEvent(next.claims, id, newRef, next.annotations, next.maxInst))
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/logs"
+	"github.com/wasmlattice/wash/lattice/secrets"
 	"github.com/wasmlattice/wash/lattice/telemetry"
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/oci"
@@ -62,9 +64,26 @@ type Config struct {
 	// configuration (WASMCLOUD_OCI_REGISTRY, _USER, _PASSWORD). Entries sent later with
 	// registry.put take precedence; other registries are used anonymously.
 	OCICredentials map[string]oci.Credential
-	// CtlURL and RPCURL are reported in host.ping.
+	// CtlURL and RPCURL are reported in host.ping (without any user:password@). RPCURL, with
+	// its credentials, is also the lattice_rpc_url native providers connect to.
 	CtlURL string
 	RPCURL string
+	// RPCUserJWT and RPCUserSeed are the NATS user JWT and nkey seed native providers get in
+	// HostData (lattice_rpc_user_jwt/_seed) when the lattice requires them; upstream passes
+	// the host's own rpc credentials (host/src/wasmbus/providers/mod.rs:137-165).
+	RPCUserJWT  string
+	RPCUserSeed string
+	// LogLevel is handed to native providers as HostData log_level (default "info").
+	LogLevel string
+	// SecretsTopic is the subject prefix of secrets backends (WASMCLOUD_SECRETS_TOPIC, e.g.
+	// wasmcloud.secrets); without it any SECRET_ reference fails the start, as upstream.
+	SecretsTopic string
+	// RPCConn carries provider traffic (upstream's rpc connection, which may use other
+	// credentials than the control connection); nil uses the control connection.
+	RPCConn *nats.Conn
+	// RPCTimeout bounds provider requests (health checks) and is given to providers as
+	// default_rpc_timeout_ms (default 2 s).
+	RPCTimeout time.Duration
 	// Engine runs wasm; nil creates a private one.
 	Engine *runtime.Engine
 	// MaxExecutionTime bounds one invocation (default 10 minutes).
@@ -75,10 +94,16 @@ type Config struct {
 	ProviderHealthDelay    time.Duration
 	ProviderHealthInterval time.Duration
 	ProviderRestartDelay   time.Duration
-	// FreshInstances runs every HTTP request on a new component instance, as wasmCloud does.
-	// By default instances that served a request cleanly are reused (runtime.Pool), which
-	// keeps a guest's start cost (milliseconds for Go or JS guests) off the request path.
-	FreshInstances bool
+	// ReuseInstances serves a component's HTTP requests on instances that served earlier ones
+	// (runtime.Pool): guest state (globals, heap) lives on between requests. By default every
+	// invocation gets a fresh instance, as in wasmCloud. The component annotation
+	// AnnotationReuseInstances overrides it per component.
+	ReuseInstances bool
+	// NoInitSnapshots makes fresh instances of components with start functions (a Go guest's
+	// runtime initialization) run them every time instead of starting from a snapshot taken
+	// after they ran once (runtime.InstanceConfig.InitSnapshot). AnnotationInitSnapshot
+	// overrides it per component.
+	NoInitSnapshots bool
 	// BuiltinTwins lets the host run the built-in twin of an upstream provider image
 	// (ghcr.io/wasmcloud/<name>:<tag> with a wasmcloud+builtin://<name>) when the image cannot
 	// be fetched, so manifests written for wasmCloud run offline. The inventory keeps the
@@ -130,7 +155,7 @@ type Host struct {
 	// linkMu orders link notifications to in-process providers
 	linkMu     sync.Mutex
 	linkRevs   map[string]uint64 // KV revision of each source's links; guarded by linkMu
-	claims     map[string]map[string]string
+	claims     map[string]ctl.StoredClaims
 	registries map[string]ctl.RegistryCredential
 
 	ociClient  *oci.Client
@@ -140,7 +165,7 @@ type Host struct {
 	programs programCache
 	cfgCache configCache
 	xkeyOnce sync.Once
-	xkeyPub  string
+	xkey     nkeys.KeyPair // seals link secrets for native providers
 	xkeyErr  error
 	idLocks  keyedMutex
 
@@ -152,6 +177,12 @@ type Host struct {
 	stopping chan struct{}
 	done     chan struct{}
 	wg       sync.WaitGroup
+
+	// secrets: the host's self-issued token and the backend client, made on first use
+	secretsOnce   sync.Once
+	hostJWT       string
+	hostJWTErr    error
+	secretsClient *secrets.Client
 }
 
 // New prepares a host on a connected NATS client. It validates the configuration and creates the
@@ -202,7 +233,7 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 		links:      map[string][]ctl.Link{},
 		configs:    map[string]map[string]string{},
 		httpClient: cfg.HTTPClient,
-		claims:     map[string]map[string]string{},
+		claims:     map[string]ctl.StoredClaims{},
 		registries: map[string]ctl.RegistryCredential{},
 		stopping:   make(chan struct{}),
 		done:       make(chan struct{}),
@@ -229,6 +260,14 @@ func New(ctx context.Context, nc *nats.Conn, cfg Config) (*Host, error) {
 		return nil, err
 	}
 	return h, nil
+}
+
+// rpcConn is the connection for provider traffic (upstream's rpc connection).
+func (h *Host) rpcConn() *nats.Conn {
+	if h.cfg.RPCConn != nil {
+		return h.cfg.RPCConn
+	}
+	return h.nc
 }
 
 // ID is the host's public key (N…).
@@ -358,7 +397,7 @@ func (h *Host) uptime() uint64 { return uint64(time.Since(h.started) / time.Seco
 func (h *Host) Describe() ctl.Host {
 	up := h.uptime()
 	return ctl.Host{
-		RPCHost: h.cfg.RPCURL, CtlHost: h.cfg.CtlURL, FriendlyName: h.name, ID: h.id,
+		RPCHost: redactURL(h.cfg.RPCURL), CtlHost: redactURL(h.cfg.CtlURL), FriendlyName: h.name, ID: h.id,
 		JSDomain: h.cfg.JSDomain, Labels: h.labelsCopy(), Lattice: h.cfg.Lattice,
 		UptimeHuman: HumanUptime(up), UptimeSeconds: up, Version: Version,
 	}
@@ -455,3 +494,14 @@ func (k *keyedMutex) lock(id string) func() {
 }
 
 func trimmed(s string) string { return strings.TrimSpace(s) }
+
+// redactURL drops user:password@ from a URL (upstream reports the URLs it connects with,
+// credentials included, in host.ping; we do not hand them to every client).
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	u.User = nil
+	return u.String()
+}

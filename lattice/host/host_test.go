@@ -55,7 +55,16 @@ func watchEvents(t testing.TB, nc *nats.Conn, lattice string) *eventLog {
 
 func (l *eventLog) waitFor(t testing.TB, name string, match func(map[string]any) bool) map[string]any {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	var data map[string]any
+	_ = json.Unmarshal(l.next(t, name, match).Data, &data)
+	return data
+}
+
+// next waits for the next event called name whose data matches. The bound is generous: a
+// loaded machine may take many seconds to compile a module the first time.
+func (l *eventLog) next(t testing.TB, name string, match func(map[string]any) bool) events.Event {
+	t.Helper()
+	deadline := time.After(60 * time.Second)
 	for {
 		select {
 		case e := <-l.ch:
@@ -65,10 +74,10 @@ func (l *eventLog) waitFor(t testing.TB, name string, match func(map[string]any)
 			var data map[string]any
 			_ = json.Unmarshal(e.Data, &data)
 			if match == nil || match(data) {
-				return data
+				return e
 			}
 		case <-deadline:
-			t.Fatalf("no %s event within 10s", name)
+			t.Fatalf("no %s event within 60s", name)
 		}
 	}
 }

@@ -29,20 +29,26 @@ func benchServe(b *testing.B, h *host.Host) {
 	}
 }
 
-// Instantiate + handle per request (FreshInstances), through the host path: slot, config,
-// limits, fresh instance, handle. Target ≤ 0.1 ms for wat-hello.
+// A fresh instance per request (the default), through the host path: slot, config, limits,
+// fresh instance, handle.
 func BenchmarkHostHTTPWatHelloFresh(b *testing.B) {
-	benchServe(b, benchHost(b, host.Config{FreshInstances: true}, watHelloRef(b)))
-}
-
-func BenchmarkHostHTTPWatHelloPooled(b *testing.B) {
 	benchServe(b, benchHost(b, host.Config{}, watHelloRef(b)))
 }
 
-func BenchmarkHostHTTPGoHelloFresh(b *testing.B) {
-	benchServe(b, benchHost(b, host.Config{FreshInstances: true}, goHelloRef(b)))
+// Reused instances (opt-in): the baseline fresh instances are measured against.
+func BenchmarkHostHTTPWatHelloReused(b *testing.B) {
+	benchServe(b, benchHost(b, host.Config{ReuseInstances: true}, watHelloRef(b)))
 }
 
-func BenchmarkHostHTTPGoHelloPooled(b *testing.B) {
+func BenchmarkHostHTTPGoHelloFresh(b *testing.B) {
 	benchServe(b, benchHost(b, host.Config{}, goHelloRef(b)))
+}
+
+// Fresh instances that run the Go runtime's start every time (no init snapshot).
+func BenchmarkHostHTTPGoHelloFreshNoSnapshot(b *testing.B) {
+	benchServe(b, benchHost(b, host.Config{NoInitSnapshots: true}, goHelloRef(b)))
+}
+
+func BenchmarkHostHTTPGoHelloReused(b *testing.B) {
+	benchServe(b, benchHost(b, host.Config{ReuseInstances: true}, goHelloRef(b)))
 }

@@ -18,13 +18,14 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/wasmlattice/wash/internal/corpus"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host"
 )
 
-// Fixtures: wat-hello and the limits guest are small and checked in under testdata; the 2 MB
-// go-hello build is read from the shared fixtures beside the repository.
+// Fixtures: the limits guest is checked in under testdata; wat-hello and go-hello come from the
+// repository's corpus (internal/corpus).
 const (
 	watHelloBody = "hello from a WAT component, path="
 	goHelloBody  = "hello from Go (wasip1 + reactor adapter), path="
@@ -37,17 +38,17 @@ func fixtureRef(t testing.TB, rel string) string {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fixture %s not available: %v", rel, err)
+		t.Fatalf("fixture %s: %v", rel, err)
 	}
 	return "file://" + p
 }
 
 func watHelloRef(t testing.TB) string {
-	return fixtureRef(t, "../../../shared/fixtures/components/wat-hello/hello.component.wasm")
+	return "file://" + corpus.Path(t, corpus.WatHello)
 }
 
 func goHelloRef(t testing.TB) string {
-	return fixtureRef(t, "../../../shared/fixtures/components/go-hello/gohello.component.wasm")
+	return "file://" + corpus.Path(t, corpus.GoHello)
 }
 
 func freeAddr(t testing.TB) string {

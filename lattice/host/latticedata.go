@@ -17,10 +17,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/events"
 )
 
-const (
-	componentKeyPrefix = "COMPONENT_"
-	claimsKeyPrefix    = "CLAIMS_"
-)
+const componentKeyPrefix = "COMPONENT_"
 
 // watchLatticeData replays LATTICEDATA and keeps applying updates, so links put through any
 // host — ours or a real wasmCloud host — are seen.
@@ -90,49 +87,9 @@ func (h *Host) applyLatticeEntry(e jetstream.KeyValueEntry) {
 			links = append(links, l.Normalized())
 		}
 		h.setLinks(id, links, e.Revision())
-	case strings.HasPrefix(key, claimsKeyPrefix):
-		sub := strings.TrimPrefix(key, claimsKeyPrefix)
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if deleted {
-			delete(h.claims, sub)
-			return
-		}
-		var raw map[string]any
-		if json.Unmarshal(e.Value(), &raw) != nil {
-			return
-		}
-		h.claims[sub] = flattenClaims(raw)
+	case strings.HasPrefix(key, ctl.ClaimsKeyPrefix):
+		h.applyClaimsEntry(strings.TrimPrefix(key, ctl.ClaimsKeyPrefix), e.Value(), deleted)
 	}
-}
-
-// flattenClaims turns stored claims into the flat string map claims.get serves, with the
-// iss/rev/sub duplicates upstream keeps for older clients.
-func flattenClaims(raw map[string]any) map[string]string {
-	out := map[string]string{}
-	for k, v := range raw {
-		switch t := v.(type) {
-		case string:
-			out[k] = t
-		case []any:
-			var parts []string
-			for _, p := range t {
-				parts = append(parts, fmt.Sprint(p))
-			}
-			out[k] = strings.Join(parts, ",")
-		case nil:
-		default:
-			out[k] = fmt.Sprint(t)
-		}
-	}
-	for long, short := range map[string]string{"issuer": "iss", "revision": "rev", "subject": "sub"} {
-		if v, ok := out[long]; ok {
-			out[short] = v
-		} else if v, ok := out[short]; ok {
-			out[long] = v
-		}
-	}
-	return out
 }
 
 func (h *Host) allLinks() []ctl.Link {
@@ -143,16 +100,6 @@ func (h *Host) allLinks() []ctl.Link {
 		out = append(out, ls...)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].SourceID < out[j].SourceID })
-	return out
-}
-
-func (h *Host) allClaims() []map[string]string {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	out := []map[string]string{}
-	for _, c := range h.claims {
-		out = append(out, c)
-	}
 	return out
 }
 
@@ -321,11 +268,11 @@ func (h *Host) handleDeleteLink(ctx context.Context, data []byte) ctl.Response {
 	evt := events.LinkdefDeletedData{SourceID: req.SourceID, Name: req.Name, WitNamespace: req.WitNamespace, WitPackage: req.WitPackage}
 	slot := ctl.Link{SourceID: req.SourceID, WitNamespace: req.WitNamespace, WitPackage: req.WitPackage, Name: req.Name}
 	links, rev, err := h.updateSpec(ctx, req.SourceID, func(spec *ctl.ComponentSpecification) error {
-		evt.Target, evt.Interfaces = "", nil // a retry starts from the spec as stored now
+		evt.Target, evt.Interfaces, evt.Removed = "", nil, false // a retry starts from the spec as stored now
 		for i, l := range spec.Links {
 			if sameLinkSlot(l, slot) {
 				spec.Links = slices.Delete(spec.Links, i, i+1)
-				evt.Target, evt.Interfaces = l.Target, l.Interfaces
+				evt.Target, evt.Interfaces, evt.Removed = l.Target, l.Interfaces, true
 				if evt.Interfaces == nil {
 					evt.Interfaces = []string{}
 				}
@@ -339,6 +286,8 @@ func (h *Host) handleDeleteLink(ctx context.Context, data []byte) ctl.Response {
 	case err != nil:
 		return ctl.Fail(fmt.Sprintf("failed to store link deletion: %v", err))
 	default:
+		h.publishLinkDelete(ctl.Link{SourceID: req.SourceID, Target: evt.Target, Name: req.Name,
+			WitNamespace: req.WitNamespace, WitPackage: req.WitPackage, Interfaces: evt.Interfaces})
 		h.setLinks(req.SourceID, links, rev)
 	}
 	h.publish(events.LinkdefDeleted, evt)
@@ -390,10 +339,7 @@ func (h *Host) handleDeleteConfig(ctx context.Context, name string) ctl.Response
 // resolveConfig merges named config in list order (later names win).
 func (h *Host) resolveConfig(ctx context.Context, names []string) (map[string]string, error) {
 	out := map[string]string{}
-	for _, name := range names {
-		if strings.HasPrefix(name, "SECRET_") {
-			return nil, fmt.Errorf("secret reference %s: this host has no secrets backend configured", name)
-		}
+	for _, name := range withoutSecrets(names) { // secrets come from fetchSecrets
 		e, err := h.configData.Get(ctx, name)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			return nil, fmt.Errorf("configuration %s not found in config store", name)

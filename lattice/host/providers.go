@@ -20,6 +20,7 @@ type provider struct {
 	id          string
 	ref         string // normalised as the inventory reports it
 	name        string
+	revision    int32 // claims rev (native providers)
 	annotations map[string]string
 	// Exactly one of builtin (in process, wasmcloud+builtin://) and native (a provider
 	// archive's binary) is set.
@@ -31,10 +32,12 @@ type provider struct {
 
 	healthMu sync.Mutex
 	linkErrs map[string]string // link key -> why the builtin could not apply it
+
+	identity providerIdentity // native providers: how their secrets are fetched and sealed
 }
 
 func (p *provider) describe() ctl.ProviderDescription {
-	return ctl.ProviderDescription{ID: p.id, ImageRef: p.ref, Name: p.name, Annotations: maps.Clone(p.annotations)}
+	return ctl.ProviderDescription{ID: p.id, ImageRef: p.ref, Name: p.name, Revision: p.revision, Annotations: maps.Clone(p.annotations)}
 }
 
 // normalizeProviderRef strips oci:// and http(s):// prefixes, turns file:// URLs into paths and

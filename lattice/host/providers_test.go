@@ -23,6 +23,7 @@ type provReport struct {
 	PID        int               `json:"pid"`
 	Link       json.RawMessage   `json:"link"`
 	Config     map[string]string `json:"config"`
+	HostData   json.RawMessage   `json:"host_data"`
 }
 
 func waitReport(t *testing.T, ch chan *nats.Msg, want string) provReport {

@@ -56,7 +56,9 @@ func (h *Host) startRPC() error {
 	if prop == nil && h.tel != nil && h.tel.Tracing() {
 		prop = otelPropagator{telemetry.Propagator()}
 	}
-	c, err := wrpc.NewConn(h.nc, wrpc.Options{Propagator: prop, Log: h.log})
+	// wRPC goes over the host's RPC connection (its own NATS account or server when the host
+	// was given one), as upstream's rpc_nats
+	c, err := wrpc.NewConn(h.rpcConn(), wrpc.Options{Propagator: prop, Log: h.log})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -55,14 +56,34 @@ type Server struct {
 // ErrPortInUse means something already listens on the requested client port.
 var ErrPortInUse = errors.New("port in use")
 
+// Reasons a client port cannot be bound, besides ErrPortInUse.
+var (
+	ErrUnresolvable = errors.New("host name does not resolve")
+	ErrNotLocal     = errors.New("not an address of this machine")
+)
+
 // PortFree reports whether host:port can be bound now.
-func PortFree(host string, port int) bool {
+func PortFree(host string, port int) bool { return BindError(host, port) == nil }
+
+// BindError says why host:port cannot be bound now (nil when it can): ErrPortInUse,
+// ErrUnresolvable, ErrNotLocal, or the system's error. A name that does not resolve or an
+// address of another machine is not "port in use".
+func BindError(host string, port int) error {
 	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
-	if err != nil {
-		return false
+	if err == nil {
+		_ = l.Close()
+		return nil
 	}
-	_ = l.Close()
-	return true
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &dns):
+		return fmt.Errorf("%s: %w", host, ErrUnresolvable)
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("%s:%d: %w", host, port, ErrPortInUse)
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return fmt.Errorf("%s: %w", host, ErrNotLocal)
+	}
+	return err
 }
 
 // Start launches the server and waits until it accepts clients.
@@ -87,8 +108,8 @@ func Start(o Options) (*Server, error) {
 	sopts.Port = o.Port
 	if o.Port == 0 {
 		sopts.Port = server.RANDOM_PORT
-	} else if !PortFree(o.Host, o.Port) {
-		return nil, fmt.Errorf("NATS client port %s:%d: %w", o.Host, o.Port, ErrPortInUse)
+	} else if err := BindError(o.Host, o.Port); err != nil {
+		return nil, fmt.Errorf("NATS client port: %w", err)
 	}
 	sopts.ServerName = "wash-" + strconv.Itoa(os.Getpid())
 	sopts.JetStream = true

@@ -42,6 +42,12 @@ type Context struct {
 	stack [4]uint64
 }
 
+// Reuse readies a Context for another call (instances keep a few to spare allocations).
+func (cx *Context) Reuse(ctx context.Context, mem api.Memory, realloc api.Function, enc Encoding, table *HandleTable) {
+	cx.Ctx, cx.Memory, cx.Realloc, cx.Encoding, cx.Table = ctx, mem, realloc, enc, table
+	cx.lent = cx.lent[:0]
+}
+
 // ReleaseLent drops the borrow handles lent to the guest for one host->guest call.
 func (cx *Context) ReleaseLent() {
 	for _, h := range cx.lent {

@@ -113,6 +113,17 @@ func (t *HandleTable) DropAll() {
 	t.free = t.free[:0]
 }
 
+// Live lists the live handles in ascending order.
+func (t *HandleTable) Live() []uint32 {
+	var out []uint32
+	for i, e := range t.entries {
+		if e.live {
+			out = append(out, uint32(i))
+		}
+	}
+	return out
+}
+
 // Len counts live handles (for tests).
 func (t *HandleTable) Len() int {
 	n := 0

@@ -57,7 +57,7 @@ func compileGuest(t testing.TB, name string, reg *Registry) (*Program, wazero.Ru
 func TestABIRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	p, _ := compileGuest(t, "abi.wasm", NewRegistry(echoHost()))
-	inst, err := p.Instantiate(ctx, nil)
+	inst, err := p.Instantiate(ctx, InstanceOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestABIRoundTrip(t *testing.T) {
 func TestInvalidCharFromHost(t *testing.T) {
 	ctx := context.Background()
 	p, _ := compileGuest(t, "abi.wasm", NewRegistry(echoHost()))
-	inst, err := p.Instantiate(ctx, nil)
+	inst, err := p.Instantiate(ctx, InstanceOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,11 +149,11 @@ func TestInvalidCharFromHost(t *testing.T) {
 func TestUnsatisfiedImport(t *testing.T) {
 	ctx := context.Background()
 	p, _ := compileGuest(t, "abi.wasm", NewRegistry())
-	if _, err := p.Instantiate(ctx, nil); err == nil || !strings.Contains(err.Error(), "test:abi/host@0.1.0#prims") {
+	if _, err := p.Instantiate(ctx, InstanceOptions{}); err == nil || !strings.Contains(err.Error(), "test:abi/host@0.1.0#prims") {
 		t.Fatalf("got %v", err)
 	}
 	// supplied per instance instead
-	inst, err := p.Instantiate(ctx, NewRegistry(echoHost()))
+	inst, err := p.Instantiate(ctx, InstanceOptions{Registry: NewRegistry(echoHost())})
 	if err != nil {
 		t.Fatal(err)
 	}

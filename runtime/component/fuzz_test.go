@@ -48,3 +48,27 @@ func FuzzCompile(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCoreModule feeds arbitrary core-module bytes to the compile-time rewrites (memory
+// images, global exports, the code scan): errors only, never a panic.
+func FuzzCoreModule(f *testing.F) {
+	for _, p := range []string{"../testdata/guests/state.wasm", "../testdata/guests/tables.wasm", "../testdata/guests/statestart.wasm"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if c, err := Decode(b); err == nil {
+			for _, d := range c.Defs {
+				if m, ok := d.(*CoreModuleDef); ok {
+					f.Add(m.Bytes)
+				}
+			}
+		}
+	}
+	f.Add(genModule([]byte{1, 3, 0, 5, 'h', 'e', 'l', 'l', 'o', 0, 9, 2, 3, 'a', 'b', 'c', 1, 1, 1, 0}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _, _ = prepareMemory(b)
+		_, _, _, _, _ = templateForms(b)
+		_ = scanCode(b)
+	})
+}

@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
 
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/wasmlattice/wash/runtime/cabi"
+	"github.com/wasmlattice/wash/runtime/linmem"
 )
 
 type instKey struct{}
@@ -21,6 +26,13 @@ type Instance struct {
 	mods   []api.Module
 	table  cabi.HandleTable
 	funcs  []cabi.HostFunc
+	bound  *Registry // the per-call registry funcs were resolved with
+	alloc  *linmem.Allocator
+	tmpl   *Template       // set for instances made from a template (recyclable)
+	cxFree []*cabi.Context // spare canonical-ABI contexts
+	// trace, when set, sees every call of an imported function with the live handles before
+	// and after it (templates use it while start functions run)
+	trace  func(s *importSlot, before, after []uint32)
 	closed bool
 	// wazero builds a new api.Function on every ExportedFunction call; cache them
 	fnCache  map[coreRef]api.Function
@@ -61,13 +73,34 @@ func (i *Instance) withCtx(ctx context.Context) context.Context {
 	if FromContext(ctx) == i {
 		return ctx
 	}
-	ctx = context.WithValue(ctx, instKey{}, i)
-	return experimental.WithImportResolver(ctx, i.resolve)
+	return context.WithValue(ctx, instKey{}, i)
+}
+
+// cabiContext returns a canonical-ABI context for one lift or lower; putCabi gives it back.
+// Calls nest (a host function calling the guest's realloc), so instances keep a few.
+func (i *Instance) cabiContext(ctx context.Context, mem *coreRef, realloc *coreRef, enc cabi.Encoding) *cabi.Context {
+	var cx *cabi.Context
+	if n := len(i.cxFree); n > 0 {
+		cx = i.cxFree[n-1]
+		i.cxFree = i.cxFree[:n-1]
+	} else {
+		cx = &cabi.Context{}
+	}
+	cx.Reuse(ctx, i.memory(mem), i.optFunc(realloc), enc, &i.table)
+	return cx
+}
+
+func (i *Instance) putCabi(cx *cabi.Context) {
+	cx.Ctx = nil
+	i.cxFree = append(i.cxFree, cx)
 }
 
 func (i *Instance) resolve(name string) api.Module {
+	if name == hostImportName {
+		return i.p.hostResolved
+	}
 	if !strings.HasPrefix(name, "#s") {
-		return nil // the host module: found by its store name
+		return nil // the host module under its store name
 	}
 	n, err := strconv.Atoi(name[2:])
 	if err != nil || n < 0 || n >= len(i.mods) {
@@ -76,29 +109,46 @@ func (i *Instance) resolve(name string) api.Module {
 	return i.mods[n]
 }
 
-// Instantiate creates an instance: resolves every used import against extra (first) and the
-// program's registry, then instantiates the core modules in order (running their start
-// functions, e.g. a Go guest's _initialize). ctx is also what host functions see during start.
-func (p *Program) Instantiate(ctx context.Context, extra *Registry) (inst *Instance, err error) {
-	i := &Instance{p: p, mods: make([]api.Module, 0, len(p.steps))}
-	i.funcs = p.defaults
+// InstanceOptions are the per-instance inputs of Instantiate.
+type InstanceOptions struct {
+	// Registry supplies host interfaces for this instance only, ahead of the program's.
+	Registry *Registry
+	// MaxMemory caps each linear memory of the instance, in bytes (0: the engine's cap).
+	MaxMemory uint64
+	// Budget, when set, bounds the linear memory of all instances together.
+	Budget *linmem.Budget
+}
+
+// Instantiate creates an instance: resolves every used import against o.Registry (first) and
+// the program's registry, then instantiates the core modules in order (running their start
+// functions, e.g. a Go guest's _initialize). Memories start as private copy-on-write
+// mappings of the images prepared at compile time. ctx is also what host functions see
+// during start.
+func (p *Program) Instantiate(ctx context.Context, o InstanceOptions) (*Instance, error) {
+	return p.instantiate(ctx, o, nil, nil)
+}
+
+// resolve finds the host function of every used import: extra first, then the program's
+// defaults.
+func (p *Program) resolve(extra *Registry) ([]cabi.HostFunc, error) {
+	funcs := p.defaults
 	if extra != nil {
-		i.funcs = make([]cabi.HostFunc, len(p.imports))
-		copy(i.funcs, p.defaults)
+		funcs = make([]cabi.HostFunc, len(p.imports))
+		copy(funcs, p.defaults)
 		for _, s := range p.imports {
 			if !s.used {
 				continue
 			}
 			if f := extra.Lookup(s.iface, s.name); f != nil {
-				i.funcs[s.idx] = f
-			} else if i.funcs[s.idx] == nil && extra.Fallback != nil {
-				i.funcs[s.idx] = extra.Fallback(s.iface, s.name, s.typ)
+				funcs[s.idx] = f
+			} else if funcs[s.idx] == nil && extra.Fallback != nil {
+				funcs[s.idx] = extra.Fallback(s.iface, s.name, s.typ)
 			}
 		}
 	}
 	var missing []string
 	for _, s := range p.imports {
-		if s.used && i.funcs[s.idx] == nil {
+		if s.used && funcs[s.idx] == nil {
 			missing = append(missing, s.iface+"#"+s.name)
 		}
 	}
@@ -108,15 +158,57 @@ func (p *Program) Instantiate(ctx context.Context, extra *Registry) (inst *Insta
 		}
 		return nil, fmt.Errorf("%w: the host provides no %s", ErrUnsatisfiedImport, strings.Join(missing, ", "))
 	}
+	return funcs, nil
+}
+
+// instantiate makes an instance, from scratch (t nil) or in a template's state; hook may
+// adjust the instance before any core module is instantiated.
+func (p *Program) instantiate(ctx context.Context, o InstanceOptions, t *Template, hook func(*Instance)) (inst *Instance, err error) {
+	largest, initial := p.largestMemory, p.initialMemory
+	if t != nil {
+		initial, largest = t.InitialMemory()
+	}
+	if o.MaxMemory > 0 && largest > o.MaxMemory {
+		return nil, &linmem.LimitError{Limit: o.MaxMemory, Asked: largest}
+	}
+	funcs, err := p.resolve(o.Registry)
+	if err != nil {
+		return nil, err
+	}
+	i := &Instance{p: p, mods: make([]api.Module, 0, len(p.steps)), funcs: funcs, bound: o.Registry}
+	if hook != nil {
+		hook(i)
+	}
 	i.table.DropGuest = i.dropGuest
-	ictx := i.withCtx(ctx)
+	i.alloc = &linmem.Allocator{Max: o.MaxMemory, Budget: o.Budget}
+	if err := i.alloc.Reserve(initial); err != nil {
+		return nil, err
+	}
+	defer i.alloc.Release()
+	ictx := experimental.WithMemoryAllocator(experimental.WithImportResolver(i.withCtx(ctx), i.resolve), i.alloc)
 	for n, st := range p.steps {
-		m, err := p.rt.InstantiateModule(ictx, p.compiled[st.compiled], p.modCfg)
+		cm := p.compiled[st.compiled]
+		mod := cm.compiled
+		i.alloc.Next = cm.mem.image
+		if t != nil {
+			i.alloc.Next = t.images[n]
+			if t.snapshot && cm.noStart != nil {
+				mod = cm.noStart
+			}
+		}
+		mark := i.alloc.Count()
+		m, err := p.rt.InstantiateModule(ictx, mod, p.modCfg)
+		if err == nil {
+			i.mods = append(i.mods, m)
+			err = i.alloc.Err()
+		} else {
+			i.alloc.FreeFrom(mark)
+			err = &TrapError{Err: err}
+		}
 		if err != nil {
 			_ = i.Close(ctx)
-			return nil, fmt.Errorf("instantiating core instance %d: %w", n, &TrapError{Err: err})
+			return nil, fmt.Errorf("instantiating core instance %d: %w", n, err)
 		}
-		i.mods = append(i.mods, m)
 	}
 	return i, nil
 }
@@ -223,7 +315,8 @@ func (i *Instance) callFunc(ctx context.Context, fv *funcVal, args []cabi.Value)
 	defer cabi.Catch(&err)
 	ls := fv.lift
 	f := i.function(ls.core)
-	cx := &cabi.Context{Ctx: ctx, Memory: i.memory(ls.mem), Realloc: i.optFunc(ls.realloc), Encoding: ls.encoding, Table: &i.table}
+	cx := i.cabiContext(ctx, ls.mem, ls.realloc, ls.encoding)
+	defer i.putCabi(cx)
 	core := cx.LowerParams(ls.typ, args)
 	_, rs := ls.typ.LiftSignature()
 	n := len(core)
@@ -308,11 +401,56 @@ func (p *Program) buildHost(ctx context.Context, name string) error {
 		return fmt.Errorf("building host functions: %w", err)
 	}
 	p.host = m
+	p.hostResolved = unwrapHostModule(m)
 	return nil
 }
 
+// hostImportName is the module name rewritten core modules import host functions from.
+const hostImportName = "#h"
+
+// unwrapHostModule returns the module instance behind wazero's wrapper of a host module:
+// wazero's import resolver accepts only plain module instances (it type-asserts them).
+func unwrapHostModule(m api.Module) api.Module {
+	v := reflect.ValueOf(m)
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	f := v.FieldByName("Module")
+	if !f.IsValid() || !f.CanInterface() {
+		return nil
+	}
+	inner, ok := f.Interface().(api.Module)
+	if !ok || reflect.TypeOf(inner).String() != "*wasm.ModuleInstance" {
+		return nil
+	}
+	return inner
+}
+
+var hostProbe struct {
+	once sync.Once
+	ok   bool
+}
+
+// hostResolvable reports whether this wazero's host modules can be handed to its import
+// resolver (checked once, on a throwaway runtime).
+func hostResolvable() bool {
+	hostProbe.once.Do(func() {
+		ctx := context.Background()
+		rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+		defer rt.Close(ctx)
+		m, err := rt.NewHostModuleBuilder("probe").Instantiate(ctx)
+		hostProbe.ok = err == nil && unwrapHostModule(m) != nil
+	})
+	return hostProbe.ok
+}
+
 func (i *Instance) callLowered(ctx context.Context, ls *lowerSpec, stack []uint64) {
-	cx := cabi.Context{Ctx: ctx, Memory: i.memory(ls.mem), Realloc: i.optFunc(ls.realloc), Encoding: ls.encoding, Table: &i.table}
+	if i.trace != nil && ls.fn.imp != nil {
+		before := i.table.Live()
+		defer func() { i.trace(ls.fn.imp, before, i.table.Live()) }()
+	}
+	cx := i.cabiContext(ctx, ls.mem, ls.realloc, ls.encoding)
+	defer i.putCabi(cx)
 	t := ls.fn.typ
 	args := cx.LiftParams(t, stack)
 	var results []cabi.Value
@@ -321,7 +459,13 @@ func (i *Instance) callLowered(ctx context.Context, ls *lowerSpec, stack []uint6
 		if err != nil {
 			panic(err)
 		}
-		results = wrapResults(t, r)
+		var one [1]cabi.Value
+		if len(t.Results) == 1 {
+			one[0] = r
+			results = one[:]
+		} else {
+			results = wrapResults(t, r)
+		}
 	} else {
 		r, err := i.callFunc(ctx, ls.fn, args)
 		if err != nil {

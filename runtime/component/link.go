@@ -2,7 +2,6 @@ package component
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"sort"
 	"strconv"
@@ -145,14 +144,14 @@ type linker struct {
 	ctx       context.Context
 	rt        wazero.Runtime
 	modules   [][]byte
-	compiled  []wazero.CompiledModule
+	compiled  []*coreModule
 	compKeys  map[string]int
 	steps     []step
 	lowers    []*lowerSpec
 	resOps    []resourceOp
 	imports   []*importSlot
 	guestRes  []*guestResource
-	hostName  string
+	hostName  string // the name core modules import host functions from
 	instDepth int
 	work      int // definitions evaluated, bounded so nested instantiation cannot explode
 }
@@ -202,7 +201,7 @@ func (l *linker) compileStep(modIdx int, args map[string]*coreInst) int {
 		return i
 	}
 	rew := rewriteImports(bin, imps, s0, s1)
-	cm, err := l.rt.CompileModule(l.ctx, rew)
+	cm, err := compileCore(l.ctx, l.rt, rew, true)
 	if err != nil {
 		failf("compiling core module %d: %v", modIdx, err)
 	}
@@ -689,17 +688,22 @@ func (l *linker) canon(s *scope, c *CanonDef) {
 // Program is a compiled, pre-linked component.
 type Program struct {
 	rt       wazero.Runtime
-	compiled []wazero.CompiledModule
-	steps    []step
-	lowers   []*lowerSpec
-	resOps   []resourceOp
-	imports  []*importSlot
-	guestRes []*guestResource
-	host     api.Module
-	exports  *instVal
-	modCfg   wazero.ModuleConfig
-	defaults []cabi.HostFunc
-	registry *Registry
+	compiled []*coreModule
+	// initialMemory sums the initial sizes of the memories one instance defines;
+	// largestMemory is the largest of them.
+	initialMemory, largestMemory uint64
+	steps                        []step
+	lowers                       []*lowerSpec
+	resOps                       []resourceOp
+	imports                      []*importSlot
+	guestRes                     []*guestResource
+	host                         api.Module
+	// hostResolved is host unwrapped for the import resolver (nil when not possible)
+	hostResolved api.Module
+	exports      *instVal
+	modCfg       wazero.ModuleConfig
+	defaults     []cabi.HostFunc
+	registry     *Registry
 }
 
 // Compile decodes, links and compiles a component against rt. registry supplies the default
@@ -710,8 +714,15 @@ func Compile(ctx context.Context, rt wazero.Runtime, bin []byte, registry *Regis
 		return nil, err
 	}
 	l := &linker{ctx: ctx, rt: rt, compKeys: map[string]int{}}
-	sum := sha256.Sum256(bin)
-	l.hostName = fmt.Sprintf("wash:component-host:%x:%d", sum[:6], hostSeq.Add(1))
+	storeName := fmt.Sprintf("wash:component-host:%d", hostSeq.Add(1))
+	// Core modules import host functions from a fixed name the instance's import resolver
+	// answers, so a component's rewritten modules are the same bytes in every process and
+	// the on-disk compilation cache finds them. Without resolver support for host modules,
+	// they import from the host module's unique store name instead (and compile each time).
+	l.hostName = storeName
+	if hostResolvable() {
+		l.hostName = hostImportName
+	}
 	var exports *instVal
 	defer func() {
 		if x := recover(); x != nil {
@@ -720,7 +731,7 @@ func Compile(ctx context.Context, rt wazero.Runtime, bin []byte, registry *Regis
 				panic(x)
 			}
 			for _, cm := range l.compiled {
-				_ = cm.Close(ctx)
+				cm.close(ctx)
 			}
 			p, err = nil, fmt.Errorf("linking component: %s", le.msg)
 		}
@@ -733,8 +744,14 @@ func Compile(ctx context.Context, rt wazero.Runtime, bin []byte, registry *Regis
 		// non-nil rand source spares wazero seeding a fake one per module instance
 		modCfg: wazero.NewModuleConfig().WithName("").WithStartFunctions().WithRandSource(zeroReader{}),
 	}
-	if err := p.buildHost(ctx, l.hostName); err != nil {
+	if err := p.buildHost(ctx, storeName); err != nil {
 		failf("%v", err)
+	}
+	for _, st := range p.steps {
+		if m := p.compiled[st.compiled].mem; m.defines {
+			p.initialMemory += m.minBytes
+			p.largestMemory = max(p.largestMemory, m.minBytes)
+		}
 	}
 	p.defaults = make([]cabi.HostFunc, len(p.imports))
 	for _, s := range p.imports {
@@ -751,7 +768,7 @@ func (p *Program) Close(ctx context.Context) error {
 		_ = p.host.Close(ctx)
 	}
 	for _, cm := range p.compiled {
-		_ = cm.Close(ctx)
+		cm.close(ctx)
 	}
 	return nil
 }

@@ -275,6 +275,9 @@ func (s *httpServer) invoke(target string, w http.ResponseWriter, r *http.Reques
 		http.Error(w, "component "+target+" is not running", http.StatusServiceUnavailable)
 	case errors.Is(err, ErrComponentTimeout):
 		http.Error(w, "component "+target+" did not answer in time", http.StatusGatewayTimeout)
+	case errors.Is(err, runtime.ErrHostMemoryLimit):
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "the host's memory limit for components is reached; retry later", http.StatusServiceUnavailable)
 	case r.Context().Err() != nil:
 		// the client went away
 	default:

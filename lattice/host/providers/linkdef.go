@@ -1,10 +1,6 @@
 package providers
 
-import (
-	"encoding/json"
-	"fmt"
-	"strconv"
-)
+import "github.com/wasmlattice/wash/lattice/secrets"
 
 // InterfaceLinkDefinition is a link resolved for a provider (control-interface reference
 // §5.4): config names replaced by their merged values. Native providers receive it on
@@ -24,44 +20,7 @@ type InterfaceLinkDefinition struct {
 }
 
 // ByteArray is bytes as serde writes Vec<u8>: a JSON array of numbers (null when nil).
-type ByteArray []byte
-
-// MarshalJSON writes the bytes as an array of numbers.
-func (b ByteArray) MarshalJSON() ([]byte, error) {
-	if b == nil {
-		return []byte("null"), nil
-	}
-	out := make([]byte, 0, 2+4*len(b))
-	out = append(out, '[')
-	for i, x := range b {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = strconv.AppendUint(out, uint64(x), 10)
-	}
-	return append(out, ']'), nil
-}
-
-// UnmarshalJSON reads an array of numbers or null.
-func (b *ByteArray) UnmarshalJSON(data []byte) error {
-	if string(data) == "null" {
-		*b = nil
-		return nil
-	}
-	var nums []uint8
-	var ints []int
-	if err := json.Unmarshal(data, &ints); err != nil {
-		return fmt.Errorf("secrets: expected an array of bytes: %w", err)
-	}
-	for _, n := range ints {
-		if n < 0 || n > 255 {
-			return fmt.Errorf("secrets: %d is not a byte", n)
-		}
-		nums = append(nums, uint8(n))
-	}
-	*b = nums
-	return nil
-}
+type ByteArray = secrets.ByteArray
 
 // Normalized fills the defaults the wire format implies (name "default", empty maps).
 func (l InterfaceLinkDefinition) Normalized() InterfaceLinkDefinition {

@@ -186,3 +186,31 @@ func decodeLine(t *testing.T, line []byte) string {
 	}
 	return string(b)
 }
+
+// TestHostDataGolden pins the whole HostData a provider reads, key order as upstream's serde
+// writes it (crates/core/src/host.rs; upstream host/src/wasmbus/providers/mod.rs:164-186 fills
+// it): rpc credentials, plaintext secrets as {"kind","value"} (crates/core/src/secrets.rs:5-12,
+// bytes as a number array), sealed link secrets as number arrays, log level.
+func TestHostDataGolden(t *testing.T) {
+	timeout, level := uint64(2000), "debug"
+	hd := HostData{
+		HostID: "NHOST", LatticeRPCPrefix: "default", LatticeRPCUserJWT: "eyJ.jwt", LatticeRPCUserSeed: "SUSEED",
+		LatticeRPCURL: "nats://u:p@127.0.0.1:4222", ProviderKey: "p", InstanceID: "i",
+		LinkDefinitions: []InterfaceLinkDefinition{{SourceID: "c", Target: "p", WitNamespace: "wasi", WitPackage: "keyvalue",
+			Interfaces: []string{"store"}, TargetSecrets: ByteArray{1, 2}}},
+		Config:            map[string]string{"k": "v"},
+		Secrets:           map[string]SecretValue{"db": {Kind: "String", Value: "pw"}, "key": {Kind: "Bytes", Value: ByteArray{0, 255}}},
+		HostXKeyPublicKey: "XHOST", ProviderXKeyPrivateKey: "SXPROV", DefaultRPCTimeoutMS: &timeout, LogLevel: &level,
+	}
+	line, err := hd.StdinLine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"host_id":"NHOST","lattice_rpc_prefix":"default","link_name":"default","lattice_rpc_user_jwt":"eyJ.jwt","lattice_rpc_user_seed":"SUSEED","lattice_rpc_url":"nats://u:p@127.0.0.1:4222","provider_key":"p","env_values":{},"instance_id":"i",` +
+		`"link_definitions":[{"source_id":"c","target":"p","name":"default","wit_namespace":"wasi","wit_package":"keyvalue","interfaces":["store"],"source_config":{},"target_config":{},"source_secrets":null,"target_secrets":[1,2]}],` +
+		`"cluster_issuers":[],"config":{"k":"v"},"secrets":{"db":{"kind":"String","value":"pw"},"key":{"kind":"Bytes","value":[0,255]}},"host_xkey_public_key":"XHOST","provider_xkey_private_key":"SXPROV","default_rpc_timeout_ms":2000,"structured_logging":false,"log_level":"debug",` +
+		`"otel_config":{"enable_observability":false,"protocol":"Http","additional_ca_paths":[],"trace_level":"info"}}`
+	if got := decodeLine(t, line); got != want {
+		t.Fatalf("host data:\n got %s\nwant %s", got, want)
+	}
+}

@@ -1,16 +1,15 @@
 #!/bin/sh
-# Rebuild httplimits.component.wasm from httplimits.wat, like the shared wat-hello fixture.
-# Needs node + npm (jco is installed on first use by the shared fixtures' jco.sh); tests never
-# run this, they use the checked-in binary.
+# Rebuild httplimits.component.wasm from httplimits.wat, like examples/hello-http. Needs
+# node + npm (jco is installed on first use by tools/jco.sh); tests never run this, they use
+# the checked-in binary.
 set -eu
 cd "$(dirname "$0")"
-fx=${FIXTURES:-../../../../../shared/fixtures/components}
-jco="$fx/tools/jco.sh"
+tools=../../../../tools
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cp -r "$fx/wit" "$tmp/wit"
-"$fx/tools/mkwit.sh" "$tmp/wit"
-"$jco" parse httplimits.wat -o "$tmp/core.wasm"
-"$jco" embed "$tmp/core.wasm" --wit "$tmp/wit" -n hello -o "$tmp/embed.wasm"
-"$jco" new "$tmp/embed.wasm" -o httplimits.component.wasm
+cp -r wit "$tmp/wit"
+"$tools/mkwit.sh" "$tmp/wit"
+"$tools/jco.sh" parse httplimits.wat -o "$tmp/core.wasm"
+"$tools/jco.sh" embed "$tmp/core.wasm" --wit "$tmp/wit" -n hello -o "$tmp/embed.wasm"
+"$tools/jco.sh" new "$tmp/embed.wasm" -o httplimits.component.wasm
 ls -l httplimits.component.wasm

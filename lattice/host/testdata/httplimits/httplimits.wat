@@ -1,7 +1,8 @@
 ;; wasi:http test guest for the host's failure paths, derived from the wat-hello fixture.
 ;; The first letter of the path picks the behaviour: /trap -> unreachable, /spin -> endless
 ;; loop, /alloc -> grow memory until memory.grow fails, then trap (what a real allocator
-;; does); anything else answers 200 "limits guest, path=<path>".
+;; does), /fill -> grow memory until memory.grow fails, write every 4 KiB page of it, then
+;; answer normally; anything else answers 200 "limits guest, path=<path>".
 (module
   (import "wasi:http/types@0.2.0" "[constructor]fields"
     (func $fields.new (result i32)))
@@ -87,7 +88,21 @@
           (then
             (loop $g
               (if (i32.eq (memory.grow (i32.const 16)) (i32.const -1)) (then unreachable))
-              (br $g))))))
+              (br $g))))
+        (if (i32.eq (i32.load8_u (i32.add (local.get $path_ptr) (i32.const 1))) (i32.const 102)) ;; 'f'
+          (then
+            (block $full
+              (loop $g
+                (br_if $full (i32.eq (memory.grow (i32.const 16)) (i32.const -1)))
+                (br $g)))
+            ;; touch every page past the first 64 KiB (which holds the path and scratch)
+            (local.set $hdrs (i32.const 65536))
+            (block $done
+              (loop $t
+                (br_if $done (i32.ge_u (local.get $hdrs) (i32.mul (memory.size) (i32.const 65536))))
+                (i32.store8 (local.get $hdrs) (i32.const 1))
+                (local.set $hdrs (i32.add (local.get $hdrs) (i32.const 4096)))
+                (br $t)))))))
 
     ;; headers = fields(); headers.append("content-type", "text/plain")
     (local.set $hdrs (call $fields.new))

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Rebuild counter.component.wasm from counter.wat. Needs node + npm (jco is installed on
-# first use by the shared fixture tools); the tests only read the checked-in .wasm.
+# first use by tools/jco.sh); the tests only read the checked-in .wasm.
 set -eu
 cd "$(dirname "$0")"
-tools=${WASH_FIXTURE_TOOLS:-/work/shared/fixtures/components/tools}
+tools=../../../../../tools
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp -r wit "$tmp/wit"

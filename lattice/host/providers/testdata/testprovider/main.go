@@ -23,6 +23,7 @@ type report struct {
 	Links      int               `json:"links,omitempty"`
 	Config     map[string]string `json:"config,omitempty"`
 	Link       json.RawMessage   `json:"link,omitempty"`
+	HostData   json.RawMessage   `json:"host_data,omitempty"`
 }
 
 func main() {
@@ -93,7 +94,7 @@ func main() {
 	if hd.EnvValues == nil || hd.LinkDefinitions == nil {
 		fail("host data lacks the required env_values or link_definitions")
 	}
-	say(report{Event: "started", Env: os.Environ(), Links: len(hd.LinkDefinitions), Config: hd.Config})
+	say(report{Event: "started", Env: os.Environ(), Links: len(hd.LinkDefinitions), Config: hd.Config, HostData: hd.Raw})
 	for _, l := range early {
 		say(report{Event: "link_put", Link: linkJSON(l)})
 	}

@@ -15,8 +15,35 @@ import (
 
 // secretFlags are the flags whose values must not show in the detached child's command line
 // (/proc/<pid>/cmdline is readable by every user) nor in its environment: the parent removes
-// them from both and hands them over on a pipe the child reads once at start.
-var secretFlags = []string{"oci-password", "host-seed"}
+// them from both and hands them over on a pipe the child reads once at start. The host
+// values may carry user:password@.
+var secretFlags = []string{"oci-password", "host-seed", "ctl-jwt", "ctl-seed", "rpc-jwt", "rpc-seed",
+	"nats-host", "ctl-host", "rpc-host"}
+
+// secretEnv is the variable a secret flag is also read from.
+func secretEnv(flag string) string {
+	if v, ok := envBindings[flag]; ok {
+		return v
+	}
+	return authEnv[flag]
+}
+
+// secretValues are the secret flags' values the child must get, as this process parsed them
+// (flags, else their variables), with the host seed this invocation chose. Unset ones are left
+// out, so the child's own defaults apply.
+func (o *Options) secretValues(hostSeed string) map[string]string {
+	values := map[string]string{
+		"oci-password": o.OCIPassword, "host-seed": hostSeed,
+		"ctl-jwt": o.Auth.Ctl.JWT, "ctl-seed": o.Auth.Ctl.Seed, "rpc-jwt": o.Auth.RPC.JWT, "rpc-seed": o.Auth.RPC.Seed,
+		"nats-host": o.NATSHost, "ctl-host": o.Auth.Ctl.Host, "rpc-host": o.Auth.RPC.Host,
+	}
+	for name, v := range values {
+		if v == "" {
+			delete(values, name)
+		}
+	}
+	return values
+}
 
 // Where the child finds its secrets: a pipe's file descriptor (Unix) or, where a child cannot
 // inherit extra files (Windows), a variable the child clears as soon as it has read it.
@@ -60,7 +87,7 @@ func isSecretFlag(name string) bool {
 func withoutSecretEnv(env []string) []string {
 	drop := map[string]bool{}
 	for _, f := range secretFlags {
-		drop[envBindings[f]] = true
+		drop[secretEnv(f)] = true
 	}
 	out := env[:0:0]
 	for _, kv := range env {
