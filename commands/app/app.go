@@ -922,3 +922,9 @@ func deleteUndeployed(ctx context.Context, env *cli.Env, c *wadmclient.Client) e
 	env.IO.Printf("Deleted [%d] applications\n", len(out))
 	return nil
 }
+
+// WaitDeployed waits for app to report Deployed after a deploy (updates come from
+// Client.WatchStatus started before the deploy); wash dev uses it too.
+func WaitDeployed(ctx context.Context, c *wadmclient.Client, app string, updates <-chan model.Status, wait time.Duration) (*model.Status, error) {
+	return waitDeployed(ctx, c, app, updates, wait)
+}
