@@ -13,6 +13,7 @@ import (
 	"github.com/wasmlattice/wash/commands/app"
 	"github.com/wasmlattice/wash/commands/artifact"
 	"github.com/wasmlattice/wash/commands/build"
+	"github.com/wasmlattice/wash/commands/call"
 	"github.com/wasmlattice/wash/commands/claims"
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/completions"
@@ -91,7 +92,7 @@ Get started:
 		{"apps", "Deploy applications:", []*cobra.Command{app.NewCmd(env)}},
 		{"observe", "Look at a lattice:", []*cobra.Command{get.NewCmd(env), events.NewCmd(env), logs.NewCmd(env), dashboard.NewCmd(env), ui.NewCmd(env)}},
 		{"control", "Control workloads:", []*cobra.Command{start.NewCmd(env), stop.NewCmd(env), scale.NewCmd(env),
-			update.NewCmd(env), link.NewCmd(env), config.NewCmd(env), secrets.NewCmd(env), label.NewCmd(env)}},
+			update.NewCmd(env), link.NewCmd(env), config.NewCmd(env), secrets.NewCmd(env), label.NewCmd(env), call.NewCmd(env)}},
 		{"artifacts", "Move artifacts:", []*cobra.Command{artifact.NewPushCmd(env), artifact.NewPullCmd(env),
 			artifact.NewInspectCmd(env), artifact.NewParCmd(env)}},
 		{"configure", "Configure wash:", []*cobra.Command{ctx.NewCmd(env), keys.NewCmd(env), claims.NewCmd(env), version.NewCmd(env), newCompletionCmd(), completions.NewCmd(env), drain.NewCmd(env)}},
