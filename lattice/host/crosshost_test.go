@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -225,4 +226,74 @@ func TestKafkaAcrossHosts(t *testing.T) {
 			t.Fatal("no echo on orders.reply within 30s")
 		}
 	}
+}
+
+// keyvalue-vault on host 0 (against a real Vault) keeps the counter on host 1: concurrent
+// increments through wasi:keyvalue/atomics across the lattice come back exactly once each,
+// land in Vault in upstream's layout (secret path = bucket, field = key, value = unpadded
+// base64), and Vault's refusal of a wrong token reaches the component as access-denied.
+func TestVaultAcrossHosts(t *testing.T) {
+	v := providertest.StartVault(t)
+	m := newMultiHost(t, 2, host.Config{})
+	ctx := context.Background()
+	m.startBuiltin(0, "vault", "keyvalue-vault")
+	m.ok(m.c.PutConfig(ctx, "vault-conn", map[string]string{"addr": v.Addr, "token": v.Token}))
+	m.scale(1, "counter", fixtureRef(t, "providers/testdata/counter/counter.component.wasm"), 8)
+	m.link(ctl.Link{SourceID: "counter", Target: "vault", WitNamespace: "wasi", WitPackage: "keyvalue",
+		Interfaces: []string{"store", "atomics"}, TargetConfig: []string{"vault-conn"}})
+	m.startBuiltin(1, "http", "http-server")
+	addr := freeAddr(t)
+	m.serveHTTP("http", "counter", addr)
+	base := "http://" + addr
+
+	waitBody(t, base+"/warmup", 200, "") // once the link has reached the provider
+	const clients, per = 8, 25
+	var mu sync.Mutex
+	var got []int
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for range per {
+				code, body, err := get(base + "/hits")
+				n, _ := strconv.Atoi(strings.TrimSpace(body))
+				if err != nil || code != 200 {
+					n = -1
+					t.Errorf("GET /hits: %d %q %v", code, body, err)
+				}
+				mu.Lock()
+				got = append(got, n)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	slices.Sort(got)
+	for i, n := range got {
+		if n != i+1 {
+			t.Fatalf("answer %d is %d (want 1..%d, each once)", i, n, clients*per)
+		}
+	}
+
+	// what the provider on the other host wrote, read through Vault's own API
+	req, _ := http.NewRequest(http.MethodGet, v.Addr+"/v1/secret/data/default", nil)
+	req.Header.Set("X-Vault-Token", v.Token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret struct {
+		Data struct {
+			Data map[string]string `json:"data"`
+		} `json:"data"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&secret)
+	res.Body.Close()
+	want := base64.RawStdEncoding.EncodeToString([]byte(strconv.Itoa(clients * per)))
+	if err != nil || secret.Data.Data["hits"] != want {
+		t.Fatalf("secret default: field hits = %q (want %q), %v", secret.Data.Data["hits"], want, err)
+	}
+
+	// a wrong token: Vault refuses, the component gets access-denied as a value
+	m.ok(m.c.PutConfig(ctx, "vault-conn", map[string]string{"addr": v.Addr, "token": "not-a-token"}))
+	waitBody(t, base+"/hits", 500, "access denied")
 }
