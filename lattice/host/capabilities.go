@@ -608,10 +608,12 @@ func (h *Host) deliverMessage(providerID, componentID string, msg providers.Brok
 	h.mu.RUnlock()
 	if c == nil {
 		// as upstream's messaging provider does: the handler runs wherever the component runs
-		err := providers.DeliverRemote(context.Background(), h.rpc, wrpc.Invocation{
+		ctx, end := h.rpcClientSpan(context.Background(), providerID, componentID, providers.MessagingHandler, "handle-message")
+		err := providers.DeliverRemote(ctx, h.rpc, wrpc.Invocation{
 			Prefix: h.rpcPrefix(componentID), Timeout: h.callTimeout(),
 			Header: nats.Header{"source-id": {providerID}, "target-id": {componentID}},
 		}, msg)
+		end(err)
 		if err != nil {
 			h.log.Warn("messaging handler failed", "component_id", componentID, "provider_id", providerID, "subject", msg.Subject, "err", err)
 		}

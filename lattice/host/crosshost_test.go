@@ -246,7 +246,8 @@ func TestVaultAcrossHosts(t *testing.T) {
 	m.serveHTTP("http", "counter", addr)
 	base := "http://" + addr
 
-	waitBody(t, base+"/warmup", 200, "") // once the link has reached the provider
+	waitServed(t, base+"/warmup")        // the http-server listens
+	waitBody(t, base+"/warmup", 200, "") // and the link has reached the provider
 	const clients, per = 8, 25
 	var mu sync.Mutex
 	var got []int
