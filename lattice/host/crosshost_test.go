@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -57,31 +56,7 @@ func TestPostgresAcrossHosts(t *testing.T) {
 		waitBody(t, counter+"/warmup", 200, "1\n") // a request before the link arrived counted nothing
 	}
 	const clients, per = 8, 50
-	var mu sync.Mutex
-	var got []int
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Go(func() {
-			for range per {
-				code, body, err := get(counter + "/hits")
-				n, _ := strconv.Atoi(strings.TrimSpace(body))
-				if err != nil || code != 200 {
-					n = -1
-					t.Errorf("GET /hits: %d %q %v", code, body, err)
-				}
-				mu.Lock()
-				got = append(got, n)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	slices.Sort(got)
-	for i, n := range got {
-		if n != i+1 {
-			t.Fatalf("answer %d is %d (want 1..%d, each once)", i, n, clients*per)
-		}
-	}
+	countsExactly(t, counter+"/hits", clients, per)
 
 	db, err := pgx.Connect(ctx, pg.URL())
 	if err != nil {
@@ -157,31 +132,8 @@ func TestS3FilesAcrossHosts(t *testing.T) {
 
 	waitServed(t, base+"/")
 	waitBody(t, base+"/", 200, "")
-	big := strings.Repeat("s3 across hosts\n", 256<<10) // 4 MiB: several multipart parts, many wRPC chunks
-	if code, body := do(t, http.MethodPut, base+"/photos/big.bin", big); code != 200 || body != "stored photos/big.bin\n" {
-		t.Fatalf("PUT big: %d %q", code, body)
-	}
-	if code, body := do(t, http.MethodPut, base+"/notes.txt", "hello s3"); code != 200 {
-		t.Fatalf("PUT: %d %q", code, body)
-	}
-	res, err := client.Get(base + "/photos/big.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != 200 || string(b) != big {
-		t.Fatalf("GET big: %d, %d bytes (want %d)", res.StatusCode, len(b), len(big))
-	}
-	if code, body := do(t, http.MethodGet, base+"/", ""); code != 200 || body != "notes.txt\nphotos/big.bin\n" {
-		t.Fatalf("list: %d %q", code, body)
-	}
-	if code, body := do(t, http.MethodDelete, base+"/notes.txt", ""); code != 200 || body != "deleted notes.txt\n" {
-		t.Fatalf("DELETE: %d %q", code, body)
-	}
-	bad, _ := json.Marshal(map[string]string{"access_key_id": gw.AccessKey, "secret_access_key": "wrong", "endpoint": gw.Endpoint})
-	m.ok(m.c.PutConfig(ctx, "s3-conn", map[string]string{"config_json": string(bad)}))
-	waitBody(t, base+"/", 500, "SignatureDoesNotMatch")
+	// 4 MiB: several multipart parts, many wRPC chunks
+	checkS3Files(t, base, 4<<20, gw, func(cfg map[string]string) { m.ok(m.c.PutConfig(ctx, "s3-conn", cfg)) })
 }
 
 // messaging-kafka on host 0 (against kfake, a Kafka-protocol broker) delivers a topic's
@@ -249,17 +201,35 @@ func TestVaultAcrossHosts(t *testing.T) {
 	waitServed(t, base+"/warmup")        // the http-server listens
 	waitBody(t, base+"/warmup", 200, "") // and the link has reached the provider
 	const clients, per = 8, 25
+	countsExactly(t, base+"/hits", clients, per)
+
+	// what the provider on the other host wrote, read through Vault's own API
+	fields, err := v.Fields("default")
+	want := base64.RawStdEncoding.EncodeToString([]byte(strconv.Itoa(clients * per)))
+	if err != nil || fields["hits"] != want {
+		t.Fatalf("secret default: field hits = %q (want %q), %v", fields["hits"], want, err)
+	}
+
+	// a wrong token: Vault refuses, the component gets access-denied as a value
+	m.ok(m.c.PutConfig(ctx, "vault-conn", map[string]string{"addr": v.Addr, "token": "not-a-token"}))
+	waitBody(t, base+"/hits", 500, "access denied")
+}
+
+// countsExactly sends clients × per concurrent GETs to a counter at url that starts at 0:
+// the answers are 1..clients×per, each once.
+func countsExactly(t *testing.T, url string, clients, per int) {
+	t.Helper()
 	var mu sync.Mutex
 	var got []int
 	var wg sync.WaitGroup
 	for range clients {
 		wg.Go(func() {
 			for range per {
-				code, body, err := get(base + "/hits")
+				code, body, err := get(url)
 				n, _ := strconv.Atoi(strings.TrimSpace(body))
 				if err != nil || code != 200 {
 					n = -1
-					t.Errorf("GET /hits: %d %q %v", code, body, err)
+					t.Errorf("GET %s: %d %q %v", url, code, body, err)
 				}
 				mu.Lock()
 				got = append(got, n)
@@ -274,27 +244,4 @@ func TestVaultAcrossHosts(t *testing.T) {
 			t.Fatalf("answer %d is %d (want 1..%d, each once)", i, n, clients*per)
 		}
 	}
-
-	// what the provider on the other host wrote, read through Vault's own API
-	req, _ := http.NewRequest(http.MethodGet, v.Addr+"/v1/secret/data/default", nil)
-	req.Header.Set("X-Vault-Token", v.Token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var secret struct {
-		Data struct {
-			Data map[string]string `json:"data"`
-		} `json:"data"`
-	}
-	err = json.NewDecoder(res.Body).Decode(&secret)
-	res.Body.Close()
-	want := base64.RawStdEncoding.EncodeToString([]byte(strconv.Itoa(clients * per)))
-	if err != nil || secret.Data.Data["hits"] != want {
-		t.Fatalf("secret default: field hits = %q (want %q), %v", secret.Data.Data["hits"], want, err)
-	}
-
-	// a wrong token: Vault refuses, the component gets access-denied as a value
-	m.ok(m.c.PutConfig(ctx, "vault-conn", map[string]string{"addr": v.Addr, "token": "not-a-token"}))
-	waitBody(t, base+"/hits", 500, "access denied")
 }
