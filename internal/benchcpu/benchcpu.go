@@ -23,4 +23,3 @@ func (m Meter) Report(b *testing.B) {
 	used := processCPU() - m.start
 	b.ReportMetric(float64(used.Microseconds())/float64(b.N), "cpu-µs/op")
 }
-

@@ -119,7 +119,7 @@ type serverCall struct {
 }
 
 func (sc *serverCall) deliver(rest string, m *nats.Msg) { sc.params.deliver(rest, m) }
-func (sc *serverCall) end(err error)                   { sc.params.end(err) }
+func (sc *serverCall) end(err error)                    { sc.params.end(err) }
 
 // serveOne runs one invocation: handshake, params, handler, results, async results.
 func (sv *served) serveOne(m *nats.Msg) {
