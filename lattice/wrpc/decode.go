@@ -233,7 +233,7 @@ func (d *decoder) value(t *Type, path []int) (Value, error) {
 	case KRecord, KTuple:
 		fs := make([]Value, len(t.Fields))
 		for i, f := range t.Fields {
-			v, err := d.value(f.Type, sub(path, i))
+			v, err := d.value(f.Type, asyncSub(path, i, f.Type))
 			if err != nil {
 				return nil, err
 			}

@@ -91,8 +91,10 @@ func joinPath(a, b string) string {
 	return a + "." + b
 }
 
-func sub(path []int, i int) []int {
-	if path == nil {
+// asyncSub is the path of member i of type t under path: nil when t has no async parts (only
+// async values need their path).
+func asyncSub(path []int, i int, t *Type) []int {
+	if path == nil || !t.hasAsync() {
 		return nil
 	}
 	p := make([]int, len(path)+1)
@@ -260,7 +262,7 @@ func (e *encoder) value(t *Type, v Value, path []int) error {
 			return bad()
 		}
 		for i, f := range t.Fields {
-			if err := e.value(f.Type, fs[i], sub(path, i)); err != nil {
+			if err := e.value(f.Type, fs[i], asyncSub(path, i, f.Type)); err != nil {
 				return fieldErr(err, t, i)
 			}
 		}
@@ -381,8 +383,10 @@ func fieldErr(err error, t *Type, i int) error {
 }
 
 func prefixErr(err error, name string) error {
-	var te *TypeError
-	if err != nil && errors.As(err, &te) {
+	if err == nil {
+		return nil
+	}
+	if te, ok := errors.AsType[*TypeError](err); ok {
 		te.Path = joinPath(name, te.Path)
 	}
 	return err

@@ -21,6 +21,7 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
+	"github.com/wasmlattice/wash/lattice/wrpc/internal/workers"
 )
 
 var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete,
@@ -629,19 +630,44 @@ func (w *streamingWriter) trailers() wrpc.Value {
 func serveResponse(ctx context.Context, req *http.Request, serve ServeFunc) ([]wrpc.Value, error) {
 	w := newStreamingWriter()
 	done := make(chan struct{})
-	go func() {
+	// on a worker: serving a component needs a deep stack, which a fresh goroutine would grow
+	// by copying on every request
+	workers.Go(func() {
 		err := serve(w, req)
 		if err == nil {
 			w.WriteHeader(http.StatusOK)
 		}
 		w.finish(err)
 		close(done)
-	}()
+	})
+	// Wait for serve to finish (most answers are complete within the grace period: one
+	// wake-up), or for the body to outgrow inline or be flushed. The grace period counts from
+	// the start; if it ends before the status, the status gets a grace period of its own.
+	grace := time.NewTimer(inlineWait)
+	defer grace.Stop()
 	select {
-	case <-w.started:
 	case <-done:
+	case <-w.full:
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-grace.C:
+		select {
+		case <-w.started:
+		default:
+			select {
+			case <-w.started:
+			case <-done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			grace.Reset(inlineWait)
+			select {
+			case <-done:
+			case <-w.full:
+			case <-grace.C:
+			case <-ctx.Done():
+			}
+		}
 	}
 	select {
 	case <-w.started:
@@ -652,14 +678,6 @@ func serveResponse(ctx context.Context, req *http.Request, serve ServeFunc) ([]w
 		w.mu.Unlock()
 		return nil, err
 	}
-	grace := time.NewTimer(inlineWait)
-	select {
-	case <-done:
-	case <-w.full:
-	case <-grace.C:
-	case <-ctx.Done():
-	}
-	grace.Stop()
 	body, complete := w.commit()
 	var trailers wrpc.FutureValue
 	if complete {
