@@ -85,9 +85,12 @@ func (c *Conn) Invoke(ctx context.Context, inv Invocation, ft *FuncType, args []
 	call.results.init(c, ".results", d.resultKeys, call.notify, func() { c.unroute(token) })
 	hdr := outgoingHeader(ctx, inv.Header, c.opts.Propagator)
 	first := min(len(params), c.firstPayload(rc, hdr))
-	// the usual call has all its params in the invocation: the dispatcher ends them as soon
-	// as the handshake arrives, and this goroutine only wakes for the results
-	call.endParams = first == len(params) && len(deferred) == 0
+	// the usual call has all its params in the invocation, and its async params (an empty
+	// request body) complete: the dispatcher sends them and ends the params as soon as the
+	// handshake arrives, and this goroutine only wakes for the results
+	if first == len(params) && allComplete(deferred) {
+		call.endParams, call.deferred = true, deferred
+	}
 	if err := c.route(token, call); err != nil {
 		return fail(err)
 	}
@@ -196,8 +199,10 @@ type clientCall struct {
 	c       *Conn
 	notify  chan struct{} // the invoking goroutine waits on it
 	results invocationChannels
-	// endParams: the dispatcher sends the end of the params when the handshake arrives
+	// endParams: the dispatcher sends the end of the params, and the complete async params
+	// (deferred), when the handshake arrives
 	endParams bool
+	deferred  []deferredWrite
 
 	mu     sync.Mutex
 	hs     *nats.Msg // the first handshake
@@ -219,8 +224,11 @@ func (cc *clientCall) deliver(rest string, m *nats.Msg) {
 	cc.mu.Unlock()
 	err := handshakeStatus(m)
 	if err == nil && cc.endParams {
-		if perr := cc.c.nc.Publish(m.Reply+".params", nil); perr != nil {
-			err = fmt.Errorf("publishing to %s.params: %w", m.Reply, perr)
+		pw := &subjectWriter{c: cc.c, subject: m.Reply + ".params"}
+		if perr := pw.Close(); perr != nil {
+			err = fmt.Errorf("publishing to %s: %w", pw.subject, perr)
+		} else if perr := runDeferred(context.Background(), pw, cc.deferred); perr != nil {
+			err = fmt.Errorf("sending async params: %w", perr)
 		}
 	}
 	cc.mu.Lock()

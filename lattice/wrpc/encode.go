@@ -22,6 +22,27 @@ type channelWriter interface {
 type deferredWrite struct {
 	path []int // relative to the writer the encoding was made for
 	run  func(ctx context.Context, w channelWriter) error
+	// data, when set, is all the channel carries (a complete value known at encoding time):
+	// it is written without run, on the sender's goroutine
+	data []byte
+}
+
+// write sends the async value's data on w.
+func (d deferredWrite) write(ctx context.Context, w channelWriter) error {
+	if d.data != nil {
+		return w.Write(ctx, d.data)
+	}
+	return d.run(ctx, w)
+}
+
+// allComplete reports whether every deferred write's data is known (none waits on anything).
+func allComplete(ds []deferredWrite) bool {
+	for _, d := range ds {
+		if d.data == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // TypeError says a Go value does not fit the type it is encoded as.
@@ -487,6 +508,13 @@ func (e *encoder) stream(t *Type, v Value, path []int) error {
 				e.buf = append(e.buf, x...)
 				return nil
 			}
+			if len(x) == 0 {
+				// pending, and its channel carries only the closing chunk: sent with the
+				// rest of the invocation, no goroutine waits on it
+				e.buf = append(e.buf, 0)
+				e.deferred = append(e.deferred, deferredWrite{path: path, data: endChunk})
+				return nil
+			}
 			r = &sliceReader{b: x}
 		default:
 			return &TypeError{Want: t, Got: v}
@@ -579,6 +607,9 @@ func writeByteStream(ctx context.Context, w channelWriter, r io.Reader) error {
 	}
 }
 
+// endChunk is the closing chunk of a stream.
+var endChunk = []byte{0}
+
 // runDeferred runs the async writes of one encoding against w: writes at w's own path run in
 // order on w; the others run concurrently, each on its own child channel, which is closed when
 // its write ends (on failure too, so the reader sees the end).
@@ -586,14 +617,29 @@ func runDeferred(ctx context.Context, w channelWriter, ds []deferredWrite) error
 	if len(ds) == 0 {
 		return nil
 	}
-	errs := make(chan error, len(ds))
+	var errs chan error
 	spawned := 0
+	var first error
 	for _, d := range ds {
 		if len(d.path) == 0 {
 			continue
 		}
-		spawned++
 		cw := w.Index(d.path)
+		if d.data != nil {
+			// complete: written and closed here, no goroutine
+			err := cw.Write(ctx, d.data)
+			if cerr := cw.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil && first == nil {
+				first = err
+			}
+			continue
+		}
+		if errs == nil {
+			errs = make(chan error, len(ds))
+		}
+		spawned++
 		go func() {
 			err := d.run(ctx, cw)
 			cerr := cw.Close()
@@ -603,10 +649,9 @@ func runDeferred(ctx context.Context, w channelWriter, ds []deferredWrite) error
 			errs <- err
 		}()
 	}
-	var first error
 	for _, d := range ds {
 		if len(d.path) == 0 {
-			if err := d.run(ctx, w); err != nil && first == nil {
+			if err := d.write(ctx, w); err != nil && first == nil {
 				first = err
 			}
 		}
