@@ -415,9 +415,24 @@ func prefixErr(err error, name string) error {
 
 func (e *encoder) list(t *Type, v Value, path []int) error {
 	if t.Elem.Kind == KU8 {
-		if b, ok := v.([]byte); ok {
+		switch b := v.(type) {
+		case []byte:
 			e.buf = AppendUleb(e.buf, uint64(len(b)))
 			e.buf = append(e.buf, b...)
+			return nil
+		case string: // the same bytes, without a copy to []byte first (header values)
+			e.buf = AppendUleb(e.buf, uint64(len(b)))
+			e.buf = append(e.buf, b...)
+			return nil
+		}
+	}
+	if t.Elem.Kind == KList && t.Elem.Elem.Kind == KU8 {
+		if ss, ok := v.([]string); ok { // list<list<u8>> from strings (an http.Header's values)
+			e.buf = AppendUleb(e.buf, uint64(len(ss)))
+			for _, s := range ss {
+				e.buf = AppendUleb(e.buf, uint64(len(s)))
+				e.buf = append(e.buf, s...)
+			}
 			return nil
 		}
 	}
