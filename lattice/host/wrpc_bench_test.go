@@ -126,6 +126,7 @@ func BenchmarkLocalInvoke20Concurrent(b *testing.B) {
 func concurrent(b *testing.B, workers int, call func() error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	b.ReportAllocs()
 	b.ResetTimer()
 	t0 := time.Now()
 	cpu := benchcpu.Start()
