@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -157,7 +158,10 @@ func benchHTTP(b *testing.B, compHost int) {
 	addr := freeAddr(b)
 	m.serveHTTP("http", "hello", addr)
 	url := "http://" + addr + "/bench"
-	waitServed(b, url)
+	// another program may take the port freeAddr found free before the http-server binds it
+	if code, body := waitServed(b, url); code != http.StatusOK || !strings.Contains(body, "hello from") {
+		b.Fatalf("%s answered %d %q, not the component (port taken by another program?)", url, code, body)
+	}
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	c := &http.Client{Transport: tr}
 	defer tr.CloseIdleConnections()
