@@ -129,6 +129,7 @@ func BenchmarkFreshInstance(b *testing.B) {
 		b.Run(g.name+"/recycled", func(b *testing.B) {
 			lim := p.limits(cfg)
 			b.ReportAllocs()
+			defer cpuPerOp(b)()
 			for i := 0; i < b.N; i++ {
 				inst, rc, err := p.acquire(context.Background(), cfg, lim)
 				if err != nil {
@@ -139,6 +140,7 @@ func BenchmarkFreshInstance(b *testing.B) {
 		})
 		b.Run(g.name+"/scratch", func(b *testing.B) {
 			b.ReportAllocs()
+			defer cpuPerOp(b)()
 			for i := 0; i < b.N; i++ {
 				inst, err := p.Instantiate(context.Background(), InstanceConfig{})
 				if err != nil {
@@ -151,6 +153,7 @@ func BenchmarkFreshInstance(b *testing.B) {
 			b.Run(g.name+"/request", func(b *testing.B) {
 				req := httptest.NewRequest("GET", "/bench", nil)
 				b.ReportAllocs()
+				defer cpuPerOp(b)()
 				for i := 0; i < b.N; i++ {
 					rec := httptest.NewRecorder()
 					if err := p.HandleHTTP(context.Background(), rec, req, cfg); err != nil {

@@ -201,7 +201,7 @@ func (l *linker) compileStep(modIdx int, args map[string]*coreInst) int {
 		return i
 	}
 	rew := rewriteImports(bin, imps, s0, s1)
-	cm, err := compileCore(l.ctx, l.rt, rew, true)
+	cm, err := compileCore(l.ctx, l.rt, rew, l.hostName)
 	if err != nil {
 		failf("compiling core module %d: %v", modIdx, err)
 	}
