@@ -36,7 +36,10 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-rss() { awk '/^VmRSS:/ {printf "%d MiB", $2/1024}' "/proc/$1/status"; }
+# resident memory as the kernel counts it: VmRSS = RssAnon (what the process allocated) +
+# RssFile (mapped pages of the executable and other files) + RssShmem (memfd images, shared)
+rss() { awk '/^VmRSS:/ {t=$2} /^RssAnon:/ {a=$2} /^RssFile:/ {f=$2} /^RssShmem:/ {s=$2}
+	END {printf "%d MiB (anon %d, file %d, shmem %d)", t/1024, a/1024, f/1024, s/1024}' "/proc/$1/status"; }
 hwm() { awk '/^VmHWM:/ {printf "%d MiB", $2/1024}' "/proc/$1/status"; }
 
 echo "building wash, the plain Go baseline and the guests…" >&2
@@ -67,7 +70,7 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 "$W" up -d --nats-port "$nats" $WASH_UP_ARGS >/dev/null
 pid=$(sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p' "$WASH_HOME"/hosts/*.json | head -1)
 sleep 2
-echo "wash up (pid $pid) idle, nothing deployed: resident $(rss "$pid")"
+echo "wash up (pid $pid) idle, nothing deployed: resident $(rss "$pid") [the total, VmRSS, is what #15's 30 MB idle target is compared with]"
 
 ports=""
 for g in $GUESTS; do
