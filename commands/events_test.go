@@ -177,6 +177,14 @@ func TestEventsSince(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A work queue (older wash's wadm_event_consumer) cannot be replayed without consuming it.
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "old_wadm_event_consumer", Subjects: []string{"wasmbus.evt.*.>"}, Retention: jetstream.WorkQueuePolicy}); err != nil {
+		t.Fatal(err)
+	}
+	fails(t, 1, "cannot replay --since 1m0s: no JetStream stream", l.args("default", "events", "--since", "1m")...)
+	if err := js.DeleteStream(context.Background(), "old_wadm_event_consumer"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "wasmbus_events", Subjects: []string{"wasmbus.evt.*.>"}, MaxAge: 70 * time.Second}); err != nil {
 		t.Fatal(err)
 	}

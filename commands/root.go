@@ -12,16 +12,22 @@ import (
 
 	"github.com/wasmlattice/wash/commands/app"
 	"github.com/wasmlattice/wash/commands/artifact"
+	"github.com/wasmlattice/wash/commands/build"
+	"github.com/wasmlattice/wash/commands/call"
+	"github.com/wasmlattice/wash/commands/claims"
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/completions"
 	"github.com/wasmlattice/wash/commands/config"
 	"github.com/wasmlattice/wash/commands/ctx"
 	"github.com/wasmlattice/wash/commands/dashboard"
+	"github.com/wasmlattice/wash/commands/dev"
 	"github.com/wasmlattice/wash/commands/down"
 	"github.com/wasmlattice/wash/commands/drain"
 	"github.com/wasmlattice/wash/commands/events"
+	"github.com/wasmlattice/wash/commands/generate"
 	"github.com/wasmlattice/wash/commands/get"
 	"github.com/wasmlattice/wash/commands/home"
+	"github.com/wasmlattice/wash/commands/keys"
 	"github.com/wasmlattice/wash/commands/label"
 	"github.com/wasmlattice/wash/commands/link"
 	"github.com/wasmlattice/wash/commands/logs"
@@ -48,6 +54,8 @@ func NewRoot(env *cli.Env) *cobra.Command {
 wasmCloud control interface to any lattice, local or remote.
 
 Get started:
+  wash new component hello -t hello-world-typescript
+                        a component project; run wash dev inside it to build and serve it
   wash up -d            start a local lattice in the background
   wash get hosts        list its hosts
   wash down             stop it`,
@@ -79,14 +87,15 @@ Get started:
 		id, title string
 		cmds      []*cobra.Command
 	}{
+		{"build", "Build components:", []*cobra.Command{generate.NewCmd(env), build.NewCmd(env), dev.NewCmd(env)}},
 		{"lattice", "Run a lattice:", []*cobra.Command{up.NewCmd(env), down.NewCmd(env), wadm.NewCmd(env)}},
 		{"apps", "Deploy applications:", []*cobra.Command{app.NewCmd(env)}},
 		{"observe", "Look at a lattice:", []*cobra.Command{get.NewCmd(env), events.NewCmd(env), logs.NewCmd(env), dashboard.NewCmd(env), ui.NewCmd(env)}},
 		{"control", "Control workloads:", []*cobra.Command{start.NewCmd(env), stop.NewCmd(env), scale.NewCmd(env),
-			update.NewCmd(env), link.NewCmd(env), config.NewCmd(env), secrets.NewCmd(env), label.NewCmd(env)}},
+			update.NewCmd(env), link.NewCmd(env), config.NewCmd(env), secrets.NewCmd(env), label.NewCmd(env), call.NewCmd(env)}},
 		{"artifacts", "Move artifacts:", []*cobra.Command{artifact.NewPushCmd(env), artifact.NewPullCmd(env),
 			artifact.NewInspectCmd(env), artifact.NewParCmd(env)}},
-		{"configure", "Configure wash:", []*cobra.Command{ctx.NewCmd(env), version.NewCmd(env), newCompletionCmd(), completions.NewCmd(env), drain.NewCmd(env)}},
+		{"configure", "Configure wash:", []*cobra.Command{ctx.NewCmd(env), keys.NewCmd(env), claims.NewCmd(env), version.NewCmd(env), newCompletionCmd(), completions.NewCmd(env), drain.NewCmd(env)}},
 	}
 	for _, g := range groups {
 		root.AddGroup(&cobra.Group{ID: g.id, Title: g.title})

@@ -378,7 +378,7 @@ func TestBadProvidersThroughWadm(t *testing.T) {
 		}
 		return all.String()
 	}
-	if l := hostLog(); !strings.Contains(l, "no provider missing-kv runs on this host") {
+	if l := hostLog(); !strings.Contains(l, "missing-kv is not running anywhere in lattice") {
 		t.Errorf("host log does not say the linked provider is missing:\n%s", l)
 	}
 

@@ -77,19 +77,7 @@ func (r result) String() string {
 // run executes wash with args; "-p PORT" is not added automatically.
 func (e *env) run(args ...string) result {
 	e.t.Helper()
-	cmd := exec.Command(washBin, args...)
-	cmd.Env = append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("running wash %v: %v", args, err)
-	}
-	return r
+	return e.runIn("", nil, args...)
 }
 
 // must runs wash and fails the test on a non-zero exit.

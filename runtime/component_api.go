@@ -58,10 +58,12 @@ func (cfg InstanceConfig) state() *wasi.State {
 }
 
 func (cfg InstanceConfig) registry() *component.Registry {
-	if len(cfg.HostInterfaces) == 0 {
+	if len(cfg.HostInterfaces) == 0 && cfg.ResolveImport == nil {
 		return nil
 	}
-	return component.NewRegistry(cfg.HostInterfaces...)
+	r := component.NewRegistry(cfg.HostInterfaces...)
+	r.Fallback = cfg.ResolveImport
+	return r
 }
 
 // HasExport reports whether a component exports an interface compatible with name.

@@ -320,6 +320,8 @@ type InstanceConfig struct {
 	// HostInterfaces supplies component interfaces for this instance only (capability
 	// providers); they take precedence over the engine's.
 	HostInterfaces []*HostInterface
+	// ResolveImport supplies the imported functions nobody else provides (see ImportResolver).
+	ResolveImport ImportResolver
 	// MaxExecutionTime replaces Options.MaxExecutionTime for this call (0: the engine's).
 	MaxExecutionTime time.Duration
 	// MaxMemoryBytes narrows Options.MaxMemoryBytes for this instance's memories (0, or a

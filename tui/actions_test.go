@@ -21,10 +21,6 @@ func send(tm interface{ Send(tea.Msg) }, keys ...string) {
 }
 
 func TestScaleComponentAction(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a lattice")
-	}
-	t.Parallel()
 	l := startLattice(t)
 	tm := newDashboard(t, l, tui.ViewComponents, 100, 30)
 	send(tm, "s")
@@ -55,10 +51,6 @@ func TestScaleComponentAction(t *testing.T) {
 }
 
 func TestScaleRejectsBadCount(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a lattice")
-	}
-	t.Parallel()
 	l := startLattice(t)
 	tm := newDashboard(t, l, tui.ViewComponents, 100, 30)
 	send(tm, "s")
@@ -69,10 +61,6 @@ func TestScaleRejectsBadCount(t *testing.T) {
 }
 
 func TestDeleteLinkAction(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a lattice")
-	}
-	t.Parallel()
 	l := startLattice(t)
 	tm := newDashboard(t, l, tui.ViewLinks, 100, 30)
 	send(tm, "x")
@@ -90,10 +78,6 @@ func TestDeleteLinkAction(t *testing.T) {
 }
 
 func TestAppActions(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a lattice")
-	}
-	t.Parallel()
 	l := startAppLattice(t)
 	tm := newDashboard(t, l, tui.ViewApps, 100, 30)
 	// wadm lists apps by name: broken-app, then demo-app (the first snapshot, awaited with

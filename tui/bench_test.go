@@ -1,4 +1,4 @@
-package tui_test
+package tui
 
 import (
 	"bytes"
@@ -11,10 +11,59 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/nats-io/nats.go"
 
+	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/natsd"
-	"github.com/wasmlattice/wash/tui"
 )
+
+// startNATS starts an embedded NATS server and connects to it, both closed when the test or
+// benchmark ends. No host runs: what a test needs of the lattice it hands to Update.
+func startNATS(tb testing.TB) (*natsd.Server, *nats.Conn) {
+	tb.Helper()
+	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: tb.TempDir()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(srv.Shutdown)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(nc.Close)
+	return srv, nc
+}
+
+// BenchmarkHeartbeatUpdate is the cost of one heartbeat for the UI: Update plus View, with 20
+// hosts known. Run: go test ./tui -run '^$' -bench HeartbeatUpdate
+func BenchmarkHeartbeatUpdate(b *testing.B) {
+	_, nc := startNATS(b)
+	for _, v := range []View{ViewOverview, ViewHosts, ViewEvents} {
+		b.Run(v.String(), func(b *testing.B) {
+			m, err := New(Options{Conn: nc, Lattice: "default", View: v, Color: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer m.Close()
+			m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+			var evs []events.Event
+			for i := range 20 {
+				inv := ctl.HostInventory{HostID: fmt.Sprintf("N%055d", i), FriendlyName: fmt.Sprintf("host-%02d", i),
+					Labels: map[string]string{"hostcore.os": "linux", "bench": fmt.Sprint(i)}, Version: "1.9.2", UptimeSeconds: 100}
+				ev, _ := events.New(events.HostHeartbeat, inv.HostID, inv)
+				evs = append(evs, ev)
+			}
+			for _, ev := range evs {
+				m.Update(eventMsg{ev: ev, at: time.Now()})
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				m.update(eventMsg{ev: evs[i%20], at: time.Now()})
+				m.rebuild()
+				_ = m.View()
+			}
+		})
+	}
+}
 
 // screenWatcher is the program's output; it signals when a wanted string has been written.
 type screenWatcher struct {
@@ -49,23 +98,14 @@ func (s *screenWatcher) expect(w string) {
 // config_set event is published on NATS and the clock stops when the program writes its line in
 // the event log. Run: go test ./tui -run '^$' -bench EventToScreen -benchtime 200x
 func BenchmarkEventToScreen(b *testing.B) {
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Shutdown()
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer nc.Close()
-	m, err := tui.New(tui.Options{Conn: nc, Lattice: "default", View: tui.ViewEvents})
+	srv, nc := startNATS(b)
+	m, err := New(Options{Conn: nc, Lattice: "default", View: ViewEvents})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer m.Close()
 	out := &screenWatcher{hit: make(chan struct{}, 1)}
-	p := tea.NewProgram(m, append(tui.ProgramOptions(), tea.WithInput(nil), tea.WithOutput(out), tea.WithoutSignals())...)
+	p := tea.NewProgram(m, append(ProgramOptions(), tea.WithInput(nil), tea.WithOutput(out), tea.WithoutSignals())...)
 	done := make(chan struct{})
 	go func() { _, _ = p.Run(); close(done) }()
 	p.Send(tea.WindowSizeMsg{Width: 120, Height: 40})

@@ -76,6 +76,8 @@ type lattice struct {
 	mask func(string) string
 }
 
+// startLattice and startAppLattice skip in short mode and run the test in parallel.
+//
 // startLattice starts a lattice without wadm: component "hello" is scaled by hand to 3 instances
 // and carries the app annotation wadm would leave, as after wadm has gone away.
 func startLattice(t *testing.T) *lattice { return startLatticeWith(t, false) }
@@ -87,6 +89,10 @@ func startAppLattice(t *testing.T) *lattice { return startLatticeWith(t, true) }
 
 func startLatticeWith(t *testing.T, withWadm bool) *lattice {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a lattice")
+	}
+	t.Parallel()
 	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -191,34 +197,27 @@ func startLatticeWith(t *testing.T, withWadm bool) *lattice {
 
 // appManifest is demo-app at a version: one component from the wasip1 module on one instance.
 func appManifest(version, wasm string) string {
-	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: demo-app
-  annotations:
-    version: %s
-    description: A demo
-spec:
-  components:
-    - name: hello
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 1
-`, version, wasm)
+	return manifestYAML("demo-app", "version: "+version+"\n    description: A demo", wasm, "")
 }
 
 // brokenManifest asks for a zone no host is in, so wadm reports it failed.
 func brokenManifest(wasm string) string {
+	return manifestYAML("broken-app", "version: v1", wasm, `
+            spread:
+              - name: nowhere
+                requirements:
+                  zone: nowhere`)
+}
+
+// manifestYAML is an app with one component from the wasip1 module on one instance; spread is
+// added to the spreadscaler's properties.
+func manifestYAML(name, annotations, wasm, spread string) string {
 	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
 kind: Application
 metadata:
-  name: broken-app
+  name: %s
   annotations:
-    version: v1
+    %s
 spec:
   components:
     - name: hello
@@ -228,12 +227,8 @@ spec:
       traits:
         - type: spreadscaler
           properties:
-            instances: 1
-            spread:
-              - name: nowhere
-                requirements:
-                  zone: nowhere
-`, wasm)
+            instances: 1%s
+`, name, annotations, wasm, spread)
 }
 
 // deployApps puts and deploys demo-app v0.1.0 and broken-app, waits for wadm to report them
@@ -322,10 +317,6 @@ func finalView(t *testing.T, tm *teatest.TestModel) []byte {
 }
 
 func TestViews(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a lattice")
-	}
-	t.Parallel()
 	l := startAppLattice(t)
 	cases := []struct {
 		name  string
@@ -368,20 +359,12 @@ func TestViews(t *testing.T) {
 }
 
 func TestAppsWithoutWadm(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a lattice")
-	}
-	t.Parallel()
 	l := startLattice(t)
 	tm := newDashboard(t, l, tui.ViewApps, 100, 30)
 	golden.RequireEqual(t, finalView(t, tm))
 }
 
 func TestEventLog(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a lattice")
-	}
-	t.Parallel()
 	l := startLattice(t)
 	tm := newDashboard(t, l, tui.ViewEvents, 100, 30)
 	if _, err := l.ctl.PutConfig(context.Background(), "later", map[string]string{"a": "b"}); err != nil {

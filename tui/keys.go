@@ -3,7 +3,7 @@ package tui
 import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/lipgloss"
+	tea "github.com/charmbracelet/bubbletea"
 )
 
 type keyMap struct {
@@ -48,9 +48,21 @@ func (k keyMap) fullHelp() [][]key.Binding {
 
 func newHelp(st styles) help.Model {
 	h := help.New()
-	if !st.color {
-		p := lipgloss.NewStyle()
-		h.Styles = help.Styles{Ellipsis: p, ShortKey: p, ShortDesc: p, ShortSeparator: p, FullKey: p, FullDesc: p, FullSeparator: p}
-	}
+	h.Styles = st.help
 	return h
+}
+
+// actionKey is a view's key for an action on a row: the binding it matches, its short help
+// under the table and under a drill-down, and what it does to the row with the given key.
+type actionKey struct {
+	key.Binding
+	tableHelp, detailHelp key.Binding
+	do                    func(row string) tea.Cmd
+}
+
+func newActionKey(b key.Binding, tableHelp, detailHelp string, do func(row string) tea.Cmd) actionKey {
+	k := b.Help().Key
+	return actionKey{Binding: b, do: do,
+		tableHelp:  key.NewBinding(key.WithKeys(k), key.WithHelp(k, tableHelp)),
+		detailHelp: key.NewBinding(key.WithKeys(k), key.WithHelp(k, detailHelp))}
 }

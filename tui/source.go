@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -275,14 +276,6 @@ func uniq(in []string) []string {
 	return out
 }
 
-// appDetailMsg is the drill-down data of one app.
-type appDetailMsg struct {
-	name     string
-	status   model.Status
-	manifest map[string]any
-	err      error
-}
-
 func (s *source) fetchAppDetail(name string) tea.Cmd {
 	return func() tea.Msg {
 		ctx := context.Background()
@@ -298,13 +291,9 @@ func (s *source) fetchAppDetail(name string) tea.Cmd {
 	}
 }
 
-// actionMsg reports the outcome of an action.
-type actionMsg struct {
-	text string
-	err  error
-}
-
-func (s *source) action(what string, fn func(ctx context.Context) (string, error)) tea.Cmd {
+// request runs one control or wadm request in a tea.Cmd and reports it as an actionMsg: the
+// server's message when it sent one, otherwise what.
+func request(what string, fn func(ctx context.Context) (string, error)) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -317,4 +306,49 @@ func (s *source) action(what string, fn func(ctx context.Context) (string, error
 		}
 		return actionMsg{text: text}
 	}
+}
+
+// feed is the dashboard's dataSource: the state it folds from NATS and requests over NATS.
+type feed struct {
+	src *source
+	st  *latticeState
+}
+
+func (f feed) lattice() *latticeState { return f.st }
+
+func (f feed) appDetail(name string) tea.Cmd { return f.src.fetchAppDetail(name) }
+
+func (f feed) scaleComponent(cmd ctl.ScaleComponentCommand) tea.Cmd {
+	return request(fmt.Sprintf("scale of %s to %d requested", cmd.ComponentID, cmd.Count), func(ctx context.Context) (string, error) {
+		_, err := f.src.ctl.ScaleComponent(ctx, cmd)
+		return "", err
+	})
+}
+
+func (f feed) stopProvider(hostID, providerID string) tea.Cmd {
+	return request("stop of "+providerID+" requested", func(ctx context.Context) (string, error) {
+		_, err := f.src.ctl.StopProvider(ctx, ctl.StopProviderCommand{HostID: hostID, ProviderID: providerID})
+		return "", err
+	})
+}
+
+func (f feed) deleteLink(l ctl.Link) tea.Cmd {
+	return request("link deleted", func(ctx context.Context) (string, error) {
+		_, err := f.src.ctl.DeleteLink(ctx, ctl.DeleteLinkRequest{SourceID: l.SourceID, Name: l.Name, WitNamespace: l.WitNamespace, WitPackage: l.WitPackage})
+		return "", err
+	})
+}
+
+func (f feed) deployApp(name, version string) tea.Cmd {
+	return request("deploy of "+name+" requested", func(ctx context.Context) (string, error) {
+		r, err := f.src.wadm.Deploy(ctx, name, version)
+		return r.Message, err
+	})
+}
+
+func (f feed) undeployApp(name string) tea.Cmd {
+	return request("undeploy of "+name+" requested", func(ctx context.Context) (string, error) {
+		r, err := f.src.wadm.Undeploy(ctx, name)
+		return r.Message, err
+	})
 }

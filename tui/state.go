@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
@@ -50,9 +52,10 @@ type latticeState struct {
 	configErr    map[string]string
 	configDirty  map[string]bool // changed since their values were last read
 
-	apps     []model.ModelSummary
-	appsErr  error
-	appsSeen bool // a wadm list answered at least once
+	apps    []model.ModelSummary
+	appsErr error
+
+	synced bool // a refresh has completed: the picture is whole, not just what events told
 
 	events   []eventEntry // ring, newest last
 	eventSeq int
@@ -136,10 +139,20 @@ func (s *latticeState) applySnapshot(sn snapshot, now time.Time) {
 		s.configErr[n] = e
 		delete(s.configDirty, n)
 	}
+	s.synced = true
 	s.apps, s.appsErr = sn.Apps, sn.AppsErr
-	if sn.AppsErr == nil {
-		s.appsSeen = true
+}
+
+// setAppStatus applies a status wadm published for an app; false when the list lacks the app.
+func (s *latticeState) setAppStatus(app string, st model.Status) bool {
+	found := false
+	for i := range s.apps {
+		if s.apps[i].Name == app {
+			s.apps[i].DetailedStatus = st
+			found = true
+		}
 	}
+	return found
 }
 
 // configNamesAll lists config names seen anywhere: events, the KV bucket and links.
@@ -187,6 +200,13 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 		}
 		s.recordEvent(eventEntry{At: evTime(ev, now), Name: name, Source: ev.Source, Summary: summary, Raw: raw}, now)
 	}()
+	// Events name their host in the data; older hosts leave it to the source.
+	hostOf := func(id string) string {
+		if id == "" {
+			return ev.Source
+		}
+		return id
+	}
 	host := func(id string) *hostState {
 		if id == "" {
 			return nil
@@ -224,10 +244,7 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 		if json.Unmarshal(ev.Data, &inv) == nil {
 			// Heartbeats are most of the traffic: summarise from the decoded inventory.
 			summary = events.HeartbeatSummary(inv)
-			id := inv.HostID
-			if id == "" {
-				id = ev.Source
-			}
+			id := hostOf(inv.HostID)
 			if hs := host(id); hs != nil {
 				hs.Name, hs.Labels, hs.Version = inv.FriendlyName, inv.Labels, inv.Version
 				hs.Uptime, hs.UptimeAt = inv.UptimeSeconds, now
@@ -237,10 +254,7 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 	case events.ComponentScaled:
 		var d events.ComponentScaledData
 		if json.Unmarshal(ev.Data, &d) == nil {
-			id := d.HostID
-			if id == "" {
-				id = ev.Source
-			}
+			id := hostOf(d.HostID)
 			if hs := host(id); hs != nil {
 				hs.Components = upsertComponent(hs.Components, d)
 			}
@@ -248,10 +262,7 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 	case events.ProviderStarted:
 		var d events.ProviderStartedData
 		if json.Unmarshal(ev.Data, &d) == nil {
-			id := d.HostID
-			if id == "" {
-				id = ev.Source
-			}
+			id := hostOf(d.HostID)
 			if hs := host(id); hs != nil {
 				p := ctl.ProviderDescription{ID: d.ProviderID, ImageRef: d.ImageRef, Annotations: d.Annotations}
 				if d.Claims != nil {
@@ -263,10 +274,7 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 	case events.ProviderStopped:
 		var d events.ProviderStoppedData
 		if json.Unmarshal(ev.Data, &d) == nil {
-			id := d.HostID
-			if id == "" {
-				id = ev.Source
-			}
+			id := hostOf(d.HostID)
 			if hs := s.hosts[id]; hs != nil {
 				hs.Providers = removeProvider(hs.Providers, d.ProviderID)
 			}
@@ -279,11 +287,7 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 			if name == events.HealthCheckFailed {
 				st = "unhealthy"
 			}
-			h := d.HostID
-			if h == "" {
-				h = ev.Source
-			}
-			s.health[providerKey{h, d.ProviderID}] = st
+			s.health[providerKey{hostOf(d.HostID), d.ProviderID}] = st
 		}
 	case events.LinkdefSet:
 		var l ctl.Link
@@ -311,10 +315,7 @@ func (s *latticeState) applyEvent(ev events.Event, now time.Time) {
 	case events.LabelsChanged:
 		var d events.LabelsChangedData
 		if json.Unmarshal(ev.Data, &d) == nil {
-			id := d.HostID
-			if id == "" {
-				id = ev.Source
-			}
+			id := hostOf(d.HostID)
 			if hs := host(id); hs != nil {
 				hs.Labels = d.Labels
 			}
@@ -424,4 +425,81 @@ func removeLink(list []ctl.Link, r ctl.DeleteLinkRequest) []ctl.Link {
 		}
 	}
 	return out
+}
+
+// sortedHosts orders hosts by friendly name, then id, so rows do not jump around.
+func (s *latticeState) sortedHosts() []*hostState {
+	hs := make([]*hostState, 0, len(s.hosts))
+	for _, h := range s.hosts {
+		hs = append(hs, h)
+	}
+	sort.Slice(hs, func(i, j int) bool {
+		if hs[i].Name != hs[j].Name {
+			return hs[i].Name < hs[j].Name
+		}
+		return hs[i].ID < hs[j].ID
+	})
+	return hs
+}
+
+// placementKey names a component or provider on one host: "<host id>/<id>".
+func placementKey(hostID, id string) string { return hostID + "/" + id }
+
+// component finds a component by its placement key.
+func (s *latticeState) component(key string) (ctl.ComponentDescription, string, bool) {
+	h, id := s.placement(key)
+	if i := slices.IndexFunc(h.Components, func(c ctl.ComponentDescription) bool { return c.ID == id }); i >= 0 {
+		return h.Components[i], h.ID, true
+	}
+	return ctl.ComponentDescription{}, "", false
+}
+
+// provider finds a provider by its placement key.
+func (s *latticeState) provider(key string) (ctl.ProviderDescription, string, bool) {
+	h, id := s.placement(key)
+	if i := slices.IndexFunc(h.Providers, func(p ctl.ProviderDescription) bool { return p.ID == id }); i >= 0 {
+		return h.Providers[i], h.ID, true
+	}
+	return ctl.ProviderDescription{}, "", false
+}
+
+// placement splits a placement key into its host (empty when unknown) and the id on it.
+func (s *latticeState) placement(key string) (*hostState, string) {
+	hostID, id, _ := strings.Cut(key, "/")
+	if h := s.hosts[hostID]; h != nil {
+		return h, id
+	}
+	return &hostState{}, id
+}
+
+// linkKey identifies a link: its source and its name within the interface package.
+func linkKey(l ctl.Link) string {
+	return l.SourceID + "\x00" + l.WitNamespace + "\x00" + l.WitPackage + "\x00" + l.Name
+}
+
+// link finds a link by its key.
+func (s *latticeState) link(key string) (ctl.Link, bool) {
+	for _, l := range s.links {
+		if linkKey(l) == key {
+			return l, true
+		}
+	}
+	return ctl.Link{}, false
+}
+
+// sortedLinks orders the links by key.
+func (s *latticeState) sortedLinks() []ctl.Link {
+	out := append([]ctl.Link(nil), s.links...)
+	sort.Slice(out, func(i, j int) bool { return linkKey(out[i]) < linkKey(out[j]) })
+	return out
+}
+
+// app finds an app's summary by name.
+func (s *latticeState) app(name string) (model.ModelSummary, bool) {
+	for _, a := range s.apps {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return model.ModelSummary{}, false
 }

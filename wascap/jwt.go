@@ -255,3 +255,15 @@ func humanStamp(stamp *int64, now time.Time, def string) string {
 	}
 	return s + " ago"
 }
+
+// Operator is the metadata of operator claims (self-signed).
+type Operator struct {
+	Name         string   `json:"name,omitempty"`
+	ValidSigners []string `json:"valid_signers,omitempty"`
+}
+
+// Account is the metadata of account claims (signed by an operator).
+type Account struct {
+	Name         string   `json:"name,omitempty"`
+	ValidSigners []string `json:"valid_signers,omitempty"`
+}

@@ -32,6 +32,7 @@ const (
 	KindOperator KeyKind = 14 << 3 // 'O'
 	KindService  KeyKind = 21 << 3 // 'V', provider subject
 	KindCluster  KeyKind = 2 << 3  // 'C'
+	KindUser     KeyKind = 20 << 3 // 'U'
 	kindSeed     byte    = 18 << 3 // 'S'
 )
 

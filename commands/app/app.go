@@ -309,7 +309,7 @@ func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) err
 		if wait <= 0 {
 			wait = 60 * time.Second
 		}
-		final, err = waitDeployed(ctx, c, name, updates, wait)
+		final, err = waitDeployed(ctx, c, name, version, updates, wait)
 		if err != nil {
 			if why := health.explain(ctx, c, name); why != "" {
 				err = fmt.Errorf("%w; %s", err, why)
@@ -340,7 +340,12 @@ const failGrace = 6 * time.Second
 // waitDeployed waits for a status published after the deploy: deployed succeeds, a failed
 // status that persists for failGrace fails. If nothing new arrives (a re-deploy of what already
 // runs), the current status is polled.
-func waitDeployed(ctx context.Context, c *wadmclient.Client, app string, updates <-chan model.Status, wait time.Duration) (*model.Status, error) {
+//
+// A status naming another version (wash's wadm names the version a status
+// is about; upstream's leaves it "") is about what ran before the deploy
+// and does not count.
+func waitDeployed(ctx context.Context, c *wadmclient.Client, app, version string, updates <-chan model.Status, wait time.Duration) (*model.Status, error) {
+	ours := func(st *model.Status) bool { return st.Version == "" || st.Version == version }
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	poll := time.NewTicker(time.Second)
@@ -351,6 +356,9 @@ func waitDeployed(ctx context.Context, c *wadmclient.Client, app string, updates
 	for {
 		select {
 		case st := <-updates:
+			if !ours(&st) {
+				continue
+			}
 			seen = true
 			last = &st
 			switch st.Info.Type {
@@ -369,7 +377,7 @@ func waitDeployed(ctx context.Context, c *wadmclient.Client, app string, updates
 			if seen {
 				continue
 			}
-			if st, err := c.Status(ctx, app); err == nil && st.Info.Type == model.StatusDeployed {
+			if st, err := c.Status(ctx, app); err == nil && st.Info.Type == model.StatusDeployed && ours(st) {
 				return st, nil
 			}
 		case <-deadline.C:
@@ -921,4 +929,10 @@ func deleteUndeployed(ctx context.Context, env *cli.Env, c *wadmclient.Client) e
 	}
 	env.IO.Printf("Deleted [%d] applications\n", len(out))
 	return nil
+}
+
+// WaitDeployed waits for version of app to report Deployed after a deploy (updates come from
+// Client.WatchStatus started before the deploy); wash dev uses it too.
+func WaitDeployed(ctx context.Context, c *wadmclient.Client, app, version string, updates <-chan model.Status, wait time.Duration) (*model.Status, error) {
+	return waitDeployed(ctx, c, app, version, updates, wait)
 }

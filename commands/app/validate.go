@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/output"
+	"github.com/wasmlattice/wash/lattice/host/providers"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 	"github.com/wasmlattice/wash/oci"
 )
@@ -127,6 +129,11 @@ func Validate(src Source) (errs, warns []string, err error) {
 			continue
 		}
 		img := *c.Properties.Image
+		if name, ok := strings.CutPrefix(img, builtinScheme); ok {
+			e, w := checkBuiltin(&c, name)
+			errs, warns = append(errs, e...), append(warns, w...)
+			continue
+		}
 		if path, ok := strings.CutPrefix(img, "file://"); ok {
 			if !filepath.IsAbs(path) && src.Dir != "" {
 				path = filepath.Join(src.Dir, path)
@@ -141,4 +148,26 @@ func Validate(src Source) (errs, warns []string, err error) {
 		}
 	}
 	return errs, warns, nil
+}
+
+// builtinScheme names a provider built into the host instead of an artifact.
+const builtinScheme = "wasmcloud+builtin://"
+
+// upstreamBuiltins are the built-in providers a wasmCloud 1.9 host knows
+// (host/src/wasmbus/mod.rs:2040-2061, each behind a feature flag).
+var upstreamBuiltins = []string{"http-client", "http-server", "messaging-nats"}
+
+// checkBuiltin checks a wasmcloud+builtin:// reference the way a host
+// starting it would: wadm accepts any image, the host refuses unknown names.
+func checkBuiltin(c *model.Component, name string) (errs, warns []string) {
+	known := providers.Known()
+	switch {
+	case !c.IsCapability():
+		errs = append(errs, fmt.Sprintf("component %q: %s%s is a built-in provider; give it type: capability", c.Name, builtinScheme, name))
+	case !slices.Contains(known, name):
+		errs = append(errs, fmt.Sprintf("component %q: unknown built-in provider %q (built in: %s)", c.Name, name, strings.Join(known, ", ")))
+	case !slices.Contains(upstreamBuiltins, name):
+		warns = append(warns, fmt.Sprintf("component %q: built-in provider %q runs on wash hosts only; wasmCloud hosts build in %s", c.Name, name, strings.Join(upstreamBuiltins, ", ")))
+	}
+	return errs, warns
 }

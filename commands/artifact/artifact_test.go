@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/keys"
 	"github.com/wasmlattice/wash/commands/output"
 	"github.com/wasmlattice/wash/internal/corpus"
 	"github.com/wasmlattice/wash/oci"
@@ -141,9 +142,9 @@ func TestParCreateInspectInsertPush(t *testing.T) {
 	if !strings.Contains(out.String(), "Successfully created my-provider.par.gz") {
 		t.Errorf("create output %q", out.String())
 	}
-	keys, _ := filepath.Glob(filepath.Join(os.Getenv("WASH_HOME"), "keys", "*.nk"))
-	if len(keys) != 2 {
-		t.Errorf("generated keys: %v", keys)
+	nks, _ := filepath.Glob(filepath.Join(os.Getenv("WASH_HOME"), "keys", "*.nk"))
+	if len(nks) != 2 {
+		t.Errorf("generated keys: %v", nks)
 	}
 	// insert a second target, keeping the subject.
 	other := filepath.Join(dir, "mac-bin")
@@ -184,7 +185,7 @@ func TestParCreateInspectInsertPush(t *testing.T) {
 	}
 	// --disable-keygen with an empty keys dir fails with a clear message.
 	err = RunParCreate(ctx, env, &ParCreateOptions{Binary: bin, Target: "x86_64-linux", Name: "n", Vendor: "v",
-		KeyOptions: KeyOptions{KeysDir: t.TempDir(), DisableKeygen: true}})
+		Signing: keys.Signing{KeysDir: t.TempDir(), DisableKeygen: true}})
 	if err == nil || !strings.Contains(err.Error(), "--disable-keygen") {
 		t.Errorf("disable-keygen: %v", err)
 	}

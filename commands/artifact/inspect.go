@@ -12,10 +12,12 @@ import (
 	"github.com/wasmlattice/wash/internal/bounded"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/oci/par"
+	"github.com/wasmlattice/wash/runtime/wit"
 	"github.com/wasmlattice/wash/wascap"
 )
 
@@ -24,6 +26,8 @@ type InspectOptions struct {
 	RegistryOptions
 	Target  string
 	JWTOnly bool
+	// WIT prints the component's world (decoded from its own types) instead of its claims.
+	WIT bool
 }
 
 // NewInspectCmd builds `wash inspect`.
@@ -43,6 +47,14 @@ func NewInspectCmd(env *cli.Env) *cobra.Command {
 	}
 	o.bind(cmd)
 	cmd.Flags().BoolVar(&o.JWTOnly, "jwt-only", false, "print only the raw JWT")
+	cmd.Flags().BoolVar(&o.WIT, "wit", false, "print the WIT world of the component (from its own type information)")
+	cmd.Flags().SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "world" { // upstream's alias
+			name = "wit"
+		}
+		return pflag.NormalizedName(name)
+	})
+	cmd.MarkFlagsMutuallyExclusive("jwt-only", "wit")
 	return cmd
 }
 
@@ -74,6 +86,9 @@ func RunInspect(ctx context.Context, env *cli.Env, o *InspectOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.WIT {
+		return printWIT(env, o.Target, data)
+	}
 	switch oci.Identify(data) {
 	case oci.KindComponent, oci.KindModule:
 		return printComponent(env, o, data)
@@ -85,6 +100,30 @@ func RunInspect(ctx context.Context, env *cli.Env, o *InspectOptions) error {
 		return printProvider(env, a, o.JWTOnly)
 	}
 	return fmt.Errorf("%s is neither a wasm component nor a provider archive", o.Target)
+}
+
+// printWIT prints the world of a component, or the WIT package a provider archive carries.
+func printWIT(env *cli.Env, target string, data []byte) error {
+	if oci.Identify(data) == oci.KindProvider {
+		a, err := par.Load(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", target, err)
+		}
+		if len(a.World) == 0 {
+			return fmt.Errorf("%s: the provider archive carries no WIT (world.wasm); wash par create --wit-directory adds one", target)
+		}
+		data = a.World
+	}
+	w, err := wit.Decode(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", target, err)
+	}
+	text := w.Print()
+	if env.IO.JSON() {
+		return env.IO.PrintResult(map[string]any{"wit": text})
+	}
+	env.IO.Printf("%s", text)
+	return nil
 }
 
 func printComponent(env *cli.Env, o *InspectOptions, data []byte) error {

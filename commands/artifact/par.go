@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/user"
 	"path/filepath"
 
 	"github.com/wasmlattice/wash/internal/bounded"
@@ -14,85 +12,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/commands/keys"
 	"github.com/wasmlattice/wash/oci/par"
 	"github.com/wasmlattice/wash/wascap"
 )
 
-// KeyOptions locate signing keys: -i/-s (seed or path), else <keys dir>/<user>_account.nk and
-// <stem>_service.nk, generated and saved when missing unless DisableKeygen.
-type KeyOptions struct {
-	Issuer        string
-	Subject       string
-	KeysDir       string // default $WASH_KEYS or $WASH_HOME/keys
-	DisableKeygen bool
-}
-
-func (k *KeyOptions) bind(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVarP(&k.Issuer, "issuer", "i", "", "account seed or key file that signs the claims")
-	f.StringVarP(&k.Subject, "subject", "s", "", "service seed or key file (the provider's identity)")
-	f.StringVar(&k.KeysDir, "directory", "", "keys directory (env WASH_KEYS, default $WASH_HOME/keys)")
-	f.BoolVar(&k.DisableKeygen, "disable-keygen", false, "fail instead of generating missing keys")
-}
-
-func (k *KeyOptions) dir(env *cli.Env) (string, error) {
-	if k.KeysDir != "" {
-		return k.KeysDir, nil
-	}
-	if d := os.Getenv("WASH_KEYS"); d != "" {
-		return d, nil
-	}
-	h, err := env.Home()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(h.Path, "keys"), nil
-}
-
-// key loads flag, else keys-dir file, else generates and saves one.
-func (k *KeyOptions) key(env *cli.Env, flag, file string, kind wascap.KeyKind) (wascap.Signer, error) {
-	if flag != "" {
-		return wascap.LoadKey(flag)
-	}
-	dir, err := k.dir(env)
-	if err != nil {
-		return nil, err
-	}
-	p := filepath.Join(dir, file)
-	if _, err := os.Stat(p); err == nil {
-		return wascap.LoadKey(p)
-	}
-	if k.DisableKeygen {
-		return nil, fmt.Errorf("no key at %s and --disable-keygen is set: pass it with -i/-s", p)
-	}
-	nk, err := wascap.NewKey(kind)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("saving generated key: %w", err)
-	}
-	if err := writeFileAtomic(p, []byte(nk.Seed()), 0o600); err != nil {
-		return nil, fmt.Errorf("saving generated key: %w", err)
-	}
-	env.IO.Progress("No key found, generated one at %s", p)
-	return nk, nil
-}
-
-func accountFile() string {
-	name := os.Getenv("USER")
-	if u, err := user.Current(); name == "" && err == nil {
-		name = u.Username
-	}
-	if name == "" {
-		name = "user"
-	}
-	return name + "_account.nk"
-}
-
 // ParCreateOptions are the inputs of `wash par create`.
 type ParCreateOptions struct {
-	KeyOptions
+	keys.Signing
 	Binary      string
 	Target      string
 	Name        string
@@ -136,7 +63,7 @@ func newParCreate(env *cli.Env) *cobra.Command {
 	_ = cmd.MarkFlagRequired("binary")
 	_ = cmd.MarkFlagRequired("name")
 	_ = cmd.MarkFlagRequired("vendor")
-	o.KeyOptions.bind(cmd)
+	o.Signing.Bind(cmd, "service", "directory")
 	return cmd
 }
 
@@ -168,11 +95,11 @@ func RunParCreate(_ context.Context, env *cli.Env, o *ParCreateOptions) error {
 		a.Schema = s
 	}
 	stem := trimExt(filepath.Base(o.Binary))
-	iss, err := o.key(env, o.Issuer, accountFile(), wascap.KindAccount)
+	iss, err := o.IssuerKey(env)
 	if err != nil {
 		return err
 	}
-	sub, err := o.key(env, o.Subject, stem+"_service.nk", wascap.KindService)
+	sub, err := o.SubjectKey(env, stem, wascap.KindService)
 	if err != nil {
 		return err
 	}
@@ -231,7 +158,7 @@ func RunParInspect(ctx context.Context, env *cli.Env, o *InspectOptions) error {
 
 // ParInsertOptions are the inputs of `wash par insert`.
 type ParInsertOptions struct {
-	KeyOptions
+	keys.Signing
 	Archive string
 	Binary  string
 	Target  string
@@ -251,7 +178,7 @@ func newParInsert(env *cli.Env) *cobra.Command {
 	cmd.Flags().StringVarP(&o.Binary, "binary", "b", "", "provider executable to add")
 	cmd.Flags().StringVarP(&o.Target, "arch", "a", par.NativeTarget(), "target of the binary, <arch>-<os>")
 	_ = cmd.MarkFlagRequired("binary")
-	o.KeyOptions.bind(cmd)
+	o.Signing.Bind(cmd, "service", "directory")
 	return cmd
 }
 
@@ -265,7 +192,7 @@ func RunParInsert(_ context.Context, env *cli.Env, o *ParInsertOptions) error {
 	if err != nil {
 		return fmt.Errorf("reading provider binary: %w", err)
 	}
-	iss, err := o.key(env, o.Issuer, accountFile(), wascap.KindAccount)
+	iss, err := o.IssuerKey(env)
 	if err != nil {
 		return err
 	}

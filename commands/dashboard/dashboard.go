@@ -78,7 +78,7 @@ func Run(env *cli.Env, o *Options) error {
 	defer nc.Close()
 	m, err := tui.New(tui.Options{
 		Conn: nc, Lattice: r.Lattice, TopicPrefix: ctl.TopicPrefixFromEnv(), JSDomain: r.JSDomain,
-		Timeout: r.Timeout, ServerURL: r.URL(), Color: env.IO.Color, RefreshInterval: o.Refresh, View: view,
+		Timeout: r.Timeout, ServerURL: r.URL(), Color: env.IO.Color, Output: env.IO.Out, RefreshInterval: o.Refresh, View: view,
 	})
 	if err != nil {
 		return err

@@ -23,6 +23,7 @@ import (
 	"github.com/wasmlattice/wash/commands/home"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/wadm"
 )
 
 // Options are the flags of `wash down`.
@@ -48,12 +49,22 @@ JetStream state (links, config, apps) survives unless --purge-jetstream is given
   wash down --all
   wash down --host-id NABC --lattice prod
   wash down --all --purge-jetstream`,
-		Args: cli.Args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch o.Purge {
-			case "", "all", "wasmcloud", "wadm":
-			default:
-				return cli.Usage(fmt.Errorf("invalid --purge-jetstream %q: use all, wasmcloud or wadm", o.Purge))
+		Args: cli.Args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// Upstream's spelling takes the value as the next word
+			// (--purge-jetstream wadm); a bare --purge-jetstream means all.
+			if len(args) == 1 {
+				purge := cmd.Flags().Lookup("purge-jetstream").Changed || cmd.Flags().Lookup("flush-jetstream").Changed
+				if !purge || o.Purge != "all" || !validPurge(args[0]) {
+					return cli.Usage(fmt.Errorf("unexpected argument %q: wash down takes flags only (e.g. --purge-jetstream wadm)", args[0]))
+				}
+				o.Purge = args[0]
+			}
+			if !validPurge(o.Purge) {
+				return cli.Usage(fmt.Errorf("invalid --purge-jetstream %q: use all, wasmcloud, wadm or none", o.Purge))
+			}
+			if o.Purge == "none" {
+				o.Purge = ""
 			}
 			return Run(cmd.Context(), env, o)
 		},
@@ -61,8 +72,11 @@ JetStream state (links, config, apps) survives unless --purge-jetstream is given
 	o.Conn.AddFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&o.All, "all", false, "stop every host of the lattice")
 	cmd.Flags().StringVar(&o.HostID, "host-id", "", "stop only this host (id, unique id prefix or friendly name)")
-	cmd.Flags().StringVar(&o.Purge, "purge-jetstream", "", "also delete JetStream state: all (the whole store), wasmcloud (links and config) or wadm (apps)")
+	cmd.Flags().StringVar(&o.Purge, "purge-jetstream", "", "also delete the lattice's JetStream state: all, wasmcloud (links and config) or wadm (apps); other lattices keep theirs")
 	cmd.Flags().Lookup("purge-jetstream").NoOptDefVal = "all"
+	cmd.Flags().StringVar(&o.Purge, "flush-jetstream", "", "upstream's alias of --purge-jetstream")
+	cmd.Flags().Lookup("flush-jetstream").NoOptDefVal = "all"
+	_ = cmd.Flags().MarkHidden("flush-jetstream")
 	cmd.Flags().DurationVar(&o.StopTTL, "stop-timeout", 10*time.Second, "how long each host may take to stop gracefully before its process is killed")
 	return cmd
 }
@@ -174,7 +188,8 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		}
 	}
 	natsRec, owned := d.NATS(r.Port)
-	if o.Purge != "" && nc != nil && (o.Purge != "all" || !owned || remaining > 0 || len(others) > 0) {
+	// "all" deletes the whole store only when it holds this lattice alone.
+	if o.Purge != "" && nc != nil && (o.Purge != "all" || !owned || remaining > 0 || len(others) > 0 || otherLatticeData(ctx, nc, r)) {
 		if err := purgeBuckets(ctx, nc, r, o.Purge); err != nil {
 			return err
 		}
@@ -392,23 +407,54 @@ func purgeBuckets(ctx context.Context, nc *nats.Conn, r conn.Resolved, what stri
 	if err != nil {
 		return err
 	}
-	var buckets, streams []string
 	if what == "all" || what == "wasmcloud" {
-		buckets = append(buckets, "LATTICEDATA_"+r.Lattice, "CONFIGDATA_"+r.Lattice)
-	}
-	if what == "all" || what == "wadm" {
-		buckets = append(buckets, "wadm_manifests", "wadm_state")
-		streams = append(streams, "wadm_commands", "wadm_events", "wadm_mirror", "wadm_notify", "wadm_status")
-	}
-	for _, b := range buckets {
-		if err := js.DeleteKeyValue(ctx, b); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
-			return fmt.Errorf("deleting KV bucket %s: %w", b, err)
+		for _, b := range []string{"LATTICEDATA_" + r.Lattice, "CONFIGDATA_" + r.Lattice} {
+			if err := js.DeleteKeyValue(ctx, b); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
+				return fmt.Errorf("deleting KV bucket %s: %w", b, err)
+			}
 		}
 	}
-	for _, s := range streams {
-		if err := js.DeleteStream(ctx, s); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-			return fmt.Errorf("deleting stream %s: %w", s, err)
+	if what == "all" || what == "wadm" {
+		if err := wadm.PurgeLattice(ctx, js, r.Lattice); err != nil {
+			return fmt.Errorf("purging wadm's state of lattice %s: %w", r.Lattice, err)
 		}
 	}
 	return nil
+}
+
+func validPurge(v string) bool {
+	switch v {
+	case "", "none", "all", "wasmcloud", "wadm":
+		return true
+	}
+	return false
+}
+
+// otherLatticeData reports whether the JetStream store holds data of
+// lattices other than r's (or cannot tell).
+func otherLatticeData(ctx context.Context, nc *nats.Conn, r conn.Resolved) bool {
+	js, err := jetstream.New(nc)
+	if r.JSDomain != "" {
+		js, err = jetstream.NewWithDomain(nc, r.JSDomain)
+	}
+	if err != nil {
+		return true
+	}
+	lattices, err := wadm.StoredLattices(ctx, js)
+	if err != nil {
+		return true
+	}
+	for _, l := range lattices {
+		if l != r.Lattice {
+			return true
+		}
+	}
+	for name := range js.StreamNames(ctx).Name() {
+		for _, p := range []string{"KV_LATTICEDATA_", "KV_CONFIGDATA_"} {
+			if l, ok := strings.CutPrefix(name, p); ok && l != r.Lattice {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -312,6 +312,11 @@ func planReplay(ctx context.Context, s *workload.Session, hostSubject, wadmSubje
 	}
 	find := func(subject string) *jetstream.StreamInfo {
 		for _, info := range infos {
+			// A work queue cannot be read without taking its messages away
+			// (wadm's own wadm_event_consumer is one).
+			if info.Config.Retention == jetstream.WorkQueuePolicy {
+				continue
+			}
 			for _, pat := range info.Config.Subjects {
 				if SubjectCovers(pat, subject) {
 					return info
@@ -334,7 +339,8 @@ func planReplay(ctx context.Context, s *workload.Session, hostSubject, wadmSubje
 			continue
 		}
 		if info.Config.MaxAge > 0 && since > info.Config.MaxAge {
-			s.Env.IO.Progress("note: stream %s keeps only %s of history; older events are gone", info.Config.Name, info.Config.MaxAge)
+			// On stderr in every output format: NDJSON on stdout stays clean.
+			fmt.Fprintf(s.Env.IO.Err, "note: stream %s keeps only %s of history; older events are gone\n", info.Config.Name, info.Config.MaxAge)
 		}
 		cons, err := js.OrderedConsumer(ctx, info.Config.Name, jetstream.OrderedConsumerConfig{
 			FilterSubjects: []string{subj},

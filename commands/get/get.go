@@ -31,7 +31,7 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(fmt.Errorf("missing what to get: hosts, inventory or links"))
 		},
 	}
-	cmd.AddCommand(newHostsCmd(env), newInventoryCmd(env), newLinksCmd(env))
+	cmd.AddCommand(newHostsCmd(env), newInventoryCmd(env), newLinksCmd(env), newClaimsCmd(env))
 	return cmd
 }
 
@@ -314,6 +314,54 @@ func RunLinks(ctx context.Context, env *cli.Env, c *ctl.Client) error {
 	t := env.IO.NewTable("Source ID", "Target", "Interface(s)", "Name")
 	for _, l := range links {
 		t.Row(l.SourceID, l.Target, fmt.Sprintf("%s:%s/%s", l.WitNamespace, l.WitPackage, strings.Join(l.Interfaces, ",")), l.Name)
+	}
+	return t.Render()
+}
+
+func newClaimsCmd(env *cli.Env) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "claims",
+		Short: "List the claims of the signed components and providers running in the lattice",
+		Args:  cli.Args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunClaims(ctx, env, c) })
+		},
+	}
+	o.Conn.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// RunClaims prints the claims hosts know (control interface claims.get), one block per entity.
+func RunClaims(ctx context.Context, env *cli.Env, c *ctl.Client) error {
+	claims, err := c.GetClaims(ctx)
+	if err != nil {
+		if isNoResponders(err) {
+			return fmt.Errorf("no host answered claims.get in lattice %q; start one with `wash up`", c.Lattice())
+		}
+		return err
+	}
+	if claims == nil {
+		claims = []map[string]string{}
+	}
+	if env.IO.JSON() {
+		return env.IO.PrintResult(output.Result{"claims": claims})
+	}
+	if len(claims) == 0 && env.IO.Terminal {
+		env.IO.Printf("No claims in lattice %q (only signed components and providers have claims).\n", c.Lattice())
+		return nil
+	}
+	first := func(m map[string]string, keys ...string) string {
+		for _, k := range keys {
+			if v := m[k]; v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	t := env.IO.NewTable("Name", "Subject", "Issuer", "Version", "Revision", "Tags")
+	for _, m := range claims {
+		t.Row(m["name"], first(m, "subject", "sub"), first(m, "issuer", "iss"), m["version"], first(m, "revision", "rev"), m["tags"])
 	}
 	return t.Render()
 }

@@ -11,12 +11,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host/providers"
 	"github.com/wasmlattice/wash/lattice/secrets"
+	"github.com/wasmlattice/wash/lattice/wrpc"
+	"github.com/wasmlattice/wash/lattice/wrpc/wrpchttp"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
@@ -75,6 +78,7 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 	if rr, err := oci.ParseResourceRef(cmd.ProviderRef); err == nil && rr.Kind != oci.RefBuiltin {
 		evt.BuiltinTwin = "wasmcloud+builtin://" + name // standing in for an image it could not fetch
 	}
+	h.serveBuiltin(p.id, b)
 	h.publish(events.ProviderStarted, evt)
 	for _, l := range existing {
 		h.pushLink(ctx, p, l, true)
@@ -83,7 +87,7 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 }
 
 func (h *Host) builtinDeps() providers.Deps {
-	return providers.Deps{HTTP: h, Log: h.log, NC: h.nc, JSDomain: h.cfg.JSDomain, Deliver: h.deliverMessage}
+	return providers.Deps{HTTP: h, Log: h.log, NC: h.nc, JSDomain: h.cfg.JSDomain, Deliver: h.deliverMessage, HTTPClient: h.httpClient}
 }
 
 // restartBuiltin starts a builtin again with its config as it is now (its own config changed:
@@ -105,6 +109,9 @@ func (h *Host) restartBuiltin(ctx context.Context, p *provider) {
 	h.mu.Lock()
 	p.builtin = b
 	p.stop = func(ctx context.Context) { _ = b.Stop(ctx) }
+	h.mu.Unlock()
+	h.serveBuiltin(p.id, b) // its exports now reach the new instance
+	h.mu.Lock()
 	var links []ctl.Link
 	for _, ls := range h.links {
 		for _, l := range ls {
@@ -318,10 +325,28 @@ func (h *Host) configChanged(name string) {
 	h.syncProviderLinks() // native providers' links whose config changed are put again
 }
 
-// ServeComponentHTTP serves one request with a running component (providers.HTTPInvoker):
-// it waits for one of the component's max_instances slots, then runs it on a pooled or fresh
-// instance with the component's config, limits and outbound permission.
+// ServeComponentHTTP serves one request with a component (providers.HTTPInvoker): on this
+// host when it runs here, else on an instance anywhere in the lattice over wRPC.
 func (h *Host) ServeComponentHTTP(ctx context.Context, id string, w http.ResponseWriter, r *http.Request) error {
+	if tp := r.Header.Get(wrpc.TraceparentHeader); tp != "" {
+		if _, ok := wrpc.TraceContextFrom(ctx); !ok {
+			// the calls the component makes carry the request's trace context on
+			ctx = wrpc.WithTraceContext(ctx, wrpc.TraceContext{Traceparent: tp, Tracestate: r.Header.Get(wrpc.TracestateHeader)})
+		}
+	}
+	h.mu.RLock()
+	local := h.components[id] != nil
+	h.mu.RUnlock()
+	if !local {
+		return h.forwardHTTP(ctx, id, w, r)
+	}
+	return h.serveLocalHTTP(ctx, id, w, r)
+}
+
+// serveLocalHTTP serves one request with a component running here: it waits for one of the
+// component's max_instances slots, then runs it on a pooled or fresh instance with the
+// component's config, limits and outbound permission.
+func (h *Host) serveLocalHTTP(ctx context.Context, id string, w http.ResponseWriter, r *http.Request) error {
 	h.mu.RLock()
 	c := h.components[id]
 	var slots chan struct{}
@@ -364,11 +389,12 @@ func (h *Host) instanceConfig(c *component) runtime.InstanceConfig {
 		Stderr:           c.stderr,
 		Log:              c.logf,
 		HostInterfaces:   c.ifaces,
+		ResolveImport:    h.importResolver(c.id),
 		InitSnapshot:     c.initSnap,
 	}
-	if h.outboundAllowedLocked(c.id) {
+	if client := h.outboundClientLocked(c.id); client != nil {
 		cfg.AllowedHosts = []string{"*"}
-		cfg.HTTPClient = h.httpClient
+		cfg.HTTPClient = client
 	}
 	h.mu.RUnlock()
 	return cfg
@@ -384,18 +410,28 @@ func (h *Host) mergedConfigLocked(names []string) map[string]string {
 	return out
 }
 
-// outboundAllowedLocked: a link from the component on wasi:http/outgoing-handler to a running
-// builtin http-client.
-func (h *Host) outboundAllowedLocked(id string) bool {
+// outboundClientLocked is how a component makes outbound wasi:http requests, nil when it may
+// not: its link on wasi:http/outgoing-handler names the builtin http-client on this host (the
+// host's client) or a provider elsewhere, reached over wrpc:http/outgoing-handler.
+func (h *Host) outboundClientLocked(id string) *http.Client {
 	for _, l := range h.links[id] {
 		if l.WitNamespace != "wasi" || l.WitPackage != "http" || !slices.Contains(l.Interfaces, "outgoing-handler") {
 			continue
 		}
-		if p := h.providers[l.Target]; p != nil && p.name == providers.HTTPClientName && p.builtin != nil {
-			return true
+		if p := h.providers[l.Target]; p != nil && p.builtin != nil {
+			if p.name == providers.HTTPClientName {
+				return h.httpClient
+			}
+			continue
+		}
+		inv := wrpc.Invocation{Prefix: h.rpcPrefix(l.Target), Timeout: h.callTimeout(),
+			Header: nats.Header{"source-id": {id}, "link-name": {linkNameOr(l.Name)}}}
+		return &http.Client{
+			Transport:     &wrpchttp.Transport{Conn: h.rpc, Outgoing: true, Target: func(*http.Request) wrpc.Invocation { return inv }},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
-	return false
+	return nil
 }
 
 // watchConfigData mirrors CONFIGDATA in memory so invocations read config without a KV round

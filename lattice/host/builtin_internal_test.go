@@ -9,10 +9,12 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/natsd"
+	"github.com/wasmlattice/wash/lattice/wrpc/wrpchttp"
 )
 
 // A component may make outbound wasi:http requests only while it has a link on
-// wasi:http/outgoing-handler to a running builtin http-client; config comes from CONFIGDATA.
+// wasi:http/outgoing-handler: through this host's client when the builtin http-client runs
+// here, over wRPC to the link's target otherwise; config comes from CONFIGDATA.
 func TestOutboundNeedsHTTPClientLink(t *testing.T) {
 	h := startInternalHost(t, Config{Lattice: "default"})
 	ctx := context.Background()
@@ -30,12 +32,15 @@ func TestOutboundNeedsHTTPClientLink(t *testing.T) {
 	if r := h.handlePutLink(ctx, []byte(link)); !r.Success {
 		t.Fatal(r.Message)
 	}
-	if cfg := h.instanceConfig(c); len(cfg.AllowedHosts) != 0 {
-		t.Fatal("outbound allowed with no http-client running")
+	// the link's target does not run here: requests go to it over wRPC (wherever it runs)
+	if cfg := h.instanceConfig(c); cfg.HTTPClient == nil || cfg.HTTPClient == h.httpClient {
+		t.Fatal("outbound to a provider elsewhere does not go over wRPC")
+	} else if _, ok := cfg.HTTPClient.Transport.(*wrpchttp.Transport); !ok {
+		t.Fatalf("outbound transport %T", cfg.HTTPClient.Transport)
 	}
 	h.startProvider(ctx, ctl.StartProviderCommand{HostID: h.id, ProviderID: "client", ProviderRef: "wasmcloud+builtin://http-client"})
 	cfg := h.instanceConfig(c)
-	if len(cfg.AllowedHosts) != 1 || cfg.AllowedHosts[0] != "*" || cfg.HTTPClient == nil {
+	if len(cfg.AllowedHosts) != 1 || cfg.AllowedHosts[0] != "*" || cfg.HTTPClient != h.httpClient {
 		t.Fatalf("linked: %+v", cfg.AllowedHosts)
 	}
 	if r := h.handleDeleteLink(ctx, []byte(`{"source_id":"app","wit_namespace":"wasi","wit_package":"http"}`)); !r.Success {

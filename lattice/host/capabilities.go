@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,12 +13,15 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host/providers"
+	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/oci/par"
+	"github.com/wasmlattice/wash/provider/keyvalue"
 	"github.com/wasmlattice/wash/runtime"
 	"github.com/wasmlattice/wash/runtime/cabi"
 )
@@ -101,6 +105,19 @@ func (h *Host) startNativeProvider(ctx context.Context, cmd ctl.StartProviderCom
 		HealthDelay: h.cfg.ProviderHealthDelay, HealthInterval: h.cfg.ProviderHealthInterval,
 		RestartDelay: h.cfg.ProviderRestartDelay,
 		OnHealth: func(evt string) {
+			h.mu.RLock()
+			running := h.providers[cmd.ProviderID]
+			h.mu.RUnlock()
+			if evt == providers.HealthCheckPassed && running != nil && running.native != nil {
+				// A link put between HostData and the provider's first subscription is lost;
+				// once it answers it listens, so it gets every link again (the SDKs ignore
+				// puts they already have).
+				for _, l := range h.providerLinks(context.Background(), cmd.ProviderID, running.identity) {
+					if err := running.native.PutLink(l); err != nil {
+						h.log.Warn("sending link to provider", "provider_id", cmd.ProviderID, "err", err)
+					}
+				}
+			}
 			h.publish(evt, events.HealthCheckData{HostID: h.id, ProviderID: cmd.ProviderID})
 		},
 		Log: h.log,
@@ -316,83 +333,137 @@ func (h *Host) cachedConfig(ctx context.Context, names []string) (map[string]str
 	return values, nil
 }
 
-// linkedCapability finds the provider a component's link (name "default") for ns:pkg targets.
-func (h *Host) linkedCapability(componentID, ns, pkg string) (ctl.Link, *provider, error) {
+// capability is where a component's calls to one capability interface go: the link
+// (following wasmcloud:bus/lattice link-name overrides), the provider when it is a builtin on
+// this host (served in process, the short cut), and the invocation that reaches it over wRPC
+// otherwise (a native provider, or a provider on another host).
+type capability struct {
+	link    ctl.Link
+	builtin *provider
+	inv     wrpc.Invocation
+}
+
+// linkedCapability resolves a component's link for namespace:package/iface as upstream does:
+// the link name set for the interface (else "default") and a link with that name listing the
+// interface ("" accepts any interface of the package).
+func (h *Host) linkedCapability(componentID, ns, pkg, iface string) (capability, error) {
+	name := h.linkNameFor(componentID, ns+":"+pkg+"/"+iface)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	var link *ctl.Link
 	for i, l := range h.links[componentID] {
-		if l.WitNamespace == ns && l.WitPackage == pkg && l.Name == "default" {
+		if l.WitNamespace == ns && l.WitPackage == pkg && linkNameOr(l.Name) == name {
 			link = &h.links[componentID][i]
 			break
 		}
 	}
 	if link == nil {
-		return ctl.Link{}, nil, &providers.LinkError{Msg: fmt.Sprintf(
-			"component %s has no link named \"default\" for %s:%s; link it to a provider (wash link put %s <provider-id> %s %s --interface ...)",
-			componentID, ns, pkg, componentID, ns, pkg)}
+		return capability{}, &providers.LinkError{Msg: fmt.Sprintf(
+			"component %s has no link named %q for %s:%s; link it to a provider (wash link put %s <provider-id> %s %s --interface %s)",
+			componentID, name, ns, pkg, componentID, ns, pkg, cmp.Or(iface, "..."))}
 	}
-	p := h.providers[link.Target]
-	if p == nil {
-		return *link, nil, &providers.LinkError{Msg: fmt.Sprintf(
-			"component %s is linked to %s for %s:%s, but no provider %s runs on this host; start it (wash start provider ...)",
-			componentID, link.Target, ns, pkg, link.Target)}
+	if iface != "" && !slices.Contains(link.Interfaces, iface) {
+		return capability{}, &providers.LinkError{Msg: fmt.Sprintf(
+			"the link %q from %s to %s on %s:%s does not list interface %s; put the link again with --interface %s",
+			name, componentID, link.Target, ns, pkg, iface, iface)}
 	}
-	return *link, p, nil
+	c := capability{link: *link, inv: wrpc.Invocation{
+		Prefix:  h.rpcPrefix(link.Target),
+		Header:  nats.Header{"source-id": {componentID}, "link-name": {name}},
+		Timeout: h.callTimeout(),
+	}}
+	if p := h.providers[link.Target]; p != nil && p.builtin != nil {
+		c.builtin = p
+	}
+	return c, nil
+}
+
+// unreachable turns a call to a link's target that could not be made into the error that
+// fails the component's call, saying plainly when the target runs nowhere.
+func (h *Host) unreachable(l ctl.Link) func(error) error {
+	return func(err error) error {
+		if errors.Is(err, wrpc.ErrNoResponders) {
+			return &providers.LinkError{Msg: fmt.Sprintf("component %s is linked to %s for %s:%s, but %s is not running anywhere in lattice %q; start it (wash start provider ...) or link to one that runs (%v)",
+				l.SourceID, l.Target, l.WitNamespace, l.WitPackage, l.Target, h.cfg.Lattice, err)}
+		}
+		return &providers.LinkError{Msg: err.Error()}
+	}
+}
+
+// builtinAs is the builtin a capability resolved to, as the interface it must serve, with the
+// link's config resolved.
+func builtinAs[T any](ctx context.Context, h *Host, componentID string, c capability, what string) (T, providers.InterfaceLinkDefinition, error) {
+	var zero T
+	b, ok := c.builtin.builtin.(T)
+	if !ok {
+		return zero, providers.InterfaceLinkDefinition{}, &providers.LinkError{Msg: fmt.Sprintf(
+			"component %s is linked to %s for %s, but provider %s (%s) does not serve %s",
+			componentID, c.builtin.id, what, c.builtin.id, c.builtin.ref, what)}
+	}
+	rl, err := h.resolveLink(ctx, c.link)
+	if err != nil {
+		return zero, providers.InterfaceLinkDefinition{}, fmt.Errorf("link %s -> %s: %w", c.link.SourceID, c.link.Target, err)
+	}
+	return b, rl, nil
 }
 
 // capabilityInterfaces are the host interfaces every component instance gets for the
-// capabilities built-in providers serve. They resolve the link on each call, so an instance
-// follows link changes and pooled instances stay valid.
+// capabilities providers serve. They resolve the link on each call, so an instance follows
+// link changes and pooled instances stay valid; a builtin on this host is called in process,
+// any other provider over wRPC.
 func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface {
 	msg := providers.MessagingInterfaces(func(ctx context.Context) (providers.MessageBroker, error) {
-		m, rl, err := linkedBuiltin[providers.MessagingOpener](ctx, h, componentID, "wasmcloud", "messaging")
+		c, err := h.linkedCapability(componentID, "wasmcloud", "messaging", "consumer")
+		if err != nil {
+			return nil, err
+		}
+		if c.builtin == nil {
+			return providers.RemoteMessaging{Conn: h.rpc, Invocation: c.inv, Fail: h.unreachable(c.link)}, nil
+		}
+		m, rl, err := builtinAs[providers.MessagingOpener](ctx, h, componentID, c, "wasmcloud:messaging")
 		if err != nil {
 			return nil, err
 		}
 		return m.OpenMessaging(ctx, rl)
 	})
 	blob := providers.BlobstoreInterfaces(func(ctx context.Context) (providers.BlobBackend, error) {
-		bs, rl, err := linkedBuiltin[providers.BlobstoreOpener](ctx, h, componentID, "wasi", "blobstore")
+		c, err := h.linkedCapability(componentID, "wasi", "blobstore", "blobstore")
+		if err != nil {
+			return nil, err
+		}
+		if c.builtin == nil {
+			return &providers.RemoteBlobs{Conn: h.rpc, Invocation: c.inv, Fail: h.unreachable(c.link)}, nil
+		}
+		bs, rl, err := builtinAs[providers.BlobstoreOpener](ctx, h, componentID, c, "wasi:blobstore")
 		if err != nil {
 			return nil, err
 		}
 		return bs.OpenBlobstore(ctx, rl)
 	})
 	pg := providers.PostgresInterfaces(func(ctx context.Context) (*providers.PostgresSession, error) {
-		pp, rl, err := linkedBuiltin[*providers.PostgresProvider](ctx, h, componentID, "wasmcloud", "postgres")
+		// wasmcloud:postgres is served in process only: a link to a provider elsewhere fails
+		c, err := h.linkedCapability(componentID, "wasmcloud", "postgres", "")
+		if err != nil {
+			return nil, err
+		}
+		if c.builtin == nil {
+			return nil, &providers.LinkError{Msg: fmt.Sprintf(
+				"component %s is linked to %s for wasmcloud:postgres, but no provider %s runs on this host; start it (wash start provider ...)",
+				componentID, c.link.Target, c.link.Target)}
+		}
+		pp, rl, err := builtinAs[*providers.PostgresProvider](ctx, h, componentID, c, "wasmcloud:postgres")
 		if err != nil {
 			return nil, err
 		}
 		return pp.Open(rl)
 	})
 	return slices.Concat(
+		h.busInterfaces(componentID),
 		h.secretsInterfaces(componentID),
 		h.logBackendErrors(componentID, "wasmcloud", "postgres", pg),
 		h.logBackendErrors(componentID, "wasmcloud", "messaging", msg),
 		h.logBackendErrors(componentID, "wasi", "keyvalue", kvInterfaces(h, componentID)),
 		h.logBackendErrors(componentID, "wasi", "blobstore", blob))
-}
-
-// linkedBuiltin resolves the calling component's link for ns:pkg to the builtin provider it
-// targets, which must serve the interface as a T, and the link with its config resolved.
-func linkedBuiltin[T any](ctx context.Context, h *Host, componentID, ns, pkg string) (T, providers.InterfaceLinkDefinition, error) {
-	var zero T
-	l, p, err := h.linkedCapability(componentID, ns, pkg)
-	if err != nil {
-		return zero, providers.InterfaceLinkDefinition{}, err
-	}
-	b, ok := p.builtin.(T)
-	if !ok {
-		return zero, providers.InterfaceLinkDefinition{}, &providers.LinkError{Msg: fmt.Sprintf(
-			"component %s is linked to %s for %s:%s, but provider %s (%s) does not serve %s:%s in this host",
-			componentID, p.id, ns, pkg, p.id, p.ref, ns, pkg)}
-	}
-	rl, err := h.resolveLink(ctx, l)
-	if err != nil {
-		return zero, providers.InterfaceLinkDefinition{}, fmt.Errorf("link %s -> %s: %w", l.SourceID, l.Target, err)
-	}
-	return b, rl, nil
 }
 
 // logBackendErrors wraps every function of ifaces so that an error value a provider hands the
@@ -412,9 +483,14 @@ func (h *Host) logBackendErrors(componentID, ns, pkg string, ifaces []*runtime.H
 				end(err)
 				if r, ok := v.(cabi.ResultValue); ok && err == nil && r.IsErr {
 					providerID := ""
-					if l, _, lerr := h.linkedCapability(componentID, ns, pkg); lerr == nil || l.Target != "" {
-						providerID = l.Target
+					h.mu.RLock()
+					for _, l := range h.links[componentID] {
+						if l.WitNamespace == ns && l.WitPackage == pkg {
+							providerID = l.Target
+							break
+						}
 					}
+					h.mu.RUnlock()
 					h.log.Warn("capability call returned an error to the component", "component_id", componentID,
 						"provider_id", providerID, "function", hi.Name+"#"+name, "err", errorText(r.Value))
 				}
@@ -449,16 +525,83 @@ func errorText(v cabi.Value) string {
 
 func kvInterfaces(h *Host, componentID string) []*runtime.HostInterface {
 	return providers.KeyValueInterfaces(func(ctx context.Context, identifier string) (providers.KVStore, string, error) {
-		kv, rl, err := linkedBuiltin[providers.KeyValueOpener](ctx, h, componentID, "wasi", "keyvalue")
-		var le *providers.LinkError
-		if err != nil && !errors.As(err, &le) {
-			return nil, "", &providers.KVError{Case: 2, Msg: err.Error()}
-		}
-		if err != nil {
-			return nil, "", err
-		}
-		return kv.Open(ctx, rl, identifier)
+		// upstream's open only names the bucket; every operation resolves its link
+		return &routedKV{h: h, component: componentID}, identifier, nil
 	})
+}
+
+// routedKV sends each wasi:keyvalue operation where the component's link for that interface
+// points: a keyvalue builtin on this host, or a provider anywhere over wrpc:keyvalue.
+type routedKV struct {
+	h         *Host
+	component string
+}
+
+func (r *routedKV) store(ctx context.Context, iface, identifier string) (providers.KVStore, string, error) {
+	c, err := r.h.linkedCapability(r.component, "wasi", "keyvalue", iface)
+	if err != nil {
+		return nil, "", err
+	}
+	if c.builtin == nil {
+		return &keyvalue.Client{Conn: r.h.rpc, Invocation: c.inv, Fail: r.h.unreachable(c.link)}, identifier, nil
+	}
+	kv, rl, err := builtinAs[providers.KeyValueOpener](ctx, r.h, r.component, c, "wasi:keyvalue")
+	var le *providers.LinkError
+	if err != nil && !errors.As(err, &le) {
+		return nil, "", &providers.KVError{Case: 2, Msg: err.Error()}
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return kv.Open(ctx, rl, identifier)
+}
+
+func (r *routedKV) Get(ctx context.Context, bucket, key string) ([]byte, bool, error) {
+	s, b, err := r.store(ctx, "store", bucket)
+	if err != nil {
+		return nil, false, err
+	}
+	return s.Get(ctx, b, key)
+}
+
+func (r *routedKV) Set(ctx context.Context, bucket, key string, value []byte) error {
+	s, b, err := r.store(ctx, "store", bucket)
+	if err != nil {
+		return err
+	}
+	return s.Set(ctx, b, key, value)
+}
+
+func (r *routedKV) Delete(ctx context.Context, bucket, key string) error {
+	s, b, err := r.store(ctx, "store", bucket)
+	if err != nil {
+		return err
+	}
+	return s.Delete(ctx, b, key)
+}
+
+func (r *routedKV) Exists(ctx context.Context, bucket, key string) (bool, error) {
+	s, b, err := r.store(ctx, "store", bucket)
+	if err != nil {
+		return false, err
+	}
+	return s.Exists(ctx, b, key)
+}
+
+func (r *routedKV) ListKeys(ctx context.Context, bucket string, cursor uint64) ([]string, *uint64, error) {
+	s, b, err := r.store(ctx, "store", bucket)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.ListKeys(ctx, b, cursor)
+}
+
+func (r *routedKV) Increment(ctx context.Context, bucket, key string, delta uint64) (uint64, error) {
+	s, b, err := r.store(ctx, "atomics", bucket)
+	if err != nil {
+		return 0, err
+	}
+	return s.Increment(ctx, b, key, delta)
 }
 
 // deliverMessage runs the component's wasmcloud:messaging/handler for one message.
@@ -467,7 +610,14 @@ func (h *Host) deliverMessage(providerID, componentID string, msg providers.Brok
 	c := h.components[componentID]
 	h.mu.RUnlock()
 	if c == nil {
-		h.log.Warn("message for a component that does not run here", "component_id", componentID, "provider_id", providerID, "subject", msg.Subject)
+		// as upstream's messaging provider does: the handler runs wherever the component runs
+		err := providers.DeliverRemote(context.Background(), h.rpc, wrpc.Invocation{
+			Prefix: h.rpcPrefix(componentID), Timeout: h.callTimeout(),
+			Header: nats.Header{"source-id": {providerID}, "target-id": {componentID}},
+		}, msg)
+		if err != nil {
+			h.log.Warn("messaging handler failed", "component_id", componentID, "provider_id", providerID, "subject", msg.Subject, "err", err)
+		}
 		return
 	}
 	ctx, end := h.invocation(context.Background(), c, providers.MessagingHandler+".handle-message")

@@ -346,6 +346,7 @@ func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand
 			scaled(nil, cmd.ComponentRef, cmd.Annotations, 0)
 			return
 		}
+		h.unserve(cmd.ComponentID)
 		h.mu.Lock()
 		delete(h.components, cmd.ComponentID)
 		h.mu.Unlock()
@@ -438,6 +439,14 @@ func (h *Host) scaleComponent(ctx context.Context, cmd ctl.ScaleComponentCommand
 	h.mu.Lock()
 	h.components[cmd.ComponentID] = c
 	h.mu.Unlock()
+	if err := h.serveComponent(c); err != nil {
+		h.mu.Lock()
+		delete(h.components, cmd.ComponentID)
+		h.mu.Unlock()
+		c.close(ctx)
+		h.scaleFailed(cmd, err)
+		return
+	}
 	scaled(c, c.ref, c.annotations, c.maxInst)
 }
 
@@ -466,7 +475,7 @@ func (h *Host) loadComponent(ctx context.Context, id, ref string, config []strin
 		return fail(err)
 	}
 	ifaces := h.capabilityInterfaces(id)
-	inst, err := prog.Instantiate(ctx, runtime.InstanceConfig{HostInterfaces: ifaces})
+	inst, err := prog.Instantiate(ctx, runtime.InstanceConfig{HostInterfaces: ifaces, ResolveImport: h.importResolver(id)})
 	if err != nil {
 		return fail(err)
 	}
@@ -540,6 +549,9 @@ func (h *Host) updateComponent(ctx context.Context, id, newRef string, annotatio
 	h.mu.Lock()
 	h.components[id] = next
 	h.mu.Unlock()
+	if err := h.serveComponent(next); err != nil {
+		h.log.Warn("serving the updated component over wRPC failed", "component_id", id, "err", err)
+	}
 	existing.close(ctx)
 	h.publish(events.ComponentScaled, h.scaledEvent(next.claims, id, newRef, next.annotations, next.maxInst))
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/logs"
 	"github.com/wasmlattice/wash/lattice/secrets"
 	"github.com/wasmlattice/wash/lattice/telemetry"
+	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/runtime"
 )
@@ -113,7 +114,12 @@ type Config struct {
 	HTTPClient *http.Client
 	// DefaultStopTimeout is the graceful deadline when host.stop carries none (default 10 s).
 	DefaultStopTimeout time.Duration
-	Logger             *slog.Logger
+	// CallTimeout bounds each wRPC call the host makes until its results arrive (default
+	// DefaultCallTimeout).
+	CallTimeout time.Duration
+	// Propagator carries trace context on wRPC invocations (default: W3C passthrough).
+	Propagator wrpc.Propagator
+	Logger     *slog.Logger
 	// Telemetry exports spans and metrics when enabled (nil: nothing is exported).
 	Telemetry *telemetry.Telemetry
 	// LogTap, when set, is the handler behind Logger that also serves the host's log lines over
@@ -166,10 +172,11 @@ type Host struct {
 	subs          []*nats.Subscription
 	watcher       jetstream.KeyWatcher
 	configWatcher jetstream.KeyWatcher
-	stopOnce      sync.Once
-	stopping      chan struct{}
-	done          chan struct{}
-	wg            sync.WaitGroup
+	rpcState
+	stopOnce sync.Once
+	stopping chan struct{}
+	done     chan struct{}
+	wg       sync.WaitGroup
 
 	// secrets: the host's self-issued token and the backend client, made on first use
 	secretsOnce   sync.Once
@@ -313,6 +320,9 @@ func (h *Host) Start(ctx context.Context) error {
 	if h.httpClient == nil {
 		h.httpClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
+	if err := h.startRPC(); err != nil {
+		return err
+	}
 	if err := h.watchConfigData(ctx); err != nil {
 		return err
 	}
@@ -432,6 +442,7 @@ func (h *Host) Stop(ctx context.Context, timeout time.Duration) {
 		if h.configWatcher != nil {
 			_ = h.configWatcher.Stop()
 		}
+		h.stopRPC()
 		h.stopAllProviders(ctx)
 		h.mu.Lock()
 		comps := h.components

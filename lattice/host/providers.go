@@ -134,6 +134,7 @@ func (h *Host) handleStopProvider(ctx context.Context, data []byte) ctl.Response
 	if !ok {
 		return ctl.Fail("provider with that ID is not running")
 	}
+	h.unserve(cmd.ProviderID)
 	if p.stop != nil {
 		p.stop(ctx)
 	}

@@ -160,7 +160,28 @@ func Start(o Options) (*Server, error) {
 		ns.Shutdown()
 		return nil, fmt.Errorf("embedded NATS started without JetStream (store %s): check the directory is writable", o.StoreDir)
 	}
+	shareDisconnectAdvisories(ns)
 	return &Server{ns: ns, opts: o}, nil
+}
+
+// DisconnectAdvisories is the subject of the server's client disconnect
+// advisories, which clients of the embedded server may subscribe to.
+const DisconnectAdvisories = "$SYS.ACCOUNT.*.DISCONNECT"
+
+// shareDisconnectAdvisories lets clients of the global account (all clients
+// when no accounts are configured) see the system account's disconnect
+// advisories: a host process that dies sends no host_stopped, and wadm learns
+// of it from its connection closing instead of waiting for heartbeats to
+// expire. Servers with their own accounts are left as configured.
+func shareDisconnectAdvisories(ns *server.Server) {
+	sys := ns.SystemAccount()
+	global, err := ns.LookupAccount(server.DEFAULT_GLOBAL_ACCOUNT)
+	if sys == nil || err != nil || sys == global {
+		return
+	}
+	if sys.AddStreamExport(DisconnectAdvisories, nil) == nil {
+		_ = global.AddStreamImport(sys, DisconnectAdvisories, "")
+	}
 }
 
 // ClientURL is nats://host:port of the running server.

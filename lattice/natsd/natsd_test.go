@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,5 +150,40 @@ func TestConfigFile(t *testing.T) {
 	}
 	if _, err := natsd.Start(natsd.Options{ConfigFile: filepath.Join(t.TempDir(), "missing.conf")}); err == nil {
 		t.Fatal("missing config file accepted")
+	}
+}
+
+// TestDisconnectAdvisories: a client of the embedded server learns at once that another client's
+// connection closed, with that client's name (wadm notices a killed host this way).
+func TestDisconnectAdvisories(t *testing.T) {
+	s, err := natsd.Start(natsd.Options{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ch := make(chan *nats.Msg, 4)
+	if _, err := nc.ChanSubscribe(natsd.DisconnectAdvisories, ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	other, err := nats.Connect(s.ClientURL(), nats.Name("wasmbus"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	select {
+	case m := <-ch:
+		if !strings.Contains(string(m.Data), `"name":"wasmbus"`) {
+			t.Fatalf("advisory without the client name: %s", m.Data)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no disconnect advisory")
 	}
 }

@@ -1,6 +1,7 @@
 package wadm
 
 import (
+	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 
 	"encoding/json"
@@ -186,5 +187,34 @@ func TestWadmEvents(t *testing.T) {
 	}
 	if EventSubject("default", EventManifestPublished) != "wadm.evt.default.manifest_published" || model.StatusSubject("default", "app") != "wadm.status.default.app" {
 		t.Error("subjects")
+	}
+}
+
+// TestOwnEventsJSON pins the events this wadm adds on wadm.evt (a real wadm skips their types),
+// and a status naming its version.
+func TestOwnEventsJSON(t *testing.T) {
+	at := time.Date(2025, 3, 19, 10, 0, 0, 0, time.UTC)
+	exp, err := newWadmEvent("e1", EventTypeHostExpired, at, HostExpired{HostID: "NA", Gone: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := mustJSON(t, exp), `{"specversion":"1.0","id":"e1","type":"com.wadm.host_expired","source":"wadm","datacontenttype":"application/json","time":"2025-03-19T10:00:00Z","data":{"host_id":"NA","gone":true}}`; got != want {
+		t.Errorf("host_expired:\n got %s\nwant %s", got, want)
+	}
+	inv, err := newWadmEvent("e2", EventTypeHostInventory, at, ctl.HostInventory{HostID: "NA", FriendlyName: "a", Labels: map[string]string{"zone": "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := mustJSON(t, inv), `{"specversion":"1.0","id":"e2","type":"com.wadm.host_inventory","source":"wadm","datacontenttype":"application/json","time":"2025-03-19T10:00:00Z","data":{"components":[],"providers":[],"host_id":"NA","friendly_name":"a","labels":{"zone":"x"},"version":"","uptime_human":"","uptime_seconds":0}}`; got != want {
+		t.Errorf("host_inventory:\n got %s\nwant %s", got, want)
+	}
+	if EventSubject("default", EventHostInventory) != "wadm.evt.default.host_inventory" || NotifySubject("default") != "wadm.notify.default" ||
+		EventConsumerSubject("default") != "wadm_event_consumer.evt.default.>" {
+		t.Error("subjects")
+	}
+	st := model.NewStatus(nil)
+	st.Version = "v1"
+	if got, want := mustJSON(t, st), `{"status":{"type":"undeployed"},"version":"v1","components":[]}`; got != want {
+		t.Errorf("status:\n got %s\nwant %s", got, want)
 	}
 }

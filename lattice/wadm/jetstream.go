@@ -22,8 +22,13 @@ const (
 	NotifySubjectPrefix = "wadm.notify"
 )
 
-// JetStream object names (reference §4.18).
+// JetStream object names, as upstream wadm 0.21 names them (reference
+// §4.18; upstream crates/wadm/src/lib.rs:54-88).
 const (
+	// WadmEventsStream and WasmbusEventsStream capture wadm's and the hosts'
+	// events (limits retention); both are sourced into EventConsumerStream.
+	WadmEventsStream    = "wadm_events"
+	WasmbusEventsStream = "wasmbus_events"
 	EventConsumerStream = "wadm_event_consumer"
 	CommandsStream      = "wadm_commands"
 	StatusStream        = "wadm_status"
@@ -33,13 +38,23 @@ const (
 	commandConsumerPrefix = "wadm_commands"
 	// streamMaxAge bounds pending events and commands like upstream (70 s).
 	streamMaxAge = 70 * time.Second
+
+	wadmEventsSubjects    = model.EventSubjectPrefix + ".*.>"
+	wasmbusEventsSubjects = "wasmbus.evt.*.>"
+	// eventConsumerTransform is where the sources land: the lattice id keeps
+	// its place, wadm.evt.<L>.x and wasmbus.evt.<L>.x both become
+	// wadm_event_consumer.evt.<L>.x.
+	eventConsumerTransform = EventConsumerStream + ".evt.{{wildcard(1)}}.>"
 )
 
-// EventConsumerSubjects are the subjects the event worker of a lattice
-// reads: wadm.evt.<lattice>.> and wasmbus.evt.<lattice>.>.
-func EventConsumerSubjects(lattice string) []string {
-	return []string{model.EventSubjectPrefix + "." + lattice + ".>", "wasmbus.evt." + lattice + ".>"}
+// EventConsumerSubject is the filter of the event worker of a lattice:
+// wadm_event_consumer.evt.<lattice>.>.
+func EventConsumerSubject(lattice string) string {
+	return EventConsumerStream + ".evt." + lattice + ".>"
 }
+
+// NotifySubject is wadm.notify.<lattice>.
+func NotifySubject(lattice string) string { return NotifySubjectPrefix + "." + lattice }
 
 // CommandSubject is wadm.cmd.<lattice>.
 func CommandSubject(lattice string) string { return CommandSubjectPfx + "." + lattice }
@@ -64,10 +79,10 @@ type jsLayout struct {
 }
 
 // ensureJetStream creates what is missing and uses what exists as it is
-// (an operator may have created the buckets and streams beforehand with
-// more replicas or other storage; wadm never recreates or downgrades
-// them). A stream whose subjects differ from upstream's only gets its
-// subjects updated (upstream recreates wadm_events in that case).
+// (an operator, or a real wadm, may have created the buckets and streams
+// beforehand with more replicas or other storage; wadm never downgrades
+// them). Like upstream, the event capture streams are recreated when their
+// subjects differ; other streams only get their subjects updated.
 func ensureJetStream(ctx context.Context, js jetstream.JetStream, l jsLayout) (*jsObjects, error) {
 	var o jsObjects
 	var err error
@@ -82,16 +97,48 @@ func ensureJetStream(ctx context.Context, js jetstream.JetStream, l jsLayout) (*
 	for _, legacy := range []string{"wadm_mirror", "wadm_multitenant_mirror"} {
 		_ = js.DeleteStream(ctx, legacy)
 	}
-	// One work-queue stream captures wadm's and the hosts' events directly.
-	// Upstream sources two capture streams into it with subject transforms;
-	// sourcing could stall for seconds after start-up (the server re-checks a
-	// stalled source every 10 s), which a deploy must not wait for.
+	// Earlier wash versions captured both event subjects directly in a
+	// work-queue wadm_event_consumer; its subjects would overlap the capture
+	// streams below (and a real wadm would keep it as it is), so it goes.
+	if st, err := js.Stream(ctx, EventConsumerStream); err == nil && len(st.CachedInfo().Config.Subjects) > 0 {
+		if err := js.DeleteStream(ctx, EventConsumerStream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil, fmt.Errorf("removing the old %s stream: %w", EventConsumerStream, err)
+		}
+	}
+	// Upstream's layout: two limits streams capture the events and a
+	// work-queue stream sources both with a subject transform, so several
+	// wadm processes (ours or upstream's) share one durable consumer per
+	// lattice (upstream crates/wadm/src/nats.rs:206-314).
+	wadmEvents, err := ensureCaptureStream(ctx, js, jetstream.StreamConfig{
+		Name: WadmEventsStream, Description: "A stream that stores all events coming in on the wadm.evt subject in a cluster",
+		Subjects: []string{wadmEventsSubjects}, Retention: jetstream.LimitsPolicy, MaxAge: streamMaxAge, Storage: storage,
+	}, replicas)
+	if err != nil {
+		return nil, err
+	}
+	wasmbusEvents, err := ensureCaptureStream(ctx, js, jetstream.StreamConfig{
+		Name: WasmbusEventsStream, Description: "A stream that stores all events coming in on the wasmbus.evt subject in a cluster",
+		Subjects: []string{wasmbusEventsSubjects}, Retention: jetstream.LimitsPolicy, MaxAge: streamMaxAge, Storage: storage,
+	}, replicas)
+	if err != nil {
+		return nil, err
+	}
+	var sources []*jetstream.StreamSource
+	for _, src := range []jetstream.Stream{wasmbusEvents, wadmEvents} {
+		cfg := src.CachedInfo().Config
+		ss := &jetstream.StreamSource{Name: cfg.Name}
+		for _, subj := range cfg.Subjects {
+			ss.SubjectTransforms = append(ss.SubjectTransforms, jetstream.SubjectTransformConfig{Source: subj, Destination: eventConsumerTransform})
+		}
+		sources = append(sources, ss)
+	}
 	if o.events, err = ensureStream(ctx, js, jetstream.StreamConfig{
-		Name: EventConsumerStream, Subjects: []string{model.EventSubjectPrefix + ".*.>", "wasmbus.evt.*.>"},
-		Retention: jetstream.WorkQueuePolicy, MaxAge: streamMaxAge, Storage: storage,
+		Name: EventConsumerStream, Description: "A stream that sources from wadm_events and wasmbus_events for wadm event consumer's use",
+		Retention: jetstream.WorkQueuePolicy, MaxAge: streamMaxAge, Sources: sources, Storage: storage,
 	}, replicas); err != nil {
 		return nil, err
 	}
+	waitSourcesActive(ctx, o.events, 5*time.Second)
 	if o.commands, err = ensureStream(ctx, js, jetstream.StreamConfig{
 		Name: CommandsStream, Subjects: []string{CommandSubjectPfx + ".*"}, Retention: jetstream.WorkQueuePolicy,
 		MaxAge: streamMaxAge, Storage: storage,
@@ -111,6 +158,35 @@ func ensureJetStream(ctx context.Context, js jetstream.JetStream, l jsLayout) (*
 		return nil, err
 	}
 	return &o, nil
+}
+
+// waitSourcesActive waits until the server has started every source of a
+// new stream. Measured on nats-server 2.15: messages sourced into a
+// work-queue stream in the first ~150 ms after it was created, before its
+// sources are active, are partly lost (3 of 6 in a test); once every source
+// reports activity none are.
+func waitSourcesActive(ctx context.Context, s jetstream.Stream, limit time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	for {
+		info, err := s.Info(ctx)
+		if err == nil {
+			active := true
+			for _, si := range info.Sources {
+				if si.Active < 0 {
+					active = false
+				}
+			}
+			if active {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 func openOrCreateKV(ctx context.Context, js jetstream.JetStream, bucket string, storage jetstream.StorageType, replicas int) (jetstream.KeyValue, error) {
@@ -133,6 +209,17 @@ func openOrCreateKV(ctx context.Context, js jetstream.JetStream, bucket string, 
 		return nil, fmt.Errorf("creating KV bucket %s: %w", bucket, err)
 	}
 	return kv, nil
+}
+
+// ensureCaptureStream is ensureStream for the event capture streams, which
+// upstream recreates when their subjects differ (nats.rs:228-239).
+func ensureCaptureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig, replicas int) (jetstream.Stream, error) {
+	if s, err := js.Stream(ctx, cfg.Name); err == nil && !slices.Equal(s.CachedInfo().Config.Subjects, cfg.Subjects) {
+		if err := js.DeleteStream(ctx, cfg.Name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil, fmt.Errorf("recreating stream %s: %w", cfg.Name, err)
+		}
+	}
+	return ensureStream(ctx, js, cfg, replicas)
 }
 
 // ensureStream returns the stream, creating it when missing. An existing

@@ -1,11 +1,14 @@
 package wadm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -16,14 +19,66 @@ type manifestStore struct {
 	kv jetstream.KeyValue
 }
 
-// get returns the stored record of an app (nil when absent) and its revision.
+// KeyConflictError refuses an operation whose wadm_manifests key another
+// lattice uses: upstream's keys are <lattice>-<app> and <lattice>, so lattice
+// "x" app "y-z" and lattice "x-y" app "z" share "x-y-z", and lattice "x"
+// app "y" shares "x-y" with lattice "x-y"'s app list. Upstream lets them
+// overwrite each other; we keep its key format and refuse the crossing.
+type KeyConflictError struct {
+	Lattice, App string
+	Key          string
+	// OtherLattice and OtherApp use the key ("" app: the key is
+	// OtherLattice's app list).
+	OtherLattice, OtherApp string
+}
+
+func (e *KeyConflictError) Error() string {
+	other := fmt.Sprintf("lattice %q app %q", e.OtherLattice, e.OtherApp)
+	if e.OtherApp == "" {
+		other = fmt.Sprintf("lattice %q's app list", e.OtherLattice)
+	}
+	what := fmt.Sprintf("lattice %q app %q", e.Lattice, e.App)
+	if e.App == "" {
+		what = fmt.Sprintf("lattice %q's app list", e.Lattice)
+	}
+	return fmt.Sprintf("%s and %s share the wadm_manifests key %q (wadm keys apps as <lattice>-<app>); refusing to cross lattices: use another app or lattice name", what, other, e.Key)
+}
+
+// get returns the stored record of an app (nil when absent) and its
+// revision, or a *KeyConflictError when the key belongs to another lattice.
 func (s manifestStore) get(ctx context.Context, lattice, app string) (*StoredManifest, uint64, error) {
-	e, err := s.kv.Get(ctx, ManifestKey("", lattice, app))
+	key := ManifestKey("", lattice, app)
+	e, err := s.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, 0, nil
+		e, err = nil, nil
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading manifest %s: %w", app, err)
+	}
+	if e != nil && isJSONArray(e.Value()) {
+		return nil, 0, &KeyConflictError{Lattice: lattice, App: app, Key: key, OtherLattice: key}
+	}
+	// Another lattice whose name is a longer prefix of the key (or a
+	// shorter one) may list the app that key stands for.
+	for i := range len(key) {
+		if key[i] != '-' || i == len(lattice) {
+			continue
+		}
+		other, otherApp := key[:i], key[i+1:]
+		names, _, err := s.names(ctx, other)
+		var kc *KeyConflictError
+		if errors.As(err, &kc) {
+			continue // that key is an app record, not a lattice's list
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		if slices.Contains(names, otherApp) {
+			return nil, 0, &KeyConflictError{Lattice: lattice, App: app, Key: key, OtherLattice: other, OtherApp: otherApp}
+		}
+	}
+	if e == nil {
+		return nil, 0, nil
 	}
 	var sm StoredManifest
 	if err := json.Unmarshal(e.Value(), &sm); err != nil {
@@ -52,7 +107,8 @@ func (s manifestStore) purge(ctx context.Context, lattice, app string) error {
 	return s.kv.Purge(ctx, ManifestKey("", lattice, app))
 }
 
-// names returns the sorted app-name set of a lattice.
+// names returns the sorted app-name set of a lattice, or a
+// *KeyConflictError when its key holds another lattice's app.
 func (s manifestStore) names(ctx context.Context, lattice string) ([]string, uint64, error) {
 	e, err := s.kv.Get(ctx, ModelSetKey("", lattice))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -62,6 +118,14 @@ func (s manifestStore) names(ctx context.Context, lattice string) ([]string, uin
 		return nil, 0, fmt.Errorf("reading app list of lattice %s: %w", lattice, err)
 	}
 	var names []string
+	if len(e.Value()) > 0 && !isJSONArray(e.Value()) {
+		kc := &KeyConflictError{Lattice: lattice, Key: lattice}
+		// The record is some <other>-<app>; name the first split that fits.
+		if i := strings.IndexByte(lattice, '-'); i > 0 {
+			kc.OtherLattice, kc.OtherApp = lattice[:i], lattice[i+1:]
+		}
+		return nil, 0, kc
+	}
 	if len(e.Value()) > 0 {
 		if err := json.Unmarshal(e.Value(), &names); err != nil {
 			return nil, 0, fmt.Errorf("decoding app list of lattice %s: %w", lattice, err)
@@ -93,6 +157,11 @@ func (s manifestStore) updateNames(ctx context.Context, lattice string, fn func(
 		lastErr = err
 	}
 	return fmt.Errorf("updating app list of lattice %s: %w", lattice, lastErr)
+}
+
+func isJSONArray(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 0 && b[0] == '['
 }
 
 func compactSorted(s []string) []string {
@@ -137,6 +206,10 @@ func (s manifestStore) list(ctx context.Context, lattice string) ([]storedApp, e
 	out := make([]storedApp, 0, len(names))
 	for _, n := range names {
 		sm, _, err := s.get(ctx, lattice, n)
+		var kc *KeyConflictError
+		if errors.As(err, &kc) {
+			continue // reported when the app itself is asked for
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -4,19 +4,22 @@ import (
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 )
 
-// Event type wadm publishes on wadm.evt.<lattice>.host_expired when its
-// reaper finds a host that stopped heartbeating (a Go wadm extension; real
-// wadm skips unknown event types).
+// Events this wadm publishes on wadm.evt.<lattice>.<key> for its own event
+// worker (extensions; a real wadm skips unknown event types):
+//   - host_expired when a host stopped heartbeating or is known to be gone;
+//   - host_inventory with a host's inventory, asked when a worker starts, so
+//     a wadm started after its hosts knows them before their next heartbeat.
 const (
-	EventHostExpired     = "host_expired"
-	EventTypeHostExpired = "com.wadm.host_expired"
+	EventHostExpired       = "host_expired"
+	EventTypeHostExpired   = "com.wadm.host_expired"
+	EventHostInventory     = "host_inventory"
+	EventTypeHostInventory = "com.wadm.host_inventory"
 )
 
 // HostExpired is the data of com.wadm.host_expired. Gone means the host is
@@ -99,7 +102,7 @@ func (o *observed) apply(ev events.Event, now time.Time, expiry time.Duration) b
 		if json.Unmarshal(ev.Data, &d) != nil {
 			return false
 		}
-		o.setComponent(host, d.ComponentID, d.ImageRef, d.Annotations, int(d.MaxInstances), true)
+		o.setComponent(host, d.ComponentID, d.ImageRef, d.Annotations, int(d.MaxInstances))
 		return true
 	case events.ProviderStarted:
 		var d events.ProviderStartedData
@@ -233,9 +236,12 @@ func (o *observed) applyHeartbeat(host string, d ctl.HostInventory, now time.Tim
 	o.hosts[host] = h
 }
 
-// setComponent applies component_scaled: instance entries are keyed by
-// annotation set; count 0 removes the entry.
-func (o *observed) setComponent(host, id, ref string, ann map[string]string, count int, fromEvent bool) {
+// setComponent applies component_scaled. Upstream keys a host's instance
+// entries by annotation set; a wasmCloud 1.x host (and ours) runs one
+// instance set per component id, so the event replaces the host's entry:
+// keeping the other entries counted instances twice after a rescale that
+// changed the annotations. Count 0 removes the component from the host.
+func (o *observed) setComponent(host, id, ref string, ann map[string]string, count int) {
 	if ann == nil {
 		ann = map[string]string{}
 	}
@@ -247,26 +253,9 @@ func (o *observed) setComponent(host, id, ref string, ann map[string]string, cou
 	if cr.Instances == nil {
 		cr.Instances = map[string][]InstanceInfo{}
 	}
-	insts := cr.Instances[host]
-	found := false
-	for i := range insts {
-		if sameMap(insts[i].Annotations, ann) {
-			found = true
-			if count == 0 {
-				insts = append(insts[:i], insts[i+1:]...)
-			} else {
-				insts[i].Count = count
-			}
-			break
-		}
-	}
-	if !found && count > 0 {
-		insts = append(insts, InstanceInfo{Annotations: copyMap(ann), Count: count})
-	}
-	// The built-in host (like wasmCloud 1.x) runs one instance set per
-	// component id, so a scale to 0 stops the component on that host.
-	if count == 0 {
-		insts = nil
+	var insts []InstanceInfo
+	if count > 0 {
+		insts = []InstanceInfo{{Annotations: copyMap(ann), Count: count}}
 	}
 	if len(insts) == 0 {
 		delete(cr.Instances, host)
@@ -350,120 +339,6 @@ func eventApp(ev events.Event) string {
 		}
 	}
 	return ""
-}
-
-// ---- expected events (reference §4.12) --------------------------------------
-
-// expectedEvent is an event a command should cause: OK on success, Fail on
-// failure, Key identifying the object (e.g. component id @ host).
-type expectedEvent struct {
-	OK   string `json:"ok"`
-	Fail string `json:"fail,omitempty"`
-	Key  string `json:"key"`
-}
-
-// expectation is a scaler's pending state, kept in wadm_state so every wadm
-// process sharing the lattice honours it.
-type expectation struct {
-	App         string          `json:"app"`
-	Events      []expectedEvent `json:"events,omitempty"`
-	Deadline    time.Time       `json:"deadline"`
-	FailedUntil time.Time       `json:"failed_until,omitzero"`
-	FailMsg     string          `json:"fail_msg,omitempty"`
-}
-
-// Expected-event timeouts and the failure backoff (reference §4.12).
-const (
-	componentExpectTimeout = 5 * time.Second
-	// scaleExpectTimeout is longer than upstream's 5 s: a host that accepted a scale may need
-	// seconds to fetch and compile a large component on a busy machine, and resending the
-	// command then would scale it twice.
-	scaleExpectTimeout    = 20 * time.Second
-	providerExpectTimeout = 60 * time.Second
-	failureBackoff        = 5 * time.Second
-)
-
-// expectFor derives what a command should cause and how long to wait.
-func expectFor(c Command) (expectedEvent, time.Duration, bool) {
-	switch c := deref(c).(type) {
-	case ScaleComponent:
-		return expectedEvent{events.ComponentScaled, events.ComponentScaleFailed, c.ComponentID + "@" + c.HostID}, scaleExpectTimeout, true
-	case StartProvider:
-		return expectedEvent{events.ProviderStarted, events.ProviderStartFailed, c.ProviderID + "@" + c.HostID}, providerExpectTimeout, true
-	case StopProvider:
-		return expectedEvent{events.ProviderStopped, "", c.ProviderID + "@" + c.HostID}, providerExpectTimeout, true
-	case PutLink:
-		return expectedEvent{events.LinkdefSet, events.LinkdefSetFailed, c.SourceID + "|" + c.Target + "|" + c.Name}, componentExpectTimeout, true
-	case DeleteLink:
-		return expectedEvent{events.LinkdefDeleted, "", c.SourceID + "|" + c.WitNamespace + ":" + c.WitPackage + "|" + c.LinkName}, componentExpectTimeout, true
-	case PutConfig:
-		return expectedEvent{events.ConfigSet, "", c.ConfigName}, componentExpectTimeout, true
-	case DeleteConfig:
-		return expectedEvent{events.ConfigDeleted, "", c.ConfigName}, componentExpectTimeout, true
-	}
-	return expectedEvent{}, 0, false
-}
-
-// eventKey is the key an incoming event is matched with, and its error text.
-func eventKey(ev events.Event) (key, errText string) {
-	var d map[string]any
-	_ = json.Unmarshal(ev.Data, &d)
-	str := func(k string) string { s, _ := d[k].(string); return s }
-	host := ev.Source
-	switch ev.Name() {
-	case events.ComponentScaled, events.ComponentScaleFailed:
-		return str("component_id") + "@" + host, str("error")
-	case events.ProviderStarted, events.ProviderStartFailed, events.ProviderStopped:
-		return str("provider_id") + "@" + host, str("error")
-	case events.LinkdefSet, events.LinkdefSetFailed:
-		name := str("name")
-		if name == "" {
-			name = model.DefaultLinkName
-		}
-		return str("source_id") + "|" + str("target") + "|" + name, str("error")
-	case events.LinkdefDeleted:
-		name := str("name")
-		if name == "" {
-			name = model.DefaultLinkName
-		}
-		return str("source_id") + "|" + str("wit_namespace") + ":" + str("wit_package") + "|" + name, ""
-	case events.ConfigSet, events.ConfigDeleted:
-		return str("config_name"), ""
-	}
-	return "", ""
-}
-
-// consume removes the expectation ev satisfies; it reports whether one
-// matched and, for a failure event, enters the failure backoff.
-func (e *expectation) consume(ev events.Event, now time.Time) bool {
-	key, errText := eventKey(ev)
-	if key == "" {
-		return false
-	}
-	name := ev.Name()
-	for i, x := range e.Events {
-		if x.Key != key || (x.OK != name && x.Fail != name) {
-			continue
-		}
-		e.Events = append(e.Events[:i], e.Events[i+1:]...)
-		if name == x.Fail {
-			if errText == "" {
-				errText = "Received a failed event of type '" + ev.Type + "'"
-			}
-			e.FailedUntil = now.Add(failureBackoff)
-			e.FailMsg = strings.TrimSpace(errText)
-		}
-		return true
-	}
-	return false
-}
-
-// idle reports whether the expectation no longer holds the scaler back.
-func (e *expectation) idle(now time.Time) bool {
-	if now.Before(e.FailedUntil) {
-		return false
-	}
-	return len(e.Events) == 0 || !now.Before(e.Deadline)
 }
 
 // fingerprint summarises what a heartbeat can change besides last_seen and

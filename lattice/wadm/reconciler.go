@@ -1,6 +1,9 @@
 package wadm
 
 import (
+	"maps"
+
+	"github.com/google/uuid"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 
 	"bytes"
@@ -9,10 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -53,6 +56,9 @@ const (
 	// staleCommand is the age after which a command is checked against the
 	// host before it is carried out.
 	staleCommand = 2 * time.Second
+	// hostGoneGrace is how long after a host connection closed its hosts are
+	// checked: long enough for a reconnecting host to be back.
+	hostGoneGrace = time.Second
 )
 
 var errConflict = errors.New("wadm state changed concurrently")
@@ -68,26 +74,30 @@ type latticeWorker struct {
 		Debug(string, ...any)
 	}
 
-	cancel  context.CancelFunc
-	evCC    jetstream.ConsumeContext
-	cmdCC   jetstream.ConsumeContext
-	cmdCons jetstream.Consumer
-	wg      sync.WaitGroup
+	cancel context.CancelFunc
+	// checkHosts wakes checkHostsLoop: a connection that may have been a
+	// host's closed.
+	checkHosts chan struct{}
+	evCC       jetstream.ConsumeContext
+	cmdCC      jetstream.ConsumeContext
+	cmdCons    jetstream.Consumer
+	notifyCC   jetstream.ConsumeContext
+	notifyCons jetstream.Consumer
+	wg         sync.WaitGroup
 
-	// Used only by the (serial) event handler.
-	cache map[string]*appScalers
-}
-
-type appScalers struct {
-	raw     string
-	scalers []Scaler
+	// rec makes the decisions, for the (serial) event handler and for
+	// notifications from a real wadm; recMu keeps them apart.
+	recMu sync.Mutex
+	rec   *reconciler
 }
 
 func newLatticeWorker(w *Wadm, lattice string) *latticeWorker {
 	return &latticeWorker{
 		w: w, lattice: lattice, kv: w.objs.state, log: w.log,
-		ctl:   ctl.NewClient(w.nc, ctl.ClientOptions{Lattice: lattice, TopicPrefix: w.cfg.CtlTopicPrefix, Timeout: w.cfg.CtlTimeout}),
-		cache: map[string]*appScalers{},
+		ctl: ctl.NewClient(w.nc, ctl.ClientOptions{Lattice: lattice, TopicPrefix: w.cfg.CtlTopicPrefix, Timeout: w.cfg.CtlTimeout}),
+		rec: newReconciler(w.cfg.HostExpiry, w.log.With("lattice", lattice)),
+
+		checkHosts: make(chan struct{}, 1),
 	}
 }
 
@@ -98,8 +108,9 @@ func (lw *latticeWorker) start(parent context.Context) error {
 	defer scancel()
 	meta := map[string]string{"lattice": lw.lattice}
 	evCons, err := ensureConsumer(sctx, lw.w.js, EventConsumerStream, jetstream.ConsumerConfig{
-		Durable: eventConsumerPrefix + "-" + lw.lattice, FilterSubjects: EventConsumerSubjects(lw.lattice),
-		AckPolicy: jetstream.AckExplicitPolicy, AckWait: eventAckWait, MaxDeliver: eventMaxDeliver,
+		Durable: eventConsumerPrefix + "-" + lw.lattice, FilterSubject: EventConsumerSubject(lw.lattice),
+		Description: "Durable wadm events consumer for lattice " + lw.lattice,
+		AckPolicy:   jetstream.AckExplicitPolicy, AckWait: eventAckWait, MaxDeliver: eventMaxDeliver,
 		MaxAckPending: 1, DeliverPolicy: jetstream.DeliverAllPolicy, Metadata: meta,
 	})
 	if err != nil {
@@ -108,7 +119,8 @@ func (lw *latticeWorker) start(parent context.Context) error {
 	}
 	cmdCons, err := ensureConsumer(sctx, lw.w.js, CommandsStream, jetstream.ConsumerConfig{
 		Durable: commandConsumerPrefix + "-" + lw.lattice, FilterSubject: CommandSubject(lw.lattice),
-		AckPolicy: jetstream.AckExplicitPolicy, AckWait: commandAckWait, MaxDeliver: commandMaxDeliver,
+		Description: "Durable wadm commands consumer for lattice " + lw.lattice,
+		AckPolicy:   jetstream.AckExplicitPolicy, AckWait: commandAckWait, MaxDeliver: commandMaxDeliver,
 		DeliverPolicy: jetstream.DeliverAllPolicy, Metadata: meta,
 	})
 	if err != nil {
@@ -127,11 +139,31 @@ func (lw *latticeWorker) start(parent context.Context) error {
 		cancel()
 		return fmt.Errorf("consuming commands of lattice %s: %w", lw.lattice, err)
 	}
+	// Notifications of a real wadm sharing the lattice; an ephemeral
+	// consumer like upstream's (scaler/manager.rs:146-161), from now on: our
+	// state is in wadm_state, older notifications are already in it.
+	if lw.notifyCons, err = lw.w.js.CreateConsumer(sctx, NotifyStream, jetstream.ConsumerConfig{
+		Description: "Ephemeral wadm notifier consumer for lattice " + lw.lattice, AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait: 2 * time.Second, MaxDeliver: 3, DeliverPolicy: jetstream.DeliverNewPolicy, FilterSubject: NotifySubject(lw.lattice),
+	}); err == nil {
+		lw.notifyCC, err = lw.notifyCons.Consume(func(m jetstream.Msg) { lw.handleNotification(ctx, m) }, jetstream.PullExpiry(pullExpiry))
+	}
+	if err != nil {
+		lw.evCC.Stop()
+		lw.cmdCC.Stop()
+		cancel()
+		return fmt.Errorf("consuming notifications of lattice %s: %w", lw.lattice, err)
+	}
 	lw.w.wg.Add(1)
 	go func() {
 		defer lw.w.wg.Done()
-		lw.probeHosts(ctx)
+		lw.catchUp(ctx)
 		lw.reap(ctx)
+	}()
+	lw.w.wg.Add(1)
+	go func() {
+		defer lw.w.wg.Done()
+		lw.checkHostsLoop(ctx)
 	}()
 	return nil
 }
@@ -144,6 +176,13 @@ func (lw *latticeWorker) stop() {
 	if lw.cmdCC != nil {
 		lw.cmdCC.Drain()
 		<-lw.cmdCC.Closed()
+	}
+	if lw.notifyCC != nil {
+		lw.notifyCC.Stop()
+		<-lw.notifyCC.Closed()
+		dctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = lw.w.js.DeleteConsumer(dctx, NotifyStream, lw.notifyCons.CachedInfo().Name)
+		cancel()
 	}
 	if lw.cancel != nil {
 		lw.cancel()
@@ -218,24 +257,6 @@ func (lw *latticeWorker) save(ctx context.Context, d kvDoc, v any) error {
 	return nil
 }
 
-// scalersFor returns (cached) scalers of an app's active manifest.
-func (lw *latticeWorker) scalersFor(app string, raw json.RawMessage) []Scaler {
-	if len(raw) == 0 {
-		return nil
-	}
-	if c := lw.cache[app]; c != nil && c.raw == string(raw) {
-		return c.scalers
-	}
-	m, err := model.ParseStoredManifestJSON(raw)
-	if err != nil {
-		lw.log.Warn("wadm: active manifest unreadable", "lattice", lw.lattice, "app", app, "err", err)
-		return nil
-	}
-	sc := BuildScalers(m)
-	lw.cache[app] = &appScalers{raw: string(raw), scalers: sc}
-	return sc
-}
-
 // ---- events -------------------------------------------------------------------
 
 // keepAlive tells the server every keepAliveEvery that m is still being
@@ -301,200 +322,27 @@ func (lw *latticeWorker) handleEvent(ctx context.Context, m jetstream.Msg) {
 	_ = m.Ack()
 }
 
-// process handles one event: update the observed state, run the scalers of
-// the apps the event concerns, store state and expectations, then publish
-// commands and changed statuses.
+// process handles one event: load the worker state, let the reconciler
+// decide, store the state, then publish commands and changed statuses.
 func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
-	now := time.Now()
-	obs := newObserved()
-	hd, err := lw.load(ctx, HostStateKey(lw.lattice), &obs.hosts)
+	st := NewWorkerState()
+	docs, err := lw.loadState(ctx, st)
 	if err != nil {
 		return err
 	}
-	cd, err := lw.load(ctx, ComponentStateKey(lw.lattice), &obs.components)
-	if err != nil {
+	lw.recMu.Lock()
+	res := lw.rec.Step(st, ev, time.Now(), &ctlReads{ctx: ctx, lw: lw})
+	lw.recMu.Unlock()
+	if err := lw.saveState(ctx, docs, st); err != nil {
 		return err
 	}
-	pd, err := lw.load(ctx, ProviderStateKey(lw.lattice), &obs.providers)
-	if err != nil {
-		return err
+	for _, n := range res.Notifications {
+		lw.publishNotification(n)
 	}
-	apps := map[string]json.RawMessage{}
-	ad, err := lw.load(ctx, appsStateKey(lw.lattice), &apps)
-	if err != nil {
-		return err
-	}
-	exp := map[string]*expectation{}
-	ed, err := lw.load(ctx, expectedStateKey(lw.lattice), &exp)
-	if err != nil {
-		return err
-	}
-	if obs.hosts == nil {
-		obs.hosts = map[string]HostRecord{}
-	}
-	if obs.components == nil {
-		obs.components = map[string]ComponentRecord{}
-	}
-	if obs.providers == nil {
-		obs.providers = map[string]ProviderRecord{}
-	}
-
-	var route []string // nil: every active app
-	var cleanup []Scaler
-	override := map[string]model.Status{}
-	switch ev.Type {
-	case EventTypeManifestPublished:
-		we := CloudEvent{Type: ev.Type, Data: ev.Data}
-		man, err := we.PublishedManifest()
-		if err != nil {
-			lw.log.Warn("wadm: skipping malformed manifest_published event", "lattice", lw.lattice, "err", err)
-			return nil
-		}
-		name := man.Metadata.Name
-		raw, err := man.MarshalCanonical()
-		if err != nil {
-			return nil
-		}
-		old := lw.scalersFor(name, apps[name])
-		apps[name] = raw
-		cleanup = OutdatedScalers(old, lw.scalersFor(name, raw))
-		route = []string{name}
-	case EventTypeManifestUnpublished:
-		we := CloudEvent{Type: ev.Type, Data: ev.Data}
-		name, err := we.UnpublishedName()
-		if err != nil {
-			return nil
-		}
-		cleanup = lw.scalersFor(name, apps[name])
-		delete(apps, name)
-		delete(lw.cache, name)
-		override[name] = model.UndeployedStatus
-		route = []string{name}
-	case EventTypeHostExpired:
-		var d HostExpired
-		if json.Unmarshal(ev.Data, &d) != nil {
-			return nil
-		}
-		obs.expire(d, now, lw.w.cfg.HostExpiry)
-	case events.TypePrefix + events.HostHeartbeat:
-		before := obs.fingerprint(ev.Source)
-		obs.apply(ev, now, lw.w.cfg.HostExpiry)
-		if obs.fingerprint(ev.Source) == before {
-			// Nothing but last_seen changed: only scalers whose wait or
-			// failure backoff ran out need this tick.
-			route = []string{}
-			for _, e := range exp {
-				if _, ok := apps[e.App]; ok && (e.idle(now) || (e.FailMsg != "" && !now.Before(e.FailedUntil))) && !slices.Contains(route, e.App) {
-					route = append(route, e.App)
-				}
-			}
-		}
-	default:
-		obs.apply(ev, now, lw.w.cfg.HostExpiry)
-		if app := eventApp(ev); app != "" {
-			if _, ok := apps[app]; ok {
-				route = []string{app}
-			}
-		}
-	}
-	if route == nil {
-		for name := range apps {
-			route = append(route, name)
-		}
-	}
-	sort.Strings(route)
-	for _, sc := range cleanup {
-		delete(exp, sc.ID())
-	}
-
-	// The snapshot: links and the configs the scalers own, asked from the
-	// lattice through the control interface.
-	var need []Scaler
-	for _, app := range route {
-		need = append(need, lw.scalersFor(app, apps[app])...)
-	}
-	snap := obs.snapshot(lw.links(ctx), lw.configs(ctx, need))
-
-	// An expectation that timed out while commands of the lattice still wait
-	// to be carried out (a process died holding them, or a consumer leader
-	// moved) keeps holding its scaler back: re-issuing now would send the
-	// same command twice once the queue moves again.
-	queueChecked, queueBusy := false, false
-	commandsQueued := func() bool {
-		if !queueChecked {
-			queueChecked = true
-			queueBusy = lw.commandsQueued(ctx)
-		}
-		return queueBusy
-	}
-	var cmds []Command
-	statuses := map[string]model.Status{}
-	for _, app := range route {
-		if st, ok := override[app]; ok {
-			statuses[app] = st
-			continue
-		}
-		scalers := lw.scalersFor(app, apps[app])
-		if scalers == nil {
-			continue
-		}
-		ss := make([]model.ScalerStatus, 0, len(scalers))
-		for _, sc := range scalers {
-			c, st := sc.Reconcile(snap)
-			e := exp[sc.ID()]
-			run := true
-			if e != nil {
-				// The event may complete the expectation; then the scaler runs in this same pass
-				// rather than waiting for the next heartbeat, so a host that appeared while it
-				// waited is used at once.
-				e.consume(ev, now)
-				if !e.idle(now) || (len(e.Events) > 0 && commandsQueued()) {
-					run = false
-				} else {
-					delete(exp, sc.ID())
-					e = nil
-				}
-			}
-			if run && len(c) > 0 {
-				ne := &expectation{App: app}
-				var wait time.Duration
-				for _, cmd := range c {
-					if x, d, ok := expectFor(cmd); ok {
-						ne.Events = append(ne.Events, x)
-						wait = max(wait, d)
-					}
-				}
-				ne.Deadline = now.Add(wait)
-				exp[sc.ID()] = ne
-				cmds = append(cmds, c...)
-			}
-			if e != nil && now.Before(e.FailedUntil) {
-				st = model.Failed(e.FailMsg)
-			}
-			ss = append(ss, model.ScalerStatus{ID: sc.ID(), Kind: sc.Kind(), Name: sc.Name(), Status: st})
-		}
-		statuses[app] = model.NewStatus(ss)
-	}
-	// Outdated scalers clean up after the new ones started (reference §4.15).
-	cmds = append(cmds, CleanupAll(cleanup, snap)...)
-	// Forget expectations of apps that are gone and ones long expired.
-	for id, e := range exp {
-		if _, ok := apps[e.App]; !ok || (e.idle(now) && !now.Before(e.Deadline.Add(time.Minute))) {
-			delete(exp, id)
-		}
-	}
-
-	for _, step := range []struct {
-		d kvDoc
-		v any
-	}{{hd, obs.hosts}, {cd, obs.components}, {pd, obs.providers}, {ad, apps}, {ed, exp}} {
-		if err := lw.save(ctx, step.d, step.v); err != nil {
-			return err
-		}
-	}
-	lw.log.Debug("wadm: processed", "event", ev.Type, "route", route, "commands", len(cmds), "apps", len(apps))
-	trace.SpanFromContext(ctx).SetAttributes(attribute.Int("wadm.commands", len(cmds)), attribute.StringSlice("wadm.apps", route))
-	for _, c := range cmds {
+	res.Commands = append(res.Commands, lw.confirmOrphans(ctx, res.Orphans)...)
+	lw.log.Debug("wadm: processed", "event", ev.Type, "route", res.Route, "commands", len(res.Commands), "apps", len(st.Apps))
+	trace.SpanFromContext(ctx).SetAttributes(attribute.Int("wadm.commands", len(res.Commands)), attribute.StringSlice("wadm.apps", res.Route))
+	for _, c := range res.Commands {
 		b, err := MarshalCommand(c)
 		if err != nil {
 			return err
@@ -503,21 +351,159 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 			return fmt.Errorf("publishing command: %w", err)
 		}
 	}
-	for _, app := range slices.Sorted(mapsKeys(statuses)) {
-		if err := lw.publishStatus(ctx, app, statuses[app]); err != nil {
+	for _, app := range slices.Sorted(maps.Keys(res.Statuses)) {
+		if err := lw.publishStatus(ctx, app, res.Statuses[app]); err != nil {
 			lw.log.Warn("wadm: publishing status failed", "app", app, "err", err)
 		}
 	}
 	return nil
 }
 
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
+// stateDocs are the KV revisions a WorkerState was read at.
+type stateDocs struct{ hosts, components, providers, apps, expected kvDoc }
+
+// loadState reads the worker state of the lattice from wadm_state.
+func (lw *latticeWorker) loadState(ctx context.Context, st *WorkerState) (stateDocs, error) {
+	var d stateDocs
+	var err error
+	for _, step := range []struct {
+		doc *kvDoc
+		key string
+		v   any
+	}{
+		{&d.hosts, HostStateKey(lw.lattice), &st.Hosts},
+		{&d.components, ComponentStateKey(lw.lattice), &st.Components},
+		{&d.providers, ProviderStateKey(lw.lattice), &st.Providers},
+		{&d.apps, appsStateKey(lw.lattice), &st.Apps},
+		{&d.expected, expectedStateKey(lw.lattice), &st.Expected},
+	} {
+		if *step.doc, err = lw.load(ctx, step.key, step.v); err != nil {
+			return d, err
+		}
+	}
+	st.fill()
+	return d, nil
+}
+
+// saveState writes the documents that changed, each with compare-and-set.
+func (lw *latticeWorker) saveState(ctx context.Context, d stateDocs, st *WorkerState) error {
+	for _, step := range []struct {
+		d kvDoc
+		v any
+	}{{d.hosts, st.Hosts}, {d.components, st.Components}, {d.providers, st.Providers}, {d.apps, st.Apps}, {d.expected, st.Expected}} {
+		if err := lw.save(ctx, step.d, step.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ctlReads answers a step's lattice reads over the control interface.
+type ctlReads struct {
+	ctx context.Context
+	lw  *latticeWorker
+}
+
+func (r *ctlReads) Links() []Link { return r.lw.links(r.ctx) }
+
+func (r *ctlReads) Configs(names []string) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, name := range names {
+		v, found, err := r.lw.ctl.GetConfig(r.ctx, name)
+		if err == nil && found {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+func (r *ctlReads) CommandsQueued() bool { return r.lw.commandsQueued(r.ctx) }
+
+// confirmOrphans keeps the orphan cleanups whose app wadm_manifests says is
+// not deployed: the active manifests in wadm_state may lag behind (a wadm
+// starting on a fresh state bucket, a deploy a real wadm made).
+func (lw *latticeWorker) confirmOrphans(ctx context.Context, cmds []Command) []Command {
+	var out []Command
+	store := manifestStore{lw.w.objs.manifests}
+	for _, c := range cmds {
+		app := ""
+		switch c := c.(type) {
+		case ScaleComponent:
+			app = c.ModelName
+		case StopProvider:
+			app = c.ModelName
+		}
+		if sm, _, err := store.get(ctx, lw.lattice, app); err == nil && (sm == nil || sm.Deployed == nil) {
+			lw.log.Debug("wadm: removing what an undeployed app left on a returning host", "lattice", lw.lattice, "app", app, "command", c.CommandName())
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// publishNotification tells a real wadm sharing the lattice what our scalers
+// did. It does not wait for the stream's ack (the event handler would, per
+// notification): a lost notification only costs a peer duplicate work, and
+// messages of one connection keep their order, so they still reach the
+// stream before the commands published after them.
+func (lw *latticeWorker) publishNotification(n Notification) {
+	b, err := model.Marshal(n)
+	if err == nil {
+		msg := &nats.Msg{Subject: NotifySubject(lw.lattice), Data: b, Header: nats.Header{}}
+		msg.Header.Set(notifySenderHeader, lw.w.cfg.HostID)
+		_, err = lw.w.js.PublishMsgAsync(msg)
+	}
+	if err != nil && !isBenign(err) {
+		lw.log.Warn("wadm: publishing notification failed", "lattice", lw.lattice, "app", n.App(), "err", err)
+	}
+}
+
+// handleNotification applies a real wadm's notification to wadm_state;
+// those of this wadm's processes (marked by a header) carry nothing new.
+func (lw *latticeWorker) handleNotification(ctx context.Context, m jetstream.Msg) {
+	defer func() { _ = m.Ack() }()
+	if m.Headers().Get(notifySenderHeader) != "" {
+		return
+	}
+	var n Notification
+	if err := json.Unmarshal(m.Data(), &n); err != nil {
+		lw.log.Warn("wadm: skipping unreadable notification", "lattice", lw.lattice, "err", err)
+		return
+	}
+	deployed := ""
+	if n.CreateScalers != nil || n.DeleteScalers != nil {
+		sm, _, err := manifestStore{lw.w.objs.manifests}.get(ctx, lw.lattice, n.App())
+		if err != nil {
+			return
+		}
+		if sm != nil && sm.Deployed != nil {
+			deployed = *sm.Deployed
+		}
+	}
+	for range 5 {
+		st := NewWorkerState()
+		docs, err := lw.loadState(ctx, st)
+		if err != nil {
+			return
+		}
+		lw.recMu.Lock()
+		statuses, err := lw.rec.ApplyNotification(st, n, deployed, time.Now(), &ctlReads{ctx: ctx, lw: lw})
+		lw.recMu.Unlock()
+		if err != nil {
+			return
+		}
+		if err := lw.saveState(ctx, docs, st); errors.Is(err, errConflict) {
+			continue
+		} else if err != nil {
+			lw.log.Warn("wadm: applying notification failed", "lattice", lw.lattice, "app", n.App(), "err", err)
+			return
+		}
+		for app, s := range statuses {
+			if err := lw.publishStatus(ctx, app, s); err != nil {
+				lw.log.Warn("wadm: publishing status failed", "app", app, "err", err)
 			}
 		}
+		return
 	}
 }
 
@@ -549,42 +535,6 @@ func (lw *latticeWorker) links(ctx context.Context) []Link {
 	return out
 }
 
-// configs fetches the configs the scalers write, by name.
-func (lw *latticeWorker) configs(ctx context.Context, scalers []Scaler) map[string]map[string]string {
-	out := map[string]map[string]string{}
-	for _, sc := range scalers {
-		for _, c := range ownedConfigs(sc) {
-			if c.data == nil {
-				continue
-			}
-			if _, done := out[c.name]; done {
-				continue
-			}
-			v, found, err := lw.ctl.GetConfig(ctx, c.name)
-			if err == nil && found {
-				out[c.name] = v
-			}
-		}
-	}
-	return out
-}
-
-func ownedConfigs(sc Scaler) []ownedConfig {
-	switch s := sc.(type) {
-	case *ComponentSpreadScaler:
-		return s.configs
-	case *ComponentDaemonScaler:
-		return s.configs
-	case *ProviderSpreadScaler:
-		return s.configs
-	case *ProviderDaemonScaler:
-		return s.configs
-	case *LinkScaler:
-		return s.configs
-	}
-	return nil
-}
-
 // ---- commands -------------------------------------------------------------------
 
 func (lw *latticeWorker) handleCommand(ctx context.Context, m jetstream.Msg) {
@@ -612,6 +562,15 @@ func (lw *latticeWorker) handleCommand(ctx context.Context, m jetstream.Msg) {
 	}
 	if err := lw.execute(ctx, cmd); err != nil {
 		span.SetStatus(codes.Error, err.Error())
+		if hostID := commandHost(cmd); hostID != "" && (errors.Is(err, ctl.ErrNoResponders) || !lw.hostKnown(ctx, hostID)) {
+			// The host is gone (or died while answering, and wadm already
+			// removed it): retrying cannot help and holds up the commands
+			// behind this one; its scalers re-plan once it is reported gone.
+			lw.log.Debug("wadm: command for a vanished host dropped", "lattice", lw.lattice, "command", cmd.CommandName(), "host", hostID)
+			_ = m.Term()
+			lw.hostsMayBeGone()
+			return
+		}
 		if !isBenign(err) {
 			lw.log.Warn("wadm: command failed", "lattice", lw.lattice, "command", cmd.CommandName(), "err", err)
 		}
@@ -636,18 +595,36 @@ func (lw *latticeWorker) commandsQueued(ctx context.Context) bool {
 	return ci.NumPending > 0 || ci.NumAckPending > 0
 }
 
+// hostKnown reports whether the lattice state still lists a host (true when
+// the state cannot be read).
+func (lw *latticeWorker) hostKnown(ctx context.Context, hostID string) bool {
+	hosts := map[string]HostRecord{}
+	if _, err := lw.load(ctx, HostStateKey(lw.lattice), &hosts); err != nil {
+		return true
+	}
+	_, ok := hosts[hostID]
+	return ok
+}
+
+// commandHost is the host a command is addressed to ("" for lattice-wide
+// ones such as links and config).
+func commandHost(c Command) string {
+	switch c := deref(c).(type) {
+	case ScaleComponent:
+		return c.HostID
+	case StartProvider:
+		return c.HostID
+	case StopProvider:
+		return c.HostID
+	}
+	return ""
+}
+
 // alreadyDone reports whether the host already runs what a scale or
 // provider command asks for.
 func (lw *latticeWorker) alreadyDone(ctx context.Context, c Command) bool {
-	var hostID string
-	switch c := deref(c).(type) {
-	case ScaleComponent:
-		hostID = c.HostID
-	case StartProvider:
-		hostID = c.HostID
-	case StopProvider:
-		hostID = c.HostID
-	default:
+	hostID := commandHost(c)
+	if hostID == "" {
 		return false
 	}
 	inv, err := lw.ctl.GetHostInventory(ctx, hostID)
@@ -710,6 +687,76 @@ func (lw *latticeWorker) execute(ctx context.Context, c Command) error {
 	return err
 }
 
+// ---- catching up at start ------------------------------------------------------
+
+// catchUp runs when this process starts working on a lattice: what happened
+// while no wadm listened (hosts started, a process died between storing a
+// deploy and announcing it, hosts died) is brought into the shared state
+// through the event stream, so the serial event worker folds it in.
+func (lw *latticeWorker) catchUp(ctx context.Context) {
+	lw.discoverHosts(ctx)
+	lw.probeHosts(ctx)
+	lw.syncManifests(ctx)
+}
+
+// discoverHosts reports the inventory of every host answering host.ping:
+// its next heartbeat may be 30 s away.
+func (lw *latticeWorker) discoverHosts(ctx context.Context) {
+	hosts, err := lw.ctl.PingHosts(ctx, ctl.GatherOptions{})
+	if err != nil {
+		return
+	}
+	for _, h := range hosts {
+		inv, err := lw.ctl.GetHostInventory(ctx, h.ID)
+		if err != nil || inv == nil {
+			continue
+		}
+		if inv.HostID == "" {
+			inv.HostID = h.ID
+		}
+		lw.publishWadmEvent(ctx, EventHostInventory, EventTypeHostInventory, inv)
+	}
+}
+
+// syncManifests announces again the deploys and undeploys recorded in
+// wadm_manifests that the active manifests do not reflect (their event was
+// lost, e.g. the process died between storing and publishing). Upstream
+// builds its scalers from the stored deployed versions when a worker starts
+// for the same reason.
+func (lw *latticeWorker) syncManifests(ctx context.Context) {
+	apps := map[string]json.RawMessage{}
+	if _, err := lw.load(ctx, appsStateKey(lw.lattice), &apps); err != nil {
+		return
+	}
+	stored, err := manifestStore{lw.w.objs.manifests}.list(ctx, lw.lattice)
+	if err != nil {
+		return
+	}
+	deployed := map[string]bool{}
+	for _, a := range stored {
+		m := a.record.DeployedManifest()
+		if m == nil {
+			continue
+		}
+		deployed[a.name] = true
+		raw, err := m.MarshalCanonical()
+		if err != nil || bytes.Equal(raw, apps[a.name]) {
+			continue
+		}
+		if ev, err := NewManifestPublishedEvent(uuid.NewString(), time.Now(), m); err == nil {
+			lw.publishEvent(ctx, EventManifestPublished, ev)
+		}
+	}
+	for name := range apps {
+		if deployed[name] {
+			continue
+		}
+		if ev, err := NewManifestUnpublishedEvent(uuid.NewString(), time.Now(), name); err == nil {
+			lw.publishEvent(ctx, EventManifestUnpublished, ev)
+		}
+	}
+}
+
 // ---- host expiry ---------------------------------------------------------------
 
 // probeHosts runs when this process starts working on a lattice: hosts the
@@ -731,10 +778,67 @@ func (lw *latticeWorker) probeHosts(ctx context.Context) {
 	}
 }
 
+// hostsMayBeGone asks for a check of the lattice's hosts (coalesced).
+func (lw *latticeWorker) hostsMayBeGone() {
+	select {
+	case lw.checkHosts <- struct{}{}:
+	default:
+	}
+}
+
+// checkHostsLoop checks the hosts each time a connection that may have been
+// a host's closed: hosts of the state that no longer answer the ping and
+// have no responders on their control subject are gone. It waits a moment
+// first, so a host that merely reconnects is not taken for dead, and
+// coalesces the closes of that moment.
+func (lw *latticeWorker) checkHostsLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-lw.checkHosts:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(hostGoneGrace):
+		}
+		// Drain a request that came during the grace period: this check covers it.
+		select {
+		case <-lw.checkHosts:
+		default:
+		}
+		hosts := map[string]HostRecord{}
+		if _, err := lw.load(ctx, HostStateKey(lw.lattice), &hosts); err != nil || len(hosts) == 0 {
+			continue
+		}
+		answering := map[string]bool{}
+		live, _ := lw.ctl.PingHosts(ctx, ctl.GatherOptions{Expect: len(hosts)})
+		for _, h := range live {
+			answering[h.ID] = true
+		}
+		for id := range hosts {
+			if answering[id] {
+				continue
+			}
+			pctx, cancel := context.WithTimeout(ctx, time.Second)
+			_, err := lw.ctl.GetHostInventory(pctx, id)
+			cancel()
+			if errors.Is(err, ctl.ErrNoResponders) {
+				lw.log.Debug("wadm: host gone", "lattice", lw.lattice, "host", id)
+				lw.publishExpired(ctx, HostExpired{HostID: id, Gone: true})
+			}
+		}
+	}
+}
+
 // reap reports hosts whose heartbeats stopped (reference §4.17); the event
 // handler removes them and reconciles.
 func (lw *latticeWorker) reap(ctx context.Context) {
-	tick := max(lw.w.cfg.HostExpiry/2, 100*time.Millisecond)
+	// Upstream ticks every expiry/2 and so notices a host up to 1.5 expiries
+	// after its last heartbeat; a cheap KV read every few seconds keeps that
+	// within the expiry plus the tick.
+	tick := min(max(lw.w.cfg.HostExpiry/2, 100*time.Millisecond), 5*time.Second)
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	reported := map[string]time.Time{}
@@ -763,14 +867,24 @@ func (lw *latticeWorker) reap(ctx context.Context) {
 }
 
 func (lw *latticeWorker) publishExpired(ctx context.Context, d HostExpired) {
-	data, _ := json.Marshal(d)
-	ev := CloudEvent{SpecVersion: "1.0", ID: NewVersionID(), Type: EventTypeHostExpired, Source: EventSource,
-		DataContentType: "application/json", Time: time.Now().UTC(), Data: data}
+	lw.publishWadmEvent(ctx, EventHostExpired, EventTypeHostExpired, d)
+}
+
+// publishWadmEvent sends one of this wadm's own events to the lattice's
+// event worker.
+func (lw *latticeWorker) publishWadmEvent(ctx context.Context, key, typ string, data any) {
+	ev, err := newWadmEvent(uuid.NewString(), typ, time.Now(), data)
+	if err == nil {
+		lw.publishEvent(ctx, key, ev)
+	}
+}
+
+func (lw *latticeWorker) publishEvent(ctx context.Context, key string, ev CloudEvent) {
 	b, err := model.Marshal(ev)
 	if err != nil {
 		return
 	}
-	if _, err := lw.w.js.Publish(ctx, EventSubject(lw.lattice, EventHostExpired), b); err != nil && !isBenign(err) {
-		lw.log.Warn("wadm: reporting expired host failed", "host", d.HostID, "err", err)
+	if _, err := lw.w.js.Publish(ctx, EventSubject(lw.lattice, key), b); err != nil && !isBenign(err) {
+		lw.log.Warn("wadm: publishing event failed", "event", ev.Type, "err", err)
 	}
 }

@@ -10,6 +10,8 @@
 package wadm
 
 import (
+	"encoding/json"
+
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 
 	"context"
@@ -172,6 +174,30 @@ func Run(ctx context.Context, nc *nats.Conn, cfg Config) (*Wadm, error) {
 		return nil, fmt.Errorf("wadm: subscribing to host events: %w", err)
 	}
 	w.subs = append(w.subs, disc)
+	// A host process that dies sends no host_stopped. Where the server shares
+	// its client disconnect advisories (the embedded NATS of wash up does;
+	// elsewhere nothing arrives and heartbeats expire), a host connection
+	// closing makes every lattice check its hosts at once.
+	adv, err := nc.Subscribe(disconnectAdvisories, func(m *nats.Msg) {
+		var d struct {
+			Client struct {
+				Name string `json:"name"`
+			} `json:"client"`
+		}
+		if json.Unmarshal(m.Data, &d) != nil || !mayBeHost(d.Client.Name) {
+			return
+		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for _, lw := range w.lattices {
+			lw.hostsMayBeGone()
+		}
+	})
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("wadm: subscribing to disconnect advisories: %w", err)
+	}
+	w.subs = append(w.subs, adv)
 	for _, l := range cfg.Lattices {
 		w.ensureLattice(l)
 	}
@@ -248,6 +274,15 @@ func (w *Wadm) ensureLattice(lattice string) {
 		delete(w.lattices, lattice)
 	}
 }
+
+// disconnectAdvisories is the NATS server's client disconnect advisory
+// subject (system account).
+const disconnectAdvisories = "$SYS.ACCOUNT.*.DISCONNECT"
+
+// mayBeHost reports whether a NATS connection name can be a host's:
+// wasmCloud hosts (ours and upstream's) name their connection "wasmbus";
+// unnamed ones are checked too.
+func mayBeHost(name string) bool { return name == "" || strings.HasPrefix(name, "wasmbus") }
 
 // tracerName is the instrumentation scope of wadm's spans.
 const tracerName = "github.com/wasmlattice/wash/lattice/wadm"

@@ -71,6 +71,46 @@ func OutdatedScalers(old, new []Scaler) []Scaler {
 	return out
 }
 
+// UpgradeCleanup returns the cleanup commands of the outdated old scalers
+// (reference §4.15) except those aimed at what a new scaler manages: the new
+// component scaler replaces the old instance sets of its component id
+// itself (see tally), and a config a new scaler owns is rewritten rather
+// than deleted. Running both made the old cleanup undo the new scaler's
+// work on every host they shared. Old links are deleted as upstream does:
+// a host refuses a link to another target while the old one exists, and the
+// deletion is what lets the new link scaler put its link (with its configs).
+func UpgradeCleanup(old, new []Scaler, s *LatticeState) []Command {
+	components, configs := map[string]bool{}, map[string]bool{}
+	for _, sc := range new {
+		switch n := sc.(type) {
+		case *ComponentSpreadScaler:
+			components[n.ComponentID] = true
+		case *ComponentDaemonScaler:
+			components[n.ComponentID] = true
+		}
+		for _, c := range ownedConfigs(sc) {
+			if c.data != nil {
+				configs[c.name] = true
+			}
+		}
+	}
+	var out []Command
+	for _, c := range CleanupAll(OutdatedScalers(old, new), s) {
+		switch v := c.(type) {
+		case ScaleComponent:
+			if components[v.ComponentID] {
+				continue
+			}
+		case DeleteConfig:
+			if configs[v.ConfigName] {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 // SpreadTarget is a spread with its computed instance count.
 type SpreadTarget struct {
 	Spread model.Spread
@@ -264,6 +304,10 @@ type ComponentSpreadScaler struct {
 	ConfigNames   []string
 	Property      model.SpreadScalerProperty
 	configs       []ownedConfig
+	// siblings are the ids of the other scalers of this app for the same
+	// component id (a component with several scaler traits); their
+	// instances are not outdated.
+	siblings map[string]bool
 }
 
 func (c *ComponentSpreadScaler) ID() string   { return c.id }
@@ -276,14 +320,27 @@ func (c *ComponentSpreadScaler) Reconcile(s *LatticeState) ([]Command, model.Sta
 	return withConfigs(s, c.configs, cmds, st)
 }
 
-// Cleanup scales every host running this scaler's instances to 0.
+// Cleanup scales every host running instances this scaler started to 0,
+// whatever spread they were started for.
 func (c *ComponentSpreadScaler) Cleanup(s *LatticeState) []Command {
-	targets := ComputeSpread(c.Property)
-	for i := range targets {
-		targets[i].Count = 0
+	return append(c.cleanupInstances(s), cleanupConfigs(c.configs)...)
+}
+
+func (c *ComponentSpreadScaler) cleanupInstances(s *LatticeState) []Command {
+	var cmds []Command
+	for _, id := range s.sortedHostIDs() {
+		cs := s.Hosts[id].Components[c.ComponentID]
+		if cs == nil {
+			continue
+		}
+		for _, in := range cs.Instances {
+			if in.Annotations[model.ScalerAnnotation] == c.id {
+				cmds = append(cmds, c.scale(id, 0, SpreadAnnotations(in.Annotations[model.SpreadNameAnnotation], c.id)))
+				break
+			}
+		}
 	}
-	cmds, _ := c.compute(s, targets)
-	return append(cmds, cleanupConfigs(c.configs)...)
+	return cmds
 }
 
 func (c *ComponentSpreadScaler) scale(host string, count int, ann map[string]string) ScaleComponent {
@@ -291,45 +348,95 @@ func (c *ComponentSpreadScaler) scale(host string, count int, ann map[string]str
 		ModelName: c.ModelName, Annotations: ann, Config: append([]string(nil), c.ConfigNames...)}
 }
 
-func (c *ComponentSpreadScaler) compute(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
+// removeIneligible scales the component to 0 on hosts that match no spread
+// (reference §4.7.3 step 1: any annotations).
+func (c *ComponentSpreadScaler) removeIneligible(s *LatticeState, targets []SpreadTarget) []Command {
 	var remove []Command
 	for _, id := range ineligibleHosts(s, targets) {
 		if _, ok := s.Hosts[id].Components[c.ComponentID]; ok {
 			remove = append(remove, c.scale(id, 0, map[string]string{}))
 		}
 	}
-	if len(remove) > 0 {
+	return remove
+}
+
+// tally sorts what each host runs of the component. A wasmCloud 1.x host
+// runs one instance set per component id, and a scale command sets that
+// whole set (count and, on a rescale, the annotations), so:
+//   - a set this scaler started counts for the spread its annotation names
+//     when the host is eligible for it; otherwise (the spreads changed in an
+//     upgrade, or the host's labels did) for the first spread in targets'
+//     order the host is eligible for. The set is then rescaled in place. Not
+//     adopting it made the new spread ask the host for its share again and
+//     again while the host kept reporting the old annotation: the v0.0.3 →
+//     v0.0.4 hot loop.
+//   - a set of a previous scaler of the same app for this component id
+//     (the image or config names changed) is outdated: it is scaled to 0
+//     before the host is used, instead of the old scaler's cleanup removing
+//     whatever the new scaler placed on that host.
+//   - anything else (another app, started by hand) is left alone, as
+//     upstream does.
+func (c *ComponentSpreadScaler) tally(s *LatticeState, targets []SpreadTarget) (mine []map[string]int, outdated []Command) {
+	mine = make([]map[string]int, len(targets))
+	for i := range mine {
+		mine[i] = map[string]int{}
+	}
+	for _, id := range s.sortedHostIDs() {
+		h := s.Hosts[id]
+		cs := h.Components[c.ComponentID]
+		if cs == nil {
+			continue
+		}
+		for _, in := range cs.Instances {
+			owner := in.Annotations[model.ScalerAnnotation]
+			switch {
+			case owner == c.id:
+				at := -1
+				for i := range targets {
+					if matches(h, targets[i].Spread.Requirements) {
+						if targets[i].Spread.Name == in.Annotations[model.SpreadNameAnnotation] {
+							at = i
+							break
+						}
+						if at < 0 {
+							at = i
+						}
+					}
+				}
+				if at >= 0 {
+					mine[at][id] += in.Count
+				}
+			case owner != "" && !c.siblings[owner] && in.Annotations[model.AppSpecAnnotation] == c.ModelName:
+				outdated = append(outdated, c.scale(id, 0, copyMap(in.Annotations)))
+			}
+		}
+	}
+	return mine, outdated
+}
+
+func (c *ComponentSpreadScaler) compute(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
+	if remove := c.removeIneligible(s, targets); len(remove) > 0 {
 		return remove, model.Reconciling("Found components running on ineligible hosts, removing them.")
 	}
-
+	mine, cmds := c.tally(s, targets)
 	var failures []string
-	var cmds []Command
 	perHostAll := map[string]int{} // this scaler's instances per host, all spreads
-	for _, t := range targets {
+	for i := range mine {
+		for id, n := range mine[i] {
+			perHostAll[id] += n
+		}
+	}
+	for i, t := range targets {
 		eligible := eligibleHosts(s, &t.Spread)
 		if len(eligible) == 0 {
 			failures = append(failures, fmt.Sprintf("Could not satisfy spread %s for %s, 0/1 eligible hosts found.", t.Spread.Name, c.Reference))
 			continue
 		}
 		want := SpreadAnnotations(t.Spread.Name, c.id)
-		perHost := map[string]int{}
+		perHost := mine[i]
 		current := 0
-		for _, id := range s.sortedHostIDs() {
-			cs := s.Hosts[id].Components[c.ComponentID]
-			if cs == nil {
-				continue
-			}
-			n := 0
-			for _, in := range cs.Instances {
-				if hasAll(in.Annotations, want) {
-					n += in.Count
-				}
-			}
-			if n > 0 {
-				perHost[id] = n
-				perHostAll[id] += n
-				current += n
-			}
+		for _, n := range perHost {
+			current += n
 		}
 		switch {
 		case current < t.Count:
@@ -444,43 +551,37 @@ func (c *ComponentDaemonScaler) Reconcile(s *LatticeState) ([]Command, model.Sta
 	return withConfigs(s, c.configs, cmds, st)
 }
 
-// Cleanup scales every eligible host's instances of each spread to 0.
+// Cleanup scales every host running instances this scaler started to 0.
 func (c *ComponentDaemonScaler) Cleanup(s *LatticeState) []Command {
-	targets := daemonSpreads(c.Property)
-	for i := range targets {
-		targets[i].Count = 0
-	}
-	cmds, _ := c.computeDaemon(s, targets)
-	return append(cmds, cleanupConfigs(c.configs)...)
+	return append(c.cleanupInstances(s), cleanupConfigs(c.configs)...)
 }
 
+// computeDaemon wants Instances on every host eligible for some spread. A
+// host eligible for several spreads gets one command, annotated with the
+// first of them in manifest order: it can hold one instance set, and
+// upstream's command per spread made the spreads overwrite each other's
+// annotation on every pass.
 func (c *ComponentDaemonScaler) computeDaemon(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
-	var remove []Command
-	for _, id := range ineligibleHosts(s, targets) {
-		if _, ok := s.Hosts[id].Components[c.ComponentID]; ok {
-			remove = append(remove, c.scale(id, 0, map[string]string{}))
-		}
-	}
-	if len(remove) > 0 {
+	if remove := c.removeIneligible(s, targets); len(remove) > 0 {
 		return remove, model.Reconciling("Found components running on ineligible hosts, removing them.")
 	}
+	mine, cmds := c.tally(s, targets)
 	var failures []string
-	var cmds []Command
+	done := map[string]bool{}
 	for _, t := range targets {
 		eligible := eligibleHosts(s, &t.Spread)
 		if len(eligible) == 0 {
 			failures = append(failures, fmt.Sprintf("Could not satisfy daemonscaler %s for %s, 0 eligible hosts found.", t.Spread.Name, c.Reference))
 			continue
 		}
-		want := SpreadAnnotations(t.Spread.Name, c.id)
 		for _, id := range eligible {
+			if done[id] {
+				continue
+			}
+			done[id] = true
 			n := 0
-			if cs := s.Hosts[id].Components[c.ComponentID]; cs != nil {
-				for _, in := range cs.Instances {
-					if hasAll(in.Annotations, want) {
-						n += in.Count
-					}
-				}
+			for i := range mine {
+				n += mine[i][id]
 			}
 			if n != t.Count {
 				cmds = append(cmds, c.scale(id, t.Count, SpreadAnnotations(t.Spread.Name, c.id)))
@@ -762,7 +863,32 @@ func BuildScalers(m *model.Manifest) []Scaler {
 			}
 		}
 	}
+	linkSiblings(out)
 	return out
+}
+
+// linkSiblings tells each component scaler of an app which other scalers
+// manage the same component id.
+func linkSiblings(scalers []Scaler) {
+	byID := map[string][]*ComponentSpreadScaler{}
+	for _, sc := range scalers {
+		switch c := sc.(type) {
+		case *ComponentSpreadScaler:
+			byID[c.ComponentID] = append(byID[c.ComponentID], c)
+		case *ComponentDaemonScaler:
+			byID[c.ComponentID] = append(byID[c.ComponentID], &c.ComponentSpreadScaler)
+		}
+	}
+	for _, group := range byID {
+		for _, c := range group {
+			c.siblings = map[string]bool{}
+			for _, o := range group {
+				if o != c {
+					c.siblings[o.id] = true
+				}
+			}
+		}
+	}
 }
 
 func newScaler(traitType string, c *model.Component, modelName, id, ref string, cfgNames []string, owned []ownedConfig, prop model.SpreadScalerProperty) Scaler {

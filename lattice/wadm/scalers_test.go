@@ -329,10 +329,12 @@ func TestComponentDaemonScaler(t *testing.T) {
 	s.AddHost("h", nil)
 	d := &ComponentDaemonScaler{*compSpread(13, spread("a", 1), spread("b", 2), spread("c", 3), spread("d", 4))}
 	cmds, st := d.Reconcile(s)
-	if got, want := scaleSummary(cmds), []string{"h=13/a", "h=13/b", "h=13/c", "h=13/d"}; !reflect.DeepEqual(got, want) {
+	// One command per host, annotated with the first spread the host is eligible for: the
+	// host holds one instance set (upstream sends one per spread, which overwrite each other).
+	if got, want := scaleSummary(cmds), []string{"h=13/a"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v want %v", got, want)
 	}
-	if st != model.Reconciling("Scaling component on 4 host(s)") || d.Kind() != model.KindDaemonScaler {
+	if st != model.Reconciling("Scaling component on 1 host(s)") || d.Kind() != model.KindDaemonScaler {
 		t.Errorf("status %+v", st)
 	}
 	apply(s, cmds)
@@ -345,8 +347,8 @@ func TestComponentDaemonScaler(t *testing.T) {
 	if _, st := nd.Reconcile(empty); st != model.Failed("Could not satisfy daemonscaler x for ref:1, 0 eligible hosts found.") {
 		t.Errorf("no host: %+v", st)
 	}
-	// Cleanup scales each spread's instances to 0.
-	if got := scaleSummary(d.Cleanup(s)); !reflect.DeepEqual(got, []string{"h=0/a", "h=0/b", "h=0/c", "h=0/d"}) {
+	// Cleanup scales the host's instances to 0.
+	if got := scaleSummary(d.Cleanup(s)); !reflect.DeepEqual(got, []string{"h=0/a"}) {
 		t.Errorf("cleanup %v", got)
 	}
 }
@@ -527,5 +529,129 @@ func TestOutdatedScalers(t *testing.T) {
 				t.Errorf("scaler %s both old and new", o.ID())
 			}
 		}
+	}
+}
+
+// applyAsHost mimics what wadm observes when wasmCloud 1.x hosts carry out scale commands: a
+// host runs one instance set per component id; a rescale of a running component keeps the
+// count's new value but reports the annotations it ran with (our host keeps them; upstream's
+// 1.9.2 reports the old ones in the event and replaces them only later), a fresh start takes
+// the command's annotations, and 0 stops it.
+func applyAsHost(s *LatticeState, cmds []Command) {
+	for _, c := range cmds {
+		v, ok := c.(ScaleComponent)
+		if !ok {
+			apply(s, []Command{c})
+			continue
+		}
+		h := s.Hosts[v.HostID]
+		if h == nil {
+			continue
+		}
+		ann := v.Annotations
+		if cs := h.Components[v.ComponentID]; cs != nil && len(cs.Instances) > 0 {
+			ann = cs.Instances[0].Annotations
+		}
+		delete(h.Components, v.ComponentID)
+		if v.Count > 0 {
+			h.SetComponent(v.ComponentID, v.Reference, ann, v.Count)
+		}
+	}
+}
+
+// converge runs reconcile rounds against applyAsHost until no command is left and returns
+// the number of commands sent; more than maxRounds rounds is a loop.
+func converge(t *testing.T, s *LatticeState, sc Scaler, maxRounds int) int {
+	t.Helper()
+	sent := 0
+	for round := 0; ; round++ {
+		cmds, st := sc.Reconcile(s)
+		if len(cmds) == 0 {
+			if st.Type != model.StatusDeployed {
+				t.Fatalf("round %d: no commands but status %+v", round, st)
+			}
+			return sent
+		}
+		if round == maxRounds {
+			t.Fatalf("still sending %v after %d rounds: the scaler does not converge", scaleSummary(cmds), round)
+		}
+		sent += len(cmds)
+		applyAsHost(s, cmds)
+	}
+}
+
+func perZone(s *LatticeState, comp string) map[string]int {
+	out := map[string]int{}
+	for _, h := range s.Hosts {
+		if cs := h.Components[comp]; cs != nil {
+			out[h.Labels["zone"]] += cs.Count()
+		}
+	}
+	return out
+}
+
+// TestUpgradeToSpreadsAdoptsInstances pins the seed's v0.0.3 → v0.0.4 hot loop: the same
+// scaler id (same image and configs), 100 instances started under the "default" spread on the
+// east host, then an 80/20 east/west spread. The east spread must count the host's instances
+// as its own and rescale them, not ask the host for 80 again and again while the host keeps
+// reporting the old spread annotation.
+func TestUpgradeToSpreadsAdoptsInstances(t *testing.T) {
+	s := NewLatticeState()
+	s.AddHost("east", map[string]string{"zone": "us-east-1"}).SetComponent("comp", "ref:1", withApp(SpreadAnnotations(model.DefaultSpreadName, "scaler1")), 100)
+	s.AddHost("west", map[string]string{"zone": "us-west-1"})
+	sc := compSpread(100, spread("east", 80, "zone", "us-east-1"), spread("west", 20, "zone", "us-west-1"))
+	cmds, _ := sc.Reconcile(s)
+	if got, want := scaleSummary(cmds), []string{"east=80/east", "west=20/west"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("first round %v, want %v", got, want)
+	}
+	if n := converge(t, s, sc, 2); n != 2 {
+		t.Errorf("%d commands, want 2", n)
+	}
+	if got := perZone(s, "comp"); got["us-east-1"] != 80 || got["us-west-1"] != 20 {
+		t.Fatalf("placement %v", got)
+	}
+	// Undeploy removes the instances whatever spread annotation the host kept.
+	if got := scaleSummary(sc.Cleanup(s)); !reflect.DeepEqual(got, []string{"east=0/default", "west=0/west"}) {
+		t.Fatalf("cleanup %v", got)
+	}
+}
+
+func withApp(ann map[string]string) map[string]string {
+	out := copyMap(ann)
+	out[model.AppSpecAnnotation] = "app"
+	out[model.ManagedByAnnotation] = model.ManagedByWadm
+	return out
+}
+
+// TestUpgradeReplacesOutdatedScaler: a new version changes the scaler id of a component (new
+// image); the old scaler's instance set on a host the new scaler uses is scaled to 0 first, then
+// the new one starts fresh. The old scaler's own cleanup is left out (UpgradeCleanup), so it
+// cannot remove what the new scaler placed on the same host.
+func TestUpgradeReplacesOutdatedScaler(t *testing.T) {
+	s := NewLatticeState()
+	s.AddHost("east", map[string]string{"zone": "us-east-1"}).SetComponent("comp", "ref:0", withApp(SpreadAnnotations(model.DefaultSpreadName, "oldscaler")), 100)
+	s.AddHost("west", map[string]string{"zone": "us-west-1"})
+	// Another app's component with the same id is not touched.
+	s.AddHost("x", map[string]string{"zone": "us-east-1"}).SetComponent("comp", "ref:0", map[string]string{model.ScalerAnnotation: "s9", model.AppSpecAnnotation: "other"}, 3)
+	sc := compSpread(100, spread("east", 80, "zone", "us-east-1"), spread("west", 20, "zone", "us-west-1"))
+	cmds, _ := sc.Reconcile(s)
+	if got, want := scaleSummary(cmds), []string{"east=0/default", "east=80/east", "west=20/west"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("first round %v, want %v", got, want)
+	}
+	if n := converge(t, s, sc, 2); n != 3 {
+		t.Errorf("%d commands, want 3", n)
+	}
+	if cs := s.Hosts["east"].Components["comp"]; cs.Instances[0].Annotations[model.ScalerAnnotation] != "scaler1" || cs.Ref != "ref:1" || cs.Count() != 80 {
+		t.Fatalf("east runs %+v", cs)
+	}
+
+	old := compSpread(100)
+	old.id = "oldscaler"
+	link := &LinkScaler{id: "l-old", ModelName: "app", Link: PutLink{SourceID: "comp", Target: "p", Name: "default", WitNamespace: "wasi", WitPackage: "http"}}
+	gone := &LinkScaler{id: "l-gone", ModelName: "app", Link: PutLink{SourceID: "comp", Target: "q", Name: "other", WitNamespace: "wasi", WitPackage: "http"}}
+	newLink := &LinkScaler{id: "l-new", ModelName: "app", Link: PutLink{SourceID: "comp", Target: "p2", Name: "default", WitNamespace: "wasi", WitPackage: "http"}}
+	got := scaleSummary(UpgradeCleanup([]Scaler{old, link, gone}, []Scaler{sc, newLink}, s))
+	if len(got) != 2 || !strings.Contains(got[0], "LinkName:default") || !strings.Contains(got[1], "LinkName:other") {
+		t.Fatalf("upgrade cleanup %v: want the old links deleted and no scale", got)
 	}
 }

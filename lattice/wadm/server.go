@@ -23,6 +23,16 @@ import (
 
 const internalStorageError = "Internal storage error"
 
+// storageError is the API message for a storage failure: a key that would
+// cross lattices says so, anything else is upstream's generic text.
+func storageError(err error) string {
+	var kc *KeyConflictError
+	if errors.As(err, &kc) {
+		return kc.Error()
+	}
+	return internalStorageError
+}
+
 // apiServer answers wadm.api.<lattice>.model.* (reference §1). It is
 // stateless: everything lives in wadm_manifests and the wadm_status stream.
 type apiServer struct {
@@ -100,7 +110,7 @@ func (s *apiServer) dispatch(ctx context.Context, m *nats.Msg) any {
 	case model.OpList:
 		models, err := s.summaries(ctx, req.Lattice)
 		if err != nil {
-			return model.NewErrorResponse(internalStorageError)
+			return model.NewErrorResponse(storageError(err))
 		}
 		return models
 	case model.OpVersions:
@@ -145,9 +155,13 @@ func (s *apiServer) put(ctx context.Context, lattice string, data []byte, conten
 	}
 	name := m.Metadata.Name
 	sm, rev, err := s.store.get(ctx, lattice, name)
+	if err == nil {
+		// The lattice's app list must be writable too before the record is.
+		_, _, err = s.store.names(ctx, lattice)
+	}
 	if err != nil {
 		s.log.Warn("wadm: put", "app", name, "err", err)
-		return model.NewErrorResponse(internalStorageError)
+		return model.NewErrorResponse(storageError(err))
 	}
 	if sm == nil {
 		sm = &StoredManifest{}
@@ -167,11 +181,11 @@ func (s *apiServer) put(ctx context.Context, lattice string, data []byte, conten
 	}
 	if err := s.store.put(ctx, lattice, name, sm, rev); err != nil {
 		s.log.Warn("wadm: put", "app", name, "err", err)
-		return model.NewErrorResponse(internalStorageError)
+		return model.NewErrorResponse(storageError(err))
 	}
 	if err := s.store.addName(ctx, lattice, name); err != nil {
 		s.log.Warn("wadm: put", "app", name, "err", err)
-		return model.NewErrorResponse(internalStorageError)
+		return model.NewErrorResponse(storageError(err))
 	}
 	msg := fmt.Sprintf("Successfully put manifest %s %s", name, prev)
 	if missing := s.missingShared(ctx, lattice, name, m); len(missing) > 0 {
@@ -222,7 +236,7 @@ func (s *apiServer) get(ctx context.Context, lattice, app string, body []byte) a
 	}
 	sm, _, err := s.store.get(ctx, lattice, app)
 	if err != nil {
-		return model.NewErrorResponse(internalStorageError)
+		return model.NewErrorResponse(storageError(err))
 	}
 	if sm == nil || len(sm.Versions) == 0 {
 		return model.GetModelResponse{Result: model.GetNotFound, Message: "Application with the name " + app + " not found"}
@@ -268,7 +282,7 @@ func (s *apiServer) summaries(ctx context.Context, lattice string) ([]model.Mode
 func (s *apiServer) listResponse(ctx context.Context, lattice string) any {
 	models, err := s.summaries(ctx, lattice)
 	if err != nil {
-		return model.NewErrorResponse(internalStorageError)
+		return model.NewErrorResponse(storageError(err))
 	}
 	return model.ListModelsResponse{Result: model.GetSuccess, Message: "Successfully fetched list of applications", Models: models}
 }
@@ -276,7 +290,7 @@ func (s *apiServer) listResponse(ctx context.Context, lattice string) any {
 func (s *apiServer) versions(ctx context.Context, lattice, app string) any {
 	sm, _, err := s.store.get(ctx, lattice, app)
 	if err != nil {
-		return model.NewErrorResponse(internalStorageError)
+		return model.NewErrorResponse(storageError(err))
 	}
 	if sm == nil {
 		return model.VersionResponse{Result: model.GetNotFound, Message: "Application with the name " + app + " not found"}
@@ -293,7 +307,11 @@ func (s *apiServer) del(ctx context.Context, lattice, app string, body []byte) a
 	}
 	sm, rev, err := s.store.get(ctx, lattice, app)
 	if err != nil {
-		return model.DeleteModelResponse{Result: model.DeleteError, Message: "Internal storage error when deleting " + app}
+		msg := storageError(err)
+		if msg == internalStorageError {
+			msg += " when deleting " + app
+		}
+		return model.DeleteModelResponse{Result: model.DeleteError, Message: msg}
 	}
 	var resp model.DeleteModelResponse
 	switch {
@@ -346,7 +364,7 @@ func (s *apiServer) deploy(ctx context.Context, lattice, app string, body []byte
 	}
 	sm, rev, err := s.store.get(ctx, lattice, app)
 	if err != nil {
-		return model.DeployModelResponse{Result: model.DeployError, Message: internalStorageError, Name: app, Version: req.Version}
+		return model.DeployModelResponse{Result: model.DeployError, Message: storageError(err), Name: app, Version: req.Version}
 	}
 	if sm == nil || len(sm.Versions) == 0 {
 		return model.DeployModelResponse{Result: model.DeployNotFound, Message: "Application with the name " + app + " not found", Name: app, Version: req.Version}
@@ -360,7 +378,7 @@ func (s *apiServer) deploy(ctx context.Context, lattice, app string, body []byte
 	}
 	others, err := s.store.list(ctx, lattice)
 	if err != nil {
-		return model.DeployModelResponse{Result: model.DeployError, Message: internalStorageError, Name: app, Version: req.Version}
+		return model.DeployModelResponse{Result: model.DeployError, Message: storageError(err), Name: app, Version: req.Version}
 	}
 	var sharedCandidates []*model.Manifest
 	for _, o := range others {
@@ -392,7 +410,7 @@ func (s *apiServer) deploy(ctx context.Context, lattice, app string, body []byte
 	v := staged.Version
 	sm.Deployed = &v
 	if err := s.store.put(ctx, lattice, app, sm, rev); err != nil {
-		return model.DeployModelResponse{Result: model.DeployError, Message: internalStorageError, Name: app, Version: &v}
+		return model.DeployModelResponse{Result: model.DeployError, Message: storageError(err), Name: app, Version: &v}
 	}
 	ev, err := NewManifestPublishedEvent(uuid.NewString(), time.Now(), staged.Manifest)
 	if err == nil {
@@ -413,7 +431,7 @@ func (s *apiServer) undeploy(ctx context.Context, lattice, app string, body []by
 	}
 	sm, rev, err := s.store.get(ctx, lattice, app)
 	if err != nil {
-		return model.DeployModelResponse{Result: model.DeployError, Message: internalStorageError, Name: app}
+		return model.DeployModelResponse{Result: model.DeployError, Message: storageError(err), Name: app}
 	}
 	if sm == nil {
 		return model.DeployModelResponse{Result: model.DeployNotFound, Message: "Application with the name " + app + " not found", Name: app}
@@ -424,7 +442,7 @@ func (s *apiServer) undeploy(ctx context.Context, lattice, app string, body []by
 	} else {
 		sm.Deployed = nil
 		if err := s.store.put(ctx, lattice, app, sm, rev); err != nil {
-			return model.DeployModelResponse{Result: model.DeployError, Message: internalStorageError, Name: app}
+			return model.DeployModelResponse{Result: model.DeployError, Message: storageError(err), Name: app}
 		}
 	}
 	if err := s.publishUnpublished(ctx, lattice, app); err != nil {

@@ -146,6 +146,8 @@ func (p *Program) resolve(extra *Registry) ([]cabi.HostFunc, error) {
 			}
 			if f := extra.Lookup(s.iface, s.name); f != nil {
 				funcs[s.idx] = f
+			} else if funcs[s.idx] == nil && extra.Fallback != nil {
+				funcs[s.idx] = extra.Fallback(s.iface, s.name, s.typ)
 			}
 		}
 	}

@@ -13,6 +13,10 @@ import (
 type Registry struct {
 	byName map[string]*cabi.HostInterface
 	byBase map[string][]*cabi.HostInterface
+	// Fallback supplies the imports that neither this registry nor the program's defaults
+	// provide, given the function's type as the component declares it; nil leaves them
+	// unsatisfied.
+	Fallback func(iface, name string, t *cabi.FuncType) cabi.HostFunc
 }
 
 // NewRegistry builds a registry from interfaces; later entries replace earlier ones of the

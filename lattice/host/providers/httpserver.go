@@ -262,7 +262,7 @@ func pathMatches(prefix, path string) bool {
 }
 
 func (s *httpServer) invoke(target string, w http.ResponseWriter, r *http.Request) {
-	err := s.deps.HTTP.ServeComponentHTTP(r.Context(), target, w, r)
+	err := s.deps.HTTP.ServeComponentHTTP(WithSourceID(r.Context(), s.id), target, w, r)
 	if err == nil {
 		return
 	}
@@ -273,12 +273,19 @@ func (s *httpServer) invoke(target string, w http.ResponseWriter, r *http.Reques
 		// the status line is out; the client sees a truncated body
 	case errors.Is(err, ErrComponentNotFound):
 		http.Error(w, "component "+target+" is not running", http.StatusServiceUnavailable)
+	case errors.Is(err, ErrComponentTimeout):
+		http.Error(w, "component "+target+" did not answer in time", http.StatusGatewayTimeout)
 	case errors.Is(err, runtime.ErrHostMemoryLimit):
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "the host's memory limit for components is reached; retry later", http.StatusServiceUnavailable)
 	case r.Context().Err() != nil:
 		// the client went away
 	default:
-		http.Error(w, "internal server error: the component failed to handle the request", http.StatusInternalServerError)
+		// as upstream's http-server does, the failure's text goes with the 500 (one line)
+		msg := err.Error()
+		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+			msg = msg[:i]
+		}
+		http.Error(w, "component "+target+" failed to handle the request: "+msg, http.StatusInternalServerError)
 	}
 }

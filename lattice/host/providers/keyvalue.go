@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wasmlattice/wash/provider/keyvalue"
 	"github.com/wasmlattice/wash/runtime"
 	"github.com/wasmlattice/wash/runtime/cabi"
 )
@@ -18,37 +19,16 @@ const (
 )
 
 // KVStore is one key-value backend as seen through one link (its config already applied).
-// Buckets are the identifiers components pass to store.open.
-type KVStore interface {
-	Get(ctx context.Context, bucket, key string) (value []byte, found bool, err error)
-	Set(ctx context.Context, bucket, key string, value []byte) error
-	Delete(ctx context.Context, bucket, key string) error
-	Exists(ctx context.Context, bucket, key string) (bool, error)
-	// ListKeys returns one page of keys from cursor on, and the cursor of the next page (nil
-	// when done).
-	ListKeys(ctx context.Context, bucket string, cursor uint64) ([]string, *uint64, error)
-	// Increment adds delta atomically (a missing key counts as 0) and returns the new value.
-	Increment(ctx context.Context, bucket, key string, delta uint64) (uint64, error)
-}
+// Buckets are the identifiers components pass to store.open. It is the SDK's Store, so the
+// builtins and native providers serve wrpc:keyvalue with the same code.
+type KVStore = keyvalue.Store
 
-// KVError is an error a backend wants the component to see as a specific store error.
-type KVError struct {
-	Case uint32 // 0 no-such-store, 1 access-denied, 2 other
-	Msg  string
-}
-
-func (e *KVError) Error() string {
-	switch e.Case {
-	case 0:
-		return "no such store"
-	case 1:
-		return "access denied"
-	}
-	return e.Msg
-}
+// KVError is an error a backend wants the component to see as a specific store error
+// (Case 0 no-such-store, 1 access-denied, 2 other).
+type KVError = keyvalue.Error
 
 // ErrNoSuchStore makes store.open report error::no-such-store.
-var ErrNoSuchStore = &KVError{Case: 0}
+var ErrNoSuchStore = keyvalue.ErrNoSuchStore
 
 // LinkError says a component cannot use a capability because of its links (none, or one to a
 // provider that does not run here). It fails the whole call with its message instead of
@@ -67,6 +47,17 @@ func kvErr(err error) cabi.ResultValue {
 		return cabi.Err(cabi.VariantValue{Case: ke.Case})
 	}
 	return cabi.Err(cabi.VariantValue{Case: 2, Value: err.Error()})
+}
+
+// kvFail turns a backend error into the wasi:keyvalue error value, except a LinkError (no
+// usable link, or a provider that could not be reached), which fails the call as upstream's
+// failed invocations do.
+func kvFail(err error) (cabi.Value, error) {
+	var le *LinkError
+	if errors.As(err, &le) {
+		return nil, err
+	}
+	return kvErr(err), nil
 }
 
 // kvBucket is the host representation of a store.bucket resource.
@@ -124,7 +115,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 				return nil, fmt.Errorf("%s#open: %w", KeyValueStore, err)
 			}
 			if err != nil {
-				return kvErr(err), nil
+				return kvFail(err)
 			}
 			return cabi.Ok(&kvBucket{store: s, name: name}), nil
 		},
@@ -135,7 +126,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 			}
 			v, found, err := b.store.Get(ctx, b.name, strArg(a, 1))
 			if err != nil {
-				return kvErr(err), nil
+				return kvFail(err)
 			}
 			if !found {
 				return cabi.Ok(cabi.None()), nil
@@ -151,7 +142,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 				return nil, err
 			}
 			if err := b.store.Set(ctx, b.name, strArg(a, 1), bytesArg(a, 2)); err != nil {
-				return kvErr(err), nil
+				return kvFail(err)
 			}
 			return cabi.Ok(nil), nil
 		},
@@ -161,7 +152,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 				return nil, err
 			}
 			if err := b.store.Delete(ctx, b.name, strArg(a, 1)); err != nil {
-				return kvErr(err), nil
+				return kvFail(err)
 			}
 			return cabi.Ok(nil), nil
 		},
@@ -172,7 +163,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 			}
 			ok, err := b.store.Exists(ctx, b.name, strArg(a, 1))
 			if err != nil {
-				return kvErr(err), nil
+				return kvFail(err)
 			}
 			return cabi.Ok(ok), nil
 		},
@@ -189,7 +180,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 			}
 			keys, next, err := b.store.ListKeys(ctx, b.name, cursor)
 			if err != nil {
-				return kvErr(err), nil
+				return kvFail(err)
 			}
 			list := make([]cabi.Value, len(keys))
 			for i, k := range keys {
@@ -214,7 +205,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 			}
 			n, err := b.store.Increment(ctx, b.name, strArg(a, 1), delta)
 			if err != nil {
-				return kvErr(err), nil
+				return kvFail(err)
 			}
 			return cabi.Ok(n), nil
 		},
@@ -229,7 +220,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 			for _, k := range stringList(a[1]) {
 				v, found, err := b.store.Get(ctx, b.name, k)
 				if err != nil {
-					return kvErr(err), nil
+					return kvFail(err)
 				}
 				if !found {
 					out = append(out, cabi.None())
@@ -256,7 +247,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 				k, _ := kv[0].(string)
 				v, _ := kv[1].([]byte)
 				if err := b.store.Set(ctx, b.name, k, v); err != nil {
-					return kvErr(err), nil
+					return kvFail(err)
 				}
 			}
 			return cabi.Ok(nil), nil
@@ -268,7 +259,7 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 			}
 			for _, k := range stringList(a[1]) {
 				if err := b.store.Delete(ctx, b.name, k); err != nil {
-					return kvErr(err), nil
+					return kvFail(err)
 				}
 			}
 			return cabi.Ok(nil), nil

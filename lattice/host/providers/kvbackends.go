@@ -13,109 +13,25 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/wasmlattice/wash/provider/keyvalue"
 )
 
 // listPage is how many keys one list-keys call returns.
-const listPage = 1000
+const listPage = keyvalue.ListPage
 
-// MemoryKV keeps buckets in process memory (keyvalue-inmemory). Every link to the same
-// provider shares it; buckets are the identifiers passed to store.open.
-type MemoryKV struct {
-	mu      sync.Mutex
-	buckets map[string]map[string][]byte
-}
+// MemoryKV keeps buckets in process memory (keyvalue-inmemory); it is the SDK's Memory, so a
+// native provider built with the SDK stores exactly the same way.
+type MemoryKV = keyvalue.Memory
 
 // NewMemoryKV returns an empty in-memory store.
-func NewMemoryKV() *MemoryKV { return &MemoryKV{buckets: map[string]map[string][]byte{}} }
-
-func (m *MemoryKV) bucket(name string) map[string][]byte {
-	b, ok := m.buckets[name]
-	if !ok {
-		b = map[string][]byte{}
-		m.buckets[name] = b
-	}
-	return b
-}
-
-// Get implements KVStore.
-func (m *MemoryKV) Get(_ context.Context, bucket, key string) ([]byte, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.bucket(bucket)[key]
-	return slices.Clone(v), ok, nil
-}
-
-// Set implements KVStore.
-func (m *MemoryKV) Set(_ context.Context, bucket, key string, value []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.bucket(bucket)[key] = slices.Clone(value)
-	return nil
-}
-
-// Delete implements KVStore.
-func (m *MemoryKV) Delete(_ context.Context, bucket, key string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.bucket(bucket), key)
-	return nil
-}
-
-// Exists implements KVStore.
-func (m *MemoryKV) Exists(_ context.Context, bucket, key string) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	_, ok := m.bucket(bucket)[key]
-	return ok, nil
-}
-
-// ListKeys implements KVStore; the cursor is an offset into the sorted keys.
-func (m *MemoryKV) ListKeys(_ context.Context, bucket string, cursor uint64) ([]string, *uint64, error) {
-	m.mu.Lock()
-	keys := make([]string, 0, len(m.bucket(bucket)))
-	for k := range m.bucket(bucket) {
-		keys = append(keys, k)
-	}
-	m.mu.Unlock()
-	slices.Sort(keys)
-	return page(keys, cursor)
-}
+func NewMemoryKV() *MemoryKV { return keyvalue.NewMemory() }
 
 func page(keys []string, cursor uint64) ([]string, *uint64, error) {
-	if cursor >= uint64(len(keys)) {
-		return []string{}, nil, nil
-	}
-	end := cursor + listPage
-	if end >= uint64(len(keys)) {
-		return keys[cursor:], nil, nil
-	}
-	return keys[cursor:end], &end, nil
+	return keyvalue.Page(keys, cursor)
 }
 
-// Increment implements KVStore. Values are decimal text, as Redis INCRBY keeps them.
-func (m *MemoryKV) Increment(_ context.Context, bucket, key string, delta uint64) (uint64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b := m.bucket(bucket)
-	n, err := parseCounter(b[key], key)
-	if err != nil {
-		return 0, err
-	}
-	n += delta
-	b[key] = strconv.AppendUint(nil, n, 10)
-	return n, nil
-}
-
-func parseCounter(v []byte, key string) (uint64, error) {
-	if len(v) == 0 {
-		return 0, nil
-	}
-	n, err := strconv.ParseUint(string(v), 10, 64)
-	if err != nil {
-		return 0, &KVError{Case: 2, Msg: fmt.Sprintf("cannot increment %q: its value is not an unsigned decimal number", key)}
-	}
-	return n, nil
-}
+func parseCounter(v []byte, key string) (uint64, error) { return keyvalue.ParseCounter(v, key) }
 
 // RedisKV is a keyvalue backend on one Redis server (keyvalue-redis). Keys are stored as they
 // are named (no bucket prefix), so redis-cli sees what components write.

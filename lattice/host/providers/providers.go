@@ -10,6 +10,7 @@ package providers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -18,6 +19,8 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/lattice/wrpc"
 )
 
 // Builtin names (the part after wasmcloud+builtin://).
@@ -60,8 +63,9 @@ type Builtin interface {
 	Stop(ctx context.Context) error
 }
 
-// HTTPInvoker serves one request with a component running on this host. It returns
-// ErrComponentNotFound (wrapped) when no such component runs.
+// HTTPInvoker serves one request with a component: an instance on this host first, else one
+// anywhere in the lattice over wRPC. It returns ErrComponentNotFound (wrapped) when no host
+// runs the component and ErrComponentTimeout when it did not answer in time.
 type HTTPInvoker interface {
 	ServeComponentHTTP(ctx context.Context, componentID string, w http.ResponseWriter, r *http.Request) error
 }
@@ -73,6 +77,8 @@ type Deps struct {
 	// NC is the host's lattice connection (keyvalue-nats without cluster_uri, messaging-nats).
 	NC       *nats.Conn
 	JSDomain string
+	// HTTPClient is the host's client for outbound HTTP (the http-client serves through it).
+	HTTPClient *http.Client
 	// Deliver runs a component's wasmcloud:messaging/handler for a message the messaging
 	// provider providerID received on one of its links' subscriptions.
 	Deliver func(providerID, componentID string, msg BrokerMessage)
@@ -83,7 +89,13 @@ var builtins = map[string]func(id string, config map[string]string, deps Deps) (
 	HTTPServerName: func(id string, config map[string]string, deps Deps) (Builtin, error) {
 		return newHTTPServer(id, config, deps)
 	},
-	HTTPClientName: func(string, map[string]string, Deps) (Builtin, error) { return &httpClient{}, nil },
+	HTTPClientName: func(_ string, _ map[string]string, deps Deps) (Builtin, error) {
+		c := &httpClient{}
+		if deps.HTTPClient != nil {
+			c.transport = deps.HTTPClient.Transport
+		}
+		return c, nil
+	},
 	KeyValueInMemory: func(_ string, _ map[string]string, deps Deps) (Builtin, error) {
 		return NewKeyValueProvider(KeyValueInMemory, deps.NC, deps.JSDomain)
 	},
@@ -147,9 +159,39 @@ func Start(name, id string, config map[string]string, deps Deps) (Builtin, error
 
 // httpClient is the wasmcloud+builtin://http-client provider. It keeps no state: the host
 // lets a component make outbound wasi:http requests exactly when a link from that component
-// to a running http-client provider on wasi:http/outgoing-handler exists.
-type httpClient struct{}
+// to a running http-client provider on wasi:http/outgoing-handler exists, and it serves
+// wrpc:http/outgoing-handler to components elsewhere through transport.
+type httpClient struct{ transport http.RoundTripper }
 
 func (*httpClient) PutLink(context.Context, Link) error    { return nil }
 func (*httpClient) DeleteLink(context.Context, Link) error { return nil }
 func (*httpClient) Stop(context.Context) error             { return nil }
+
+// Exporter is a builtin that also serves interfaces over wRPC. The host serves its exports
+// under "<lattice>.<provider-id>" in queue group "<lattice>.<provider-id>", as a native
+// provider built with the SDK serves them, so components on any host (and real wasmCloud
+// hosts) reach it. A handler finds the link an invocation came through with caller.
+type Exporter interface {
+	Exports(caller CallerLink) []wrpc.Export
+}
+
+// CallerLink resolves the link an invocation served by a provider came through: the link from
+// the invocation's source-id, named by its link-name header ("default" when absent), to the
+// provider on namespace:package, with its config resolved.
+type CallerLink func(ctx context.Context, namespace, pkg string) (InterfaceLinkDefinition, error)
+
+type sourceKey struct{}
+
+// WithSourceID tells the host which provider is calling a component (the source-id header).
+func WithSourceID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, sourceKey{}, id)
+}
+
+// SourceIDFrom returns what WithSourceID stored.
+func SourceIDFrom(ctx context.Context) string {
+	s, _ := ctx.Value(sourceKey{}).(string)
+	return s
+}
+
+// ErrComponentTimeout is wrapped when a component on another host did not answer in time.
+var ErrComponentTimeout = errors.New("the component did not answer within the call timeout")

@@ -41,7 +41,7 @@ func waitDeployedSub(b *testing.B, c *wadmclient.Client, app string, put func())
 
 // BenchmarkDeployOneComponent: deploy → Deployed for one component on one host.
 func BenchmarkDeployOneComponent(b *testing.B) {
-	wasm := buildWasm(b)
+	wasm := testComponent(b)
 	_, nc := startNATS(b, "")
 	startWadm(b, nc, "default")
 	startHost(b, nc, "default", nil)
@@ -57,10 +57,16 @@ func BenchmarkDeployOneComponent(b *testing.B) {
 
 // BenchmarkHundredApps: 100 apps with 10-instance spreads over 20 hosts → all Deployed.
 func BenchmarkHundredApps(b *testing.B) {
-	wasm := buildWasm(b)
+	wasm := testComponent(b)
 	for n := range b.N {
 		srv, nc := startNATS(b, "")
-		startWadm(b, nc, "default")
+		// Hosts heartbeat every 2 s: an expiry below that (startWadm's 1.2 s) would take them for
+		// gone between heartbeats.
+		w, err := wadm.Run(context.Background(), nc, wadm.Config{Lattices: []string{"default"}, HostExpiry: 10 * time.Second, Logger: testLogger()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(w.Stop)
 		for i := range 20 {
 			startHostHB(b, connect(b, srv), map[string]string{"zone": fmt.Sprintf("z%d", i%4)}, 2*time.Second)
 		}
@@ -120,7 +126,7 @@ func cpuTime() time.Duration {
 // the default 30 s heartbeat and a deployed app) over a 2 s idle window
 // between heartbeats.
 func BenchmarkIdleReconciler(b *testing.B) {
-	wasm := buildWasm(b)
+	wasm := testComponent(b)
 	_, nc := startNATS(b, "")
 	w, err := wadm.Run(context.Background(), nc, wadm.Config{Lattices: []string{"default"}})
 	if err != nil {

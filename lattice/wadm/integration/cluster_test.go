@@ -228,7 +228,7 @@ func TestClusterFailover(t *testing.T) {
 	const lattice = "ha"
 	const apps = 20
 	bin := buildWash(t)
-	wasm := buildWasm(t)
+	wasm := testComponent(t)
 	start := time.Now()
 	cl := startCluster(t, 3)
 	nc := cl.connect(0, 1)

@@ -8,11 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/wasmlattice/wash/internal/testlattice"
 
 	"github.com/nats-io/nats.go"
 
@@ -88,8 +87,17 @@ func startHostEvery(t testing.TB, nc *nats.Conn, lattice string, labels map[stri
 	return h
 }
 
-// buildWasm returns the shared wasip1 test module (built once per test binary).
-func buildWasm(t testing.TB) string { return testlattice.Wasip1(t) }
+// testComponent is a small checked-in WAT component (examples/hello-http): what it does does
+// not matter to wadm, and a host compiles it in milliseconds where the Go wasip1 module took
+// seconds on a loaded machine.
+func testComponent(t testing.TB) string {
+	t.Helper()
+	p, err := filepath.Abs("../../../examples/hello-http/hello.component.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
 
 // spreadManifest is the seed scenario's app: 100 instances, 80 % on
 // zone=us-east-1, 20 % on zone=us-west-1.

@@ -28,7 +28,7 @@ func TestMultiLatticeStandalone(t *testing.T) {
 		t.Skip("runs the wash binary")
 	}
 	bin := buildWash(t)
-	wasm := buildWasm(t)
+	wasm := testComponent(t)
 	n := testlattice.StartNATS(t)
 	nc := n.Connect(t)
 	hosts := map[string]*host.Host{}
@@ -144,5 +144,54 @@ func TestMultiLatticeStandalone(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("apps_%s = %v, want %v", l, got, want)
 		}
+	}
+}
+
+// TestLatticesDoNotShareKeys (#12.5): upstream keys manifests <lattice>-<app>, so lattice "x" app
+// "y-z" and lattice "x-y" app "z" share a key, and lattice "x" app "y" shares one with lattice
+// "x-y"'s app list. Whichever comes second is refused with one line; neither reads, overwrites
+// nor deletes the other's app.
+func TestLatticesDoNotShareKeys(t *testing.T) {
+	_, nc := startNATS(t, "")
+	startWadm(t, nc)
+	client := func(l string) *wadmclient.Client {
+		return wadmclient.New(nc, wadmclient.Options{Lattice: l, Timeout: 5 * time.Second})
+	}
+	x, xy := client("x"), client("x-y")
+	ctx := context.Background()
+	wasm := testComponent(t)
+	if _, err := x.Put(ctx, []byte(simpleManifest("y-z", wasm, 1)), ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err := xy.Put(ctx, []byte(simpleManifest("z", wasm, 2)), "")
+	if err == nil || !strings.Contains(err.Error(), `share the wadm_manifests key "x-y-z"`) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("put across lattices: %v", err)
+	}
+	for _, op := range []func() error{
+		func() error { _, err := xy.Get(ctx, "z", ""); return err },
+		func() error { _, err := xy.Versions(ctx, "z"); return err },
+		func() error { _, err := xy.Delete(ctx, "z", ""); return err },
+		func() error { _, err := xy.Deploy(ctx, "z", ""); return err },
+	} {
+		if err := op(); err == nil || !strings.Contains(err.Error(), "refusing to cross lattices") {
+			t.Errorf("operation of lattice x-y on x's app: %v", err)
+		}
+	}
+	m, err := x.Get(ctx, "y-z", "")
+	if err != nil || m.Spec.Components[0].Traits[0].Properties.Scaler.Instances != 1 {
+		t.Fatalf("lattice x's app after the refused put: %v %+v", err, m)
+	}
+	// Lattice x-y's app list key "x-y" is lattice x's app "y".
+	if _, err := xy.Put(ctx, []byte(simpleManifest("q", wasm, 1)), ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.Put(ctx, []byte(simpleManifest("y", wasm, 1)), ""); err == nil || !strings.Contains(err.Error(), `lattice "x-y"'s app list`) {
+		t.Fatalf("put onto another lattice's app list: %v", err)
+	}
+	if apps, err := xy.List(ctx); err != nil || len(apps) != 1 || apps[0].Name != "q" {
+		t.Fatalf("lattice x-y lists %+v, %v", apps, err)
+	}
+	if apps, err := x.List(ctx); err != nil || len(apps) != 1 || apps[0].Name != "y-z" {
+		t.Fatalf("lattice x lists %+v, %v", apps, err)
 	}
 }

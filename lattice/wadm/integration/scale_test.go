@@ -21,7 +21,7 @@ func TestThreeWadmsNoDoubleScheduling(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow")
 	}
-	wasm := buildWasm(t)
+	wasm := testComponent(t)
 	srv, nc := startNATS(t, "")
 	var mu sync.Mutex
 	counts := map[string]int{}
@@ -75,7 +75,7 @@ func TestThreeWadmsNoDoubleScheduling(t *testing.T) {
 // TestRestartKeepsApps stops everything without purging and starts again on
 // the same store: the apps come back Deployed.
 func TestRestartKeepsApps(t *testing.T) {
-	wasm := buildWasm(t)
+	wasm := testComponent(t)
 	store := t.TempDir()
 	srv, nc := startNATS(t, store)
 	w := startWadm(t, nc, "default")

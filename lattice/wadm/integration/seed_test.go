@@ -14,7 +14,7 @@ import (
 // host ⇒ failed with the reason; labelled hosts ⇒ deployed with 80/20; the
 // west host dies ⇒ not deployed once it expires; a new west host ⇒ deployed.
 func TestSeedScenario(t *testing.T) {
-	wasm := buildWasm(t)
+	wasm := testComponent(t)
 	srv, nc := startNATS(t, "")
 	startWadm(t, nc, "default")
 	startHost(t, nc, "default", nil)
@@ -54,7 +54,7 @@ func TestSeedScenario(t *testing.T) {
 // TestHostsJoiningWhileWaiting: hosts that appear while a scaler waits for its expected events
 // are used as soon as the wait ends, not at the next heartbeat (upstream's 30 s here).
 func TestHostsJoiningWhileWaiting(t *testing.T) {
-	wasm := buildWasm(t)
+	wasm := testComponent(t)
 	_, nc := startNATS(t, "")
 	w, err := wadm.Run(t.Context(), nc, wadm.Config{Lattices: []string{"default"}, HostExpiry: time.Minute, Logger: testLogger()})
 	if err != nil {

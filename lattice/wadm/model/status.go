@@ -132,7 +132,9 @@ type TraitStatus struct {
 type Status struct {
 	Info    StatusInfo     `json:"status"`
 	Scalers []ScalerStatus `json:"scalers,omitempty"`
-	// Version and Components are deprecated but always emitted ("" and []).
+	// Version and Components are deprecated but always emitted; upstream
+	// sends "" and [], this wadm sends in Version the deployed version the
+	// status is about ("" for undeployed apps).
 	Version    string            `json:"version"`
 	Components []ComponentStatus `json:"components"`
 }

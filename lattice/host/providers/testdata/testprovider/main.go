@@ -1,34 +1,19 @@
-// testprovider is a minimal native capability provider for the host's tests. It speaks the
-// provider side of the protocol (reference §6.3-6.6): it reads HostData from stdin, answers
-// health and shutdown requests and takes link puts/deletes. Each thing it sees is reported on
-// testprovider.<provider_key> so tests can follow it.
+// testprovider is a native capability provider for the host's tests, built with the in-repo
+// SDK (package provider): it takes HostData, answers health and shutdown, takes link puts and
+// deletes, and serves wrpc:keyvalue from memory, so a component on any host can count through
+// it. Each thing it sees is reported on testprovider.<provider_key> so tests can follow it.
 package main
 
 import (
-	"bufio"
-	"encoding/base64"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
+	"sync"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nkeys"
+	"github.com/wasmlattice/wash/provider"
+	"github.com/wasmlattice/wash/provider/keyvalue"
 )
-
-type hostData struct {
-	HostID          string            `json:"host_id"`
-	Lattice         string            `json:"lattice_rpc_prefix"`
-	URL             string            `json:"lattice_rpc_url"`
-	ProviderKey     string            `json:"provider_key"`
-	InstanceID      string            `json:"instance_id"`
-	LinkDefinitions []json.RawMessage `json:"link_definitions"`
-	Config          map[string]string `json:"config"`
-	XKeyPrivate     string            `json:"provider_xkey_private_key"`
-	EnvValues       *map[string]any   `json:"env_values"`
-	UserJWT         string            `json:"lattice_rpc_user_jwt"`
-	UserSeed        string            `json:"lattice_rpc_user_seed"`
-}
 
 type report struct {
 	Event      string            `json:"event"`
@@ -42,97 +27,78 @@ type report struct {
 }
 
 func main() {
-	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	var mu sync.Mutex
+	var p *provider.Provider
+	say := func(r report) {
+		mu.Lock()
+		defer mu.Unlock()
+		if p == nil {
+			return
+		}
+		r.InstanceID, r.PID = p.HostData.InstanceID, os.Getpid()
+		b, _ := json.Marshal(r)
+		_ = p.NC.Publish("testprovider."+p.HostData.ProviderKey, b)
+		_ = p.NC.Flush()
+	}
+	linkJSON := func(l provider.Link) json.RawMessage { b, _ := json.Marshal(l); return b }
+	var pending []provider.Link // initial links arrive before the provider is returned
+	store := keyvalue.NewMemory()
+	ctx := context.Background()
+	started, err := provider.Start(ctx, provider.Options{
+		Exports: keyvalue.Exports(func(ctx context.Context, bucket string) (keyvalue.Store, string, error) {
+			mu.Lock()
+			cur := p
+			mu.Unlock()
+			if cur == nil {
+				return nil, "", &keyvalue.Error{Case: 2, Msg: "starting"}
+			}
+			if _, lerr := cur.LinkFor(ctx, "wasi", "keyvalue"); lerr != nil {
+				return nil, "", &keyvalue.Error{Case: 2, Msg: lerr.Error()}
+			}
+			return store, bucket, nil
+		}),
+		PutLink: func(_ context.Context, l provider.Link) error {
+			mu.Lock()
+			started := p != nil
+			if !started {
+				pending = append(pending, l)
+			}
+			mu.Unlock()
+			if started {
+				say(report{Event: "link_put", Link: linkJSON(l)})
+			}
+			return nil
+		},
+		DeleteLink: func(_ context.Context, l provider.Link) error {
+			say(report{Event: "link_del", Link: linkJSON(l)})
+			return nil
+		},
+		Shutdown: func(context.Context) error {
+			say(report{Event: "shutdown"})
+			return nil
+		},
+		// what the provider SDKs deliver from wasmbus.rpc.<lattice>.<key>.config.update
+		UpdateConfig: func(_ context.Context, cfg map[string]string) error {
+			say(report{Event: "config_update", Config: cfg})
+			return nil
+		},
+	})
 	if err != nil {
-		fail("reading host data: %v", err)
+		fail("%v", err)
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(line))
-	if err != nil {
-		fail("decoding host data: %v", err)
-	}
-	var hd hostData
-	if err := json.Unmarshal(raw, &hd); err != nil {
-		fail("parsing host data: %v", err)
-	}
+	mu.Lock()
+	p = started
+	early := pending[min(len(pending), len(started.HostData.LinkDefinitions)):]
+	mu.Unlock()
+	hd := p.HostData
 	if hd.EnvValues == nil || hd.LinkDefinitions == nil {
 		fail("host data lacks the required env_values or link_definitions")
 	}
-	// as the Rust SDK: a user JWT and seed when the host hands them over, else whatever
-	// the URL carries (user:password@)
-	var opts []nats.Option
-	if hd.UserJWT != "" && hd.UserSeed != "" {
-		opts = append(opts, nats.UserJWTAndSeed(hd.UserJWT, hd.UserSeed))
+	say(report{Event: "started", Env: os.Environ(), Links: len(hd.LinkDefinitions), Config: hd.Config, HostData: hd.Raw})
+	for _, l := range early {
+		say(report{Event: "link_put", Link: linkJSON(l)})
 	}
-	nc, err := nats.Connect(hd.URL, opts...)
-	if err != nil {
-		fail("connecting to %s: %v", hd.URL, err)
-	}
-	rpc := "wasmbus.rpc." + hd.Lattice + "."
-	out := "testprovider." + hd.ProviderKey
-	say := func(r report) {
-		r.InstanceID, r.PID = hd.InstanceID, os.Getpid()
-		b, _ := json.Marshal(r)
-		_ = nc.Publish(out, b)
-		_ = nc.Flush()
-	}
-	done := make(chan struct{})
-	subs := map[string]nats.MsgHandler{
-		rpc + hd.ProviderKey + ".health": func(m *nats.Msg) {
-			_ = m.Respond([]byte(`{"healthy":true,"message":"ok"}`))
-		},
-		rpc + hd.ProviderKey + ".default.shutdown": func(m *nats.Msg) {
-			var req struct {
-				HostID string `json:"host_id"`
-			}
-			if json.Unmarshal(m.Data, &req) != nil || req.HostID != hd.HostID {
-				return // not our host: ignore, as the SDK does
-			}
-			say(report{Event: "shutdown"})
-			_ = m.Respond([]byte("shutting down"))
-			close(done)
-		},
-		rpc + hd.ProviderKey + ".linkdefs.del": func(m *nats.Msg) {
-			say(report{Event: "link_del", Link: m.Data})
-		},
-		// what wasmcloud-provider-sdk subscribes to for on_config_update
-		rpc + hd.ProviderKey + ".config.update": func(m *nats.Msg) {
-			var cfg map[string]string
-			if err := json.Unmarshal(m.Data, &cfg); err != nil {
-				fail("config update is not a string map: %v", err)
-			}
-			say(report{Event: "config_update", Config: cfg})
-		},
-	}
-	putSubject := rpc + hd.ProviderKey + ".linkdefs.put"
-	if hd.XKeyPrivate != "" {
-		// 1.1+ hosts send link puts on the provider's xkey public key.
-		kp, err := nkeys.FromCurveSeed([]byte(hd.XKeyPrivate))
-		if err != nil {
-			fail("provider xkey: %v", err)
-		}
-		pub, _ := kp.PublicKey()
-		putSubject = rpc + pub + ".linkdefs.put"
-		subs[rpc+hd.ProviderKey+".linkdefs.put"] = func(*nats.Msg) {} // legacy copy, ignored
-	}
-	seen := map[string]bool{}
-	subs[putSubject] = func(m *nats.Msg) {
-		if seen[string(m.Data)] {
-			return // the same link may come on both subjects
-		}
-		seen[string(m.Data)] = true
-		say(report{Event: "link_put", Link: m.Data})
-	}
-	for subj, h := range subs {
-		if _, err := nc.Subscribe(subj, h); err != nil {
-			fail("subscribing %s: %v", subj, err)
-		}
-	}
-	if err := nc.Flush(); err != nil {
-		fail("flush: %v", err)
-	}
-	say(report{Event: "started", Env: os.Environ(), Links: len(hd.LinkDefinitions), Config: hd.Config, HostData: raw})
-	<-done
-	nc.Drain()
+	<-p.Done()
 }
 
 func fail(format string, args ...any) {

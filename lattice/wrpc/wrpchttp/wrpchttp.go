@@ -1,0 +1,686 @@
+// Package wrpchttp carries HTTP over wRPC the way wasmCloud 1.x does (wrpc:http@0.1.0): it
+// converts between net/http and the wrpc:http request/response values, calls
+// incoming-handler.handle or outgoing-handler.handle as an http.RoundTripper, and serves both
+// with ordinary Go handlers. Bodies are streamed (stream<u8>), trailers follow the body
+// (future<option<fields>>); repeated headers are grouped under one lowercase name, as the
+// Rust peers require.
+package wrpchttp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wasmlattice/wash/lattice/wrpc"
+	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
+)
+
+var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete,
+	http.MethodConnect, http.MethodOptions, http.MethodTrace, http.MethodPatch}
+
+func methodValue(m string) wrpc.VariantValue {
+	if m == "" {
+		m = http.MethodGet
+	}
+	for i, x := range methods {
+		if x == m {
+			return wrpc.VariantValue{Case: uint32(i)}
+		}
+	}
+	return wrpc.VariantValue{Case: 9, Value: m}
+}
+
+func methodName(v wrpc.Value) (string, error) {
+	vv, ok := v.(wrpc.VariantValue)
+	if !ok {
+		return "", fmt.Errorf("method is %T", v)
+	}
+	if int(vv.Case) < len(methods) {
+		return methods[vv.Case], nil
+	}
+	s, _ := vv.Value.(string)
+	if s == "" {
+		return "", errors.New("method other() without a name")
+	}
+	return s, nil
+}
+
+// hopByHop headers belong to one connection and are not forwarded.
+var hopByHop = map[string]bool{"connection": true, "keep-alive": true, "proxy-connection": true,
+	"transfer-encoding": true, "upgrade": true, "te": true, "trailer": true}
+
+// FieldsValue groups h into wrpc:http fields: one entry per lowercase name with all its values.
+func FieldsValue(h http.Header) []wrpc.Value {
+	out := make([]wrpc.Value, 0, len(h))
+	for k, vs := range h {
+		name := strings.ToLower(k)
+		if hopByHop[name] || strings.HasPrefix(k, http.TrailerPrefix) {
+			continue
+		}
+		vals := make([]wrpc.Value, len(vs))
+		for i, v := range vs {
+			vals[i] = []byte(v)
+		}
+		out = append(out, []wrpc.Value{name, vals})
+	}
+	return out
+}
+
+// HeaderFromFields turns fields back into an http.Header. A name that appears twice is an
+// error, as upstream's conversion reports ("duplicate header entry").
+func HeaderFromFields(v wrpc.Value) (http.Header, error) {
+	list, ok := v.([]wrpc.Value)
+	if !ok {
+		return nil, fmt.Errorf("fields are %T", v)
+	}
+	h := make(http.Header, len(list))
+	seen := make(map[string]bool, len(list))
+	for _, e := range list {
+		kv, ok := e.([]wrpc.Value)
+		if !ok || len(kv) != 2 {
+			return nil, errors.New("malformed field entry")
+		}
+		name, _ := kv[0].(string)
+		if seen[strings.ToLower(name)] {
+			return nil, fmt.Errorf("duplicate header entry %q", name)
+		}
+		seen[strings.ToLower(name)] = true
+		vals, _ := kv[1].([]wrpc.Value)
+		for _, x := range vals {
+			b, _ := x.([]byte)
+			h.Add(name, string(b))
+		}
+	}
+	return h, nil
+}
+
+// bodyTracker reads a body and closes done when it has ended (EOF or error).
+type bodyTracker struct {
+	r    io.Reader
+	once sync.Once
+	done chan struct{}
+}
+
+func newBodyTracker(r io.Reader) *bodyTracker {
+	return &bodyTracker{r: r, done: make(chan struct{})}
+}
+
+func (b *bodyTracker) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil {
+		b.once.Do(func() { close(b.done) })
+	}
+	return n, err
+}
+
+// RequestValue converts r into a wrpc:http request: the body is streamed, the trailers future
+// resolves once the body has been read. The scheme is always set (http, or https with TLS),
+// the authority is r.Host, and the Host header travels among the fields as hyper sends it.
+func RequestValue(r *http.Request) wrpc.Value {
+	var body io.Reader = http.NoBody
+	if r.Body != nil {
+		body = r.Body
+	}
+	if complete, ok := smallBody(r); ok {
+		// all of it is here: the body goes inline and the trailers (none, with a body read
+		// this way) are known
+		return requestValue(r, complete, wrpc.Ready(wrpc.None()))
+	}
+	tracker := newBodyTracker(body)
+	trailers := wrpc.FutureFunc(func(ctx context.Context) (wrpc.Value, error) {
+		select {
+		case <-tracker.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if len(r.Trailer) == 0 {
+			return wrpc.None(), nil
+		}
+		return wrpc.Some(FieldsValue(r.Trailer)), nil
+	})
+	return requestValue(r, tracker, trailers)
+}
+
+// smallBody reads a request body that is empty or has a small declared length and no
+// announced trailers.
+func smallBody(r *http.Request) ([]byte, bool) {
+	if len(r.Trailer) > 0 {
+		return nil, false
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return []byte{}, true
+	}
+	if r.ContentLength <= 0 || r.ContentLength > inlineBody {
+		return nil, false
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, r.ContentLength+1))
+	if err != nil || int64(len(b)) != r.ContentLength {
+		// leave a short or failing body to the streamed path's reader: give what was read
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), r.Body))
+		return nil, false
+	}
+	return b, true
+}
+
+func requestValue(r *http.Request, body wrpc.Value, trailers wrpc.FutureValue) wrpc.Value {
+	scheme := "http"
+	if r.TLS != nil || (r.URL != nil && r.URL.Scheme == "https") {
+		scheme = "https"
+	}
+	pathQuery := "/"
+	if r.URL != nil {
+		pathQuery = r.URL.RequestURI()
+	}
+	host := r.Host
+	if host == "" && r.URL != nil {
+		host = r.URL.Host
+	}
+	headers := FieldsValue(r.Header)
+	if host != "" && r.Header.Get("Host") == "" {
+		headers = append(headers, []wrpc.Value{"host", []wrpc.Value{[]byte(host)}})
+	}
+	return NewRequestValue(r.Method, scheme, host, pathQuery, headers, body, trailers)
+}
+
+// NewRequestValue assembles a request value from its parts; headers are fields (see
+// FieldsValue), body a stream<u8> value (io.Reader or []byte) and trailers a future of
+// option<fields>. An empty authority is sent as none.
+func NewRequestValue(method, scheme, authority, pathQuery string, headers []wrpc.Value, body wrpc.Value, trailers wrpc.FutureValue) wrpc.Value {
+	sv := wrpc.VariantValue{Case: 2, Value: scheme}
+	switch scheme {
+	case "http":
+		sv = wrpc.VariantValue{Case: 0}
+	case "https":
+		sv = wrpc.VariantValue{Case: 1}
+	}
+	auth := wrpc.None()
+	if authority != "" {
+		auth = wrpc.Some(authority)
+	}
+	return []wrpc.Value{body, trailers, methodValue(method), wrpc.Some(pathQuery), wrpc.Some(sv), auth, headers}
+}
+
+// ToRequest converts a received wrpc:http request into an *http.Request whose body reads the
+// request's stream. A request without a scheme is refused, as a wasmCloud host refuses it.
+func ToRequest(ctx context.Context, v wrpc.Value) (*http.Request, error) {
+	f, ok := v.([]wrpc.Value)
+	if !ok || len(f) != 7 {
+		return nil, fmt.Errorf("request is %T", v)
+	}
+	method, err := methodName(f[2])
+	if err != nil {
+		return nil, err
+	}
+	scheme := ""
+	if o, _ := f[4].(wrpc.OptionValue); o.IsSome {
+		sv, _ := o.Value.(wrpc.VariantValue)
+		switch sv.Case {
+		case 0:
+			scheme = "http"
+		case 1:
+			scheme = "https"
+		default:
+			scheme, _ = sv.Value.(string)
+		}
+	}
+	if scheme == "" {
+		return nil, errors.New("scheme missing")
+	}
+	pq := "/"
+	if o, _ := f[3].(wrpc.OptionValue); o.IsSome {
+		pq, _ = o.Value.(string)
+	}
+	authority := ""
+	if o, _ := f[5].(wrpc.OptionValue); o.IsSome {
+		authority, _ = o.Value.(string)
+	}
+	header, err := HeaderFromFields(f[6])
+	if err != nil {
+		return nil, err
+	}
+	if authority == "" {
+		authority = header.Get("Host")
+	}
+	header.Del("Host")
+	u, err := url.ParseRequestURI(pq)
+	if err != nil {
+		return nil, fmt.Errorf("path-with-query %q: %w", pq, err)
+	}
+	u.Scheme, u.Host = scheme, authority
+	var body io.ReadCloser = http.NoBody
+	switch b := f[0].(type) {
+	case *wrpc.ByteStream:
+		body = b.WithContext(ctx)
+	case io.ReadCloser:
+		body = b
+	case io.Reader:
+		body = io.NopCloser(b)
+	}
+	r := (&http.Request{
+		Method: method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: header, Body: body, Host: authority, RequestURI: pq, ContentLength: -1,
+	}).WithContext(ctx)
+	if cl := header.Get("Content-Length"); cl != "" {
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
+			r.ContentLength = n
+		}
+	}
+	if scheme == "https" {
+		r.TLS = nil // no TLS state crossed the wire; the scheme says it was https
+	}
+	return r, nil
+}
+
+// ErrorCode is an err(error-code) answer.
+type ErrorCode struct {
+	Case    uint32
+	Payload wrpc.Value
+}
+
+func (e *ErrorCode) Error() string {
+	name := "unknown"
+	if int(e.Case) < len(interfaces.ErrorCode.Cases) {
+		name = interfaces.ErrorCode.Cases[e.Case].Name
+	}
+	if o, ok := e.Payload.(wrpc.OptionValue); ok && o.IsSome {
+		return fmt.Sprintf("HTTP error-code %s: %v", name, o.Value)
+	}
+	return "HTTP error-code " + name
+}
+
+// InternalError is error-code::internal-error(some(msg)).
+func InternalError(msg string) *ErrorCode {
+	return &ErrorCode{Case: interfaces.ErrorCodeCase("internal-error"), Payload: wrpc.Some(msg)}
+}
+
+// ToResponse converts a received result<response, error-code> into an *http.Response (or the
+// *ErrorCode).
+func ToResponse(ctx context.Context, v wrpc.Value, req *http.Request) (*http.Response, error) {
+	res, ok := v.(wrpc.ResultValue)
+	if !ok {
+		return nil, fmt.Errorf("handle returned %T", v)
+	}
+	if res.IsErr {
+		vv, _ := res.Value.(wrpc.VariantValue)
+		return nil, &ErrorCode{Case: vv.Case, Payload: vv.Value}
+	}
+	f, ok := res.Value.([]wrpc.Value)
+	if !ok || len(f) != 4 {
+		return nil, fmt.Errorf("response is %T", res.Value)
+	}
+	status, _ := f[2].(uint16)
+	header, err := HeaderFromFields(f[3])
+	if err != nil {
+		return nil, err
+	}
+	resp := &http.Response{
+		Status: fmt.Sprintf("%d %s", status, http.StatusText(int(status))), StatusCode: int(status),
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: header, ContentLength: -1, Request: req,
+	}
+	if cl := header.Get("Content-Length"); cl != "" {
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
+			resp.ContentLength = n
+		}
+	}
+	trailers, _ := f[1].(wrpc.FutureValue)
+	var body io.ReadCloser = http.NoBody
+	switch b := f[0].(type) {
+	case *wrpc.ByteStream:
+		body = b.WithContext(ctx)
+	case io.ReadCloser:
+		body = b
+	case io.Reader:
+		body = io.NopCloser(b)
+	}
+	resp.Body = &responseBody{ReadCloser: body, resp: resp, trailers: trailers, ctx: ctx}
+	return resp, nil
+}
+
+// responseBody fills resp.Trailer once the body has ended.
+type responseBody struct {
+	io.ReadCloser
+	resp     *http.Response
+	trailers wrpc.FutureValue
+	ctx      context.Context
+	once     sync.Once
+}
+
+func (b *responseBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.readTrailers()
+	}
+	return n, err
+}
+
+func (b *responseBody) readTrailers() {
+	b.once.Do(func() {
+		if b.trailers == nil {
+			return
+		}
+		v, err := b.trailers.Await(b.ctx)
+		if err != nil {
+			return
+		}
+		if o, ok := v.(wrpc.OptionValue); ok && o.IsSome {
+			if h, err := HeaderFromFields(o.Value); err == nil {
+				b.resp.Trailer = h
+			}
+		}
+	})
+}
+
+func (b *responseBody) Close() error {
+	return b.ReadCloser.Close()
+}
+
+// WriteResponse copies resp to w: headers (without hop-by-hop ones), status, body, trailers.
+// An error after the status line went out is returned wrapped in ErrResponseStarted.
+func WriteResponse(w http.ResponseWriter, resp *http.Response) error {
+	defer resp.Body.Close()
+	h := w.Header()
+	for k, vs := range resp.Header {
+		if hopByHop[strings.ToLower(k)] {
+			continue
+		}
+		h[k] = vs
+	}
+	w.WriteHeader(resp.StatusCode)
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fmt.Errorf("%w: body: %w", ErrResponseStarted, err)
+	}
+	for k, vs := range resp.Trailer {
+		for _, v := range vs {
+			h.Add(http.TrailerPrefix+k, v)
+		}
+	}
+	return nil
+}
+
+// ErrResponseStarted wraps errors that happen after the response status was written.
+var ErrResponseStarted = errors.New("response already started")
+
+// Transport is an http.RoundTripper that sends each request over wRPC to
+// incoming-handler.handle (or outgoing-handler.handle when Outgoing is set).
+type Transport struct {
+	Conn *wrpc.Conn
+	// Target returns the invocation for a request (its Prefix and Header; Instance and Func are
+	// set by the Transport).
+	Target   func(r *http.Request) wrpc.Invocation
+	Outgoing bool
+}
+
+// RoundTrip sends r and returns the response; the body streams as it arrives. An
+// err(error-code) answer is returned as *ErrorCode.
+func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	inv := t.Target(r)
+	f := interfaces.HTTPHandle
+	args := []wrpc.Value{RequestValue(r)}
+	if t.Outgoing {
+		f = interfaces.HTTPOutgoing
+		args = append(args, wrpc.None())
+	}
+	inv.Instance, inv.Func = f.Instance, f.Name
+	ctx := r.Context()
+	res, err := t.Conn.Invoke(ctx, inv, f.Type, args)
+	if err != nil {
+		return nil, err
+	}
+	return ToResponse(ctx, res[0], r)
+}
+
+// ServeFunc serves one request: it writes the response to w and returns an error when it could
+// not produce one (before anything was written) or failed while writing it.
+type ServeFunc func(w http.ResponseWriter, r *http.Request) error
+
+// IncomingHandler serves incoming-handler.handle with serve. The result is sent as soon as
+// serve has written the status; the body streams while serve runs. If serve fails before
+// writing anything the invocation fails (the caller sees it end without results); if it fails
+// later the body ends without its closing chunk, which the caller reads as a truncated body.
+func IncomingHandler(serve ServeFunc) wrpc.Handler {
+	return func(ctx context.Context, args []wrpc.Value) ([]wrpc.Value, error) {
+		req, err := ToRequest(ctx, args[0])
+		if err != nil {
+			return nil, err
+		}
+		return serveResponse(ctx, req, serve)
+	}
+}
+
+// OutgoingHandler serves outgoing-handler.handle by sending each request with rt.
+func OutgoingHandler(rt http.RoundTripper) wrpc.Handler {
+	return func(ctx context.Context, args []wrpc.Value) ([]wrpc.Value, error) {
+		req, err := ToRequest(ctx, args[0])
+		if err != nil {
+			return nil, err
+		}
+		req.RequestURI = ""
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			code := InternalError(err.Error())
+			if errors.Is(err, context.DeadlineExceeded) {
+				code = &ErrorCode{Case: interfaces.ErrorCodeCase("connection-timeout")}
+			}
+			return []wrpc.Value{wrpc.Err(wrpc.VariantValue{Case: code.Case, Value: code.Payload})}, nil
+		}
+		trailers := wrpc.FutureFunc(func(ctx context.Context) (wrpc.Value, error) {
+			if len(resp.Trailer) == 0 {
+				return wrpc.None(), nil
+			}
+			return wrpc.Some(FieldsValue(resp.Trailer)), nil
+		})
+		body := &closeOnEOF{r: resp.Body}
+		return []wrpc.Value{wrpc.Ok([]wrpc.Value{body, trailers, uint16(resp.StatusCode), FieldsValue(resp.Header)})}, nil
+	}
+}
+
+type closeOnEOF struct{ r io.ReadCloser }
+
+func (c *closeOnEOF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil {
+		_ = c.r.Close()
+	}
+	return n, err
+}
+
+// Small answers go inline: a response body that is complete (and at most inlineBody bytes)
+// when the result is sent travels as a "ready" stream inside the result, its trailers as a
+// ready future, which saves the body's and trailers' channels (five NATS messages) per request.
+// A body that is still being written inlineWait after the status, or outgrows inlineBody, or
+// is flushed, is streamed.
+const (
+	inlineBody = 64 << 10
+	inlineWait = time.Millisecond
+)
+
+// streamingWriter is the http.ResponseWriter serve writes to: the status and headers are
+// captured when written; the body is kept until the response is committed to inline or
+// streamed, then goes through a pipe to the stream<u8> writer.
+type streamingWriter struct {
+	header  http.Header
+	status  int
+	started chan struct{}
+	once    sync.Once
+	sent    http.Header // the headers as they were at WriteHeader
+
+	mu       sync.Mutex
+	buf      []byte
+	pr       *io.PipeReader
+	pw       *io.PipeWriter // set when streaming
+	finished bool           // serve returned
+	serveErr error
+	full     chan struct{} // the body outgrew inlineBody or was flushed
+	fullOnce sync.Once
+}
+
+func newStreamingWriter() *streamingWriter {
+	return &streamingWriter{header: http.Header{}, started: make(chan struct{}), full: make(chan struct{})}
+}
+
+func (w *streamingWriter) Header() http.Header { return w.header }
+
+func (w *streamingWriter) WriteHeader(status int) {
+	if status < 100 || status > 999 {
+		status = http.StatusInternalServerError
+	}
+	w.once.Do(func() {
+		w.status = status
+		w.sent = w.header.Clone()
+		close(w.started)
+	})
+}
+
+func (w *streamingWriter) signalFull() { w.fullOnce.Do(func() { close(w.full) }) }
+
+func (w *streamingWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	w.mu.Lock()
+	if pw := w.pw; pw != nil {
+		w.mu.Unlock()
+		return pw.Write(p)
+	}
+	w.buf = append(w.buf, p...)
+	over := len(w.buf) > inlineBody
+	w.mu.Unlock()
+	if over {
+		w.signalFull()
+	}
+	return len(p), nil
+}
+
+// Flush commits to streaming: what follows goes out as it is written.
+func (w *streamingWriter) Flush() {
+	w.WriteHeader(http.StatusOK)
+	w.mu.Lock()
+	if w.pw == nil && !w.finished {
+		w.pr, w.pw = io.Pipe()
+	}
+	w.mu.Unlock()
+	w.signalFull()
+}
+
+// finish records that serve returned; a streamed body ends (with err, the reader sees a
+// truncated body).
+func (w *streamingWriter) finish(err error) {
+	w.mu.Lock()
+	w.finished, w.serveErr = true, err
+	pw := w.pw
+	w.mu.Unlock()
+	if pw != nil {
+		if err != nil {
+			_ = pw.CloseWithError(err)
+		} else {
+			_ = pw.Close()
+		}
+	}
+}
+
+// commit decides how the body goes: inline when serve has finished cleanly, else streamed
+// (what was written so far first).
+func (w *streamingWriter) commit() (body wrpc.Value, complete bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.finished && w.serveErr == nil && w.pw == nil {
+		b := w.buf
+		if b == nil {
+			b = []byte{}
+		}
+		return b, true
+	}
+	if w.pw == nil {
+		w.pr, w.pw = io.Pipe()
+		if w.finished { // failed after the status: the body ends early
+			_ = w.pw.CloseWithError(w.serveErr)
+		}
+	}
+	return io.MultiReader(bytes.NewReader(w.buf), w.pr), false
+}
+
+func (w *streamingWriter) trailers() wrpc.Value {
+	tr := http.Header{}
+	for k, vs := range w.header {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			tr[strings.TrimPrefix(k, http.TrailerPrefix)] = vs
+		}
+	}
+	for _, k := range w.sent.Values("Trailer") {
+		for _, name := range strings.Split(k, ",") {
+			name = http.CanonicalHeaderKey(strings.TrimSpace(name))
+			if vs, ok := w.header[name]; ok && name != "" {
+				tr[name] = vs
+			}
+		}
+	}
+	if len(tr) == 0 {
+		return wrpc.None()
+	}
+	return wrpc.Some(FieldsValue(tr))
+}
+
+func serveResponse(ctx context.Context, req *http.Request, serve ServeFunc) ([]wrpc.Value, error) {
+	w := newStreamingWriter()
+	done := make(chan struct{})
+	go func() {
+		err := serve(w, req)
+		if err == nil {
+			w.WriteHeader(http.StatusOK)
+		}
+		w.finish(err)
+		close(done)
+	}()
+	select {
+	case <-w.started:
+	case <-done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case <-w.started:
+	default:
+		// serve failed before writing anything
+		w.mu.Lock()
+		err := w.serveErr
+		w.mu.Unlock()
+		return nil, err
+	}
+	grace := time.NewTimer(inlineWait)
+	select {
+	case <-done:
+	case <-w.full:
+	case <-grace.C:
+	case <-ctx.Done():
+	}
+	grace.Stop()
+	body, complete := w.commit()
+	var trailers wrpc.FutureValue
+	if complete {
+		trailers = wrpc.Ready(w.trailers())
+	} else {
+		go func() {
+			// nobody reads the body any more once the invocation is over: unblock serve
+			<-ctx.Done()
+			w.mu.Lock()
+			pw := w.pw
+			w.mu.Unlock()
+			_ = pw.CloseWithError(ctx.Err())
+		}()
+		trailers = wrpc.FutureFunc(func(ctx context.Context) (wrpc.Value, error) {
+			select {
+			case <-done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			return w.trailers(), nil
+		})
+	}
+	return []wrpc.Value{wrpc.Ok([]wrpc.Value{body, trailers, uint16(w.status), FieldsValue(w.sent)})}, nil
+}
