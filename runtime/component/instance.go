@@ -144,7 +144,10 @@ func (p *Program) resolve(extra *Registry) ([]cabi.HostFunc, error) {
 			if !s.used {
 				continue
 			}
-			if f := extra.Lookup(s.iface, s.name); f != nil {
+			if f, ft := extra.lookupDecl(s.iface, s.name); f != nil {
+				if err := checkImport(s.iface, s.name, ft, s.typ); err != nil {
+					return nil, err
+				}
 				funcs[s.idx] = f
 			} else if funcs[s.idx] == nil && extra.Fallback != nil {
 				funcs[s.idx] = extra.Fallback(s.iface, s.name, s.typ)
