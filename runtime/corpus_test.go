@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"os"
+	gort "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +161,22 @@ func BenchmarkFreshInstance(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+			})
+			// 20 requests at once, as bench/http.sh's wrk -c20 sends them
+			b.Run(g.name+"/request-c20", func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetParallelism((20 + gort.GOMAXPROCS(0) - 1) / gort.GOMAXPROCS(0))
+				defer cpuPerOp(b)()
+				b.RunParallel(func(pb *testing.PB) {
+					req := httptest.NewRequest("GET", "/bench", nil)
+					for pb.Next() {
+						rec := httptest.NewRecorder()
+						if err := p.HandleHTTP(context.Background(), rec, req, cfg); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
 			})
 		}
 	}
