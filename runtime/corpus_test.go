@@ -181,3 +181,39 @@ func BenchmarkFreshInstance(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWarmCompile is what a redeploy of a known component costs the runtime: a new
+// engine on a warm compilation cache compiles the component (nothing is compiled to machine
+// code again) and makes its first instance.
+//
+//	go test ./runtime -run '^$' -bench WarmCompile -benchtime 5x
+func BenchmarkWarmCompile(b *testing.B) {
+	for _, g := range []struct{ name, path string }{
+		{"wat-hello", corpus.Path(b, corpus.WatHello)},
+		{"js-hello", corpus.JSHello(b)},
+	} {
+		wasm, err := os.ReadFile(g.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(g.name, func(b *testing.B) {
+			defer cpuPerOp(b)()
+			for i := 0; i < b.N; i++ {
+				e, err := NewEngine(context.Background(), Options{CompilationCacheDir: corpus.CompilationCache()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				p, err := e.Compile(context.Background(), wasm)
+				if err != nil {
+					b.Fatal(err)
+				}
+				inst, rc, err := p.acquire(context.Background(), InstanceConfig{InitSnapshot: true}, p.limits(InstanceConfig{InitSnapshot: true}))
+				if err != nil {
+					b.Fatal(err)
+				}
+				p.release(inst, rc, true)
+				_ = e.Close(context.Background())
+			}
+		})
+	}
+}
