@@ -444,7 +444,7 @@ func templateForms(bin []byte) (out, noStart []byte, globals []uint32, ok bool, 
 			for i := 0; i < n; i++ {
 				t := sr.byte()
 				mut := sr.byte()
-				sr.constExpr()
+				sr.constExpr(nil)
 				if mut == 1 {
 					switch t {
 					case 0x7f, 0x7e, 0x7d, 0x7c:
@@ -510,8 +510,9 @@ func templateForms(bin []byte) (out, noStart []byte, globals []uint32, ok bool, 
 	return out, noStart, globals, ok, nil
 }
 
-// constExpr skips a constant expression up to its end.
-func (r *reader) constExpr() {
+// constExpr skips a constant expression up to its end; with w it also rewrites the function
+// index of ref.func (see instrument).
+func (r *reader) constExpr(w *codeRewrite) {
 	for {
 		switch op := r.byte(); op {
 		case 0x0b:
@@ -524,8 +525,14 @@ func (r *reader) constExpr() {
 			r.bytes(4)
 		case 0x44:
 			r.bytes(8)
-		case 0x23, 0xd2: // global.get, ref.func
+		case 0x23: // global.get
 			r.u32()
+		case 0xd2: // ref.func
+			if w != nil {
+				w.function(r)
+			} else {
+				r.u32()
+			}
 		case 0xd0:
 			r.s33()
 		case 0x6a, 0x6b, 0x6c, 0x7c, 0x7d, 0x7e: // extended constants

@@ -292,38 +292,6 @@ func (w *codeRewrite) function(r *reader) {
 	w.last = r.off
 }
 
-// constExpr passes a constant expression, rewriting ref.func.
-func (w *codeRewrite) constExpr(r *reader) {
-	for {
-		switch op := r.byte(); op {
-		case 0x0b:
-			return
-		case 0x41:
-			r.s33()
-		case 0x42:
-			r.u64()
-		case 0x43:
-			r.bytes(4)
-		case 0x44:
-			r.bytes(8)
-		case 0x23:
-			r.u32()
-		case 0xd2:
-			w.function(r)
-		case 0xd0:
-			r.s33()
-		case 0x6a, 0x6b, 0x6c, 0x7c, 0x7d, 0x7e:
-		case 0xfd:
-			if r.u32() != 12 {
-				r.fail("unsupported vector constant")
-			}
-			r.bytes(16)
-		default:
-			r.fail("unsupported constant instruction %#x", op)
-		}
-	}
-}
-
 func (w *codeRewrite) start(body []byte) *reader {
 	w.out, w.last = make([]byte, 0, len(body)+8), 0
 	return &reader{b: body}
@@ -352,7 +320,7 @@ func (w *codeRewrite) globals(body []byte) []byte {
 	for n := r.count(); n > 0; n-- {
 		r.skipCoreValType()
 		r.byte() // mutability
-		w.constExpr(r)
+		r.constExpr(w)
 	}
 	return w.done(r)
 }
@@ -368,7 +336,7 @@ func (w *codeRewrite) elements(body []byte) []byte {
 			r.u32()
 		}
 		if flags&1 == 0 { // active: an offset
-			w.constExpr(r)
+			r.constExpr(w)
 		}
 		if flags&3 != 0 { // element kind or reference type
 			if flags&4 != 0 {
@@ -379,7 +347,7 @@ func (w *codeRewrite) elements(body []byte) []byte {
 		}
 		for k := r.count(); k > 0; k-- {
 			if flags&4 != 0 {
-				w.constExpr(r)
+				r.constExpr(w)
 			} else {
 				w.function(r)
 			}
