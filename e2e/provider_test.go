@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -118,8 +119,16 @@ func TestProviderTemplateBuildDeployAndCall(t *testing.T) {
 	if info.Name != "kvgo" || info.Version != "0.1.0" || !strings.HasPrefix(info.Service, "V") || len(info.Targets) != 1 {
 		t.Errorf("inspect: %+v", info)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(dir, "build")); len(entries) != 1 {
-		t.Errorf("build/ holds %v", entries)
+	again := e.runIn(dir, nil, "build", "-o", "json")
+	var res struct {
+		Path string `json:"path"`
+	}
+	if decodeJSON(t, again.stdout, &res); again.code != 0 || res.Path != archive {
+		t.Errorf("wash build -o json, again:\n%s", again)
+	}
+	t.Logf("wash build again, nothing changed: %s", again.took.Round(time.Millisecond))
+	if ls, err := exec.Command("ls", filepath.Join(dir, "build")).Output(); err != nil || strings.TrimSpace(string(ls)) != "kvgo.par.gz" {
+		t.Errorf("ls build/: %q %v, want only the archive", ls, err)
 	}
 
 	p := e.portArg()
