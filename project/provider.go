@@ -202,6 +202,8 @@ func (b *Builder) goProvider(ctx context.Context, c *Config) ([]Binary, error) {
 			return nil, err
 		}
 		out := filepath.Join(c.GoBinDir(), filepath.Base(c.BinaryPath(t.Name)))
+		// the first build compiles nats.go and the SDK: say what the wait is for
+		fmt.Fprintf(b.Out, "Building %s for %s (go build)...\n", c.ProviderBinName(), t.Name)
 		saved := b.Env
 		b.Env = append(slices.Clone(saved), "GOOS="+t.GOOS, "GOARCH="+t.GOARCH, cgo)
 		err = b.run(ctx, c.ProjectDir, goTool, "build", "-o", out, ".")

@@ -453,7 +453,7 @@ func (s *session) devManifests(dc project.DevComponent) ([]devApp, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dev.manifests: %w", err)
 		}
-		y, name, err := project.AugmentManifest(data, target, dc)
+		y, name, err := project.AugmentManifest(data, filepath.Dir(p), target, dc)
 		if err != nil {
 			return nil, fmt.Errorf("dev.manifests %s: %w", p, err)
 		}
