@@ -3,12 +3,13 @@ package artifact
 import (
 	"context"
 	"fmt"
-	"os"
+	"io"
 	"path"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/internal/atomicfile"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/oci/par"
 )
@@ -79,8 +80,8 @@ func RunPull(ctx context.Context, env *cli.Env, o *PullOptions) error {
 	if dest == "" {
 		dest = path.Base(ref.Repository) + kind.Extension()
 	}
-	if err := writeAtomic(dest, 0o644, func(f *os.File) error {
-		_, err := a.WriteTo(f)
+	if err := atomicfile.Write(dest, 0o644, func(w io.Writer) error {
+		_, err := a.WriteTo(w)
 		return err
 	}); err != nil {
 		return fmt.Errorf("writing %s: %w", dest, err)
