@@ -24,6 +24,7 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	lev "github.com/wasmlattice/wash/lattice/events"
 )
@@ -290,10 +291,7 @@ type replay struct {
 // after the history, so a replayed subject needs no separate live subscription (no gap, no
 // duplicates). Subjects no stream captures stay live; the host events must be captured.
 func planReplay(ctx context.Context, s *workload.Session, hostSubject, wadmSubject string, since time.Duration) ([]replay, []string, error) {
-	js, err := jetstream.New(s.NC)
-	if s.Resolved.JSDomain != "" {
-		js, err = jetstream.NewWithDomain(s.NC, s.Resolved.JSDomain)
-	}
+	js, err := buckets.JetStream(s.NC, s.Resolved.JSDomain)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/wadm"
@@ -241,7 +242,7 @@ func TestClusterFailover(t *testing.T) {
 	// hosts' lattice data buckets: a host creates missing ones with 1 replica, and a host whose
 	// bucket lived on the killed node could not start components until it came back.
 	var kvs []jetstream.KeyValue
-	for _, b := range []string{wadm.ManifestBucket, wadm.StateBucket, "LATTICEDATA_" + lattice, "CONFIGDATA_" + lattice} {
+	for _, b := range []string{buckets.WadmManifests, buckets.WadmState, "LATTICEDATA_" + lattice, "CONFIGDATA_" + lattice} {
 		deadline := time.Now().Add(20 * time.Second)
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -393,7 +394,7 @@ func TestClusterFailover(t *testing.T) {
 	js3, err := jetstream.New(nc3)
 	must(t, err)
 	var kv3 jetstream.KeyValue
-	retry(t, func() (err error) { kv3, err = js3.KeyValue(ctx, wadm.ManifestBucket); return err })
+	retry(t, func() (err error) { kv3, err = js3.KeyValue(ctx, buckets.WadmManifests); return err })
 	for _, n := range names {
 		e, err := kv3.Get(ctx, lattice+"-"+n)
 		if err != nil || len(e.Value()) == 0 {
@@ -403,7 +404,7 @@ func TestClusterFailover(t *testing.T) {
 	// The restarted node's replica of the manifest bucket is current again.
 	deadline = time.Now().Add(20 * time.Second)
 	for {
-		s, err := js3.Stream(ctx, "KV_"+wadm.ManifestBucket)
+		s, err := js3.Stream(ctx, "KV_"+buckets.WadmManifests)
 		ok := err == nil && s.CachedInfo().Cluster != nil
 		if ok {
 			peers := 1 // the leader
