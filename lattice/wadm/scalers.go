@@ -292,6 +292,72 @@ func withConfigs(s *LatticeState, cfgs []ownedConfig, cmds []Command, st model.S
 	return cmds, st
 }
 
+// ---- what component and provider scalers share --------------------------------
+
+// placement is what a component or provider scaler hands the pass they share: what it places
+// (for status messages), the configs it owns, and how it clears hosts that match no spread.
+// The placement rule itself (spread or daemon, component or provider) stays with the scaler.
+type placement struct {
+	noun             string // "component" or "provider"
+	configs          []ownedConfig
+	removeIneligible func(*LatticeState, []SpreadTarget) []Command
+}
+
+// rule computes the commands and status of one pass for the given targets.
+type rule func(*LatticeState, []SpreadTarget) ([]Command, model.StatusInfo)
+
+// reconcile is a whole pass: the placement, then the ordering rule of owned configs.
+func (p placement) reconcile(s *LatticeState, targets []SpreadTarget, r rule) ([]Command, model.StatusInfo) {
+	cmds, st := p.pass(s, targets, r)
+	return withConfigs(s, p.configs, cmds, st)
+}
+
+// pass clears hosts that match no spread first (reference §4.7.3 step 1, §4.8) and does nothing
+// else that round; otherwise the rule decides.
+func (p placement) pass(s *LatticeState, targets []SpreadTarget, r rule) ([]Command, model.StatusInfo) {
+	if rm := p.removeIneligible(s, targets); len(rm) > 0 {
+		return rm, model.Reconciling("Found " + p.noun + "s running on ineligible hosts, removing them.")
+	}
+	return r(s, targets)
+}
+
+// cleanup runs the rule with every target at 0 instances, then deletes the owned configs.
+func (p placement) cleanup(s *LatticeState, targets []SpreadTarget, r rule) []Command {
+	for i := range targets {
+		targets[i].Count = 0
+	}
+	cmds, _ := p.pass(s, targets, r)
+	return append(cmds, cleanupConfigs(p.configs)...)
+}
+
+// daemonHosts calls place for each host eligible for each target, in target order, and
+// returns the failure of every target no host is eligible for (reference §4.9).
+func daemonHosts(s *LatticeState, targets []SpreadTarget, ref string, place func(host string, t SpreadTarget)) (failures []string) {
+	for _, t := range targets {
+		eligible := eligibleHosts(s, &t.Spread)
+		if len(eligible) == 0 {
+			failures = append(failures, fmt.Sprintf("Could not satisfy daemonscaler %s for %s, 0 eligible hosts found.", t.Spread.Name, ref))
+			continue
+		}
+		for _, id := range eligible {
+			place(id, t)
+		}
+	}
+	return failures
+}
+
+// daemonSpreads lists spreads in manifest order (weights ignored).
+func daemonSpreads(p model.SpreadScalerProperty) []SpreadTarget {
+	if len(p.Spread) == 0 {
+		return []SpreadTarget{{Spread: model.Spread{Name: model.DefaultSpreadName, Requirements: map[string]string{}}, Count: p.Instances}}
+	}
+	out := make([]SpreadTarget, len(p.Spread))
+	for i, sp := range p.Spread {
+		out[i] = SpreadTarget{Spread: sp, Count: p.Instances}
+	}
+	return out
+}
+
 // ---- component spread scaler -------------------------------------------------
 
 // ComponentSpreadScaler is a spreadscaler trait on a wasm component.
@@ -314,14 +380,17 @@ func (c *ComponentSpreadScaler) ID() string   { return c.id }
 func (c *ComponentSpreadScaler) Kind() string { return model.KindSpreadScaler }
 func (c *ComponentSpreadScaler) Name() string { return c.ComponentID }
 
+func (c *ComponentSpreadScaler) placement() placement {
+	return placement{noun: "component", configs: c.configs, removeIneligible: c.removeIneligible}
+}
+
 // Reconcile implements reference §4.7.3 with a deterministic host choice.
 func (c *ComponentSpreadScaler) Reconcile(s *LatticeState) ([]Command, model.StatusInfo) {
-	cmds, st := c.compute(s, ComputeSpread(c.Property))
-	return withConfigs(s, c.configs, cmds, st)
+	return c.placement().reconcile(s, ComputeSpread(c.Property), c.spreadRule)
 }
 
 // Cleanup scales every host running instances this scaler started to 0,
-// whatever spread they were started for.
+// whatever spread they were started for (the daemon scaler's too).
 func (c *ComponentSpreadScaler) Cleanup(s *LatticeState) []Command {
 	return append(c.cleanupInstances(s), cleanupConfigs(c.configs)...)
 }
@@ -414,10 +483,8 @@ func (c *ComponentSpreadScaler) tally(s *LatticeState, targets []SpreadTarget) (
 	return mine, outdated
 }
 
-func (c *ComponentSpreadScaler) compute(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
-	if remove := c.removeIneligible(s, targets); len(remove) > 0 {
-		return remove, model.Reconciling("Found components running on ineligible hosts, removing them.")
-	}
+// spreadRule spreads the instances by weight (reference §4.7.3 steps 2 and 3).
+func (c *ComponentSpreadScaler) spreadRule(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
 	mine, cmds := c.tally(s, targets)
 	var failures []string
 	perHostAll := map[string]int{} // this scaler's instances per host, all spreads
@@ -533,61 +600,32 @@ type ComponentDaemonScaler struct {
 
 func (c *ComponentDaemonScaler) Kind() string { return model.KindDaemonScaler }
 
-// daemonSpreads lists spreads in manifest order (weights ignored).
-func daemonSpreads(p model.SpreadScalerProperty) []SpreadTarget {
-	if len(p.Spread) == 0 {
-		return []SpreadTarget{{Spread: model.Spread{Name: model.DefaultSpreadName, Requirements: map[string]string{}}, Count: p.Instances}}
-	}
-	out := make([]SpreadTarget, len(p.Spread))
-	for i, sp := range p.Spread {
-		out[i] = SpreadTarget{Spread: sp, Count: p.Instances}
-	}
-	return out
-}
-
 // Reconcile implements reference §4.9 for components.
 func (c *ComponentDaemonScaler) Reconcile(s *LatticeState) ([]Command, model.StatusInfo) {
-	cmds, st := c.computeDaemon(s, daemonSpreads(c.Property))
-	return withConfigs(s, c.configs, cmds, st)
+	return c.placement().reconcile(s, daemonSpreads(c.Property), c.daemonRule)
 }
 
-// Cleanup scales every host running instances this scaler started to 0.
-func (c *ComponentDaemonScaler) Cleanup(s *LatticeState) []Command {
-	return append(c.cleanupInstances(s), cleanupConfigs(c.configs)...)
-}
-
-// computeDaemon wants Instances on every host eligible for some spread. A
+// daemonRule wants Instances on every host eligible for some spread. A
 // host eligible for several spreads gets one command, annotated with the
 // first of them in manifest order: it can hold one instance set, and
 // upstream's command per spread made the spreads overwrite each other's
 // annotation on every pass.
-func (c *ComponentDaemonScaler) computeDaemon(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
-	if remove := c.removeIneligible(s, targets); len(remove) > 0 {
-		return remove, model.Reconciling("Found components running on ineligible hosts, removing them.")
-	}
+func (c *ComponentDaemonScaler) daemonRule(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
 	mine, cmds := c.tally(s, targets)
-	var failures []string
 	done := map[string]bool{}
-	for _, t := range targets {
-		eligible := eligibleHosts(s, &t.Spread)
-		if len(eligible) == 0 {
-			failures = append(failures, fmt.Sprintf("Could not satisfy daemonscaler %s for %s, 0 eligible hosts found.", t.Spread.Name, c.Reference))
-			continue
+	failures := daemonHosts(s, targets, c.Reference, func(id string, t SpreadTarget) {
+		if done[id] {
+			return
 		}
-		for _, id := range eligible {
-			if done[id] {
-				continue
-			}
-			done[id] = true
-			n := 0
-			for i := range mine {
-				n += mine[i][id]
-			}
-			if n != t.Count {
-				cmds = append(cmds, c.scale(id, t.Count, SpreadAnnotations(t.Spread.Name, c.id)))
-			}
+		done[id] = true
+		n := 0
+		for i := range mine {
+			n += mine[i][id]
 		}
-	}
+		if n != t.Count {
+			cmds = append(cmds, c.scale(id, t.Count, SpreadAnnotations(t.Spread.Name, c.id)))
+		}
+	})
 	return cmds, failuresStatus(failures, len(cmds), "component")
 }
 
@@ -610,27 +648,26 @@ func (p *ProviderSpreadScaler) ID() string   { return p.id }
 func (p *ProviderSpreadScaler) Kind() string { return model.KindSpreadScaler }
 func (p *ProviderSpreadScaler) Name() string { return p.ProviderID }
 
+func (p *ProviderSpreadScaler) placement() placement {
+	return placement{noun: "provider", configs: p.configs, removeIneligible: p.removeIneligible}
+}
+
 // Reconcile implements reference §4.8 with hosts taken in id order.
 func (p *ProviderSpreadScaler) Reconcile(s *LatticeState) ([]Command, model.StatusInfo) {
-	cmds, st := p.compute(s, ComputeSpread(p.Property))
-	return withConfigs(s, p.configs, cmds, st)
+	return p.placement().reconcile(s, ComputeSpread(p.Property), p.spreadRule)
 }
 
 // Cleanup stops the provider where this scaler's spreads started it.
 func (p *ProviderSpreadScaler) Cleanup(s *LatticeState) []Command {
-	targets := ComputeSpread(p.Property)
-	for i := range targets {
-		targets[i].Count = 0
-	}
-	cmds, _ := p.compute(s, targets)
-	return append(cmds, cleanupConfigs(p.configs)...)
+	return p.placement().cleanup(s, ComputeSpread(p.Property), p.spreadRule)
 }
 
-func removeIneligibleProviders(s *LatticeState, targets []SpreadTarget, providerID, scalerID, modelName string) []Command {
+// removeIneligible stops the provider this scaler started on hosts that match no spread.
+func (p *ProviderSpreadScaler) removeIneligible(s *LatticeState, targets []SpreadTarget) []Command {
 	var out []Command
 	for _, id := range ineligibleHosts(s, targets) {
-		if ps := s.Hosts[id].Providers[providerID]; ps != nil && ps.Annotations[model.ScalerAnnotation] == scalerID {
-			out = append(out, StopProvider{ProviderID: providerID, HostID: id, ModelName: modelName, Annotations: map[string]string{}})
+		if ps := s.Hosts[id].Providers[p.ProviderID]; ps != nil && ps.Annotations[model.ScalerAnnotation] == p.id {
+			out = append(out, p.stop(id, map[string]string{}))
 		}
 	}
 	return out
@@ -641,10 +678,12 @@ func (p *ProviderSpreadScaler) start(host string, ann map[string]string) StartPr
 		Config: append([]string{}, p.ConfigNames...), Annotations: ann}
 }
 
-func (p *ProviderSpreadScaler) compute(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
-	if rm := removeIneligibleProviders(s, targets, p.ProviderID, p.id, p.ModelName); len(rm) > 0 {
-		return rm, model.Reconciling("Found providers running on ineligible hosts, removing them.")
-	}
+func (p *ProviderSpreadScaler) stop(host string, ann map[string]string) StopProvider {
+	return StopProvider{ProviderID: p.ProviderID, HostID: host, ModelName: p.ModelName, Annotations: ann}
+}
+
+// spreadRule runs the provider on as many eligible hosts per spread as it asks for.
+func (p *ProviderSpreadScaler) spreadRule(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
 	var failures []string
 	var cmds []Command
 	for _, t := range targets {
@@ -668,7 +707,7 @@ func (p *ProviderSpreadScaler) compute(s *LatticeState, targets []SpreadTarget) 
 		case len(running) > t.Count && len(forSpread) > 0:
 			n := min(len(running)-t.Count, len(forSpread))
 			for _, id := range forSpread[:n] {
-				cmds = append(cmds, StopProvider{ProviderID: p.ProviderID, HostID: id, ModelName: p.ModelName, Annotations: SpreadAnnotations(t.Spread.Name, p.id)})
+				cmds = append(cmds, p.stop(id, SpreadAnnotations(t.Spread.Name, p.id)))
 			}
 		case len(running) < t.Count:
 			// Upstream subtracts providers run by others twice (saturating).
@@ -717,43 +756,26 @@ func (p *ProviderDaemonScaler) Kind() string { return model.KindDaemonScaler }
 
 // Reconcile implements reference §4.9 for providers.
 func (p *ProviderDaemonScaler) Reconcile(s *LatticeState) ([]Command, model.StatusInfo) {
-	cmds, st := p.computeDaemon(s, daemonSpreads(p.Property))
-	return withConfigs(s, p.configs, cmds, st)
+	return p.placement().reconcile(s, daemonSpreads(p.Property), p.daemonRule)
 }
 
 // Cleanup stops the provider id on every eligible host (regardless of who
 // started it, like upstream).
 func (p *ProviderDaemonScaler) Cleanup(s *LatticeState) []Command {
-	targets := daemonSpreads(p.Property)
-	for i := range targets {
-		targets[i].Count = 0
-	}
-	cmds, _ := p.computeDaemon(s, targets)
-	return append(cmds, cleanupConfigs(p.configs)...)
+	return p.placement().cleanup(s, daemonSpreads(p.Property), p.daemonRule)
 }
 
-func (p *ProviderDaemonScaler) computeDaemon(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
-	if rm := removeIneligibleProviders(s, targets, p.ProviderID, p.id, p.ModelName); len(rm) > 0 {
-		return rm, model.Reconciling("Found providers running on ineligible hosts, removing them.")
-	}
-	var failures []string
+func (p *ProviderDaemonScaler) daemonRule(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
 	var cmds []Command
-	for _, t := range targets {
-		eligible := eligibleHosts(s, &t.Spread)
-		if len(eligible) == 0 {
-			failures = append(failures, fmt.Sprintf("Could not satisfy daemonscaler %s for %s, 0 eligible hosts found.", t.Spread.Name, p.Reference))
-			continue
+	failures := daemonHosts(s, targets, p.Reference, func(id string, t SpreadTarget) {
+		running := s.Hosts[id].Providers[p.ProviderID] != nil
+		switch {
+		case !running && t.Count > 0:
+			cmds = append(cmds, p.start(id, SpreadAnnotations(t.Spread.Name, p.id)))
+		case running && t.Count == 0:
+			cmds = append(cmds, p.stop(id, SpreadAnnotations(t.Spread.Name, p.id)))
 		}
-		for _, id := range eligible {
-			running := s.Hosts[id].Providers[p.ProviderID] != nil
-			switch {
-			case !running && t.Count > 0:
-				cmds = append(cmds, p.start(id, SpreadAnnotations(t.Spread.Name, p.id)))
-			case running && t.Count == 0:
-				cmds = append(cmds, StopProvider{ProviderID: p.ProviderID, HostID: id, ModelName: p.ModelName, Annotations: SpreadAnnotations(t.Spread.Name, p.id)})
-			}
-		}
-	}
+	})
 	return cmds, providerStatus(s, p.ProviderID, failures, cmds)
 }
 
