@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/internal/testtool"
 	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 		runNode(spec)
 		return
 	}
-	os.Exit(m.Run())
+	testtool.Main(m)
 }
 
 func runNode(spec string) {
@@ -72,23 +72,7 @@ func runNode(spec string) {
 	ns.WaitForShutdown()
 }
 
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		_ = l.Close()
-	}
-	return ports
-}
+func freePorts(t *testing.T, n int) []int { return testtool.FreePorts(t, n) }
 
 // proc is a child process killed at the end of the test.
 type proc struct {
@@ -132,31 +116,7 @@ func (p *proc) tail() string {
 }
 
 // buildWash builds the wash binary once per test binary.
-var (
-	washOnce sync.Once
-	washBin  string
-	washErr  error
-)
-
-func buildWash(t *testing.T) string {
-	t.Helper()
-	washOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wash-bin-")
-		if err != nil {
-			washErr = err
-			return
-		}
-		washBin = filepath.Join(dir, "wash")
-		out, err := exec.Command("go", "build", "-o", washBin, "../../../cmd/wash").CombinedOutput()
-		if err != nil {
-			washErr = fmt.Errorf("%v\n%s", err, out)
-		}
-	})
-	if washErr != nil {
-		t.Fatalf("building wash: %v", washErr)
-	}
-	return washBin
-}
+func buildWash(t *testing.T) string { return testtool.Wash(t) }
 
 type cluster struct {
 	t     *testing.T
