@@ -22,7 +22,7 @@ import (
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
-	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/commands/placement"
 	"github.com/wasmlattice/wash/lattice/host/wrpcbridge"
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/lattice/wrpc/wrpchttp"
@@ -113,7 +113,7 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	if o.HTTP.Body != "" && o.HTTP.BodyPath != "" {
 		return cli.Usage(errors.New("give --http-body or --http-body-path, not both"))
 	}
-	s, err := workload.Open(env, &o.Conn)
+	s, err := placement.Open(env, &o.Conn)
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 
 type caller struct {
 	env     *cli.Env
-	s       *workload.Session
+	s       *placement.Session
 	o       *Options
 	rpc     *wrpc.Conn
 	timeout time.Duration

@@ -14,7 +14,7 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/output"
-	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/commands/placement"
 	"github.com/wasmlattice/wash/lattice/ctl"
 )
 
@@ -85,7 +85,7 @@ func RunPut(ctx context.Context, env *cli.Env, o *Options) error {
 // PutValues stores values under o.Name (secret references included: `wash secrets put` stores
 // them through here).
 func PutValues(ctx context.Context, env *cli.Env, o *Options, values map[string]string) error {
-	s, err := workload.Open(env, &o.Conn)
+	s, err := placement.Open(env, &o.Conn)
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func RunGet(ctx context.Context, env *cli.Env, o *Options) error {
 // Show prints the config stored under o.Name, or missing's error when there is none (`wash
 // secrets get` shows references through here).
 func Show(ctx context.Context, env *cli.Env, o *Options, missing func(lattice string) error) error {
-	s, err := workload.Open(env, &o.Conn)
+	s, err := placement.Open(env, &o.Conn)
 	if err != nil {
 		return err
 	}
@@ -208,7 +208,7 @@ func RunDel(ctx context.Context, env *cli.Env, o *Options) error {
 	if err := validName(o.Name); err != nil {
 		return err
 	}
-	s, err := workload.Open(env, &o.Conn)
+	s, err := placement.Open(env, &o.Conn)
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ import (
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
-	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/commands/placement"
 	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	lev "github.com/wasmlattice/wash/lattice/events"
@@ -214,7 +214,7 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	if o.Since < 0 {
 		return cli.Usage(fmt.Errorf("invalid --since %s: must be positive", o.Since))
 	}
-	s, err := workload.Open(env, &o.Conn)
+	s, err := placement.Open(env, &o.Conn)
 	if err != nil {
 		return err
 	}
@@ -290,7 +290,7 @@ type replay struct {
 // consumers starting at now-since on them. An ordered consumer keeps delivering new messages
 // after the history, so a replayed subject needs no separate live subscription (no gap, no
 // duplicates). Subjects no stream captures stay live; the host events must be captured.
-func planReplay(ctx context.Context, s *workload.Session, hostSubject, wadmSubject string, since time.Duration) ([]replay, []string, error) {
+func planReplay(ctx context.Context, s *placement.Session, hostSubject, wadmSubject string, since time.Duration) ([]replay, []string, error) {
 	js, err := buckets.JetStream(s.NC, s.Resolved.JSDomain)
 	if err != nil {
 		return nil, nil, err

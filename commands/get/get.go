@@ -136,64 +136,9 @@ func newInventoryCmd(env *cli.Env) *cobra.Command {
 	return cmd
 }
 
-// Inventories fetches the inventory of one host (id, prefix or friendly name) or of all hosts.
-func Inventories(ctx context.Context, c *ctl.Client, hostID string) ([]ctl.HostInventory, error) {
-	var ids []string
-	if hostID != "" && ctl.IsHostID(hostID) {
-		ids = []string{hostID}
-	} else {
-		hosts, err := c.PingHosts(ctx, ctl.GatherOptions{})
-		if err != nil {
-			return nil, err
-		}
-		if hostID != "" {
-			h, err := ctl.ResolveHost(hosts, hostID, c.Lattice())
-			if err != nil {
-				return nil, err
-			}
-			ids = []string{h.ID}
-		} else {
-			for _, h := range hosts {
-				ids = append(ids, h.ID)
-			}
-		}
-	}
-	if len(ids) == 0 {
-		return nil, fmt.Errorf("no hosts are available for inventory query in lattice %q; start one with `wash up`", c.Lattice())
-	}
-	type res struct {
-		inv *ctl.HostInventory
-		err error
-	}
-	results := make([]res, len(ids))
-	done := make(chan struct{}, len(ids))
-	for i, id := range ids {
-		go func() {
-			inv, err := c.GetHostInventory(ctx, id)
-			results[i] = res{inv, err}
-			done <- struct{}{}
-		}()
-	}
-	for range ids {
-		<-done
-	}
-	var out []ctl.HostInventory
-	for i, r := range results {
-		if r.err != nil {
-			if hostID != "" {
-				return nil, fmt.Errorf("inventory of host %s: %w", ids[i], r.err)
-			}
-			continue // a host that left between ping and request
-		}
-		out = append(out, *r.inv)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].HostID < out[j].HostID })
-	return out, nil
-}
-
 // RunInventory prints inventories.
 func RunInventory(ctx context.Context, env *cli.Env, c *ctl.Client, hostID string) error {
-	invs, err := Inventories(ctx, c, hostID)
+	invs, err := c.Inventories(ctx, hostID)
 	if err != nil {
 		return err
 	}

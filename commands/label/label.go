@@ -12,7 +12,8 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/output"
-	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/commands/placement"
+	"github.com/wasmlattice/wash/lattice/workload"
 )
 
 // Options are the flags of `wash label`.
@@ -86,7 +87,7 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	if err != nil {
 		return err
 	}
-	s, err := workload.Open(env, &o.Conn)
+	s, err := placement.Open(env, &o.Conn)
 	if err != nil {
 		return err
 	}

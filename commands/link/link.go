@@ -16,7 +16,7 @@ import (
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/get"
 	"github.com/wasmlattice/wash/commands/output"
-	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/commands/placement"
 	"github.com/wasmlattice/wash/lattice/ctl"
 )
 
@@ -78,7 +78,7 @@ Config names given with --source-config / --target-config must already exist (wa
 func RunPut(ctx context.Context, env *cli.Env, o *PutOptions) error {
 	l := o.Link
 	for _, f := range []struct{ what, v string }{{"source", l.SourceID}, {"target", l.Target}} {
-		if err := workload.ValidateID(f.what, f.v); err != nil {
+		if err := placement.ValidateID(f.what, f.v); err != nil {
 			return err
 		}
 	}
@@ -103,7 +103,7 @@ func RunPut(ctx context.Context, env *cli.Env, o *PutOptions) error {
 		}
 	}
 	l.SourceConfig, l.TargetConfig = o.SourceConfig, o.TargetConfig
-	s, err := workload.Open(env, &o.Conn)
+	s, err := placement.Open(env, &o.Conn)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ Without --link-name, the one link from the source on that package is deleted; if
 
 // RunDel deletes one link. An empty Name means "the only link on that package".
 func RunDel(ctx context.Context, env *cli.Env, o *DelOptions) error {
-	s, err := workload.Open(env, &o.Conn)
+	s, err := placement.Open(env, &o.Conn)
 	if err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func RunDel(ctx context.Context, env *cli.Env, o *DelOptions) error {
 
 // RunDelAll deletes every link of the lattice, after confirmation on a terminal.
 func RunDelAll(ctx context.Context, env *cli.Env, o *DelOptions) error {
-	s, err := workload.Open(env, &o.Conn)
+	s, err := placement.Open(env, &o.Conn)
 	if err != nil {
 		return err
 	}
@@ -270,7 +270,7 @@ func newQueryCmd(env *cli.Env) *cobra.Command {
 		Short:   "List the links of the lattice (same as wash get links)",
 		Args:    cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := workload.Open(env, &o.Conn)
+			s, err := placement.Open(env, &o.Conn)
 			if err != nil {
 				return err
 			}
