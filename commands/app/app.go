@@ -8,16 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/wasmlattice/wash/internal/bounded"
 
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
@@ -27,6 +23,7 @@ import (
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/output"
 	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/deploy"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 	"github.com/wasmlattice/wash/oci"
 )
@@ -98,111 +95,6 @@ func withClient(env *cli.Env, o *Options, fn func(*wadmclient.Client) error) err
 
 // ---- sources -------------------------------------------------------------------
 
-// Source is a manifest read from a file, a URL or stdin.
-type Source struct {
-	Data []byte
-	Dir  string // directory relative file:// refs resolve against ("" for URLs)
-	Name string // what the user named, for messages
-}
-
-// IsSource reports whether arg names a manifest rather than a stored app name.
-func IsSource(arg string) bool {
-	if arg == "-" || strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
-		return true
-	}
-	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
-		return true
-	}
-	ext := strings.ToLower(filepath.Ext(arg))
-	return ext == ".yaml" || ext == ".yml" || ext == ".json"
-}
-
-// MaxManifestSize bounds a manifest read from a file, URL or stdin; real manifests are a few
-// kilobytes, and what wadm stores must fit in one NATS message anyway.
-const MaxManifestSize = 16 << 20
-
-// ReadSource reads a manifest from a path, URL or "-" (stdin).
-func ReadSource(ctx context.Context, env *cli.Env, arg string) (Source, error) {
-	switch {
-	case arg == "-":
-		b, err := bounded.ReadAll(env.IO.In, MaxManifestSize, "the manifest on stdin")
-		if err != nil {
-			return Source{}, err
-		}
-		wd, _ := os.Getwd()
-		return Source{Data: b, Dir: wd, Name: "stdin"}, nil
-	case strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://"):
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, arg, nil)
-		if err != nil {
-			return Source{}, fmt.Errorf("invalid manifest URL %s: %w", arg, err)
-		}
-		resp, err := oci.HTTPClient().Do(req) // through HTTP(S)_PROXY with WASH_PROXY_* credentials
-		if err != nil {
-			return Source{}, fmt.Errorf("fetching manifest %s: %w", arg, err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return Source{}, fmt.Errorf("fetching manifest %s: HTTP %s", arg, resp.Status)
-		}
-		b, err := bounded.ReadAll(resp.Body, MaxManifestSize, "manifest "+arg)
-		if err != nil {
-			return Source{}, fmt.Errorf("fetching manifest %s: %w", arg, err)
-		}
-		return Source{Data: b, Name: arg}, nil
-	}
-	b, err := bounded.ReadFile(arg, MaxManifestSize)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return Source{}, fmt.Errorf("manifest file %s does not exist", arg)
-		}
-		if errors.Is(err, bounded.ErrTooLarge) {
-			return Source{}, fmt.Errorf("manifest %w", err)
-		}
-		return Source{}, fmt.Errorf("reading manifest %s: %w", arg, err)
-	}
-	abs, _ := filepath.Abs(arg)
-	return Source{Data: b, Dir: filepath.Dir(abs), Name: arg}, nil
-}
-
-// Prepare parses and checks a manifest locally (so bad input is reported before anything is
-// stored), resolves relative file:// images against the manifest's directory and checks that
-// file:// images exist. It returns the manifest as JSON for model.put.
-func Prepare(src Source) (*model.Manifest, []byte, error) {
-	m, err := model.ParseManifest(src.Data)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %s", src.Name, oneLine(err.Error()))
-	}
-	if msg := model.CheckPut(m); msg != "" {
-		return nil, nil, fmt.Errorf("%s: invalid manifest: %s", src.Name, msg)
-	}
-	for i := range m.Spec.Components {
-		c := &m.Spec.Components[i]
-		if c.Properties.Image == nil {
-			continue
-		}
-		img := *c.Properties.Image
-		path, ok := strings.CutPrefix(img, "file://")
-		if !ok {
-			continue
-		}
-		if !filepath.IsAbs(path) && src.Dir != "" {
-			path = filepath.Join(src.Dir, path)
-			img = "file://" + path
-			c.Properties.Image = &img
-		}
-		if _, err := os.Stat(path); err != nil {
-			return nil, nil, fmt.Errorf("%s: component %q: image %s does not exist", src.Name, c.Name, img)
-		}
-	}
-	b, err := m.MarshalCanonical()
-	if err != nil {
-		return nil, nil, err
-	}
-	return m, b, nil
-}
-
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // ---- deploy / put -----------------------------------------------------------------
@@ -239,12 +131,12 @@ if wadm reports it failed. With --no-wait it returns once wadm accepted the depl
 func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) error {
 	name, version := target, o.Version
 	var data []byte
-	if IsSource(target) {
-		src, err := ReadSource(ctx, env, target)
+	if deploy.IsSource(target) {
+		src, err := deploy.ReadSource(ctx, env.IO.In, oci.HTTPClient(), target)
 		if err != nil {
 			return err
 		}
-		m, b, err := Prepare(src)
+		m, b, err := deploy.Prepare(src)
 		if err != nil {
 			return err
 		}
@@ -264,59 +156,21 @@ func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) err
 		return err
 	}
 	defer nc.Close()
-	if data != nil && o.Replace {
-		// As upstream: delete the name (and the manifest's version, if it names one), and
-		// only warn when that fails.
-		var ver string
-		if m, err := model.ParseManifest(data); err == nil {
-			ver = m.Version()
-		}
-		if _, err := c.Delete(ctx, name, ver); err != nil {
+	r := deploy.Request{Name: name, Version: version, Manifest: data, Replace: o.Replace,
+		ReplaceFailed: func(err error) {
 			env.IO.Progress("%s failed to delete %s during --replace: %v", env.IO.Warn("warning:"), name, err)
+		}}
+	if !o.NoWait {
+		r.Wait = o.Timeout
+		if r.Wait <= 0 {
+			r.Wait = 60 * time.Second
 		}
 	}
-	if data != nil {
-		put, err := c.Put(ctx, data, "application/json")
-		if err != nil {
-			return fmt.Errorf("storing %s: %w", name, err)
-		}
-		version = put.CurrentVersion
-	}
-	// Watch before deploying so no status is missed.
-	updates := make(chan model.Status, 64)
-	stopWatch, err := c.WatchStatus(name, func(s model.Status) {
-		select {
-		case updates <- s:
-		default:
-		}
-	})
+	res, err := deploy.Deploy(ctx, c, nc, r)
 	if err != nil {
 		return err
 	}
-	defer stopWatch()
-	health := watchHealth(nc, c.Lattice())
-	defer health.stop()
-	dep, err := c.Deploy(ctx, name, version)
-	if err != nil {
-		return fmt.Errorf("deploying %s: %w", name, err)
-	}
-	if dep.Version != nil {
-		version = *dep.Version
-	}
-	var final *model.Status
-	if !o.NoWait {
-		wait := o.Timeout
-		if wait <= 0 {
-			wait = 60 * time.Second
-		}
-		final, err = waitDeployed(ctx, c, name, version, updates, wait)
-		if err != nil {
-			if why := health.explain(ctx, c, name); why != "" {
-				err = fmt.Errorf("%w; %s", err, why)
-			}
-			return fmt.Errorf("application %q version %q: %w", name, version, err)
-		}
-	}
+	version, final := res.Version, res.Status
 	if env.IO.JSON() {
 		r := output.Result{"model_name": name, "model_version": version, "deployed": final != nil, "accepted": true}
 		if final != nil {
@@ -330,79 +184,6 @@ func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) err
 	}
 	env.IO.Printf("%s Deployed application %q, version %q\n", env.IO.OK("✓"), name, version)
 	return nil
-}
-
-// failGrace is how long a failed status must persist before a deploy is reported failed. wadm
-// reports a scaler failed for its 5 s backoff and then retries, and an upgrade passes through
-// a failed state on its own (the new link is refused until the old one is deleted).
-const failGrace = 6 * time.Second
-
-// waitDeployed waits for a status published after the deploy: deployed succeeds, a failed
-// status that persists for failGrace fails. If nothing new arrives (a re-deploy of what already
-// runs), the current status is polled.
-//
-// A status naming another version (wash's wadm names the version a status
-// is about; upstream's leaves it "") is about what ran before the deploy
-// and does not count.
-func waitDeployed(ctx context.Context, c *wadmclient.Client, app, version string, updates <-chan model.Status, wait time.Duration) (*model.Status, error) {
-	ours := func(st *model.Status) bool { return st.Version == "" || st.Version == version }
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	poll := time.NewTicker(time.Second)
-	defer poll.Stop()
-	var last *model.Status
-	seen := false
-	var failed <-chan time.Time
-	for {
-		select {
-		case st := <-updates:
-			if !ours(&st) {
-				continue
-			}
-			seen = true
-			last = &st
-			switch st.Info.Type {
-			case model.StatusDeployed:
-				return &st, nil
-			case model.StatusFailed:
-				if failed == nil {
-					failed = time.After(failGrace)
-				}
-			default:
-				failed = nil
-			}
-		case <-failed:
-			return nil, fmt.Errorf("deployment failed: %s (wadm keeps trying; see `wash app status %s`)", describe(*last), app)
-		case <-poll.C:
-			if seen {
-				continue
-			}
-			if st, err := c.Status(ctx, app); err == nil && st.Info.Type == model.StatusDeployed && ours(st) {
-				return st, nil
-			}
-		case <-deadline.C:
-			if last == nil {
-				if st, err := c.Status(ctx, app); err == nil {
-					last = st
-				}
-			}
-			msg := "no status yet"
-			if last != nil {
-				msg = describe(*last)
-			}
-			return nil, fmt.Errorf("not deployed within %s: %s (wadm keeps trying; see `wash app status %s`)", wait, msg, app)
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-func describe(st model.Status) string {
-	s := string(st.Info.Type)
-	if st.Info.Message != "" {
-		s += ": " + st.Info.Message
-	}
-	return s
 }
 
 func newPutCmd(env *cli.Env) *cobra.Command {
@@ -425,11 +206,11 @@ func newPutCmd(env *cli.Env) *cobra.Command {
 
 // RunPut stores a manifest.
 func RunPut(ctx context.Context, env *cli.Env, o *Options, target string) error {
-	src, err := ReadSource(ctx, env, target)
+	src, err := deploy.ReadSource(ctx, env.IO.In, oci.HTTPClient(), target)
 	if err != nil {
 		return err
 	}
-	m, b, err := Prepare(src)
+	m, b, err := deploy.Prepare(src)
 	if err != nil {
 		return err
 	}
@@ -862,8 +643,8 @@ func newDeleteCmd(env *cli.Env) *cobra.Command {
 			if len(args) == 2 {
 				version = args[1]
 			}
-			if IsSource(name) {
-				src, err := ReadSource(cmd.Context(), env, name)
+			if deploy.IsSource(name) {
+				src, err := deploy.ReadSource(cmd.Context(), env.IO.In, oci.HTTPClient(), name)
 				if err != nil {
 					return err
 				}
@@ -929,10 +710,4 @@ func deleteUndeployed(ctx context.Context, env *cli.Env, c *wadmclient.Client) e
 	}
 	env.IO.Printf("Deleted [%d] applications\n", len(out))
 	return nil
-}
-
-// WaitDeployed waits for version of app to report Deployed after a deploy (updates come from
-// Client.WatchStatus started before the deploy); wash dev uses it too.
-func WaitDeployed(ctx context.Context, c *wadmclient.Client, app, version string, updates <-chan model.Status, wait time.Duration) (*model.Status, error) {
-	return waitDeployed(ctx, c, app, version, updates, wait)
 }
