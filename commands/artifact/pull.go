@@ -23,7 +23,9 @@ type PullOptions struct {
 }
 
 // NewPullCmd builds `wash pull`.
-func NewPullCmd(env *cli.Env) *cobra.Command {
+func NewPullCmd(env *cli.Env) *cobra.Command { return newPullCmd(env, nil) }
+
+func newPullCmd(env *cli.Env, runF func(*PullOptions) error) *cobra.Command {
 	o := &PullOptions{}
 	cmd := &cobra.Command{
 		Use:   "pull REF",
@@ -36,7 +38,7 @@ func NewPullCmd(env *cli.Env) *cobra.Command {
 				return err
 			}
 			o.Ref = args[0]
-			return RunPull(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunPull)
 		},
 	}
 	o.bind(cmd)

@@ -49,7 +49,9 @@ type HTTPOptions struct {
 }
 
 // NewCmd builds `wash call`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "call COMPONENT FUNCTION [ARG...]",
@@ -68,7 +70,7 @@ as JSON. The component's WIT is read from its artifact, as the inventory names i
 		Args: cli.Args(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Component, o.Function, o.Args = args[0], args[1], args[2:]
-			return Run(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, Run)
 		},
 	}
 	f := cmd.Flags()

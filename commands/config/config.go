@@ -28,7 +28,7 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(errors.New("missing subcommand: put, get or del"))
 		},
 	}
-	cmd.AddCommand(newPutCmd(env), newGetCmd(env), newDelCmd(env))
+	cmd.AddCommand(newPutCmd(env, nil), newGetCmd(env, nil), newDelCmd(env, nil))
 	return cmd
 }
 
@@ -49,7 +49,7 @@ func validName(name string) error {
 	return nil
 }
 
-func newPutCmd(env *cli.Env) *cobra.Command {
+func newPutCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "put NAME KEY=VALUE...",
@@ -60,7 +60,7 @@ func newPutCmd(env *cli.Env) *cobra.Command {
 		Args: cli.Args(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name, o.Values = args[0], args[1:]
-			return RunPut(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunPut)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -125,7 +125,7 @@ func explain(err error, op, lattice string) error {
 	return err
 }
 
-func newGetCmd(env *cli.Env) *cobra.Command {
+func newGetCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "get NAME",
@@ -133,7 +133,7 @@ func newGetCmd(env *cli.Env) *cobra.Command {
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
-			return RunGet(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunGet)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -187,7 +187,7 @@ func Show(ctx context.Context, env *cli.Env, o *Options, missing func(lattice st
 	return t.Render()
 }
 
-func newDelCmd(env *cli.Env) *cobra.Command {
+func newDelCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "del NAME",
@@ -196,7 +196,7 @@ func newDelCmd(env *cli.Env) *cobra.Command {
 		Args:    cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
-			return RunDel(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunDel)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())

@@ -37,7 +37,9 @@ type Options struct {
 }
 
 // NewCmd builds `wash down`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "down",
@@ -67,7 +69,7 @@ JetStream state (links, config, apps) survives unless --purge-jetstream is given
 			if o.Purge == "none" {
 				o.Purge = ""
 			}
-			return Run(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, Run)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())

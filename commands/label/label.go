@@ -25,7 +25,9 @@ type Options struct {
 }
 
 // NewCmd builds `wash label`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "label HOST KEY=VALUE... | label HOST KEY... --delete",
@@ -39,7 +41,7 @@ belong to the host and cannot be changed.`,
 		Args: cli.Args(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Host, o.Labels = args[0], args[1:]
-			return Run(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, Run)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())

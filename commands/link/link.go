@@ -31,7 +31,7 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(errors.New("missing subcommand: put, del or query"))
 		},
 	}
-	cmd.AddCommand(newPutCmd(env), newDelCmd(env), newQueryCmd(env))
+	cmd.AddCommand(newPutCmd(env, nil), newDelCmd(env, nil), newQueryCmd(env))
 	return cmd
 }
 
@@ -43,7 +43,7 @@ type PutOptions struct {
 	TargetConfig []string
 }
 
-func newPutCmd(env *cli.Env) *cobra.Command {
+func newPutCmd(env *cli.Env, runF func(*PutOptions) error) *cobra.Command {
 	o := &PutOptions{}
 	cmd := &cobra.Command{
 		Use:   "put SOURCE_ID TARGET WIT_NAMESPACE WIT_PACKAGE --interface NAME...",
@@ -56,7 +56,7 @@ Config names given with --source-config / --target-config must already exist (wa
 		Args: cli.Args(cobra.ExactArgs(4)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Link.SourceID, o.Link.Target, o.Link.WitNamespace, o.Link.WitPackage = args[0], args[1], args[2], args[3]
-			return RunPut(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunPut)
 		},
 	}
 	fs := cmd.Flags()
@@ -141,7 +141,7 @@ type DelOptions struct {
 	Force    bool
 }
 
-func newDelCmd(env *cli.Env) *cobra.Command {
+func newDelCmd(env *cli.Env, runF func(*DelOptions) error) *cobra.Command {
 	o := &DelOptions{}
 	cmd := &cobra.Command{
 		Use:     "del SOURCE_ID WIT_NAMESPACE WIT_PACKAGE | --all",
@@ -160,7 +160,7 @@ Without --link-name, the one link from the source on that package is deleted; if
 				if len(args) != 0 {
 					return cli.Usage(errors.New("--all takes no arguments"))
 				}
-				return RunDelAll(cmd.Context(), env, o)
+				return cli.Run(cmd.Context(), env, o, runF, RunDelAll)
 			}
 			if len(args) != 3 {
 				return cli.Usage(fmt.Errorf("expected SOURCE_ID WIT_NAMESPACE WIT_PACKAGE (got %d argument(s)), or --all", len(args)))
@@ -169,7 +169,7 @@ Without --link-name, the one link from the source on that package is deleted; if
 			if !cmd.Flags().Changed("link-name") {
 				o.Name = ""
 			}
-			return RunDel(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunDel)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())

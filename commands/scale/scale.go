@@ -27,7 +27,7 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(errors.New("missing what to scale: component"))
 		},
 	}
-	cmd.AddCommand(newComponentCmd(env))
+	cmd.AddCommand(newComponentCmd(env, nil))
 	return cmd
 }
 
@@ -41,7 +41,7 @@ type Options struct {
 	AllowUpdate  bool
 }
 
-func newComponentCmd(env *cli.Env) *cobra.Command {
+func newComponentCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "component [HOST_ID] REF COMPONENT_ID",
@@ -63,7 +63,7 @@ else one chosen by auction with --constraint.`,
 				o.Place.HostID, args = args[0], args[1:]
 			}
 			o.Ref, o.ID = args[0], args[1]
-			return Run(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, Run)
 		},
 	}
 	fs := cmd.Flags()

@@ -26,7 +26,7 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(errors.New("missing what to start: component or provider"))
 		},
 	}
-	cmd.AddCommand(newComponentCmd(env), newProviderCmd(env))
+	cmd.AddCommand(newComponentCmd(env, nil), newProviderCmd(env, nil))
 	return cmd
 }
 
@@ -40,7 +40,7 @@ type ComponentOptions struct {
 	AllowUpdate  bool
 }
 
-func newComponentCmd(env *cli.Env) *cobra.Command {
+func newComponentCmd(env *cli.Env, runF func(*ComponentOptions) error) *cobra.Command {
 	o := &ComponentOptions{}
 	cmd := &cobra.Command{
 		Use:   "component REF COMPONENT_ID",
@@ -56,7 +56,7 @@ auction and the first host whose labels match every --constraint gets the compon
 		Args: cli.Args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Ref, o.ID = args[0], args[1]
-			return RunComponent(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunComponent)
 		},
 	}
 	fs := cmd.Flags()
@@ -115,7 +115,7 @@ type ProviderOptions struct {
 	LinkName string
 }
 
-func newProviderCmd(env *cli.Env) *cobra.Command {
+func newProviderCmd(env *cli.Env, runF func(*ProviderOptions) error) *cobra.Command {
 	o := &ProviderOptions{}
 	cmd := &cobra.Command{
 		Use:   "provider REF PROVIDER_ID",
@@ -129,7 +129,7 @@ file:// URL) or a builtin such as wasmcloud+builtin://http-server.`,
 		Args: cli.Args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Ref, o.ID = args[0], args[1]
-			return RunProvider(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunProvider)
 		},
 	}
 	fs := cmd.Flags()

@@ -26,7 +26,7 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(errors.New("missing what to stop: component, provider or host"))
 		},
 	}
-	cmd.AddCommand(newComponentCmd(env), newProviderCmd(env), newHostCmd(env))
+	cmd.AddCommand(newComponentCmd(env, nil), newProviderCmd(env, nil), newHostCmd(env, nil))
 	return cmd
 }
 
@@ -37,7 +37,7 @@ type Options struct {
 	ID    string
 }
 
-func newComponentCmd(env *cli.Env) *cobra.Command {
+func newComponentCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "component COMPONENT_ID",
@@ -47,7 +47,7 @@ func newComponentCmd(env *cli.Env) *cobra.Command {
 		Args: cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ID = args[0]
-			return RunComponent(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunComponent)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -81,7 +81,7 @@ func RunComponent(ctx context.Context, env *cli.Env, o *Options) error {
 	return nil
 }
 
-func newProviderCmd(env *cli.Env) *cobra.Command {
+func newProviderCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "provider PROVIDER_ID",
@@ -90,7 +90,7 @@ func newProviderCmd(env *cli.Env) *cobra.Command {
 		Args:    cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ID = args[0]
-			return RunProvider(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunProvider)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -130,7 +130,7 @@ type HostOptions struct {
 	HostTimeout int
 }
 
-func newHostCmd(env *cli.Env) *cobra.Command {
+func newHostCmd(env *cli.Env, runF func(*HostOptions) error) *cobra.Command {
 	o := &HostOptions{}
 	cmd := &cobra.Command{
 		Use:   "host HOST_ID",
@@ -143,7 +143,7 @@ This stops only the host. To also stop the NATS server ` + "`wash up`" + ` start
 		Args: cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.HostID = args[0]
-			return RunHost(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunHost)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())

@@ -26,7 +26,7 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(errors.New("missing what to update: component"))
 		},
 	}
-	cmd.AddCommand(newComponentCmd(env))
+	cmd.AddCommand(newComponentCmd(env, nil))
 	return cmd
 }
 
@@ -38,7 +38,7 @@ type Options struct {
 	NewRef string
 }
 
-func newComponentCmd(env *cli.Env) *cobra.Command {
+func newComponentCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "component COMPONENT_ID NEW_REF",
@@ -48,7 +48,7 @@ func newComponentCmd(env *cli.Env) *cobra.Command {
 		Args: cli.Args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ID, o.NewRef = args[0], args[1]
-			return Run(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, Run)
 		},
 	}
 	fs := cmd.Flags()
