@@ -40,6 +40,8 @@ type Options struct {
 	Replace       bool
 	AllUndeployed bool
 	WatchEvery    string
+	// Args are the positional arguments as given (the source or name, a version).
+	Args []string
 }
 
 // NewCmd builds `wash app`.
@@ -53,8 +55,8 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(errors.New("missing subcommand: deploy, put, list, get, status, history, undeploy, delete or validate"))
 		},
 	}
-	cmd.AddCommand(newDeployCmd(env), newPutCmd(env), newListCmd(env), newGetCmd(env), newStatusCmd(env),
-		newHistoryCmd(env), newUndeployCmd(env), newDeleteCmd(env), newValidateCmd(env))
+	cmd.AddCommand(newDeployCmd(env, nil), newPutCmd(env, nil), newListCmd(env, nil), newGetCmd(env, nil), newStatusCmd(env, nil),
+		newHistoryCmd(env, nil), newUndeployCmd(env, nil), newDeleteCmd(env, nil), newValidateCmd(env))
 	return cmd
 }
 
@@ -99,7 +101,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // ---- deploy / put -----------------------------------------------------------------
 
-func newDeployCmd(env *cli.Env) *cobra.Command {
+func newDeployCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "deploy FILE|URL|-|NAME [VERSION]",
@@ -111,11 +113,15 @@ The command waits until wadm reports the application deployed (--timeout, defaul
 if wadm reports it failed. With --no-wait it returns once wadm accepted the deployment.`,
 		Args: cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
 			if len(args) == 2 {
 				if o.Version != "" && o.Version != args[1] {
 					return cli.Usage(errors.New("give the version either as an argument or with --version"))
 				}
 				o.Version = args[1]
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return RunDeploy(cmd.Context(), env, o, args[0])
 		},
@@ -186,16 +192,20 @@ func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) err
 	return nil
 }
 
-func newPutCmd(env *cli.Env) *cobra.Command {
+func newPutCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "put [FILE|URL|-]",
 		Short: "Store a manifest version without deploying it",
 		Args:  cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
 			src := "-"
 			if len(args) == 1 {
 				src = args[0]
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return RunPut(cmd.Context(), env, o, src)
 		},
@@ -230,7 +240,7 @@ func RunPut(ctx context.Context, env *cli.Env, o *Options, target string) error 
 
 // ---- list / get / status / history -----------------------------------------------------
 
-func newListCmd(env *cli.Env) *cobra.Command {
+func newListCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "list",
@@ -238,12 +248,16 @@ func newListCmd(env *cli.Env) *cobra.Command {
 		Short:   "List applications with their deployed version and status",
 		Args:    cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
 			if len(args) == 1 {
 				// upstream's `-w 5s`: the interval after a bare -w
 				if !cmd.Flags().Changed("watch") {
 					return cli.Usage(fmt.Errorf("unexpected argument %q", args[0]))
 				}
 				o.WatchEvery = args[0]
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return withClient(env, o, func(c *wadmclient.Client) error {
 				if cmd.Flags().Changed("watch") {
@@ -371,13 +385,17 @@ func colorStatus(env *cli.Env, t model.StatusType) string {
 	return w
 }
 
-func newGetCmd(env *cli.Env) *cobra.Command {
+func newGetCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "get [NAME] [VERSION]",
 		Short: "Show an application's manifest (the list of applications without NAME)",
 		Args:  cli.Args(cobra.MaximumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
+			if runF != nil {
+				return runF(o)
+			}
 			return withClient(env, o, func(c *wadmclient.Client) error {
 				if cmd.Flags().Changed("watch") {
 					// upstream watches the application list, whatever NAME says
@@ -441,13 +459,17 @@ func notFound(err error, c *wadmclient.Client, name string) error {
 	return err
 }
 
-func newStatusCmd(env *cli.Env) *cobra.Command {
+func newStatusCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "status NAME",
 		Short: "Show the status of an application and of each of its scalers",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
+			if runF != nil {
+				return runF(o)
+			}
 			return withClient(env, o, func(c *wadmclient.Client) error { return RunStatus(cmd.Context(), env, c, args[0], o.Watch) })
 		},
 	}
@@ -529,13 +551,17 @@ func printStatus(env *cli.Env, name, deployed string, st *model.Status) error {
 	return t.Render()
 }
 
-func newHistoryCmd(env *cli.Env) *cobra.Command {
+func newHistoryCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "history NAME",
 		Short: "List the stored versions of an application",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
+			if runF != nil {
+				return runF(o)
+			}
 			return withClient(env, o, func(c *wadmclient.Client) error {
 				vs, err := c.Versions(cmd.Context(), args[0])
 				if err != nil {
@@ -565,15 +591,19 @@ func newHistoryCmd(env *cli.Env) *cobra.Command {
 
 // ---- undeploy / delete ----------------------------------------------------------------
 
-func newUndeployCmd(env *cli.Env) *cobra.Command {
+func newUndeployCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "undeploy NAME | --all",
 		Short: "Stop an application (its versions stay stored)",
 		Args:  cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
 			if (len(args) == 1) == o.All {
 				return cli.Usage(errors.New("name one application or give --all"))
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return withClient(env, o, func(c *wadmclient.Client) error {
 				ctx := cmd.Context()
@@ -619,7 +649,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func newDeleteCmd(env *cli.Env) *cobra.Command {
+func newDeleteCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "delete NAME [VERSION | --all] | --all-undeployed",
@@ -627,9 +657,13 @@ func newDeleteCmd(env *cli.Env) *cobra.Command {
 		Short:   "Delete one stored version of an application, or all of them (undeploying it)",
 		Args:    cli.Args(cobra.RangeArgs(0, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
 			if o.AllUndeployed {
 				if len(args) > 0 {
 					return cli.Usage(errors.New("give either NAME or --all-undeployed"))
+				}
+				if runF != nil {
+					return runF(o)
 				}
 				return withClient(env, o, func(c *wadmclient.Client) error { return deleteUndeployed(cmd.Context(), env, c) })
 			}
@@ -653,6 +687,9 @@ func newDeleteCmd(env *cli.Env) *cobra.Command {
 					return fmt.Errorf("%s: %s", src.Name, oneLine(err.Error()))
 				}
 				name = m.Metadata.Name
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return withClient(env, o, func(c *wadmclient.Client) error {
 				r, err := c.Delete(cmd.Context(), name, version)

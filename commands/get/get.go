@@ -31,7 +31,7 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(fmt.Errorf("missing what to get: hosts, inventory or links"))
 		},
 	}
-	cmd.AddCommand(newHostsCmd(env), newInventoryCmd(env), newLinksCmd(env), newClaimsCmd(env))
+	cmd.AddCommand(newHostsCmd(env, nil), newInventoryCmd(env, nil), newLinksCmd(env, nil), newClaimsCmd(env, nil))
 	return cmd
 }
 
@@ -54,7 +54,7 @@ func (o *Options) client(env *cli.Env) (*ctl.Client, *nats.Conn, error) {
 	return r.Client("wash")
 }
 
-func newHostsCmd(env *cli.Env) *cobra.Command {
+func newHostsCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "hosts",
@@ -62,6 +62,9 @@ func newHostsCmd(env *cli.Env) *cobra.Command {
 		Short:   "List the hosts of the lattice",
 		Args:    cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
 			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunHosts(ctx, env, c) })
 		},
 	}
@@ -117,7 +120,7 @@ func labelString(labels map[string]string, terminal bool) string {
 	return strings.Join(parts, ",")
 }
 
-func newInventoryCmd(env *cli.Env) *cobra.Command {
+func newInventoryCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "inventory [HOST_ID]",
@@ -127,6 +130,9 @@ func newInventoryCmd(env *cli.Env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				o.HostID = args[0]
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunInventory(ctx, env, c, o.HostID) })
 		},
@@ -215,7 +221,7 @@ func sortedLabels(labels map[string]string) string {
 	return strings.Join(parts, " ")
 }
 
-func newLinksCmd(env *cli.Env) *cobra.Command {
+func newLinksCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "links",
@@ -223,6 +229,9 @@ func newLinksCmd(env *cli.Env) *cobra.Command {
 		Short:   "List the links of the lattice",
 		Args:    cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
 			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunLinks(ctx, env, c) })
 		},
 	}
@@ -263,13 +272,16 @@ func RunLinks(ctx context.Context, env *cli.Env, c *ctl.Client) error {
 	return t.Render()
 }
 
-func newClaimsCmd(env *cli.Env) *cobra.Command {
+func newClaimsCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "claims",
 		Short: "List the claims of the signed components and providers running in the lattice",
 		Args:  cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
 			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunClaims(ctx, env, c) })
 		},
 	}

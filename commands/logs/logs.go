@@ -44,7 +44,9 @@ type Options struct {
 }
 
 // NewCmd builds `wash logs`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "logs [HOST_ID]",
@@ -70,6 +72,9 @@ With -o json every line is one JSON object (NDJSON).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				o.Host = args[0]
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()

@@ -35,7 +35,9 @@ type Options struct {
 }
 
 // NewCmd builds `wash ui`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "ui",
@@ -53,6 +55,9 @@ The server listens on loopback only unless --address says otherwise. Stop it wit
 			return cli.BindEnv(cmd.Flags(), map[string]string{"port": "WASMCLOUD_WASH_UI_PORT"})
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return Run(ctx, env, o)
