@@ -134,25 +134,35 @@ func (b *Builder) custom(ctx context.Context, c *Config) (string, error) {
 	if err := b.npmInstall(ctx, c.ProjectDir); err != nil {
 		return "", err
 	}
-	line := strings.TrimSpace(c.Component.BuildCommand)
+	if err := b.shell(ctx, c.ProjectDir, c.Component.BuildCommand); err != nil {
+		return "", err
+	}
+	return c.ArtifactPath(), nil
+}
+
+// shell runs a project's own build command line with sh -c (cmd /C on Windows), after
+// checking that its program is installed.
+func (b *Builder) shell(ctx context.Context, dir, line string) error {
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return fmt.Errorf("the build command in %s is empty", FileName)
+	}
 	first := strings.Fields(line)[0]
 	if !strings.ContainsAny(first, "=$(") {
 		if _, err := exec.LookPath(first); err != nil {
-			return "", &MissingToolError{Tool: first, Hint: hintFor(first)}
+			return &MissingToolError{Tool: first, Hint: hintFor(first)}
 		}
 	}
 	shell, flag := "sh", "-c"
 	if runtime.GOOS == "windows" {
 		shell, flag = "cmd", "/C"
 	}
-	if err := b.run(ctx, c.ProjectDir, shell, flag, line); err != nil {
-		var be *BuildError
-		if errors.As(err, &be) {
-			be.Command = line
-		}
-		return "", err
+	err := b.run(ctx, dir, shell, flag, line)
+	var be *BuildError
+	if errors.As(err, &be) {
+		be.Command = line
 	}
-	return c.ArtifactPath(), nil
+	return err
 }
 
 // npmInstall installs a Node project's dependencies when node_modules is missing or older than

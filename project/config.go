@@ -71,14 +71,23 @@ type Component struct {
 
 // Provider is the [provider] table.
 type Provider struct {
-	Vendor       string `toml:"vendor"`
-	WitWorld     string `toml:"wit_world"`
-	OS           string `toml:"os"`
-	Arch         string `toml:"arch"`
-	RustTarget   string `toml:"rust_target"`
-	BinName      string `toml:"bin_name"`
-	KeyDirectory string `toml:"key_directory"`
-	BuildCommand string `toml:"build_command"`
+	Vendor   string `toml:"vendor"`
+	WitWorld string `toml:"wit_world"`
+	// OS and Arch name one target in upstream's spelling (linux, macos, windows; x86_64,
+	// aarch64); Targets (a wash extension) names several as "<arch>-<os>". Without either the
+	// archive holds a binary for this machine.
+	OS           string   `toml:"os"`
+	Arch         string   `toml:"arch"`
+	Targets      []string `toml:"targets"`
+	RustTarget   string   `toml:"rust_target"`
+	BinName      string   `toml:"bin_name"`
+	KeyDirectory string   `toml:"key_directory"`
+	// BuildCommand (a wash extension) builds the provider for this machine with any toolchain;
+	// BuildArtifact is where it leaves the binary (default build/<bin_name>).
+	BuildCommand  string `toml:"build_command"`
+	BuildArtifact string `toml:"build_artifact"`
+	// TargetsResolved are the archive's targets in the archive's spelling (x86_64-linux).
+	TargetsResolved []string `toml:"-"`
 }
 
 // Rust is the [rust] table.
@@ -332,6 +341,13 @@ func Parse(b []byte, dir string) (*Config, error) {
 	}
 	if c.Provider.Vendor == "" {
 		c.Provider.Vendor = "NoVendor"
+	}
+	if c.Type == TypeProvider {
+		ts, err := c.Provider.targets()
+		if err != nil {
+			return nil, err
+		}
+		c.Provider.TargetsResolved = ts
 	}
 	switch c.TinyGo.Scheduler {
 	case "", "none", "tasks", "asyncify":

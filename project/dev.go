@@ -280,7 +280,7 @@ type Trait struct {
 	Properties map[string]any `yaml:"properties" json:"properties"`
 }
 
-// DevComponent describes the developed component for DevManifest.
+// DevComponent describes the developed component (or provider) for DevManifest.
 type DevComponent struct {
 	Name    string // manifest component name
 	ID      string // component id on the host
@@ -331,12 +331,25 @@ func DevManifest(c DevComponent, deps []*Dep) *Manifest {
 		link["target"] = target
 		app.Traits = append(app.Traits, Trait{Type: "link", Properties: link})
 	}
+	return devApplication(c, append([]ManifestComponent{app}, providers...))
+}
+
+// DevProviderManifest is the application wash dev deploys for a provider project: the
+// provider under development, one instance, with id c.ID. Components that use it are linked
+// with wash link put, or run next to it through [[dev.manifests]].
+func DevProviderManifest(c DevComponent) *Manifest {
+	return devApplication(c, []ManifestComponent{{Name: c.Name, Type: "capability",
+		Properties: ComponentProps{Image: c.Image, ID: c.ID},
+		Traits:     []Trait{{Type: "spreadscaler", Properties: map[string]any{"instances": 1}}}}})
+}
+
+func devApplication(c DevComponent, components []ManifestComponent) *Manifest {
 	return &Manifest{
 		APIVersion: "core.oam.dev/v1beta1", Kind: "Application",
 		Metadata: Metadata{Name: AppName(c.Name),
 			Annotations: map[string]string{"wasmcloud.dev/session-id": c.Session},
 			Labels:      map[string]string{"wasmcloud.dev/generated-by": "wash-dev"}},
-		Spec: ManifestSpec{Components: append([]ManifestComponent{app}, providers...)},
+		Spec: ManifestSpec{Components: components},
 	}
 }
 

@@ -23,6 +23,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
+
+	wash "github.com/wasmlattice/wash"
 )
 
 // ConfigFile is the template description every template has at its root.
@@ -46,7 +48,13 @@ type Template struct {
 	dir         string
 	// shared lists directories under builtin/shared copied into the project: source → dest.
 	shared [][2]string
+	// providerSDK is where the Go provider SDK's source goes in the project ("" for none).
+	providerSDK string
 }
+
+// ProviderSDKDir is where Go provider templates put the SDK (their go.mod replaces
+// github.com/wasmlattice/wash with it).
+const ProviderSDKDir = "wash-sdk"
 
 var catalog = []Template{
 	{Name: "hello-world-typescript", Kind: Component, Language: "typescript", dir: "hello-world-typescript",
@@ -60,6 +68,9 @@ var catalog = []Template{
 	{Name: "keyvalue-counter-typescript", Kind: Component, Language: "typescript", dir: "keyvalue-counter-typescript",
 		Description: "HTTP counter on wasi:keyvalue in TypeScript (componentize-js)",
 		shared:      [][2]string{{"wasi-http-0.2.10", "wit/deps"}}},
+	{Name: "keyvalue-provider-go", Kind: Provider, Language: "go", dir: "keyvalue-provider-go",
+		Description: "wasi:keyvalue capability provider in Go (the wash provider SDK)",
+		providerSDK: ProviderSDKDir},
 }
 
 // List returns the built-in templates of kind ("" for all), in catalog order.
@@ -100,7 +111,8 @@ type Mount struct {
 	Dest string
 }
 
-// Mounts are the shared files (WIT packages) a built-in template adds to its own.
+// Mounts are the shared files (WIT packages, the Go provider SDK) a built-in template adds to
+// its own.
 func (t Template) Mounts() []Mount {
 	var out []Mount
 	for _, s := range t.shared {
@@ -109,6 +121,9 @@ func (t Template) Mounts() []Mount {
 			panic(err)
 		}
 		out = append(out, Mount{FS: m, Dest: s[1]})
+	}
+	if t.providerSDK != "" {
+		out = append(out, Mount{FS: wash.ProviderSDK(), Dest: t.providerSDK})
 	}
 	return out
 }

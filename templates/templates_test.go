@@ -73,6 +73,7 @@ func TestBuiltinTemplatesGenerate(t *testing.T) {
 				"keyvalue-counter-typescript": {"package.json", "src/component.ts", "wit/deps/keyvalue/package.wit", "wit/deps/http/package.wit", "wasmcloud.toml", "wadm.yaml"},
 				"hello-world-rust":            {"Cargo.toml", "src/lib.rs", "wasmcloud.toml", "wadm.yaml", ".gitignore"},
 				"hello-world-tinygo":          {"go.mod", "main.go", "wit/world.wit", "wit/deps/cli/package.wit", "wasmcloud.toml", "wadm.yaml"},
+				"keyvalue-provider-go":        {"go.mod", "go.sum", "main.go", "wasmcloud.toml", "wadm.yaml", ".gitignore", "wash-sdk/go.mod", "wash-sdk/provider/provider.go", "wash-sdk/provider/keyvalue/keyvalue.go", "wash-sdk/lattice/wrpc/conn.go"},
 			}[tpl.Name]
 			for _, f := range want {
 				if _, err := os.Stat(filepath.Join(dest, f)); err != nil {

@@ -1,5 +1,6 @@
 // Package build implements `wash build`: read wasmcloud.toml, run the project's toolchain, then
-// sign the component with claims into build/<name>_s.wasm (keys generated on first use).
+// sign the component with claims into build/<name>_s.wasm, or pack and sign a provider's
+// binaries into build/<bin>.par.gz (keys generated on first use).
 package build
 
 import (
@@ -35,11 +36,16 @@ func NewCmd(env *cli.Env) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "build",
-		Short: "Build the project in this directory (wasmcloud.toml) and sign the component",
+		Short: "Build the project in this directory (wasmcloud.toml): a signed component or provider archive",
 		Long: `Build the project described by wasmcloud.toml with its language's toolchain (npm and
 componentize-js, cargo, TinyGo, or component.build_command), then embed signed claims:
-the result is build/<name>_s.wasm unless component.destination says otherwise. Signing keys
-live in $WASH_HOME/keys and are generated on first use.`,
+the result is build/<name>_s.wasm unless component.destination says otherwise.
+
+A provider project (type = "provider") is built with go build (once per target in
+provider.targets; Go cross-compiles), cargo or provider.build_command, and packed into a
+signed provider archive, build/<bin_name>.par.gz, as wash par create would.
+
+Signing keys live in $WASH_HOME/keys and are generated on first use.`,
 		Example: `  wash build
   wash build -p path/to/project
   wash build --build-only`,
@@ -53,9 +59,9 @@ live in $WASH_HOME/keys and are generated on first use.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.ConfigPath, "config-path", "p", "", "wasmcloud.toml, or the directory holding it (default: current directory)")
-	f.BoolVar(&o.BuildOnly, "build-only", false, "build without signing")
-	f.BoolVar(&o.SignOnly, "sign-only", false, "sign the existing build artifact without building")
-	o.Signing.Bind(cmd, "component (module)", "keys-directory")
+	f.BoolVar(&o.BuildOnly, "build-only", false, "build without signing (providers: binaries build/<bin>-<target>, no archive)")
+	f.BoolVar(&o.SignOnly, "sign-only", false, "sign the existing build artifact without building (providers: pack the --build-only binaries)")
+	o.Signing.Bind(cmd, "component (module) or provider (service)", "keys-directory")
 	cmd.MarkFlagsMutuallyExclusive("build-only", "sign-only")
 	return cmd
 }
@@ -63,10 +69,16 @@ live in $WASH_HOME/keys and are generated on first use.`,
 // Result is what a build produced.
 type Result struct {
 	Config *project.Config
-	// Path is the signed component (or the unsigned one with BuildOnly).
+	// Path is the signed component or provider archive (with BuildOnly: the unsigned
+	// component, or the provider's first binary).
 	Path   string
 	Built  bool
 	Signed bool
+	// Providers only: the archive's targets, the binaries --build-only wrote, and the
+	// provider's public key (the archive's subject).
+	Targets  []string
+	Binaries []string
+	Service  string
 }
 
 // Run builds and prints where the component is.
@@ -78,6 +90,9 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	res, err := Project(ctx, env, cfg, o)
 	if err != nil {
 		return err
+	}
+	if cfg.Type == project.TypeProvider {
+		return printProvider(env, res)
 	}
 	if env.IO.JSON() {
 		return env.IO.PrintResult(map[string]any{"component_path": res.Path, "built": res.Built, "signed": res.Signed})
@@ -99,8 +114,8 @@ func Project(ctx context.Context, env *cli.Env, cfg *project.Config, o *Options)
 	for _, w := range cfg.Warnings {
 		env.IO.Progress("warning: %s: %s", cfg.File, w)
 	}
-	if cfg.Type != project.TypeComponent {
-		return nil, fmt.Errorf("%s: building %s projects is not supported yet (only components)", cfg.File, cfg.Type)
+	if cfg.Type == project.TypeProvider {
+		return provider(ctx, env, cfg, o)
 	}
 	res := &Result{Config: cfg}
 	artifact := cfg.ArtifactPath()
@@ -137,6 +152,28 @@ func Project(ctx context.Context, env *cli.Env, cfg *project.Config, o *Options)
 	}
 	res.Path, res.Signed = dest, true
 	return res, nil
+}
+
+func printProvider(env *cli.Env, res *Result) error {
+	if env.IO.JSON() {
+		out := map[string]any{"path": res.Path, "built": res.Built, "signed": res.Signed, "targets": res.Targets}
+		if res.Signed {
+			out["service"] = res.Service
+		} else {
+			out["binaries"] = res.Binaries
+		}
+		return env.IO.PrintResult(out)
+	}
+	targets := strings.Join(res.Targets, ", ")
+	switch {
+	case !res.Signed:
+		env.IO.Printf("Provider built for %s and can be found at %s\n", targets, strings.Join(res.Binaries, ", "))
+	case !res.Built:
+		env.IO.Printf("Provider archive (%s) signed and can be found at %s\n", targets, res.Path)
+	default:
+		env.IO.Printf("Provider built for %s, signed and packed, and can be found at %s\n", targets, res.Path)
+	}
+	return nil
 }
 
 func appendUnique(s []string, v string) []string {

@@ -1,7 +1,8 @@
 // Package dev implements `wash dev`: build the project, derive a manifest from the built
 // component's own WIT (upstream's interface → provider mapping), deploy it to a local lattice
 // (started when none runs), then rebuild and reload on every change until Ctrl+C, which removes
-// what was deployed and stops the lattice it started.
+// what was deployed and stops the lattice it started. A provider project is built into its
+// archive, deployed alone (or in its [[dev.manifests]]) and restarted with each new build.
 package dev
 
 import (
@@ -87,7 +88,11 @@ component's own WIT (an incoming-handler export gets an HTTP server on 127.0.0.1
 key-value imports a NATS key-value store, …; [dev.overrides] in wasmcloud.toml changes them),
 deploy it as an application to the lattice at --nats-host/--nats-port (starting one when none
 runs), then rebuild and reload on every change to the project. Ctrl+C deletes the application
-and stops the lattice wash dev started, unless --leave-host-running.`,
+and stops the lattice wash dev started, unless --leave-host-running.
+
+In a provider project (type = "provider") wash dev builds the provider archive, runs the
+provider alone (or the manifests [[dev.manifests]] names, with the provider pointed at the
+build), and restarts it with each new build; link components to it with wash link put.`,
 		Example: `  wash dev
   wash dev --work-dir ../counter --manifest-output-dir .`,
 		Args: cli.Args(cobra.NoArgs),
@@ -134,7 +139,18 @@ type session struct {
 	builds       int
 	mu           sync.Mutex
 	reloadWaiter chan events.ComponentScaledData
+	// providerWaiter receives provider_started / provider_start_failed of a provider project.
+	providerWaiter chan providerEvent
 }
+
+// providerEvent is a provider_started (Err empty) or provider_start_failed of the provider
+// under development.
+type providerEvent struct {
+	HostID string
+	Err    string
+}
+
+func (s *session) isProvider() bool { return s.cfg.Type == project.TypeProvider }
 
 // SessionID is a stable 6-character id for a project directory (upstream keeps a session per
 // project path; deriving it from the path needs no lock file).
@@ -153,9 +169,6 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Type != project.TypeComponent {
-		return fmt.Errorf("wash dev runs component projects; %s is a %s project", cfg.File, cfg.Type)
-	}
 	if o.ManifestOutputDir != "" {
 		if st, err := os.Stat(o.ManifestOutputDir); err != nil || !st.IsDir() {
 			return cli.Usage(fmt.Errorf("--manifest-output-dir %s must be an existing directory", o.ManifestOutputDir))
@@ -163,7 +176,7 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	}
 	s := &session{env: env, o: o, cfg: cfg, id: SessionID(cfg.ProjectDir)}
 	s.componentID = s.id + "-" + strings.ReplaceAll(strings.ToLower(cfg.Name), " ", "-")
-	env.IO.Progress("Starting a development session for project %s (session %s)", cfg.Name, s.id)
+	env.IO.Progress("Starting a development session for %s project %s (session %s)", cfg.Type, cfg.Name, s.id)
 
 	if err := s.connect(ctx); err != nil {
 		return err
@@ -259,7 +272,47 @@ func (s *session) connect(ctx context.Context) error {
 		default:
 		}
 	}, "component_scaled", "component_scale_failed")
+	if err != nil || !s.isProvider() {
+		return err
+	}
+	s.providerWaiter = make(chan providerEvent, 16)
+	_, err = events.Subscribe(nc, s.o.Lattice, s.onProviderEvent,
+		events.ProviderStarted, events.ProviderStartFailed, events.HealthCheckPassed, events.HealthCheckFailed)
 	return err
+}
+
+// onProviderEvent reports the provider's health changes as they happen and hands starts to
+// restartProvider.
+func (s *session) onProviderEvent(e events.Event) {
+	var d struct {
+		ProviderID string `json:"provider_id"`
+		HostID     string `json:"host_id"`
+		Error      string `json:"error"`
+		Message    string `json:"message"`
+	}
+	if json.Unmarshal(e.Data, &d) != nil || d.ProviderID != s.componentID {
+		return
+	}
+	switch e.Name() {
+	case events.HealthCheckPassed:
+		s.env.IO.Progress("%s Provider %s passed its health check", s.env.IO.OK("✓"), s.componentID)
+		return
+	case events.HealthCheckFailed:
+		msg := ""
+		if d.Message != "" {
+			msg = ": " + d.Message
+		}
+		s.env.IO.Progress("%s Provider %s failed its health check%s", s.env.IO.Bad("✗"), s.componentID, msg)
+		return
+	case events.ProviderStartFailed:
+		if d.Error == "" {
+			d.Error = "the host could not start it"
+		}
+	}
+	select {
+	case s.providerWaiter <- providerEvent{HostID: d.HostID, Err: d.Error}:
+	default:
+	}
 }
 
 func netJoin(host string, port int) string {
@@ -332,6 +385,9 @@ func (s *session) buildAndDeploy(ctx context.Context, changedAt time.Time, ev *E
 		return fmt.Errorf("failed to build project: %w", err)
 	}
 	s.env.IO.Progress("%s Built %s in %s", s.env.IO.OK("✓"), res.Path, ev.BuildDur.Round(time.Millisecond))
+	if s.isProvider() {
+		return s.deployProvider(ctx, res.Path)
+	}
 	data, err := bounded.ReadFile(res.Path, project.MaxComponentSize)
 	if err != nil {
 		return err
@@ -350,24 +406,11 @@ func (s *session) buildAndDeploy(ctx context.Context, changedAt time.Time, ev *E
 		return err
 	}
 	dc := project.DevComponent{Name: s.cfg.Name, ID: s.componentID, Image: ref, Session: s.id}
-	var apps []devApp
-	if len(s.cfg.Dev.Manifests) > 0 {
-		for _, target := range s.cfg.Dev.Manifests {
-			p := target.Path
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(s.cfg.ProjectDir, p)
-			}
-			data, err := bounded.ReadFile(p, deploy.MaxManifestSize)
-			if err != nil {
-				return fmt.Errorf("dev.manifests: %w", err)
-			}
-			y, name, err := project.AugmentManifest(data, target, dc)
-			if err != nil {
-				return fmt.Errorf("dev.manifests %s: %w", p, err)
-			}
-			apps = append(apps, devApp{name: name, yaml: y})
-		}
-	} else {
+	apps, err := s.devManifests(dc)
+	if err != nil {
+		return err
+	}
+	if apps == nil {
 		names := make([]string, 0, len(deps))
 		for _, d := range deps {
 			names = append(names, d.Name())
@@ -395,6 +438,104 @@ func (s *session) buildAndDeploy(ctx context.Context, changedAt time.Time, ev *E
 	}
 	s.deployed = apps
 	return nil
+}
+
+// devManifests are the [[dev.manifests]] of the project with the development build in place
+// of their matching component or provider; nil when the project names none.
+func (s *session) devManifests(dc project.DevComponent) ([]devApp, error) {
+	var apps []devApp
+	for _, target := range s.cfg.Dev.Manifests {
+		p := target.Path
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(s.cfg.ProjectDir, p)
+		}
+		data, err := bounded.ReadFile(p, deploy.MaxManifestSize)
+		if err != nil {
+			return nil, fmt.Errorf("dev.manifests: %w", err)
+		}
+		y, name, err := project.AugmentManifest(data, target, dc)
+		if err != nil {
+			return nil, fmt.Errorf("dev.manifests %s: %w", p, err)
+		}
+		apps = append(apps, devApp{name: name, yaml: y})
+	}
+	return apps, nil
+}
+
+// deployProvider deploys the provider archive the first time (or when the manifests
+// changed), else restarts the running provider so that it runs the new build.
+func (s *session) deployProvider(ctx context.Context, archive string) error {
+	ref, err := oci.FileRef(archive)
+	if err != nil {
+		return err
+	}
+	dc := project.DevComponent{Name: s.cfg.Name, ID: s.componentID, Image: ref, Session: s.id}
+	apps, err := s.devManifests(dc)
+	if err != nil {
+		return err
+	}
+	if apps == nil {
+		m := project.DevProviderManifest(dc)
+		y, err := m.YAML()
+		if err != nil {
+			return err
+		}
+		apps = []devApp{{name: m.Metadata.Name, yaml: y}}
+	}
+	if len(s.deployed) > 0 && sameApps(apps, s.deployed) {
+		return s.restartProvider(ctx)
+	}
+	for _, a := range apps {
+		if err := s.deploy(ctx, a); err != nil {
+			return err
+		}
+	}
+	if len(s.deployed) == 0 {
+		s.env.IO.Progress("Link components to provider %s with: wash link put COMPONENT_ID %s NAMESPACE PACKAGE --interface NAME", s.componentID, s.componentID)
+	}
+	s.deployed = apps
+	return nil
+}
+
+// restartProvider stops the provider wherever it runs; wadm starts it again from the same
+// file, which now holds the new build. It returns once a host reports the new start.
+func (s *session) restartProvider(ctx context.Context) error {
+	for len(s.providerWaiter) > 0 {
+		<-s.providerWaiter
+	}
+	hosts, _ := s.ctl.PingHosts(ctx, ctl.GatherOptions{Timeout: time.Second})
+	stopped := 0
+	for _, h := range hosts {
+		inv, err := s.ctl.GetHostInventory(ctx, h.ID)
+		if err != nil || !runs(inv, s.componentID) {
+			continue
+		}
+		resp, err := s.ctl.StopProvider(ctx, ctl.StopProviderCommand{HostID: h.ID, ProviderID: s.componentID})
+		if err != nil {
+			return fmt.Errorf("stopping provider %s on host %s: %w", s.componentID, h.ID, err)
+		}
+		if !resp.Success {
+			return fmt.Errorf("stopping provider %s on host %s: %s", s.componentID, h.ID, resp.Message)
+		}
+		stopped++
+	}
+	if stopped == 0 {
+		s.env.IO.Progress("Provider %s is not running anywhere; waiting for wadm to start the new build", s.componentID)
+	}
+	timeout := time.NewTimer(2 * time.Minute)
+	defer timeout.Stop()
+	select {
+	case ev := <-s.providerWaiter:
+		if ev.Err != "" {
+			return fmt.Errorf("the host could not start the new build of provider %s: %s", s.componentID, ev.Err)
+		}
+		s.env.IO.Progress("%s Restarted provider %s with the new build", s.env.IO.OK("✓"), s.componentID)
+		return nil
+	case <-timeout.C:
+		return fmt.Errorf("no host reported provider %s started again within 2 minutes (wash app status %s)", s.componentID, s.deployed[0].name)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // devApp is one application wash dev deployed.
@@ -450,7 +591,7 @@ func (s *session) deploy(ctx context.Context, a devApp) error {
 	if _, err := deploy.WaitDeployed(ctx, s.wadm, name, put.CurrentVersion, updates, 2*time.Minute); err != nil {
 		return fmt.Errorf("application %s: %w", name, err)
 	}
-	s.env.IO.Progress("%s Deployed application %s (component %s)", s.env.IO.OK("✓"), name, s.componentID)
+	s.env.IO.Progress("%s Deployed application %s (%s %s)", s.env.IO.OK("✓"), name, s.cfg.Type, s.componentID)
 	return nil
 }
 
@@ -512,6 +653,22 @@ func hasComponent(inv *ctl.HostInventory, id string) bool {
 	return false
 }
 
+// runs says whether the host runs the component or provider id.
+func runs(inv *ctl.HostInventory, id string) bool {
+	if hasComponent(inv, id) {
+		return true
+	}
+	if inv == nil {
+		return false
+	}
+	for _, p := range inv.Providers {
+		if p.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // cleanup deletes the application and stops the lattice this session started.
 func (s *session) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -550,12 +707,13 @@ func (s *session) cleanup() {
 	}
 }
 
-// waitGone waits until the host no longer runs the component (wadm undeploys asynchronously).
+// waitGone waits until the host no longer runs the component or provider (wadm undeploys
+// asynchronously).
 func (s *session) waitGone(ctx context.Context) {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		inv, err := s.ctl.GetHostInventory(ctx, s.hostID)
-		if err != nil || !hasComponent(inv, s.componentID) {
+		if err != nil || !runs(inv, s.componentID) {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)

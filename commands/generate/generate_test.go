@@ -59,9 +59,35 @@ func TestArgumentErrors(t *testing.T) {
 			t.Errorf("%+v: %v, want a usage error", o, err)
 		}
 	}
-	err := Run(context.Background(), env, &Options{Kind: "provider", Name: "prov", NoGitInit: true, Dir: t.TempDir()})
-	if err == nil || !strings.Contains(err.Error(), "--path or --git") {
-		t.Errorf("provider without templates: %v", err)
+	// a component template is not a provider template
+	err := Run(context.Background(), env, &Options{Kind: "provider", Name: "prov", TemplateName: "hello-world-rust", NoGitInit: true, Dir: t.TempDir()})
+	if err == nil || !cli.IsUsage(err) || !strings.Contains(err.Error(), "keyvalue-provider-go") {
+		t.Errorf("component template for a provider: %v", err)
+	}
+}
+
+// wash new provider NAME --silent takes the Go provider template: a Go module with the SDK
+// beside it, named after the project.
+func TestProviderFromBuiltinTemplate(t *testing.T) {
+	env, _, _ := testEnv()
+	dir := t.TempDir()
+	if err := Run(context.Background(), env, &Options{Kind: "provider", Name: "MyKV", Silent: true, NoGitInit: true, Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "my-kv")
+	for f, want := range map[string]string{
+		"wasmcloud.toml":                 "type = \"provider\"",
+		"go.mod":                         "module MyKV\n",
+		"main.go":                        "MyKV ready",
+		"wadm.yaml":                      "file://./build/MyKV.par.gz",
+		"wash-sdk/go.mod":                "module github.com/wasmlattice/wash\n",
+		"wash-sdk/provider/provider.go":  "package provider",
+		"wash-sdk/lattice/wrpc/value.go": "package wrpc",
+	} {
+		b, err := os.ReadFile(filepath.Join(p, f))
+		if err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("%s lacks %q (%v)", f, want, err)
+		}
 	}
 }
 
