@@ -4,47 +4,26 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/cli/clitest"
 )
 
 // Flag parsing → options, without a lattice.
 func TestLinkFlags(t *testing.T) {
-	p, err := clitest.Parse(newPutCmd, "http-server", "hello", "wasi", "http", "--interface", "incoming-handler", "--source-config", "addr", "-l", "web")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := p.Link
-	if l.SourceID != "http-server" || l.Target != "hello" || l.WitNamespace != "wasi" || l.WitPackage != "http" || l.Name != "web" ||
-		!slices.Equal(l.Interfaces, []string{"incoming-handler"}) || !slices.Equal(p.SourceConfig, []string{"addr"}) || p.TargetConfig != nil {
-		t.Fatalf("link put: %+v", *p)
-	}
+	clitest.Check(t, newPutCmd, clitest.Args("http-server", "hello", "wasi", "http", "--interface", "incoming-handler", "--source-config", "addr", "-l", "web"), func(o *PutOptions) bool {
+		l := o.Link
+		return l.SourceID == "http-server" && l.Target == "hello" && l.WitNamespace == "wasi" && l.WitPackage == "http" && l.Name == "web" &&
+			slices.Equal(l.Interfaces, []string{"incoming-handler"}) && slices.Equal(o.SourceConfig, []string{"addr"}) && o.TargetConfig == nil
+	})
 	// upstream's --interfaces spelling; the default link name
-	if p, err = clitest.Parse(newPutCmd, "a", "b", "wasi", "keyvalue", "--interfaces", "store", "--interfaces", "atomics"); err != nil ||
-		!slices.Equal(p.Link.Interfaces, []string{"store", "atomics"}) || p.Link.Name != "default" {
-		t.Fatalf("link put --interfaces: %+v, %v", p, err)
-	}
+	clitest.Check(t, newPutCmd, clitest.Args("a", "b", "wasi", "keyvalue", "--interfaces", "store", "--interfaces", "atomics"), func(o *PutOptions) bool {
+		return slices.Equal(o.Link.Interfaces, []string{"store", "atomics"}) && o.Link.Name == "default"
+	})
 	// Without --link-name, del looks for the one link on the package (Name empty).
-	d, err := clitest.Parse(newDelCmd, "hello", "wasi", "keyvalue")
-	if err != nil || d.SourceID != "hello" || d.NS != "wasi" || d.Pkg != "keyvalue" || d.Name != "" || d.All {
-		t.Fatalf("link del: %+v, %v", d, err)
-	}
-	if d, err = clitest.Parse(newDelCmd, "hello", "wasi", "keyvalue", "--link-name", "cache"); err != nil || d.Name != "cache" {
-		t.Fatalf("link del --link-name: %+v, %v", d, err)
-	}
-	if d, err = clitest.Parse(newDelCmd, "--all", "--force"); err != nil || !d.All || !d.Force {
-		t.Fatalf("link del --all: %+v, %v", d, err)
-	}
-	for _, tc := range []struct {
-		name string
-		err  error
-	}{
-		{"put with three arguments", func() error { _, err := clitest.Parse(newPutCmd, "a", "b", "wasi"); return err }()},
-		{"del --all with arguments", func() error { _, err := clitest.Parse(newDelCmd, "--all", "hello"); return err }()},
-		{"del with two arguments", func() error { _, err := clitest.Parse(newDelCmd, "hello", "wasi"); return err }()},
-	} {
-		if !cli.IsUsage(tc.err) {
-			t.Errorf("%s: want a usage error, got %v", tc.name, tc.err)
-		}
-	}
+	clitest.Check(t, newDelCmd, clitest.Args("hello", "wasi", "keyvalue"), func(o *DelOptions) bool {
+		return o.SourceID == "hello" && o.NS == "wasi" && o.Pkg == "keyvalue" && o.Name == "" && !o.All
+	})
+	clitest.Check(t, newDelCmd, clitest.Args("hello", "wasi", "keyvalue", "--link-name", "cache"), func(o *DelOptions) bool { return o.Name == "cache" })
+	clitest.Check(t, newDelCmd, clitest.Args("--all", "--force"), func(o *DelOptions) bool { return o.All && o.Force })
+	clitest.WantUsage(t, newPutCmd, clitest.Args("a", "b", "wasi"))
+	clitest.WantUsage(t, newDelCmd, clitest.Args("--all", "hello"), clitest.Args("hello", "wasi"))
 }

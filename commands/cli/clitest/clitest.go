@@ -5,6 +5,7 @@ package clitest
 
 import (
 	"io"
+	"testing"
 
 	"github.com/spf13/cobra"
 
@@ -12,10 +13,13 @@ import (
 	"github.com/wasmlattice/wash/commands/output"
 )
 
+// Seam is a command's seam: it builds the command, which hands its options to runF.
+type Seam[O any] func(*cli.Env, func(*O) error) *cobra.Command
+
 // Parse builds the command with newCmd, runs it on args and returns the options its run
 // function would have received; an error is what wash would report instead (a usage error for
 // a bad flag or argument).
-func Parse[O any](newCmd func(*cli.Env, func(*O) error) *cobra.Command, args ...string) (*O, error) {
+func Parse[O any](newCmd Seam[O], args ...string) (*O, error) {
 	var got *O
 	env := &cli.Env{IO: output.Buffered(io.Discard, io.Discard), Version: "test"}
 	cmd := newCmd(env, func(o *O) error { got = o; return nil })
@@ -30,3 +34,28 @@ func Parse[O any](newCmd func(*cli.Env, func(*O) error) *cobra.Command, args ...
 	}
 	return got, nil
 }
+
+// Check fails the test unless args parse and check accepts the options they give.
+func Check[O any](t testing.TB, newCmd Seam[O], args []string, check func(*O) bool) {
+	t.Helper()
+	o, err := Parse(newCmd, args...)
+	switch {
+	case err != nil:
+		t.Errorf("%q: %v", args, err)
+	case !check(o):
+		t.Errorf("%q: options %+v", args, *o)
+	}
+}
+
+// WantUsage fails the test unless each list of arguments is a usage error.
+func WantUsage[O any](t testing.TB, newCmd Seam[O], argLists ...[]string) {
+	t.Helper()
+	for _, args := range argLists {
+		if _, err := Parse(newCmd, args...); !cli.IsUsage(err) {
+			t.Errorf("%q: want a usage error, got %v", args, err)
+		}
+	}
+}
+
+// Args is a list of arguments, to keep tables short.
+func Args(a ...string) []string { return a }

@@ -125,3 +125,12 @@ func Prepare(src Source) (*model.Manifest, []byte, error) {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Load reads a manifest from a path, URL or "-" and prepares it (ReadSource, then Prepare).
+func Load(ctx context.Context, stdin io.Reader, httpc *http.Client, arg string) (*model.Manifest, []byte, error) {
+	src, err := ReadSource(ctx, stdin, httpc, arg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return Prepare(src)
+}
