@@ -5,6 +5,9 @@ package cli
 import (
 	"context"
 	"errors"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -67,5 +70,15 @@ func Run[O any](ctx context.Context, env *Env, o *O, runF func(*O) error, run fu
 	if runF != nil {
 		return runF(o)
 	}
+	return run(ctx, env, o)
+}
+
+// RunUntilSignal is Run for commands that run until Ctrl+C (or SIGTERM) ends their context.
+func RunUntilSignal[O any](ctx context.Context, env *Env, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) error {
+	if runF != nil {
+		return runF(o)
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	return run(ctx, env, o)
 }

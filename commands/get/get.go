@@ -62,10 +62,7 @@ func newHostsCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 		Short:   "List the hosts of the lattice",
 		Args:    cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if runF != nil {
-				return runF(o)
-			}
-			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunHosts(ctx, env, c) })
+			return withWatch(cmd.Context(), env, o, runF, func(ctx context.Context, c *ctl.Client) error { return RunHosts(ctx, env, c) })
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -105,19 +102,10 @@ func RunHosts(ctx context.Context, env *cli.Env, c *ctl.Client) error {
 // labelString shows user labels on a terminal (hostcore.* are the same everywhere) and every
 // label in pipes.
 func labelString(labels map[string]string, terminal bool) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		if terminal && strings.HasPrefix(k, "hostcore.") {
-			continue
-		}
-		keys = append(keys, k)
+	if terminal {
+		return events.LabelString(labels)
 	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + labels[k]
-	}
-	return strings.Join(parts, ",")
+	return strings.Join(ctl.Pairs(labels, nil), ",")
 }
 
 func newInventoryCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
@@ -131,10 +119,7 @@ func newInventoryCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 			if len(args) == 1 {
 				o.HostID = args[0]
 			}
-			if runF != nil {
-				return runF(o)
-			}
-			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunInventory(ctx, env, c, o.HostID) })
+			return withWatch(cmd.Context(), env, o, runF, func(ctx context.Context, c *ctl.Client) error { return RunInventory(ctx, env, c, o.HostID) })
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -206,19 +191,10 @@ func RunInventory(ctx context.Context, env *cli.Env, c *ctl.Client, hostID strin
 }
 
 func sortedLabels(labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + labels[k]
-	}
-	if len(parts) == 0 {
+	if len(labels) == 0 {
 		return "No labels present"
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(ctl.Pairs(labels, nil), " ")
 }
 
 func newLinksCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
@@ -229,10 +205,7 @@ func newLinksCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 		Short:   "List the links of the lattice",
 		Args:    cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if runF != nil {
-				return runF(o)
-			}
-			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunLinks(ctx, env, c) })
+			return withWatch(cmd.Context(), env, o, runF, func(ctx context.Context, c *ctl.Client) error { return RunLinks(ctx, env, c) })
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -279,10 +252,7 @@ func newClaimsCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 		Short: "List the claims of the signed components and providers running in the lattice",
 		Args:  cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if runF != nil {
-				return runF(o)
-			}
-			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunClaims(ctx, env, c) })
+			return withWatch(cmd.Context(), env, o, runF, func(ctx context.Context, c *ctl.Client) error { return RunClaims(ctx, env, c) })
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -328,7 +298,10 @@ func isNoResponders(err error) bool {
 }
 
 // withWatch runs fn once, or with --watch redraws it on every lattice event until Ctrl+C.
-func withWatch(ctx context.Context, env *cli.Env, o *Options, fn func(context.Context, *ctl.Client) error) error {
+func withWatch(ctx context.Context, env *cli.Env, o *Options, runF func(*Options) error, fn func(context.Context, *ctl.Client) error) error {
+	if runF != nil {
+		return runF(o)
+	}
 	c, nc, err := o.client(env)
 	if err != nil {
 		return err

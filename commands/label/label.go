@@ -89,15 +89,11 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	if err != nil {
 		return err
 	}
-	s, err := placement.Open(env, &o.Conn)
+	s, h, err := placement.OpenHost(ctx, env, &o.Conn, o.Host)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	h, err := s.FindHost(ctx, o.Host)
-	if err != nil {
-		return err
-	}
 	processed := [][]string{}
 	var shown []string
 	for _, p := range pairs {

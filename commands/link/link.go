@@ -179,17 +179,27 @@ Without --link-name, the one link from the source on that package is deleted; if
 	return cmd
 }
 
+// openLinks connects and reads the links of the lattice.
+func openLinks(ctx context.Context, env *cli.Env, o *conn.Options) (*placement.Session, []ctl.Link, error) {
+	s, err := placement.Open(env, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	links, err := s.Client.GetLinks(ctx)
+	if err != nil {
+		s.Close()
+		return nil, nil, explain(err, "link.get", s.Lattice())
+	}
+	return s, links, nil
+}
+
 // RunDel deletes one link. An empty Name means "the only link on that package".
 func RunDel(ctx context.Context, env *cli.Env, o *DelOptions) error {
-	s, err := placement.Open(env, &o.Conn)
+	s, links, err := openLinks(ctx, env, &o.Conn)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	links, err := s.Client.GetLinks(ctx)
-	if err != nil {
-		return explain(err, "link.get", s.Lattice())
-	}
 	var names []string
 	for _, l := range links {
 		if l.SourceID == o.SourceID && l.WitNamespace == o.NS && l.WitPackage == o.Pkg {
@@ -226,15 +236,11 @@ func RunDel(ctx context.Context, env *cli.Env, o *DelOptions) error {
 
 // RunDelAll deletes every link of the lattice, after confirmation on a terminal.
 func RunDelAll(ctx context.Context, env *cli.Env, o *DelOptions) error {
-	s, err := placement.Open(env, &o.Conn)
+	s, links, err := openLinks(ctx, env, &o.Conn)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	links, err := s.Client.GetLinks(ctx)
-	if err != nil {
-		return explain(err, "link.get", s.Lattice())
-	}
 	if len(links) > 0 && !o.Force {
 		if !env.IO.Terminal || env.IO.JSON() {
 			return cli.Usage(fmt.Errorf("refusing to delete all %d links of lattice %q without confirmation: add --force", len(links), s.Lattice()))

@@ -53,6 +53,15 @@ func (p *Flags) AddWaitFlags(fs *pflag.FlagSet, def time.Duration, event string)
 	fs.IntVar(&p.WaitTimeoutMs, "wait-timeout-ms", 0, fmt.Sprintf("how long to wait for %s (default %d, or --timeout-ms if larger)", event, def.Milliseconds()))
 }
 
+// AddStartFlags registers the flags of a start: --host-id, the auction's, the workload's and
+// the wait's.
+func (p *Flags) AddStartFlags(fs *pflag.FlagSet, wait time.Duration, event string) {
+	p.AddHostFlag(fs)
+	p.AddAuctionFlags(fs)
+	p.AddWorkloadFlags(fs)
+	p.AddWaitFlags(fs, wait, event)
+}
+
 // AddAuctionFlags registers --constraint and --auction-timeout-ms.
 func (p *Flags) AddAuctionFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&p.Constraints, "constraint", "c", nil, "label the chosen host must carry, key=value (repeatable; used for the auction when --host-id is not given)")
@@ -295,4 +304,18 @@ func OpenRunning(ctx context.Context, env *cli.Env, o *conn.Options, p *Flags, k
 		return nil, nil, err
 	}
 	return s, running, nil
+}
+
+// OpenHost connects and finds the host query names (id, unique id prefix or friendly name).
+func OpenHost(ctx context.Context, env *cli.Env, o *conn.Options, query string) (*Session, ctl.Host, error) {
+	s, err := Open(env, o)
+	if err != nil {
+		return nil, ctl.Host{}, err
+	}
+	h, err := s.FindHost(ctx, query)
+	if err != nil {
+		s.Close()
+		return nil, ctl.Host{}, err
+	}
+	return s, h, nil
 }

@@ -61,10 +61,7 @@ auction and the first host whose labels match every --constraint gets the compon
 	}
 	fs := cmd.Flags()
 	o.Conn.AddFlags(fs)
-	o.Place.AddHostFlag(fs)
-	o.Place.AddAuctionFlags(fs)
-	o.Place.AddWorkloadFlags(fs)
-	o.Place.AddWaitFlags(fs, placement.StartComponentWait, "component_scaled")
+	o.Place.AddStartFlags(fs, placement.StartComponentWait, "component_scaled")
 	fs.Uint32Var(&o.MaxInstances, "max-instances", 1, "maximum concurrent invocations (aliases --max-concurrent, --max, --count)")
 	fs.BoolVar(&o.AllowUpdate, "allow-update", false, "if the id already runs with another reference, update it")
 	fs.SetNormalizeFunc(placement.MaxInstancesAliases)
@@ -134,10 +131,7 @@ file:// URL) or a builtin such as wasmcloud+builtin://http-server.`,
 	}
 	fs := cmd.Flags()
 	o.Conn.AddFlags(fs)
-	o.Place.AddHostFlag(fs)
-	o.Place.AddAuctionFlags(fs)
-	o.Place.AddWorkloadFlags(fs)
-	o.Place.AddWaitFlags(fs, placement.StartProviderWait, "provider_started")
+	o.Place.AddStartFlags(fs, placement.StartProviderWait, "provider_started")
 	// Upstream accepts -l/--link-name and (wrongly) sends it as the provider id; 1.x hosts
 	// ignore link names on start, so it is accepted for compatibility and not used.
 	fs.StringVarP(&o.LinkName, "link-name", "l", "default", "accepted for compatibility with older wash; unused")

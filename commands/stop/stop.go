@@ -160,15 +160,11 @@ func RunHost(ctx context.Context, env *cli.Env, o *HostOptions) error {
 	if err := o.Place.Validate(); err != nil {
 		return err
 	}
-	s, err := placement.Open(env, &o.Conn)
+	s, h, err := placement.OpenHost(ctx, env, &o.Conn, o.HostID)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	h, err := s.FindHost(ctx, o.HostID)
-	if err != nil {
-		return err
-	}
 	grace := time.Duration(o.HostTimeout) * time.Millisecond
 	timeout := o.Place.WaitTimeout(grace+2*time.Second, s.Resolved.Timeout)
 	if err := s.StopHost(ctx, h, grace, !o.Place.SkipWait, timeout); err != nil {

@@ -10,7 +10,6 @@ package workload
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -151,18 +150,7 @@ func (s *Session) noBidderError(hosts []ctl.Host, kind, id string, constraints m
 	return fmt.Errorf("no host in lattice %q bid for %s %s: it already runs on every host matching %s", s.Lattice(), kind, id, kvString(constraints))
 }
 
-func kvString(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + m[k]
-	}
-	return strings.Join(parts, ",")
-}
+func kvString(m map[string]string) string { return strings.Join(ctl.Pairs(m, nil), ",") }
 
 // Running describes one host on which a component or provider runs.
 type Running struct {
