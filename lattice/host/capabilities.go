@@ -440,16 +440,13 @@ func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface
 		}
 		return bs.OpenBlobstore(ctx, rl)
 	})
-	pg := providers.PostgresInterfaces(func(ctx context.Context) (*providers.PostgresSession, error) {
-		// wasmcloud:postgres is served in process only: a link to a provider elsewhere fails
+	pg := providers.PostgresInterfaces(func(ctx context.Context) (providers.PostgresBackend, error) {
 		c, err := h.linkedCapability(componentID, "wasmcloud", "postgres", "")
 		if err != nil {
 			return nil, err
 		}
 		if c.builtin == nil {
-			return nil, &providers.LinkError{Msg: fmt.Sprintf(
-				"component %s is linked to %s for wasmcloud:postgres, but no provider %s runs on this host; start it (wash start provider ...)",
-				componentID, c.link.Target, c.link.Target)}
+			return &providers.RemotePostgres{Conn: h.rpc, Invocation: c.inv, Fail: h.unreachable(c.link)}, nil
 		}
 		pp, rl, err := builtinAs[*providers.PostgresProvider](ctx, h, componentID, c, "wasmcloud:postgres")
 		if err != nil {
@@ -611,10 +608,12 @@ func (h *Host) deliverMessage(providerID, componentID string, msg providers.Brok
 	h.mu.RUnlock()
 	if c == nil {
 		// as upstream's messaging provider does: the handler runs wherever the component runs
-		err := providers.DeliverRemote(context.Background(), h.rpc, wrpc.Invocation{
+		ctx, end := h.rpcClientSpan(context.Background(), providerID, componentID, providers.MessagingHandler, "handle-message")
+		err := providers.DeliverRemote(ctx, h.rpc, wrpc.Invocation{
 			Prefix: h.rpcPrefix(componentID), Timeout: h.callTimeout(),
 			Header: nats.Header{"source-id": {providerID}, "target-id": {componentID}},
 		}, msg)
+		end(err)
 		if err != nil {
 			h.log.Warn("messaging handler failed", "component_id", componentID, "provider_id", providerID, "subject", msg.Subject, "err", err)
 		}

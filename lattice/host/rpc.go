@@ -185,7 +185,9 @@ func (h *Host) exportHandler(id, iface, fn string, wt *wrpc.FuncType) wrpc.Handl
 			return nil, ctx.Err()
 		}
 		defer func() { <-c.slots }()
+		ctx, end := h.servedInvocation(ctx, c, iface, rpcFuncName(fn))
 		res, err := c.program.Invoke(ctx, h.instanceConfig(c), iface, fn, cargs...)
+		end(err)
 		if err != nil {
 			h.log.Warn("served invocation failed", "component_id", id, "function", iface+"#"+fn,
 				"source_id", wrpc.InvocationHeader(ctx).Get("source-id"), "err", err)
@@ -206,7 +208,12 @@ func (h *Host) forwardHTTP(ctx context.Context, id string, w http.ResponseWriter
 	t := &wrpchttp.Transport{Conn: h.rpc, Target: func(*http.Request) wrpc.Invocation {
 		return wrpc.Invocation{Prefix: h.rpcPrefix(id), Header: hdr, Timeout: h.callTimeout()}
 	}}
+	// the client span lasts until the response has been written back, body included
+	ctx, end := h.forwardSpan(ctx, hdr.Get("source-id"), id, r)
+	var spanErr error
+	defer func() { end(spanErr) }()
 	resp, err := t.RoundTrip(r.WithContext(ctx))
+	spanErr = err
 	switch {
 	case errors.Is(err, wrpc.ErrNoResponders):
 		return fmt.Errorf("%s: %w (no host in the lattice serves it)", id, providers.ErrComponentNotFound)
@@ -216,6 +223,7 @@ func (h *Host) forwardHTTP(ctx context.Context, id string, w http.ResponseWriter
 		return err
 	}
 	if err := wrpchttp.WriteResponse(w, resp); err != nil {
+		spanErr = err
 		return fmt.Errorf("%w: %w", runtime.ErrResponseStarted, err)
 	}
 	return nil
@@ -260,11 +268,13 @@ func (im *importer) resolve(iface, name string, ft *cabi.FuncType) runtime.HostF
 		if err != nil {
 			return nil, fmt.Errorf("%s#%s: %w", iface, name, err)
 		}
+		ctx, end := h.rpcClientSpan(ctx, im.id, target, iface, fn)
 		res, err := h.rpc.Invoke(ctx, wrpc.Invocation{
 			Prefix: h.rpcPrefix(target), Instance: iface, Func: fn,
 			Header:  nats.Header{"source-id": {im.id}, "link-name": {linkName}},
 			Timeout: h.callTimeout(),
 		}, wt, wargs)
+		end(err)
 		if errors.Is(err, wrpc.ErrNoResponders) {
 			return nil, fmt.Errorf("%s#%s: %s (link %q) is not running anywhere in lattice %q: %w", iface, name, target, linkName, h.cfg.Lattice, err)
 		}
@@ -453,7 +463,7 @@ func (h *Host) callerLink(providerID string) providers.CallerLink {
 // serveBuiltin serves a builtin's exports over wRPC under "<lattice>.<provider-id>", so
 // components on any host (ours or wasmCloud's) reach it as they reach a native provider.
 func (h *Host) serveBuiltin(id string, b providers.Builtin) {
-	exports := providers.WRPCExports(b, h.callerLink(id))
+	exports := h.tracedExports(id, providers.WRPCExports(b, h.callerLink(id)))
 	if len(exports) == 0 {
 		h.setServed(id, nil)
 		return

@@ -38,7 +38,15 @@ func TestS3FilesThroughHost(t *testing.T) {
 	if code, body := waitServed(t, base+"/"); code != 200 || body != "" {
 		t.Fatalf("empty list: %d %q", code, body)
 	}
-	big := make([]byte, 8<<20)
+	checkS3Files(t, base, 8<<20, gw, func(cfg map[string]string) { l.ok(l.c.PutConfig(ctx, "s3-conn", cfg)) })
+}
+
+// checkS3Files drives s3-files at base, linked to gw through the config that putConfig
+// replaces: a random object of size bytes goes up (several multipart parts) and comes back
+// unchanged, list and delete work, and wrong credentials answer 500 with S3's refusal.
+func checkS3Files(t *testing.T, base string, size int, gw *providertest.S3, putConfig func(map[string]string)) {
+	t.Helper()
+	big := make([]byte, size)
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := range big {
 		big[i] = byte(r.Uint32())
@@ -70,7 +78,7 @@ func TestS3FilesThroughHost(t *testing.T) {
 
 	// wrong credentials: S3 refuses, the component answers 500 with the reason
 	bad, _ := json.Marshal(map[string]string{"access_key_id": gw.AccessKey, "secret_access_key": "wrong", "endpoint": gw.Endpoint})
-	l.ok(l.c.PutConfig(ctx, "s3-conn", map[string]string{"config_json": string(bad)}))
+	putConfig(map[string]string{"config_json": string(bad)})
 	waitBody(t, base+"/", 500, "SignatureDoesNotMatch")
 }
 

@@ -14,6 +14,8 @@ import (
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host/providers"
 	"github.com/wasmlattice/wash/lattice/telemetry"
+	"github.com/wasmlattice/wash/lattice/wrpc"
+	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
 )
 
 // Spans and metrics of the host. Each helper returns at once, allocating nothing, when its
@@ -71,6 +73,12 @@ func cutPrefix(s, p string) (string, bool) {
 // invocation starts the span and measurements of one component invocation; end records the
 // outcome.
 func (h *Host) invocation(ctx context.Context, c *component, operation string, attrs ...attribute.KeyValue) (context.Context, func(error)) {
+	return h.namedInvocation(ctx, c, operation, operation, attrs...)
+}
+
+// namedInvocation is invocation with a span name other than the operation (the metrics'
+// attribute).
+func (h *Host) namedInvocation(ctx context.Context, c *component, spanName, operation string, attrs ...attribute.KeyValue) (context.Context, func(error)) {
 	tracing, metering := h.tel.Tracing(), h.metrics != nil && h.tel.Metering()
 	if !tracing && !metering {
 		return ctx, noEnd
@@ -78,7 +86,7 @@ func (h *Host) invocation(ctx context.Context, c *component, operation string, a
 	start := time.Now()
 	var span trace.Span
 	if tracing {
-		ctx, span = h.tel.Tracer().Start(ctx, operation, trace.WithSpanKind(trace.SpanKindServer),
+		ctx, span = h.tel.Tracer().Start(ctx, spanName, trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(append(attrs, attribute.String("component.id", c.id), attribute.String("component.ref", c.ref),
 				attribute.String("lattice", h.cfg.Lattice), attribute.String("host.id", h.id))...))
 	}
@@ -104,7 +112,10 @@ func (h *Host) httpInvocation(ctx context.Context, c *component, w http.Response
 		ctx, end := h.invocation(ctx, c, httpOperation)
 		return ctx, w, end
 	}
-	ctx = telemetry.Propagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		// a request that came over wRPC already has its parent: the forwarding host's span
+		ctx = telemetry.Propagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
+	}
 	ctx, end := h.invocation(ctx, c, httpOperation,
 		attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path))
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
@@ -138,6 +149,79 @@ func (w *statusWriter) Flush() {
 	}
 }
 
+// Spans of wRPC invocations. A served component function gets upstream's server span,
+// "component_invocation" with its attributes func, id and instance (wasi:http keeps its HTTP
+// span); an outgoing invocation gets a client span named by the interface and function it
+// calls, like the capability calls; a builtin provider serving a call over wRPC gets a server
+// span of the same name. The Conn's propagator carries the current span to the other side
+// in the invocation's headers.
+const componentInvocationSpan = "component_invocation"
+
+// servedInvocation is invocation for a component function served over wRPC.
+func (h *Host) servedInvocation(ctx context.Context, c *component, instance, fn string) (context.Context, func(error)) {
+	if !h.tel.Tracing() && (h.metrics == nil || !h.tel.Metering()) {
+		return ctx, noEnd
+	}
+	return h.namedInvocation(ctx, c, componentInvocationSpan, instance+"/"+fn,
+		attribute.String("func", fn), attribute.String("id", c.id), attribute.String("instance", instance))
+}
+
+// rpcClientSpan is the client span of one invocation this host sends over wRPC for source
+// (a component, or the http-server forwarding a request) to target.
+func (h *Host) rpcClientSpan(ctx context.Context, source, target, instance, fn string) (context.Context, func(error)) {
+	if !h.tel.Tracing() {
+		return ctx, noEnd
+	}
+	ctx, span := h.tel.Tracer().Start(ctx, instance+"."+fn, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("rpc.system", "wrpc"), attribute.String("rpc.service", instance),
+			attribute.String("rpc.method", fn), attribute.String("source.id", source), attribute.String("target.id", target),
+			attribute.String("lattice", h.cfg.Lattice), attribute.String("host.id", h.id)))
+	return ctx, endSpan(span)
+}
+
+// forwardSpan is the client span of an HTTP request the http-server sends to a component on
+// another host; without a span of its own the request's traceparent is its parent.
+func (h *Host) forwardSpan(ctx context.Context, source, target string, r *http.Request) (context.Context, func(error)) {
+	if !h.tel.Tracing() {
+		return ctx, noEnd
+	}
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		ctx = telemetry.Propagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
+	}
+	return h.rpcClientSpan(ctx, source, target, interfaces.HTTPIncomingHandler, "handle")
+}
+
+// tracedExports gives each export of a builtin provider a server span per served call.
+func (h *Host) tracedExports(providerID string, exports []wrpc.Export) []wrpc.Export {
+	if !h.tel.Tracing() {
+		return exports
+	}
+	out := make([]wrpc.Export, len(exports))
+	for i, e := range exports {
+		name, handler := e.Instance+"."+e.Func, e.Handler
+		e.Handler = func(ctx context.Context, args []wrpc.Value) ([]wrpc.Value, error) {
+			ctx, span := h.tel.Tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer),
+				trace.WithAttributes(attribute.String("provider.id", providerID), attribute.String("source.id", wrpc.InvocationHeader(ctx).Get("source-id")),
+					attribute.String("lattice", h.cfg.Lattice), attribute.String("host.id", h.id)))
+			res, err := handler(ctx, args)
+			endSpan(span)(err)
+			return res, err
+		}
+		out[i] = e
+	}
+	return out
+}
+
+func endSpan(span trace.Span) func(error) {
+	return func(err error) {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}
+}
+
 // capabilitySpan is the client span of a component's call into a capability provider.
 func (h *Host) capabilitySpan(ctx context.Context, componentID, function string) (context.Context, func(error)) {
 	if !h.tel.Tracing() {
@@ -145,13 +229,7 @@ func (h *Host) capabilitySpan(ctx context.Context, componentID, function string)
 	}
 	ctx, span := h.tel.Tracer().Start(ctx, function, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("component.id", componentID), attribute.String("host.id", h.id)))
-	return ctx, func(err error) {
-		if err != nil {
-			span.RecordError(err)
-			span.SetStatus(codes.Error, err.Error())
-		}
-		span.End()
-	}
+	return ctx, endSpan(span)
 }
 
 // recordMaxInstances keeps the max_instances gauge in step with scaling.

@@ -35,6 +35,7 @@ type receiver struct {
 	mu      sync.Mutex
 	spans   []*tracepb.Span
 	metrics map[string]bool
+	ops     map[string]bool // "host/operation" of every invocation counted
 	logs    []string
 }
 
@@ -79,6 +80,16 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			for _, sm := range rm.ScopeMetrics {
 				for _, x := range sm.Metrics {
 					r.metrics[x.Name] = true
+					if x.Name != telemetry.MetricInvocations || r.ops == nil {
+						continue
+					}
+					for _, dp := range x.GetSum().GetDataPoints() {
+						a := map[string]string{}
+						for _, kv := range dp.Attributes {
+							a[kv.Key] = kv.Value.GetStringValue()
+						}
+						r.ops[a["host"]+"/"+a["operation"]] = true
+					}
 				}
 			}
 		}

@@ -9,39 +9,20 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
 	"github.com/wasmlattice/wash/runtime/cabi"
 )
 
-// pgValueCases are the cases of wasmcloud:postgres/types.pg-value, in WIT order: a case's
-// index is its discriminant. TestPgValueCasesMatchWIT checks them against the WIT file.
-var pgValueCases = []string{
-	"null",
-	"big-int", "int8", "int8-array", "big-serial", "serial8",
-	"bool", "boolean", "bool-array",
-	"double", "float8", "float8-array",
-	"real", "float4", "float4-array",
-	"integer", "int", "int4", "int4-array",
-	"numeric", "decimal", "numeric-array",
-	"serial", "serial4",
-	"small-int", "int2", "int2-array", "int2-vector", "int2-vector-array",
-	"small-serial", "serial2",
-	"bit", "bit-array", "bit-varying", "varbit", "varbit-array",
-	"bytea", "bytea-array",
-	"char", "char-array", "varchar", "varchar-array",
-	"cidr", "cidr-array", "inet", "inet-array",
-	"macaddr", "macaddr-array", "macaddr8", "macaddr8-array",
-	"box", "box-array", "circle", "circle-array", "line", "line-array", "lseg", "lseg-array",
-	"path", "path-array", "point", "point-array", "polygon", "polygon-array",
-	"date", "date-array", "interval", "interval-array", "time", "time-array",
-	"time-tz", "time-tz-array", "timestamp", "timestamp-array", "timestamp-tz", "timestamp-tz-array",
-	"json", "json-array", "jsonb", "jsonb-array",
-	"money", "money-array",
-	"pg-lsn", "pg-lsn-array", "pg-snapshot", "txid-snapshot",
-	"name", "name-array", "text", "text-array", "xml", "xml-array",
-	"ts-query", "ts-vector",
-	"uuid", "uuid-array",
-	"hstore",
-}
+// pgValueCases are the case names of wasmcloud:postgres/types.pg-value, in WIT order (a
+// case's index is its discriminant), from the wire declaration both sides share.
+// TestPgValueCasesMatchWIT checks them against the WIT file.
+var pgValueCases = func() []string {
+	out := make([]string, len(interfaces.PgValue.Cases))
+	for i, c := range interfaces.PgValue.Cases {
+		out[i] = c.Name
+	}
+	return out
+}()
 
 var pgCase = func() map[string]uint32 {
 	m := make(map[string]uint32, len(pgValueCases))

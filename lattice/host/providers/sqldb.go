@@ -20,14 +20,15 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
 	wruntime "github.com/wasmlattice/wash/runtime"
 	"github.com/wasmlattice/wash/runtime/cabi"
 )
 
 // Interface names of wasmcloud:postgres as upstream's sqldb-postgres provider exports them.
 const (
-	PostgresQuery    = "wasmcloud:postgres/query@0.1.1-draft"
-	PostgresPrepared = "wasmcloud:postgres/prepared@0.1.1-draft"
+	PostgresQuery    = interfaces.PostgresQuery
+	PostgresPrepared = interfaces.PostgresPrepared
 	// SQLDBPostgres is the builtin name (wasmcloud+builtin://sqldb-postgres).
 	SQLDBPostgres = "sqldb-postgres"
 )
@@ -341,15 +342,19 @@ func (s *PostgresSession) QueryBatch(ctx context.Context, query string) *cabi.Va
 	return nil
 }
 
-// Prepare checks a statement on the server and returns a token for Exec.
-func (s *PostgresSession) Prepare(ctx context.Context, query string) (string, error) {
+// Prepare checks a statement on the server and returns a token for Exec, or a
+// statement-prepare-error (unexpected, with the server's message).
+func (s *PostgresSession) Prepare(ctx context.Context, query string) (string, *cabi.VariantValue) {
+	fail := func(err error) (string, *cabi.VariantValue) {
+		return "", &cabi.VariantValue{Case: 0, Value: classify(err).Value}
+	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return "", err
+		return fail(err)
 	}
 	defer conn.Release()
 	if _, err := conn.Conn().Prepare(ctx, "", query); err != nil {
-		return "", err
+		return fail(err)
 	}
 	var b [12]byte
 	_, _ = rand.Read(b[:])
@@ -380,84 +385,32 @@ func (s *PostgresSession) Exec(ctx context.Context, token string, params cabi.Va
 	return uint64(tag.RowsAffected()), nil
 }
 
-// PostgresInterfaces builds wasmcloud:postgres query and prepared over open, which returns the
-// session for the calling component's link (a LinkError fails the call; any other error
-// becomes the interface's "unexpected" error).
-func PostgresInterfaces(open func(ctx context.Context) (*PostgresSession, error)) []*wruntime.HostInterface {
-	session := func(ctx context.Context, fn string) (*PostgresSession, error, error) {
-		s, err := open(ctx)
-		var le *LinkError
-		if errors.As(err, &le) {
-			return nil, nil, fmt.Errorf("%s: %w", fn, err)
-		}
-		return s, err, nil
+// PostgresInterfaces builds wasmcloud:postgres query and prepared over open, which returns
+// where the calling component's link points: a session of the builtin on this host, or a
+// provider elsewhere (RemotePostgres). A LinkError from open, or an error from a call that
+// could not be made, fails the call; any other error from open becomes the function's
+// "unexpected" error.
+func PostgresInterfaces(open func(ctx context.Context) (PostgresBackend, error)) []*wruntime.HostInterface {
+	out := []*wruntime.HostInterface{
+		{Name: PostgresQuery, Funcs: map[string]wruntime.HostFunc{}},
+		{Name: PostgresPrepared, Funcs: map[string]wruntime.HostFunc{}},
 	}
-	query := &wruntime.HostInterface{Name: PostgresQuery, Funcs: map[string]wruntime.HostFunc{
-		"query": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			s, err, trap := session(ctx, PostgresQuery+"#query")
-			if trap != nil {
-				return nil, trap
+	for _, f := range interfaces.Postgres {
+		hi := out[0]
+		if f.Instance == PostgresPrepared {
+			hi = out[1]
+		}
+		hi.Funcs[f.Name] = func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+			b, err := open(ctx)
+			var le *LinkError
+			if errors.As(err, &le) {
+				return nil, fmt.Errorf("%s#%s: %w", f.Instance, f.Name, err)
 			}
 			if err != nil {
-				return cabi.Err(queryError(2, "%v", err)), nil
+				return pgUnexpected(f, err.Error()), nil
 			}
-			var params cabi.Value
-			if len(a) > 1 {
-				params = a[1]
-			}
-			rows, qe := s.Query(ctx, strArg(a, 0), params)
-			if qe != nil {
-				return cabi.Err(*qe), nil
-			}
-			return cabi.Ok(rows), nil
-		},
-		"query-batch": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			s, err, trap := session(ctx, PostgresQuery+"#query-batch")
-			if trap != nil {
-				return nil, trap
-			}
-			if err != nil {
-				return cabi.Err(queryError(2, "%v", err)), nil
-			}
-			if qe := s.QueryBatch(ctx, strArg(a, 0)); qe != nil {
-				return cabi.Err(*qe), nil
-			}
-			return cabi.Ok(nil), nil
-		},
-	}}
-	prepared := &wruntime.HostInterface{Name: PostgresPrepared, Funcs: map[string]wruntime.HostFunc{
-		"prepare": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			s, err, trap := session(ctx, PostgresPrepared+"#prepare")
-			if trap != nil {
-				return nil, trap
-			}
-			if err == nil {
-				var tok string
-				if tok, err = s.Prepare(ctx, strArg(a, 0)); err == nil {
-					return cabi.Ok(tok), nil
-				}
-				err = fmt.Errorf("%s", classify(err).Value)
-			}
-			return cabi.Err(cabi.VariantValue{Case: 0, Value: err.Error()}), nil
-		},
-		"exec": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			s, err, trap := session(ctx, PostgresPrepared+"#exec")
-			if trap != nil {
-				return nil, trap
-			}
-			if err != nil {
-				return cabi.Err(cabi.VariantValue{Case: 2, Value: err.Error()}), nil
-			}
-			var params cabi.Value
-			if len(a) > 1 {
-				params = a[1]
-			}
-			n, ee := s.Exec(ctx, strArg(a, 0), params)
-			if ee != nil {
-				return cabi.Err(*ee), nil
-			}
-			return cabi.Ok(n), nil
-		},
-	}}
-	return []*wruntime.HostInterface{query, prepared}
+			return b.Call(ctx, f, a)
+		}
+	}
+	return out
 }

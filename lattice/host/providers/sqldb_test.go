@@ -2,14 +2,21 @@ package providers
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
+	"github.com/wasmlattice/wash/lattice/natsd"
+	"github.com/wasmlattice/wash/lattice/wrpc"
+	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
 	"github.com/wasmlattice/wash/runtime/cabi"
 )
 
@@ -58,26 +65,139 @@ func TestHashableFloats(t *testing.T) {
 
 func pgSession(t *testing.T, p *PostgresProvider, pg *providertest.Postgres, source string) *PostgresSession {
 	t.Helper()
-	s, err := p.Open(InterfaceLinkDefinition{SourceID: source, Target: "pg", WitNamespace: "wasmcloud", WitPackage: "postgres", TargetConfig: pg.Config()})
+	s, err := p.Open(pgLink(pg, source))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
+func pgLink(pg *providertest.Postgres, source string) InterfaceLinkDefinition {
+	return InterfaceLinkDefinition{SourceID: source, Target: "pg", WitNamespace: "wasmcloud", WitPackage: "postgres", TargetConfig: pg.Config()}
+}
+
 func variant(name string, v cabi.Value) cabi.Value { return pgv(name, v) }
 
+// pgCalls calls a PostgresBackend the way a component's host functions do, one method per
+// WIT function, unpacking the result.
+type pgCalls struct {
+	t *testing.T
+	b PostgresBackend
+}
+
+func (c pgCalls) call(ctx context.Context, f *interfaces.Func, args ...cabi.Value) cabi.ResultValue {
+	c.t.Helper()
+	v, err := c.b.Call(ctx, f, args)
+	if err != nil {
+		c.t.Fatalf("%s: the call failed: %v", f.Name, err)
+	}
+	r, ok := v.(cabi.ResultValue)
+	if !ok {
+		c.t.Fatalf("%s: result %#v", f.Name, v)
+	}
+	return r
+}
+
+func errCase(r cabi.ResultValue) *cabi.VariantValue {
+	if !r.IsErr {
+		return nil
+	}
+	v := r.Value.(cabi.VariantValue)
+	return &v
+}
+
+func list(params []cabi.Value) []cabi.Value {
+	if params == nil {
+		return []cabi.Value{}
+	}
+	return params
+}
+
+func (c pgCalls) Query(ctx context.Context, q string, params []cabi.Value) (cabi.Value, *cabi.VariantValue) {
+	r := c.call(ctx, interfaces.PostgresQueryFunc, q, list(params))
+	return r.Value, errCase(r)
+}
+
+func (c pgCalls) QueryBatch(ctx context.Context, q string) *cabi.VariantValue {
+	return errCase(c.call(ctx, interfaces.PostgresQueryBatchFunc, q))
+}
+
+func (c pgCalls) Prepare(ctx context.Context, q string) (string, *cabi.VariantValue) {
+	r := c.call(ctx, interfaces.PostgresPrepareFunc, q)
+	if r.IsErr {
+		return "", errCase(r)
+	}
+	return r.Value.(string), nil
+}
+
+func (c pgCalls) Exec(ctx context.Context, tok string, params []cabi.Value) (uint64, *cabi.VariantValue) {
+	r := c.call(ctx, interfaces.PostgresExecFunc, tok, list(params))
+	if r.IsErr {
+		return 0, errCase(r)
+	}
+	return r.Value.(uint64), nil
+}
+
+// overWRPC serves p's wasmcloud:postgres exports on a NATS server, as a builtin on another
+// host does, and returns how a component there reaches it: over wRPC with its source-id.
+func overWRPC(t *testing.T, p *PostgresProvider, pg *providertest.Postgres) func(source string) PostgresBackend {
+	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	conn := func() *wrpc.Conn {
+		nc, err := nats.Connect(srv.ClientURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		c, err := wrpc.NewConn(nc, wrpc.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	server, client := conn(), conn()
+	caller := func(ctx context.Context, ns, pkg string) (InterfaceLinkDefinition, error) {
+		if ns != "wasmcloud" || pkg != "postgres" {
+			return InterfaceLinkDefinition{}, fmt.Errorf("unexpected link lookup %s:%s", ns, pkg)
+		}
+		return pgLink(pg, wrpc.InvocationHeader(ctx).Get("source-id")), nil
+	}
+	if _, err := server.Serve(wrpc.ServeOptions{Prefix: "default.pg", Queue: "default.pg"}, WRPCExports(p, caller)...); err != nil {
+		t.Fatal(err)
+	}
+	return func(source string) PostgresBackend {
+		return &RemotePostgres{Conn: client, Invocation: wrpc.Invocation{Prefix: "default.pg",
+			Header: nats.Header{"source-id": {source}, "link-name": {"default"}}, Timeout: 10 * time.Second}}
+	}
+}
+
 // Query and prepared statements against a real PostgreSQL: parameters and results of the
-// common types, errors as the interface's cases, statements scoped to their component.
+// common types, errors as the interface's cases, statements scoped to their component. The
+// same calls run on the provider's session in process and from another host over wRPC
+// (RemotePostgres to the provider's exports), with the same results.
 func TestPostgresProvider(t *testing.T) {
 	pg := providertest.StartPostgres(t)
-	ctx := context.Background()
-	p := newPostgresProvider("pg")
-	defer p.Stop(ctx)
-	s := pgSession(t, p, pg, "comp-a")
+	t.Run("in process", func(t *testing.T) {
+		p := newPostgresProvider("pg")
+		defer p.Stop(context.Background())
+		testPostgres(t, p, pg, "inproc_", func(source string) PostgresBackend { return pgSession(t, p, pg, source) })
+	})
+	t.Run("over wRPC", func(t *testing.T) {
+		p := newPostgresProvider("pg")
+		defer p.Stop(context.Background())
+		testPostgres(t, p, pg, "remote_", overWRPC(t, p, pg))
+	})
+}
 
-	if qe := s.QueryBatch(ctx, `CREATE TABLE items (id bigint PRIMARY KEY, name text, price numeric(10,2), tags text[], seen date, at timestamptz, ok boolean, raw bytea, ratio float8, small int2, meta jsonb, uid uuid, ip inet);
-		CREATE TABLE log (n int)`); qe != nil {
+func testPostgres(t *testing.T, p *PostgresProvider, pg *providertest.Postgres, prefix string, open func(source string) PostgresBackend) {
+	ctx := context.Background()
+	s := pgCalls{t, open("comp-a")}
+	tbl := strings.NewReplacer("items", prefix+"items", "log", prefix+"log")
+	if qe := s.QueryBatch(ctx, tbl.Replace(`CREATE TABLE items (id bigint PRIMARY KEY, name text, price numeric(10,2), tags text[], seen date, at timestamptz, ok boolean, raw bytea, ratio float8, small int2, meta jsonb, uid uuid, ip inet);
+		CREATE TABLE log (n int)`)); qe != nil {
 		t.Fatalf("query-batch: %v", qe)
 	}
 	params := []cabi.Value{
@@ -92,7 +212,7 @@ func TestPostgresProvider(t *testing.T) {
 		variant("int2", int16(-3)), variant("jsonb", `{"k": [1, 2]}`),
 		variant("uuid", "0e6a3f1c-2f0b-4d7e-9c1a-3b5d7f9e1a2c"), variant("inet", "10.1.2.3"),
 	}
-	rows, qe := s.Query(ctx, `INSERT INTO items VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING *`, params)
+	rows, qe := s.Query(ctx, tbl.Replace(`INSERT INTO items VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING *`), params)
 	if qe != nil {
 		t.Fatalf("insert: %v", qe)
 	}
@@ -149,7 +269,7 @@ func TestPostgresProvider(t *testing.T) {
 		{"SELECT * FROM nope", nil, 1, `relation "nope" does not exist`},
 		{"SELECT $1::int", []cabi.Value{variant("text", "x")}, 0, "invalid input syntax"},
 		{"SELECT $1::int", nil, 0, "expected 1 arguments"},
-		{"SELECT $1", []cabi.Value{variant("circle", nil)}, 0, "not supported as a parameter"},
+		{"SELECT $1", []cabi.Value{variant("circle", []cabi.Value{[]cabi.Value{hashableF64(1), hashableF64(2)}, hashableF64(3)})}, 0, "not supported as a parameter"},
 	} {
 		_, qe := s.Query(ctx, c.sql, c.params)
 		if qe == nil || qe.Case != c.kase || !strings.Contains(qe.Value.(string), c.want) {
@@ -161,33 +281,33 @@ func TestPostgresProvider(t *testing.T) {
 	}
 
 	// prepared statements
-	tok, err := s.Prepare(ctx, "INSERT INTO log VALUES ($1)")
-	if err != nil || !strings.HasPrefix(tok, "prepared-statement-") {
-		t.Fatalf("prepare: %q %v", tok, err)
+	tok, pe := s.Prepare(ctx, tbl.Replace("INSERT INTO log VALUES ($1)"))
+	if pe != nil || !strings.HasPrefix(tok, "prepared-statement-") {
+		t.Fatalf("prepare: %q %v", tok, pe)
 	}
 	for i := range 3 {
 		if n, ee := s.Exec(ctx, tok, []cabi.Value{variant("int4", int32(i))}); ee != nil || n != 1 {
 			t.Fatalf("exec: %d %v", n, ee)
 		}
 	}
-	if _, err := s.Prepare(ctx, "INSERT INTO nope VALUES (1)"); err == nil || !strings.Contains(err.Error(), "does not exist") {
-		t.Errorf("prepare of a bad statement: %v", err)
+	if _, pe := s.Prepare(ctx, "INSERT INTO nope VALUES (1)"); pe == nil || pe.Case != 0 || !strings.Contains(pe.Value.(string), `relation "nope" does not exist`) {
+		t.Errorf("prepare of a bad statement: %+v", pe)
 	}
 	if _, ee := s.Exec(ctx, "prepared-statement-NOPE", nil); ee == nil || ee.Case != 0 {
 		t.Errorf("unknown token: %+v", ee)
 	}
-	other := pgSession(t, p, pg, "comp-b")
+	other := pgCalls{t, open("comp-b")}
 	if _, ee := other.Exec(ctx, tok, []cabi.Value{variant("int4", int32(9))}); ee == nil || ee.Case != 0 {
 		t.Errorf("another component's token: %+v", ee)
 	}
-	rows, _ = s.Query(ctx, "SELECT count(*) AS n FROM log", nil)
+	rows, _ = s.Query(ctx, tbl.Replace("SELECT count(*) AS n FROM log"), nil)
 	if v := rows.([]cabi.Value)[0].([]cabi.Value)[0].([]cabi.Value)[1].(cabi.VariantValue); v.Value != int64(3) {
 		t.Errorf("log rows: %v", v)
 	}
 
 	// deleting the link forgets its statements
 	_ = p.DeleteLink(ctx, Link{SourceID: "comp-a", Target: "pg", WitNamespace: "wasmcloud", WitPackage: "postgres"})
-	s = pgSession(t, p, pg, "comp-a")
+	s = pgCalls{t, open("comp-a")}
 	if _, ee := s.Exec(ctx, tok, []cabi.Value{variant("int4", int32(1))}); ee == nil || ee.Case != 0 {
 		t.Errorf("token after link delete: %+v", ee)
 	}

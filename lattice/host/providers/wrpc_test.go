@@ -36,6 +36,7 @@ func TestWRPCExportsFollowOpeners(t *testing.T) {
 		{NewBlobstoreFS(), "wrpc:blobstore/blobstore@0.1.0 wrpc:blobstore/blobstore@0.2.0"},
 		{newMessagingProvider("m", nil, nil), "wasmcloud:messaging/consumer@0.2.0"},
 		{&httpClient{}, "wrpc:http/outgoing-handler@0.1.0"},
+		{newPostgresProvider("pg"), "wasmcloud:postgres/prepared@0.1.1-draft wasmcloud:postgres/query@0.1.1-draft"},
 	} {
 		if got := instances(WRPCExports(c.b, noLink)); got != c.want {
 			t.Errorf("%T serves %q, want %q", c.b, got, c.want)

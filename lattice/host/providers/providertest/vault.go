@@ -2,7 +2,10 @@ package providertest
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -59,4 +62,31 @@ func StartVault(t testing.TB) *Vault {
 		t.Fatalf("vaultdev did not start within 60s")
 	}
 	return nil
+}
+
+// Fields reads the secret at path (under secret/) through Vault's own API, with the root
+// token: the fields of its latest version.
+func (v *Vault) Fields(path string) (map[string]string, error) {
+	req, err := http.NewRequest(http.MethodGet, v.Addr+"/v1/secret/data/"+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("X-Vault-Token", v.Token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", req.URL, res.Status)
+	}
+	var body struct {
+		Data struct {
+			Data map[string]string `json:"data"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&body); err != nil {
+		return nil, fmt.Errorf("GET %s: %w", req.URL, err)
+	}
+	return body.Data.Data, nil
 }
