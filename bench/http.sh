@@ -5,7 +5,8 @@
 # not say what a fresh instance says (the JS guest must answer "request 1" every time), the
 # resident memory of the wash process (embedded NATS + host + wadm) when idle, after each load
 # and after the idle instances expire, the load average of the machine before and after, and
-# the ratios to plain Go.
+# the ratios to plain Go, and the CPU time each request cost the serving process (wash, or the
+# plain Go server): unlike req/s, that does not depend on what else the machine runs.
 #
 #   bench/http.sh                                  # 10 s per target, 20 connections, 2 threads
 #   DURATION=30s CONNECTIONS=50 bench/http.sh
@@ -36,7 +37,10 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-rss() { awk '/^VmRSS:/ {printf "%d MiB", $2/1024}' "/proc/$1/status"; }
+# resident memory as the kernel counts it: VmRSS = RssAnon (what the process allocated) +
+# RssFile (mapped pages of the executable and other files) + RssShmem (memfd images, shared)
+rss() { awk '/^VmRSS:/ {t=$2} /^RssAnon:/ {a=$2} /^RssFile:/ {f=$2} /^RssShmem:/ {s=$2}
+	END {printf "%d MiB (anon %d, file %d, shmem %d)", t/1024, a/1024, f/1024, s/1024}' "/proc/$1/status"; }
 hwm() { awk '/^VmHWM:/ {printf "%d MiB", $2/1024}' "/proc/$1/status"; }
 
 echo "building wash, the plain Go baseline and the guests…" >&2
@@ -67,7 +71,7 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 "$W" up -d --nats-port "$nats" $WASH_UP_ARGS >/dev/null
 pid=$(sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p' "$WASH_HOME"/hosts/*.json | head -1)
 sleep 2
-echo "wash up (pid $pid) idle, nothing deployed: resident $(rss "$pid")"
+echo "wash up (pid $pid) idle, nothing deployed: resident $(rss "$pid") [the total, VmRSS, is what #15's 30 MB idle target is compared with]"
 
 ports=""
 for g in $GUESTS; do
@@ -83,7 +87,8 @@ for g in $GUESTS; do
 	"$W" link put http-server "$g" wasi http --interface incoming-handler --source-config "bench-$g" --link-name "$g" >/dev/null
 done
 p_plain=$(free_port)
-"$tmp/plainhttp" -addr "127.0.0.1:$p_plain" & pids="$pids $!"
+"$tmp/plainhttp" -addr "127.0.0.1:$p_plain" & plain_pid=$!
+pids="$pids $plain_pid"
 
 wait_up() {
 	i=0
@@ -102,26 +107,35 @@ expect_for() {
 	esac
 }
 
-# run NAME PORT -> one line: name req/s p50 p99 bad; records req/s in $tmp/NAME
+# CPU time (user + system, all threads) a process has used, in clock ticks
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# run NAME PORT SERVERPID -> one line: name req/s p50 p99 bad CPU-per-request; records req/s
+# in $tmp/NAME. CPU per request (the serving process's CPU time over the requests served)
+# does not depend on how much of the machine other processes take, as req/s does.
 run() {
 	export EXPECT
 	EXPECT=$(expect_for "$1")
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:$2/bench" >/dev/null 2>&1 || true
+	t0=$(ticks "$3")
 	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$tmp/check.lua" "http://127.0.0.1:$2/bench")
+	t1=$(ticks "$3")
+	reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+	cpu=$(awk -v t="$((t1 - t0))" -v n="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.0fus", t / hz / n * 1e6; else print "n/a" }')
 	rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
 	p50=$(echo "$out" | awk '$1=="50%" {print $2}')
 	p99=$(echo "$out" | awk '$1=="99%" {print $2}')
 	bad=$(echo "$out" | awk '/bad responses/ {print $3}')
 	errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {printf "%s ", $0}')
-	printf '%-12s %10s %9s %9s %6s   %s %s\n' "$1" "$rps" "$p50" "$p99" "$bad" "$(rss "$pid")" "$errs"
+	printf '%-12s %10s %9s %9s %6s %9s   %s %s\n' "$1" "$rps" "$p50" "$p99" "$bad" "$cpu" "$(rss "$pid")" "$errs"
 	echo "$rps" >"$tmp/$1"
 }
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after $WARMUP warm-up), fresh instance per request${WASH_UP_ARGS:+ ($WASH_UP_ARGS)}"
-printf '%-12s %10s %9s %9s %6s   %s\n' target "req/s" p50 p99 bad "wash resident after"
-run plain-go "$p_plain"
+printf '%-12s %10s %9s %9s %6s %9s   %s\n' target "req/s" p50 p99 bad "cpu/req" "wash resident after"
+run plain-go "$p_plain" "$plain_pid"
 for g in $GUESTS; do
-	eval "run $g \$port_$(echo "$g" | tr - _)"
+	eval "run $g \$port_$(echo "$g" | tr - _) $pid"
 done
 echo "wash resident high-water mark: $(hwm "$pid")"
 sleep 15

@@ -94,26 +94,39 @@ func BenchmarkGetInventory1Host(b *testing.B) { benchInventory(b, 0) }
 // BenchmarkGetInventory50Hosts: the same with 50 hosts in one lattice.
 func BenchmarkGetInventory50Hosts(b *testing.B) { benchInventory(b, 49) }
 
-// BenchmarkIdleRSS: resident memory of an idle one-host lattice process (NATS + host).
+// BenchmarkIdleRSS: resident memory of an idle one-host lattice process (NATS + host), as the
+// kernel counts it in /proc/PID/status: RssAnon (heap, stacks, anonymous mappings: what the
+// process allocated) and RssFile (pages of the executable and other files it has mapped) are
+// reported apart, and their sum, VmRSS, is the figure compared against the 30 MB idle target
+// of issue #15 (nothing is trimmed to make it look smaller).
 func BenchmarkIdleRSS(b *testing.B) {
 	e := newEnv(b)
 	e.must("up", "-d", "--nats-port", e.portArg())
 	defer e.must("down", "--all", "-p", e.portArg())
 	time.Sleep(3 * time.Second)
-	var rss float64
+	kb := map[string]float64{}
+	seen := map[int]bool{}
 	for _, pid := range e.pids() {
+		if seen[pid] {
+			continue // the host and its embedded NATS server are one process
+		}
+		seen[pid] = true
 		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 		if err != nil {
 			b.Fatal(err)
 		}
 		for _, line := range strings.Split(string(status), "\n") {
-			if strings.HasPrefix(line, "VmRSS:") {
-				kb, _ := strconv.Atoi(strings.Fields(line)[1])
-				rss = float64(kb) / 1024
+			f := strings.Fields(line)
+			if len(f) >= 2 && (f[0] == "VmRSS:" || f[0] == "RssAnon:" || f[0] == "RssFile:" || f[0] == "RssShmem:") {
+				n, _ := strconv.Atoi(f[1])
+				kb[strings.TrimSuffix(f[0], ":")] += float64(n)
 			}
 		}
 	}
 	for i := 0; i < b.N; i++ {
 	}
-	b.ReportMetric(rss, "rss-MB")
+	b.ReportMetric(kb["VmRSS"]/1024, "rss-MB")
+	b.ReportMetric(kb["RssAnon"]/1024, "rss-anon-MB")
+	b.ReportMetric(kb["RssFile"]/1024, "rss-file-MB")
+	b.ReportMetric(kb["RssShmem"]/1024, "rss-shmem-MB")
 }

@@ -223,3 +223,23 @@ func TestConcurrentHandleHTTP(t *testing.T) {
 		}
 	}
 }
+
+// A component importing a WASI function with another type than the host's declared one is
+// refused when it links, with one line that names the import and both types.
+func TestMismatchedImportRefusedAtLink(t *testing.T) {
+	e := newEngine(t, Options{})
+	for _, c := range []struct{ file, want string }{
+		{"guests/badimport.wasm", "import wasi:random/random@0.2.0#get-random-bytes: the host implements func(u64) -> list<u8>, the component imports func(u32) -> list<u8> (parameter 1: u32 where u64 is expected)"},
+		{"guests/badcase.wasm", `import wasi:config/store@0.2.0-draft#get: the host implements`},
+		{"guests/badcase.wasm", `(result: error: variant case "remote" where "upstream" is expected)`},
+	} {
+		b, err := os.ReadFile(fixture(c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.Compile(context.Background(), b)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: %v\nwant one line containing %q", c.file, err, c.want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"os"
+	gort "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +130,7 @@ func BenchmarkFreshInstance(b *testing.B) {
 		b.Run(g.name+"/recycled", func(b *testing.B) {
 			lim := p.limits(cfg)
 			b.ReportAllocs()
+			defer cpuPerOp(b)()
 			for i := 0; i < b.N; i++ {
 				inst, rc, err := p.acquire(context.Background(), cfg, lim)
 				if err != nil {
@@ -139,6 +141,7 @@ func BenchmarkFreshInstance(b *testing.B) {
 		})
 		b.Run(g.name+"/scratch", func(b *testing.B) {
 			b.ReportAllocs()
+			defer cpuPerOp(b)()
 			for i := 0; i < b.N; i++ {
 				inst, err := p.Instantiate(context.Background(), InstanceConfig{})
 				if err != nil {
@@ -151,6 +154,7 @@ func BenchmarkFreshInstance(b *testing.B) {
 			b.Run(g.name+"/request", func(b *testing.B) {
 				req := httptest.NewRequest("GET", "/bench", nil)
 				b.ReportAllocs()
+				defer cpuPerOp(b)()
 				for i := 0; i < b.N; i++ {
 					rec := httptest.NewRecorder()
 					if err := p.HandleHTTP(context.Background(), rec, req, cfg); err != nil {
@@ -158,6 +162,58 @@ func BenchmarkFreshInstance(b *testing.B) {
 					}
 				}
 			})
+			// 20 requests at once, as bench/http.sh's wrk -c20 sends them
+			b.Run(g.name+"/request-c20", func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetParallelism((20 + gort.GOMAXPROCS(0) - 1) / gort.GOMAXPROCS(0))
+				defer cpuPerOp(b)()
+				b.RunParallel(func(pb *testing.PB) {
+					req := httptest.NewRequest("GET", "/bench", nil)
+					for pb.Next() {
+						rec := httptest.NewRecorder()
+						if err := p.HandleHTTP(context.Background(), rec, req, cfg); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
 		}
+	}
+}
+
+// BenchmarkWarmCompile is what a redeploy of a known component costs the runtime: a new
+// engine on a warm compilation cache compiles the component (nothing is compiled to machine
+// code again) and makes its first instance.
+//
+//	go test ./runtime -run '^$' -bench WarmCompile -benchtime 5x
+func BenchmarkWarmCompile(b *testing.B) {
+	for _, g := range []struct{ name, path string }{
+		{"wat-hello", corpus.Path(b, corpus.WatHello)},
+		{"js-hello", corpus.JSHello(b)},
+	} {
+		wasm, err := os.ReadFile(g.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(g.name, func(b *testing.B) {
+			defer cpuPerOp(b)()
+			for i := 0; i < b.N; i++ {
+				e, err := NewEngine(context.Background(), Options{CompilationCacheDir: corpus.CompilationCache()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				p, err := e.Compile(context.Background(), wasm)
+				if err != nil {
+					b.Fatal(err)
+				}
+				inst, rc, err := p.acquire(context.Background(), InstanceConfig{InitSnapshot: true}, p.limits(InstanceConfig{InitSnapshot: true}))
+				if err != nil {
+					b.Fatal(err)
+				}
+				p.release(inst, rc, true)
+				_ = e.Close(context.Background())
+			}
+		})
 	}
 }

@@ -82,7 +82,10 @@ type Options struct {
 // Engine compiles and instantiates wasm. One Engine serves a whole host; it is safe for
 // concurrent use.
 type Engine struct {
+	// rt runs components, whose core modules carry their own interruption checks (see
+	// component.instrument); coreRT runs plain core modules, which wazero interrupts itself.
 	rt       wazero.Runtime
+	coreRT   wazero.Runtime
 	cache    wazero.CompilationCache
 	opts     Options
 	registry *component.Registry
@@ -116,9 +119,7 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 	if pages > 65536 {
 		pages = 65536
 	}
-	cfg := wazero.NewRuntimeConfig().
-		WithMemoryLimitPages(uint32(pages)).
-		WithCloseOnContextDone(true)
+	cfg := wazero.NewRuntimeConfig().WithMemoryLimitPages(uint32(pages))
 	var cache wazero.CompilationCache
 	if opts.CompilationCacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(opts.CompilationCacheDir)
@@ -128,16 +129,20 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 		cache = c
 		cfg = cfg.WithCompilationCache(cache)
 	}
+	// no WithCloseOnContextDone for components: it costs a goroutine per call and a trip to
+	// Go per loop iteration; their core modules check an interrupt flag instead
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+	coreRT := wazero.NewRuntimeWithConfig(ctx, cfg.WithCloseOnContextDone(true))
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, coreRT); err != nil {
 		_ = rt.Close(ctx)
+		_ = coreRT.Close(ctx)
 		return nil, fmt.Errorf("registering WASI preview1: %w", err)
 	}
 	reg := component.NewRegistry(wasi.Interfaces()...)
 	for _, h := range opts.HostInterfaces {
 		reg.Add(h)
 	}
-	e := &Engine{rt: rt, cache: cache, opts: opts, registry: reg, budget: linmem.NewBudget(opts.MaxTotalMemoryBytes),
+	e := &Engine{rt: rt, coreRT: coreRT, cache: cache, opts: opts, registry: reg, budget: linmem.NewBudget(opts.MaxTotalMemoryBytes),
 		programs: map[*Program]struct{}{}, done: make(chan struct{})}
 	go e.sweepIdle()
 	return e, nil
@@ -167,6 +172,9 @@ func (e *Engine) Close(ctx context.Context) error {
 		p.closeRecyclers()
 	}
 	err := e.rt.Close(ctx)
+	if err2 := e.coreRT.Close(ctx); err == nil {
+		err = err2
+	}
 	if e.cache != nil {
 		_ = e.cache.Close(ctx)
 	}
@@ -236,7 +244,7 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Program, error) {
 		e.mu.Unlock()
 		return p, nil
 	}
-	mod, mem, err := component.CompileCoreModule(ctx, e.rt, wasm)
+	mod, mem, err := component.CompileCoreModule(ctx, e.coreRT, wasm)
 	if err != nil {
 		return nil, fmt.Errorf("invalid core module: %w", err)
 	}
@@ -417,7 +425,7 @@ func (p *Program) instantiateCore(ctx context.Context, cfg InstanceConfig, lim c
 	if !run {
 		mc = mc.WithStartFunctions()
 	}
-	mod, err := p.engine.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), p.module, mc)
+	mod, err := p.engine.coreRT.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), p.module, mc)
 	if err == nil {
 		err = alloc.Err()
 	} else if mod == nil {

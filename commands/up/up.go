@@ -27,7 +27,6 @@ import (
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/home"
 	"github.com/wasmlattice/wash/internal/hostlog"
-	"github.com/wasmlattice/wash/internal/memtrim"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/logs"
@@ -794,17 +793,9 @@ const (
 
 // wait runs until a signal, a host.stop or the loss of a connection.
 func (l *lattice) wait(sigs <-chan os.Signal, env *cli.Env, o *Options, p plan, d home.Dir) outcome {
-	// hand back the start-up pages of the executable once everything has settled
-	trim := time.After(2 * time.Second)
 	hostDone := l.host.Done()
 	for {
 		select {
-		case <-trim:
-			if n, err := memtrim.Executable(); err != nil {
-				l.logger.Debug("trimming start-up memory", "err", err)
-			} else {
-				l.logger.Debug("trimmed start-up memory", "executable_bytes", n)
-			}
 		case sig := <-sigs:
 			l.logger.Info("stopping", "signal", sig.String())
 			if !o.child && !env.IO.JSON() {

@@ -84,7 +84,10 @@ func (h *Host) storeClaims(ctx context.Context, sc ctl.StoredClaims) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.latticeData.Put(ctx, ctl.ClaimsKeyPrefix+sc.Subject(), b); err != nil {
+	if err := retryTransient(ctx, func() error {
+		_, err := h.latticeData.Put(ctx, ctl.ClaimsKeyPrefix+sc.Subject(), b)
+		return err
+	}); err != nil {
 		return fmt.Errorf("storing claims %s%s: %w", ctl.ClaimsKeyPrefix, sc.Subject(), err)
 	}
 	h.mu.Lock()

@@ -145,6 +145,10 @@ type Host struct {
 	latticeData jetstream.KeyValue
 	configData  jetstream.KeyValue
 
+	// pubMu and published order heartbeats against the other events: see heartbeat.
+	pubMu     sync.Mutex
+	published uint64 // events other than heartbeats published so far; guarded by pubMu
+
 	mu         sync.RWMutex
 	labels     map[string]string
 	components map[string]*component
@@ -364,7 +368,29 @@ func (h *Host) heartbeatLoop() {
 	}
 }
 
-func (h *Host) heartbeat() { h.publish(events.HostHeartbeat, h.Inventory()) }
+// heartbeat publishes the inventory. The inventory is a snapshot: a component that starts
+// between the snapshot and the heartbeat's publication would have its component_scaled reach
+// wadm before a heartbeat that does not list it, and wadm, trusting the newer message, would
+// forget it and scale it again. So a heartbeat goes out only when no other event was published
+// since its snapshot was taken; a change whose event is still to come is published after it.
+func (h *Host) heartbeat() {
+	for range 10 {
+		h.pubMu.Lock()
+		before := h.published
+		h.pubMu.Unlock()
+		inv := h.Inventory()
+		h.pubMu.Lock()
+		if h.published == before {
+			if err := events.Publish(h.nc, h.cfg.Lattice, h.id, events.HostHeartbeat, inv); err != nil {
+				h.log.Warn("publishing event failed", "event", events.HostHeartbeat, "err", err)
+			}
+			h.pubMu.Unlock()
+			return
+		}
+		h.pubMu.Unlock()
+	}
+	// Events kept coming while the inventory was taken: the next tick tries again.
+}
 
 // Heartbeat publishes a heartbeat now. Call it once the NATS connection is back after an
 // outage, so wadm sees the host again without waiting a heartbeat interval.
@@ -377,6 +403,9 @@ func (h *Host) Heartbeat() {
 }
 
 func (h *Host) publish(name string, data any) {
+	h.pubMu.Lock()
+	defer h.pubMu.Unlock()
+	h.published++
 	if err := events.Publish(h.nc, h.cfg.Lattice, h.id, name, data); err != nil {
 		h.log.Warn("publishing event failed", "event", name, "err", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wasmlattice/wash/lattice/buckets"
@@ -165,11 +166,46 @@ func casConflict(err error) bool {
 
 // ensureSpec writes COMPONENT_<id> with url=ref if it is missing (component or provider start).
 func (h *Host) ensureSpec(ctx context.Context, id, ref string) error {
-	_, err := h.latticeData.Create(ctx, componentKeyPrefix+id, mustJSON(ctl.ComponentSpecification{URL: ref}))
+	err := retryTransient(ctx, func() error {
+		_, err := h.latticeData.Create(ctx, componentKeyPrefix+id, mustJSON(ctl.ComponentSpecification{URL: ref}))
+		return err
+	})
 	if err == nil || errors.Is(err, jetstream.ErrKeyExists) {
 		return nil
 	}
 	return err
+}
+
+// transientRetryFor bounds how long a component or provider start retries a lattice data
+// write that failed for a passing reason.
+const transientRetryFor = 20 * time.Second
+
+// retryTransient runs op until it succeeds, fails for a lasting reason, ctx ends or
+// transientRetryFor has passed. A replicated bucket does not answer while its stream elects
+// a leader (a NATS node died): seconds in which a start failing for good made wadm start
+// the component again once it was back.
+func retryTransient(ctx context.Context, op func() error) error {
+	deadline := time.Now().Add(transientRetryFor)
+	delay := 100 * time.Millisecond
+	for {
+		err := op()
+		if err == nil || !transientNATSError(err) || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, time.Second)
+	}
+}
+
+// transientNATSError reports errors of a JetStream request that no server answered in
+// time: the request may succeed when made again.
+func transientNATSError(err error) bool {
+	return errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
 }
 
 func mustJSON(v any) []byte {

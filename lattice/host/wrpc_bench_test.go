@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/wasmlattice/wash/internal/benchcpu"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/runtime"
@@ -25,7 +27,9 @@ import (
 // CrossHostCall: a client on its own NATS connection calls back's summarize, served by a host
 // (fresh instance per call). Baseline LocalInvoke: the same call on the host's program, no
 // NATS. HTTP: requests to the http-server on host 0 served by the component on host 1, next
-// to the same component on host 0.
+// to the same component on host 0. cpu-µs/op is the CPU time of the whole process (callers,
+// hosts, the embedded NATS server) per call: on a shared machine the rates follow the others'
+// load, the CPU per call follows the work.
 
 var summarizeType = wrpc.NewFunc([]wrpc.Param{{Name: "text", Type: wrpc.String}, {Name: "max-words", Type: wrpc.U32}},
 	wrpc.Result(wrpc.Record(wrpc.Field{Name: "greeting", Type: wrpc.String}, wrpc.Field{Name: "length", Type: wrpc.U32},
@@ -53,6 +57,7 @@ func BenchmarkCrossHostCall(b *testing.B) {
 	args := []wrpc.Value{"edge-and-core", uint32(3)}
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
+	cpu := benchcpu.Start()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
 		if _, err := cli.Invoke(context.Background(), inv, summarizeType, args); err != nil {
@@ -61,6 +66,7 @@ func BenchmarkCrossHostCall(b *testing.B) {
 		lat = append(lat, time.Since(t0))
 	}
 	b.StopTimer()
+	cpu.Report(b)
 	b.ReportMetric(p50(lat), "p50-µs")
 }
 
@@ -73,13 +79,12 @@ func BenchmarkCrossHostCall20Concurrent(b *testing.B) {
 	})
 }
 
-// BenchmarkLocalInvoke is the baseline: the same function on a fresh instance, in process.
-func BenchmarkLocalInvoke(b *testing.B) {
+func backProgram(b *testing.B) *runtime.Program {
 	eng, err := runtime.NewEngine(context.Background(), runtime.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer eng.Close(context.Background())
+	b.Cleanup(func() { _ = eng.Close(context.Background()) })
 	wasm, err := os.ReadFile("../../examples/edge-core/back.component.wasm")
 	if err != nil {
 		b.Fatal(err)
@@ -88,8 +93,15 @@ func BenchmarkLocalInvoke(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return prog
+}
+
+// BenchmarkLocalInvoke is the baseline: the same function on a fresh instance, in process.
+func BenchmarkLocalInvoke(b *testing.B) {
+	prog := backProgram(b)
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
+	cpu := benchcpu.Start()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
 		if _, err := prog.Invoke(context.Background(), runtime.InstanceConfig{}, "wash:edgecore/backend@0.1.0", "summarize", "edge-and-core", uint32(3)); err != nil {
@@ -98,14 +110,27 @@ func BenchmarkLocalInvoke(b *testing.B) {
 		lat = append(lat, time.Since(t0))
 	}
 	b.StopTimer()
+	cpu.Report(b)
 	b.ReportMetric(p50(lat), "p50-µs")
+}
+
+// BenchmarkLocalInvoke20Concurrent is the baseline of CrossHostCall20Concurrent: 20 callers
+// of the function on fresh instances, in process — the most a host could serve.
+func BenchmarkLocalInvoke20Concurrent(b *testing.B) {
+	prog := backProgram(b)
+	concurrent(b, 20, func() error {
+		_, err := prog.Invoke(context.Background(), runtime.InstanceConfig{}, "wash:edgecore/backend@0.1.0", "summarize", "edge-and-core", uint32(3))
+		return err
+	})
 }
 
 func concurrent(b *testing.B, workers int, call func() error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	b.ReportAllocs()
 	b.ResetTimer()
 	t0 := time.Now()
+	cpu := benchcpu.Start()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -121,6 +146,7 @@ func concurrent(b *testing.B, workers int, call func() error) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "calls/s")
+	cpu.Report(b)
 }
 
 // benchHTTP serves hello-http through the http-server on host 0, the component on host
@@ -132,7 +158,10 @@ func benchHTTP(b *testing.B, compHost int) {
 	addr := freeAddr(b)
 	m.serveHTTP("http", "hello", addr)
 	url := "http://" + addr + "/bench"
-	waitServed(b, url)
+	// another program may take the port freeAddr found free before the http-server binds it
+	if code, body := waitServed(b, url); code != http.StatusOK || !strings.Contains(body, "hello from") {
+		b.Fatalf("%s answered %d %q, not the component (port taken by another program?)", url, code, body)
+	}
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	c := &http.Client{Transport: tr}
 	defer tr.CloseIdleConnections()

@@ -3,6 +3,7 @@ package logs
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -219,7 +220,8 @@ func (c *tapCore) matchLocked(rec Record) bool {
 }
 
 // Serve answers watch and history requests for the host on nc until Close. Records logged
-// before Serve carry the host id from then on.
+// before Serve carry the host id from then on. It returns once the server has the
+// subscriptions.
 func (t *Tap) Serve(nc *nats.Conn, lattice, hostID, friendlyName string) error {
 	c := t.core
 	c.mu.Lock()
@@ -242,6 +244,11 @@ func (t *Tap) Serve(nc *nats.Conn, lattice, hostID, friendlyName string) error {
 	c.mu.Lock()
 	c.subs = []*nats.Subscription{watch, hist}
 	c.mu.Unlock()
+	// Ready means the server has the subscriptions: a history request sent right after
+	// Serve returned got "no responders" while they were still on their way.
+	if err := nc.Flush(); err != nil {
+		return fmt.Errorf("serving logs on %s: %w", nc.ConnectedUrlRedacted(), err)
+	}
 	return nil
 }
 

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -134,17 +136,37 @@ func (s manifestStore) names(ctx context.Context, lattice string) ([]string, uin
 	return names, e.Revision(), nil
 }
 
-// updateNames applies fn to the name set with CAS, retrying on conflicts.
+// updateNames applies fn to the name set with CAS, retrying on conflicts:
+// every put of a new app in the lattice writes this one key, and twenty
+// clients putting at once lost five rounds in a row. A set fn leaves as it
+// is needs no write (so a write that did land before its answer was lost is
+// not repeated).
 func (s manifestStore) updateNames(ctx context.Context, lattice string, fn func([]string) []string) error {
 	var lastErr error
-	for range 5 {
+	for attempt := range 40 {
+		if attempt > 0 {
+			// jittered, so the writers that lost a round do not meet again in the next
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("updating app list of lattice %s: %w", lattice, lastErr)
+			case <-time.After(time.Duration(1+rand.IntN(min(attempt, 10)*5)) * time.Millisecond):
+			}
+		}
 		names, rev, err := s.names(ctx, lattice)
-		if err != nil {
+		var conflict *KeyConflictError
+		if errors.As(err, &conflict) {
 			return err
+		}
+		if err != nil {
+			lastErr = err
+			continue
 		}
 		next := fn(append([]string(nil), names...))
 		sort.Strings(next)
 		next = compactSorted(next)
+		if rev != 0 && slices.Equal(next, names) {
+			return nil
+		}
 		b, _ := json.Marshal(next)
 		if rev == 0 {
 			_, err = s.kv.Create(ctx, ModelSetKey("", lattice), b)
@@ -154,6 +176,8 @@ func (s manifestStore) updateNames(ctx context.Context, lattice string, fn func(
 		if err == nil {
 			return nil
 		}
+		// A conflict, or a write whose answer was lost while the stream elected a
+		// leader: the next round reads what the key holds now.
 		lastErr = err
 	}
 	return fmt.Errorf("updating app list of lattice %s: %w", lattice, lastErr)

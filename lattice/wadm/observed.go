@@ -4,6 +4,8 @@ import (
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 
 	"encoding/json"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
@@ -155,6 +157,65 @@ func (o *observed) expire(d HostExpired, now time.Time, expiry time.Duration) bo
 		return false
 	}
 	return o.removeHost(d.HostID)
+}
+
+// mergeInventory applies an inventory a wadm process asked a host for (its
+// data is a heartbeat's). It reaches the event worker through another stream
+// than the host's own events, so it may be older than events already folded
+// in, or newer than events still on their way: it adds the components and
+// providers the state does not list on the host and keeps what the host's
+// events reported. (Trusting the inventory made wadm forget a component
+// started after it was taken, and start it again.) Heartbeats, which keep
+// their order with the host's events, correct anything else.
+func (o *observed) mergeInventory(ev events.Event, now time.Time) {
+	var d ctl.HostInventory
+	if json.Unmarshal(ev.Data, &d) != nil {
+		return
+	}
+	host := ev.Source
+	seen := map[string]bool{}
+	comps := d.Components[:0]
+	for _, c := range d.Components {
+		if seen[c.ID] {
+			continue
+		}
+		seen[c.ID] = true
+		if known, ok := o.components[c.ID]; ok && len(known.Instances[host]) > 0 {
+			c = described(c.ID, known, host)
+		}
+		comps = append(comps, c)
+	}
+	for _, id := range slices.Sorted(maps.Keys(o.components)) {
+		if c := o.components[id]; !seen[id] && len(c.Instances[host]) > 0 {
+			comps = append(comps, described(id, c, host))
+		}
+	}
+	d.Components = comps
+	listed := map[string]bool{}
+	for _, p := range d.Providers {
+		listed[p.ID] = true
+	}
+	var ann map[string]map[string]string
+	if h, ok := o.hosts[host]; ok {
+		ann = map[string]map[string]string{}
+		for _, p := range h.Providers {
+			ann[p.ProviderID] = p.Annotations
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(o.providers)) {
+		if p := o.providers[id]; !listed[id] {
+			if _, ok := p.Hosts[host]; ok {
+				d.Providers = append(d.Providers, ctl.ProviderDescription{ID: id, Name: p.Name, ImageRef: p.Reference, Annotations: ann[id]})
+			}
+		}
+	}
+	o.applyHeartbeat(host, d, now)
+}
+
+// described is the inventory entry of what the records say a host runs.
+func described(id string, c ComponentRecord, host string) ctl.ComponentDescription {
+	in := c.Instances[host][0]
+	return ctl.ComponentDescription{ID: id, Name: c.Name, ImageRef: c.Reference, Annotations: in.Annotations, MaxInstances: uint32(max(0, in.Count))}
 }
 
 // applyHeartbeat makes the host's records match its inventory: a heartbeat

@@ -342,21 +342,60 @@ func (lw *latticeWorker) process(ctx context.Context, ev events.Event) error {
 	res.Commands = append(res.Commands, lw.confirmOrphans(ctx, res.Orphans)...)
 	lw.log.Debug("wadm: processed", "event", ev.Type, "route", res.Route, "commands", len(res.Commands), "apps", len(st.Apps))
 	trace.SpanFromContext(ctx).SetAttributes(attribute.Int("wadm.commands", len(res.Commands)), attribute.StringSlice("wadm.apps", res.Route))
-	for _, c := range res.Commands {
+	for i, c := range res.Commands {
 		b, err := MarshalCommand(c)
 		if err != nil {
 			return err
 		}
-		if _, err := lw.w.js.Publish(ctx, CommandSubject(lw.lattice), b); err != nil {
-			return fmt.Errorf("publishing command: %w", err)
+		msg := &nats.Msg{Subject: CommandSubject(lw.lattice), Data: b, Header: nats.Header{}}
+		if res.Recheck[i] {
+			msg.Header.Set(recheckHeader, "1")
+		}
+		// The id is the same when the same pass is published again, and differs when the
+		// event is handled again on another state.
+		if err := lw.publishCommand(ctx, msg, fmt.Sprintf("%s/%d/%d", ev.ID, docs.expected.rev, i)); err != nil {
+			return err
 		}
 	}
+	// A status that did not reach the stream (its leader moved) would stay stale until
+	// the app's next event, which may never come: the event is handled again instead,
+	// which changes nothing but publishes the statuses.
+	var statusErr error
 	for _, app := range slices.Sorted(maps.Keys(res.Statuses)) {
 		if err := lw.publishStatus(ctx, app, res.Statuses[app]); err != nil {
-			lw.log.Warn("wadm: publishing status failed", "app", app, "err", err)
+			statusErr = fmt.Errorf("publishing the status of %s: %w", app, err)
 		}
 	}
-	return nil
+	return statusErr
+}
+
+// recheckHeader marks a command its scaler re-planned (StepResult.Recheck).
+const recheckHeader = "Wash-Wadm-Recheck"
+
+// publishCommand publishes a command, retrying while the command stream
+// does not answer (its leader moved). The state that expects the command's
+// effect is saved already: handling the event again would not plan it a
+// second time, so giving up early would lose it until its expectation timed
+// out. The message id (the event's id and the command's place) lets the
+// stream drop a copy whose first publication landed but was not answered.
+func (lw *latticeWorker) publishCommand(ctx context.Context, msg *nats.Msg, id string) error {
+	delay := 100 * time.Millisecond
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := lw.w.js.PublishMsg(ctx, msg, jetstream.WithMsgID(id))
+		if err == nil || isBenign(err) || time.Now().After(deadline) {
+			if err != nil {
+				return fmt.Errorf("publishing command: %w", err)
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, time.Second)
+	}
 }
 
 // stateDocs are the KV revisions a WorkerState was read at.
@@ -555,10 +594,19 @@ func (lw *latticeWorker) handleCommand(ctx context.Context, m jetstream.Msg) {
 	// died before acking it, and a command that waited long may have been
 	// overtaken by a newer one: skip it when the host already shows its
 	// effect.
-	if md, merr := m.Metadata(); merr == nil && (md.NumDelivered > 1 || time.Since(md.Timestamp) > staleCommand) && lw.alreadyDone(ctx, cmd) {
-		span.SetAttributes(attribute.Bool("wadm.already_done", true))
-		_ = m.Ack()
-		return
+	// So is a command re-planned after its expected events did not come in time: they may
+	// only be late.
+	recheck := m.Headers().Get(recheckHeader) != ""
+	if md, merr := m.Metadata(); merr == nil && (recheck || md.NumDelivered > 1 || time.Since(md.Timestamp) > staleCommand) {
+		if done, inv := lw.alreadyDone(ctx, cmd); done {
+			span.SetAttributes(attribute.Bool("wadm.already_done", true))
+			if recheck {
+				// The events that tell the state are late; the inventory tells it now.
+				lw.publishWadmEvent(ctx, EventHostInventory, EventTypeHostInventory, inv)
+			}
+			_ = m.Ack()
+			return
+		}
 	}
 	if err := lw.execute(ctx, cmd); err != nil {
 		span.SetStatus(codes.Error, err.Error())
@@ -621,16 +669,23 @@ func commandHost(c Command) string {
 }
 
 // alreadyDone reports whether the host already runs what a scale or
-// provider command asks for.
-func (lw *latticeWorker) alreadyDone(ctx context.Context, c Command) bool {
+// provider command asks for, and the inventory that says so.
+func (lw *latticeWorker) alreadyDone(ctx context.Context, c Command) (bool, *ctl.HostInventory) {
 	hostID := commandHost(c)
 	if hostID == "" {
-		return false
+		return false, nil
 	}
 	inv, err := lw.ctl.GetHostInventory(ctx, hostID)
 	if err != nil || inv == nil {
-		return false
+		return false, nil
 	}
+	if inv.HostID == "" {
+		inv.HostID = hostID
+	}
+	return inventoryShows(inv, c), inv
+}
+
+func inventoryShows(inv *ctl.HostInventory, c Command) bool {
 	switch c := deref(c).(type) {
 	case ScaleComponent:
 		for _, cd := range inv.Components {
@@ -861,6 +916,20 @@ func (lw *latticeWorker) reap(ctx context.Context) {
 				continue
 			}
 			reported[id] = now
+			// Heartbeats reach the state through a stream that sources the hosts'
+			// events; after a NATS node died that sourcing took up to 30 s to resume,
+			// and every host looked silent. A host that answers is alive: its
+			// inventory refreshes its record instead.
+			pctx, cancel := context.WithTimeout(ctx, time.Second)
+			inv, err := lw.ctl.GetHostInventory(pctx, id)
+			cancel()
+			if err == nil && inv != nil {
+				if inv.HostID == "" {
+					inv.HostID = id
+				}
+				lw.publishWadmEvent(ctx, EventHostInventory, EventTypeHostInventory, inv)
+				continue
+			}
 			lw.publishExpired(ctx, HostExpired{HostID: id})
 		}
 	}

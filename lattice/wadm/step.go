@@ -85,6 +85,12 @@ type StepResult struct {
 	Notifications []Notification
 	// Route lists the apps whose scalers ran.
 	Route []string
+	// Recheck marks (by index into Commands) the commands a scaler re-planned
+	// after waiting in vain for what its previous commands should cause: the
+	// events may only be late (a NATS node died and the stream sourcing host
+	// events recovers slowly), so the command worker first asks the host
+	// whether it already runs what the command asks for.
+	Recheck map[int]bool
 }
 
 // reconciler holds the decisions of a lattice's event worker: Step is a pure
@@ -200,9 +206,15 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 		}
 		before := obs.fingerprint(host)
 		_, known := st.Hosts[host]
-		obs.apply(ev, now, r.hostExpiry)
-		if !known && !discovered {
-			returning = host
+		if discovered {
+			// Asked by a wadm process (at start, when the host's heartbeats seemed to
+			// stop, or when a re-planned command found its work done): see mergeInventory.
+			obs.mergeInventory(ev, now)
+		} else {
+			obs.apply(ev, now, r.hostExpiry)
+			if !known {
+				returning = host
+			}
 		}
 		if obs.fingerprint(host) == before {
 			// Nothing but last_seen changed: only scalers whose wait or
@@ -283,7 +295,7 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 		for _, sc := range scalers {
 			c, st := sc.Reconcile(snap)
 			e := exp[sc.ID()]
-			run := true
+			run, replan := true, false
 			if e != nil {
 				// The event may complete the expectation; then the scaler runs in this same pass
 				// rather than waiting for the next heartbeat, so a host that appeared while it
@@ -294,11 +306,20 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 				if !e.idle(now) || (len(e.Events) > 0 && commandsQueued()) {
 					run = false
 				} else {
+					replan = len(e.Events) > 0
 					delete(exp, sc.ID())
 					e = nil
 				}
 			}
 			if run && len(c) > 0 {
+				if replan {
+					if res.Recheck == nil {
+						res.Recheck = map[int]bool{}
+					}
+					for i := range c {
+						res.Recheck[len(res.Commands)+i] = true
+					}
+				}
 				exp[sc.ID()] = newExpectation(app, c, now)
 				res.Commands = append(res.Commands, c...)
 				res.Notifications = append(res.Notifications, Notification{RegisterExpectedEvents: &RegisterExpectedEvents{Name: app, ScalerID: sc.ID(), TriggeringEvent: triggering}})

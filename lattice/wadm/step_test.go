@@ -95,8 +95,10 @@ type stepCase struct {
 	reads fakeReads
 	// commands as scaleSummary writes them; status of app "demo" ("" = none published)
 	commands []string
-	status   model.StatusInfo
-	check    func(t *testing.T, st *WorkerState)
+	// rechecked is how many of the commands are marked for a check against the host
+	rechecked int
+	status    model.StatusInfo
+	check     func(t *testing.T, st *WorkerState)
 }
 
 func runSteps(t *testing.T, cases []stepCase) {
@@ -109,6 +111,9 @@ func runSteps(t *testing.T, cases []stepCase) {
 		res := r.Step(st, c.event(t, st), t0.Add(c.at), &reads)
 		if got := scaleSummary(res.Commands); !reflect.DeepEqual(got, c.commands) && (len(got) > 0 || len(c.commands) > 0) {
 			t.Fatalf("%s: commands %v, want %v", c.name, got, c.commands)
+		}
+		if len(res.Recheck) != c.rechecked {
+			t.Fatalf("%s: %d commands to recheck, want %d", c.name, len(res.Recheck), c.rechecked)
 		}
 		if got := res.Statuses["demo"].Info; got != c.status {
 			t.Fatalf("%s: status %+v, want %+v", c.name, got, c.status)
@@ -191,7 +196,8 @@ func TestStepWaitTimeoutAndFailure(t *testing.T) {
 			commands: []string{"NA=4/default"}, status: reconciling},
 		{name: "heartbeat before the deadline", at: 10 * time.Second, event: heartbeat},
 		{name: "deadline passed, queue busy", at: 25 * time.Second, event: heartbeat, reads: fakeReads{queued: true}, status: reconciling},
-		{name: "deadline passed, queue empty", at: 26 * time.Second, event: heartbeat, commands: []string{"NA=4/default"}, status: reconciling},
+		{name: "deadline passed, queue empty: re-planned, to be checked against the host first", at: 26 * time.Second, event: heartbeat,
+			commands: []string{"NA=4/default"}, rechecked: 1, status: reconciling},
 		{name: "the host fails", at: 27 * time.Second, event: func(t *testing.T, _ *WorkerState) events.Event {
 			return hostEvent(t, events.ComponentScaleFailed, "NA", events.ComponentScaleFailedData{ComponentID: "demo-hello", HostID: "NA", Error: "no such file"})
 		}, status: model.Failed("no such file")},
@@ -294,5 +300,57 @@ func TestStepReturningHostOrphans(t *testing.T) {
 	}
 	if res := r.Step(st, hostEvent(t, events.HostHeartbeat, "NA", inv), now, reads); len(res.Orphans) != 0 {
 		t.Fatalf("a known host's heartbeat swept %v", scaleSummary(res.Orphans))
+	}
+}
+
+// TestStepInventoryNeverForgetsAnEvent (CI TestClusterFailover): a wadm process that starts
+// asks the hosts for their inventory and sends it to the event worker through wadm's own
+// stream, so it can arrive after the host's component_scaled of a component started since.
+// That older inventory must not make the worker forget the component (its scaler, its wait
+// over, would scale it a second time); an inventory listing what the events have not told
+// yet (they are late) adds it.
+func TestStepInventoryNeverForgetsAnEvent(t *testing.T) {
+	discovered := func(inv ctl.HostInventory) func(t *testing.T, _ *WorkerState) events.Event {
+		return func(t *testing.T, _ *WorkerState) events.Event {
+			ev := CloudEvent{SpecVersion: "1.0", ID: "x", Type: EventTypeHostInventory, Source: EventSource}
+			ev.Data, _ = json.Marshal(inv)
+			return wadmEvent(t, ev, nil)
+		}
+	}
+	other := ctl.ComponentDescription{ID: "byhand", ImageRef: "r", MaxInstances: 1}
+	runSteps(t, []stepCase{
+		{name: "host", event: func(t *testing.T, _ *WorkerState) events.Event {
+			return hostEvent(t, events.HostHeartbeat, "NA", ctl.HostInventory{HostID: "NA"})
+		}},
+		{name: "deploy", event: func(t *testing.T, _ *WorkerState) events.Event { return published(t, stepApp) },
+			commands: []string{"NA=4/default"}, status: model.Reconciling("Scaling component on 1 host(s)")},
+		{name: "the host answers", at: time.Second, event: func(t *testing.T, _ *WorkerState) events.Event {
+			return scaled(t, "NA", "demo-hello", 4, mineAnn())
+		}, status: model.Deployed("")},
+		{name: "an inventory taken before the start", at: 2 * time.Second, event: discovered(ctl.HostInventory{HostID: "NA", Components: []ctl.ComponentDescription{other}}),
+			status: model.Deployed(""), check: func(t *testing.T, st *WorkerState) {
+				if st.Hosts["NA"].Components["demo-hello"] != 4 || st.Hosts["NA"].Components["byhand"] != 1 || len(st.Components["demo-hello"].Instances["NA"]) != 1 {
+					t.Fatalf("after the old inventory: host %+v, components %+v", st.Hosts["NA"], st.Components)
+				}
+			}},
+		{name: "undeploy, the host's answer is late", at: 3 * time.Second, event: func(t *testing.T, _ *WorkerState) events.Event {
+			ev, err := NewManifestUnpublishedEvent("id", time.Unix(0, 0), "demo")
+			return wadmEvent(t, ev, err)
+		}, commands: []string{"NA=0/default"}, status: model.UndeployedStatus.Info},
+		{name: "deploy again", at: 4 * time.Second, event: func(t *testing.T, _ *WorkerState) events.Event { return published(t, stepApp) },
+			status: model.Deployed("")},
+	})
+	// An inventory listing a component the state does not know yet adds it.
+	st := NewWorkerState()
+	r := newReconciler(time.Minute, nil)
+	now := time.Now()
+	r.Step(st, hostEvent(t, events.HostHeartbeat, "NA", ctl.HostInventory{HostID: "NA"}), now, &fakeReads{})
+	r.Step(st, wadmEvent(t, func() CloudEvent {
+		ev := CloudEvent{SpecVersion: "1.0", ID: "y", Type: EventTypeHostInventory, Source: EventSource}
+		ev.Data, _ = json.Marshal(ctl.HostInventory{HostID: "NA", Components: []ctl.ComponentDescription{other}})
+		return ev
+	}(), nil), now, &fakeReads{})
+	if st.Hosts["NA"].Components["byhand"] != 1 || st.Components["byhand"].Instances["NA"][0].Count != 1 {
+		t.Fatalf("a late component was not added: %+v %+v", st.Hosts["NA"], st.Components)
 	}
 }

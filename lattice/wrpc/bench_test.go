@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/internal/benchcpu"
 )
 
 // Benchmarks of one wRPC call between two NATS connections (two hosts) on loopback, next to
@@ -15,7 +17,9 @@ import (
 //
 //	go test ./lattice/wrpc -run '^$' -bench . -benchtime 3s
 //
-// p50-ns is the median latency of the sequential benchmarks.
+// p50-ns is the median latency of the sequential benchmarks; cpu-µs/op is the CPU time of the
+// whole process (client, server and the embedded NATS server) per call, the figure that does
+// not follow the load other programs put on a shared machine.
 
 func benchPair(b *testing.B) (*Conn, *Conn) {
 	url := startNATS(b, 0)
@@ -51,6 +55,7 @@ func BenchmarkCall(b *testing.B) {
 	lat := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := benchcpu.Start()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
 		if _, err := cli.Invoke(context.Background(), benchInv, kvGet, args); err != nil {
@@ -59,6 +64,7 @@ func BenchmarkCall(b *testing.B) {
 		lat = append(lat, time.Since(t0))
 	}
 	b.StopTimer()
+	cpu.Report(b)
 	reportP50(b, lat)
 }
 
@@ -67,7 +73,9 @@ func BenchmarkBaselineNATSRequest(b *testing.B) {
 	nc := cli.NATS()
 	payload := []byte("\x07default\x03foo")
 	lat := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := benchcpu.Start()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
 		if _, err := nc.Request("plain.echo", payload, 10*time.Second); err != nil {
@@ -76,6 +84,7 @@ func BenchmarkBaselineNATSRequest(b *testing.B) {
 		lat = append(lat, time.Since(t0))
 	}
 	b.StopTimer()
+	cpu.Report(b)
 	reportP50(b, lat)
 }
 
@@ -107,6 +116,7 @@ func parallel(b *testing.B, workers int, call func() error) {
 	}
 	close(next)
 	t0 := time.Now()
+	cpu := benchcpu.Start()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -122,4 +132,5 @@ func parallel(b *testing.B, workers int, call func() error) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "calls/s")
+	cpu.Report(b)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -66,54 +67,34 @@ func (e *CallError) Unwrap() error { return e.Err }
 func (c *Conn) Invoke(ctx context.Context, inv Invocation, ft *FuncType, args []Value) ([]Value, error) {
 	subject := inv.Subject()
 	fail := func(err error) ([]Value, error) { return nil, &CallError{Subject: subject, Err: err} }
-	params, deferred, err := encodeTuple(nil, ft.ParamTypes(), args, "param")
+	d := ft.derived()
+	if d.resultsUnroutable {
+		return fail(errors.New("futures or streams inside list or stream elements are not supported"))
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	params, deferred, err := encodeTuple(buf.b[:0], d.paramTypes, args, "param")
+	buf.b = params
 	if err != nil {
 		return fail(err)
-	}
-	rc := c.newInbox()
-	hs := newHandshakeChannel()
-	if err := c.route(rc, hs); err != nil {
-		return fail(err)
-	}
-	ic, root, err := c.openChannels(rc+".results", ft.derived().resultPaths)
-	if err != nil {
-		c.unroute(rc)
-		return fail(err)
-	}
-	release := func() {
-		c.unroute(rc)
-		ic.close()
-	}
-	callCtx := ctx
-	if inv.Timeout > 0 {
-		var cancel context.CancelFunc
-		callCtx, cancel = context.WithTimeout(ctx, inv.Timeout)
-		defer cancel()
-	}
-	timeoutErr := func(err error) error {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return fmt.Errorf("%w (%s)", ErrTimeout, inv.Timeout)
-		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("%w: %w", ErrTimeout, err)
-		}
-		return err
 	}
 
-	hdr := nats.Header{}
-	for k, vs := range inv.Header {
-		hdr[k] = append([]string(nil), vs...)
-	}
-	c.opts.Propagator.Inject(ctx, HeaderCarrier(hdr))
-	if len(hdr) == 0 {
-		hdr = nil
-	}
+	token := c.newToken()
+	rc := c.inbox + token
+	call := &clientCall{c: c, notify: make(chan struct{}, 1)}
+	call.results.init(c, ".results", d.resultKeys, call.notify, func() { c.unroute(token) })
+	hdr := outgoingHeader(ctx, inv.Header, c.opts.Propagator)
 	first := min(len(params), c.firstPayload(rc, hdr))
-	msg := &nats.Msg{Subject: subject, Reply: rc, Header: hdr, Data: params[:first]}
-	if err := c.nc.PublishMsg(msg); err != nil {
-		release()
-		return fail(fmt.Errorf("publishing the invocation: %w", err))
+	// the usual call has all its params in the invocation, and its async params (an empty
+	// request body) complete: the dispatcher sends them and ends the params as soon as the
+	// handshake arrives, and this goroutine only wakes for the results
+	if first == len(params) && allComplete(deferred) {
+		call.endParams, call.deferred = true, deferred
 	}
+	if err := c.route(token, call); err != nil {
+		return fail(err)
+	}
+
 	hsWait := inv.HandshakeTimeout
 	if hsWait <= 0 {
 		hsWait = DefaultHandshakeTimeout
@@ -121,62 +102,283 @@ func (c *Conn) Invoke(ctx context.Context, inv Invocation, ft *FuncType, args []
 	if inv.Timeout > 0 && inv.Timeout < hsWait {
 		hsWait = inv.Timeout
 	}
-	hsCtx, hsCancel := context.WithTimeout(callCtx, hsWait)
-	hm, err := hs.handshake(hsCtx)
-	hsCancel()
-	c.unroute(rc)
-	if err != nil {
-		ic.close()
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return fail(fmt.Errorf("%w: the server did not accept the call within %s (it may have just gone away)", ErrTimeout, hsWait))
+	w := newCallWait(ctx, call, inv.Timeout, hsWait)
+	defer w.stop()
+
+	msg := &nats.Msg{Subject: subject, Reply: rc, Header: hdr, Data: params[:first]}
+	if err := c.nc.PublishMsg(msg); err != nil {
+		call.results.close()
+		return fail(fmt.Errorf("publishing the invocation: %w", err))
+	}
+	if !call.endParams {
+		hm, err := w.handshake()
+		if err != nil {
+			call.results.close()
+			return fail(err)
 		}
-		return fail(timeoutErr(err))
-	}
-	if err := handshakeStatus(hm); err != nil {
-		ic.close()
-		return fail(err)
-	}
-	pw := &subjectWriter{c: c, subject: hm.Reply + ".params"}
-	if err := pw.Write(callCtx, params[first:]); err != nil {
-		ic.close()
-		return fail(err)
-	}
-	if err := pw.Close(); err != nil {
-		ic.close()
-		return fail(err)
-	}
-	if len(deferred) > 0 {
-		go func() {
-			if err := runDeferred(ctx, pw, deferred); err != nil {
-				c.opts.Log.Debug("wrpc: sending async params failed", "subject", subject, "err", err)
-			}
-		}()
+		pw := &subjectWriter{c: c, subject: hm.Reply + ".params"}
+		if err := pw.Write(ctx, params[first:]); err != nil {
+			call.results.close()
+			return fail(err)
+		}
+		if err := pw.Close(); err != nil {
+			call.results.close()
+			return fail(err)
+		}
+		if len(deferred) > 0 {
+			go func() {
+				if err := runDeferred(ctx, pw, deferred); err != nil {
+					c.opts.Log.Debug("wrpc: sending async params failed", "subject", subject, "err", err)
+				}
+			}()
+		}
 	}
 
-	d := decoder{r: &reader{pull: root.pull, ctx: callCtx, budget: c.opts.MaxValueBytes}, async: ic}
-	results, err := d.tuple(ft.Results, "result")
+	dec := decoder{r: &reader{pull: w.pull, ctx: ctx, budget: c.opts.MaxValueBytes}, async: &call.results}
+	results, err := dec.tuple(ft.Results, "result")
 	if err == nil && len(ft.Results) == 0 {
 		// nothing to decode: the end of the results channel says the function returned
-		_, err = d.r.atEOF()
+		_, err = dec.r.atEOF()
 	}
 	if err != nil {
-		ic.close()
+		call.results.close()
+		if w.err != nil { // the wait failed, not the decoding: say why without decoder context
+			return fail(w.err)
+		}
 		if errors.Is(err, ErrIncomplete) {
 			return fail(fmt.Errorf("%w: %w", ErrRemoteFailed, err))
 		}
-		return fail(timeoutErr(err))
+		return fail(err)
 	}
-	ic.expect(d.pending)
-	if d.pending > 0 {
+	call.results.expect(dec.pending)
+	if dec.pending > 0 {
 		go func() {
 			select {
 			case <-ctx.Done():
-				ic.close()
-			case <-ic.done:
+				call.results.close()
+			case <-call.results.done:
 			}
 		}()
 	}
 	return results, nil
+}
+
+// outgoingHeader is the invocation's header with the propagator's trace context. The
+// caller's header is sent as it is unless the propagator adds to it (copied then), so a call
+// without trace context copies nothing.
+func outgoingHeader(ctx context.Context, h nats.Header, p Propagator) nats.Header {
+	carrier := &copyOnSetHeader{h: h}
+	p.Inject(ctx, carrier)
+	if len(carrier.h) == 0 {
+		return nil
+	}
+	return carrier.h
+}
+
+// copyOnSetHeader is a Carrier over a header it copies before the first change.
+type copyOnSetHeader struct {
+	h      nats.Header
+	copied bool
+}
+
+func (c *copyOnSetHeader) Get(key string) string { return HeaderCarrier(c.h).Get(key) }
+func (c *copyOnSetHeader) Keys() []string        { return HeaderCarrier(c.h).Keys() }
+func (c *copyOnSetHeader) Set(key, value string) {
+	if !c.copied {
+		h := make(nats.Header, len(c.h)+2)
+		for k, vs := range c.h {
+			h[k] = append([]string(nil), vs...)
+		}
+		c.h, c.copied = h, true
+	}
+	c.h[key] = []string{value}
+}
+
+// clientCall is the caller's side of one invocation: its handshake and results channels.
+type clientCall struct {
+	c       *Conn
+	notify  chan struct{} // the invoking goroutine waits on it
+	results invocationChannels
+	// endParams: the dispatcher sends the end of the params, and the complete async params
+	// (deferred), when the handshake arrives
+	endParams bool
+	deferred  []deferredWrite
+
+	mu     sync.Mutex
+	hs     *nats.Msg // the first handshake
+	hsErr  error     // its status, or the failure to end the params
+	hsSeen bool
+}
+
+func (cc *clientCall) deliver(rest string, m *nats.Msg) {
+	if rest != "" {
+		cc.results.deliver(rest, m)
+		return
+	}
+	cc.mu.Lock()
+	if cc.hsSeen {
+		cc.mu.Unlock()
+		return
+	}
+	cc.hsSeen = true
+	cc.mu.Unlock()
+	err := handshakeStatus(m)
+	if err == nil && cc.endParams {
+		pw := &subjectWriter{c: cc.c, subject: m.Reply + ".params"}
+		if perr := pw.Close(); perr != nil {
+			err = fmt.Errorf("publishing to %s: %w", pw.subject, perr)
+		} else if perr := runDeferred(context.Background(), pw, cc.deferred); perr != nil {
+			err = fmt.Errorf("sending async params: %w", perr)
+		}
+	}
+	cc.mu.Lock()
+	cc.hs, cc.hsErr = m, err
+	cc.mu.Unlock()
+	if err != nil || !cc.endParams {
+		signal(cc.notify) // the invoking goroutine needs it; otherwise it waits for results
+	}
+}
+
+func (cc *clientCall) end(err error) { cc.results.end(err) }
+
+// handshakeState is what the dispatcher has seen of the handshake.
+func (cc *clientCall) handshakeState() (*nats.Msg, error) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.hs, cc.hsErr
+}
+
+// callWait is how the invoking goroutine waits: for the handshake (at most hsWait), then for
+// the results (until timeout after the start, if set), and always for ctx. One pooled timer
+// serves both deadlines.
+type callWait struct {
+	ctx      context.Context
+	call     *clientCall
+	timer    *time.Timer
+	start    time.Time
+	timeout  time.Duration
+	hsWait   time.Duration
+	accepted bool  // the handshake arrived; the timer is at the call's deadline
+	err      error // why the wait ended the call
+}
+
+func newCallWait(ctx context.Context, call *clientCall, timeout, hsWait time.Duration) *callWait {
+	w := &callWait{ctx: ctx, call: call, start: time.Now(), timeout: timeout, hsWait: hsWait}
+	w.timer = getTimer(hsWait)
+	return w
+}
+
+func (w *callWait) stop() { putTimer(w.timer) }
+
+// check reports the handshake's failure, and moves the timer to the call's deadline once the
+// handshake has come.
+func (w *callWait) check() (*nats.Msg, error) {
+	hm, err := w.call.handshakeState()
+	if err != nil {
+		return nil, err
+	}
+	if hm != nil && !w.accepted {
+		w.accepted = true
+		if w.timeout > 0 {
+			w.timer.Reset(max(w.timeout-time.Since(w.start), 0))
+		} else {
+			w.timer.Stop()
+		}
+	}
+	return hm, nil
+}
+
+// wake waits for the next event; the error ends the call.
+func (w *callWait) wake() error {
+	w.err = w.waitEvent()
+	return w.err
+}
+
+func (w *callWait) waitEvent() error {
+	select {
+	case <-w.call.notify:
+		return nil
+	case <-w.ctx.Done():
+		err := w.ctx.Err()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("%w: %w", ErrTimeout, err)
+		}
+		return err
+	case <-w.timer.C:
+		if _, err := w.check(); err != nil {
+			return err
+		}
+		if !w.accepted {
+			return fmt.Errorf("%w: the server did not accept the call within %s (it may have just gone away)", ErrTimeout, w.hsWait)
+		}
+		if time.Since(w.start) >= w.timeout {
+			return fmt.Errorf("%w (%s)", ErrTimeout, w.timeout)
+		}
+		return nil
+	}
+}
+
+// handshake waits for the server's handshake.
+func (w *callWait) handshake() (*nats.Msg, error) {
+	for {
+		hm, err := w.check()
+		if err != nil || hm != nil {
+			return hm, err
+		}
+		if err := w.wake(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// pull reads the root results channel for the decoder.
+func (w *callWait) pull(context.Context) ([]byte, error) {
+	for {
+		if _, err := w.check(); err != nil {
+			w.err = err
+			return nil, err
+		}
+		b, ok, err := w.call.results.root.next()
+		if ok || err != nil {
+			return b, err
+		}
+		if err := w.wake(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+var timers sync.Pool
+
+func getTimer(d time.Duration) *time.Timer {
+	if t, ok := timers.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+// putTimer stops t and keeps it for another call (since Go 1.23 a stopped timer's channel
+// holds no stale value).
+func putTimer(t *time.Timer) {
+	t.Stop()
+	timers.Put(t)
+}
+
+// buffer is a pooled encoding buffer: NATS copies what is published, so the bytes of a sent
+// invocation or result can be reused at once.
+type buffer struct{ b []byte }
+
+var buffers = sync.Pool{New: func() any { return &buffer{b: make([]byte, 0, 512)} }}
+
+func getBuffer() *buffer { return buffers.Get().(*buffer) }
+
+func putBuffer(b *buffer) {
+	if cap(b.b) > 64<<10 {
+		return // keep large encodings from pinning memory
+	}
+	b.b = b.b[:0]
+	buffers.Put(b)
 }
 
 // firstPayload is how much of the params the invocation message itself may carry: the

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,8 +66,10 @@ type Options struct {
 
 // Conn is wRPC over one NATS connection: it invokes functions served anywhere in the
 // lattice and serves functions. Like the Rust transport it subscribes once to its own inbox
-// ("_INBOX.<nuid>.>") and routes every handshake, params and results message by exact subject;
-// a message for a subject nobody waits for is dropped. Safe for concurrent use.
+// ("_INBOX.<nuid>.>"); every invocation side gets "<inbox><token>" (R_c or R_s) and the
+// handshake, params and results messages are routed by that token, then by the rest of the
+// subject (exactly: ".results", ".results.0.1", …). A message nobody waits for is dropped.
+// Safe for concurrent use.
 type Conn struct {
 	nc    *nats.Conn
 	inbox string // "_INBOX.<nuid>." (ends with a dot)
@@ -73,8 +77,17 @@ type Conn struct {
 	opts  Options
 
 	mu     sync.RWMutex
-	routes map[string]*inChannel
+	routes map[string]inboxRoute // by token
 	closed bool
+}
+
+// inboxRoute receives the inbox messages of one invocation side.
+type inboxRoute interface {
+	// deliver takes a message for "<inbox><token><rest>": rest is "" for the handshake,
+	// ".results" or ".params" for the root channel, ".results.0.1" for a child channel.
+	deliver(rest string, m *nats.Msg)
+	// end fails every later read (the connection closed).
+	end(err error)
 }
 
 // NewConn starts wRPC on nc.
@@ -88,7 +101,7 @@ func NewConn(nc *nats.Conn, opts Options) (*Conn, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	c := &Conn{nc: nc, inbox: nc.NewRespInbox() + ".", opts: opts, routes: map[string]*inChannel{}}
+	c := &Conn{nc: nc, inbox: nc.NewRespInbox() + ".", opts: opts, routes: map[string]inboxRoute{}}
 	sub, err := nc.Subscribe(c.inbox+">", c.dispatch)
 	if err != nil {
 		return nil, fmt.Errorf("wrpc: subscribing to %s> on %s: %w", c.inbox, nc.ConnectedUrlRedacted(), err)
@@ -107,43 +120,50 @@ func (c *Conn) Close() error {
 	c.mu.Lock()
 	c.closed = true
 	routes := c.routes
-	c.routes = map[string]*inChannel{}
+	c.routes = map[string]inboxRoute{}
 	c.mu.Unlock()
-	for _, ch := range routes {
-		ch.end(errConnClosed)
+	for _, r := range routes {
+		r.end(errConnClosed)
 	}
 	return c.sub.Unsubscribe()
 }
 
 var errConnClosed = errors.New("wrpc connection closed")
 
-func (c *Conn) newInbox() string { return c.inbox + nuid.Next() }
+// newToken names a new invocation side: its inbox is c.inbox + token.
+func (c *Conn) newToken() string { return nuid.Next() }
 
 func (c *Conn) dispatch(m *nats.Msg) {
+	s, ok := strings.CutPrefix(m.Subject, c.inbox)
+	if !ok {
+		return
+	}
+	token, rest := s, ""
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		token, rest = s[:i], s[i:]
+	}
 	c.mu.RLock()
-	ch := c.routes[m.Subject]
+	r := c.routes[token]
 	c.mu.RUnlock()
-	if ch != nil {
-		ch.push(m)
+	if r != nil {
+		r.deliver(rest, m)
 	}
 }
 
-// route registers ch for subject; it must happen before anything can trigger the peer to send.
-func (c *Conn) route(subject string, ch *inChannel) error {
+// route registers r for token; it must happen before anything can trigger the peer to send.
+func (c *Conn) route(token string, r inboxRoute) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return errConnClosed
 	}
-	c.routes[subject] = ch
+	c.routes[token] = r
 	return nil
 }
 
-func (c *Conn) unroute(subjects ...string) {
+func (c *Conn) unroute(token string) {
 	c.mu.Lock()
-	for _, s := range subjects {
-		delete(c.routes, s)
-	}
+	delete(c.routes, token)
 	c.mu.Unlock()
 }
 
@@ -157,30 +177,25 @@ func (c *Conn) maxPayload() int {
 }
 
 // inChannel is one incoming channel: a queue of message payloads ended by an empty message.
-// The dispatcher never blocks on it; the queue is bounded in bytes.
+// The dispatcher never blocks on it; the queue is bounded in bytes. notify may be shared by
+// the channels one goroutine waits on.
 type inChannel struct {
-	mu      sync.Mutex
-	queue   [][]byte
-	bytes   int64
-	limit   int64
-	eof     bool
-	err     error
-	notify  chan struct{}
-	first   *nats.Msg // handshake channels keep the whole message (reply, status)
-	keepMsg bool
+	mu     sync.Mutex
+	queue  [][]byte
+	bytes  int64
+	limit  int64
+	eof    bool
+	err    error
+	notify chan struct{}
 }
 
-func newInChannel(limit int64) *inChannel {
-	return &inChannel{notify: make(chan struct{}, 1), limit: limit}
+func (ch *inChannel) init(limit int64, notify chan struct{}) {
+	ch.limit, ch.notify = limit, notify
 }
 
-func newHandshakeChannel() *inChannel {
-	return &inChannel{notify: make(chan struct{}, 1), keepMsg: true}
-}
-
-func (ch *inChannel) signal() {
+func signal(notify chan struct{}) {
 	select {
-	case ch.notify <- struct{}{}:
+	case notify <- struct{}{}:
 	default:
 	}
 }
@@ -188,30 +203,23 @@ func (ch *inChannel) signal() {
 func (ch *inChannel) push(m *nats.Msg) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
-	if ch.keepMsg {
-		if ch.first == nil {
-			ch.first = m
-			ch.signal()
-		}
-		return
-	}
 	if ch.eof || ch.err != nil {
 		return
 	}
 	if len(m.Data) == 0 {
 		ch.eof = true
-		ch.signal()
+		signal(ch.notify)
 		return
 	}
 	ch.bytes += int64(len(m.Data))
 	if ch.limit > 0 && ch.bytes > ch.limit {
 		ch.err = fmt.Errorf("%w: more than %d bytes queued on %s", ErrTooLarge, ch.limit, m.Subject)
 		ch.queue = nil
-		ch.signal()
+		signal(ch.notify)
 		return
 	}
 	ch.queue = append(ch.queue, m.Data)
-	ch.signal()
+	signal(ch.notify)
 }
 
 // end fails every later read (the invocation ended or the connection closed).
@@ -221,48 +229,36 @@ func (ch *inChannel) end(err error) {
 		ch.err = err
 	}
 	ch.mu.Unlock()
-	ch.signal()
+	signal(ch.notify)
+}
+
+// next returns the next payload without waiting: ok is false when there is none yet;
+// io.EOF at the end of the channel.
+func (ch *inChannel) next() (b []byte, ok bool, err error) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if len(ch.queue) > 0 {
+		b = ch.queue[0]
+		ch.queue[0] = nil
+		ch.queue = ch.queue[1:]
+		ch.bytes -= int64(len(b))
+		return b, true, nil
+	}
+	if ch.err != nil {
+		return nil, false, ch.err
+	}
+	if ch.eof {
+		return nil, false, io.EOF
+	}
+	return nil, false, nil
 }
 
 // pull returns the next payload, io.EOF at the end of the channel.
 func (ch *inChannel) pull(ctx context.Context) ([]byte, error) {
 	for {
-		ch.mu.Lock()
-		if len(ch.queue) > 0 {
-			b := ch.queue[0]
-			ch.queue[0] = nil
-			ch.queue = ch.queue[1:]
-			ch.bytes -= int64(len(b))
-			ch.mu.Unlock()
-			return b, nil
-		}
-		eof, err := ch.eof, ch.err
-		ch.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
-		if eof {
-			return nil, io.EOF
-		}
-		select {
-		case <-ch.notify:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-// handshake waits for the handshake message.
-func (ch *inChannel) handshake(ctx context.Context) (*nats.Msg, error) {
-	for {
-		ch.mu.Lock()
-		m, err := ch.first, ch.err
-		ch.mu.Unlock()
-		if m != nil {
-			return m, nil
-		}
-		if err != nil {
-			return nil, err
+		b, ok, err := ch.next()
+		if ok || err != nil {
+			return b, err
 		}
 		select {
 		case <-ch.notify:
@@ -310,21 +306,24 @@ func (w *subjectWriter) Close() error {
 	return w.c.nc.Publish(w.subject, nil)
 }
 
-// invocationChannels is the set of incoming channels of one invocation side, keyed by index
-// path, and the async source the decoder reads them through.
+// invocationChannels is the set of incoming channels of one invocation side (the client's
+// results or the server's params), keyed by index path, and the async source the decoder reads
+// them through. The root channel is always there; the channels of async values are made when
+// their first message arrives or their value is read, whichever comes first.
 type invocationChannels struct {
-	c        *Conn
-	base     string // "R.params" or "R.results"
-	subjects []string
-	readers  map[string]*reader
-	chans    map[string]*inChannel
-	root     *inChannel
+	c    *Conn
+	base string   // ".results" or ".params"
+	keys []string // the async paths the function type has ("0.1")
+	root inChannel
 
 	mu      sync.Mutex
+	chans   map[string]*inChannel
+	readers map[string]*reader
 	pending int
 	counted bool // expect was called: the channels close when pending reaches zero
 	done    chan struct{}
-	once    sync.Once
+	closed  bool
+	onClose func()
 }
 
 func pathKey(path []int) string {
@@ -338,49 +337,75 @@ func pathKey(path []int) string {
 	return b.String()
 }
 
-// openChannels registers the root channel and every async path; nothing may trigger the peer
-// before this returns.
-func (c *Conn) openChannels(base string, paths [][]int) (*invocationChannels, *inChannel, error) {
-	ic := &invocationChannels{c: c, base: base}
-	root := newInChannel(c.opts.MaxValueBytes)
-	ic.root = root
-	if err := c.route(base, root); err != nil {
-		return nil, nil, err
+// init prepares the channels of one side; onClose runs once when they close (it unroutes).
+func (ic *invocationChannels) init(c *Conn, base string, keys []string, notify chan struct{}, onClose func()) {
+	ic.c, ic.base, ic.keys, ic.onClose = c, base, keys, onClose
+	ic.root.init(c.opts.MaxValueBytes, notify)
+	if len(keys) > 0 {
+		ic.done = make(chan struct{})
 	}
-	if len(paths) > 0 {
-		ic.readers, ic.chans, ic.done = map[string]*reader{}, map[string]*inChannel{}, make(chan struct{})
+}
+
+// deliver routes a message whose subject ends in rest (".results", ".results.0.1").
+func (ic *invocationChannels) deliver(rest string, m *nats.Msg) {
+	after, ok := strings.CutPrefix(rest, ic.base)
+	if !ok {
+		return
 	}
-	for _, p := range paths {
-		for _, x := range p {
-			if x == Wildcard {
-				ic.close()
-				return nil, nil, errors.New("futures or streams inside list or stream elements are not supported")
-			}
-		}
-		ch := newInChannel(c.opts.MaxValueBytes)
-		s := IndexSubject(base, p)
-		if err := c.route(s, ch); err != nil {
-			ic.close()
-			return nil, nil, err
-		}
-		ic.subjects = append(ic.subjects, s)
-		ic.chans[pathKey(p)] = ch
+	if after == "" {
+		ic.root.push(m)
+		return
 	}
-	return ic, root, nil
+	if len(ic.keys) == 0 || after[0] != '.' {
+		return
+	}
+	if ch := ic.child(after[1:]); ch != nil {
+		ch.push(m)
+	}
+}
+
+// child is the channel of an async path key, nil for a path the function does not have or
+// after the channels closed.
+func (ic *invocationChannels) child(key string) *inChannel {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	if ic.closed {
+		return nil
+	}
+	if ch := ic.chans[key]; ch != nil {
+		return ch
+	}
+	i := slices.Index(ic.keys, key)
+	if i < 0 {
+		return nil
+	}
+	if ic.chans == nil {
+		ic.chans = map[string]*inChannel{}
+	}
+	ch := &inChannel{}
+	ch.init(ic.c.opts.MaxValueBytes, make(chan struct{}, 1))
+	ic.chans[ic.keys[i]] = ch
+	return ch
 }
 
 func (ic *invocationChannels) channel(path []int) (*reader, error) {
 	k := pathKey(path)
+	ch := ic.child(k)
 	ic.mu.Lock()
 	defer ic.mu.Unlock()
 	if r, ok := ic.readers[k]; ok {
 		return r, nil
 	}
-	ch, ok := ic.chans[k]
-	if !ok {
+	if ch == nil {
+		if ic.closed {
+			return nil, errInvocationDone
+		}
 		return nil, fmt.Errorf("no channel was set up for path %v", path)
 	}
 	r := &reader{pull: ch.pull, budget: ic.c.opts.MaxValueBytes}
+	if ic.readers == nil {
+		ic.readers = map[string]*reader{}
+	}
 	ic.readers[k] = r
 	return r, nil
 }
@@ -408,19 +433,33 @@ func (ic *invocationChannels) finished([]int) {
 	}
 }
 
-// close unregisters every channel of the invocation and fails their later reads.
+// end fails every later read of the side's channels (the connection closed).
+func (ic *invocationChannels) end(err error) {
+	ic.root.end(err)
+	ic.mu.Lock()
+	chans := maps.Clone(ic.chans)
+	ic.mu.Unlock()
+	for _, ch := range chans {
+		ch.end(err)
+	}
+}
+
+// close unregisters the invocation side and fails later reads of its channels.
 func (ic *invocationChannels) close() {
-	ic.once.Do(func() {
-		ic.c.unroute(ic.base)
-		ic.c.unroute(ic.subjects...)
-		ic.root.end(errInvocationDone)
-		for _, ch := range ic.chans {
-			ch.end(errInvocationDone)
-		}
-		if ic.done != nil {
-			close(ic.done)
-		}
-	})
+	ic.mu.Lock()
+	if ic.closed {
+		ic.mu.Unlock()
+		return
+	}
+	ic.closed = true
+	ic.mu.Unlock()
+	if ic.onClose != nil {
+		ic.onClose()
+	}
+	ic.end(errInvocationDone)
+	if ic.done != nil {
+		close(ic.done)
+	}
 }
 
 var errInvocationDone = errors.New("the invocation has ended")

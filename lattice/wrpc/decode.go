@@ -24,6 +24,23 @@ var (
 	ErrTooLarge = errors.New("value exceeds the decode limit")
 )
 
+// interned holds decoded strings that are common enough to share one boxed Value (each other
+// decoded string costs two allocations: its bytes and its box). Filled by InternStrings during
+// package initialisation only, read-only afterwards.
+var interned = map[string]Value{}
+
+const maxInterned = 32
+
+// InternStrings makes decoded strings equal to one of ss share one Value instead of allocating
+// (wrpchttp registers the common header names). Call it only from a package's init.
+func InternStrings(ss ...string) {
+	for _, s := range ss {
+		if len(s) <= maxInterned && utf8.ValidString(s) {
+			interned[s] = Value(s)
+		}
+	}
+}
+
 // reader is one incoming channel as a byte source: buffered bytes, then messages pulled on
 // demand (pull returns io.EOF at the end of the channel).
 type reader struct {
@@ -224,6 +241,11 @@ func (d *decoder) value(t *Type, path []int) (Value, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(b) <= maxInterned {
+			if v, ok := interned[string(b)]; ok { // no allocation for the lookup
+				return v, nil
+			}
+		}
 		if !utf8.Valid(b) {
 			return nil, errors.New("string is not valid UTF-8")
 		}
@@ -233,7 +255,7 @@ func (d *decoder) value(t *Type, path []int) (Value, error) {
 	case KRecord, KTuple:
 		fs := make([]Value, len(t.Fields))
 		for i, f := range t.Fields {
-			v, err := d.value(f.Type, sub(path, i))
+			v, err := d.value(f.Type, asyncSub(path, i, f.Type))
 			if err != nil {
 				return nil, err
 			}

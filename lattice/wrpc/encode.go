@@ -22,6 +22,27 @@ type channelWriter interface {
 type deferredWrite struct {
 	path []int // relative to the writer the encoding was made for
 	run  func(ctx context.Context, w channelWriter) error
+	// data, when set, is all the channel carries (a complete value known at encoding time):
+	// it is written without run, on the sender's goroutine
+	data []byte
+}
+
+// write sends the async value's data on w.
+func (d deferredWrite) write(ctx context.Context, w channelWriter) error {
+	if d.data != nil {
+		return w.Write(ctx, d.data)
+	}
+	return d.run(ctx, w)
+}
+
+// allComplete reports whether every deferred write's data is known (none waits on anything).
+func allComplete(ds []deferredWrite) bool {
+	for _, d := range ds {
+		if d.data == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // TypeError says a Go value does not fit the type it is encoded as.
@@ -91,8 +112,10 @@ func joinPath(a, b string) string {
 	return a + "." + b
 }
 
-func sub(path []int, i int) []int {
-	if path == nil {
+// asyncSub is the path of member i of type t under path: nil when t has no async parts (only
+// async values need their path).
+func asyncSub(path []int, i int, t *Type) []int {
+	if path == nil || !t.hasAsync() {
 		return nil
 	}
 	p := make([]int, len(path)+1)
@@ -260,7 +283,7 @@ func (e *encoder) value(t *Type, v Value, path []int) error {
 			return bad()
 		}
 		for i, f := range t.Fields {
-			if err := e.value(f.Type, fs[i], sub(path, i)); err != nil {
+			if err := e.value(f.Type, fs[i], asyncSub(path, i, f.Type)); err != nil {
 				return fieldErr(err, t, i)
 			}
 		}
@@ -381,8 +404,10 @@ func fieldErr(err error, t *Type, i int) error {
 }
 
 func prefixErr(err error, name string) error {
-	var te *TypeError
-	if err != nil && errors.As(err, &te) {
+	if err == nil {
+		return nil
+	}
+	if te, ok := errors.AsType[*TypeError](err); ok {
 		te.Path = joinPath(name, te.Path)
 	}
 	return err
@@ -390,9 +415,24 @@ func prefixErr(err error, name string) error {
 
 func (e *encoder) list(t *Type, v Value, path []int) error {
 	if t.Elem.Kind == KU8 {
-		if b, ok := v.([]byte); ok {
+		switch b := v.(type) {
+		case []byte:
 			e.buf = AppendUleb(e.buf, uint64(len(b)))
 			e.buf = append(e.buf, b...)
+			return nil
+		case string: // the same bytes, without a copy to []byte first (header values)
+			e.buf = AppendUleb(e.buf, uint64(len(b)))
+			e.buf = append(e.buf, b...)
+			return nil
+		}
+	}
+	if t.Elem.Kind == KList && t.Elem.Elem.Kind == KU8 {
+		if ss, ok := v.([]string); ok { // list<list<u8>> from strings (an http.Header's values)
+			e.buf = AppendUleb(e.buf, uint64(len(ss)))
+			for _, s := range ss {
+				e.buf = AppendUleb(e.buf, uint64(len(s)))
+				e.buf = append(e.buf, s...)
+			}
 			return nil
 		}
 	}
@@ -481,6 +521,13 @@ func (e *encoder) stream(t *Type, v Value, path []int) error {
 				// would mean pending, so an empty stream still takes its channel)
 				e.buf = AppendUleb(e.buf, uint64(len(x)))
 				e.buf = append(e.buf, x...)
+				return nil
+			}
+			if len(x) == 0 {
+				// pending, and its channel carries only the closing chunk: sent with the
+				// rest of the invocation, no goroutine waits on it
+				e.buf = append(e.buf, 0)
+				e.deferred = append(e.deferred, deferredWrite{path: path, data: endChunk})
 				return nil
 			}
 			r = &sliceReader{b: x}
@@ -575,6 +622,9 @@ func writeByteStream(ctx context.Context, w channelWriter, r io.Reader) error {
 	}
 }
 
+// endChunk is the closing chunk of a stream.
+var endChunk = []byte{0}
+
 // runDeferred runs the async writes of one encoding against w: writes at w's own path run in
 // order on w; the others run concurrently, each on its own child channel, which is closed when
 // its write ends (on failure too, so the reader sees the end).
@@ -582,14 +632,29 @@ func runDeferred(ctx context.Context, w channelWriter, ds []deferredWrite) error
 	if len(ds) == 0 {
 		return nil
 	}
-	errs := make(chan error, len(ds))
+	var errs chan error
 	spawned := 0
+	var first error
 	for _, d := range ds {
 		if len(d.path) == 0 {
 			continue
 		}
-		spawned++
 		cw := w.Index(d.path)
+		if d.data != nil {
+			// complete: written and closed here, no goroutine
+			err := cw.Write(ctx, d.data)
+			if cerr := cw.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil && first == nil {
+				first = err
+			}
+			continue
+		}
+		if errs == nil {
+			errs = make(chan error, len(ds))
+		}
+		spawned++
 		go func() {
 			err := d.run(ctx, cw)
 			cerr := cw.Close()
@@ -599,10 +664,9 @@ func runDeferred(ctx context.Context, w channelWriter, ds []deferredWrite) error
 			errs <- err
 		}()
 	}
-	var first error
 	for _, d := range ds {
 		if len(d.path) == 0 {
-			if err := d.run(ctx, w); err != nil && first == nil {
+			if err := d.write(ctx, w); err != nil && first == nil {
 				first = err
 			}
 		}

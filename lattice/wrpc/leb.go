@@ -64,6 +64,13 @@ type byteSource interface {
 
 // readUleb reads an unsigned varint of at most bits bits.
 func readUleb(r byteSource, bits uint) (uint64, error) {
+	if rr, ok := r.(*reader); ok && len(rr.buf) > 0 && rr.buf[0] < 0x80 && bits >= 7 {
+		// the usual one-byte length or case index, without a call per byte
+		c := rr.buf[0]
+		rr.buf = rr.buf[1:]
+		rr.used++
+		return uint64(c), nil
+	}
 	maxBytes := (bits + 6) / 7
 	var v uint64
 	for i := uint(0); i < maxBytes; i++ {

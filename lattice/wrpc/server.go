@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/lattice/wrpc/internal/workers"
 )
 
 // Handler serves one invocation: args are decoded by the function's parameter types; the
@@ -73,27 +75,22 @@ func (c *Conn) Serve(opts ServeOptions, exports ...Export) (*Served, error) {
 			s.Stop()
 			return nil, fmt.Errorf("wrpc: serving %s#%s: missing type or handler", ex.Instance, ex.Func)
 		}
-		for _, p := range ex.Type.derived().paramPaths {
-			for _, x := range p {
-				if x == Wildcard {
-					s.Stop()
-					return nil, fmt.Errorf("wrpc: serving %s#%s: futures or streams inside list elements are not supported", ex.Instance, ex.Func)
-				}
-			}
+		if ex.Type.derived().paramsUnroutable {
+			s.Stop()
+			return nil, fmt.Errorf("wrpc: serving %s#%s: futures or streams inside list elements are not supported", ex.Instance, ex.Func)
 		}
-		subject := InvocationSubject(opts.Prefix, ex.Instance, ex.Func)
-		ex := ex
-		cb := func(m *nats.Msg) { go c.serveOne(opts, subject, ex, m) }
+		sv := &served{c: c, opts: opts, subject: InvocationSubject(opts.Prefix, ex.Instance, ex.Func), ex: ex}
+		cb := func(m *nats.Msg) { workers.Go(func() { sv.serveOne(m) }) }
 		var sub *nats.Subscription
 		var err error
 		if opts.Queue != "" {
-			sub, err = c.nc.QueueSubscribe(subject, opts.Queue, cb)
+			sub, err = c.nc.QueueSubscribe(sv.subject, opts.Queue, cb)
 		} else {
-			sub, err = c.nc.Subscribe(subject, cb)
+			sub, err = c.nc.Subscribe(sv.subject, cb)
 		}
 		if err != nil {
 			s.Stop()
-			return nil, fmt.Errorf("wrpc: subscribing to %s: %w", subject, err)
+			return nil, fmt.Errorf("wrpc: subscribing to %s: %w", sv.subject, err)
 		}
 		_ = sub.SetPendingLimits(-1, -1)
 		s.subs = append(s.subs, sub)
@@ -108,8 +105,25 @@ func (c *Conn) Serve(opts ServeOptions, exports ...Export) (*Served, error) {
 	return s, nil
 }
 
+// served is one function served on one subject.
+type served struct {
+	c       *Conn
+	opts    ServeOptions
+	subject string
+	ex      Export
+}
+
+// serverCall is the server's side of one invocation: its params channels.
+type serverCall struct {
+	params invocationChannels
+}
+
+func (sc *serverCall) deliver(rest string, m *nats.Msg) { sc.params.deliver(rest, m) }
+func (sc *serverCall) end(err error)                    { sc.params.end(err) }
+
 // serveOne runs one invocation: handshake, params, handler, results, async results.
-func (c *Conn) serveOne(opts ServeOptions, subject string, ex Export, m *nats.Msg) {
+func (sv *served) serveOne(m *nats.Msg) {
+	c, opts, subject, ex := sv.c, sv.opts, sv.subject, sv.ex
 	log := c.opts.Log
 	if m.Reply == "" {
 		log.Warn("wrpc: dropping an invocation without a reply subject", "subject", subject)
@@ -128,23 +142,24 @@ func (c *Conn) serveOne(opts ServeOptions, subject string, ex Export, m *nats.Ms
 	}
 	defer cancel()
 
-	rs := c.newInbox()
-	ic, root, err := c.openChannels(rs+".params", ex.Type.derived().paramPaths)
-	if err != nil {
+	token := c.newToken()
+	call := &serverCall{}
+	call.params.init(c, ".params", ex.Type.derived().paramKeys, make(chan struct{}, 1), func() { c.unroute(token) })
+	if err := c.route(token, call); err != nil {
 		log.Warn("wrpc: cannot accept an invocation", "subject", subject, "err", err)
 		return
 	}
-	defer ic.close()
-	results := &subjectWriter{c: c, subject: m.Reply + ".results"}
-	if err := c.nc.PublishMsg(&nats.Msg{Subject: m.Reply, Reply: rs}); err != nil {
+	defer call.params.close()
+	if err := c.nc.PublishRequest(m.Reply, c.inbox+token, nil); err != nil {
 		log.Warn("wrpc: sending the handshake failed", "subject", subject, "err", err)
 		return
 	}
+	results := &subjectWriter{c: c, subject: m.Reply + ".results"}
 	failed := func(what string, err error) {
 		log.Warn("wrpc: "+what, "subject", subject, "source_id", m.Header.Get("source-id"), "err", err)
 		_ = results.Close()
 	}
-	d := decoder{r: &reader{buf: m.Data, pull: root.pull, ctx: ctx, budget: c.opts.MaxValueBytes}, async: ic}
+	d := decoder{r: &reader{buf: m.Data, pull: call.params.root.pull, ctx: ctx, budget: c.opts.MaxValueBytes}, async: &call.params}
 	args, err := d.tuple(ex.Type.ParamTypes(), "param")
 	if err != nil {
 		failed("malformed invocation params", err)
@@ -155,12 +170,15 @@ func (c *Conn) serveOne(opts ServeOptions, subject string, ex Export, m *nats.Ms
 		failed("invocation failed", err)
 		return
 	}
-	buf, deferred, err := encodeTuple(nil, ex.Type.Results, out, "result")
+	buf := getBuffer()
+	defer putBuffer(buf)
+	enc, deferred, err := encodeTuple(buf.b[:0], ex.Type.Results, out, "result")
+	buf.b = enc
 	if err != nil {
 		failed("the handler returned values that do not fit the function type", err)
 		return
 	}
-	if err := results.Write(ctx, buf); err != nil {
+	if err := results.Write(ctx, enc); err != nil {
 		failed("sending results", err)
 		return
 	}

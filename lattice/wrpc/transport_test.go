@@ -468,3 +468,50 @@ func TestQueueGroupSharesCalls(t *testing.T) {
 		t.Fatalf("calls per instance %v", seen)
 	}
 }
+
+// An empty stream<u8> (an HTTP GET's body) is pending inline, and its channel carries only the
+// closing chunk 00 and the channel's end, in both directions: the caller sends them when the
+// handshake arrives, with the end of the params; the server after the results.
+func TestEmptyByteStreamWireTrace(t *testing.T) {
+	url := startNATS(t, 0)
+	srv, cli := connect(t, url), connect(t, url)
+	f := NewFunc([]Param{{"body", Stream(U8)}}, Stream(U8))
+	served, err := srv.Serve(ServeOptions{Prefix: "p"}, Export{Func: "echo", Type: f,
+		Handler: func(ctx context.Context, a []Value) ([]Value, error) {
+			b, err := io.ReadAll(a[0].(io.Reader))
+			if err != nil || len(b) != 0 {
+				return nil, fmt.Errorf("body %q: %v", b, err)
+			}
+			return []Value{[]byte{}}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer served.Stop()
+	s := newSpy(t, url)
+	res, err := cli.Invoke(context.Background(), Invocation{Prefix: "p", Func: "echo", Timeout: 5 * time.Second}, f, []Value{[]byte{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(res[0].(io.Reader)); err != nil || len(b) != 0 {
+		t.Fatalf("result body %q: %v", b, err)
+	}
+	msgs := s.waitFor(t, 9)
+	inv, hs := msgs[0], msgs[1]
+	if !bytes.Equal(inv.Data, []byte{0}) || hs.Subject != inv.Reply {
+		t.Fatalf("invocation %x, handshake on %s", inv.Data, hs.Subject)
+	}
+	bySubject := map[string][]string{}
+	for _, m := range msgs[2:] {
+		bySubject[m.Subject] = append(bySubject[m.Subject], fmt.Sprintf("%x", m.Data))
+	}
+	want := map[string][]string{
+		hs.Reply + ".params":     {""},
+		hs.Reply + ".params.0":   {"00", ""},
+		inv.Reply + ".results":   {"00", ""},
+		inv.Reply + ".results.0": {"00", ""},
+	}
+	if !reflect.DeepEqual(bySubject, want) {
+		t.Fatalf("messages after the handshake %v, want %v", bySubject, want)
+	}
+}

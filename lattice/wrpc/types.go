@@ -2,6 +2,7 @@ package wrpc
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -307,6 +308,9 @@ type FuncType struct {
 	paramTypes  []*Type
 	paramPaths  [][]int
 	resultPaths [][]int
+	// the paths as channel keys ("0.1"); unroutable when a path holds a Wildcard
+	paramKeys, resultKeys               []string
+	paramsUnroutable, resultsUnroutable bool
 }
 
 // derived computes what every call needs once (a FuncType must not change after first use).
@@ -318,8 +322,23 @@ func (f *FuncType) derived() *FuncType {
 		}
 		f.paramPaths = AsyncPaths(f.paramTypes)
 		f.resultPaths = AsyncPaths(f.Results)
+		f.paramKeys, f.paramsUnroutable = pathKeys(f.paramPaths)
+		f.resultKeys, f.resultsUnroutable = pathKeys(f.resultPaths)
 	})
 	return f
+}
+
+// pathKeys names each path's channel as the part of its subject after ".params." or
+// ".results."; unroutable when a path holds a Wildcard (async values inside list or stream
+// elements, which the Rust transport cannot demultiplex either).
+func pathKeys(paths [][]int) (keys []string, unroutable bool) {
+	for _, p := range paths {
+		if slices.Contains(p, Wildcard) {
+			return nil, true
+		}
+		keys = append(keys, pathKey(p))
+	}
+	return keys, false
 }
 
 // NewFunc builds a function type: params as name/type pairs, then the result types.

@@ -12,8 +12,8 @@ import (
 //	f32, f64             float32, float64
 //	char                 rune
 //	string               string
-//	list<u8>             []byte
-//	list<T>              []Value
+//	list<u8>             []byte (to send also: string)
+//	list<T>              []Value (to send also: []string for list<string> and list<list<u8>>)
 //	record, tuple        []Value (fields in order)
 //	variant              VariantValue
 //	enum                 uint32 (case index)

@@ -72,6 +72,10 @@ type HostFunc func(ctx context.Context, args []Value) (Value, error)
 type HostInterface struct {
 	Name  string
 	Funcs map[string]HostFunc
+	// Types declares the component type of functions of Funcs (see Declare); the linker
+	// refuses a component that imports one of them with another type. Functions without an
+	// entry are not checked.
+	Types map[string]*FuncType
 }
 
 // Trap is a guest-visible failure raised while lifting/lowering; it aborts the call.

@@ -276,7 +276,7 @@ type ModuleMemory struct{ m moduleMemory }
 // CompileCoreModule compiles a plain core module the way Compile compiles the core modules of
 // a component: its active data segments moved into a memory image.
 func CompileCoreModule(ctx context.Context, rt wazero.Runtime, bin []byte) (wazero.CompiledModule, *ModuleMemory, error) {
-	cm, err := compileCore(ctx, rt, bin, false)
+	cm, err := compileCore(ctx, rt, bin, "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -319,20 +319,25 @@ func (c *coreModule) close(ctx context.Context) {
 
 // compileCore prepares a core module's memory image and compiles the module: without its
 // former active data segments when it validates so, else with them as empty passive ones.
-// With forms, mutable globals are exported and a start-less copy is compiled too (see
-// templateForms). Compile errors are the engine's for the module as given.
-func compileCore(ctx context.Context, rt wazero.Runtime, bin []byte, forms bool) (*coreModule, error) {
+// For the core modules of components (host names the program's host module), the module is
+// instrumented for interruption (see instrument), mutable globals are exported and a
+// start-less copy is compiled too (see templateForms). Compile errors are the engine's for
+// the module as given.
+func compileCore(ctx context.Context, rt wazero.Runtime, bin []byte, host string) (*coreModule, error) {
+	forms := host != ""
+	orig := bin
+	var facts codeFacts
+	if forms {
+		var err error
+		if bin, facts, err = instrument(bin, host); err != nil {
+			return nil, err
+		}
+	}
 	out, plan, err := prepareMemory(bin)
 	if err != nil {
 		return nil, err
 	}
 	c := &coreModule{mem: moduleMemory{defines: plan.defines, minBytes: plan.minBytes}, importedData: plan.importedData}
-	// the code scan runs beside the engine's compile (validation dominates a cached compile)
-	var facts chan codeFacts
-	if forms {
-		facts = make(chan codeFacts, 1)
-		go func() { facts <- scanCode(bin) }()
-	}
 	var noStart []byte
 	form := func(b []byte) []byte {
 		if !forms {
@@ -357,7 +362,7 @@ func compileCore(ctx context.Context, rt wazero.Runtime, bin []byte, forms bool)
 		}
 		if c.compiled, err = rt.CompileModule(ctx, form(out)); err != nil && (plan.stripped || forms) {
 			// report the module's own error, not one about our rewrite
-			if _, err2 := rt.CompileModule(ctx, bin); err2 != nil {
+			if _, err2 := rt.CompileModule(ctx, orig); err2 != nil {
 				err = err2
 			}
 		}
@@ -377,11 +382,8 @@ func compileCore(ctx context.Context, rt wazero.Runtime, bin []byte, forms bool)
 			return nil, err
 		}
 	}
-	if forms {
-		f := <-facts
-		if c.why == "" {
-			c.resettable, c.why = f.resettable, f.why
-		}
+	if forms && c.why == "" {
+		c.resettable, c.why = facts.resettable, facts.why
 	}
 	return c, nil
 }
@@ -442,7 +444,7 @@ func templateForms(bin []byte) (out, noStart []byte, globals []uint32, ok bool, 
 			for i := 0; i < n; i++ {
 				t := sr.byte()
 				mut := sr.byte()
-				sr.constExpr()
+				sr.constExpr(nil)
 				if mut == 1 {
 					switch t {
 					case 0x7f, 0x7e, 0x7d, 0x7c:
@@ -508,8 +510,9 @@ func templateForms(bin []byte) (out, noStart []byte, globals []uint32, ok bool, 
 	return out, noStart, globals, ok, nil
 }
 
-// constExpr skips a constant expression up to its end.
-func (r *reader) constExpr() {
+// constExpr skips a constant expression up to its end; with w it also rewrites the function
+// index of ref.func (see instrument).
+func (r *reader) constExpr(w *codeRewrite) {
 	for {
 		switch op := r.byte(); op {
 		case 0x0b:
@@ -522,8 +525,14 @@ func (r *reader) constExpr() {
 			r.bytes(4)
 		case 0x44:
 			r.bytes(8)
-		case 0x23, 0xd2: // global.get, ref.func
+		case 0x23: // global.get
 			r.u32()
+		case 0xd2: // ref.func
+			if w != nil {
+				w.function(r)
+			} else {
+				r.u32()
+			}
 		case 0xd0:
 			r.s33()
 		case 0x6a, 0x6b, 0x6c, 0x7c, 0x7d, 0x7e: // extended constants

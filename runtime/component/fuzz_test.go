@@ -50,7 +50,10 @@ func FuzzCompile(f *testing.F) {
 }
 
 // FuzzCoreModule feeds arbitrary core-module bytes to the compile-time rewrites (memory
-// images, global exports, the code scan): errors only, never a panic.
+// images, global exports, the code scan, the interruption checks): errors only, never a
+// panic. (That instrumented modules still validate is checked on the corpus, by
+// TestMemoryImagesOfCorpusModules: the engine's own compile of fuzzed input can ask for
+// gigabytes.)
 func FuzzCoreModule(f *testing.F) {
 	for _, p := range []string{"../testdata/guests/state.wasm", "../testdata/guests/tables.wasm", "../testdata/guests/statestart.wasm"} {
 		b, err := os.ReadFile(p)
@@ -66,9 +69,15 @@ func FuzzCoreModule(f *testing.F) {
 		}
 	}
 	f.Add(genModule([]byte{1, 3, 0, 5, 'h', 'e', 'l', 'l', 'o', 0, 9, 2, 3, 'a', 'b', 'c', 1, 1, 1, 0}))
+	if b, err := os.ReadFile("testdata/instrument.wasm"); err == nil {
+		f.Add(b)
+	} else {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _, _ = prepareMemory(b)
 		_, _, _, _, _ = templateForms(b)
 		_ = scanCode(b)
+		_, _, _ = instrument(b, "host")
 	})
 }

@@ -8,11 +8,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wasmlattice/wash/runtime/cabi"
 	"github.com/wasmlattice/wash/runtime/linmem"
@@ -37,6 +39,9 @@ type Instance struct {
 	// wazero builds a new api.Function on every ExportedFunction call; cache them
 	fnCache  map[coreRef]api.Function
 	memCache map[coreRef]api.Memory
+	// set when yield trapped the guest because its call's context ended (see instrument)
+	tripped  atomic.Bool
+	exitCode atomic.Uint32
 }
 
 // FromContext returns the component instance a host function is being called for.
@@ -139,7 +144,10 @@ func (p *Program) resolve(extra *Registry) ([]cabi.HostFunc, error) {
 			if !s.used {
 				continue
 			}
-			if f := extra.Lookup(s.iface, s.name); f != nil {
+			if f, ft := extra.lookupDecl(s.iface, s.name); f != nil {
+				if err := checkImport(s.iface, s.name, ft, s.typ); err != nil {
+					return nil, err
+				}
 				funcs[s.idx] = f
 			} else if funcs[s.idx] == nil && extra.Fallback != nil {
 				funcs[s.idx] = extra.Fallback(s.iface, s.name, s.typ)
@@ -203,7 +211,7 @@ func (p *Program) instantiate(ctx context.Context, o InstanceOptions, t *Templat
 			err = i.alloc.Err()
 		} else {
 			i.alloc.FreeFrom(mark)
-			err = &TrapError{Err: err}
+			err = i.trapErr(err)
 		}
 		if err != nil {
 			_ = i.Close(ctx)
@@ -224,6 +232,15 @@ func (i *Instance) Close(ctx context.Context) error {
 	}
 	i.table.DropAll()
 	return nil
+}
+
+// trapErr wraps a failed guest call: the trap of an interrupted instance becomes the exit
+// error wazero reports for a call that ran out of time or was canceled.
+func (i *Instance) trapErr(err error) error {
+	if i.tripped.Load() {
+		return sys.NewExitError(i.exitCode.Load())
+	}
+	return &TrapError{Err: err}
 }
 
 func (i *Instance) dropGuest(ctx context.Context, rt *cabi.ResourceType, rep uint32) {
@@ -312,6 +329,11 @@ func (i *Instance) callFunc(ctx context.Context, fv *funcVal, args []cabi.Value)
 		}
 		return wrapResults(fv.typ, r), nil
 	}
+	defer func() {
+		if err != nil && i.tripped.Load() {
+			err = sys.NewExitError(i.exitCode.Load())
+		}
+	}()
 	defer cabi.Catch(&err)
 	ls := fv.lift
 	f := i.function(ls.core)
@@ -326,7 +348,7 @@ func (i *Instance) callFunc(ctx context.Context, fv *funcVal, args []cabi.Value)
 	stack := make([]uint64, n)
 	copy(stack, core)
 	if err := f.CallWithStack(ctx, stack); err != nil {
-		return nil, &TrapError{Err: err}
+		return nil, i.trapErr(err)
 	}
 	res = cx.LiftResults(ls.typ, stack[:len(rs)])
 	cx.ReleaseLent()
@@ -367,6 +389,9 @@ func (p *Program) buildHost(ctx context.Context, name string) error {
 			i.callLowered(ctx, ls, stack)
 		}), params, results).Export("l" + strconv.Itoa(n))
 	}
+	b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, _ []uint64) {
+		yield(ctx)
+	}), nil, nil).Export(yieldName)
 	i32 := []api.ValueType{api.ValueTypeI32}
 	for n, op := range p.resOps {
 		op := op

@@ -201,7 +201,7 @@ func (l *linker) compileStep(modIdx int, args map[string]*coreInst) int {
 		return i
 	}
 	rew := rewriteImports(bin, imps, s0, s1)
-	cm, err := compileCore(l.ctx, l.rt, rew, true)
+	cm, err := compileCore(l.ctx, l.rt, rew, l.hostName)
 	if err != nil {
 		failf("compiling core module %d: %v", modIdx, err)
 	}
@@ -737,6 +737,16 @@ func Compile(ctx context.Context, rt wazero.Runtime, bin []byte, registry *Regis
 		}
 	}()
 	exports, _ = l.instantiate(c, nil, nil)
+	defaults := make([]cabi.HostFunc, len(l.imports))
+	for _, s := range l.imports {
+		if s.used && registry != nil {
+			f, ft := registry.lookupDecl(s.iface, s.name)
+			if err := checkImport(s.iface, s.name, ft, s.typ); err != nil {
+				failf("%v", err)
+			}
+			defaults[s.idx] = f
+		}
+	}
 	p = &Program{
 		rt: rt, compiled: l.compiled, steps: l.steps, lowers: l.lowers, resOps: l.resOps,
 		imports: l.imports, guestRes: l.guestRes, exports: exports, registry: registry,
@@ -753,12 +763,7 @@ func Compile(ctx context.Context, rt wazero.Runtime, bin []byte, registry *Regis
 			p.largestMemory = max(p.largestMemory, m.minBytes)
 		}
 	}
-	p.defaults = make([]cabi.HostFunc, len(p.imports))
-	for _, s := range p.imports {
-		if s.used && registry != nil {
-			p.defaults[s.idx] = registry.Lookup(s.iface, s.name)
-		}
-	}
+	p.defaults = defaults
 	return p, nil
 }
 

@@ -1,6 +1,7 @@
 package component
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -65,11 +66,29 @@ func (r *Registry) Interface(name string) (*cabi.HostInterface, bool) {
 
 // Lookup finds one function; iface "" means a top-level function import.
 func (r *Registry) Lookup(iface, fn string) cabi.HostFunc {
+	f, _ := r.lookupDecl(iface, fn)
+	return f
+}
+
+// lookupDecl finds one function and its declared type (nil when undeclared).
+func (r *Registry) lookupDecl(iface, fn string) (cabi.HostFunc, *cabi.FuncType) {
 	i, ok := r.Interface(iface)
 	if !ok {
+		return nil, nil
+	}
+	return i.Funcs[fn], i.Types[fn]
+}
+
+// checkImport compares the type a component imports iface#fn with to the type its host
+// function declares: a one-line error naming the import when they differ.
+func checkImport(iface, fn string, declared, imported *cabi.FuncType) error {
+	if declared == nil || imported == nil {
 		return nil
 	}
-	return i.Funcs[fn]
+	if err := cabi.CheckFunc(declared, imported); err != nil {
+		return fmt.Errorf("import %s#%s: %w", iface, fn, err)
+	}
+	return nil
 }
 
 func splitVersion(name string) (base, version string) {

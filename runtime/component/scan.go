@@ -40,7 +40,7 @@ func scanCode(bin []byte) (f codeFacts) {
 				fb.u32()
 				fb.coreValType()
 			}
-			if why := fb.scanExpr(); why != "" {
+			if why := fb.scanExpr(nil); why != "" {
 				return codeFacts{why: why}
 			}
 		}
@@ -84,12 +84,27 @@ func (r *reader) blockType() {
 }
 
 // scanExpr walks a function body to its end and names the first instruction that makes
-// instances not resettable ("" if none).
-func (r *reader) scanExpr() string {
+// instances not resettable ("" if none). With w it also rewrites the body (see instrument);
+// without, it stops at that first instruction.
+func (r *reader) scanExpr(w *codeRewrite) (why string) {
+	found := func(what string) bool {
+		if why == "" {
+			why = what
+		}
+		return w == nil
+	}
 	for r.off < len(r.b) {
 		op := r.byte()
 		switch {
-		case op == 0x02 || op == 0x03 || op == 0x04 || op == 0x06: // block loop if try
+		case (op == 0x10 || op == 0x12 || op == 0xd2) && w != nil: // call, return_call, ref.func
+			w.function(r)
+		case op == 0x03: // loop
+			r.blockType()
+			if w != nil {
+				w.flush(r, r.off)
+				w.out = append(w.out, w.check...)
+			}
+		case op == 0x02 || op == 0x04 || op == 0x06: // block if try
 			r.blockType()
 		case op == 0x1f: // try_table
 			r.blockType()
@@ -124,7 +139,10 @@ func (r *reader) scanExpr() string {
 		case op >= 0x20 && op <= 0x25: // locals, globals, table.get
 			r.u32()
 		case op == 0x26:
-			return "table.set"
+			r.u32()
+			if found("table.set") {
+				return why
+			}
 		case op >= 0x28 && op <= 0x3e:
 			r.memarg()
 		case op == 0x3f || op == 0x40: // memory.size, memory.grow
@@ -141,7 +159,7 @@ func (r *reader) scanExpr() string {
 		case op == 0xd0: // ref.null heaptype
 			r.s33()
 		case op == 0xfc:
-			if why := r.scanMisc(); why != "" {
+			if what := r.scanMisc(); what != "" && found(what) {
 				return why
 			}
 		case op == 0xfd:
@@ -152,7 +170,7 @@ func (r *reader) scanExpr() string {
 			r.fail("unknown opcode %#x", op)
 		}
 	}
-	return ""
+	return why
 }
 
 func (r *reader) scanMisc() string {
@@ -162,6 +180,7 @@ func (r *reader) scanMisc() string {
 		r.u32()
 		r.u32()
 	case sub == 9:
+		r.u32()
 		return "data.drop"
 	case sub == 10: // memory.copy
 		r.u32()
@@ -169,16 +188,23 @@ func (r *reader) scanMisc() string {
 	case sub == 11: // memory.fill
 		r.u32()
 	case sub == 12:
+		r.u32()
+		r.u32()
 		return "table.init"
 	case sub == 13:
+		r.u32()
 		return "elem.drop"
 	case sub == 14:
+		r.u32()
+		r.u32()
 		return "table.copy"
 	case sub == 15:
+		r.u32()
 		return "table.grow"
 	case sub == 16: // table.size
 		r.u32()
 	case sub == 17:
+		r.u32()
 		return "table.fill"
 	default:
 		r.fail("unknown 0xfc opcode %d", sub)

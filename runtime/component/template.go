@@ -284,7 +284,7 @@ func (i *Instance) restoreGlobals() {
 // when that is not possible: the instance was closed (an exit, an interruption), or a
 // memory grew (its size cannot shrink back).
 func (i *Instance) Reset() bool {
-	if i.tmpl == nil || i.closed {
+	if i.tmpl == nil || i.closed || i.tripped.Load() {
 		return false
 	}
 	for _, m := range i.mods {

@@ -14,11 +14,12 @@ import (
 
 var monoBase = time.Now()
 
-func cliFuncs() map[string]map[string]cabi.HostFunc {
-	term := func(context.Context, []cabi.Value) (cabi.Value, error) { return none() }
-	return map[string]map[string]cabi.HostFunc{
+func cliFuncs() map[string]map[string]cabi.HostDecl {
+	d := func(sig string, fn cabi.HostFunc) cabi.HostDecl { return cabi.Declare(cliTypes, sig, fn) }
+	noTerminal := func(context.Context) (cabi.OptionValue, error) { return cabi.None(), nil }
+	return map[string]map[string]cabi.HostDecl{
 		"wasi:cli/environment@0.2.0": {
-			"get-environment": func(ctx context.Context, _ []cabi.Value) (cabi.Value, error) {
+			"get-environment": d("func() -> list<tuple<string, string>>", cabi.Fn0(func(ctx context.Context) ([]cabi.Value, error) {
 				env := StateFrom(ctx).Env
 				keys := make([]string, 0, len(env))
 				for k := range env {
@@ -30,81 +31,82 @@ func cliFuncs() map[string]map[string]cabi.HostFunc {
 					out[i] = []cabi.Value{k, env[k]}
 				}
 				return out, nil
-			},
-			"get-arguments": func(ctx context.Context, _ []cabi.Value) (cabi.Value, error) {
+			})),
+			"get-arguments": d("func() -> list<string>", cabi.Fn0(func(ctx context.Context) ([]string, error) {
 				return append([]string(nil), StateFrom(ctx).Args...), nil
-			},
-			"initial-cwd": func(context.Context, []cabi.Value) (cabi.Value, error) { return none() },
+			})),
+			"initial-cwd": d("func() -> option<string>", cabi.Fn0(func(context.Context) (cabi.OptionValue, error) {
+				return cabi.None(), nil
+			})),
 		},
 		"wasi:cli/exit@0.2.0": {
-			"exit": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+			"exit": d("func(status: result)", cabi.Fn1(func(_ context.Context, status cabi.ResultValue) (cabi.NoResult, error) {
 				code := uint32(0)
-				if arg[cabi.ResultValue](a, 0).IsErr {
+				if status.IsErr {
 					code = 1
 				}
 				panic(sys.NewExitError(code))
-			},
-			"exit-with-code": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				panic(sys.NewExitError(uint32(arg[uint8](a, 0))))
-			},
+			})),
+			"exit-with-code": d("func(status-code: u8)", cabi.Fn1(func(_ context.Context, code uint8) (cabi.NoResult, error) {
+				panic(sys.NewExitError(uint32(code)))
+			})),
 		},
 		"wasi:cli/stdin@0.2.0": {
-			"get-stdin": func(ctx context.Context, _ []cabi.Value) (cabi.Value, error) {
+			"get-stdin": d("func() -> input-stream", cabi.Fn0(func(ctx context.Context) (*InputStream, error) {
 				return &InputStream{R: StateFrom(ctx).Stdin}, nil
-			},
+			})),
 		},
 		"wasi:cli/stdout@0.2.0": {
-			"get-stdout": func(ctx context.Context, _ []cabi.Value) (cabi.Value, error) {
+			"get-stdout": d("func() -> output-stream", cabi.Fn0(func(ctx context.Context) (*OutputStream, error) {
 				return &OutputStream{W: StateFrom(ctx).stdout()}, nil
-			},
+			})),
 		},
 		"wasi:cli/stderr@0.2.0": {
-			"get-stderr": func(ctx context.Context, _ []cabi.Value) (cabi.Value, error) {
+			"get-stderr": d("func() -> output-stream", cabi.Fn0(func(ctx context.Context) (*OutputStream, error) {
 				return &OutputStream{W: StateFrom(ctx).stderr()}, nil
-			},
+			})),
 		},
 		"wasi:cli/terminal-input@0.2.0":  {},
 		"wasi:cli/terminal-output@0.2.0": {},
-		"wasi:cli/terminal-stdin@0.2.0":  {"get-terminal-stdin": term},
-		"wasi:cli/terminal-stdout@0.2.0": {"get-terminal-stdout": term},
-		"wasi:cli/terminal-stderr@0.2.0": {"get-terminal-stderr": term},
+		"wasi:cli/terminal-stdin@0.2.0":  {"get-terminal-stdin": d("func() -> option<terminal-input>", cabi.Fn0(noTerminal))},
+		"wasi:cli/terminal-stdout@0.2.0": {"get-terminal-stdout": d("func() -> option<terminal-output>", cabi.Fn0(noTerminal))},
+		"wasi:cli/terminal-stderr@0.2.0": {"get-terminal-stderr": d("func() -> option<terminal-output>", cabi.Fn0(noTerminal))},
 	}
 }
 
-func clockFuncs() map[string]map[string]cabi.HostFunc {
-	return map[string]map[string]cabi.HostFunc{
+func clockFuncs() map[string]map[string]cabi.HostDecl {
+	d := func(sig string, fn cabi.HostFunc) cabi.HostDecl { return cabi.Declare(clockTypes, sig, fn) }
+	return map[string]map[string]cabi.HostDecl{
 		"wasi:clocks/monotonic-clock@0.2.0": {
-			"now": func(context.Context, []cabi.Value) (cabi.Value, error) {
+			"now": d("func() -> instant", cabi.Fn0(func(context.Context) (uint64, error) {
 				return uint64(time.Since(monoBase)), nil
-			},
-			"resolution": func(context.Context, []cabi.Value) (cabi.Value, error) { return uint64(1), nil },
-			"subscribe-instant": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				return Pollable(&timerPollable{at: monoBase.Add(time.Duration(arg[uint64](a, 0)))}), nil
-			},
-			"subscribe-duration": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				d := arg[uint64](a, 0)
-				if d > uint64(1<<62) {
-					d = 1 << 62
+			})),
+			"resolution": d("func() -> duration", cabi.Fn0(func(context.Context) (uint64, error) { return 1, nil })),
+			"subscribe-instant": d("func(when: instant) -> pollable", cabi.Fn1(func(_ context.Context, when uint64) (Pollable, error) {
+				return &timerPollable{at: monoBase.Add(time.Duration(when))}, nil
+			})),
+			"subscribe-duration": d("func(when: duration) -> pollable", cabi.Fn1(func(_ context.Context, when uint64) (Pollable, error) {
+				if when > uint64(1<<62) {
+					when = 1 << 62
 				}
-				return Pollable(&timerPollable{at: time.Now().Add(time.Duration(d))}), nil
-			},
+				return &timerPollable{at: time.Now().Add(time.Duration(when))}, nil
+			})),
 		},
 		"wasi:clocks/wall-clock@0.2.0": {
-			"now": func(context.Context, []cabi.Value) (cabi.Value, error) {
+			"now": d("func() -> datetime", cabi.Fn0(func(context.Context) ([]cabi.Value, error) {
 				t := time.Now()
 				return []cabi.Value{uint64(t.Unix()), uint32(t.Nanosecond())}, nil
-			},
-			"resolution": func(context.Context, []cabi.Value) (cabi.Value, error) {
+			})),
+			"resolution": d("func() -> datetime", cabi.Fn0(func(context.Context) ([]cabi.Value, error) {
 				return []cabi.Value{uint64(0), uint32(1)}, nil
-			},
+			})),
 		},
 	}
 }
 
 const maxRandom = 64 << 20
 
-func randomBytes(a []cabi.Value) (cabi.Value, error) {
-	n := arg[uint64](a, 0)
+func randomBytes(_ context.Context, n uint64) ([]byte, error) {
 	if n > maxRandom {
 		return nil, &cabi.Trap{Msg: "get-random-bytes: length too large"}
 	}
@@ -113,26 +115,29 @@ func randomBytes(a []cabi.Value) (cabi.Value, error) {
 	return b, nil
 }
 
-func randomU64() uint64 {
+func randomU64(context.Context) (uint64, error) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	return binary.LittleEndian.Uint64(b[:])
+	return binary.LittleEndian.Uint64(b[:]), nil
 }
 
-func randomFuncs() map[string]map[string]cabi.HostFunc {
-	return map[string]map[string]cabi.HostFunc{
+func randomFuncs() map[string]map[string]cabi.HostDecl {
+	d := func(sig string, fn cabi.HostFunc) cabi.HostDecl { return cabi.Declare(nil, sig, fn) }
+	return map[string]map[string]cabi.HostDecl{
 		"wasi:random/random@0.2.0": {
-			"get-random-bytes": func(_ context.Context, a []cabi.Value) (cabi.Value, error) { return randomBytes(a) },
-			"get-random-u64":   func(context.Context, []cabi.Value) (cabi.Value, error) { return randomU64(), nil },
+			"get-random-bytes": d("func(len: u64) -> list<u8>", cabi.Fn1(randomBytes)),
+			"get-random-u64":   d("func() -> u64", cabi.Fn0(randomU64)),
 		},
 		"wasi:random/insecure@0.2.0": {
-			"get-insecure-random-bytes": func(_ context.Context, a []cabi.Value) (cabi.Value, error) { return randomBytes(a) },
-			"get-insecure-random-u64":   func(context.Context, []cabi.Value) (cabi.Value, error) { return randomU64(), nil },
+			"get-insecure-random-bytes": d("func(len: u64) -> list<u8>", cabi.Fn1(randomBytes)),
+			"get-insecure-random-u64":   d("func() -> u64", cabi.Fn0(randomU64)),
 		},
 		"wasi:random/insecure-seed@0.2.0": {
-			"insecure-seed": func(context.Context, []cabi.Value) (cabi.Value, error) {
-				return []cabi.Value{randomU64(), randomU64()}, nil
-			},
+			"insecure-seed": d("func() -> tuple<u64, u64>", cabi.Fn0(func(ctx context.Context) ([]cabi.Value, error) {
+				a, _ := randomU64(ctx)
+				b, _ := randomU64(ctx)
+				return []cabi.Value{a, b}, nil
+			})),
 		},
 	}
 }
@@ -162,16 +167,16 @@ func filesystemFuncs() map[string]map[string]cabi.HostFunc {
 	}
 }
 
-var logLevels = []string{"trace", "debug", "info", "warn", "error", "critical"}
+var logLevels = loggingTypes.Type("level").Labels
 
-func miscFuncs() map[string]map[string]cabi.HostFunc {
-	get := func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-		if v, ok2 := StateFrom(ctx).Config[arg[string](a, 0)]; ok2 {
-			return ok(cabi.Some(v))
+func miscFuncs() map[string]map[string]cabi.HostDecl {
+	get := cabi.Fn1(func(ctx context.Context, key string) (cabi.ResultValue, error) {
+		if v, found := StateFrom(ctx).Config[key]; found {
+			return cabi.Ok(cabi.Some(v)), nil
 		}
-		return ok(cabi.None())
-	}
-	getAll := func(ctx context.Context, _ []cabi.Value) (cabi.Value, error) {
+		return cabi.Ok(cabi.None()), nil
+	})
+	getAll := cabi.Fn0(func(ctx context.Context) (cabi.ResultValue, error) {
 		cfg := StateFrom(ctx).Config
 		keys := make([]string, 0, len(cfg))
 		for k := range cfg {
@@ -182,21 +187,25 @@ func miscFuncs() map[string]map[string]cabi.HostFunc {
 		for i, k := range keys {
 			out[i] = []cabi.Value{k, cfg[k]}
 		}
-		return ok(out)
+		return cabi.Ok(out), nil
+	})
+	config := map[string]cabi.HostDecl{
+		"get":     cabi.Declare(configTypes, "func(key: string) -> result<option<string>, error>", get),
+		"get-all": cabi.Declare(configTypes, "func() -> result<list<tuple<string, string>>, error>", getAll),
 	}
-	return map[string]map[string]cabi.HostFunc{
+	return map[string]map[string]cabi.HostDecl{
 		"wasi:logging/logging@0.1.0-draft": {
-			"log": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-				lv := arg[uint32](a, 0)
-				name := "info"
-				if int(lv) < len(logLevels) {
-					name = logLevels[lv]
-				}
-				StateFrom(ctx).log(name, arg[string](a, 1), arg[string](a, 2))
-				return nil, nil
-			},
+			"log": cabi.Declare(loggingTypes, "func(level: level, context: string, message: string)",
+				cabi.Fn3(func(ctx context.Context, level uint32, logContext, message string) (cabi.NoResult, error) {
+					name := "info"
+					if int(level) < len(logLevels) {
+						name = logLevels[level]
+					}
+					StateFrom(ctx).log(name, logContext, message)
+					return cabi.NoResult{}, nil
+				})),
 		},
-		"wasi:config/store@0.2.0-draft":   {"get": get, "get-all": getAll},
-		"wasi:config/runtime@0.2.0-draft": {"get": get, "get-all": getAll},
+		"wasi:config/store@0.2.0-draft":   config,
+		"wasi:config/runtime@0.2.0-draft": config,
 	}
 }

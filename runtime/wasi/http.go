@@ -181,7 +181,15 @@ func (r *IncomingResponse) Drop() {
 
 // ---- variants ----
 
-var methods = []string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+// methods are the method variant's cases without payload, as Go spells them
+var methods = func() (m []string) {
+	for _, c := range httpTypes.Type("method").Cases {
+		if c.Type == nil {
+			m = append(m, strings.ToUpper(c.Name))
+		}
+	}
+	return m
+}()
 
 func methodValue(m string) cabi.Value {
 	for i, x := range methods {
@@ -189,7 +197,7 @@ func methodValue(m string) cabi.Value {
 			return cabi.VariantValue{Case: uint32(i)}
 		}
 	}
-	return cabi.VariantValue{Case: uint32(len(methods)), Value: m}
+	return cabi.VariantValue{Case: methodOther, Value: m}
 }
 
 func methodString(v cabi.Value) (string, bool) {
@@ -207,11 +215,11 @@ func methodString(v cabi.Value) (string, bool) {
 func schemeValue(s string) cabi.Value {
 	switch strings.ToLower(s) {
 	case "http":
-		return cabi.VariantValue{Case: 0}
+		return cabi.VariantValue{Case: schemeHTTP}
 	case "https":
-		return cabi.VariantValue{Case: 1}
+		return cabi.VariantValue{Case: schemeHTTPS}
 	}
-	return cabi.VariantValue{Case: 2, Value: s}
+	return cabi.VariantValue{Case: schemeOther, Value: s}
 }
 
 func schemeString(v cabi.Value) string {
@@ -221,25 +229,14 @@ func schemeString(v cabi.Value) string {
 	}
 	sv, _ := o.Value.(cabi.VariantValue)
 	switch sv.Case {
-	case 0:
+	case schemeHTTP:
 		return "http"
-	case 1:
+	case schemeHTTPS:
 		return "https"
 	}
 	s, _ := sv.Value.(string)
 	return s
 }
-
-// error-code cases used here
-const (
-	ecDestinationNotFound = 2
-	ecConnectionRefused   = 6
-	ecConnectionTimeout   = 8
-	ecHTTPRequestDenied   = 15
-	ecHTTPRequestURI      = 19
-	ecHTTPProtocolError   = 35
-	ecInternalError       = 38
-)
 
 func errorCode(c uint32, msg string) cabi.Value {
 	switch c {
@@ -248,13 +245,6 @@ func errorCode(c uint32, msg string) cabi.Value {
 	}
 	return cabi.VariantValue{Case: c}
 }
-
-// header-error cases
-var (
-	hdrInvalid   = cabi.VariantValue{Case: 0}
-	hdrForbidden = cabi.VariantValue{Case: 1}
-	hdrImmutable = cabi.VariantValue{Case: 2}
-)
 
 func isToken(s string) bool {
 	if s == "" {
@@ -494,7 +484,7 @@ func httpFuncs() map[string]map[string]cabi.HostFunc {
 			return nil, o.setResponse(res)
 		},
 		"[constructor]outgoing-request": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return &OutgoingRequest{method: cabi.VariantValue{Case: 0}, headers: arg[*Fields](a, 0)}, nil
+			return &OutgoingRequest{method: cabi.VariantValue{Case: methodGet}, headers: arg[*Fields](a, 0)}, nil
 		},
 		"[method]outgoing-request.body": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
 			r := arg[*OutgoingRequest](a, 0)

@@ -96,9 +96,9 @@ func (s *InputStream) Drop() {
 
 const maxRead = 1 << 20
 
-func streamClosed() (cabi.Value, error) { return errv(cabi.VariantValue{Case: 1}) }
+func streamClosed() (cabi.Value, error) { return errv(cabi.VariantValue{Case: streamErrorClosed}) }
 func streamFailed(err error) (cabi.Value, error) {
-	return errv(cabi.VariantValue{Case: 0, Value: &IOError{Err: err}})
+	return errv(cabi.VariantValue{Case: streamErrorFailed, Value: &IOError{Err: err}})
 }
 
 func (s *InputStream) read(n uint64) (cabi.Value, error) {
@@ -166,27 +166,33 @@ func (s *OutputStream) flush() (cabi.Value, error) {
 
 const writeBudget = 1 << 20
 
-func ioFuncs() map[string]map[string]cabi.HostFunc {
-	return map[string]map[string]cabi.HostFunc{
+func ioFuncs() map[string]map[string]cabi.HostDecl {
+	d := func(sig string, fn cabi.HostFunc) cabi.HostDecl { return cabi.Declare(ioTypes, sig, fn) }
+	ready := cabi.Fn1(func(context.Context, any) (Pollable, error) { return readyPollable{}, nil })
+	read := cabi.Fn2(func(_ context.Context, s *InputStream, n uint64) (cabi.Value, error) { return s.read(n) })
+	skipFn := cabi.Fn2(func(_ context.Context, s *InputStream, n uint64) (cabi.Value, error) { return skip(s, n) })
+	flush := cabi.Fn1(func(_ context.Context, s *OutputStream) (cabi.Value, error) { return s.flush() })
+	spliceFn := cabi.Fn3(func(_ context.Context, dst *OutputStream, src *InputStream, n uint64) (cabi.Value, error) {
+		return splice(dst, src, n)
+	})
+	return map[string]map[string]cabi.HostDecl{
 		"wasi:io/error@0.2.0": {
-			"[method]error.to-debug-string": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				e := arg[*IOError](a, 0)
+			"[method]error.to-debug-string": d("func(self: borrow<error>) -> string", cabi.Fn1(func(_ context.Context, e *IOError) (string, error) {
 				if e.Err == nil {
 					return "error", nil
 				}
 				return e.Err.Error(), nil
-			},
+			})),
 		},
 		"wasi:io/poll@0.2.0": {
-			"[method]pollable.ready": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				return arg[Pollable](a, 0).Ready(), nil
-			},
-			"[method]pollable.block": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-				pollables(ctx, []Pollable{arg[Pollable](a, 0)})
-				return nil, nil
-			},
-			"poll": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-				list := arg[[]cabi.Value](a, 0)
+			"[method]pollable.ready": d("func(self: borrow<pollable>) -> bool", cabi.Fn1(func(_ context.Context, p Pollable) (bool, error) {
+				return p.Ready(), nil
+			})),
+			"[method]pollable.block": d("func(self: borrow<pollable>)", cabi.Fn1(func(ctx context.Context, p Pollable) (cabi.NoResult, error) {
+				pollables(ctx, []Pollable{p})
+				return cabi.NoResult{}, nil
+			})),
+			"poll": d("func(in: list<borrow<pollable>>) -> list<u32>", cabi.Fn1(func(ctx context.Context, list []cabi.Value) ([]cabi.Value, error) {
 				if len(list) == 0 {
 					return nil, &cabi.Trap{Msg: "poll called with an empty list"}
 				}
@@ -199,65 +205,43 @@ func ioFuncs() map[string]map[string]cabi.HostFunc {
 					ps[i] = p
 				}
 				return pollables(ctx, ps), nil
-			},
+			})),
 		},
 		"wasi:io/streams@0.2.0": {
-			"[method]input-stream.read": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				return arg[*InputStream](a, 0).read(arg[uint64](a, 1))
-			},
-			"[method]input-stream.blocking-read": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				return arg[*InputStream](a, 0).read(arg[uint64](a, 1))
-			},
-			"[method]input-stream.skip": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				return skip(arg[*InputStream](a, 0), arg[uint64](a, 1))
-			},
-			"[method]input-stream.blocking-skip": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				return skip(arg[*InputStream](a, 0), arg[uint64](a, 1))
-			},
-			"[method]input-stream.subscribe": func(context.Context, []cabi.Value) (cabi.Value, error) {
-				return Pollable(readyPollable{}), nil
-			},
-			"[method]output-stream.check-write": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				if arg[*OutputStream](a, 0).closed {
+			"[method]input-stream.read":          d("func(self: borrow<input-stream>, len: u64) -> result<list<u8>, stream-error>", read),
+			"[method]input-stream.blocking-read": d("func(self: borrow<input-stream>, len: u64) -> result<list<u8>, stream-error>", read),
+			"[method]input-stream.skip":          d("func(self: borrow<input-stream>, len: u64) -> result<u64, stream-error>", skipFn),
+			"[method]input-stream.blocking-skip": d("func(self: borrow<input-stream>, len: u64) -> result<u64, stream-error>", skipFn),
+			"[method]input-stream.subscribe":     d("func(self: borrow<input-stream>) -> pollable", ready),
+			"[method]output-stream.check-write": d("func(self: borrow<output-stream>) -> result<u64, stream-error>", cabi.Fn1(func(_ context.Context, s *OutputStream) (cabi.Value, error) {
+				if s.closed {
 					return streamClosed()
 				}
 				return ok(uint64(writeBudget))
-			},
-			"[method]output-stream.write": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				return arg[*OutputStream](a, 0).write(arg[[]byte](a, 1))
-			},
-			"[method]output-stream.blocking-write-and-flush": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				s := arg[*OutputStream](a, 0)
-				if r, _ := s.write(arg[[]byte](a, 1)); r.(cabi.ResultValue).IsErr {
+			})),
+			"[method]output-stream.write": d("func(self: borrow<output-stream>, contents: list<u8>) -> result<_, stream-error>", cabi.Fn2(func(_ context.Context, s *OutputStream, b []byte) (cabi.Value, error) {
+				return s.write(b)
+			})),
+			"[method]output-stream.blocking-write-and-flush": d("func(self: borrow<output-stream>, contents: list<u8>) -> result<_, stream-error>", cabi.Fn2(func(_ context.Context, s *OutputStream, b []byte) (cabi.Value, error) {
+				if r, _ := s.write(b); r.(cabi.ResultValue).IsErr {
 					return r, nil
 				}
 				return s.flush()
-			},
-			"[method]output-stream.flush": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				return arg[*OutputStream](a, 0).flush()
-			},
-			"[method]output-stream.blocking-flush": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				return arg[*OutputStream](a, 0).flush()
-			},
-			"[method]output-stream.subscribe": func(context.Context, []cabi.Value) (cabi.Value, error) {
-				return Pollable(readyPollable{}), nil
-			},
-			"[method]output-stream.write-zeroes": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				return writeZeroes(arg[*OutputStream](a, 0), arg[uint64](a, 1))
-			},
-			"[method]output-stream.blocking-write-zeroes-and-flush": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				s := arg[*OutputStream](a, 0)
-				if r, _ := writeZeroes(s, arg[uint64](a, 1)); r.(cabi.ResultValue).IsErr {
+			})),
+			"[method]output-stream.flush":          d("func(self: borrow<output-stream>) -> result<_, stream-error>", flush),
+			"[method]output-stream.blocking-flush": d("func(self: borrow<output-stream>) -> result<_, stream-error>", flush),
+			"[method]output-stream.subscribe":      d("func(self: borrow<output-stream>) -> pollable", ready),
+			"[method]output-stream.write-zeroes": d("func(self: borrow<output-stream>, len: u64) -> result<_, stream-error>", cabi.Fn2(func(_ context.Context, s *OutputStream, n uint64) (cabi.Value, error) {
+				return writeZeroes(s, n)
+			})),
+			"[method]output-stream.blocking-write-zeroes-and-flush": d("func(self: borrow<output-stream>, len: u64) -> result<_, stream-error>", cabi.Fn2(func(_ context.Context, s *OutputStream, n uint64) (cabi.Value, error) {
+				if r, _ := writeZeroes(s, n); r.(cabi.ResultValue).IsErr {
 					return r, nil
 				}
 				return s.flush()
-			},
-			"[method]output-stream.splice": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				return splice(arg[*OutputStream](a, 0), arg[*InputStream](a, 1), arg[uint64](a, 2))
-			},
-			"[method]output-stream.blocking-splice": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-				return splice(arg[*OutputStream](a, 0), arg[*InputStream](a, 1), arg[uint64](a, 2))
-			},
+			})),
+			"[method]output-stream.splice":          d("func(self: borrow<output-stream>, src: borrow<input-stream>, len: u64) -> result<u64, stream-error>", spliceFn),
+			"[method]output-stream.blocking-splice": d("func(self: borrow<output-stream>, src: borrow<input-stream>, len: u64) -> result<u64, stream-error>", spliceFn),
 		},
 	}
 }

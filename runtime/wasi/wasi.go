@@ -82,22 +82,35 @@ func (s *State) log(level, ctxName, msg string) {
 }
 
 // Interfaces returns the host interfaces this package implements, under their 0.2.0 (or
-// draft) names; the component registry serves any compatible 0.2.x import with them.
+// draft) names; the component registry serves any compatible 0.2.x import with them. The
+// functions of declared interfaces carry their WIT types, checked against a guest's imports
+// when it links.
 func Interfaces() []*cabi.HostInterface {
 	var out []*cabi.HostInterface
-	for _, group := range []map[string]map[string]cabi.HostFunc{
-		cliFuncs(), clockFuncs(), randomFuncs(), ioFuncs(), filesystemFuncs(), httpFuncs(), miscFuncs(),
+	for _, group := range []map[string]map[string]cabi.HostDecl{
+		cliFuncs(), clockFuncs(), randomFuncs(), ioFuncs(), miscFuncs(), declareHTTP(httpFuncs()),
 	} {
-		names := make([]string, 0, len(group))
-		for n := range group {
-			names = append(names, n)
+		for _, n := range sortedKeys(group) {
+			out = append(out, cabi.DeclaredInterface(n, group[n]))
 		}
-		sort.Strings(names)
-		for _, n := range names {
+	}
+	// not declared: wasi:filesystem (no descriptor can exist here; every method fails), whose
+	// functions are not checked against the guest's types
+	for _, group := range []map[string]map[string]cabi.HostFunc{filesystemFuncs()} {
+		for _, n := range sortedKeys(group) {
 			out = append(out, &cabi.HostInterface{Name: n, Funcs: group[n]})
 		}
 	}
 	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // ---- small helpers for host functions ----

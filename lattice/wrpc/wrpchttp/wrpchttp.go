@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
+	"github.com/wasmlattice/wash/lattice/wrpc/internal/workers"
 )
 
 var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete,
@@ -58,20 +60,44 @@ var hopByHop = map[string]bool{"connection": true, "keep-alive": true, "proxy-co
 	"transfer-encoding": true, "upgrade": true, "te": true, "trailer": true}
 
 // FieldsValue groups h into wrpc:http fields: one entry per lowercase name with all its values.
+// The values are h's own []string (encoded as list<list<u8>> without a copy): encode the
+// fields before h changes.
 func FieldsValue(h http.Header) []wrpc.Value {
 	out := make([]wrpc.Value, 0, len(h))
+	entries := make([]wrpc.Value, 0, 2*len(h)) // one backing array for every [name, values]
 	for k, vs := range h {
-		name := strings.ToLower(k)
+		name := lowerName(k)
 		if hopByHop[name] || strings.HasPrefix(k, http.TrailerPrefix) {
 			continue
 		}
-		vals := make([]wrpc.Value, len(vs))
-		for i, v := range vs {
-			vals[i] = []byte(v)
-		}
-		out = append(out, []wrpc.Value{name, vals})
+		entries = append(entries, name, vs)
+		out = append(out, entries[len(entries)-2:len(entries):len(entries)])
 	}
 	return out
+}
+
+// commonLower maps common canonical header names to their lowercase wire names, so the usual
+// headers cost no allocation.
+var commonLower = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language", "Accept-Ranges",
+		"Authorization", "Cache-Control", "Connection", "Content-Disposition", "Content-Encoding", "Content-Language",
+		"Content-Length", "Content-Location", "Content-Range", "Content-Type", "Cookie", "Date", "Etag", "Expect",
+		"Expires", "Forwarded", "From", "Host", "If-Match", "If-Modified-Since", "If-None-Match", "If-Range",
+		"If-Unmodified-Since", "Last-Modified", "Link", "Location", "Origin", "Pragma", "Range", "Referer",
+		"Retry-After", "Server", "Set-Cookie", "Traceparent", "Tracestate", "Transfer-Encoding", "User-Agent",
+		"Vary", "Via", "Www-Authenticate", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Request-Id"} {
+		m[k] = strings.ToLower(k)
+		wrpc.InternStrings(m[k]) // received names are lowercase
+	}
+	return m
+}()
+
+func lowerName(k string) string {
+	if l, ok := commonLower[k]; ok {
+		return l
+	}
+	return strings.ToLower(k)
 }
 
 // HeaderFromFields turns fields back into an http.Header. A name that appears twice is an
@@ -81,22 +107,47 @@ func HeaderFromFields(v wrpc.Value) (http.Header, error) {
 	if !ok {
 		return nil, fmt.Errorf("fields are %T", v)
 	}
+	n := 0
+	for _, e := range list {
+		if kv, ok := e.([]wrpc.Value); ok && len(kv) == 2 {
+			switch vals := kv[1].(type) {
+			case []wrpc.Value:
+				n += len(vals)
+			case []string:
+				n += len(vals)
+			}
+		}
+	}
 	h := make(http.Header, len(list))
-	seen := make(map[string]bool, len(list))
+	all := make([]string, 0, n) // one backing array for every name's values
+	var empty map[string]bool
 	for _, e := range list {
 		kv, ok := e.([]wrpc.Value)
 		if !ok || len(kv) != 2 {
 			return nil, errors.New("malformed field entry")
 		}
 		name, _ := kv[0].(string)
-		if seen[strings.ToLower(name)] {
+		key := textproto.CanonicalMIMEHeaderKey(name)
+		if _, dup := h[key]; dup || empty[key] {
 			return nil, fmt.Errorf("duplicate header entry %q", name)
 		}
-		seen[strings.ToLower(name)] = true
-		vals, _ := kv[1].([]wrpc.Value)
-		for _, x := range vals {
-			b, _ := x.([]byte)
-			h.Add(name, string(b))
+		start := len(all)
+		switch vals := kv[1].(type) {
+		case []wrpc.Value:
+			for _, x := range vals {
+				b, _ := x.([]byte)
+				all = append(all, string(b))
+			}
+		case []string:
+			all = append(all, vals...)
+		}
+		if len(all) > start {
+			h[key] = all[start:len(all):len(all)]
+		} else { // a name without values is no header, but still taken
+			if empty == nil {
+				empty = map[string]bool{}
+			}
+			empty[key] = true
 		}
 	}
 	return h, nil
@@ -185,7 +236,7 @@ func requestValue(r *http.Request, body wrpc.Value, trailers wrpc.FutureValue) w
 	}
 	headers := FieldsValue(r.Header)
 	if host != "" && r.Header.Get("Host") == "" {
-		headers = append(headers, []wrpc.Value{"host", []wrpc.Value{[]byte(host)}})
+		headers = append(headers, []wrpc.Value{"host", []string{host}})
 	}
 	return NewRequestValue(r.Method, scheme, host, pathQuery, headers, body, trailers)
 }
@@ -629,19 +680,44 @@ func (w *streamingWriter) trailers() wrpc.Value {
 func serveResponse(ctx context.Context, req *http.Request, serve ServeFunc) ([]wrpc.Value, error) {
 	w := newStreamingWriter()
 	done := make(chan struct{})
-	go func() {
+	// on a worker: serving a component needs a deep stack, which a fresh goroutine would grow
+	// by copying on every request
+	workers.Go(func() {
 		err := serve(w, req)
 		if err == nil {
 			w.WriteHeader(http.StatusOK)
 		}
 		w.finish(err)
 		close(done)
-	}()
+	})
+	// Wait for serve to finish (most answers are complete within the grace period: one
+	// wake-up), or for the body to outgrow inline or be flushed. The grace period counts from
+	// the start; if it ends before the status, the status gets a grace period of its own.
+	grace := time.NewTimer(inlineWait)
+	defer grace.Stop()
 	select {
-	case <-w.started:
 	case <-done:
+	case <-w.full:
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-grace.C:
+		select {
+		case <-w.started:
+		default:
+			select {
+			case <-w.started:
+			case <-done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			grace.Reset(inlineWait)
+			select {
+			case <-done:
+			case <-w.full:
+			case <-grace.C:
+			case <-ctx.Done():
+			}
+		}
 	}
 	select {
 	case <-w.started:
@@ -652,14 +728,6 @@ func serveResponse(ctx context.Context, req *http.Request, serve ServeFunc) ([]w
 		w.mu.Unlock()
 		return nil, err
 	}
-	grace := time.NewTimer(inlineWait)
-	select {
-	case <-done:
-	case <-w.full:
-	case <-grace.C:
-	case <-ctx.Done():
-	}
-	grace.Stop()
 	body, complete := w.commit()
 	var trailers wrpc.FutureValue
 	if complete {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -284,6 +285,51 @@ func TestSmallResponseInline(t *testing.T) {
 		}
 		if strings.HasSuffix(m.Subject, ".results") && len(m.Data) > 0 && !bytes.HasPrefix(m.Data, hx("00 06 666f6f626172 01 00 c8 01")) {
 			t.Errorf("results %x", m.Data)
+		}
+	}
+}
+
+// Fields made from an http.Header (values as []string, no copy) encode to the same bytes as
+// fields of []byte values, and both decode back to the header; a name twice is refused.
+func TestFieldsFromHeader(t *testing.T) {
+	h := http.Header{"User-Agent": {"wrpc/0.2.0"}, "X-Multi": {"a", "b"}}
+	fields := FieldsValue(h)
+	fromHeader, err := wrpc.AppendValue(nil, interfaces.Fields, fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asBytes []wrpc.Value
+	for _, e := range fields {
+		kv := e.([]wrpc.Value)
+		var vals []wrpc.Value
+		for _, v := range kv[1].([]string) {
+			vals = append(vals, []byte(v))
+		}
+		asBytes = append(asBytes, []wrpc.Value{kv[0], vals})
+	}
+	want, err := wrpc.AppendValue(nil, interfaces.Fields, asBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fromHeader, want) {
+		t.Fatalf("fields from a header %x, from bytes %x", fromHeader, want)
+	}
+	decoded, err := wrpc.DecodeValue(fromHeader, interfaces.Fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []wrpc.Value{decoded, FieldsValue(h)} {
+		got, err := HeaderFromFields(v)
+		if err != nil || !reflect.DeepEqual(got, h) {
+			t.Fatalf("header %v (%v), want %v", got, err, h)
+		}
+	}
+	for _, dup := range [][]wrpc.Value{
+		{[]wrpc.Value{"x-a", []string{"1"}}, []wrpc.Value{"X-A", []string{"2"}}},
+		{[]wrpc.Value{"x-a", []wrpc.Value{}}, []wrpc.Value{"x-a", []wrpc.Value{[]byte("2")}}},
+	} {
+		if _, err := HeaderFromFields(dup); err == nil || !strings.Contains(err.Error(), "duplicate header entry") {
+			t.Errorf("%v: %v", dup, err)
 		}
 	}
 }

@@ -4,7 +4,7 @@
 set -eu
 cd "$(dirname "$0")"
 jco=${JCO:-../../../tools/jco.sh}
-for f in limits abi services state statestart tables starttrap; do
+for f in limits abi services state statestart tables starttrap badimport badcase; do
 	"$jco" parse "$f.wat" -o "$f.wasm"
 done
 ls -l ./*.wasm
