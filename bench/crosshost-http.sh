@@ -66,13 +66,17 @@ echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, http-server on host A; componen
 printf '%-6s %12s %12s %8s\n' round "same req/s" "cross req/s" ratio
 r=1
 sum=0
+tsame=0
+tcross=0
 while [ $r -le "$ROUNDS" ]; do
 	s=$(rps "$p_same")
 	c=$(rps "$p_cross")
 	ratio=$(awk -v a="$c" -v b="$s" 'BEGIN { printf "%.2f", a / b }')
 	printf '%-6s %12s %12s %8s\n' "$r" "$s" "$c" "$ratio"
 	sum=$(awk -v a="$sum" -v b="$ratio" 'BEGIN { print a + b }')
+	tsame=$(awk -v a="$tsame" -v b="$s" 'BEGIN { print a + b }')
+	tcross=$(awk -v a="$tcross" -v b="$c" 'BEGIN { print a + b }')
 	r=$((r + 1))
 done
-echo "mean ratio: $(awk -v s="$sum" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s / n }')"
+echo "mean ratio: $(awk -v s="$sum" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s / n }'), ratio of the totals: $(awk -v c="$tcross" -v s="$tsame" 'BEGIN { printf "%.2f", c / s }')"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -108,7 +108,9 @@ func TestEventsNDJSONIsPromptAndValid(t *testing.T) {
 	ok(t, l.args("other", "config", "put", "elsewhere", "a=b")...)
 	ok(t, l.args("default", "config", "put", "here", "a=b")...)
 
-	a := next(t, lines, 5*time.Second, func(s string) bool { return strings.Contains(s, "component_scaled") })
+	// Generous waits: the scale compiles nothing (the start above did), but a loaded machine
+	// (the whole suite on 2 cores) once took more than 5 s to get the events through.
+	a := next(t, lines, 30*time.Second, func(s string) bool { return strings.Contains(s, "component_scaled") })
 	var e lev.Event
 	if err := json.Unmarshal([]byte(a.line), &e); err != nil {
 		t.Fatalf("line is not one JSON object: %v\n%s", err, a.line)
@@ -122,7 +124,7 @@ func TestEventsNDJSONIsPromptAndValid(t *testing.T) {
 	}
 	t.Logf("component_scaled printed %s after publication", a.at.Sub(e.ParsedTime()))
 	// The config_set of the other lattice never shows; ours does.
-	b := next(t, lines, 5*time.Second, func(s string) bool { return strings.Contains(s, "config_set") })
+	b := next(t, lines, 30*time.Second, func(s string) bool { return strings.Contains(s, "config_set") })
 	var cfg map[string]any
 	if err := json.Unmarshal([]byte(b.line), &cfg); err != nil {
 		t.Fatal(err)

@@ -69,6 +69,11 @@ func StartHostOn(t testing.TB, nc *nats.Conn, cfg host.Config) *host.Host {
 	if err := h.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// Once the server has the host's host_started, a test that starts watching the lattice
+	// next does not see it (TestLinkCommands saw it in lattice "other" under load).
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { h.Stop(context.Background(), time.Second) })
 	return h
 }

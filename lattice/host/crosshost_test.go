@@ -45,7 +45,7 @@ func TestPostgresAcrossHosts(t *testing.T) {
 			Interfaces: []string{"query", "prepared"}, TargetConfig: []string{"pg-conn"}})
 	}
 	m.startBuiltin(1, "http", "http-server")
-	counterAddr, notesAddr := freeAddr(t), freeAddr(t)
+	counterAddr, notesAddr := pair(freeAddrs(t, 2))
 	m.serveHTTP("http", "pgcounter", counterAddr)
 	m.serveHTTP("http", "pgnotes", notesAddr)
 	counter, notes := "http://"+counterAddr, "http://"+notesAddr

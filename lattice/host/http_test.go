@@ -51,6 +51,24 @@ func goHelloRef(t testing.TB) string {
 	return "file://" + corpus.Path(t, corpus.GoHello)
 }
 
+// freeAddrs returns n distinct free addresses: all are held until the last is picked (two
+// freeAddr calls in a row may return the same port, which the first has not bound yet).
+func freeAddrs(t testing.TB, n int) []string {
+	t.Helper()
+	var out []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		out = append(out, ln.Addr().String())
+	}
+	return out
+}
+
+func pair(s []string) (string, string) { return s[0], s[1] }
+
 func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -166,7 +184,7 @@ func TestBuiltinHTTPServerServesComponents(t *testing.T) {
 	l.scale("hello", watHelloRef(t), 10, nil)
 	l.scale("gohello", goHelloRef(t), 10, nil)
 	l.startBuiltin("http", "http-server")
-	a1, a2 := freeAddr(t), freeAddr(t)
+	a1, a2 := pair(freeAddrs(t, 2))
 	l.serve("http", "hello", "hello", a1)
 	l.serve("http", "gohello", "gohello", a2)
 
@@ -270,7 +288,7 @@ func TestBuiltinHTTPServerLoad(t *testing.T) {
 	l.scale("hello", watHelloRef(t), 100, nil)
 	l.scale("gohello", goHelloRef(t), 100, nil)
 	l.startBuiltin("http", "http-server")
-	a1, a2 := freeAddr(t), freeAddr(t)
+	a1, a2 := pair(freeAddrs(t, 2))
 	l.serve("http", "hello", "hello", a1)
 	l.serve("http", "gohello", "gohello", a2)
 	for _, tc := range []struct{ name, addr, want string }{{"wat-hello", a1, watHelloBody}, {"go-hello", a2, goHelloBody}} {
@@ -325,7 +343,7 @@ var _ = errors.New
 // the new values and its links; a config it cannot use makes it report itself unhealthy.
 func TestBuiltinOwnConfigChange(t *testing.T) {
 	l := newLattice(t, host.Config{})
-	a, b := freeAddr(t), freeAddr(t)
+	a, b := pair(freeAddrs(t, 2))
 	ctx := context.Background()
 	l.ok(l.c.PutConfig(ctx, "hs", map[string]string{"default_address": a}))
 	l.startBuiltin("http", "http-server", "hs")

@@ -40,7 +40,7 @@ func TestFreshInstancesByDefault(t *testing.T) {
 	l.scale("js", js, 4, nil)
 	l.scaleAnnotated("jsreuse", js, 4, map[string]string{host.AnnotationReuseInstances: "true"})
 	l.startBuiltin("http", "http-server")
-	fresh, reused := freeAddr(t), freeAddr(t)
+	fresh, reused := pair(freeAddrs(t, 2))
 	l.serve("http", "js", "fresh", fresh)
 	l.serve("http", "jsreuse", "reused", reused)
 	waitServed(t, "http://"+fresh+"/warm")

@@ -141,7 +141,7 @@ func TestTraceAcrossHosts(t *testing.T) {
 	scale(h1, "back1", "back")
 	mustOK(t)(c.StartProvider(ctx, ctl.StartProviderCommand{HostID: h1, ProviderID: "http", ProviderRef: "wasmcloud+builtin://http-server"}))
 	mustOK(t)(c.StartProvider(ctx, ctl.StartProviderCommand{HostID: h1, ProviderID: "kv", ProviderRef: "wasmcloud+builtin://keyvalue-inmemory"}))
-	addr1, addr2 := freeAddr(t), freeAddr(t)
+	addr1, addr2 := freeAddrPair(t)
 	for _, l := range []struct{ front, back, addr string }{{"front", "back", addr1}, {"front2", "back1", addr2}} {
 		mustOK(t)(c.PutLink(ctx, ctl.Link{SourceID: l.front, Target: l.back, WitNamespace: "wash", WitPackage: "edgecore", Interfaces: []string{"backend"}}))
 		mustOK(t)(c.PutConfig(ctx, "addr-"+l.front, map[string]string{"address": l.addr}))

@@ -244,6 +244,20 @@ func mustOK(t *testing.T) func(ctl.Response, error) {
 	}
 }
 
+// freeAddrPair returns two distinct free addresses (both held until both are picked).
+func freeAddrPair(t *testing.T) (string, string) {
+	var out []string
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		out = append(out, ln.Addr().String())
+	}
+	return out[0], out[1]
+}
+
 func freeAddr(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
@@ -133,8 +134,13 @@ func (o *observed) apply(ev events.Event, now time.Time, expiry time.Duration) b
 		switch ev.Name() {
 		case events.HealthCheckPassed:
 			p.Hosts[d.HostID] = ProviderRunning
+			delete(p.Unhealthy, d.HostID)
 		case events.HealthCheckFailed:
 			p.Hosts[d.HostID] = ProviderFailed
+			if p.Unhealthy == nil {
+				p.Unhealthy = map[string]string{}
+			}
+			p.Unhealthy[d.HostID] = strings.Join(strings.Fields(d.Message), " ") // one line
 		default:
 			if st, ok := p.Hosts[d.HostID]; !ok || st == ProviderPending {
 				p.Hosts[d.HostID] = ProviderRunning

@@ -89,6 +89,29 @@ type latticeWorker struct {
 	// notifications from a real wadm; recMu keeps them apart.
 	recMu sync.Mutex
 	rec   *reconciler
+
+	// lastHeard is when this process last saw each host's heartbeat on the
+	// wire (not through the event stream, which can lag): see reap.
+	heardMu   sync.Mutex
+	lastHeard map[string]time.Time
+}
+
+// heard records a heartbeat (or start) of a host seen on the wire.
+func (lw *latticeWorker) heard(host string) {
+	lw.heardMu.Lock()
+	defer lw.heardMu.Unlock()
+	if lw.lastHeard == nil {
+		lw.lastHeard = map[string]time.Time{}
+	}
+	lw.lastHeard[host] = time.Now()
+}
+
+// heardWithin reports whether a heartbeat of host was seen on the wire within d.
+func (lw *latticeWorker) heardWithin(host string, d time.Duration) bool {
+	lw.heardMu.Lock()
+	defer lw.heardMu.Unlock()
+	at, ok := lw.lastHeard[host]
+	return ok && time.Since(at) < d
 }
 
 func newLatticeWorker(w *Wadm, lattice string) *latticeWorker {
@@ -918,17 +941,19 @@ func (lw *latticeWorker) reap(ctx context.Context) {
 			reported[id] = now
 			// Heartbeats reach the state through a stream that sources the hosts'
 			// events; after a NATS node died that sourcing took up to 30 s to resume,
-			// and every host looked silent. A host that answers is alive: its
-			// inventory refreshes its record instead.
-			pctx, cancel := context.WithTimeout(ctx, time.Second)
-			inv, err := lw.ctl.GetHostInventory(pctx, id)
-			cancel()
-			if err == nil && inv != nil {
-				if inv.HostID == "" {
-					inv.HostID = id
+			// and every host looked silent. A host whose heartbeats this process
+			// still sees on the wire is alive: its inventory refreshes its record.
+			if lw.heardWithin(id, lw.w.cfg.HostExpiry) {
+				pctx, cancel := context.WithTimeout(ctx, time.Second)
+				inv, err := lw.ctl.GetHostInventory(pctx, id)
+				cancel()
+				if err == nil && inv != nil {
+					if inv.HostID == "" {
+						inv.HostID = id
+					}
+					lw.publishWadmEvent(ctx, EventHostInventory, EventTypeHostInventory, inv)
+					continue
 				}
-				lw.publishWadmEvent(ctx, EventHostInventory, EventTypeHostInventory, inv)
-				continue
 			}
 			lw.publishExpired(ctx, HostExpired{HostID: id})
 		}

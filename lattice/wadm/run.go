@@ -30,6 +30,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/events"
 )
 
 // Config configures a wadm process (reference §4.19 for upstream's flags).
@@ -162,6 +163,14 @@ func Run(ctx context.Context, nc *nats.Conn, cfg Config) (*Wadm, error) {
 		}
 		if tokens[3] == "host_heartbeat" || tokens[3] == "host_started" {
 			w.ensureLattice(tokens[2])
+			if ev, err := events.Parse(m.Data); err == nil && ev.Source != "" {
+				w.mu.Lock()
+				lw := w.lattices[tokens[2]]
+				w.mu.Unlock()
+				if lw != nil {
+					lw.heard(ev.Source)
+				}
+			}
 		}
 	})
 	if err != nil {

@@ -109,14 +109,22 @@ func providerStatus(s *LatticeState, providerID string, failures []string, cmds 
 	if st.Type != model.StatusDeployed {
 		return st
 	}
-	unhealthy := 0
+	unhealthy, reason := 0, ""
 	for _, id := range s.sortedHostIDs() {
 		if ps := s.Hosts[id].Providers[providerID]; ps != nil && ps.Health == ProviderFailed {
 			unhealthy++
+			if reason == "" {
+				reason = ps.Reason
+			}
 		}
 	}
 	if unhealthy > 0 {
-		return model.Failed(fmt.Sprintf("Unhealthy provider on %d host(s)", unhealthy))
+		msg := fmt.Sprintf("Unhealthy provider on %d host(s)", unhealthy)
+		if reason != "" {
+			// the first host's reason (wash hosts send one): `wash app status` shows why
+			msg += ": " + reason
+		}
+		return model.Failed(msg)
 	}
 	return st
 }

@@ -50,6 +50,8 @@ type ProviderState struct {
 	Ref         string
 	Annotations map[string]string
 	Health      ProviderStatus
+	// Reason is what the host said with its last health_check_failed ("" if nothing).
+	Reason string
 }
 
 // Link is a link as the control interface reports it.
@@ -168,13 +170,17 @@ func StateFromRecords(hosts map[string]HostRecord, components map[string]Compone
 		h := s.AddHost(id, copyMap(hr.Labels))
 		h.FriendlyName, h.LastSeen = hr.FriendlyName, hr.LastSeen
 		for _, p := range hr.Providers {
-			health := ProviderPending
+			health, reason := ProviderPending, ""
 			if pr, ok := providers[p.ProviderID]; ok {
 				if st, ok := pr.Hosts[id]; ok {
 					health = st
 				}
+				if health == ProviderFailed {
+					reason = pr.Unhealthy[id]
+				}
 			}
 			h.SetProvider(p.ProviderID, p.ProviderRef, p.Annotations, health)
+			h.Providers[p.ProviderID].Reason = reason
 		}
 	}
 	for cid, cr := range components {

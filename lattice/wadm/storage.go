@@ -300,4 +300,8 @@ type ProviderRecord struct {
 	Issuer    string                    `json:"issuer"`
 	Reference string                    `json:"reference"`
 	Hosts     map[string]ProviderStatus `json:"hosts"`
+	// Unhealthy (wash only; upstream ignores it) keeps, by host, the reason a host gave
+	// with its health_check_failed (a built-in provider that could not apply a link), so
+	// the app status can say why.
+	Unhealthy map[string]string `json:"unhealthy,omitempty"`
 }

@@ -207,7 +207,9 @@ func (r *healthReasons) explain(ctx context.Context, c *wadmclient.Client, app s
 	defer r.mu.Unlock()
 	var out []string
 	for _, sc := range st.Scalers {
-		if msg := r.why[sc.Name]; msg != "" && strings.HasPrefix(sc.Status.Message, "Unhealthy provider") {
+		// wash's wadm puts the reason in the status already; a real wadm does not
+		if msg := r.why[sc.Name]; msg != "" && strings.HasPrefix(sc.Status.Message, "Unhealthy provider") &&
+			!strings.Contains(sc.Status.Message, strings.Join(strings.Fields(msg), " ")) {
 			out = append(out, sc.Name+": "+msg)
 		}
 	}
