@@ -93,6 +93,11 @@ type ProviderStartedData struct {
 	// BuiltinTwin (wash only) names the built-in provider running in place of ImageRef,
 	// which the host could not fetch (wash up --builtin-twins).
 	BuiltinTwin string `json:"builtin_twin,omitempty"`
+	// ReportsHealth (wash only) promises a health event (health_check_passed, or
+	// health_check_failed with the reason) right after this one, once the provider has been
+	// handed the links it starts with: wash's wadm does not count the provider as deployed
+	// before it. Upstream wadm ignores the field.
+	ReportsHealth bool `json:"reports_health,omitempty"`
 }
 
 // ProviderStartFailedData is the data of provider_start_failed.

@@ -56,8 +56,9 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 	}
 	// Registering and replaying the links already in the lattice happen under linkMu, so a
 	// link change racing with the start is delivered exactly once. provider_started goes out
-	// first: a link the provider cannot apply then reports the provider unhealthy after it,
-	// which is the order wadm needs.
+	// first, then the replay, then one health report (a link the provider cannot apply makes it
+	// health_check_failed): wash's wadm waits for that report before it counts the provider,
+	// so an app never shows Deployed on a listener that failed to bind.
 	h.linkMu.Lock()
 	h.mu.Lock()
 	h.providers[p.id] = p
@@ -75,6 +76,7 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 	// built-in twin stands in for
 	evt := events.ProviderStartedData{
 		HostID: h.id, ImageRef: p.ref, ProviderID: p.id, Annotations: nonNil(maps.Clone(p.annotations)),
+		ReportsHealth: true,
 	}
 	if rr, err := oci.ParseResourceRef(cmd.ProviderRef); err == nil && rr.Kind != oci.RefBuiltin {
 		evt.BuiltinTwin = "wasmcloud+builtin://" + name // standing in for an image it could not fetch
@@ -83,6 +85,14 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 	h.publish(events.ProviderStarted, evt)
 	for _, l := range existing {
 		h.pushLink(ctx, p, l, true)
+	}
+	// The health report provider_started promised (ReportsHealth): a failed link already
+	// published health_check_failed; otherwise say it passed, so wadm counts the provider.
+	p.healthMu.Lock()
+	healthy := len(p.linkErrs) == 0
+	p.healthMu.Unlock()
+	if healthy {
+		h.publish(events.HealthCheckPassed, events.HealthCheckData{HostID: h.id, ProviderID: p.id})
 	}
 	h.linkMu.Unlock()
 }

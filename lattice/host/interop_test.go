@@ -219,9 +219,11 @@ func TestBuiltinProviderStartedImageRef(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := evs.waitRaw(t, events.ProviderStarted, nil)
-	if want := `{"annotations":{},"host_id":"` + h.ID() + `","image_ref":"keyvalue-inmemory","provider_id":"kv"}`; got != want {
+	if want := `{"annotations":{},"host_id":"` + h.ID() + `","image_ref":"keyvalue-inmemory","provider_id":"kv","reports_health":true}`; got != want {
 		t.Fatalf("provider_started:\n got %s\nwant %s", got, want)
 	}
+	// reports_health (wash only) promises this report once the start links were handed over
+	evs.waitRaw(t, events.HealthCheckPassed, nil)
 }
 
 // TestNativeProviderHostDataAndClaims: a native provider gets the rpc user JWT and seed and the

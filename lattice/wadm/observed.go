@@ -113,6 +113,14 @@ func (o *observed) apply(ev events.Event, now time.Time, expiry time.Duration) b
 			return false
 		}
 		o.addProvider(host, d.ProviderID, d.ImageRef, d.Annotations, ProviderPending)
+		if d.ReportsHealth {
+			p := o.providers[d.ProviderID]
+			if p.AwaitingHealth == nil {
+				p.AwaitingHealth = map[string]bool{}
+			}
+			p.AwaitingHealth[host] = true
+			o.providers[d.ProviderID] = p
+		}
 		return true
 	case events.ProviderStopped:
 		var d events.ProviderStoppedData
@@ -131,6 +139,7 @@ func (o *observed) apply(ev events.Event, now time.Time, expiry time.Duration) b
 			p.Hosts = map[string]ProviderStatus{}
 		}
 		p.ID = d.ProviderID
+		delete(p.AwaitingHealth, d.HostID)
 		switch ev.Name() {
 		case events.HealthCheckPassed:
 			p.Hosts[d.HostID] = ProviderRunning
@@ -377,6 +386,7 @@ func (o *observed) addProvider(host, id, ref string, ann map[string]string, st P
 func (o *observed) removeProvider(host, id string) {
 	if p, ok := o.providers[id]; ok {
 		delete(p.Hosts, host)
+		delete(p.AwaitingHealth, host)
 		if len(p.Hosts) == 0 {
 			delete(o.providers, id)
 		}

@@ -103,7 +103,9 @@ func (p *ProviderSpreadScaler) spreadRule(s *LatticeState, targets []SpreadTarge
 
 // providerStatus is failuresStatus, then upstream's health rule: a provider that reported
 // health_check_failed on some host (a built-in one that could not apply a link: an address in
-// use) makes the scaler Failed "Unhealthy provider on N host(s)" until it passes again.
+// use) makes the scaler Failed "Unhealthy provider on N host(s)" until it passes again. A
+// provider whose wash host promised a first health report (reports_health) and has not sent
+// it yet keeps the scaler Reconciling, so Deployed is never shown before a failed bind.
 func providerStatus(s *LatticeState, providerID string, failures []string, cmds []Command) model.StatusInfo {
 	st := failuresStatus(failures, len(cmds), "provider")
 	if st.Type != model.StatusDeployed {
@@ -125,6 +127,16 @@ func providerStatus(s *LatticeState, providerID string, failures []string, cmds 
 			msg += ": " + reason
 		}
 		return model.Failed(msg)
+	}
+	awaiting := 0
+	for _, id := range s.sortedHostIDs() {
+		if ps := s.Hosts[id].Providers[providerID]; ps != nil && ps.AwaitingHealth {
+			awaiting++
+		}
+	}
+	if awaiting > 0 {
+		// a wash host reports whether the provider's links applied right after starting it
+		return model.Reconciling(fmt.Sprintf("Waiting for the provider's first health report on %d host(s)", awaiting))
 	}
 	return st
 }

@@ -52,6 +52,8 @@ type ProviderState struct {
 	Health      ProviderStatus
 	// Reason is what the host said with its last health_check_failed ("" if nothing).
 	Reason string
+	// AwaitingHealth: the host promised a first health report that has not come yet.
+	AwaitingHealth bool
 }
 
 // Link is a link as the control interface reports it.
@@ -181,6 +183,7 @@ func StateFromRecords(hosts map[string]HostRecord, components map[string]Compone
 			}
 			h.SetProvider(p.ProviderID, p.ProviderRef, p.Annotations, health)
 			h.Providers[p.ProviderID].Reason = reason
+			h.Providers[p.ProviderID].AwaitingHealth = providers[p.ProviderID].AwaitingHealth[id]
 		}
 	}
 	for cid, cr := range components {

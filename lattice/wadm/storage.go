@@ -304,4 +304,8 @@ type ProviderRecord struct {
 	// with its health_check_failed (a built-in provider that could not apply a link), so
 	// the app status can say why.
 	Unhealthy map[string]string `json:"unhealthy,omitempty"`
+	// AwaitingHealth (wash only) lists the hosts whose provider_started promised a health
+	// report (reports_health) that has not come yet: until it does, the provider is not
+	// counted as deployed there.
+	AwaitingHealth map[string]bool `json:"awaiting_health,omitempty"`
 }
