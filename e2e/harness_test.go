@@ -8,48 +8,32 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/wasmlattice/wash/internal/testtool"
 )
 
-var (
-	buildOnce sync.Once
-	washBin   string
-	buildErr  error
-)
+// washBin is the wash binary every test runs.
+var washBin string
 
 // TestMain builds the binary once for all tests.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "wash-e2e-")
+	bin, err := testtool.BuildWash()
 	if err != nil {
-		panic(err)
-	}
-	washBin = filepath.Join(dir, "wash")
-	cmd := exec.Command("go", "build", "-o", washBin, "../cmd/wash")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building wash: %v\n%s", err, out)
+		fmt.Fprintln(os.Stderr, err)
+		testtool.RemoveBuilt()
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	washBin = bin
+	testtool.Main(m)
 }
 
 // freePort returns a loopback port nobody listens on right now.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func freePort(t testing.TB) int { return testtool.FreePort(t) }
 
 // env is one user's shell: a WASH_HOME and a NATS port.
 type env struct {

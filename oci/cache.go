@@ -14,15 +14,16 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/wasmlattice/wash/internal/atomicfile"
 )
 
 // Cache is a content-addressed store of manifests and layers on disk:
 //
 //	<dir>/blobs/sha256/<hex>   every verified blob (manifests and layers alike)
 //	<dir>/refs/<sha256(ref)>   JSON {"ref","digest","time"}: the manifest digest a tag resolved to
-//	<dir>/tmp/                 partial downloads (same file system, so rename is atomic)
 //
-// Blobs are written to a temp file, checked against their digest and size, then renamed into
+// Blobs are written to a temp file beside their place (atomicfile), checked against their digest and size, then renamed into
 // place, so a reader never sees a partial blob and a failed download leaves nothing behind.
 // A blob is hashed when first read by a process; later reads skip the hash while the file is
 // the same one (device, inode, size and modification time unchanged) — this keeps a cached
@@ -35,7 +36,7 @@ type Cache struct {
 
 // OpenCache creates (if needed) and opens a cache rooted at dir.
 func OpenCache(dir string) (*Cache, error) {
-	for _, d := range []string{"blobs/sha256", "refs", "tmp"} {
+	for _, d := range []string{"blobs/sha256", "refs"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return nil, fmt.Errorf("opening OCI cache: %w", err)
 		}
@@ -151,24 +152,19 @@ func (c *Cache) ingest(d digest.Digest, size int64, r io.Reader, also io.Writer)
 	if err := d.Validate(); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrDigestMismatch, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Join(c.dir, "tmp"), "blob-*")
-	if err != nil {
-		return "", fmt.Errorf("writing OCI cache: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	var w io.Writer = tmp
-	if also != nil {
-		w = io.MultiWriter(tmp, also)
-	}
-	if err := copyVerified(w, r, d, size); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("writing OCI cache: %w", err)
-	}
 	dst := c.BlobPath(d)
-	if err := os.Rename(tmp.Name(), dst); err != nil {
+	var fillErr error
+	err := atomicfile.Write(dst, 0o600, func(w io.Writer) error {
+		if also != nil {
+			w = io.MultiWriter(w, also)
+		}
+		fillErr = copyVerified(w, r, d, size)
+		return fillErr
+	})
+	if fillErr != nil {
+		return "", fillErr
+	}
+	if err != nil {
 		return "", fmt.Errorf("writing OCI cache: %w", err)
 	}
 	if st, err := os.Stat(dst); err == nil {
@@ -218,19 +214,7 @@ func (c *Cache) SetRef(ref string, d digest.Digest) error {
 		return nil
 	}
 	b, _ := json.Marshal(refEntry{Ref: ref, Digest: d.String(), Time: time.Now().UTC()})
-	tmp, err := os.CreateTemp(filepath.Join(c.dir, "tmp"), "ref-*")
-	if err != nil {
-		return fmt.Errorf("writing OCI cache: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing OCI cache: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing OCI cache: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), c.refPath(ref)); err != nil {
+	if err := atomicfile.WriteFile(c.refPath(ref), b, 0o600); err != nil {
 		return fmt.Errorf("writing OCI cache: %w", err)
 	}
 	return nil

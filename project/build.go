@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/wasmlattice/wash/internal/atomicfile"
 	"github.com/wasmlattice/wash/internal/bounded"
 )
 
@@ -285,27 +286,10 @@ func (b *Builder) tinygo(ctx context.Context, c *Config) (string, error) {
 	return dest, nil
 }
 
-// WriteAtomic writes data to path through a temporary file and a rename, creating the directory.
+// WriteAtomic writes data to path atomically (see atomicfile), creating the directory.
 func WriteAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.WriteFile(path, data, 0o644)
 }

@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/nats-io/nats.go"
 
+	"github.com/wasmlattice/wash/internal/testnats"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/natsd"
@@ -20,17 +21,8 @@ import (
 // benchmark ends. No host runs: what a test needs of the lattice it hands to Update.
 func startNATS(tb testing.TB) (*natsd.Server, *nats.Conn) {
 	tb.Helper()
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: tb.TempDir()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(nc.Close)
-	return srv, nc
+	s, nc := testnats.Connected(tb)
+	return s.Embedded, nc
 }
 
 // BenchmarkHeartbeatUpdate is the cost of one heartbeat for the UI: Update plus View, with 20

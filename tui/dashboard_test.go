@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/internal/testnats"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host"
@@ -93,23 +94,14 @@ func startLatticeWith(t *testing.T, withWadm bool) *lattice {
 		t.Skip("starts a lattice")
 	}
 	t.Parallel()
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	srv := testnats.Start(t)
 	connect := func() *nats.Conn {
-		nc, err := nats.Connect(srv.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		return nc
+		return srv.Connect(t, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	}
 	nc := connect()
 	wasm := buildWasip1(t)
 	ctx := context.Background()
-	l := &lattice{srv: srv, nc: nc, wasm: wasm, comp: "hello"}
+	l := &lattice{srv: srv.Embedded, nc: nc, wasm: wasm, comp: "hello"}
 	if withWadm {
 		// wadm starts before the host so its event stream holds host_started: the host
 		// heartbeats only hourly (so nothing moves under the goldens), and an expiry longer
@@ -170,7 +162,7 @@ func startLatticeWith(t *testing.T, withWadm bool) *lattice {
 	}
 	// Random values become fixed placeholders before layout, so goldens are stable.
 	pairs := []string{h.ID(), "NHOSTIDXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
-		h.FriendlyName(), "test-host-0001", filepath.Dir(wasm), "/tmp/wasm", srv.ClientURL(), "nats://127.0.0.1:4222"}
+		h.FriendlyName(), "test-host-0001", filepath.Dir(wasm), "/tmp/wasm", srv.URL, "nats://127.0.0.1:4222"}
 	inv, err := l.ctl.GetHostInventory(ctx, h.ID())
 	if err != nil {
 		t.Fatal(err)

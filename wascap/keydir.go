@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/wasmlattice/wash/internal/atomicfile"
 )
 
 // KeyExt is the file extension of seeds in a key directory.
@@ -55,24 +57,7 @@ func (d KeyDir) Save(name, seed string) error {
 	if err := os.MkdirAll(d.Path, 0o700); err != nil {
 		return fmt.Errorf("creating keys directory: %w", err)
 	}
-	p := d.File(name)
-	tmp, err := os.CreateTemp(d.Path, ".key-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(seed); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
+	return atomicfile.WriteFile(d.File(name), []byte(seed), 0o600)
 }
 
 // List returns the key names (file names without .nk), sorted.

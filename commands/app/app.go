@@ -8,16 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/wasmlattice/wash/internal/bounded"
 
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
@@ -27,6 +23,7 @@ import (
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/output"
 	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/deploy"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 	"github.com/wasmlattice/wash/oci"
 )
@@ -43,6 +40,8 @@ type Options struct {
 	Replace       bool
 	AllUndeployed bool
 	WatchEvery    string
+	// Args are the positional arguments as given (the source or name, a version).
+	Args []string
 }
 
 // NewCmd builds `wash app`.
@@ -56,8 +55,8 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(errors.New("missing subcommand: deploy, put, list, get, status, history, undeploy, delete or validate"))
 		},
 	}
-	cmd.AddCommand(newDeployCmd(env), newPutCmd(env), newListCmd(env), newGetCmd(env), newStatusCmd(env),
-		newHistoryCmd(env), newUndeployCmd(env), newDeleteCmd(env), newValidateCmd(env))
+	cmd.AddCommand(newDeployCmd(env, nil), newPutCmd(env, nil), newListCmd(env, nil), newGetCmd(env, nil), newStatusCmd(env, nil),
+		newHistoryCmd(env, nil), newUndeployCmd(env, nil), newDeleteCmd(env, nil), newValidateCmd(env))
 	return cmd
 }
 
@@ -87,7 +86,11 @@ func (o *Options) client(env *cli.Env) (*wadmclient.Client, *nats.Conn, error) {
 	return wadmclient.New(nc, wadmclient.Options{Lattice: r.Lattice, Timeout: timeout}), nc, nil
 }
 
-func withClient(env *cli.Env, o *Options, fn func(*wadmclient.Client) error) error {
+// withClient runs fn with a wadm client for the options, or hands the options to runF (tests).
+func withClient(env *cli.Env, o *Options, runF func(*Options) error, fn func(*wadmclient.Client) error) error {
+	if runF != nil {
+		return runF(o)
+	}
 	c, nc, err := o.client(env)
 	if err != nil {
 		return err
@@ -96,118 +99,11 @@ func withClient(env *cli.Env, o *Options, fn func(*wadmclient.Client) error) err
 	return fn(c)
 }
 
-// ---- sources -------------------------------------------------------------------
-
-// Source is a manifest read from a file, a URL or stdin.
-type Source struct {
-	Data []byte
-	Dir  string // directory relative file:// refs resolve against ("" for URLs)
-	Name string // what the user named, for messages
-}
-
-// IsSource reports whether arg names a manifest rather than a stored app name.
-func IsSource(arg string) bool {
-	if arg == "-" || strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
-		return true
-	}
-	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
-		return true
-	}
-	ext := strings.ToLower(filepath.Ext(arg))
-	return ext == ".yaml" || ext == ".yml" || ext == ".json"
-}
-
-// MaxManifestSize bounds a manifest read from a file, URL or stdin; real manifests are a few
-// kilobytes, and what wadm stores must fit in one NATS message anyway.
-const MaxManifestSize = 16 << 20
-
-// ReadSource reads a manifest from a path, URL or "-" (stdin).
-func ReadSource(ctx context.Context, env *cli.Env, arg string) (Source, error) {
-	switch {
-	case arg == "-":
-		b, err := bounded.ReadAll(env.IO.In, MaxManifestSize, "the manifest on stdin")
-		if err != nil {
-			return Source{}, err
-		}
-		wd, _ := os.Getwd()
-		return Source{Data: b, Dir: wd, Name: "stdin"}, nil
-	case strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://"):
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, arg, nil)
-		if err != nil {
-			return Source{}, fmt.Errorf("invalid manifest URL %s: %w", arg, err)
-		}
-		resp, err := oci.HTTPClient().Do(req) // through HTTP(S)_PROXY with WASH_PROXY_* credentials
-		if err != nil {
-			return Source{}, fmt.Errorf("fetching manifest %s: %w", arg, err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return Source{}, fmt.Errorf("fetching manifest %s: HTTP %s", arg, resp.Status)
-		}
-		b, err := bounded.ReadAll(resp.Body, MaxManifestSize, "manifest "+arg)
-		if err != nil {
-			return Source{}, fmt.Errorf("fetching manifest %s: %w", arg, err)
-		}
-		return Source{Data: b, Name: arg}, nil
-	}
-	b, err := bounded.ReadFile(arg, MaxManifestSize)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return Source{}, fmt.Errorf("manifest file %s does not exist", arg)
-		}
-		if errors.Is(err, bounded.ErrTooLarge) {
-			return Source{}, fmt.Errorf("manifest %w", err)
-		}
-		return Source{}, fmt.Errorf("reading manifest %s: %w", arg, err)
-	}
-	abs, _ := filepath.Abs(arg)
-	return Source{Data: b, Dir: filepath.Dir(abs), Name: arg}, nil
-}
-
-// Prepare parses and checks a manifest locally (so bad input is reported before anything is
-// stored), resolves relative file:// images against the manifest's directory and checks that
-// file:// images exist. It returns the manifest as JSON for model.put.
-func Prepare(src Source) (*model.Manifest, []byte, error) {
-	m, err := model.ParseManifest(src.Data)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %s", src.Name, oneLine(err.Error()))
-	}
-	if msg := model.CheckPut(m); msg != "" {
-		return nil, nil, fmt.Errorf("%s: invalid manifest: %s", src.Name, msg)
-	}
-	for i := range m.Spec.Components {
-		c := &m.Spec.Components[i]
-		if c.Properties.Image == nil {
-			continue
-		}
-		img := *c.Properties.Image
-		path, ok := strings.CutPrefix(img, "file://")
-		if !ok {
-			continue
-		}
-		if !filepath.IsAbs(path) && src.Dir != "" {
-			path = filepath.Join(src.Dir, path)
-			img = "file://" + path
-			c.Properties.Image = &img
-		}
-		if _, err := os.Stat(path); err != nil {
-			return nil, nil, fmt.Errorf("%s: component %q: image %s does not exist", src.Name, c.Name, img)
-		}
-	}
-	b, err := m.MarshalCanonical()
-	if err != nil {
-		return nil, nil, err
-	}
-	return m, b, nil
-}
-
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// ---- deploy / put -----------------------------------------------------------------
+// ---- deploy / put -----------------------------------------------------------
 
-func newDeployCmd(env *cli.Env) *cobra.Command {
+func newDeployCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "deploy FILE|URL|-|NAME [VERSION]",
@@ -219,11 +115,15 @@ The command waits until wadm reports the application deployed (--timeout, defaul
 if wadm reports it failed. With --no-wait it returns once wadm accepted the deployment.`,
 		Args: cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
 			if len(args) == 2 {
 				if o.Version != "" && o.Version != args[1] {
 					return cli.Usage(errors.New("give the version either as an argument or with --version"))
 				}
 				o.Version = args[1]
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return RunDeploy(cmd.Context(), env, o, args[0])
 		},
@@ -239,12 +139,8 @@ if wadm reports it failed. With --no-wait it returns once wadm accepted the depl
 func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) error {
 	name, version := target, o.Version
 	var data []byte
-	if IsSource(target) {
-		src, err := ReadSource(ctx, env, target)
-		if err != nil {
-			return err
-		}
-		m, b, err := Prepare(src)
+	if deploy.IsSource(target) {
+		m, b, err := deploy.Load(ctx, env.IO.In, oci.HTTPClient(), target)
 		if err != nil {
 			return err
 		}
@@ -264,59 +160,21 @@ func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) err
 		return err
 	}
 	defer nc.Close()
-	if data != nil && o.Replace {
-		// As upstream: delete the name (and the manifest's version, if it names one), and
-		// only warn when that fails.
-		var ver string
-		if m, err := model.ParseManifest(data); err == nil {
-			ver = m.Version()
-		}
-		if _, err := c.Delete(ctx, name, ver); err != nil {
+	r := deploy.Request{Name: name, Version: version, Manifest: data, Replace: o.Replace,
+		ReplaceFailed: func(err error) {
 			env.IO.Progress("%s failed to delete %s during --replace: %v", env.IO.Warn("warning:"), name, err)
+		}}
+	if !o.NoWait {
+		r.Wait = o.Timeout
+		if r.Wait <= 0 {
+			r.Wait = 60 * time.Second
 		}
 	}
-	if data != nil {
-		put, err := c.Put(ctx, data, "application/json")
-		if err != nil {
-			return fmt.Errorf("storing %s: %w", name, err)
-		}
-		version = put.CurrentVersion
-	}
-	// Watch before deploying so no status is missed.
-	updates := make(chan model.Status, 64)
-	stopWatch, err := c.WatchStatus(name, func(s model.Status) {
-		select {
-		case updates <- s:
-		default:
-		}
-	})
+	res, err := deploy.Deploy(ctx, c, nc, r)
 	if err != nil {
 		return err
 	}
-	defer stopWatch()
-	health := watchHealth(nc, c.Lattice())
-	defer health.stop()
-	dep, err := c.Deploy(ctx, name, version)
-	if err != nil {
-		return fmt.Errorf("deploying %s: %w", name, err)
-	}
-	if dep.Version != nil {
-		version = *dep.Version
-	}
-	var final *model.Status
-	if !o.NoWait {
-		wait := o.Timeout
-		if wait <= 0 {
-			wait = 60 * time.Second
-		}
-		final, err = waitDeployed(ctx, c, name, version, updates, wait)
-		if err != nil {
-			if why := health.explain(ctx, c, name); why != "" {
-				err = fmt.Errorf("%w; %s", err, why)
-			}
-			return fmt.Errorf("application %q version %q: %w", name, version, err)
-		}
-	}
+	version, final := res.Version, res.Status
 	if env.IO.JSON() {
 		r := output.Result{"model_name": name, "model_version": version, "deployed": final != nil, "accepted": true}
 		if final != nil {
@@ -332,89 +190,20 @@ func RunDeploy(ctx context.Context, env *cli.Env, o *Options, target string) err
 	return nil
 }
 
-// failGrace is how long a failed status must persist before a deploy is reported failed. wadm
-// reports a scaler failed for its 5 s backoff and then retries, and an upgrade passes through
-// a failed state on its own (the new link is refused until the old one is deleted).
-const failGrace = 6 * time.Second
-
-// waitDeployed waits for a status published after the deploy: deployed succeeds, a failed
-// status that persists for failGrace fails. If nothing new arrives (a re-deploy of what already
-// runs), the current status is polled.
-//
-// A status naming another version (wash's wadm names the version a status
-// is about; upstream's leaves it "") is about what ran before the deploy
-// and does not count.
-func waitDeployed(ctx context.Context, c *wadmclient.Client, app, version string, updates <-chan model.Status, wait time.Duration) (*model.Status, error) {
-	ours := func(st *model.Status) bool { return st.Version == "" || st.Version == version }
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	poll := time.NewTicker(time.Second)
-	defer poll.Stop()
-	var last *model.Status
-	seen := false
-	var failed <-chan time.Time
-	for {
-		select {
-		case st := <-updates:
-			if !ours(&st) {
-				continue
-			}
-			seen = true
-			last = &st
-			switch st.Info.Type {
-			case model.StatusDeployed:
-				return &st, nil
-			case model.StatusFailed:
-				if failed == nil {
-					failed = time.After(failGrace)
-				}
-			default:
-				failed = nil
-			}
-		case <-failed:
-			return nil, fmt.Errorf("deployment failed: %s (wadm keeps trying; see `wash app status %s`)", describe(*last), app)
-		case <-poll.C:
-			if seen {
-				continue
-			}
-			if st, err := c.Status(ctx, app); err == nil && st.Info.Type == model.StatusDeployed && ours(st) {
-				return st, nil
-			}
-		case <-deadline.C:
-			if last == nil {
-				if st, err := c.Status(ctx, app); err == nil {
-					last = st
-				}
-			}
-			msg := "no status yet"
-			if last != nil {
-				msg = describe(*last)
-			}
-			return nil, fmt.Errorf("not deployed within %s: %s (wadm keeps trying; see `wash app status %s`)", wait, msg, app)
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-func describe(st model.Status) string {
-	s := string(st.Info.Type)
-	if st.Info.Message != "" {
-		s += ": " + st.Info.Message
-	}
-	return s
-}
-
-func newPutCmd(env *cli.Env) *cobra.Command {
+func newPutCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "put [FILE|URL|-]",
 		Short: "Store a manifest version without deploying it",
 		Args:  cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
 			src := "-"
 			if len(args) == 1 {
 				src = args[0]
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return RunPut(cmd.Context(), env, o, src)
 		},
@@ -425,15 +214,11 @@ func newPutCmd(env *cli.Env) *cobra.Command {
 
 // RunPut stores a manifest.
 func RunPut(ctx context.Context, env *cli.Env, o *Options, target string) error {
-	src, err := ReadSource(ctx, env, target)
+	m, b, err := deploy.Load(ctx, env.IO.In, oci.HTTPClient(), target)
 	if err != nil {
 		return err
 	}
-	m, b, err := Prepare(src)
-	if err != nil {
-		return err
-	}
-	return withClient(env, o, func(c *wadmclient.Client) error {
+	return withClient(env, o, nil, func(c *wadmclient.Client) error {
 		put, err := c.Put(ctx, b, "application/json")
 		if err != nil {
 			return fmt.Errorf("storing %s: %w", m.Metadata.Name, err)
@@ -447,9 +232,9 @@ func RunPut(ctx context.Context, env *cli.Env, o *Options, target string) error 
 	})
 }
 
-// ---- list / get / status / history -----------------------------------------------------
+// ---- list / get / status / history ------------------------------------------
 
-func newListCmd(env *cli.Env) *cobra.Command {
+func newListCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "list",
@@ -457,6 +242,7 @@ func newListCmd(env *cli.Env) *cobra.Command {
 		Short:   "List applications with their deployed version and status",
 		Args:    cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
 			if len(args) == 1 {
 				// upstream's `-w 5s`: the interval after a bare -w
 				if !cmd.Flags().Changed("watch") {
@@ -464,7 +250,7 @@ func newListCmd(env *cli.Env) *cobra.Command {
 				}
 				o.WatchEvery = args[0]
 			}
-			return withClient(env, o, func(c *wadmclient.Client) error {
+			return withClient(env, o, runF, func(c *wadmclient.Client) error {
 				if cmd.Flags().Changed("watch") {
 					return o.watchList(cmd.Context(), env, c)
 				}
@@ -590,14 +376,15 @@ func colorStatus(env *cli.Env, t model.StatusType) string {
 	return w
 }
 
-func newGetCmd(env *cli.Env) *cobra.Command {
+func newGetCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "get [NAME] [VERSION]",
 		Short: "Show an application's manifest (the list of applications without NAME)",
 		Args:  cli.Args(cobra.MaximumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withClient(env, o, func(c *wadmclient.Client) error {
+			o.Args = args
+			return withClient(env, o, runF, func(c *wadmclient.Client) error {
 				if cmd.Flags().Changed("watch") {
 					// upstream watches the application list, whatever NAME says
 					return o.watchList(cmd.Context(), env, c)
@@ -660,14 +447,15 @@ func notFound(err error, c *wadmclient.Client, name string) error {
 	return err
 }
 
-func newStatusCmd(env *cli.Env) *cobra.Command {
+func newStatusCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "status NAME",
 		Short: "Show the status of an application and of each of its scalers",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withClient(env, o, func(c *wadmclient.Client) error { return RunStatus(cmd.Context(), env, c, args[0], o.Watch) })
+			o.Args = args
+			return withClient(env, o, runF, func(c *wadmclient.Client) error { return RunStatus(cmd.Context(), env, c, args[0], o.Watch) })
 		},
 	}
 	o.addFlags(cmd)
@@ -748,14 +536,15 @@ func printStatus(env *cli.Env, name, deployed string, st *model.Status) error {
 	return t.Render()
 }
 
-func newHistoryCmd(env *cli.Env) *cobra.Command {
+func newHistoryCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "history NAME",
 		Short: "List the stored versions of an application",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withClient(env, o, func(c *wadmclient.Client) error {
+			o.Args = args
+			return withClient(env, o, runF, func(c *wadmclient.Client) error {
 				vs, err := c.Versions(cmd.Context(), args[0])
 				if err != nil {
 					return notFound(err, c, args[0])
@@ -782,19 +571,20 @@ func newHistoryCmd(env *cli.Env) *cobra.Command {
 	return cmd
 }
 
-// ---- undeploy / delete ----------------------------------------------------------------
+// ---- undeploy / delete ------------------------------------------------------
 
-func newUndeployCmd(env *cli.Env) *cobra.Command {
+func newUndeployCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "undeploy NAME | --all",
 		Short: "Stop an application (its versions stay stored)",
 		Args:  cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
 			if (len(args) == 1) == o.All {
 				return cli.Usage(errors.New("name one application or give --all"))
 			}
-			return withClient(env, o, func(c *wadmclient.Client) error {
+			return withClient(env, o, runF, func(c *wadmclient.Client) error {
 				ctx := cmd.Context()
 				names := args
 				if o.All {
@@ -838,7 +628,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func newDeleteCmd(env *cli.Env) *cobra.Command {
+func newDeleteCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "delete NAME [VERSION | --all] | --all-undeployed",
@@ -846,11 +636,12 @@ func newDeleteCmd(env *cli.Env) *cobra.Command {
 		Short:   "Delete one stored version of an application, or all of them (undeploying it)",
 		Args:    cli.Args(cobra.RangeArgs(0, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
 			if o.AllUndeployed {
 				if len(args) > 0 {
 					return cli.Usage(errors.New("give either NAME or --all-undeployed"))
 				}
-				return withClient(env, o, func(c *wadmclient.Client) error { return deleteUndeployed(cmd.Context(), env, c) })
+				return withClient(env, o, runF, func(c *wadmclient.Client) error { return deleteUndeployed(cmd.Context(), env, c) })
 			}
 			if len(args) == 0 {
 				return cli.Usage(errors.New("missing NAME (or --all-undeployed)"))
@@ -862,8 +653,8 @@ func newDeleteCmd(env *cli.Env) *cobra.Command {
 			if len(args) == 2 {
 				version = args[1]
 			}
-			if IsSource(name) {
-				src, err := ReadSource(cmd.Context(), env, name)
+			if deploy.IsSource(name) {
+				src, err := deploy.ReadSource(cmd.Context(), env.IO.In, oci.HTTPClient(), name)
 				if err != nil {
 					return err
 				}
@@ -873,7 +664,7 @@ func newDeleteCmd(env *cli.Env) *cobra.Command {
 				}
 				name = m.Metadata.Name
 			}
-			return withClient(env, o, func(c *wadmclient.Client) error {
+			return withClient(env, o, runF, func(c *wadmclient.Client) error {
 				r, err := c.Delete(cmd.Context(), name, version)
 				if err != nil {
 					return err
@@ -929,10 +720,4 @@ func deleteUndeployed(ctx context.Context, env *cli.Env, c *wadmclient.Client) e
 	}
 	env.IO.Printf("Deleted [%d] applications\n", len(out))
 	return nil
-}
-
-// WaitDeployed waits for version of app to report Deployed after a deploy (updates come from
-// Client.WatchStatus started before the deploy); wash dev uses it too.
-func WaitDeployed(ctx context.Context, c *wadmclient.Client, app, version string, updates <-chan model.Status, wait time.Duration) (*model.Status, error) {
-	return waitDeployed(ctx, c, app, version, updates, wait)
 }

@@ -3,7 +3,6 @@ package app_test
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/internal/testtool"
 )
 
 // wash runs the built binary with the test's WASH_HOME.
@@ -40,14 +40,10 @@ func (w *washCLI) must(args ...string) string {
 	return out
 }
 
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
+// TestMain removes the wash binary the binary tests build.
+func TestMain(m *testing.M) { testtool.Main(m) }
+
+func freePort(t *testing.T) string { return strconv.Itoa(testtool.FreePort(t)) }
 
 func (w *washCLI) status(app string) (typ, msg string) {
 	out, err := w.run("app", "status", app, "-o", "json")
@@ -134,10 +130,7 @@ func TestSeedScenarioBinary(t *testing.T) {
 		t.Skip("builds and runs the wash binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "wash")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/wash").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testtool.Wash(t)
 	// The manifest names ./hello.wasm relative to its own directory.
 	wasm, err := os.ReadFile(testlattice.Wasip1(t))
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/output"
 	"github.com/wasmlattice/wash/lattice/host/providers"
+	"github.com/wasmlattice/wash/lattice/wadm/deploy"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 	"github.com/wasmlattice/wash/oci"
 )
@@ -33,7 +34,7 @@ func newValidateCmd(env *cli.Env) *cobra.Command {
 		Short: "Check a manifest: OAM schema, wadm's rules and image references (nothing is sent to wadm)",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := ReadSource(cmd.Context(), env, args[0])
+			src, err := deploy.ReadSource(cmd.Context(), env.IO.In, oci.HTTPClient(), args[0])
 			if err != nil {
 				return err
 			}
@@ -75,7 +76,7 @@ func newValidateCmd(env *cli.Env) *cobra.Command {
 
 // checkImageRefs resolves every OCI image of the manifest in its registry (upstream's
 // --check-image-refs fetches them); builtins and file:// images are checked by Validate.
-func checkImageRefs(ctx context.Context, src Source, insecure bool) []string {
+func checkImageRefs(ctx context.Context, src deploy.Source, insecure bool) []string {
 	m, err := model.ParseManifest(src.Data)
 	if err != nil {
 		return nil // Validate already reported it
@@ -104,7 +105,7 @@ func checkImageRefs(ctx context.Context, src Source, insecure bool) []string {
 
 // Validate checks a manifest the way wadm would plus the schema and image references; it
 // returns error and warning messages (a parse failure is an error result).
-func Validate(src Source) (errs, warns []string, err error) {
+func Validate(src deploy.Source) (errs, warns []string, err error) {
 	m, failures, perr := model.ValidateBytes(src.Data)
 	if perr != nil {
 		if m, perr = model.ParseManifest(src.Data); perr != nil {

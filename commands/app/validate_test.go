@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wasmlattice/wash/commands/app"
+	"github.com/wasmlattice/wash/lattice/wadm/deploy"
 )
 
 // TestValidateBuiltins (#12.7): validate and deploy agree on wasmcloud+builtin:// providers; the
@@ -21,12 +22,12 @@ func TestValidateBuiltins(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if errs, _, err := app.Validate(app.Source{Data: data, Dir: filepath.Dir(path), Name: path}); err != nil || len(errs) > 0 {
+		if errs, _, err := app.Validate(deploy.Source{Data: data, Dir: filepath.Dir(path), Name: path}); err != nil || len(errs) > 0 {
 			t.Errorf("%s: %v %v", path, errs, err)
 		}
 	}
-	manifest := func(typ, image string) app.Source {
-		return app.Source{Name: "m", Data: []byte(`apiVersion: core.oam.dev/v1beta1
+	manifest := func(typ, image string) deploy.Source {
+		return deploy.Source{Name: "m", Data: []byte(`apiVersion: core.oam.dev/v1beta1
 kind: Application
 metadata:
   name: b

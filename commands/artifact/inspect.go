@@ -31,7 +31,9 @@ type InspectOptions struct {
 }
 
 // NewInspectCmd builds `wash inspect`.
-func NewInspectCmd(env *cli.Env) *cobra.Command {
+func NewInspectCmd(env *cli.Env) *cobra.Command { return newInspectCmd(env, nil) }
+
+func newInspectCmd(env *cli.Env, runF func(*InspectOptions) error) *cobra.Command {
 	o := &InspectOptions{}
 	cmd := &cobra.Command{
 		Use:   "inspect REF|FILE",
@@ -42,7 +44,7 @@ func NewInspectCmd(env *cli.Env) *cobra.Command {
 				return err
 			}
 			o.Target = args[0]
-			return RunInspect(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunInspect)
 		},
 	}
 	o.bind(cmd)

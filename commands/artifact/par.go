@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/wasmlattice/wash/internal/atomicfile"
 	"github.com/wasmlattice/wash/internal/bounded"
 
 	"github.com/spf13/cobra"
@@ -114,7 +115,7 @@ func RunParCreate(_ context.Context, env *cli.Env, o *ParCreateOptions) error {
 	if o.Compress && filepath.Ext(dest) != ".gz" {
 		dest += ".gz"
 	}
-	if err := writeFileAtomic(dest, res.Bytes, 0o644); err != nil {
+	if err := atomicfile.WriteFile(dest, res.Bytes, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", dest, err)
 	}
 	if env.IO.JSON() {
@@ -209,7 +210,7 @@ func RunParInsert(_ context.Context, env *cli.Env, o *ParInsertOptions) error {
 		}
 		return err
 	}
-	if err := writeFileAtomic(o.Archive, res.Bytes, 0o644); err != nil {
+	if err := atomicfile.WriteFile(o.Archive, res.Bytes, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", o.Archive, err)
 	}
 	if env.IO.JSON() {

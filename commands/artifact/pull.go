@@ -3,12 +3,13 @@ package artifact
 import (
 	"context"
 	"fmt"
-	"os"
+	"io"
 	"path"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/internal/atomicfile"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/oci/par"
 )
@@ -22,7 +23,9 @@ type PullOptions struct {
 }
 
 // NewPullCmd builds `wash pull`.
-func NewPullCmd(env *cli.Env) *cobra.Command {
+func NewPullCmd(env *cli.Env) *cobra.Command { return newPullCmd(env, nil) }
+
+func newPullCmd(env *cli.Env, runF func(*PullOptions) error) *cobra.Command {
 	o := &PullOptions{}
 	cmd := &cobra.Command{
 		Use:   "pull REF",
@@ -35,7 +38,7 @@ func NewPullCmd(env *cli.Env) *cobra.Command {
 				return err
 			}
 			o.Ref = args[0]
-			return RunPull(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunPull)
 		},
 	}
 	o.bind(cmd)
@@ -79,8 +82,8 @@ func RunPull(ctx context.Context, env *cli.Env, o *PullOptions) error {
 	if dest == "" {
 		dest = path.Base(ref.Repository) + kind.Extension()
 	}
-	if err := writeAtomic(dest, 0o644, func(f *os.File) error {
-		_, err := a.WriteTo(f)
+	if err := atomicfile.Write(dest, 0o644, func(w io.Writer) error {
+		_, err := a.WriteTo(w)
 		return err
 	}); err != nil {
 		return fmt.Errorf("writing %s: %w", dest, err)

@@ -26,7 +26,9 @@ type PushOptions struct {
 }
 
 // NewPushCmd builds `wash push`.
-func NewPushCmd(env *cli.Env) *cobra.Command {
+func NewPushCmd(env *cli.Env) *cobra.Command { return newPushCmd(env, nil) }
+
+func newPushCmd(env *cli.Env, runF func(*PushOptions) error) *cobra.Command {
 	o := &PushOptions{}
 	cmd := &cobra.Command{
 		Use:   "push REF FILE",
@@ -42,7 +44,7 @@ func NewPushCmd(env *cli.Env) *cobra.Command {
 				return err
 			}
 			o.Ref, o.File = args[0], args[1]
-			return RunPush(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunPush)
 		},
 	}
 	o.bind(cmd)

@@ -22,7 +22,7 @@ import (
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
-	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/commands/placement"
 	"github.com/wasmlattice/wash/lattice/host/wrpcbridge"
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/lattice/wrpc/wrpchttp"
@@ -49,7 +49,9 @@ type HTTPOptions struct {
 }
 
 // NewCmd builds `wash call`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "call COMPONENT FUNCTION [ARG...]",
@@ -68,7 +70,7 @@ as JSON. The component's WIT is read from its artifact, as the inventory names i
 		Args: cli.Args(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Component, o.Function, o.Args = args[0], args[1], args[2:]
-			return Run(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, Run)
 		},
 	}
 	f := cmd.Flags()
@@ -113,7 +115,7 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	if o.HTTP.Body != "" && o.HTTP.BodyPath != "" {
 		return cli.Usage(errors.New("give --http-body or --http-body-path, not both"))
 	}
-	s, err := workload.Open(env, &o.Conn)
+	s, err := placement.Open(env, &o.Conn)
 	if err != nil {
 		return err
 	}
@@ -140,7 +142,7 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 
 type caller struct {
 	env     *cli.Env
-	s       *workload.Session
+	s       *placement.Session
 	o       *Options
 	rpc     *wrpc.Conn
 	timeout time.Duration

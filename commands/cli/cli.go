@@ -3,7 +3,11 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -58,3 +62,23 @@ func Args(v cobra.PositionalArgs) cobra.PositionalArgs {
 type SilentError struct{ Code int }
 
 func (e *SilentError) Error() string { return "" }
+
+// Run is the seam between a command's flags and its work (`newCmd(env, runF)`, as in gh): tests
+// pass runF to see the options flag parsing produced, without a lattice; wash passes nil and the
+// command's run function does the work.
+func Run[O any](ctx context.Context, env *Env, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) error {
+	if runF != nil {
+		return runF(o)
+	}
+	return run(ctx, env, o)
+}
+
+// RunUntilSignal is Run for commands that run until Ctrl+C (or SIGTERM) ends their context.
+func RunUntilSignal[O any](ctx context.Context, env *Env, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) error {
+	if runF != nil {
+		return runF(o)
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, env, o)
+}

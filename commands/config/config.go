@@ -14,7 +14,7 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/output"
-	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/commands/placement"
 	"github.com/wasmlattice/wash/lattice/ctl"
 )
 
@@ -28,7 +28,7 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(errors.New("missing subcommand: put, get or del"))
 		},
 	}
-	cmd.AddCommand(newPutCmd(env), newGetCmd(env), newDelCmd(env))
+	cmd.AddCommand(newPutCmd(env, nil), newGetCmd(env, nil), newDelCmd(env, nil))
 	return cmd
 }
 
@@ -49,7 +49,7 @@ func validName(name string) error {
 	return nil
 }
 
-func newPutCmd(env *cli.Env) *cobra.Command {
+func newPutCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "put NAME KEY=VALUE...",
@@ -60,7 +60,7 @@ func newPutCmd(env *cli.Env) *cobra.Command {
 		Args: cli.Args(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name, o.Values = args[0], args[1:]
-			return RunPut(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunPut)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -85,7 +85,7 @@ func RunPut(ctx context.Context, env *cli.Env, o *Options) error {
 // PutValues stores values under o.Name (secret references included: `wash secrets put` stores
 // them through here).
 func PutValues(ctx context.Context, env *cli.Env, o *Options, values map[string]string) error {
-	s, err := workload.Open(env, &o.Conn)
+	s, err := placement.Open(env, &o.Conn)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func explain(err error, op, lattice string) error {
 	return err
 }
 
-func newGetCmd(env *cli.Env) *cobra.Command {
+func newGetCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "get NAME",
@@ -133,7 +133,7 @@ func newGetCmd(env *cli.Env) *cobra.Command {
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
-			return RunGet(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunGet)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -153,7 +153,7 @@ func RunGet(ctx context.Context, env *cli.Env, o *Options) error {
 // Show prints the config stored under o.Name, or missing's error when there is none (`wash
 // secrets get` shows references through here).
 func Show(ctx context.Context, env *cli.Env, o *Options, missing func(lattice string) error) error {
-	s, err := workload.Open(env, &o.Conn)
+	s, err := placement.Open(env, &o.Conn)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func Show(ctx context.Context, env *cli.Env, o *Options, missing func(lattice st
 	return t.Render()
 }
 
-func newDelCmd(env *cli.Env) *cobra.Command {
+func newDelCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "del NAME",
@@ -196,7 +196,7 @@ func newDelCmd(env *cli.Env) *cobra.Command {
 		Args:    cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
-			return RunDel(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunDel)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -208,7 +208,7 @@ func RunDel(ctx context.Context, env *cli.Env, o *Options) error {
 	if err := validName(o.Name); err != nil {
 		return err
 	}
-	s, err := workload.Open(env, &o.Conn)
+	s, err := placement.Open(env, &o.Conn)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ default.`,
 			return cli.Usage(errors.New("missing subcommand: list, new, default, edit or del"))
 		},
 	}
-	cmd.AddCommand(newListCmd(env), newNewCmd(env), newDefaultCmd(env), newEditCmd(env), newDelCmd(env))
+	cmd.AddCommand(newListCmd(env, nil), newNewCmd(env), newDefaultCmd(env, nil), newEditCmd(env, nil), newDelCmd(env, nil))
 	return cmd
 }
 
@@ -69,14 +69,14 @@ func (o *Options) store(env *cli.Env) (conn.Store, error) {
 	return s, s.Ensure()
 }
 
-func newListCmd(env *cli.Env) *cobra.Command {
+func newListCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List contexts, marking the default",
 		Args:    cli.Args(cobra.NoArgs),
-		RunE:    func(cmd *cobra.Command, _ []string) error { return RunList(cmd.Context(), env, o) },
+		RunE:    func(cmd *cobra.Command, _ []string) error { return cli.Run(cmd.Context(), env, o, runF, RunList) },
 	}
 	addDir(cmd, o)
 	return cmd
@@ -177,7 +177,7 @@ func RunNew(_ context.Context, env *cli.Env, o *Options) error {
 	return nil
 }
 
-func newDefaultCmd(env *cli.Env) *cobra.Command {
+func newDefaultCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "default [NAME]",
@@ -187,7 +187,7 @@ func newDefaultCmd(env *cli.Env) *cobra.Command {
 			if len(args) == 1 {
 				o.Name = args[0]
 			}
-			return RunDefault(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunDefault)
 		},
 	}
 	addDir(cmd, o)
@@ -217,7 +217,7 @@ func RunDefault(_ context.Context, env *cli.Env, o *Options) error {
 	return nil
 }
 
-func newEditCmd(env *cli.Env) *cobra.Command {
+func newEditCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "edit [NAME]",
@@ -229,7 +229,7 @@ file is checked; if it is not a valid context the previous version is restored.`
 			if len(args) == 1 {
 				o.Name = args[0]
 			}
-			return RunEdit(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunEdit)
 		},
 	}
 	addDir(cmd, o)
@@ -304,7 +304,7 @@ func RunEdit(ctx context.Context, env *cli.Env, o *Options) error {
 	return nil
 }
 
-func newDelCmd(env *cli.Env) *cobra.Command {
+func newDelCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "del NAME",
@@ -313,7 +313,7 @@ func newDelCmd(env *cli.Env) *cobra.Command {
 		Args:    cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
-			return RunDel(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunDel)
 		},
 	}
 	addDir(cmd, o)

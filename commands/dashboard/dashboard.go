@@ -25,7 +25,9 @@ type Options struct {
 }
 
 // NewCmd builds `wash dashboard`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "dashboard",
@@ -40,6 +42,9 @@ reconnects by itself.`,
   wash dash -x prod --view apps`,
 		Args: cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
 			return Run(env, o)
 		},
 	}

@@ -3,13 +3,11 @@ package dashboard_test
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,42 +16,12 @@ import (
 	"github.com/wasmlattice/wash/internal/testlattice"
 )
 
-var (
-	buildOnce sync.Once
-	washBin   string
-	buildErr  error
-)
+func TestMain(m *testing.M) { testtool.Main(m) }
 
 // buildWash builds the wash binary once per test binary.
-func buildWash(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wash-dash-e2e-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		washBin = filepath.Join(dir, "wash")
-		out, err := exec.Command("go", "build", "-o", washBin, "../../cmd/wash").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("%v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building wash: %v", buildErr)
-	}
-	return washBin
-}
+func buildWash(t testing.TB) string { return testtool.Wash(t) }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func freePort(t testing.TB) int { return testtool.FreePort(t) }
 
 // env is one isolated wash state directory with a detached lattice on a free port.
 type env struct {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/creack/pty"
 
-	"github.com/wasmlattice/wash/lattice/natsd"
+	"github.com/wasmlattice/wash/internal/testnats"
 )
 
 // terminal is the pty's other end: what the dashboard drew so far, read as it arrives.
@@ -82,11 +82,7 @@ func TestDashboardInSilentTerminal(t *testing.T) {
 		t.Skip("builds wash")
 	}
 	bin := buildWash(t)
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	srv := testnats.Start(t)
 	for _, tc := range []struct {
 		env   []string
 		color bool
@@ -96,7 +92,7 @@ func TestDashboardInSilentTerminal(t *testing.T) {
 		{[]string{"TERM=dumb"}, false},
 	} {
 		t.Run(strings.Join(tc.env, " "), func(t *testing.T) {
-			cmd := exec.Command(bin, "dashboard", "-p", strconv.Itoa(srv.Addr().Port), "--view", "hosts")
+			cmd := exec.Command(bin, "dashboard", "-p", strconv.Itoa(srv.Port), "--view", "hosts")
 			// CI in the environment would make the terminal libraries treat the pty as a pipe;
 			// NO_COLOR counts when present at all.
 			env := withoutVars(os.Environ(), "CI", "NO_COLOR")

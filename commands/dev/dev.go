@@ -28,7 +28,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
-	"github.com/wasmlattice/wash/commands/app"
 	"github.com/wasmlattice/wash/commands/build"
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/down"
@@ -37,6 +36,7 @@ import (
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/deploy"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/project"
@@ -449,7 +449,7 @@ func (s *session) devManifests(dc project.DevComponent) ([]devApp, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(s.cfg.ProjectDir, p)
 		}
-		data, err := bounded.ReadFile(p, app.MaxManifestSize)
+		data, err := bounded.ReadFile(p, deploy.MaxManifestSize)
 		if err != nil {
 			return nil, fmt.Errorf("dev.manifests: %w", err)
 		}
@@ -588,7 +588,7 @@ func (s *session) deploy(ctx context.Context, a devApp) error {
 	if !slices.Contains(s.appNames, name) {
 		s.appNames = append(s.appNames, name)
 	}
-	if _, err := app.WaitDeployed(ctx, s.wadm, name, put.CurrentVersion, updates, 2*time.Minute); err != nil {
+	if _, err := deploy.WaitDeployed(ctx, s.wadm, name, put.CurrentVersion, updates, 2*time.Minute); err != nil {
 		return fmt.Errorf("application %s: %w", name, err)
 	}
 	s.env.IO.Progress("%s Deployed application %s (%s %s)", s.env.IO.OK("✓"), name, s.cfg.Type, s.componentID)

@@ -21,6 +21,7 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/home"
+	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/wadm"
@@ -36,7 +37,9 @@ type Options struct {
 }
 
 // NewCmd builds `wash down`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "down",
@@ -66,7 +69,7 @@ JetStream state (links, config, apps) survives unless --purge-jetstream is given
 			if o.Purge == "none" {
 				o.Purge = ""
 			}
-			return Run(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, Run)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -400,15 +403,12 @@ func stopProcess(proc home.Process, ttl time.Duration) error {
 
 // purgeBuckets deletes the lattice's JetStream state while NATS keeps running.
 func purgeBuckets(ctx context.Context, nc *nats.Conn, r conn.Resolved, what string) error {
-	js, err := jetstream.New(nc)
-	if r.JSDomain != "" {
-		js, err = jetstream.NewWithDomain(nc, r.JSDomain)
-	}
+	js, err := buckets.JetStream(nc, r.JSDomain)
 	if err != nil {
 		return err
 	}
 	if what == "all" || what == "wasmcloud" {
-		for _, b := range []string{"LATTICEDATA_" + r.Lattice, "CONFIGDATA_" + r.Lattice} {
+		for _, b := range []string{buckets.LatticeData(r.Lattice), buckets.ConfigData(r.Lattice)} {
 			if err := js.DeleteKeyValue(ctx, b); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
 				return fmt.Errorf("deleting KV bucket %s: %w", b, err)
 			}
@@ -433,10 +433,7 @@ func validPurge(v string) bool {
 // otherLatticeData reports whether the JetStream store holds data of
 // lattices other than r's (or cannot tell).
 func otherLatticeData(ctx context.Context, nc *nats.Conn, r conn.Resolved) bool {
-	js, err := jetstream.New(nc)
-	if r.JSDomain != "" {
-		js, err = jetstream.NewWithDomain(nc, r.JSDomain)
-	}
+	js, err := buckets.JetStream(nc, r.JSDomain)
 	if err != nil {
 		return true
 	}
@@ -450,7 +447,7 @@ func otherLatticeData(ctx context.Context, nc *nats.Conn, r conn.Resolved) bool 
 		}
 	}
 	for name := range js.StreamNames(ctx).Name() {
-		for _, p := range []string{"KV_LATTICEDATA_", "KV_CONFIGDATA_"} {
+		for _, p := range []string{buckets.Stream(buckets.LatticeDataPrefix), buckets.Stream(buckets.ConfigDataPrefix)} {
 			if l, ok := strings.CutPrefix(name, p); ok && l != r.Lattice {
 				return true
 			}

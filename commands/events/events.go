@@ -10,11 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -23,7 +20,8 @@ import (
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
-	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/commands/placement"
+	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	lev "github.com/wasmlattice/wash/lattice/events"
 )
@@ -50,7 +48,9 @@ type Options struct {
 }
 
 // NewCmd builds `wash events`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "events",
@@ -68,9 +68,7 @@ about 70 seconds).`,
   wash events --since 1m`,
 		Args: cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return Run(ctx, env, o)
+			return cli.RunUntilSignal(cmd.Context(), env, o, runF, Run)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -213,7 +211,7 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	if o.Since < 0 {
 		return cli.Usage(fmt.Errorf("invalid --since %s: must be positive", o.Since))
 	}
-	s, err := workload.Open(env, &o.Conn)
+	s, err := placement.Open(env, &o.Conn)
 	if err != nil {
 		return err
 	}
@@ -289,11 +287,8 @@ type replay struct {
 // consumers starting at now-since on them. An ordered consumer keeps delivering new messages
 // after the history, so a replayed subject needs no separate live subscription (no gap, no
 // duplicates). Subjects no stream captures stay live; the host events must be captured.
-func planReplay(ctx context.Context, s *workload.Session, hostSubject, wadmSubject string, since time.Duration) ([]replay, []string, error) {
-	js, err := jetstream.New(s.NC)
-	if s.Resolved.JSDomain != "" {
-		js, err = jetstream.NewWithDomain(s.NC, s.Resolved.JSDomain)
-	}
+func planReplay(ctx context.Context, s *placement.Session, hostSubject, wadmSubject string, since time.Duration) ([]replay, []string, error) {
+	js, err := buckets.JetStream(s.NC, s.Resolved.JSDomain)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -31,7 +31,7 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(fmt.Errorf("missing what to get: hosts, inventory or links"))
 		},
 	}
-	cmd.AddCommand(newHostsCmd(env), newInventoryCmd(env), newLinksCmd(env), newClaimsCmd(env))
+	cmd.AddCommand(newHostsCmd(env, nil), newInventoryCmd(env, nil), newLinksCmd(env, nil), newClaimsCmd(env, nil))
 	return cmd
 }
 
@@ -54,7 +54,7 @@ func (o *Options) client(env *cli.Env) (*ctl.Client, *nats.Conn, error) {
 	return r.Client("wash")
 }
 
-func newHostsCmd(env *cli.Env) *cobra.Command {
+func newHostsCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "hosts",
@@ -62,7 +62,7 @@ func newHostsCmd(env *cli.Env) *cobra.Command {
 		Short:   "List the hosts of the lattice",
 		Args:    cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunHosts(ctx, env, c) })
+			return withWatch(cmd.Context(), env, o, runF, func(ctx context.Context, c *ctl.Client) error { return RunHosts(ctx, env, c) })
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -102,22 +102,13 @@ func RunHosts(ctx context.Context, env *cli.Env, c *ctl.Client) error {
 // labelString shows user labels on a terminal (hostcore.* are the same everywhere) and every
 // label in pipes.
 func labelString(labels map[string]string, terminal bool) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		if terminal && strings.HasPrefix(k, "hostcore.") {
-			continue
-		}
-		keys = append(keys, k)
+	if terminal {
+		return events.LabelString(labels)
 	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + labels[k]
-	}
-	return strings.Join(parts, ",")
+	return strings.Join(ctl.Pairs(labels, nil), ",")
 }
 
-func newInventoryCmd(env *cli.Env) *cobra.Command {
+func newInventoryCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "inventory [HOST_ID]",
@@ -128,7 +119,7 @@ func newInventoryCmd(env *cli.Env) *cobra.Command {
 			if len(args) == 1 {
 				o.HostID = args[0]
 			}
-			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunInventory(ctx, env, c, o.HostID) })
+			return withWatch(cmd.Context(), env, o, runF, func(ctx context.Context, c *ctl.Client) error { return RunInventory(ctx, env, c, o.HostID) })
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -136,64 +127,9 @@ func newInventoryCmd(env *cli.Env) *cobra.Command {
 	return cmd
 }
 
-// Inventories fetches the inventory of one host (id, prefix or friendly name) or of all hosts.
-func Inventories(ctx context.Context, c *ctl.Client, hostID string) ([]ctl.HostInventory, error) {
-	var ids []string
-	if hostID != "" && ctl.IsHostID(hostID) {
-		ids = []string{hostID}
-	} else {
-		hosts, err := c.PingHosts(ctx, ctl.GatherOptions{})
-		if err != nil {
-			return nil, err
-		}
-		if hostID != "" {
-			h, err := ctl.ResolveHost(hosts, hostID, c.Lattice())
-			if err != nil {
-				return nil, err
-			}
-			ids = []string{h.ID}
-		} else {
-			for _, h := range hosts {
-				ids = append(ids, h.ID)
-			}
-		}
-	}
-	if len(ids) == 0 {
-		return nil, fmt.Errorf("no hosts are available for inventory query in lattice %q; start one with `wash up`", c.Lattice())
-	}
-	type res struct {
-		inv *ctl.HostInventory
-		err error
-	}
-	results := make([]res, len(ids))
-	done := make(chan struct{}, len(ids))
-	for i, id := range ids {
-		go func() {
-			inv, err := c.GetHostInventory(ctx, id)
-			results[i] = res{inv, err}
-			done <- struct{}{}
-		}()
-	}
-	for range ids {
-		<-done
-	}
-	var out []ctl.HostInventory
-	for i, r := range results {
-		if r.err != nil {
-			if hostID != "" {
-				return nil, fmt.Errorf("inventory of host %s: %w", ids[i], r.err)
-			}
-			continue // a host that left between ping and request
-		}
-		out = append(out, *r.inv)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].HostID < out[j].HostID })
-	return out, nil
-}
-
 // RunInventory prints inventories.
 func RunInventory(ctx context.Context, env *cli.Env, c *ctl.Client, hostID string) error {
-	invs, err := Inventories(ctx, c, hostID)
+	invs, err := c.Inventories(ctx, hostID)
 	if err != nil {
 		return err
 	}
@@ -255,22 +191,13 @@ func RunInventory(ctx context.Context, env *cli.Env, c *ctl.Client, hostID strin
 }
 
 func sortedLabels(labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + labels[k]
-	}
-	if len(parts) == 0 {
+	if len(labels) == 0 {
 		return "No labels present"
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(ctl.Pairs(labels, nil), " ")
 }
 
-func newLinksCmd(env *cli.Env) *cobra.Command {
+func newLinksCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "links",
@@ -278,7 +205,7 @@ func newLinksCmd(env *cli.Env) *cobra.Command {
 		Short:   "List the links of the lattice",
 		Args:    cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunLinks(ctx, env, c) })
+			return withWatch(cmd.Context(), env, o, runF, func(ctx context.Context, c *ctl.Client) error { return RunLinks(ctx, env, c) })
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -318,14 +245,14 @@ func RunLinks(ctx context.Context, env *cli.Env, c *ctl.Client) error {
 	return t.Render()
 }
 
-func newClaimsCmd(env *cli.Env) *cobra.Command {
+func newClaimsCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "claims",
 		Short: "List the claims of the signed components and providers running in the lattice",
 		Args:  cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withWatch(cmd.Context(), env, o, func(ctx context.Context, c *ctl.Client) error { return RunClaims(ctx, env, c) })
+			return withWatch(cmd.Context(), env, o, runF, func(ctx context.Context, c *ctl.Client) error { return RunClaims(ctx, env, c) })
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -371,7 +298,10 @@ func isNoResponders(err error) bool {
 }
 
 // withWatch runs fn once, or with --watch redraws it on every lattice event until Ctrl+C.
-func withWatch(ctx context.Context, env *cli.Env, o *Options, fn func(context.Context, *ctl.Client) error) error {
+func withWatch(ctx context.Context, env *cli.Env, o *Options, runF func(*Options) error, fn func(context.Context, *ctl.Client) error) error {
+	if runF != nil {
+		return runF(o)
+	}
 	c, nc, err := o.client(env)
 	if err != nil {
 		return err

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wasmlattice/wash/internal/atomicfile"
 )
 
 // Dir is a state directory.
@@ -69,35 +71,13 @@ func (d Dir) NATSLogPath(port int) string {
 // ContextsDir holds context files.
 func (d Dir) ContextsDir() string { return filepath.Join(d.Path, "contexts") }
 
-// WriteFileAtomic writes data to path via a temp file in the same directory and a rename, so a
-// reader never sees a half-written file.
+// WriteFileAtomic writes data to path atomically (see atomicfile), creating missing parent
+// directories as private ones: the state directory holds credentials and process records.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteFile(path, data, perm)
 }
 
 // HostRecord is what `wash up` remembers of each host it started.

@@ -12,7 +12,8 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/output"
-	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/commands/placement"
+	"github.com/wasmlattice/wash/lattice/workload"
 )
 
 // Options are the flags of `wash label`.
@@ -24,7 +25,9 @@ type Options struct {
 }
 
 // NewCmd builds `wash label`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "label HOST KEY=VALUE... | label HOST KEY... --delete",
@@ -38,7 +41,7 @@ belong to the host and cannot be changed.`,
 		Args: cli.Args(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Host, o.Labels = args[0], args[1:]
-			return Run(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, Run)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -86,15 +89,11 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	if err != nil {
 		return err
 	}
-	s, err := workload.Open(env, &o.Conn)
+	s, h, err := placement.OpenHost(ctx, env, &o.Conn, o.Host)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	h, err := s.FindHost(ctx, o.Host)
-	if err != nil {
-		return err
-	}
 	processed := [][]string{}
 	var shown []string
 	for _, p := range pairs {

@@ -16,7 +16,7 @@ import (
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/get"
 	"github.com/wasmlattice/wash/commands/output"
-	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/commands/placement"
 	"github.com/wasmlattice/wash/lattice/ctl"
 )
 
@@ -31,7 +31,7 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(errors.New("missing subcommand: put, del or query"))
 		},
 	}
-	cmd.AddCommand(newPutCmd(env), newDelCmd(env), newQueryCmd(env))
+	cmd.AddCommand(newPutCmd(env, nil), newDelCmd(env, nil), newQueryCmd(env))
 	return cmd
 }
 
@@ -43,7 +43,7 @@ type PutOptions struct {
 	TargetConfig []string
 }
 
-func newPutCmd(env *cli.Env) *cobra.Command {
+func newPutCmd(env *cli.Env, runF func(*PutOptions) error) *cobra.Command {
 	o := &PutOptions{}
 	cmd := &cobra.Command{
 		Use:   "put SOURCE_ID TARGET WIT_NAMESPACE WIT_PACKAGE --interface NAME...",
@@ -56,7 +56,7 @@ Config names given with --source-config / --target-config must already exist (wa
 		Args: cli.Args(cobra.ExactArgs(4)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Link.SourceID, o.Link.Target, o.Link.WitNamespace, o.Link.WitPackage = args[0], args[1], args[2], args[3]
-			return RunPut(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunPut)
 		},
 	}
 	fs := cmd.Flags()
@@ -78,7 +78,7 @@ Config names given with --source-config / --target-config must already exist (wa
 func RunPut(ctx context.Context, env *cli.Env, o *PutOptions) error {
 	l := o.Link
 	for _, f := range []struct{ what, v string }{{"source", l.SourceID}, {"target", l.Target}} {
-		if err := workload.ValidateID(f.what, f.v); err != nil {
+		if err := placement.ValidateID(f.what, f.v); err != nil {
 			return err
 		}
 	}
@@ -103,7 +103,7 @@ func RunPut(ctx context.Context, env *cli.Env, o *PutOptions) error {
 		}
 	}
 	l.SourceConfig, l.TargetConfig = o.SourceConfig, o.TargetConfig
-	s, err := workload.Open(env, &o.Conn)
+	s, err := placement.Open(env, &o.Conn)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ type DelOptions struct {
 	Force    bool
 }
 
-func newDelCmd(env *cli.Env) *cobra.Command {
+func newDelCmd(env *cli.Env, runF func(*DelOptions) error) *cobra.Command {
 	o := &DelOptions{}
 	cmd := &cobra.Command{
 		Use:     "del SOURCE_ID WIT_NAMESPACE WIT_PACKAGE | --all",
@@ -160,7 +160,7 @@ Without --link-name, the one link from the source on that package is deleted; if
 				if len(args) != 0 {
 					return cli.Usage(errors.New("--all takes no arguments"))
 				}
-				return RunDelAll(cmd.Context(), env, o)
+				return cli.Run(cmd.Context(), env, o, runF, RunDelAll)
 			}
 			if len(args) != 3 {
 				return cli.Usage(fmt.Errorf("expected SOURCE_ID WIT_NAMESPACE WIT_PACKAGE (got %d argument(s)), or --all", len(args)))
@@ -169,7 +169,7 @@ Without --link-name, the one link from the source on that package is deleted; if
 			if !cmd.Flags().Changed("link-name") {
 				o.Name = ""
 			}
-			return RunDel(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunDel)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -179,17 +179,27 @@ Without --link-name, the one link from the source on that package is deleted; if
 	return cmd
 }
 
+// openLinks connects and reads the links of the lattice.
+func openLinks(ctx context.Context, env *cli.Env, o *conn.Options) (*placement.Session, []ctl.Link, error) {
+	s, err := placement.Open(env, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	links, err := s.Client.GetLinks(ctx)
+	if err != nil {
+		s.Close()
+		return nil, nil, explain(err, "link.get", s.Lattice())
+	}
+	return s, links, nil
+}
+
 // RunDel deletes one link. An empty Name means "the only link on that package".
 func RunDel(ctx context.Context, env *cli.Env, o *DelOptions) error {
-	s, err := workload.Open(env, &o.Conn)
+	s, links, err := openLinks(ctx, env, &o.Conn)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	links, err := s.Client.GetLinks(ctx)
-	if err != nil {
-		return explain(err, "link.get", s.Lattice())
-	}
 	var names []string
 	for _, l := range links {
 		if l.SourceID == o.SourceID && l.WitNamespace == o.NS && l.WitPackage == o.Pkg {
@@ -226,15 +236,11 @@ func RunDel(ctx context.Context, env *cli.Env, o *DelOptions) error {
 
 // RunDelAll deletes every link of the lattice, after confirmation on a terminal.
 func RunDelAll(ctx context.Context, env *cli.Env, o *DelOptions) error {
-	s, err := workload.Open(env, &o.Conn)
+	s, links, err := openLinks(ctx, env, &o.Conn)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	links, err := s.Client.GetLinks(ctx)
-	if err != nil {
-		return explain(err, "link.get", s.Lattice())
-	}
 	if len(links) > 0 && !o.Force {
 		if !env.IO.Terminal || env.IO.JSON() {
 			return cli.Usage(fmt.Errorf("refusing to delete all %d links of lattice %q without confirmation: add --force", len(links), s.Lattice()))
@@ -270,7 +276,7 @@ func newQueryCmd(env *cli.Env) *cobra.Command {
 		Short:   "List the links of the lattice (same as wash get links)",
 		Args:    cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := workload.Open(env, &o.Conn)
+			s, err := placement.Open(env, &o.Conn)
 			if err != nil {
 				return err
 			}

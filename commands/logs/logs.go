@@ -10,12 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -44,7 +42,9 @@ type Options struct {
 }
 
 // NewCmd builds `wash logs`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "logs [HOST_ID]",
@@ -71,9 +71,7 @@ With -o json every line is one JSON object (NDJSON).`,
 			if len(args) == 1 {
 				o.Host = args[0]
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return Run(ctx, env, o)
+			return cli.RunUntilSignal(cmd.Context(), env, o, runF, Run)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())

@@ -12,8 +12,9 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/output"
-	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/commands/placement"
 	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/workload"
 )
 
 // NewCmd builds `wash scale`.
@@ -26,21 +27,21 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(errors.New("missing what to scale: component"))
 		},
 	}
-	cmd.AddCommand(newComponentCmd(env))
+	cmd.AddCommand(newComponentCmd(env, nil))
 	return cmd
 }
 
 // Options are the flags of `wash scale component`.
 type Options struct {
 	Conn         conn.Options
-	Place        workload.Placement
+	Place        placement.Flags
 	Ref          string
 	ID           string
 	MaxInstances uint32
 	AllowUpdate  bool
 }
 
-func newComponentCmd(env *cli.Env) *cobra.Command {
+func newComponentCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "component [HOST_ID] REF COMPONENT_ID",
@@ -62,7 +63,7 @@ else one chosen by auction with --constraint.`,
 				o.Place.HostID, args = args[0], args[1:]
 			}
 			o.Ref, o.ID = args[0], args[1]
-			return Run(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, Run)
 		},
 	}
 	fs := cmd.Flags()
@@ -72,16 +73,16 @@ else one chosen by auction with --constraint.`,
 	fs.StringArrayVar(&o.Place.Constraints, "constraint", nil, "label the chosen host must carry, key=value (repeatable; used for the auction when no host is given)")
 	fs.IntVar(&o.Place.AuctionTimeoutMs, "auction-timeout-ms", 0, "upper bound for collecting auction bids (default: --timeout-ms)")
 	o.Place.AddWorkloadFlags(fs)
-	o.Place.AddWaitFlags(fs, workload.ScaleWait, "component_scaled")
+	o.Place.AddWaitFlags(fs, placement.ScaleWait, "component_scaled")
 	fs.Uint32VarP(&o.MaxInstances, "max-instances", "c", ctl.Unbounded, "maximum concurrent invocations; 0 stops the component (default unbounded; aliases --max-concurrent, --max, --count)")
-	fs.SetNormalizeFunc(workload.MaxInstancesAliases)
+	fs.SetNormalizeFunc(placement.MaxInstancesAliases)
 	fs.BoolVar(&o.AllowUpdate, "allow-update", false, "if the component runs with another reference, update it")
 	return cmd
 }
 
 // Run scales a component.
 func Run(ctx context.Context, env *cli.Env, o *Options) error {
-	s, err := workload.Prepare(env, &o.Conn, &o.Place, "component", o.ID, o.Ref)
+	s, err := placement.Prepare(env, &o.Conn, &o.Place, "component", o.ID, o.Ref)
 	if err != nil {
 		return err
 	}
@@ -117,7 +118,7 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		Host: h, Verb: "scale",
 		Cmd: ctl.ScaleComponentCommand{ComponentRef: ref, ComponentID: o.ID, Annotations: annotations,
 			Count: o.MaxInstances, Config: config, AllowUpdate: o.AllowUpdate},
-		Wait: !o.Place.SkipWait, Timeout: o.Place.WaitTimeout(workload.ScaleWait, s.Resolved.Timeout),
+		Wait: !o.Place.SkipWait, Timeout: o.Place.WaitTimeout(placement.ScaleWait, s.Resolved.Timeout),
 	}); err != nil {
 		return err
 	}

@@ -112,7 +112,7 @@ else the ones wash keeps in $WASH_HOME/secrets/nats-kv.json (made by 'run' or 'w
 			return cli.Usage(errors.New("missing subcommand: run, put, get, add-mapping or remove-mapping"))
 		},
 	}
-	cmd.AddCommand(newRunCmd(env), newKVPutCmd(env), newKVGetCmd(env),
+	cmd.AddCommand(newRunCmd(env, nil), newKVPutCmd(env, nil), newKVGetCmd(env, nil),
 		newMappingCmd(env, "add-mapping", "Let a component (M…) or provider (V…) read secrets", true),
 		newMappingCmd(env, "remove-mapping", "Take back a component's or provider's access to secrets", false))
 	return cmd
@@ -132,20 +132,20 @@ func (o *NatsKVOptions) addFlags(c *cobra.Command, keys bool) *cobra.Command {
 	return c
 }
 
-func newRunCmd(env *cli.Env) *cobra.Command {
+func newRunCmd(env *cli.Env, runF func(*NatsKVOptions) error) *cobra.Command {
 	o := &NatsKVOptions{}
 	c := o.addFlags(&cobra.Command{
 		Use:   "run",
 		Short: "Serve secrets to hosts until interrupted",
 		Args:  cli.Args(cobra.NoArgs),
-		RunE:  func(cmd *cobra.Command, _ []string) error { return RunNatsKV(cmd.Context(), env, o) },
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cli.Run(cmd.Context(), env, o, runF, RunNatsKV) },
 	}, true)
 	c.Flags().IntVar(&o.MaxHistory, "max-secret-history", secrets.NatsKVMaxHistory, "versions kept per secret (at most 64)")
 	c.Flags().StringVar(&o.QueueBase, "nats-queue-base", secrets.NatsKVQueueBase, "queue group prefix shared by backend instances")
 	return c
 }
 
-func newKVPutCmd(env *cli.Env) *cobra.Command {
+func newKVPutCmd(env *cli.Env, runF func(*NatsKVOptions) error) *cobra.Command {
 	o := &NatsKVOptions{}
 	c := o.addFlags(&cobra.Command{
 		Use:     "put SECRET (--string VALUE | --binary FILE)",
@@ -154,7 +154,7 @@ func newKVPutCmd(env *cli.Env) *cobra.Command {
 		Args:    cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Secret = args[0]
-			return RunNatsKVPut(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunNatsKVPut)
 		},
 	}, true)
 	c.Flags().StringVar(&o.String, "string", "", "the secret, as text (env SECRET_STRING_VALUE keeps it out of shell history)")
@@ -164,7 +164,7 @@ func newKVPutCmd(env *cli.Env) *cobra.Command {
 	return c
 }
 
-func newKVGetCmd(env *cli.Env) *cobra.Command {
+func newKVGetCmd(env *cli.Env, runF func(*NatsKVOptions) error) *cobra.Command {
 	o := &NatsKVOptions{}
 	c := o.addFlags(&cobra.Command{
 		Use:   "get SECRET",
@@ -172,7 +172,7 @@ func newKVGetCmd(env *cli.Env) *cobra.Command {
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Secret = args[0]
-			return RunNatsKVGet(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunNatsKVGet)
 		},
 	}, true)
 	c.Flags().StringVar(&o.SecretVersion, "secret-version", "", "revision to read (default: the latest)")

@@ -43,7 +43,7 @@ inside the lattice process).`,
 			return cli.Usage(errors.New("missing subcommand: put, get, del or nats-kv"))
 		},
 	}
-	cmd.AddCommand(newPutCmd(env), newGetCmd(env), newDelCmd(env), newNatsKVCmd(env))
+	cmd.AddCommand(newPutCmd(env, nil), newGetCmd(env, nil), newDelCmd(env), newNatsKVCmd(env))
 	return cmd
 }
 
@@ -60,7 +60,7 @@ type PutOptions struct {
 	versionSet bool
 }
 
-func newPutCmd(env *cli.Env) *cobra.Command {
+func newPutCmd(env *cli.Env, runF func(*PutOptions) error) *cobra.Command {
 	o := &PutOptions{}
 	cmd := &cobra.Command{
 		Use:     "put NAME BACKEND KEY",
@@ -72,7 +72,7 @@ func newPutCmd(env *cli.Env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name, o.Backend, o.Key = args[0], args[1], args[2]
 			o.fieldSet, o.versionSet = cmd.Flags().Changed("field"), cmd.Flags().Changed("version")
-			return RunPut(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunPut)
 		},
 	}
 	fs := cmd.Flags()
@@ -116,7 +116,7 @@ type NameOptions struct {
 	Name string
 }
 
-func newGetCmd(env *cli.Env) *cobra.Command {
+func newGetCmd(env *cli.Env, runF func(*NameOptions) error) *cobra.Command {
 	o := &NameOptions{}
 	cmd := &cobra.Command{
 		Use:   "get NAME",
@@ -124,7 +124,7 @@ func newGetCmd(env *cli.Env) *cobra.Command {
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
-			return RunGet(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunGet)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())

@@ -5,16 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/output"
-	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/commands/placement"
 	"github.com/wasmlattice/wash/lattice/ctl"
-	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/lattice/workload"
 )
 
 // NewCmd builds `wash start`.
@@ -27,21 +26,21 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(errors.New("missing what to start: component or provider"))
 		},
 	}
-	cmd.AddCommand(newComponentCmd(env), newProviderCmd(env))
+	cmd.AddCommand(newComponentCmd(env, nil), newProviderCmd(env, nil))
 	return cmd
 }
 
 // ComponentOptions are the flags of `wash start component`.
 type ComponentOptions struct {
 	Conn         conn.Options
-	Place        workload.Placement
+	Place        placement.Flags
 	Ref          string
 	ID           string
 	MaxInstances uint32
 	AllowUpdate  bool
 }
 
-func newComponentCmd(env *cli.Env) *cobra.Command {
+func newComponentCmd(env *cli.Env, runF func(*ComponentOptions) error) *cobra.Command {
 	o := &ComponentOptions{}
 	cmd := &cobra.Command{
 		Use:   "component REF COMPONENT_ID",
@@ -57,18 +56,15 @@ auction and the first host whose labels match every --constraint gets the compon
 		Args: cli.Args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Ref, o.ID = args[0], args[1]
-			return RunComponent(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunComponent)
 		},
 	}
 	fs := cmd.Flags()
 	o.Conn.AddFlags(fs)
-	o.Place.AddHostFlag(fs)
-	o.Place.AddAuctionFlags(fs)
-	o.Place.AddWorkloadFlags(fs)
-	o.Place.AddWaitFlags(fs, workload.StartComponentWait, "component_scaled")
+	o.Place.AddStartFlags(fs, placement.StartComponentWait, "component_scaled")
 	fs.Uint32Var(&o.MaxInstances, "max-instances", 1, "maximum concurrent invocations (aliases --max-concurrent, --max, --count)")
 	fs.BoolVar(&o.AllowUpdate, "allow-update", false, "if the id already runs with another reference, update it")
-	fs.SetNormalizeFunc(workload.MaxInstancesAliases)
+	fs.SetNormalizeFunc(placement.MaxInstancesAliases)
 	return cmd
 }
 
@@ -77,7 +73,7 @@ func RunComponent(ctx context.Context, env *cli.Env, o *ComponentOptions) error 
 	if o.MaxInstances == 0 {
 		return cli.Usage(errors.New("--max-instances must be at least 1 (to stop a component use `wash stop component`)"))
 	}
-	s, err := workload.Prepare(env, &o.Conn, &o.Place, "component", o.ID, o.Ref)
+	s, err := placement.Prepare(env, &o.Conn, &o.Place, "component", o.ID, o.Ref)
 	if err != nil {
 		return err
 	}
@@ -91,7 +87,7 @@ func RunComponent(ctx context.Context, env *cli.Env, o *ComponentOptions) error 
 		Host: h, Verb: "start",
 		Cmd: ctl.ScaleComponentCommand{ComponentRef: ref, ComponentID: o.ID, Annotations: annotations,
 			Count: o.MaxInstances, Config: config, AllowUpdate: o.AllowUpdate},
-		Wait: !o.Place.SkipWait, Timeout: o.Place.WaitTimeout(workload.StartComponentWait, s.Resolved.Timeout),
+		Wait: !o.Place.SkipWait, Timeout: o.Place.WaitTimeout(placement.StartComponentWait, s.Resolved.Timeout),
 	}); err != nil {
 		return err
 	}
@@ -110,13 +106,13 @@ func RunComponent(ctx context.Context, env *cli.Env, o *ComponentOptions) error 
 // ProviderOptions are the flags of `wash start provider`.
 type ProviderOptions struct {
 	Conn     conn.Options
-	Place    workload.Placement
+	Place    placement.Flags
 	Ref      string
 	ID       string
 	LinkName string
 }
 
-func newProviderCmd(env *cli.Env) *cobra.Command {
+func newProviderCmd(env *cli.Env, runF func(*ProviderOptions) error) *cobra.Command {
 	o := &ProviderOptions{}
 	cmd := &cobra.Command{
 		Use:   "provider REF PROVIDER_ID",
@@ -130,15 +126,12 @@ file:// URL) or a builtin such as wasmcloud+builtin://http-server.`,
 		Args: cli.Args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Ref, o.ID = args[0], args[1]
-			return RunProvider(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunProvider)
 		},
 	}
 	fs := cmd.Flags()
 	o.Conn.AddFlags(fs)
-	o.Place.AddHostFlag(fs)
-	o.Place.AddAuctionFlags(fs)
-	o.Place.AddWorkloadFlags(fs)
-	o.Place.AddWaitFlags(fs, workload.StartProviderWait, "provider_started")
+	o.Place.AddStartFlags(fs, placement.StartProviderWait, "provider_started")
 	// Upstream accepts -l/--link-name and (wrongly) sends it as the provider id; 1.x hosts
 	// ignore link names on start, so it is accepted for compatibility and not used.
 	fs.StringVarP(&o.LinkName, "link-name", "l", "default", "accepted for compatibility with older wash; unused")
@@ -148,7 +141,7 @@ file:// URL) or a builtin such as wasmcloud+builtin://http-server.`,
 
 // RunProvider starts a provider.
 func RunProvider(ctx context.Context, env *cli.Env, o *ProviderOptions) error {
-	s, err := workload.Prepare(env, &o.Conn, &o.Place, "provider", o.ID, o.Ref)
+	s, err := placement.Prepare(env, &o.Conn, &o.Place, "provider", o.ID, o.Ref)
 	if err != nil {
 		return err
 	}
@@ -158,42 +151,11 @@ func RunProvider(ctx context.Context, env *cli.Env, o *ProviderOptions) error {
 	if err != nil {
 		return err
 	}
-	var w *workload.Waiter
-	if !o.Place.SkipWait {
-		if w, err = s.Watch(events.ProviderStarted, events.ProviderStartFailed); err != nil {
-			return err
-		}
-		defer w.Close()
-	}
-	if _, err := s.Client.StartProvider(ctx, ctl.StartProviderCommand{
-		ProviderID: o.ID, ProviderRef: ref, HostID: h.ID, Config: config, Annotations: annotations,
+	if err := s.StartProvider(ctx, workload.StartProviderRequest{
+		Host: h, Cmd: ctl.StartProviderCommand{ProviderID: o.ID, ProviderRef: ref, Config: config, Annotations: annotations},
+		Wait: !o.Place.SkipWait, Timeout: o.Place.WaitTimeout(placement.StartProviderWait, s.Resolved.Timeout),
 	}); err != nil {
-		return fmt.Errorf("starting provider %s on host %s: %w", o.ID, workload.HostLabel(h), err)
-	}
-	if w != nil {
-		timeout := o.Place.WaitTimeout(workload.StartProviderWait, s.Resolved.Timeout)
-		err := w.Wait(ctx, timeout, func(e events.Event) (bool, error) {
-			if e.Source != h.ID {
-				return false, nil
-			}
-			switch e.Name() {
-			case events.ProviderStarted:
-				var d events.ProviderStartedData
-				return workload.Data(e, &d) && d.ProviderID == o.ID, nil
-			case events.ProviderStartFailed:
-				var d events.ProviderStartFailedData
-				if workload.Data(e, &d) && d.ProviderID == o.ID {
-					return true, fmt.Errorf("provider %s failed to start on host %s: %s", o.ID, workload.HostLabel(h), oneLine(d.Error))
-				}
-			}
-			return false, nil
-		})
-		if errors.Is(err, workload.ErrWaitTimeout) {
-			return fmt.Errorf("host %s accepted provider %s but did not report it started within %s; check `wash get inventory %s`, or raise --wait-timeout-ms", workload.HostLabel(h), o.ID, timeout, h.ID)
-		}
-		if err != nil {
-			return err
-		}
+		return placement.WaitHint(err, "check `wash get inventory "+h.ID+"`, or raise --wait-timeout-ms")
 	}
 	verb := "started"
 	if o.Place.SkipWait {
@@ -206,5 +168,3 @@ func RunProvider(ctx context.Context, env *cli.Env, o *ProviderOptions) error {
 	env.IO.Println(text)
 	return nil
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

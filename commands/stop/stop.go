@@ -12,9 +12,8 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/output"
-	"github.com/wasmlattice/wash/commands/workload"
-	"github.com/wasmlattice/wash/lattice/ctl"
-	"github.com/wasmlattice/wash/lattice/events"
+	"github.com/wasmlattice/wash/commands/placement"
+	"github.com/wasmlattice/wash/lattice/workload"
 )
 
 // NewCmd builds `wash stop`.
@@ -27,18 +26,18 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(errors.New("missing what to stop: component, provider or host"))
 		},
 	}
-	cmd.AddCommand(newComponentCmd(env), newProviderCmd(env), newHostCmd(env))
+	cmd.AddCommand(newComponentCmd(env, nil), newProviderCmd(env, nil), newHostCmd(env, nil))
 	return cmd
 }
 
 // Options are the flags of `wash stop component|provider`.
 type Options struct {
 	Conn  conn.Options
-	Place workload.Placement
+	Place placement.Flags
 	ID    string
 }
 
-func newComponentCmd(env *cli.Env) *cobra.Command {
+func newComponentCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "component COMPONENT_ID",
@@ -48,7 +47,7 @@ func newComponentCmd(env *cli.Env) *cobra.Command {
 		Args: cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ID = args[0]
-			return RunComponent(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunComponent)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -59,55 +58,14 @@ func newComponentCmd(env *cli.Env) *cobra.Command {
 
 // RunComponent scales a component to zero on each host that runs it (the only way to stop one).
 func RunComponent(ctx context.Context, env *cli.Env, o *Options) error {
-	s, running, err := workload.OpenRunning(ctx, env, &o.Conn, &o.Place, "component", o.ID)
+	s, running, err := placement.OpenRunning(ctx, env, &o.Conn, &o.Place, "component", o.ID)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	var w *workload.Waiter
-	if !o.Place.SkipWait {
-		if w, err = s.Watch(events.ComponentScaled, events.ComponentScaleFailed); err != nil {
-			return err
-		}
-		defer w.Close()
-	}
-	pending := map[string]bool{}
-	var hosts []string
-	for _, r := range running {
-		if _, err := s.Client.ScaleComponent(ctx, ctl.ScaleComponentCommand{
-			ComponentRef: r.ImageRef, ComponentID: o.ID, Annotations: r.Annotations, Count: 0, HostID: r.HostID,
-		}); err != nil {
-			return fmt.Errorf("stopping component %s on host %s: %w", o.ID, r.HostID, err)
-		}
-		pending[r.HostID] = true
-		hosts = append(hosts, r.HostID)
-	}
-	if w != nil {
-		timeout := o.Place.WaitTimeout(0, s.Resolved.Timeout)
-		err := w.Wait(ctx, timeout, func(e events.Event) (bool, error) {
-			if !pending[e.Source] {
-				return false, nil
-			}
-			switch e.Name() {
-			case events.ComponentScaled:
-				var d events.ComponentScaledData
-				if workload.Data(e, &d) && d.ComponentID == o.ID && d.MaxInstances == 0 {
-					delete(pending, e.Source)
-				}
-			case events.ComponentScaleFailed:
-				var d events.ComponentScaleFailedData
-				if workload.Data(e, &d) && d.ComponentID == o.ID {
-					return true, fmt.Errorf("component %s failed to stop on host %s: %s", o.ID, e.Source, d.Error)
-				}
-			}
-			return len(pending) == 0, nil
-		})
-		if errors.Is(err, workload.ErrWaitTimeout) {
-			return fmt.Errorf("component %s: no stop confirmation from %d host(s) within %s; check `wash get inventory`, or raise --wait-timeout-ms", o.ID, len(pending), timeout)
-		}
-		if err != nil {
-			return err
-		}
+	hosts, err := s.StopComponent(ctx, o.ID, running, !o.Place.SkipWait, o.Place.WaitTimeout(0, s.Resolved.Timeout))
+	if err != nil {
+		return placement.WaitHint(err, "check `wash get inventory`, or raise --wait-timeout-ms")
 	}
 	text := fmt.Sprintf("Component [%s] stopped", o.ID)
 	if o.Place.SkipWait {
@@ -123,7 +81,7 @@ func RunComponent(ctx context.Context, env *cli.Env, o *Options) error {
 	return nil
 }
 
-func newProviderCmd(env *cli.Env) *cobra.Command {
+func newProviderCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:     "provider PROVIDER_ID",
@@ -132,7 +90,7 @@ func newProviderCmd(env *cli.Env) *cobra.Command {
 		Args:    cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ID = args[0]
-			return RunProvider(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunProvider)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -144,17 +102,14 @@ func newProviderCmd(env *cli.Env) *cobra.Command {
 // RunProvider stops a provider. The host answers provider.stop only after the provider is down
 // (and after publishing provider_stopped), so the reply itself is the confirmation.
 func RunProvider(ctx context.Context, env *cli.Env, o *Options) error {
-	s, running, err := workload.OpenRunning(ctx, env, &o.Conn, &o.Place, "provider", o.ID)
+	s, running, err := placement.OpenRunning(ctx, env, &o.Conn, &o.Place, "provider", o.ID)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	var hosts []string
-	for _, r := range running {
-		if _, err := s.Client.StopProvider(ctx, ctl.StopProviderCommand{HostID: r.HostID, ProviderID: o.ID}); err != nil {
-			return fmt.Errorf("stopping provider %s on host %s: %w", o.ID, r.HostID, err)
-		}
-		hosts = append(hosts, r.HostID)
+	hosts, err := s.StopProvider(ctx, o.ID, running)
+	if err != nil {
+		return err
 	}
 	text := fmt.Sprintf("Provider [%s] stopped successfully", o.ID)
 	if len(hosts) > 1 {
@@ -170,12 +125,12 @@ func RunProvider(ctx context.Context, env *cli.Env, o *Options) error {
 // HostOptions are the flags of `wash stop host`.
 type HostOptions struct {
 	Conn        conn.Options
-	Place       workload.Placement
+	Place       placement.Flags
 	HostID      string
 	HostTimeout int
 }
 
-func newHostCmd(env *cli.Env) *cobra.Command {
+func newHostCmd(env *cli.Env, runF func(*HostOptions) error) *cobra.Command {
 	o := &HostOptions{}
 	cmd := &cobra.Command{
 		Use:   "host HOST_ID",
@@ -188,7 +143,7 @@ This stops only the host. To also stop the NATS server ` + "`wash up`" + ` start
 		Args: cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.HostID = args[0]
-			return RunHost(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunHost)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
@@ -205,36 +160,18 @@ func RunHost(ctx context.Context, env *cli.Env, o *HostOptions) error {
 	if err := o.Place.Validate(); err != nil {
 		return err
 	}
-	s, err := workload.Open(env, &o.Conn)
+	s, h, err := placement.OpenHost(ctx, env, &o.Conn, o.HostID)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	h, err := s.FindHost(ctx, o.HostID)
-	if err != nil {
+	grace := time.Duration(o.HostTimeout) * time.Millisecond
+	timeout := o.Place.WaitTimeout(grace+2*time.Second, s.Resolved.Timeout)
+	if err := s.StopHost(ctx, h, grace, !o.Place.SkipWait, timeout); err != nil {
 		return err
 	}
-	var w *workload.Waiter
-	if !o.Place.SkipWait {
-		if w, err = s.Watch(events.HostStopped); err != nil {
-			return err
-		}
-		defer w.Close()
-	}
-	grace := time.Duration(o.HostTimeout) * time.Millisecond
-	if _, err := s.Client.StopHost(ctx, h.ID, grace); err != nil {
-		return fmt.Errorf("stopping host %s: %w", workload.HostLabel(h), err)
-	}
 	text := fmt.Sprintf("Host %s acknowledged stop request", h.ID)
-	if w != nil {
-		timeout := o.Place.WaitTimeout(grace+2*time.Second, s.Resolved.Timeout)
-		err := w.Wait(ctx, timeout, func(e events.Event) (bool, error) { return e.Source == h.ID, nil })
-		if errors.Is(err, workload.ErrWaitTimeout) {
-			return fmt.Errorf("host %s acknowledged the stop request but did not report host_stopped within %s", workload.HostLabel(h), timeout)
-		}
-		if err != nil {
-			return err
-		}
+	if !o.Place.SkipWait {
 		text = fmt.Sprintf("Host %s stopped", workload.HostLabel(h))
 	}
 	if env.IO.JSON() {

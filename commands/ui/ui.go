@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -35,7 +32,9 @@ type Options struct {
 }
 
 // NewCmd builds `wash ui`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "ui",
@@ -53,9 +52,7 @@ The server listens on loopback only unless --address says otherwise. Stop it wit
 			return cli.BindEnv(cmd.Flags(), map[string]string{"port": "WASMCLOUD_WASH_UI_PORT"})
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return Run(ctx, env, o)
+			return cli.RunUntilSignal(cmd.Context(), env, o, runF, Run)
 		},
 	}
 	// Upstream's wash ui has -p for its port; here -p stays the NATS port, as on every other

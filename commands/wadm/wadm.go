@@ -29,6 +29,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/wasmlattice/wash/commands/cli"
+	"github.com/wasmlattice/wash/lattice/buckets"
 	lwadm "github.com/wasmlattice/wash/lattice/wadm"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
@@ -125,8 +126,8 @@ Every option can also be set with the environment variable shown (flags win).`,
 	fs.StringVar(&o.NATSJWT, "nats-jwt", "", "user JWT, literal or file, for NATS authentication; needs --nats-seed (env WADM_NATS_JWT)")
 	fs.StringVar(&o.NATSCredsFile, "nats-creds-file", "", "NATS credentials file (env WADM_NATS_CREDS_FILE)")
 	fs.StringVar(&o.NATSTLSCAFile, "nats-tls-ca-file", "", "CA certificate for TLS to NATS; makes TLS required (env WADM_NATS_TLS_CA_FILE)")
-	fs.StringVar(&o.StateBucket, "state-bucket-name", lwadm.StateBucket, "KV bucket of lattice state (env WADM_STATE_BUCKET_NAME)")
-	fs.StringVar(&o.ManifestBucket, "manifest-bucket-name", lwadm.ManifestBucket, "KV bucket of manifests (env WADM_MANIFEST_BUCKET_NAME)")
+	fs.StringVar(&o.StateBucket, "state-bucket-name", buckets.WadmState, "KV bucket of lattice state (env WADM_STATE_BUCKET_NAME)")
+	fs.StringVar(&o.ManifestBucket, "manifest-bucket-name", buckets.WadmManifests, "KV bucket of manifests (env WADM_MANIFEST_BUCKET_NAME)")
 	fs.IntVar(&o.CleanupInterval, "cleanup-interval", DefaultCleanupInterval, "seconds a host may miss heartbeats before it is removed from the state (env WADM_CLEANUP_INTERVAL)")
 	fs.StringVar(&o.APIPrefix, "api-prefix", model.DefaultAPIPrefix, "subject prefix of the wadm API (env WADM_API_PREFIX)")
 	fs.StringVar(&o.StreamPersistence, "stream-persistence", "file", "storage of the streams and buckets wadm creates: file or memory (env WADM_STREAM_PERSISTENCE)")
@@ -449,13 +450,7 @@ func connect(s *Settings, logger *slog.Logger, closed chan struct{}) (*nats.Conn
 
 // checkJetStream turns "no JetStream here" into a one-line error naming the option to fix.
 func checkJetStream(ctx context.Context, nc *nats.Conn, domain string) error {
-	var js jetstream.JetStream
-	var err error
-	if domain != "" {
-		js, err = jetstream.NewWithDomain(nc, domain)
-	} else {
-		js, err = jetstream.New(nc)
-	}
+	js, err := buckets.JetStream(nc, domain)
 	if err != nil {
 		return err
 	}

@@ -5,12 +5,10 @@ package testlattice
 
 import (
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -19,68 +17,28 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/internal/corpus"
+	"github.com/wasmlattice/wash/internal/testnats"
 	"github.com/wasmlattice/wash/lattice/host"
-	"github.com/wasmlattice/wash/lattice/natsd"
 	"github.com/wasmlattice/wash/runtime"
 )
 
-// NATS is an embedded server started for one test.
-type NATS struct {
-	Server *natsd.Server
-	URL    string
-	Host   string
-	Port   int
-}
+// NATS is a NATS server started for one test (see internal/testnats), on which hosts start.
+type NATS struct{ *testnats.Server }
 
 // StartNATS runs an embedded NATS with JetStream on 127.0.0.1 and a random port; it stops when
 // the test ends.
 func StartNATS(t testing.TB) *NATS {
 	t.Helper()
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	a := srv.Addr()
-	return &NATS{Server: srv, URL: srv.ClientURL(), Host: a.IP.String(), Port: a.Port}
+	return &NATS{testnats.Start(t)}
 }
 
 // StartServer runs a nats-server with the given options (auth, TLS …), forcing loopback, a random
 // port, JetStream and a private store.
 func StartServer(t testing.TB, opts *server.Options) *NATS {
 	t.Helper()
-	opts.Host = "127.0.0.1"
-	if opts.Port == 0 {
-		opts.Port = server.RANDOM_PORT
-	}
 	opts.JetStream = true
 	opts.StoreDir = t.TempDir()
-	opts.NoSigs = true
-	opts.NoLog = true
-	ns, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		ns.Shutdown()
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	a := ns.Addr().String()
-	_, port, _ := splitHostPort(a)
-	return &NATS{URL: ns.ClientURL(), Host: "127.0.0.1", Port: port}
-}
-
-// Connect opens a client connection closed at the end of the test.
-func (n *NATS) Connect(t testing.TB, opts ...nats.Option) *nats.Conn {
-	t.Helper()
-	nc, err := nats.Connect(n.URL, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	return nc
+	return &NATS{testnats.Run(t, opts)}
 }
 
 // StartHost starts a built-in host on its own connection, with file loads allowed. It stops
@@ -159,15 +117,6 @@ func Wasip1(t testing.TB) string {
 		t.Fatalf("building wasip1 module: %v\n%s", buildErr, buildOut)
 	}
 	return wasmPath
-}
-
-func splitHostPort(a string) (string, int, error) {
-	h, p, err := net.SplitHostPort(a)
-	if err != nil {
-		return "", 0, err
-	}
-	n, err := strconv.Atoi(p)
-	return h, n, err
 }
 
 // HTTPLog returns the path of testdata/httplog: a wasi:http component that answers like

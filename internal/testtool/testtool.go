@@ -1,7 +1,8 @@
-// Package testtool finds the programs integration tests run beside the code under test
-// (docker-registry, redis-server, tmux). A missing program fails the test instead of skipping
-// it: .ci/run installs every one of them, and a skip would let CI pass without exercising what
-// the test claims to.
+// Package testtool gives integration tests the programs they run beside the code under test:
+// the wash binary built from this module (once per test process), Debian programs such as
+// docker-registry, redis-server and tmux, and free loopback ports for them. A missing program
+// fails the test instead of skipping it: .ci/run installs every one of them, and a skip would
+// let CI pass without exercising what the test claims to.
 package testtool
 
 import (

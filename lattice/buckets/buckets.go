@@ -1,5 +1,6 @@
-// Package buckets creates the lattice's JetStream KV buckets and streams with a replica count
-// the NATS system can place, and uses existing ones as an operator configured them.
+// Package buckets names the lattice's JetStream KV buckets (as wasmCloud 1.x hosts and wadm
+// name them), creates them and streams with a replica count the NATS system can place, and uses
+// existing ones as an operator configured them.
 package buckets
 
 import (
@@ -11,6 +12,35 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
+
+// Bucket names. A host keeps links, component specs and stored claims in LATTICEDATA_<lattice>
+// and named configuration in CONFIGDATA_<lattice>; wadm keeps manifests and lattice state in two
+// buckets all lattices share (their keys carry the lattice).
+const (
+	LatticeDataPrefix = "LATTICEDATA_"
+	ConfigDataPrefix  = "CONFIGDATA_"
+	WadmManifests     = "wadm_manifests"
+	WadmState         = "wadm_state"
+	// StreamPrefix starts the name of the stream behind a KV bucket: KV_<bucket>.
+	StreamPrefix = "KV_"
+)
+
+// LatticeData is the LATTICEDATA bucket of a lattice.
+func LatticeData(lattice string) string { return LatticeDataPrefix + lattice }
+
+// ConfigData is the CONFIGDATA bucket of a lattice.
+func ConfigData(lattice string) string { return ConfigDataPrefix + lattice }
+
+// Stream is the name of the stream that holds a KV bucket.
+func Stream(bucket string) string { return StreamPrefix + bucket }
+
+// JetStream is the JetStream API of nc in domain ("" for the account's own).
+func JetStream(nc *nats.Conn, domain string) (jetstream.JetStream, error) {
+	if domain != "" {
+		return jetstream.NewWithDomain(nc, domain)
+	}
+	return jetstream.New(nc)
+}
 
 // WithReplicas runs create with the given replica count, or, when replicas is 0, with 3, 2 and
 // then 1 until the server accepts it: a single server refuses replicas > 1 and a cluster of n
@@ -66,15 +96,12 @@ func OpenOrCreateKV(ctx context.Context, js jetstream.JetStream, bucket string) 
 // including config no link uses yet. Best effort for viewers: without JetStream access, or
 // before any config exists, it is empty.
 func ConfigNames(ctx context.Context, nc *nats.Conn, jsDomain, lattice string) []string {
-	js, err := jetstream.New(nc)
-	if jsDomain != "" {
-		js, err = jetstream.NewWithDomain(nc, jsDomain)
-	}
+	js, err := JetStream(nc, jsDomain)
 	names := []string{}
 	if err != nil {
 		return names
 	}
-	kv, err := js.KeyValue(ctx, "CONFIGDATA_"+lattice)
+	kv, err := js.KeyValue(ctx, ConfigData(lattice))
 	if err != nil {
 		return names
 	}

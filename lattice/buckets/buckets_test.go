@@ -3,24 +3,14 @@ package buckets_test
 import (
 	"testing"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmlattice/wash/internal/testnats"
 	"github.com/wasmlattice/wash/lattice/buckets"
-	"github.com/wasmlattice/wash/lattice/natsd"
 )
 
 func TestOpenOrCreateKV(t *testing.T) {
-	s, err := natsd.Start(natsd.Options{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown()
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	_, nc := testnats.Connected(t)
 	js, _ := jetstream.New(nc)
 	ctx := t.Context()
 

@@ -3,7 +3,6 @@ package events
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -135,17 +134,11 @@ func HeartbeatSummary(inv ctl.HostInventory) string {
 
 // LabelString shows user labels (hostcore.* are the same everywhere) as k=v,k=v in key order.
 func LabelString(labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		if !strings.HasPrefix(k, "hostcore.") {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for i, k := range keys {
-		keys[i] = k + "=" + labels[k]
-	}
-	return strings.Join(keys, ",")
+	return strings.Join(ctl.Pairs(labels, isHostcore), ",")
+}
+
+func isHostcore(key string) bool {
+	return strings.HasPrefix(key, "hostcore.")
 }
 
 func maxInstances(n uint32) string {

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host/providers"
@@ -447,7 +448,7 @@ func (h *Host) outboundClientLocked(id string) *http.Client {
 // watchConfigData mirrors CONFIGDATA in memory so invocations read config without a KV round
 // trip. A deleted config becomes absent (its part of a merge is empty), as upstream does.
 func (h *Host) watchConfigData(ctx context.Context) error {
-	w, err := h.replayAndWatch(ctx, h.configData, "CONFIGDATA_"+h.cfg.Lattice, h.applyConfigEntry)
+	w, err := h.replayAndWatch(ctx, h.configData, buckets.ConfigData(h.cfg.Lattice), h.applyConfigEntry)
 	h.configWatcher = w
 	return err
 }

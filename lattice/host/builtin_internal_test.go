@@ -5,10 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
+	"github.com/wasmlattice/wash/internal/testnats"
 	"github.com/wasmlattice/wash/lattice/ctl"
-	"github.com/wasmlattice/wash/lattice/natsd"
 	"github.com/wasmlattice/wash/lattice/wrpc/wrpchttp"
 )
 
@@ -54,16 +52,7 @@ func TestOutboundNeedsHTTPClientLink(t *testing.T) {
 // startInternalHost runs a host on an embedded NATS server for the tests of this package.
 func startInternalHost(tb testing.TB, cfg Config) *Host {
 	tb.Helper()
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: tb.TempDir()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(nc.Close)
+	_, nc := testnats.Connected(tb)
 	ctx := context.Background()
 	h, err := New(ctx, nc, cfg)
 	if err != nil {

@@ -293,10 +293,7 @@ func (h *Host) closeEngine() {
 }
 
 func (h *Host) jetStream() (jetstream.JetStream, error) {
-	if h.cfg.JSDomain != "" {
-		return jetstream.NewWithDomain(h.nc, h.cfg.JSDomain)
-	}
-	return jetstream.New(h.nc)
+	return buckets.JetStream(h.nc, h.cfg.JSDomain)
 }
 
 func (h *Host) openBuckets(ctx context.Context) error {
@@ -306,11 +303,11 @@ func (h *Host) openBuckets(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	ld := "LATTICEDATA_" + h.cfg.Lattice
+	ld := buckets.LatticeData(h.cfg.Lattice)
 	if h.latticeData, err = buckets.OpenOrCreateKV(ctx, js, ld); err != nil {
 		return fmt.Errorf("opening KV bucket %s on %s: %w (JetStream must be enabled)", ld, h.nc.ConnectedUrlRedacted(), err)
 	}
-	cd := "CONFIGDATA_" + h.cfg.Lattice
+	cd := buckets.ConfigData(h.cfg.Lattice)
 	if h.configData, err = buckets.OpenOrCreateKV(ctx, js, cd); err != nil {
 		return fmt.Errorf("opening KV bucket %s on %s: %w", cd, h.nc.ConnectedUrlRedacted(), err)
 	}

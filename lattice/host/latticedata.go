@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 )
@@ -23,7 +24,7 @@ const componentKeyPrefix = "COMPONENT_"
 // watchLatticeData replays LATTICEDATA and keeps applying updates, so links put through any
 // host — ours or a real wasmCloud host — are seen.
 func (h *Host) watchLatticeData(ctx context.Context) error {
-	w, err := h.replayAndWatch(ctx, h.latticeData, "LATTICEDATA_"+h.cfg.Lattice, h.applyLatticeEntry)
+	w, err := h.replayAndWatch(ctx, h.latticeData, buckets.LatticeData(h.cfg.Lattice), h.applyLatticeEntry)
 	h.watcher = w
 	return err
 }

@@ -7,10 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
+	"github.com/wasmlattice/wash/internal/testnats"
 	"github.com/wasmlattice/wash/lattice/host/providers"
-	"github.com/wasmlattice/wash/lattice/natsd"
 	"github.com/wasmlattice/wash/runtime/cabi"
 )
 
@@ -18,16 +16,7 @@ import (
 // for the interface with wasmcloud:bus/lattice (else "default"), a link with that name that
 // lists the interface; 2.0.x refuses a link name no link has; "default" removes the override.
 func TestImportTargetAndLinkNames(t *testing.T) {
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	_, nc := testnats.Connected(t)
 	ctx := context.Background()
 	h, err := New(ctx, nc, Config{Lattice: "default"})
 	if err != nil {

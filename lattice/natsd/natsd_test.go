@@ -14,17 +14,12 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmlattice/wash/internal/testnats"
+	"github.com/wasmlattice/wash/internal/testtool"
 	"github.com/wasmlattice/wash/lattice/natsd"
 )
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return testtool.FreePort(t) }
 
 func TestJetStreamAndDomain(t *testing.T) {
 	s, err := natsd.Start(natsd.Options{StoreDir: t.TempDir(), JetStreamDomain: "edge"})
@@ -156,16 +151,7 @@ func TestConfigFile(t *testing.T) {
 // TestDisconnectAdvisories: a client of the embedded server learns at once that another client's
 // connection closed, with that client's name (wadm notices a killed host this way).
 func TestDisconnectAdvisories(t *testing.T) {
-	s, err := natsd.Start(natsd.Options{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown()
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	s, nc := testnats.Connected(t)
 	ch := make(chan *nats.Msg, 4)
 	if _, err := nc.ChanSubscribe(natsd.DisconnectAdvisories, ch); err != nil {
 		t.Fatal(err)
@@ -173,7 +159,7 @@ func TestDisconnectAdvisories(t *testing.T) {
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	other, err := nats.Connect(s.ClientURL(), nats.Name("wasmbus"))
+	other, err := nats.Connect(s.URL, nats.Name("wasmbus"))
 	if err != nil {
 		t.Fatal(err)
 	}

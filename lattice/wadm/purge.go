@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
@@ -22,7 +23,7 @@ var stateKeyPrefixes = []string{"host_", "component_", "provider_", "apps_", "ex
 // lattice's data (upstream's `wash down --purge-jetstream wadm` deletes them
 // for all lattices). Missing buckets and streams are skipped.
 func PurgeLattice(ctx context.Context, js jetstream.JetStream, lattice string) error {
-	if kv, err := js.KeyValue(ctx, ManifestBucket); err == nil {
+	if kv, err := js.KeyValue(ctx, buckets.WadmManifests); err == nil {
 		store := manifestStore{kv}
 		names, _, err := store.names(ctx, lattice)
 		var kc *KeyConflictError
@@ -43,16 +44,16 @@ func PurgeLattice(ctx context.Context, js jetstream.JetStream, lattice string) e
 			}
 		}
 	} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
-		return fmt.Errorf("opening KV bucket %s: %w", ManifestBucket, err)
+		return fmt.Errorf("opening KV bucket %s: %w", buckets.WadmManifests, err)
 	}
-	if kv, err := js.KeyValue(ctx, StateBucket); err == nil {
+	if kv, err := js.KeyValue(ctx, buckets.WadmState); err == nil {
 		for _, p := range stateKeyPrefixes {
 			if err := purgeKey(ctx, kv, p+lattice); err != nil {
 				return err
 			}
 		}
 	} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
-		return fmt.Errorf("opening KV bucket %s: %w", StateBucket, err)
+		return fmt.Errorf("opening KV bucket %s: %w", buckets.WadmState, err)
 	}
 	for stream, subject := range map[string]string{
 		StatusStream:        model.StatusSubjectPrefix + "." + lattice + ".*",
@@ -103,7 +104,7 @@ func StoredLattices(ctx context.Context, js jetstream.JetStream) ([]string, erro
 			out = append(out, l)
 		}
 	}
-	if kv, err := js.KeyValue(ctx, ManifestBucket); err == nil {
+	if kv, err := js.KeyValue(ctx, buckets.WadmManifests); err == nil {
 		keys, err := kv.ListKeys(ctx)
 		if err != nil {
 			return nil, err
@@ -114,7 +115,7 @@ func StoredLattices(ctx context.Context, js jetstream.JetStream) ([]string, erro
 			}
 		}
 	}
-	if kv, err := js.KeyValue(ctx, StateBucket); err == nil {
+	if kv, err := js.KeyValue(ctx, buckets.WadmState); err == nil {
 		keys, err := kv.ListKeys(ctx)
 		if err != nil {
 			return nil, err

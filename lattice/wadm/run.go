@@ -12,6 +12,7 @@ package wadm
 import (
 	"encoding/json"
 
+	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 
 	"context"
@@ -45,7 +46,7 @@ type Config struct {
 	// MemoryStorage keeps wadm's streams and buckets in memory (upstream
 	// --stream-persistence memory); default file.
 	MemoryStorage bool
-	// ManifestBucket and StateBucket default to wadm_manifests and wadm_state.
+	// ManifestBucket and StateBucket default to wadm_manifests and wadm_state (lattice/buckets).
 	ManifestBucket string
 	StateBucket    string
 	// CtlTopicPrefix defaults to wasmbus.ctl.
@@ -106,10 +107,10 @@ func Run(ctx context.Context, nc *nats.Conn, cfg Config) (*Wadm, error) {
 		cfg.HostExpiry = 70 * time.Second
 	}
 	if cfg.ManifestBucket == "" {
-		cfg.ManifestBucket = ManifestBucket
+		cfg.ManifestBucket = buckets.WadmManifests
 	}
 	if cfg.StateBucket == "" {
-		cfg.StateBucket = StateBucket
+		cfg.StateBucket = buckets.WadmState
 	}
 	if cfg.CtlTopicPrefix == "" {
 		cfg.CtlTopicPrefix = ctl.DefaultTopicPrefix
@@ -130,13 +131,7 @@ func Run(ctx context.Context, nc *nats.Conn, cfg Config) (*Wadm, error) {
 	if cfg.StreamReplicas < 0 || cfg.StreamReplicas > 5 {
 		return nil, fmt.Errorf("wadm: stream replicas %d out of range (1-5, or 0 for automatic)", cfg.StreamReplicas)
 	}
-	var js jetstream.JetStream
-	var err error
-	if cfg.JSDomain != "" {
-		js, err = jetstream.NewWithDomain(nc, cfg.JSDomain)
-	} else {
-		js, err = jetstream.New(nc)
-	}
+	js, err := buckets.JetStream(nc, cfg.JSDomain)
 	if err != nil {
 		return nil, fmt.Errorf("wadm: JetStream: %w", err)
 	}

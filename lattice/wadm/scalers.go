@@ -292,246 +292,59 @@ func withConfigs(s *LatticeState, cfgs []ownedConfig, cmds []Command, st model.S
 	return cmds, st
 }
 
-// ---- component spread scaler -------------------------------------------------
+// ---- what component and provider scalers share --------------------------------
 
-// ComponentSpreadScaler is a spreadscaler trait on a wasm component.
-type ComponentSpreadScaler struct {
-	id            string
-	ModelName     string
-	ComponentName string
-	ComponentID   string
-	Reference     string
-	ConfigNames   []string
-	Property      model.SpreadScalerProperty
-	configs       []ownedConfig
-	// siblings are the ids of the other scalers of this app for the same
-	// component id (a component with several scaler traits); their
-	// instances are not outdated.
-	siblings map[string]bool
+// placement is what a component or provider scaler hands the pass they share: what it places
+// (for status messages), the configs it owns, and how it clears hosts that match no spread.
+// The placement rule itself (spread or daemon, component or provider) stays with the scaler.
+type placement struct {
+	noun             string // "component" or "provider"
+	configs          []ownedConfig
+	removeIneligible func(*LatticeState, []SpreadTarget) []Command
 }
 
-func (c *ComponentSpreadScaler) ID() string   { return c.id }
-func (c *ComponentSpreadScaler) Kind() string { return model.KindSpreadScaler }
-func (c *ComponentSpreadScaler) Name() string { return c.ComponentID }
+// rule computes the commands and status of one pass for the given targets.
+type rule func(*LatticeState, []SpreadTarget) ([]Command, model.StatusInfo)
 
-// Reconcile implements reference §4.7.3 with a deterministic host choice.
-func (c *ComponentSpreadScaler) Reconcile(s *LatticeState) ([]Command, model.StatusInfo) {
-	cmds, st := c.compute(s, ComputeSpread(c.Property))
-	return withConfigs(s, c.configs, cmds, st)
+// reconcile is a whole pass: the placement, then the ordering rule of owned configs.
+func (p placement) reconcile(s *LatticeState, targets []SpreadTarget, r rule) ([]Command, model.StatusInfo) {
+	cmds, st := p.pass(s, targets, r)
+	return withConfigs(s, p.configs, cmds, st)
 }
 
-// Cleanup scales every host running instances this scaler started to 0,
-// whatever spread they were started for.
-func (c *ComponentSpreadScaler) Cleanup(s *LatticeState) []Command {
-	return append(c.cleanupInstances(s), cleanupConfigs(c.configs)...)
-}
-
-func (c *ComponentSpreadScaler) cleanupInstances(s *LatticeState) []Command {
-	var cmds []Command
-	for _, id := range s.sortedHostIDs() {
-		cs := s.Hosts[id].Components[c.ComponentID]
-		if cs == nil {
-			continue
-		}
-		for _, in := range cs.Instances {
-			if in.Annotations[model.ScalerAnnotation] == c.id {
-				cmds = append(cmds, c.scale(id, 0, SpreadAnnotations(in.Annotations[model.SpreadNameAnnotation], c.id)))
-				break
-			}
-		}
+// pass clears hosts that match no spread first (reference §4.7.3 step 1, §4.8) and does nothing
+// else that round; otherwise the rule decides.
+func (p placement) pass(s *LatticeState, targets []SpreadTarget, r rule) ([]Command, model.StatusInfo) {
+	if rm := p.removeIneligible(s, targets); len(rm) > 0 {
+		return rm, model.Reconciling("Found " + p.noun + "s running on ineligible hosts, removing them.")
 	}
-	return cmds
+	return r(s, targets)
 }
 
-func (c *ComponentSpreadScaler) scale(host string, count int, ann map[string]string) ScaleComponent {
-	return ScaleComponent{ComponentID: c.ComponentID, HostID: host, Count: count, Reference: c.Reference,
-		ModelName: c.ModelName, Annotations: ann, Config: append([]string(nil), c.ConfigNames...)}
+// cleanup runs the rule with every target at 0 instances, then deletes the owned configs.
+func (p placement) cleanup(s *LatticeState, targets []SpreadTarget, r rule) []Command {
+	for i := range targets {
+		targets[i].Count = 0
+	}
+	cmds, _ := p.pass(s, targets, r)
+	return append(cmds, cleanupConfigs(p.configs)...)
 }
 
-// removeIneligible scales the component to 0 on hosts that match no spread
-// (reference §4.7.3 step 1: any annotations).
-func (c *ComponentSpreadScaler) removeIneligible(s *LatticeState, targets []SpreadTarget) []Command {
-	var remove []Command
-	for _, id := range ineligibleHosts(s, targets) {
-		if _, ok := s.Hosts[id].Components[c.ComponentID]; ok {
-			remove = append(remove, c.scale(id, 0, map[string]string{}))
-		}
-	}
-	return remove
-}
-
-// tally sorts what each host runs of the component. A wasmCloud 1.x host
-// runs one instance set per component id, and a scale command sets that
-// whole set (count and, on a rescale, the annotations), so:
-//   - a set this scaler started counts for the spread its annotation names
-//     when the host is eligible for it; otherwise (the spreads changed in an
-//     upgrade, or the host's labels did) for the first spread in targets'
-//     order the host is eligible for. The set is then rescaled in place. Not
-//     adopting it made the new spread ask the host for its share again and
-//     again while the host kept reporting the old annotation: the v0.0.3 →
-//     v0.0.4 hot loop.
-//   - a set of a previous scaler of the same app for this component id
-//     (the image or config names changed) is outdated: it is scaled to 0
-//     before the host is used, instead of the old scaler's cleanup removing
-//     whatever the new scaler placed on that host.
-//   - anything else (another app, started by hand) is left alone, as
-//     upstream does.
-func (c *ComponentSpreadScaler) tally(s *LatticeState, targets []SpreadTarget) (mine []map[string]int, outdated []Command) {
-	mine = make([]map[string]int, len(targets))
-	for i := range mine {
-		mine[i] = map[string]int{}
-	}
-	for _, id := range s.sortedHostIDs() {
-		h := s.Hosts[id]
-		cs := h.Components[c.ComponentID]
-		if cs == nil {
-			continue
-		}
-		for _, in := range cs.Instances {
-			owner := in.Annotations[model.ScalerAnnotation]
-			switch {
-			case owner == c.id:
-				at := -1
-				for i := range targets {
-					if matches(h, targets[i].Spread.Requirements) {
-						if targets[i].Spread.Name == in.Annotations[model.SpreadNameAnnotation] {
-							at = i
-							break
-						}
-						if at < 0 {
-							at = i
-						}
-					}
-				}
-				if at >= 0 {
-					mine[at][id] += in.Count
-				}
-			case owner != "" && !c.siblings[owner] && in.Annotations[model.AppSpecAnnotation] == c.ModelName:
-				outdated = append(outdated, c.scale(id, 0, copyMap(in.Annotations)))
-			}
-		}
-	}
-	return mine, outdated
-}
-
-func (c *ComponentSpreadScaler) compute(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
-	if remove := c.removeIneligible(s, targets); len(remove) > 0 {
-		return remove, model.Reconciling("Found components running on ineligible hosts, removing them.")
-	}
-	mine, cmds := c.tally(s, targets)
-	var failures []string
-	perHostAll := map[string]int{} // this scaler's instances per host, all spreads
-	for i := range mine {
-		for id, n := range mine[i] {
-			perHostAll[id] += n
-		}
-	}
-	for i, t := range targets {
+// daemonHosts calls place for each host eligible for each target, in target order, and
+// returns the failure of every target no host is eligible for (reference §4.9).
+func daemonHosts(s *LatticeState, targets []SpreadTarget, ref string, place func(host string, t SpreadTarget)) (failures []string) {
+	for _, t := range targets {
 		eligible := eligibleHosts(s, &t.Spread)
 		if len(eligible) == 0 {
-			failures = append(failures, fmt.Sprintf("Could not satisfy spread %s for %s, 0/1 eligible hosts found.", t.Spread.Name, c.Reference))
+			failures = append(failures, fmt.Sprintf("Could not satisfy daemonscaler %s for %s, 0 eligible hosts found.", t.Spread.Name, ref))
 			continue
 		}
-		want := SpreadAnnotations(t.Spread.Name, c.id)
-		perHost := mine[i]
-		current := 0
-		for _, n := range perHost {
-			current += n
-		}
-		switch {
-		case current < t.Count:
-			// Deterministic choice: the eligible host already holding the most
-			// instances of this spread, else the lowest id. It is raised by the
-			// missing amount, which equals upstream's "count = target" whenever
-			// that host holds all current instances, and avoids the
-			// spread-conflict wedge otherwise.
-			best := eligible[0]
-			for _, id := range eligible {
-				if perHost[id] > perHost[best] {
-					best = id
-				}
-			}
-			cmds = append(cmds, c.scale(best, t.Count-(current-perHost[best]), want))
-		case current > t.Count:
-			hosts := make([]string, 0, len(perHost))
-			for id := range perHost {
-				hosts = append(hosts, id)
-			}
-			// Drain the smallest hosts first, keeping instances together.
-			sort.Slice(hosts, func(i, j int) bool {
-				if perHost[hosts[i]] != perHost[hosts[j]] {
-					return perHost[hosts[i]] < perHost[hosts[j]]
-				}
-				return hosts[i] < hosts[j]
-			})
-			remaining := current - t.Count
-			for _, id := range hosts {
-				n := perHost[id]
-				stop := min(n, remaining)
-				remaining -= stop
-				// Like upstream, hosts past the point where enough were stopped
-				// still get a (no-op) command with their current count.
-				cmds = append(cmds, c.scale(id, n-stop, SpreadAnnotations(t.Spread.Name, c.id)))
-			}
+		for _, id := range eligible {
+			place(id, t)
 		}
 	}
-	if msg := spreadConflicts(s, targets, perHostAll, cmds); msg != "" {
-		return nil, model.Failed(msg)
-	}
-	return cmds, failuresStatus(failures, len(cmds), "component")
+	return failures
 }
-
-// spreadConflicts projects the per-host counts after cmds over the union of
-// eligible hosts and compares each spread's projected total with its target
-// (reference §4.7.3 step 3).
-func spreadConflicts(s *LatticeState, targets []SpreadTarget, perHost map[string]int, cmds []Command) string {
-	projected := map[string]int{}
-	for i := range targets {
-		for _, id := range eligibleHosts(s, &targets[i].Spread) {
-			projected[id] = perHost[id]
-		}
-	}
-	largest := map[string]int{}
-	for _, cmd := range cmds {
-		if sc, ok := cmd.(ScaleComponent); ok {
-			if cur, seen := largest[sc.HostID]; !seen || sc.Count > cur {
-				largest[sc.HostID] = sc.Count
-			}
-		}
-	}
-	for id, n := range largest {
-		if _, ok := projected[id]; ok {
-			projected[id] = n
-		}
-	}
-	var conflicts []string
-	for _, t := range targets {
-		// A spread without eligible hosts is already reported as unsatisfiable.
-		if len(eligibleHosts(s, &t.Spread)) == 0 {
-			continue
-		}
-		total := 0
-		for id, n := range projected {
-			if matches(s.Hosts[id], t.Spread.Requirements) {
-				total += n
-			}
-		}
-		if total != t.Count {
-			conflicts = append(conflicts, fmt.Sprintf("Spread requirement conflict: %s spread requires %d instances vs %d computed from reconciliation commands", t.Spread.Name, t.Count, total))
-		}
-	}
-	return strings.Join(conflicts, ", ")
-}
-
-// ---- component daemon scaler -------------------------------------------------
-
-// ComponentDaemonScaler is a daemonscaler trait on a wasm component:
-// Instances per eligible host.
-type ComponentDaemonScaler struct {
-	ComponentSpreadScaler
-}
-
-func (c *ComponentDaemonScaler) Kind() string { return model.KindDaemonScaler }
 
 // daemonSpreads lists spreads in manifest order (weights ignored).
 func daemonSpreads(p model.SpreadScalerProperty) []SpreadTarget {
@@ -543,238 +356,6 @@ func daemonSpreads(p model.SpreadScalerProperty) []SpreadTarget {
 		out[i] = SpreadTarget{Spread: sp, Count: p.Instances}
 	}
 	return out
-}
-
-// Reconcile implements reference §4.9 for components.
-func (c *ComponentDaemonScaler) Reconcile(s *LatticeState) ([]Command, model.StatusInfo) {
-	cmds, st := c.computeDaemon(s, daemonSpreads(c.Property))
-	return withConfigs(s, c.configs, cmds, st)
-}
-
-// Cleanup scales every host running instances this scaler started to 0.
-func (c *ComponentDaemonScaler) Cleanup(s *LatticeState) []Command {
-	return append(c.cleanupInstances(s), cleanupConfigs(c.configs)...)
-}
-
-// computeDaemon wants Instances on every host eligible for some spread. A
-// host eligible for several spreads gets one command, annotated with the
-// first of them in manifest order: it can hold one instance set, and
-// upstream's command per spread made the spreads overwrite each other's
-// annotation on every pass.
-func (c *ComponentDaemonScaler) computeDaemon(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
-	if remove := c.removeIneligible(s, targets); len(remove) > 0 {
-		return remove, model.Reconciling("Found components running on ineligible hosts, removing them.")
-	}
-	mine, cmds := c.tally(s, targets)
-	var failures []string
-	done := map[string]bool{}
-	for _, t := range targets {
-		eligible := eligibleHosts(s, &t.Spread)
-		if len(eligible) == 0 {
-			failures = append(failures, fmt.Sprintf("Could not satisfy daemonscaler %s for %s, 0 eligible hosts found.", t.Spread.Name, c.Reference))
-			continue
-		}
-		for _, id := range eligible {
-			if done[id] {
-				continue
-			}
-			done[id] = true
-			n := 0
-			for i := range mine {
-				n += mine[i][id]
-			}
-			if n != t.Count {
-				cmds = append(cmds, c.scale(id, t.Count, SpreadAnnotations(t.Spread.Name, c.id)))
-			}
-		}
-	}
-	return cmds, failuresStatus(failures, len(cmds), "component")
-}
-
-// ---- provider spread scaler --------------------------------------------------
-
-// ProviderSpreadScaler is a spreadscaler on a capability (or the implicit
-// one-instance scaler of a capability without scaler traits).
-type ProviderSpreadScaler struct {
-	id            string
-	ModelName     string
-	ComponentName string
-	ProviderID    string
-	Reference     string
-	ConfigNames   []string
-	Property      model.SpreadScalerProperty
-	configs       []ownedConfig
-}
-
-func (p *ProviderSpreadScaler) ID() string   { return p.id }
-func (p *ProviderSpreadScaler) Kind() string { return model.KindSpreadScaler }
-func (p *ProviderSpreadScaler) Name() string { return p.ProviderID }
-
-// Reconcile implements reference §4.8 with hosts taken in id order.
-func (p *ProviderSpreadScaler) Reconcile(s *LatticeState) ([]Command, model.StatusInfo) {
-	cmds, st := p.compute(s, ComputeSpread(p.Property))
-	return withConfigs(s, p.configs, cmds, st)
-}
-
-// Cleanup stops the provider where this scaler's spreads started it.
-func (p *ProviderSpreadScaler) Cleanup(s *LatticeState) []Command {
-	targets := ComputeSpread(p.Property)
-	for i := range targets {
-		targets[i].Count = 0
-	}
-	cmds, _ := p.compute(s, targets)
-	return append(cmds, cleanupConfigs(p.configs)...)
-}
-
-func removeIneligibleProviders(s *LatticeState, targets []SpreadTarget, providerID, scalerID, modelName string) []Command {
-	var out []Command
-	for _, id := range ineligibleHosts(s, targets) {
-		if ps := s.Hosts[id].Providers[providerID]; ps != nil && ps.Annotations[model.ScalerAnnotation] == scalerID {
-			out = append(out, StopProvider{ProviderID: providerID, HostID: id, ModelName: modelName, Annotations: map[string]string{}})
-		}
-	}
-	return out
-}
-
-func (p *ProviderSpreadScaler) start(host string, ann map[string]string) StartProvider {
-	return StartProvider{Reference: p.Reference, ProviderID: p.ProviderID, HostID: host, ModelName: p.ModelName,
-		Config: append([]string{}, p.ConfigNames...), Annotations: ann}
-}
-
-func (p *ProviderSpreadScaler) compute(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
-	if rm := removeIneligibleProviders(s, targets, p.ProviderID, p.id, p.ModelName); len(rm) > 0 {
-		return rm, model.Reconciling("Found providers running on ineligible hosts, removing them.")
-	}
-	var failures []string
-	var cmds []Command
-	for _, t := range targets {
-		want := SpreadAnnotations(t.Spread.Name, p.id)
-		var running, forSpread, notRunning []string
-		otherCount := 0
-		for _, id := range eligibleHosts(s, &t.Spread) {
-			ps := s.Hosts[id].Providers[p.ProviderID]
-			switch {
-			case ps == nil:
-				notRunning = append(notRunning, id)
-			case hasAll(ps.Annotations, want):
-				running = append(running, id)
-				forSpread = append(forSpread, id)
-			default:
-				running = append(running, id)
-				otherCount++
-			}
-		}
-		switch {
-		case len(running) > t.Count && len(forSpread) > 0:
-			n := min(len(running)-t.Count, len(forSpread))
-			for _, id := range forSpread[:n] {
-				cmds = append(cmds, StopProvider{ProviderID: p.ProviderID, HostID: id, ModelName: p.ModelName, Annotations: SpreadAnnotations(t.Spread.Name, p.id)})
-			}
-		case len(running) < t.Count:
-			// Upstream subtracts providers run by others twice (saturating).
-			toStart := max(0, t.Count-len(running)-otherCount)
-			n := min(toStart, len(notRunning))
-			for _, id := range notRunning[:n] {
-				cmds = append(cmds, p.start(id, SpreadAnnotations(t.Spread.Name, p.id)))
-			}
-			if n < toStart {
-				failures = append(failures, fmt.Sprintf("Could not satisfy spread %s for %s, %d/%d eligible hosts found.", t.Spread.Name, p.Reference, len(forSpread), t.Count))
-			}
-		}
-	}
-	return cmds, providerStatus(s, p.ProviderID, failures, cmds)
-}
-
-// providerStatus is failuresStatus, then upstream's health rule: a provider that reported
-// health_check_failed on some host (a built-in one that could not apply a link: an address in
-// use) makes the scaler Failed "Unhealthy provider on N host(s)" until it passes again. A
-// provider whose wash host promised a first health report (reports_health) and has not sent
-// it yet keeps the scaler Reconciling, so Deployed is never shown before a failed bind.
-func providerStatus(s *LatticeState, providerID string, failures []string, cmds []Command) model.StatusInfo {
-	st := failuresStatus(failures, len(cmds), "provider")
-	if st.Type != model.StatusDeployed {
-		return st
-	}
-	unhealthy, reason := 0, ""
-	for _, id := range s.sortedHostIDs() {
-		if ps := s.Hosts[id].Providers[providerID]; ps != nil && ps.Health == ProviderFailed {
-			unhealthy++
-			if reason == "" {
-				reason = ps.Reason
-			}
-		}
-	}
-	if unhealthy > 0 {
-		msg := fmt.Sprintf("Unhealthy provider on %d host(s)", unhealthy)
-		if reason != "" {
-			// the first host's reason (wash hosts send one): `wash app status` shows why
-			msg += ": " + reason
-		}
-		return model.Failed(msg)
-	}
-	awaiting := 0
-	for _, id := range s.sortedHostIDs() {
-		if ps := s.Hosts[id].Providers[providerID]; ps != nil && ps.AwaitingHealth {
-			awaiting++
-		}
-	}
-	if awaiting > 0 {
-		// a wash host reports whether the provider's links applied right after starting it
-		return model.Reconciling(fmt.Sprintf("Waiting for the provider's first health report on %d host(s)", awaiting))
-	}
-	return st
-}
-
-// ---- provider daemon scaler --------------------------------------------------
-
-// ProviderDaemonScaler is a daemonscaler on a capability: the provider on
-// every eligible host (Instances > 0) or on none.
-type ProviderDaemonScaler struct {
-	ProviderSpreadScaler
-}
-
-func (p *ProviderDaemonScaler) Kind() string { return model.KindDaemonScaler }
-
-// Reconcile implements reference §4.9 for providers.
-func (p *ProviderDaemonScaler) Reconcile(s *LatticeState) ([]Command, model.StatusInfo) {
-	cmds, st := p.computeDaemon(s, daemonSpreads(p.Property))
-	return withConfigs(s, p.configs, cmds, st)
-}
-
-// Cleanup stops the provider id on every eligible host (regardless of who
-// started it, like upstream).
-func (p *ProviderDaemonScaler) Cleanup(s *LatticeState) []Command {
-	targets := daemonSpreads(p.Property)
-	for i := range targets {
-		targets[i].Count = 0
-	}
-	cmds, _ := p.computeDaemon(s, targets)
-	return append(cmds, cleanupConfigs(p.configs)...)
-}
-
-func (p *ProviderDaemonScaler) computeDaemon(s *LatticeState, targets []SpreadTarget) ([]Command, model.StatusInfo) {
-	if rm := removeIneligibleProviders(s, targets, p.ProviderID, p.id, p.ModelName); len(rm) > 0 {
-		return rm, model.Reconciling("Found providers running on ineligible hosts, removing them.")
-	}
-	var failures []string
-	var cmds []Command
-	for _, t := range targets {
-		eligible := eligibleHosts(s, &t.Spread)
-		if len(eligible) == 0 {
-			failures = append(failures, fmt.Sprintf("Could not satisfy daemonscaler %s for %s, 0 eligible hosts found.", t.Spread.Name, p.Reference))
-			continue
-		}
-		for _, id := range eligible {
-			running := s.Hosts[id].Providers[p.ProviderID] != nil
-			switch {
-			case !running && t.Count > 0:
-				cmds = append(cmds, p.start(id, SpreadAnnotations(t.Spread.Name, p.id)))
-			case running && t.Count == 0:
-				cmds = append(cmds, StopProvider{ProviderID: p.ProviderID, HostID: id, ModelName: p.ModelName, Annotations: SpreadAnnotations(t.Spread.Name, p.id)})
-			}
-		}
-	}
-	return cmds, providerStatus(s, p.ProviderID, failures, cmds)
 }
 
 // ---- link scaler -------------------------------------------------------------

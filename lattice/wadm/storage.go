@@ -10,12 +10,6 @@ import (
 	"time"
 )
 
-// KV bucket names (reference §5).
-const (
-	ManifestBucket = "wadm_manifests"
-	StateBucket    = "wadm_state"
-)
-
 // ManifestKey is the wadm_manifests key of one app: <lattice>-<app>, or
 // <account>-<lattice>-<app> in multitenant mode.
 func ManifestKey(account, lattice, app string) string {

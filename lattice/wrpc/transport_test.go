@@ -14,22 +14,14 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/internal/testnats"
 )
 
 // startNATS runs an in-process nats-server on a random loopback port.
 func startNATS(t testing.TB, maxPayload int32) string {
 	t.Helper()
-	opts := &server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, MaxPayload: maxPayload}
-	ns, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	t.Cleanup(ns.Shutdown)
-	return ns.ClientURL()
+	return testnats.Run(t, &server.Options{MaxPayload: maxPayload}).URL
 }
 
 func connect(t testing.TB, url string) *Conn {

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
-
+	"github.com/wasmlattice/wash/internal/atomicfile"
 	"github.com/wasmlattice/wash/internal/bounded"
 	"github.com/wasmlattice/wash/wascap"
 )
@@ -454,23 +454,7 @@ func (a *Archive) WriteBinary(target, dest string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return "", fmt.Errorf("extracting provider binary: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dest), ".par-extract-*")
-	if err != nil {
-		return "", fmt.Errorf("extracting provider binary: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(a.Binaries[target]); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("extracting provider binary: %w", err)
-	}
-	if err := tmp.Chmod(0o755); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("extracting provider binary: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("extracting provider binary: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), dest); err != nil {
+	if err := atomicfile.WriteFile(dest, a.Binaries[target], 0o755); err != nil {
 		return "", fmt.Errorf("extracting provider binary: %w", err)
 	}
 	return dest, nil

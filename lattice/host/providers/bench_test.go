@@ -4,8 +4,8 @@ import (
 	goruntime "runtime"
 	"testing"
 
+	"github.com/wasmlattice/wash/internal/testnats"
 	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
-	"github.com/wasmlattice/wash/lattice/natsd"
 )
 
 // benchCounter serves the counter with 20 concurrent clients incrementing one key.
@@ -34,12 +34,7 @@ func BenchmarkCounterRedis(b *testing.B) {
 }
 
 func BenchmarkCounterNATSKV(b *testing.B) {
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Shutdown()
-	kv, err := DialNATSKV(srv.ClientURL(), "")
+	kv, err := DialNATSKV(testnats.Start(b).URL, "")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,8 +13,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wasmlattice/wash/internal/testnats"
 	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
-	"github.com/wasmlattice/wash/lattice/natsd"
 	"github.com/wasmlattice/wash/runtime"
 )
 
@@ -169,12 +169,7 @@ func TestRedisRefused(t *testing.T) {
 }
 
 func TestCounterNATS(t *testing.T) {
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	kv, err := DialNATSKV(srv.ClientURL(), "")
+	kv, err := DialNATSKV(testnats.Start(t).URL, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,12 +201,7 @@ func TestKVStoreContract(t *testing.T) {
 			return kv
 		},
 		"nats": func(t *testing.T) KVStore {
-			srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(srv.Shutdown)
-			kv, err := DialNATSKV(srv.ClientURL(), "")
+			kv, err := DialNATSKV(testnats.Start(t).URL, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/provider/keyvalue"
 )
 
@@ -139,13 +140,7 @@ type NATSKV struct {
 
 // NewNATSKV uses nc (not owned).
 func NewNATSKV(nc *nats.Conn, domain string) (*NATSKV, error) {
-	var js jetstream.JetStream
-	var err error
-	if domain != "" {
-		js, err = jetstream.NewWithDomain(nc, domain)
-	} else {
-		js, err = jetstream.New(nc)
-	}
+	js, err := buckets.JetStream(nc, domain)
 	if err != nil {
 		return nil, fmt.Errorf("keyvalue-nats: JetStream: %w", err)
 	}

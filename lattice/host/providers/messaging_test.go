@@ -7,21 +7,12 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/wasmlattice/wash/lattice/natsd"
+	"github.com/wasmlattice/wash/internal/testnats"
 	"github.com/wasmlattice/wash/runtime/cabi"
 )
 
 func TestMessagingConsumerAndSubscriptions(t *testing.T) {
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	_, nc := testnats.Connected(t)
 	p := newMessagingProvider("msg", nc, nil)
 	defer p.Stop(context.Background())
 	got := make(chan BrokerMessage, 4)
@@ -67,16 +58,7 @@ func TestMessagingConsumerAndSubscriptions(t *testing.T) {
 // Links from the provider to a component subscribe through PutLink and deliver to the link's
 // target; DeleteLink unsubscribes; links from components need nothing.
 func TestMessagingLinksSubscribe(t *testing.T) {
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	_, nc := testnats.Connected(t)
 	type delivery struct {
 		target string
 		msg    BrokerMessage

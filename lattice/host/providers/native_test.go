@@ -15,8 +15,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
+	"github.com/wasmlattice/wash/internal/testnats"
 	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
-	"github.com/wasmlattice/wash/lattice/natsd"
 	"github.com/wasmlattice/wash/oci/par"
 )
 
@@ -50,16 +50,7 @@ func nextReport(t *testing.T, ch chan *nats.Msg, want string) providerReport {
 }
 
 func TestNativeProviderLifecycle(t *testing.T) {
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	srv, nc := testnats.Connected(t)
 
 	dir := t.TempDir()
 	data, err := os.ReadFile(providertest.TestProviderPAR(t, dir, true))
@@ -89,7 +80,7 @@ func TestNativeProviderLifecycle(t *testing.T) {
 		Binary: bin, NC: nc, Lattice: "default", HostID: hostID, ProviderID: pid, XKeyPublic: xpub,
 		HostData: func() (HostData, error) {
 			return HostData{
-				HostID: hostID, LatticeRPCPrefix: "default", LatticeRPCURL: srv.ClientURL(), ProviderKey: pid,
+				HostID: hostID, LatticeRPCPrefix: "default", LatticeRPCURL: srv.URL, ProviderKey: pid,
 				InstanceID: uuid.NewString(), ProviderXKeyPrivateKey: string(xseed),
 				Config: map[string]string{"k": "v"}, LinkDefinitions: []InterfaceLinkDefinition{link},
 			}, nil

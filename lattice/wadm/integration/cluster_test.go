@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +19,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/internal/testtool"
+	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/wadm"
@@ -44,12 +45,7 @@ func TestMain(m *testing.M) {
 		runNode(spec)
 		return
 	}
-	code := m.Run()
-	if washBin != "" {
-		// 85 MB per run: left behind, they filled the disk of a shared machine.
-		_ = os.RemoveAll(filepath.Dir(washBin))
-	}
-	os.Exit(code)
+	testtool.Main(m)
 }
 
 func runNode(spec string) {
@@ -76,23 +72,7 @@ func runNode(spec string) {
 	ns.WaitForShutdown()
 }
 
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		_ = l.Close()
-	}
-	return ports
-}
+func freePorts(t *testing.T, n int) []int { return testtool.FreePorts(t, n) }
 
 // proc is a child process killed at the end of the test.
 type proc struct {
@@ -136,31 +116,7 @@ func (p *proc) tail() string {
 }
 
 // buildWash builds the wash binary once per test binary.
-var (
-	washOnce sync.Once
-	washBin  string
-	washErr  error
-)
-
-func buildWash(t *testing.T) string {
-	t.Helper()
-	washOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wash-bin-")
-		if err != nil {
-			washErr = err
-			return
-		}
-		washBin = filepath.Join(dir, "wash")
-		out, err := exec.Command("go", "build", "-o", washBin, "../../../cmd/wash").CombinedOutput()
-		if err != nil {
-			washErr = fmt.Errorf("%v\n%s", err, out)
-		}
-	})
-	if washErr != nil {
-		t.Fatalf("building wash: %v", washErr)
-	}
-	return washBin
-}
+func buildWash(t *testing.T) string { return testtool.Wash(t) }
 
 type cluster struct {
 	t     *testing.T
@@ -246,7 +202,7 @@ func TestClusterFailover(t *testing.T) {
 	// hosts' lattice data buckets: a host creates missing ones with 1 replica, and a host whose
 	// bucket lived on the killed node could not start components until it came back.
 	var kvs []jetstream.KeyValue
-	for _, b := range []string{wadm.ManifestBucket, wadm.StateBucket, "LATTICEDATA_" + lattice, "CONFIGDATA_" + lattice} {
+	for _, b := range []string{buckets.WadmManifests, buckets.WadmState, "LATTICEDATA_" + lattice, "CONFIGDATA_" + lattice} {
 		deadline := time.Now().Add(20 * time.Second)
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -398,7 +354,7 @@ func TestClusterFailover(t *testing.T) {
 	js3, err := jetstream.New(nc3)
 	must(t, err)
 	var kv3 jetstream.KeyValue
-	retry(t, func() (err error) { kv3, err = js3.KeyValue(ctx, wadm.ManifestBucket); return err })
+	retry(t, func() (err error) { kv3, err = js3.KeyValue(ctx, buckets.WadmManifests); return err })
 	for _, n := range names {
 		e, err := kv3.Get(ctx, lattice+"-"+n)
 		if err != nil || len(e.Value()) == 0 {
@@ -408,7 +364,7 @@ func TestClusterFailover(t *testing.T) {
 	// The restarted node's replica of the manifest bucket is current again.
 	deadline = time.Now().Add(20 * time.Second)
 	for {
-		s, err := js3.Stream(ctx, "KV_"+wadm.ManifestBucket)
+		s, err := js3.Stream(ctx, "KV_"+buckets.WadmManifests)
 		ok := err == nil && s.CachedInfo().Cluster != nil
 		if ok {
 			peers := 1 // the leader

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/wasmlattice/wash/internal/testnats"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/natsd"
@@ -30,15 +31,8 @@ const (
 
 func startNATS(t testing.TB, store string) (*natsd.Server, *nats.Conn) {
 	t.Helper()
-	if store == "" {
-		store = t.TempDir()
-	}
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	return srv, connect(t, srv)
+	s := testnats.StartWith(t, natsd.Options{StoreDir: store})
+	return s.Embedded, connect(t, s.Embedded)
 }
 
 func connect(t testing.TB, srv *natsd.Server) *nats.Conn {

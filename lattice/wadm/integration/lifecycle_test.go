@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/wadm"
 	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
@@ -107,7 +108,7 @@ func TestManifestsSyncedAtStart(t *testing.T) {
 func setDeployed(t *testing.T, nc *nats.Conn, app string, version *string) {
 	t.Helper()
 	js, _ := jetstream.New(nc)
-	kv, err := js.KeyValue(t.Context(), wadm.ManifestBucket)
+	kv, err := js.KeyValue(t.Context(), buckets.WadmManifests)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
-	"github.com/wasmlattice/wash/lattice/wadm"
 	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
@@ -129,7 +129,7 @@ func TestMultiLatticeStandalone(t *testing.T) {
 	// Per-lattice state stays apart in wadm_state.
 	js, err := jetstream.New(nc)
 	must(t, err)
-	kv, err := js.KeyValue(context.Background(), wadm.StateBucket)
+	kv, err := js.KeyValue(context.Background(), buckets.WadmState)
 	must(t, err)
 	for l, want := range map[string][]string{"dev": {"dev-only"}, "prod": {"shop"}} {
 		e, err := kv.Get(context.Background(), "apps_"+l)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wasmlattice/wash/commands/workload"
+	"github.com/wasmlattice/wash/commands/placement"
 	"github.com/wasmlattice/wash/internal/testlattice"
 )
 
@@ -172,21 +172,21 @@ func TestResolveRef(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, in := range []string{p, rel} {
-		got, err := workload.ResolveRef(in)
+		got, err := placement.ResolveRef(in)
 		if err != nil || got != "file://"+p {
 			t.Errorf("ResolveRef(%q) = %q, %v; want file://%s", in, got, err, p)
 		}
 	}
 	for _, in := range []string{"ghcr.io/acme/hello:0.1.0", "file:///abs/x.wasm", "wasmcloud+builtin://http-server", "localhost:5000/x:1", "ghcr.io/acme/app.wasm:1"} {
-		if got, err := workload.ResolveRef(in); err != nil || got != in {
+		if got, err := placement.ResolveRef(in); err != nil || got != in {
 			t.Errorf("ResolveRef(%q) = %q, %v; want unchanged", in, got, err)
 		}
 	}
-	if _, err := workload.ResolveRef(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
+	if _, err := placement.ResolveRef(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
 		t.Errorf("directory: %v", err)
 	}
 	// A bare missing file name is a file, not an OCI reference on Docker Hub.
-	if _, err := workload.ResolveRef("missing.wasm"); err == nil || !strings.Contains(err.Error(), "local file missing.wasm") {
+	if _, err := placement.ResolveRef("missing.wasm"); err == nil || !strings.Contains(err.Error(), "local file missing.wasm") {
 		t.Errorf("missing.wasm: %v", err)
 	}
 }
