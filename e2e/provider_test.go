@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,7 +14,9 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// newProviderProject runs wash new provider NAME with the Go template in a temporary directory.
+// newProviderProject runs wash new provider NAME with the Go template in a temporary
+// directory, and puts the WAT counter component where the template's wadm.yaml looks for the
+// TypeScript counter (../counter/build/counter_s.wasm), so that the manifest runs as it is.
 func newProviderProject(t *testing.T, e *env, name string) string {
 	t.Helper()
 	needTool(t, "go")
@@ -21,28 +24,36 @@ func newProviderProject(t *testing.T, e *env, name string) string {
 	if r := e.runIn(base, nil, "new", "provider", name, "--template-name", "keyvalue-provider-go", "--silent"); r.code != 0 {
 		t.Fatalf("wash new provider:\n%s", r)
 	}
-	return filepath.Join(base, name)
-}
-
-// templateManifest is the template's wadm.yaml with the counter test component in place of
-// the TypeScript counter it names, and its HTTP server on addr.
-func templateManifest(t *testing.T, dir, addr string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "wadm.yaml"))
+	wasm, err := os.ReadFile(counterWasm(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := string(b)
-	for old, repl := range map[string]string{
-		"file://../counter/build/counter_s.wasm": "file://" + counterWasm(t),
-		"127.0.0.1:8000":                         addr,
-	} {
-		if !strings.Contains(m, old) {
-			t.Fatalf("the template's wadm.yaml no longer has %q:\n%s", old, m)
-		}
-		m = strings.ReplaceAll(m, old, repl)
+	counter := filepath.Join(base, "counter", "build", "counter_s.wasm")
+	if err := os.MkdirAll(filepath.Dir(counter), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	return m
+	if err := os.WriteFile(counter, wasm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(base, name)
+}
+
+// serveManifestOn moves the HTTP server of the template's wadm.yaml from 127.0.0.1:8000 to
+// addr and returns the manifest's path.
+func serveManifestOn(t *testing.T, dir, addr string) string {
+	t.Helper()
+	p := filepath.Join(dir, "wadm.yaml")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "127.0.0.1:8000") || !strings.Contains(string(b), "file://../counter/build/counter_s.wasm") {
+		t.Fatalf("the template's wadm.yaml no longer serves 127.0.0.1:8000 or runs ../counter:\n%s", b)
+	}
+	if err := os.WriteFile(p, []byte(strings.ReplaceAll(string(b), "127.0.0.1:8000", addr)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // waitHealthy waits for a health_check_passed event of the provider.
@@ -118,8 +129,16 @@ func TestProviderTemplateBuildDeployAndCall(t *testing.T) {
 	if info.Name != "kvgo" || info.Version != "0.1.0" || !strings.HasPrefix(info.Service, "V") || len(info.Targets) != 1 {
 		t.Errorf("inspect: %+v", info)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(dir, "build")); len(entries) != 1 {
-		t.Errorf("build/ holds %v", entries)
+	again := e.runIn(dir, nil, "build", "-o", "json")
+	var res struct {
+		Path string `json:"path"`
+	}
+	if decodeJSON(t, again.stdout, &res); again.code != 0 || res.Path != archive {
+		t.Errorf("wash build -o json, again:\n%s", again)
+	}
+	t.Logf("wash build again, nothing changed: %s", again.took.Round(time.Millisecond))
+	if ls, err := exec.Command("ls", filepath.Join(dir, "build")).Output(); err != nil || strings.TrimSpace(string(ls)) != "kvgo.par.gz" {
+		t.Errorf("ls build/: %q %v, want only the archive", ls, err)
 	}
 
 	p := e.portArg()
@@ -136,11 +155,9 @@ func TestProviderTemplateBuildDeployAndCall(t *testing.T) {
 	}
 
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	manifest := filepath.Join(dir, "wadm-test.yaml")
-	if err := os.WriteFile(manifest, []byte(templateManifest(t, dir, httpAddr)), 0o644); err != nil {
-		t.Fatal(err)
+	if r := e.runIn(dir, nil, "app", "deploy", filepath.Base(serveManifestOn(t, dir, httpAddr)), "-p", p); r.code != 0 {
+		t.Fatalf("wash app deploy wadm.yaml:\n%s", r)
 	}
-	e.must("app", "deploy", manifest, "-p", p)
 	url := "http://" + httpAddr + "/hello"
 	waitCountReset(t, url, 30*time.Second)
 	mustCount(t, url, 2)
@@ -161,18 +178,17 @@ func TestProviderTemplateBuildDeployAndCall(t *testing.T) {
 	}
 }
 
-// wash dev in a provider project: the archive is built and run with a component
-// ([[dev.manifests]]), and an edit of main.go restarts the provider with the new build.
+// wash dev in a provider project: the archive is built and run with the template's wadm.yaml
+// as [[dev.manifests]] (its relative ../counter image resolved against the manifest), and an
+// edit of main.go restarts the provider with the new build.
 func TestDevProvider(t *testing.T) {
 	e := newEnv(t)
 	dir := newProviderProject(t, e, "devkv")
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	if err := os.WriteFile(filepath.Join(dir, "dev.yaml"), []byte(templateManifest(t, dir, httpAddr)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	serveManifestOn(t, dir, httpAddr)
 	toml := filepath.Join(dir, "wasmcloud.toml")
 	b, _ := os.ReadFile(toml)
-	if err := os.WriteFile(toml, append(b, "\n[[dev.manifests]]\ncomponent_name = \"devkv\"\npath = \"dev.yaml\"\n"...), 0o644); err != nil {
+	if err := os.WriteFile(toml, append(b, "\n[[dev.manifests]]\ncomponent_name = \"devkv\"\npath = \"wadm.yaml\"\n"...), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	url := "http://" + httpAddr + "/visits"

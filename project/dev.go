@@ -2,6 +2,8 @@ package project
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -376,9 +378,11 @@ func (m *Manifest) HTTPAddress() string {
 }
 
 // AugmentManifest loads an existing manifest ([[dev.manifests]]) and points its matching
-// component (by component_name, component_id or component_ref) at the development build. It
-// returns the manifest as YAML and its application name.
-func AugmentManifest(data []byte, target DevManifestRef, c DevComponent) ([]byte, string, error) {
+// component (by component_name, component_id or component_ref) at the development build. The
+// other components' relative file:// images resolve against dir, the manifest's directory (as
+// wash app deploy resolves them), and must exist. It returns the manifest as YAML and its
+// application name.
+func AugmentManifest(data []byte, dir string, target DevManifestRef, c DevComponent) ([]byte, string, error) {
 	var doc map[string]any
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, "", fmt.Errorf("parsing manifest: %v", err)
@@ -405,6 +409,18 @@ func AugmentManifest(data []byte, target DevManifestRef, c DevComponent) ([]byte
 			(target.ComponentRef != "" && target.ComponentRef == img) {
 			props["image"], props["id"] = c.Image, c.ID
 			matched = true
+			continue
+		}
+		path, ok := strings.CutPrefix(img, "file://")
+		if !ok {
+			continue
+		}
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+			props["image"] = "file://" + path
+		}
+		if _, err := os.Stat(path); err != nil {
+			return nil, "", fmt.Errorf("component %q: image file://%s does not exist (build it first)", cname, path)
 		}
 	}
 	if !matched {

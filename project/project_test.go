@@ -181,17 +181,34 @@ spec:
       type: capability
       properties:
         image: wasmcloud+builtin://keyvalue-nats
+    - name: front
+      type: component
+      properties:
+        image: file://../front/build/front_s.wasm
 `)
+	dir := filepath.Join(t.TempDir(), "api")
+	front := filepath.Join(filepath.Dir(dir), "front", "build", "front_s.wasm")
 	c := DevComponent{Name: "api", ID: "abc123-api", Image: "file:///p/build/api_s.wasm", Session: "abc123"}
-	out, name, err := AugmentManifest(in, DevManifestRef{ComponentName: "api"}, c)
+	// a relative file:// image resolves against the manifest's directory and must exist
+	if _, _, err := AugmentManifest(in, dir, DevManifestRef{ComponentName: "api"}, c); err == nil ||
+		err.Error() != `component "front": image file://`+front+` does not exist (build it first)` {
+		t.Fatalf("missing front: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(front), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(front, []byte("\x00asm"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, name, err := AugmentManifest(in, dir, DevManifestRef{ComponentName: "api"}, c)
 	if err != nil || name != "shop" {
 		t.Fatal(name, err)
 	}
 	if !strings.Contains(string(out), "image: file:///p/build/api_s.wasm") || !strings.Contains(string(out), "id: abc123-api") ||
-		!strings.Contains(string(out), "wasmcloud+builtin://keyvalue-nats") {
+		!strings.Contains(string(out), "wasmcloud+builtin://keyvalue-nats") || !strings.Contains(string(out), "image: file://"+front) {
 		t.Errorf("augmented:\n%s", out)
 	}
-	if _, _, err := AugmentManifest(in, DevManifestRef{ComponentRef: "nope"}, c); err == nil {
+	if _, _, err := AugmentManifest(in, dir, DevManifestRef{ComponentRef: "nope"}, c); err == nil {
 		t.Error("a manifest without the component was accepted")
 	}
 }

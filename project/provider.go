@@ -124,16 +124,21 @@ func (c *Config) BinaryPath(target string) string {
 	return filepath.Join(c.BuildDir, name)
 }
 
+// GoBinDir is where wash build has go build write a Go provider's binaries (build/.bin):
+// kept between builds, so go build skips relinking a binary whose sources did not change.
+// The archive, not this directory, is the build's result.
+func (c *Config) GoBinDir() string { return filepath.Join(c.BuildDir, ".bin") }
+
 // Binary is one built provider executable.
 type Binary struct {
 	Target string
 	Path   string
 }
 
-// BuildProvider builds the provider for every target of the project into dir (a directory
-// the caller owns and removes), named like BinaryPath's files. Go cross-compiles to every
-// target; Rust and provider.build_command build for one.
-func (b *Builder) BuildProvider(ctx context.Context, c *Config, dir string) ([]Binary, error) {
+// BuildProvider builds the provider for every target of the project. Go cross-compiles to
+// every target (into GoBinDir, named like BinaryPath's files); Rust and provider.build_command
+// build for one, where their build puts it.
+func (b *Builder) BuildProvider(ctx context.Context, c *Config) ([]Binary, error) {
 	if b.Out == nil {
 		b.Out = io.Discard
 	}
@@ -144,11 +149,11 @@ func (b *Builder) BuildProvider(ctx context.Context, c *Config, dir string) ([]B
 	var err error
 	switch {
 	case c.Provider.BuildCommand != "":
-		bins, err = b.providerCommand(ctx, c, dir)
+		bins, err = b.providerCommand(ctx, c)
 	case c.Language == "go":
-		bins, err = b.goProvider(ctx, c, dir)
+		bins, err = b.goProvider(ctx, c)
 	case c.Language == "rust":
-		bins, err = b.rustProvider(ctx, c, dir)
+		bins, err = b.rustProvider(ctx, c)
 	default:
 		return nil, fmt.Errorf("wash builds providers written in Go or Rust; for language %q set provider.build_command (and provider.build_artifact) in %s", c.Language, FileName)
 	}
@@ -167,20 +172,19 @@ func (b *Builder) BuildProvider(ctx context.Context, c *Config, dir string) ([]B
 	return bins, nil
 }
 
-func (b *Builder) outPath(c *Config, dir, target string) string {
-	return filepath.Join(dir, filepath.Base(c.BinaryPath(target)))
-}
-
 // goProvider runs go generate (unless go.disable_go_generate), then go build once per target
 // with GOOS/GOARCH set. CGO_ENABLED=0 gives static binaries that cross-compile; set
 // CGO_ENABLED in the environment to choose otherwise.
-func (b *Builder) goProvider(ctx context.Context, c *Config, dir string) ([]Binary, error) {
+func (b *Builder) goProvider(ctx context.Context, c *Config) ([]Binary, error) {
 	goTool := c.Go.GoPath
 	if goTool == "" {
 		goTool = "go"
 	}
 	if _, err := exec.LookPath(goTool); err != nil {
 		return nil, &MissingToolError{Tool: goTool, Hint: hintFor("go")}
+	}
+	if err := os.MkdirAll(c.GoBinDir(), 0o755); err != nil {
+		return nil, err
 	}
 	if !c.Go.DisableGoGenerate {
 		if err := b.run(ctx, c.ProjectDir, goTool, "generate", "./..."); err != nil {
@@ -197,7 +201,9 @@ func (b *Builder) goProvider(ctx context.Context, c *Config, dir string) ([]Bina
 		if err != nil {
 			return nil, err
 		}
-		out := b.outPath(c, dir, t.Name)
+		out := filepath.Join(c.GoBinDir(), filepath.Base(c.BinaryPath(t.Name)))
+		// the first build compiles nats.go and the SDK: say what the wait is for
+		fmt.Fprintf(b.Out, "Building %s for %s (go build)...\n", c.ProviderBinName(), t.Name)
 		saved := b.Env
 		b.Env = append(slices.Clone(saved), "GOOS="+t.GOOS, "GOARCH="+t.GOARCH, cgo)
 		err = b.run(ctx, c.ProjectDir, goTool, "build", "-o", out, ".")
@@ -232,7 +238,7 @@ func rustTarget(triple string) (string, error) {
 }
 
 // rustProvider runs cargo build --release (--target provider.rust_target) for one target.
-func (b *Builder) rustProvider(ctx context.Context, c *Config, dir string) ([]Binary, error) {
+func (b *Builder) rustProvider(ctx context.Context, c *Config) ([]Binary, error) {
 	target := NativeTarget().Name
 	if c.Provider.RustTarget != "" {
 		t, err := rustTarget(c.Provider.RustTarget)
@@ -285,7 +291,7 @@ func (b *Builder) rustProvider(ctx context.Context, c *Config, dir string) ([]Bi
 }
 
 // providerCommand runs provider.build_command (sh -c) for this machine's target.
-func (b *Builder) providerCommand(ctx context.Context, c *Config, dir string) ([]Binary, error) {
+func (b *Builder) providerCommand(ctx context.Context, c *Config) ([]Binary, error) {
 	native := NativeTarget().Name
 	if len(c.Provider.TargetsResolved) != 1 || c.Provider.TargetsResolved[0] != native {
 		return nil, fmt.Errorf("provider.build_command builds for this machine (%s) only; remove provider.targets/os/arch", native)

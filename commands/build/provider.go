@@ -14,10 +14,10 @@ import (
 )
 
 // provider builds a provider project: a binary per target, packed into a signed, gzipped
-// provider archive at build/<bin>.par.gz (as wash par create would). Nothing in build/ changes
-// unless the whole build succeeds: binaries are built in a temporary directory and the archive
-// is written atomically. --build-only leaves the binaries as build/<bin>-<target>;
-// --sign-only packs those.
+// provider archive at build/<bin>.par.gz (as wash par create would). The archive changes only
+// when the whole build succeeds (it is written atomically); Go binaries are built in build/.bin,
+// which go build keeps up to date without relinking. --build-only leaves the binaries as
+// build/<bin>-<target>; --sign-only packs those.
 func provider(ctx context.Context, env *cli.Env, cfg *project.Config, o *Options) (*Result, error) {
 	res := &Result{Config: cfg, Targets: cfg.Provider.TargetsResolved}
 	var bins []project.Binary
@@ -30,13 +30,9 @@ func provider(ctx context.Context, env *cli.Env, cfg *project.Config, o *Options
 			bins = append(bins, project.Binary{Target: t, Path: p})
 		}
 	} else {
-		tmp, err := os.MkdirTemp("", "wash-provider-build-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(tmp)
 		b := &project.Builder{Out: env.IO.Err}
-		if bins, err = b.BuildProvider(ctx, cfg, tmp); err != nil {
+		var err error
+		if bins, err = b.BuildProvider(ctx, cfg); err != nil {
 			return nil, err
 		}
 		res.Built = true

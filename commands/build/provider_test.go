@@ -93,8 +93,24 @@ func TestProviderArchiveForEveryTarget(t *testing.T) {
 	if len(bin) < 4 || (string(bin[:4]) != "\x7fELF" && !bytes.HasPrefix(bin, []byte{0xcf, 0xfa}) && string(bin[:2]) != "MZ") {
 		t.Errorf("the %s binary is not an executable", targets[0])
 	}
-	if entries, _ := os.ReadDir(filepath.Join(dir, "build")); len(entries) != 1 {
-		t.Errorf("build/ holds %v, want only the archive", entries)
+	if names := visible(t, filepath.Join(dir, "build")); len(names) != 1 {
+		t.Errorf("build/ holds %v, want only the archive", names)
+	}
+	// an unchanged project builds again without relinking (go build keeps build/.bin current)
+	cached := filepath.Join(dir, "build", ".bin", "tiny-provider-"+targets[0])
+	before, err := os.Stat(cached)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, _, errb = testEnv()
+	if err := Run(context.Background(), env, o); err != nil {
+		t.Fatalf("%v\n%s", err, errb)
+	}
+	if after, err := os.Stat(cached); err != nil || !os.SameFile(before, after) {
+		t.Errorf("the unchanged binary was linked again: %v", err)
+	}
+	if data, err = os.ReadFile(archive); err != nil {
+		t.Fatal(err)
 	}
 
 	// a failing build leaves the archive as it was
@@ -157,6 +173,22 @@ func TestProviderBuildOnlyThenSignOnly(t *testing.T) {
 	if a, err := par.Load(data); err != nil || !bytes.Equal(a.Binaries[targets[0]], built) {
 		t.Errorf("the archive does not hold the --build-only binary: %v", err)
 	}
+}
+
+// visible lists the names in dir that ls shows (no dot files).
+func visible(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }
 
 func readFile(t *testing.T, p string) string {

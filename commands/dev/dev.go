@@ -453,7 +453,7 @@ func (s *session) devManifests(dc project.DevComponent) ([]devApp, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dev.manifests: %w", err)
 		}
-		y, name, err := project.AugmentManifest(data, target, dc)
+		y, name, err := project.AugmentManifest(data, filepath.Dir(p), target, dc)
 		if err != nil {
 			return nil, fmt.Errorf("dev.manifests %s: %w", p, err)
 		}
@@ -490,7 +490,7 @@ func (s *session) deployProvider(ctx context.Context, archive string) error {
 			return err
 		}
 	}
-	if len(s.deployed) == 0 {
+	if len(s.deployed) == 0 && len(s.cfg.Dev.Manifests) == 0 { // a manifest brings its own links
 		s.env.IO.Progress("Link components to provider %s with: wash link put COMPONENT_ID %s NAMESPACE PACKAGE --interface NAME", s.componentID, s.componentID)
 	}
 	s.deployed = apps

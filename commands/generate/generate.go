@@ -51,6 +51,7 @@ needed); --path uses a template directory on disk and --git clones one (both in 
 project-generate.toml format).`,
 		Example: `  wash new component hello --template-name hello-world-typescript
   wash new component hello --template-name hello-world-rust --no-git-init
+  wash new provider kvstore --template-name keyvalue-provider-go
   wash new --list`,
 		Args: cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -69,9 +70,10 @@ func newKindCmd(env *cli.Env, kind string) *cobra.Command {
 	o := &Options{Kind: kind}
 	var list bool
 	cmd := &cobra.Command{
-		Use:   kind + " [NAME]",
-		Short: "Create a " + kind + " project from a template",
-		Args:  cli.Args(cobra.MaximumNArgs(1)),
+		Use:     kind + " [NAME]",
+		Short:   "Create a " + kind + " project from a template",
+		Example: kindExamples[kind],
+		Args:    cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if list {
 				return RunList(env, kind)
@@ -83,7 +85,7 @@ func newKindCmd(env *cli.Env, kind string) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.TemplateName, "template-name", "t", "", "built-in template to use (wash new --list)")
+	f.StringVarP(&o.TemplateName, "template-name", "t", "", "built-in template to use (wash new "+kind+" --list)")
 	f.StringVarP(&o.Path, "path", "p", "", "local template directory (instead of a built-in template)")
 	f.StringVar(&o.Git, "git", "", "git repository of the template (owner/repo means GitHub); needs git")
 	f.StringVar(&o.Subfolder, "subfolder", "", "template directory inside the --git repository")
@@ -213,7 +215,33 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		return env.IO.PrintResult(map[string]any{"project_path": dest, "files": files})
 	}
 	env.IO.Printf("%s%s New project created %s\n", emoji(env, "✨ "), env.IO.OK("Done!"), dest)
+	next := "Next: cd " + relative(dest) + " && wash build"
+	if _, err := os.Stat(filepath.Join(dest, "README.md")); err == nil {
+		next += " (README.md there says what else to run)"
+	}
+	env.IO.Progress("%s", next)
 	return nil
+}
+
+// kindExamples are the examples of wash new component and wash new provider.
+var kindExamples = map[string]string{
+	templates.Component: `  wash new component hello --template-name hello-world-typescript
+  wash new component hello --path ../my-template --values answers.toml
+  wash new component --list`,
+	templates.Provider: `  wash new provider kvstore --template-name keyvalue-provider-go
+  wash new provider --list`,
+}
+
+// relative is dest as the user reaches it from the current directory, when that is short.
+func relative(dest string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return dest
+	}
+	if rel, err := filepath.Rel(wd, dest); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return dest
 }
 
 // source resolves the template to render: built-in, --path or --git.

@@ -171,8 +171,18 @@ var unhealthy = model.Failed("Unhealthy provider on 1 host(s): " + inUse)
 // the health_check_failed that followed came too late for `wash app deploy`.
 func TestNoDeployedBeforeLinkHealth(t *testing.T) {
 	orders := map[string]func(l *healthLattice){
-		// Not covered (a window of a few ms remains): a link put to a provider already running,
-		// with another event handled between the link's store and the host's health report.
+		// The provider runs before the link is put; the host hands the link to it and reports
+		// its health before linkdef_set. Another event lands between the link's store and the
+		// report, with the link readable.
+		"link put to a running provider": func(l *healthLattice) {
+			l.configSet()
+			l.providerStarted(true)
+			l.health(events.HealthCheckPassed, "") // started with no links
+			l.linkStored()
+			l.componentScaled()
+			l.health(events.HealthCheckFailed, inUse)
+			l.linkdefSet()
+		},
 		// The link is stored before the provider runs: the provider gets it at its start and
 		// reports right after provider_started.
 		"provider started after the link": func(l *healthLattice) {

@@ -327,6 +327,13 @@ func (r *reconciler) Step(st *WorkerState, ev events.Event, now time.Time, reads
 			if e != nil && now.Before(e.FailedUntil) {
 				st = model.Failed(e.FailMsg)
 			}
+			if e != nil && len(e.Events) > 0 && st.Type == model.StatusDeployed && sc.Kind() == model.KindLinkScaler {
+				// The link is readable as soon as the host stored it, which can be before
+				// wadm folds an earlier-queued event; a wash host reports a built-in
+				// provider's failure to apply the link before its linkdef_set, so the link
+				// counts once that event came.
+				st = model.Reconciling("Waiting for linkdef_set")
+			}
 			ss = append(ss, model.ScalerStatus{ID: sc.ID(), Kind: sc.Kind(), Name: sc.Name(), Status: st})
 		}
 		status := model.NewStatus(ss)
