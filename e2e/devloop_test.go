@@ -59,6 +59,15 @@ var (
 	tsErr     string
 )
 
+// tsBase is the temporary directory the shared project lives in; TestMain removes it.
+var tsBase string
+
+func removeTypeScriptProject() {
+	if tsBase != "" {
+		_ = os.RemoveAll(tsBase)
+	}
+}
+
 func builtTypeScriptProject(t *testing.T, e *env) string {
 	t.Helper()
 	needTool(t, "node", "npm")
@@ -68,6 +77,7 @@ func builtTypeScriptProject(t *testing.T, e *env) string {
 			tsErr = err.Error()
 			return
 		}
+		tsBase = base
 		r := e.runIn(base, nil, "new", "component", "hello", "--template-name", "hello-world-typescript", "--silent")
 		if r.code != 0 {
 			tsErr = "wash new: " + r.String()

@@ -29,7 +29,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	washBin = bin
-	testtool.Main(m)
+	code := m.Run()
+	removeTypeScriptProject() // shared by the devloop tests (≈400 MB with node_modules)
+	testtool.RemoveBuilt()
+	os.Exit(code)
 }
 
 // freePort returns a loopback port nobody listens on right now.
