@@ -56,7 +56,7 @@ func NewCmd(env *cli.Env) *cobra.Command {
 		},
 	}
 	cmd.AddCommand(newDeployCmd(env, nil), newPutCmd(env, nil), newListCmd(env, nil), newGetCmd(env, nil), newStatusCmd(env, nil),
-		newHistoryCmd(env, nil), newUndeployCmd(env, nil), newDeleteCmd(env, nil), newValidateCmd(env))
+		newHistoryCmd(env, nil), newUndeployCmd(env, nil), newDeleteCmd(env, nil), newValidateCmd(env, nil))
 	return cmd
 }
 

@@ -35,3 +35,13 @@ func TestAppFlags(t *testing.T) {
 	clitest.WantUsage(t, newDeleteCmd, clitest.Args(), clitest.Args("hello", "v1", "--all"), clitest.Args("hello", "--all-undeployed"))
 	clitest.WantUsage(t, newStatusCmd, clitest.Args())
 }
+
+func TestValidateFlags(t *testing.T) {
+	clitest.Check(t, newValidateCmd, clitest.Args("app.yaml"), func(o *ValidateOptions) bool {
+		return o.Source == "app.yaml" && !o.CheckImageRefs && !o.Insecure
+	})
+	clitest.Check(t, newValidateCmd, clitest.Args("-", "--check-image-refs", "--insecure"), func(o *ValidateOptions) bool {
+		return o.Source == "-" && o.CheckImageRefs && o.Insecure
+	})
+	clitest.WantUsage(t, newValidateCmd, clitest.Args(), clitest.Args("a.yaml", "b.yaml"), clitest.Args("a.yaml", "--bogus"))
+}

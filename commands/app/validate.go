@@ -27,51 +27,64 @@ var ociRef = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`)
 })
 
-func newValidateCmd(env *cli.Env) *cobra.Command {
-	var checkRefs, insecure bool
+// ValidateOptions are the flags and argument of `wash app validate`.
+type ValidateOptions struct {
+	Source         string // FILE, URL or - (stdin)
+	CheckImageRefs bool
+	Insecure       bool
+}
+
+func newValidateCmd(env *cli.Env, runF func(*ValidateOptions) error) *cobra.Command {
+	o := &ValidateOptions{}
 	cmd := &cobra.Command{
 		Use:   "validate FILE|URL|-",
 		Short: "Check a manifest: OAM schema, wadm's rules and image references (nothing is sent to wadm)",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := deploy.ReadSource(cmd.Context(), env.IO.In, oci.HTTPClient(), args[0])
-			if err != nil {
-				return err
-			}
-			errs, warns, err := Validate(src)
-			if err != nil {
-				return err
-			}
-			if checkRefs {
-				errs = append(errs, checkImageRefs(cmd.Context(), src, insecure)...)
-			}
-			if env.IO.JSON() {
-				if err := env.IO.PrintResult(output.Result{"valid": len(errs) == 0, "errors": nonNil(errs), "warnings": nonNil(warns)}); err != nil {
-					return err
-				}
-			} else {
-				for _, w := range warns {
-					env.IO.Printf("%s %s\n", env.IO.Warn("warning:"), w)
-				}
-				for _, e := range errs {
-					env.IO.Printf("%s %s\n", env.IO.Bad("error:"), e)
-				}
-			}
-			if len(errs) > 0 {
-				if env.IO.JSON() {
-					return &cli.SilentError{Code: 1}
-				}
-				return fmt.Errorf("%s is not valid: %d error(s)", src.Name, len(errs))
-			}
-			if !env.IO.JSON() {
-				env.IO.Printf("%s manifest is valid\n", env.IO.OK("✓"))
-			}
-			return nil
+			o.Source = args[0]
+			return cli.Run(cmd.Context(), env, o, runF, RunValidate)
 		},
 	}
-	cmd.Flags().BoolVar(&checkRefs, "check-image-refs", false, "also ask each image's registry that the reference exists (credentials from docker login)")
-	cmd.Flags().BoolVar(&insecure, "insecure", false, "with --check-image-refs: reach registries over plain HTTP")
+	cmd.Flags().BoolVar(&o.CheckImageRefs, "check-image-refs", false, "also ask each image's registry that the reference exists (credentials from docker login)")
+	cmd.Flags().BoolVar(&o.Insecure, "insecure", false, "with --check-image-refs: reach registries over plain HTTP")
 	return cmd
+}
+
+// RunValidate checks a manifest and prints its errors and warnings.
+func RunValidate(ctx context.Context, env *cli.Env, o *ValidateOptions) error {
+	src, err := deploy.ReadSource(ctx, env.IO.In, oci.HTTPClient(), o.Source)
+	if err != nil {
+		return err
+	}
+	errs, warns, err := Validate(src)
+	if err != nil {
+		return err
+	}
+	if o.CheckImageRefs {
+		errs = append(errs, checkImageRefs(ctx, src, o.Insecure)...)
+	}
+	if env.IO.JSON() {
+		if err := env.IO.PrintResult(output.Result{"valid": len(errs) == 0, "errors": nonNil(errs), "warnings": nonNil(warns)}); err != nil {
+			return err
+		}
+	} else {
+		for _, w := range warns {
+			env.IO.Printf("%s %s\n", env.IO.Warn("warning:"), w)
+		}
+		for _, e := range errs {
+			env.IO.Printf("%s %s\n", env.IO.Bad("error:"), e)
+		}
+	}
+	if len(errs) > 0 {
+		if env.IO.JSON() {
+			return &cli.SilentError{Code: 1}
+		}
+		return fmt.Errorf("%s is not valid: %d error(s)", src.Name, len(errs))
+	}
+	if !env.IO.JSON() {
+		env.IO.Printf("%s manifest is valid\n", env.IO.OK("✓"))
+	}
+	return nil
 }
 
 // checkImageRefs resolves every OCI image of the manifest in its registry (upstream's
