@@ -3,6 +3,7 @@
 package keys
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/user"
@@ -126,7 +127,7 @@ func NewCmd(env *cli.Env) *cobra.Command {
 		Aliases: []string{"key"},
 		Short:   "Generate, show and list nkeys (the keys that sign claims and identify hosts)",
 	}
-	cmd.AddCommand(newGen(env), newGet(env), newList(env))
+	cmd.AddCommand(newGenCmd(env, nil), newGetCmd(env, nil), newListCmd(env, nil))
 	return cmd
 }
 
@@ -139,19 +140,27 @@ var keyTypes = map[string]wascap.KeyKind{
 	"operator": wascap.KindOperator, "cluster": wascap.KindCluster,
 }
 
-func newGen(env *cli.Env) *cobra.Command {
+// GenOptions are the argument of `wash keys gen`.
+type GenOptions struct{ Type string }
+
+func newGenCmd(env *cli.Env, runF func(*GenOptions) error) *cobra.Command {
+	o := &GenOptions{}
 	return &cobra.Command{
 		Use:   "gen TYPE",
 		Short: "Generate a key pair: account, user, module (component), service (provider), server (host), operator, cluster or curve (x25519)",
 		Example: `  wash keys gen account
   wash keys gen curve -o json`,
 		Args: cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error { return RunGen(env, args[0]) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Type = args[0]
+			return cli.Run(cmd.Context(), env, o, runF, RunGen)
+		},
 	}
 }
 
 // RunGen prints a new key pair of the named type.
-func RunGen(env *cli.Env, typ string) error {
+func RunGen(_ context.Context, env *cli.Env, o *GenOptions) error {
+	typ := o.Type
 	var pub, seed string
 	switch t := strings.ToLower(typ); t {
 	case "curve", "x25519", "xkey":
@@ -185,8 +194,14 @@ func RunGen(env *cli.Env, typ string) error {
 	return nil
 }
 
-func newGet(env *cli.Env) *cobra.Command {
-	var dir string
+// GetOptions are the flags and argument of `wash keys get`.
+type GetOptions struct {
+	Dir  string // --directory
+	Name string
+}
+
+func newGetCmd(env *cli.Env, runF func(*GetOptions) error) *cobra.Command {
+	o := &GetOptions{}
 	cmd := &cobra.Command{
 		Use:   "get NAME",
 		Short: "Print the seed stored under NAME in the keys directory",
@@ -195,16 +210,18 @@ func newGet(env *cli.Env) *cobra.Command {
 			if err := cli.BindEnv(cmd.Flags(), map[string]string{"directory": "WASH_KEYS"}); err != nil {
 				return err
 			}
-			return RunGet(env, dir, args[0])
+			o.Name = args[0]
+			return cli.Run(cmd.Context(), env, o, runF, RunGet)
 		},
 	}
-	cmd.Flags().StringVarP(&dir, "directory", "d", "", "keys directory (env WASH_KEYS, default $WASH_HOME/keys)")
+	cmd.Flags().StringVarP(&o.Dir, "directory", "d", "", "keys directory (env WASH_KEYS, default $WASH_HOME/keys)")
 	return cmd
 }
 
 // RunGet prints one stored seed.
-func RunGet(env *cli.Env, dirFlag, name string) error {
-	dir, err := Dir(env, dirFlag)
+func RunGet(_ context.Context, env *cli.Env, o *GetOptions) error {
+	name := o.Name
+	dir, err := Dir(env, o.Dir)
 	if err != nil {
 		return err
 	}
@@ -222,8 +239,11 @@ func RunGet(env *cli.Env, dirFlag, name string) error {
 	return nil
 }
 
-func newList(env *cli.Env) *cobra.Command {
-	var dir string
+// ListOptions are the flags of `wash keys list`.
+type ListOptions struct{ Dir string }
+
+func newListCmd(env *cli.Env, runF func(*ListOptions) error) *cobra.Command {
+	o := &ListOptions{}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the keys in the keys directory",
@@ -232,16 +252,16 @@ func newList(env *cli.Env) *cobra.Command {
 			if err := cli.BindEnv(cmd.Flags(), map[string]string{"directory": "WASH_KEYS"}); err != nil {
 				return err
 			}
-			return RunList(env, dir)
+			return cli.Run(cmd.Context(), env, o, runF, RunList)
 		},
 	}
-	cmd.Flags().StringVarP(&dir, "directory", "d", "", "keys directory (env WASH_KEYS, default $WASH_HOME/keys)")
+	cmd.Flags().StringVarP(&o.Dir, "directory", "d", "", "keys directory (env WASH_KEYS, default $WASH_HOME/keys)")
 	return cmd
 }
 
 // RunList prints the key names of the keys directory.
-func RunList(env *cli.Env, dirFlag string) error {
-	dir, err := Dir(env, dirFlag)
+func RunList(_ context.Context, env *cli.Env, o *ListOptions) error {
+	dir, err := Dir(env, o.Dir)
 	if err != nil {
 		return err
 	}
