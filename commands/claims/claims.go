@@ -85,7 +85,7 @@ func NewCmd(env *cli.Env) *cobra.Command {
 	}
 	inspect := artifact.NewInspectCmd(env)
 	inspect.Short = "Show the claims of a component or provider archive (same as wash inspect)"
-	cmd.AddCommand(newSign(env), inspect, newToken(env))
+	cmd.AddCommand(newSignCmd(env, nil), inspect, newToken(env))
 	return cmd
 }
 
@@ -96,7 +96,7 @@ type SignOptions struct {
 	Destination string
 }
 
-func newSign(env *cli.Env) *cobra.Command {
+func newSignCmd(env *cli.Env, runF func(*SignOptions) error) *cobra.Command {
 	o := &SignOptions{}
 	cmd := &cobra.Command{
 		Use:   "sign FILE",
@@ -109,7 +109,7 @@ func newSign(env *cli.Env) *cobra.Command {
 				return err
 			}
 			o.Source = args[0]
-			return RunSign(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunSign)
 		},
 	}
 	cmd.Flags().StringVarP(&o.Destination, "destination", "d", "", "output file (default <dir>/<stem>_s.wasm)")
@@ -174,11 +174,11 @@ func newToken(env *cli.Env) *cobra.Command {
 		Use:   "token component|provider|account|operator",
 		Short: "Generate a signed claims token (JWT)",
 	}
-	cmd.AddCommand(newTokenComponent(env), newTokenProvider(env), newTokenAccount(env), newTokenOperator(env))
+	cmd.AddCommand(newTokenComponentCmd(env, nil), newTokenProviderCmd(env, nil), newTokenAccountCmd(env, nil), newTokenOperatorCmd(env, nil))
 	return cmd
 }
 
-func newTokenComponent(env *cli.Env) *cobra.Command {
+func newTokenComponentCmd(env *cli.Env, runF func(*Metadata) error) *cobra.Command {
 	m := &Metadata{}
 	cmd := &cobra.Command{
 		Use:   "component --name NAME",
@@ -188,27 +188,32 @@ func newTokenComponent(env *cli.Env) *cobra.Command {
 			if err := cli.BindEnv(cmd.Flags(), keys.Env); err != nil {
 				return err
 			}
-			if m.Name == "" {
-				return cli.Usage(fmt.Errorf("a component name is required: pass --name"))
-			}
-			opts, err := m.options(time.Now())
-			if err != nil {
-				return err
-			}
-			iss, err := m.IssuerKey(env)
-			if err != nil {
-				return err
-			}
-			sub, err := m.SubjectKey(env, m.Name, wascap.KindModule)
-			if err != nil {
-				return err
-			}
-			meta := &wascap.Component{Name: opts.Name, Tags: opts.Tags, Rev: opts.Rev, Ver: opts.Ver, CallAlias: wascap.NormalizeCallAlias(opts.CallAlias)}
-			return printToken(env, iss, wascap.PublicKey(sub), meta, opts.Expires, opts.NotBefore)
+			return cli.Run(cmd.Context(), env, m, runF, RunTokenComponent)
 		},
 	}
 	m.bind(cmd)
 	return cmd
+}
+
+// RunTokenComponent prints a component claims token.
+func RunTokenComponent(_ context.Context, env *cli.Env, m *Metadata) error {
+	if m.Name == "" {
+		return cli.Usage(fmt.Errorf("a component name is required: pass --name"))
+	}
+	opts, err := m.options(time.Now())
+	if err != nil {
+		return err
+	}
+	iss, err := m.IssuerKey(env)
+	if err != nil {
+		return err
+	}
+	sub, err := m.SubjectKey(env, m.Name, wascap.KindModule)
+	if err != nil {
+		return err
+	}
+	meta := &wascap.Component{Name: opts.Name, Tags: opts.Tags, Rev: opts.Rev, Ver: opts.Ver, CallAlias: wascap.NormalizeCallAlias(opts.CallAlias)}
+	return printToken(env, iss, wascap.PublicKey(sub), meta, opts.Expires, opts.NotBefore)
 }
 
 // dates are the validity flags of provider, account and operator tokens.
@@ -230,11 +235,17 @@ func (d dates) times() (exp, nbf time.Time) {
 	return exp, nbf
 }
 
-func newTokenProvider(env *cli.Env) *cobra.Command {
-	var s keys.Signing
-	var d dates
-	var name, vendor, version string
-	var rev int32
+// ProviderOptions are the flags of `wash claims token provider`.
+type ProviderOptions struct {
+	keys.Signing
+	dates
+	Name, Vendor, Version string
+	Rev                   int32
+	RevSet                bool // --revision was given (0 included)
+}
+
+func newTokenProviderCmd(env *cli.Env, runF func(*ProviderOptions) error) *cobra.Command {
+	o := &ProviderOptions{}
 	cmd := &cobra.Command{
 		Use:   "provider --name NAME --vendor VENDOR",
 		Short: "Generate capability provider claims",
@@ -243,43 +254,55 @@ func newTokenProvider(env *cli.Env) *cobra.Command {
 			if err := cli.BindEnv(cmd.Flags(), keys.Env); err != nil {
 				return err
 			}
-			if name == "" || vendor == "" {
-				return cli.Usage(fmt.Errorf("--name and --vendor are required"))
-			}
-			iss, err := s.IssuerKey(env)
-			if err != nil {
-				return err
-			}
-			sub, err := s.SubjectKey(env, name, wascap.KindService)
-			if err != nil {
-				return err
-			}
-			meta := &wascap.Provider{Name: &name, Vendor: vendor, TargetHashes: map[string]string{}}
-			if cmd.Flags().Changed("revision") {
-				meta.Rev = &rev
-			}
-			if version != "" {
-				meta.Ver = &version
-			}
-			exp, nbf := d.times()
-			return printToken(env, iss, wascap.PublicKey(sub), meta, exp, nbf)
+			o.RevSet = cmd.Flags().Changed("revision")
+			return cli.Run(cmd.Context(), env, o, runF, RunTokenProvider)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&name, "name", "n", "", "provider name (required)")
-	f.StringVarP(&vendor, "vendor", "v", "", "vendor (required)")
-	f.Int32VarP(&rev, "revision", "r", 0, "revision number")
-	f.StringVarP(&version, "version", "e", "", "version string")
-	d.bind(cmd)
-	s.Bind(cmd, "service (provider)", "directory")
+	f.StringVarP(&o.Name, "name", "n", "", "provider name (required)")
+	f.StringVarP(&o.Vendor, "vendor", "v", "", "vendor (required)")
+	f.Int32VarP(&o.Rev, "revision", "r", 0, "revision number")
+	f.StringVarP(&o.Version, "version", "e", "", "version string")
+	o.dates.bind(cmd)
+	o.Signing.Bind(cmd, "service (provider)", "directory")
 	return cmd
 }
 
-func newTokenAccount(env *cli.Env) *cobra.Command {
-	var s keys.Signing
-	var d dates
-	var name string
-	var extra []string
+// RunTokenProvider prints a capability provider claims token.
+func RunTokenProvider(_ context.Context, env *cli.Env, o *ProviderOptions) error {
+	if o.Name == "" || o.Vendor == "" {
+		return cli.Usage(fmt.Errorf("--name and --vendor are required"))
+	}
+	iss, err := o.IssuerKey(env)
+	if err != nil {
+		return err
+	}
+	sub, err := o.SubjectKey(env, o.Name, wascap.KindService)
+	if err != nil {
+		return err
+	}
+	name, rev, version := o.Name, o.Rev, o.Version
+	meta := &wascap.Provider{Name: &name, Vendor: o.Vendor, TargetHashes: map[string]string{}}
+	if o.RevSet {
+		meta.Rev = &rev
+	}
+	if version != "" {
+		meta.Ver = &version
+	}
+	exp, nbf := o.times()
+	return printToken(env, iss, wascap.PublicKey(sub), meta, exp, nbf)
+}
+
+// AccountOptions are the flags of `wash claims token account`.
+type AccountOptions struct {
+	keys.Signing
+	dates
+	Name  string
+	Extra []string // --additional-key
+}
+
+func newTokenAccountCmd(env *cli.Env, runF func(*AccountOptions) error) *cobra.Command {
+	o := &AccountOptions{}
 	cmd := &cobra.Command{
 		Use:   "account --name NAME",
 		Short: "Generate account claims, signed by an operator key",
@@ -288,37 +311,42 @@ func newTokenAccount(env *cli.Env) *cobra.Command {
 			if err := cli.BindEnv(cmd.Flags(), keys.Env); err != nil {
 				return err
 			}
-			if name == "" {
-				return cli.Usage(fmt.Errorf("an account name is required: pass --name"))
-			}
-			iss, err := s.Key(env, s.Issuer, name+"_operator", wascap.KindOperator)
-			if err != nil {
-				return err
-			}
-			sub, err := s.Key(env, s.Subject, keys.AccountName(), wascap.KindAccount)
-			if err != nil {
-				return err
-			}
-			signers, err := publicKeys(extra, wascap.KindAccount)
-			if err != nil {
-				return err
-			}
-			exp, nbf := d.times()
-			return printToken(env, iss, wascap.PublicKey(sub), &wascap.Account{Name: name, ValidSigners: signers}, exp, nbf)
+			return cli.Run(cmd.Context(), env, o, runF, RunTokenAccount)
 		},
 	}
-	cmd.Flags().StringVarP(&name, "name", "n", "", "account name (required)")
-	cmd.Flags().StringSliceVarP(&extra, "additional-key", "a", nil, "another account seed or key file allowed to sign (repeatable)")
-	d.bind(cmd)
-	s.Bind(cmd, "account", "directory")
+	cmd.Flags().StringVarP(&o.Name, "name", "n", "", "account name (required)")
+	cmd.Flags().StringSliceVarP(&o.Extra, "additional-key", "a", nil, "another account seed or key file allowed to sign (repeatable)")
+	o.dates.bind(cmd)
+	o.Signing.Bind(cmd, "account", "directory")
 	return cmd
 }
 
-func newTokenOperator(env *cli.Env) *cobra.Command {
-	var s keys.Signing
-	var d dates
-	var name string
-	var extra []string
+// RunTokenAccount prints account claims signed by the operator key.
+func RunTokenAccount(_ context.Context, env *cli.Env, o *AccountOptions) error {
+	if o.Name == "" {
+		return cli.Usage(fmt.Errorf("an account name is required: pass --name"))
+	}
+	iss, err := o.Key(env, o.Issuer, o.Name+"_operator", wascap.KindOperator)
+	if err != nil {
+		return err
+	}
+	sub, err := o.Key(env, o.Subject, keys.AccountName(), wascap.KindAccount)
+	if err != nil {
+		return err
+	}
+	signers, err := publicKeys(o.Extra, wascap.KindAccount)
+	if err != nil {
+		return err
+	}
+	exp, nbf := o.times()
+	return printToken(env, iss, wascap.PublicKey(sub), &wascap.Account{Name: o.Name, ValidSigners: signers}, exp, nbf)
+}
+
+// OperatorOptions are the flags of `wash claims token operator` (-s is not one of them).
+type OperatorOptions AccountOptions
+
+func newTokenOperatorCmd(env *cli.Env, runF func(*OperatorOptions) error) *cobra.Command {
+	o := &OperatorOptions{}
 	cmd := &cobra.Command{
 		Use:   "operator --name NAME",
 		Short: "Generate self-signed operator claims",
@@ -327,28 +355,33 @@ func newTokenOperator(env *cli.Env) *cobra.Command {
 			if err := cli.BindEnv(cmd.Flags(), keys.Env); err != nil {
 				return err
 			}
-			if name == "" {
-				return cli.Usage(fmt.Errorf("an operator name is required: pass --name"))
-			}
-			k, err := s.Key(env, s.Issuer, name+"_operator", wascap.KindOperator)
-			if err != nil {
-				return err
-			}
-			signers, err := publicKeys(extra, wascap.KindOperator)
-			if err != nil {
-				return err
-			}
-			exp, nbf := d.times()
-			return printToken(env, k, wascap.PublicKey(k), &wascap.Operator{Name: name, ValidSigners: signers}, exp, nbf)
+			return cli.Run(cmd.Context(), env, o, runF, RunTokenOperator)
 		},
 	}
-	cmd.Flags().StringVarP(&name, "name", "n", "", "operator name (required)")
-	cmd.Flags().StringSliceVarP(&extra, "additional-key", "a", nil, "another operator seed or key file allowed to sign (repeatable)")
-	d.bind(cmd)
-	cmd.Flags().StringVarP(&s.Issuer, "issuer", "i", "", "operator seed, or a file holding it (env WASH_ISSUER_KEY)")
-	cmd.Flags().StringVar(&s.KeysDir, "directory", "", "keys directory (env WASH_KEYS, default $WASH_HOME/keys)")
-	cmd.Flags().BoolVar(&s.DisableKeygen, "disable-keygen", false, "fail instead of generating missing keys")
+	cmd.Flags().StringVarP(&o.Name, "name", "n", "", "operator name (required)")
+	cmd.Flags().StringSliceVarP(&o.Extra, "additional-key", "a", nil, "another operator seed or key file allowed to sign (repeatable)")
+	o.dates.bind(cmd)
+	cmd.Flags().StringVarP(&o.Issuer, "issuer", "i", "", "operator seed, or a file holding it (env WASH_ISSUER_KEY)")
+	cmd.Flags().StringVar(&o.KeysDir, "directory", "", "keys directory (env WASH_KEYS, default $WASH_HOME/keys)")
+	cmd.Flags().BoolVar(&o.DisableKeygen, "disable-keygen", false, "fail instead of generating missing keys")
 	return cmd
+}
+
+// RunTokenOperator prints self-signed operator claims.
+func RunTokenOperator(_ context.Context, env *cli.Env, o *OperatorOptions) error {
+	if o.Name == "" {
+		return cli.Usage(fmt.Errorf("an operator name is required: pass --name"))
+	}
+	k, err := o.Key(env, o.Issuer, o.Name+"_operator", wascap.KindOperator)
+	if err != nil {
+		return err
+	}
+	signers, err := publicKeys(o.Extra, wascap.KindOperator)
+	if err != nil {
+		return err
+	}
+	exp, nbf := o.times()
+	return printToken(env, k, wascap.PublicKey(k), &wascap.Operator{Name: o.Name, ValidSigners: signers}, exp, nbf)
 }
 
 func publicKeys(seeds []string, kind wascap.KeyKind) ([]string, error) {
