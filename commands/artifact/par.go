@@ -35,11 +35,11 @@ type ParCreateOptions struct {
 // NewParCmd builds `wash par` with create, inspect and insert.
 func NewParCmd(env *cli.Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "par", Short: "Create, inspect and modify provider archives"}
-	cmd.AddCommand(newParCreate(env), newParInspect(env), newParInsert(env))
+	cmd.AddCommand(newParCreateCmd(env, nil), newParInspectCmd(env, nil), newParInsertCmd(env, nil))
 	return cmd
 }
 
-func newParCreate(env *cli.Env) *cobra.Command {
+func newParCreateCmd(env *cli.Env, runF func(*ParCreateOptions) error) *cobra.Command {
 	o := &ParCreateOptions{}
 	cmd := &cobra.Command{
 		Use:     "create --binary FILE --name NAME --vendor VENDOR",
@@ -47,7 +47,7 @@ func newParCreate(env *cli.Env) *cobra.Command {
 		Example: "  wash par create --binary target/release/my-provider --name 'My Provider' --vendor acme --compress",
 		Args:    cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return RunParCreate(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunParCreate)
 		},
 	}
 	f := cmd.Flags()
@@ -125,7 +125,7 @@ func RunParCreate(_ context.Context, env *cli.Env, o *ParCreateOptions) error {
 	return nil
 }
 
-func newParInspect(env *cli.Env) *cobra.Command {
+func newParInspectCmd(env *cli.Env, runF func(*InspectOptions) error) *cobra.Command {
 	o := &InspectOptions{}
 	cmd := &cobra.Command{
 		Use:   "inspect ARCHIVE|REF",
@@ -136,7 +136,7 @@ func newParInspect(env *cli.Env) *cobra.Command {
 				return err
 			}
 			o.Target = args[0]
-			return RunParInspect(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunParInspect)
 		},
 	}
 	o.bind(cmd)
@@ -165,7 +165,7 @@ type ParInsertOptions struct {
 	Target  string
 }
 
-func newParInsert(env *cli.Env) *cobra.Command {
+func newParInsertCmd(env *cli.Env, runF func(*ParInsertOptions) error) *cobra.Command {
 	o := &ParInsertOptions{}
 	cmd := &cobra.Command{
 		Use:   "insert ARCHIVE --binary FILE [--arch TARGET]",
@@ -173,7 +173,7 @@ func newParInsert(env *cli.Env) *cobra.Command {
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Archive = args[0]
-			return RunParInsert(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunParInsert)
 		},
 	}
 	cmd.Flags().StringVarP(&o.Binary, "binary", "b", "", "provider executable to add")
