@@ -24,6 +24,8 @@ func TestLinkFlags(t *testing.T) {
 	})
 	clitest.Check(t, newDelCmd, clitest.Args("hello", "wasi", "keyvalue", "--link-name", "cache"), func(o *DelOptions) bool { return o.Name == "cache" })
 	clitest.Check(t, newDelCmd, clitest.Args("--all", "--force"), func(o *DelOptions) bool { return o.All && o.Force })
+	clitest.Check(t, newQueryCmd, clitest.Args("-x", "edge", "-p", "4333"), func(o *QueryOptions) bool { return o.Conn.Lattice == "edge" && o.Conn.CtlPort == 4333 })
+	clitest.WantUsage(t, newQueryCmd, clitest.Args("hello"))
 	clitest.WantUsage(t, newPutCmd, clitest.Args("a", "b", "wasi"))
 	clitest.WantUsage(t, newDelCmd, clitest.Args("--all", "hello"), clitest.Args("hello", "wasi"))
 }

@@ -31,7 +31,7 @@ func NewCmd(env *cli.Env) *cobra.Command {
 			return cli.Usage(errors.New("missing subcommand: put, del or query"))
 		},
 	}
-	cmd.AddCommand(newPutCmd(env, nil), newDelCmd(env, nil), newQueryCmd(env))
+	cmd.AddCommand(newPutCmd(env, nil), newDelCmd(env, nil), newQueryCmd(env, nil))
 	return cmd
 }
 
@@ -268,7 +268,7 @@ func RunDelAll(ctx context.Context, env *cli.Env, o *DelOptions) error {
 // QueryOptions are the flags of `wash link query`.
 type QueryOptions struct{ Conn conn.Options }
 
-func newQueryCmd(env *cli.Env) *cobra.Command {
+func newQueryCmd(env *cli.Env, runF func(*QueryOptions) error) *cobra.Command {
 	o := &QueryOptions{}
 	cmd := &cobra.Command{
 		Use:     "query",
@@ -276,14 +276,19 @@ func newQueryCmd(env *cli.Env) *cobra.Command {
 		Short:   "List the links of the lattice (same as wash get links)",
 		Args:    cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := placement.Open(env, &o.Conn)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			return get.RunLinks(cmd.Context(), env, s.Client)
+			return cli.Run(cmd.Context(), env, o, runF, RunQuery)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
 	return cmd
+}
+
+// RunQuery lists the links of the lattice.
+func RunQuery(ctx context.Context, env *cli.Env, o *QueryOptions) error {
+	s, err := placement.Open(env, &o.Conn)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return get.RunLinks(ctx, env, s.Client)
 }

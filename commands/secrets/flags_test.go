@@ -17,7 +17,9 @@ func TestSecretsFlags(t *testing.T) {
 	clitest.Check(t, newKVPutCmd, clitest.Args("tok", "--string", "s3cret", "--secret-version", "2"), func(o *NatsKVOptions) bool {
 		return o.Secret == "tok" && o.String == "s3cret" && o.SecretVersion == "2"
 	})
+	clitest.Check(t, newDelCmd, clitest.Args("api", "-x", "edge"), func(o *NameOptions) bool { return o.Name == "api" && o.Conn.Lattice == "edge" })
 	clitest.WantUsage(t, newPutCmd, clitest.Args("api", "vault"))
+	clitest.WantUsage(t, newDelCmd, clitest.Args(), clitest.Args("a", "b"))
 	// --string and --binary exclude each other (cobra's error: a usage error once wash maps it).
 	if _, err := clitest.Parse(newKVPutCmd, "tok", "--string", "a", "--binary", "f"); err == nil {
 		t.Fatal("secrets nats-kv put --string --binary: want an error")

@@ -43,7 +43,7 @@ inside the lattice process).`,
 			return cli.Usage(errors.New("missing subcommand: put, get, del or nats-kv"))
 		},
 	}
-	cmd.AddCommand(newPutCmd(env, nil), newGetCmd(env, nil), newDelCmd(env), newNatsKVCmd(env))
+	cmd.AddCommand(newPutCmd(env, nil), newGetCmd(env, nil), newDelCmd(env, nil), newNatsKVCmd(env))
 	return cmd
 }
 
@@ -142,7 +142,7 @@ func RunGet(ctx context.Context, env *cli.Env, o *NameOptions) error {
 	})
 }
 
-func newDelCmd(env *cli.Env) *cobra.Command {
+func newDelCmd(env *cli.Env, runF func(*NameOptions) error) *cobra.Command {
 	o := &NameOptions{}
 	cmd := &cobra.Command{
 		Use:     "del NAME",
@@ -151,9 +151,14 @@ func newDelCmd(env *cli.Env) *cobra.Command {
 		Args:    cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
-			return config.RunDel(cmd.Context(), env, &config.Options{Conn: o.Conn, Name: secrets.ConfigName(o.Name)})
+			return cli.Run(cmd.Context(), env, o, runF, RunDel)
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
 	return cmd
+}
+
+// RunDel deletes the config entry that holds a secret reference.
+func RunDel(ctx context.Context, env *cli.Env, o *NameOptions) error {
+	return config.RunDel(ctx, env, &config.Options{Conn: o.Conn, Name: secrets.ConfigName(o.Name)})
 }
