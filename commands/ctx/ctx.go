@@ -47,7 +47,7 @@ default.`,
 			return cli.Usage(errors.New("missing subcommand: list, new, default, edit or del"))
 		},
 	}
-	cmd.AddCommand(newListCmd(env, nil), newNewCmd(env), newDefaultCmd(env, nil), newEditCmd(env, nil), newDelCmd(env, nil))
+	cmd.AddCommand(newListCmd(env, nil), newNewCmd(env, nil), newDefaultCmd(env, nil), newEditCmd(env, nil), newDelCmd(env, nil))
 	return cmd
 }
 
@@ -110,7 +110,7 @@ func RunList(_ context.Context, env *cli.Env, o *Options) error {
 	return nil
 }
 
-func newNewCmd(env *cli.Env) *cobra.Command {
+func newNewCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{New: conn.DefaultContext("")}
 	cmd := &cobra.Command{
 		Use:   "new NAME",
@@ -120,7 +120,7 @@ func newNewCmd(env *cli.Env) *cobra.Command {
 		Args: cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
-			return RunNew(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, RunNew)
 		},
 	}
 	addDir(cmd, o)
