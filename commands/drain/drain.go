@@ -3,10 +3,12 @@
 package drain
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -44,8 +46,14 @@ var caches = []what{
 		needsIdle: true},
 }
 
+// Options name the caches to drain (upstream's names; `all` names every one).
+type Options struct{ Caches []string }
+
 // NewCmd builds `wash drain`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
+	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "drain all|oci|lib|dev|downloads",
 		Short: "Empty wash's caches (artifacts, extracted providers, compiled code, logs)",
@@ -59,19 +67,40 @@ refused while hosts that wash up started from this WASH_HOME still run.`,
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use: "all", Short: "Remove all cached files", Args: cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error { return Run(env, caches...) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			for _, c := range caches {
+				o.Caches = append(o.Caches, c.name)
+			}
+			return cli.Run(cmd.Context(), env, o, runF, Run)
+		},
 	})
 	for _, c := range caches {
 		cmd.AddCommand(&cobra.Command{
 			Use: c.name, Short: c.short, Args: cli.Args(cobra.NoArgs),
-			RunE: func(*cobra.Command, []string) error { return Run(env, c) },
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				o.Caches = []string{c.name}
+				return cli.Run(cmd.Context(), env, o, runF, Run)
+			},
 		})
 	}
 	return cmd
 }
 
-// Run empties the directories of the given caches that exist and reports which.
-func Run(env *cli.Env, which ...what) error {
+// Run empties the named caches.
+func Run(_ context.Context, env *cli.Env, o *Options) error {
+	var which []what
+	for _, name := range o.Caches {
+		i := slices.IndexFunc(caches, func(c what) bool { return c.name == name })
+		if i < 0 {
+			return cli.Usage(fmt.Errorf("unknown cache %q: all, oci, lib, dev or downloads", name))
+		}
+		which = append(which, caches[i])
+	}
+	return drain(env, which...)
+}
+
+// drain empties the directories of the given caches that exist and reports which.
+func drain(env *cli.Env, which ...what) error {
 	d, err := env.Home()
 	if err != nil {
 		return err

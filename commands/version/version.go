@@ -2,6 +2,7 @@
 package version
 
 import (
+	"context"
 	"runtime"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -25,14 +26,20 @@ func Collect(env *cli.Env) Info {
 	return Info{Wash: env.Version, Commit: env.Commit, NATSServer: "v" + server.VERSION, Wasmcloud: "v" + host.Version, Go: runtime.Version()}
 }
 
+// Options are the flags of `wash version` (none of its own; -o json is global).
+type Options struct{}
+
 // NewCmd builds `wash version`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
+	o := &Options{}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the versions of wash and of the lattice parts built into it",
 		Args:  cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Run(env)
+			return cli.Run(cmd.Context(), env, o, runF, func(_ context.Context, env *cli.Env, _ *Options) error { return Run(env) })
 		},
 	}
 }
