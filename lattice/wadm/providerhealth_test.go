@@ -12,23 +12,7 @@ import (
 
 // healthApp is hello-http: a component served by the built-in http-server on an address given
 // in the link's source config.
-const healthApp = `apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: demo
-  annotations:
-    version: v1
-spec:
-  components:
-    - name: hello
-      type: component
-      properties:
-        image: file:///hello.wasm
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 1
-    - name: httpserver
+var healthApp = strings.Replace(stepApp, "instances: 4", "instances: 1", 1) + `    - name: httpserver
       type: capability
       properties:
         image: wasmcloud+builtin://http-server
