@@ -545,7 +545,7 @@ func (r *routedKV) store(ctx context.Context, iface, identifier string) (provide
 	kv, rl, err := builtinAs[providers.KeyValueOpener](ctx, r.h, r.component, c, "wasi:keyvalue")
 	var le *providers.LinkError
 	if err != nil && !errors.As(err, &le) {
-		return nil, "", &providers.KVError{Case: 2, Msg: err.Error()}
+		return nil, "", &providers.KVError{Case: keyvalue.CaseOther, Msg: err.Error()}
 	}
 	if err != nil {
 		return nil, "", err

@@ -26,9 +26,16 @@ type Store interface {
 	Increment(ctx context.Context, bucket, key string, delta uint64) (uint64, error)
 }
 
+// Cases of wasi:keyvalue/store's error variant, in declaration order.
+const (
+	CaseNoSuchStore  uint32 = 0
+	CaseAccessDenied uint32 = 1
+	CaseOther        uint32 = 2
+)
+
 // Error is an error the caller should see as a specific store error.
 type Error struct {
-	Case uint32 // 0 no-such-store, 1 access-denied, 2 other
+	Case uint32 // CaseNoSuchStore, CaseAccessDenied or CaseOther (with Msg)
 	Msg  string
 }
 
@@ -43,7 +50,7 @@ func (e *Error) Error() string {
 }
 
 // ErrNoSuchStore is error::no-such-store.
-var ErrNoSuchStore = &Error{Case: 0}
+var ErrNoSuchStore = &Error{Case: CaseNoSuchStore}
 
 // errValue is the error variant for err.
 func errValue(err error) wrpc.Value {

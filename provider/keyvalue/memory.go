@@ -107,7 +107,7 @@ func ParseCounter(v []byte, key string) (uint64, error) {
 	}
 	n, err := strconv.ParseUint(string(v), 10, 64)
 	if err != nil {
-		return 0, &Error{Case: 2, Msg: fmt.Sprintf("cannot increment %q: its value is not an unsigned decimal number", key)}
+		return 0, &Error{Case: CaseOther, Msg: fmt.Sprintf("cannot increment %q: its value is not an unsigned decimal number", key)}
 	}
 	return n, nil
 }

@@ -159,6 +159,32 @@ func ParseFunc(scope *Scope, sig string) (ft *FuncType, err error) {
 	return ft, nil
 }
 
+// Signatures parses the WIT signatures of an interface's functions (by function name) once,
+// for host interfaces that are rebuilt per invocation around fresh closures and share these
+// types; a signature that does not parse is a bug and panics.
+func Signatures(scope *Scope, sigs map[string]string) map[string]*FuncType {
+	out := make(map[string]*FuncType, len(sigs))
+	for n, sig := range sigs {
+		ft, err := ParseFunc(scope, sig)
+		if err != nil {
+			panic(fmt.Sprintf("%s: %v", n, err))
+		}
+		out[n] = ft
+	}
+	return out
+}
+
+// Typed builds a HostInterface from implementations and their declared types (from
+// Signatures); a function without a declared type is a bug and panics.
+func Typed(name string, types map[string]*FuncType, funcs map[string]HostFunc) *HostInterface {
+	for n := range funcs {
+		if types[n] == nil {
+			panic(fmt.Sprintf("cabi: %s#%s has no declared type", name, n))
+		}
+	}
+	return &HostInterface{Name: name, Funcs: funcs, Types: types}
+}
+
 // HostDecl is one declared host function: its component type and its implementation.
 type HostDecl struct {
 	Type *FuncType

@@ -27,6 +27,12 @@ type KVStore = keyvalue.Store
 // (Case 0 no-such-store, 1 access-denied, 2 other).
 type KVError = keyvalue.Error
 
+// The SDK's KVError cases, for backends in this package.
+const (
+	kvCaseAccessDenied = keyvalue.CaseAccessDenied
+	kvCaseOther        = keyvalue.CaseOther
+)
+
 // ErrNoSuchStore makes store.open report error::no-such-store.
 var ErrNoSuchStore = keyvalue.ErrNoSuchStore
 
@@ -37,16 +43,54 @@ type LinkError struct{ Msg string }
 
 func (e *LinkError) Error() string { return e.Msg }
 
+// The wasi:keyvalue types the host functions are declared with; a component importing
+// another shape of these interfaces fails to link with a line naming the import.
+var kvTypes = cabi.MustScope(nil, KeyValueStore, `
+	variant error { no-such-store, access-denied, other(string) }
+	record key-response { keys: list<string>, cursor: option<u64> }
+	resource bucket
+`)
+
+var (
+	kvStoreSigs = cabi.Signatures(kvTypes, map[string]string{
+		"open":                     "func(identifier: string) -> result<bucket, error>",
+		"[method]bucket.get":       "func(self: borrow<bucket>, key: string) -> result<option<list<u8>>, error>",
+		"[method]bucket.set":       "func(self: borrow<bucket>, key: string, value: list<u8>) -> result<_, error>",
+		"[method]bucket.delete":    "func(self: borrow<bucket>, key: string) -> result<_, error>",
+		"[method]bucket.exists":    "func(self: borrow<bucket>, key: string) -> result<bool, error>",
+		"[method]bucket.list-keys": "func(self: borrow<bucket>, cursor: option<u64>) -> result<key-response, error>",
+	})
+	kvAtomicsSigs = cabi.Signatures(kvTypes, map[string]string{
+		"increment": "func(bucket: borrow<bucket>, key: string, delta: u64) -> result<u64, error>",
+	})
+	kvBatchSigs = cabi.Signatures(kvTypes, map[string]string{
+		"get-many":    "func(bucket: borrow<bucket>, keys: list<string>) -> result<list<option<tuple<string, list<u8>>>>, error>",
+		"set-many":    "func(bucket: borrow<bucket>, key-values: list<tuple<string, list<u8>>>) -> result<_, error>",
+		"delete-many": "func(bucket: borrow<bucket>, keys: list<string>) -> result<_, error>",
+	})
+	// kvErrorCases maps the SDK's error cases to the declared variant's.
+	kvErrorCases = map[uint32]uint32{
+		keyvalue.CaseNoSuchStore:  kvTypes.Case("error", "no-such-store"),
+		keyvalue.CaseAccessDenied: kvTypes.Case("error", "access-denied"),
+		keyvalue.CaseOther:        kvTypes.Case("error", "other"),
+	}
+	kvErrorOther = kvTypes.Case("error", "other")
+)
+
 // kvErr turns a backend error into the wasi:keyvalue error variant.
 func kvErr(err error) cabi.ResultValue {
 	var ke *KVError
 	if errors.As(err, &ke) {
-		if ke.Case == 2 {
-			return cabi.Err(cabi.VariantValue{Case: 2, Value: ke.Msg})
+		c, known := kvErrorCases[ke.Case]
+		if !known {
+			c = kvErrorOther
 		}
-		return cabi.Err(cabi.VariantValue{Case: ke.Case})
+		if c == kvErrorOther {
+			return cabi.Err(cabi.VariantValue{Case: c, Value: ke.Msg})
+		}
+		return cabi.Err(cabi.VariantValue{Case: c})
 	}
-	return cabi.Err(cabi.VariantValue{Case: 2, Value: err.Error()})
+	return cabi.Err(cabi.VariantValue{Case: kvErrorOther, Value: err.Error()})
 }
 
 // kvFail turns a backend error into the wasi:keyvalue error value, except a LinkError (no
@@ -66,17 +110,6 @@ type kvBucket struct {
 	name  string
 }
 
-func bucketArg(a []cabi.Value, i int) (*kvBucket, error) {
-	if i >= len(a) {
-		return nil, fmt.Errorf("wasi:keyvalue: missing argument %d", i)
-	}
-	b, ok := a[i].(*kvBucket)
-	if !ok {
-		return nil, fmt.Errorf("wasi:keyvalue: argument %d is %T, not a bucket", i, a[i])
-	}
-	return b, nil
-}
-
 func strArg(a []cabi.Value, i int) string {
 	if i < len(a) {
 		s, _ := a[i].(string)
@@ -93,6 +126,7 @@ func bytesArg(a []cabi.Value, i int) []byte {
 	return nil
 }
 
+// stringList reads a lifted list<string>.
 func stringList(v cabi.Value) []string {
 	l, _ := v.([]cabi.Value)
 	out := make([]string, 0, len(l))
@@ -107,9 +141,9 @@ func stringList(v cabi.Value) []string {
 // identifier a component passes to store.open to a backend (and the bucket name the backend
 // uses). They are built per invocation, so closures may capture the link.
 func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVStore, string, error)) []*runtime.HostInterface {
-	store := &runtime.HostInterface{Name: KeyValueStore, Funcs: map[string]runtime.HostFunc{
-		"open": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			s, name, err := open(ctx, strArg(a, 0))
+	store := cabi.Typed(KeyValueStore, kvStoreSigs, map[string]runtime.HostFunc{
+		"open": cabi.Fn1(func(ctx context.Context, identifier string) (cabi.Value, error) {
+			s, name, err := open(ctx, identifier)
 			var le *LinkError
 			if errors.As(err, &le) {
 				return nil, fmt.Errorf("%s#open: %w", KeyValueStore, err)
@@ -118,13 +152,9 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 				return kvFail(err)
 			}
 			return cabi.Ok(&kvBucket{store: s, name: name}), nil
-		},
-		"[method]bucket.get": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			b, err := bucketArg(a, 0)
-			if err != nil {
-				return nil, err
-			}
-			v, found, err := b.store.Get(ctx, b.name, strArg(a, 1))
+		}),
+		"[method]bucket.get": cabi.Fn2(func(ctx context.Context, b *kvBucket, key string) (cabi.Value, error) {
+			v, found, err := b.store.Get(ctx, b.name, key)
 			if err != nil {
 				return kvFail(err)
 			}
@@ -135,48 +165,30 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 				v = []byte{}
 			}
 			return cabi.Ok(cabi.Some(v)), nil
-		},
-		"[method]bucket.set": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			b, err := bucketArg(a, 0)
-			if err != nil {
-				return nil, err
-			}
-			if err := b.store.Set(ctx, b.name, strArg(a, 1), bytesArg(a, 2)); err != nil {
+		}),
+		"[method]bucket.set": cabi.Fn3(func(ctx context.Context, b *kvBucket, key string, value []byte) (cabi.Value, error) {
+			if err := b.store.Set(ctx, b.name, key, value); err != nil {
 				return kvFail(err)
 			}
 			return cabi.Ok(nil), nil
-		},
-		"[method]bucket.delete": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			b, err := bucketArg(a, 0)
-			if err != nil {
-				return nil, err
-			}
-			if err := b.store.Delete(ctx, b.name, strArg(a, 1)); err != nil {
+		}),
+		"[method]bucket.delete": cabi.Fn2(func(ctx context.Context, b *kvBucket, key string) (cabi.Value, error) {
+			if err := b.store.Delete(ctx, b.name, key); err != nil {
 				return kvFail(err)
 			}
 			return cabi.Ok(nil), nil
-		},
-		"[method]bucket.exists": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			b, err := bucketArg(a, 0)
-			if err != nil {
-				return nil, err
-			}
-			ok, err := b.store.Exists(ctx, b.name, strArg(a, 1))
+		}),
+		"[method]bucket.exists": cabi.Fn2(func(ctx context.Context, b *kvBucket, key string) (cabi.Value, error) {
+			ok, err := b.store.Exists(ctx, b.name, key)
 			if err != nil {
 				return kvFail(err)
 			}
 			return cabi.Ok(ok), nil
-		},
-		"[method]bucket.list-keys": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			b, err := bucketArg(a, 0)
-			if err != nil {
-				return nil, err
-			}
+		}),
+		"[method]bucket.list-keys": cabi.Fn2(func(ctx context.Context, b *kvBucket, cursorOpt cabi.OptionValue) (cabi.Value, error) {
 			var cursor uint64
-			if len(a) > 1 {
-				if o, ok := a[1].(cabi.OptionValue); ok && o.IsSome {
-					cursor, _ = o.Value.(uint64)
-				}
+			if cursorOpt.IsSome {
+				cursor, _ = cursorOpt.Value.(uint64)
 			}
 			keys, next, err := b.store.ListKeys(ctx, b.name, cursor)
 			if err != nil {
@@ -191,33 +203,21 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 				nextOpt = cabi.Some(*next)
 			}
 			return cabi.Ok([]cabi.Value{list, nextOpt}), nil
-		},
-	}}
-	atomics := &runtime.HostInterface{Name: KeyValueAtomics, Funcs: map[string]runtime.HostFunc{
-		"increment": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			b, err := bucketArg(a, 0)
-			if err != nil {
-				return nil, err
-			}
-			var delta uint64
-			if len(a) > 2 {
-				delta, _ = a[2].(uint64)
-			}
-			n, err := b.store.Increment(ctx, b.name, strArg(a, 1), delta)
+		}),
+	})
+	atomics := cabi.Typed(KeyValueAtomics, kvAtomicsSigs, map[string]runtime.HostFunc{
+		"increment": cabi.Fn3(func(ctx context.Context, b *kvBucket, key string, delta uint64) (cabi.Value, error) {
+			n, err := b.store.Increment(ctx, b.name, key, delta)
 			if err != nil {
 				return kvFail(err)
 			}
 			return cabi.Ok(n), nil
-		},
-	}}
-	batch := &runtime.HostInterface{Name: KeyValueBatch, Funcs: map[string]runtime.HostFunc{
-		"get-many": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			b, err := bucketArg(a, 0)
-			if err != nil {
-				return nil, err
-			}
+		}),
+	})
+	batch := cabi.Typed(KeyValueBatch, kvBatchSigs, map[string]runtime.HostFunc{
+		"get-many": cabi.Fn2(func(ctx context.Context, b *kvBucket, keys []cabi.Value) (cabi.Value, error) {
 			var out []cabi.Value
-			for _, k := range stringList(a[1]) {
+			for _, k := range stringList(keys) {
 				v, found, err := b.store.Get(ctx, b.name, k)
 				if err != nil {
 					return kvFail(err)
@@ -232,13 +232,8 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 				out = append(out, cabi.Some([]cabi.Value{k, v}))
 			}
 			return cabi.Ok(out), nil
-		},
-		"set-many": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			b, err := bucketArg(a, 0)
-			if err != nil {
-				return nil, err
-			}
-			pairs, _ := a[1].([]cabi.Value)
+		}),
+		"set-many": cabi.Fn2(func(ctx context.Context, b *kvBucket, pairs []cabi.Value) (cabi.Value, error) {
 			for _, p := range pairs {
 				kv, _ := p.([]cabi.Value)
 				if len(kv) != 2 {
@@ -251,20 +246,16 @@ func KeyValueInterfaces(open func(ctx context.Context, identifier string) (KVSto
 				}
 			}
 			return cabi.Ok(nil), nil
-		},
-		"delete-many": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			b, err := bucketArg(a, 0)
-			if err != nil {
-				return nil, err
-			}
-			for _, k := range stringList(a[1]) {
+		}),
+		"delete-many": cabi.Fn2(func(ctx context.Context, b *kvBucket, keys []cabi.Value) (cabi.Value, error) {
+			for _, k := range stringList(keys) {
 				if err := b.store.Delete(ctx, b.name, k); err != nil {
 					return kvFail(err)
 				}
 			}
 			return cabi.Ok(nil), nil
-		},
-	}}
+		}),
+	})
 	return []*runtime.HostInterface{store, atomics, batch}
 }
 

@@ -103,10 +103,10 @@ func vaultConfig(link InterfaceLinkDefinition) (vaultSettings, error) {
 func (p *VaultKVProvider) Open(_ context.Context, link InterfaceLinkDefinition, identifier string) (KVStore, string, error) {
 	s, err := vaultConfig(link)
 	if err != nil {
-		return nil, "", &KVError{Case: 2, Msg: err.Error()}
+		return nil, "", &KVError{Case: kvCaseOther, Msg: err.Error()}
 	}
 	if strings.Trim(identifier, "/") == "" || slices.Contains(strings.Split(identifier, "/"), "..") {
-		return nil, "", &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-vault: %q is not a secret path", identifier)}
+		return nil, "", &KVError{Case: kvCaseOther, Msg: fmt.Sprintf("keyvalue-vault: %q is not a secret path", identifier)}
 	}
 	key := strings.Join([]string{s.addr, s.token, s.mount, strings.Join(s.certs, ",")}, "\x00")
 	p.mu.Lock()
@@ -119,7 +119,7 @@ func (p *VaultKVProvider) Open(_ context.Context, link InterfaceLinkDefinition, 
 			for _, f := range s.certs {
 				pem, err := os.ReadFile(f)
 				if err != nil || !pool.AppendCertsFromPEM(pem) {
-					return nil, "", &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-vault: CA certificates %s cannot be read: %v", f, err)}
+					return nil, "", &KVError{Case: kvCaseOther, Msg: fmt.Sprintf("keyvalue-vault: CA certificates %s cannot be read: %v", f, err)}
 				}
 			}
 			hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
@@ -188,7 +188,7 @@ func (c *vaultKV) do(ctx context.Context, method, path string, body any, out any
 		}
 		switch {
 		case res.StatusCode == http.StatusForbidden:
-			return false, &KVError{Case: 1, Msg: msg} // access-denied
+			return false, &KVError{Case: kvCaseAccessDenied, Msg: msg} // access-denied
 		case res.StatusCode == http.StatusBadRequest && strings.Contains(msg, "check-and-set"):
 			return false, errCASConflict
 		}
@@ -365,7 +365,7 @@ func (c *vaultKV) Increment(ctx context.Context, bucket, key string, delta uint6
 				n, err = strconv.ParseUint(string(raw), 10, 64)
 			}
 			if err != nil {
-				return false, &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-vault: increment: field %q of %s is not a number", key, bucket)}
+				return false, &KVError{Case: kvCaseOther, Msg: fmt.Sprintf("keyvalue-vault: increment: field %q of %s is not a number", key, bucket)}
 			}
 		}
 		n += delta

@@ -60,9 +60,9 @@ func (r *RedisKV) wrap(op string, err error) error {
 	var ne net.Error
 	var oe *net.OpError
 	if errors.As(err, &oe) || errors.As(err, &ne) {
-		return &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-redis: %s: cannot reach Redis at %s: %v", op, r.addr, err)}
+		return &KVError{Case: keyvalue.CaseOther, Msg: fmt.Sprintf("keyvalue-redis: %s: cannot reach Redis at %s: %v", op, r.addr, err)}
 	}
-	return &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-redis: %s on %s: %v", op, r.addr, err)}
+	return &KVError{Case: keyvalue.CaseOther, Msg: fmt.Sprintf("keyvalue-redis: %s on %s: %v", op, r.addr, err)}
 }
 
 // Get implements KVStore.
@@ -177,7 +177,7 @@ func (n *NATSKV) kv(ctx context.Context, bucket string) (jetstream.KeyValue, err
 		return kv, nil
 	}
 	if !jetstreamNameOK(bucket) {
-		return nil, &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-nats: invalid bucket name %q: use letters, digits, '-' and '_'", bucket)}
+		return nil, &KVError{Case: keyvalue.CaseOther, Msg: fmt.Sprintf("keyvalue-nats: invalid bucket name %q: use letters, digits, '-' and '_'", bucket)}
 	}
 	kv, err := n.js.KeyValue(ctx, bucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
@@ -187,7 +187,7 @@ func (n *NATSKV) kv(ctx context.Context, bucket string) (jetstream.KeyValue, err
 		}
 	}
 	if err != nil {
-		return nil, &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-nats: opening bucket %s: %v", bucket, err)}
+		return nil, &KVError{Case: keyvalue.CaseOther, Msg: fmt.Sprintf("keyvalue-nats: opening bucket %s: %v", bucket, err)}
 	}
 	n.buckets[bucket] = kv
 	return kv, nil
@@ -207,9 +207,9 @@ func jetstreamNameOK(s string) bool {
 
 func natsErr(op, key string, err error) error {
 	if errors.Is(err, jetstream.ErrInvalidKey) {
-		return &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-nats: invalid key %q: NATS KV keys use letters, digits and -_/=.", key)}
+		return &KVError{Case: keyvalue.CaseOther, Msg: fmt.Sprintf("keyvalue-nats: invalid key %q: NATS KV keys use letters, digits and -_/=.", key)}
 	}
-	return &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-nats: %s %q: %v", op, key, err)}
+	return &KVError{Case: keyvalue.CaseOther, Msg: fmt.Sprintf("keyvalue-nats: %s %q: %v", op, key, err)}
 }
 
 // Get implements KVStore.
@@ -269,7 +269,7 @@ func (n *NATSKV) ListKeys(ctx context.Context, bucket string, cursor uint64) ([]
 		return []string{}, nil, nil
 	}
 	if err != nil {
-		return nil, nil, &KVError{Case: 2, Msg: fmt.Sprintf("keyvalue-nats: listing keys of %s: %v", bucket, err)}
+		return nil, nil, &KVError{Case: keyvalue.CaseOther, Msg: fmt.Sprintf("keyvalue-nats: listing keys of %s: %v", bucket, err)}
 	}
 	slices.Sort(keys)
 	return page(keys, cursor)

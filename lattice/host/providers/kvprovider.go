@@ -68,7 +68,7 @@ func (p *KeyValueProvider) Open(_ context.Context, link InterfaceLinkDefinition,
 		}
 		s, err := p.store("redis|"+url, func() (KVStore, error) { return NewRedisKV(url) })
 		if err != nil {
-			return nil, "", &KVError{Case: 2, Msg: err.Error()}
+			return nil, "", &KVError{Case: kvCaseOther, Msg: err.Error()}
 		}
 		return s, identifier, nil
 	default: // KeyValueNATS
@@ -91,7 +91,7 @@ func (p *KeyValueProvider) Open(_ context.Context, link InterfaceLinkDefinition,
 			return NewNATSKV(p.nc, domain)
 		})
 		if err != nil {
-			return nil, "", &KVError{Case: 2, Msg: err.Error()}
+			return nil, "", &KVError{Case: kvCaseOther, Msg: err.Error()}
 		}
 		return s, bucket, nil
 	}

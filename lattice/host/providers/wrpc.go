@@ -74,7 +74,7 @@ func KeyValueExports(o KeyValueOpener, caller CallerLink) []wrpc.Export {
 	return keyvalue.Exports(func(ctx context.Context, bucket string) (KVStore, string, error) {
 		link, err := caller(ctx, "wasi", "keyvalue")
 		if err != nil {
-			return nil, "", &KVError{Case: 2, Msg: err.Error()}
+			return nil, "", &KVError{Case: keyvalue.CaseOther, Msg: err.Error()}
 		}
 		return o.Open(ctx, link, bucket)
 	})
