@@ -181,25 +181,56 @@ func (c *closeAtEOF) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func rep[T any](a []cabi.Value, i int) (T, error) {
-	var zero T
-	if i >= len(a) {
-		return zero, fmt.Errorf("wasi:blobstore: missing argument %d", i)
-	}
-	v, ok := a[i].(T)
-	if !ok {
-		return zero, fmt.Errorf("wasi:blobstore: argument %d is %T, not %T", i, a[i], zero)
-	}
-	return v, nil
-}
+// The wasi:blobstore types the host functions are declared with (checked at link).
+var (
+	bsIOTypes    = cabi.MustScope(nil, "wasi:io/streams@0.2.0", `resource input-stream resource output-stream`)
+	bsTypesScope = cabi.MustScope(bsIOTypes, BlobstoreTypes, `
+		type container-name = string
+		type object-name = string
+		type timestamp = u64
+		type object-size = u64
+		type error = string
+		record container-metadata { name: container-name, created-at: timestamp }
+		record object-metadata { name: object-name, container: container-name, created-at: timestamp, size: object-size }
+		record object-id { container: container-name, object: object-name }
+		resource outgoing-value
+		type incoming-value-async-body = input-stream
+		type incoming-value-sync-body = list<u8>
+		resource incoming-value
+	`)
+	bsContainerScope = cabi.MustScope(bsTypesScope, BlobstoreContainer, `resource container resource stream-object-names`)
 
-func u64Arg(a []cabi.Value, i int) uint64 {
-	if i < len(a) {
-		n, _ := a[i].(uint64)
-		return n
-	}
-	return 0
-}
+	bsBlobstoreSigs = cabi.Signatures(bsContainerScope, map[string]string{
+		"create-container": "func(name: container-name) -> result<container, error>",
+		"get-container":    "func(name: container-name) -> result<container, error>",
+		"delete-container": "func(name: container-name) -> result<_, error>",
+		"container-exists": "func(name: container-name) -> result<bool, error>",
+		"copy-object":      "func(src: object-id, dest: object-id) -> result<_, error>",
+		"move-object":      "func(src: object-id, dest: object-id) -> result<_, error>",
+	})
+	bsContainerSigs = cabi.Signatures(bsContainerScope, map[string]string{
+		"[method]container.name":                               "func(self: borrow<container>) -> result<string, error>",
+		"[method]container.info":                               "func(self: borrow<container>) -> result<container-metadata, error>",
+		"[method]container.get-data":                           "func(self: borrow<container>, name: object-name, start: u64, end: u64) -> result<incoming-value, error>",
+		"[method]container.write-data":                         "func(self: borrow<container>, name: object-name, data: borrow<outgoing-value>) -> result<_, error>",
+		"[method]container.list-objects":                       "func(self: borrow<container>) -> result<stream-object-names, error>",
+		"[method]container.delete-object":                      "func(self: borrow<container>, name: object-name) -> result<_, error>",
+		"[method]container.delete-objects":                     "func(self: borrow<container>, names: list<object-name>) -> result<_, error>",
+		"[method]container.has-object":                         "func(self: borrow<container>, name: object-name) -> result<bool, error>",
+		"[method]container.object-info":                        "func(self: borrow<container>, name: object-name) -> result<object-metadata, error>",
+		"[method]container.clear":                              "func(self: borrow<container>) -> result<_, error>",
+		"[method]stream-object-names.read-stream-object-names": "func(self: borrow<stream-object-names>, len: u64) -> result<tuple<list<object-name>, bool>, error>",
+		"[method]stream-object-names.skip-stream-object-names": "func(self: borrow<stream-object-names>, num: u64) -> result<tuple<u64, bool>, error>",
+	})
+	bsTypesSigs = cabi.Signatures(bsTypesScope, map[string]string{
+		"[static]outgoing-value.new-outgoing-value":           "func() -> outgoing-value",
+		"[method]outgoing-value.outgoing-value-write-body":    "func(self: borrow<outgoing-value>) -> result<output-stream>",
+		"[static]outgoing-value.finish":                       "func(this: outgoing-value) -> result<_, error>",
+		"[static]incoming-value.incoming-value-consume-sync":  "func(this: incoming-value) -> result<incoming-value-sync-body, error>",
+		"[static]incoming-value.incoming-value-consume-async": "func(this: incoming-value) -> result<incoming-value-async-body, error>",
+		"[method]incoming-value.size":                         "func(self: borrow<incoming-value>) -> u64",
+	})
+)
 
 func objectID(v cabi.Value) (container, object string) {
 	rec, _ := v.([]cabi.Value)
@@ -237,80 +268,62 @@ func BlobstoreInterfaces(open func(ctx context.Context) (BlobBackend, error)) []
 		}
 		return f(s)
 	}
-	blobstore := &runtime.HostInterface{Name: BlobstoreBlobstore, Funcs: map[string]runtime.HostFunc{
-		"create-container": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s BlobBackend) (cabi.Value, error) {
-				name := strArg(a, 0)
-				if err := s.CreateContainer(ctx, name); err != nil {
-					return cabi.Err(err.Error()), nil
-				}
-				return cabi.Ok(&bsContainer{store: s, name: name}), nil
-			})
-		},
-		"get-container": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s BlobBackend) (cabi.Value, error) {
-				name := strArg(a, 0)
-				if err := s.GetContainer(ctx, name); err != nil {
-					return cabi.Err(err.Error()), nil
-				}
-				return cabi.Ok(&bsContainer{store: s, name: name}), nil
-			})
-		},
-		"delete-container": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s BlobBackend) (cabi.Value, error) {
-				return bsResult(nil, s.DeleteContainer(ctx, strArg(a, 0)))
-			})
-		},
-		"container-exists": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s BlobBackend) (cabi.Value, error) {
-				return bsResult(s.ContainerExists(ctx, strArg(a, 0)))
-			})
-		},
-		"copy-object": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s BlobBackend) (cabi.Value, error) {
-				sc, so := objectID(a[0])
-				dc, do := objectID(a[1])
-				return bsResult(nil, s.CopyObject(ctx, sc, so, dc, do))
-			})
-		},
-		"move-object": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			return withStore(ctx, func(s BlobBackend) (cabi.Value, error) {
-				sc, so := objectID(a[0])
-				dc, do := objectID(a[1])
-				return bsResult(nil, s.MoveObject(ctx, sc, so, dc, do))
-			})
-		},
-	}}
-	method := func(f func(ctx context.Context, c *bsContainer, a []cabi.Value) (cabi.Value, error)) runtime.HostFunc {
-		return func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-			c, err := rep[*bsContainer](a, 0)
-			if err != nil {
-				return nil, err
-			}
-			return f(ctx, c, a)
-		}
+	named := func(f func(s BlobBackend, ctx context.Context, name string) (cabi.Value, error)) runtime.HostFunc {
+		return cabi.Fn1(func(ctx context.Context, name string) (cabi.Value, error) {
+			return withStore(ctx, func(s BlobBackend) (cabi.Value, error) { return f(s, ctx, name) })
+		})
 	}
-	container := &runtime.HostInterface{Name: BlobstoreContainer, Funcs: map[string]runtime.HostFunc{
-		"[method]container.name": method(func(_ context.Context, c *bsContainer, _ []cabi.Value) (cabi.Value, error) {
+	objects := func(f func(s BlobBackend, ctx context.Context, sc, so, dc, do string) error) runtime.HostFunc {
+		return cabi.Fn2(func(ctx context.Context, src, dest []cabi.Value) (cabi.Value, error) {
+			return withStore(ctx, func(s BlobBackend) (cabi.Value, error) {
+				sc, so := objectID(src)
+				dc, do := objectID(dest)
+				return bsResult(nil, f(s, ctx, sc, so, dc, do))
+			})
+		})
+	}
+	blobstore := cabi.Typed(BlobstoreBlobstore, bsBlobstoreSigs, map[string]runtime.HostFunc{
+		"create-container": named(func(s BlobBackend, ctx context.Context, name string) (cabi.Value, error) {
+			if err := s.CreateContainer(ctx, name); err != nil {
+				return cabi.Err(err.Error()), nil
+			}
+			return cabi.Ok(&bsContainer{store: s, name: name}), nil
+		}),
+		"get-container": named(func(s BlobBackend, ctx context.Context, name string) (cabi.Value, error) {
+			if err := s.GetContainer(ctx, name); err != nil {
+				return cabi.Err(err.Error()), nil
+			}
+			return cabi.Ok(&bsContainer{store: s, name: name}), nil
+		}),
+		"delete-container": named(func(s BlobBackend, ctx context.Context, name string) (cabi.Value, error) {
+			return bsResult(nil, s.DeleteContainer(ctx, name))
+		}),
+		"container-exists": named(func(s BlobBackend, ctx context.Context, name string) (cabi.Value, error) {
+			return bsResult(s.ContainerExists(ctx, name))
+		}),
+		"copy-object": objects(func(s BlobBackend, ctx context.Context, sc, so, dc, do string) error {
+			return s.CopyObject(ctx, sc, so, dc, do)
+		}),
+		"move-object": objects(func(s BlobBackend, ctx context.Context, sc, so, dc, do string) error {
+			return s.MoveObject(ctx, sc, so, dc, do)
+		}),
+	})
+	container := cabi.Typed(BlobstoreContainer, bsContainerSigs, map[string]runtime.HostFunc{
+		"[method]container.name": cabi.Fn1(func(_ context.Context, c *bsContainer) (cabi.Value, error) {
 			return cabi.Ok(c.name), nil
 		}),
-		"[method]container.info": method(func(ctx context.Context, c *bsContainer, _ []cabi.Value) (cabi.Value, error) {
+		"[method]container.info": cabi.Fn1(func(ctx context.Context, c *bsContainer) (cabi.Value, error) {
 			created, err := c.store.ContainerInfo(ctx, c.name)
 			return bsResult([]cabi.Value{c.name, created}, err)
 		}),
-		"[method]container.get-data": method(func(ctx context.Context, c *bsContainer, a []cabi.Value) (cabi.Value, error) {
-			r, size, err := c.store.ReadObject(ctx, c.name, strArg(a, 1), u64Arg(a, 2), u64Arg(a, 3))
+		"[method]container.get-data": cabi.Fn4(func(ctx context.Context, c *bsContainer, name string, start, end uint64) (cabi.Value, error) {
+			r, size, err := c.store.ReadObject(ctx, c.name, name, start, end)
 			if err != nil {
 				return cabi.Err(err.Error()), nil
 			}
 			return cabi.Ok(&bsIncoming{r: r, size: size}), nil
 		}),
-		"[method]container.write-data": method(func(ctx context.Context, c *bsContainer, a []cabi.Value) (cabi.Value, error) {
-			ov, err := rep[*bsOutgoing](a, 2)
-			if err != nil {
-				return nil, err
-			}
-			name := strArg(a, 1)
+		"[method]container.write-data": cabi.Fn3(func(ctx context.Context, c *bsContainer, name string, ov *bsOutgoing) (cabi.Value, error) {
 			if wc, ok := c.store.(interface {
 				CheckWrite(ctx context.Context, container, object string) error
 			}); ok {
@@ -322,89 +335,68 @@ func BlobstoreInterfaces(open func(ctx context.Context) (BlobBackend, error)) []
 			wctx := context.WithoutCancel(ctx)
 			return bsResult(nil, ov.start(func(r io.Reader) error { return c.store.WriteObject(wctx, c.name, name, r) }))
 		}),
-		"[method]container.list-objects": method(func(ctx context.Context, c *bsContainer, _ []cabi.Value) (cabi.Value, error) {
+		"[method]container.list-objects": cabi.Fn1(func(ctx context.Context, c *bsContainer) (cabi.Value, error) {
 			names, err := c.store.ListObjects(ctx, c.name)
 			if err != nil {
 				return cabi.Err(err.Error()), nil
 			}
 			return cabi.Ok(&bsNames{names: names}), nil
 		}),
-		"[method]container.delete-object": method(func(ctx context.Context, c *bsContainer, a []cabi.Value) (cabi.Value, error) {
-			return bsResult(nil, c.store.DeleteObject(ctx, c.name, strArg(a, 1)))
+		"[method]container.delete-object": cabi.Fn2(func(ctx context.Context, c *bsContainer, name string) (cabi.Value, error) {
+			return bsResult(nil, c.store.DeleteObject(ctx, c.name, name))
 		}),
-		"[method]container.delete-objects": method(func(ctx context.Context, c *bsContainer, a []cabi.Value) (cabi.Value, error) {
-			for _, n := range stringList(a[1]) {
+		"[method]container.delete-objects": cabi.Fn2(func(ctx context.Context, c *bsContainer, names []cabi.Value) (cabi.Value, error) {
+			for _, n := range stringList(names) {
 				if err := c.store.DeleteObject(ctx, c.name, n); err != nil {
 					return cabi.Err(err.Error()), nil
 				}
 			}
 			return cabi.Ok(nil), nil
 		}),
-		"[method]container.has-object": method(func(ctx context.Context, c *bsContainer, a []cabi.Value) (cabi.Value, error) {
-			_, _, ok, err := c.store.StatObject(ctx, c.name, strArg(a, 1))
+		"[method]container.has-object": cabi.Fn2(func(ctx context.Context, c *bsContainer, name string) (cabi.Value, error) {
+			_, _, ok, err := c.store.StatObject(ctx, c.name, name)
 			return bsResult(ok, err)
 		}),
-		"[method]container.object-info": method(func(ctx context.Context, c *bsContainer, a []cabi.Value) (cabi.Value, error) {
-			name := strArg(a, 1)
+		"[method]container.object-info": cabi.Fn2(func(ctx context.Context, c *bsContainer, name string) (cabi.Value, error) {
 			size, created, ok, err := c.store.StatObject(ctx, c.name, name)
 			if err == nil && !ok {
 				err = fmt.Errorf("object %q in container %q does not exist", name, c.name)
 			}
 			return bsResult([]cabi.Value{name, c.name, created, size}, err)
 		}),
-		"[method]container.clear": method(func(ctx context.Context, c *bsContainer, _ []cabi.Value) (cabi.Value, error) {
+		"[method]container.clear": cabi.Fn1(func(ctx context.Context, c *bsContainer) (cabi.Value, error) {
 			return bsResult(nil, c.store.ClearContainer(ctx, c.name))
 		}),
-		"[method]stream-object-names.read-stream-object-names": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			n, err := rep[*bsNames](a, 0)
-			if err != nil {
-				return nil, err
-			}
-			k := int(min(u64Arg(a, 1), uint64(len(n.names)-n.pos)))
+		"[method]stream-object-names.read-stream-object-names": cabi.Fn2(func(_ context.Context, n *bsNames, count uint64) (cabi.Value, error) {
+			k := int(min(count, uint64(len(n.names)-n.pos)))
 			out := make([]cabi.Value, k)
 			for i := range k {
 				out[i] = n.names[n.pos+i]
 			}
 			n.pos += k
 			return cabi.Ok([]cabi.Value{out, n.pos >= len(n.names)}), nil
-		},
-		"[method]stream-object-names.skip-stream-object-names": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			n, err := rep[*bsNames](a, 0)
-			if err != nil {
-				return nil, err
-			}
-			k := min(u64Arg(a, 1), uint64(len(n.names)-n.pos))
+		}),
+		"[method]stream-object-names.skip-stream-object-names": cabi.Fn2(func(_ context.Context, n *bsNames, num uint64) (cabi.Value, error) {
+			k := min(num, uint64(len(n.names)-n.pos))
 			n.pos += int(k)
 			return cabi.Ok([]cabi.Value{k, n.pos >= len(n.names)}), nil
-		},
-	}}
-	types := &runtime.HostInterface{Name: BlobstoreTypes, Funcs: map[string]runtime.HostFunc{
-		"[static]outgoing-value.new-outgoing-value": func(context.Context, []cabi.Value) (cabi.Value, error) {
+		}),
+	})
+	types := cabi.Typed(BlobstoreTypes, bsTypesSigs, map[string]runtime.HostFunc{
+		"[static]outgoing-value.new-outgoing-value": cabi.Fn0(func(context.Context) (cabi.Value, error) {
 			return &bsOutgoing{}, nil
-		},
-		"[method]outgoing-value.outgoing-value-write-body": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			ov, err := rep[*bsOutgoing](a, 0)
-			if err != nil {
-				return nil, err
-			}
+		}),
+		"[method]outgoing-value.outgoing-value-write-body": cabi.Fn1(func(_ context.Context, ov *bsOutgoing) (cabi.Value, error) {
 			if ov.streamTaken {
 				return cabi.Err(nil), nil
 			}
 			ov.streamTaken = true
 			return cabi.Ok(&wasi.OutputStream{W: ov}), nil
-		},
-		"[static]outgoing-value.finish": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			ov, err := rep[*bsOutgoing](a, 0)
-			if err != nil {
-				return nil, err
-			}
+		}),
+		"[static]outgoing-value.finish": cabi.Fn1(func(_ context.Context, ov *bsOutgoing) (cabi.Value, error) {
 			return bsResult(nil, ov.finish())
-		},
-		"[static]incoming-value.incoming-value-consume-sync": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			iv, err := rep[*bsIncoming](a, 0)
-			if err != nil {
-				return nil, err
-			}
+		}),
+		"[static]incoming-value.incoming-value-consume-sync": cabi.Fn1(func(_ context.Context, iv *bsIncoming) (cabi.Value, error) {
 			defer iv.r.Close()
 			if iv.size > MaxBlobConsumeSync {
 				return cabi.Err(fmt.Sprintf("the value has %d bytes, more than consume-sync reads (%d); read it with incoming-value-consume-async", iv.size, MaxBlobConsumeSync)), nil
@@ -414,21 +406,13 @@ func BlobstoreInterfaces(open func(ctx context.Context) (BlobBackend, error)) []
 				return cabi.Err(err.Error()), nil
 			}
 			return cabi.Ok(data), nil
-		},
-		"[static]incoming-value.incoming-value-consume-async": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			iv, err := rep[*bsIncoming](a, 0)
-			if err != nil {
-				return nil, err
-			}
+		}),
+		"[static]incoming-value.incoming-value-consume-async": cabi.Fn1(func(_ context.Context, iv *bsIncoming) (cabi.Value, error) {
 			return cabi.Ok(&wasi.InputStream{R: &closeAtEOF{rc: iv.r}}), nil
-		},
-		"[method]incoming-value.size": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			iv, err := rep[*bsIncoming](a, 0)
-			if err != nil {
-				return nil, err
-			}
+		}),
+		"[method]incoming-value.size": cabi.Fn1(func(_ context.Context, iv *bsIncoming) (uint64, error) {
 			return iv.size, nil
-		},
-	}}
+		}),
+	})
 	return []*runtime.HostInterface{blobstore, container, types}
 }
