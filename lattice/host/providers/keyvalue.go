@@ -110,22 +110,6 @@ type kvBucket struct {
 	name  string
 }
 
-func strArg(a []cabi.Value, i int) string {
-	if i < len(a) {
-		s, _ := a[i].(string)
-		return s
-	}
-	return ""
-}
-
-func bytesArg(a []cabi.Value, i int) []byte {
-	if i < len(a) {
-		b, _ := a[i].([]byte)
-		return b
-	}
-	return nil
-}
-
 // stringList reads a lifted list<string>.
 func stringList(v cabi.Value) []string {
 	l, _ := v.([]cabi.Value)

@@ -56,6 +56,15 @@ func brokerMessageFrom(v cabi.Value) (BrokerMessage, error) {
 	return m, nil
 }
 
+// The wasmcloud:messaging types the consumer functions are declared with (checked at link).
+var (
+	msgTypes        = cabi.MustScope(nil, "wasmcloud:messaging/types@0.2.0", `record broker-message { subject: string, body: list<u8>, reply-to: option<string> }`)
+	msgConsumerSigs = cabi.Signatures(msgTypes, map[string]string{
+		"request": "func(subject: string, body: list<u8>, timeout-ms: u32) -> result<broker-message, string>",
+		"publish": "func(msg: broker-message) -> result<_, string>",
+	})
+)
+
 // MessageBroker is what wasmcloud:messaging/consumer calls reach: the lattice's NATS for
 // messaging-nats, a Kafka cluster for messaging-kafka.
 type MessageBroker interface {
@@ -100,33 +109,28 @@ func MessagingInterfaces(broker func(ctx context.Context) (MessageBroker, error)
 		}
 		return cabi.Err(err.Error()), nil
 	}
-	return []*runtime.HostInterface{{Name: MessagingConsumer, Funcs: map[string]runtime.HostFunc{
-		"request": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+	return []*runtime.HostInterface{cabi.Typed(MessagingConsumer, msgConsumerSigs, map[string]runtime.HostFunc{
+		"request": cabi.Fn3(func(ctx context.Context, subject string, body []byte, timeoutMS uint32) (cabi.Value, error) {
 			b, err := broker(ctx)
 			if err != nil {
 				return fail(err)
 			}
 			timeout := time.Second
-			if len(a) > 2 {
-				if ms, ok := a[2].(uint32); ok && ms > 0 {
-					timeout = time.Duration(ms) * time.Millisecond
-				}
+			if timeoutMS > 0 {
+				timeout = time.Duration(timeoutMS) * time.Millisecond
 			}
-			msg, err := b.Request(ctx, strArg(a, 0), bytesArg(a, 1), timeout)
+			msg, err := b.Request(ctx, subject, body, timeout)
 			if err != nil {
 				return cabi.Err(err.Error()), nil
 			}
 			return cabi.Ok(msg.Value()), nil
-		},
-		"publish": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
+		}),
+		"publish": cabi.Fn1(func(ctx context.Context, rec []cabi.Value) (cabi.Value, error) {
 			b, err := broker(ctx)
 			if err != nil {
 				return fail(err)
 			}
-			if len(a) < 1 {
-				return nil, errors.New("publish: missing message")
-			}
-			m, err := brokerMessageFrom(a[0])
+			m, err := brokerMessageFrom(rec)
 			if err != nil {
 				return nil, err
 			}
@@ -137,8 +141,8 @@ func MessagingInterfaces(broker func(ctx context.Context) (MessageBroker, error)
 				return cabi.Err(err.Error()), nil
 			}
 			return cabi.Ok(nil), nil
-		},
-	}}}
+		}),
+	})}
 }
 
 // MessagingProvider is the built-in messaging-nats provider. Components linked to it (as
