@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,6 +47,21 @@ func TestKVErrorCasesNamed(t *testing.T) {
 		v := kvErr(c.err).Value.(cabi.VariantValue)
 		if v.Case != kvTypes.Case("error", c.want) {
 			t.Errorf("%v: case %d, want %s", c.err, v.Case, c.want)
+		}
+	}
+}
+
+// The named postgres cases are the indices the wire definitions (and the tests) use.
+func TestPostgresCasesNamed(t *testing.T) {
+	got := []uint32{qeInvalidParams, qeInvalidQuery, qeUnexpected, speUnexpected, pseUnknownPrepared, pseQueryError,
+		datePositiveInfinity, dateNegativeInfinity, dateYMD, offsetEast}
+	want := []uint32{0, 1, 2, 0, 0, 1, 0, 1, 2, 0}
+	if !slices.Equal(got, want) {
+		t.Fatalf("cases %v, want %v", got, want)
+	}
+	for _, iface := range []string{PostgresQuery, PostgresPrepared} {
+		if len(pgSigs[iface]) != 2 {
+			t.Fatalf("%s declares %d functions", iface, len(pgSigs[iface]))
 		}
 	}
 }

@@ -307,12 +307,12 @@ func pgTimestamp(v cabi.Value) (time.Time, error) {
 func pgDateValue(d pgtype.Date) cabi.Value {
 	switch d.InfinityModifier {
 	case pgtype.Infinity:
-		return cabi.VariantValue{Case: 0}
+		return cabi.VariantValue{Case: datePositiveInfinity}
 	case pgtype.NegativeInfinity:
-		return cabi.VariantValue{Case: 1}
+		return cabi.VariantValue{Case: dateNegativeInfinity}
 	}
 	t := d.Time
-	return cabi.VariantValue{Case: 2, Value: []cabi.Value{int32(t.Year()), uint32(t.Month()), uint32(t.Day())}}
+	return cabi.VariantValue{Case: dateYMD, Value: []cabi.Value{int32(t.Year()), uint32(t.Month()), uint32(t.Day())}}
 }
 
 func pgTimeValue(us int64) cabi.Value {
@@ -434,7 +434,7 @@ func pgResultValue(m *pgtype.Map, oid uint32, format int16, raw []byte) (cabi.Va
 			return nil, fmt.Errorf("infinite timestamps have no pg-value")
 		}
 		u := t.Time.UTC()
-		return pgv("timestamp-tz", []cabi.Value{pgTimestampValue(u), cabi.VariantValue{Case: 0, Value: int32(0)}}), nil
+		return pgv("timestamp-tz", []cabi.Value{pgTimestampValue(u), cabi.VariantValue{Case: offsetEast, Value: int32(0)}}), nil
 	case pgtype.MacaddrOID:
 		var hw net.HardwareAddr
 		if err := scan(&hw); err != nil {

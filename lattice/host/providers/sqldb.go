@@ -20,6 +20,8 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/wasmlattice/wash/lattice/host/wrpcbridge"
+	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
 	wruntime "github.com/wasmlattice/wash/runtime"
 	"github.com/wasmlattice/wash/runtime/cabi"
@@ -235,8 +237,51 @@ type PostgresSession struct {
 	pool   *pgxpool.Pool
 }
 
-// queryError is wasmcloud:postgres/types.query-error: 0 invalid-params, 1 invalid-query,
-// 2 unexpected.
+// wireCase is the index of a case of a wire variant (or enum) type by name; an unknown name
+// is a bug and panics.
+func wireCase(t *wrpc.Type, name string) uint32 {
+	for i, c := range t.Cases {
+		if c.Name == name {
+			return uint32(i)
+		}
+	}
+	for i, l := range t.Labels {
+		if l == name {
+			return uint32(i)
+		}
+	}
+	panic(fmt.Sprintf("providers: %s has no case %s", t.Name, name))
+}
+
+// Named cases of the wasmcloud:postgres error variants.
+var (
+	qeInvalidParams      = wireCase(interfaces.QueryError, "invalid-params")
+	qeInvalidQuery       = wireCase(interfaces.QueryError, "invalid-query")
+	qeUnexpected         = wireCase(interfaces.QueryError, "unexpected")
+	speUnexpected        = wireCase(interfaces.StatementPrepareError, "unexpected")
+	pseUnknownPrepared   = wireCase(interfaces.PreparedStatementExecError, "unknown-prepared-query")
+	pseQueryError        = wireCase(interfaces.PreparedStatementExecError, "query-error")
+	dateNegativeInfinity = wireCase(interfaces.Date, "negative-infinity")
+	datePositiveInfinity = wireCase(interfaces.Date, "positive-infinity")
+	dateYMD              = wireCase(interfaces.Date, "ymd")
+	offsetEast           = wireCase(interfaces.Offset, "eastern-hemisphere-secs")
+)
+
+// pgSigs are the component types of the wasmcloud:postgres functions, by interface and name,
+// from their wire definitions (checked against a component's imports at link time).
+var pgSigs = func() map[string]map[string]*cabi.FuncType {
+	out := map[string]map[string]*cabi.FuncType{PostgresQuery: {}, PostgresPrepared: {}}
+	for _, f := range interfaces.Postgres {
+		ft, err := wrpcbridge.ComponentFunc(f.Type)
+		if err != nil {
+			panic(fmt.Sprintf("%s#%s: %v", f.Instance, f.Name, err))
+		}
+		out[f.Instance][f.Name] = ft
+	}
+	return out
+}()
+
+// queryError is wasmcloud:postgres/types.query-error case c (qe*) with a message.
 func queryError(c uint32, format string, args ...any) cabi.VariantValue {
 	return cabi.VariantValue{Case: c, Value: fmt.Sprintf(format, args...)}
 }
@@ -249,20 +294,20 @@ func classify(err error) cabi.VariantValue {
 	if errors.As(err, &pe) {
 		switch {
 		case strings.HasPrefix(pe.Code, "42"):
-			return queryError(1, "invalid query: %s (SQLSTATE %s)", pe.Message, pe.Code)
+			return queryError(qeInvalidQuery, "invalid query: %s (SQLSTATE %s)", pe.Message, pe.Code)
 		case strings.HasPrefix(pe.Code, "22"), pe.Code == "08P01":
-			return queryError(0, "invalid parameters: %s (SQLSTATE %s)", pe.Message, pe.Code)
+			return queryError(qeInvalidParams, "invalid parameters: %s (SQLSTATE %s)", pe.Message, pe.Code)
 		}
-		return queryError(2, "query failed: %s (SQLSTATE %s)", pe.Message, pe.Code)
+		return queryError(qeUnexpected, "query failed: %s (SQLSTATE %s)", pe.Message, pe.Code)
 	}
 	var ae *argError
 	if errors.As(err, &ae) {
-		return queryError(0, "invalid parameters: %s", ae.msg)
+		return queryError(qeInvalidParams, "invalid parameters: %s", ae.msg)
 	}
 	if strings.Contains(err.Error(), "expected") && strings.Contains(err.Error(), "arguments") {
-		return queryError(0, "invalid parameters: %s", err)
+		return queryError(qeInvalidParams, "invalid parameters: %s", err)
 	}
-	return queryError(2, "query failed: %s", redactPG(err))
+	return queryError(qeUnexpected, "query failed: %s", redactPG(err))
 }
 
 type argError struct{ msg string }
@@ -313,7 +358,7 @@ func (s *PostgresSession) Query(ctx context.Context, query string, params cabi.V
 			v, err := pgResultValue(m, f.DataTypeOID, f.Format, raw[i])
 			if err != nil {
 				rows.Close()
-				e := queryError(2, "column %q: %v", f.Name, err)
+				e := queryError(qeUnexpected, "column %q: %v", f.Name, err)
 				return nil, &e
 			}
 			row[i] = []cabi.Value{f.Name, v}
@@ -346,7 +391,7 @@ func (s *PostgresSession) QueryBatch(ctx context.Context, query string) *cabi.Va
 // statement-prepare-error (unexpected, with the server's message).
 func (s *PostgresSession) Prepare(ctx context.Context, query string) (string, *cabi.VariantValue) {
 	fail := func(err error) (string, *cabi.VariantValue) {
-		return "", &cabi.VariantValue{Case: 0, Value: classify(err).Value}
+		return "", &cabi.VariantValue{Case: speUnexpected, Value: classify(err).Value}
 	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -372,15 +417,15 @@ func (s *PostgresSession) Exec(ctx context.Context, token string, params cabi.Va
 	st, ok := s.p.stmts[token]
 	s.p.mu.Unlock()
 	if !ok || st.source != s.source {
-		return 0, &cabi.VariantValue{Case: 0} // unknown-prepared-query
+		return 0, &cabi.VariantValue{Case: pseUnknownPrepared}
 	}
 	args, err := pgParams(params)
 	if err != nil {
-		return 0, &cabi.VariantValue{Case: 1, Value: classify(err)}
+		return 0, &cabi.VariantValue{Case: pseQueryError, Value: classify(err)}
 	}
 	tag, err := s.pool.Exec(ctx, st.query, args...)
 	if err != nil {
-		return 0, &cabi.VariantValue{Case: 1, Value: classify(err)}
+		return 0, &cabi.VariantValue{Case: pseQueryError, Value: classify(err)}
 	}
 	return uint64(tag.RowsAffected()), nil
 }
@@ -392,8 +437,8 @@ func (s *PostgresSession) Exec(ctx context.Context, token string, params cabi.Va
 // "unexpected" error.
 func PostgresInterfaces(open func(ctx context.Context) (PostgresBackend, error)) []*wruntime.HostInterface {
 	out := []*wruntime.HostInterface{
-		{Name: PostgresQuery, Funcs: map[string]wruntime.HostFunc{}},
-		{Name: PostgresPrepared, Funcs: map[string]wruntime.HostFunc{}},
+		{Name: PostgresQuery, Funcs: map[string]wruntime.HostFunc{}, Types: pgSigs[PostgresQuery]},
+		{Name: PostgresPrepared, Funcs: map[string]wruntime.HostFunc{}, Types: pgSigs[PostgresPrepared]},
 	}
 	for _, f := range interfaces.Postgres {
 		hi := out[0]

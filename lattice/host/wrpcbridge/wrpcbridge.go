@@ -405,3 +405,82 @@ func HasResources(f *wrpc.FuncType) bool {
 	}
 	return false
 }
+
+// ComponentType is the component value type of a wire type, for declaring host functions
+// whose shape is defined once in wire form (lattice/wrpc/interfaces) and checking a
+// component's imports against it. Future and stream have no component form here: an error.
+func ComponentType(w *wrpc.Type) (*cabi.Type, error) {
+	if w == nil {
+		return nil, nil
+	}
+	if w.Kind >= wrpc.KBool && w.Kind <= wrpc.KString {
+		return cabi.Prim(cabi.Kind(w.Kind-wrpc.KBool) + cabi.KBool), nil
+	}
+	var err error
+	ct := func(t *wrpc.Type) *cabi.Type {
+		c, e := ComponentType(t)
+		if e != nil && err == nil {
+			err = e
+		}
+		return c
+	}
+	var t *cabi.Type
+	switch w.Kind {
+	case wrpc.KList:
+		t = cabi.List(ct(w.Elem))
+	case wrpc.KRecord:
+		fs := make([]cabi.Field, len(w.Fields))
+		for i, f := range w.Fields {
+			fs[i] = cabi.Field{Name: f.Name, Type: ct(f.Type)}
+		}
+		t = cabi.Record(fs...)
+	case wrpc.KTuple:
+		ts := make([]*cabi.Type, len(w.Fields))
+		for i, f := range w.Fields {
+			ts[i] = ct(f.Type)
+		}
+		t = cabi.Tuple(ts...)
+	case wrpc.KVariant:
+		cs := make([]cabi.Case, len(w.Cases))
+		for i, c := range w.Cases {
+			cs[i] = cabi.Case{Name: c.Name, Type: ct(c.Type)}
+		}
+		t = cabi.Variant(cs...)
+	case wrpc.KEnum:
+		t = cabi.Enum(w.Labels...)
+	case wrpc.KOption:
+		t = cabi.Option(ct(w.Elem))
+	case wrpc.KResult:
+		t = cabi.Result(ct(w.Ok), ct(w.Err))
+	case wrpc.KFlags:
+		t = cabi.Flags(w.Labels...)
+	case wrpc.KOwn:
+		t = cabi.Own(&cabi.ResourceType{Name: w.Name})
+	case wrpc.KBorrow:
+		t = cabi.Borrow(&cabi.ResourceType{Name: w.Name})
+	default:
+		return nil, fmt.Errorf("wrpcbridge: a %s has no component type", w.Kind)
+	}
+	return t, err
+}
+
+// ComponentFunc is the component function type of a wire function type (see ComponentType).
+func ComponentFunc(f *wrpc.FuncType) (*cabi.FuncType, error) {
+	ps := make([]cabi.Param, len(f.Params))
+	for i, p := range f.Params {
+		t, err := ComponentType(p.Type)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
+		}
+		ps[i] = cabi.Param{Name: p.Name, Type: t}
+	}
+	rs := make([]cabi.Param, len(f.Results))
+	for i, r := range f.Results {
+		t, err := ComponentType(r)
+		if err != nil {
+			return nil, fmt.Errorf("result: %w", err)
+		}
+		rs[i] = cabi.Param{Type: t}
+	}
+	return cabi.NewFuncType(ps, rs), nil
+}
