@@ -471,7 +471,7 @@ func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface
 func (h *Host) logBackendErrors(componentID, ns, pkg string, ifaces []*runtime.HostInterface) []*runtime.HostInterface {
 	out := make([]*runtime.HostInterface, len(ifaces))
 	for i, hi := range ifaces {
-		w := &runtime.HostInterface{Name: hi.Name, Funcs: make(map[string]runtime.HostFunc, len(hi.Funcs))}
+		w := &runtime.HostInterface{Name: hi.Name, Funcs: make(map[string]runtime.HostFunc, len(hi.Funcs)), Types: hi.Types}
 		for name, f := range hi.Funcs {
 			function := hi.Name + "." + name
 			w.Funcs[name] = func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
