@@ -172,6 +172,25 @@ func (h *Host) componentSecrets(ctx context.Context, c *component, config []stri
 	return h.fetchSecrets(ctx, config, jwt, annotations)
 }
 
+// The wasmcloud:secrets types the host functions are declared with (checked at link). The
+// case WIT writes %string is named string in the component.
+var (
+	secretsTypes = cabi.MustScope(nil, SecretsStore, `
+		variant secrets-error { upstream(string), io(string), not-found }
+		variant secret-value { string(string), bytes(list<u8>) }
+		resource secret
+	`)
+	secretsStoreSigs = cabi.Signatures(secretsTypes, map[string]string{
+		"get": "func(key: string) -> result<secret, secrets-error>",
+	})
+	secretsRevealSigs = cabi.Signatures(secretsTypes, map[string]string{
+		"reveal": "func(s: borrow<secret>) -> secret-value",
+	})
+	secretsNotFound   = secretsTypes.Case("secrets-error", "not-found")
+	secretValueString = secretsTypes.Case("secret-value", "string")
+	secretValueBytes  = secretsTypes.Case("secret-value", "bytes")
+)
+
 // secretHandle is a component's wasmcloud:secrets/store.secret resource: a name, revealed from
 // the component's secrets at reveal time.
 type secretHandle struct{ name string }
@@ -190,38 +209,27 @@ func (h *Host) secretsInterfaces(componentID string) []*runtime.HostInterface {
 		v, ok := c.secrets[name]
 		return v, ok
 	}
-	store := &runtime.HostInterface{Name: SecretsStore, Funcs: map[string]runtime.HostFunc{
-		"get": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			name := ""
-			if len(a) > 0 {
-				name, _ = a[0].(string)
-			}
+	store := cabi.Typed(SecretsStore, secretsStoreSigs, map[string]runtime.HostFunc{
+		"get": cabi.Fn1(func(_ context.Context, name string) (cabi.Value, error) {
 			if _, ok := lookup(name); !ok {
-				return cabi.Err(cabi.VariantValue{Case: 2}), nil // secrets-error::not-found
+				return cabi.Err(cabi.VariantValue{Case: secretsNotFound}), nil
 			}
 			return cabi.Ok(&secretHandle{name: name}), nil
-		},
-	}}
-	reveal := &runtime.HostInterface{Name: SecretsReveal, Funcs: map[string]runtime.HostFunc{
-		"reveal": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			var hd *secretHandle
-			if len(a) > 0 {
-				hd, _ = a[0].(*secretHandle)
-			}
-			if hd == nil {
-				return nil, fmt.Errorf("%s#reveal: argument is not a secret", SecretsReveal)
-			}
+		}),
+	})
+	reveal := cabi.Typed(SecretsReveal, secretsRevealSigs, map[string]runtime.HostFunc{
+		"reveal": cabi.Fn1(func(_ context.Context, hd *secretHandle) (cabi.Value, error) {
 			v, ok := lookup(hd.name)
 			if !ok {
 				// the secret went away with a rescale to other config
 				return nil, fmt.Errorf("%s#reveal: secret %q is no longer available to component %s", SecretsReveal, hd.name, componentID)
 			}
 			if v.String != nil {
-				return cabi.VariantValue{Case: 0, Value: *v.String}, nil
+				return cabi.VariantValue{Case: secretValueString, Value: *v.String}, nil
 			}
-			return cabi.VariantValue{Case: 1, Value: v.Bytes}, nil
-		},
-	}}
+			return cabi.VariantValue{Case: secretValueBytes, Value: v.Bytes}, nil
+		}),
+	})
 	return []*runtime.HostInterface{store, reveal}
 }
 
