@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tetratelabs/wazero/sys"
@@ -143,26 +144,63 @@ func randomFuncs() map[string]map[string]cabi.HostDecl {
 }
 
 // Filesystem: this host grants no preopens, so no descriptor can ever exist; every
-// descriptor method fails with bad-descriptor should one be reached.
-const fsBadDescriptor = uint32(3)
+// descriptor method fails with bad-descriptor should one be reached. The functions are
+// declared all the same, so a guest importing another shape of wasi:filesystem fails to link.
+var fsBadDescriptor = fsTypes.Case("error-code", "bad-descriptor")
 
-func filesystemFuncs() map[string]map[string]cabi.HostFunc {
+// fsDescriptorSigs are the descriptor methods' WIT types (self: borrow<descriptor> first).
+var fsDescriptorSigs = map[string]string{
+	"read-via-stream":     "(offset: filesize) -> result<input-stream, error-code>",
+	"write-via-stream":    "(offset: filesize) -> result<output-stream, error-code>",
+	"append-via-stream":   "() -> result<output-stream, error-code>",
+	"advise":              "(offset: filesize, length: filesize, advice: advice) -> result<_, error-code>",
+	"sync-data":           "() -> result<_, error-code>",
+	"get-flags":           "() -> result<descriptor-flags, error-code>",
+	"get-type":            "() -> result<descriptor-type, error-code>",
+	"set-size":            "(size: filesize) -> result<_, error-code>",
+	"set-times":           "(data-access-timestamp: new-timestamp, data-modification-timestamp: new-timestamp) -> result<_, error-code>",
+	"read":                "(length: filesize, offset: filesize) -> result<tuple<list<u8>, bool>, error-code>",
+	"write":               "(buffer: list<u8>, offset: filesize) -> result<filesize, error-code>",
+	"read-directory":      "() -> result<directory-entry-stream, error-code>",
+	"sync":                "() -> result<_, error-code>",
+	"create-directory-at": "(path: string) -> result<_, error-code>",
+	"stat":                "() -> result<descriptor-stat, error-code>",
+	"stat-at":             "(path-flags: path-flags, path: string) -> result<descriptor-stat, error-code>",
+	"set-times-at":        "(path-flags: path-flags, path: string, data-access-timestamp: new-timestamp, data-modification-timestamp: new-timestamp) -> result<_, error-code>",
+	"link-at":             "(old-path-flags: path-flags, old-path: string, new-descriptor: borrow<descriptor>, new-path: string) -> result<_, error-code>",
+	"open-at":             "(path-flags: path-flags, path: string, open-flags: open-flags, flags: descriptor-flags) -> result<descriptor, error-code>",
+	"readlink-at":         "(path: string) -> result<string, error-code>",
+	"remove-directory-at": "(path: string) -> result<_, error-code>",
+	"rename-at":           "(old-path: string, new-descriptor: borrow<descriptor>, new-path: string) -> result<_, error-code>",
+	"symlink-at":          "(old-path: string, new-path: string) -> result<_, error-code>",
+	"unlink-file-at":      "(path: string) -> result<_, error-code>",
+	"metadata-hash":       "() -> result<metadata-hash-value, error-code>",
+	"metadata-hash-at":    "(path-flags: path-flags, path: string) -> result<metadata-hash-value, error-code>",
+}
+
+func filesystemFuncs() map[string]map[string]cabi.HostDecl {
+	d := func(sig string, fn cabi.HostFunc) cabi.HostDecl { return cabi.Declare(fsTypes, sig, fn) }
 	bad := func(context.Context, []cabi.Value) (cabi.Value, error) { return errv(fsBadDescriptor) }
-	types := map[string]cabi.HostFunc{
-		"filesystem-error-code":                               func(context.Context, []cabi.Value) (cabi.Value, error) { return none() },
-		"[method]directory-entry-stream.read-directory-entry": bad,
+	types := map[string]cabi.HostDecl{
+		"filesystem-error-code": d("func(err: borrow<error>) -> option<error-code>",
+			func(context.Context, []cabi.Value) (cabi.Value, error) { return none() }),
+		"[method]directory-entry-stream.read-directory-entry": d(
+			"func(self: borrow<directory-entry-stream>) -> result<option<directory-entry>, error-code>", bad),
+		"[method]descriptor.is-same-object": d("func(self: borrow<descriptor>, other: borrow<descriptor>) -> bool",
+			func(context.Context, []cabi.Value) (cabi.Value, error) { return false, nil }),
 	}
-	for _, m := range []string{"read-via-stream", "write-via-stream", "append-via-stream", "advise", "sync-data",
-		"get-flags", "get-type", "set-size", "set-times", "read", "write", "read-directory", "sync",
-		"create-directory-at", "stat", "stat-at", "set-times-at", "link-at", "open-at", "readlink-at",
-		"remove-directory-at", "rename-at", "symlink-at", "unlink-file-at", "metadata-hash", "metadata-hash-at"} {
-		types["[method]descriptor."+m] = bad
+	for m, sig := range fsDescriptorSigs {
+		params := "self: borrow<descriptor>"
+		if !strings.HasPrefix(sig, "()") {
+			params += ", "
+		}
+		types["[method]descriptor."+m] = d("func("+params+sig[1:], bad)
 	}
-	types["[method]descriptor.is-same-object"] = func(context.Context, []cabi.Value) (cabi.Value, error) { return false, nil }
-	return map[string]map[string]cabi.HostFunc{
+	return map[string]map[string]cabi.HostDecl{
 		"wasi:filesystem/types@0.2.0": types,
 		"wasi:filesystem/preopens@0.2.0": {
-			"get-directories": func(context.Context, []cabi.Value) (cabi.Value, error) { return []cabi.Value{}, nil },
+			"get-directories": d("func() -> list<tuple<descriptor, string>>",
+				func(context.Context, []cabi.Value) (cabi.Value, error) { return []cabi.Value{}, nil }),
 		},
 	}
 }

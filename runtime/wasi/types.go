@@ -40,6 +40,38 @@ var configTypes = cabi.MustScope(nil, "wasi:config/store@0.2.0-draft", `
 	variant error { upstream(string), io(string) }
 `)
 
+// fsTypes: wasi:filesystem/types (fields WIT writes %type are named type in the component).
+var fsTypes = cabi.MustScope(clockTypes, "wasi:filesystem/types@0.2.0", `
+	type filesize = u64
+	type link-count = u64
+	enum descriptor-type { unknown, block-device, character-device, directory, fifo, symbolic-link, regular-file, socket }
+	flags descriptor-flags { read, write, file-integrity-sync, data-integrity-sync, requested-write-sync, mutate-directory }
+	record descriptor-stat {
+		type: descriptor-type,
+		link-count: link-count,
+		size: filesize,
+		data-access-timestamp: option<datetime>,
+		data-modification-timestamp: option<datetime>,
+		status-change-timestamp: option<datetime>,
+	}
+	flags path-flags { symlink-follow }
+	flags open-flags { create, directory, exclusive, truncate }
+	variant new-timestamp { no-change, now, timestamp(datetime) }
+	record directory-entry { type: descriptor-type, name: string }
+	enum error-code {
+		access, would-block, already, bad-descriptor, busy, deadlock, quota, exist, file-too-large,
+		illegal-byte-sequence, in-progress, interrupted, invalid, io, is-directory, loop,
+		too-many-links, message-size, name-too-long, no-device, no-entry, no-lock,
+		insufficient-memory, insufficient-space, not-directory, not-empty, not-recoverable,
+		unsupported, no-tty, no-such-device, overflow, not-permitted, pipe, read-only,
+		invalid-seek, text-file-busy, cross-device,
+	}
+	enum advice { normal, sequential, random, will-need, dont-need, no-reuse }
+	record metadata-hash-value { lower: u64, upper: u64 }
+	resource descriptor
+	resource directory-entry-stream
+`)
+
 // httpTypes: wasi:http/types. Hosts resources here are named by their interface's own
 // names; headers and trailers are fields.
 var httpTypes = cabi.MustScope(clockTypes, "wasi:http/types@0.2.0", `

@@ -88,17 +88,10 @@ func (s *State) log(level, ctxName, msg string) {
 func Interfaces() []*cabi.HostInterface {
 	var out []*cabi.HostInterface
 	for _, group := range []map[string]map[string]cabi.HostDecl{
-		cliFuncs(), clockFuncs(), randomFuncs(), ioFuncs(), miscFuncs(), declareHTTP(httpFuncs()),
+		cliFuncs(), clockFuncs(), randomFuncs(), ioFuncs(), filesystemFuncs(), miscFuncs(), declareHTTP(httpFuncs()),
 	} {
 		for _, n := range sortedKeys(group) {
 			out = append(out, cabi.DeclaredInterface(n, group[n]))
-		}
-	}
-	// not declared: wasi:filesystem (no descriptor can exist here; every method fails), whose
-	// functions are not checked against the guest's types
-	for _, group := range []map[string]map[string]cabi.HostFunc{filesystemFuncs()} {
-		for _, n := range sortedKeys(group) {
-			out = append(out, &cabi.HostInterface{Name: n, Funcs: group[n]})
 		}
 	}
 	return out

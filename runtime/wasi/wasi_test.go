@@ -87,3 +87,18 @@ func TestPollTimers(t *testing.T) {
 		t.Fatalf("poll took %v", d)
 	}
 }
+
+// Every function this package serves, wasi:filesystem included, is declared with its WIT type,
+// so every import a guest makes of it is checked at link time.
+func TestEveryFunctionDeclared(t *testing.T) {
+	for _, hi := range Interfaces() {
+		for fn := range hi.Funcs {
+			if hi.Types[fn] == nil {
+				t.Errorf("%s#%s has no declared type", hi.Name, fn)
+			}
+		}
+	}
+	if errv, _ := filesystemFuncs()["wasi:filesystem/types@0.2.0"]["[method]descriptor.stat"].Fn(context.Background(), nil); errv.(cabi.ResultValue).Value != uint32(3) {
+		t.Fatalf("descriptor.stat = %v, want error-code bad-descriptor (3)", errv)
+	}
+}
