@@ -303,9 +303,9 @@ func httpFuncs() map[string]map[string]cabi.HostFunc {
 	type F = cabi.HostFunc
 	types := map[string]F{
 		"[constructor]fields": func(context.Context, []cabi.Value) (cabi.Value, error) { return &Fields{}, nil },
-		"[static]fields.from-list": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
+		"[static]fields.from-list": cabi.Fn1(func(_ context.Context, entries []cabi.Value) (cabi.Value, error) {
 			f := &Fields{}
-			for _, e := range arg[[]cabi.Value](a, 0) {
+			for _, e := range entries {
 				kv := e.([]cabi.Value)
 				name, val := kv[0].(string), kv[1].([]byte)
 				if bad := f.check(name, val); bad != nil {
@@ -314,9 +314,9 @@ func httpFuncs() map[string]map[string]cabi.HostFunc {
 				f.entries = append(f.entries, field{strings.ToLower(name), val})
 			}
 			return ok(f)
-		},
-		"[method]fields.get": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			f, name := arg[*Fields](a, 0), strings.ToLower(arg[string](a, 1))
+		}),
+		"[method]fields.get": cabi.Fn2(func(_ context.Context, f *Fields, name string) (cabi.Value, error) {
+			name = strings.ToLower(name)
 			out := []cabi.Value{}
 			for _, e := range f.entries {
 				if e.name == name {
@@ -324,20 +324,19 @@ func httpFuncs() map[string]map[string]cabi.HostFunc {
 				}
 			}
 			return out, nil
-		},
-		"[method]fields.has": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			f, name := arg[*Fields](a, 0), strings.ToLower(arg[string](a, 1))
+		}),
+		"[method]fields.has": cabi.Fn2(func(_ context.Context, f *Fields, name string) (cabi.Value, error) {
+			name = strings.ToLower(name)
 			for _, e := range f.entries {
 				if e.name == name {
 					return true, nil
 				}
 			}
 			return false, nil
-		},
-		"[method]fields.set": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			f, name := arg[*Fields](a, 0), arg[string](a, 1)
+		}),
+		"[method]fields.set": cabi.Fn3(func(_ context.Context, f *Fields, name string, values []cabi.Value) (cabi.Value, error) {
 			var vals [][]byte
-			for _, v := range arg[[]cabi.Value](a, 2) {
+			for _, v := range values {
 				vals = append(vals, v.([]byte))
 			}
 			if bad := f.check(name, vals...); bad != nil {
@@ -348,59 +347,54 @@ func httpFuncs() map[string]map[string]cabi.HostFunc {
 				f.entries = append(f.entries, field{strings.ToLower(name), v})
 			}
 			return ok(nil)
-		},
-		"[method]fields.delete": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			f, name := arg[*Fields](a, 0), arg[string](a, 1)
+		}),
+		"[method]fields.delete": cabi.Fn2(func(_ context.Context, f *Fields, name string) (cabi.Value, error) {
 			if bad := f.check(name); bad != nil {
 				return errv(bad)
 			}
 			f.del(name)
 			return ok(nil)
-		},
-		"[method]fields.append": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			f, name, val := arg[*Fields](a, 0), arg[string](a, 1), arg[[]byte](a, 2)
+		}),
+		"[method]fields.append": cabi.Fn3(func(_ context.Context, f *Fields, name string, val []byte) (cabi.Value, error) {
 			if bad := f.check(name, val); bad != nil {
 				return errv(bad)
 			}
 			f.entries = append(f.entries, field{strings.ToLower(name), val})
 			return ok(nil)
-		},
-		"[method]fields.entries": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			f := arg[*Fields](a, 0)
+		}),
+		"[method]fields.entries": cabi.Fn1(func(_ context.Context, f *Fields) (cabi.Value, error) {
 			out := make([]cabi.Value, len(f.entries))
 			for i, e := range f.entries {
 				out[i] = []cabi.Value{e.name, e.value}
 			}
 			return out, nil
-		},
-		"[method]fields.clone": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return arg[*Fields](a, 0).clone(), nil
-		},
-		"[method]incoming-request.method": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return methodValue(arg[*IncomingRequest](a, 0).R.Method), nil
-		},
-		"[method]incoming-request.path-with-query": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return cabi.Some(arg[*IncomingRequest](a, 0).R.URL.RequestURI()), nil
-		},
-		"[method]incoming-request.scheme": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			r := arg[*IncomingRequest](a, 0).R
+		}),
+		"[method]fields.clone": cabi.Fn1(func(_ context.Context, self *Fields) (cabi.Value, error) {
+			return self.clone(), nil
+		}),
+		"[method]incoming-request.method": cabi.Fn1(func(_ context.Context, self *IncomingRequest) (cabi.Value, error) {
+			return methodValue(self.R.Method), nil
+		}),
+		"[method]incoming-request.path-with-query": cabi.Fn1(func(_ context.Context, self *IncomingRequest) (cabi.Value, error) {
+			return cabi.Some(self.R.URL.RequestURI()), nil
+		}),
+		"[method]incoming-request.scheme": cabi.Fn1(func(_ context.Context, self *IncomingRequest) (cabi.Value, error) {
+			r := self.R
 			if r.TLS != nil {
 				return cabi.Some(schemeValue("https")), nil
 			}
 			return cabi.Some(schemeValue("http")), nil
-		},
-		"[method]incoming-request.authority": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return cabi.Some(arg[*IncomingRequest](a, 0).R.Host), nil
-		},
-		"[method]incoming-request.headers": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			r := arg[*IncomingRequest](a, 0)
+		}),
+		"[method]incoming-request.authority": cabi.Fn1(func(_ context.Context, self *IncomingRequest) (cabi.Value, error) {
+			return cabi.Some(self.R.Host), nil
+		}),
+		"[method]incoming-request.headers": cabi.Fn1(func(_ context.Context, r *IncomingRequest) (cabi.Value, error) {
 			if r.headers == nil {
 				r.headers = NewFields(r.R.Header, true)
 			}
 			return r.headers, nil
-		},
-		"[method]incoming-request.consume": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			r := arg[*IncomingRequest](a, 0)
+		}),
+		"[method]incoming-request.consume": cabi.Fn1(func(_ context.Context, r *IncomingRequest) (cabi.Value, error) {
 			if r.bodyTaken {
 				return errv(nil)
 			}
@@ -410,84 +404,73 @@ func httpFuncs() map[string]map[string]cabi.HostFunc {
 				body = http.NoBody
 			}
 			return ok(&IncomingBody{r: body})
-		},
-		"[method]incoming-body.stream": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			b := arg[*IncomingBody](a, 0)
+		}),
+		"[method]incoming-body.stream": cabi.Fn1(func(_ context.Context, b *IncomingBody) (cabi.Value, error) {
 			if b.streamTaken {
 				return errv(nil)
 			}
 			b.streamTaken = true
 			return ok(&InputStream{R: b.r, closer: b.r})
-		},
-		"[static]incoming-body.finish": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			b := arg[*IncomingBody](a, 0)
+		}),
+		"[static]incoming-body.finish": cabi.Fn1(func(_ context.Context, b *IncomingBody) (cabi.Value, error) {
 			b.Drop()
 			return &FutureTrailers{}, nil
-		},
+		}),
 		"[method]future-trailers.subscribe": func(context.Context, []cabi.Value) (cabi.Value, error) {
 			return Pollable(readyPollable{}), nil
 		},
-		"[method]future-trailers.get": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			t := arg[*FutureTrailers](a, 0)
+		"[method]future-trailers.get": cabi.Fn1(func(_ context.Context, t *FutureTrailers) (cabi.Value, error) {
 			if t.taken {
 				return cabi.Some(cabi.Err(nil)), nil
 			}
 			t.taken = true
 			return cabi.Some(cabi.Ok(cabi.Ok(cabi.None()))), nil
-		},
-		"[constructor]outgoing-response": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			h := arg[*Fields](a, 0)
+		}),
+		"[constructor]outgoing-response": cabi.Fn1(func(_ context.Context, h *Fields) (cabi.Value, error) {
 			return &OutgoingResponse{status: 200, headers: h}, nil
-		},
-		"[method]outgoing-response.status-code": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return arg[*OutgoingResponse](a, 0).status, nil
-		},
-		"[method]outgoing-response.set-status-code": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			r, code := arg[*OutgoingResponse](a, 0), arg[uint16](a, 1)
+		}),
+		"[method]outgoing-response.status-code": cabi.Fn1(func(_ context.Context, self *OutgoingResponse) (cabi.Value, error) {
+			return self.status, nil
+		}),
+		"[method]outgoing-response.set-status-code": cabi.Fn2(func(_ context.Context, r *OutgoingResponse, code uint16) (cabi.Value, error) {
 			if code < 100 || code > 999 {
 				return errv(nil)
 			}
 			r.status = code
 			return ok(nil)
-		},
-		"[method]outgoing-response.headers": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			r := arg[*OutgoingResponse](a, 0)
+		}),
+		"[method]outgoing-response.headers": cabi.Fn1(func(_ context.Context, r *OutgoingResponse) (cabi.Value, error) {
 			return &Fields{entries: r.headers.entries, immutable: true}, nil
-		},
-		"[method]outgoing-response.body": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			r := arg[*OutgoingResponse](a, 0)
+		}),
+		"[method]outgoing-response.body": cabi.Fn1(func(_ context.Context, r *OutgoingResponse) (cabi.Value, error) {
 			if r.bodyTaken {
 				return errv(nil)
 			}
 			r.bodyTaken = true
 			r.body = &OutgoingBody{w: &bufferedWriter{}}
 			return ok(r.body)
-		},
-		"[method]outgoing-body.write": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			b := arg[*OutgoingBody](a, 0)
+		}),
+		"[method]outgoing-body.write": cabi.Fn1(func(_ context.Context, b *OutgoingBody) (cabi.Value, error) {
 			if b.streamTaken {
 				return errv(nil)
 			}
 			b.streamTaken = true
 			return ok(&OutputStream{W: b.writer()})
-		},
-		"[static]outgoing-body.finish": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			b := arg[*OutgoingBody](a, 0)
+		}),
+		"[static]outgoing-body.finish": cabi.Fn1(func(_ context.Context, b *OutgoingBody) (cabi.Value, error) {
 			b.finished = true
 			if b.pw != nil {
 				_ = b.pw.Close()
 			}
 			return ok(nil)
-		},
-		"[static]response-outparam.set": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			o, res := arg[*ResponseOutparam](a, 0), arg[cabi.ResultValue](a, 1)
+		}),
+		"[static]response-outparam.set": cabi.Fn2(func(_ context.Context, o *ResponseOutparam, res cabi.ResultValue) (cabi.Value, error) {
 			return nil, o.setResponse(res)
-		},
-		"[constructor]outgoing-request": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return &OutgoingRequest{method: cabi.VariantValue{Case: methodGet}, headers: arg[*Fields](a, 0)}, nil
-		},
-		"[method]outgoing-request.body": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			r := arg[*OutgoingRequest](a, 0)
+		}),
+		"[constructor]outgoing-request": cabi.Fn1(func(_ context.Context, headers *Fields) (cabi.Value, error) {
+			return &OutgoingRequest{method: cabi.VariantValue{Case: methodGet}, headers: headers}, nil
+		}),
+		"[method]outgoing-request.body": cabi.Fn1(func(_ context.Context, r *OutgoingRequest) (cabi.Value, error) {
 			if r.bodyTaken {
 				return errv(nil)
 			}
@@ -496,72 +479,69 @@ func httpFuncs() map[string]map[string]cabi.HostFunc {
 			r.pr = pr
 			r.body = &OutgoingBody{pw: pw}
 			return ok(r.body)
-		},
-		"[method]outgoing-request.method": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return arg[*OutgoingRequest](a, 0).method, nil
-		},
-		"[method]outgoing-request.set-method": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			r := arg[*OutgoingRequest](a, 0)
-			if _, valid := methodString(a[1]); !valid {
+		}),
+		"[method]outgoing-request.method": cabi.Fn1(func(_ context.Context, self *OutgoingRequest) (cabi.Value, error) {
+			return self.method, nil
+		}),
+		"[method]outgoing-request.set-method": cabi.Fn2(func(_ context.Context, r *OutgoingRequest, v cabi.VariantValue) (cabi.Value, error) {
+			if _, valid := methodString(v); !valid {
 				return errv(nil)
 			}
-			r.method = a[1]
+			r.method = v
 			return ok(nil)
-		},
-		"[method]outgoing-request.path-with-query": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return optOrNone(arg[*OutgoingRequest](a, 0).path), nil
-		},
-		"[method]outgoing-request.set-path-with-query": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			arg[*OutgoingRequest](a, 0).path = a[1]
+		}),
+		"[method]outgoing-request.path-with-query": cabi.Fn1(func(_ context.Context, self *OutgoingRequest) (cabi.Value, error) {
+			return optOrNone(self.path), nil
+		}),
+		"[method]outgoing-request.set-path-with-query": cabi.Fn2(func(_ context.Context, self *OutgoingRequest, v cabi.OptionValue) (cabi.Value, error) {
+			self.path = v
 			return ok(nil)
-		},
-		"[method]outgoing-request.scheme": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return optOrNone(arg[*OutgoingRequest](a, 0).scheme), nil
-		},
-		"[method]outgoing-request.set-scheme": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			arg[*OutgoingRequest](a, 0).scheme = a[1]
+		}),
+		"[method]outgoing-request.scheme": cabi.Fn1(func(_ context.Context, self *OutgoingRequest) (cabi.Value, error) {
+			return optOrNone(self.scheme), nil
+		}),
+		"[method]outgoing-request.set-scheme": cabi.Fn2(func(_ context.Context, self *OutgoingRequest, v cabi.OptionValue) (cabi.Value, error) {
+			self.scheme = v
 			return ok(nil)
-		},
-		"[method]outgoing-request.authority": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return optOrNone(arg[*OutgoingRequest](a, 0).authority), nil
-		},
-		"[method]outgoing-request.set-authority": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			arg[*OutgoingRequest](a, 0).authority = a[1]
+		}),
+		"[method]outgoing-request.authority": cabi.Fn1(func(_ context.Context, self *OutgoingRequest) (cabi.Value, error) {
+			return optOrNone(self.authority), nil
+		}),
+		"[method]outgoing-request.set-authority": cabi.Fn2(func(_ context.Context, self *OutgoingRequest, v cabi.OptionValue) (cabi.Value, error) {
+			self.authority = v
 			return ok(nil)
-		},
-		"[method]outgoing-request.headers": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			r := arg[*OutgoingRequest](a, 0)
+		}),
+		"[method]outgoing-request.headers": cabi.Fn1(func(_ context.Context, r *OutgoingRequest) (cabi.Value, error) {
 			return &Fields{entries: r.headers.entries, immutable: true}, nil
-		},
+		}),
 		"[constructor]request-options": func(context.Context, []cabi.Value) (cabi.Value, error) {
 			return &RequestOptions{}, nil
 		},
-		"[method]request-options.connect-timeout": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return optOrNone(arg[*RequestOptions](a, 0).connect), nil
-		},
-		"[method]request-options.set-connect-timeout": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			arg[*RequestOptions](a, 0).connect = a[1]
+		"[method]request-options.connect-timeout": cabi.Fn1(func(_ context.Context, self *RequestOptions) (cabi.Value, error) {
+			return optOrNone(self.connect), nil
+		}),
+		"[method]request-options.set-connect-timeout": cabi.Fn2(func(_ context.Context, self *RequestOptions, v cabi.OptionValue) (cabi.Value, error) {
+			self.connect = v
 			return ok(nil)
-		},
-		"[method]request-options.first-byte-timeout": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return optOrNone(arg[*RequestOptions](a, 0).firstByte), nil
-		},
-		"[method]request-options.set-first-byte-timeout": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			arg[*RequestOptions](a, 0).firstByte = a[1]
+		}),
+		"[method]request-options.first-byte-timeout": cabi.Fn1(func(_ context.Context, self *RequestOptions) (cabi.Value, error) {
+			return optOrNone(self.firstByte), nil
+		}),
+		"[method]request-options.set-first-byte-timeout": cabi.Fn2(func(_ context.Context, self *RequestOptions, v cabi.OptionValue) (cabi.Value, error) {
+			self.firstByte = v
 			return ok(nil)
-		},
-		"[method]request-options.between-bytes-timeout": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return optOrNone(arg[*RequestOptions](a, 0).between), nil
-		},
-		"[method]request-options.set-between-bytes-timeout": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			arg[*RequestOptions](a, 0).between = a[1]
+		}),
+		"[method]request-options.between-bytes-timeout": cabi.Fn1(func(_ context.Context, self *RequestOptions) (cabi.Value, error) {
+			return optOrNone(self.between), nil
+		}),
+		"[method]request-options.set-between-bytes-timeout": cabi.Fn2(func(_ context.Context, self *RequestOptions, v cabi.OptionValue) (cabi.Value, error) {
+			self.between = v
 			return ok(nil)
-		},
-		"[method]future-incoming-response.subscribe": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return Pollable(chanPollable{c: arg[*FutureIncomingResponse](a, 0).done}), nil
-		},
-		"[method]future-incoming-response.get": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			f := arg[*FutureIncomingResponse](a, 0)
+		}),
+		"[method]future-incoming-response.subscribe": cabi.Fn1(func(_ context.Context, self *FutureIncomingResponse) (cabi.Value, error) {
+			return Pollable(chanPollable{c: self.done}), nil
+		}),
+		"[method]future-incoming-response.get": cabi.Fn1(func(_ context.Context, f *FutureIncomingResponse) (cabi.Value, error) {
 			select {
 			case <-f.done:
 			default:
@@ -575,34 +555,32 @@ func httpFuncs() map[string]map[string]cabi.HostFunc {
 				return cabi.Some(cabi.Ok(cabi.Err(f.errc))), nil
 			}
 			return cabi.Some(cabi.Ok(cabi.Ok(f.resp))), nil
-		},
-		"[method]incoming-response.status": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return arg[*IncomingResponse](a, 0).status, nil
-		},
-		"[method]incoming-response.headers": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			return arg[*IncomingResponse](a, 0).headers, nil
-		},
-		"[method]incoming-response.consume": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			r := arg[*IncomingResponse](a, 0)
+		}),
+		"[method]incoming-response.status": cabi.Fn1(func(_ context.Context, self *IncomingResponse) (cabi.Value, error) {
+			return self.status, nil
+		}),
+		"[method]incoming-response.headers": cabi.Fn1(func(_ context.Context, self *IncomingResponse) (cabi.Value, error) {
+			return self.headers, nil
+		}),
+		"[method]incoming-response.consume": cabi.Fn1(func(_ context.Context, r *IncomingResponse) (cabi.Value, error) {
 			if r.bodyTaken {
 				return errv(nil)
 			}
 			r.bodyTaken = true
 			return ok(&IncomingBody{r: r.body})
-		},
+		}),
 		"http-error-code": func(context.Context, []cabi.Value) (cabi.Value, error) { return none() },
 	}
 	return map[string]map[string]cabi.HostFunc{
 		"wasi:http/types@0.2.0": types,
 		"wasi:http/outgoing-handler@0.2.0": {
-			"handle": func(ctx context.Context, a []cabi.Value) (cabi.Value, error) {
-				r := arg[*OutgoingRequest](a, 0)
+			"handle": cabi.Fn2(func(ctx context.Context, r *OutgoingRequest, o cabi.OptionValue) (cabi.Value, error) {
 				var opts *RequestOptions
-				if o, _ := a[1].(cabi.OptionValue); o.IsSome {
+				if o.IsSome {
 					opts, _ = o.Value.(*RequestOptions)
 				}
 				return outgoing(ctx, StateFrom(ctx), r, opts)
-			},
+			}),
 		},
 	}
 }

@@ -6,7 +6,6 @@ package wasi
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -107,18 +106,6 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // ---- small helpers for host functions ----
-
-func arg[T any](args []cabi.Value, i int) T {
-	if i >= len(args) {
-		panic(&cabi.Trap{Msg: fmt.Sprintf("missing argument %d", i)})
-	}
-	v, ok := args[i].(T)
-	if !ok {
-		var zero T
-		panic(&cabi.Trap{Msg: fmt.Sprintf("argument %d is %T, expected %T", i, args[i], zero)})
-	}
-	return v
-}
 
 func ok(v cabi.Value) (cabi.Value, error)   { return cabi.Ok(v), nil }
 func errv(v cabi.Value) (cabi.Value, error) { return cabi.Err(v), nil }
