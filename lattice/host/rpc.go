@@ -351,6 +351,26 @@ func (h *Host) linkNameFor(id, key string) string {
 	return "default"
 }
 
+// Interface names of wasmcloud:bus/lattice, and the types its functions are declared with
+// (checked at link): 2.0 reports an unknown link name, 1.0 does not.
+const (
+	BusLatticeV1 = "wasmcloud:bus/lattice@1.0.0"
+	BusLatticeV2 = "wasmcloud:bus/lattice@2.0.0"
+)
+
+var (
+	busV1Types = cabi.MustScope(nil, BusLatticeV1, `resource call-target-interface`)
+	busV2Types = cabi.MustScope(nil, BusLatticeV2, `resource call-target-interface`)
+	busV1Sigs  = cabi.Signatures(busV1Types, map[string]string{
+		"[constructor]call-target-interface": "func(namespace: string, pkg: string, iface: string) -> call-target-interface",
+		"set-link-name":                      "func(name: string, interfaces: list<call-target-interface>)",
+	})
+	busV2Sigs = cabi.Signatures(busV2Types, map[string]string{
+		"[constructor]call-target-interface": "func(namespace: string, pkg: string, iface: string) -> call-target-interface",
+		"set-link-name":                      "func(name: string, interfaces: list<call-target-interface>) -> result<_, string>",
+	})
+)
+
 // callTarget is the host representation of wasmcloud:bus/lattice.call-target-interface.
 type callTarget struct{ namespace, pkg, iface string }
 
@@ -360,25 +380,17 @@ func (t *callTarget) key() string { return t.namespace + ":" + t.pkg + "/" + t.i
 // name chosen for an interface applies to the component's later calls (from every
 // invocation, as upstream's shared handler does).
 func (h *Host) busInterfaces(id string) []*runtime.HostInterface {
-	ctor := func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-		if len(a) != 3 {
-			return nil, errors.New("call-target-interface: expected namespace, package, interface")
-		}
-		ns, _ := a[0].(string)
-		pkg, _ := a[1].(string)
-		iface, _ := a[2].(string)
+	ctor := cabi.Fn3(func(_ context.Context, ns, pkg, iface string) (*callTarget, error) {
 		return &callTarget{ns, pkg, iface}, nil
-	}
-	set := func(a []cabi.Value) ([]*callTarget, string) {
-		name, _ := a[0].(string)
-		list, _ := a[1].([]cabi.Value)
+	})
+	targets := func(list []cabi.Value) []*callTarget {
 		var ts []*callTarget
 		for _, x := range list {
 			if t, ok := x.(*callTarget); ok {
 				ts = append(ts, t)
 			}
 		}
-		return ts, name
+		return ts
 	}
 	apply := func(ts []*callTarget, name string) {
 		h.targetsMu.Lock()
@@ -396,18 +408,17 @@ func (h *Host) busInterfaces(id string) []*runtime.HostInterface {
 			}
 		}
 	}
-	v1 := map[string]runtime.HostFunc{
+	v1 := cabi.Typed(BusLatticeV1, busV1Sigs, map[string]runtime.HostFunc{
 		"[constructor]call-target-interface": ctor,
-		"set-link-name": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			ts, name := set(a)
-			apply(ts, name)
-			return nil, nil
-		},
-	}
-	v2 := map[string]runtime.HostFunc{
+		"set-link-name": cabi.Fn2(func(_ context.Context, name string, list []cabi.Value) (cabi.NoResult, error) {
+			apply(targets(list), name)
+			return cabi.NoResult{}, nil
+		}),
+	})
+	v2 := cabi.Typed(BusLatticeV2, busV2Sigs, map[string]runtime.HostFunc{
 		"[constructor]call-target-interface": ctor,
-		"set-link-name": func(_ context.Context, a []cabi.Value) (cabi.Value, error) {
-			ts, name := set(a)
+		"set-link-name": cabi.Fn2(func(_ context.Context, name string, list []cabi.Value) (cabi.Value, error) {
+			ts := targets(list)
 			for _, t := range ts {
 				if !h.hasLink(id, name, t) {
 					return cabi.Err(fmt.Sprintf("interface `%s` does not have an existing link with name `%s`", t.key(), name)), nil
@@ -415,12 +426,9 @@ func (h *Host) busInterfaces(id string) []*runtime.HostInterface {
 			}
 			apply(ts, name)
 			return cabi.Ok(nil), nil
-		},
-	}
-	return []*runtime.HostInterface{
-		{Name: "wasmcloud:bus/lattice@1.0.0", Funcs: v1},
-		{Name: "wasmcloud:bus/lattice@2.0.0", Funcs: v2},
-	}
+		}),
+	})
+	return []*runtime.HostInterface{v1, v2}
 }
 
 func (h *Host) hasLink(id, name string, t *callTarget) bool {
