@@ -41,9 +41,9 @@ type Error struct {
 
 func (e *Error) Error() string {
 	switch e.Case {
-	case 0:
+	case CaseNoSuchStore:
 		return "no such store"
-	case 1:
+	case CaseAccessDenied:
 		return "access denied"
 	}
 	return e.Msg
@@ -56,12 +56,12 @@ var ErrNoSuchStore = &Error{Case: CaseNoSuchStore}
 func errValue(err error) wrpc.Value {
 	var ke *Error
 	if errors.As(err, &ke) {
-		if ke.Case == 2 {
-			return wrpc.Err(wrpc.VariantValue{Case: 2, Value: ke.Msg})
+		if ke.Case == CaseOther {
+			return wrpc.Err(wrpc.VariantValue{Case: CaseOther, Value: ke.Msg})
 		}
 		return wrpc.Err(wrpc.VariantValue{Case: ke.Case})
 	}
-	return wrpc.Err(wrpc.VariantValue{Case: 2, Value: err.Error()})
+	return wrpc.Err(wrpc.VariantValue{Case: CaseOther, Value: err.Error()})
 }
 
 func str(a []wrpc.Value, i int) string {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
+	"github.com/wasmlattice/wash/provider/keyvalue"
 	"github.com/wasmlattice/wash/runtime/cabi"
 )
 
@@ -35,6 +37,12 @@ func TestKeyValueDeclaredAndCheckedAtLink(t *testing.T) {
 }
 
 func TestKVErrorCasesNamed(t *testing.T) {
+	// the SDK's cases are the wire definition's
+	for name, c := range map[string]uint32{"no-such-store": keyvalue.CaseNoSuchStore, "access-denied": keyvalue.CaseAccessDenied, "other": keyvalue.CaseOther} {
+		if w := interfaces.Case(interfaces.KeyValueError, name); w != c {
+			t.Errorf("keyvalue.Case for %s = %d, the wire definition says %d", name, c, w)
+		}
+	}
 	for _, c := range []struct {
 		err  error
 		want string

@@ -21,7 +21,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wasmlattice/wash/lattice/host/wrpcbridge"
-	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
 	wruntime "github.com/wasmlattice/wash/runtime"
 	"github.com/wasmlattice/wash/runtime/cabi"
@@ -237,34 +236,18 @@ type PostgresSession struct {
 	pool   *pgxpool.Pool
 }
 
-// wireCase is the index of a case of a wire variant (or enum) type by name; an unknown name
-// is a bug and panics.
-func wireCase(t *wrpc.Type, name string) uint32 {
-	for i, c := range t.Cases {
-		if c.Name == name {
-			return uint32(i)
-		}
-	}
-	for i, l := range t.Labels {
-		if l == name {
-			return uint32(i)
-		}
-	}
-	panic(fmt.Sprintf("providers: %s has no case %s", t.Name, name))
-}
-
 // Named cases of the wasmcloud:postgres error variants.
 var (
-	qeInvalidParams      = wireCase(interfaces.QueryError, "invalid-params")
-	qeInvalidQuery       = wireCase(interfaces.QueryError, "invalid-query")
-	qeUnexpected         = wireCase(interfaces.QueryError, "unexpected")
-	speUnexpected        = wireCase(interfaces.StatementPrepareError, "unexpected")
-	pseUnknownPrepared   = wireCase(interfaces.PreparedStatementExecError, "unknown-prepared-query")
-	pseQueryError        = wireCase(interfaces.PreparedStatementExecError, "query-error")
-	dateNegativeInfinity = wireCase(interfaces.Date, "negative-infinity")
-	datePositiveInfinity = wireCase(interfaces.Date, "positive-infinity")
-	dateYMD              = wireCase(interfaces.Date, "ymd")
-	offsetEast           = wireCase(interfaces.Offset, "eastern-hemisphere-secs")
+	qeInvalidParams      = interfaces.Case(interfaces.QueryError, "invalid-params")
+	qeInvalidQuery       = interfaces.Case(interfaces.QueryError, "invalid-query")
+	qeUnexpected         = interfaces.Case(interfaces.QueryError, "unexpected")
+	speUnexpected        = interfaces.Case(interfaces.StatementPrepareError, "unexpected")
+	pseUnknownPrepared   = interfaces.Case(interfaces.PreparedStatementExecError, "unknown-prepared-query")
+	pseQueryError        = interfaces.Case(interfaces.PreparedStatementExecError, "query-error")
+	dateNegativeInfinity = interfaces.Case(interfaces.Date, "negative-infinity")
+	datePositiveInfinity = interfaces.Case(interfaces.Date, "positive-infinity")
+	dateYMD              = interfaces.Case(interfaces.Date, "ymd")
+	offsetEast           = interfaces.Case(interfaces.Offset, "eastern-hemisphere-secs")
 )
 
 // pgSigs are the component types of the wasmcloud:postgres functions, by interface and name,

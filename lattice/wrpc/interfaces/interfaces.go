@@ -5,7 +5,11 @@
 // carry the version that goes into the subject; link keys drop it.
 package interfaces
 
-import "github.com/wasmlattice/wash/lattice/wrpc"
+import (
+	"fmt"
+
+	"github.com/wasmlattice/wash/lattice/wrpc"
+)
 
 // Func is one function of an interface.
 type Func struct {
@@ -222,6 +226,22 @@ var (
 	HTTPOutgoing = &Func{HTTPOutgoingHandler, "handle", wrpc.NewFunc(params(p("request", Request), p("options", wrpc.Option(RequestOptions))),
 		wrpc.Result(Response, ErrorCode))}
 )
+
+// Case is the index of a case of a variant (or a label of an enum) by name, so code names
+// cases rather than numbering them; an unknown name is a bug and panics.
+func Case(t *wrpc.Type, name string) uint32 {
+	for i, c := range t.Cases {
+		if c.Name == name {
+			return uint32(i)
+		}
+	}
+	for i, l := range t.Labels {
+		if l == name {
+			return uint32(i)
+		}
+	}
+	panic(fmt.Sprintf("interfaces: %s has no case %s", t.Name, name))
+}
 
 // ErrorCodeCase returns the case index of an error-code name.
 func ErrorCodeCase(name string) uint32 {

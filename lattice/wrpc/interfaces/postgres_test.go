@@ -102,3 +102,22 @@ func TestPostgresWireGoldens(t *testing.T) {
 }
 
 func tuple(ts []*wrpc.Type) *wrpc.Type { return wrpc.Tuple(ts...) }
+
+// Named cases are the indices of the wire definitions; an unknown name is a bug.
+func TestCaseByName(t *testing.T) {
+	if c := Case(KeyValueError, "other"); c != 2 {
+		t.Fatalf("keyvalue error other = %d", c)
+	}
+	if c := Case(Method, "other"); c != 9 {
+		t.Fatalf("method other = %d", c)
+	}
+	if c := Case(LexemeWeight, "C"); c != 2 {
+		t.Fatalf("lexeme-weight C = %d", c)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("unknown case did not panic")
+		}
+	}()
+	Case(Scheme, "ftp")
+}

@@ -37,8 +37,16 @@ func methodValue(m string) wrpc.VariantValue {
 			return wrpc.VariantValue{Case: uint32(i)}
 		}
 	}
-	return wrpc.VariantValue{Case: 9, Value: m}
+	return wrpc.VariantValue{Case: methodOther, Value: m}
 }
+
+// Named cases of wasi:http method and scheme.
+var (
+	methodOther = interfaces.Case(interfaces.Method, "other")
+	schemeHTTP  = interfaces.Case(interfaces.Scheme, "HTTP")
+	schemeHTTPS = interfaces.Case(interfaces.Scheme, "HTTPS")
+	schemeOther = interfaces.Case(interfaces.Scheme, "other")
+)
 
 func methodName(v wrpc.Value) (string, error) {
 	vv, ok := v.(wrpc.VariantValue)
@@ -245,12 +253,12 @@ func requestValue(r *http.Request, body wrpc.Value, trailers wrpc.FutureValue) w
 // FieldsValue), body a stream<u8> value (io.Reader or []byte) and trailers a future of
 // option<fields>. An empty authority is sent as none.
 func NewRequestValue(method, scheme, authority, pathQuery string, headers []wrpc.Value, body wrpc.Value, trailers wrpc.FutureValue) wrpc.Value {
-	sv := wrpc.VariantValue{Case: 2, Value: scheme}
+	sv := wrpc.VariantValue{Case: schemeOther, Value: scheme}
 	switch scheme {
 	case "http":
-		sv = wrpc.VariantValue{Case: 0}
+		sv = wrpc.VariantValue{Case: schemeHTTP}
 	case "https":
-		sv = wrpc.VariantValue{Case: 1}
+		sv = wrpc.VariantValue{Case: schemeHTTPS}
 	}
 	auth := wrpc.None()
 	if authority != "" {
@@ -274,9 +282,9 @@ func ToRequest(ctx context.Context, v wrpc.Value) (*http.Request, error) {
 	if o, _ := f[4].(wrpc.OptionValue); o.IsSome {
 		sv, _ := o.Value.(wrpc.VariantValue)
 		switch sv.Case {
-		case 0:
+		case schemeHTTP:
 			scheme = "http"
-		case 1:
+		case schemeHTTPS:
 			scheme = "https"
 		default:
 			scheme, _ = sv.Value.(string)
