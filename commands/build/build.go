@@ -32,7 +32,9 @@ type Options struct {
 }
 
 // NewCmd builds `wash build`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "build",
@@ -54,7 +56,7 @@ Signing keys live in $WASH_HOME/keys and are generated on first use.`,
 			if err := cli.BindEnv(cmd.Flags(), keys.Env); err != nil {
 				return err
 			}
-			return Run(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, Run)
 		},
 	}
 	f := cmd.Flags()

@@ -78,7 +78,9 @@ var envBindings = map[string]string{
 }
 
 // NewCmd builds `wash dev`.
-func NewCmd(env *cli.Env) *cobra.Command {
+func NewCmd(env *cli.Env) *cobra.Command { return newCmd(env, nil) }
+
+func newCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -100,11 +102,7 @@ build), and restarts it with each new build; link components to it with wash lin
 			if err := cli.BindEnv(cmd.Flags(), envBindings); err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-			defer stop()
-			// a closed terminal or pipe must not kill wash dev before it cleans up
-			signal.Ignore(syscall.SIGPIPE)
-			return Run(ctx, env, o)
+			return cli.Run(cmd.Context(), env, o, runF, runUntilStopped)
 		},
 	}
 	f := cmd.Flags()
@@ -118,6 +116,17 @@ build), and restarts it with each new build; link components to it with wash lin
 	f.DurationVar(&o.Debounce, "debounce", 50*time.Millisecond, "quiet time after a change before rebuilding")
 	f.StringVar(&o.KeysDir, "keys-directory", "", "keys directory (env WASH_KEYS, default $WASH_HOME/keys)")
 	return cmd
+}
+
+// runUntilStopped is Run until Ctrl+C, SIGTERM or SIGHUP (a closed terminal). It is not
+// cli.RunUntilSignal because wash dev also stops on SIGHUP and ignores SIGPIPE, so it still
+// removes what it deployed when its terminal or pipe goes away.
+func runUntilStopped(ctx context.Context, env *cli.Env, o *Options) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	// a closed terminal or pipe must not kill wash dev before it cleans up
+	signal.Ignore(syscall.SIGPIPE)
+	return Run(ctx, env, o)
 }
 
 // session is one wash dev run.

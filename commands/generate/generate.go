@@ -36,12 +36,25 @@ type Options struct {
 	Values       string // TOML file with a [values] table
 	Silent       bool
 	NoGitInit    bool
+	// List prints the built-in templates of Kind instead of creating a project.
+	List bool
 	// Dir is where the project directory is created (default: the current directory).
 	Dir string
 }
 
+// ListOptions are the flags of `wash new` itself (only --list; the work is in its subcommands).
+type ListOptions struct {
+	Kind string // "" for every kind
+}
+
 // NewCmd builds `wash new`.
 func NewCmd(env *cli.Env) *cobra.Command {
+	cmd := newCmd(env, nil)
+	cmd.AddCommand(newKindCmd(env, templates.Component, nil), newKindCmd(env, templates.Provider, nil))
+	return cmd
+}
+
+func newCmd(env *cli.Env, runF func(*ListOptions) error) *cobra.Command {
 	var list bool
 	cmd := &cobra.Command{
 		Use:   "new component|provider NAME",
@@ -56,32 +69,27 @@ project-generate.toml format).`,
 		Args: cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if list {
-				return RunList(env, "")
+				return cli.Run(cmd.Context(), env, &ListOptions{}, runF, runList)
 			}
 			return cli.Usage(errors.New("name what to create: wash new component NAME or wash new provider NAME (wash new --list shows the templates)"))
 		},
 	}
 	cmd.Flags().BoolVar(&list, "list", false, "list the built-in templates")
-	cmd.AddCommand(newKindCmd(env, templates.Component), newKindCmd(env, templates.Provider))
 	return cmd
 }
 
-func newKindCmd(env *cli.Env, kind string) *cobra.Command {
+func newKindCmd(env *cli.Env, kind string, runF func(*Options) error) *cobra.Command {
 	o := &Options{Kind: kind}
-	var list bool
 	cmd := &cobra.Command{
 		Use:     kind + " [NAME]",
 		Short:   "Create a " + kind + " project from a template",
 		Example: kindExamples[kind],
 		Args:    cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if list {
-				return RunList(env, kind)
-			}
 			if len(args) == 1 {
 				o.Name = args[0]
 			}
-			return Run(cmd.Context(), env, o)
+			return cli.Run(cmd.Context(), env, o, runF, Run)
 		},
 	}
 	f := cmd.Flags()
@@ -93,7 +101,7 @@ func newKindCmd(env *cli.Env, kind string) *cobra.Command {
 	f.StringVarP(&o.Values, "values", "v", "", "TOML file whose [values] table answers the template's placeholders")
 	f.BoolVar(&o.Silent, "silent", false, "ask nothing: take the first template and placeholder defaults")
 	f.BoolVar(&o.NoGitInit, "no-git-init", false, "do not run git init in the new project")
-	f.BoolVar(&list, "list", false, "list the built-in "+kind+" templates")
+	f.BoolVar(&o.List, "list", false, "list the built-in "+kind+" templates")
 	f.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 		if name == "subdir" { // upstream's alias
 			name = "subfolder"
@@ -102,6 +110,8 @@ func newKindCmd(env *cli.Env, kind string) *cobra.Command {
 	})
 	return cmd
 }
+
+func runList(_ context.Context, env *cli.Env, o *ListOptions) error { return RunList(env, o.Kind) }
 
 // RunList prints the built-in templates of kind ("" for all).
 func RunList(env *cli.Env, kind string) error {
@@ -120,8 +130,11 @@ func RunList(env *cli.Env, kind string) error {
 	return tb.Render()
 }
 
-// Run creates the project.
+// Run creates the project (with List: prints the templates of o.Kind instead).
 func Run(ctx context.Context, env *cli.Env, o *Options) error {
+	if o.List {
+		return RunList(env, o.Kind)
+	}
 	if o.Path != "" && (o.Git != "" || o.Subfolder != "" || o.Branch != "") {
 		return cli.Usage(fmt.Errorf("use --path or --git (with --branch, --subfolder) to name a template source, not both"))
 	}
