@@ -111,13 +111,18 @@ func providerStatus(s *LatticeState, providerID string, failures []string, cmds 
 	if st.Type != model.StatusDeployed {
 		return st
 	}
-	unhealthy, reason := 0, ""
+	unhealthy, awaiting, reason := 0, 0, ""
 	for _, id := range s.sortedHostIDs() {
-		if ps := s.Hosts[id].Providers[providerID]; ps != nil && ps.Health == ProviderFailed {
+		ps := s.Hosts[id].Providers[providerID]
+		switch {
+		case ps == nil:
+		case ps.Health == ProviderFailed:
 			unhealthy++
 			if reason == "" {
 				reason = ps.Reason
 			}
+		case ps.AwaitingHealth:
+			awaiting++
 		}
 	}
 	if unhealthy > 0 {
@@ -127,12 +132,6 @@ func providerStatus(s *LatticeState, providerID string, failures []string, cmds 
 			msg += ": " + reason
 		}
 		return model.Failed(msg)
-	}
-	awaiting := 0
-	for _, id := range s.sortedHostIDs() {
-		if ps := s.Hosts[id].Providers[providerID]; ps != nil && ps.AwaitingHealth {
-			awaiting++
-		}
 	}
 	if awaiting > 0 {
 		// a wash host reports whether the provider's links applied right after starting it
