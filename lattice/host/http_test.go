@@ -95,13 +95,27 @@ func newLattice(t testing.TB, cfg host.Config) *lattice {
 	return &lattice{t: t, nc: nc, h: h, c: ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"}), evs: evs}
 }
 
+// newLoggedLattice is newLattice with the host's log kept as text, for tests that check what
+// the host logs.
+func newLoggedLattice(t testing.TB, cfg host.Config) (*lattice, *syncBuffer) {
+	log := &syncBuffer{}
+	cfg.Logger = newTextLogger(log)
+	return newLattice(t, cfg), log
+}
+
 func (l *lattice) ok(r ctl.Response, err error) {
 	l.t.Helper()
+	mustSucceed(l.t, r, err)
+}
+
+// mustSucceed fails the test unless a control request was sent and answered with success.
+func mustSucceed(t testing.TB, r ctl.Response, err error) {
+	t.Helper()
 	if err != nil {
-		l.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if !r.Success {
-		l.t.Fatalf("control request failed: %s", r.Message)
+		t.Fatalf("control request failed: %s", r.Message)
 	}
 }
 
@@ -122,6 +136,25 @@ func (l *lattice) startBuiltin(id, name string, config ...string) {
 		HostID: l.h.ID(), ProviderID: id, ProviderRef: "wasmcloud+builtin://" + name, Config: config,
 	}))
 	l.evs.waitFor(l.t, events.ProviderStarted, func(m map[string]any) bool { return m["provider_id"] == id })
+}
+
+// linkBuiltin starts the builtin provider name as id, puts the named config the link refers
+// to and then the link.
+func (l *lattice) linkBuiltin(id, name string, link ctl.Link, config string, values map[string]string) {
+	l.t.Helper()
+	l.startBuiltin(id, name)
+	l.ok(l.c.PutConfig(context.Background(), config, values))
+	l.ok(l.c.PutLink(context.Background(), link))
+}
+
+// serveHTTP starts the builtin http-server as "http" and links it to component on a free
+// address; it returns the component's base URL.
+func (l *lattice) serveHTTP(component string) string {
+	l.t.Helper()
+	l.startBuiltin("http", "http-server")
+	addr := freeAddr(l.t)
+	l.serve("http", component, "default", addr)
+	return "http://" + addr
 }
 
 // serve links provider -> component on wasi:http/incoming-handler with its own address config.

@@ -78,14 +78,11 @@ func waitRequest(t *testing.T, nc *nats.Conn, subject, body string) string {
 // to the link's source config and runs the component's handler, the component publishes its
 // answer through its own link to the provider.
 func TestMessagingEchoThroughHost(t *testing.T) {
-	log := &syncBuffer{}
-	l := newLattice(t, host.Config{Logger: newTextLogger(log)})
+	l, log := newLoggedLattice(t, host.Config{})
 	ctx := context.Background()
 	l.scale("echo", fixtureRef(t, "providers/testdata/msgecho/msgecho.component.wasm"), 4, nil)
-	l.startBuiltin("msg", "messaging-nats")
-	l.ok(l.c.PutConfig(ctx, "echo-subs", map[string]string{"subscriptions": "demo.>"}))
-	l.ok(l.c.PutLink(ctx, ctl.Link{SourceID: "msg", Target: "echo", WitNamespace: "wasmcloud", WitPackage: "messaging",
-		Interfaces: []string{"handler"}, SourceConfig: []string{"echo-subs"}}))
+	l.linkBuiltin("msg", "messaging-nats", ctl.Link{SourceID: "msg", Target: "echo", WitNamespace: "wasmcloud", WitPackage: "messaging",
+		Interfaces: []string{"handler"}, SourceConfig: []string{"echo-subs"}}, "echo-subs", map[string]string{"subscriptions": "demo.>"})
 	consumer := ctl.Link{SourceID: "echo", Target: "msg", WitNamespace: "wasmcloud", WitPackage: "messaging",
 		Interfaces: []string{"consumer"}}
 	l.ok(l.c.PutLink(ctx, consumer))

@@ -83,13 +83,11 @@ func TestComponentSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.scale("sg", ref, 1, nil, cfg)
-	l.startBuiltin("http", "http-server")
-	addr := freeAddr(t)
-	l.serve("http", "sg", "default", addr)
-	if code, body := waitServed(t, "http://"+addr+"/api"); code != 200 || body != "t0ps3cret" {
+	base := l.serveHTTP("sg")
+	if code, body := waitServed(t, base+"/api"); code != 200 || body != "t0ps3cret" {
 		t.Fatalf("GET /api = %d %q", code, body)
 	}
-	if code, body, _ := get("http://" + addr + "/other"); code != 404 || body != "not found: other" {
+	if code, body, _ := get(base + "/other"); code != 404 || body != "not found: other" {
 		t.Fatalf("GET /other = %d %q", code, body)
 	}
 }
