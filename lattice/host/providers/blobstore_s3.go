@@ -209,10 +209,7 @@ func (b *s3Backend) CreateContainer(ctx context.Context, name string) error {
 
 func (b *s3Backend) GetContainer(ctx context.Context, name string) error {
 	ok, err := b.ContainerExists(ctx, name)
-	if err == nil && !ok {
-		err = fmt.Errorf("container %q does not exist", name)
-	}
-	return err
+	return existingContainer(name, ok, err)
 }
 
 func (b *s3Backend) ContainerExists(ctx context.Context, name string) (bool, error) {
