@@ -42,39 +42,29 @@ func pgv(name string, v cabi.Value) cabi.VariantValue {
 
 // hashableF64 is WIT's hashable-f64 (tuple<u64, s16, s8>): mantissa, exponent and sign such
 // that f = sign * mantissa * 2^exponent, as Rust's integer_decode gives them.
-func hashableF64(f float64) cabi.Value {
-	bits := math.Float64bits(f)
-	sign := int8(1)
-	if bits>>63 != 0 {
-		sign = -1
-	}
-	exp := int16((bits >> 52) & 0x7ff)
-	var mant uint64
-	if exp == 0 {
-		mant = (bits & 0xfffffffffffff) << 1
-	} else {
-		mant = (bits & 0xfffffffffffff) | 0x10000000000000
-	}
-	exp -= 1023 + 52
-	return []cabi.Value{mant, exp, sign}
-}
+func hashableF64(f float64) cabi.Value { return integerDecode(math.Float64bits(f), 52, 11) }
 
 // hashableF32 is integer_decode of an f32, widened into the same tuple.
-func hashableF32(f float32) cabi.Value {
-	bits := math.Float32bits(f)
+func hashableF32(f float32) cabi.Value { return integerDecode(uint64(math.Float32bits(f)), 23, 8) }
+
+// integerDecode is Rust's integer_decode of the IEEE 754 bits of a float with fracBits
+// fraction and expBits exponent bits: (mantissa, exponent, sign) as hashable-f64 holds them.
+func integerDecode(bits uint64, fracBits, expBits uint) cabi.Value {
 	sign := int8(1)
-	if bits>>31 != 0 {
+	if bits>>(fracBits+expBits) != 0 {
 		sign = -1
 	}
-	exp := int16((bits >> 23) & 0xff)
-	var mant uint32
+	expMask := uint64(1)<<expBits - 1
+	exp := int16((bits >> fracBits) & expMask)
+	frac := bits & (uint64(1)<<fracBits - 1)
+	var mant uint64
 	if exp == 0 {
-		mant = (bits & 0x7fffff) << 1
+		mant = frac << 1
 	} else {
-		mant = (bits & 0x7fffff) | 0x800000
+		mant = frac | uint64(1)<<fracBits
 	}
-	exp -= 127 + 23
-	return []cabi.Value{uint64(mant), exp, sign}
+	exp -= int16(expMask>>1) + int16(fracBits)
+	return []cabi.Value{mant, exp, sign}
 }
 
 // floatFromHashable is sign * mantissa * 2^exponent.
