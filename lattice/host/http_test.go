@@ -212,14 +212,22 @@ func waitClosed(t testing.TB, addr string) {
 	}
 }
 
-func TestBuiltinHTTPServerServesComponents(t *testing.T) {
-	l := newLattice(t, host.Config{})
-	l.scale("hello", watHelloRef(t), 10, nil)
-	l.scale("gohello", goHelloRef(t), 10, nil)
+// serveHellos runs the WAT and the Go hello components with instances each behind one
+// http-server, each on its own address: a1 serves the WAT one, a2 the Go one.
+func serveHellos(t testing.TB, instances uint32) (l *lattice, a1, a2 string) {
+	t.Helper()
+	l = newLattice(t, host.Config{})
+	l.scale("hello", watHelloRef(t), instances, nil)
+	l.scale("gohello", goHelloRef(t), instances, nil)
 	l.startBuiltin("http", "http-server")
-	a1, a2 := pair(freeAddrs(t, 2))
+	a1, a2 = pair(freeAddrs(t, 2))
 	l.serve("http", "hello", "hello", a1)
 	l.serve("http", "gohello", "gohello", a2)
+	return l, a1, a2
+}
+
+func TestBuiltinHTTPServerServesComponents(t *testing.T) {
+	l, a1, a2 := serveHellos(t, 10)
 
 	for _, tc := range []struct{ addr, want string }{{a1, watHelloBody}, {a2, goHelloBody}} {
 		code, body := waitServed(t, "http://"+tc.addr+"/x?y=1")
@@ -317,13 +325,7 @@ func TestBuiltinHTTPServerLoad(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("WASH_HTTP_LOAD_SECONDS")); err == nil && v > 0 {
 		secs = v
 	}
-	l := newLattice(t, host.Config{})
-	l.scale("hello", watHelloRef(t), 100, nil)
-	l.scale("gohello", goHelloRef(t), 100, nil)
-	l.startBuiltin("http", "http-server")
-	a1, a2 := pair(freeAddrs(t, 2))
-	l.serve("http", "hello", "hello", a1)
-	l.serve("http", "gohello", "gohello", a2)
+	_, a1, a2 := serveHellos(t, 100)
 	for _, tc := range []struct{ name, addr, want string }{{"wat-hello", a1, watHelloBody}, {"go-hello", a2, goHelloBody}} {
 		waitServed(t, "http://"+tc.addr+"/")
 		tr := &http.Transport{MaxIdleConnsPerHost: 20}
