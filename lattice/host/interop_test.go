@@ -230,10 +230,7 @@ func TestNativeProviderHostDataAndClaims(t *testing.T) {
 	seed, _ := ukp.Seed()
 	h := startHost(t, nc, host.Config{Lattice: "default", RPCUserJWT: "eyJ0eXAiOi.example.jwt", RPCUserSeed: string(seed), LogLevel: "debug"})
 	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default", Timeout: 5 * time.Second})
-	reports := make(chan *nats.Msg, 16)
-	if _, err := nc.ChanSubscribe("testprovider.p", reports); err != nil {
-		t.Fatal(err)
-	}
+	reports := providertest.Reports(t, nc, "p")
 	parPath := providertest.TestProviderPAR(t, t.TempDir(), true)
 	if r, err := c.StartProvider(context.Background(), ctl.StartProviderCommand{ProviderID: "p", ProviderRef: "file://" + parPath, HostID: h.ID()}); err != nil || !r.Success {
 		t.Fatalf("start: %+v %v", r, err)
@@ -244,7 +241,7 @@ func TestNativeProviderHostDataAndClaims(t *testing.T) {
 		t.Fatalf("provider_started claims = %v", claims)
 	}
 	var hd map[string]any
-	if err := json.Unmarshal(waitReport(t, reports, "started").HostData, &hd); err != nil {
+	if err := json.Unmarshal(providertest.NextReport(t, reports, "started").HostData, &hd); err != nil {
 		t.Fatal(err)
 	}
 	if hd["lattice_rpc_user_jwt"] != "eyJ0eXAiOi.example.jwt" || hd["lattice_rpc_user_seed"] != string(seed) || hd["log_level"] != "debug" {
