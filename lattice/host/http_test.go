@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/internal/corpus"
+	"github.com/wasmlattice/wash/internal/testtool"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host"
@@ -97,8 +98,8 @@ func newLattice(t testing.TB, cfg host.Config) *lattice {
 
 // newLoggedLattice is newLattice with the host's log kept as text, for tests that check what
 // the host logs.
-func newLoggedLattice(t testing.TB, cfg host.Config) (*lattice, *syncBuffer) {
-	log := &syncBuffer{}
+func newLoggedLattice(t testing.TB, cfg host.Config) (*lattice, *testtool.LogBuffer) {
+	log := &testtool.LogBuffer{}
 	cfg.Logger = newTextLogger(log)
 	return newLattice(t, cfg), log
 }

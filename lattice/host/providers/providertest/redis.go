@@ -26,25 +26,10 @@ type Redis struct {
 func StartRedis(t testing.TB) *Redis {
 	t.Helper()
 	bin := testtool.Path(t, "redis-server", "redis-server")
-	port, err := FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := testtool.Must(t, FreePort)
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", fmt.Sprint(port), "--dir", dir,
-		"--save", "", "--appendonly", "no", "--protected-mode", "yes", "--daemonize", "no")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
+	out := startServer(t, exec.Command(bin, "--bind", "127.0.0.1", "--port", fmt.Sprint(port), "--dir", dir,
+		"--save", "", "--appendonly", "no", "--protected-mode", "yes", "--daemonize", "no"), "redis-server")
 	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(out)
