@@ -512,15 +512,10 @@ func (r RemoteMessaging) Publish(ctx context.Context, m BrokerMessage) error {
 }
 
 func brokerMessageValue(m BrokerMessage) wrpc.Value {
-	reply := wrpc.None()
-	if m.ReplyTo != "" {
-		reply = wrpc.Some(m.ReplyTo)
+	if m.ReplyTo == "" {
+		return m.record(wrpc.None())
 	}
-	body := m.Body
-	if body == nil {
-		body = []byte{}
-	}
-	return []wrpc.Value{m.Subject, body, reply}
+	return m.record(wrpc.Some(m.ReplyTo))
 }
 
 func brokerMessageOf(v wrpc.Value) BrokerMessage {
