@@ -459,12 +459,7 @@ func scanFinite[T any](scan func(any) error, get func(T) (time.Time, pgtype.Infi
 }
 
 // nonNilBytes is a bytea as a pg-value: never nil, an empty value is empty bytes.
-func nonNilBytes(b []byte) cabi.Value {
-	if b == nil {
-		b = []byte{}
-	}
-	return b
-}
+func nonNilBytes(b []byte) cabi.Value { return nonNilSlice(b) }
 
 func scanArray[T any](m *pgtype.Map, oid uint32, format int16, raw []byte, name string, f func(T) cabi.Value) (cabi.Value, error) {
 	var xs []T
