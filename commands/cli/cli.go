@@ -58,6 +58,16 @@ func Args(v cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
+// Parent finishes cmd as a command that only groups subcommands: called bare, or with stray
+// arguments, it fails with a usage error (exit 2) that names what is missing, rather than
+// printing help and exiting 0, so a script that forgot the subcommand notices.
+func Parent(cmd *cobra.Command, missing string, subs ...*cobra.Command) *cobra.Command {
+	cmd.Args = Args(cobra.NoArgs)
+	cmd.RunE = func(*cobra.Command, []string) error { return Usage(errors.New(missing)) }
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
 // SilentError has already been reported to the user; only the exit code remains.
 type SilentError struct{ Code int }
 

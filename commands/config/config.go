@@ -20,16 +20,11 @@ import (
 
 // NewCmd builds `wash config`.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:   "config",
 		Short: "Store, show and delete named configuration in the lattice",
-		Args:  cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing subcommand: put, get or del"))
-		},
-	}
-	cmd.AddCommand(newPutCmd(env, nil), newGetCmd(env, nil), newDelCmd(env, nil))
-	return cmd
+	}, "missing subcommand: put, get or del",
+		newPutCmd(env, nil), newGetCmd(env, nil), newDelCmd(env, nil))
 }
 
 // Options are the flags of the config subcommands.

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -34,7 +33,7 @@ type Options struct {
 
 // NewCmd builds `wash ctx`.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:     "ctx",
 		Aliases: []string{"context", "contexts"},
 		Short:   "Manage contexts: saved NATS, lattice and timeout settings",
@@ -42,13 +41,8 @@ func NewCmd(env *cli.Env) *cobra.Command {
 JetStream domain). Every lattice command reads them from --context NAME, or else the default
 context. For each setting the first of these wins: flag, environment variable, context, built-in
 default.`,
-		Args: cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing subcommand: list, new, default, edit or del"))
-		},
-	}
-	cmd.AddCommand(newListCmd(env, nil), newNewCmd(env, nil), newDefaultCmd(env, nil), newEditCmd(env, nil), newDelCmd(env, nil))
-	return cmd
+	}, "missing subcommand: list, new, default, edit or del",
+		newListCmd(env, nil), newNewCmd(env, nil), newDefaultCmd(env, nil), newEditCmd(env, nil), newDelCmd(env, nil))
 }
 
 func addDir(cmd *cobra.Command, o *Options) {

@@ -3,7 +3,6 @@ package scale
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -19,16 +18,11 @@ import (
 
 // NewCmd builds `wash scale`.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:   "scale",
 		Short: "Change how many concurrent invocations a component may serve",
-		Args:  cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing what to scale: component"))
-		},
-	}
-	cmd.AddCommand(newComponentCmd(env, nil))
-	return cmd
+	}, "missing what to scale: component",
+		newComponentCmd(env, nil))
 }
 
 // Options are the flags of `wash scale component`.

@@ -96,7 +96,7 @@ type NatsKVOptions struct {
 }
 
 func newNatsKVCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:   "nats-kv",
 		Short: "Run the NATS-KV secrets backend and manage the secrets it holds",
 		Long: `The NATS-KV backend keeps secrets sealed with an encryption xkey in the JetStream KV bucket
@@ -107,15 +107,10 @@ provider's V… key) reads only the secrets mapped to it.
 Keys: --transit-xkey-seed/--encryption-xkey-seed (env TRANSIT_XKEY_SEED/ENCRYPTION_XKEY_SEED),
 else the ones wash keeps in $WASH_HOME/secrets/nats-kv.json (made by 'run' or 'wash up
 --secrets-nats-kv'). 'put' needs neither: it asks the backend for its transit key.`,
-		Args: cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing subcommand: run, put, get, add-mapping or remove-mapping"))
-		},
-	}
-	cmd.AddCommand(newRunCmd(env, nil), newKVPutCmd(env, nil), newKVGetCmd(env, nil),
+	}, "missing subcommand: run, put, get, add-mapping or remove-mapping",
+		newRunCmd(env, nil), newKVPutCmd(env, nil), newKVGetCmd(env, nil),
 		newMappingCmd(env, "add-mapping", "Let a component (M…) or provider (V…) read secrets", true),
 		newMappingCmd(env, "remove-mapping", "Take back a component's or provider's access to secrets", false))
-	return cmd
 }
 
 // addFlags registers the connection and backend flags; keys adds the key and bucket flags.

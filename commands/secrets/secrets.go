@@ -21,7 +21,7 @@ import (
 
 // NewCmd builds `wash secrets`.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:     "secrets",
 		Aliases: []string{"secret"},
 		Short:   "Manage secret references and the built-in NATS-KV secrets backend",
@@ -38,13 +38,8 @@ inside the lattice process).`,
   wash secrets nats-kv add-mapping MBXYZ… --secret api-token
   wash secrets put api nats-kv api-token
   wash start component ./app_s.wasm app --config SECRET_api`,
-		Args: cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing subcommand: put, get, del or nats-kv"))
-		},
-	}
-	cmd.AddCommand(newPutCmd(env, nil), newGetCmd(env, nil), newDelCmd(env, nil), newNatsKVCmd(env))
-	return cmd
+	}, "missing subcommand: put, get, del or nats-kv",
+		newPutCmd(env, nil), newGetCmd(env, nil), newDelCmd(env, nil), newNatsKVCmd(env))
 }
 
 // PutOptions are the flags of `wash secrets put`.

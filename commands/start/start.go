@@ -18,16 +18,11 @@ import (
 
 // NewCmd builds `wash start`.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:   "start",
 		Short: "Start a component or provider on a host of the lattice",
-		Args:  cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing what to start: component or provider"))
-		},
-	}
-	cmd.AddCommand(newComponentCmd(env, nil), newProviderCmd(env, nil))
-	return cmd
+	}, "missing what to start: component or provider",
+		newComponentCmd(env, nil), newProviderCmd(env, nil))
 }
 
 // ComponentOptions are the flags of `wash start component`.

@@ -3,7 +3,6 @@ package stop
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -18,16 +17,11 @@ import (
 
 // NewCmd builds `wash stop`.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:   "stop",
 		Short: "Stop a component, provider or host",
-		Args:  cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing what to stop: component, provider or host"))
-		},
-	}
-	cmd.AddCommand(newComponentCmd(env, nil), newProviderCmd(env, nil), newHostCmd(env, nil))
-	return cmd
+	}, "missing what to stop: component, provider or host",
+		newComponentCmd(env, nil), newProviderCmd(env, nil), newHostCmd(env, nil))
 }
 
 // Options are the flags of `wash stop component|provider`.
