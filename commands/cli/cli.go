@@ -83,6 +83,28 @@ func Run[O any](ctx context.Context, env *Env, o *O, runF func(*O) error, run fu
 	return run(ctx, env, o)
 }
 
+// OneArg completes cmd as a command over exactly one argument on the Run seam: the argument
+// lands in *arg, then o goes to runF (tests) or run.
+func OneArg[O any](env *Env, cmd *cobra.Command, arg *string, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) *cobra.Command {
+	return argCmd(env, cmd, cobra.ExactArgs(1), arg, o, runF, run)
+}
+
+// OptionalArg is OneArg for an argument that may be left out (*arg then keeps its value).
+func OptionalArg[O any](env *Env, cmd *cobra.Command, arg *string, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) *cobra.Command {
+	return argCmd(env, cmd, cobra.MaximumNArgs(1), arg, o, runF, run)
+}
+
+func argCmd[O any](env *Env, cmd *cobra.Command, nargs cobra.PositionalArgs, arg *string, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) *cobra.Command {
+	cmd.Args = Args(nargs)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 1 {
+			*arg = args[0]
+		}
+		return Run(cmd.Context(), env, o, runF, run)
+	}
+	return cmd
+}
+
 // RunUntilSignal is Run for commands that run until Ctrl+C (or SIGTERM) ends their context.
 func RunUntilSignal[O any](ctx context.Context, env *Env, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) error {
 	if runF != nil {

@@ -121,9 +121,5 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		to = "unbounded concurrency"
 	}
 	text := fmt.Sprintf("Component [%s] (ref: [%s]) scaled on host [%s] to %s", o.ID, ref, h.ID, to)
-	if env.IO.JSON() {
-		return env.IO.PrintResult(output.Result{"result": text, "component_ref": ref, "component_id": o.ID, "host_id": h.ID, "max_instances": o.MaxInstances, "waited": !o.Place.SkipWait})
-	}
-	env.IO.Println(text)
-	return nil
+	return env.IO.PrintOutcome("result", text, output.Result{"component_ref": ref, "component_id": o.ID, "host_id": h.ID, "max_instances": o.MaxInstances, "waited": !o.Place.SkipWait})
 }

@@ -142,16 +142,11 @@ func newRunCmd(env *cli.Env, runF func(*NatsKVOptions) error) *cobra.Command {
 
 func newKVPutCmd(env *cli.Env, runF func(*NatsKVOptions) error) *cobra.Command {
 	o := &NatsKVOptions{}
-	c := o.addFlags(&cobra.Command{
+	c := o.addFlags(cli.OneArg(env, &cobra.Command{
 		Use:     "put SECRET (--string VALUE | --binary FILE)",
 		Short:   "Store a secret in the backend (a new version if it exists)",
 		Example: "  wash secrets nats-kv put api-token --string \"$TOKEN\"\n  wash secrets nats-kv put tls-key --binary ./key.der",
-		Args:    cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Secret = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunNatsKVPut)
-		},
-	}, true)
+	}, &o.Secret, o, runF, RunNatsKVPut), true)
 	c.Flags().StringVar(&o.String, "string", "", "the secret, as text (env SECRET_STRING_VALUE keeps it out of shell history)")
 	c.Flags().StringVar(&o.BinaryFile, "binary", "", "file holding the secret as bytes (env SECRET_BINARY_FILE)")
 	c.Flags().StringVar(&o.SecretVersion, "secret-version", "", "version label sent with the secret")
@@ -161,15 +156,10 @@ func newKVPutCmd(env *cli.Env, runF func(*NatsKVOptions) error) *cobra.Command {
 
 func newKVGetCmd(env *cli.Env, runF func(*NatsKVOptions) error) *cobra.Command {
 	o := &NatsKVOptions{}
-	c := o.addFlags(&cobra.Command{
+	c := o.addFlags(cli.OneArg(env, &cobra.Command{
 		Use:   "get SECRET",
 		Short: "Read a secret straight from the bucket with the encryption key",
-		Args:  cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Secret = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunNatsKVGet)
-		},
-	}, true)
+	}, &o.Secret, o, runF, RunNatsKVGet), true)
 	c.Flags().StringVar(&o.SecretVersion, "secret-version", "", "revision to read (default: the latest)")
 	c.Flags().StringVar(&o.Kind, "kind", "string", "expected kind: string or binary (binary is written to stdout as is)")
 	return c

@@ -78,9 +78,5 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	} else if o.Place.SkipWait {
 		text = fmt.Sprintf("Component [%s] is updating to [%s] on host [%s]", o.ID, ref, strings.Join(hosts, ", "))
 	}
-	if env.IO.JSON() {
-		return env.IO.PrintResult(output.Result{"result": text, "component_id": o.ID, "component_ref": ref, "host_ids": hosts, "waited": !o.Place.SkipWait})
-	}
-	env.IO.Println(text)
-	return nil
+	return env.IO.PrintOutcome("result", text, output.Result{"component_id": o.ID, "component_ref": ref, "host_ids": hosts, "waited": !o.Place.SkipWait})
 }
