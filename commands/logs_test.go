@@ -1,7 +1,6 @@
 package commands_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -57,33 +55,7 @@ func followLogs(t *testing.T, l *lattice, format output.Format, args ...string) 
 	if err := fs.Parse(append([]string{"-p", l.port, "-x", "default", "-f"}, args...)); err != nil {
 		t.Fatal(err)
 	}
-	pr, pw := io.Pipe()
-	var errb strings.Builder
-	env := &cli.Env{IO: output.Buffered(pw, &errb)}
-	env.IO.Format = format
-	lines := make(chan arrival, 1024)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			lines <- arrival{sc.Text(), time.Now()}
-		}
-		close(lines)
-	}()
-	ready := make(chan struct{})
-	var once sync.Once
-	o.OnReady = func() { once.Do(func() { close(ready) }) }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- logscmd.Run(ctx, env, o); pw.Close() }()
-	select {
-	case <-ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("wash logs -f ended early: %v (stderr %q)", err, errb.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("wash logs -f never became ready")
-	}
-	t.Cleanup(func() { cancel(); <-done })
+	lines, _ := stream(t, "wash logs -f", format, &o.OnReady, func(ctx context.Context, env *cli.Env) error { return logscmd.Run(ctx, env, o) })
 	return lines
 }
 
