@@ -410,12 +410,7 @@ func (s *session) buildAndDeploy(ctx context.Context, changedAt time.Time, ev *E
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.cfg.File, err)
 	}
-	ref, err := oci.FileRef(res.Path)
-	if err != nil {
-		return err
-	}
-	dc := project.DevComponent{Name: s.cfg.Name, ID: s.componentID, Image: ref, Session: s.id}
-	apps, err := s.devManifests(dc)
+	ref, dc, apps, err := s.devBuild(res.Path)
 	if err != nil {
 		return err
 	}
@@ -449,6 +444,19 @@ func (s *session) buildAndDeploy(ctx context.Context, changedAt time.Time, ev *E
 	return nil
 }
 
+// devBuild is the development build at path as the dev manifests see it: its file reference,
+// the component (or provider) it stands for, and the [[dev.manifests]] rewritten to run it (nil
+// when the project names none).
+func (s *session) devBuild(path string) (string, project.DevComponent, []devApp, error) {
+	ref, err := oci.FileRef(path)
+	if err != nil {
+		return "", project.DevComponent{}, nil, err
+	}
+	dc := project.DevComponent{Name: s.cfg.Name, ID: s.componentID, Image: ref, Session: s.id}
+	apps, err := s.devManifests(dc)
+	return ref, dc, apps, err
+}
+
 // devManifests are the [[dev.manifests]] of the project with the development build in place
 // of their matching component or provider; nil when the project names none.
 func (s *session) devManifests(dc project.DevComponent) ([]devApp, error) {
@@ -474,12 +482,7 @@ func (s *session) devManifests(dc project.DevComponent) ([]devApp, error) {
 // deployProvider deploys the provider archive the first time (or when the manifests
 // changed), else restarts the running provider so that it runs the new build.
 func (s *session) deployProvider(ctx context.Context, archive string) error {
-	ref, err := oci.FileRef(archive)
-	if err != nil {
-		return err
-	}
-	dc := project.DevComponent{Name: s.cfg.Name, ID: s.componentID, Image: ref, Session: s.id}
-	apps, err := s.devManifests(dc)
+	_, dc, apps, err := s.devBuild(archive)
 	if err != nil {
 		return err
 	}
