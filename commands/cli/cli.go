@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/home"
 	"github.com/wasmlattice/wash/commands/output"
 )
@@ -31,6 +32,20 @@ func (e *Env) Home() (home.Dir, error) {
 		return d, err
 	}
 	return d, d.Ensure()
+}
+
+// Resolve reads a command's connection settings (flags, environment, the chosen context in the
+// state directory); a setting that cannot be used is a usage error, as a bad flag would be.
+func (e *Env) Resolve(o *conn.Options) (conn.Resolved, error) {
+	d, err := e.Home()
+	if err != nil {
+		return conn.Resolved{}, err
+	}
+	r, err := o.Resolve(d)
+	if err != nil {
+		return r, Usage(err)
+	}
+	return r, nil
 }
 
 // UsageError is a mistake in how the command was called (exit code 2).
