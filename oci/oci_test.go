@@ -389,15 +389,21 @@ func basicAuth(user, pass string) func(http.Handler) http.Handler {
 	}
 }
 
-func TestCredentials(t *testing.T) {
+// pushWithCredentials starts a registry that wants alice's basic auth and pushes a component to
+// it with her credentials given explicitly: the registry, the reference and those options.
+func pushWithCredentials(t *testing.T) (*testRegistry, string, Options) {
 	reg := newRegistry(t, basicAuth("alice", "s3cret"))
 	ref := reg.Host + "/auth/comp:1.0.0"
-	ctx := context.Background()
-
-	// Explicit wins over environment and docker config.
 	o := testOptions(t)
 	o.Credentials = map[string]Credential{reg.Host: {Username: "alice", Password: "s3cret"}}
 	push(t, newClient(t, o), ref, PushRequest{Data: tinyComponent(t)})
+	return reg, ref, o
+}
+
+func TestCredentials(t *testing.T) {
+	ctx := context.Background()
+	// Explicit wins over environment and docker config.
+	reg, ref, o := pushWithCredentials(t)
 
 	// Wrong explicit credentials.
 	o = testOptions(t)
@@ -572,12 +578,8 @@ func TestRetries(t *testing.T) {
 // TestCredentialFuncAndResetAuth: the dynamic credential source is asked first, and after
 // ResetAuth a changed answer takes effect at once (no cached Basic header is reused).
 func TestCredentialFuncAndResetAuth(t *testing.T) {
-	reg := newRegistry(t, basicAuth("alice", "s3cret"))
-	ref := reg.Host + "/auth/comp:1.0.0"
 	ctx := context.Background()
-	o := testOptions(t)
-	o.Credentials = map[string]Credential{reg.Host: {Username: "alice", Password: "s3cret"}}
-	push(t, newClient(t, o), ref, PushRequest{Data: tinyComponent(t)})
+	reg, ref, o := pushWithCredentials(t)
 
 	var mu sync.Mutex
 	current := Credential{Username: "alice", Password: "s3cret"}
