@@ -654,31 +654,12 @@ func (s *session) reload(ctx context.Context, ref string) error {
 }
 
 func hasComponent(inv *ctl.HostInventory, id string) bool {
-	if inv == nil {
-		return false
-	}
-	for _, c := range inv.Components {
-		if c.ID == id {
-			return true
-		}
-	}
-	return false
+	return inv != nil && slices.ContainsFunc(inv.Components, func(c ctl.ComponentDescription) bool { return c.ID == id })
 }
 
 // runs says whether the host runs the component or provider id.
 func runs(inv *ctl.HostInventory, id string) bool {
-	if hasComponent(inv, id) {
-		return true
-	}
-	if inv == nil {
-		return false
-	}
-	for _, p := range inv.Providers {
-		if p.ID == id {
-			return true
-		}
-	}
-	return false
+	return hasComponent(inv, id) || inv != nil && slices.ContainsFunc(inv.Providers, func(p ctl.ProviderDescription) bool { return p.ID == id })
 }
 
 // cleanup deletes the application and stops the lattice this session started.
