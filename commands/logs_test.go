@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/wasmlattice/wash/commands/output"
 	"github.com/wasmlattice/wash/internal/hostlog"
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/internal/testtool"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/logs"
 )
@@ -30,16 +32,6 @@ func (l *lattice) logHost(t testing.TB, labels map[string]string) *host.Host {
 	t.Helper()
 	tap := logs.NewTap(slog.NewTextHandler(io.Discard, nil), logs.TapOptions{})
 	return l.nats.StartHost(t, host.Config{Lattice: "default", Labels: labels, Logger: slog.New(tap), LogTap: tap})
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // followLogs runs `wash logs -f` through its Run function and returns its lines as they arrive.
@@ -67,7 +59,7 @@ func TestLogsFollowAcrossHosts(t *testing.T) {
 	l.logHost(t, map[string]string{"zone": "a"})
 	h2 := l.logHost(t, map[string]string{"zone": "b"})
 	l.logHost(t, map[string]string{"zone": "c"})
-	addr := freeAddr(t)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(testtool.FreePort(t)))
 	wasm := testlattice.HTTPLog(t)
 	ok(t, l.args("default", "start", "component", "file://"+wasm, "httplog", "--host-id", h2.ID())...)
 	ok(t, l.args("default", "start", "provider", "wasmcloud+builtin://http-server", "http", "--host-id", h2.ID())...)
