@@ -132,11 +132,8 @@ func newParInspectCmd(env *cli.Env, runF func(*InspectOptions) error) *cobra.Com
 		Short: "Show the claims and targets of a provider archive",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := cli.BindEnv(cmd.Flags(), registryEnv); err != nil {
-				return err
-			}
 			o.Target = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunParInspect)
+			return cli.RunWithEnv(cmd, registryEnv, env, o, runF, RunParInspect)
 		},
 	}
 	o.bind(cmd)

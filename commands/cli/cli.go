@@ -120,6 +120,15 @@ func argCmd[O any](env *Env, cmd *cobra.Command, nargs cobra.PositionalArgs, arg
 	return cmd
 }
 
+// RunWithEnv is Run for a command whose flags may also come from environment variables (flag
+// name → variable, as BindEnv takes them): flags left unset take the variables' values first.
+func RunWithEnv[O any](cmd *cobra.Command, vars map[string]string, env *Env, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) error {
+	if err := BindEnv(cmd.Flags(), vars); err != nil {
+		return err
+	}
+	return Run(cmd.Context(), env, o, runF, run)
+}
+
 // RunUntilSignal is Run for commands that run until Ctrl+C (or SIGTERM) ends their context.
 func RunUntilSignal[O any](ctx context.Context, env *Env, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) error {
 	if runF != nil {

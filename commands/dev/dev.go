@@ -99,10 +99,7 @@ build), and restarts it with each new build; link components to it with wash lin
   wash dev --work-dir ../counter --manifest-output-dir .`,
 		Args: cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cli.BindEnv(cmd.Flags(), envBindings); err != nil {
-				return err
-			}
-			return cli.Run(cmd.Context(), env, o, runF, runUntilStopped)
+			return cli.RunWithEnv(cmd, envBindings, env, o, runF, runUntilStopped)
 		},
 	}
 	f := cmd.Flags()
