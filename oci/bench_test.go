@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"testing"
+
+	"github.com/wasmlattice/wash/oci/ocitest"
 )
 
 // bigComponent is a valid component of about n bytes: the preamble plus one custom section.
@@ -31,7 +33,7 @@ func bigComponent(n int) []byte {
 	return append(out, body...)
 }
 
-func setupBench(b *testing.B) (*testRegistry, *PushResult, []byte) {
+func setupBench(b *testing.B) (*ocitest.Registry, *PushResult, []byte) {
 	reg := newRegistry(b, nil)
 	data := bigComponent(10 << 20)
 	res := push(b, newClient(b, testOptions(b)), reg.Host+"/bench/big:1.0.0", PushRequest{Data: data})
@@ -82,7 +84,7 @@ func BenchmarkCachedPull(b *testing.B) {
 	if _, err := c.Pull(context.Background(), ref, PullOptions{}); err != nil {
 		b.Fatal(err)
 	}
-	before := reg.requests.Load()
+	before := reg.Requests.Load()
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -91,7 +93,7 @@ func BenchmarkCachedPull(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	if n := reg.requests.Load() - before; n != 0 {
+	if n := reg.Requests.Load() - before; n != 0 {
 		b.Fatalf("cached pulls made %d requests", n)
 	}
 }
