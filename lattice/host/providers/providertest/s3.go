@@ -71,7 +71,7 @@ func StartS3(t testing.TB, access, secret string) *S3 {
 	t.Helper()
 	bin := s3Build.binary(t, "WASH_TEST_S3GATEWAY", "s3gateway")
 	dir := t.TempDir()
-	addr := fmt.Sprintf("127.0.0.1:%d", testtool.Must(t, FreePort))
+	addr := fmt.Sprintf("127.0.0.1:%d", testtool.FreePort(t))
 	out := startServer(t, exec.Command(bin, "-dir", dir, "-listen", addr, "-access", access, "-secret", secret), "the S3 gateway")
 	var logs strings.Builder
 	var mu sync.Mutex

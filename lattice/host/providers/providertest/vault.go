@@ -25,7 +25,7 @@ type Vault struct {
 func StartVault(t testing.TB) *Vault {
 	t.Helper()
 	bin := vaultBuild.binary(t, "WASH_TEST_VAULTDEV", "vaultdev")
-	cmd := exec.Command(bin, fmt.Sprintf("127.0.0.1:%d", testtool.Must(t, FreePort)))
+	cmd := exec.Command(bin, fmt.Sprintf("127.0.0.1:%d", testtool.FreePort(t)))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out := startServer(t, cmd, "vaultdev")
