@@ -3,7 +3,6 @@ package component
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
 	"strings"
 
 	"github.com/tetratelabs/wazero/sys"
@@ -61,12 +60,8 @@ func yield(ctx context.Context) {
 // errors (the engine would refuse the module) or module features the rewrite does not know.
 func instrument(bin []byte, host string) (out []byte, facts codeFacts, err error) {
 	defer func() {
-		if x := recover(); x != nil {
-			if de, ok := x.(*decodeError); ok {
-				out, facts, err = nil, codeFacts{}, fmt.Errorf("invalid core module: %s", de.msg)
-				return
-			}
-			panic(x)
+		if decodeFailed(recover(), &err, "invalid core module") {
+			out, facts = nil, codeFacts{}
 		}
 	}()
 	r := &reader{b: bin}
@@ -108,15 +103,7 @@ func instrument(bin []byte, host string) (out []byte, facts codeFacts, err error
 				}
 			}
 		case 2:
-			for n := sr.count(); n > 0; n-- {
-				sr.name()
-				sr.name()
-				k0 := sr.off
-				sr.coreImportDesc()
-				if sr.b[k0] == 0x00 {
-					w.funcShift++
-				}
-			}
+			w.funcShift += sr.countImports(coreFunc)
 		case 6:
 			globals = sr.count()
 		}
@@ -129,16 +116,7 @@ func instrument(bin []byte, host string) (out []byte, facts codeFacts, err error
 	fuel := uint32(0)     // the counter's global index: after every imported and defined global
 	for _, s := range secs {
 		if s.id == 2 {
-			sr := &reader{b: s.body}
-			for n := sr.count(); n > 0; n-- {
-				sr.name()
-				sr.name()
-				k0 := sr.off
-				sr.coreImportDesc()
-				if sr.b[k0] == 0x03 {
-					fuel++
-				}
-			}
+			fuel += (&reader{b: s.body}).countImports(coreGlobal)
 		}
 	}
 	fuel += uint32(globals)
