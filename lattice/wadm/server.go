@@ -227,12 +227,22 @@ func (s *apiServer) missingShared(ctx context.Context, lattice, self string, m *
 	return m.MissingSharedComponents(deployed)
 }
 
+// parseOptionalBody decodes the optional JSON body of an operation on one application into
+// req; when it does not parse, msg is upstream's error message for it.
+func parseOptionalBody(body []byte, req any, op string) (msg string, ok bool) {
+	if len(body) == 0 {
+		return "", true
+	}
+	if err := json.Unmarshal(body, req); err != nil {
+		return "Unable to parse " + op + " application request: " + err.Error(), false
+	}
+	return "", true
+}
+
 func (s *apiServer) get(ctx context.Context, lattice, app string, body []byte) any {
 	var req model.GetModelRequest
-	if len(body) > 0 {
-		if err := json.Unmarshal(body, &req); err != nil {
-			return model.NewErrorResponse("Unable to parse get application request: " + err.Error())
-		}
+	if msg, ok := parseOptionalBody(body, &req, "get"); !ok {
+		return model.NewErrorResponse(msg)
 	}
 	sm, _, err := s.store.get(ctx, lattice, app)
 	if err != nil {
@@ -300,10 +310,8 @@ func (s *apiServer) versions(ctx context.Context, lattice, app string) any {
 
 func (s *apiServer) del(ctx context.Context, lattice, app string, body []byte) any {
 	var req model.DeleteModelRequest
-	if len(body) > 0 {
-		if err := json.Unmarshal(body, &req); err != nil {
-			return model.NewErrorResponse("Unable to parse delete application request: " + err.Error())
-		}
+	if msg, ok := parseOptionalBody(body, &req, "delete"); !ok {
+		return model.NewErrorResponse(msg)
 	}
 	sm, rev, err := s.store.get(ctx, lattice, app)
 	if err != nil {
@@ -357,10 +365,8 @@ func (s *apiServer) purgeApp(ctx context.Context, lattice, app string) error {
 
 func (s *apiServer) deploy(ctx context.Context, lattice, app string, body []byte) any {
 	var req model.DeployModelRequest
-	if len(body) > 0 {
-		if err := json.Unmarshal(body, &req); err != nil {
-			return model.NewErrorResponse("Unable to parse deploy application request: " + err.Error())
-		}
+	if msg, ok := parseOptionalBody(body, &req, "deploy"); !ok {
+		return model.NewErrorResponse(msg)
 	}
 	sm, rev, err := s.store.get(ctx, lattice, app)
 	if err != nil {
@@ -423,11 +429,9 @@ func (s *apiServer) deploy(ctx context.Context, lattice, app string, body []byte
 }
 
 func (s *apiServer) undeploy(ctx context.Context, lattice, app string, body []byte) any {
-	if len(body) > 0 {
-		var req map[string]any
-		if err := json.Unmarshal(body, &req); err != nil {
-			return model.NewErrorResponse("Unable to parse undeploy application request: " + err.Error())
-		}
+	var req map[string]any
+	if msg, ok := parseOptionalBody(body, &req, "undeploy"); !ok {
+		return model.NewErrorResponse(msg)
 	}
 	sm, rev, err := s.store.get(ctx, lattice, app)
 	if err != nil {
