@@ -3,6 +3,8 @@ package wadm
 import (
 	"sort"
 	"time"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
 )
 
 // LatticeState is the observed state the scalers read: a snapshot a
@@ -57,16 +59,7 @@ type ProviderState struct {
 }
 
 // Link is a link as the control interface reports it.
-type Link struct {
-	SourceID     string   `json:"source_id"`
-	Target       string   `json:"target"`
-	Name         string   `json:"name"`
-	WitNamespace string   `json:"wit_namespace"`
-	WitPackage   string   `json:"wit_package"`
-	Interfaces   []string `json:"interfaces"`
-	SourceConfig []string `json:"source_config"`
-	TargetConfig []string `json:"target_config"`
-}
+type Link = ctl.Link
 
 // NewLatticeState returns an empty snapshot.
 func NewLatticeState() *LatticeState {
