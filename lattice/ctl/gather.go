@@ -128,18 +128,7 @@ func (c *Client) AuctionComponent(ctx context.Context, req ComponentAuctionReque
 	}
 	body, _ := json.Marshal(req)
 	raw, err := c.gather(ctx, c.subjects.Of("component", "auction"), body, opts)
-	var acks []ComponentAuctionAck
-	for _, b := range raw {
-		var resp Response
-		if json.Unmarshal(b, &resp) != nil || !resp.Success {
-			continue
-		}
-		var ack ComponentAuctionAck
-		if json.Unmarshal(resp.Response, &ack) == nil && IsHostID(ack.HostID) {
-			acks = append(acks, ack)
-		}
-	}
-	return acks, err
+	return bids(raw, func(a ComponentAuctionAck) string { return a.HostID }), err
 }
 
 // AuctionProvider asks which hosts can run a provider under the given constraints.
@@ -149,18 +138,24 @@ func (c *Client) AuctionProvider(ctx context.Context, req ProviderAuctionRequest
 	}
 	body, _ := json.Marshal(req)
 	raw, err := c.gather(ctx, c.subjects.Of("provider", "auction"), body, opts)
-	var acks []ProviderAuctionAck
+	return bids(raw, func(a ProviderAuctionAck) string { return a.HostID }), err
+}
+
+// bids decodes the successful auction answers, skipping any that does not parse or names no
+// host.
+func bids[Ack any](raw [][]byte, hostID func(Ack) string) []Ack {
+	var acks []Ack
 	for _, b := range raw {
 		var resp Response
 		if json.Unmarshal(b, &resp) != nil || !resp.Success {
 			continue
 		}
-		var ack ProviderAuctionAck
-		if json.Unmarshal(resp.Response, &ack) == nil && IsHostID(ack.HostID) {
+		var ack Ack
+		if json.Unmarshal(resp.Response, &ack) == nil && IsHostID(hostID(ack)) {
 			acks = append(acks, ack)
 		}
 	}
-	return acks, err
+	return acks
 }
 
 // IsHostID reports whether s looks like a host id: an nkey server public key, 56 chars, 'N…'.
