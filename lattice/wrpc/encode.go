@@ -239,13 +239,8 @@ func (e *encoder) value(t *Type, v Value, path []int) error {
 		b := math.Float32bits(f)
 		e.buf = append(e.buf, byte(b), byte(b>>8), byte(b>>16), byte(b>>24))
 	case KF64:
-		var f float64
-		switch x := v.(type) {
-		case float32:
-			f = float64(x)
-		case float64:
-			f = x
-		default:
+		f, ok := asFloat64(v)
+		if !ok {
 			return bad()
 		}
 		b := math.Float64bits(f)
@@ -383,6 +378,43 @@ func (e *encoder) value(t *Type, v Value, path []int) error {
 }
 
 // intBits is the width of an integer kind.
+// asFloat64 reads a float32 or float64 value (either is accepted for f32 and f64).
+func asFloat64(v Value) (float64, bool) {
+	switch x := v.(type) {
+	case float32:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
+// unsignedValue is the Go representation of an unsigned integer of kind k (u8 to u64).
+func unsignedValue(k Kind, u uint64) Value {
+	switch k {
+	case KU8:
+		return uint8(u)
+	case KU16:
+		return uint16(u)
+	case KU32:
+		return uint32(u)
+	}
+	return u
+}
+
+// signedValue is the Go representation of a signed integer of kind k (s8 to s64).
+func signedValue(k Kind, n int64) Value {
+	switch k {
+	case KS8:
+		return int8(n)
+	case KS16:
+		return int16(n)
+	case KS32:
+		return int32(n)
+	}
+	return n
+}
+
 func intBits(k Kind) uint {
 	switch k {
 	case KS8, KU8:
