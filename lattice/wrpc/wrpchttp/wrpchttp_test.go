@@ -49,6 +49,22 @@ func connect(t testing.TB, url string) *wrpc.Conn {
 
 // The upstream trace (wrpc/http tests/rust.rs, reference §7.5): the root bytes of the request
 // POST https://example.com/test?foo=bar with user-agent wrpc/0.2.0, and of the echo response.
+// handleOver calls wrpc:http/incoming-handler.handle with req on the component served under
+// prefix and returns its response.
+func handleOver(t *testing.T, cli *wrpc.Conn, prefix string, req wrpc.Value) *http.Response {
+	t.Helper()
+	res, err := cli.Invoke(context.Background(), wrpc.Invocation{Prefix: prefix, Instance: interfaces.HTTPIncomingHandler, Func: "handle", Timeout: 5 * time.Second},
+		interfaces.HTTPHandle.Type, []wrpc.Value{req})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := ToResponse(context.Background(), res[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
 func TestRequestResponseGoldens(t *testing.T) {
 	headers := FieldsValue(http.Header{"User-Agent": {"wrpc/0.2.0"}})
 	// a streamed body and trailers not yet known, as the Rust client sends them: both pending
@@ -94,15 +110,7 @@ func TestRequestResponseGoldens(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer served.Stop()
-	res, err := cli.Invoke(context.Background(), wrpc.Invocation{Prefix: "default.http_hello", Instance: interfaces.HTTPIncomingHandler, Func: "handle", Timeout: 5 * time.Second},
-		interfaces.HTTPHandle.Type, []wrpc.Value{req})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := ToResponse(context.Background(), res[0], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := handleOver(t, cli, "default.http_hello", req)
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || string(body) != "foobar" || resp.StatusCode != 200 || resp.Header.Get("Foo") != "bar" {
 		t.Fatalf("response %d %v %q %v", resp.StatusCode, resp.Header, body, err)
@@ -263,15 +271,7 @@ func TestSmallResponseInline(t *testing.T) {
 	sub, _ := spy.SubscribeSync("_INBOX.>")
 	spy.Flush()
 	small := NewRequestValue("POST", "https", "example.com", "/", nil, []byte("foobar"), wrpc.Ready(wrpc.None()))
-	res, err := cli.Invoke(context.Background(), wrpc.Invocation{Prefix: "L.c", Instance: interfaces.HTTPIncomingHandler, Func: "handle", Timeout: 5 * time.Second},
-		interfaces.HTTPHandle.Type, []wrpc.Value{small})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := ToResponse(context.Background(), res[0], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := handleOver(t, cli, "L.c", small)
 	if b, _ := io.ReadAll(resp.Body); string(b) != "foobar" || resp.Header.Get("Foo") != "bar" {
 		t.Fatalf("inline body %q %v", b, resp.Header)
 	}
