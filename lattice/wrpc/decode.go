@@ -204,10 +204,10 @@ func (d *decoder) value(t *Type, path []int) (Value, error) {
 		return int8(c), err
 	case KU16, KU32, KU64:
 		u, err := readUleb(r, intBits(t.Kind))
-		return unsignedValue(t.Kind, u), err
+		return integerOfKind[t.Kind](u), err
 	case KS16, KS32, KS64:
 		s, err := readSleb(r, intBits(t.Kind))
-		return signedValue(t.Kind, s), err
+		return integerOfKind[t.Kind](uint64(s)), err
 	case KF32:
 		b, err := r.take(4)
 		if err != nil {

@@ -389,30 +389,17 @@ func asFloat64(v Value) (float64, bool) {
 	return 0, false
 }
 
-// unsignedValue is the Go representation of an unsigned integer of kind k (u8 to u64).
-func unsignedValue(k Kind, u uint64) Value {
-	switch k {
-	case KU8:
-		return uint8(u)
-	case KU16:
-		return uint16(u)
-	case KU32:
-		return uint32(u)
-	}
-	return u
-}
-
-// signedValue is the Go representation of a signed integer of kind k (s8 to s64).
-func signedValue(k Kind, n int64) Value {
-	switch k {
-	case KS8:
-		return int8(n)
-	case KS16:
-		return int16(n)
-	case KS32:
-		return int32(n)
-	}
-	return n
+// integerOfKind converts an integer's bits to the Go type of its kind, s8 to u64 (a signed
+// value's bits sign-extended, as readSleb and strconv.ParseInt give them).
+var integerOfKind = [...]func(bits uint64) Value{
+	KS8:  func(b uint64) Value { return int8(b) },
+	KU8:  func(b uint64) Value { return uint8(b) },
+	KS16: func(b uint64) Value { return int16(b) },
+	KU16: func(b uint64) Value { return uint16(b) },
+	KS32: func(b uint64) Value { return int32(b) },
+	KU32: func(b uint64) Value { return uint32(b) },
+	KS64: func(b uint64) Value { return int64(b) },
+	KU64: func(b uint64) Value { return b },
 }
 
 func intBits(k Kind) uint {

@@ -98,7 +98,7 @@ func fromJSON(t *Type, x any) (Value, error) {
 		if !ok || err != nil {
 			return nil, expected(t, fmt.Sprintf("an integer from 0 to %d", uint64(math.MaxUint64)>>(64-bits)), x)
 		}
-		return unsignedValue(t.Kind, u), nil
+		return integerOfKind[t.Kind](u), nil
 	case KS8, KS16, KS32, KS64:
 		s, ok := numberOf(x)
 		bits := intBits(t.Kind)
@@ -106,7 +106,7 @@ func fromJSON(t *Type, x any) (Value, error) {
 		if !ok || err != nil {
 			return nil, expected(t, fmt.Sprintf("an integer from %d to %d", -(int64(1)<<(bits-1)), int64(1)<<(bits-1)-1), x)
 		}
-		return signedValue(t.Kind, n), nil
+		return integerOfKind[t.Kind](uint64(n)), nil
 	case KF32, KF64:
 		s, ok := numberOf(x)
 		var f float64
