@@ -151,31 +151,39 @@ func TestRequestResponseGoldens(t *testing.T) {
 	}
 }
 
-// An HTTP request through the Transport to a served http.Handler and back: repeated headers
-// grouped, a large streamed body, trailers, and an error before the response.
-func TestTransportRoundTrip(t *testing.T) {
+// serveIncoming serves handler as wrpc:http/incoming-handler under prefix "L.c" on a new NATS
+// server; it returns the server's URL and a connection to call it through.
+func serveIncoming(t *testing.T, handler func(w http.ResponseWriter, r *http.Request) error) (string, *wrpc.Conn) {
+	t.Helper()
 	url := startNATS(t)
 	srv, cli := connect(t, url), connect(t, url)
 	served, err := srv.Serve(wrpc.ServeOptions{Prefix: "L.c"}, wrpc.Export{
 		Instance: interfaces.HTTPIncomingHandler, Func: "handle", Type: interfaces.HTTPHandle.Type,
-		Handler: IncomingHandler(func(w http.ResponseWriter, r *http.Request) error {
-			if r.URL.Path == "/fail" {
-				return io.ErrClosedPipe
-			}
-			b, _ := io.ReadAll(r.Body)
-			w.Header()["X-Multi"] = r.Header.Values("X-Multi")
-			w.Header().Set("Trailer", "X-Sum")
-			w.Header().Set("X-Host", r.Host)
-			w.WriteHeader(201)
-			w.Write(b)
-			w.Header().Set("X-Sum", "done")
-			return nil
-		}),
+		Handler: IncomingHandler(handler),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer served.Stop()
+	t.Cleanup(served.Stop)
+	return url, cli
+}
+
+// An HTTP request through the Transport to a served http.Handler and back: repeated headers
+// grouped, a large streamed body, trailers, and an error before the response.
+func TestTransportRoundTrip(t *testing.T) {
+	_, cli := serveIncoming(t, func(w http.ResponseWriter, r *http.Request) error {
+		if r.URL.Path == "/fail" {
+			return io.ErrClosedPipe
+		}
+		b, _ := io.ReadAll(r.Body)
+		w.Header()["X-Multi"] = r.Header.Values("X-Multi")
+		w.Header().Set("Trailer", "X-Sum")
+		w.Header().Set("X-Host", r.Host)
+		w.WriteHeader(201)
+		w.Write(b)
+		w.Header().Set("X-Sum", "done")
+		return nil
+	})
 	client := &http.Client{Transport: &Transport{Conn: cli, Target: func(*http.Request) wrpc.Invocation {
 		return wrpc.Invocation{Prefix: "L.c", Timeout: 5 * time.Second}
 	}}}
@@ -251,21 +259,12 @@ func TestOutgoingHandler(t *testing.T) {
 // A small answer that is complete when the result goes out travels inline: the body as a ready
 // stream, the trailers as a ready future, nothing on the async channels.
 func TestSmallResponseInline(t *testing.T) {
-	url := startNATS(t)
-	srv, cli := connect(t, url), connect(t, url)
-	served, err := srv.Serve(wrpc.ServeOptions{Prefix: "L.c"}, wrpc.Export{
-		Instance: interfaces.HTTPIncomingHandler, Func: "handle", Type: interfaces.HTTPHandle.Type,
-		Handler: IncomingHandler(func(w http.ResponseWriter, r *http.Request) error {
-			b, _ := io.ReadAll(r.Body)
-			w.Header().Set("foo", "bar")
-			_, err := w.Write(b)
-			return err
-		}),
+	url, cli := serveIncoming(t, func(w http.ResponseWriter, r *http.Request) error {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("foo", "bar")
+		_, err := w.Write(b)
+		return err
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer served.Stop()
 	spy, _ := nats.Connect(url)
 	defer spy.Close()
 	sub, _ := spy.SubscribeSync("_INBOX.>")
