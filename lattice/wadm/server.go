@@ -215,16 +215,22 @@ func (s *apiServer) missingShared(ctx context.Context, lattice, self string, m *
 	if err != nil {
 		return m.MissingSharedComponents(nil)
 	}
-	var deployed []*model.Manifest
+	return m.MissingSharedComponents(sharedCandidates(apps, self))
+}
+
+// sharedCandidates are the current manifests of the deployed apps other than self: where the
+// shared components an app references must come from.
+func sharedCandidates(apps []storedApp, self string) []*model.Manifest {
+	var out []*model.Manifest
 	for _, a := range apps {
 		if a.name == self || a.record.Deployed == nil {
 			continue
 		}
 		if c := a.record.Current(); c != nil {
-			deployed = append(deployed, c.Manifest)
+			out = append(out, c.Manifest)
 		}
 	}
-	return m.MissingSharedComponents(deployed)
+	return out
 }
 
 // parseOptionalBody decodes the optional JSON body of an operation on one application into
@@ -386,13 +392,9 @@ func (s *apiServer) deploy(ctx context.Context, lattice, app string, body []byte
 	if err != nil {
 		return model.DeployModelResponse{Result: model.DeployError, Message: storageError(err), Name: app, Version: req.Version}
 	}
-	var sharedCandidates []*model.Manifest
 	for _, o := range others {
-		if o.name == app || o.record.Deployed == nil {
+		if o.name == app {
 			continue
-		}
-		if c := o.record.Current(); c != nil {
-			sharedCandidates = append(sharedCandidates, c.Manifest)
 		}
 		dm := o.record.DeployedManifest()
 		if dm == nil {
@@ -410,7 +412,7 @@ func (s *apiServer) deploy(ctx context.Context, lattice, app string, body []byte
 			}
 		}
 	}
-	if missing := staged.Manifest.MissingSharedComponents(sharedCandidates); len(missing) > 0 {
+	if missing := staged.Manifest.MissingSharedComponents(sharedCandidates(others, app)); len(missing) > 0 {
 		return model.NewErrorResponse("Application contains shared components that are not deployed in other applications: " + model.DebugList(missing))
 	}
 	v := staged.Version

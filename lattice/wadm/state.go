@@ -1,7 +1,8 @@
 package wadm
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
@@ -145,12 +146,7 @@ func copyMap(m map[string]string) map[string]string {
 
 // sortedHostIDs returns host ids in ascending order (deterministic choice).
 func (s *LatticeState) sortedHostIDs() []string {
-	ids := make([]string, 0, len(s.Hosts))
-	for id := range s.Hosts {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
+	return slices.Sorted(maps.Keys(s.Hosts))
 }
 
 // StateFromRecords builds a snapshot from the wadm_state records (keyed by
