@@ -156,14 +156,7 @@ func TestInstrumentMovesGlobalFuncRefs(t *testing.T) {
 		t.Fatal(err)
 	}
 	refs := func(b []byte) (idx []uint32) {
-		r := &reader{b: b[8:]}
-		for r.off < len(r.b) {
-			id := r.byte()
-			body := r.bytes(r.u32())
-			if id != 6 {
-				continue
-			}
-			sr := &reader{b: body}
+		for sr := range sections(b, 6) {
 			for n := sr.count(); n > 0; n-- {
 				sr.skipCoreValType()
 				sr.byte()
