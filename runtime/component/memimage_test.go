@@ -11,6 +11,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/wasmlattice/wash/internal/corpus"
+	"github.com/wasmlattice/wash/internal/leb128"
 	"github.com/wasmlattice/wash/runtime/linmem"
 )
 
@@ -182,12 +183,12 @@ func genModule(seed []byte) []byte {
 		var seg []byte
 		switch kind {
 		case 0, 1:
-			seg = appendSLEB([]byte{0, 0x41}, int64(int32(off)))
+			seg = leb128.AppendSigned([]byte{0, 0x41}, int64(int32(off)))
 			seg = append(seg, 0x0b)
 		case 2:
 			seg = []byte{1}
 		case 3:
-			seg = appendSLEB([]byte{2, 0, 0x41}, int64(int32(off)))
+			seg = leb128.AppendSigned([]byte{2, 0, 0x41}, int64(int32(off)))
 			seg = append(seg, 0x0b)
 		}
 		seg = append(binary.AppendUvarint(seg, uint64(n)), data...)
