@@ -123,27 +123,23 @@ func (c *Client) PingHosts(ctx context.Context, opts GatherOptions) ([]Host, err
 
 // AuctionComponent asks which hosts can run a component under the given constraints.
 func (c *Client) AuctionComponent(ctx context.Context, req ComponentAuctionRequest, opts GatherOptions) ([]ComponentAuctionAck, error) {
-	if req.Constraints == nil {
-		req.Constraints = map[string]string{}
-	}
-	body, _ := json.Marshal(req)
-	raw, err := c.gather(ctx, c.subjects.Of("component", "auction"), body, opts)
-	return bids(raw, func(a ComponentAuctionAck) string { return a.HostID }), err
+	return auction(ctx, c, "component", &req, &req.Constraints, opts, func(a ComponentAuctionAck) string { return a.HostID })
 }
 
 // AuctionProvider asks which hosts can run a provider under the given constraints.
 func (c *Client) AuctionProvider(ctx context.Context, req ProviderAuctionRequest, opts GatherOptions) ([]ProviderAuctionAck, error) {
-	if req.Constraints == nil {
-		req.Constraints = map[string]string{}
-	}
-	body, _ := json.Marshal(req)
-	raw, err := c.gather(ctx, c.subjects.Of("provider", "auction"), body, opts)
-	return bids(raw, func(a ProviderAuctionAck) string { return a.HostID }), err
+	return auction(ctx, c, "provider", &req, &req.Constraints, opts, func(a ProviderAuctionAck) string { return a.HostID })
 }
 
-// bids decodes the successful auction answers, skipping any that does not parse or names no
-// host.
-func bids[Ack any](raw [][]byte, hostID func(Ack) string) []Ack {
+// auction sends req (whose constraints go out as {} when unset, as upstream's serde does) to
+// <kind>.auction and decodes the hosts' bids, skipping any answer that failed, does not parse
+// or names no host.
+func auction[Ack any](ctx context.Context, c *Client, kind string, req any, constraints *map[string]string, opts GatherOptions, hostID func(Ack) string) ([]Ack, error) {
+	if *constraints == nil {
+		*constraints = map[string]string{}
+	}
+	body, _ := json.Marshal(req)
+	raw, err := c.gather(ctx, c.subjects.Of(kind, "auction"), body, opts)
 	var acks []Ack
 	for _, b := range raw {
 		var resp Response
@@ -155,7 +151,7 @@ func bids[Ack any](raw [][]byte, hostID func(Ack) string) []Ack {
 			acks = append(acks, ack)
 		}
 	}
-	return acks
+	return acks, err
 }
 
 // IsHostID reports whether s looks like a host id: an nkey server public key, 56 chars, 'N…'.
