@@ -215,13 +215,9 @@ func (cc *clientCall) deliver(rest string, m *nats.Msg) {
 		cc.results.deliver(rest, m)
 		return
 	}
-	cc.mu.Lock()
-	if cc.hsSeen {
-		cc.mu.Unlock()
+	if !firstToSet(&cc.mu, &cc.hsSeen) {
 		return
 	}
-	cc.hsSeen = true
-	cc.mu.Unlock()
 	err := handshakeStatus(m)
 	if err == nil && cc.endParams {
 		pw := &subjectWriter{c: cc.c, subject: m.Reply + ".params"}

@@ -446,13 +446,9 @@ func (ic *invocationChannels) end(err error) {
 
 // close unregisters the invocation side and fails later reads of its channels.
 func (ic *invocationChannels) close() {
-	ic.mu.Lock()
-	if ic.closed {
-		ic.mu.Unlock()
+	if !firstToSet(&ic.mu, &ic.closed) {
 		return
 	}
-	ic.closed = true
-	ic.mu.Unlock()
 	if ic.onClose != nil {
 		ic.onClose()
 	}
@@ -463,3 +459,15 @@ func (ic *invocationChannels) close() {
 }
 
 var errInvocationDone = errors.New("the invocation has ended")
+
+// firstToSet sets *flag under mu and reports whether this caller was the one that set it:
+// what only the first of several racing callers does (a handshake, a close).
+func firstToSet(mu *sync.Mutex, flag *bool) bool {
+	mu.Lock()
+	defer mu.Unlock()
+	if *flag {
+		return false
+	}
+	*flag = true
+	return true
+}
