@@ -24,14 +24,27 @@ func startNATS(t testing.TB, maxPayload int32) string {
 	return testnats.Run(t, &server.Options{MaxPayload: maxPayload}).URL
 }
 
-func connect(t testing.TB, url string) *Conn {
+func connect(t testing.TB, url string) *Conn { return connectWith(t, url, Options{}) }
+
+// standardPeers are the two ways a wash peer meets a standard one: a wash client calling a
+// standard server (an upstream host or provider), a standard client calling a wash server.
+// Either way the wire carries exactly the standard protocol.
+var standardPeers = []struct {
+	name     string
+	srv, cli Options
+}{
+	{"wash client, standard server", Options{StandardOnly: true}, Options{}},
+	{"standard client, wash server", Options{}, Options{StandardOnly: true}},
+}
+
+func connectWith(t testing.TB, url string, opts Options) *Conn {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	c, err := NewConn(nc, Options{})
+	c, err := NewConn(nc, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,10 +119,16 @@ func TestSubjects(t *testing.T) {
 
 // One keyvalue get, checked message by message with a spy: invocation (reply R_c, headers),
 // handshake (to R_c, reply R_s, empty), end of root params on R_s.params, results on
-// R_c.results, then the results' end.
+// R_c.results, then the results' end; whichever side is the standard peer.
 func TestInvocationWireTrace(t *testing.T) {
+	for _, peers := range standardPeers {
+		t.Run(peers.name, func(t *testing.T) { testInvocationWireTrace(t, peers.srv, peers.cli) })
+	}
+}
+
+func testInvocationWireTrace(t *testing.T, srvOpts, cliOpts Options) {
 	url := startNATS(t, 0)
-	srv, cli := connect(t, url), connect(t, url)
+	srv, cli := connectWith(t, url, srvOpts), connectWith(t, url, cliOpts)
 	var gotHeader nats.Header
 	served, err := srv.Serve(ServeOptions{Prefix: "default.kv", Queue: "default.kv"}, Export{
 		Instance: "wrpc:keyvalue/store@0.2.0-draft", Func: "get", Type: kvGet,
@@ -471,10 +490,17 @@ func TestQueueGroupSharesCalls(t *testing.T) {
 
 // An empty stream<u8> (an HTTP GET's body) is pending inline, and its channel carries only the
 // closing chunk 00 and the channel's end, in both directions: the caller sends them when the
-// handshake arrives, with the end of the params; the server after the results.
+// handshake arrives, with the end of the params; the server after the results. (Between two
+// wash peers the short reply replaces all this: TestShortReplyWireTrace.)
 func TestEmptyByteStreamWireTrace(t *testing.T) {
+	for _, peers := range standardPeers {
+		t.Run(peers.name, func(t *testing.T) { testEmptyByteStreamWireTrace(t, peers.srv, peers.cli) })
+	}
+}
+
+func testEmptyByteStreamWireTrace(t *testing.T, srvOpts, cliOpts Options) {
 	url := startNATS(t, 0)
-	srv, cli := connect(t, url), connect(t, url)
+	srv, cli := connectWith(t, url, srvOpts), connectWith(t, url, cliOpts)
 	f := NewFunc([]Param{{"body", Stream(U8)}}, Stream(U8))
 	served, err := srv.Serve(ServeOptions{Prefix: "p"}, Export{Func: "echo", Type: f,
 		Handler: func(ctx context.Context, a []Value) ([]Value, error) {
