@@ -45,15 +45,7 @@ func TestFastReplyMark(t *testing.T) {
 func TestShortReplyWireTrace(t *testing.T) {
 	url := startNATS(t, 0)
 	srv, cli := connect(t, url), connect(t, url)
-	echo := NewFunc([]Param{{"body", Stream(U8)}}, Stream(U8))
-	served, err := srv.Serve(ServeOptions{Prefix: "p", Queue: "p"},
-		Export{Func: "echo", Type: echo, Handler: func(ctx context.Context, a []Value) ([]Value, error) {
-			b, err := io.ReadAll(a[0].(io.Reader))
-			if err != nil || len(b) != 0 {
-				return nil, fmt.Errorf("body %q: %v", b, err)
-			}
-			return []Value{[]byte{}}, nil
-		}},
+	served, err := srv.Serve(ServeOptions{Prefix: "p", Queue: "p"}, emptyEcho(),
 		Export{Instance: "wrpc:keyvalue/store@0.2.0-draft", Func: "get", Type: kvGet, Handler: func(ctx context.Context, a []Value) ([]Value, error) {
 			if InvocationHeader(ctx).Get("source-id") != "comp" {
 				return nil, errors.New("no source-id")
@@ -65,14 +57,8 @@ func TestShortReplyWireTrace(t *testing.T) {
 	}
 	defer served.Stop()
 	s := newSpy(t, url)
-	res, err := cli.Invoke(context.Background(), Invocation{Prefix: "p", Func: "echo", Timeout: 5 * time.Second}, echo, []Value{[]byte{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, err := io.ReadAll(res[0].(io.Reader)); err != nil || len(b) != 0 {
-		t.Fatalf("result body %q: %v", b, err)
-	}
-	res, err = cli.Invoke(context.Background(), Invocation{Prefix: "p", Instance: "wrpc:keyvalue/store@0.2.0-draft", Func: "get",
+	callEmptyEcho(t, cli)
+	res, err := cli.Invoke(context.Background(), Invocation{Prefix: "p", Instance: "wrpc:keyvalue/store@0.2.0-draft", Func: "get",
 		Header: nats.Header{"source-id": {"comp"}}, Timeout: 5 * time.Second}, kvGet, []Value{"default", "foo"})
 	if err != nil || !reflect.DeepEqual(res, []Value{Ok(Some([]byte("bar")))}) {
 		t.Fatalf("get: %#v %v", res, err)

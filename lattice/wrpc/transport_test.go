@@ -501,27 +501,13 @@ func TestEmptyByteStreamWireTrace(t *testing.T) {
 func testEmptyByteStreamWireTrace(t *testing.T, srvOpts, cliOpts Options) {
 	url := startNATS(t, 0)
 	srv, cli := connectWith(t, url, srvOpts), connectWith(t, url, cliOpts)
-	f := NewFunc([]Param{{"body", Stream(U8)}}, Stream(U8))
-	served, err := srv.Serve(ServeOptions{Prefix: "p"}, Export{Func: "echo", Type: f,
-		Handler: func(ctx context.Context, a []Value) ([]Value, error) {
-			b, err := io.ReadAll(a[0].(io.Reader))
-			if err != nil || len(b) != 0 {
-				return nil, fmt.Errorf("body %q: %v", b, err)
-			}
-			return []Value{[]byte{}}, nil
-		}})
+	served, err := srv.Serve(ServeOptions{Prefix: "p"}, emptyEcho())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer served.Stop()
 	s := newSpy(t, url)
-	res, err := cli.Invoke(context.Background(), Invocation{Prefix: "p", Func: "echo", Timeout: 5 * time.Second}, f, []Value{[]byte{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, err := io.ReadAll(res[0].(io.Reader)); err != nil || len(b) != 0 {
-		t.Fatalf("result body %q: %v", b, err)
-	}
+	callEmptyEcho(t, cli)
 	msgs := s.waitFor(t, 9)
 	inv, hs := msgs[0], msgs[1]
 	if !bytes.Equal(inv.Data, []byte{0}) || hs.Subject != inv.Reply {
@@ -539,5 +525,29 @@ func testEmptyByteStreamWireTrace(t *testing.T, srvOpts, cliOpts Options) {
 	}
 	if !reflect.DeepEqual(bySubject, want) {
 		t.Fatalf("messages after the handshake %v, want %v", bySubject, want)
+	}
+}
+
+// emptyEcho takes and returns an empty stream<u8>, as an HTTP GET's body and an empty answer.
+func emptyEcho() Export {
+	return Export{Func: "echo", Type: emptyEchoType, Handler: func(ctx context.Context, a []Value) ([]Value, error) {
+		b, err := io.ReadAll(a[0].(io.Reader))
+		if err != nil || len(b) != 0 {
+			return nil, fmt.Errorf("body %q: %v", b, err)
+		}
+		return []Value{[]byte{}}, nil
+	}}
+}
+
+var emptyEchoType = NewFunc([]Param{{"body", Stream(U8)}}, Stream(U8))
+
+func callEmptyEcho(t *testing.T, cli *Conn) {
+	t.Helper()
+	res, err := cli.Invoke(context.Background(), Invocation{Prefix: "p", Func: "echo", Timeout: 5 * time.Second}, emptyEchoType, []Value{[]byte{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(res[0].(io.Reader)); err != nil || len(b) != 0 {
+		t.Fatalf("result body %q: %v", b, err)
 	}
 }
