@@ -223,18 +223,11 @@ func TestGETMessages(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			url := startNATS(t)
 			srv, cli := connectWith(t, url, c.srv), connectWith(t, url, c.cli)
-			served, err := srv.Serve(wrpc.ServeOptions{Prefix: "L.c", Queue: "L.c"}, wrpc.Export{
-				Instance: interfaces.HTTPIncomingHandler, Func: "handle", Type: interfaces.HTTPHandle.Type,
-				Handler: IncomingHandler(func(w http.ResponseWriter, r *http.Request) error {
-					w.Header().Set("Content-Type", "text/plain")
-					_, err := io.WriteString(w, "hello "+r.URL.Path)
-					return err
-				}),
+			serveHandle(t, srv, func(w http.ResponseWriter, r *http.Request) error {
+				w.Header().Set("Content-Type", "text/plain")
+				_, err := io.WriteString(w, "hello "+r.URL.Path)
+				return err
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer served.Stop()
 			spy, _ := nats.Connect(url)
 			defer spy.Close()
 			sub, _ := spy.SubscribeSync(">")
@@ -303,19 +296,12 @@ func TestOutgoingHandler(t *testing.T) {
 func TestSmallResponseInline(t *testing.T) {
 	url := startNATS(t)
 	srv, cli := connect(t, url), connect(t, url)
-	served, err := srv.Serve(wrpc.ServeOptions{Prefix: "L.c"}, wrpc.Export{
-		Instance: interfaces.HTTPIncomingHandler, Func: "handle", Type: interfaces.HTTPHandle.Type,
-		Handler: IncomingHandler(func(w http.ResponseWriter, r *http.Request) error {
-			b, _ := io.ReadAll(r.Body)
-			w.Header().Set("foo", "bar")
-			_, err := w.Write(b)
-			return err
-		}),
+	serveHandle(t, srv, func(w http.ResponseWriter, r *http.Request) error {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("foo", "bar")
+		_, err := w.Write(b)
+		return err
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer served.Stop()
 	spy, _ := nats.Connect(url)
 	defer spy.Close()
 	sub, _ := spy.SubscribeSync("_INBOX.>")
@@ -390,4 +376,16 @@ func TestFieldsFromHeader(t *testing.T) {
 			t.Errorf("%v: %v", dup, err)
 		}
 	}
+}
+
+// serveHandle serves incoming-handler.handle on "L.c" with serve until the test ends.
+func serveHandle(t *testing.T, srv *wrpc.Conn, serve ServeFunc) {
+	t.Helper()
+	served, err := srv.Serve(wrpc.ServeOptions{Prefix: "L.c", Queue: "L.c"}, wrpc.Export{
+		Instance: interfaces.HTTPIncomingHandler, Func: "handle", Type: interfaces.HTTPHandle.Type, Handler: IncomingHandler(serve),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(served.Stop)
 }
