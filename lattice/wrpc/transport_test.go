@@ -455,15 +455,17 @@ type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("source broke") }
 
-// Instances of one function in one queue group share the calls.
+// Calls to one queue group are shared between its members. Here one is a wash server and one
+// a standard one (as a wasmCloud host next to a wash host): calls from either kind of caller go
+// to both and all succeed; a wash caller gets the short reply from the wash member and the
+// standard exchange from the other.
 func TestQueueGroupSharesCalls(t *testing.T) {
 	url := startNATS(t, 0)
-	cli := connect(t, url)
 	f := NewFunc(nil, String)
 	seen := map[string]int{}
 	var mu sync.Mutex
-	for _, name := range []string{"a", "b"} {
-		c := connect(t, url)
+	for name, opts := range map[string]Options{"wash": {}, "standard": {StandardOnly: true}} {
+		c := connectWith(t, url, opts)
 		s, err := c.Serve(ServeOptions{Prefix: "L.comp", Queue: "L.comp"}, Export{Instance: "t:t/t", Func: "who", Type: f,
 			Handler: func(context.Context, []Value) ([]Value, error) {
 				mu.Lock()
@@ -476,15 +478,25 @@ func TestQueueGroupSharesCalls(t *testing.T) {
 		}
 		defer s.Stop()
 	}
-	for i := 0; i < 60; i++ {
-		if _, err := cli.Invoke(context.Background(), Invocation{Prefix: "L.comp", Instance: "t:t/t", Func: "who", Timeout: 5 * time.Second}, f, nil); err != nil {
-			t.Fatal(err)
+	for _, cliOpts := range []Options{{}, {StandardOnly: true}} {
+		cli := connectWith(t, url, cliOpts)
+		mu.Lock()
+		clear(seen)
+		mu.Unlock()
+		for i := 0; i < 60; i++ {
+			res, err := cli.Invoke(context.Background(), Invocation{Prefix: "L.comp", Instance: "t:t/t", Func: "who", Timeout: 5 * time.Second}, f, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res[0] != "wash" && res[0] != "standard" {
+				t.Fatalf("result %v", res[0])
+			}
 		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if seen["a"]+seen["b"] != 60 || seen["a"] == 0 || seen["b"] == 0 {
-		t.Fatalf("calls per instance %v", seen)
+		mu.Lock()
+		if seen["wash"]+seen["standard"] != 60 || seen["wash"] == 0 || seen["standard"] == 0 {
+			t.Errorf("caller %+v: calls per member %v", cliOpts, seen)
+		}
+		mu.Unlock()
 	}
 }
 
@@ -694,51 +706,6 @@ func TestShortReplyStandardResults(t *testing.T) {
 	_, err = cli.Invoke(context.Background(), Invocation{Prefix: "p", Func: "f", Timeout: 250 * time.Millisecond}, f, []Value{"slow"})
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("slow with a 250 ms timeout: %v, want ErrTimeout", err)
-	}
-}
-
-// One component served by a wash host and by a standard one (an upstream host) in one queue
-// group: calls from either kind of caller are shared between both and all succeed; a wash
-// caller gets the short reply from the wash member and the standard exchange from the other.
-func TestMixedQueueGroup(t *testing.T) {
-	url := startNATS(t, 0)
-	f := NewFunc([]Param{{"body", Stream(U8)}}, String)
-	var mu sync.Mutex
-	seen := map[string]int{}
-	for name, opts := range map[string]Options{"wash": {}, "standard": {StandardOnly: true}} {
-		c := connectWith(t, url, opts)
-		s, err := c.Serve(ServeOptions{Prefix: "L.comp", Queue: "L.comp"}, Export{Func: "who", Type: f,
-			Handler: func(_ context.Context, a []Value) ([]Value, error) {
-				if b, err := io.ReadAll(a[0].(io.Reader)); err != nil || len(b) != 0 {
-					return nil, fmt.Errorf("body %q %v", b, err)
-				}
-				mu.Lock()
-				seen[name]++
-				mu.Unlock()
-				return []Value{name}, nil
-			}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Stop()
-	}
-	for _, cliOpts := range []Options{{}, {StandardOnly: true}} {
-		cli := connectWith(t, url, cliOpts)
-		clear(seen)
-		for i := 0; i < 60; i++ {
-			res, err := cli.Invoke(context.Background(), Invocation{Prefix: "L.comp", Func: "who", Timeout: 5 * time.Second}, f, []Value{[]byte{}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res[0] != "wash" && res[0] != "standard" {
-				t.Fatalf("result %v", res[0])
-			}
-		}
-		mu.Lock()
-		if seen["wash"]+seen["standard"] != 60 || seen["wash"] == 0 || seen["standard"] == 0 {
-			t.Errorf("caller %+v: calls per member %v", cliOpts, seen)
-		}
-		mu.Unlock()
 	}
 }
 
