@@ -602,25 +602,30 @@ func TestShortReplyWireTrace(t *testing.T) {
 				return nil, errors.New("no source-id")
 			}
 			return []Value{Ok(Some([]byte("bar")))}, nil
-		}})
+		}},
+		Export{Func: "nothing", Type: NewFunc(nil), Handler: func(context.Context, []Value) ([]Value, error) { return nil, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer served.Stop()
 	s := newSpy(t, url)
 	callEmptyEcho(t, cli)
+	if _, err := cli.Invoke(context.Background(), Invocation{Prefix: "p", Func: "nothing", Timeout: 5 * time.Second}, NewFunc(nil), nil); err != nil {
+		t.Fatal(err)
+	}
 	res, err := cli.Invoke(context.Background(), Invocation{Prefix: "p", Instance: "wrpc:keyvalue/store@0.2.0-draft", Func: "get",
 		Header: nats.Header{"source-id": {"comp"}}, Timeout: 5 * time.Second}, kvGet, []Value{"default", "foo"})
 	if err != nil || !reflect.DeepEqual(res, []Value{Ok(Some([]byte("bar")))}) {
 		t.Fatalf("get: %#v %v", res, err)
 	}
-	msgs := s.waitFor(t, 4)
+	msgs := s.waitFor(t, 6)
 	time.Sleep(100 * time.Millisecond)
-	if n := len(s.waitFor(t, 4)); n != 4 {
-		t.Fatalf("%d messages for two calls, want 4", n)
+	if n := len(s.waitFor(t, 6)); n != 6 {
+		t.Fatalf("%d messages for three calls, want 6", n)
 	}
 	for i, want := range []struct{ subject, data, reply string }{
 		{"p.wrpc.0.0.1.echo", "00", ""}, {"", "02 00", ""},
+		{"p.wrpc.0.0.1.nothing", "", ""}, {"", "02", ""},
 		{"p.wrpc.0.0.1.wrpc:keyvalue/store@0.2.0-draft.get", "07 64656661756c74 03 666f6f", ""}, {"", "02 00 01 03 626172", ""},
 	} {
 		m := msgs[i]
