@@ -6,6 +6,7 @@
 #
 #   bench/crosshost-http.sh                         # 3 rounds of 10 s, wrk -t2 -c20
 #   ROUNDS=6 DURATION=5s bench/crosshost-http.sh
+#   WASH=/tmp/wash-before bench/crosshost-http.sh   # a given binary instead of building one
 #
 # Host A runs the embedded NATS server and the http-server; the component (examples/hello-http,
 # a fresh instance per request) runs once on A ("hello-same") and once on B ("hello-cross"),
@@ -27,7 +28,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 
-go build -o "$tmp/wash" ./cmd/wash
+# WASH=/path/to/wash measures that binary (say, before and after a change in one run)
+if [ -n "${WASH:-}" ]; then cp "$WASH" "$tmp/wash"; else go build -o "$tmp/wash" ./cmd/wash; fi
 W="$tmp/wash"
 nats=$(free_port)
 export WASMCLOUD_CTL_PORT=$nats
