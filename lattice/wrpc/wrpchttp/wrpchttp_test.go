@@ -34,13 +34,15 @@ func startNATS(t testing.TB) string {
 	return testnats.Run(t, &server.Options{}).URL
 }
 
-func connect(t testing.TB, url string) *wrpc.Conn {
+func connect(t testing.TB, url string) *wrpc.Conn { return connectWith(t, url, wrpc.Options{}) }
+
+func connectWith(t testing.TB, url string, opts wrpc.Options) *wrpc.Conn {
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	c, err := wrpc.NewConn(nc, wrpc.Options{})
+	c, err := wrpc.NewConn(nc, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,18 +155,11 @@ func TestRequestResponseGoldens(t *testing.T) {
 
 // serveIncoming serves handler as wrpc:http/incoming-handler under prefix "L.c" on a new NATS
 // server; it returns the server's URL and a connection to call it through.
-func serveIncoming(t *testing.T, handler func(w http.ResponseWriter, r *http.Request) error) (string, *wrpc.Conn) {
+func serveIncoming(t *testing.T, handler ServeFunc) (string, *wrpc.Conn) {
 	t.Helper()
 	url := startNATS(t)
 	srv, cli := connect(t, url), connect(t, url)
-	served, err := srv.Serve(wrpc.ServeOptions{Prefix: "L.c"}, wrpc.Export{
-		Instance: interfaces.HTTPIncomingHandler, Func: "handle", Type: interfaces.HTTPHandle.Type,
-		Handler: IncomingHandler(handler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(served.Stop)
+	serveHandle(t, srv, handler)
 	return url, cli
 }
 
@@ -219,6 +214,55 @@ func TestTransportRoundTrip(t *testing.T) {
 	}
 	if err := WriteResponse(rec, resp); err != nil || rec.Code != 201 || rec.Body.String() != "hi" {
 		t.Fatalf("WriteResponse: %v %d %q", err, rec.Code, rec.Body.String())
+	}
+}
+
+// A GET between two wash peers is two NATS messages (the wash short reply); with a standard
+// peer on either side it is the standard seven. The answer is the same.
+func TestGETMessages(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		srv, cli wrpc.Options
+		messages int
+	}{
+		{"wash to wash", wrpc.Options{}, wrpc.Options{}, 2},
+		{"wash to standard", wrpc.Options{StandardOnly: true}, wrpc.Options{}, 7},
+		{"standard to wash", wrpc.Options{}, wrpc.Options{StandardOnly: true}, 7},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			url := startNATS(t)
+			srv, cli := connectWith(t, url, c.srv), connectWith(t, url, c.cli)
+			serveHandle(t, srv, func(w http.ResponseWriter, r *http.Request) error {
+				w.Header().Set("Content-Type", "text/plain")
+				_, err := io.WriteString(w, "hello "+r.URL.Path)
+				return err
+			})
+			spy, _ := nats.Connect(url)
+			defer spy.Close()
+			sub, _ := spy.SubscribeSync(">")
+			spy.Flush()
+			client := &http.Client{Transport: &Transport{Conn: cli, Target: func(*http.Request) wrpc.Invocation {
+				return wrpc.Invocation{Prefix: "L.c", Timeout: 5 * time.Second}
+			}}}
+			resp, err := client.Get("http://localhost/x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 || string(body) != "hello /x" || resp.Header.Get("Content-Type") != "text/plain" {
+				t.Fatalf("%d %v %q", resp.StatusCode, resp.Header, body)
+			}
+			n := 0
+			for {
+				if _, err := sub.NextMsg(200 * time.Millisecond); err != nil {
+					break
+				}
+				n++
+			}
+			if n != c.messages {
+				t.Errorf("%d messages, want %d", n, c.messages)
+			}
+		})
 	}
 }
 
@@ -331,4 +375,16 @@ func TestFieldsFromHeader(t *testing.T) {
 			t.Errorf("%v: %v", dup, err)
 		}
 	}
+}
+
+// serveHandle serves incoming-handler.handle on "L.c" with serve until the test ends.
+func serveHandle(t *testing.T, srv *wrpc.Conn, serve ServeFunc) {
+	t.Helper()
+	served, err := srv.Serve(wrpc.ServeOptions{Prefix: "L.c", Queue: "L.c"}, wrpc.Export{
+		Instance: interfaces.HTTPIncomingHandler, Func: "handle", Type: interfaces.HTTPHandle.Type, Handler: IncomingHandler(serve),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(served.Stop)
 }
