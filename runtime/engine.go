@@ -88,7 +88,7 @@ type Engine struct {
 	coreRT   wazero.Runtime
 	cache    wazero.CompilationCache
 	opts     Options
-	registry *component.Registry
+	registry func() *component.Registry // built when the first component is compiled
 	budget   *linmem.Budget
 
 	calls    atomic.Int64 // calls in flight on instances the engine handed out (acquire..release)
@@ -138,10 +138,15 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 		_ = coreRT.Close(ctx)
 		return nil, fmt.Errorf("registering WASI preview1: %w", err)
 	}
-	reg := component.NewRegistry(wasi.Interfaces()...)
-	for _, h := range opts.HostInterfaces {
-		reg.Add(h)
-	}
+	// The WASI and host interface tables are typed by parsing their WIT signatures: an idle
+	// host that runs no component never needs them.
+	reg := sync.OnceValue(func() *component.Registry {
+		reg := component.NewRegistry(wasi.Interfaces()...)
+		for _, h := range opts.HostInterfaces {
+			reg.Add(h)
+		}
+		return reg
+	})
 	e := &Engine{rt: rt, coreRT: coreRT, cache: cache, opts: opts, registry: reg, budget: linmem.NewBudget(opts.MaxTotalMemoryBytes),
 		programs: map[*Program]struct{}{}, done: make(chan struct{})}
 	go e.sweepIdle()
@@ -234,7 +239,7 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Program, error) {
 		return nil, err
 	}
 	if kind == KindComponent {
-		cp, err := component.Compile(ctx, e.rt, wasm, e.registry)
+		cp, err := component.Compile(ctx, e.rt, wasm, e.registry())
 		if err != nil {
 			return nil, err
 		}
