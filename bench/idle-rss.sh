@@ -10,6 +10,7 @@
 #   bench/idle-rss.sh                       # builds ./cmd/wash, 3 runs
 #   bench/idle-rss.sh /tmp/wash-old /tmp/wash-new   # compare binaries in one run (interleaved)
 #   RUNS=5 SETTLE=20 DETAIL=1 bench/idle-rss.sh
+#   CGO_ENABLED=0 bench/idle-rss.sh         # the static build README installs
 set -eu
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
