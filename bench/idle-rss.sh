@@ -1,7 +1,8 @@
 #!/bin/sh
 # Resident memory of an idle one-host lattice: `wash up -d` (embedded NATS with JetStream, the
 # built-in host, wadm; one process), nothing deployed, after SETTLE seconds. Prints, per wash
-# binary and run: the time `wash up -d` took to return ready, VmRSS = RssAnon (what the process
+# binary and run: the time `wash up -d` took to return ready and the CPU time (user + system)
+# the lattice process had used by then (steadier than wall time on a busy machine), VmRSS = RssAnon (what the process
 # allocated) + RssFile (pages of the wash executable and libraries it mapped) + RssShmem, as the
 # kernel counts them in /proc/PID/status, and Rss per mapping from /proc/PID/smaps. With
 # DETAIL=1 it also charges the executable's resident pages to packages (bench/residentpages).
@@ -46,7 +47,7 @@ drop_cache() { python3 -c 'import os,sys
 fd = os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$1"; }
 field() { awk -v k="$1:" '$1==k {print $2}' "/proc/$2/status"; }
 
-printf '%-28s %3s %8s %8s %8s %8s %8s\n' binary run "up ms" "VmRSS" "anon" "file" "shmem"
+printf '%-28s %3s %8s %8s %8s %8s %8s %8s\n' binary run "up ms" "cpu ms" "VmRSS" "anon" "file" "shmem"
 run=1
 while [ "$run" -le "$RUNS" ]; do
 	for bin in "$@"; do
@@ -57,8 +58,10 @@ while [ "$run" -le "$RUNS" ]; do
 		WASH_HOME=$home "$bin" up -d --nats-port "$port" >"$tmp/up.out" 2>&1 || { cat "$tmp/up.out" >&2; exit 1; }
 		t1=$(now_ms)
 		pid=$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$home"/hosts/*.json | head -n 1)
+		# utime + stime (fields 14 and 15 of /proc/PID/stat, after the command name) in ms
+		cpu=$(sed 's/.*) //' "/proc/$pid/stat" | awk -v hz="$(getconf CLK_TCK)" '{print int(($12 + $13) * 1000 / hz)}')
 		sleep "$SETTLE"
-		printf '%-28s %3d %8d %7.1fM %7.1fM %7.1fM %7.1fM\n' "$(basename "$bin")" "$run" $((t1 - t0)) \
+		printf '%-28s %3d %8d %8d %7.1fM %7.1fM %7.1fM %7.1fM\n' "$(basename "$bin")" "$run" $((t1 - t0)) "$cpu" \
 			"$(field VmRSS "$pid" | awk '{print $1/1024}')" "$(field RssAnon "$pid" | awk '{print $1/1024}')" \
 			"$(field RssFile "$pid" | awk '{print $1/1024}')" "$(field RssShmem "$pid" | awk '{print $1/1024}')"
 		if [ "$run" -eq 1 ]; then
