@@ -3,13 +3,22 @@ package wadm
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmlattice/wash/internal/testlattice"
 	"github.com/wasmlattice/wash/internal/testnats"
 	"github.com/wasmlattice/wash/lattice/buckets"
+	"github.com/wasmlattice/wash/lattice/ctl"
+	"github.com/wasmlattice/wash/lattice/host"
+	wadmclient "github.com/wasmlattice/wash/lattice/wadm/client"
+	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
 // TestDeployEventSurvivesSourceRestart reproduces the lost deploy of CI's TestClusterFailover
@@ -104,5 +113,104 @@ func TestDeployEventSurvivesSourceRestart(t *testing.T) {
 	}
 	if got := next(5 * time.Second); string(got) != "undeploy" {
 		t.Fatalf("worker got %q, want the undeploy", got)
+	}
+}
+
+// withoutSource returns the event consumer stream's config without the named source.
+func withoutSource(cfg jetstream.StreamConfig, name string) jetstream.StreamConfig {
+	out := cfg
+	out.Sources = nil
+	for _, s := range cfg.Sources {
+		if s.Name != name {
+			out.Sources = append(out.Sources, s)
+		}
+	}
+	return out
+}
+
+// TestStalledDeployEventApplied: after a NATS node died, nats-server took 40 s and more to
+// set the wadm_events source of the work queue up again (TestClusterFailover's other lost
+// deploy). A deploy stored meanwhile is applied by the worker that sees wadm_manifests and the
+// active manifests disagree at two checks in a row: the app reaches Deployed with the source
+// still gone, and once the source is back its late event scales nothing a second time.
+func TestStalledDeployEventApplied(t *testing.T) {
+	const lattice = "stalled"
+	srv, nc := testnats.Connected(t)
+	w, err := Run(context.Background(), nc, Config{Lattices: []string{lattice}, HostExpiry: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	var scales atomic.Int32
+	if _, err := nc.Subscribe(ctl.DefaultTopicPrefix+".v1."+lattice+".component.scale.>", func(*nats.Msg) { scales.Add(1) }); err != nil {
+		t.Fatal(err)
+	}
+	h := testlattice.StartHostOn(t, srv.Connect(t), host.Config{Lattice: lattice, HeartbeatInterval: 500 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	within := func(what string, d time.Duration, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(d); !ok(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within %s", what, d)
+			}
+		}
+	}
+	within("the worker knows the host", 10*time.Second, func() bool {
+		e, err := w.objs.state.Get(ctx, HostStateKey(lattice))
+		return err == nil && strings.Contains(string(e.Value()), h.ID())
+	})
+
+	full := w.objs.events.CachedInfo().Config
+	if _, err := w.js.UpdateStream(ctx, withoutSource(full, WadmEventsStream)); err != nil {
+		t.Fatal(err)
+	}
+	wasm, err := filepath.Abs("../../examples/hello-http/hello.component.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := strings.Replace(stepApp, "file:///hello.wasm", "file://"+wasm, 1)
+	manifest = strings.Replace(manifest, "instances: 4", "instances: 2", 1)
+	client := wadmclient.New(nc, wadmclient.Options{Lattice: lattice, Timeout: 5 * time.Second})
+	put, err := client.Put(ctx, []byte(manifest), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Deploy(ctx, put.Name, put.CurrentVersion); err != nil {
+		t.Fatal(err)
+	}
+	deployed := func() bool {
+		st, err := client.Status(ctx, "demo")
+		return err == nil && st.Info.Type == model.StatusDeployed
+	}
+	within("deployed with the wadm_events source gone", 3*driftCheckEvery, deployed)
+	if n := scales.Load(); n != 1 {
+		t.Fatalf("%d component.scale requests, want 1", n)
+	}
+
+	// The source comes back; the deploy's own event reaches the worker, late.
+	evCons, err := w.js.Consumer(ctx, EventConsumerStream, eventConsumerPrefix+"-"+lattice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.js.UpdateStream(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	within("the late deploy event handled", 10*time.Second, func() bool {
+		info, err := w.objs.events.Info(ctx)
+		if err != nil {
+			return false
+		}
+		for _, si := range info.Sources {
+			if si.Name == WadmEventsStream && si.Active >= 0 && info.State.Msgs == 0 {
+				ci, err := evCons.Info(ctx)
+				return err == nil && ci.NumPending == 0 && ci.NumAckPending == 0 && ci.Delivered.Stream >= info.State.LastSeq
+			}
+		}
+		return false
+	})
+	time.Sleep(time.Second) // a command the late event planned would be carried out by now
+	if n := scales.Load(); n != 1 || !deployed() {
+		t.Fatalf("after the late deploy event: %d component.scale requests (want 1), deployed %v", n, deployed())
 	}
 }
