@@ -128,6 +128,88 @@ func withoutSource(cfg jetstream.StreamConfig, name string) jetstream.StreamConf
 	return out
 }
 
+// stallCase is a wadm with one host on its own lattice, a wadm client and a count of the
+// component.scale requests sent, for the tests that take a source of the event queue away.
+type stallCase struct {
+	w      *Wadm
+	host   *host.Host
+	client *wadmclient.Client
+	scales atomic.Int32
+	ctx    context.Context
+	// full is the event consumer stream's config as wadm created it.
+	full jetstream.StreamConfig
+}
+
+func startStallCase(t *testing.T, lattice string, hostExpiry time.Duration) *stallCase {
+	t.Helper()
+	srv, nc := testnats.Connected(t)
+	w, err := Run(context.Background(), nc, Config{Lattices: []string{lattice}, HostExpiry: hostExpiry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	c := &stallCase{w: w, ctx: ctx, full: w.objs.events.CachedInfo().Config,
+		client: wadmclient.New(nc, wadmclient.Options{Lattice: lattice, Timeout: 5 * time.Second})}
+	if _, err := nc.Subscribe(ctl.DefaultTopicPrefix+".v1."+lattice+".component.scale.>", func(*nats.Msg) { c.scales.Add(1) }); err != nil {
+		t.Fatal(err)
+	}
+	c.host = testlattice.StartHostOn(t, srv.Connect(t), host.Config{Lattice: lattice, HeartbeatInterval: 500 * time.Millisecond})
+	within(t, "the worker knows the host", 10*time.Second, func() bool {
+		e, err := w.objs.state.Get(ctx, HostStateKey(lattice))
+		return err == nil && strings.Contains(string(e.Value()), c.host.ID())
+	})
+	return c
+}
+
+func within(t *testing.T, what string, d time.Duration, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); !ok(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, d)
+		}
+	}
+}
+
+// stop takes the named source away from the event queue; restart puts it back.
+func (c *stallCase) stop(t *testing.T, source string) {
+	t.Helper()
+	if _, err := c.w.js.UpdateStream(c.ctx, withoutSource(c.full, source)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (c *stallCase) restart(t *testing.T) {
+	t.Helper()
+	if _, err := c.w.js.UpdateStream(c.ctx, c.full); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// deploy puts and deploys app "demo": the hello component, two instances.
+func (c *stallCase) deploy(t *testing.T) {
+	t.Helper()
+	wasm, err := filepath.Abs("../../examples/hello-http/hello.component.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := strings.Replace(stepApp, "file:///hello.wasm", "file://"+wasm, 1)
+	manifest = strings.Replace(manifest, "instances: 4", "instances: 2", 1)
+	put, err := c.client.Put(c.ctx, []byte(manifest), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.client.Deploy(c.ctx, put.Name, put.CurrentVersion); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (c *stallCase) deployed() bool {
+	st, err := c.client.Status(c.ctx, "demo")
+	return err == nil && st.Info.Type == model.StatusDeployed
+}
+
 // TestStalledDeployEventApplied: after a NATS node died, nats-server took 40 s and more to
 // set the wadm_events source of the work queue up again (TestClusterFailover's other lost
 // deploy). A deploy stored meanwhile is applied by the worker that sees wadm_manifests and the
@@ -135,82 +217,50 @@ func withoutSource(cfg jetstream.StreamConfig, name string) jetstream.StreamConf
 // still gone, and once the source is back its late event scales nothing a second time.
 func TestStalledDeployEventApplied(t *testing.T) {
 	const lattice = "stalled"
-	srv, nc := testnats.Connected(t)
-	w, err := Run(context.Background(), nc, Config{Lattices: []string{lattice}, HostExpiry: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
-	var scales atomic.Int32
-	if _, err := nc.Subscribe(ctl.DefaultTopicPrefix+".v1."+lattice+".component.scale.>", func(*nats.Msg) { scales.Add(1) }); err != nil {
-		t.Fatal(err)
-	}
-	h := testlattice.StartHostOn(t, srv.Connect(t), host.Config{Lattice: lattice, HeartbeatInterval: 500 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	within := func(what string, d time.Duration, ok func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(d); !ok(); time.Sleep(50 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within %s", what, d)
-			}
-		}
-	}
-	within("the worker knows the host", 10*time.Second, func() bool {
-		e, err := w.objs.state.Get(ctx, HostStateKey(lattice))
-		return err == nil && strings.Contains(string(e.Value()), h.ID())
-	})
-
-	full := w.objs.events.CachedInfo().Config
-	if _, err := w.js.UpdateStream(ctx, withoutSource(full, WadmEventsStream)); err != nil {
-		t.Fatal(err)
-	}
-	wasm, err := filepath.Abs("../../examples/hello-http/hello.component.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	manifest := strings.Replace(stepApp, "file:///hello.wasm", "file://"+wasm, 1)
-	manifest = strings.Replace(manifest, "instances: 4", "instances: 2", 1)
-	client := wadmclient.New(nc, wadmclient.Options{Lattice: lattice, Timeout: 5 * time.Second})
-	put, err := client.Put(ctx, []byte(manifest), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.Deploy(ctx, put.Name, put.CurrentVersion); err != nil {
-		t.Fatal(err)
-	}
-	deployed := func() bool {
-		st, err := client.Status(ctx, "demo")
-		return err == nil && st.Info.Type == model.StatusDeployed
-	}
-	within("deployed with the wadm_events source gone", 3*driftCheckEvery, deployed)
-	if n := scales.Load(); n != 1 {
+	c := startStallCase(t, lattice, 30*time.Second)
+	c.stop(t, WadmEventsStream)
+	c.deploy(t)
+	within(t, "deployed with the wadm_events source gone", 3*driftCheckEvery, c.deployed)
+	if n := c.scales.Load(); n != 1 {
 		t.Fatalf("%d component.scale requests, want 1", n)
 	}
 
 	// The source comes back; the deploy's own event reaches the worker, late.
-	evCons, err := w.js.Consumer(ctx, EventConsumerStream, eventConsumerPrefix+"-"+lattice)
+	evCons, err := c.w.js.Consumer(c.ctx, EventConsumerStream, eventConsumerPrefix+"-"+lattice)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.js.UpdateStream(ctx, full); err != nil {
-		t.Fatal(err)
-	}
-	within("the late deploy event handled", 10*time.Second, func() bool {
-		info, err := w.objs.events.Info(ctx)
+	c.restart(t)
+	within(t, "the late deploy event handled", 10*time.Second, func() bool {
+		info, err := c.w.objs.events.Info(c.ctx)
 		if err != nil {
 			return false
 		}
 		for _, si := range info.Sources {
 			if si.Name == WadmEventsStream && si.Active >= 0 && info.State.Msgs == 0 {
-				ci, err := evCons.Info(ctx)
+				ci, err := evCons.Info(c.ctx)
 				return err == nil && ci.NumPending == 0 && ci.NumAckPending == 0 && ci.Delivered.Stream >= info.State.LastSeq
 			}
 		}
 		return false
 	})
 	time.Sleep(time.Second) // a command the late event planned would be carried out by now
-	if n := scales.Load(); n != 1 || !deployed() {
-		t.Fatalf("after the late deploy event: %d component.scale requests (want 1), deployed %v", n, deployed())
+	if n := c.scales.Load(); n != 1 || !c.deployed() {
+		t.Fatalf("after the late deploy event: %d component.scale requests (want 1), deployed %v", n, c.deployed())
+	}
+}
+
+// TestStalledHostEventsRefreshed: with the wasmbus_events source gone (the other half of
+// TestClusterFailover's stalls) the host's component_scaled never reaches the worker, and the
+// app waited as "Scaling component" until its host expired from the state. The reaper hears
+// the host's heartbeats on the wire, finds them late in the state and sends its inventory
+// through wadm's own events: the app is Deployed long before the expiry, scaled once.
+func TestStalledHostEventsRefreshed(t *testing.T) {
+	c := startStallCase(t, "latehost", 2*time.Minute)
+	c.stop(t, WasmbusEventsStream)
+	c.deploy(t)
+	within(t, "deployed with the wasmbus_events source gone", 30*time.Second, c.deployed)
+	if n := c.scales.Load(); n != 1 {
+		t.Fatalf("%d component.scale requests, want 1", n)
 	}
 }

@@ -277,8 +277,11 @@ func (lw *latticeWorker) save(ctx context.Context, d kvDoc, v any) error {
 		_, err = lw.kv.Update(ctx, d.key, b, d.rev)
 	}
 	if err != nil {
+		// A replicated bucket reports a revision mismatch with another code
+		// (10164) than a single replica (10071): both are a conflict.
 		var apiErr *jetstream.APIError
-		if errors.Is(err, jetstream.ErrKeyExists) || (errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence) {
+		if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) ||
+			(errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence) {
 			return errConflict
 		}
 		return fmt.Errorf("writing %s: %w", d.key, err)
@@ -1011,7 +1014,8 @@ func (lw *latticeWorker) checkHostsLoop(ctx context.Context) {
 }
 
 // reap reports hosts whose heartbeats stopped (reference §4.17); the event
-// handler removes them and reconciles.
+// handler removes them and reconciles. A host whose heartbeats are late only
+// in the event stream is refreshed from its inventory instead.
 func (lw *latticeWorker) reap(ctx context.Context) {
 	// Upstream ticks every expiry/2 and so notices a host up to 1.5 expiries
 	// after its last heartbeat; a cheap KV read every few seconds keeps that
@@ -1020,6 +1024,8 @@ func (lw *latticeWorker) reap(ctx context.Context) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	reported := map[string]time.Time{}
+	refreshed := map[string]time.Time{}
+	unfolded := lateHeartbeats{lw: lw, first: map[string]time.Time{}}
 	for {
 		select {
 		case <-ctx.Done():
@@ -1032,6 +1038,19 @@ func (lw *latticeWorker) reap(ctx context.Context) {
 		}
 		now := time.Now()
 		for id, h := range hosts {
+			// Heartbeats reach the state through a stream that sources the hosts'
+			// events; after a NATS node died that sourcing stopped for 40 s and more,
+			// and with it the component_scaled events the scalers wait for (an app
+			// stayed "Scaling component" after its instances ran). A heartbeat heard
+			// on the wire that has not reached the state in hostEventLag has the
+			// host's inventory sent through wadm's own events instead.
+			if unfolded.late(id, h.LastSeen, now) && now.Sub(refreshed[id]) >= hostEventLag {
+				refreshed[id] = now
+				lw.log.Debug("wadm: host events late; refreshing from the inventory", "lattice", lw.lattice, "host", id)
+				if lw.refreshHost(ctx, id) {
+					continue
+				}
+			}
 			if now.Sub(h.LastSeen) < lw.w.cfg.HostExpiry {
 				continue
 			}
@@ -1039,25 +1058,60 @@ func (lw *latticeWorker) reap(ctx context.Context) {
 				continue
 			}
 			reported[id] = now
-			// Heartbeats reach the state through a stream that sources the hosts'
-			// events; after a NATS node died that sourcing took up to 30 s to resume,
-			// and every host looked silent. A host whose heartbeats this process
-			// still sees on the wire is alive: its inventory refreshes its record.
-			if lw.heardWithin(id, lw.w.cfg.HostExpiry) {
-				pctx, cancel := context.WithTimeout(ctx, time.Second)
-				inv, err := lw.ctl.GetHostInventory(pctx, id)
-				cancel()
-				if err == nil && inv != nil {
-					if inv.HostID == "" {
-						inv.HostID = id
-					}
-					lw.publishWadmEvent(ctx, EventHostInventory, EventTypeHostInventory, inv)
-					continue
-				}
+			// A host whose heartbeats this process still sees on the wire is alive,
+			// however late its events are: its inventory refreshes its record.
+			if lw.heardWithin(id, lw.w.cfg.HostExpiry) && lw.refreshHost(ctx, id) {
+				continue
 			}
 			lw.publishExpired(ctx, HostExpired{HostID: id})
 		}
 	}
+}
+
+// hostEventLag is how long a heartbeat heard on the wire may take to reach the
+// state before reap refreshes the host from its inventory.
+const hostEventLag = 5 * time.Second
+
+// lateHeartbeats finds heartbeats heard on the wire that the state has not
+// seen hostEventLag later.
+type lateHeartbeats struct {
+	lw *latticeWorker
+	// first is, per host, the earliest heartbeat heard on the wire after what
+	// the state had seen of the host when reap last looked.
+	first map[string]time.Time
+}
+
+// late reports whether the heartbeat first heard after lastSeen (the state's)
+// came at least hostEventLag ago.
+func (l lateHeartbeats) late(host string, lastSeen, now time.Time) bool {
+	l.lw.heardMu.Lock()
+	at, ok := l.lw.lastHeard[host]
+	l.lw.heardMu.Unlock()
+	if !ok || !lastSeen.Before(at) {
+		delete(l.first, host)
+		return false
+	}
+	first, tracked := l.first[host]
+	if !tracked || !lastSeen.Before(first) {
+		l.first[host], first = at, at
+	}
+	return now.Sub(first) >= hostEventLag
+}
+
+// refreshHost sends the host's inventory to the event worker (merged, never
+// forgetting what events reported: mergeInventory); false when it did not answer.
+func (lw *latticeWorker) refreshHost(ctx context.Context, id string) bool {
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
+	inv, err := lw.ctl.GetHostInventory(pctx, id)
+	cancel()
+	if err != nil || inv == nil {
+		return false
+	}
+	if inv.HostID == "" {
+		inv.HostID = id
+	}
+	lw.publishWadmEvent(ctx, EventHostInventory, EventTypeHostInventory, inv)
+	return true
 }
 
 func (lw *latticeWorker) publishExpired(ctx context.Context, d HostExpired) {

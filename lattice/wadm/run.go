@@ -139,7 +139,7 @@ func Run(ctx context.Context, nc *nats.Conn, cfg Config) (*Wadm, error) {
 	if cfg.MemoryStorage {
 		storage = jetstream.MemoryStorage
 	}
-	objs, err := setUpJetStream(ctx, js, jsLayout{storage: storage, replicas: cfg.StreamReplicas,
+	objs, err := setUpJetStream(ctx, js, nc, cfg.JSDomain, jsLayout{storage: storage, replicas: cfg.StreamReplicas,
 		manifestBucket: cfg.ManifestBucket, stateBucket: cfg.StateBucket}, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("wadm: %w (is JetStream enabled on %s?)", err, nc.ConnectedUrlRedacted())
@@ -240,12 +240,18 @@ const (
 // a cluster that has just formed (or lost a node) every replicated stream and bucket waits
 // for a leader election; on a loaded machine, with other wadm processes creating the same
 // objects, that took longer than one attempt, and a `wash wadm` of an HA set exited at
-// start: CI's TestClusterFailover then killed the only wadm still running.
-func setUpJetStream(ctx context.Context, js jetstream.JetStream, l jsLayout, log *slog.Logger) (*jsObjects, error) {
+// start: CI's TestClusterFailover then killed the only wadm still running. The buckets read
+// through their stream leader (leaderReads).
+func setUpJetStream(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, domain string, l jsLayout, log *slog.Logger) (*jsObjects, error) {
 	giveUp := time.Now().Add(jsSetupFor)
 	for {
 		actx, cancel := context.WithTimeout(ctx, jsAttempt)
 		objs, err := ensureJetStream(actx, js, l)
+		if err == nil {
+			if objs.manifests, err = leaderReads(actx, nc, domain, objs.manifests); err == nil {
+				objs.state, err = leaderReads(actx, nc, domain, objs.state)
+			}
+		}
 		cancel()
 		if err == nil || ctx.Err() != nil || !jsTimedOut(err) || time.Now().After(giveUp) {
 			return objs, err
