@@ -122,7 +122,13 @@ func ensureJetStream(ctx context.Context, js jetstream.JetStream, l jsLayout) (*
 			return nil, err
 		}
 		cfg := src.CachedInfo().Config
-		ss := &jetstream.StreamSource{Name: cfg.Name}
+		// OptStartSeq 1: a source with no recorded position (nothing copied yet when the
+		// work queue's leader moved, or its first setup failed) starts at the first retained
+		// message. Without it nats-server starts such a source at the time of the work
+		// queue's last message once wadm removed some: the deploys still waiting in
+		// wadm_events were skipped for good (TestDeployEventSurvivesSourceRestart). A
+		// source with a recorded position resumes after it either way.
+		ss := &jetstream.StreamSource{Name: cfg.Name, OptStartSeq: 1}
 		for _, subj := range cfg.Subjects {
 			ss.SubjectTransforms = append(ss.SubjectTransforms, jetstream.SubjectTransformConfig{Source: subj, Destination: eventConsumerTransform})
 		}
