@@ -89,6 +89,8 @@ type latticeWorker struct {
 	// notifications from a real wadm; recMu keeps them apart.
 	recMu sync.Mutex
 	rec   *reconciler
+	// procMu keeps the event handler and applyDrift apart (processRetrying).
+	procMu sync.Mutex
 
 	// lastHeard is when this process last saw each host's heartbeat on the
 	// wire (not through the event stream, which can lag): see reap.
@@ -183,10 +185,14 @@ func (lw *latticeWorker) start(parent context.Context) error {
 		lw.catchUp(ctx)
 		lw.reap(ctx)
 	}()
-	lw.w.wg.Add(1)
+	lw.w.wg.Add(2)
 	go func() {
 		defer lw.w.wg.Done()
 		lw.checkHostsLoop(ctx)
+	}()
+	go func() {
+		defer lw.w.wg.Done()
+		lw.driftLoop(ctx)
 	}()
 	return nil
 }
@@ -271,8 +277,11 @@ func (lw *latticeWorker) save(ctx context.Context, d kvDoc, v any) error {
 		_, err = lw.kv.Update(ctx, d.key, b, d.rev)
 	}
 	if err != nil {
+		// A replicated bucket reports a revision mismatch with another code
+		// (10164) than a single replica (10071): both are a conflict.
 		var apiErr *jetstream.APIError
-		if errors.Is(err, jetstream.ErrKeyExists) || (errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence) {
+		if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) ||
+			(errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence) {
 			return errConflict
 		}
 		return fmt.Errorf("writing %s: %w", d.key, err)
@@ -328,13 +337,7 @@ func (lw *latticeWorker) handleEvent(ctx context.Context, m jetstream.Msg) {
 		trace.WithAttributes(attribute.String("wadm.lattice", lw.lattice), attribute.String("cloudevents.event_type", ev.Type),
 			attribute.String("cloudevents.event_source", ev.Source)))
 	defer span.End()
-	for range 5 {
-		err = lw.process(ctx, ev)
-		if !errors.Is(err, errConflict) {
-			break
-		}
-	}
-	if err != nil {
+	if err = lw.processRetrying(ctx, ev); err != nil {
 		span.SetStatus(codes.Error, err.Error())
 		if !isBenign(err) {
 			lw.log.Warn("wadm: handling event failed", "lattice", lw.lattice, "event", ev.Type, "err", err)
@@ -343,6 +346,22 @@ func (lw *latticeWorker) handleEvent(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	_ = m.Ack()
+}
+
+// processRetrying is process, made again (up to five times) when another
+// handler changed the state meanwhile. procMu keeps this process's handlers
+// (the event worker and applyDrift) one at a time.
+func (lw *latticeWorker) processRetrying(ctx context.Context, ev events.Event) error {
+	lw.procMu.Lock()
+	defer lw.procMu.Unlock()
+	var err error
+	for range 5 {
+		err = lw.process(ctx, ev)
+		if !errors.Is(err, errConflict) {
+			break
+		}
+	}
+	return err
 }
 
 // process handles one event: load the worker state, let the reconciler
@@ -802,14 +821,37 @@ func (lw *latticeWorker) discoverHosts(ctx context.Context) {
 // builds its scalers from the stored deployed versions when a worker starts
 // for the same reason.
 func (lw *latticeWorker) syncManifests(ctx context.Context) {
-	apps := map[string]json.RawMessage{}
-	if _, err := lw.load(ctx, appsStateKey(lw.lattice), &apps); err != nil {
-		return
-	}
-	stored, err := manifestStore{lw.w.objs.manifests}.list(ctx, lw.lattice)
+	drift, err := lw.manifestDrift(ctx)
 	if err != nil {
 		return
 	}
+	for _, d := range drift {
+		lw.publishEvent(ctx, d.key, d.event)
+	}
+}
+
+// drifted is an app whose deploy or undeploy, recorded in wadm_manifests, the
+// active manifests in wadm_state do not reflect yet, with the event that
+// announces it.
+type drifted struct {
+	app, key string
+	// want is the canonical deployed manifest ("" for an undeploy): the same
+	// drift seen twice is the same want.
+	want  string
+	event CloudEvent
+}
+
+// manifestDrift compares wadm_manifests with the active manifests.
+func (lw *latticeWorker) manifestDrift(ctx context.Context) ([]drifted, error) {
+	apps := map[string]json.RawMessage{}
+	if _, err := lw.load(ctx, appsStateKey(lw.lattice), &apps); err != nil {
+		return nil, err
+	}
+	stored, err := manifestStore{lw.w.objs.manifests}.list(ctx, lw.lattice)
+	if err != nil {
+		return nil, err
+	}
+	var out []drifted
 	deployed := map[string]bool{}
 	for _, a := range stored {
 		m := a.record.DeployedManifest()
@@ -822,16 +864,77 @@ func (lw *latticeWorker) syncManifests(ctx context.Context) {
 			continue
 		}
 		if ev, err := NewManifestPublishedEvent(uuid.NewString(), time.Now(), m); err == nil {
-			lw.publishEvent(ctx, EventManifestPublished, ev)
+			out = append(out, drifted{app: a.name, key: EventManifestPublished, want: string(raw), event: ev})
 		}
 	}
-	for name := range apps {
+	for _, name := range slices.Sorted(maps.Keys(apps)) {
 		if deployed[name] {
 			continue
 		}
 		if ev, err := NewManifestUnpublishedEvent(uuid.NewString(), time.Now(), name); err == nil {
-			lw.publishEvent(ctx, EventManifestUnpublished, ev)
+			out = append(out, drifted{app: name, key: EventManifestUnpublished, event: ev})
 		}
+	}
+	return out, nil
+}
+
+// driftCheckEvery is how often a running worker compares wadm_manifests with
+// the active manifests (see applyDrift).
+const driftCheckEvery = 5 * time.Second
+
+// driftLoop applies, in this process, a deploy or undeploy that the active
+// manifests have not reflected at two checks in a row. Its event waits in
+// wadm_events for the source that copies wadm_events into the work queue, and
+// after a NATS node died nats-server took 40 s and more to set that source up
+// again (its consumer lived on the dead node; a setup request sent while
+// wadm_events had no leader waits 30 s for an answer, then backs off): the
+// deploys of CI's TestClusterFailover stayed undeployed meanwhile, and
+// announcing them again would only queue behind the same source.
+func (lw *latticeWorker) driftLoop(ctx context.Context) {
+	t := time.NewTicker(driftCheckEvery)
+	defer t.Stop()
+	var before map[string]string // app -> want, at the previous check
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		drift, err := lw.manifestDrift(ctx)
+		if err != nil {
+			continue
+		}
+		now := map[string]string{}
+		for _, d := range drift {
+			now[d.app] = d.want
+			if want, ok := before[d.app]; ok && want == d.want {
+				lw.applyDrift(ctx, d)
+			}
+		}
+		before = now
+	}
+}
+
+// applyDrift handles a drifted app's event here rather than through the
+// event stream. The event, when it comes, changes nothing more: the same
+// manifest is already active, and its scalers wait for what the commands
+// sent here cause (or check the hosts first once that wait ran out).
+func (lw *latticeWorker) applyDrift(ctx context.Context, d drifted) {
+	b, err := model.Marshal(d.event)
+	if err != nil {
+		return
+	}
+	ev, err := events.Parse(b)
+	if err != nil {
+		return
+	}
+	if !lw.w.acquire(ctx) {
+		return
+	}
+	defer lw.w.release()
+	lw.log.Warn("wadm: applying a deploy or undeploy whose event has not come through the event stream in time", "lattice", lw.lattice, "app", d.app, "event", d.key)
+	if err := lw.processRetrying(ctx, ev); err != nil && !isBenign(err) {
+		lw.log.Warn("wadm: applying a deploy or undeploy failed; the next check tries again", "lattice", lw.lattice, "app", d.app, "err", err)
 	}
 }
 
@@ -911,7 +1014,8 @@ func (lw *latticeWorker) checkHostsLoop(ctx context.Context) {
 }
 
 // reap reports hosts whose heartbeats stopped (reference §4.17); the event
-// handler removes them and reconciles.
+// handler removes them and reconciles. A host whose heartbeats are late only
+// in the event stream is refreshed from its inventory instead.
 func (lw *latticeWorker) reap(ctx context.Context) {
 	// Upstream ticks every expiry/2 and so notices a host up to 1.5 expiries
 	// after its last heartbeat; a cheap KV read every few seconds keeps that
@@ -920,6 +1024,8 @@ func (lw *latticeWorker) reap(ctx context.Context) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	reported := map[string]time.Time{}
+	refreshed := map[string]time.Time{}
+	unfolded := lateHeartbeats{lw: lw, first: map[string]time.Time{}}
 	for {
 		select {
 		case <-ctx.Done():
@@ -932,6 +1038,19 @@ func (lw *latticeWorker) reap(ctx context.Context) {
 		}
 		now := time.Now()
 		for id, h := range hosts {
+			// Heartbeats reach the state through a stream that sources the hosts'
+			// events; after a NATS node died that sourcing stopped for 40 s and more,
+			// and with it the component_scaled events the scalers wait for (an app
+			// stayed "Scaling component" after its instances ran). A heartbeat heard
+			// on the wire that has not reached the state in hostEventLag has the
+			// host's inventory sent through wadm's own events instead.
+			if unfolded.late(id, h.LastSeen, now) && now.Sub(refreshed[id]) >= hostEventLag {
+				refreshed[id] = now
+				lw.log.Debug("wadm: host events late; refreshing from the inventory", "lattice", lw.lattice, "host", id)
+				if lw.refreshHost(ctx, id) {
+					continue
+				}
+			}
 			if now.Sub(h.LastSeen) < lw.w.cfg.HostExpiry {
 				continue
 			}
@@ -939,25 +1058,60 @@ func (lw *latticeWorker) reap(ctx context.Context) {
 				continue
 			}
 			reported[id] = now
-			// Heartbeats reach the state through a stream that sources the hosts'
-			// events; after a NATS node died that sourcing took up to 30 s to resume,
-			// and every host looked silent. A host whose heartbeats this process
-			// still sees on the wire is alive: its inventory refreshes its record.
-			if lw.heardWithin(id, lw.w.cfg.HostExpiry) {
-				pctx, cancel := context.WithTimeout(ctx, time.Second)
-				inv, err := lw.ctl.GetHostInventory(pctx, id)
-				cancel()
-				if err == nil && inv != nil {
-					if inv.HostID == "" {
-						inv.HostID = id
-					}
-					lw.publishWadmEvent(ctx, EventHostInventory, EventTypeHostInventory, inv)
-					continue
-				}
+			// A host whose heartbeats this process still sees on the wire is alive,
+			// however late its events are: its inventory refreshes its record.
+			if lw.heardWithin(id, lw.w.cfg.HostExpiry) && lw.refreshHost(ctx, id) {
+				continue
 			}
 			lw.publishExpired(ctx, HostExpired{HostID: id})
 		}
 	}
+}
+
+// hostEventLag is how long a heartbeat heard on the wire may take to reach the
+// state before reap refreshes the host from its inventory.
+const hostEventLag = 5 * time.Second
+
+// lateHeartbeats finds heartbeats heard on the wire that the state has not
+// seen hostEventLag later.
+type lateHeartbeats struct {
+	lw *latticeWorker
+	// first is, per host, the earliest heartbeat heard on the wire after what
+	// the state had seen of the host when reap last looked.
+	first map[string]time.Time
+}
+
+// late reports whether the heartbeat first heard after lastSeen (the state's)
+// came at least hostEventLag ago.
+func (l lateHeartbeats) late(host string, lastSeen, now time.Time) bool {
+	l.lw.heardMu.Lock()
+	at, ok := l.lw.lastHeard[host]
+	l.lw.heardMu.Unlock()
+	if !ok || !lastSeen.Before(at) {
+		delete(l.first, host)
+		return false
+	}
+	first, tracked := l.first[host]
+	if !tracked || !lastSeen.Before(first) {
+		l.first[host], first = at, at
+	}
+	return now.Sub(first) >= hostEventLag
+}
+
+// refreshHost sends the host's inventory to the event worker (merged, never
+// forgetting what events reported: mergeInventory); false when it did not answer.
+func (lw *latticeWorker) refreshHost(ctx context.Context, id string) bool {
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
+	inv, err := lw.ctl.GetHostInventory(pctx, id)
+	cancel()
+	if err != nil || inv == nil {
+		return false
+	}
+	if inv.HostID == "" {
+		inv.HostID = id
+	}
+	lw.publishWadmEvent(ctx, EventHostInventory, EventTypeHostInventory, inv)
+	return true
 }
 
 func (lw *latticeWorker) publishExpired(ctx context.Context, d HostExpired) {

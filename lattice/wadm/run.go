@@ -139,10 +139,8 @@ func Run(ctx context.Context, nc *nats.Conn, cfg Config) (*Wadm, error) {
 	if cfg.MemoryStorage {
 		storage = jetstream.MemoryStorage
 	}
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	objs, err := ensureJetStream(sctx, js, jsLayout{storage: storage, replicas: cfg.StreamReplicas,
-		manifestBucket: cfg.ManifestBucket, stateBucket: cfg.StateBucket})
+	objs, err := setUpJetStream(ctx, js, nc, cfg.JSDomain, jsLayout{storage: storage, replicas: cfg.StreamReplicas,
+		manifestBucket: cfg.ManifestBucket, stateBucket: cfg.StateBucket}, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("wadm: %w (is JetStream enabled on %s?)", err, nc.ConnectedUrlRedacted())
 	}
@@ -206,6 +204,8 @@ func Run(ctx context.Context, nc *nats.Conn, cfg Config) (*Wadm, error) {
 		w.ensureLattice(l)
 	}
 	// Re-attach to the lattices earlier processes worked on.
+	sctx, cancel := context.WithTimeout(ctx, jsAttempt)
+	defer cancel()
 	if st, err := js.Stream(sctx, EventConsumerStream); err == nil {
 		lister := st.ListConsumers(sctx)
 		for ci := range lister.Info() {
@@ -228,6 +228,48 @@ func Run(ctx context.Context, nc *nats.Conn, cfg Config) (*Wadm, error) {
 	}
 	return w, nil
 }
+
+// Setting up wadm's streams and buckets: each attempt gets jsAttempt; attempts that ran out
+// of time are made again until jsSetupFor has passed.
+const (
+	jsAttempt  = 15 * time.Second
+	jsSetupFor = 2 * time.Minute
+)
+
+// setUpJetStream is ensureJetStream, tried again while JetStream does not answer in time. In
+// a cluster that has just formed (or lost a node) every replicated stream and bucket waits
+// for a leader election; on a loaded machine, with other wadm processes creating the same
+// objects, that took longer than one attempt, and a `wash wadm` of an HA set exited at
+// start: CI's TestClusterFailover then killed the only wadm still running. The buckets read
+// through their stream leader (leaderReads).
+func setUpJetStream(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, domain string, l jsLayout, log *slog.Logger) (*jsObjects, error) {
+	giveUp := time.Now().Add(jsSetupFor)
+	for {
+		actx, cancel := context.WithTimeout(ctx, jsAttempt)
+		objs, err := ensureJetStream(actx, js, l)
+		if err == nil {
+			if objs.manifests, err = leaderReads(actx, nc, domain, objs.manifests); err == nil {
+				objs.state, err = leaderReads(actx, nc, domain, objs.state)
+			}
+		}
+		cancel()
+		if err == nil || ctx.Err() != nil || !jsTimedOut(err) || time.Now().After(giveUp) {
+			return objs, err
+		}
+		log.Warn("wadm: JetStream did not answer in time while setting up streams and buckets; trying again", "err", err)
+	}
+}
+
+// jsTimedOut reports a JetStream request that no server answered in time, or that the
+// cluster refused until it has a leader: made again, it may succeed.
+func jsTimedOut(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		(errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrCodeClusterNotAvailable)
+}
+
+// jsErrCodeClusterNotAvailable is nats-server's "JetStream system temporarily unavailable".
+const jsErrCodeClusterNotAvailable = 10008
 
 // Stop ends the API server and every worker. Pending work stays in the
 // JetStream consumers for other (or later) wadm processes.

@@ -354,3 +354,22 @@ func TestStepInventoryNeverForgetsAnEvent(t *testing.T) {
 		t.Fatalf("a late component was not added: %+v %+v", st.Hosts["NA"], st.Components)
 	}
 }
+
+// TestStepSameDeployTwice: a deploy applied from wadm_manifests (applyDrift) and its own event
+// arriving later are the same manifest: the second plans nothing, whether the host answered
+// meanwhile or not, so no component is scaled twice.
+func TestStepSameDeployTwice(t *testing.T) {
+	deploy := func(t *testing.T, _ *WorkerState) events.Event { return published(t, stepApp) }
+	waiting := model.Reconciling("Scaling component on 1 host(s)")
+	runSteps(t, []stepCase{
+		{name: "host starts", event: func(t *testing.T, _ *WorkerState) events.Event {
+			return hostEvent(t, events.HostStarted, "NA", events.HostStartedData{})
+		}},
+		{name: "deploy", at: time.Second, event: deploy, commands: []string{"NA=4/default"}, status: waiting},
+		{name: "the same deploy while waiting", at: 2 * time.Second, event: deploy, status: waiting},
+		{name: "the host answers", at: 3 * time.Second, event: func(t *testing.T, _ *WorkerState) events.Event {
+			return scaled(t, "NA", "demo-hello", 4, mineAnn())
+		}, status: model.Deployed("")},
+		{name: "the same deploy once done", at: 4 * time.Second, event: deploy, status: model.Deployed("")},
+	})
+}
