@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/spf13/pflag"
 
 	"github.com/wasmlattice/wash/commands/cli"
 	evcmd "github.com/wasmlattice/wash/commands/events"
@@ -21,14 +20,7 @@ import (
 func follow(t *testing.T, l *lattice, lattice string, format output.Format, args ...string) (<-chan arrival, func() error) {
 	t.Helper()
 	o := &evcmd.Options{}
-	fs := pflag.NewFlagSet("events", pflag.ContinueOnError)
-	o.Conn.AddFlags(fs)
-	fs.StringArrayVar(&o.Types, "type", nil, "")
-	fs.StringArrayVar(&o.Hosts, "host", nil, "")
-	fs.DurationVar(&o.Since, "since", 0, "")
-	if err := fs.Parse(append([]string{"-p", l.port, "-x", lattice}, args...)); err != nil {
-		t.Fatal(err)
-	}
+	l.parseFlags(t, o.AddFlags, lattice, args...)
 	return stream(t, "wash events", format, &o.OnReady, func(ctx context.Context, env *cli.Env) error { return evcmd.Run(ctx, env, o) })
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/spf13/pflag"
 
 	"github.com/wasmlattice/wash/commands"
 	"github.com/wasmlattice/wash/commands/cli"
@@ -167,6 +168,17 @@ func (r *recorder) names() []string {
 }
 
 func wasmModule(t testing.TB) string { return testlattice.Wasip1(t) }
+
+// parseFlags parses args with a command's own flags (addFlags), connected to lattice name on l,
+// for tests that call its Run function directly.
+func (l *lattice) parseFlags(t *testing.T, addFlags func(*pflag.FlagSet), name string, args ...string) {
+	t.Helper()
+	fs := pflag.NewFlagSet("wash", pflag.ContinueOnError)
+	addFlags(fs)
+	if err := fs.Parse(append([]string{"-p", l.port, "-x", name}, args...)); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // arrival is a line a streaming command printed, with when it arrived.
 type arrival struct {

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/wasmlattice/wash/commands/cli"
 	logscmd "github.com/wasmlattice/wash/commands/logs"
 	"github.com/wasmlattice/wash/commands/output"
@@ -38,15 +36,7 @@ func (l *lattice) logHost(t testing.TB, labels map[string]string) *host.Host {
 func followLogs(t *testing.T, l *lattice, format output.Format, args ...string) <-chan arrival {
 	t.Helper()
 	o := &logscmd.Options{}
-	fs := pflag.NewFlagSet("logs", pflag.ContinueOnError)
-	o.Conn.AddFlags(fs)
-	fs.BoolVar(&o.All, "all", false, "")
-	fs.StringArrayVar(&o.Components, "component", nil, "")
-	fs.BoolVarP(&o.Follow, "follow", "f", false, "")
-	fs.IntVar(&o.Tail, "tail", -1, "")
-	if err := fs.Parse(append([]string{"-p", l.port, "-x", "default", "-f"}, args...)); err != nil {
-		t.Fatal(err)
-	}
+	l.parseFlags(t, o.AddFlags, "default", append([]string{"-f"}, args...)...)
 	lines, _ := stream(t, "wash logs -f", format, &o.OnReady, func(ctx context.Context, env *cli.Env) error { return logscmd.Run(ctx, env, o) })
 	return lines
 }

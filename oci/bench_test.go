@@ -3,6 +3,7 @@ package oci
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"io"
 	"net/http"
 	"os"
@@ -19,17 +20,7 @@ func bigComponent(n int) []byte {
 	body := append([]byte{byte(len(name))}, name...)
 	body = append(body, payload...)
 	out := []byte("\x00asm\x0d\x00\x01\x00\x00")
-	v := uint32(len(body))
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v != 0 {
-			out = append(out, c|0x80)
-			continue
-		}
-		out = append(out, c)
-		break
-	}
+	out = binary.AppendUvarint(out, uint64(len(body))) // custom section size, unsigned LEB128
 	return append(out, body...)
 }
 

@@ -22,15 +22,22 @@ func readFixture(t testing.TB, name string) []byte {
 	}[name])
 }
 
-func TestExtractUpstreamComponent(t *testing.T) {
-	wasm := readFixture(t, "hello_plugin_s.wasm")
+// fixtureClaims reads fixture name and the claims it must carry.
+func fixtureClaims(t *testing.T, name string) ([]byte, *Token[Component]) {
+	t.Helper()
+	wasm := readFixture(t, name)
 	tok, err := ExtractClaims(wasm)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tok == nil {
-		t.Fatal("no claims found")
+		t.Fatalf("no claims found in %s", name)
 	}
+	return wasm, tok
+}
+
+func TestExtractUpstreamComponent(t *testing.T) {
+	_, tok := fixtureClaims(t, "hello_plugin_s.wasm")
 	c := tok.Claims
 	if c.Metadata.Name != "hello-plugin" || c.Metadata.Ver != "0.1.0" {
 		t.Errorf("metadata = %+v", c.Metadata)
@@ -50,14 +57,7 @@ func TestExtractUpstreamComponent(t *testing.T) {
 }
 
 func TestExtractLegacyModule(t *testing.T) {
-	wasm := readFixture(t, "logger.wasm")
-	tok, err := ExtractClaims(wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tok == nil {
-		t.Fatal("no claims found in legacy jwt section")
-	}
+	wasm, tok := fixtureClaims(t, "logger.wasm") // claims in the legacy jwt section
 	if len(tok.Claims.Metadata.Caps) == 0 {
 		t.Errorf("expected legacy caps, got %+v", tok.Claims.Metadata)
 	}

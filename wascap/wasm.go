@@ -3,6 +3,7 @@ package wascap
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -79,18 +80,6 @@ func uleb32(b []byte) (uint32, int, error) {
 		}
 	}
 	return 0, 0, errors.New("LEB128 too long")
-}
-
-func appendULEB(b []byte, v uint32) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v != 0 {
-			b = append(b, c|0x80)
-			continue
-		}
-		return append(b, c)
-	}
 }
 
 func isJWTSection(s section) bool {
@@ -210,11 +199,11 @@ func Sign(wasm []byte, issuer Signer, subject string, o SignOptions) ([]byte, *T
 	if err != nil {
 		return nil, nil, err
 	}
-	payload := appendULEB(nil, uint32(len(SectionName)))
+	payload := binary.AppendUvarint(nil, uint64(len(SectionName))) // unsigned LEB128
 	payload = append(payload, SectionName...)
 	payload = append(payload, jwt...)
 	out := append(stripped, 0)
-	out = appendULEB(out, uint32(len(payload)))
+	out = binary.AppendUvarint(out, uint64(len(payload)))
 	out = append(out, payload...)
 	return out, &Token[Component]{JWT: jwt, Claims: c}, nil
 }

@@ -175,16 +175,20 @@ func newToken(env *cli.Env) *cobra.Command {
 	return cmd
 }
 
+// newTokenCmd completes a `wash claims token` subcommand: no arguments; unset key flags are
+// taken from the environment (WASH_ISSUER_KEY, WASH_SUBJECT_KEY, WASH_KEYS).
+func newTokenCmd[O any](env *cli.Env, cmd *cobra.Command, o *O, runF func(*O) error, run func(context.Context, *cli.Env, *O) error) *cobra.Command {
+	cmd.Args = cli.Args(cobra.NoArgs)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return cli.RunWithEnv(cmd, keys.Env, env, o, runF, run) }
+	return cmd
+}
+
 func newTokenComponentCmd(env *cli.Env, runF func(*Metadata) error) *cobra.Command {
 	m := &Metadata{}
-	cmd := &cobra.Command{
+	cmd := newTokenCmd(env, &cobra.Command{
 		Use:   "component --name NAME",
 		Short: "Generate component claims",
-		Args:  cli.Args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return cli.RunWithEnv(cmd, keys.Env, env, m, runF, RunTokenComponent)
-		},
-	}
+	}, m, runF, RunTokenComponent)
 	m.bind(cmd)
 	return cmd
 }
@@ -295,19 +299,21 @@ type AccountOptions struct {
 	Extra []string // --additional-key
 }
 
+// bindNamed adds the flags account and operator tokens share: --name, --additional-key (what
+// is "account" or "operator") and the validity dates.
+func (o *AccountOptions) bindNamed(cmd *cobra.Command, what string) {
+	cmd.Flags().StringVarP(&o.Name, "name", "n", "", what+" name (required)")
+	cmd.Flags().StringSliceVarP(&o.Extra, "additional-key", "a", nil, "another "+what+" seed or key file allowed to sign (repeatable)")
+	o.dates.bind(cmd)
+}
+
 func newTokenAccountCmd(env *cli.Env, runF func(*AccountOptions) error) *cobra.Command {
 	o := &AccountOptions{}
-	cmd := &cobra.Command{
+	cmd := newTokenCmd(env, &cobra.Command{
 		Use:   "account --name NAME",
 		Short: "Generate account claims, signed by an operator key",
-		Args:  cli.Args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return cli.RunWithEnv(cmd, keys.Env, env, o, runF, RunTokenAccount)
-		},
-	}
-	cmd.Flags().StringVarP(&o.Name, "name", "n", "", "account name (required)")
-	cmd.Flags().StringSliceVarP(&o.Extra, "additional-key", "a", nil, "another account seed or key file allowed to sign (repeatable)")
-	o.dates.bind(cmd)
+	}, o, runF, RunTokenAccount)
+	o.bindNamed(cmd, "account")
 	o.Signing.Bind(cmd, "account", "directory")
 	return cmd
 }
@@ -338,17 +344,11 @@ type OperatorOptions AccountOptions
 
 func newTokenOperatorCmd(env *cli.Env, runF func(*OperatorOptions) error) *cobra.Command {
 	o := &OperatorOptions{}
-	cmd := &cobra.Command{
+	cmd := newTokenCmd(env, &cobra.Command{
 		Use:   "operator --name NAME",
 		Short: "Generate self-signed operator claims",
-		Args:  cli.Args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return cli.RunWithEnv(cmd, keys.Env, env, o, runF, RunTokenOperator)
-		},
-	}
-	cmd.Flags().StringVarP(&o.Name, "name", "n", "", "operator name (required)")
-	cmd.Flags().StringSliceVarP(&o.Extra, "additional-key", "a", nil, "another operator seed or key file allowed to sign (repeatable)")
-	o.dates.bind(cmd)
+	}, o, runF, RunTokenOperator)
+	(*AccountOptions)(o).bindNamed(cmd, "operator")
 	cmd.Flags().StringVarP(&o.Issuer, "issuer", "i", "", "operator seed, or a file holding it (env WASH_ISSUER_KEY)")
 	cmd.Flags().StringVar(&o.KeysDir, "directory", "", "keys directory (env WASH_KEYS, default $WASH_HOME/keys)")
 	cmd.Flags().BoolVar(&o.DisableKeygen, "disable-keygen", false, "fail instead of generating missing keys")

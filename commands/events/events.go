@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
@@ -71,11 +72,16 @@ about 70 seconds).`,
 			return cli.RunUntilSignal(cmd.Context(), env, o, runF, Run)
 		},
 	}
-	o.Conn.AddFlags(cmd.Flags())
-	cmd.Flags().StringArrayVar(&o.Types, "type", nil, "only events of this type, e.g. component_scaled (repeatable)")
-	cmd.Flags().StringArrayVar(&o.Hosts, "host", nil, "only events from this host: id, id prefix or friendly name (repeatable)")
-	cmd.Flags().DurationVar(&o.Since, "since", 0, "first replay the events of this long ago (e.g. 5m), from a JetStream stream that captures them")
+	o.AddFlags(cmd.Flags())
 	return cmd
+}
+
+// AddFlags adds the flags of `wash events` (tests parse them straight into Options).
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	o.Conn.AddFlags(fs)
+	fs.StringArrayVar(&o.Types, "type", nil, "only events of this type, e.g. component_scaled (repeatable)")
+	fs.StringArrayVar(&o.Hosts, "host", nil, "only events from this host: id, id prefix or friendly name (repeatable)")
+	fs.DurationVar(&o.Since, "since", 0, "first replay the events of this long ago (e.g. 5m), from a JetStream stream that captures them")
 }
 
 // normalizeTypes maps --type values (short or full CloudEvent types) to short names.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/conn"
@@ -74,8 +75,13 @@ With -o json every line is one JSON object (NDJSON).`,
 			return cli.RunUntilSignal(cmd.Context(), env, o, runF, Run)
 		},
 	}
-	o.Conn.AddFlags(cmd.Flags())
-	fs := cmd.Flags()
+	o.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// AddFlags adds the flags of `wash logs` (tests parse them straight into Options).
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	o.Conn.AddFlags(fs)
 	fs.BoolVar(&o.All, "all", false, "the logs of every host")
 	fs.StringArrayVar(&o.Components, "component", nil, "only the lines of this component id (repeatable)")
 	fs.StringArrayVar(&o.Providers, "provider", nil, "only the lines of this provider id (repeatable)")
@@ -83,7 +89,6 @@ With -o json every line is one JSON object (NDJSON).`,
 	fs.DurationVar(&o.Since, "since", 0, "only lines of the last duration, e.g. 10m or 1h")
 	fs.IntVar(&o.Tail, "tail", -1, "only the last N lines before following (default: all)")
 	fs.StringVar(&o.Level, "level", "", "only lines at this level or above: error, warn, info, debug")
-	return cmd
 }
 
 // target is one host whose logs are printed.

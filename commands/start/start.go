@@ -69,16 +69,12 @@ func RunComponent(ctx context.Context, env *cli.Env, o *ComponentOptions) error 
 	if o.MaxInstances == 0 {
 		return cli.Usage(errors.New("--max-instances must be at least 1 (to stop a component use `wash stop component`)"))
 	}
-	s, err := placement.Prepare(env, &o.Conn, &o.Place, "component", o.ID, o.Ref)
+	s, h, err := prepareOnHost(ctx, env, &o.Conn, &o.Place, "component", o.ID, o.Ref)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	ref, annotations, config := s.Ref, s.Annotations, s.Config
-	h, err := s.ChooseHost(ctx, &o.Place, "component", ref, o.ID)
-	if err != nil {
-		return err
-	}
 	if err := s.ScaleComponent(ctx, workload.ScaleRequest{
 		Host: h, Verb: "start",
 		Cmd: ctl.ScaleComponentCommand{ComponentRef: ref, ComponentID: o.ID, Annotations: annotations,
@@ -128,16 +124,12 @@ file:// URL) or a builtin such as wasmcloud+builtin://http-server.`,
 
 // RunProvider starts a provider.
 func RunProvider(ctx context.Context, env *cli.Env, o *ProviderOptions) error {
-	s, err := placement.Prepare(env, &o.Conn, &o.Place, "provider", o.ID, o.Ref)
+	s, h, err := prepareOnHost(ctx, env, &o.Conn, &o.Place, "provider", o.ID, o.Ref)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	ref, annotations, config := s.Ref, s.Annotations, s.Config
-	h, err := s.ChooseHost(ctx, &o.Place, "provider", ref, o.ID)
-	if err != nil {
-		return err
-	}
 	if err := s.StartProvider(ctx, workload.StartProviderRequest{
 		Host: h, Cmd: ctl.StartProviderCommand{ProviderID: o.ID, ProviderRef: ref, Config: config, Annotations: annotations},
 		Wait: !o.Place.SkipWait, Timeout: o.Place.WaitTimeout(placement.StartProviderWait, s.Resolved.Timeout),
@@ -145,6 +137,21 @@ func RunProvider(ctx context.Context, env *cli.Env, o *ProviderOptions) error {
 		return placement.WaitHint(err, "check `wash get inventory "+h.ID+"`, or raise --wait-timeout-ms")
 	}
 	return printStarted(env, "Provider", o.ID, ref, h.ID, o.Place.SkipWait)
+}
+
+// prepareOnHost checks and opens a start of kind id from ref and picks the host it goes to
+// (--host-id, else an auction); the caller closes the session.
+func prepareOnHost(ctx context.Context, env *cli.Env, c *conn.Options, p *placement.Flags, kind, id, ref string) (*placement.Prepared, ctl.Host, error) {
+	s, err := placement.Prepare(env, c, p, kind, id, ref)
+	if err != nil {
+		return nil, ctl.Host{}, err
+	}
+	h, err := s.ChooseHost(ctx, p, kind, s.Ref, id)
+	if err != nil {
+		s.Close()
+		return nil, ctl.Host{}, err
+	}
+	return s, h, nil
 }
 
 // printStarted reports a started (or, with --skip-wait, starting) component or provider; the
