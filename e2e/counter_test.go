@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wasmlattice/wash/internal/testmanifest"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
 )
@@ -35,61 +36,20 @@ func counterWasm(t *testing.T) string {
 	return wasm
 }
 
-// counterManifest is the tutorial's shape: the counter, the builtin http-server linked to it,
-// and a builtin key-value provider (kvName, image builtin) the counter links to on
-// wasi:keyvalue store+atomics with target config kvConfig (YAML properties, may be empty).
-func counterManifest(version, wasm, httpAddr, kvName, builtin, kvConfig string) string {
-	target := "target: " + kvName
-	if kvConfig != "" {
-		target = fmt.Sprintf(`target:
-              name: %s
-              config:
-                - name: redis-url
-                  properties:
-%s`, kvName, kvConfig)
+// counterManifest is the tutorial's shape, app name with annotation version: the counter, the
+// builtin http-server linked to it, and a key-value provider kvName (image kvImage) the counter
+// links to on wasi:keyvalue store+atomics, with kvConfig as the link's target config redis-url
+// (none when nil).
+func counterManifest(name, version, wasm, httpAddr, kvName, kvImage string, kvConfig map[string]string) string {
+	kv := testmanifest.Link{Target: kvName, Namespace: "wasi", Package: "keyvalue", Interfaces: []string{"store", "atomics"}}
+	if kvConfig != nil {
+		kv.TargetConfig = []testmanifest.Config{{Name: "redis-url", Properties: kvConfig}}
 	}
-	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: counter
-  annotations:
-    version: %s
-spec:
-  components:
-    - name: counter
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 20
-        - type: link
-          properties:
-            namespace: wasi
-            package: keyvalue
-            interfaces: [store, atomics]
-            %s
-    - name: httpserver
-      type: capability
-      properties:
-        image: wasmcloud+builtin://http-server
-      traits:
-        - type: link
-          properties:
-            target: counter
-            namespace: wasi
-            package: http
-            interfaces: [incoming-handler]
-            source_config:
-              - name: counter-http
-                properties:
-                  address: %s
-    - name: %s
-      type: capability
-      properties:
-        image: wasmcloud+builtin://%s
-`, version, wasm, target, httpAddr, kvName, builtin)
+	return testmanifest.App{Name: name, Version: version, Components: []testmanifest.Component{
+		testmanifest.Wasm("counter", wasm, 20).Link(kv),
+		testmanifest.HTTPServer("counter", "counter-http", httpAddr),
+		{Name: kvName, Image: kvImage, Provider: true},
+	}}.YAML()
 }
 
 func writeManifest(t *testing.T, text string) string {
@@ -227,10 +187,11 @@ func TestCounterAppAcrossKeyValueBackends(t *testing.T) {
 	base := "http://" + addr
 
 	backends := []struct {
-		name, builtin, config string
-		check                 func(t *testing.T)
+		name, builtin string
+		config        map[string]string
+		check         func(t *testing.T)
 	}{
-		{"kvredis", "keyvalue-redis", "                    url: " + rds.URL, func(t *testing.T) {
+		{"kvredis", "keyvalue-redis", map[string]string{"url": rds.URL}, func(t *testing.T) {
 			rc := redis.NewClient(&redis.Options{Addr: rds.Addr})
 			defer rc.Close()
 			for key, want := range map[string]string{"hello": "2", "world": "1", "conc": "1000"} {
@@ -239,7 +200,7 @@ func TestCounterAppAcrossKeyValueBackends(t *testing.T) {
 				}
 			}
 		}},
-		{"kvnats", "keyvalue-nats", "", func(t *testing.T) {
+		{"kvnats", "keyvalue-nats", nil, func(t *testing.T) {
 			nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
 			if err != nil {
 				t.Fatal(err)
@@ -256,11 +217,11 @@ func TestCounterAppAcrossKeyValueBackends(t *testing.T) {
 				}
 			}
 		}},
-		{"kvmem", "keyvalue-inmemory", "", func(*testing.T) {}},
+		{"kvmem", "keyvalue-inmemory", nil, func(*testing.T) {}},
 	}
 	for i, b := range backends {
 		ok := t.Run(b.builtin, func(t *testing.T) {
-			path := writeManifest(t, counterManifest(fmt.Sprintf("v0.0.%d", i+1), wasm, addr, b.name, b.builtin, b.config))
+			path := writeManifest(t, counterManifest("counter", fmt.Sprintf("v0.0.%d", i+1), wasm, addr, b.name, "wasmcloud+builtin://"+b.builtin, b.config))
 			// An upgrade puts the new link before wadm deletes the old one (as upstream wadm
 			// does), so the first put is refused ("link already exists with different target")
 			// and the app reports failed until the old link is gone and the put is retried;
@@ -279,14 +240,6 @@ func TestCounterAppAcrossKeyValueBackends(t *testing.T) {
 			break
 		}
 	}
-}
-
-// counterApp is a one-key-value-provider counter app named name: kvImage is the provider's
-// image, kvConfig the link's target config (YAML properties lines, may be empty).
-func counterApp(name, wasm, httpAddr, kvImage, kvConfig string) string {
-	m := counterManifest("v1", wasm, httpAddr, "kv", "X", kvConfig)
-	m = strings.Replace(m, "name: counter\n  annotations", "name: "+name+"\n  annotations", 1)
-	return strings.Replace(m, "image: wasmcloud+builtin://X", "image: "+kvImage, 1)
 }
 
 // waitStatus polls `wash app status` until its output contains every want.
@@ -329,14 +282,14 @@ func TestBadProvidersThroughWadm(t *testing.T) {
 	}
 
 	good := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	e.must("app", "deploy", writeManifest(t, counterApp("good", wasm, good, "wasmcloud+builtin://keyvalue-inmemory", "")), "--ctl-port", e.portArg())
+	e.must("app", "deploy", writeManifest(t, counterManifest("good", "v1", wasm, good, "kv", "wasmcloud+builtin://keyvalue-inmemory", nil)), "--ctl-port", e.portArg())
 	if n := waitCount(t, e, "http://"+good+"/x"); n != 1 {
 		t.Fatalf("good app: first count %d", n)
 	}
 
 	// 1. an archive with only a binary for another platform
 	foreign := providertest.TestProviderPAR(t, t.TempDir(), false)
-	e.must("app", "deploy", writeManifest(t, counterApp("foreign", wasm, fmt.Sprintf("127.0.0.1:%d", freePort(t)), "file://"+foreign, "")), "--no-wait", "--ctl-port", e.portArg())
+	e.must("app", "deploy", writeManifest(t, counterManifest("foreign", "v1", wasm, fmt.Sprintf("127.0.0.1:%d", freePort(t)), "kv", "file://"+foreign, nil)), "--no-wait", "--ctl-port", e.portArg())
 	t.Log(waitStatus(t, e, "foreign", "failed", "provider archive has no binary for this target", "wash par insert --arch"))
 	select {
 	case m := <-failed:
@@ -351,7 +304,7 @@ func TestBadProvidersThroughWadm(t *testing.T) {
 	// counter's requests fail with 500 and the host log says why
 	missingAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	ref := fmt.Sprintf("127.0.0.1:%d/kv:0.1.0", freePort(t))
-	e.must("app", "deploy", writeManifest(t, counterApp("missing", wasm, missingAddr, ref, "")), "--no-wait", "--ctl-port", e.portArg())
+	e.must("app", "deploy", writeManifest(t, counterManifest("missing", "v1", wasm, missingAddr, "kv", ref, nil)), "--no-wait", "--ctl-port", e.portArg())
 	t.Log(waitStatus(t, e, "missing", "failed", ref))
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -386,7 +339,7 @@ func TestBadProvidersThroughWadm(t *testing.T) {
 	// reason
 	refused := fmt.Sprintf("redis://127.0.0.1:%d", freePort(t))
 	redisAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	e.must("app", "deploy", writeManifest(t, counterApp("refused", wasm, redisAddr, "wasmcloud+builtin://keyvalue-redis", "                    url: "+refused)), "--ctl-port", e.portArg())
+	e.must("app", "deploy", writeManifest(t, counterManifest("refused", "v1", wasm, redisAddr, "kv", "wasmcloud+builtin://keyvalue-redis", map[string]string{"url": refused})), "--ctl-port", e.portArg())
 	deadline = time.Now().Add(30 * time.Second)
 	for {
 		code, body, err := httpGet("http://" + redisAddr + "/x")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wasmlattice/wash/internal/corpus"
+	"github.com/wasmlattice/wash/internal/testmanifest"
 )
 
 // A user's path to a served component: wash up -d, wash app deploy of a manifest with the
@@ -21,42 +22,10 @@ func TestAppDeployServesHTTP(t *testing.T) {
 	e.must("up", "-d", "--nats-port", e.portArg())
 	defer e.run("down", "--all")
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	manifest := fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: hello-http
-  annotations:
-    version: v0.0.1
-spec:
-  components:
-    - name: hello
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 10
-    - name: httpserver
-      type: capability
-      properties:
-        image: wasmcloud+builtin://http-server
-      traits:
-        - type: link
-          properties:
-            target: hello
-            namespace: wasi
-            package: http
-            interfaces: [incoming-handler]
-            source_config:
-              - name: default-http
-                properties:
-                  address: %s
-`, wasm, addr)
-	path := filepath.Join(t.TempDir(), "wadm.yaml")
-	if err := os.WriteFile(path, []byte(manifest), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := writeManifest(t, testmanifest.App{Name: "hello-http", Version: "v0.0.1", Components: []testmanifest.Component{
+		testmanifest.Wasm("hello", wasm, 10),
+		testmanifest.HTTPServer("hello", "default-http", addr),
+	}}.YAML())
 	e.must("app", "deploy", path, "--ctl-port", e.portArg())
 
 	deadline := time.Now().Add(30 * time.Second)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/internal/testmanifest"
 )
 
 // testdataWasm is a checked-in WAT component under lattice/host/providers/testdata.
@@ -30,95 +32,26 @@ func testdataWasm(t *testing.T, name string) string {
 // provider on [consumer], the provider links to the component on [handler] with the
 // subscriptions in its source config.
 func messagingManifest(wasm, subscriptions string) string {
-	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: echo
-  annotations:
-    version: v0.0.1
-spec:
-  components:
-    - name: echo
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 4
-        - type: link
-          properties:
-            target: nats
-            namespace: wasmcloud
-            package: messaging
-            interfaces: [consumer]
-    - name: nats
-      type: capability
-      properties:
-        image: wasmcloud+builtin://messaging-nats
-      traits:
-        - type: link
-          properties:
-            target: echo
-            namespace: wasmcloud
-            package: messaging
-            interfaces: [handler]
-            source_config:
-              - name: echo-subscriptions
-                properties:
-                  subscriptions: %s
-`, wasm, subscriptions)
+	messaging := func(target, iface string) testmanifest.Link {
+		return testmanifest.Link{Target: target, Namespace: "wasmcloud", Package: "messaging", Interfaces: []string{iface}}
+	}
+	handler := messaging("echo", "handler")
+	handler.SourceConfig = []testmanifest.Config{{Name: "echo-subscriptions", Properties: map[string]string{"subscriptions": subscriptions}}}
+	return testmanifest.App{Name: "echo", Version: "v0.0.1", Components: []testmanifest.Component{
+		testmanifest.Wasm("echo", wasm, 4).Link(messaging("nats", "consumer")),
+		testmanifest.Builtin("nats", "messaging-nats").Link(handler),
+	}}.YAML()
 }
 
 // blobManifest serves the blobhttp component on httpAddr, storing objects under root.
 func blobManifest(wasm, httpAddr, root string) string {
-	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: blobs
-  annotations:
-    version: v0.0.1
-spec:
-  components:
-    - name: blobhttp
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 4
-        - type: link
-          properties:
-            target:
-              name: files
-              config:
-                - name: blob-root
-                  properties:
-                    root: %s
-            namespace: wasi
-            package: blobstore
-            interfaces: [blobstore, container, types]
-    - name: files
-      type: capability
-      properties:
-        image: wasmcloud+builtin://blobstore-fs
-    - name: httpserver
-      type: capability
-      properties:
-        image: wasmcloud+builtin://http-server
-      traits:
-        - type: link
-          properties:
-            target: blobhttp
-            namespace: wasi
-            package: http
-            interfaces: [incoming-handler]
-            source_config:
-              - name: blobs-http
-                properties:
-                  address: %s
-`, wasm, root, httpAddr)
+	return testmanifest.App{Name: "blobs", Version: "v0.0.1", Components: []testmanifest.Component{
+		testmanifest.Wasm("blobhttp", wasm, 4).Link(testmanifest.Link{Target: "files",
+			TargetConfig: []testmanifest.Config{{Name: "blob-root", Properties: map[string]string{"root": root}}},
+			Namespace:    "wasi", Package: "blobstore", Interfaces: []string{"blobstore", "container", "types"}}),
+		testmanifest.Builtin("files", "blobstore-fs"),
+		testmanifest.HTTPServer("blobhttp", "blobs-http", httpAddr),
+	}}.YAML()
 }
 
 // The messaging echo and the blobstore apps through wash up and wash app deploy.

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/internal/testmanifest"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/oci/ocitest"
@@ -103,27 +103,9 @@ func TestAppDeployFromRegistry(t *testing.T) {
 	e := newEnv(t)
 	e.must("up", "-d", "--nats-port", e.portArg(), "--allowed-insecure", reg.Host, "--heartbeat-interval", "250ms")
 	defer e.run("down", "--all")
-	manifest := fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: hello-oci
-  annotations:
-    description: component from a loopback registry
-spec:
-  components:
-    - name: hello
-      type: component
-      properties:
-        image: %s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 3
-`, ref)
-	mpath := filepath.Join(t.TempDir(), "hello.yaml")
-	if err := os.WriteFile(mpath, []byte(manifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mpath := writeManifest(t, testmanifest.App{Name: "hello-oci", Description: "component from a loopback registry",
+		Components: []testmanifest.Component{{Name: "hello", Image: ref, Scaler: &testmanifest.Scaler{Instances: 3}}},
+	}.YAML())
 	e.must("app", "deploy", mpath, "-p", e.portArg(), "--timeout", "20s")
 	var inv struct {
 		Inventories []ctl.HostInventory `json:"inventories"`

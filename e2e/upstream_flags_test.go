@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -19,6 +18,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/wasmlattice/wash/internal/testmanifest"
 )
 
 // runWith runs wash with extra environment entries (later entries win).
@@ -127,12 +128,8 @@ func TestUpstreamArtifactFlags(t *testing.T) {
 
 	// app validate --check-image-refs asks the registry for each image.
 	manifest := func(image string) string {
-		p := filepath.Join(t.TempDir(), "app.yaml")
-		m := fmt.Sprintf("apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata:\n  name: refs\n  annotations:\n    version: v1\nspec:\n  components:\n    - name: c\n      type: component\n      properties:\n        image: %s\n      traits:\n        - type: spreadscaler\n          properties:\n            instances: 1\n", image)
-		if err := os.WriteFile(p, []byte(m), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
+		return writeManifest(t, testmanifest.App{Name: "refs", Version: "v1",
+			Components: []testmanifest.Component{{Name: "c", Image: image, Scaler: &testmanifest.Scaler{Instances: 1}}}}.YAML())
 	}
 	e.must("app", "validate", manifest(ref), "--check-image-refs", "--insecure")
 	missing := manifest(regHost + "/acme/nope:9.9.9")
@@ -186,10 +183,8 @@ func TestUpstreamLatticeFlags(t *testing.T) {
 	}
 	e.must("stop", "component", "guest", "-p", p)
 
-	m := filepath.Join(t.TempDir(), "app.yaml")
-	if err := os.WriteFile(m, []byte(fmt.Sprintf("apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata:\n  name: upstream-app\n  annotations:\n    version: v1\nspec:\n  components:\n    - name: g\n      type: component\n      properties:\n        image: file://%s\n      traits:\n        - type: spreadscaler\n          properties:\n            instances: 1\n", wasm)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	m := writeManifest(t, testmanifest.App{Name: "upstream-app", Version: "v1",
+		Components: []testmanifest.Component{testmanifest.Wasm("g", wasm, 1)}}.YAML())
 	e.must("app", "deploy", m, "-p", p)
 	// The same name and version again fails without --replace and works with it.
 	if r := e.run("app", "deploy", m, "-p", p); r.code == 0 {
