@@ -115,6 +115,12 @@ func simpleManifest(name, image string, instances int) string {
 // waitStatus polls the app status until ok accepts it.
 func waitStatus(t testing.TB, c *wadmclient.Client, app string, within time.Duration, ok func(*model.Status) bool) *model.Status {
 	t.Helper()
+	return waitStatusOr(t, c, app, within, ok, func() string { return "" })
+}
+
+// waitStatusOr is waitStatus with extra context (more) on failure.
+func waitStatusOr(t testing.TB, c *wadmclient.Client, app string, within time.Duration, ok func(*model.Status) bool, more func() string) *model.Status {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	var last *model.Status
 	for time.Now().Before(deadline) {
@@ -128,7 +134,7 @@ func waitStatus(t testing.TB, c *wadmclient.Client, app string, within time.Dura
 		time.Sleep(50 * time.Millisecond)
 	}
 	b, _ := json.Marshal(last)
-	t.Fatalf("status of %s never matched within %s; last: %s", app, within, b)
+	t.Fatalf("status of %s never matched within %s; last: %s\n%s", app, within, b, more())
 	return nil
 }
 
