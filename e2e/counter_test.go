@@ -201,11 +201,7 @@ func TestCounterAppAcrossKeyValueBackends(t *testing.T) {
 			}
 		}},
 		{"kvnats", "keyvalue-nats", nil, func(t *testing.T) {
-			nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
+			nc := e.natsConn(t)
 			js, _ := jetstream.New(nc)
 			kv, err := js.KeyValue(context.Background(), "default")
 			if err != nil {
@@ -271,11 +267,7 @@ func TestBadProvidersThroughWadm(t *testing.T) {
 	e := newEnv(t)
 	e.must("up", "-d", "--nats-port", e.portArg())
 	defer e.run("down", "--all")
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := e.natsConn(t)
 	failed := make(chan *nats.Msg, 16)
 	if _, err := nc.ChanSubscribe("wasmbus.evt.default.provider_start_failed", failed); err != nil {
 		t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 )
 
@@ -362,11 +361,7 @@ func TestLongNamesAndLostConnections(t *testing.T) {
 	l.fails(t, []string{"app name is 4000 bytes long"}, "app", "deploy", manifest, "-p", p)
 
 	// The APIs answer with an error, whoever asks.
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := e.natsConn(t)
 	var hostID string
 	{
 		var hosts struct {
@@ -511,11 +506,7 @@ func TestStandaloneWadmComesBack(t *testing.T) {
 		}
 	}
 	answers("at start")
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := e.natsConn(t)
 	// With max_control_line 32 this short request passes, and what wadm then sends for the
 	// new lattice "d" (JetStream API requests with long subjects) makes the server close it.
 	low := opts.Clone()

@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/internal/testtool"
 )
@@ -61,6 +64,38 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 }
 
+// washEnv is the environment wash runs with in this env: the test's own, WASH_HOME, no colours,
+// then extra (later entries win).
+func (e *env) washEnv(extra ...string) []string {
+	return append(append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1"), extra...)
+}
+
+// runWash runs the wash binary in dir (the test's when empty) with exactly the environment env.
+// A non-zero exit is a result; a binary that does not start fails the test.
+func runWash(t testing.TB, dir string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(washBin, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running wash %v: %v", args, err)
+	}
+	return r
+}
+
+// runIn runs wash in dir with extra environment entries.
+func (e *env) runIn(dir string, extra []string, args ...string) result {
+	e.t.Helper()
+	return runWash(e.t, dir, e.washEnv(extra...), args...)
+}
+
 // run executes wash with args; "-p PORT" is not added automatically.
 func (e *env) run(args ...string) result {
 	e.t.Helper()
@@ -70,7 +105,13 @@ func (e *env) run(args ...string) result {
 // must runs wash and fails the test on a non-zero exit.
 func (e *env) must(args ...string) result {
 	e.t.Helper()
-	r := e.run(args...)
+	return e.mustWith(nil, args...)
+}
+
+// mustWith is must with extra environment entries.
+func (e *env) mustWith(extra []string, args ...string) result {
+	e.t.Helper()
+	r := e.runIn("", extra, args...)
 	if r.code != 0 {
 		e.t.Fatalf("wash %s failed:\n%s", strings.Join(args, " "), r)
 	}
@@ -124,6 +165,24 @@ func listening(port int) bool {
 	}
 	c.Close()
 	return true
+}
+
+// connect opens a NATS connection to url for the test; it is closed when the test ends.
+func connect(t testing.TB, url string, opts ...nats.Option) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		t.Fatalf("connecting to NATS at %s: %v", url, err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// natsConn connects test t (the env's test or one of its subtests) to the NATS server of this
+// env's lattice.
+func (e *env) natsConn(t testing.TB) *nats.Conn {
+	t.Helper()
+	return connect(t, "nats://127.0.0.1:"+e.portArg())
 }
 
 func decodeJSON(t testing.TB, s string, v any) {

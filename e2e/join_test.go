@@ -165,11 +165,7 @@ func TestUpAuthenticatedNATS(t *testing.T) {
 		}
 		// The provider connects with lattice_rpc_user_jwt/seed from HostData: its health
 		// check passing proves it reached the lattice.
-		nc, err := nats.Connect(n.URL, nats.UserCredentials(creds))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
+		nc := connect(t, n.URL, nats.UserCredentials(creds))
 		healthy := make(chan *nats.Msg, 4)
 		if _, err := nc.ChanSubscribe("wasmbus.evt.default.health_check_passed", healthy); err != nil {
 			t.Fatal(err)
@@ -287,11 +283,7 @@ func TestAuthenticatedHostComesBack(t *testing.T) {
 	notOnCmdline(t, e, "ctl-pw-e2e")
 	notOnCmdline(t, e, "rpc-pw-e2e")
 
-	nc, err := nats.Connect(ns.ClientURL(), nats.UserInfo("ctl", "ctl-pw-e2e"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := connect(t, ns.ClientURL(), nats.UserInfo("ctl", "ctl-pw-e2e"))
 	users := func() map[string]int { // the host's connections by user
 		cz, err := ns.Connz(&server.ConnzOptions{Username: true})
 		if err != nil {

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/wasmlattice/wash/internal/testmanifest"
 )
 
@@ -62,11 +60,7 @@ func TestMessagingAndBlobstoreApps(t *testing.T) {
 	e := newEnv(t)
 	e.must("up", "-d", "--nats-port", e.portArg())
 	defer e.run("down", "--all")
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := e.natsConn(t)
 
 	t.Run("messaging", func(t *testing.T) {
 		e.must("app", "deploy", writeManifest(t, messagingManifest(testdataWasm(t, "msgecho"), "demo.>")), "--ctl-port", e.portArg())

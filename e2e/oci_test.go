@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/wasmlattice/wash/internal/testlattice"
 	"github.com/wasmlattice/wash/internal/testmanifest"
 	"github.com/wasmlattice/wash/lattice/ctl"
@@ -44,11 +42,7 @@ func TestUpScaleFromRegistry(t *testing.T) {
 		"--oci-registry", reg.Host, "--oci-user", "wash", "--oci-password", "s3cret")
 	defer e.run("down", "--all")
 
-	nc, err := nats.Connect("nats://127.0.0.1:" + e.portArg())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := e.natsConn(t)
 	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default", Timeout: 5 * time.Second})
 	hosts, err := c.PingHosts(context.Background(), ctl.GatherOptions{})
 	if err != nil || len(hosts) != 1 {

@@ -83,7 +83,7 @@ func TestUpMultiLocalDown(t *testing.T) {
 func TestUpForegroundSignal(t *testing.T) {
 	e := newEnv(t)
 	cmd := exec.Command(washBin, "up", "--nats-port", e.portArg())
-	cmd.Env = append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1")
+	cmd.Env = e.washEnv()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestConnectOnlyJoinsExistingNATS(t *testing.T) {
 	}
 	defer srv.Shutdown()
 	cmd := exec.Command(washBin, "up", "-d", "--nats-connect-only", "--nats-port", e.portArg(), "-x", "edge")
-	cmd.Env = append(os.Environ(), "WASH_HOME="+e.home, "WASMCLOUD_LABEL_region=eu", "NO_COLOR=1")
+	cmd.Env = e.washEnv("WASMCLOUD_LABEL_region=eu")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("up --nats-connect-only: %v\n%s", err, out)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -51,11 +50,7 @@ type ctlCommands struct{ n atomic.Int64 }
 
 func countCommands(t *testing.T, e *env, lattice string) *ctlCommands {
 	t.Helper()
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := e.natsConn(t)
 	c := &ctlCommands{}
 	kinds := []string{".component.scale.", ".provider.start.", ".provider.stop.", ".link.put", ".link.del", ".config.put.", ".config.del."}
 	if _, err := nc.Subscribe("wasmbus.ctl.v1."+lattice+".>", func(m *nats.Msg) {
@@ -82,7 +77,7 @@ func componentCounts(t *testing.T, e *env, componentID string) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
+	defer nc.Close() // called in polling loops: one connection per call
 	cc := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default", Timeout: 5 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -286,7 +281,7 @@ func TestEventsSinceReplays(t *testing.T) {
 	defer e.run("down", "--all", "--ctl-port", p)
 	e.must("config", "put", "replay-me", "k=v", "--ctl-port", p)
 	cmd := exec.Command(washBin, "events", "--since", "30m", "-o", "json", "--ctl-port", p)
-	cmd.Env = append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1")
+	cmd.Env = e.washEnv()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {

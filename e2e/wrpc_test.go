@@ -14,24 +14,6 @@ import (
 	"github.com/wasmlattice/wash/internal/testmanifest"
 )
 
-// runEnv is env.run with extra environment variables.
-func (e *env) runEnv(extra []string, args ...string) result {
-	e.t.Helper()
-	cmd := exec.Command(washBin, args...)
-	cmd.Env = append(append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1"), extra...)
-	out, err := cmd.CombinedOutput()
-	r := result{stdout: string(out)}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("running wash %v: %v", args, err)
-	}
-	if r.code != 0 {
-		e.t.Fatalf("wash %s failed:\n%s", strings.Join(args, " "), r)
-	}
-	return r
-}
-
 // inventory maps "component or provider id" to the ids of the hosts running it.
 func (e *env) placement(t *testing.T) map[string][]string {
 	t.Helper()
@@ -121,7 +103,7 @@ func waitHTTP(t *testing.T, url string, within time.Duration, check func(code in
 func TestLatticeAcrossHosts(t *testing.T) {
 	e := newEnv(t)
 	fast := []string{"WASH_WADM_HOST_EXPIRY=3s"}
-	e.runEnv(fast, "up", "-d", "--nats-port", e.portArg(), "--heartbeat-interval", "1s", "--label", "role=a", "--label", "tier=edge")
+	e.mustWith(fast, "up", "-d", "--nats-port", e.portArg(), "--heartbeat-interval", "1s", "--label", "role=a", "--label", "tier=edge")
 	defer e.run("down", "--all", "-p", e.portArg())
 	e.must("up", "-d", "--multi-local", "--nats-port", e.portArg(), "--heartbeat-interval", "1s", "--label", "role=b", "--label", "tier=core")
 	e.must("up", "-d", "--multi-local", "--nats-port", e.portArg(), "--heartbeat-interval", "1s", "--label", "role=c", "--label", "tier=core")
