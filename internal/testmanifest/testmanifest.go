@@ -24,8 +24,9 @@ type App struct {
 
 // Policy is a spec.policies entry, e.g. a secret backend.
 type Policy struct {
-	Name, Type string
-	Properties map[string]string
+	Name       string            `yaml:"name"`
+	Type       string            `yaml:"type"`
+	Properties map[string]string `yaml:"properties"`
 }
 
 // Component is a spec.components entry: a WebAssembly component, or a capability provider
@@ -59,9 +60,9 @@ type Scaler struct {
 
 // Spread is one spread requirement of a scaler; Weight 0 leaves the weight out.
 type Spread struct {
-	Name         string
-	Weight       int
-	Requirements map[string]string
+	Name         string            `yaml:"name"`
+	Weight       int               `yaml:"weight,omitempty"`
+	Requirements map[string]string `yaml:"requirements"`
 }
 
 // Link is a link trait from its component to Target on Namespace:Package/Interfaces.
@@ -75,8 +76,8 @@ type Link struct {
 
 // Config is a named config with its properties, as links and components carry them.
 type Config struct {
-	Name       string
-	Properties map[string]string
+	Name       string            `yaml:"name"`
+	Properties map[string]string `yaml:"properties"`
 }
 
 // Wasm is a component from a local file (a file:// image) with a spreadscaler of instances.
@@ -147,13 +148,8 @@ type (
 		Annotations map[string]string `yaml:"annotations"`
 	}
 	spec struct {
-		Policies   []policyDoc    `yaml:"policies,omitempty"`
+		Policies   []Policy       `yaml:"policies,omitempty"`
 		Components []componentDoc `yaml:"components"`
-	}
-	policyDoc struct {
-		Name       string            `yaml:"name"`
-		Type       string            `yaml:"type"`
-		Properties map[string]string `yaml:"properties"`
 	}
 	componentDoc struct {
 		Name       string        `yaml:"name"`
@@ -175,14 +171,9 @@ type (
 		Properties any    `yaml:"properties"`
 	}
 	scalerDoc struct {
-		Instances *int        `yaml:"instances,omitempty"`
-		Replicas  *int        `yaml:"replicas,omitempty"`
-		Spread    []spreadDoc `yaml:"spread,omitempty"`
-	}
-	spreadDoc struct {
-		Name         string            `yaml:"name"`
-		Weight       int               `yaml:"weight,omitempty"`
-		Requirements map[string]string `yaml:"requirements"`
+		Instances *int     `yaml:"instances,omitempty"`
+		Replicas  *int     `yaml:"replicas,omitempty"`
+		Spread    []Spread `yaml:"spread,omitempty"`
 	}
 	linkDoc struct {
 		Target     targetDoc  `yaml:"target"`
@@ -209,9 +200,7 @@ func (a App) doc() doc {
 	if a.Description != "" {
 		d.Metadata.Annotations["description"] = a.Description
 	}
-	for _, p := range a.Policies {
-		d.Spec.Policies = append(d.Spec.Policies, policyDoc(p))
-	}
+	d.Spec.Policies = a.Policies
 	for _, c := range a.Components {
 		cd := componentDoc{Name: c.Name, Type: "component", Properties: propertiesDoc{Image: c.Image, ID: c.ID}}
 		if c.Provider {
@@ -223,12 +212,9 @@ func (a App) doc() doc {
 		}
 		if c.Scaler != nil {
 			n := c.Scaler.Instances
-			sd := scalerDoc{Instances: &n}
+			sd := scalerDoc{Instances: &n, Spread: c.Scaler.Spread}
 			if c.Scaler.Replicas {
 				sd.Instances, sd.Replicas = nil, &n
-			}
-			for _, s := range c.Scaler.Spread {
-				sd.Spread = append(sd.Spread, spreadDoc(s))
 			}
 			cd.Traits = append(cd.Traits, traitDoc{Type: "spreadscaler", Properties: sd})
 		}
