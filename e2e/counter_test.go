@@ -76,21 +76,20 @@ func httpGet(url string) (int, string, error) {
 // Requests that fail before the app is ready do not count (they answer an error, not a value).
 func waitCount(t *testing.T, e *env, url string) int {
 	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for {
-		code, body, err := httpGet(url)
-		if err == nil && code == 200 {
-			n, err := strconv.Atoi(strings.TrimSpace(body))
-			if err != nil {
-				t.Fatalf("GET %s: body %q is not a number", url, body)
-			}
-			return n
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: %d %q %v\nstatus:\n%s", url, code, body, err, e.run("app", "status", "counter", "--ctl-port", e.portArg()))
-		}
-		time.Sleep(100 * time.Millisecond)
+	var code int
+	var body string
+	var err error
+	if !poll(45*time.Second, 100*time.Millisecond, func() bool {
+		code, body, err = httpGet(url)
+		return err == nil && code == 200
+	}) {
+		t.Fatalf("GET %s: %d %q %v\nstatus:\n%s", url, code, body, err, e.run("app", "status", "counter", "--ctl-port", e.portArg()))
 	}
+	n, err := strconv.Atoi(strings.TrimSpace(body))
+	if err != nil {
+		t.Fatalf("GET %s: body %q is not a number", url, body)
+	}
+	return n
 }
 
 func mustCount(t *testing.T, url string, want int) {
@@ -149,25 +148,21 @@ func concurrentIncrements(t *testing.T, url string, clients, total int) {
 // waitLink waits until the counter's only key-value link goes to target.
 func waitLink(t *testing.T, e *env, source, target string) {
 	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for {
+	var targets []string
+	if !poll(45*time.Second, 100*time.Millisecond, func() bool {
 		var out struct {
 			Links []ctl.Link `json:"links"`
 		}
 		decodeJSON(t, e.must("get", "links", "--ctl-port", e.portArg(), "-o", "json").stdout, &out)
-		var targets []string
+		targets = nil
 		for _, l := range out.Links {
 			if l.SourceID == source && l.WitPackage == "keyvalue" {
 				targets = append(targets, l.Target)
 			}
 		}
-		if slices.Equal(targets, []string{target}) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("key-value links of %s: %v, want only %s", source, targets, target)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return slices.Equal(targets, []string{target})
+	}) {
+		t.Fatalf("key-value links of %s: %v, want only %s", source, targets, target)
 	}
 }
 
@@ -180,9 +175,7 @@ func TestCounterAppAcrossKeyValueBackends(t *testing.T) {
 	}
 	wasm := counterWasm(t)
 	rds := providertest.StartRedis(t)
-	e := newEnv(t)
-	e.must("up", "-d", "--nats-port", e.portArg())
-	defer e.run("down", "--all")
+	e := upLattice(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	base := "http://" + addr
 
@@ -241,19 +234,17 @@ func TestCounterAppAcrossKeyValueBackends(t *testing.T) {
 // waitStatus polls `wash app status` until its output contains every want.
 func waitStatus(t *testing.T, e *env, app string, want ...string) string {
 	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for {
+	var out string
+	var missing []string
+	if !poll(45*time.Second, 200*time.Millisecond, func() bool {
 		r := e.run("app", "status", app, "--ctl-port", e.portArg())
-		out := r.stdout + r.stderr
-		missing := slices.DeleteFunc(slices.Clone(want), func(w string) bool { return strings.Contains(out, w) })
-		if len(missing) == 0 {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("wash app status %s lacks %q:\n%s", app, missing, out)
-		}
-		time.Sleep(200 * time.Millisecond)
+		out = r.stdout + r.stderr
+		missing = slices.DeleteFunc(slices.Clone(want), func(w string) bool { return strings.Contains(out, w) })
+		return len(missing) == 0
+	}) {
+		t.Fatalf("wash app status %s lacks %q:\n%s", app, missing, out)
 	}
+	return out
 }
 
 // Bad input through the whole stack: a provider archive without a binary for this platform, a
@@ -264,9 +255,7 @@ func TestBadProvidersThroughWadm(t *testing.T) {
 		t.Skip("starts wash up and four deployments")
 	}
 	wasm := counterWasm(t)
-	e := newEnv(t)
-	e.must("up", "-d", "--nats-port", e.portArg())
-	defer e.run("down", "--all")
+	e := upLattice(t)
 	nc := e.natsConn(t)
 	failed := make(chan *nats.Msg, 16)
 	if _, err := nc.ChanSubscribe("wasmbus.evt.default.provider_start_failed", failed); err != nil {
@@ -298,17 +287,7 @@ func TestBadProvidersThroughWadm(t *testing.T) {
 	ref := fmt.Sprintf("127.0.0.1:%d/kv:0.1.0", freePort(t))
 	e.must("app", "deploy", writeManifest(t, counterManifest("missing", "v1", wasm, missingAddr, "kv", ref, nil)), "--no-wait", "--ctl-port", e.portArg())
 	t.Log(waitStatus(t, e, "missing", "failed", ref))
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		code, body, err := httpGet("http://" + missingAddr + "/x")
-		if err == nil && code == 500 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("missing provider: GET = %d %q %v, want 500", code, body, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitHTTP(t, "http://"+missingAddr+"/x", 30*time.Second, func(code int, _ string) bool { return code == 500 })
 	hostLog := func() string {
 		files, _ := filepath.Glob(filepath.Join(e.home, "hosts", "*.json"))
 		var all strings.Builder
@@ -332,17 +311,9 @@ func TestBadProvidersThroughWadm(t *testing.T) {
 	refused := fmt.Sprintf("redis://127.0.0.1:%d", freePort(t))
 	redisAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	e.must("app", "deploy", writeManifest(t, counterManifest("refused", "v1", wasm, redisAddr, "kv", "wasmcloud+builtin://keyvalue-redis", map[string]string{"url": refused})), "--ctl-port", e.portArg())
-	deadline = time.Now().Add(30 * time.Second)
-	for {
-		code, body, err := httpGet("http://" + redisAddr + "/x")
-		if err == nil && code == 500 && strings.Contains(body, "cannot reach Redis at 127.0.0.1") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("refused Redis: GET = %d %q %v, want 500 naming Redis", code, body, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitHTTP(t, "http://"+redisAddr+"/x", 30*time.Second, func(code int, body string) bool {
+		return code == 500 && strings.Contains(body, "cannot reach Redis at 127.0.0.1")
+	})
 
 	// the healthy app kept serving throughout
 	mustCount(t, "http://"+good+"/x", 2)

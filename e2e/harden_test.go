@@ -34,25 +34,11 @@ func startServedLattice(t *testing.T, upArgs ...string) *servedLattice {
 // server the test runs).
 func startServedLatticeIn(t *testing.T, e *env, upArgs ...string) *servedLattice {
 	t.Helper()
-	wasm, err := os.ReadFile("../examples/hello-http/hello.component.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile("../examples/hello-http/wadm.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	l := &servedLattice{env: e, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), dir: t.TempDir()}
-	if err := os.WriteFile(filepath.Join(l.dir, "hello.component.wasm"), wasm, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	manifest := strings.ReplaceAll(string(src), "127.0.0.1:8080", l.addr)
-	if err := os.WriteFile(filepath.Join(l.dir, "wadm.yaml"), []byte(manifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	manifest := exampleHelloHTTP(t, l.dir, l.addr)
 	l.must(append([]string{"up", "-d", "--nats-port", l.portArg()}, upArgs...)...)
 	t.Cleanup(func() { l.run("down", "--all", "-p", l.portArg()) })
-	l.must("app", "deploy", filepath.Join(l.dir, "wadm.yaml"), "-p", l.portArg())
+	l.must("app", "deploy", manifest, "-p", l.portArg())
 	l.serving(t)
 	return l
 }
@@ -172,16 +158,8 @@ func listeningOn(addr string) bool {
 // manifest writes a copy of hello-http named app, listening on addr, and returns its path.
 func (l *servedLattice) manifest(t *testing.T, app, addr string) string {
 	t.Helper()
-	src, err := os.ReadFile("../examples/hello-http/wadm.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := strings.ReplaceAll(string(src), "127.0.0.1:8080", addr)
-	m = strings.Replace(m, "name: hello-http", "name: "+app, 1)
 	path := filepath.Join(l.dir, fmt.Sprintf("%s-%d.yaml", app, time.Now().UnixNano()))
-	if err := os.WriteFile(path, []byte(m), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	helloHTTPManifest(t, path, app, addr)
 	return path
 }
 

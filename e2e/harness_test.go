@@ -48,9 +48,23 @@ type env struct {
 	port int
 }
 
-func newEnv(t testing.TB) *env {
-	e := &env{t: t, home: t.TempDir(), port: freePort(t)}
+func newEnv(t testing.TB) *env { return envOn(t, freePort(t)) }
+
+// envOn is a user's shell with its own WASH_HOME whose lattice is the NATS on port (another
+// user's, or a server the test started).
+func envOn(t testing.TB, port int) *env {
+	e := &env{t: t, home: t.TempDir(), port: port}
 	t.Cleanup(e.cleanup)
+	return e
+}
+
+// upLattice is newEnv with a lattice running: `wash up -d` on the env's NATS port, and
+// `wash down --all` when the test ends.
+func upLattice(t testing.TB) *env {
+	t.Helper()
+	e := newEnv(t)
+	e.must("up", "-d", "--nats-port", e.portArg())
+	t.Cleanup(func() { e.run("down", "--all") })
 	return e
 }
 
@@ -167,6 +181,36 @@ func listening(port int) bool {
 	return true
 }
 
+// poll calls done every interval until it reports true or within has passed, and tells whether
+// done reported true in time. Callers keep what done last saw for their failure message.
+func poll(within, every time.Duration, done func() bool) bool {
+	deadline := time.Now().Add(within)
+	for {
+		if done() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(every)
+	}
+}
+
+// waitHTTP polls url until check accepts the answer.
+func waitHTTP(t *testing.T, url string, within time.Duration, check func(code int, body string) bool) (int, string) {
+	t.Helper()
+	var code int
+	var body string
+	var err error
+	if !poll(within, 100*time.Millisecond, func() bool {
+		code, body, err = httpGet(url)
+		return err == nil && check(code, body)
+	}) {
+		t.Fatalf("GET %s: %d %q %v after %s", url, code, body, err, within)
+	}
+	return code, body
+}
+
 // connect opens a NATS connection to url for the test; it is closed when the test ends.
 func connect(t testing.TB, url string, opts ...nats.Option) *nats.Conn {
 	t.Helper()
@@ -183,6 +227,38 @@ func connect(t testing.TB, url string, opts ...nats.Option) *nats.Conn {
 func (e *env) natsConn(t testing.TB) *nats.Conn {
 	t.Helper()
 	return connect(t, "nats://127.0.0.1:"+e.portArg())
+}
+
+// notNATS holds a free loopback port with a program that is not NATS and returns the port: it
+// accepts connections and hangs up at once (hangUp) or keeps them open without a word, the two
+// ways such a program fails a NATS client. It stops when the test ends.
+func notNATS(t testing.TB, hangUp bool) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			if hangUp {
+				c.Close()
+			} else {
+				held = append(held, c)
+			}
+		}
+	}()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 func decodeJSON(t testing.TB, s string, v any) {

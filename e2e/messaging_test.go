@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/wasmlattice/wash/internal/testmanifest"
 )
 
@@ -57,35 +59,28 @@ func TestMessagingAndBlobstoreApps(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts wash up and two deployments")
 	}
-	e := newEnv(t)
-	e.must("up", "-d", "--nats-port", e.portArg())
-	defer e.run("down", "--all")
+	e := upLattice(t)
 	nc := e.natsConn(t)
 
 	t.Run("messaging", func(t *testing.T) {
 		e.must("app", "deploy", writeManifest(t, messagingManifest(testdataWasm(t, "msgecho"), "demo.>")), "--ctl-port", e.portArg())
-		deadline := time.Now().Add(45 * time.Second)
-		for {
-			m, err := nc.Request("demo.hello", []byte("from wadm"), 500*time.Millisecond)
-			if err == nil {
-				if string(m.Data) != "echo: from wadm" {
-					t.Fatalf("reply %q", m.Data)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("demo.hello: %v\nstatus:\n%s", err, e.run("app", "status", "echo", "--ctl-port", e.portArg()))
-			}
+		var reply *nats.Msg
+		var err error
+		if !poll(45*time.Second, 0, func() bool {
+			reply, err = nc.Request("demo.hello", []byte("from wadm"), 500*time.Millisecond)
+			return err == nil
+		}) {
+			t.Fatalf("demo.hello: %v\nstatus:\n%s", err, e.run("app", "status", "echo", "--ctl-port", e.portArg()))
+		}
+		if string(reply.Data) != "echo: from wadm" {
+			t.Fatalf("reply %q", reply.Data)
 		}
 		e.must("app", "undeploy", "echo", "--ctl-port", e.portArg())
-		deadline = time.Now().Add(45 * time.Second)
-		for {
-			if _, err := nc.Request("demo.hello", []byte("x"), 300*time.Millisecond); err != nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("still answered after undeploy")
-			}
+		if !poll(45*time.Second, 0, func() bool {
+			_, err := nc.Request("demo.hello", []byte("x"), 300*time.Millisecond)
+			return err != nil
+		}) {
+			t.Fatal("still answered after undeploy")
 		}
 	})
 
@@ -94,16 +89,14 @@ func TestMessagingAndBlobstoreApps(t *testing.T) {
 		addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 		e.must("app", "deploy", writeManifest(t, blobManifest(testdataWasm(t, "blobhttp"), addr, root)), "--ctl-port", e.portArg())
 		base := "http://" + addr
-		deadline := time.Now().Add(45 * time.Second)
-		for {
-			code, body, err := put(base+"/notes/a.txt", "stored through wadm")
-			if err == nil && code == 200 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("PUT: %d %q %v\nstatus:\n%s", code, body, err, e.run("app", "status", "blobs", "--ctl-port", e.portArg()))
-			}
-			time.Sleep(100 * time.Millisecond)
+		var code int
+		var body string
+		var err error
+		if !poll(45*time.Second, 100*time.Millisecond, func() bool {
+			code, body, err = put(base+"/notes/a.txt", "stored through wadm")
+			return err == nil && code == 200
+		}) {
+			t.Fatalf("PUT: %d %q %v\nstatus:\n%s", code, body, err, e.run("app", "status", "blobs", "--ctl-port", e.portArg()))
 		}
 		if code, body, err := httpGet(base + "/notes/a.txt"); err != nil || code != 200 || body != "stored through wadm" {
 			t.Fatalf("GET: %d %q %v", code, body, err)

@@ -61,16 +61,13 @@ func TestSecretsThroughWadm(t *testing.T) {
 		Components: []testmanifest.Component{guest, testmanifest.HTTPServer("guest", "http-address", addr)},
 	}.YAML())
 	e.must("app", "deploy", path, "--ctl-port", p)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		code, body, err := httpGet("http://" + addr + "/api")
-		if err == nil && code == 200 && body == "t0ps3cret" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET /api: %d %q %v\nstatus:\n%s", code, body, err, e.run("app", "status", "secret-app", "--ctl-port", p))
-		}
-		time.Sleep(100 * time.Millisecond)
+	var code int
+	var body string
+	if !poll(30*time.Second, 100*time.Millisecond, func() bool {
+		code, body, err = httpGet("http://" + addr + "/api")
+		return err == nil && code == 200 && body == "t0ps3cret"
+	}) {
+		t.Fatalf("GET /api: %d %q %v\nstatus:\n%s", code, body, err, e.run("app", "status", "secret-app", "--ctl-port", p))
 	}
 	// wadm stored the reference under its name for the app's secret.
 	if r := e.must("secrets", "get", "SECRET_secret_app-api", "-p", p, "-o", "json"); !strings.Contains(r.stdout, `"key": "api-token"`) {

@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -130,21 +128,7 @@ func TestUpBadInput(t *testing.T) {
 		contains string
 	}
 	// A port held by something that is not NATS.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	busy := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	busy := notNATS(t, true)
 	cases := []tc{
 		{"unknown flag", []string{"up", "--no-such-flag"}, 2, "unknown flag: --no-such-flag"},
 		{"label without =", []string{"up", "--label", "zone", "--nats-port", e.portArg()}, 2, `invalid label "zone": expected key=value`},
@@ -259,9 +243,7 @@ func TestConnectOnlyJoinsExistingNATS(t *testing.T) {
 
 // TestAppBadInput: each mistake is one line naming the problem, exit 1, and nothing is stored.
 func TestAppBadInput(t *testing.T) {
-	e := newEnv(t)
-	e.must("up", "-d", "--nats-port", e.portArg())
-	defer e.run("down", "--all", "-p", e.portArg())
+	e := upLattice(t)
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)

@@ -77,24 +77,6 @@ func (e *env) hostPID(t *testing.T, id string) int {
 	return rec.PID
 }
 
-// waitHTTP polls url until check accepts the answer.
-func waitHTTP(t *testing.T, url string, within time.Duration, check func(code int, body string) bool) (int, string) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	var code int
-	var body string
-	var err error
-	for time.Now().Before(deadline) {
-		code, body, err = httpGet(url)
-		if err == nil && check(code, body) {
-			return code, body
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("GET %s: %d %q %v after %s", url, code, body, err, within)
-	return 0, ""
-}
-
 // One lattice of three hosts, as a user would run it: the http-server on host A reaches a
 // component placed only on host C; the counter counts through a native key-value provider
 // (built with the SDK, started from a provider archive) on another host than the component;
