@@ -38,8 +38,7 @@ setup() {
 	[ -n "${3:-}" ] && tc="--target-config $3"
 	# shellcheck disable=SC2086
 	"$W" link put "counter-$1" "kv-$1" wasi keyvalue --interface store --interface atomics $tc >/dev/null
-	"$W" config put "addr-$1" "address=127.0.0.1:$port" >/dev/null
-	"$W" link put http-server "counter-$1" wasi http --interface incoming-handler --source-config "addr-$1" --link-name "$1" >/dev/null
+	serve_http "counter-$1" "$port" "addr-$1" "$1"
 	echo "$port"
 }
 p_redis=$(setup redis keyvalue-redis redis-url)

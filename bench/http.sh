@@ -58,17 +58,14 @@ sleep 2
 echo "wash up (pid $pid) idle, nothing deployed: resident $(rss "$pid") [the total, VmRSS, is what #15's 30 MB idle target is compared with]"
 
 ports=""
+"$W" start provider wasmcloud+builtin://http-server http-server >/dev/null
 for g in $GUESTS; do
 	wasm=$(go run ./bench/guestpath "$g")
 	port=$(free_port)
 	"$W" start component "$wasm" "$g" --max-instances "$CONNECTIONS" --wait-timeout-ms 300000 >/dev/null
-	"$W" config put "bench-$g" "address=127.0.0.1:$port" >/dev/null
+	serve_http "$g" "$port" "bench-$g" "$g"
 	eval "port_$(echo "$g" | tr - _)=$port"
 	ports="$ports $port"
-done
-"$W" start provider wasmcloud+builtin://http-server http-server >/dev/null
-for g in $GUESTS; do
-	"$W" link put http-server "$g" wasi http --interface incoming-handler --source-config "bench-$g" --link-name "$g" >/dev/null
 done
 p_plain=$(free_port)
 "$tmp/plainhttp" -addr "127.0.0.1:$p_plain" & plain_pid=$!

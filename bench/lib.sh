@@ -45,6 +45,13 @@ up_lattice() {
 	"$W" up -d --nats-port "$nats" "$@" >/dev/null
 }
 
+# serve_http COMPONENT PORT CONFIG [LINK_NAME]: the built-in http-server, started as provider
+# http-server, serves COMPONENT on 127.0.0.1:PORT; the address goes in config CONFIG.
+serve_http() {
+	"$W" config put "$3" "address=127.0.0.1:$2" >/dev/null
+	"$W" link put http-server "$1" wasi http --interface incoming-handler --source-config "$3" ${4:+--link-name "$4"} >/dev/null
+}
+
 # wait_up PORT [PATH] [TRIES]: wait until http://127.0.0.1:PORT/PATH answers 2xx, polling every
 # 0.1 s for at most TRIES times (default 300).
 wait_up() {

@@ -48,8 +48,7 @@ comp=$(free_port)
 "$W" start component "$wasm" pgcounter --max-instances 100 >/dev/null
 "$W" config put pg-conn POSTGRES_HOST=127.0.0.1 POSTGRES_PORT="$pgport" POSTGRES_USERNAME=postgres POSTGRES_DATABASE=postgres >/dev/null
 "$W" link put pgcounter postgres wasmcloud postgres --interface query --interface prepared --target-config pg-conn >/dev/null
-"$W" config put pg-addr "address=127.0.0.1:$comp" >/dev/null
-"$W" link put http-server pgcounter wasi http --interface incoming-handler --source-config pg-addr >/dev/null
+serve_http pgcounter "$comp" pg-addr
 
 wait_up "$comp" warm
 wait_up "$plain" warm
