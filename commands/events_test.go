@@ -1,12 +1,9 @@
 package commands_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,11 +18,6 @@ import (
 
 // follow starts `wash events` through its Run function, writing into a pipe. It returns the
 // lines as they arrive (with their arrival time) and a stop function.
-type arrival struct {
-	line string
-	at   time.Time
-}
-
 func follow(t *testing.T, l *lattice, lattice string, format output.Format, args ...string) (<-chan arrival, func() error) {
 	t.Helper()
 	o := &evcmd.Options{}
@@ -37,44 +29,7 @@ func follow(t *testing.T, l *lattice, lattice string, format output.Format, args
 	if err := fs.Parse(append([]string{"-p", l.port, "-x", lattice}, args...)); err != nil {
 		t.Fatal(err)
 	}
-	pr, pw := io.Pipe()
-	var errb strings.Builder
-	env := &cli.Env{IO: output.Buffered(pw, &errb)}
-	env.IO.Format = format
-	lines := make(chan arrival, 1024)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			lines <- arrival{sc.Text(), time.Now()}
-		}
-		close(lines)
-	}()
-	ready := make(chan struct{})
-	var once sync.Once
-	o.OnReady = func() { once.Do(func() { close(ready) }) }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- evcmd.Run(ctx, env, o); pw.Close() }()
-	select {
-	case <-ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("wash events ended early: %v (stderr %q)", err, errb.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("wash events never became ready")
-	}
-	stopped := false
-	stop := func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		cancel()
-		return <-done
-	}
-	t.Cleanup(func() { _ = stop() })
-	return lines, stop
+	return stream(t, "wash events", format, &o.OnReady, func(ctx context.Context, env *cli.Env) error { return evcmd.Run(ctx, env, o) })
 }
 
 // next returns the first line accepted by match within the timeout.

@@ -1,9 +1,11 @@
 package commands_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -165,3 +167,55 @@ func (r *recorder) names() []string {
 }
 
 func wasmModule(t testing.TB) string { return testlattice.Wasip1(t) }
+
+// arrival is a line a streaming command printed, with when it arrived.
+type arrival struct {
+	line string
+	at   time.Time
+}
+
+// stream runs a streaming command (wash events, wash logs -f) through its Run function, its
+// stdout piped into the returned channel line by line, and waits until the command calls
+// *onReady (its subscription is live). stop cancels it and returns Run's error; cleanup stops it
+// too.
+func stream(t *testing.T, what string, format output.Format, onReady *func(), run func(context.Context, *cli.Env) error) (<-chan arrival, func() error) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	var errb strings.Builder
+	env := &cli.Env{IO: output.Buffered(pw, &errb)}
+	env.IO.Format = format
+	lines := make(chan arrival, 1024)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			lines <- arrival{sc.Text(), time.Now()}
+		}
+		close(lines)
+	}()
+	ready := make(chan struct{})
+	var once sync.Once
+	*onReady = func() { once.Do(func() { close(ready) }) }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, env); pw.Close() }()
+	select {
+	case <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("%s ended early: %v (stderr %q)", what, err, errb.String())
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s never became ready", what)
+	}
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { _ = stop() })
+	return lines, stop
+}

@@ -1,7 +1,6 @@
 package commands_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,8 +10,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/wasmlattice/wash/commands/output"
 	"github.com/wasmlattice/wash/internal/hostlog"
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/internal/testtool"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/logs"
 )
@@ -32,16 +32,6 @@ func (l *lattice) logHost(t testing.TB, labels map[string]string) *host.Host {
 	t.Helper()
 	tap := logs.NewTap(slog.NewTextHandler(io.Discard, nil), logs.TapOptions{})
 	return l.nats.StartHost(t, host.Config{Lattice: "default", Labels: labels, Logger: slog.New(tap), LogTap: tap})
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // followLogs runs `wash logs -f` through its Run function and returns its lines as they arrive.
@@ -57,33 +47,7 @@ func followLogs(t *testing.T, l *lattice, format output.Format, args ...string) 
 	if err := fs.Parse(append([]string{"-p", l.port, "-x", "default", "-f"}, args...)); err != nil {
 		t.Fatal(err)
 	}
-	pr, pw := io.Pipe()
-	var errb strings.Builder
-	env := &cli.Env{IO: output.Buffered(pw, &errb)}
-	env.IO.Format = format
-	lines := make(chan arrival, 1024)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			lines <- arrival{sc.Text(), time.Now()}
-		}
-		close(lines)
-	}()
-	ready := make(chan struct{})
-	var once sync.Once
-	o.OnReady = func() { once.Do(func() { close(ready) }) }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- logscmd.Run(ctx, env, o); pw.Close() }()
-	select {
-	case <-ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("wash logs -f ended early: %v (stderr %q)", err, errb.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("wash logs -f never became ready")
-	}
-	t.Cleanup(func() { cancel(); <-done })
+	lines, _ := stream(t, "wash logs -f", format, &o.OnReady, func(ctx context.Context, env *cli.Env) error { return logscmd.Run(ctx, env, o) })
 	return lines
 }
 
@@ -95,7 +59,7 @@ func TestLogsFollowAcrossHosts(t *testing.T) {
 	l.logHost(t, map[string]string{"zone": "a"})
 	h2 := l.logHost(t, map[string]string{"zone": "b"})
 	l.logHost(t, map[string]string{"zone": "c"})
-	addr := freeAddr(t)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(testtool.FreePort(t)))
 	wasm := testlattice.HTTPLog(t)
 	ok(t, l.args("default", "start", "component", "file://"+wasm, "httplog", "--host-id", h2.ID())...)
 	ok(t, l.args("default", "start", "provider", "wasmcloud+builtin://http-server", "http", "--host-id", h2.ID())...)

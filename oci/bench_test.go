@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"testing"
+
+	"github.com/wasmlattice/wash/oci/ocitest"
 )
 
 // bigComponent is a valid component of about n bytes: the preamble plus one custom section.
@@ -31,7 +33,7 @@ func bigComponent(n int) []byte {
 	return append(out, body...)
 }
 
-func setupBench(b *testing.B) (*testRegistry, *PushResult, []byte) {
+func setupBench(b *testing.B) (*ocitest.Registry, *PushResult, []byte) {
 	reg := newRegistry(b, nil)
 	data := bigComponent(10 << 20)
 	res := push(b, newClient(b, testOptions(b)), reg.Host+"/bench/big:1.0.0", PushRequest{Data: data})
@@ -43,7 +45,18 @@ func setupBench(b *testing.B) (*testRegistry, *PushResult, []byte) {
 func BenchmarkPull10MB(b *testing.B) {
 	reg, _, data := setupBench(b)
 	ref := reg.Host + "/bench/big:1.0.0"
-	b.SetBytes(int64(len(data)))
+	benchColdPulls(b, ref, len(data), PullOptions{}, nil, func(a *Artifact, err error) {
+		if err != nil || len(a.Bytes()) != len(data) {
+			b.Fatal(err)
+		}
+	})
+}
+
+// benchColdPulls times b.N pulls of ref, each by a new client over an empty cache directory
+// (made, and removed, with the timer stopped, as is setup); check sees each pull's result
+// within the timer.
+func benchColdPulls(b *testing.B, ref string, size int, po PullOptions, setup func(), check func(*Artifact, error)) {
+	b.SetBytes(int64(size))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -51,11 +64,11 @@ func BenchmarkPull10MB(b *testing.B) {
 		dir, _ := os.MkdirTemp("", "oci-bench-")
 		o.CacheDir = dir
 		c := newClient(b, o)
-		b.StartTimer()
-		a, err := c.Pull(context.Background(), ref, PullOptions{})
-		if err != nil || len(a.Bytes()) != len(data) {
-			b.Fatal(err)
+		if setup != nil {
+			setup()
 		}
+		b.StartTimer()
+		check(c.Pull(context.Background(), ref, po))
 		b.StopTimer()
 		os.RemoveAll(dir)
 		b.StartTimer()
@@ -71,7 +84,7 @@ func BenchmarkCachedPull(b *testing.B) {
 	if _, err := c.Pull(context.Background(), ref, PullOptions{}); err != nil {
 		b.Fatal(err)
 	}
-	before := reg.requests.Load()
+	before := reg.Requests.Load()
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -80,7 +93,7 @@ func BenchmarkCachedPull(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	if n := reg.requests.Load() - before; n != 0 {
+	if n := reg.Requests.Load() - before; n != 0 {
 		b.Fatalf("cached pulls made %d requests", n)
 	}
 }
@@ -111,25 +124,12 @@ func BenchmarkPull10MBNoData(b *testing.B) {
 	reg, _, data := setupBench(b)
 	ref := reg.Host + "/bench/big:1.0.0"
 	out := b.TempDir() + "/out.wasm"
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		o := testOptions(b)
-		dir, _ := os.MkdirTemp("", "oci-bench-")
-		o.CacheDir = dir
-		c := newClient(b, o)
-		_ = os.Remove(out)
-		b.StartTimer()
-		a, err := c.Pull(context.Background(), ref, PullOptions{NoData: true})
+	benchColdPulls(b, ref, len(data), PullOptions{NoData: true}, func() { _ = os.Remove(out) }, func(a *Artifact, err error) {
 		if err != nil {
 			b.Fatal(err)
 		}
 		writeOut(b, a, out, len(data))
-		b.StopTimer()
-		os.RemoveAll(dir)
-		b.StartTimer()
-	}
+	})
 }
 
 // BenchmarkCachedPullNoData pulls by digest from a warm cache with a fresh client each time (a

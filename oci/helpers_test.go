@@ -3,53 +3,23 @@ package oci
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
-	"log"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/registry"
-
+	"github.com/wasmlattice/wash/oci/ocitest"
 	"github.com/wasmlattice/wash/oci/par"
 )
 
-// testRegistry is an in-process registry on 127.0.0.1 with request counters.
-type testRegistry struct {
-	Host      string
-	srv       *httptest.Server
-	requests  atomic.Int64
-	blobGets  atomic.Int64
-	manifests atomic.Int64
-}
-
-func newRegistry(t testing.TB, wrap func(http.Handler) http.Handler) *testRegistry {
+// newRegistry is an in-process registry on 127.0.0.1 with request counters; wrap, if set,
+// wraps its handler.
+func newRegistry(t testing.TB, wrap func(http.Handler) http.Handler) *ocitest.Registry {
 	t.Helper()
-	tr := &testRegistry{}
-	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	if wrap != nil {
-		h = wrap(h)
-	}
-	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tr.requests.Add(1)
-		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/sha256:") {
-			tr.blobGets.Add(1)
-		}
-		if strings.Contains(r.URL.Path, "/manifests/") {
-			tr.manifests.Add(1)
-		}
-		h.ServeHTTP(w, r)
-	})
-	tr.srv = httptest.NewServer(counted) // httptest binds 127.0.0.1
-	t.Cleanup(tr.srv.Close)
-	tr.Host = strings.TrimPrefix(tr.srv.URL, "http://")
-	return tr
+	return ocitest.NewRegistry(t, ocitest.Options{Wrap: wrap})
 }
 
 func testOptions(t testing.TB) Options {

@@ -60,13 +60,13 @@ func TestNoDataPull(t *testing.T) {
 	}
 
 	// A fresh client (another process's view) serves it from the cache, hashing it again.
-	before := reg.blobGets.Load()
+	before := reg.BlobGets.Load()
 	a, err = newClient(t, o).Pull(ctx, reg.Host+"/nodata/comp@"+res.Digest.String(), PullOptions{NoData: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	check(a)
-	if !a.FromCache || reg.blobGets.Load() != before {
+	if !a.FromCache || reg.BlobGets.Load() != before {
 		t.Error("cached NoData pull went to the registry")
 	}
 
@@ -82,8 +82,8 @@ func TestNoDataPull(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(a)
-	if reg.blobGets.Load() != before+1 {
-		t.Errorf("corrupt blob: %d blob GETs, want 1", reg.blobGets.Load()-before)
+	if reg.BlobGets.Load() != before+1 {
+		t.Errorf("corrupt blob: %d blob GETs, want 1", reg.BlobGets.Load()-before)
 	}
 
 	// Without a cache NoData has no effect: the bytes are in memory.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/wasmlattice/wash/oci/ocitest"
 	"oras.land/oras-go/v2/registry/remote"
 )
 
@@ -144,8 +145,8 @@ func TestPushRejectsCoreModuleAndJunk(t *testing.T) {
 	// A gzip stream that is not a valid PAR.
 	_, err = c.Push(context.Background(), ref, PushRequest{Data: []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0}})
 	assertFailure(t, err, ErrUnsupported, ref, "")
-	if reg.requests.Load() != 0 {
-		t.Errorf("%d requests for rejected pushes", reg.requests.Load())
+	if reg.Requests.Load() != 0 {
+		t.Errorf("%d requests for rejected pushes", reg.Requests.Load())
 	}
 }
 
@@ -161,31 +162,31 @@ func TestCachedPulls(t *testing.T) {
 		t.Fatal(err)
 	}
 	// By digest: no request at all.
-	before := reg.requests.Load()
+	before := reg.Requests.Load()
 	a, err := c.Pull(ctx, reg.Host+"/cache/comp@"+res.Digest.String(), PullOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := reg.requests.Load() - before; n != 0 || !a.FromCache {
+	if n := reg.Requests.Load() - before; n != 0 || !a.FromCache {
 		t.Errorf("digest pull made %d requests (FromCache=%v)", n, a.FromCache)
 	}
 	// By tag with TagResolve: one manifest request, no blob download.
-	before, blobs := reg.requests.Load(), reg.blobGets.Load()
+	before, blobs := reg.Requests.Load(), reg.BlobGets.Load()
 	a, err = c.Pull(ctx, ref, PullOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := reg.requests.Load() - before; n != 1 || reg.blobGets.Load() != blobs || !a.ManifestCached {
-		t.Errorf("tag pull made %d requests, %d blob GETs", n, reg.blobGets.Load()-blobs)
+	if n := reg.Requests.Load() - before; n != 1 || reg.BlobGets.Load() != blobs || !a.ManifestCached {
+		t.Errorf("tag pull made %d requests, %d blob GETs", n, reg.BlobGets.Load()-blobs)
 	}
 	// TagCacheFirst: no request.
 	o.TagPolicy = TagCacheFirst
 	c2 := newClient(t, o) // same cache directory
-	before = reg.requests.Load()
+	before = reg.Requests.Load()
 	if _, err := c2.Pull(ctx, ref, PullOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if n := reg.requests.Load() - before; n != 0 {
+	if n := reg.Requests.Load() - before; n != 0 {
 		t.Errorf("cache-first tag pull made %d requests", n)
 	}
 	// A corrupted cache blob is detected and re-fetched.
@@ -357,7 +358,7 @@ func TestLatestRule(t *testing.T) {
 		_, err = c.Push(ctx, ref, PushRequest{Data: tinyComponent(t)})
 		assertFailure(t, err, ErrLatestProhibited, reg.Host+"/l/comp:latest", "")
 	}
-	if reg.requests.Load() != 0 {
+	if reg.Requests.Load() != 0 {
 		t.Error("latest refusal made requests")
 	}
 	o.AllowLatest = true
@@ -389,15 +390,21 @@ func basicAuth(user, pass string) func(http.Handler) http.Handler {
 	}
 }
 
-func TestCredentials(t *testing.T) {
+// pushWithCredentials starts a registry that wants alice's basic auth and pushes a component to
+// it with her credentials given explicitly: the registry, the reference and those options.
+func pushWithCredentials(t *testing.T) (*ocitest.Registry, string, Options) {
 	reg := newRegistry(t, basicAuth("alice", "s3cret"))
 	ref := reg.Host + "/auth/comp:1.0.0"
-	ctx := context.Background()
-
-	// Explicit wins over environment and docker config.
 	o := testOptions(t)
 	o.Credentials = map[string]Credential{reg.Host: {Username: "alice", Password: "s3cret"}}
 	push(t, newClient(t, o), ref, PushRequest{Data: tinyComponent(t)})
+	return reg, ref, o
+}
+
+func TestCredentials(t *testing.T) {
+	ctx := context.Background()
+	// Explicit wins over environment and docker config.
+	reg, ref, o := pushWithCredentials(t)
 
 	// Wrong explicit credentials.
 	o = testOptions(t)
@@ -525,7 +532,7 @@ func TestSingleflight(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := reg.blobGets.Load(); n != 1 {
+	if n := reg.BlobGets.Load(); n != 1 {
 		t.Errorf("%d blob downloads for 16 concurrent pulls", n)
 	}
 }
@@ -572,12 +579,8 @@ func TestRetries(t *testing.T) {
 // TestCredentialFuncAndResetAuth: the dynamic credential source is asked first, and after
 // ResetAuth a changed answer takes effect at once (no cached Basic header is reused).
 func TestCredentialFuncAndResetAuth(t *testing.T) {
-	reg := newRegistry(t, basicAuth("alice", "s3cret"))
-	ref := reg.Host + "/auth/comp:1.0.0"
 	ctx := context.Background()
-	o := testOptions(t)
-	o.Credentials = map[string]Credential{reg.Host: {Username: "alice", Password: "s3cret"}}
-	push(t, newClient(t, o), ref, PushRequest{Data: tinyComponent(t)})
+	reg, ref, o := pushWithCredentials(t)
 
 	var mu sync.Mutex
 	current := Credential{Username: "alice", Password: "s3cret"}
@@ -618,11 +621,11 @@ func TestMaxSize(t *testing.T) {
 	ref := reg.Host + "/big/comp:1.0.0"
 	data := bigComponent(64 << 10)
 	push(t, newClient(t, testOptions(t)), ref, PushRequest{Data: data})
-	reg.blobGets.Store(0)
+	reg.BlobGets.Store(0)
 	o := testOptions(t)
 	_, err := newClient(t, o).Pull(context.Background(), ref, PullOptions{MaxSize: 1000})
 	assertFailure(t, err, ErrTooLarge, ref, o.CacheDir)
-	if n := reg.blobGets.Load(); n != 0 {
+	if n := reg.BlobGets.Load(); n != 0 {
 		t.Errorf("%d blob downloads for an artifact over the limit", n)
 	}
 	if _, err := newClient(t, o).Pull(context.Background(), ref, PullOptions{MaxSize: int64(len(data))}); err != nil {

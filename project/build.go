@@ -181,10 +181,7 @@ func (b *Builder) npmInstall(ctx context.Context, dir string) error {
 }
 
 func (b *Builder) rust(ctx context.Context, c *Config) (string, error) {
-	cargo := c.Rust.CargoPath
-	if cargo == "" {
-		cargo = "cargo"
-	}
+	cargo := c.cargo()
 	target := c.Component.WasmTargetResolved
 	args := []string{"build", "--target", target}
 	if !c.Rust.Debug {
@@ -202,20 +199,11 @@ func (b *Builder) rust(ctx context.Context, c *Config) (string, error) {
 		}
 		return "", err
 	}
-	targetDir := c.Rust.TargetPath
-	if targetDir == "" {
-		targetDir, err = cargoTargetDir(ctx, cargo, c.ProjectDir)
-		if err != nil {
-			return "", err
-		}
-	} else if !filepath.IsAbs(targetDir) {
-		targetDir = filepath.Join(c.ProjectDir, targetDir)
+	targetDir, err := c.cargoTargetDir(ctx)
+	if err != nil {
+		return "", err
 	}
-	profile := "release"
-	if c.Rust.Debug {
-		profile = "debug"
-	}
-	built := filepath.Join(targetDir, target, profile, c.BinName()+".wasm")
+	built := filepath.Join(targetDir, target, c.cargoProfile(), c.BinName()+".wasm")
 	data, err := bounded.ReadFile(built, MaxComponentSize)
 	if err != nil {
 		return "", fmt.Errorf("cargo finished but %s is missing: is the crate a cdylib?", built)
@@ -225,6 +213,34 @@ func (b *Builder) rust(ctx context.Context, c *Config) (string, error) {
 		return "", err
 	}
 	return dest, nil
+}
+
+// cargo is the cargo that builds Rust projects: rust.cargo_path, else cargo on PATH.
+func (c *Config) cargo() string {
+	if c.Rust.CargoPath != "" {
+		return c.Rust.CargoPath
+	}
+	return "cargo"
+}
+
+// cargoProfile is the cargo profile a build uses, and so the directory it writes to.
+func (c *Config) cargoProfile() string {
+	if c.Rust.Debug {
+		return "debug"
+	}
+	return "release"
+}
+
+// cargoTargetDir is where cargo writes its builds: rust.target_path (relative to the project
+// directory), else what cargo metadata says.
+func (c *Config) cargoTargetDir(ctx context.Context) (string, error) {
+	if c.Rust.TargetPath == "" {
+		return cargoTargetDir(ctx, c.cargo(), c.ProjectDir)
+	}
+	if filepath.IsAbs(c.Rust.TargetPath) {
+		return c.Rust.TargetPath, nil
+	}
+	return filepath.Join(c.ProjectDir, c.Rust.TargetPath), nil
 }
 
 func cargoTargetDir(ctx context.Context, cargo, dir string) (string, error) {

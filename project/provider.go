@@ -250,10 +250,6 @@ func (b *Builder) rustProvider(ctx context.Context, c *Config) ([]Binary, error)
 	if len(c.Provider.TargetsResolved) != 1 || c.Provider.TargetsResolved[0] != target {
 		return nil, fmt.Errorf("a Rust provider is built for one target, %s here: name it with provider.rust_target instead of provider.targets/os/arch", target)
 	}
-	cargo := c.Rust.CargoPath
-	if cargo == "" {
-		cargo = "cargo"
-	}
 	args := []string{"build"}
 	if !c.Rust.Debug {
 		args = append(args, "--release")
@@ -261,26 +257,17 @@ func (b *Builder) rustProvider(ctx context.Context, c *Config) ([]Binary, error)
 	if c.Provider.RustTarget != "" {
 		args = append(args, "--target", c.Provider.RustTarget)
 	}
-	if err := b.run(ctx, c.ProjectDir, cargo, args...); err != nil {
+	if err := b.run(ctx, c.ProjectDir, c.cargo(), args...); err != nil {
 		return nil, err
 	}
-	targetDir := c.Rust.TargetPath
-	if targetDir == "" {
-		var err error
-		if targetDir, err = cargoTargetDir(ctx, cargo, c.ProjectDir); err != nil {
-			return nil, err
-		}
-	} else if !filepath.IsAbs(targetDir) {
-		targetDir = filepath.Join(c.ProjectDir, targetDir)
+	targetDir, err := c.cargoTargetDir(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if c.Provider.RustTarget != "" {
 		targetDir = filepath.Join(targetDir, c.Provider.RustTarget)
 	}
-	profile := "release"
-	if c.Rust.Debug {
-		profile = "debug"
-	}
-	built := filepath.Join(targetDir, profile, c.ProviderBinName())
+	built := filepath.Join(targetDir, c.cargoProfile(), c.ProviderBinName())
 	if strings.HasSuffix(target, "-windows") {
 		built += ".exe"
 	}

@@ -46,18 +46,13 @@ type Options struct {
 
 // NewCmd builds `wash app`.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:     "app",
 		Aliases: []string{"apps"},
 		Short:   "Deploy and manage applications (wadm manifests)",
-		Args:    cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing subcommand: deploy, put, list, get, status, history, undeploy, delete or validate"))
-		},
-	}
-	cmd.AddCommand(newDeployCmd(env, nil), newPutCmd(env, nil), newListCmd(env, nil), newGetCmd(env, nil), newStatusCmd(env, nil),
+	}, "missing subcommand: deploy, put, list, get, status, history, undeploy, delete or validate",
+		newDeployCmd(env, nil), newPutCmd(env, nil), newListCmd(env, nil), newGetCmd(env, nil), newStatusCmd(env, nil),
 		newHistoryCmd(env, nil), newUndeployCmd(env, nil), newDeleteCmd(env, nil), newValidateCmd(env, nil))
-	return cmd
 }
 
 func (o *Options) addFlags(cmd *cobra.Command) {

@@ -36,15 +36,10 @@ type ValidateOptions struct {
 
 func newValidateCmd(env *cli.Env, runF func(*ValidateOptions) error) *cobra.Command {
 	o := &ValidateOptions{}
-	cmd := &cobra.Command{
+	cmd := cli.OneArg(env, &cobra.Command{
 		Use:   "validate FILE|URL|-",
 		Short: "Check a manifest: OAM schema, wadm's rules and image references (nothing is sent to wadm)",
-		Args:  cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Source = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunValidate)
-		},
-	}
+	}, &o.Source, o, runF, RunValidate)
 	cmd.Flags().BoolVar(&o.CheckImageRefs, "check-image-refs", false, "also ask each image's registry that the reference exists (credentials from docker login)")
 	cmd.Flags().BoolVar(&o.Insecure, "insecure", false, "with --check-image-refs: reach registries over plain HTTP")
 	return cmd

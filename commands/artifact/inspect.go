@@ -40,11 +40,8 @@ func newInspectCmd(env *cli.Env, runF func(*InspectOptions) error) *cobra.Comman
 		Short: "Show the claims of a component or provider archive (local file or OCI reference)",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := cli.BindEnv(cmd.Flags(), registryEnv); err != nil {
-				return err
-			}
 			o.Target = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunInspect)
+			return cli.RunWithEnv(cmd, registryEnv, env, o, runF, RunInspect)
 		},
 	}
 	o.bind(cmd)

@@ -132,11 +132,8 @@ func newParInspectCmd(env *cli.Env, runF func(*InspectOptions) error) *cobra.Com
 		Short: "Show the claims and targets of a provider archive",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := cli.BindEnv(cmd.Flags(), registryEnv); err != nil {
-				return err
-			}
 			o.Target = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunParInspect)
+			return cli.RunWithEnv(cmd, registryEnv, env, o, runF, RunParInspect)
 		},
 	}
 	o.bind(cmd)
@@ -167,15 +164,10 @@ type ParInsertOptions struct {
 
 func newParInsertCmd(env *cli.Env, runF func(*ParInsertOptions) error) *cobra.Command {
 	o := &ParInsertOptions{}
-	cmd := &cobra.Command{
+	cmd := cli.OneArg(env, &cobra.Command{
 		Use:   "insert ARCHIVE --binary FILE [--arch TARGET]",
 		Short: "Add a target binary to a provider archive and sign it again",
-		Args:  cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Archive = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunParInsert)
-		},
-	}
+	}, &o.Archive, o, runF, RunParInsert)
 	cmd.Flags().StringVarP(&o.Binary, "binary", "b", "", "provider executable to add")
 	cmd.Flags().StringVarP(&o.Target, "arch", "a", par.NativeTarget(), "target of the binary, <arch>-<os>")
 	_ = cmd.MarkFlagRequired("binary")

@@ -34,11 +34,8 @@ func newPullCmd(env *cli.Env, runF func(*PullOptions) error) *cobra.Command {
   wash pull --insecure localhost:5000/acme/hello:0.1.0 --destination hello.wasm`,
 		Args: cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := cli.BindEnv(cmd.Flags(), registryEnv); err != nil {
-				return err
-			}
 			o.Ref = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunPull)
+			return cli.RunWithEnv(cmd, registryEnv, env, o, runF, RunPull)
 		},
 	}
 	o.bind(cmd)

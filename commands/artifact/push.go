@@ -3,6 +3,7 @@ package artifact
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/wasmlattice/wash/internal/bounded"
 
@@ -25,6 +26,13 @@ type PushOptions struct {
 	Monolithic bool
 }
 
+// pushEnv are the environment variables of wash push: the registry's and WASH_MONOLITHIC_PUSH.
+var pushEnv = func() map[string]string {
+	vars := maps.Clone(registryEnv)
+	vars["monolithic-push"] = "WASH_MONOLITHIC_PUSH"
+	return vars
+}()
+
 // NewPushCmd builds `wash push`.
 func NewPushCmd(env *cli.Env) *cobra.Command { return newPushCmd(env, nil) }
 
@@ -37,14 +45,8 @@ func newPushCmd(env *cli.Env, runF func(*PushOptions) error) *cobra.Command {
   wash push --insecure localhost:5000/acme/http-server:0.1.0 http-server.par.gz -a org.opencontainers.image.source=https://example.test`,
 		Args: cli.Args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := cli.BindEnv(cmd.Flags(), registryEnv); err != nil {
-				return err
-			}
-			if err := cli.BindEnv(cmd.Flags(), map[string]string{"monolithic-push": "WASH_MONOLITHIC_PUSH"}); err != nil {
-				return err
-			}
 			o.Ref, o.File = args[0], args[1]
-			return cli.Run(cmd.Context(), env, o, runF, RunPush)
+			return cli.RunWithEnv(cmd, pushEnv, env, o, runF, RunPush)
 		},
 	}
 	o.bind(cmd)

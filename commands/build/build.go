@@ -53,10 +53,7 @@ Signing keys live in $WASH_HOME/keys and are generated on first use.`,
   wash build --build-only`,
 		Args: cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cli.BindEnv(cmd.Flags(), keys.Env); err != nil {
-				return err
-			}
-			return cli.Run(cmd.Context(), env, o, runF, Run)
+			return cli.RunWithEnv(cmd, keys.Env, env, o, runF, Run)
 		},
 	}
 	f := cmd.Flags()

@@ -105,11 +105,8 @@ func newSignCmd(env *cli.Env, runF func(*SignOptions) error) *cobra.Command {
   wash claims sign hello.wasm -n hello -d signed/hello.wasm -i ./account.nk`,
 		Args: cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := cli.BindEnv(cmd.Flags(), keys.Env); err != nil {
-				return err
-			}
 			o.Source = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunSign)
+			return cli.RunWithEnv(cmd, keys.Env, env, o, runF, RunSign)
 		},
 	}
 	cmd.Flags().StringVarP(&o.Destination, "destination", "d", "", "output file (default <dir>/<stem>_s.wasm)")
@@ -185,10 +182,7 @@ func newTokenComponentCmd(env *cli.Env, runF func(*Metadata) error) *cobra.Comma
 		Short: "Generate component claims",
 		Args:  cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cli.BindEnv(cmd.Flags(), keys.Env); err != nil {
-				return err
-			}
-			return cli.Run(cmd.Context(), env, m, runF, RunTokenComponent)
+			return cli.RunWithEnv(cmd, keys.Env, env, m, runF, RunTokenComponent)
 		},
 	}
 	m.bind(cmd)
@@ -308,10 +302,7 @@ func newTokenAccountCmd(env *cli.Env, runF func(*AccountOptions) error) *cobra.C
 		Short: "Generate account claims, signed by an operator key",
 		Args:  cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cli.BindEnv(cmd.Flags(), keys.Env); err != nil {
-				return err
-			}
-			return cli.Run(cmd.Context(), env, o, runF, RunTokenAccount)
+			return cli.RunWithEnv(cmd, keys.Env, env, o, runF, RunTokenAccount)
 		},
 	}
 	cmd.Flags().StringVarP(&o.Name, "name", "n", "", "account name (required)")
@@ -352,10 +343,7 @@ func newTokenOperatorCmd(env *cli.Env, runF func(*OperatorOptions) error) *cobra
 		Short: "Generate self-signed operator claims",
 		Args:  cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cli.BindEnv(cmd.Flags(), keys.Env); err != nil {
-				return err
-			}
-			return cli.Run(cmd.Context(), env, o, runF, RunTokenOperator)
+			return cli.RunWithEnv(cmd, keys.Env, env, o, runF, RunTokenOperator)
 		},
 	}
 	cmd.Flags().StringVarP(&o.Name, "name", "n", "", "operator name (required)")

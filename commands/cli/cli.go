@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wasmlattice/wash/commands/conn"
 	"github.com/wasmlattice/wash/commands/home"
 	"github.com/wasmlattice/wash/commands/output"
 )
@@ -31,6 +32,20 @@ func (e *Env) Home() (home.Dir, error) {
 		return d, err
 	}
 	return d, d.Ensure()
+}
+
+// Resolve reads a command's connection settings (flags, environment, the chosen context in the
+// state directory); a setting that cannot be used is a usage error, as a bad flag would be.
+func (e *Env) Resolve(o *conn.Options) (conn.Resolved, error) {
+	d, err := e.Home()
+	if err != nil {
+		return conn.Resolved{}, err
+	}
+	r, err := o.Resolve(d)
+	if err != nil {
+		return r, Usage(err)
+	}
+	return r, nil
 }
 
 // UsageError is a mistake in how the command was called (exit code 2).
@@ -58,6 +73,16 @@ func Args(v cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
+// Parent finishes cmd as a command that only groups subcommands: called bare, or with stray
+// arguments, it fails with a usage error (exit 2) that names what is missing, rather than
+// printing help and exiting 0, so a script that forgot the subcommand notices.
+func Parent(cmd *cobra.Command, missing string, subs ...*cobra.Command) *cobra.Command {
+	cmd.Args = Args(cobra.NoArgs)
+	cmd.RunE = func(*cobra.Command, []string) error { return Usage(errors.New(missing)) }
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
 // SilentError has already been reported to the user; only the exit code remains.
 type SilentError struct{ Code int }
 
@@ -71,6 +96,37 @@ func Run[O any](ctx context.Context, env *Env, o *O, runF func(*O) error, run fu
 		return runF(o)
 	}
 	return run(ctx, env, o)
+}
+
+// OneArg completes cmd as a command over exactly one argument on the Run seam: the argument
+// lands in *arg, then o goes to runF (tests) or run.
+func OneArg[O any](env *Env, cmd *cobra.Command, arg *string, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) *cobra.Command {
+	return argCmd(env, cmd, cobra.ExactArgs(1), arg, o, runF, run)
+}
+
+// OptionalArg is OneArg for an argument that may be left out (*arg then keeps its value).
+func OptionalArg[O any](env *Env, cmd *cobra.Command, arg *string, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) *cobra.Command {
+	return argCmd(env, cmd, cobra.MaximumNArgs(1), arg, o, runF, run)
+}
+
+func argCmd[O any](env *Env, cmd *cobra.Command, nargs cobra.PositionalArgs, arg *string, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) *cobra.Command {
+	cmd.Args = Args(nargs)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 1 {
+			*arg = args[0]
+		}
+		return Run(cmd.Context(), env, o, runF, run)
+	}
+	return cmd
+}
+
+// RunWithEnv is Run for a command whose flags may also come from environment variables (flag
+// name → variable, as BindEnv takes them): flags left unset take the variables' values first.
+func RunWithEnv[O any](cmd *cobra.Command, vars map[string]string, env *Env, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) error {
+	if err := BindEnv(cmd.Flags(), vars); err != nil {
+		return err
+	}
+	return Run(cmd.Context(), env, o, runF, run)
 }
 
 // RunUntilSignal is Run for commands that run until Ctrl+C (or SIGTERM) ends their context.

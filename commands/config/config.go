@@ -20,16 +20,11 @@ import (
 
 // NewCmd builds `wash config`.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:   "config",
 		Short: "Store, show and delete named configuration in the lattice",
-		Args:  cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing subcommand: put, get or del"))
-		},
-	}
-	cmd.AddCommand(newPutCmd(env, nil), newGetCmd(env, nil), newDelCmd(env, nil))
-	return cmd
+	}, "missing subcommand: put, get or del",
+		newPutCmd(env, nil), newGetCmd(env, nil), newDelCmd(env, nil))
 }
 
 // Options are the flags of the config subcommands.
@@ -94,11 +89,7 @@ func PutValues(ctx context.Context, env *cli.Env, o *Options, values map[string]
 		return explain(err, "config.put", s.Lattice())
 	}
 	text := fmt.Sprintf("Configuration '%s' put successfully.", o.Name)
-	if env.IO.JSON() {
-		return env.IO.PrintResult(output.Result{"message": text, "name": o.Name})
-	}
-	env.IO.Println(text)
-	return nil
+	return env.IO.PrintOutcome("message", text, output.Result{"name": o.Name})
 }
 
 // parseValues splits k=v pairs at the first '=' (values may contain '=', e.g. base64).
@@ -126,16 +117,17 @@ func explain(err error, op, lattice string) error {
 }
 
 func newGetCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
-	o := &Options{}
-	cmd := &cobra.Command{
+	return NewNameCmd(env, &cobra.Command{
 		Use:   "get NAME",
 		Short: "Show named configuration",
-		Args:  cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Name = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunGet)
-		},
-	}
+	}, runF, RunGet)
+}
+
+// NewNameCmd completes cmd as a subcommand over one stored NAME with the lattice connection
+// flags: config get|del and secrets get|del (a secret reference is config under another name).
+func NewNameCmd(env *cli.Env, cmd *cobra.Command, runF func(*Options) error, run func(context.Context, *cli.Env, *Options) error) *cobra.Command {
+	o := &Options{}
+	cmd = cli.OneArg(env, cmd, &o.Name, o, runF, run)
 	o.Conn.AddFlags(cmd.Flags())
 	return cmd
 }
@@ -188,19 +180,11 @@ func Show(ctx context.Context, env *cli.Env, o *Options, missing func(lattice st
 }
 
 func newDelCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
-	o := &Options{}
-	cmd := &cobra.Command{
+	return NewNameCmd(env, &cobra.Command{
 		Use:     "del NAME",
 		Aliases: []string{"delete", "rm"},
 		Short:   "Delete named configuration",
-		Args:    cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Name = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunDel)
-		},
-	}
-	o.Conn.AddFlags(cmd.Flags())
-	return cmd
+	}, runF, RunDel)
 }
 
 // RunDel deletes configuration (deleting a missing name succeeds, as on the host).
@@ -217,9 +201,5 @@ func RunDel(ctx context.Context, env *cli.Env, o *Options) error {
 		return explain(err, "config.del", s.Lattice())
 	}
 	text := fmt.Sprintf("Configuration '%s' deleted successfully.", o.Name)
-	if env.IO.JSON() {
-		return env.IO.PrintResult(output.Result{"message": text, "name": o.Name})
-	}
-	env.IO.Println(text)
-	return nil
+	return env.IO.PrintOutcome("message", text, output.Result{"name": o.Name})
 }

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -34,7 +33,7 @@ type Options struct {
 
 // NewCmd builds `wash ctx`.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:     "ctx",
 		Aliases: []string{"context", "contexts"},
 		Short:   "Manage contexts: saved NATS, lattice and timeout settings",
@@ -42,13 +41,8 @@ func NewCmd(env *cli.Env) *cobra.Command {
 JetStream domain). Every lattice command reads them from --context NAME, or else the default
 context. For each setting the first of these wins: flag, environment variable, context, built-in
 default.`,
-		Args: cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing subcommand: list, new, default, edit or del"))
-		},
-	}
-	cmd.AddCommand(newListCmd(env, nil), newNewCmd(env, nil), newDefaultCmd(env, nil), newEditCmd(env, nil), newDelCmd(env, nil))
-	return cmd
+	}, "missing subcommand: list, new, default, edit or del",
+		newListCmd(env, nil), newNewCmd(env, nil), newDefaultCmd(env, nil), newEditCmd(env, nil), newDelCmd(env, nil))
 }
 
 func addDir(cmd *cobra.Command, o *Options) {
@@ -112,17 +106,12 @@ func RunList(_ context.Context, env *cli.Env, o *Options) error {
 
 func newNewCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{New: conn.DefaultContext("")}
-	cmd := &cobra.Command{
+	cmd := cli.OneArg(env, &cobra.Command{
 		Use:   "new NAME",
 		Short: "Create a context (it does not become the default)",
 		Example: `  wash ctx new prod --ctl-host nats.example.com --ctl-credsfile ~/prod.creds --lattice prod
   wash ctx default prod`,
-		Args: cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Name = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunNew)
-		},
-	}
+	}, &o.Name, o, runF, RunNew)
 	addDir(cmd, o)
 	fs := cmd.Flags()
 	fs.StringVarP(&o.New.CtlHost, "ctl-host", "r", o.New.CtlHost, "NATS host")
@@ -179,17 +168,10 @@ func RunNew(_ context.Context, env *cli.Env, o *Options) error {
 
 func newDefaultCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
-	cmd := &cobra.Command{
+	cmd := cli.OptionalArg(env, &cobra.Command{
 		Use:   "default [NAME]",
 		Short: "Show the default context, or make NAME the default",
-		Args:  cli.Args(cobra.MaximumNArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				o.Name = args[0]
-			}
-			return cli.Run(cmd.Context(), env, o, runF, RunDefault)
-		},
-	}
+	}, &o.Name, o, runF, RunDefault)
 	addDir(cmd, o)
 	return cmd
 }
@@ -219,19 +201,12 @@ func RunDefault(_ context.Context, env *cli.Env, o *Options) error {
 
 func newEditCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
-	cmd := &cobra.Command{
+	cmd := cli.OptionalArg(env, &cobra.Command{
 		Use:   "edit [NAME]",
 		Short: "Edit a context in $EDITOR (default: the default context)",
 		Long: `Open the context file in --editor, $EDITOR or $VISUAL (else vi). After the editor exits the
 file is checked; if it is not a valid context the previous version is restored.`,
-		Args: cli.Args(cobra.MaximumNArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				o.Name = args[0]
-			}
-			return cli.Run(cmd.Context(), env, o, runF, RunEdit)
-		},
-	}
+	}, &o.Name, o, runF, RunEdit)
 	addDir(cmd, o)
 	cmd.Flags().StringVarP(&o.Editor, "editor", "e", "", "editor command (default $EDITOR, then $VISUAL, then vi)")
 	return cmd
@@ -306,16 +281,11 @@ func RunEdit(ctx context.Context, env *cli.Env, o *Options) error {
 
 func newDelCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
 	o := &Options{}
-	cmd := &cobra.Command{
+	cmd := cli.OneArg(env, &cobra.Command{
 		Use:     "del NAME",
 		Aliases: []string{"delete", "rm"},
 		Short:   "Delete a context (if it was the default, host_config becomes the default)",
-		Args:    cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Name = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunDel)
-		},
-	}
+	}, &o.Name, o, runF, RunDel)
 	addDir(cmd, o)
 	return cmd
 }

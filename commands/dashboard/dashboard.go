@@ -66,13 +66,9 @@ func Run(env *cli.Env, o *Options) error {
 	if o.Refresh < 500*time.Millisecond {
 		return cli.Usage(fmt.Errorf("invalid --refresh %s: use at least 500ms", o.Refresh))
 	}
-	d, err := env.Home()
+	r, err := env.Resolve(&o.Conn)
 	if err != nil {
 		return err
-	}
-	r, err := o.Conn.Resolve(d)
-	if err != nil {
-		return cli.Usage(err)
 	}
 	// Keep reconnecting for as long as the dashboard runs; the banner tells the user.
 	nc, err := r.Connect("wash dashboard", nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),

@@ -99,10 +99,7 @@ build), and restarts it with each new build; link components to it with wash lin
   wash dev --work-dir ../counter --manifest-output-dir .`,
 		Args: cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cli.BindEnv(cmd.Flags(), envBindings); err != nil {
-				return err
-			}
-			return cli.Run(cmd.Context(), env, o, runF, runUntilStopped)
+			return cli.RunWithEnv(cmd, envBindings, env, o, runF, runUntilStopped)
 		},
 	}
 	f := cmd.Flags()
@@ -410,12 +407,7 @@ func (s *session) buildAndDeploy(ctx context.Context, changedAt time.Time, ev *E
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.cfg.File, err)
 	}
-	ref, err := oci.FileRef(res.Path)
-	if err != nil {
-		return err
-	}
-	dc := project.DevComponent{Name: s.cfg.Name, ID: s.componentID, Image: ref, Session: s.id}
-	apps, err := s.devManifests(dc)
+	ref, dc, apps, err := s.devBuild(res.Path)
 	if err != nil {
 		return err
 	}
@@ -449,6 +441,19 @@ func (s *session) buildAndDeploy(ctx context.Context, changedAt time.Time, ev *E
 	return nil
 }
 
+// devBuild is the development build at path as the dev manifests see it: its file reference,
+// the component (or provider) it stands for, and the [[dev.manifests]] rewritten to run it (nil
+// when the project names none).
+func (s *session) devBuild(path string) (string, project.DevComponent, []devApp, error) {
+	ref, err := oci.FileRef(path)
+	if err != nil {
+		return "", project.DevComponent{}, nil, err
+	}
+	dc := project.DevComponent{Name: s.cfg.Name, ID: s.componentID, Image: ref, Session: s.id}
+	apps, err := s.devManifests(dc)
+	return ref, dc, apps, err
+}
+
 // devManifests are the [[dev.manifests]] of the project with the development build in place
 // of their matching component or provider; nil when the project names none.
 func (s *session) devManifests(dc project.DevComponent) ([]devApp, error) {
@@ -474,12 +479,7 @@ func (s *session) devManifests(dc project.DevComponent) ([]devApp, error) {
 // deployProvider deploys the provider archive the first time (or when the manifests
 // changed), else restarts the running provider so that it runs the new build.
 func (s *session) deployProvider(ctx context.Context, archive string) error {
-	ref, err := oci.FileRef(archive)
-	if err != nil {
-		return err
-	}
-	dc := project.DevComponent{Name: s.cfg.Name, ID: s.componentID, Image: ref, Session: s.id}
-	apps, err := s.devManifests(dc)
+	_, dc, apps, err := s.devBuild(archive)
 	if err != nil {
 		return err
 	}
@@ -651,31 +651,12 @@ func (s *session) reload(ctx context.Context, ref string) error {
 }
 
 func hasComponent(inv *ctl.HostInventory, id string) bool {
-	if inv == nil {
-		return false
-	}
-	for _, c := range inv.Components {
-		if c.ID == id {
-			return true
-		}
-	}
-	return false
+	return inv != nil && slices.ContainsFunc(inv.Components, func(c ctl.ComponentDescription) bool { return c.ID == id })
 }
 
 // runs says whether the host runs the component or provider id.
 func runs(inv *ctl.HostInventory, id string) bool {
-	if hasComponent(inv, id) {
-		return true
-	}
-	if inv == nil {
-		return false
-	}
-	for _, p := range inv.Providers {
-		if p.ID == id {
-			return true
-		}
-	}
-	return false
+	return hasComponent(inv, id) || inv != nil && slices.ContainsFunc(inv.Providers, func(p ctl.ProviderDescription) bool { return p.ID == id })
 }
 
 // cleanup deletes the application and stops the lattice this session started.

@@ -23,16 +23,11 @@ import (
 
 // NewCmd builds `wash get` and its subcommands.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:   "get",
 		Short: "Show hosts, inventories and links of a lattice",
-		Args:  cli.Args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return cli.Usage(fmt.Errorf("missing what to get: hosts, inventory or links"))
-		},
-	}
-	cmd.AddCommand(newHostsCmd(env, nil), newInventoryCmd(env, nil), newLinksCmd(env, nil), newClaimsCmd(env, nil))
-	return cmd
+	}, "missing what to get: hosts, inventory or links",
+		newHostsCmd(env, nil), newInventoryCmd(env, nil), newLinksCmd(env, nil), newClaimsCmd(env, nil))
 }
 
 // Options are shared by the get subcommands.

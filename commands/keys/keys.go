@@ -207,11 +207,8 @@ func newGetCmd(env *cli.Env, runF func(*GetOptions) error) *cobra.Command {
 		Short: "Print the seed stored under NAME in the keys directory",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := cli.BindEnv(cmd.Flags(), map[string]string{"directory": "WASH_KEYS"}); err != nil {
-				return err
-			}
 			o.Name = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunGet)
+			return cli.RunWithEnv(cmd, map[string]string{"directory": "WASH_KEYS"}, env, o, runF, RunGet)
 		},
 	}
 	cmd.Flags().StringVarP(&o.Dir, "directory", "d", "", "keys directory (env WASH_KEYS, default $WASH_HOME/keys)")
@@ -249,10 +246,7 @@ func newListCmd(env *cli.Env, runF func(*ListOptions) error) *cobra.Command {
 		Short: "List the keys in the keys directory",
 		Args:  cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cli.BindEnv(cmd.Flags(), map[string]string{"directory": "WASH_KEYS"}); err != nil {
-				return err
-			}
-			return cli.Run(cmd.Context(), env, o, runF, RunList)
+			return cli.RunWithEnv(cmd, map[string]string{"directory": "WASH_KEYS"}, env, o, runF, RunList)
 		},
 	}
 	cmd.Flags().StringVarP(&o.Dir, "directory", "d", "", "keys directory (env WASH_KEYS, default $WASH_HOME/keys)")

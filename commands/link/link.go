@@ -22,17 +22,12 @@ import (
 
 // NewCmd builds `wash link`.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:     "link",
 		Aliases: []string{"links"},
 		Short:   "Create, delete and list links between components and providers",
-		Args:    cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing subcommand: put, del or query"))
-		},
-	}
-	cmd.AddCommand(newPutCmd(env, nil), newDelCmd(env, nil), newQueryCmd(env, nil))
-	return cmd
+	}, "missing subcommand: put, del or query",
+		newPutCmd(env, nil), newDelCmd(env, nil), newQueryCmd(env, nil))
 }
 
 // PutOptions are the flags of `wash link put`.

@@ -194,6 +194,17 @@ func (o *IO) PrintResult(r Result) error {
 	return o.PrintJSON(r)
 }
 
+// PrintOutcome reports what a command did: text for people; in JSON mode r with text added
+// under key (upstream names it "result" or "message", depending on the command).
+func (o *IO) PrintOutcome(key, text string, r Result) error {
+	if o.JSON() {
+		r[key] = text
+		return o.PrintResult(r)
+	}
+	o.Println(text)
+	return nil
+}
+
 // PrintError reports a failed command: one line on stderr, or {"success":false,"error":…} in
 // JSON mode.
 func (o *IO) PrintError(err error) {

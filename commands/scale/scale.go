@@ -3,7 +3,6 @@ package scale
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -19,16 +18,11 @@ import (
 
 // NewCmd builds `wash scale`.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:   "scale",
 		Short: "Change how many concurrent invocations a component may serve",
-		Args:  cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing what to scale: component"))
-		},
-	}
-	cmd.AddCommand(newComponentCmd(env, nil))
-	return cmd
+	}, "missing what to scale: component",
+		newComponentCmd(env, nil))
 }
 
 // Options are the flags of `wash scale component`.
@@ -127,9 +121,5 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 		to = "unbounded concurrency"
 	}
 	text := fmt.Sprintf("Component [%s] (ref: [%s]) scaled on host [%s] to %s", o.ID, ref, h.ID, to)
-	if env.IO.JSON() {
-		return env.IO.PrintResult(output.Result{"result": text, "component_ref": ref, "component_id": o.ID, "host_id": h.ID, "max_instances": o.MaxInstances, "waited": !o.Place.SkipWait})
-	}
-	env.IO.Println(text)
-	return nil
+	return env.IO.PrintOutcome("result", text, output.Result{"component_ref": ref, "component_id": o.ID, "host_id": h.ID, "max_instances": o.MaxInstances, "waited": !o.Place.SkipWait})
 }

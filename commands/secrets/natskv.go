@@ -96,7 +96,7 @@ type NatsKVOptions struct {
 }
 
 func newNatsKVCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:   "nats-kv",
 		Short: "Run the NATS-KV secrets backend and manage the secrets it holds",
 		Long: `The NATS-KV backend keeps secrets sealed with an encryption xkey in the JetStream KV bucket
@@ -107,15 +107,10 @@ provider's V… key) reads only the secrets mapped to it.
 Keys: --transit-xkey-seed/--encryption-xkey-seed (env TRANSIT_XKEY_SEED/ENCRYPTION_XKEY_SEED),
 else the ones wash keeps in $WASH_HOME/secrets/nats-kv.json (made by 'run' or 'wash up
 --secrets-nats-kv'). 'put' needs neither: it asks the backend for its transit key.`,
-		Args: cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing subcommand: run, put, get, add-mapping or remove-mapping"))
-		},
-	}
-	cmd.AddCommand(newRunCmd(env, nil), newKVPutCmd(env, nil), newKVGetCmd(env, nil),
+	}, "missing subcommand: run, put, get, add-mapping or remove-mapping",
+		newRunCmd(env, nil), newKVPutCmd(env, nil), newKVGetCmd(env, nil),
 		newMappingCmd(env, "add-mapping", "Let a component (M…) or provider (V…) read secrets", true),
 		newMappingCmd(env, "remove-mapping", "Take back a component's or provider's access to secrets", false))
-	return cmd
 }
 
 // addFlags registers the connection and backend flags; keys adds the key and bucket flags.
@@ -147,16 +142,11 @@ func newRunCmd(env *cli.Env, runF func(*NatsKVOptions) error) *cobra.Command {
 
 func newKVPutCmd(env *cli.Env, runF func(*NatsKVOptions) error) *cobra.Command {
 	o := &NatsKVOptions{}
-	c := o.addFlags(&cobra.Command{
+	c := o.addFlags(cli.OneArg(env, &cobra.Command{
 		Use:     "put SECRET (--string VALUE | --binary FILE)",
 		Short:   "Store a secret in the backend (a new version if it exists)",
 		Example: "  wash secrets nats-kv put api-token --string \"$TOKEN\"\n  wash secrets nats-kv put tls-key --binary ./key.der",
-		Args:    cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Secret = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunNatsKVPut)
-		},
-	}, true)
+	}, &o.Secret, o, runF, RunNatsKVPut), true)
 	c.Flags().StringVar(&o.String, "string", "", "the secret, as text (env SECRET_STRING_VALUE keeps it out of shell history)")
 	c.Flags().StringVar(&o.BinaryFile, "binary", "", "file holding the secret as bytes (env SECRET_BINARY_FILE)")
 	c.Flags().StringVar(&o.SecretVersion, "secret-version", "", "version label sent with the secret")
@@ -166,15 +156,10 @@ func newKVPutCmd(env *cli.Env, runF func(*NatsKVOptions) error) *cobra.Command {
 
 func newKVGetCmd(env *cli.Env, runF func(*NatsKVOptions) error) *cobra.Command {
 	o := &NatsKVOptions{}
-	c := o.addFlags(&cobra.Command{
+	c := o.addFlags(cli.OneArg(env, &cobra.Command{
 		Use:   "get SECRET",
 		Short: "Read a secret straight from the bucket with the encryption key",
-		Args:  cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Secret = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunNatsKVGet)
-		},
-	}, true)
+	}, &o.Secret, o, runF, RunNatsKVGet), true)
 	c.Flags().StringVar(&o.SecretVersion, "secret-version", "", "revision to read (default: the latest)")
 	c.Flags().StringVar(&o.Kind, "kind", "string", "expected kind: string or binary (binary is written to stdout as is)")
 	return c

@@ -21,7 +21,7 @@ import (
 
 // NewCmd builds `wash secrets`.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:     "secrets",
 		Aliases: []string{"secret"},
 		Short:   "Manage secret references and the built-in NATS-KV secrets backend",
@@ -38,13 +38,8 @@ inside the lattice process).`,
   wash secrets nats-kv add-mapping MBXYZ… --secret api-token
   wash secrets put api nats-kv api-token
   wash start component ./app_s.wasm app --config SECRET_api`,
-		Args: cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing subcommand: put, get, del or nats-kv"))
-		},
-	}
-	cmd.AddCommand(newPutCmd(env, nil), newGetCmd(env, nil), newDelCmd(env, nil), newNatsKVCmd(env))
-	return cmd
+	}, "missing subcommand: put, get, del or nats-kv",
+		newPutCmd(env, nil), newGetCmd(env, nil), newDelCmd(env, nil), newNatsKVCmd(env))
 }
 
 // PutOptions are the flags of `wash secrets put`.
@@ -103,62 +98,51 @@ func RunPut(ctx context.Context, env *cli.Env, o *PutOptions) error {
 	if err != nil {
 		return err
 	}
-	name := secrets.ConfigName(o.Name)
-	if !ctl.ValidToken(name) {
-		return cli.Usage(fmt.Errorf("invalid secret name %q: it must be one word without '.', '*', '>' or spaces", o.Name))
+	name, err := configName(o.Name)
+	if err != nil {
+		return err
 	}
 	return config.PutValues(ctx, env, &config.Options{Conn: o.Conn, Name: name}, values)
 }
 
-// NameOptions are the flags of `wash secrets get|del`.
-type NameOptions struct {
-	Conn conn.Options
-	Name string
-}
-
-func newGetCmd(env *cli.Env, runF func(*NameOptions) error) *cobra.Command {
-	o := &NameOptions{}
-	cmd := &cobra.Command{
+func newGetCmd(env *cli.Env, runF func(*config.Options) error) *cobra.Command {
+	return config.NewNameCmd(env, &cobra.Command{
 		Use:   "get NAME",
 		Short: "Show a secret reference (never the secret itself)",
-		Args:  cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Name = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunGet)
-		},
+	}, runF, RunGet)
+}
+
+// configName is the config name that holds secret reference name (SECRET_<name>), checked to
+// be one subject token as config names must be.
+func configName(name string) (string, error) {
+	cfg := secrets.ConfigName(name)
+	if !ctl.ValidToken(cfg) {
+		return "", cli.Usage(fmt.Errorf("invalid secret name %q: it must be one word without '.', '*', '>' or spaces", name))
 	}
-	o.Conn.AddFlags(cmd.Flags())
-	return cmd
+	return cfg, nil
 }
 
 // RunGet prints a reference: a table for people, the stored map with -o json (as upstream).
-func RunGet(ctx context.Context, env *cli.Env, o *NameOptions) error {
-	name := secrets.ConfigName(o.Name)
-	if !ctl.ValidToken(name) {
-		return cli.Usage(fmt.Errorf("invalid secret name %q: it must be one word without '.', '*', '>' or spaces", o.Name))
+// o.Name is the secret reference's name, without the SECRET_ prefix.
+func RunGet(ctx context.Context, env *cli.Env, o *config.Options) error {
+	name, err := configName(o.Name)
+	if err != nil {
+		return err
 	}
 	return config.Show(ctx, env, &config.Options{Conn: o.Conn, Name: name}, func(lattice string) error {
 		return fmt.Errorf("no secret reference named %q in lattice %q (create it with `wash secrets put %s BACKEND KEY`)", o.Name, lattice, o.Name)
 	})
 }
 
-func newDelCmd(env *cli.Env, runF func(*NameOptions) error) *cobra.Command {
-	o := &NameOptions{}
-	cmd := &cobra.Command{
+func newDelCmd(env *cli.Env, runF func(*config.Options) error) *cobra.Command {
+	return config.NewNameCmd(env, &cobra.Command{
 		Use:     "del NAME",
 		Aliases: []string{"delete"},
 		Short:   "Delete a secret reference (the secret stays in its backend)",
-		Args:    cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Name = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunDel)
-		},
-	}
-	o.Conn.AddFlags(cmd.Flags())
-	return cmd
+	}, runF, RunDel)
 }
 
 // RunDel deletes the config entry that holds a secret reference.
-func RunDel(ctx context.Context, env *cli.Env, o *NameOptions) error {
+func RunDel(ctx context.Context, env *cli.Env, o *config.Options) error {
 	return config.RunDel(ctx, env, &config.Options{Conn: o.Conn, Name: secrets.ConfigName(o.Name)})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -18,16 +19,11 @@ import (
 
 // NewCmd builds `wash start`.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:   "start",
 		Short: "Start a component or provider on a host of the lattice",
-		Args:  cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing what to start: component or provider"))
-		},
-	}
-	cmd.AddCommand(newComponentCmd(env, nil), newProviderCmd(env, nil))
-	return cmd
+	}, "missing what to start: component or provider",
+		newComponentCmd(env, nil), newProviderCmd(env, nil))
 }
 
 // ComponentOptions are the flags of `wash start component`.
@@ -91,16 +87,7 @@ func RunComponent(ctx context.Context, env *cli.Env, o *ComponentOptions) error 
 	}); err != nil {
 		return err
 	}
-	verb := "started"
-	if o.Place.SkipWait {
-		verb = "is starting"
-	}
-	text := fmt.Sprintf("Component [%s] (ref: [%s]) %s on host [%s]", o.ID, ref, verb, h.ID)
-	if env.IO.JSON() {
-		return env.IO.PrintResult(output.Result{"result": text, "component_ref": ref, "component_id": o.ID, "host_id": h.ID, "waited": !o.Place.SkipWait})
-	}
-	env.IO.Println(text)
-	return nil
+	return printStarted(env, "Component", o.ID, ref, h.ID, o.Place.SkipWait)
 }
 
 // ProviderOptions are the flags of `wash start provider`.
@@ -157,14 +144,17 @@ func RunProvider(ctx context.Context, env *cli.Env, o *ProviderOptions) error {
 	}); err != nil {
 		return placement.WaitHint(err, "check `wash get inventory "+h.ID+"`, or raise --wait-timeout-ms")
 	}
+	return printStarted(env, "Provider", o.ID, ref, h.ID, o.Place.SkipWait)
+}
+
+// printStarted reports a started (or, with --skip-wait, starting) component or provider; the
+// JSON keys are upstream's (component_ref/component_id, provider_ref/provider_id).
+func printStarted(env *cli.Env, kind, id, ref, hostID string, skipWait bool) error {
 	verb := "started"
-	if o.Place.SkipWait {
+	if skipWait {
 		verb = "is starting"
 	}
-	text := fmt.Sprintf("Provider [%s] (ref: [%s]) %s on host [%s]", o.ID, ref, verb, h.ID)
-	if env.IO.JSON() {
-		return env.IO.PrintResult(output.Result{"result": text, "provider_ref": ref, "provider_id": o.ID, "host_id": h.ID, "waited": !o.Place.SkipWait})
-	}
-	env.IO.Println(text)
-	return nil
+	key := strings.ToLower(kind)
+	text := fmt.Sprintf("%s [%s] (ref: [%s]) %s on host [%s]", kind, id, ref, verb, hostID)
+	return env.IO.PrintOutcome("result", text, output.Result{key + "_ref": ref, key + "_id": id, "host_id": hostID, "waited": !skipWait})
 }

@@ -3,7 +3,6 @@ package stop
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -18,16 +17,11 @@ import (
 
 // NewCmd builds `wash stop`.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:   "stop",
 		Short: "Stop a component, provider or host",
-		Args:  cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing what to stop: component, provider or host"))
-		},
-	}
-	cmd.AddCommand(newComponentCmd(env, nil), newProviderCmd(env, nil), newHostCmd(env, nil))
-	return cmd
+	}, "missing what to stop: component, provider or host",
+		newComponentCmd(env, nil), newProviderCmd(env, nil), newHostCmd(env, nil))
 }
 
 // Options are the flags of `wash stop component|provider`.
@@ -38,21 +32,22 @@ type Options struct {
 }
 
 func newComponentCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
-	o := &Options{}
-	cmd := &cobra.Command{
+	return newWorkloadCmd(env, &cobra.Command{
 		Use:   "component COMPONENT_ID",
 		Short: "Stop a component on every host that runs it (or on --host-id)",
 		Example: `  wash stop component hello
   wash stop component hello --host-id quiet-river`,
-		Args: cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.ID = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunComponent)
-		},
-	}
+	}, "component_scaled", runF, RunComponent)
+}
+
+// newWorkloadCmd completes stop component|provider: one ID, the connection and --host-id flags,
+// and the wait flags for the event that confirms the stop.
+func newWorkloadCmd(env *cli.Env, cmd *cobra.Command, event string, runF func(*Options) error, run func(context.Context, *cli.Env, *Options) error) *cobra.Command {
+	o := &Options{}
+	cmd = cli.OneArg(env, cmd, &o.ID, o, runF, run)
 	o.Conn.AddFlags(cmd.Flags())
 	o.Place.AddHostFlag(cmd.Flags())
-	o.Place.AddWaitFlags(cmd.Flags(), 0, "component_scaled")
+	o.Place.AddWaitFlags(cmd.Flags(), 0, event)
 	return cmd
 }
 
@@ -74,29 +69,15 @@ func RunComponent(ctx context.Context, env *cli.Env, o *Options) error {
 	if len(hosts) > 1 {
 		text += fmt.Sprintf(" on %d hosts", len(hosts))
 	}
-	if env.IO.JSON() {
-		return env.IO.PrintResult(output.Result{"result": text, "component_id": o.ID, "host_ids": hosts, "waited": !o.Place.SkipWait})
-	}
-	env.IO.Println(text)
-	return nil
+	return env.IO.PrintOutcome("result", text, output.Result{"component_id": o.ID, "host_ids": hosts, "waited": !o.Place.SkipWait})
 }
 
 func newProviderCmd(env *cli.Env, runF func(*Options) error) *cobra.Command {
-	o := &Options{}
-	cmd := &cobra.Command{
+	return newWorkloadCmd(env, &cobra.Command{
 		Use:     "provider PROVIDER_ID",
 		Short:   "Stop a provider on every host that runs it (or on --host-id)",
 		Example: `  wash stop provider http-server`,
-		Args:    cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.ID = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunProvider)
-		},
-	}
-	o.Conn.AddFlags(cmd.Flags())
-	o.Place.AddHostFlag(cmd.Flags())
-	o.Place.AddWaitFlags(cmd.Flags(), 0, "provider_stopped")
-	return cmd
+	}, "provider_stopped", runF, RunProvider)
 }
 
 // RunProvider stops a provider. The host answers provider.stop only after the provider is down
@@ -115,11 +96,7 @@ func RunProvider(ctx context.Context, env *cli.Env, o *Options) error {
 	if len(hosts) > 1 {
 		text += fmt.Sprintf(" on %d hosts", len(hosts))
 	}
-	if env.IO.JSON() {
-		return env.IO.PrintResult(output.Result{"result": text, "provider_id": o.ID, "host_ids": hosts})
-	}
-	env.IO.Println(text)
-	return nil
+	return env.IO.PrintOutcome("result", text, output.Result{"provider_id": o.ID, "host_ids": hosts})
 }
 
 // HostOptions are the flags of `wash stop host`.
@@ -132,7 +109,7 @@ type HostOptions struct {
 
 func newHostCmd(env *cli.Env, runF func(*HostOptions) error) *cobra.Command {
 	o := &HostOptions{}
-	cmd := &cobra.Command{
+	cmd := cli.OneArg(env, &cobra.Command{
 		Use:   "host HOST_ID",
 		Short: "Stop a host (give its id, a unique id prefix or its friendly name)",
 		Long: `Ask a host to shut down gracefully and wait for its host_stopped event.
@@ -140,12 +117,7 @@ func newHostCmd(env *cli.Env, runF func(*HostOptions) error) *cobra.Command {
 This stops only the host. To also stop the NATS server ` + "`wash up`" + ` started, use ` + "`wash down`" + `.`,
 		Example: `  wash stop host NBXY
   wash stop host quiet-river-0042 --host-timeout 30000`,
-		Args: cli.Args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.HostID = args[0]
-			return cli.Run(cmd.Context(), env, o, runF, RunHost)
-		},
-	}
+	}, &o.HostID, o, runF, RunHost)
 	o.Conn.AddFlags(cmd.Flags())
 	o.Place.AddWaitFlags(cmd.Flags(), 0, "host_stopped")
 	cmd.Flags().IntVar(&o.HostTimeout, "host-timeout", 10000, "milliseconds the host may take to stop gracefully (sent to the host)")
@@ -174,9 +146,5 @@ func RunHost(ctx context.Context, env *cli.Env, o *HostOptions) error {
 	if !o.Place.SkipWait {
 		text = fmt.Sprintf("Host %s stopped", workload.HostLabel(h))
 	}
-	if env.IO.JSON() {
-		return env.IO.PrintResult(output.Result{"result": text, "host_id": h.ID, "waited": !o.Place.SkipWait})
-	}
-	env.IO.Println(text)
-	return nil
+	return env.IO.PrintOutcome("result", text, output.Result{"host_id": h.ID, "waited": !o.Place.SkipWait})
 }

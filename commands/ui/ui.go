@@ -71,13 +71,9 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	if net.ParseIP(o.Address) == nil && o.Address != "localhost" {
 		return cli.Usage(fmt.Errorf("invalid --address %q: give an IP address such as 127.0.0.1", o.Address))
 	}
-	d, err := env.Home()
+	r, err := env.Resolve(&o.Conn)
 	if err != nil {
 		return err
-	}
-	r, err := o.Conn.Resolve(d)
-	if err != nil {
-		return cli.Usage(err)
 	}
 	nc, err := r.Connect("wash ui", nats.MaxReconnects(-1), nats.ReconnectWait(time.Second))
 	if err != nil {

@@ -3,7 +3,6 @@ package update
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -18,16 +17,11 @@ import (
 
 // NewCmd builds `wash update`.
 func NewCmd(env *cli.Env) *cobra.Command {
-	cmd := &cobra.Command{
+	return cli.Parent(&cobra.Command{
 		Use:   "update",
 		Short: "Update a running component to a new image",
-		Args:  cli.Args(cobra.NoArgs),
-		RunE: func(*cobra.Command, []string) error {
-			return cli.Usage(errors.New("missing what to update: component"))
-		},
-	}
-	cmd.AddCommand(newComponentCmd(env, nil))
-	return cmd
+	}, "missing what to update: component",
+		newComponentCmd(env, nil))
 }
 
 // Options are the flags of `wash update component`.
@@ -84,9 +78,5 @@ func Run(ctx context.Context, env *cli.Env, o *Options) error {
 	} else if o.Place.SkipWait {
 		text = fmt.Sprintf("Component [%s] is updating to [%s] on host [%s]", o.ID, ref, strings.Join(hosts, ", "))
 	}
-	if env.IO.JSON() {
-		return env.IO.PrintResult(output.Result{"result": text, "component_id": o.ID, "component_ref": ref, "host_ids": hosts, "waited": !o.Place.SkipWait})
-	}
-	env.IO.Println(text)
-	return nil
+	return env.IO.PrintOutcome("result", text, output.Result{"component_id": o.ID, "component_ref": ref, "host_ids": hosts, "waited": !o.Place.SkipWait})
 }

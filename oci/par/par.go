@@ -348,26 +348,36 @@ type Created struct {
 // Create builds and signs an archive in memory.
 func Create(a *Archive, keys Keys, compress bool) (*Created, error) {
 	res := &Created{}
-	if keys.Issuer == nil {
-		k, err := wascap.NewKey(wascap.KindAccount)
-		if err != nil {
-			return nil, err
-		}
-		keys.Issuer, res.GeneratedIssuer = k, k
+	var err error
+	if keys.Issuer, res.GeneratedIssuer, err = orNew(keys.Issuer, wascap.KindAccount); err != nil {
+		return nil, err
 	}
-	if keys.Subject == nil {
-		k, err := wascap.NewKey(wascap.KindService)
-		if err != nil {
-			return nil, err
-		}
-		keys.Subject, res.GeneratedSubject = k, k
+	if keys.Subject, res.GeneratedSubject, err = orNew(keys.Subject, wascap.KindService); err != nil {
+		return nil, err
 	}
 	sub, err := keys.Subject.PublicKey()
 	if err != nil {
 		return nil, fmt.Errorf("subject key: %w", err)
 	}
+	return res.sign(a, keys.Issuer, sub, compress)
+}
+
+// orNew returns k, or a new key of kind when k is nil; generated is that new key (nil when k
+// was given), for the caller to report and save.
+func orNew(k wascap.Signer, kind wascap.KeyKind) (key wascap.Signer, generated *wascap.Key, err error) {
+	if k != nil {
+		return k, nil, nil
+	}
+	if generated, err = wascap.NewKey(kind); err != nil {
+		return nil, nil, err
+	}
+	return generated, generated, nil
+}
+
+// sign writes a into res, signed by issuer for subject sub.
+func (res *Created) sign(a *Archive, issuer wascap.Signer, sub string, compress bool) (*Created, error) {
 	var buf bytes.Buffer
-	if err := a.Write(&buf, keys.Issuer, sub, compress); err != nil {
+	if err := a.Write(&buf, issuer, sub, compress); err != nil {
 		return nil, err
 	}
 	res.Bytes, res.Token = buf.Bytes(), a.Token
@@ -386,12 +396,8 @@ func Insert(data []byte, target string, bin []byte, keys Keys) (*Created, error)
 		return nil, err
 	}
 	res := &Created{}
-	if keys.Issuer == nil {
-		k, err := wascap.NewKey(wascap.KindAccount)
-		if err != nil {
-			return nil, err
-		}
-		keys.Issuer, res.GeneratedIssuer = k, k
+	if keys.Issuer, res.GeneratedIssuer, err = orNew(keys.Issuer, wascap.KindAccount); err != nil {
+		return nil, err
 	}
 	sub := a.Token.Claims.Subject
 	if keys.Subject != nil {
@@ -399,12 +405,7 @@ func Insert(data []byte, target string, bin []byte, keys Keys) (*Created, error)
 			return nil, fmt.Errorf("subject key: %w", err)
 		}
 	}
-	var buf bytes.Buffer
-	if err := a.Write(&buf, keys.Issuer, sub, IsGzip(data)); err != nil {
-		return nil, err
-	}
-	res.Bytes, res.Token = buf.Bytes(), a.Token
-	return res, nil
+	return res.sign(a, keys.Issuer, sub, IsGzip(data))
 }
 
 // RustTarget maps Go's GOARCH/GOOS to the "<arch>-<os>" names wasmCloud uses.

@@ -134,9 +134,21 @@ func TestInsert(t *testing.T) {
 	}
 }
 
-// rewrite copies a plain tar replacing the content of one entry.
+// rewrite copies a plain tar replacing the content of one entry (or dropping it).
 func rewrite(t *testing.T, in []byte, name string, content []byte, drop bool) []byte {
 	t.Helper()
+	return copyTar(in, func(h *tar.Header, data []byte) ([]byte, bool) {
+		if h.Name != name {
+			return data, true
+		}
+		h.Size = int64(len(content))
+		return content, !drop
+	})
+}
+
+// copyTar copies a plain tar entry by entry through edit, which returns the entry's new data
+// (its header's Size set to match) and whether to keep it, then appends the entries of extra.
+func copyTar(in []byte, edit func(h *tar.Header, data []byte) ([]byte, bool), extra ...*tar.Header) []byte {
 	tr := tar.NewReader(bytes.NewReader(in))
 	var out bytes.Buffer
 	tw := tar.NewWriter(&out)
@@ -147,16 +159,16 @@ func rewrite(t *testing.T, in []byte, name string, content []byte, drop bool) []
 		}
 		var b bytes.Buffer
 		_, _ = b.ReadFrom(tr)
-		data := b.Bytes()
-		if h.Name == name {
-			if drop {
-				continue
-			}
-			data = content
-			h.Size = int64(len(data))
+		data, keep := edit(h, b.Bytes())
+		if !keep {
+			continue
 		}
 		_ = tw.WriteHeader(h)
 		_, _ = tw.Write(data)
+	}
+	for _, h := range extra {
+		_ = tw.WriteHeader(h)
+		_, _ = tw.Write(bytes.Repeat([]byte("x"), int(h.Size)))
 	}
 	_ = tw.Close()
 	return out.Bytes()
@@ -175,26 +187,8 @@ func TestBadArchives(t *testing.T) {
 			[]byte(c.Token.JWT[:len(c.Token.JWT)-4]+"AAAA"), false), wascap.ErrInvalidSignature},
 	}
 	// A binary with no hash entry at all must be an error, not a panic.
-	var extra []byte
-	{
-		tr := tar.NewReader(bytes.NewReader(c.Bytes))
-		var out bytes.Buffer
-		tw := tar.NewWriter(&out)
-		for {
-			h, err := tr.Next()
-			if err != nil {
-				break
-			}
-			var b bytes.Buffer
-			_, _ = b.ReadFrom(tr)
-			_ = tw.WriteHeader(h)
-			_, _ = tw.Write(b.Bytes())
-		}
-		_ = tw.WriteHeader(&tar.Header{Name: "riscv64-linux.bin", Size: 1, Mode: 0o644})
-		_, _ = tw.Write([]byte("x"))
-		_ = tw.Close()
-		extra = out.Bytes()
-	}
+	keepAll := func(_ *tar.Header, data []byte) ([]byte, bool) { return data, true }
+	extra := copyTar(c.Bytes, keepAll, &tar.Header{Name: "riscv64-linux.bin", Size: 1, Mode: 0o644})
 	cases["unhashed binary"] = struct {
 		data []byte
 		want error
