@@ -128,105 +128,106 @@ func (a App) YAML() string {
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(a.doc()); err != nil {
+	if err := enc.Encode(a.node()); err != nil {
 		// only plain strings, numbers, maps and lists go in: an error is a bug here
 		panic(fmt.Sprintf("testmanifest: %v", err))
 	}
 	return b.String()
 }
 
-// The document types below mirror the manifest's YAML keys in their documented order.
-type (
-	doc struct {
-		APIVersion string   `yaml:"apiVersion"`
-		Kind       string   `yaml:"kind"`
-		Metadata   metadata `yaml:"metadata"`
-		Spec       spec     `yaml:"spec"`
-	}
-	metadata struct {
-		Name        string            `yaml:"name"`
-		Annotations map[string]string `yaml:"annotations"`
-	}
-	spec struct {
-		Policies   []Policy       `yaml:"policies,omitempty"`
-		Components []componentDoc `yaml:"components"`
-	}
-	componentDoc struct {
-		Name       string        `yaml:"name"`
-		Type       string        `yaml:"type"`
-		Properties propertiesDoc `yaml:"properties"`
-		Traits     []traitDoc    `yaml:"traits,omitempty"`
-	}
-	propertiesDoc struct {
-		Image   string      `yaml:"image"`
-		ID      string      `yaml:"id,omitempty"`
-		Secrets []secretDoc `yaml:"secrets,omitempty"`
-	}
-	secretDoc struct {
-		Name       string            `yaml:"name"`
-		Properties map[string]string `yaml:"properties"`
-	}
-	traitDoc struct {
-		Type       string `yaml:"type"`
-		Properties any    `yaml:"properties"`
-	}
-	scalerDoc struct {
-		Instances *int     `yaml:"instances,omitempty"`
-		Replicas  *int     `yaml:"replicas,omitempty"`
-		Spread    []Spread `yaml:"spread,omitempty"`
-	}
-	linkDoc struct {
-		Target     targetDoc  `yaml:"target"`
-		Namespace  string     `yaml:"namespace"`
-		Package    string     `yaml:"package"`
-		Interfaces []string   `yaml:"interfaces,flow"`
-		Source     *sourceDoc `yaml:"source,omitempty"`
-	}
-	targetDoc struct {
-		Name   string   `yaml:"name"`
-		Config []Config `yaml:"config,omitempty"`
-	}
-	sourceDoc struct {
-		Config []Config `yaml:"config"`
-	}
-)
-
-func (a App) doc() doc {
-	d := doc{APIVersion: "core.oam.dev/v1beta1", Kind: "Application",
-		Metadata: metadata{Name: a.Name, Annotations: map[string]string{}}}
+// node is the manifest's document, its keys in the order wadm's documentation writes them.
+func (a App) node() *yaml.Node {
+	annotations := map[string]string{}
 	if a.Version != "" {
-		d.Metadata.Annotations["version"] = a.Version
+		annotations["version"] = a.Version
 	}
 	if a.Description != "" {
-		d.Metadata.Annotations["description"] = a.Description
+		annotations["description"] = a.Description
 	}
-	d.Spec.Policies = a.Policies
+	var components []*yaml.Node
 	for _, c := range a.Components {
-		cd := componentDoc{Name: c.Name, Type: "component", Properties: propertiesDoc{Image: c.Image, ID: c.ID}}
-		if c.Provider {
-			cd.Type = "capability"
-		}
-		for _, s := range c.Secrets {
-			cd.Properties.Secrets = append(cd.Properties.Secrets, secretDoc{Name: s.Name,
-				Properties: map[string]string{"policy": s.Policy, "key": s.Key}})
-		}
-		if c.Scaler != nil {
-			n := c.Scaler.Instances
-			sd := scalerDoc{Instances: &n, Spread: c.Scaler.Spread}
-			if c.Scaler.Replicas {
-				sd.Instances, sd.Replicas = nil, &n
-			}
-			cd.Traits = append(cd.Traits, traitDoc{Type: "spreadscaler", Properties: sd})
-		}
-		for _, l := range c.Links {
-			ld := linkDoc{Target: targetDoc{Name: l.Target, Config: l.TargetConfig},
-				Namespace: l.Namespace, Package: l.Package, Interfaces: l.Interfaces}
-			if len(l.SourceConfig) > 0 {
-				ld.Source = &sourceDoc{Config: l.SourceConfig}
-			}
-			cd.Traits = append(cd.Traits, traitDoc{Type: "link", Properties: ld})
-		}
-		d.Spec.Components = append(d.Spec.Components, cd)
+		components = append(components, c.node())
 	}
-	return d
+	spec := mapping("components", components)
+	if len(a.Policies) > 0 {
+		spec = mapping("policies", a.Policies, "components", components)
+	}
+	return mapping("apiVersion", "core.oam.dev/v1beta1", "kind", "Application",
+		"metadata", mapping("name", a.Name, "annotations", annotations), "spec", spec)
+}
+
+func (c Component) node() *yaml.Node {
+	kind := "component"
+	if c.Provider {
+		kind = "capability"
+	}
+	props := mapping("image", c.Image)
+	if c.ID != "" {
+		set(props, "id", c.ID)
+	}
+	if len(c.Secrets) > 0 {
+		var secrets []Config
+		for _, s := range c.Secrets {
+			secrets = append(secrets, Config{Name: s.Name, Properties: map[string]string{"policy": s.Policy, "key": s.Key}})
+		}
+		set(props, "secrets", secrets)
+	}
+	var traits []*yaml.Node
+	if sc := c.Scaler; sc != nil {
+		count := "instances"
+		if sc.Replicas {
+			count = "replicas"
+		}
+		scaler := mapping(count, sc.Instances)
+		if len(sc.Spread) > 0 {
+			set(scaler, "spread", sc.Spread)
+		}
+		traits = append(traits, mapping("type", "spreadscaler", "properties", scaler))
+	}
+	for _, l := range c.Links {
+		traits = append(traits, mapping("type", "link", "properties", l.node()))
+	}
+	n := mapping("name", c.Name, "type", kind, "properties", props)
+	if len(traits) > 0 {
+		set(n, "traits", traits)
+	}
+	return n
+}
+
+func (l Link) node() *yaml.Node {
+	target := mapping("name", l.Target)
+	if len(l.TargetConfig) > 0 {
+		set(target, "config", l.TargetConfig)
+	}
+	interfaces := value(l.Interfaces)
+	interfaces.Style = yaml.FlowStyle // [store, atomics], as manifests are written by hand
+	n := mapping("target", target, "namespace", l.Namespace, "package", l.Package, "interfaces", interfaces)
+	if len(l.SourceConfig) > 0 {
+		set(n, "source", mapping("config", l.SourceConfig))
+	}
+	return n
+}
+
+// mapping is a YAML mapping of key, value, key, value… in that order.
+func mapping(kv ...any) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	for i := 0; i+1 < len(kv); i += 2 {
+		set(n, kv[i].(string), kv[i+1])
+	}
+	return n
+}
+
+// set adds key: v at the end of mapping n.
+func set(n *yaml.Node, key string, v any) { n.Content = append(n.Content, value(key), value(v)) }
+
+// value is v as a YAML node; nodes stay as they are.
+func value(v any) *yaml.Node {
+	if n, ok := v.(*yaml.Node); ok {
+		return n
+	}
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		panic(fmt.Sprintf("testmanifest: %v", err))
+	}
+	return &n
 }
