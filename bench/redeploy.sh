@@ -19,12 +19,47 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 
 echo "building wash and the guests…" >&2
 build_wash
-go build -o "$tmp/httpapp" ./bench/httpapp
 js=$(go run ./bench/guestpath js-hello)
 wat=$(go run ./bench/guestpath wat-hello)
 
 # manifest NAME WASM PORT
-manifest() { "$tmp/httpapp" -name "$1" -version "v$(date +%s%N)" -wasm "$2" -addr "127.0.0.1:$3" >"$tmp/$1.yaml"; }
+manifest() {
+	cat >"$tmp/$1.yaml" <<EOF
+apiVersion: core.oam.dev/v1beta1
+kind: Application
+metadata:
+  name: $1
+  annotations:
+    version: v$(date +%s%N)
+spec:
+  components:
+    - name: guest
+      type: component
+      properties:
+        image: file://$2
+      traits:
+        - type: spreadscaler
+          properties:
+            instances: 20
+    - name: httpserver
+      type: capability
+      properties:
+        image: wasmcloud+builtin://http-server
+      traits:
+        - type: link
+          properties:
+            target:
+              name: guest
+            namespace: wasi
+            package: http
+            interfaces: [incoming-handler]
+            source:
+              config:
+                - name: $1-address
+                  properties:
+                    address: 127.0.0.1:$3
+EOF
+}
 
 # cpu: user+system seconds of the lattice process so far
 cpu() {
