@@ -57,13 +57,8 @@ func goHelloRef(t testing.TB) string {
 func freeAddrs(t testing.TB, n int) []string {
 	t.Helper()
 	var out []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		out = append(out, ln.Addr().String())
+	for _, port := range testtool.FreePorts(t, n) {
+		out = append(out, fmt.Sprintf("127.0.0.1:%d", port))
 	}
 	return out
 }
@@ -72,12 +67,7 @@ func pair(s []string) (string, string) { return s[0], s[1] }
 
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return freeAddrs(t, 1)[0]
 }
 
 type lattice struct {

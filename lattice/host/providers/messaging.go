@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -246,11 +248,7 @@ func (p *MessagingProvider) Unsubscribe(key string) {
 func (p *MessagingProvider) Links() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make([]string, 0, len(p.subs))
-	for k := range p.subs {
-		out = append(out, k)
-	}
-	return out
+	return slices.Collect(maps.Keys(p.subs))
 }
 
 // Stop ends every subscription.
