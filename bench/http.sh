@@ -18,25 +18,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
-DURATION=${DURATION:-10s}
-CONNECTIONS=${CONNECTIONS:-20}
-THREADS=${THREADS:-2}
 WARMUP=${WARMUP:-3s}
 GUESTS=${GUESTS:-"wat-hello go-hello js-hello"}
 WASH_UP_ARGS=${WASH_UP_ARGS:-}
-command -v wrk >/dev/null 2>&1 || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
+. bench/lib.sh
+need "apt-get install wrk" wrk
 
-tmp=$(mktemp -d)
-pids=""
-export WASH_HOME="$tmp/home"
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	"$tmp/wash" down --all >/dev/null 2>&1 || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 # resident memory as the kernel counts it: VmRSS = RssAnon (what the process allocated) +
 # RssFile (mapped pages of the executable and other files) + RssShmem (memfd images, shared)
 rss() { awk '/^VmRSS:/ {t=$2} /^RssAnon:/ {a=$2} /^RssFile:/ {f=$2} /^RssShmem:/ {s=$2}
@@ -44,9 +31,8 @@ rss() { awk '/^VmRSS:/ {t=$2} /^RssAnon:/ {a=$2} /^RssFile:/ {f=$2} /^RssShmem:/
 hwm() { awk '/^VmHWM:/ {printf "%d MiB", $2/1024}' "/proc/$1/status"; }
 
 echo "building wash, the plain Go baseline and the guests…" >&2
-go build -o "$tmp/wash" ./cmd/wash
+build_wash
 go build -o "$tmp/plainhttp" ./bench/plainhttp
-W="$tmp/wash"
 
 cat >"$tmp/check.lua" <<'EOF'
 -- counts responses that are not 200 or lack the expected text (env EXPECT)
@@ -64,40 +50,28 @@ function done(summary, latency, requests)
 end
 EOF
 
-nats=$(free_port)
-export WASMCLOUD_CTL_PORT=$nats
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 # shellcheck disable=SC2086
-"$W" up -d --nats-port "$nats" $WASH_UP_ARGS >/dev/null
+up_lattice $WASH_UP_ARGS
 pid=$(sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p' "$WASH_HOME"/hosts/*.json | head -1)
 sleep 2
 echo "wash up (pid $pid) idle, nothing deployed: resident $(rss "$pid") [the total, VmRSS, is what #15's 30 MB idle target is compared with]"
 
 ports=""
+"$W" start provider wasmcloud+builtin://http-server http-server >/dev/null
 for g in $GUESTS; do
 	wasm=$(go run ./bench/guestpath "$g")
 	port=$(free_port)
 	"$W" start component "$wasm" "$g" --max-instances "$CONNECTIONS" --wait-timeout-ms 300000 >/dev/null
-	"$W" config put "bench-$g" "address=127.0.0.1:$port" >/dev/null
+	serve_http "$g" "$port" "bench-$g" "$g"
 	eval "port_$(echo "$g" | tr - _)=$port"
 	ports="$ports $port"
-done
-"$W" start provider wasmcloud+builtin://http-server http-server >/dev/null
-for g in $GUESTS; do
-	"$W" link put http-server "$g" wasi http --interface incoming-handler --source-config "bench-$g" --link-name "$g" >/dev/null
 done
 p_plain=$(free_port)
 "$tmp/plainhttp" -addr "127.0.0.1:$p_plain" & plain_pid=$!
 pids="$pids $plain_pid"
 
-wait_up() {
-	i=0
-	until curl -fsS -o /dev/null "http://127.0.0.1:$1/"; do
-		i=$((i + 1)); [ $i -lt 1200 ] || { echo "nothing answers on port $1" >&2; exit 1; }
-		sleep 0.1
-	done
-}
-for p in $ports $p_plain; do wait_up "$p"; done
+for p in $ports $p_plain; do wait_up "$p" "" 1200; done
 
 expect_for() {
 	case $1 in
@@ -116,17 +90,12 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run() {
 	export EXPECT
 	EXPECT=$(expect_for "$1")
-	wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:$2/bench" >/dev/null 2>&1 || true
+	wrk_warm "http://127.0.0.1:$2/bench" "$WARMUP"
 	t0=$(ticks "$3")
-	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$tmp/check.lua" "http://127.0.0.1:$2/bench")
+	wrk_latency "http://127.0.0.1:$2/bench" -s "$tmp/check.lua"
 	t1=$(ticks "$3")
-	reqs=$(echo "$out" | awk '/requests in/ {print $1}')
 	cpu=$(awk -v t="$((t1 - t0))" -v n="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.0fus", t / hz / n * 1e6; else print "n/a" }')
-	rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-	p50=$(echo "$out" | awk '$1=="50%" {print $2}')
-	p99=$(echo "$out" | awk '$1=="99%" {print $2}')
 	bad=$(echo "$out" | awk '/bad responses/ {print $3}')
-	errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {printf "%s ", $0}')
 	printf '%-12s %10s %9s %9s %6s %9s   %s %s\n' "$1" "$rps" "$p50" "$p99" "$bad" "$cpu" "$(rss "$pid")" "$errs"
 	echo "$rps" >"$tmp/$1"
 }

@@ -14,32 +14,21 @@
 # Needs wrk and Debian's postgresql (apt-get install wrk postgresql).
 set -eu
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-10s}
-CONNECTIONS=${CONNECTIONS:-20}
-THREADS=${THREADS:-2}
+. bench/lib.sh
 wasm=$(pwd)/examples/pg-counter/pg-counter.component.wasm
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -n "$pgbin" ] || { echo "PostgreSQL is required (apt-get install postgresql)" >&2; exit 1; }
-command -v wrk >/dev/null 2>&1 || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
+need "apt-get install wrk" wrk
 
-tmp=$(mktemp -d)
 chmod 755 "$tmp"
-pids=""
-export WASH_HOME="$tmp/home"
 asdb() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	"$tmp/wash" down --all >/dev/null 2>&1 || true
+bench_stop() {
 	[ -f "$tmp/pg/postmaster.pid" ] && asdb "$pgbin/pg_ctl" -D "$tmp/pg" -m fast stop >/dev/null 2>&1 || true
-	rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 
 echo "building wash and the plain Go baseline…" >&2
-go build -o "$tmp/wash" ./cmd/wash
+build_wash
 go build -o "$tmp/pgplain" ./bench/pgplain
-W="$tmp/wash"
 
 pgport=$(free_port)
 mkdir -p "$tmp/pg"
@@ -52,37 +41,22 @@ plain=$(free_port)
 "$tmp/pgplain" -addr "127.0.0.1:$plain" -db "$dsn" &
 pids="$pids $!"
 
-nats=$(free_port)
-export WASMCLOUD_CTL_PORT=$nats
-"$W" up -d --nats-port "$nats" >/dev/null
+up_lattice
 comp=$(free_port)
 "$W" start provider wasmcloud+builtin://http-server http-server >/dev/null
 "$W" start provider wasmcloud+builtin://sqldb-postgres postgres >/dev/null
 "$W" start component "$wasm" pgcounter --max-instances 100 >/dev/null
 "$W" config put pg-conn POSTGRES_HOST=127.0.0.1 POSTGRES_PORT="$pgport" POSTGRES_USERNAME=postgres POSTGRES_DATABASE=postgres >/dev/null
 "$W" link put pgcounter postgres wasmcloud postgres --interface query --interface prepared --target-config pg-conn >/dev/null
-"$W" config put pg-addr "address=127.0.0.1:$comp" >/dev/null
-"$W" link put http-server pgcounter wasi http --interface incoming-handler --source-config pg-addr >/dev/null
+serve_http pgcounter "$comp" pg-addr
 
-wait_up() {
-	i=0
-	until curl -fsS -o /dev/null "http://127.0.0.1:$1/warm"; do
-		i=$((i + 1)); [ $i -lt 300 ] || { echo "nothing answers on port $1" >&2; exit 1; }
-		sleep 0.1
-	done
-}
-wait_up "$comp"
-wait_up "$plain"
+wait_up "$comp" warm
+wait_up "$plain" warm
 
 # run NAME PORT KEY -> prints a row and leaves req/s in $rps
 run() {
-	wrk -t"$THREADS" -c"$CONNECTIONS" -d3s "http://127.0.0.1:$2/warm-$3" >/dev/null 2>&1 || true
-	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$2/$3")
-	rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-	p50=$(echo "$out" | awk '$1=="50%" {print $2}')
-	p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-	reqs=$(echo "$out" | awk '/requests in/ {print $1}')
-	errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
+	wrk_warm "http://127.0.0.1:$2/warm-$3"
+	wrk_latency "http://127.0.0.1:$2/$3"
 	last=$(curl -fsS "http://127.0.0.1:$2/$3")
 	printf '%-30s %10s %9s %9s  wrk counted %s, counter now %s %s\n' "$1" "$rps" "$p50" "$p99" "$reqs" "$last" "$errs"
 }

@@ -13,20 +13,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
-tmp=$(mktemp -d)
-export WASH_HOME="$tmp/home"
-cleanup() {
-	"$tmp/wash" down --all >/dev/null 2>&1 || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+. bench/lib.sh
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 
 echo "building wash and the guests…" >&2
-go build -o "$tmp/wash" ./cmd/wash
-W="$tmp/wash"
+build_wash
 js=$(go run ./bench/guestpath js-hello)
 wat=$(go run ./bench/guestpath wat-hello)
 
@@ -89,19 +81,13 @@ deploy() {
 	echo "$secs"
 }
 
-up() {
-	nats=$(free_port)
-	export WASMCLOUD_CTL_PORT=$nats
-	"$W" up -d --nats-port "$nats" >/dev/null
-}
-
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
-up
+up_lattice
 echo "cold (empty compilation cache):   js-hello $(deploy js-cold "$js")   wat-hello $(deploy wat-cold "$wat")"
 "$W" down --all >/dev/null
 i=1
 while [ "$i" -le "$RUNS" ]; do
-	up
+	up_lattice
 	echo "after down/up, cache warm (#$i):   js-hello $(deploy "js-$i" "$js")   wat-hello $(deploy "wat-$i" "$wat")"
 	"$W" down --all >/dev/null
 	i=$((i + 1))

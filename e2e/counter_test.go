@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wasmlattice/wash/internal/testmanifest"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
 )
@@ -35,61 +36,20 @@ func counterWasm(t *testing.T) string {
 	return wasm
 }
 
-// counterManifest is the tutorial's shape: the counter, the builtin http-server linked to it,
-// and a builtin key-value provider (kvName, image builtin) the counter links to on
-// wasi:keyvalue store+atomics with target config kvConfig (YAML properties, may be empty).
-func counterManifest(version, wasm, httpAddr, kvName, builtin, kvConfig string) string {
-	target := "target: " + kvName
-	if kvConfig != "" {
-		target = fmt.Sprintf(`target:
-              name: %s
-              config:
-                - name: redis-url
-                  properties:
-%s`, kvName, kvConfig)
+// counterManifest is the tutorial's shape, app name with annotation version: the counter, the
+// builtin http-server linked to it, and a key-value provider kvName (image kvImage) the counter
+// links to on wasi:keyvalue store+atomics, with kvConfig as the link's target config redis-url
+// (none when nil).
+func counterManifest(name, version, wasm, httpAddr, kvName, kvImage string, kvConfig map[string]string) string {
+	kv := testmanifest.Link{Target: kvName, Namespace: "wasi", Package: "keyvalue", Interfaces: []string{"store", "atomics"}}
+	if kvConfig != nil {
+		kv.TargetConfig = []testmanifest.Config{{Name: "redis-url", Properties: kvConfig}}
 	}
-	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: counter
-  annotations:
-    version: %s
-spec:
-  components:
-    - name: counter
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 20
-        - type: link
-          properties:
-            namespace: wasi
-            package: keyvalue
-            interfaces: [store, atomics]
-            %s
-    - name: httpserver
-      type: capability
-      properties:
-        image: wasmcloud+builtin://http-server
-      traits:
-        - type: link
-          properties:
-            target: counter
-            namespace: wasi
-            package: http
-            interfaces: [incoming-handler]
-            source_config:
-              - name: counter-http
-                properties:
-                  address: %s
-    - name: %s
-      type: capability
-      properties:
-        image: wasmcloud+builtin://%s
-`, version, wasm, target, httpAddr, kvName, builtin)
+	return testmanifest.App{Name: name, Version: version, Components: []testmanifest.Component{
+		testmanifest.Wasm("counter", wasm, 20).Link(kv),
+		testmanifest.HTTPServer("counter", "counter-http", httpAddr),
+		{Name: kvName, Image: kvImage, Provider: true},
+	}}.YAML()
 }
 
 func writeManifest(t *testing.T, text string) string {
@@ -116,21 +76,20 @@ func httpGet(url string) (int, string, error) {
 // Requests that fail before the app is ready do not count (they answer an error, not a value).
 func waitCount(t *testing.T, e *env, url string) int {
 	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for {
-		code, body, err := httpGet(url)
-		if err == nil && code == 200 {
-			n, err := strconv.Atoi(strings.TrimSpace(body))
-			if err != nil {
-				t.Fatalf("GET %s: body %q is not a number", url, body)
-			}
-			return n
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: %d %q %v\nstatus:\n%s", url, code, body, err, e.run("app", "status", "counter", "--ctl-port", e.portArg()))
-		}
-		time.Sleep(100 * time.Millisecond)
+	var code int
+	var body string
+	var err error
+	if !poll(45*time.Second, 100*time.Millisecond, func() bool {
+		code, body, err = httpGet(url)
+		return err == nil && code == 200
+	}) {
+		t.Fatalf("GET %s: %d %q %v\nstatus:\n%s", url, code, body, err, e.run("app", "status", "counter", "--ctl-port", e.portArg()))
 	}
+	n, err := strconv.Atoi(strings.TrimSpace(body))
+	if err != nil {
+		t.Fatalf("GET %s: body %q is not a number", url, body)
+	}
+	return n
 }
 
 func mustCount(t *testing.T, url string, want int) {
@@ -189,25 +148,21 @@ func concurrentIncrements(t *testing.T, url string, clients, total int) {
 // waitLink waits until the counter's only key-value link goes to target.
 func waitLink(t *testing.T, e *env, source, target string) {
 	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for {
+	var targets []string
+	if !poll(45*time.Second, 100*time.Millisecond, func() bool {
 		var out struct {
 			Links []ctl.Link `json:"links"`
 		}
 		decodeJSON(t, e.must("get", "links", "--ctl-port", e.portArg(), "-o", "json").stdout, &out)
-		var targets []string
+		targets = nil
 		for _, l := range out.Links {
 			if l.SourceID == source && l.WitPackage == "keyvalue" {
 				targets = append(targets, l.Target)
 			}
 		}
-		if slices.Equal(targets, []string{target}) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("key-value links of %s: %v, want only %s", source, targets, target)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return slices.Equal(targets, []string{target})
+	}) {
+		t.Fatalf("key-value links of %s: %v, want only %s", source, targets, target)
 	}
 }
 
@@ -220,17 +175,16 @@ func TestCounterAppAcrossKeyValueBackends(t *testing.T) {
 	}
 	wasm := counterWasm(t)
 	rds := providertest.StartRedis(t)
-	e := newEnv(t)
-	e.must("up", "-d", "--nats-port", e.portArg())
-	defer e.run("down", "--all")
+	e := upLattice(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	base := "http://" + addr
 
 	backends := []struct {
-		name, builtin, config string
-		check                 func(t *testing.T)
+		name, builtin string
+		config        map[string]string
+		check         func(t *testing.T)
 	}{
-		{"kvredis", "keyvalue-redis", "                    url: " + rds.URL, func(t *testing.T) {
+		{"kvredis", "keyvalue-redis", map[string]string{"url": rds.URL}, func(t *testing.T) {
 			rc := redis.NewClient(&redis.Options{Addr: rds.Addr})
 			defer rc.Close()
 			for key, want := range map[string]string{"hello": "2", "world": "1", "conc": "1000"} {
@@ -239,12 +193,8 @@ func TestCounterAppAcrossKeyValueBackends(t *testing.T) {
 				}
 			}
 		}},
-		{"kvnats", "keyvalue-nats", "", func(t *testing.T) {
-			nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
+		{"kvnats", "keyvalue-nats", nil, func(t *testing.T) {
+			nc := e.natsConn(t)
 			js, _ := jetstream.New(nc)
 			kv, err := js.KeyValue(context.Background(), "default")
 			if err != nil {
@@ -256,11 +206,11 @@ func TestCounterAppAcrossKeyValueBackends(t *testing.T) {
 				}
 			}
 		}},
-		{"kvmem", "keyvalue-inmemory", "", func(*testing.T) {}},
+		{"kvmem", "keyvalue-inmemory", nil, func(*testing.T) {}},
 	}
 	for i, b := range backends {
 		ok := t.Run(b.builtin, func(t *testing.T) {
-			path := writeManifest(t, counterManifest(fmt.Sprintf("v0.0.%d", i+1), wasm, addr, b.name, b.builtin, b.config))
+			path := writeManifest(t, counterManifest("counter", fmt.Sprintf("v0.0.%d", i+1), wasm, addr, b.name, "wasmcloud+builtin://"+b.builtin, b.config))
 			// An upgrade puts the new link before wadm deletes the old one (as upstream wadm
 			// does), so the first put is refused ("link already exists with different target")
 			// and the app reports failed until the old link is gone and the put is retried;
@@ -281,30 +231,20 @@ func TestCounterAppAcrossKeyValueBackends(t *testing.T) {
 	}
 }
 
-// counterApp is a one-key-value-provider counter app named name: kvImage is the provider's
-// image, kvConfig the link's target config (YAML properties lines, may be empty).
-func counterApp(name, wasm, httpAddr, kvImage, kvConfig string) string {
-	m := counterManifest("v1", wasm, httpAddr, "kv", "X", kvConfig)
-	m = strings.Replace(m, "name: counter\n  annotations", "name: "+name+"\n  annotations", 1)
-	return strings.Replace(m, "image: wasmcloud+builtin://X", "image: "+kvImage, 1)
-}
-
 // waitStatus polls `wash app status` until its output contains every want.
 func waitStatus(t *testing.T, e *env, app string, want ...string) string {
 	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for {
+	var out string
+	var missing []string
+	if !poll(45*time.Second, 200*time.Millisecond, func() bool {
 		r := e.run("app", "status", app, "--ctl-port", e.portArg())
-		out := r.stdout + r.stderr
-		missing := slices.DeleteFunc(slices.Clone(want), func(w string) bool { return strings.Contains(out, w) })
-		if len(missing) == 0 {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("wash app status %s lacks %q:\n%s", app, missing, out)
-		}
-		time.Sleep(200 * time.Millisecond)
+		out = r.stdout + r.stderr
+		missing = slices.DeleteFunc(slices.Clone(want), func(w string) bool { return strings.Contains(out, w) })
+		return len(missing) == 0
+	}) {
+		t.Fatalf("wash app status %s lacks %q:\n%s", app, missing, out)
 	}
+	return out
 }
 
 // Bad input through the whole stack: a provider archive without a binary for this platform, a
@@ -315,28 +255,22 @@ func TestBadProvidersThroughWadm(t *testing.T) {
 		t.Skip("starts wash up and four deployments")
 	}
 	wasm := counterWasm(t)
-	e := newEnv(t)
-	e.must("up", "-d", "--nats-port", e.portArg())
-	defer e.run("down", "--all")
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	e := upLattice(t)
+	nc := e.natsConn(t)
 	failed := make(chan *nats.Msg, 16)
 	if _, err := nc.ChanSubscribe("wasmbus.evt.default.provider_start_failed", failed); err != nil {
 		t.Fatal(err)
 	}
 
 	good := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	e.must("app", "deploy", writeManifest(t, counterApp("good", wasm, good, "wasmcloud+builtin://keyvalue-inmemory", "")), "--ctl-port", e.portArg())
+	e.must("app", "deploy", writeManifest(t, counterManifest("good", "v1", wasm, good, "kv", "wasmcloud+builtin://keyvalue-inmemory", nil)), "--ctl-port", e.portArg())
 	if n := waitCount(t, e, "http://"+good+"/x"); n != 1 {
 		t.Fatalf("good app: first count %d", n)
 	}
 
 	// 1. an archive with only a binary for another platform
 	foreign := providertest.TestProviderPAR(t, t.TempDir(), false)
-	e.must("app", "deploy", writeManifest(t, counterApp("foreign", wasm, fmt.Sprintf("127.0.0.1:%d", freePort(t)), "file://"+foreign, "")), "--no-wait", "--ctl-port", e.portArg())
+	e.must("app", "deploy", writeManifest(t, counterManifest("foreign", "v1", wasm, fmt.Sprintf("127.0.0.1:%d", freePort(t)), "kv", "file://"+foreign, nil)), "--no-wait", "--ctl-port", e.portArg())
 	t.Log(waitStatus(t, e, "foreign", "failed", "provider archive has no binary for this target", "wash par insert --arch"))
 	select {
 	case m := <-failed:
@@ -351,19 +285,9 @@ func TestBadProvidersThroughWadm(t *testing.T) {
 	// counter's requests fail with 500 and the host log says why
 	missingAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	ref := fmt.Sprintf("127.0.0.1:%d/kv:0.1.0", freePort(t))
-	e.must("app", "deploy", writeManifest(t, counterApp("missing", wasm, missingAddr, ref, "")), "--no-wait", "--ctl-port", e.portArg())
+	e.must("app", "deploy", writeManifest(t, counterManifest("missing", "v1", wasm, missingAddr, "kv", ref, nil)), "--no-wait", "--ctl-port", e.portArg())
 	t.Log(waitStatus(t, e, "missing", "failed", ref))
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		code, body, err := httpGet("http://" + missingAddr + "/x")
-		if err == nil && code == 500 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("missing provider: GET = %d %q %v, want 500", code, body, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitHTTP(t, "http://"+missingAddr+"/x", 30*time.Second, func(code int, _ string) bool { return code == 500 })
 	hostLog := func() string {
 		files, _ := filepath.Glob(filepath.Join(e.home, "hosts", "*.json"))
 		var all strings.Builder
@@ -386,18 +310,10 @@ func TestBadProvidersThroughWadm(t *testing.T) {
 	// reason
 	refused := fmt.Sprintf("redis://127.0.0.1:%d", freePort(t))
 	redisAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	e.must("app", "deploy", writeManifest(t, counterApp("refused", wasm, redisAddr, "wasmcloud+builtin://keyvalue-redis", "                    url: "+refused)), "--ctl-port", e.portArg())
-	deadline = time.Now().Add(30 * time.Second)
-	for {
-		code, body, err := httpGet("http://" + redisAddr + "/x")
-		if err == nil && code == 500 && strings.Contains(body, "cannot reach Redis at 127.0.0.1") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("refused Redis: GET = %d %q %v, want 500 naming Redis", code, body, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	e.must("app", "deploy", writeManifest(t, counterManifest("refused", "v1", wasm, redisAddr, "kv", "wasmcloud+builtin://keyvalue-redis", map[string]string{"url": refused})), "--ctl-port", e.portArg())
+	waitHTTP(t, "http://"+redisAddr+"/x", 30*time.Second, func(code int, body string) bool {
+		return code == 500 && strings.Contains(body, "cannot reach Redis at 127.0.0.1")
+	})
 
 	// the healthy app kept serving throughout
 	mustCount(t, "http://"+good+"/x", 2)

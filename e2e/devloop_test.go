@@ -16,29 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 )
-
-// runIn runs wash in dir with extra environment variables.
-func (e *env) runIn(dir string, extra []string, args ...string) result {
-	e.t.Helper()
-	cmd := exec.Command(washBin, args...)
-	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1"), extra...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("running wash %v: %v", args, err)
-	}
-	return r
-}
 
 // needTool fails (never skips) when a tool the test needs is missing: .ci/run installs it.
 func needTool(t testing.TB, tools ...string) {
@@ -196,7 +176,7 @@ func startDev(t testing.TB, e *env, dir string, args ...string) *devProcess {
 	d := &devProcess{done: make(chan error, 1)}
 	d.cmd = exec.Command(washBin, append([]string{"dev", "--nats-port", e.portArg()}, args...)...)
 	d.cmd.Dir = dir
-	d.cmd.Env = append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1")
+	d.cmd.Env = e.washEnv()
 	d.cmd.Stdout, d.cmd.Stderr = d, d
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -504,11 +484,7 @@ func TestKeysClaimsAndGetClaims(t *testing.T) {
 	// wash get claims reads what the hosts know through claims.get
 	e.must("up", "-d", "--nats-port", e.portArg())
 	defer e.run("down", "--all", "-p", e.portArg())
-	nc, err := nats.Connect("nats://127.0.0.1:" + e.portArg())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := e.natsConn(t)
 	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

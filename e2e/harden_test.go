@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 )
 
@@ -35,25 +34,11 @@ func startServedLattice(t *testing.T, upArgs ...string) *servedLattice {
 // server the test runs).
 func startServedLatticeIn(t *testing.T, e *env, upArgs ...string) *servedLattice {
 	t.Helper()
-	wasm, err := os.ReadFile("../examples/hello-http/hello.component.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile("../examples/hello-http/wadm.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	l := &servedLattice{env: e, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), dir: t.TempDir()}
-	if err := os.WriteFile(filepath.Join(l.dir, "hello.component.wasm"), wasm, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	manifest := strings.ReplaceAll(string(src), "127.0.0.1:8080", l.addr)
-	if err := os.WriteFile(filepath.Join(l.dir, "wadm.yaml"), []byte(manifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	manifest := exampleHelloHTTP(t, l.dir, l.addr)
 	l.must(append([]string{"up", "-d", "--nats-port", l.portArg()}, upArgs...)...)
 	t.Cleanup(func() { l.run("down", "--all", "-p", l.portArg()) })
-	l.must("app", "deploy", filepath.Join(l.dir, "wadm.yaml"), "-p", l.portArg())
+	l.must("app", "deploy", manifest, "-p", l.portArg())
 	l.serving(t)
 	return l
 }
@@ -173,16 +158,8 @@ func listeningOn(addr string) bool {
 // manifest writes a copy of hello-http named app, listening on addr, and returns its path.
 func (l *servedLattice) manifest(t *testing.T, app, addr string) string {
 	t.Helper()
-	src, err := os.ReadFile("../examples/hello-http/wadm.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := strings.ReplaceAll(string(src), "127.0.0.1:8080", addr)
-	m = strings.Replace(m, "name: hello-http", "name: "+app, 1)
 	path := filepath.Join(l.dir, fmt.Sprintf("%s-%d.yaml", app, time.Now().UnixNano()))
-	if err := os.WriteFile(path, []byte(m), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	helloHTTPManifest(t, path, app, addr)
 	return path
 }
 
@@ -362,11 +339,7 @@ func TestLongNamesAndLostConnections(t *testing.T) {
 	l.fails(t, []string{"app name is 4000 bytes long"}, "app", "deploy", manifest, "-p", p)
 
 	// The APIs answer with an error, whoever asks.
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := e.natsConn(t)
 	var hostID string
 	{
 		var hosts struct {
@@ -511,11 +484,7 @@ func TestStandaloneWadmComesBack(t *testing.T) {
 		}
 	}
 	answers("at start")
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := e.natsConn(t)
 	// With max_control_line 32 this short request passes, and what wadm then sends for the
 	// new lattice "d" (JetStream API requests with long subjects) makes the server close it.
 	low := opts.Clone()

@@ -11,69 +11,29 @@ import (
 	"time"
 
 	"github.com/wasmlattice/wash/internal/corpus"
+	"github.com/wasmlattice/wash/internal/testmanifest"
 )
 
 // A user's path to a served component: wash up -d, wash app deploy of a manifest with the
 // wat-hello component and the builtin http-server linked to it, then an HTTP GET.
 func TestAppDeployServesHTTP(t *testing.T) {
 	wasm := corpus.Path(t, corpus.WatHello)
-	e := newEnv(t)
-	e.must("up", "-d", "--nats-port", e.portArg())
-	defer e.run("down", "--all")
+	e := upLattice(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	manifest := fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: hello-http
-  annotations:
-    version: v0.0.1
-spec:
-  components:
-    - name: hello
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 10
-    - name: httpserver
-      type: capability
-      properties:
-        image: wasmcloud+builtin://http-server
-      traits:
-        - type: link
-          properties:
-            target: hello
-            namespace: wasi
-            package: http
-            interfaces: [incoming-handler]
-            source_config:
-              - name: default-http
-                properties:
-                  address: %s
-`, wasm, addr)
-	path := filepath.Join(t.TempDir(), "wadm.yaml")
-	if err := os.WriteFile(path, []byte(manifest), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := writeManifest(t, testmanifest.App{Name: "hello-http", Version: "v0.0.1", Components: []testmanifest.Component{
+		testmanifest.Wasm("hello", wasm, 10),
+		testmanifest.HTTPServer("hello", "default-http", addr),
+	}}.YAML())
 	e.must("app", "deploy", path, "--ctl-port", e.portArg())
 
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		res, err := http.Get("http://" + addr + "/e2e?x=1")
-		if err == nil {
-			body, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode == 200 && string(body) == "hello from a WAT component, path=/e2e?x=1\n" {
-				break
-			}
-			err = fmt.Errorf("%d %q", res.StatusCode, body)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: %v\ninventory:\n%s", addr, err, e.run("get", "inventory", "--ctl-port", e.portArg()))
-		}
-		time.Sleep(100 * time.Millisecond)
+	var code int
+	var body string
+	var err error
+	if !poll(30*time.Second, 100*time.Millisecond, func() bool {
+		code, body, err = httpGet("http://" + addr + "/e2e?x=1")
+		return err == nil && code == 200 && body == "hello from a WAT component, path=/e2e?x=1\n"
+	}) {
+		t.Fatalf("GET %s: %d %q %v\ninventory:\n%s", addr, code, body, err, e.run("get", "inventory", "--ctl-port", e.portArg()))
 	}
 	inv := e.must("get", "inventory", "--ctl-port", e.portArg()).stdout
 	if !strings.Contains(inv, "http-server") {
@@ -81,41 +41,17 @@ spec:
 	}
 	// undeploying stops the provider and with it the listener
 	e.must("app", "undeploy", "hello-http", "--ctl-port", e.portArg())
-	deadline = time.Now().Add(30 * time.Second)
-	for {
-		if _, err := http.Get("http://" + addr + "/"); err != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("listener still open after undeploy")
-		}
-		time.Sleep(100 * time.Millisecond)
+	if !poll(30*time.Second, 100*time.Millisecond, func() bool { return !listeningOn(addr) }) {
+		t.Fatal("listener still open after undeploy")
 	}
 }
 
 // TestExampleHelloHTTP deploys examples/hello-http as the README shows (on a free address).
 func TestExampleHelloHTTP(t *testing.T) {
-	src, err := os.ReadFile("../examples/hello-http/wadm.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	wasm, err := os.ReadFile("../examples/hello-http/hello.component.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "hello.component.wasm"), wasm, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	manifest := strings.ReplaceAll(string(src), "127.0.0.1:8080", addr)
-	if err := os.WriteFile(filepath.Join(dir, "wadm.yaml"), []byte(manifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e := newEnv(t)
-	e.must("up", "-d", "--nats-port", e.portArg())
-	defer e.run("down", "--all", "-p", e.portArg())
-	out := e.must("app", "deploy", filepath.Join(dir, "wadm.yaml"), "-p", e.portArg())
+	manifest := exampleHelloHTTP(t, t.TempDir(), addr)
+	e := upLattice(t)
+	out := e.must("app", "deploy", manifest, "-p", e.portArg())
 	if !strings.Contains(out.stdout, "hello-http") {
 		t.Fatalf("deploy output: %s", out)
 	}
@@ -127,5 +63,37 @@ func TestExampleHelloHTTP(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || string(body) != "hello from a WAT component, path=/hello\n" {
 		t.Fatalf("GET /hello: %d %q", res.StatusCode, body)
+	}
+}
+
+// exampleHelloHTTP copies examples/hello-http into dir as its README has a user do (the
+// component, and wadm.yaml serving on addr instead of 127.0.0.1:8080) and returns the
+// manifest's path.
+func exampleHelloHTTP(t testing.TB, dir, addr string) string {
+	t.Helper()
+	wasm, err := os.ReadFile("../examples/hello-http/hello.component.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hello.component.wasm"), wasm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "wadm.yaml")
+	helloHTTPManifest(t, path, "hello-http", addr)
+	return path
+}
+
+// helloHTTPManifest writes examples/hello-http/wadm.yaml to path, the app named app and served
+// on addr; its component is file://./hello.component.wasm, next to path.
+func helloHTTPManifest(t testing.TB, path, app, addr string) {
+	t.Helper()
+	src, err := os.ReadFile("../examples/hello-http/wadm.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := strings.ReplaceAll(string(src), "127.0.0.1:8080", addr)
+	m = strings.Replace(m, "name: hello-http", "name: "+app, 1)
+	if err := os.WriteFile(path, []byte(m), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -52,8 +51,7 @@ func notOnCmdline(t *testing.T, e *env, secret string) {
 func TestUpJoinsNATSOfAnotherMachine(t *testing.T) {
 	a := newEnv(t)
 	a.must("up", "-d", "--nats-port", a.portArg(), "--label", "machine=a")
-	b := &env{t: t, home: t.TempDir(), port: a.port}
-	t.Cleanup(b.cleanup)
+	b := envOn(t, a.port)
 	r := b.must("up", "-d", "--nats-host", "127.0.0.1", "--nats-port", a.portArg(), "--lattice", "default", "--label", "machine=b")
 	if !strings.Contains(r.stdout, "host joined lattice") || !strings.Contains(r.stdout, "Stop it with `wash down`.") {
 		t.Fatalf("second machine's up output:\n%s", r)
@@ -99,29 +97,14 @@ func TestUpNATSHostErrors(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "only start one on an address of this machine") {
 		t.Fatalf("another machine's address:\n%s", r)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	busy := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	busy := notNATS(t, false)
 	r = e.run("up", "-d", "--nats-port", busy)
 	if r.code != 1 || !strings.Contains(r.stderr, "did not answer as NATS") {
 		t.Fatalf("port held by a non-NATS program:\n%s", r)
 	}
 
 	// user:password@ with nothing running: wash starts NATS on the host part (no "port in use").
-	fresh := &env{t: t, home: t.TempDir(), port: freePort(t)}
-	t.Cleanup(fresh.cleanup)
+	fresh := newEnv(t)
 	if r := fresh.must("up", "-d", "--nats-host", "u:p@127.0.0.1", "--nats-port", fresh.portArg()); !strings.Contains(r.stdout, "lattice started") {
 		t.Fatalf("up with user:password@ and no NATS:\n%s", r)
 	}
@@ -153,8 +136,7 @@ func TestUpAuthenticatedNATS(t *testing.T) {
 	t.Run("creds file and provider", func(t *testing.T) {
 		opts, _, _, creds := testlattice.OperatorMode(t)
 		n := testlattice.StartServer(t, opts)
-		e := &env{t: t, home: t.TempDir(), port: n.Port}
-		t.Cleanup(e.cleanup)
+		e := envOn(t, n.Port)
 		port := strconv.Itoa(n.Port)
 		if r := e.run("up", "-d", "--nats-connect-only", "--nats-port", port); r.code != 1 || !strings.Contains(r.stderr, "refused the credentials") {
 			t.Fatalf("without credentials:\n%s", r)
@@ -165,11 +147,7 @@ func TestUpAuthenticatedNATS(t *testing.T) {
 		}
 		// The provider connects with lattice_rpc_user_jwt/seed from HostData: its health
 		// check passing proves it reached the lattice.
-		nc, err := nats.Connect(n.URL, nats.UserCredentials(creds))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
+		nc := connect(t, n.URL, nats.UserCredentials(creds))
 		healthy := make(chan *nats.Msg, 4)
 		if _, err := nc.ChanSubscribe("wasmbus.evt.default.health_check_passed", healthy); err != nil {
 			t.Fatal(err)
@@ -186,8 +164,7 @@ func TestUpAuthenticatedNATS(t *testing.T) {
 	t.Run("jwt and seed", func(t *testing.T) {
 		opts, ujwt, useed, _ := testlattice.OperatorMode(t)
 		n := testlattice.StartServer(t, opts)
-		e := &env{t: t, home: t.TempDir(), port: n.Port}
-		t.Cleanup(e.cleanup)
+		e := envOn(t, n.Port)
 		port := strconv.Itoa(n.Port)
 		if r := e.run("up", "-d", "--nats-connect-only", "--nats-port", port, "--ctl-jwt", ujwt); r.code != 2 || !strings.Contains(r.stderr, "go together") {
 			t.Fatalf("jwt without seed:\n%s", r)
@@ -202,8 +179,7 @@ func TestUpAuthenticatedNATS(t *testing.T) {
 	t.Run("tls", func(t *testing.T) {
 		caFile, srvTLS := testlattice.TLSCerts(t)
 		n := testlattice.StartServer(t, &server.Options{TLS: true, TLSConfig: srvTLS, TLSTimeout: 2})
-		e := &env{t: t, home: t.TempDir(), port: n.Port}
-		t.Cleanup(e.cleanup)
+		e := envOn(t, n.Port)
 		port := strconv.Itoa(n.Port)
 		if r := e.run("up", "-d", "--nats-connect-only", "--nats-port", port, "--ctl-tls"); r.code != 1 || !strings.Contains(r.stderr, "TLS failed") {
 			t.Fatalf("TLS without the CA:\n%s", r)
@@ -229,20 +205,9 @@ func TestUpLeafOfAuthenticatedHub(t *testing.T) {
 	remote := (&url.URL{Scheme: "nats-leaf", User: url.UserPassword("leaf", "leafpw"), Host: "127.0.0.1:" + strconv.Itoa(leafPort)}).String()
 	e.must("up", "-d", "--nats-port", e.portArg(), "--nats-remote-url", remote, "--nats-js-domain", "edge")
 	hubPort := strconv.Itoa(hub.Port)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var hosts struct {
-			Hosts []json.RawMessage `json:"hosts"`
-		}
-		r := e.run("get", "hosts", "-o", "json", "-p", hubPort, "--ctl-host", "hub:hubpw@127.0.0.1")
-		if r.code == 0 && json.Unmarshal([]byte(r.stdout), &hosts) == nil && len(hosts.Hosts) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the hub never saw the leaf's host:\n%s", r)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitOneHost(t, "the hub", func() result {
+		return e.run("get", "hosts", "-o", "json", "-p", hubPort, "--ctl-host", "hub:hubpw@127.0.0.1")
+	})
 	e.must("down")
 
 	// The same against a hub in operator mode, with a creds file for the leaf connection.
@@ -253,20 +218,9 @@ func TestUpLeafOfAuthenticatedHub(t *testing.T) {
 	e2 := newEnv(t)
 	e2.must("up", "-d", "--nats-port", e2.portArg(), "--nats-remote-url", "nats-leaf://127.0.0.1:"+strconv.Itoa(credsLeafPort),
 		"--nats-credsfile", creds, "--nats-js-domain", "edge2")
-	deadline = time.Now().Add(20 * time.Second)
-	for {
-		var hosts struct {
-			Hosts []json.RawMessage `json:"hosts"`
-		}
-		r := e2.run("get", "hosts", "-o", "json", "-p", strconv.Itoa(hub2.Port), "--ctl-credsfile", creds)
-		if r.code == 0 && json.Unmarshal([]byte(r.stdout), &hosts) == nil && len(hosts.Hosts) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the operator-mode hub never saw the leaf's host:\n%s", r)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitOneHost(t, "the operator-mode hub", func() result {
+		return e2.run("get", "hosts", "-o", "json", "-p", strconv.Itoa(hub2.Port), "--ctl-credsfile", creds)
+	})
 	e2.must("down")
 }
 
@@ -287,11 +241,7 @@ func TestAuthenticatedHostComesBack(t *testing.T) {
 	notOnCmdline(t, e, "ctl-pw-e2e")
 	notOnCmdline(t, e, "rpc-pw-e2e")
 
-	nc, err := nats.Connect(ns.ClientURL(), nats.UserInfo("ctl", "ctl-pw-e2e"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := connect(t, ns.ClientURL(), nats.UserInfo("ctl", "ctl-pw-e2e"))
 	users := func() map[string]int { // the host's connections by user
 		cz, err := ns.Connz(&server.ConnzOptions{Username: true})
 		if err != nil {
@@ -330,4 +280,20 @@ func TestAuthenticatedHostComesBack(t *testing.T) {
 
 	closeForGood(t, ns, opts, func() bool { return users()["ctl"] > 0 })
 	running("after the server closed the connection")
+}
+
+// waitOneHost polls `wash get hosts -o json` (getHosts) until it lists exactly one host: the hub
+// sees the leaf's host.
+func waitOneHost(t *testing.T, hub string, getHosts func() result) {
+	t.Helper()
+	var r result
+	if !poll(20*time.Second, 200*time.Millisecond, func() bool {
+		var hosts struct {
+			Hosts []json.RawMessage `json:"hosts"`
+		}
+		r = getHosts()
+		return r.code == 0 && json.Unmarshal([]byte(r.stdout), &hosts) == nil && len(hosts.Hosts) == 1
+	}) {
+		t.Fatalf("%s never saw the leaf's host:\n%s", hub, r)
+	}
 }

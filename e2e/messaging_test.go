@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/internal/testmanifest"
 )
 
 // testdataWasm is a checked-in WAT component under lattice/host/providers/testdata.
@@ -30,95 +32,26 @@ func testdataWasm(t *testing.T, name string) string {
 // provider on [consumer], the provider links to the component on [handler] with the
 // subscriptions in its source config.
 func messagingManifest(wasm, subscriptions string) string {
-	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: echo
-  annotations:
-    version: v0.0.1
-spec:
-  components:
-    - name: echo
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 4
-        - type: link
-          properties:
-            target: nats
-            namespace: wasmcloud
-            package: messaging
-            interfaces: [consumer]
-    - name: nats
-      type: capability
-      properties:
-        image: wasmcloud+builtin://messaging-nats
-      traits:
-        - type: link
-          properties:
-            target: echo
-            namespace: wasmcloud
-            package: messaging
-            interfaces: [handler]
-            source_config:
-              - name: echo-subscriptions
-                properties:
-                  subscriptions: %s
-`, wasm, subscriptions)
+	messaging := func(target, iface string) testmanifest.Link {
+		return testmanifest.Link{Target: target, Namespace: "wasmcloud", Package: "messaging", Interfaces: []string{iface}}
+	}
+	handler := messaging("echo", "handler")
+	handler.SourceConfig = []testmanifest.Config{{Name: "echo-subscriptions", Properties: map[string]string{"subscriptions": subscriptions}}}
+	return testmanifest.App{Name: "echo", Version: "v0.0.1", Components: []testmanifest.Component{
+		testmanifest.Wasm("echo", wasm, 4).Link(messaging("nats", "consumer")),
+		testmanifest.Builtin("nats", "messaging-nats").Link(handler),
+	}}.YAML()
 }
 
 // blobManifest serves the blobhttp component on httpAddr, storing objects under root.
 func blobManifest(wasm, httpAddr, root string) string {
-	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: blobs
-  annotations:
-    version: v0.0.1
-spec:
-  components:
-    - name: blobhttp
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 4
-        - type: link
-          properties:
-            target:
-              name: files
-              config:
-                - name: blob-root
-                  properties:
-                    root: %s
-            namespace: wasi
-            package: blobstore
-            interfaces: [blobstore, container, types]
-    - name: files
-      type: capability
-      properties:
-        image: wasmcloud+builtin://blobstore-fs
-    - name: httpserver
-      type: capability
-      properties:
-        image: wasmcloud+builtin://http-server
-      traits:
-        - type: link
-          properties:
-            target: blobhttp
-            namespace: wasi
-            package: http
-            interfaces: [incoming-handler]
-            source_config:
-              - name: blobs-http
-                properties:
-                  address: %s
-`, wasm, root, httpAddr)
+	return testmanifest.App{Name: "blobs", Version: "v0.0.1", Components: []testmanifest.Component{
+		testmanifest.Wasm("blobhttp", wasm, 4).Link(testmanifest.Link{Target: "files",
+			TargetConfig: []testmanifest.Config{{Name: "blob-root", Properties: map[string]string{"root": root}}},
+			Namespace:    "wasi", Package: "blobstore", Interfaces: []string{"blobstore", "container", "types"}}),
+		testmanifest.Builtin("files", "blobstore-fs"),
+		testmanifest.HTTPServer("blobhttp", "blobs-http", httpAddr),
+	}}.YAML()
 }
 
 // The messaging echo and the blobstore apps through wash up and wash app deploy.
@@ -126,39 +59,28 @@ func TestMessagingAndBlobstoreApps(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts wash up and two deployments")
 	}
-	e := newEnv(t)
-	e.must("up", "-d", "--nats-port", e.portArg())
-	defer e.run("down", "--all")
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	e := upLattice(t)
+	nc := e.natsConn(t)
 
 	t.Run("messaging", func(t *testing.T) {
 		e.must("app", "deploy", writeManifest(t, messagingManifest(testdataWasm(t, "msgecho"), "demo.>")), "--ctl-port", e.portArg())
-		deadline := time.Now().Add(45 * time.Second)
-		for {
-			m, err := nc.Request("demo.hello", []byte("from wadm"), 500*time.Millisecond)
-			if err == nil {
-				if string(m.Data) != "echo: from wadm" {
-					t.Fatalf("reply %q", m.Data)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("demo.hello: %v\nstatus:\n%s", err, e.run("app", "status", "echo", "--ctl-port", e.portArg()))
-			}
+		var reply *nats.Msg
+		var err error
+		if !poll(45*time.Second, 0, func() bool {
+			reply, err = nc.Request("demo.hello", []byte("from wadm"), 500*time.Millisecond)
+			return err == nil
+		}) {
+			t.Fatalf("demo.hello: %v\nstatus:\n%s", err, e.run("app", "status", "echo", "--ctl-port", e.portArg()))
+		}
+		if string(reply.Data) != "echo: from wadm" {
+			t.Fatalf("reply %q", reply.Data)
 		}
 		e.must("app", "undeploy", "echo", "--ctl-port", e.portArg())
-		deadline = time.Now().Add(45 * time.Second)
-		for {
-			if _, err := nc.Request("demo.hello", []byte("x"), 300*time.Millisecond); err != nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("still answered after undeploy")
-			}
+		if !poll(45*time.Second, 0, func() bool {
+			_, err := nc.Request("demo.hello", []byte("x"), 300*time.Millisecond)
+			return err != nil
+		}) {
+			t.Fatal("still answered after undeploy")
 		}
 	})
 
@@ -167,16 +89,14 @@ func TestMessagingAndBlobstoreApps(t *testing.T) {
 		addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 		e.must("app", "deploy", writeManifest(t, blobManifest(testdataWasm(t, "blobhttp"), addr, root)), "--ctl-port", e.portArg())
 		base := "http://" + addr
-		deadline := time.Now().Add(45 * time.Second)
-		for {
-			code, body, err := put(base+"/notes/a.txt", "stored through wadm")
-			if err == nil && code == 200 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("PUT: %d %q %v\nstatus:\n%s", code, body, err, e.run("app", "status", "blobs", "--ctl-port", e.portArg()))
-			}
-			time.Sleep(100 * time.Millisecond)
+		var code int
+		var body string
+		var err error
+		if !poll(45*time.Second, 100*time.Millisecond, func() bool {
+			code, body, err = put(base+"/notes/a.txt", "stored through wadm")
+			return err == nil && code == 200
+		}) {
+			t.Fatalf("PUT: %d %q %v\nstatus:\n%s", code, body, err, e.run("app", "status", "blobs", "--ctl-port", e.portArg()))
 		}
 		if code, body, err := httpGet(base + "/notes/a.txt"); err != nil || code != 200 || body != "stored through wadm" {
 			t.Fatalf("GET: %d %q %v", code, body, err)

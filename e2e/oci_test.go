@@ -2,16 +2,14 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/internal/testmanifest"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/oci"
 	"github.com/wasmlattice/wash/oci/ocitest"
@@ -44,11 +42,7 @@ func TestUpScaleFromRegistry(t *testing.T) {
 		"--oci-registry", reg.Host, "--oci-user", "wash", "--oci-password", "s3cret")
 	defer e.run("down", "--all")
 
-	nc, err := nats.Connect("nats://127.0.0.1:" + e.portArg())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := e.natsConn(t)
 	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default", Timeout: 5 * time.Second})
 	hosts, err := c.PingHosts(context.Background(), ctl.GatherOptions{})
 	if err != nil || len(hosts) != 1 {
@@ -57,27 +51,16 @@ func TestUpScaleFromRegistry(t *testing.T) {
 	if _, err := c.ScaleComponent(context.Background(), ctl.ScaleComponentCommand{ComponentRef: ref, ComponentID: "hello", Count: 2, HostID: hosts[0].ID}); err != nil {
 		t.Fatal(err)
 	}
-	var inv struct {
-		Inventories []ctl.HostInventory `json:"inventories"`
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		decodeJSON(t, e.must("get", "inventory", "-p", e.portArg(), "-o", "json").stdout, &inv)
-		if len(inv.Inventories) == 1 && len(inv.Inventories[0].Components) == 1 {
-			break
+	inv := e.waitOneComponent(t, func() string {
+		logs, _ := filepath.Glob(filepath.Join(e.home, "logs", "*"))
+		var text string
+		for _, l := range logs {
+			b, _ := os.ReadFile(l)
+			text += string(b)
 		}
-		if time.Now().After(deadline) {
-			logs, _ := filepath.Glob(filepath.Join(e.home, "logs", "*"))
-			var text string
-			for _, l := range logs {
-				b, _ := os.ReadFile(l)
-				text += string(b)
-			}
-			t.Fatalf("component not placed: %+v\nlogs:\n%s", inv, text)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if got := inv.Inventories[0].Components[0]; got.ImageRef != ref || got.MaxInstances != 2 {
+		return "\nlogs:\n" + text
+	})
+	if got := inv[0].Components[0]; got.ImageRef != ref || got.MaxInstances != 2 {
 		t.Errorf("component = %+v", got)
 	}
 	blobs, _ := filepath.Glob(filepath.Join(e.home, "oci-cache", "blobs", "sha256", "*"))
@@ -103,43 +86,28 @@ func TestAppDeployFromRegistry(t *testing.T) {
 	e := newEnv(t)
 	e.must("up", "-d", "--nats-port", e.portArg(), "--allowed-insecure", reg.Host, "--heartbeat-interval", "250ms")
 	defer e.run("down", "--all")
-	manifest := fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: hello-oci
-  annotations:
-    description: component from a loopback registry
-spec:
-  components:
-    - name: hello
-      type: component
-      properties:
-        image: %s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 3
-`, ref)
-	mpath := filepath.Join(t.TempDir(), "hello.yaml")
-	if err := os.WriteFile(mpath, []byte(manifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mpath := writeManifest(t, testmanifest.App{Name: "hello-oci", Description: "component from a loopback registry",
+		Components: []testmanifest.Component{{Name: "hello", Image: ref, Scaler: &testmanifest.Scaler{Instances: 3}}},
+	}.YAML())
 	e.must("app", "deploy", mpath, "-p", e.portArg(), "--timeout", "20s")
+	inv := e.waitOneComponent(t, func() string { return "" })
+	if got := inv[0].Components[0]; got.ImageRef != ref || got.MaxInstances != 3 {
+		t.Errorf("component = %+v", got)
+	}
+}
+
+// waitOneComponent polls `wash get inventory` until one host runs one component and returns the
+// inventories; failing, it shows the last one and what more adds.
+func (e *env) waitOneComponent(t *testing.T, more func() string) []ctl.HostInventory {
+	t.Helper()
 	var inv struct {
 		Inventories []ctl.HostInventory `json:"inventories"`
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	if !poll(20*time.Second, 100*time.Millisecond, func() bool {
 		decodeJSON(t, e.must("get", "inventory", "-p", e.portArg(), "-o", "json").stdout, &inv)
-		if len(inv.Inventories) == 1 && len(inv.Inventories[0].Components) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("component not placed: %+v", inv)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return len(inv.Inventories) == 1 && len(inv.Inventories[0].Components) == 1
+	}) {
+		t.Fatalf("component not placed: %+v%s", inv, more())
 	}
-	if got := inv.Inventories[0].Components[0]; got.ImageRef != ref || got.MaxInstances != 3 {
-		t.Errorf("component = %+v", got)
-	}
+	return inv.Inventories
 }

@@ -144,11 +144,7 @@ func TestProviderTemplateBuildDeployAndCall(t *testing.T) {
 	p := e.portArg()
 	e.must("up", "-d", "--nats-port", p)
 	defer e.run("down", "--all", "-p", p)
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := e.natsConn(t)
 	healthy := make(chan *nats.Msg, 16)
 	if _, err := nc.ChanSubscribe("wasmbus.evt.default.health_check_passed", healthy); err != nil {
 		t.Fatal(err)

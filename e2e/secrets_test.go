@@ -3,12 +3,12 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/internal/testmanifest"
 	"github.com/wasmlattice/wash/wascap"
 )
 
@@ -54,65 +54,20 @@ func TestSecretsThroughWadm(t *testing.T) {
 	}
 
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	manifest := fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: secret-app
-  annotations:
-    version: v0.0.1
-spec:
-  policies:
-    - name: nats-kv
-      type: policy.secret.wasmcloud.dev/v1alpha1
-      properties:
-        backend: nats-kv
-  components:
-    - name: guest
-      type: component
-      properties:
-        image: file://%s
-        secrets:
-          - name: api
-            properties:
-              policy: nats-kv
-              key: api-token
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 1
-    - name: httpserver
-      type: capability
-      properties:
-        image: wasmcloud+builtin://http-server
-      traits:
-        - type: link
-          properties:
-            target:
-              name: guest
-            namespace: wasi
-            package: http
-            interfaces: [incoming-handler]
-            source:
-              config:
-                - name: http-address
-                  properties:
-                    address: %s
-`, component, addr)
-	path := filepath.Join(t.TempDir(), "wadm.yaml")
-	if err := os.WriteFile(path, []byte(manifest), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	guest := testmanifest.Wasm("guest", component, 1)
+	guest.Secrets = []testmanifest.Secret{{Name: "api", Policy: "nats-kv", Key: "api-token"}}
+	path := writeManifest(t, testmanifest.App{Name: "secret-app", Version: "v0.0.1",
+		Policies:   []testmanifest.Policy{{Name: "nats-kv", Type: "policy.secret.wasmcloud.dev/v1alpha1", Properties: map[string]string{"backend": "nats-kv"}}},
+		Components: []testmanifest.Component{guest, testmanifest.HTTPServer("guest", "http-address", addr)},
+	}.YAML())
 	e.must("app", "deploy", path, "--ctl-port", p)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		code, body, err := httpGet("http://" + addr + "/api")
-		if err == nil && code == 200 && body == "t0ps3cret" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET /api: %d %q %v\nstatus:\n%s", code, body, err, e.run("app", "status", "secret-app", "--ctl-port", p))
-		}
-		time.Sleep(100 * time.Millisecond)
+	var code int
+	var body string
+	if !poll(30*time.Second, 100*time.Millisecond, func() bool {
+		code, body, err = httpGet("http://" + addr + "/api")
+		return err == nil && code == 200 && body == "t0ps3cret"
+	}) {
+		t.Fatalf("GET /api: %d %q %v\nstatus:\n%s", code, body, err, e.run("app", "status", "secret-app", "--ctl-port", p))
 	}
 	// wadm stored the reference under its name for the app's secret.
 	if r := e.must("secrets", "get", "SECRET_secret_app-api", "-p", p, "-o", "json"); !strings.Contains(r.stdout, `"key": "api-token"`) {

@@ -27,9 +27,7 @@ func TestSeedCounterManifestOffline(t *testing.T) {
 	t.Setenv("HTTP_PROXY", os.Getenv("HTTPS_PROXY"))
 	rds := providertest.StartRedis(t)
 	wasm := counterWasm(t)
-	e := newEnv(t)
-	e.must("up", "-d", "--nats-port", e.portArg())
-	defer e.run("down", "--all")
+	e := upLattice(t)
 
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	text, err := os.ReadFile("testdata/seed-counter.wadm.yaml")

@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,7 +81,7 @@ func TestUpMultiLocalDown(t *testing.T) {
 func TestUpForegroundSignal(t *testing.T) {
 	e := newEnv(t)
 	cmd := exec.Command(washBin, "up", "--nats-port", e.portArg())
-	cmd.Env = append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1")
+	cmd.Env = e.washEnv()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -130,21 +128,7 @@ func TestUpBadInput(t *testing.T) {
 		contains string
 	}
 	// A port held by something that is not NATS.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	busy := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	busy := notNATS(t, true)
 	cases := []tc{
 		{"unknown flag", []string{"up", "--no-such-flag"}, 2, "unknown flag: --no-such-flag"},
 		{"label without =", []string{"up", "--label", "zone", "--nats-port", e.portArg()}, 2, `invalid label "zone": expected key=value`},
@@ -233,7 +217,7 @@ func TestConnectOnlyJoinsExistingNATS(t *testing.T) {
 	}
 	defer srv.Shutdown()
 	cmd := exec.Command(washBin, "up", "-d", "--nats-connect-only", "--nats-port", e.portArg(), "-x", "edge")
-	cmd.Env = append(os.Environ(), "WASH_HOME="+e.home, "WASMCLOUD_LABEL_region=eu", "NO_COLOR=1")
+	cmd.Env = e.washEnv("WASMCLOUD_LABEL_region=eu")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("up --nats-connect-only: %v\n%s", err, out)
@@ -259,9 +243,7 @@ func TestConnectOnlyJoinsExistingNATS(t *testing.T) {
 
 // TestAppBadInput: each mistake is one line naming the problem, exit 1, and nothing is stored.
 func TestAppBadInput(t *testing.T) {
-	e := newEnv(t)
-	e.must("up", "-d", "--nats-port", e.portArg())
-	defer e.run("down", "--all", "-p", e.portArg())
+	e := upLattice(t)
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)

@@ -2,10 +2,8 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -19,24 +17,9 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
-)
 
-// runWith runs wash with extra environment entries (later entries win).
-func (e *env) runWith(extra []string, args ...string) result {
-	e.t.Helper()
-	cmd := exec.Command(washBin, args...)
-	cmd.Env = append(append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1"), extra...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("running wash %v: %v", args, err)
-	}
-	return r
-}
+	"github.com/wasmlattice/wash/internal/testmanifest"
+)
 
 const guestWasm = "../lattice/host/testdata/secrets/secrets.component.wasm"
 
@@ -111,28 +94,24 @@ func TestUpstreamArtifactFlags(t *testing.T) {
 	if r := e.must("push", ref, guestWasm, "--insecure", "--monolithic-push"); !strings.Contains(r.stdout, "digest") {
 		t.Fatalf("push --monolithic-push:\n%s", r)
 	}
-	if r := e.runWith([]string{"WASH_MONOLITHIC_PUSH=true"}, "push", regHost+"/acme/guest:0.1.1", guestWasm, "--insecure"); r.code != 0 {
+	if r := e.runIn("", []string{"WASH_MONOLITHIC_PUSH=true"}, "push", regHost+"/acme/guest:0.1.1", guestWasm, "--insecure"); r.code != 0 {
 		t.Fatalf("push with WASH_MONOLITHIC_PUSH:\n%s", r)
 	}
 	viaProxy := "registry.test:5000/acme/guest:0.1.0"
 	proxyEnv := []string{"HTTP_PROXY=" + proxy.URL, "http_proxy=" + proxy.URL, "NO_PROXY=", "no_proxy="}
 	dest := filepath.Join(t.TempDir(), "pulled.wasm")
-	if r := e.runWith(proxyEnv, "pull", viaProxy, "--insecure", "--destination", dest); r.code == 0 || !strings.Contains(r.stderr, "407") {
+	if r := e.runIn("", proxyEnv, "pull", viaProxy, "--insecure", "--destination", dest); r.code == 0 || !strings.Contains(r.stderr, "407") {
 		t.Fatalf("pull through the proxy without credentials:\n%s", r)
 	}
 	withCreds := append(proxyEnv, "WASH_PROXY_USERNAME=proxyuser", "WASH_PROXY_PASSWORD=proxypw")
-	if r := e.runWith(withCreds, "pull", viaProxy, "--insecure", "--destination", dest); r.code != 0 || proxied == 0 {
+	if r := e.runIn("", withCreds, "pull", viaProxy, "--insecure", "--destination", dest); r.code != 0 || proxied == 0 {
 		t.Fatalf("pull through the proxy with WASH_PROXY_USERNAME/PASSWORD:\n%s", r)
 	}
 
 	// app validate --check-image-refs asks the registry for each image.
 	manifest := func(image string) string {
-		p := filepath.Join(t.TempDir(), "app.yaml")
-		m := fmt.Sprintf("apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata:\n  name: refs\n  annotations:\n    version: v1\nspec:\n  components:\n    - name: c\n      type: component\n      properties:\n        image: %s\n      traits:\n        - type: spreadscaler\n          properties:\n            instances: 1\n", image)
-		if err := os.WriteFile(p, []byte(m), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
+		return writeManifest(t, testmanifest.App{Name: "refs", Version: "v1",
+			Components: []testmanifest.Component{{Name: "c", Image: image, Scaler: &testmanifest.Scaler{Instances: 1}}}}.YAML())
 	}
 	e.must("app", "validate", manifest(ref), "--check-image-refs", "--insecure")
 	missing := manifest(regHost + "/acme/nope:9.9.9")
@@ -186,10 +165,8 @@ func TestUpstreamLatticeFlags(t *testing.T) {
 	}
 	e.must("stop", "component", "guest", "-p", p)
 
-	m := filepath.Join(t.TempDir(), "app.yaml")
-	if err := os.WriteFile(m, []byte(fmt.Sprintf("apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata:\n  name: upstream-app\n  annotations:\n    version: v1\nspec:\n  components:\n    - name: g\n      type: component\n      properties:\n        image: file://%s\n      traits:\n        - type: spreadscaler\n          properties:\n            instances: 1\n", wasm)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	m := writeManifest(t, testmanifest.App{Name: "upstream-app", Version: "v1",
+		Components: []testmanifest.Component{testmanifest.Wasm("g", wasm, 1)}}.YAML())
 	e.must("app", "deploy", m, "-p", p)
 	// The same name and version again fails without --replace and works with it.
 	if r := e.run("app", "deploy", m, "-p", p); r.code == 0 {
@@ -201,7 +178,7 @@ func TestUpstreamLatticeFlags(t *testing.T) {
 	// interrupted.
 	for _, args := range [][]string{{"app", "list", "-w", "200"}, {"app", "get", "upstream-app", "--watch=200ms"}} {
 		cmd := exec.Command(washBin, append(args, "-p", p)...)
-		cmd.Env = append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1")
+		cmd.Env = e.washEnv()
 		stdout, _ := cmd.StdoutPipe()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -265,7 +242,6 @@ func TestUpstreamXDGDirectories(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func(args ...string) result {
-		cmd := exec.Command(washBin, args...)
 		var env []string
 		for _, kv := range os.Environ() {
 			k, _, _ := strings.Cut(kv, "=")
@@ -275,15 +251,7 @@ func TestUpstreamXDGDirectories(t *testing.T) {
 			}
 			env = append(env, kv)
 		}
-		cmd.Env = append(env, "HOME="+fake, "NO_COLOR=1")
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		r := result{stdout: out.String(), stderr: errb.String()}
-		if ee, ok := err.(*exec.ExitError); ok {
-			r.code = ee.ExitCode()
-		}
-		return r
+		return runWash(t, "", append(env, "HOME="+fake, "NO_COLOR=1"), args...)
 	}
 	if r := run("ctx", "list"); r.code != 0 || !strings.Contains(r.stdout, "prod") || !strings.Contains(r.stdout, ctxDir) {
 		t.Fatalf("ctx list with upstream's contexts:\n%s", r)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/wasmlattice/wash/internal/testmanifest"
 	"github.com/wasmlattice/wash/lattice/ctl"
 )
 
@@ -31,53 +31,17 @@ func helloWasm(t *testing.T) string {
 // seedManifest is the seed's "Scale and Distribute" app: v0.0.3 runs 100 instances anywhere
 // (upstream's deprecated `replicas` key), v0.0.4 spreads them 80/20 over zones.
 func seedManifest(version, wasm, httpAddr string, spread bool) string {
-	scaler := `            replicas: 100`
+	c := testmanifest.Wasm("http-component", wasm, 100)
 	if spread {
-		scaler = `            instances: 100
-            spread:
-              - name: east
-                requirements:
-                  zone: us-east-1
-                weight: 80
-              - name: west
-                requirements:
-                  zone: us-west-1
-                weight: 20`
+		c = c.Spread(
+			testmanifest.Spread{Name: "east", Weight: 80, Requirements: map[string]string{"zone": "us-east-1"}},
+			testmanifest.Spread{Name: "west", Weight: 20, Requirements: map[string]string{"zone": "us-west-1"}})
+	} else {
+		c.Scaler.Replicas = true
 	}
-	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: hello-world
-  annotations:
-    version: %s
-spec:
-  components:
-    - name: http-component
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-%s
-    - name: httpserver
-      type: capability
-      properties:
-        image: wasmcloud+builtin://http-server
-      traits:
-        - type: link
-          properties:
-            target:
-              name: http-component
-            namespace: wasi
-            package: http
-            interfaces: [incoming-handler]
-            source:
-              config:
-                - name: default-http
-                  properties:
-                    address: %s
-`, version, wasm, scaler, httpAddr)
+	return testmanifest.App{Name: "hello-world", Version: version, Components: []testmanifest.Component{
+		c, testmanifest.HTTPServer("http-component", "default-http", httpAddr),
+	}}.YAML()
 }
 
 // ctlCommands counts the control commands that change a lattice (scale, provider start/stop,
@@ -86,11 +50,7 @@ type ctlCommands struct{ n atomic.Int64 }
 
 func countCommands(t *testing.T, e *env, lattice string) *ctlCommands {
 	t.Helper()
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", e.port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := e.natsConn(t)
 	c := &ctlCommands{}
 	kinds := []string{".component.scale.", ".provider.start.", ".provider.stop.", ".link.put", ".link.del", ".config.put.", ".config.del."}
 	if _, err := nc.Subscribe("wasmbus.ctl.v1."+lattice+".>", func(m *nats.Msg) {
@@ -117,7 +77,7 @@ func componentCounts(t *testing.T, e *env, componentID string) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
+	defer nc.Close() // called in polling loops: one connection per call
 	cc := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default", Timeout: 5 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -210,40 +170,11 @@ func sum(m map[string]int) int {
 // crashApp is a small app with a component, a provider and a link, so a deploy takes several
 // commands and events.
 func crashApp(name, wasm string) string {
-	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: %[1]s
-  annotations: {}
-spec:
-  components:
-    - name: hello
-      type: component
-      properties:
-        image: file://%[2]s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 5
-    - name: kv
-      type: capability
-      properties:
-        image: wasmcloud+builtin://keyvalue-inmemory
-        id: kv-%[1]s
-      traits:
-        - type: link
-          properties:
-            target:
-              name: hello
-            namespace: wasi
-            package: keyvalue
-            interfaces: [store]
-            source:
-              config:
-                - name: kv
-                  properties:
-                    bucket: %[1]s
-`, name, wasm)
+	kv := testmanifest.Builtin("kv", "keyvalue-inmemory").Link(testmanifest.Link{Target: "hello",
+		Namespace: "wasi", Package: "keyvalue", Interfaces: []string{"store"},
+		SourceConfig: []testmanifest.Config{{Name: "kv", Properties: map[string]string{"bucket": name}}}})
+	kv.ID = "kv-" + name
+	return testmanifest.App{Name: name, Components: []testmanifest.Component{testmanifest.Wasm("hello", wasm, 5), kv}}.YAML()
 }
 
 // TestCrashMidDeploy (#12.4): `wash up` is killed with -9 while ten deploys are under way; after
@@ -350,7 +281,7 @@ func TestEventsSinceReplays(t *testing.T) {
 	defer e.run("down", "--all", "--ctl-port", p)
 	e.must("config", "put", "replay-me", "k=v", "--ctl-port", p)
 	cmd := exec.Command(washBin, "events", "--since", "30m", "-o", "json", "--ctl-port", p)
-	cmd.Env = append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1")
+	cmd.Env = e.washEnv()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {

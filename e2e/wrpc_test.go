@@ -10,25 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// runEnv is env.run with extra environment variables.
-func (e *env) runEnv(extra []string, args ...string) result {
-	e.t.Helper()
-	cmd := exec.Command(washBin, args...)
-	cmd.Env = append(append(os.Environ(), "WASH_HOME="+e.home, "NO_COLOR=1"), extra...)
-	out, err := cmd.CombinedOutput()
-	r := result{stdout: string(out)}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("running wash %v: %v", args, err)
-	}
-	if r.code != 0 {
-		e.t.Fatalf("wash %s failed:\n%s", strings.Join(args, " "), r)
-	}
-	return r
-}
+	"github.com/wasmlattice/wash/internal/testmanifest"
+)
 
 // inventory maps "component or provider id" to the ids of the hosts running it.
 func (e *env) placement(t *testing.T) map[string][]string {
@@ -93,24 +77,6 @@ func (e *env) hostPID(t *testing.T, id string) int {
 	return rec.PID
 }
 
-// waitHTTP polls url until check accepts the answer.
-func waitHTTP(t *testing.T, url string, within time.Duration, check func(code int, body string) bool) (int, string) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	var code int
-	var body string
-	var err error
-	for time.Now().Before(deadline) {
-		code, body, err = httpGet(url)
-		if err == nil && check(code, body) {
-			return code, body
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("GET %s: %d %q %v after %s", url, code, body, err, within)
-	return 0, ""
-}
-
 // One lattice of three hosts, as a user would run it: the http-server on host A reaches a
 // component placed only on host C; the counter counts through a native key-value provider
 // (built with the SDK, started from a provider archive) on another host than the component;
@@ -119,7 +85,7 @@ func waitHTTP(t *testing.T, url string, within time.Duration, check func(code in
 func TestLatticeAcrossHosts(t *testing.T) {
 	e := newEnv(t)
 	fast := []string{"WASH_WADM_HOST_EXPIRY=3s"}
-	e.runEnv(fast, "up", "-d", "--nats-port", e.portArg(), "--heartbeat-interval", "1s", "--label", "role=a", "--label", "tier=edge")
+	e.mustWith(fast, "up", "-d", "--nats-port", e.portArg(), "--heartbeat-interval", "1s", "--label", "role=a", "--label", "tier=edge")
 	defer e.run("down", "--all", "-p", e.portArg())
 	e.must("up", "-d", "--multi-local", "--nats-port", e.portArg(), "--heartbeat-interval", "1s", "--label", "role=b", "--label", "tier=core")
 	e.must("up", "-d", "--multi-local", "--nats-port", e.portArg(), "--heartbeat-interval", "1s", "--label", "role=c", "--label", "tier=core")
@@ -131,7 +97,7 @@ func TestLatticeAcrossHosts(t *testing.T) {
 	// 1. http-server on A, the component only on C
 	hello, _ := filepath.Abs("../examples/hello-http/hello.component.wasm")
 	helloAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	e.must("app", "deploy", writeManifest(t, spreadApp("hello-remote", hello, helloAddr, "role: c", "role: a")), "-p", e.portArg())
+	e.must("app", "deploy", writeManifest(t, spreadApp("hello-remote", hello, helloAddr, map[string]string{"role": "c"}, map[string]string{"role": "a"})), "-p", e.portArg())
 	waitHTTP(t, "http://"+helloAddr+"/remote", 20*time.Second, func(code int, body string) bool {
 		return code == 200 && body == "hello from a WAT component, path=/remote\n"
 	})
@@ -200,116 +166,27 @@ func TestLatticeAcrossHosts(t *testing.T) {
 }
 
 // spreadApp is a component and the http-server, each placed by a spread requirement.
-func spreadApp(name, wasm, addr, componentReq, serverReq string) string {
-	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: %s
-  annotations:
-    description: a component and the http-server, each placed by a spread requirement
-spec:
-  components:
-    - name: hello
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 5
-            spread:
-              - name: only
-                requirements:
-                  %s
-    - name: httpserver
-      type: capability
-      properties:
-        image: wasmcloud+builtin://http-server
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 1
-            spread:
-              - name: only
-                requirements:
-                  %s
-        - type: link
-          properties:
-            target: hello
-            namespace: wasi
-            package: http
-            interfaces: [incoming-handler]
-            source_config:
-              - name: hello-remote-http
-                properties:
-                  address: %s
-`, name, wasm, componentReq, serverReq, addr)
+func spreadApp(name, wasm, addr string, componentReq, serverReq map[string]string) string {
+	return testmanifest.App{Name: name, Description: "a component and the http-server, each placed by a spread requirement",
+		Components: []testmanifest.Component{
+			testmanifest.Wasm("hello", wasm, 5).Spread(testmanifest.Spread{Name: "only", Requirements: componentReq}),
+			testmanifest.HTTPServer("hello", "hello-remote-http", addr).Spread(testmanifest.Spread{Name: "only", Requirements: serverReq}),
+		}}.YAML()
 }
 
 // nativeCounterApp: the counter on role=c, the native key-value provider on role=b, the
 // http-server on role=a.
 func nativeCounterApp(wasm, par, addr string) string {
-	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: native-counter
-  annotations:
-    description: the counter through a native key-value provider on another host
-spec:
-  components:
-    - name: counter
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 5
-            spread:
-              - name: c
-                requirements:
-                  role: c
-        - type: link
-          properties:
-            target: kv
-            namespace: wasi
-            package: keyvalue
-            interfaces: [store, atomics]
-    - name: kv
-      type: capability
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 1
-            spread:
-              - name: b
-                requirements:
-                  role: b
-    - name: httpserver
-      type: capability
-      properties:
-        image: wasmcloud+builtin://http-server
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 1
-            spread:
-              - name: a
-                requirements:
-                  role: a
-        - type: link
-          properties:
-            target: counter
-            namespace: wasi
-            package: http
-            interfaces: [incoming-handler]
-            source_config:
-              - name: native-counter-http
-                properties:
-                  address: %s
-`, wasm, par, addr)
+	on := func(role string) testmanifest.Spread {
+		return testmanifest.Spread{Name: role, Requirements: map[string]string{"role": role}}
+	}
+	return testmanifest.App{Name: "native-counter", Description: "the counter through a native key-value provider on another host",
+		Components: []testmanifest.Component{
+			testmanifest.Wasm("counter", wasm, 5).Spread(on("c")).Link(testmanifest.Link{Target: "kv",
+				Namespace: "wasi", Package: "keyvalue", Interfaces: []string{"store", "atomics"}}),
+			testmanifest.Component{Name: "kv", Image: "file://" + par, Provider: true}.Spread(on("b")),
+			testmanifest.HTTPServer("counter", "native-counter-http", addr).Spread(on("a")),
+		}}.YAML()
 }
 
 // buildKeyValueProvider builds examples/keyvalue-provider and packs it with wash par create,

@@ -3,7 +3,6 @@ package tui_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/internal/testmanifest"
 	"github.com/wasmlattice/wash/internal/testnats"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
@@ -189,38 +189,15 @@ func startLatticeWith(t *testing.T, withWadm bool) *lattice {
 
 // appManifest is demo-app at a version: one component from the wasip1 module on one instance.
 func appManifest(version, wasm string) string {
-	return manifestYAML("demo-app", "version: "+version+"\n    description: A demo", wasm, "")
+	return testmanifest.App{Name: "demo-app", Version: version, Description: "A demo",
+		Components: []testmanifest.Component{testmanifest.Wasm("hello", wasm, 1)}}.YAML()
 }
 
 // brokenManifest asks for a zone no host is in, so wadm reports it failed.
 func brokenManifest(wasm string) string {
-	return manifestYAML("broken-app", "version: v1", wasm, `
-            spread:
-              - name: nowhere
-                requirements:
-                  zone: nowhere`)
-}
-
-// manifestYAML is an app with one component from the wasip1 module on one instance; spread is
-// added to the spreadscaler's properties.
-func manifestYAML(name, annotations, wasm, spread string) string {
-	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: %s
-  annotations:
-    %s
-spec:
-  components:
-    - name: hello
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 1%s
-`, name, annotations, wasm, spread)
+	return testmanifest.App{Name: "broken-app", Version: "v1", Components: []testmanifest.Component{
+		testmanifest.Wasm("hello", wasm, 1).Spread(testmanifest.Spread{Name: "nowhere", Requirements: map[string]string{"zone": "nowhere"}}),
+	}}.YAML()
 }
 
 // deployApps puts and deploys demo-app v0.1.0 and broken-app, waits for wadm to report them

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/internal/testmanifest"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/wadm"
@@ -106,24 +107,8 @@ func startFixture(t *testing.T) *fixture {
 }
 
 func manifest(name, wasm string) string {
-	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: %s
-  annotations:
-    version: v1
-    description: deployed by the ui test
-spec:
-  components:
-    - name: httplog
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 1
-`, name, wasm)
+	return testmanifest.App{Name: name, Version: "v1", Description: "deployed by the ui test",
+		Components: []testmanifest.Component{testmanifest.Wasm("httplog", wasm, 1)}}.YAML()
 }
 
 // TestDashboardInBrowser is the acceptance check of wash ui: in headless Chromium the page lists

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/internal/testmanifest"
 	"github.com/wasmlattice/wash/internal/testtool"
 )
 
@@ -144,25 +144,12 @@ func TestSeedScenarioBinary(t *testing.T) {
 	w.must(append([]string{"up", "-d"}, hb...)...)
 	t.Cleanup(func() { _, _ = w.run("down", "--all") })
 
-	manifest := fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: seed
-  annotations: {}
-spec:
-  components:
-    - name: hello
-      type: component
-      properties:
-        image: file://./hello.wasm
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 100
-            spread:
-              - {name: east, weight: 80, requirements: {zone: us-east-1}}
-              - {name: west, weight: 20, requirements: {zone: us-west-1}}
-`)
+	manifest := testmanifest.App{Name: "seed", Components: []testmanifest.Component{
+		{Name: "hello", Image: "file://./hello.wasm", Scaler: &testmanifest.Scaler{Instances: 100, Spread: []testmanifest.Spread{
+			{Name: "east", Weight: 80, Requirements: map[string]string{"zone": "us-east-1"}},
+			{Name: "west", Weight: 20, Requirements: map[string]string{"zone": "us-west-1"}},
+		}}},
+	}}.YAML()
 	mpath := filepath.Join(dir, "seed.yaml")
 	if err := os.WriteFile(mpath, []byte(manifest), 0o644); err != nil {
 		t.Fatal(err)

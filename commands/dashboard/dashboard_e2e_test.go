@@ -14,6 +14,7 @@ import (
 	"github.com/wasmlattice/wash/internal/testtool"
 
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/internal/testmanifest"
 )
 
 func TestMain(m *testing.M) { testtool.Main(m) }
@@ -150,23 +151,8 @@ func TestDashboardInTmux(t *testing.T) {
 	t.Run("app deployed", func(t *testing.T) {
 		wasm := testlattice.Wasip1(t)
 		manifest := filepath.Join(t.TempDir(), "app.yaml")
-		if err := os.WriteFile(manifest, []byte(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: dash-e2e
-  annotations:
-    version: v0.0.1
-spec:
-  components:
-    - name: hello
-      type: component
-      properties:
-        image: file://`+wasm+`
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: 1
-`), 0o644); err != nil {
+		app := testmanifest.App{Name: "dash-e2e", Version: "v0.0.1", Components: []testmanifest.Component{testmanifest.Wasm("hello", wasm, 1)}}
+		if err := os.WriteFile(manifest, []byte(app.YAML()), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if out, err := e.wash("app", "deploy", manifest, "-p", strconv.Itoa(e.port)); err != nil {

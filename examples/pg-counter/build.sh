@@ -4,12 +4,4 @@
 # installed on first use. Output is byte-for-byte reproducible.
 set -eu
 cd "$(dirname "$0")"
-jco=../tools/jco.sh
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cp -r wit "$tmp/wit"
-../tools/mkwit.sh "$tmp/wit"
-"$jco" parse pg-counter.wat -o "$tmp/core.wasm"
-"$jco" embed "$tmp/core.wasm" --wit "$tmp/wit" -n pg-counter -o "$tmp/embed.wasm"
-"$jco" new "$tmp/embed.wasm" -o pg-counter.component.wasm
-ls -l pg-counter.component.wasm
+exec ../../tools/component.sh pg-counter.wat pg-counter pg-counter.component.wasm

@@ -4,12 +4,4 @@
 # installed on first use. Output is byte-for-byte reproducible.
 set -eu
 cd "$(dirname "$0")"
-jco=../tools/jco.sh
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cp -r wit "$tmp/wit"
-../tools/mkwit.sh "$tmp/wit"
-"$jco" parse s3-files.wat -o "$tmp/core.wasm"
-"$jco" embed "$tmp/core.wasm" --wit "$tmp/wit" -n s3-files -o "$tmp/embed.wasm"
-"$jco" new "$tmp/embed.wasm" -o s3-files.component.wasm
-ls -l s3-files.component.wasm
+exec ../../tools/component.sh s3-files.wat s3-files s3-files.component.wasm

@@ -5,31 +5,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmlattice/wash/internal/testmanifest"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
 )
 
-// healthApp is hello-http: a component served by the built-in http-server on an address given
+// healthApp is hello-http: a component served by the built-in http-server on address, given
 // in the link's source config.
-var healthApp = strings.Replace(stepApp, "instances: 4", "instances: 1", 1) + `    - name: httpserver
-      type: capability
-      properties:
-        image: wasmcloud+builtin://http-server
-      traits:
-        - type: link
-          properties:
-            target:
-              name: hello
-            namespace: wasi
-            package: http
-            interfaces: [incoming-handler]
-            source:
-              config:
-                - name: http-address
-                  properties:
-                    address: ADDRESS
-`
+func healthApp(address string) string {
+	return testmanifest.App{Name: "demo", Version: "v1", Components: []testmanifest.Component{
+		testmanifest.Wasm("hello", "/hello.wasm", 1),
+		testmanifest.HTTPServer("hello", "http-address", address),
+	}}.YAML()
+}
 
 // healthLattice drives the pure step with the events one wash host publishes for the app's
 // commands, in an order the test chooses, and records every status of the app.
@@ -83,7 +72,7 @@ func (l *healthLattice) step(ev events.Event) StepResult {
 func (l *healthLattice) deploy(address string) {
 	l.t.Helper()
 	l.configs = nil
-	l.step(published(l.t, strings.Replace(healthApp, "ADDRESS", address, 1)))
+	l.step(published(l.t, healthApp(address)))
 }
 
 // What the host does, one event each.

@@ -111,30 +111,27 @@ func TestFixturesThroughAPI(t *testing.T) {
 	dep := func(lattice, app string) map[string]any {
 		return raw(t, nc, "wadm.api."+lattice+".model.deploy."+app, nil, nil)
 	}
-	sh := "tests/fixtures/manifests/shared/"
-	put("sh", sh+"no_matching_app.yaml")
-	if r := dep("sh", "some-nonexistant-app"); r["message"] != `Application contains shared components that are not deployed in other applications: ["httpserver"]` {
-		t.Errorf("no_matching_app deploy: %v", r)
-	}
-	put("sh", sh+"shared_http.yaml")
-	if r := dep("sh", "shared-http"); r["result"] != "acknowledged" {
-		t.Errorf("shared_http deploy: %v", r)
-	}
-	put("sh", sh+"shared_http_dev.yaml")
-	if r := dep("sh", "shared-http-dev"); r["result"] != "acknowledged" {
-		t.Errorf("shared_http_dev deploy: %v", r)
-	}
-	put("sh", sh+"no_matching_component.yaml")
-	if r := dep("sh", "no-matching-component"); r["result"] != "error" || !strings.Contains(r["message"].(string), `["httpserver"]`) {
-		t.Errorf("no_matching_component deploy: %v", r)
-	}
-	put("sh", sh+"notshared_http.yaml")
-	if r := dep("sh", "not-shared-http"); r["result"] != "acknowledged" {
-		t.Errorf("notshared_http deploy: %v", r)
-	}
-	put("sh", sh+"notshared_http_dev.yaml")
-	if r := dep("sh", "not-shared-http-dev"); r["result"] != "error" {
-		t.Errorf("notshared_http_dev deploy: %v", r)
+	// The shared-component fixtures in order: each deploy sees what the ones before it left.
+	acknowledged := func(r map[string]any) bool { return r["result"] == "acknowledged" }
+	for _, step := range []struct {
+		file, app string
+		ok        func(map[string]any) bool
+	}{
+		{"no_matching_app", "some-nonexistant-app", func(r map[string]any) bool {
+			return r["message"] == `Application contains shared components that are not deployed in other applications: ["httpserver"]`
+		}},
+		{"shared_http", "shared-http", acknowledged},
+		{"shared_http_dev", "shared-http-dev", acknowledged},
+		{"no_matching_component", "no-matching-component", func(r map[string]any) bool {
+			return r["result"] == "error" && strings.Contains(r["message"].(string), `["httpserver"]`)
+		}},
+		{"notshared_http", "not-shared-http", acknowledged},
+		{"notshared_http_dev", "not-shared-http-dev", func(r map[string]any) bool { return r["result"] == "error" }},
+	} {
+		put("sh", "tests/fixtures/manifests/shared/"+step.file+".yaml")
+		if r := dep("sh", step.app); !step.ok(r) {
+			t.Errorf("%s deploy: %v", step.file, r)
+		}
 	}
 	put("up", "tests/fixtures/manifests/outdatedapp.yaml")
 	put("up", "tests/fixtures/manifests/upgradedapp3.yaml")

@@ -386,25 +386,6 @@ func TestClusterFailover(t *testing.T) {
 	t.Logf("whole scenario %s", time.Since(start).Round(time.Millisecond))
 }
 
-// waitStatusOr is waitStatus with extra context on failure.
-func waitStatusOr(t testing.TB, c *wadmclient.Client, app string, within time.Duration, ok func(*model.Status) bool, more func() string) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	var last *model.Status
-	for time.Now().Before(deadline) {
-		st, err := c.Status(context.Background(), app)
-		if err == nil {
-			last = st
-			if ok(st) {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	b, _ := json.Marshal(last)
-	t.Fatalf("status of %s never matched within %s; last: %s\n%s", app, within, b, more())
-}
-
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {

@@ -5,7 +5,6 @@ package integration_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/wasmlattice/wash/internal/testmanifest"
 	"github.com/wasmlattice/wash/internal/testnats"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
@@ -96,55 +96,30 @@ func testComponent(t testing.TB) string {
 // spreadManifest is the seed scenario's app: 100 instances, 80 % on
 // zone=us-east-1, 20 % on zone=us-west-1.
 func spreadManifest(name, image string, instances int) string {
-	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: %s
-  annotations:
-    description: seed scenario
-spec:
-  components:
-    - name: hello
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: %d
-            spread:
-              - name: east
-                weight: 80
-                requirements:
-                  zone: us-east-1
-              - name: west
-                weight: 20
-                requirements:
-                  zone: us-west-1
-`, name, image, instances)
+	return testmanifest.App{Name: name, Description: "seed scenario", Components: []testmanifest.Component{
+		testmanifest.Wasm("hello", image, instances).Spread(
+			testmanifest.Spread{Name: "east", Weight: 80, Requirements: map[string]string{"zone": "us-east-1"}},
+			testmanifest.Spread{Name: "west", Weight: 20, Requirements: map[string]string{"zone": "us-west-1"}}),
+	}}.YAML()
+}
+
+// simpleApp is one component "hello" of image on instances, anywhere.
+func simpleApp(name, image string, instances int) testmanifest.App {
+	return testmanifest.App{Name: name, Components: []testmanifest.Component{testmanifest.Wasm("hello", image, instances)}}
 }
 
 func simpleManifest(name, image string, instances int) string {
-	return fmt.Sprintf(`apiVersion: core.oam.dev/v1beta1
-kind: Application
-metadata:
-  name: %s
-  annotations: {}
-spec:
-  components:
-    - name: hello
-      type: component
-      properties:
-        image: file://%s
-      traits:
-        - type: spreadscaler
-          properties:
-            instances: %d
-`, name, image, instances)
+	return simpleApp(name, image, instances).YAML()
 }
 
 // waitStatus polls the app status until ok accepts it.
 func waitStatus(t testing.TB, c *wadmclient.Client, app string, within time.Duration, ok func(*model.Status) bool) *model.Status {
+	t.Helper()
+	return waitStatusOr(t, c, app, within, ok, func() string { return "" })
+}
+
+// waitStatusOr is waitStatus with extra context (more) on failure.
+func waitStatusOr(t testing.TB, c *wadmclient.Client, app string, within time.Duration, ok func(*model.Status) bool, more func() string) *model.Status {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	var last *model.Status
@@ -159,7 +134,7 @@ func waitStatus(t testing.TB, c *wadmclient.Client, app string, within time.Dura
 		time.Sleep(50 * time.Millisecond)
 	}
 	b, _ := json.Marshal(last)
-	t.Fatalf("status of %s never matched within %s; last: %s", app, within, b)
+	t.Fatalf("status of %s never matched within %s; last: %s\n%s", app, within, b, more())
 	return nil
 }
 

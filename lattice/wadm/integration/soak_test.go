@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -96,8 +95,9 @@ func TestSoak(t *testing.T) {
 	version := 0
 	deployApp := func(a *soakApp, instances int) {
 		version++
-		m := strings.Replace(simpleManifest(a.name, wasm, instances), "annotations: {}", fmt.Sprintf("annotations:\n    version: v%d", version), 1)
-		put, err := c.Put(ctx, []byte(m), "")
+		app := simpleApp(a.name, wasm, instances)
+		app.Version = fmt.Sprintf("v%d", version)
+		put, err := c.Put(ctx, []byte(app.YAML()), "")
 		if err != nil {
 			t.Fatalf("put %s: %v", a.name, err)
 		}

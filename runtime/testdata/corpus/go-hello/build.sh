@@ -5,13 +5,8 @@
 # (the checked-in build used go1.26.8).
 set -eu
 cd "$(dirname "$0")"
-tools=../../../../tools
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cp -r wit "$tmp/wit"
-"$tools/mkwit.sh" "$tmp/wit"
 GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 go build -trimpath -buildmode=c-shared \
 	-ldflags='-s -w -buildid=' -o "$tmp/core.wasm" .
-"$tools/jco.sh" embed "$tmp/core.wasm" --wit "$tmp/wit" -n hello -o "$tmp/embed.wasm"
-"$tools/jco.sh" new "$tmp/embed.wasm" --wasi-reactor -o gohello.component.wasm
-ls -l gohello.component.wasm
+../../../../tools/component.sh "$tmp/core.wasm" hello gohello.component.wasm --wasi-reactor

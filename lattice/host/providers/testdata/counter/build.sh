@@ -3,12 +3,4 @@
 # first use by tools/jco.sh); the tests only read the checked-in .wasm.
 set -eu
 cd "$(dirname "$0")"
-tools=../../../../../tools
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cp -r wit "$tmp/wit"
-"$tools/mkwit.sh" "$tmp/wit"
-"$tools/jco.sh" parse counter.wat -o "$tmp/core.wasm"
-"$tools/jco.sh" embed "$tmp/core.wasm" --wit "$tmp/wit" -n counter -o "$tmp/embed.wasm"
-"$tools/jco.sh" new "$tmp/embed.wasm" -o counter.component.wasm
-ls -l counter.component.wasm
+exec ../../../../../tools/component.sh counter.wat counter counter.component.wasm
