@@ -20,10 +20,11 @@ import (
 //
 //go:embed provider/*.go provider/keyvalue/*.go
 //go:embed lattice/wrpc/*.go lattice/wrpc/interfaces/*.go lattice/wrpc/internal/workers/*.go lattice/wrpc/wrpchttp/*.go
+//go:embed internal/leb128/*.go
 var sdkSource embed.FS
 
 // ProviderSDKPackages are the import paths ProviderSDK holds, relative to the module.
-var ProviderSDKPackages = []string{"provider", "provider/keyvalue", "lattice/wrpc", "lattice/wrpc/interfaces", "lattice/wrpc/internal/workers", "lattice/wrpc/wrpchttp"}
+var ProviderSDKPackages = []string{"provider", "provider/keyvalue", "lattice/wrpc", "lattice/wrpc/interfaces", "lattice/wrpc/internal/workers", "lattice/wrpc/wrpchttp", "internal/leb128"}
 
 // ProviderSDK is the SDK's source tree as the module lays it out (provider/provider.go,
 // lattice/wrpc/conn.go, …), without tests.

@@ -1,10 +1,12 @@
 #!/bin/sh
 # HTTP through the built-in http-server on host A to a component on host B (another wash
 # process; the call goes over NATS with wRPC), against the same component on host A, in the
-# same run and alternating: wrk req/s of each, and the ratio cross-host / same-host per round.
+# same run and alternating: wrk req/s of each, the ratio cross-host / same-host per round, and
+# the CPU time both wash processes spent per request (same/cross).
 #
 #   bench/crosshost-http.sh                         # 3 rounds of 10 s, wrk -t2 -c20
 #   ROUNDS=6 DURATION=5s bench/crosshost-http.sh
+#   WASH=/tmp/wash-before bench/crosshost-http.sh   # a given binary instead of building one
 #
 # Host A runs the embedded NATS server and the http-server; the component (examples/hello-http,
 # a fresh instance per request) runs once on A ("hello-same") and once on B ("hello-cross"),
@@ -26,7 +28,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 
-go build -o "$tmp/wash" ./cmd/wash
+# WASH=/path/to/wash measures that binary (say, before and after a change in one run)
+if [ -n "${WASH:-}" ]; then cp "$WASH" "$tmp/wash"; else go build -o "$tmp/wash" ./cmd/wash; fi
 W="$tmp/wash"
 nats=$(free_port)
 export WASMCLOUD_CTL_PORT=$nats
@@ -54,25 +57,33 @@ for p in $p_same $p_cross; do
 	done
 done
 
+# CPU time (utime+stime, in clock ticks) of both wash processes: the cross-host ratio is
+# bounded by CPU per request once the machine is busy
+pids=$(pgrep -f "^$W up" | tr '\n' ' ')
+[ -n "$pids" ] || { echo "cannot find the wash up processes of $W" >&2; exit 1; }
+ticks() { cat $(for p in $pids; do echo "/proc/$p/stat"; done) | awk '{t += $14 + $15} END {print t}'; }
+# rps PORT: "req/s cpu-us-per-request" of one wrk run
 rps() {
+	t0=$(ticks)
 	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "http://127.0.0.1:$1/bench")
+	t1=$(ticks)
 	bad=$(echo "$out" | awk '/Non-2xx|Socket errors/ {printf "%s ", $0}')
 	[ -z "$bad" ] || echo "  port $1: $bad" >&2
-	echo "$out" | awk '/Requests\/sec/ {print $2}'
+	echo "$out" | awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '/requests in/ {n = $1} /Requests\/sec/ {printf "%s %.0f\n", $2, t * 1e6 / hz / n}'
 }
 wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "http://127.0.0.1:$p_same/bench" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "http://127.0.0.1:$p_cross/bench" >/dev/null
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, http-server on host A; component on A (same) or on B (cross)"
-printf '%-6s %12s %12s %8s\n' round "same req/s" "cross req/s" ratio
+printf '%-6s %12s %12s %8s %14s\n' round "same req/s" "cross req/s" ratio "cpu us/req s/c"
 r=1
 sum=0
 tsame=0
 tcross=0
 while [ $r -le "$ROUNDS" ]; do
-	s=$(rps "$p_same")
-	c=$(rps "$p_cross")
+	set -- $(rps "$p_same") $(rps "$p_cross")
+	s=$1 c=$3
 	ratio=$(awk -v a="$c" -v b="$s" 'BEGIN { printf "%.2f", a / b }')
-	printf '%-6s %12s %12s %8s\n' "$r" "$s" "$c" "$ratio"
+	printf '%-6s %12s %12s %8s %14s\n' "$r" "$s" "$c" "$ratio" "$2/$4"
 	sum=$(awk -v a="$sum" -v b="$ratio" 'BEGIN { print a + b }')
 	tsame=$(awk -v a="$tsame" -v b="$s" 'BEGIN { print a + b }')
 	tcross=$(awk -v a="$tcross" -v b="$c" 'BEGIN { print a + b }')

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -43,8 +44,44 @@ import (
 	"github.com/wasmlattice/wash/commands/wadm"
 )
 
-// NewRoot builds the root command.
-func NewRoot(env *cli.Env) *cobra.Command {
+// NewRoot builds the root command with every command.
+func NewRoot(env *cli.Env) *cobra.Command { return newRoot(env, "") }
+
+// topCommand is one top-level command: the names it answers to (its name, then its aliases;
+// TestTopCommandNames pins them to what its constructor builds) and its constructor.
+type topCommand struct {
+	names []string
+	build func(*cli.Env) *cobra.Command
+}
+
+// commandGroups lists the top-level commands in groups, in the order of a day's work, as
+// upstream's help does; commands keep their order.
+var commandGroups = []struct {
+	id, title string
+	cmds      []topCommand
+}{
+	{"build", "Build components:", []topCommand{{[]string{"new"}, generate.NewCmd}, {[]string{"build"}, build.NewCmd}, {[]string{"dev"}, dev.NewCmd}}},
+	{"lattice", "Run a lattice:", []topCommand{{[]string{"up"}, up.NewCmd}, {[]string{"down"}, down.NewCmd}, {[]string{"wadm"}, wadm.NewCmd}}},
+	{"apps", "Deploy applications:", []topCommand{{[]string{"app", "apps"}, app.NewCmd}}},
+	{"observe", "Look at a lattice:", []topCommand{{[]string{"get"}, get.NewCmd}, {[]string{"events"}, events.NewCmd},
+		{[]string{"logs"}, logs.NewCmd}, {[]string{"dashboard", "dash"}, dashboard.NewCmd}, {[]string{"ui"}, ui.NewCmd}}},
+	{"control", "Control workloads:", []topCommand{{[]string{"start"}, start.NewCmd}, {[]string{"stop"}, stop.NewCmd},
+		{[]string{"scale"}, scale.NewCmd}, {[]string{"update"}, update.NewCmd}, {[]string{"link", "links"}, link.NewCmd},
+		{[]string{"config"}, config.NewCmd}, {[]string{"secrets", "secret"}, secrets.NewCmd}, {[]string{"label", "tag"}, label.NewCmd},
+		{[]string{"call"}, call.NewCmd}}},
+	{"artifacts", "Move artifacts:", []topCommand{{[]string{"push"}, artifact.NewPushCmd}, {[]string{"pull"}, artifact.NewPullCmd},
+		{[]string{"inspect"}, artifact.NewInspectCmd}, {[]string{"par"}, artifact.NewParCmd}}},
+	{"configure", "Configure wash:", []topCommand{{[]string{"ctx", "context", "contexts"}, ctx.NewCmd}, {[]string{"keys", "key"}, keys.NewCmd},
+		{[]string{"claims"}, claims.NewCmd}, {[]string{"version"}, version.NewCmd},
+		{[]string{"completion"}, func(*cli.Env) *cobra.Command { return newCompletionCmd() }},
+		{[]string{"completions"}, completions.NewCmd}, {[]string{"drain"}, drain.NewCmd}}},
+}
+
+// newRoot builds the root command. With only set to a top-level command's name or alias, it
+// builds that one command and no other: the process then never runs (and so never pages in)
+// the constructors, flag sets and help texts of the thirty others, which matters most for the
+// long-lived `wash up` process. Help and completion need the whole tree (see calledCommand).
+func newRoot(env *cli.Env, only string) *cobra.Command {
 	var format string
 	var showVersion bool
 	root := &cobra.Command{
@@ -81,32 +118,56 @@ Get started:
 	// -V/--version prints the version tree, as upstream wash (also with -o json).
 	root.Flags().BoolVarP(&showVersion, "version", "V", false, "print the versions of wash and of what is built into it")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cli.Usage(err) })
-	// Groups in the order of a day's work, as upstream's help does; commands keep their order.
-	cobra.EnableCommandSorting = false
-	groups := []struct {
-		id, title string
-		cmds      []*cobra.Command
-	}{
-		{"build", "Build components:", []*cobra.Command{generate.NewCmd(env), build.NewCmd(env), dev.NewCmd(env)}},
-		{"lattice", "Run a lattice:", []*cobra.Command{up.NewCmd(env), down.NewCmd(env), wadm.NewCmd(env)}},
-		{"apps", "Deploy applications:", []*cobra.Command{app.NewCmd(env)}},
-		{"observe", "Look at a lattice:", []*cobra.Command{get.NewCmd(env), events.NewCmd(env), logs.NewCmd(env), dashboard.NewCmd(env), ui.NewCmd(env)}},
-		{"control", "Control workloads:", []*cobra.Command{start.NewCmd(env), stop.NewCmd(env), scale.NewCmd(env),
-			update.NewCmd(env), link.NewCmd(env), config.NewCmd(env), secrets.NewCmd(env), label.NewCmd(env), call.NewCmd(env)}},
-		{"artifacts", "Move artifacts:", []*cobra.Command{artifact.NewPushCmd(env), artifact.NewPullCmd(env),
-			artifact.NewInspectCmd(env), artifact.NewParCmd(env)}},
-		{"configure", "Configure wash:", []*cobra.Command{ctx.NewCmd(env), keys.NewCmd(env), claims.NewCmd(env), version.NewCmd(env), newCompletionCmd(), completions.NewCmd(env), drain.NewCmd(env)}},
-	}
-	for _, g := range groups {
+	cobra.EnableCommandSorting = false // groups and commands in commandGroups' order
+	for _, g := range commandGroups {
 		root.AddGroup(&cobra.Group{ID: g.id, Title: g.title})
-		for _, c := range g.cmds {
+		for _, tc := range g.cmds {
+			if only != "" && !slices.Contains(tc.names, only) {
+				continue
+			}
+			c := tc.build(env)
 			c.GroupID = g.id
 			root.AddCommand(c)
 		}
 	}
 	root.SetHelpCommandGroupID("configure")
 	root.SetCompletionCommandGroupID("configure")
+	if only != "" {
+		root.CompletionOptions.DisableDefaultCmd = true // ours is "completion"; not called
+	}
 	return root
+}
+
+// calledCommand is the top-level command args call, when building only that one is enough:
+// the first argument that is not a root flag (or a root flag's value) names a top-level
+// command other than the completion ones, which print scripts for the whole tree. Otherwise
+// (help, shell completion requests, an unknown or missing command) it returns "" and the
+// whole tree is built, so help lists every command and typos get suggestions.
+func calledCommand(args []string) string {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-o" || a == "--output":
+			i++ // its value
+			continue
+		case a == "--":
+			return ""
+		case strings.HasPrefix(a, "-"):
+			continue
+		}
+		if a == "completion" || a == "completions" {
+			return ""
+		}
+		for _, g := range commandGroups {
+			for _, tc := range g.cmds {
+				if slices.Contains(tc.names, a) {
+					return a
+				}
+			}
+		}
+		return ""
+	}
+	return ""
 }
 
 func newCompletionCmd() *cobra.Command {
@@ -135,7 +196,7 @@ func newCompletionCmd() *cobra.Command {
 // Execute runs wash with args and returns the process exit code: 0 ok, 1 failure, 2 usage.
 func Execute(ctx context.Context, env *cli.Env, args []string) int {
 	home.AdoptUpstreamDirs()
-	root := NewRoot(env)
+	root := newRoot(env, calledCommand(args))
 	root.SetArgs(args)
 	root.SetOut(env.IO.Out)
 	root.SetErr(env.IO.Err)

@@ -80,17 +80,43 @@ func (p *Program) HandleHTTP(ctx context.Context, w http.ResponseWriter, r *http
 	if err := p.checkHTTP(); err != nil {
 		return err
 	}
-	lim := p.limits(cfg)
-	ctx, cancel := context.WithTimeout(ctx, lim.timeout)
-	defer cancel()
-	ictx := wasi.WithState(ctx, cfg.state())
-	inst, rc, err := p.acquire(ictx, cfg, lim)
+	c, err := p.startCall(ctx, cfg)
+	defer c.cancel()
 	if err != nil {
-		return lim.instErr(ctx, err)
+		return c.lim.instErr(c.ctx, err)
 	}
-	err = serveHTTP(ictx, lim, inst, w, r)
-	p.release(inst, rc, err == nil && ctx.Err() == nil)
+	err = serveHTTP(c.ictx, c.lim, c.inst, w, r)
+	c.end(err == nil)
 	return err
+}
+
+// call is one bounded invocation on an instance of a Program: ctx carries the deadline of
+// the call's limits, ictx also the WASI state the instance reads.
+type call struct {
+	p         *Program
+	ctx, ictx context.Context
+	cancel    context.CancelFunc
+	lim       callLimits
+	inst      *component.Instance
+	rc        *recycler
+}
+
+// startCall bounds ctx by the call's limits and takes an instance (fresh, or recycled when
+// recycling is on). On error there is no instance, and the error is the instantiation's
+// own; the caller still defers cancel.
+func (p *Program) startCall(ctx context.Context, cfg InstanceConfig) (call, error) {
+	c := call{p: p, lim: p.limits(cfg)}
+	c.ctx, c.cancel = context.WithTimeout(ctx, c.lim.timeout)
+	c.ictx = wasi.WithState(c.ctx, cfg.state())
+	var err error
+	c.inst, c.rc, err = p.acquire(c.ictx, cfg, c.lim)
+	return c, err
+}
+
+// end gives the instance back: it is recycled only when the call succeeded within its
+// deadline.
+func (c *call) end(ok bool) {
+	c.p.release(c.inst, c.rc, ok && c.ctx.Err() == nil)
 }
 
 func (p *Program) checkHTTP() error {
@@ -134,24 +160,21 @@ func (p *Program) runComponentCommand(ctx context.Context, cfg InstanceConfig) (
 	if !p.comp.HasExport(CLIRun) {
 		return 0, fmt.Errorf("running command: the component does not export %s", CLIRun)
 	}
-	lim := p.limits(cfg)
-	ctx, cancel := context.WithTimeout(ctx, lim.timeout)
-	defer cancel()
-	ictx := wasi.WithState(ctx, cfg.state())
-	inst, rc, err := p.acquire(ictx, cfg, lim)
+	c, err := p.startCall(ctx, cfg)
+	defer c.cancel()
 	if err != nil {
 		if code, ok := exitCode(err); ok {
 			return code, nil
 		}
-		return 0, lim.instErr(ctx, err)
+		return 0, c.lim.instErr(c.ctx, err)
 	}
-	res, err := inst.Call(ictx, CLIRun, "run")
-	p.release(inst, rc, err == nil && ctx.Err() == nil)
+	res, err := c.inst.Call(c.ictx, CLIRun, "run")
+	c.end(err == nil)
 	if err != nil {
-		if code, ok := exitCode(err); ok && ctx.Err() == nil {
+		if code, ok := exitCode(err); ok && c.ctx.Err() == nil {
 			return code, nil
 		}
-		return 0, fmt.Errorf("running command: %w", lim.limitErr(ctx, err))
+		return 0, fmt.Errorf("running command: %w", c.lim.limitErr(c.ctx, err))
 	}
 	if len(res) == 1 {
 		if r, ok := res[0].(cabi.ResultValue); ok && r.IsErr {
@@ -191,18 +214,15 @@ func (p *Program) Invoke(ctx context.Context, cfg InstanceConfig, iface, fn stri
 	if p.comp == nil {
 		return nil, fmt.Errorf("invoking %s: %w", fn, ErrNotComponent)
 	}
-	lim := p.limits(cfg)
-	ctx, cancel := context.WithTimeout(ctx, lim.timeout)
-	defer cancel()
-	ictx := wasi.WithState(ctx, cfg.state())
-	inst, rc, err := p.acquire(ictx, cfg, lim)
+	c, err := p.startCall(ctx, cfg)
+	defer c.cancel()
 	if err != nil {
-		return nil, lim.instErr(ctx, err)
+		return nil, c.lim.instErr(c.ctx, err)
 	}
-	res, err := inst.Call(ictx, iface, fn, args...)
-	p.release(inst, rc, err == nil && ctx.Err() == nil)
+	res, err := c.inst.Call(c.ictx, iface, fn, args...)
+	c.end(err == nil)
 	if err != nil {
-		return nil, fmt.Errorf("calling %s: %w", fn, lim.limitErr(ctx, err))
+		return nil, fmt.Errorf("calling %s: %w", fn, c.lim.limitErr(c.ctx, err))
 	}
 	return res, nil
 }

@@ -49,15 +49,38 @@ var corpusFiles = map[string]string{
 
 func compileFile(t testing.TB, e *Engine, name string) *Program {
 	t.Helper()
-	b, err := os.ReadFile(fixture(name))
+	return compilePath(t, e, fixture(name))
+}
+
+// compilePath compiles the component at path (relative to this package).
+func compilePath(t testing.TB, e *Engine, path string) *Program {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p, err := e.Compile(context.Background(), b)
 	if err != nil {
-		t.Fatalf("compile %s: %v", name, err)
+		t.Fatalf("compile %s: %v", path, err)
 	}
 	return p
+}
+
+// httpHandler is what the benchmarks drive: a Program (a fresh instance per request) or a Pool.
+type httpHandler interface {
+	HandleHTTP(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg InstanceConfig) error
+}
+
+// benchHandleHTTP times b.N sequential GET requests for target.
+func benchHandleHTTP(b *testing.B, h httpHandler, target string, cfg InstanceConfig) {
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec := httptest.NewRecorder()
+		if err := h.HandleHTTP(context.Background(), rec, req, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func serve(t testing.TB, p *Program, target string, cfg InstanceConfig) (*httptest.ResponseRecorder, error) {
@@ -166,15 +189,8 @@ func BenchmarkInstantiateHandle(b *testing.B) {
 		b.Run(strings.TrimSuffix(f, ".component.wasm"), func(b *testing.B) {
 			e := newEngine(b, Options{})
 			p := compileFile(b, e, f)
-			req := httptest.NewRequest(http.MethodGet, "/bench", nil)
 			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				rec := httptest.NewRecorder()
-				if err := p.HandleHTTP(context.Background(), rec, req, InstanceConfig{}); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchHandleHTTP(b, p, "/bench", InstanceConfig{})
 		})
 	}
 }

@@ -19,25 +19,12 @@ func corpusEngine(t testing.TB) *Engine {
 	return newEngine(t, Options{MaxExecutionTime: time.Minute})
 }
 
-func compileCorpus(t testing.TB, e *Engine, path string) *Program {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.Compile(context.Background(), b)
-	if err != nil {
-		t.Fatalf("compile %s: %v", path, err)
-	}
-	return p
-}
-
 // The componentize-js guest counts requests in module state: on a fresh instance every
 // response says "request 1". Reusing an instance (the opt-in Pool) breaks it: StarlingMonkey
 // refuses a second fetch event — the risk the reuse option documents.
 func TestCorpusJSFreshInstances(t *testing.T) {
 	e := corpusEngine(t)
-	p := compileCorpus(t, e, corpus.JSHello(t))
+	p := compilePath(t, e, corpus.JSHello(t))
 	if err := p.Recyclable(context.Background(), InstanceConfig{}); err != nil {
 		t.Fatalf("the JS guest is not recycled: %v", err)
 	}
@@ -66,7 +53,7 @@ func TestCorpusJSFreshInstances(t *testing.T) {
 // per call).
 func TestCorpusGoFreshInstances(t *testing.T) {
 	e := corpusEngine(t)
-	p := compileCorpus(t, e, corpus.Path(t, corpus.GoHello))
+	p := compilePath(t, e, corpus.Path(t, corpus.GoHello))
 	for _, snap := range []bool{true, false} {
 		for i := 0; i < 3; i++ {
 			var stderr strings.Builder
@@ -92,7 +79,7 @@ func TestCorpusGoFreshInstances(t *testing.T) {
 // Upstream's Rust plugin (wasi:cli/run) twice on fresh instances: same output both times.
 func TestCorpusHelloPluginTwice(t *testing.T) {
 	e := corpusEngine(t)
-	p := compileCorpus(t, e, corpus.Path(t, corpus.HelloPlugin))
+	p := compilePath(t, e, corpus.Path(t, corpus.HelloPlugin))
 	var first string
 	for i := 0; i < 2; i++ {
 		var out strings.Builder
@@ -124,7 +111,7 @@ func BenchmarkFreshInstance(b *testing.B) {
 	}
 	e := corpusEngine(b)
 	for _, g := range guests {
-		p := compileCorpus(b, e, g.path)
+		p := compilePath(b, e, g.path)
 		cfg := InstanceConfig{InitSnapshot: true}
 		http := p.HasExport(HTTPIncomingHandler)
 		b.Run(g.name+"/recycled", func(b *testing.B) {

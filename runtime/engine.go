@@ -86,9 +86,12 @@ type Engine struct {
 	// component.instrument); coreRT runs plain core modules, which wazero interrupts itself.
 	rt       wazero.Runtime
 	coreRT   wazero.Runtime
+	started  sync.Once // rt and coreRT are made by the first compile (see start)
+	startErr error
+	cfg      wazero.RuntimeConfig
 	cache    wazero.CompilationCache
 	opts     Options
-	registry *component.Registry
+	registry func() *component.Registry // built when the first component is compiled
 	budget   *linmem.Budget
 
 	calls    atomic.Int64 // calls in flight on instances the engine handed out (acquire..release)
@@ -129,23 +132,41 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 		cache = c
 		cfg = cfg.WithCompilationCache(cache)
 	}
-	// no WithCloseOnContextDone for components: it costs a goroutine per call and a trip to
-	// Go per loop iteration; their core modules check an interrupt flag instead
-	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
-	coreRT := wazero.NewRuntimeWithConfig(ctx, cfg.WithCloseOnContextDone(true))
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, coreRT); err != nil {
-		_ = rt.Close(ctx)
-		_ = coreRT.Close(ctx)
-		return nil, fmt.Errorf("registering WASI preview1: %w", err)
-	}
-	reg := component.NewRegistry(wasi.Interfaces()...)
-	for _, h := range opts.HostInterfaces {
-		reg.Add(h)
-	}
-	e := &Engine{rt: rt, coreRT: coreRT, cache: cache, opts: opts, registry: reg, budget: linmem.NewBudget(opts.MaxTotalMemoryBytes),
+	// The WASI and host interface tables are typed by parsing their WIT signatures: an idle
+	// host that runs no component never needs them.
+	reg := sync.OnceValue(func() *component.Registry {
+		reg := component.NewRegistry(wasi.Interfaces()...)
+		for _, h := range opts.HostInterfaces {
+			reg.Add(h)
+		}
+		return reg
+	})
+	e := &Engine{cfg: cfg, cache: cache, opts: opts, registry: reg, budget: linmem.NewBudget(opts.MaxTotalMemoryBytes),
 		programs: map[*Program]struct{}{}, done: make(chan struct{})}
 	go e.sweepIdle()
 	return e, nil
+}
+
+// start makes the wazero runtimes when the first binary is compiled: an idle host that runs
+// nothing never loads the compiler (making them compiles the WASI preview1 host module).
+func (e *Engine) start(ctx context.Context) error {
+	e.started.Do(func() {
+		// no WithCloseOnContextDone for components: it costs a goroutine per call and a trip
+		// to Go per loop iteration; their core modules check an interrupt flag instead
+		rt := wazero.NewRuntimeWithConfig(ctx, e.cfg)
+		coreRT := wazero.NewRuntimeWithConfig(ctx, e.cfg.WithCloseOnContextDone(true))
+		if _, err := wasi_snapshot_preview1.Instantiate(ctx, coreRT); err != nil {
+			_ = rt.Close(ctx)
+			_ = coreRT.Close(ctx)
+			e.startErr = fmt.Errorf("registering WASI preview1: %w", err)
+			return
+		}
+		e.rt, e.coreRT = rt, coreRT
+	})
+	if e.startErr == nil && e.rt == nil {
+		return errors.New("the engine is closed")
+	}
+	return e.startErr
 }
 
 // Options returns the effective options (defaults filled in).
@@ -171,9 +192,13 @@ func (e *Engine) Close(ctx context.Context) error {
 	for p := range progs {
 		p.closeRecyclers()
 	}
-	err := e.rt.Close(ctx)
-	if err2 := e.coreRT.Close(ctx); err == nil {
-		err = err2
+	e.started.Do(func() {}) // no runtimes after Close
+	var err error
+	if e.rt != nil {
+		err = e.rt.Close(ctx)
+		if err2 := e.coreRT.Close(ctx); err == nil {
+			err = err2
+		}
 	}
 	if e.cache != nil {
 		_ = e.cache.Close(ctx)
@@ -233,8 +258,11 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := e.start(context.WithoutCancel(ctx)); err != nil { // the runtimes outlive this call
+		return nil, err
+	}
 	if kind == KindComponent {
-		cp, err := component.Compile(ctx, e.rt, wasm, e.registry)
+		cp, err := component.Compile(ctx, e.rt, wasm, e.registry())
 		if err != nil {
 			return nil, err
 		}

@@ -113,13 +113,20 @@ func (pl *Pool) put(pi *pooledInstance) bool {
 	return true
 }
 
+// takeAll empties a collection (slice or map) under mu and returns what it held, to be
+// closed outside the lock.
+func takeAll[C any](mu *sync.Mutex, c *C) C {
+	mu.Lock()
+	defer mu.Unlock()
+	all := *c
+	var empty C
+	*c = empty
+	return all
+}
+
 // Drain closes every idle instance; later requests start fresh ones.
 func (pl *Pool) Drain() {
-	pl.mu.Lock()
-	idle := pl.idle
-	pl.idle = nil
-	pl.mu.Unlock()
-	for _, pi := range idle {
+	for _, pi := range takeAll(&pl.mu, &pl.idle) {
 		_ = pi.inst.Close(context.Background())
 	}
 }

@@ -87,25 +87,11 @@ func BenchmarkPoolGoHello(b *testing.B) {
 	p := compileFile(b, e, "gohello.component.wasm")
 	pl := p.NewPool(1, 0)
 	defer pl.Close()
-	req := httptest.NewRequest(http.MethodGet, "/b", nil)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		rec := httptest.NewRecorder()
-		if err := pl.HandleHTTP(context.Background(), rec, req, InstanceConfig{}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchHandleHTTP(b, pl, "/b", InstanceConfig{})
 }
 
 func BenchmarkFreshGoHello(b *testing.B) {
 	e := newEngine(b, Options{})
 	p := compileFile(b, e, "gohello.component.wasm")
-	req := httptest.NewRequest(http.MethodGet, "/b", nil)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		rec := httptest.NewRecorder()
-		if err := p.HandleHTTP(context.Background(), rec, req, InstanceConfig{}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchHandleHTTP(b, p, "/b", InstanceConfig{})
 }

@@ -213,11 +213,7 @@ func (p *Program) Recyclable(ctx context.Context, cfg InstanceConfig) error {
 }
 
 func (p *Program) closeRecyclers() {
-	p.recMu.Lock()
-	recs := p.recyclers
-	p.recyclers = nil
-	p.recMu.Unlock()
-	for _, rc := range recs {
+	for _, rc := range takeAll(&p.recMu, &p.recyclers) {
 		<-rc.ready
 		rc.close()
 	}

@@ -3,26 +3,12 @@ package runtime
 import (
 	"context"
 	"errors"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/wasmlattice/wash/runtime/cabi"
 )
-
-func compilePath(t testing.TB, e *Engine, path string) *Program {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.Compile(context.Background(), b)
-	if err != nil {
-		t.Fatalf("compile %s: %v", path, err)
-	}
-	return p
-}
 
 // An import no host interface provides is supplied by ResolveImport, typed by the component's
 // own WIT; without a resolver the component does not instantiate.

@@ -123,40 +123,31 @@ func (c *Client) PingHosts(ctx context.Context, opts GatherOptions) ([]Host, err
 
 // AuctionComponent asks which hosts can run a component under the given constraints.
 func (c *Client) AuctionComponent(ctx context.Context, req ComponentAuctionRequest, opts GatherOptions) ([]ComponentAuctionAck, error) {
-	if req.Constraints == nil {
-		req.Constraints = map[string]string{}
-	}
-	body, _ := json.Marshal(req)
-	raw, err := c.gather(ctx, c.subjects.Of("component", "auction"), body, opts)
-	var acks []ComponentAuctionAck
-	for _, b := range raw {
-		var resp Response
-		if json.Unmarshal(b, &resp) != nil || !resp.Success {
-			continue
-		}
-		var ack ComponentAuctionAck
-		if json.Unmarshal(resp.Response, &ack) == nil && IsHostID(ack.HostID) {
-			acks = append(acks, ack)
-		}
-	}
-	return acks, err
+	return auction(ctx, c, "component", &req, &req.Constraints, opts, func(a ComponentAuctionAck) string { return a.HostID })
 }
 
 // AuctionProvider asks which hosts can run a provider under the given constraints.
 func (c *Client) AuctionProvider(ctx context.Context, req ProviderAuctionRequest, opts GatherOptions) ([]ProviderAuctionAck, error) {
-	if req.Constraints == nil {
-		req.Constraints = map[string]string{}
+	return auction(ctx, c, "provider", &req, &req.Constraints, opts, func(a ProviderAuctionAck) string { return a.HostID })
+}
+
+// auction sends req (whose constraints go out as {} when unset, as upstream's serde does) to
+// <kind>.auction and decodes the hosts' bids, skipping any answer that failed, does not parse
+// or names no host.
+func auction[Ack any](ctx context.Context, c *Client, kind string, req any, constraints *map[string]string, opts GatherOptions, hostID func(Ack) string) ([]Ack, error) {
+	if *constraints == nil {
+		*constraints = map[string]string{}
 	}
 	body, _ := json.Marshal(req)
-	raw, err := c.gather(ctx, c.subjects.Of("provider", "auction"), body, opts)
-	var acks []ProviderAuctionAck
+	raw, err := c.gather(ctx, c.subjects.Of(kind, "auction"), body, opts)
+	var acks []Ack
 	for _, b := range raw {
 		var resp Response
 		if json.Unmarshal(b, &resp) != nil || !resp.Success {
 			continue
 		}
-		var ack ProviderAuctionAck
-		if json.Unmarshal(resp.Response, &ack) == nil && IsHostID(ack.HostID) {
+		var ack Ack
+		if json.Unmarshal(resp.Response, &ack) == nil && IsHostID(hostID(ack)) {
 			acks = append(acks, ack)
 		}
 	}

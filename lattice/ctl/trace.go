@@ -6,6 +6,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/wasmlattice/wash/lattice/wrpc"
 )
 
 // TraceHeader carries the span of ctx to the host as W3C trace context headers (traceparent,
@@ -16,19 +18,7 @@ func TraceHeader(ctx context.Context) nats.Header {
 		return nil
 	}
 	h := nats.Header{}
-	propagation.TraceContext{}.Inject(ctx, natsCarrier(h))
+	// wRPC's carrier keeps header names as given (NATS headers are case-sensitive)
+	propagation.TraceContext{}.Inject(ctx, wrpc.HeaderCarrier(h))
 	return h
-}
-
-// natsCarrier writes header names as given (NATS headers are case-sensitive).
-type natsCarrier nats.Header
-
-func (c natsCarrier) Get(k string) string { return nats.Header(c).Get(k) }
-func (c natsCarrier) Set(k, v string)     { c[k] = []string{v} }
-func (c natsCarrier) Keys() []string {
-	out := make([]string, 0, len(c))
-	for k := range c {
-		out = append(out, k)
-	}
-	return out
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
 )
 
 // TypePrefix prefixes every event type: com.wasmcloud.lattice.<name>.
@@ -92,7 +94,7 @@ func Publish(nc *nats.Conn, lattice, source, name string, data any) error {
 	if err != nil {
 		return err
 	}
-	b, err := marshal(ev)
+	b, err := ctl.Marshal(ev)
 	if err != nil {
 		return err
 	}

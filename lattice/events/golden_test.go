@@ -85,7 +85,7 @@ func TestEnvelope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := marshal(ev)
+	b, _ := ctl.Marshal(ev)
 	re := regexp.MustCompile(`^\{"specversion":"1\.0","id":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}","type":"com\.wasmcloud\.lattice\.component_scaled","source":"` + hid + `","datacontenttype":"application/json","time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z","data":\{"config_name":"x"\}\}$`)
 	if !re.Match(b) {
 		t.Fatalf("envelope %s does not match the CloudEvents 1.0 shape", b)

@@ -3,6 +3,8 @@ package events
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
 )
 
 // sortedJSON encodes v with every object's keys sorted, at every depth. The Rust host builds
@@ -19,16 +21,5 @@ func sortedJSON(v any) ([]byte, error) {
 	if err := dec.Decode(&generic); err != nil {
 		return nil, err
 	}
-	return marshal(generic)
-}
-
-// marshal encodes like serde_json: no HTML escaping of <, > and &, no trailing newline.
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return ctl.Marshal(generic)
 }

@@ -35,96 +35,82 @@ func Summary(e Event) string {
 }
 
 func summary(name string, raw json.RawMessage) (string, bool) {
-	dec := func(v any) bool { return json.Unmarshal(raw, v) == nil }
 	switch name {
 	case HostStarted:
-		var d HostStartedData
-		if dec(&d) {
-			return fmt.Sprintf("%s version %s labels [%s]", d.FriendlyName, d.Version, LabelString(d.Labels)), true
-		}
+		return decoded(raw, func(d HostStartedData) string {
+			return fmt.Sprintf("%s version %s labels [%s]", d.FriendlyName, d.Version, LabelString(d.Labels))
+		})
 	case HostStopped:
 		return "host stopped", true
 	case HostHeartbeat:
-		var inv ctl.HostInventory
-		if dec(&inv) {
-			return HeartbeatSummary(inv), true
-		}
+		return decoded(raw, HeartbeatSummary)
 	case ComponentScaled:
-		var d ComponentScaledData
-		if dec(&d) {
-			return fmt.Sprintf("%s max_instances=%s ref=%s", d.ComponentID, maxInstances(d.MaxInstances), d.ImageRef), true
-		}
+		return decoded(raw, func(d ComponentScaledData) string {
+			return fmt.Sprintf("%s max_instances=%s ref=%s", d.ComponentID, maxInstances(d.MaxInstances), d.ImageRef)
+		})
 	case ComponentScaleFailed:
-		var d ComponentScaleFailedData
-		if dec(&d) {
-			return fmt.Sprintf("%s ref=%s error: %s", d.ComponentID, d.ImageRef, oneLine(d.Error)), true
-		}
+		return decoded(raw, func(d ComponentScaleFailedData) string {
+			return fmt.Sprintf("%s ref=%s error: %s", d.ComponentID, d.ImageRef, oneLine(d.Error))
+		})
 	case ProviderStarted:
-		var d ProviderStartedData
-		if dec(&d) {
-			return fmt.Sprintf("%s ref=%s", d.ProviderID, d.ImageRef), true
-		}
+		return decoded(raw, func(d ProviderStartedData) string {
+			return fmt.Sprintf("%s ref=%s", d.ProviderID, d.ImageRef)
+		})
 	case ProviderStartFailed:
-		var d ProviderStartFailedData
-		if dec(&d) {
-			return fmt.Sprintf("%s ref=%s error: %s", d.ProviderID, d.ProviderRef, oneLine(d.Error)), true
-		}
+		return decoded(raw, func(d ProviderStartFailedData) string {
+			return fmt.Sprintf("%s ref=%s error: %s", d.ProviderID, d.ProviderRef, oneLine(d.Error))
+		})
 	case ProviderStopped:
-		var d ProviderStoppedData
-		if dec(&d) {
-			return fmt.Sprintf("%s reason=%s", d.ProviderID, d.Reason), true
-		}
+		return decoded(raw, func(d ProviderStoppedData) string {
+			return fmt.Sprintf("%s reason=%s", d.ProviderID, d.Reason)
+		})
 	case HealthCheckPassed, HealthCheckFailed, HealthCheckStatus:
-		var d HealthCheckData
-		if dec(&d) {
-			return d.ProviderID, true
-		}
+		return decoded(raw, func(d HealthCheckData) string { return d.ProviderID })
 	case LinkdefSet, LinkdefSetFailed:
-		var d struct {
+		return decoded(raw, func(d struct {
 			ctl.Link
 			Error string `json:"error"`
-		}
-		if dec(&d) {
+		}) string {
 			s := fmt.Sprintf("%s -> %s %s:%s/%s (%s)", d.SourceID, d.Target, d.WitNamespace, d.WitPackage, strings.Join(d.Interfaces, ","), d.Name)
 			if name == LinkdefSetFailed {
 				s += " error: " + oneLine(d.Error)
 			}
-			return s, true
-		}
+			return s
+		})
 	case LinkdefDeleted:
-		var d LinkdefDeletedData
-		if dec(&d) {
-			return fmt.Sprintf("%s %s:%s (%s)", d.SourceID, d.WitNamespace, d.WitPackage, d.Name), true
-		}
+		return decoded(raw, func(d LinkdefDeletedData) string {
+			return fmt.Sprintf("%s %s:%s (%s)", d.SourceID, d.WitNamespace, d.WitPackage, d.Name)
+		})
 	case ConfigSet, ConfigDeleted:
-		var d ConfigData
-		if dec(&d) {
-			return d.ConfigName, true
-		}
+		return decoded(raw, func(d ConfigData) string { return d.ConfigName })
 	case LabelsChanged:
-		var d LabelsChangedData
-		if dec(&d) {
-			return LabelString(d.Labels), true
-		}
+		return decoded(raw, func(d LabelsChangedData) string { return LabelString(d.Labels) })
 	case ManifestPublished:
-		var d struct {
+		return decoded(raw, func(d struct {
 			Metadata struct {
 				Name        string            `json:"name"`
 				Annotations map[string]string `json:"annotations"`
 			} `json:"metadata"`
-		}
-		if dec(&d) {
-			return fmt.Sprintf("%s version %s", d.Metadata.Name, d.Metadata.Annotations["version"]), true
-		}
+		}) string {
+			return fmt.Sprintf("%s version %s", d.Metadata.Name, d.Metadata.Annotations["version"])
+		})
 	case ManifestUnpublished:
-		var d struct {
+		return decoded(raw, func(d struct {
 			Name string `json:"name"`
-		}
-		if dec(&d) {
-			return d.Name, true
-		}
+		}) string {
+			return d.Name
+		})
 	}
 	return "", false
+}
+
+// decoded summarizes raw as event data of type T; ok is false when it does not decode.
+func decoded[T any](raw json.RawMessage, summarize func(T) string) (s string, ok bool) {
+	var d T
+	if json.Unmarshal(raw, &d) != nil {
+		return "", false
+	}
+	return summarize(d), true
 }
 
 // HeartbeatSummary is the summary of a host_heartbeat whose inventory is already decoded.

@@ -48,7 +48,8 @@ type tapCore struct {
 
 	mu       sync.Mutex
 	seq      uint64
-	ring     []Record
+	ring     []Record // grows to history records as they come, then wraps
+	history  int
 	ringNext int
 	ringFull bool
 	dropped  bool // records have left the ring
@@ -73,7 +74,8 @@ func NewTap(next slog.Handler, o TapOptions) *Tap {
 	}
 	c := &tapCore{now: o.Now, watchers: map[string]watcher{}}
 	if n > 0 {
-		c.ring = make([]Record, n)
+		// not allocated up front: an idle host logs a few dozen records, not a thousand
+		c.ring, c.history = make([]Record, 0, min(n, 16)), n
 	}
 	return &Tap{core: c, next: next}
 }
@@ -131,9 +133,13 @@ func (t *Tap) Handle(ctx context.Context, r slog.Record) error {
 	rec.Seq = c.seq
 	rec.HostID = c.hostID
 	if c.ring != nil {
-		c.ring[c.ringNext] = rec
+		if len(c.ring) < c.history {
+			c.ring = append(c.ring, rec)
+		} else {
+			c.ring[c.ringNext] = rec
+		}
 		c.ringNext++
-		if c.ringNext == len(c.ring) {
+		if c.ringNext == c.history {
 			c.ringNext, c.ringFull = 0, true
 		}
 		if c.ringFull {

@@ -58,61 +58,58 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	defer r.mu.Unlock()
 	switch req.URL.Path {
 	case "/v1/traces":
-		var m coltrace.ExportTraceServiceRequest
-		if err := proto.Unmarshal(b, &m); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		for _, rs := range m.ResourceSpans {
-			for _, ss := range rs.ScopeSpans {
-				r.spans = append(r.spans, ss.Spans...)
+		export(w, b, &coltrace.ExportTraceServiceRequest{}, &coltrace.ExportTraceServiceResponse{}, func(m *coltrace.ExportTraceServiceRequest) {
+			for _, rs := range m.ResourceSpans {
+				for _, ss := range rs.ScopeSpans {
+					r.spans = append(r.spans, ss.Spans...)
+				}
 			}
-		}
-		out, _ := proto.Marshal(&coltrace.ExportTraceServiceResponse{})
-		_, _ = w.Write(out)
+		})
 	case "/v1/metrics":
-		var m colmetrics.ExportMetricsServiceRequest
-		if err := proto.Unmarshal(b, &m); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		for _, rm := range m.ResourceMetrics {
-			for _, sm := range rm.ScopeMetrics {
-				for _, x := range sm.Metrics {
-					r.metrics[x.Name] = true
-					if x.Name != telemetry.MetricInvocations || r.ops == nil {
-						continue
-					}
-					for _, dp := range x.GetSum().GetDataPoints() {
-						a := map[string]string{}
-						for _, kv := range dp.Attributes {
-							a[kv.Key] = kv.Value.GetStringValue()
+		export(w, b, &colmetrics.ExportMetricsServiceRequest{}, &colmetrics.ExportMetricsServiceResponse{}, func(m *colmetrics.ExportMetricsServiceRequest) {
+			for _, rm := range m.ResourceMetrics {
+				for _, sm := range rm.ScopeMetrics {
+					for _, x := range sm.Metrics {
+						r.metrics[x.Name] = true
+						if x.Name != telemetry.MetricInvocations || r.ops == nil {
+							continue
 						}
-						r.ops[a["host"]+"/"+a["operation"]] = true
+						for _, dp := range x.GetSum().GetDataPoints() {
+							a := map[string]string{}
+							for _, kv := range dp.Attributes {
+								a[kv.Key] = kv.Value.GetStringValue()
+							}
+							r.ops[a["host"]+"/"+a["operation"]] = true
+						}
 					}
 				}
 			}
-		}
-		out, _ := proto.Marshal(&colmetrics.ExportMetricsServiceResponse{})
-		_, _ = w.Write(out)
+		})
 	case "/v1/logs":
-		var m collogs.ExportLogsServiceRequest
-		if err := proto.Unmarshal(b, &m); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		for _, rl := range m.ResourceLogs {
-			for _, sl := range rl.ScopeLogs {
-				for _, l := range sl.LogRecords {
-					r.logs = append(r.logs, l.Body.GetStringValue())
+		export(w, b, &collogs.ExportLogsServiceRequest{}, &collogs.ExportLogsServiceResponse{}, func(m *collogs.ExportLogsServiceRequest) {
+			for _, rl := range m.ResourceLogs {
+				for _, sl := range rl.ScopeLogs {
+					for _, l := range sl.LogRecords {
+						r.logs = append(r.logs, l.Body.GetStringValue())
+					}
 				}
 			}
-		}
-		out, _ := proto.Marshal(&collogs.ExportLogsServiceResponse{})
-		_, _ = w.Write(out)
+		})
 	default:
 		http.NotFound(w, req)
 	}
+}
+
+// export answers one OTLP/HTTP export: req decoded from b and handed to record, then the
+// empty success response resp; a request that does not decode gets 400.
+func export[Req proto.Message](w http.ResponseWriter, b []byte, req Req, resp proto.Message, record func(Req)) {
+	if err := proto.Unmarshal(b, req); err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	record(req)
+	out, _ := proto.Marshal(resp)
+	_, _ = w.Write(out)
 }
 
 func (r *receiver) find(name string) []*tracepb.Span {

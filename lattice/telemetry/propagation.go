@@ -6,30 +6,18 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/wasmlattice/wash/lattice/wrpc"
 )
 
 // propagator writes and reads W3C trace context (traceparent, tracestate), the
 // headers upstream hosts put on control and wRPC messages (crates/opentelemetry-nats).
 var propagator propagation.TextMapPropagator = propagation.TraceContext{}
 
-// HeaderCarrier adapts NATS headers to the OpenTelemetry carrier interface.
-type HeaderCarrier nats.Header
-
-// Get returns the first value of key.
-func (c HeaderCarrier) Get(key string) string { return nats.Header(c).Get(key) }
-
-// Set replaces the values of key, keeping its case (NATS headers are case-sensitive and
-// upstream writes traceparent in lower case).
-func (c HeaderCarrier) Set(key, value string) { c[key] = []string{value} }
-
-// Keys lists the header names.
-func (c HeaderCarrier) Keys() []string {
-	out := make([]string, 0, len(c))
-	for k := range c {
-		out = append(out, k)
-	}
-	return out
-}
+// HeaderCarrier adapts NATS headers to the OpenTelemetry carrier interface, keeping the
+// case of keys (NATS headers are case-sensitive and upstream writes traceparent in lower
+// case): the one wRPC invocations use.
+type HeaderCarrier = wrpc.HeaderCarrier
 
 // Inject adds the trace context of ctx to h (a nil h is allocated when there is a span to
 // carry). It returns the headers to send.

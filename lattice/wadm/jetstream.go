@@ -109,22 +109,18 @@ func ensureJetStream(ctx context.Context, js jetstream.JetStream, l jsLayout) (*
 	// work-queue stream sources both with a subject transform, so several
 	// wadm processes (ours or upstream's) share one durable consumer per
 	// lattice (upstream crates/wadm/src/nats.rs:206-314).
-	wadmEvents, err := ensureCaptureStream(ctx, js, jetstream.StreamConfig{
-		Name: WadmEventsStream, Description: "A stream that stores all events coming in on the wadm.evt subject in a cluster",
-		Subjects: []string{wadmEventsSubjects}, Retention: jetstream.LimitsPolicy, MaxAge: streamMaxAge, Storage: storage,
-	}, replicas)
-	if err != nil {
-		return nil, err
-	}
-	wasmbusEvents, err := ensureCaptureStream(ctx, js, jetstream.StreamConfig{
-		Name: WasmbusEventsStream, Description: "A stream that stores all events coming in on the wasmbus.evt subject in a cluster",
-		Subjects: []string{wasmbusEventsSubjects}, Retention: jetstream.LimitsPolicy, MaxAge: streamMaxAge, Storage: storage,
-	}, replicas)
-	if err != nil {
-		return nil, err
-	}
 	var sources []*jetstream.StreamSource
-	for _, src := range []jetstream.Stream{wasmbusEvents, wadmEvents} {
+	for _, capture := range []struct{ name, subject, prefix string }{
+		{WasmbusEventsStream, wasmbusEventsSubjects, "wasmbus.evt"},
+		{WadmEventsStream, wadmEventsSubjects, "wadm.evt"},
+	} {
+		src, err := ensureCaptureStream(ctx, js, jetstream.StreamConfig{
+			Name: capture.name, Description: "A stream that stores all events coming in on the " + capture.prefix + " subject in a cluster",
+			Subjects: []string{capture.subject}, Retention: jetstream.LimitsPolicy, MaxAge: streamMaxAge, Storage: storage,
+		}, replicas)
+		if err != nil {
+			return nil, err
+		}
 		cfg := src.CachedInfo().Config
 		// OptStartSeq 1: a source with no recorded position (nothing copied yet when the
 		// work queue's leader moved, or its first setup failed) starts at the first retained

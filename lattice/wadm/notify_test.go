@@ -54,14 +54,20 @@ func TestNotificationJSON(t *testing.T) {
 	}
 }
 
-// TestStepNotifies: a deploy tells peers to create the scalers and to expect what the commands
-// cause; the answer removes the expectation; an undeploy deletes the scalers.
-func TestStepNotifies(t *testing.T) {
+// reconcilerWithHostNA is a reconciler and its worker state after host NA started.
+func reconcilerWithHostNA(t *testing.T) (*reconciler, *WorkerState, time.Time, *fakeReads) {
 	r := newReconciler(time.Minute, nil)
 	st := NewWorkerState()
 	now := time.Now()
 	reads := &fakeReads{}
 	r.Step(st, hostEvent(t, events.HostStarted, "NA", events.HostStartedData{}), now, reads)
+	return r, st, now, reads
+}
+
+// TestStepNotifies: a deploy tells peers to create the scalers and to expect what the commands
+// cause; the answer removes the expectation; an undeploy deletes the scalers.
+func TestStepNotifies(t *testing.T) {
+	r, st, now, reads := reconcilerWithHostNA(t)
 	res := r.Step(st, published(t, stepApp), now, reads)
 	if len(res.Notifications) != 2 || res.Notifications[0].CreateScalers == nil || res.Notifications[1].RegisterExpectedEvents == nil {
 		t.Fatalf("deploy notifications %+v", res.Notifications)
@@ -88,11 +94,7 @@ func TestStepNotifies(t *testing.T) {
 // TestApplyNotification: a real wadm's notifications change wadm_state the way its own
 // processes change their scalers.
 func TestApplyNotification(t *testing.T) {
-	r := newReconciler(time.Minute, nil)
-	st := NewWorkerState()
-	now := time.Now()
-	reads := &fakeReads{}
-	r.Step(st, hostEvent(t, events.HostStarted, "NA", events.HostStartedData{}), now, reads)
+	r, st, now, reads := reconcilerWithHostNA(t)
 	m, _ := model.ParseManifest([]byte(stepApp))
 	// A stale CreateScalers (not the deployed version) changes nothing.
 	if _, err := r.ApplyNotification(st, Notification{CreateScalers: m}, "v0", now, reads); !errors.Is(err, errIgnored) || len(st.Apps) != 0 {

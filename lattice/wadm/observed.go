@@ -52,21 +52,22 @@ func (o *observed) snapshot(links []Link, configs map[string]map[string]string) 
 func (o *observed) removeHost(id string) bool {
 	_, had := o.hosts[id]
 	delete(o.hosts, id)
-	for cid, c := range o.components {
-		if _, ok := c.Instances[id]; ok {
-			delete(c.Instances, id)
+	ranComponents := dropHostFrom(o.components, id, func(c ComponentRecord) map[string][]InstanceInfo { return c.Instances })
+	ranProviders := dropHostFrom(o.providers, id, func(p ProviderRecord) map[string]ProviderStatus { return p.Hosts })
+	return had || ranComponents || ranProviders
+}
+
+// dropHostFrom removes a host from each record's per-host map (perHost) and drops the
+// records it leaves on no host; it reports whether any record was on the host.
+func dropHostFrom[R, V any](records map[string]R, host string, perHost func(R) map[string]V) bool {
+	had := false
+	for id, r := range records {
+		on := perHost(r)
+		if _, ok := on[host]; ok {
+			delete(on, host)
 			had = true
-			if len(c.Instances) == 0 {
-				delete(o.components, cid)
-			}
-		}
-	}
-	for pid, p := range o.providers {
-		if _, ok := p.Hosts[id]; ok {
-			delete(p.Hosts, id)
-			had = true
-			if len(p.Hosts) == 0 {
-				delete(o.providers, pid)
+			if len(on) == 0 {
+				delete(records, id)
 			}
 		}
 	}

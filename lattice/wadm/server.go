@@ -215,24 +215,40 @@ func (s *apiServer) missingShared(ctx context.Context, lattice, self string, m *
 	if err != nil {
 		return m.MissingSharedComponents(nil)
 	}
-	var deployed []*model.Manifest
+	return m.MissingSharedComponents(sharedCandidates(apps, self))
+}
+
+// sharedCandidates are the current manifests of the deployed apps other than self: where the
+// shared components an app references must come from.
+func sharedCandidates(apps []storedApp, self string) []*model.Manifest {
+	var out []*model.Manifest
 	for _, a := range apps {
 		if a.name == self || a.record.Deployed == nil {
 			continue
 		}
 		if c := a.record.Current(); c != nil {
-			deployed = append(deployed, c.Manifest)
+			out = append(out, c.Manifest)
 		}
 	}
-	return m.MissingSharedComponents(deployed)
+	return out
+}
+
+// parseOptionalBody decodes the optional JSON body of an operation on one application into
+// req; when it does not parse, msg is upstream's error message for it.
+func parseOptionalBody(body []byte, req any, op string) (msg string, ok bool) {
+	if len(body) == 0 {
+		return "", true
+	}
+	if err := json.Unmarshal(body, req); err != nil {
+		return "Unable to parse " + op + " application request: " + err.Error(), false
+	}
+	return "", true
 }
 
 func (s *apiServer) get(ctx context.Context, lattice, app string, body []byte) any {
 	var req model.GetModelRequest
-	if len(body) > 0 {
-		if err := json.Unmarshal(body, &req); err != nil {
-			return model.NewErrorResponse("Unable to parse get application request: " + err.Error())
-		}
+	if msg, ok := parseOptionalBody(body, &req, "get"); !ok {
+		return model.NewErrorResponse(msg)
 	}
 	sm, _, err := s.store.get(ctx, lattice, app)
 	if err != nil {
@@ -300,10 +316,8 @@ func (s *apiServer) versions(ctx context.Context, lattice, app string) any {
 
 func (s *apiServer) del(ctx context.Context, lattice, app string, body []byte) any {
 	var req model.DeleteModelRequest
-	if len(body) > 0 {
-		if err := json.Unmarshal(body, &req); err != nil {
-			return model.NewErrorResponse("Unable to parse delete application request: " + err.Error())
-		}
+	if msg, ok := parseOptionalBody(body, &req, "delete"); !ok {
+		return model.NewErrorResponse(msg)
 	}
 	sm, rev, err := s.store.get(ctx, lattice, app)
 	if err != nil {
@@ -357,10 +371,8 @@ func (s *apiServer) purgeApp(ctx context.Context, lattice, app string) error {
 
 func (s *apiServer) deploy(ctx context.Context, lattice, app string, body []byte) any {
 	var req model.DeployModelRequest
-	if len(body) > 0 {
-		if err := json.Unmarshal(body, &req); err != nil {
-			return model.NewErrorResponse("Unable to parse deploy application request: " + err.Error())
-		}
+	if msg, ok := parseOptionalBody(body, &req, "deploy"); !ok {
+		return model.NewErrorResponse(msg)
 	}
 	sm, rev, err := s.store.get(ctx, lattice, app)
 	if err != nil {
@@ -380,13 +392,9 @@ func (s *apiServer) deploy(ctx context.Context, lattice, app string, body []byte
 	if err != nil {
 		return model.DeployModelResponse{Result: model.DeployError, Message: storageError(err), Name: app, Version: req.Version}
 	}
-	var sharedCandidates []*model.Manifest
 	for _, o := range others {
-		if o.name == app || o.record.Deployed == nil {
+		if o.name == app {
 			continue
-		}
-		if c := o.record.Current(); c != nil {
-			sharedCandidates = append(sharedCandidates, c.Manifest)
 		}
 		dm := o.record.DeployedManifest()
 		if dm == nil {
@@ -404,7 +412,7 @@ func (s *apiServer) deploy(ctx context.Context, lattice, app string, body []byte
 			}
 		}
 	}
-	if missing := staged.Manifest.MissingSharedComponents(sharedCandidates); len(missing) > 0 {
+	if missing := staged.Manifest.MissingSharedComponents(sharedCandidates(others, app)); len(missing) > 0 {
 		return model.NewErrorResponse("Application contains shared components that are not deployed in other applications: " + model.DebugList(missing))
 	}
 	v := staged.Version
@@ -423,11 +431,9 @@ func (s *apiServer) deploy(ctx context.Context, lattice, app string, body []byte
 }
 
 func (s *apiServer) undeploy(ctx context.Context, lattice, app string, body []byte) any {
-	if len(body) > 0 {
-		var req map[string]any
-		if err := json.Unmarshal(body, &req); err != nil {
-			return model.NewErrorResponse("Unable to parse undeploy application request: " + err.Error())
-		}
+	var req map[string]any
+	if msg, ok := parseOptionalBody(body, &req, "undeploy"); !ok {
+		return model.NewErrorResponse(msg)
 	}
 	sm, rev, err := s.store.get(ctx, lattice, app)
 	if err != nil {

@@ -1,8 +1,11 @@
 package wadm
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"time"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
 )
 
 // LatticeState is the observed state the scalers read: a snapshot a
@@ -57,16 +60,7 @@ type ProviderState struct {
 }
 
 // Link is a link as the control interface reports it.
-type Link struct {
-	SourceID     string   `json:"source_id"`
-	Target       string   `json:"target"`
-	Name         string   `json:"name"`
-	WitNamespace string   `json:"wit_namespace"`
-	WitPackage   string   `json:"wit_package"`
-	Interfaces   []string `json:"interfaces"`
-	SourceConfig []string `json:"source_config"`
-	TargetConfig []string `json:"target_config"`
-}
+type Link = ctl.Link
 
 // NewLatticeState returns an empty snapshot.
 func NewLatticeState() *LatticeState {
@@ -152,12 +146,7 @@ func copyMap(m map[string]string) map[string]string {
 
 // sortedHostIDs returns host ids in ascending order (deterministic choice).
 func (s *LatticeState) sortedHostIDs() []string {
-	ids := make([]string, 0, len(s.Hosts))
-	for id := range s.Hosts {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
+	return slices.Sorted(maps.Keys(s.Hosts))
 }
 
 // StateFromRecords builds a snapshot from the wadm_state records (keyed by

@@ -52,33 +52,32 @@ func reportP50(b *testing.B, lat []time.Duration) {
 func BenchmarkCall(b *testing.B) {
 	_, cli := benchPair(b)
 	args := []Value{"default", "foo"}
-	lat := make([]time.Duration, 0, b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu := benchcpu.Start()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		if _, err := cli.Invoke(context.Background(), benchInv, kvGet, args); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	b.StopTimer()
-	cpu.Report(b)
-	reportP50(b, lat)
+	sequential(b, func() error {
+		_, err := cli.Invoke(context.Background(), benchInv, kvGet, args)
+		return err
+	})
 }
 
 func BenchmarkBaselineNATSRequest(b *testing.B) {
 	_, cli := benchPair(b)
 	nc := cli.NATS()
 	payload := []byte("\x07default\x03foo")
+	sequential(b, func() error {
+		_, err := nc.Request("plain.echo", payload, 10*time.Second)
+		return err
+	})
+}
+
+// sequential times b.N calls one after another and reports their median latency and the
+// process's CPU time per call.
+func sequential(b *testing.B, call func() error) {
 	lat := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := benchcpu.Start()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		if _, err := nc.Request("plain.echo", payload, 10*time.Second); err != nil {
+		if err := call(); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(t0))

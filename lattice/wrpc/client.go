@@ -79,28 +79,35 @@ func (c *Conn) Invoke(ctx context.Context, inv Invocation, ft *FuncType, args []
 		return fail(err)
 	}
 
-	token := c.newToken()
-	rc := c.inbox + token
-	call := &clientCall{c: c, notify: make(chan struct{}, 1)}
-	call.results.init(c, ".results", d.resultKeys, call.notify, func() { c.unroute(token) })
-	hdr := outgoingHeader(ctx, inv.Header, c.opts.Propagator)
-	first := min(len(params), c.firstPayload(rc, hdr))
-	// the usual call has all its params in the invocation, and its async params (an empty
-	// request body) complete: the dispatcher sends them and ends the params as soon as the
-	// handshake arrives, and this goroutine only wakes for the results
-	if first == len(params) && allComplete(deferred) {
-		call.endParams, call.deferred = true, deferred
-	}
-	if err := c.route(token, call); err != nil {
-		return fail(err)
-	}
-
 	hsWait := inv.HandshakeTimeout
 	if hsWait <= 0 {
 		hsWait = DefaultHandshakeTimeout
 	}
 	if inv.Timeout > 0 && inv.Timeout < hsWait {
 		hsWait = inv.Timeout
+	}
+	token := c.newToken()
+	call := &clientCall{c: c, notify: make(chan struct{}, 1)}
+	hdr := outgoingHeader(ctx, inv.Header, c.opts.Propagator)
+	// the usual call has all its params in the invocation, and its async params (an empty
+	// request body) complete: the dispatcher sends them and ends the params as soon as the
+	// handshake arrives, and this goroutine only wakes for the results. Such a call also asks
+	// a wash server for the short reply (fast.go).
+	if allComplete(deferred) {
+		if !c.opts.StandardOnly {
+			if ft := fastToken(token, hsWait); len(params) <= c.firstPayload(c.inbox+ft, hdr) {
+				token, call.fast = ft, true
+			}
+		}
+		if call.fast || len(params) <= c.firstPayload(c.inbox+token, hdr) {
+			call.endParams, call.deferred = true, deferred
+		}
+	}
+	rc := c.inbox + token
+	first := min(len(params), c.firstPayload(rc, hdr))
+	call.results.init(c, ".results", d.resultKeys, call.notify, func() { c.unroute(token) })
+	if err := c.route(token, call); err != nil {
+		return fail(err)
 	}
 	w := newCallWait(ctx, call, inv.Timeout, hsWait)
 	defer w.stop()
@@ -203,6 +210,7 @@ type clientCall struct {
 	// (deferred), when the handshake arrives
 	endParams bool
 	deferred  []deferredWrite
+	fast      bool // the call asked for the wash short reply
 
 	mu     sync.Mutex
 	hs     *nats.Msg // the first handshake
@@ -215,13 +223,13 @@ func (cc *clientCall) deliver(rest string, m *nats.Msg) {
 		cc.results.deliver(rest, m)
 		return
 	}
-	cc.mu.Lock()
-	if cc.hsSeen {
-		cc.mu.Unlock()
+	if cc.fast && isFastReply(m.Data, m.Reply) {
+		cc.shortReply(m)
 		return
 	}
-	cc.hsSeen = true
-	cc.mu.Unlock()
+	if !firstToSet(&cc.mu, &cc.hsSeen) {
+		return
+	}
 	err := handshakeStatus(m)
 	if err == nil && cc.endParams {
 		pw := &subjectWriter{c: cc.c, subject: m.Reply + ".params"}
@@ -236,6 +244,28 @@ func (cc *clientCall) deliver(rest string, m *nats.Msg) {
 	cc.mu.Unlock()
 	if err != nil || !cc.endParams {
 		signal(cc.notify) // the invoking goroutine needs it; otherwise it waits for results
+	}
+}
+
+// shortReply takes a wash server's acceptance or complete results: either stands for the
+// handshake (the server needs no params messages).
+func (cc *clientCall) shortReply(m *nats.Msg) {
+	var err error
+	switch m.Data[0] {
+	case fastAccepted:
+	case fastResults:
+		cc.results.fill(m.Data[1:], m.Subject)
+	default:
+		err = fmt.Errorf("unknown short reply kind %d", m.Data[0])
+	}
+	cc.mu.Lock()
+	cc.hsSeen = true
+	if cc.hs == nil && cc.hsErr == nil {
+		cc.hs, cc.hsErr = m, err
+	}
+	cc.mu.Unlock()
+	if err != nil {
+		signal(cc.notify)
 	}
 }
 

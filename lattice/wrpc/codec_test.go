@@ -23,6 +23,30 @@ func hx(t testing.TB, s string) []byte {
 	return b
 }
 
+// checkRead fails t unless hex decodes with read as the bits-wide integer want.
+func checkRead[T uint64 | int64](t *testing.T, read func(byteSource, uint) (T, error), hexs string, bits uint, want T) {
+	t.Helper()
+	if v, err := read(&byteSlice{hx(t, hexs)}, bits); err != nil || v != want {
+		t.Errorf("read %s as %d bits = %d (%#x), %v; want %d (%#x)", hexs, bits, v, v, err, want, want)
+	}
+}
+
+// lebWidth is an encoding read as a bits-wide integer.
+type lebWidth struct {
+	hex  string
+	bits uint
+}
+
+// checkOverflows fails t unless read refuses each encoding as too large for its width.
+func checkOverflows[T uint64 | int64](t *testing.T, read func(byteSource, uint) (T, error), cases []lebWidth) {
+	t.Helper()
+	for _, c := range cases {
+		if v, err := read(&byteSlice{hx(t, c.hex)}, c.bits); !errors.Is(err, ErrOverflow) {
+			t.Errorf("read %s as %d bits = %d, %v; want overflow", c.hex, c.bits, v, err)
+		}
+	}
+}
+
 type byteSlice struct {
 	b []byte
 }
@@ -50,10 +74,7 @@ func TestUnsignedLEB128(t *testing.T) {
 		if got := hex.EncodeToString(AppendUleb(nil, c.v)); got != c.hex {
 			t.Errorf("uleb %d = %s, want %s", c.v, got, c.hex)
 		}
-		v, err := readUleb(&byteSlice{hx(t, c.hex)}, c.bits)
-		if err != nil || v != c.v {
-			t.Errorf("read %s as u%d = %d, %v; want %d", c.hex, c.bits, v, err, c.v)
-		}
+		checkRead(t, readUleb, c.hex, c.bits, c.v)
 	}
 	// accepted padding and width edges (leb128-tokio tests)
 	for _, c := range []struct {
@@ -61,19 +82,9 @@ func TestUnsignedLEB128(t *testing.T) {
 		bits uint
 		v    uint64
 	}{{"ff01", 16, 0xff}, {"ffff01", 16, 0x7fff}, {"ffff02", 16, 0xbfff}, {"ffff03", 16, 0xffff}} {
-		v, err := readUleb(&byteSlice{hx(t, c.hex)}, c.bits)
-		if err != nil || v != c.v {
-			t.Errorf("read %s as u%d = %#x, %v; want %#x", c.hex, c.bits, v, err, c.v)
-		}
+		checkRead(t, readUleb, c.hex, c.bits, c.v)
 	}
-	for _, c := range []struct {
-		hex  string
-		bits uint
-	}{{"ffff04", 16}, {"ffffffff10", 32}, {"ffffffffffffffffff02", 64}, {"ffffffffffff", 32}} {
-		if v, err := readUleb(&byteSlice{hx(t, c.hex)}, c.bits); !errors.Is(err, ErrOverflow) {
-			t.Errorf("read %s as u%d = %d, %v; want overflow", c.hex, c.bits, v, err)
-		}
-	}
+	checkOverflows(t, readUleb, []lebWidth{{"ffff04", 16}, {"ffffffff10", 32}, {"ffffffffffffffffff02", 64}, {"ffffffffffff", 32}})
 }
 
 func TestSignedLEB128(t *testing.T) {
@@ -93,10 +104,7 @@ func TestSignedLEB128(t *testing.T) {
 		if got := hex.EncodeToString(appendSigned(nil, c.v, c.bits)); got != c.hex {
 			t.Errorf("s%d %d = %s, want %s", c.bits, c.v, got, c.hex)
 		}
-		v, err := readSleb(&byteSlice{hx(t, c.hex)}, c.bits)
-		if err != nil || v != c.v {
-			t.Errorf("read %s as s%d = %d, %v; want %d", c.hex, c.bits, v, err, c.v)
-		}
+		checkRead(t, readSleb, c.hex, c.bits, c.v)
 	}
 	// both forms decode: canonical SLEB and the full-width pattern (leb128-tokio tests)
 	for _, c := range []struct {
@@ -107,19 +115,9 @@ func TestSignedLEB128(t *testing.T) {
 		{"ffff03", 16, -1}, {"ffff02", 16, -16385}, {"ffff01", 16, 0x7fff}, {"feffffff0f", 32, -2},
 		{"ffbf7f", 16, -8193}, {"808080807 8", 32, math.MinInt32}, {"80808080808080808 07f", 64, math.MinInt64},
 	} {
-		v, err := readSleb(&byteSlice{hx(t, c.hex)}, c.bits)
-		if err != nil || v != c.v {
-			t.Errorf("read %s as s%d = %d, %v; want %d", c.hex, c.bits, v, err, c.v)
-		}
+		checkRead(t, readSleb, c.hex, c.bits, c.v)
 	}
-	for _, c := range []struct {
-		hex  string
-		bits uint
-	}{{"ffff04", 16}, {"ffff40", 16}, {"ffffffff10", 32}, {"ffffffffffffffffff02", 64}} {
-		if v, err := readSleb(&byteSlice{hx(t, c.hex)}, c.bits); !errors.Is(err, ErrOverflow) {
-			t.Errorf("read %s as s%d = %d, %v; want overflow", c.hex, c.bits, v, err)
-		}
-	}
+	checkOverflows(t, readSleb, []lebWidth{{"ffff04", 16}, {"ffff40", 16}, {"ffffffff10", 32}, {"ffffffffffffffffff02", 64}})
 	// every s16 round-trips through our encoder and decoder
 	for v := int64(math.MinInt16); v <= math.MaxInt16; v++ {
 		b := appendSigned(nil, v, 16)

@@ -62,6 +62,9 @@ type Options struct {
 	MaxValueBytes int64
 	// Log receives served invocations that failed (default: discarded).
 	Log *slog.Logger
+	// StandardOnly turns the wash short reply off both ways: calls do not ask for it and
+	// served functions ignore it, as any upstream wRPC peer does (see fast.go).
+	StandardOnly bool
 }
 
 // Conn is wRPC over one NATS connection: it invokes functions served anywhere in the
@@ -200,25 +203,28 @@ func signal(notify chan struct{}) {
 	}
 }
 
-func (ch *inChannel) push(m *nats.Msg) {
+func (ch *inChannel) push(m *nats.Msg) { ch.add(m.Data, m.Subject) }
+
+// add queues one message's payload (subject names it in errors); an empty one ends the channel.
+func (ch *inChannel) add(data []byte, subject string) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
 	if ch.eof || ch.err != nil {
 		return
 	}
-	if len(m.Data) == 0 {
+	if len(data) == 0 {
 		ch.eof = true
 		signal(ch.notify)
 		return
 	}
-	ch.bytes += int64(len(m.Data))
+	ch.bytes += int64(len(data))
 	if ch.limit > 0 && ch.bytes > ch.limit {
-		ch.err = fmt.Errorf("%w: more than %d bytes queued on %s", ErrTooLarge, ch.limit, m.Subject)
+		ch.err = fmt.Errorf("%w: more than %d bytes queued on %s", ErrTooLarge, ch.limit, subject)
 		ch.queue = nil
 		signal(ch.notify)
 		return
 	}
-	ch.queue = append(ch.queue, m.Data)
+	ch.queue = append(ch.queue, data)
 	signal(ch.notify)
 }
 
@@ -324,6 +330,8 @@ type invocationChannels struct {
 	done    chan struct{}
 	closed  bool
 	onClose func()
+	// emptyStreams: every async value is an empty byte stream (a short reply, fast.go)
+	emptyStreams bool
 }
 
 func pathKey(path []int) string {
@@ -384,6 +392,9 @@ func (ic *invocationChannels) child(key string) *inChannel {
 	}
 	ch := &inChannel{}
 	ch.init(ic.c.opts.MaxValueBytes, make(chan struct{}, 1))
+	if ic.emptyStreams {
+		ch.queue, ch.bytes, ch.eof = [][]byte{endChunk}, 1, true
+	}
 	ic.chans[ic.keys[i]] = ch
 	return ch
 }
@@ -446,13 +457,9 @@ func (ic *invocationChannels) end(err error) {
 
 // close unregisters the invocation side and fails later reads of its channels.
 func (ic *invocationChannels) close() {
-	ic.mu.Lock()
-	if ic.closed {
-		ic.mu.Unlock()
+	if !firstToSet(&ic.mu, &ic.closed) {
 		return
 	}
-	ic.closed = true
-	ic.mu.Unlock()
 	if ic.onClose != nil {
 		ic.onClose()
 	}
@@ -463,3 +470,15 @@ func (ic *invocationChannels) close() {
 }
 
 var errInvocationDone = errors.New("the invocation has ended")
+
+// firstToSet sets *flag under mu and reports whether this caller was the one that set it:
+// what only the first of several racing callers does (a handshake, a close).
+func firstToSet(mu *sync.Mutex, flag *bool) bool {
+	mu.Lock()
+	defer mu.Unlock()
+	if *flag {
+		return false
+	}
+	*flag = true
+	return true
+}

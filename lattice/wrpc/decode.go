@@ -202,22 +202,12 @@ func (d *decoder) value(t *Type, path []int) (Value, error) {
 	case KS8:
 		c, err := r.readByte()
 		return int8(c), err
-	case KU16:
-		u, err := readUleb(r, 16)
-		return uint16(u), err
-	case KU32:
-		u, err := readUleb(r, 32)
-		return uint32(u), err
-	case KU64:
-		return readUleb(r, 64)
-	case KS16:
-		s, err := readSleb(r, 16)
-		return int16(s), err
-	case KS32:
-		s, err := readSleb(r, 32)
-		return int32(s), err
-	case KS64:
-		return readSleb(r, 64)
+	case KU16, KU32, KU64:
+		u, err := readUleb(r, intBits(t.Kind))
+		return integerOfKind[t.Kind](u), err
+	case KS16, KS32, KS64:
+		s, err := readSleb(r, intBits(t.Kind))
+		return integerOfKind[t.Kind](uint64(s)), err
 	case KF32:
 		b, err := r.take(4)
 		if err != nil {
@@ -263,14 +253,11 @@ func (d *decoder) value(t *Type, path []int) (Value, error) {
 		}
 		return fs, nil
 	case KVariant:
-		c, err := readUleb(r, 32)
+		c, err := readCase(r, "variant", len(t.Cases))
 		if err != nil {
 			return nil, err
 		}
-		if c >= uint64(len(t.Cases)) {
-			return nil, fmt.Errorf("variant case %d out of range (%d cases)", c, len(t.Cases))
-		}
-		vv := VariantValue{Case: uint32(c)}
+		vv := VariantValue{Case: c}
 		if ct := t.Cases[c].Type; ct != nil {
 			if vv.Value, err = d.value(ct, path); err != nil {
 				return nil, err
@@ -278,14 +265,11 @@ func (d *decoder) value(t *Type, path []int) (Value, error) {
 		}
 		return vv, nil
 	case KEnum:
-		c, err := readUleb(r, 32)
+		c, err := readCase(r, "enum", len(t.Labels))
 		if err != nil {
 			return nil, err
 		}
-		if c >= uint64(len(t.Labels)) {
-			return nil, fmt.Errorf("enum case %d out of range (%d cases)", c, len(t.Labels))
-		}
-		return uint32(c), nil
+		return c, nil
 	case KOption:
 		c, err := r.readByte()
 		if err != nil {
@@ -666,4 +650,16 @@ func (s *ByteStream) Close() error {
 		s.err = errors.New("byte stream closed")
 	}
 	return nil
+}
+
+// readCase reads the discriminant of a variant or enum value of n cases.
+func readCase(r byteSource, kind string, n int) (uint32, error) {
+	c, err := readUleb(r, 32)
+	if err != nil {
+		return 0, err
+	}
+	if c >= uint64(n) {
+		return 0, fmt.Errorf("%s case %d out of range (%d cases)", kind, c, n)
+	}
+	return uint32(c), nil
 }

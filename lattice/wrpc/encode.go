@@ -239,13 +239,8 @@ func (e *encoder) value(t *Type, v Value, path []int) error {
 		b := math.Float32bits(f)
 		e.buf = append(e.buf, byte(b), byte(b>>8), byte(b>>16), byte(b>>24))
 	case KF64:
-		var f float64
-		switch x := v.(type) {
-		case float32:
-			f = float64(x)
-		case float64:
-			f = x
-		default:
+		f, ok := asFloat64(v)
+		if !ok {
 			return bad()
 		}
 		b := math.Float64bits(f)
@@ -383,6 +378,30 @@ func (e *encoder) value(t *Type, v Value, path []int) error {
 }
 
 // intBits is the width of an integer kind.
+// asFloat64 reads a float32 or float64 value (either is accepted for f32 and f64).
+func asFloat64(v Value) (float64, bool) {
+	switch x := v.(type) {
+	case float32:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
+// integerOfKind converts an integer's bits to the Go type of its kind, s8 to u64 (a signed
+// value's bits sign-extended, as readSleb and strconv.ParseInt give them).
+var integerOfKind = [...]func(bits uint64) Value{
+	KS8:  func(b uint64) Value { return int8(b) },
+	KU8:  func(b uint64) Value { return uint8(b) },
+	KS16: func(b uint64) Value { return int16(b) },
+	KU16: func(b uint64) Value { return uint16(b) },
+	KS32: func(b uint64) Value { return int32(b) },
+	KU32: func(b uint64) Value { return uint32(b) },
+	KS64: func(b uint64) Value { return int64(b) },
+	KU64: func(b uint64) Value { return b },
+}
+
 func intBits(k Kind) uint {
 	switch k {
 	case KS8, KU8:

@@ -98,15 +98,7 @@ func fromJSON(t *Type, x any) (Value, error) {
 		if !ok || err != nil {
 			return nil, expected(t, fmt.Sprintf("an integer from 0 to %d", uint64(math.MaxUint64)>>(64-bits)), x)
 		}
-		switch t.Kind {
-		case KU8:
-			return uint8(u), nil
-		case KU16:
-			return uint16(u), nil
-		case KU32:
-			return uint32(u), nil
-		}
-		return u, nil
+		return integerOfKind[t.Kind](u), nil
 	case KS8, KS16, KS32, KS64:
 		s, ok := numberOf(x)
 		bits := intBits(t.Kind)
@@ -114,15 +106,7 @@ func fromJSON(t *Type, x any) (Value, error) {
 		if !ok || err != nil {
 			return nil, expected(t, fmt.Sprintf("an integer from %d to %d", -(int64(1)<<(bits-1)), int64(1)<<(bits-1)-1), x)
 		}
-		switch t.Kind {
-		case KS8:
-			return int8(n), nil
-		case KS16:
-			return int16(n), nil
-		case KS32:
-			return int32(n), nil
-		}
-		return n, nil
+		return integerOfKind[t.Kind](uint64(n)), nil
 	case KF32, KF64:
 		s, ok := numberOf(x)
 		var f float64
@@ -358,6 +342,20 @@ func caseOf(t *Type, x any) (string, any, error) {
 	return "", nil, expected(t, `"case" or {"case": payload}`, x)
 }
 
+// valuesToJSON returns the JSON array of a list or tuple value, element i of type typeOf(i).
+func valuesToJSON(v Value, typeOf func(i int) *Type) (any, error) {
+	xs, _ := v.([]Value)
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		j, err := ValueToJSON(typeOf(i), x)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = j
+	}
+	return out, nil
+}
+
 // ValueToJSON returns the JSON form of v (of type t), ready for encoding/json.
 func ValueToJSON(t *Type, v Value) (any, error) {
 	switch t.Kind {
@@ -366,13 +364,7 @@ func ValueToJSON(t *Type, v Value) (any, error) {
 	case KS8, KS16, KS32, KS64, KU8, KU16, KU32, KU64:
 		return json.Number(fmt.Sprint(v)), nil
 	case KF32, KF64:
-		var f float64
-		switch x := v.(type) {
-		case float32:
-			f = float64(x)
-		case float64:
-			f = x
-		}
+		f, _ := asFloat64(v)
 		switch {
 		case math.IsNaN(f):
 			return "NaN", nil
@@ -396,27 +388,9 @@ func ValueToJSON(t *Type, v Value) (any, error) {
 			}
 			return out, nil
 		}
-		xs, _ := v.([]Value)
-		out := make([]any, len(xs))
-		for i, x := range xs {
-			j, err := ValueToJSON(t.Elem, x)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = j
-		}
-		return out, nil
+		return valuesToJSON(v, func(int) *Type { return t.Elem })
 	case KTuple:
-		xs, _ := v.([]Value)
-		out := make([]any, len(xs))
-		for i, x := range xs {
-			j, err := ValueToJSON(t.Fields[i].Type, x)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = j
-		}
-		return out, nil
+		return valuesToJSON(v, func(i int) *Type { return t.Fields[i].Type })
 	case KRecord:
 		xs, _ := v.([]Value)
 		out := make(map[string]any, len(xs))

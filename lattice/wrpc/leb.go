@@ -3,6 +3,8 @@ package wrpc
 import (
 	"errors"
 	"fmt"
+
+	"github.com/wasmlattice/wash/internal/leb128"
 )
 
 // LEB128 as the Rust peers (wasm-tokio) write and read it: encoders emit the minimal form;
@@ -22,16 +24,7 @@ func AppendUleb(b []byte, v uint64) []byte {
 }
 
 // AppendSleb appends the signed LEB128 form of v (minimal).
-func AppendSleb(b []byte, v int64) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
+func AppendSleb(b []byte, v int64) []byte { return leb128.AppendSigned(b, v) }
 
 // appendSigned writes a signed integer of the given width the way every Rust decoder accepts
 // it (reference §2.8): canonical SLEB128, except for values below -2^(bits-1-k) that wasm-tokio

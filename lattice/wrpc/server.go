@@ -142,18 +142,30 @@ func (sv *served) serveOne(m *nats.Msg) {
 	}
 	defer cancel()
 
-	token := c.newToken()
 	call := &serverCall{}
-	call.params.init(c, ".params", ex.Type.derived().paramKeys, make(chan struct{}, 1), func() { c.unroute(token) })
-	if err := c.route(token, call); err != nil {
-		log.Warn("wrpc: cannot accept an invocation", "subject", subject, "err", err)
-		return
+	keys := ex.Type.derived().paramKeys
+	// a call marked for the wash short reply (fast.go) has all its params here: no handshake,
+	// no params messages; it is accepted only if it runs long
+	var short *acceptor
+	if after, ok := fastReply(m.Reply); ok && !c.opts.StandardOnly {
+		call.params.init(c, ".params", keys, make(chan struct{}, 1), nil)
+		call.params.fill(nil, m.Subject)
+		short = newAcceptor(c, m.Reply, after)
+		defer short.stop()
+	} else {
+		token := c.newToken()
+		call.params.init(c, ".params", keys, make(chan struct{}, 1), func() { c.unroute(token) })
+		if err := c.route(token, call); err != nil {
+			log.Warn("wrpc: cannot accept an invocation", "subject", subject, "err", err)
+			return
+		}
+		if err := c.nc.PublishRequest(m.Reply, c.inbox+token, nil); err != nil {
+			call.params.close()
+			log.Warn("wrpc: sending the handshake failed", "subject", subject, "err", err)
+			return
+		}
 	}
 	defer call.params.close()
-	if err := c.nc.PublishRequest(m.Reply, c.inbox+token, nil); err != nil {
-		log.Warn("wrpc: sending the handshake failed", "subject", subject, "err", err)
-		return
-	}
 	results := &subjectWriter{c: c, subject: m.Reply + ".results"}
 	failed := func(what string, err error) {
 		log.Warn("wrpc: "+what, "subject", subject, "source_id", m.Header.Get("source-id"), "err", err)
@@ -172,12 +184,27 @@ func (sv *served) serveOne(m *nats.Msg) {
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	enc, deferred, err := encodeTuple(buf.b[:0], ex.Type.Results, out, "result")
+	// the encoding follows the short reply's kind byte, in case it goes that way
+	enc, deferred, err := encodeTuple(append(buf.b[:0], fastResults), ex.Type.Results, out, "result")
 	buf.b = enc
 	if err != nil {
 		failed("the handler returned values that do not fit the function type", err)
 		return
 	}
+	if short != nil {
+		if allComplete(deferred) && len(enc) <= c.maxPayload() {
+			if err := short.answer(enc); err != nil {
+				log.Warn("wrpc: sending results", "subject", subject, "err", err)
+			}
+			return
+		}
+		// streamed or large results go the standard way, after the acceptance
+		if err := short.accept(); err != nil {
+			failed("sending the acceptance", err)
+			return
+		}
+	}
+	enc = enc[1:]
 	if err := results.Write(ctx, enc); err != nil {
 		failed("sending results", err)
 		return

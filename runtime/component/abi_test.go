@@ -54,14 +54,23 @@ func compileGuest(t testing.TB, name string, reg *Registry) (*Program, wazero.Ru
 	return p, rt
 }
 
-func TestABIRoundTrip(t *testing.T) {
+// echoInstance instantiates the abi guest, its host imports answered by echoHost; the
+// instance closes when the test ends.
+func echoInstance(t *testing.T) *Instance {
+	t.Helper()
 	ctx := context.Background()
 	p, _ := compileGuest(t, "abi.wasm", NewRegistry(echoHost()))
 	inst, err := p.Instantiate(ctx, InstanceOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer inst.Close(ctx)
+	t.Cleanup(func() { _ = inst.Close(ctx) })
+	return inst
+}
+
+func TestABIRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	inst := echoInstance(t)
 	const echo = "test:abi/echo@0.1.0"
 	call := func(fn string, args ...cabi.Value) []cabi.Value {
 		t.Helper()
@@ -133,12 +142,7 @@ func TestABIRoundTrip(t *testing.T) {
 
 func TestInvalidCharFromHost(t *testing.T) {
 	ctx := context.Background()
-	p, _ := compileGuest(t, "abi.wasm", NewRegistry(echoHost()))
-	inst, err := p.Instantiate(ctx, InstanceOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inst.Close(ctx)
+	inst := echoInstance(t)
 	args := []cabi.Value{true, int8(0), uint8(0), int16(0), uint16(0), int32(0), uint32(0), int64(0), uint64(0),
 		float32(0), float64(0), cabi.Char(0xD800)}
 	if _, err := inst.Call(ctx, "test:abi/echo@0.1.0", "prims", args...); err == nil || !strings.Contains(err.Error(), "invalid char") {

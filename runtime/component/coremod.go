@@ -3,7 +3,6 @@ package component
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
 	"strconv"
 
 	"github.com/tetratelabs/wazero"
@@ -21,15 +20,7 @@ type coreImport struct {
 
 // parseCoreImports lists a core module's imports and the byte range of its import section.
 func parseCoreImports(b []byte) (imps []coreImport, secStart, secEnd int, err error) {
-	defer func() {
-		if x := recover(); x != nil {
-			if de, ok := x.(*decodeError); ok {
-				err = fmt.Errorf("invalid core module: %s", de.msg)
-				return
-			}
-			panic(x)
-		}
-	}()
+	defer func() { decodeFailed(recover(), &err, "invalid core module") }()
 	r := &reader{b: b}
 	h := r.bytes(8)
 	if string(h[:4]) != "\x00asm" || h[4] != 1 || h[5] != 0 || h[6] != 0 || h[7] != 0 {
@@ -110,12 +101,8 @@ type memoryPlan struct {
 // applies the segments itself (its errors included).
 func prepareMemory(bin []byte) (out []byte, plan memoryPlan, err error) {
 	defer func() {
-		if x := recover(); x != nil {
-			if de, ok := x.(*decodeError); ok {
-				out, plan, err = nil, memoryPlan{}, fmt.Errorf("invalid core module: %s", de.msg)
-				return
-			}
-			panic(x)
+		if decodeFailed(recover(), &err, "invalid core module") {
+			out, plan = nil, memoryPlan{}
 		}
 	}()
 	type segment struct {
@@ -138,15 +125,7 @@ func prepareMemory(bin []byte) (out []byte, plan memoryPlan, err error) {
 		sr := &reader{b: body}
 		switch id {
 		case 2: // imports
-			for n := sr.count(); n > 0; n-- {
-				sr.name()
-				sr.name()
-				k0 := sr.off
-				sr.coreImportDesc()
-				if sr.b[k0] == 0x02 {
-					importsMemory = true
-				}
-			}
+			importsMemory = sr.countImports(coreMemory) > 0
 		case 5: // memories
 			memories = sr.count()
 			if memories == 1 {
@@ -403,12 +382,8 @@ func globalExport(i uint32) string { return "#g" + strconv.FormatUint(uint64(i),
 // when a mutable global holds something the host cannot save (a vector or a reference).
 func templateForms(bin []byte) (out, noStart []byte, globals []uint32, ok bool, err error) {
 	defer func() {
-		if x := recover(); x != nil {
-			if de, isDE := x.(*decodeError); isDE {
-				out, noStart, globals, ok, err = nil, nil, nil, false, fmt.Errorf("invalid core module: %s", de.msg)
-				return
-			}
-			panic(x)
+		if decodeFailed(recover(), &err, "invalid core module") {
+			out, noStart, globals, ok = nil, nil, nil, false
 		}
 	}()
 	type section struct {
@@ -430,15 +405,7 @@ func templateForms(bin []byte) (out, noStart []byte, globals []uint32, ok bool, 
 		sr := &reader{b: body}
 		switch id {
 		case 2:
-			for n := sr.count(); n > 0; n-- {
-				sr.name()
-				sr.name()
-				k0 := sr.off
-				sr.coreImportDesc()
-				if sr.b[k0] == 0x03 {
-					importedGlobals++
-				}
-			}
+			importedGlobals += sr.countImports(coreGlobal)
 		case 6:
 			n := sr.count()
 			for i := 0; i < n; i++ {

@@ -261,6 +261,21 @@ type reader struct {
 
 type decodeError struct{ msg string }
 
+// decodeFailed turns a decoder's panic (x, from recover) into *err, prefixed with what was
+// being read, and reports whether there was one; any other panic is not a decoding failure
+// and goes on.
+func decodeFailed(x any, err *error, what string) bool {
+	if x == nil {
+		return false
+	}
+	de, ok := x.(*decodeError)
+	if !ok {
+		panic(x)
+	}
+	*err = fmt.Errorf("%s: %s", what, de.msg)
+	return true
+}
+
 func (r *reader) fail(format string, args ...any) {
 	panic(&decodeError{fmt.Sprintf("at byte %d: ", r.off) + fmt.Sprintf(format, args...)})
 }
@@ -342,12 +357,8 @@ func (r *reader) count() int {
 // Decode parses a component binary (version 0x0d, layer 1). Errors are one line.
 func Decode(b []byte) (c *Component, err error) {
 	defer func() {
-		if x := recover(); x != nil {
-			if de, ok := x.(*decodeError); ok {
-				c, err = nil, fmt.Errorf("invalid component: %s", de.msg)
-				return
-			}
-			panic(x)
+		if decodeFailed(recover(), &err, "invalid component") {
+			c = nil
 		}
 	}()
 	r := &reader{b: b}
@@ -647,6 +658,30 @@ func (r *reader) limits() {
 	default:
 		r.fail("unknown limits flag %#x", f)
 	}
+}
+
+// The external kinds of core imports.
+const (
+	coreFunc   byte = 0x00
+	coreMemory byte = 0x02
+	coreGlobal byte = 0x03
+)
+
+// countImports reads a core module's import section and counts the imports of one kind
+// (coreFunc, coreMemory, coreGlobal): what precedes the module's own definitions in that
+// index space.
+func (r *reader) countImports(kind byte) uint32 {
+	var n uint32
+	for i := r.count(); i > 0; i-- {
+		r.name()
+		r.name()
+		k := r.off
+		r.coreImportDesc()
+		if r.b[k] == kind {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *reader) coreImportDesc() {

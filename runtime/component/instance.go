@@ -267,37 +267,32 @@ func (i *Instance) module(step int) api.Module {
 	return i.mods[step]
 }
 
+// cachedExport looks a core export up once per instance (calls ask for the same functions
+// and memories every time); a missing one traps the call.
+func cachedExport[T any](i *Instance, cache *map[coreRef]T, r coreRef, what string, lookup func(api.Module, string) T) T {
+	if v, ok := (*cache)[r]; ok {
+		return v
+	}
+	v := lookup(i.module(r.Step), r.Name)
+	if any(v) == nil {
+		panic(&cabi.Trap{Msg: fmt.Sprintf("core %s %q not found", what, r.Name)})
+	}
+	if *cache == nil {
+		*cache = map[coreRef]T{}
+	}
+	(*cache)[r] = v
+	return v
+}
+
 func (i *Instance) function(r coreRef) api.Function {
-	if f, ok := i.fnCache[r]; ok {
-		return f
-	}
-	f := i.module(r.Step).ExportedFunction(r.Name)
-	if f == nil {
-		panic(&cabi.Trap{Msg: fmt.Sprintf("core function %q not found", r.Name)})
-	}
-	if i.fnCache == nil {
-		i.fnCache = map[coreRef]api.Function{}
-	}
-	i.fnCache[r] = f
-	return f
+	return cachedExport(i, &i.fnCache, r, "function", api.Module.ExportedFunction)
 }
 
 func (i *Instance) memory(r *coreRef) api.Memory {
 	if r == nil {
 		return nil
 	}
-	if m, ok := i.memCache[*r]; ok {
-		return m
-	}
-	m := i.module(r.Step).ExportedMemory(r.Name)
-	if m == nil {
-		panic(&cabi.Trap{Msg: fmt.Sprintf("core memory %q not found", r.Name)})
-	}
-	if i.memCache == nil {
-		i.memCache = map[coreRef]api.Memory{}
-	}
-	i.memCache[*r] = m
-	return m
+	return cachedExport(i, &i.memCache, *r, "memory", api.Module.ExportedMemory)
 }
 
 func (i *Instance) optFunc(r *coreRef) api.Function {

@@ -3,10 +3,10 @@ package component
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
 	"strings"
 
 	"github.com/tetratelabs/wazero/sys"
+	"github.com/wasmlattice/wash/internal/leb128"
 )
 
 // Interrupting guest code. wazero can stop a running call when its context ends
@@ -61,12 +61,8 @@ func yield(ctx context.Context) {
 // errors (the engine would refuse the module) or module features the rewrite does not know.
 func instrument(bin []byte, host string) (out []byte, facts codeFacts, err error) {
 	defer func() {
-		if x := recover(); x != nil {
-			if de, ok := x.(*decodeError); ok {
-				out, facts, err = nil, codeFacts{}, fmt.Errorf("invalid core module: %s", de.msg)
-				return
-			}
-			panic(x)
+		if decodeFailed(recover(), &err, "invalid core module") {
+			out, facts = nil, codeFacts{}
 		}
 	}()
 	r := &reader{b: bin}
@@ -108,15 +104,7 @@ func instrument(bin []byte, host string) (out []byte, facts codeFacts, err error
 				}
 			}
 		case 2:
-			for n := sr.count(); n > 0; n-- {
-				sr.name()
-				sr.name()
-				k0 := sr.off
-				sr.coreImportDesc()
-				if sr.b[k0] == 0x00 {
-					w.funcShift++
-				}
-			}
+			w.funcShift += sr.countImports(coreFunc)
 		case 6:
 			globals = sr.count()
 		}
@@ -129,16 +117,7 @@ func instrument(bin []byte, host string) (out []byte, facts codeFacts, err error
 	fuel := uint32(0)     // the counter's global index: after every imported and defined global
 	for _, s := range secs {
 		if s.id == 2 {
-			sr := &reader{b: s.body}
-			for n := sr.count(); n > 0; n-- {
-				sr.name()
-				sr.name()
-				k0 := sr.off
-				sr.coreImportDesc()
-				if sr.b[k0] == 0x03 {
-					fuel++
-				}
-			}
+			fuel += (&reader{b: s.body}).countImports(coreGlobal)
 		}
 	}
 	fuel += uint32(globals)
@@ -151,7 +130,7 @@ func instrument(bin []byte, host string) (out []byte, facts codeFacts, err error
 	c = append(c, g...)
 	c = append(c, 0x41, 0x00, 0x4c, 0x04, 0x40, 0x10) // i32.const 0, i32.le_s, if, call
 	c = binary.AppendUvarint(c, uint64(w.yield))
-	c = appendSLEB(append(c, 0x41), yieldEvery)
+	c = leb128.AppendSigned(append(c, 0x41), yieldEvery)
 	c = append(append(c, 0x24), g...)
 	w.check = append(c, 0x0b)
 
@@ -180,7 +159,7 @@ func instrument(bin []byte, host string) (out []byte, facts codeFacts, err error
 			if body != nil {
 				body = w.globals(body) // ref.func in initializers
 			}
-			return appendVec(body, append(appendSLEB([]byte{0x7f, 0x01, 0x41}, yieldEvery), 0x0b)...)
+			return appendVec(body, append(leb128.AppendSigned([]byte{0x7f, 0x01, 0x41}, yieldEvery), 0x0b)...)
 		},
 	}
 	added := map[byte]bool{}
@@ -245,18 +224,6 @@ func appendVec(body []byte, items ...byte) []byte {
 	nb := binary.AppendUvarint(make([]byte, 0, len(body)+len(items)+5), uint64(n+1))
 	nb = append(nb, rest...)
 	return append(nb, items...)
-}
-
-// appendSLEB appends v as a signed LEB128 (the encoding of i32.const).
-func appendSLEB(b []byte, v int64) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
 }
 
 func appendName(b []byte, s string) []byte {

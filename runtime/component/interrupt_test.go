@@ -40,20 +40,28 @@ func instrumentRuntime(t testing.TB) wazero.Runtime {
 	return rt
 }
 
-// The instrumented module computes exactly what the original does: function indices moved
-// everywhere they appear (calls, tail calls, call_indirect through both kinds of element
-// segments, ref.func, exports, the start function).
-func TestInstrumentKeepsBehaviour(t *testing.T) {
+// instrumentFixture reads testdata/instrument.wasm and instruments it; it returns the module
+// as read (but for its global import: the test module imports it from "env", the runtime of
+// instrumentRuntime defines it in "env-g") and instrumented.
+func instrumentFixture(t *testing.T) (bin, out []byte, facts codeFacts) {
+	t.Helper()
 	bin, err := os.ReadFile("testdata/instrument.wasm")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// the test module imports its global from "env"; the runtime defines it in "env-g"
 	bin = replaceImportModule(t, bin, "env", "g", "env-g")
-	out, facts, err := instrument(bin, "host")
+	out, facts, err = instrument(bin, "host")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return bin, out, facts
+}
+
+// The instrumented module computes exactly what the original does: function indices moved
+// everywhere they appear (calls, tail calls, call_indirect through both kinds of element
+// segments, ref.func, exports, the start function).
+func TestInstrumentKeepsBehaviour(t *testing.T) {
+	bin, out, facts := instrumentFixture(t)
 	if !facts.resettable {
 		t.Errorf("facts: %+v", facts)
 	}
@@ -92,15 +100,7 @@ func TestInstrumentKeepsBehaviour(t *testing.T) {
 // A spinning guest ends when its context does, and meanwhile does not hold up the garbage
 // collector's stop-the-world (machine code cannot be preempted; yield is Go code).
 func TestInstrumentedSpinYieldsAndStops(t *testing.T) {
-	bin, err := os.ReadFile("testdata/instrument.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin = replaceImportModule(t, bin, "env", "g", "env-g")
-	out, _, err := instrument(bin, "host")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, out, _ := instrumentFixture(t)
 	rt := instrumentRuntime(t)
 	m, err := rt.InstantiateWithConfig(context.Background(), out, wazero.NewModuleConfig().WithName(""))
 	if err != nil {
@@ -156,14 +156,7 @@ func TestInstrumentMovesGlobalFuncRefs(t *testing.T) {
 		t.Fatal(err)
 	}
 	refs := func(b []byte) (idx []uint32) {
-		r := &reader{b: b[8:]}
-		for r.off < len(r.b) {
-			id := r.byte()
-			body := r.bytes(r.u32())
-			if id != 6 {
-				continue
-			}
-			sr := &reader{b: body}
+		for sr := range sections(b, 6) {
 			for n := sr.count(); n > 0; n-- {
 				sr.skipCoreValType()
 				sr.byte()

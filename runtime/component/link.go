@@ -448,13 +448,19 @@ func (l *linker) item(s *scope, so Sort, idx uint32) *extVal {
 	return ev
 }
 
-// hostInstance builds the instance a host import provides, from its instance type.
-func (l *linker) hostInstance(decls []Decl, defScope *scope, iface string) *instVal {
+// nest enters one level of nesting (components, instance types) and returns its exit: the
+// depth is bounded so that a hostile binary cannot exhaust the stack.
+func (l *linker) nest(what string) (exit func()) {
 	l.instDepth++
 	if l.instDepth > maxDepth {
-		failf("instance types nested too deeply")
+		failf("%s nested too deeply", what)
 	}
-	defer func() { l.instDepth-- }()
+	return func() { l.instDepth-- }
+}
+
+// hostInstance builds the instance a host import provides, from its instance type.
+func (l *linker) hostInstance(decls []Decl, defScope *scope, iface string) *instVal {
+	defer l.nest("instance types")()
 	ts := &scope{parent: defScope}
 	iv := &instVal{exports: map[string]*extVal{}}
 	for i := range decls {
@@ -528,11 +534,7 @@ func (l *linker) coreOpt(s *scope, idx *uint32, funcs bool) *coreRef {
 // instantiate evaluates a component definition. args is nil for the top level (imports come
 // from the host).
 func (l *linker) instantiate(c *Component, parent *scope, args map[string]*extVal) (*instVal, *scope) {
-	l.instDepth++
-	if l.instDepth > maxDepth {
-		failf("components nested too deeply")
-	}
-	defer func() { l.instDepth-- }()
+	defer l.nest("components")()
 	s := &scope{parent: parent}
 	out := &instVal{exports: map[string]*extVal{}}
 	for _, def := range c.Defs {

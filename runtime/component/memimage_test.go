@@ -11,6 +11,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/wasmlattice/wash/internal/corpus"
+	"github.com/wasmlattice/wash/internal/leb128"
 	"github.com/wasmlattice/wash/runtime/linmem"
 )
 
@@ -182,12 +183,12 @@ func genModule(seed []byte) []byte {
 		var seg []byte
 		switch kind {
 		case 0, 1:
-			seg = sleb([]byte{0, 0x41}, int64(int32(off)))
+			seg = leb128.AppendSigned([]byte{0, 0x41}, int64(int32(off)))
 			seg = append(seg, 0x0b)
 		case 2:
 			seg = []byte{1}
 		case 3:
-			seg = sleb([]byte{2, 0, 0x41}, int64(int32(off)))
+			seg = leb128.AppendSigned([]byte{2, 0, 0x41}, int64(int32(off)))
 			seg = append(seg, 0x0b)
 		}
 		seg = append(binary.AppendUvarint(seg, uint64(n)), data...)
@@ -200,18 +201,6 @@ func genModule(seed []byte) []byte {
 		out = append(out, section(12, binary.AppendUvarint(nil, uint64(len(segs))))...)
 	}
 	return append(out, section(11, vec(segs...))...)
-}
-
-// sleb appends v as a signed LEB128 (wasm's i32.const immediate).
-func sleb(out []byte, v int64) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(out, c)
-		}
-		out = append(out, c|0x80)
-	}
 }
 
 func FuzzMemoryImage(f *testing.F) {

@@ -1,5 +1,7 @@
 package component
 
+import "iter"
+
 // The code scan decides whether instances of a core module can be reset to their state right
 // after instantiation by restoring memories and globals alone. That holds when no instruction
 // can change what instantiation set up otherwise: table contents and sizes (table.set,
@@ -25,15 +27,7 @@ func scanCode(bin []byte) (f codeFacts) {
 			panic(x)
 		}
 	}()
-	r := &reader{b: bin}
-	r.bytes(8)
-	for r.off < len(r.b) {
-		id := r.byte()
-		body := r.bytes(r.u32())
-		if id != 10 {
-			continue
-		}
-		sr := &reader{b: body}
+	for sr := range sections(bin, 10) {
 		for n := sr.count(); n > 0; n-- {
 			fb := &reader{b: sr.bytes(sr.u32())}
 			for locals := fb.count(); locals > 0; locals-- {
@@ -46,6 +40,22 @@ func scanCode(bin []byte) (f codeFacts) {
 		}
 	}
 	return codeFacts{resettable: true}
+}
+
+// sections yields a reader over the body of each section of the core module bin with the
+// given id; every section is read (a malformed one fails the decoder).
+func sections(bin []byte, id byte) iter.Seq[*reader] {
+	return func(yield func(*reader) bool) {
+		r := &reader{b: bin}
+		r.bytes(8)
+		for r.off < len(r.b) {
+			sid := r.byte()
+			body := r.bytes(r.u32())
+			if sid == id && !yield(&reader{b: body}) {
+				return
+			}
+		}
+	}
 }
 
 // coreValType reads one core value type (numeric, vector or the reference shorthands).

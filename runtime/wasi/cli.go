@@ -21,17 +21,7 @@ func cliFuncs() map[string]map[string]cabi.HostDecl {
 	return map[string]map[string]cabi.HostDecl{
 		"wasi:cli/environment@0.2.0": {
 			"get-environment": d("func() -> list<tuple<string, string>>", cabi.Fn0(func(ctx context.Context) ([]cabi.Value, error) {
-				env := StateFrom(ctx).Env
-				keys := make([]string, 0, len(env))
-				for k := range env {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
-				out := make([]cabi.Value, len(keys))
-				for i, k := range keys {
-					out[i] = []cabi.Value{k, env[k]}
-				}
-				return out, nil
+				return keyValuePairs(StateFrom(ctx).Env), nil
 			})),
 			"get-arguments": d("func() -> list<string>", cabi.Fn0(func(ctx context.Context) ([]string, error) {
 				return append([]string(nil), StateFrom(ctx).Args...), nil
@@ -215,17 +205,7 @@ func miscFuncs() map[string]map[string]cabi.HostDecl {
 		return cabi.Ok(cabi.None()), nil
 	})
 	getAll := cabi.Fn0(func(ctx context.Context) (cabi.ResultValue, error) {
-		cfg := StateFrom(ctx).Config
-		keys := make([]string, 0, len(cfg))
-		for k := range cfg {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		out := make([]cabi.Value, len(keys))
-		for i, k := range keys {
-			out[i] = []cabi.Value{k, cfg[k]}
-		}
-		return cabi.Ok(out), nil
+		return cabi.Ok(keyValuePairs(StateFrom(ctx).Config)), nil
 	})
 	config := map[string]cabi.HostDecl{
 		"get":     cabi.Declare(configTypes, "func(key: string) -> result<option<string>, error>", get),
@@ -246,4 +226,19 @@ func miscFuncs() map[string]map[string]cabi.HostDecl {
 		"wasi:config/store@0.2.0-draft":   config,
 		"wasi:config/runtime@0.2.0-draft": config,
 	}
+}
+
+// keyValuePairs is m as a list<tuple<string, string>> in key order (environment variables,
+// runtime config): the same map always reads the same to the guest.
+func keyValuePairs(m map[string]string) []cabi.Value {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]cabi.Value, len(keys))
+	for i, k := range keys {
+		out[i] = []cabi.Value{k, m[k]}
+	}
+	return out
 }

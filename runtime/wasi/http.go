@@ -490,54 +490,12 @@ func httpFuncs() map[string]map[string]cabi.HostFunc {
 			r.method = v
 			return ok(nil)
 		}),
-		"[method]outgoing-request.path-with-query": cabi.Fn1(func(_ context.Context, self *OutgoingRequest) (cabi.Value, error) {
-			return optOrNone(self.path), nil
-		}),
-		"[method]outgoing-request.set-path-with-query": cabi.Fn2(func(_ context.Context, self *OutgoingRequest, v cabi.OptionValue) (cabi.Value, error) {
-			self.path = v
-			return ok(nil)
-		}),
-		"[method]outgoing-request.scheme": cabi.Fn1(func(_ context.Context, self *OutgoingRequest) (cabi.Value, error) {
-			return optOrNone(self.scheme), nil
-		}),
-		"[method]outgoing-request.set-scheme": cabi.Fn2(func(_ context.Context, self *OutgoingRequest, v cabi.OptionValue) (cabi.Value, error) {
-			self.scheme = v
-			return ok(nil)
-		}),
-		"[method]outgoing-request.authority": cabi.Fn1(func(_ context.Context, self *OutgoingRequest) (cabi.Value, error) {
-			return optOrNone(self.authority), nil
-		}),
-		"[method]outgoing-request.set-authority": cabi.Fn2(func(_ context.Context, self *OutgoingRequest, v cabi.OptionValue) (cabi.Value, error) {
-			self.authority = v
-			return ok(nil)
-		}),
 		"[method]outgoing-request.headers": cabi.Fn1(func(_ context.Context, r *OutgoingRequest) (cabi.Value, error) {
 			return &Fields{entries: r.headers.entries, immutable: true}, nil
 		}),
 		"[constructor]request-options": func(context.Context, []cabi.Value) (cabi.Value, error) {
 			return &RequestOptions{}, nil
 		},
-		"[method]request-options.connect-timeout": cabi.Fn1(func(_ context.Context, self *RequestOptions) (cabi.Value, error) {
-			return optOrNone(self.connect), nil
-		}),
-		"[method]request-options.set-connect-timeout": cabi.Fn2(func(_ context.Context, self *RequestOptions, v cabi.OptionValue) (cabi.Value, error) {
-			self.connect = v
-			return ok(nil)
-		}),
-		"[method]request-options.first-byte-timeout": cabi.Fn1(func(_ context.Context, self *RequestOptions) (cabi.Value, error) {
-			return optOrNone(self.firstByte), nil
-		}),
-		"[method]request-options.set-first-byte-timeout": cabi.Fn2(func(_ context.Context, self *RequestOptions, v cabi.OptionValue) (cabi.Value, error) {
-			self.firstByte = v
-			return ok(nil)
-		}),
-		"[method]request-options.between-bytes-timeout": cabi.Fn1(func(_ context.Context, self *RequestOptions) (cabi.Value, error) {
-			return optOrNone(self.between), nil
-		}),
-		"[method]request-options.set-between-bytes-timeout": cabi.Fn2(func(_ context.Context, self *RequestOptions, v cabi.OptionValue) (cabi.Value, error) {
-			self.between = v
-			return ok(nil)
-		}),
 		"[method]future-incoming-response.subscribe": cabi.Fn1(func(_ context.Context, self *FutureIncomingResponse) (cabi.Value, error) {
 			return Pollable(chanPollable{c: self.done}), nil
 		}),
@@ -571,6 +529,12 @@ func httpFuncs() map[string]map[string]cabi.HostFunc {
 		}),
 		"http-error-code": func(context.Context, []cabi.Value) (cabi.Value, error) { return none() },
 	}
+	defineOptionProperty(types, "outgoing-request", "path-with-query", func(r *OutgoingRequest) *cabi.Value { return &r.path })
+	defineOptionProperty(types, "outgoing-request", "scheme", func(r *OutgoingRequest) *cabi.Value { return &r.scheme })
+	defineOptionProperty(types, "outgoing-request", "authority", func(r *OutgoingRequest) *cabi.Value { return &r.authority })
+	defineOptionProperty(types, "request-options", "connect-timeout", func(r *RequestOptions) *cabi.Value { return &r.connect })
+	defineOptionProperty(types, "request-options", "first-byte-timeout", func(r *RequestOptions) *cabi.Value { return &r.firstByte })
+	defineOptionProperty(types, "request-options", "between-bytes-timeout", func(r *RequestOptions) *cabi.Value { return &r.between })
 	return map[string]map[string]cabi.HostFunc{
 		"wasi:http/types@0.2.0": types,
 		"wasi:http/outgoing-handler@0.2.0": {
@@ -583,6 +547,19 @@ func httpFuncs() map[string]map[string]cabi.HostFunc {
 			}),
 		},
 	}
+}
+
+// defineOptionProperty adds the getter and setter of an option<…> property of a resource (the
+// request's path, scheme and authority; the request-options timeouts): the getter answers
+// none until the setter stored a value.
+func defineOptionProperty[R any](funcs map[string]cabi.HostFunc, resource, prop string, field func(*R) *cabi.Value) {
+	funcs["[method]"+resource+"."+prop] = cabi.Fn1(func(_ context.Context, self *R) (cabi.Value, error) {
+		return optOrNone(*field(self)), nil
+	})
+	funcs["[method]"+resource+".set-"+prop] = cabi.Fn2(func(_ context.Context, self *R, v cabi.OptionValue) (cabi.Value, error) {
+		*field(self) = v
+		return ok(nil)
+	})
 }
 
 func optOrNone(v cabi.Value) cabi.Value {

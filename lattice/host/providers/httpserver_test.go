@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"testing"
+
+	"github.com/wasmlattice/wash/internal/testtool"
 )
 
 // echoInvoker answers with the component id, so routing is visible.
@@ -20,14 +21,7 @@ func (echoInvoker) ServeComponentHTTP(_ context.Context, id string, w http.Respo
 	return nil
 }
 
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freeAddr(t *testing.T) string { return fmt.Sprintf("127.0.0.1:%d", testtool.FreePort(t)) }
 
 func link(target, key, value string) Link {
 	return Link{SourceID: "http", Target: target, Name: target, WitNamespace: "wasi", WitPackage: "http",

@@ -5,14 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	neturl "net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/gomodule/redigo/redis"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/wasmlattice/wash/lattice/buckets"
 	"github.com/wasmlattice/wash/provider/keyvalue"
@@ -35,26 +37,61 @@ func page(keys []string, cursor uint64) ([]string, *uint64, error) {
 func parseCounter(v []byte, key string) (uint64, error) { return keyvalue.ParseCounter(v, key) }
 
 // RedisKV is a keyvalue backend on one Redis server (keyvalue-redis). Keys are stored as they
-// are named (no bucket prefix), so redis-cli sees what components write.
+// are named (no bucket prefix), so redis-cli sees what components write. It uses redigo, a
+// small client: go-redis's typed API for every Redis command made the wash binary 11 MB larger,
+// which every idle lattice process paid for in resident pages.
 type RedisKV struct {
-	client *redis.Client
-	addr   string
+	pool *redis.Pool
+	addr string
 }
 
-// NewRedisKV parses a redis:// or rediss:// URL. It does not connect: a server that is down
-// fails each call with a clear error instead of the link.
+// NewRedisKV parses a redis:// or rediss:// URL (redis://[user:password@]host[:port][/db]). It
+// does not connect: a server that is down fails each call with a clear error instead of the
+// link.
 func NewRedisKV(url string) (*RedisKV, error) {
-	opts, err := redis.ParseURL(url)
+	u, err := neturl.Parse(url)
+	if err == nil && u.Scheme != "redis" && u.Scheme != "rediss" {
+		err = fmt.Errorf("scheme %q is not redis or rediss", u.Scheme)
+	}
+	if db := strings.Trim(u.Path, "/"); err == nil && db != "" {
+		if _, e := strconv.Atoi(db); e != nil {
+			err = fmt.Errorf("database %q is not a number", db)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("invalid Redis URL %q: %w (expected redis://host:port[/db])", url, err)
 	}
-	opts.DialTimeout = 2 * time.Second
-	opts.MaxRetries = 1
-	return &RedisKV{client: redis.NewClient(opts), addr: opts.Addr}, nil
+	host, port := u.Hostname(), u.Port()
+	if host == "" {
+		host = "localhost"
+	}
+	if port == "" {
+		port = "6379"
+	}
+	r := &RedisKV{addr: net.JoinHostPort(host, port)}
+	r.pool = &redis.Pool{
+		MaxIdle:     4,
+		IdleTimeout: 5 * time.Minute,
+		DialContext: func(ctx context.Context) (redis.Conn, error) {
+			return redis.DialURLContext(ctx, url, redis.DialConnectTimeout(2*time.Second),
+				redis.DialReadTimeout(3*time.Second), redis.DialWriteTimeout(3*time.Second))
+		},
+	}
+	return r, nil
 }
 
 // Close releases the connection pool.
-func (r *RedisKV) Close() error { return r.client.Close() }
+func (r *RedisKV) Close() error { return r.pool.Close() }
+
+// do runs one command on a pooled connection.
+func (r *RedisKV) do(ctx context.Context, cmd string, args ...any) (any, error) {
+	c, err := r.pool.GetContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return redis.DoContext(c, ctx, cmd, args...)
+}
 
 func (r *RedisKV) wrap(op string, err error) error {
 	var ne net.Error
@@ -67,8 +104,8 @@ func (r *RedisKV) wrap(op string, err error) error {
 
 // Get implements KVStore.
 func (r *RedisKV) Get(ctx context.Context, _, key string) ([]byte, bool, error) {
-	v, err := r.client.Get(ctx, key).Bytes()
-	if errors.Is(err, redis.Nil) {
+	v, err := redis.Bytes(r.do(ctx, "GET", key))
+	if errors.Is(err, redis.ErrNil) {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -79,7 +116,7 @@ func (r *RedisKV) Get(ctx context.Context, _, key string) ([]byte, bool, error) 
 
 // Set implements KVStore.
 func (r *RedisKV) Set(ctx context.Context, _, key string, value []byte) error {
-	if err := r.client.Set(ctx, key, value, 0).Err(); err != nil {
+	if _, err := r.do(ctx, "SET", key, value); err != nil {
 		return r.wrap("SET", err)
 	}
 	return nil
@@ -87,7 +124,7 @@ func (r *RedisKV) Set(ctx context.Context, _, key string, value []byte) error {
 
 // Delete implements KVStore.
 func (r *RedisKV) Delete(ctx context.Context, _, key string) error {
-	if err := r.client.Del(ctx, key).Err(); err != nil {
+	if _, err := r.do(ctx, "DEL", key); err != nil {
 		return r.wrap("DEL", err)
 	}
 	return nil
@@ -95,7 +132,7 @@ func (r *RedisKV) Delete(ctx context.Context, _, key string) error {
 
 // Exists implements KVStore.
 func (r *RedisKV) Exists(ctx context.Context, _, key string) (bool, error) {
-	n, err := r.client.Exists(ctx, key).Result()
+	n, err := redis.Int64(r.do(ctx, "EXISTS", key))
 	if err != nil {
 		return false, r.wrap("EXISTS", err)
 	}
@@ -104,7 +141,18 @@ func (r *RedisKV) Exists(ctx context.Context, _, key string) (bool, error) {
 
 // ListKeys implements KVStore with SCAN; the cursor is Redis's.
 func (r *RedisKV) ListKeys(ctx context.Context, _ string, cursor uint64) ([]string, *uint64, error) {
-	keys, next, err := r.client.Scan(ctx, cursor, "*", listPage).Result()
+	reply, err := redis.Values(r.do(ctx, "SCAN", cursor, "MATCH", "*", "COUNT", listPage))
+	var next uint64
+	var keys []string
+	if err == nil && len(reply) != 2 {
+		err = fmt.Errorf("SCAN answered %d values, not 2", len(reply))
+	}
+	if err == nil {
+		next, err = redis.Uint64(reply[0], nil)
+	}
+	if err == nil {
+		keys, err = redis.Strings(reply[1], nil)
+	}
 	if err != nil {
 		return nil, nil, r.wrap("SCAN", err)
 	}
@@ -119,7 +167,7 @@ func (r *RedisKV) ListKeys(ctx context.Context, _ string, cursor uint64) ([]stri
 
 // Increment implements KVStore with INCRBY (atomic on the server).
 func (r *RedisKV) Increment(ctx context.Context, _, key string, delta uint64) (uint64, error) {
-	n, err := r.client.IncrBy(ctx, key, int64(delta)).Result()
+	n, err := redis.Int64(r.do(ctx, "INCRBY", key, int64(delta)))
 	if err != nil {
 		return 0, r.wrap("INCRBY", err)
 	}

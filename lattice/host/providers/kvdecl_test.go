@@ -68,8 +68,8 @@ func TestPostgresCasesNamed(t *testing.T) {
 		t.Fatalf("cases %v, want %v", got, want)
 	}
 	for _, iface := range []string{PostgresQuery, PostgresPrepared} {
-		if len(pgSigs[iface]) != 2 {
-			t.Fatalf("%s declares %d functions", iface, len(pgSigs[iface]))
+		if len(pgSigs()[iface]) != 2 {
+			t.Fatalf("%s declares %d functions", iface, len(pgSigs()[iface]))
 		}
 	}
 }

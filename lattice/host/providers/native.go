@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/internal/periodic"
 )
 
 // Defaults for native provider supervision (reference §6.6).
@@ -91,24 +93,22 @@ func ProcessEnv() []string {
 	return env
 }
 
+// positiveOr is d, or def when d is not set (zero) or makes no sense (negative).
+func positiveOr(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
 // StartNative spawns the provider and starts supervising it. An error means the first spawn
 // failed (nothing runs).
 func StartNative(cfg NativeConfig) (*Native, error) {
-	if cfg.HealthDelay <= 0 {
-		cfg.HealthDelay = DefaultHealthDelay
-	}
-	if cfg.HealthInterval <= 0 {
-		cfg.HealthInterval = DefaultHealthInterval
-	}
-	if cfg.RPCTimeout <= 0 {
-		cfg.RPCTimeout = DefaultRPCTimeout
-	}
-	if cfg.ShutdownTimeout <= 0 {
-		cfg.ShutdownTimeout = DefaultShutdownTimeout
-	}
-	if cfg.RestartDelay <= 0 {
-		cfg.RestartDelay = DefaultRestartDelay
-	}
+	cfg.HealthDelay = positiveOr(cfg.HealthDelay, DefaultHealthDelay)
+	cfg.HealthInterval = positiveOr(cfg.HealthInterval, DefaultHealthInterval)
+	cfg.RPCTimeout = positiveOr(cfg.RPCTimeout, DefaultRPCTimeout)
+	cfg.ShutdownTimeout = positiveOr(cfg.ShutdownTimeout, DefaultShutdownTimeout)
+	cfg.RestartDelay = positiveOr(cfg.RestartDelay, DefaultRestartDelay)
 	if cfg.Stdout == nil {
 		cfg.Stdout = os.Stdout
 	}
@@ -248,17 +248,7 @@ type healthReply struct {
 }
 
 func (n *Native) healthLoop() {
-	t := time.NewTimer(n.cfg.HealthDelay)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.stop:
-			return
-		case <-t.C:
-		}
-		n.checkHealth()
-		t.Reset(n.cfg.HealthInterval)
-	}
+	periodic.Every(n.stop, n.cfg.HealthDelay, n.cfg.HealthInterval, n.checkHealth)
 }
 
 // checkHealth sends one health request; timeouts and no-responders only log (as upstream).

@@ -251,8 +251,9 @@ var (
 )
 
 // pgSigs are the component types of the wasmcloud:postgres functions, by interface and name,
-// from their wire definitions (checked against a component's imports at link time).
-var pgSigs = func() map[string]map[string]*cabi.FuncType {
+// from their wire definitions (checked against a component's imports at link time); built on
+// first use, not at start-up.
+var pgSigs = sync.OnceValue(func() map[string]map[string]*cabi.FuncType {
 	out := map[string]map[string]*cabi.FuncType{PostgresQuery: {}, PostgresPrepared: {}}
 	for _, f := range interfaces.Postgres {
 		ft, err := wrpcbridge.ComponentFunc(f.Type)
@@ -262,7 +263,7 @@ var pgSigs = func() map[string]map[string]*cabi.FuncType {
 		out[f.Instance][f.Name] = ft
 	}
 	return out
-}()
+})
 
 // queryError is wasmcloud:postgres/types.query-error case c (qe*) with a message.
 func queryError(c uint32, format string, args ...any) cabi.VariantValue {
@@ -420,8 +421,8 @@ func (s *PostgresSession) Exec(ctx context.Context, token string, params cabi.Va
 // "unexpected" error.
 func PostgresInterfaces(open func(ctx context.Context) (PostgresBackend, error)) []*wruntime.HostInterface {
 	out := []*wruntime.HostInterface{
-		{Name: PostgresQuery, Funcs: map[string]wruntime.HostFunc{}, Types: pgSigs[PostgresQuery]},
-		{Name: PostgresPrepared, Funcs: map[string]wruntime.HostFunc{}, Types: pgSigs[PostgresPrepared]},
+		{Name: PostgresQuery, Funcs: map[string]wruntime.HostFunc{}, Types: pgSigs()[PostgresQuery]},
+		{Name: PostgresPrepared, Funcs: map[string]wruntime.HostFunc{}, Types: pgSigs()[PostgresPrepared]},
 	}
 	for _, f := range interfaces.Postgres {
 		hi := out[0]

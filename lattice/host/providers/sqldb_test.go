@@ -13,8 +13,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/wasmlattice/wash/internal/testnats"
+	"github.com/wasmlattice/wash/internal/testtool"
 	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
-	"github.com/wasmlattice/wash/lattice/natsd"
 	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/lattice/wrpc/interfaces"
 	"github.com/wasmlattice/wash/runtime/cabi"
@@ -141,18 +142,9 @@ func (c pgCalls) Exec(ctx context.Context, tok string, params []cabi.Value) (uin
 // overWRPC serves p's wasmcloud:postgres exports on a NATS server, as a builtin on another
 // host does, and returns how a component there reaches it: over wRPC with its source-id.
 func overWRPC(t *testing.T, p *PostgresProvider, pg *providertest.Postgres) func(source string) PostgresBackend {
-	srv, err := natsd.Start(natsd.Options{Port: 0, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	srv := testnats.Start(t)
 	conn := func() *wrpc.Conn {
-		nc, err := nats.Connect(srv.ClientURL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		c, err := wrpc.NewConn(nc, wrpc.Options{})
+		c, err := wrpc.NewConn(srv.Connect(t), wrpc.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -326,7 +318,7 @@ func TestPostgresConfigErrors(t *testing.T) {
 		t.Fatalf("bad port: %v", err)
 	}
 	// a refused connection reaches the caller as an error value, not a hang or a panic
-	port, _ := providertest.FreePort()
+	port := testtool.FreePort(t)
 	s, err := p.Open(InterfaceLinkDefinition{SourceID: "c", Target: "pg", TargetConfig: map[string]string{
 		"POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": strconv.Itoa(port), "POSTGRES_USERNAME": "u", "POSTGRES_PASSWORD": "secret", "POSTGRES_DATABASE": "d"}})
 	if err != nil {

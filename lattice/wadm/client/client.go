@@ -161,31 +161,30 @@ func (c *Client) Delete(ctx context.Context, app, version string) (model.DeleteM
 // Deploy deploys a version (the current one when version is empty).
 func (c *Client) Deploy(ctx context.Context, app, version string) (model.DeployModelResponse, error) {
 	var r model.DeployModelResponse
-	if err := c.request(ctx, model.OpDeploy, app, versionBody(version), nil, &r); err != nil {
-		return r, err
-	}
-	switch r.Result {
-	case model.DeployNotFound:
-		return r, &NotFoundError{Message: r.Message}
-	case model.DeployError:
-		return r, &APIError{Message: r.Message}
-	}
-	return r, nil
+	err := c.request(ctx, model.OpDeploy, app, versionBody(version), nil, &r)
+	return r, deployOutcome(r, err)
 }
 
 // Undeploy stops an app (its versions stay stored).
 func (c *Client) Undeploy(ctx context.Context, app string) (model.DeployModelResponse, error) {
 	var r model.DeployModelResponse
-	if err := c.request(ctx, model.OpUndeploy, app, nil, nil, &r); err != nil {
-		return r, err
+	err := c.request(ctx, model.OpUndeploy, app, nil, nil, &r)
+	return r, deployOutcome(r, err)
+}
+
+// deployOutcome is the error a deploy or undeploy answer stands for: the request's own, or
+// the result wadm reported.
+func deployOutcome(r model.DeployModelResponse, err error) error {
+	if err != nil {
+		return err
 	}
 	switch r.Result {
 	case model.DeployNotFound:
-		return r, &NotFoundError{Message: r.Message}
+		return &NotFoundError{Message: r.Message}
 	case model.DeployError:
-		return r, &APIError{Message: r.Message}
+		return &APIError{Message: r.Message}
 	}
-	return r, nil
+	return nil
 }
 
 // Status returns the current status of an app.

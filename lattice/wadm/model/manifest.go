@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/wasmlattice/wash/lattice/ctl"
 )
 
 // Well-known manifest constants (wadm-types 0.8).
@@ -395,23 +397,7 @@ func (m *Manifest) MarshalCanonical() ([]byte, error) { return Marshal(m) }
 
 // Marshal is json.Marshal without HTML escaping, the way wadm (serde_json)
 // writes JSON: every wire message of this package and the server uses it.
-func Marshal(v any) ([]byte, error) {
-	var buf jsonBuffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	b := buf.b
-	if n := len(b); n > 0 && b[n-1] == '\n' {
-		b = b[:n-1]
-	}
-	return b, nil
-}
-
-type jsonBuffer struct{ b []byte }
-
-func (j *jsonBuffer) Write(p []byte) (int, error) { j.b = append(j.b, p...); return len(p), nil }
+func Marshal(v any) ([]byte, error) { return ctl.Marshal(v) }
 
 // DebugList formats items like Rust's Debug for a list of strings
 // (["a", "b"]), as wadm's messages show lists.

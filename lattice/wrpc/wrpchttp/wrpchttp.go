@@ -314,15 +314,7 @@ func ToRequest(ctx context.Context, v wrpc.Value) (*http.Request, error) {
 		return nil, fmt.Errorf("path-with-query %q: %w", pq, err)
 	}
 	u.Scheme, u.Host = scheme, authority
-	var body io.ReadCloser = http.NoBody
-	switch b := f[0].(type) {
-	case *wrpc.ByteStream:
-		body = b.WithContext(ctx)
-	case io.ReadCloser:
-		body = b
-	case io.Reader:
-		body = io.NopCloser(b)
-	}
+	body := bodyReader(ctx, f[0])
 	r := (&http.Request{
 		Method: method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: header, Body: body, Host: authority, RequestURI: pq, ContentLength: -1,
@@ -390,17 +382,23 @@ func ToResponse(ctx context.Context, v wrpc.Value, req *http.Request) (*http.Res
 		}
 	}
 	trailers, _ := f[1].(wrpc.FutureValue)
-	var body io.ReadCloser = http.NoBody
-	switch b := f[0].(type) {
-	case *wrpc.ByteStream:
-		body = b.WithContext(ctx)
-	case io.ReadCloser:
-		body = b
-	case io.Reader:
-		body = io.NopCloser(b)
-	}
+	body := bodyReader(ctx, f[0])
 	resp.Body = &responseBody{ReadCloser: body, resp: resp, trailers: trailers, ctx: ctx}
 	return resp, nil
+}
+
+// bodyReader reads the body stream of a request or response value (the stream a peer
+// sends, or the reader a local caller passed); a missing body is empty.
+func bodyReader(ctx context.Context, v wrpc.Value) io.ReadCloser {
+	switch b := v.(type) {
+	case *wrpc.ByteStream:
+		return b.WithContext(ctx)
+	case io.ReadCloser:
+		return b
+	case io.Reader:
+		return io.NopCloser(b)
+	}
+	return http.NoBody
 }
 
 // responseBody fills resp.Trailer once the body has ended.

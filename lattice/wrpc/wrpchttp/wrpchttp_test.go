@@ -34,13 +34,15 @@ func startNATS(t testing.TB) string {
 	return testnats.Run(t, &server.Options{}).URL
 }
 
-func connect(t testing.TB, url string) *wrpc.Conn {
+func connect(t testing.TB, url string) *wrpc.Conn { return connectWith(t, url, wrpc.Options{}) }
+
+func connectWith(t testing.TB, url string, opts wrpc.Options) *wrpc.Conn {
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	c, err := wrpc.NewConn(nc, wrpc.Options{})
+	c, err := wrpc.NewConn(nc, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +51,22 @@ func connect(t testing.TB, url string) *wrpc.Conn {
 
 // The upstream trace (wrpc/http tests/rust.rs, reference §7.5): the root bytes of the request
 // POST https://example.com/test?foo=bar with user-agent wrpc/0.2.0, and of the echo response.
+// handleOver calls wrpc:http/incoming-handler.handle with req on the component served under
+// prefix and returns its response.
+func handleOver(t *testing.T, cli *wrpc.Conn, prefix string, req wrpc.Value) *http.Response {
+	t.Helper()
+	res, err := cli.Invoke(context.Background(), wrpc.Invocation{Prefix: prefix, Instance: interfaces.HTTPIncomingHandler, Func: "handle", Timeout: 5 * time.Second},
+		interfaces.HTTPHandle.Type, []wrpc.Value{req})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := ToResponse(context.Background(), res[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
 func TestRequestResponseGoldens(t *testing.T) {
 	headers := FieldsValue(http.Header{"User-Agent": {"wrpc/0.2.0"}})
 	// a streamed body and trailers not yet known, as the Rust client sends them: both pending
@@ -94,15 +112,7 @@ func TestRequestResponseGoldens(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer served.Stop()
-	res, err := cli.Invoke(context.Background(), wrpc.Invocation{Prefix: "default.http_hello", Instance: interfaces.HTTPIncomingHandler, Func: "handle", Timeout: 5 * time.Second},
-		interfaces.HTTPHandle.Type, []wrpc.Value{req})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := ToResponse(context.Background(), res[0], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := handleOver(t, cli, "default.http_hello", req)
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || string(body) != "foobar" || resp.StatusCode != 200 || resp.Header.Get("Foo") != "bar" {
 		t.Fatalf("response %d %v %q %v", resp.StatusCode, resp.Header, body, err)
@@ -143,31 +153,32 @@ func TestRequestResponseGoldens(t *testing.T) {
 	}
 }
 
+// serveIncoming serves handler as wrpc:http/incoming-handler under prefix "L.c" on a new NATS
+// server; it returns the server's URL and a connection to call it through.
+func serveIncoming(t *testing.T, handler ServeFunc) (string, *wrpc.Conn) {
+	t.Helper()
+	url := startNATS(t)
+	srv, cli := connect(t, url), connect(t, url)
+	serveHandle(t, srv, handler)
+	return url, cli
+}
+
 // An HTTP request through the Transport to a served http.Handler and back: repeated headers
 // grouped, a large streamed body, trailers, and an error before the response.
 func TestTransportRoundTrip(t *testing.T) {
-	url := startNATS(t)
-	srv, cli := connect(t, url), connect(t, url)
-	served, err := srv.Serve(wrpc.ServeOptions{Prefix: "L.c"}, wrpc.Export{
-		Instance: interfaces.HTTPIncomingHandler, Func: "handle", Type: interfaces.HTTPHandle.Type,
-		Handler: IncomingHandler(func(w http.ResponseWriter, r *http.Request) error {
-			if r.URL.Path == "/fail" {
-				return io.ErrClosedPipe
-			}
-			b, _ := io.ReadAll(r.Body)
-			w.Header()["X-Multi"] = r.Header.Values("X-Multi")
-			w.Header().Set("Trailer", "X-Sum")
-			w.Header().Set("X-Host", r.Host)
-			w.WriteHeader(201)
-			w.Write(b)
-			w.Header().Set("X-Sum", "done")
-			return nil
-		}),
+	_, cli := serveIncoming(t, func(w http.ResponseWriter, r *http.Request) error {
+		if r.URL.Path == "/fail" {
+			return io.ErrClosedPipe
+		}
+		b, _ := io.ReadAll(r.Body)
+		w.Header()["X-Multi"] = r.Header.Values("X-Multi")
+		w.Header().Set("Trailer", "X-Sum")
+		w.Header().Set("X-Host", r.Host)
+		w.WriteHeader(201)
+		w.Write(b)
+		w.Header().Set("X-Sum", "done")
+		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer served.Stop()
 	client := &http.Client{Transport: &Transport{Conn: cli, Target: func(*http.Request) wrpc.Invocation {
 		return wrpc.Invocation{Prefix: "L.c", Timeout: 5 * time.Second}
 	}}}
@@ -203,6 +214,55 @@ func TestTransportRoundTrip(t *testing.T) {
 	}
 	if err := WriteResponse(rec, resp); err != nil || rec.Code != 201 || rec.Body.String() != "hi" {
 		t.Fatalf("WriteResponse: %v %d %q", err, rec.Code, rec.Body.String())
+	}
+}
+
+// A GET between two wash peers is two NATS messages (the wash short reply); with a standard
+// peer on either side it is the standard seven. The answer is the same.
+func TestGETMessages(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		srv, cli wrpc.Options
+		messages int
+	}{
+		{"wash to wash", wrpc.Options{}, wrpc.Options{}, 2},
+		{"wash to standard", wrpc.Options{StandardOnly: true}, wrpc.Options{}, 7},
+		{"standard to wash", wrpc.Options{}, wrpc.Options{StandardOnly: true}, 7},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			url := startNATS(t)
+			srv, cli := connectWith(t, url, c.srv), connectWith(t, url, c.cli)
+			serveHandle(t, srv, func(w http.ResponseWriter, r *http.Request) error {
+				w.Header().Set("Content-Type", "text/plain")
+				_, err := io.WriteString(w, "hello "+r.URL.Path)
+				return err
+			})
+			spy, _ := nats.Connect(url)
+			defer spy.Close()
+			sub, _ := spy.SubscribeSync(">")
+			spy.Flush()
+			client := &http.Client{Transport: &Transport{Conn: cli, Target: func(*http.Request) wrpc.Invocation {
+				return wrpc.Invocation{Prefix: "L.c", Timeout: 5 * time.Second}
+			}}}
+			resp, err := client.Get("http://localhost/x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 || string(body) != "hello /x" || resp.Header.Get("Content-Type") != "text/plain" {
+				t.Fatalf("%d %v %q", resp.StatusCode, resp.Header, body)
+			}
+			n := 0
+			for {
+				if _, err := sub.NextMsg(200 * time.Millisecond); err != nil {
+					break
+				}
+				n++
+			}
+			if n != c.messages {
+				t.Errorf("%d messages, want %d", n, c.messages)
+			}
+		})
 	}
 }
 
@@ -243,35 +303,18 @@ func TestOutgoingHandler(t *testing.T) {
 // A small answer that is complete when the result goes out travels inline: the body as a ready
 // stream, the trailers as a ready future, nothing on the async channels.
 func TestSmallResponseInline(t *testing.T) {
-	url := startNATS(t)
-	srv, cli := connect(t, url), connect(t, url)
-	served, err := srv.Serve(wrpc.ServeOptions{Prefix: "L.c"}, wrpc.Export{
-		Instance: interfaces.HTTPIncomingHandler, Func: "handle", Type: interfaces.HTTPHandle.Type,
-		Handler: IncomingHandler(func(w http.ResponseWriter, r *http.Request) error {
-			b, _ := io.ReadAll(r.Body)
-			w.Header().Set("foo", "bar")
-			_, err := w.Write(b)
-			return err
-		}),
+	url, cli := serveIncoming(t, func(w http.ResponseWriter, r *http.Request) error {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("foo", "bar")
+		_, err := w.Write(b)
+		return err
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer served.Stop()
 	spy, _ := nats.Connect(url)
 	defer spy.Close()
 	sub, _ := spy.SubscribeSync("_INBOX.>")
 	spy.Flush()
 	small := NewRequestValue("POST", "https", "example.com", "/", nil, []byte("foobar"), wrpc.Ready(wrpc.None()))
-	res, err := cli.Invoke(context.Background(), wrpc.Invocation{Prefix: "L.c", Instance: interfaces.HTTPIncomingHandler, Func: "handle", Timeout: 5 * time.Second},
-		interfaces.HTTPHandle.Type, []wrpc.Value{small})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := ToResponse(context.Background(), res[0], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := handleOver(t, cli, "L.c", small)
 	if b, _ := io.ReadAll(resp.Body); string(b) != "foobar" || resp.Header.Get("Foo") != "bar" {
 		t.Fatalf("inline body %q %v", b, resp.Header)
 	}
@@ -332,4 +375,16 @@ func TestFieldsFromHeader(t *testing.T) {
 			t.Errorf("%v: %v", dup, err)
 		}
 	}
+}
+
+// serveHandle serves incoming-handler.handle on "L.c" with serve until the test ends.
+func serveHandle(t *testing.T, srv *wrpc.Conn, serve ServeFunc) {
+	t.Helper()
+	served, err := srv.Serve(wrpc.ServeOptions{Prefix: "L.c", Queue: "L.c"}, wrpc.Export{
+		Instance: interfaces.HTTPIncomingHandler, Func: "handle", Type: interfaces.HTTPHandle.Type, Handler: IncomingHandler(serve),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(served.Stop)
 }
