@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/wasmlattice/wash/internal/testtool"
 )
 
 // Checked-in guests (see runtime/testdata/corpus/README.md).
@@ -91,11 +93,7 @@ func CompilationCache() string { return filepath.Join(CacheDir(), "wasm-cache") 
 // fails, as CI installs them.
 func JSHello(t testing.TB) string {
 	t.Helper()
-	p, err := BuildJSHello()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testtool.Must(t, BuildJSHello)
 }
 
 // BuildJSHello is JSHello outside tests (bench/ uses it).

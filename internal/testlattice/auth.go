@@ -26,13 +26,18 @@ import (
 // server options, the user's JWT and seed, and a creds file.
 func OperatorMode(t testing.TB) (*server.Options, string, []byte, string) {
 	t.Helper()
+	// sign encodes claims signed by kp; these are well-formed, so an error fails the test
+	sign := func(claims jwt.Claims, kp nkeys.KeyPair) string {
+		t.Helper()
+		s, err := claims.Encode(kp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
 	okp, _ := nkeys.CreateOperator()
 	opub, _ := okp.PublicKey()
-	oc := jwt.NewOperatorClaims(opub)
-	ojwt, err := oc.Encode(okp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ojwt := sign(jwt.NewOperatorClaims(opub), okp)
 	opClaims, err := jwt.DecodeOperatorClaims(ojwt)
 	if err != nil {
 		t.Fatal(err)
@@ -41,17 +46,10 @@ func OperatorMode(t testing.TB) (*server.Options, string, []byte, string) {
 	apub, _ := akp.PublicKey()
 	ac := jwt.NewAccountClaims(apub)
 	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{MemoryStorage: -1, DiskStorage: -1, Streams: -1, Consumer: -1}
-	ajwt, err := ac.Encode(okp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ajwt := sign(ac, okp)
 	ukp, _ := nkeys.CreateUser()
 	upub, _ := ukp.PublicKey()
-	uc := jwt.NewUserClaims(upub)
-	ujwt, err := uc.Encode(akp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ujwt := sign(jwt.NewUserClaims(upub), akp)
 	useed, _ := ukp.Seed()
 	creds, err := jwt.FormatUserConfig(ujwt, useed)
 	if err != nil {
@@ -64,10 +62,7 @@ func OperatorMode(t testing.TB) (*server.Options, string, []byte, string) {
 	// JetStream in operator mode needs a system account.
 	skp, _ := nkeys.CreateAccount()
 	spub, _ := skp.PublicKey()
-	sjwt, err := jwt.NewAccountClaims(spub).Encode(okp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sjwt := sign(jwt.NewAccountClaims(spub), okp)
 	resolver := &server.MemAccResolver{}
 	if err := resolver.Store(apub, ajwt); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,16 @@ import (
 	"testing"
 )
 
+// Must runs a setup step for one test (a build, a free port): an error fails the test.
+func Must[T any](t testing.TB, step func() (T, error)) T {
+	t.Helper()
+	v, err := step()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // Path returns the absolute path of program name, searching PATH and then the given extra
 // locations (Debian installs some daemons outside PATH). It fails the test, naming the Debian
 // package to install, when the program is nowhere.

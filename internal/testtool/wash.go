@@ -41,11 +41,7 @@ func BuildWash() (string, error) {
 // Wash is BuildWash for one test: a failed build fails the test.
 func Wash(t testing.TB) string {
 	t.Helper()
-	bin, err := BuildWash()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
+	return Must(t, BuildWash)
 }
 
 // RemoveBuilt deletes what BuildWash built (nothing when it was not called).

@@ -138,32 +138,61 @@ func (h *Host) pull(ctx context.Context, what string, rr oci.ResourceRef, o oci.
 // fetchArtifact returns a component's bytes: from a file (when allowed) or an OCI registry
 // (through the host's cache). Embedded claims, if any, must be valid.
 func (h *Host) fetchArtifact(ctx context.Context, ref string) ([]byte, error) {
-	fail := func(err error) ([]byte, error) {
+	wasm, err := h.fetchBytes(ctx, ref, componentArtifact(h.cfg.MaxComponentSize))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkComponentClaims(wasm); err != nil {
 		return nil, fmt.Errorf("failed to fetch component %s: %w", ref, err)
+	}
+	return wasm, nil
+}
+
+// artifactKind is what fetchBytes fetches: the layer types a registry may serve, the size
+// limit and the host flag that raises it, and why a builtin reference has nothing to fetch.
+type artifactKind struct {
+	what    string // "component" or "provider", for errors
+	accept  []string
+	limit   int64
+	flag    string
+	builtin string
+}
+
+func componentArtifact(limit int64) artifactKind {
+	return artifactKind{what: "component", accept: oci.AcceptComponent, limit: limit, flag: "--max-component-size-bytes",
+		builtin: "nothing to fetch for a builtin; wasmcloud+builtin:// names providers, not components"}
+}
+
+func providerArchive(limit int64) artifactKind {
+	return artifactKind{what: "provider", accept: oci.AcceptProvider, limit: limit, flag: "--max-provider-size-bytes",
+		builtin: "builtin providers have no archive to fetch"}
+}
+
+// fetchBytes reads a file:// reference (when allowed) or pulls an OCI one through the host's
+// cache, at most k.limit bytes either way.
+func (h *Host) fetchBytes(ctx context.Context, ref string, k artifactKind) ([]byte, error) {
+	fail := func(err error) ([]byte, error) {
+		return nil, fmt.Errorf("failed to fetch %s %s: %w", k.what, ref, err)
 	}
 	rr, err := h.parseRef(ref)
 	if err != nil {
 		return fail(err)
 	}
-	var wasm []byte
 	switch rr.Kind {
 	case oci.RefBuiltin:
-		return fail(errors.New("nothing to fetch for a builtin; wasmcloud+builtin:// names providers, not components"))
+		return fail(errors.New(k.builtin))
 	case oci.RefFile:
-		if wasm, err = readArtifactFile(rr.Path, h.cfg.MaxComponentSize, "--max-component-size-bytes"); err != nil {
+		b, err := readArtifactFile(rr.Path, k.limit, k.flag)
+		if err != nil {
 			return fail(err)
 		}
-	default:
-		a, err := h.pull(ctx, "component", rr, oci.PullOptions{Accept: oci.AcceptComponent, SingleLayer: true, MaxSize: h.cfg.MaxComponentSize})
-		if err != nil {
-			return nil, sizeHint(err, "--max-component-size-bytes")
-		}
-		wasm = a.Bytes()
+		return b, nil
 	}
-	if err := checkComponentClaims(wasm); err != nil {
-		return fail(err)
+	a, err := h.pull(ctx, k.what, rr, oci.PullOptions{Accept: k.accept, SingleLayer: true, MaxSize: k.limit})
+	if err != nil {
+		return nil, sizeHint(err, k.flag)
 	}
-	return wasm, nil
+	return a.Bytes(), nil
 }
 
 // readArtifactFile reads a file:// artifact of at most limit bytes: /dev/zero or a huge file
@@ -221,24 +250,9 @@ func (h *Host) fetchProvider(ctx context.Context, ref string) (*fetchedProvider,
 	fail := func(err error) (*fetchedProvider, error) {
 		return nil, fmt.Errorf("failed to fetch provider %s: %w", ref, err)
 	}
-	rr, err := h.parseRef(ref)
+	data, err := h.fetchBytes(ctx, ref, providerArchive(h.cfg.MaxProviderSize))
 	if err != nil {
-		return fail(err)
-	}
-	var data []byte
-	switch rr.Kind {
-	case oci.RefBuiltin:
-		return fail(errors.New("builtin providers have no archive to fetch"))
-	case oci.RefFile:
-		if data, err = readArtifactFile(rr.Path, h.cfg.MaxProviderSize, "--max-provider-size-bytes"); err != nil {
-			return fail(err)
-		}
-	default:
-		a, err := h.pull(ctx, "provider", rr, oci.PullOptions{Accept: oci.AcceptProvider, SingleLayer: true, MaxSize: h.cfg.MaxProviderSize})
-		if err != nil {
-			return nil, sizeHint(err, "--max-provider-size-bytes")
-		}
-		data = a.Bytes()
+		return nil, err
 	}
 	target := par.NativeTarget()
 	sum := sha256.Sum256(data)

@@ -1,7 +1,6 @@
 package host_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"os"
@@ -31,23 +30,21 @@ func do(t *testing.T, method, url, body string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
+// blobstoreLink links component to provider for wasi:blobstore with config as the target config.
+func blobstoreLink(component, provider, config string) ctl.Link {
+	return ctl.Link{SourceID: component, Target: provider, WitNamespace: "wasi", WitPackage: "blobstore",
+		Interfaces: []string{"blobstore", "container", "types"}, TargetConfig: []string{config}}
+}
+
 // The blobhttp component behind the builtin http-server, storing objects through its link to
 // blobstore-fs: objects land as files under the link's root, names that would leave the root
 // are refused, and blobstore errors reach the host log with the component and provider ids.
 func TestBlobstoreThroughHost(t *testing.T) {
-	log := &syncBuffer{}
-	l := newLattice(t, host.Config{Logger: newTextLogger(log)})
-	ctx := context.Background()
+	l, log := newLoggedLattice(t, host.Config{})
 	root := filepath.Join(t.TempDir(), "blobs")
 	l.scale("blobs", fixtureRef(t, "providers/testdata/blobhttp/blobhttp.component.wasm"), 4, nil)
-	l.startBuiltin("http", "http-server")
-	l.startBuiltin("files", "blobstore-fs")
-	l.ok(l.c.PutConfig(ctx, "blob-root", map[string]string{"root": root}))
-	l.ok(l.c.PutLink(ctx, ctl.Link{SourceID: "blobs", Target: "files", WitNamespace: "wasi", WitPackage: "blobstore",
-		Interfaces: []string{"blobstore", "container", "types"}, TargetConfig: []string{"blob-root"}}))
-	addr := freeAddr(t)
-	l.serve("http", "blobs", "default", addr)
-	base := "http://" + addr
+	l.linkBuiltin("files", "blobstore-fs", blobstoreLink("blobs", "files", "blob-root"), "blob-root", map[string]string{"root": root})
+	base := l.serveHTTP("blobs")
 
 	if code, body := waitServed(t, base+"/"); code != 200 || body != "" {
 		t.Fatalf("empty list: %d %q", code, body)
@@ -96,19 +93,12 @@ func TestBlobstoreThroughHost(t *testing.T) {
 // A key-value backend error reaches the component as the interface's error value (the counter
 // answers 500 with it) and the host log names the component, the provider and the reason.
 func TestKeyValueErrorsLogged(t *testing.T) {
-	log := &syncBuffer{}
-	l := newLattice(t, host.Config{Logger: newTextLogger(log)})
-	ctx := context.Background()
+	l, log := newLoggedLattice(t, host.Config{})
 	l.scale("counter", fixtureRef(t, "providers/testdata/counter/counter.component.wasm"), 2, nil)
-	l.startBuiltin("http", "http-server")
-	l.startBuiltin("kv", "keyvalue-redis")
 	refused := "redis://" + freeAddr(t) // nothing listens there
-	l.ok(l.c.PutConfig(ctx, "kv-url", map[string]string{"url": refused}))
-	l.ok(l.c.PutLink(ctx, ctl.Link{SourceID: "counter", Target: "kv", WitNamespace: "wasi", WitPackage: "keyvalue",
-		Interfaces: []string{"store", "atomics"}, TargetConfig: []string{"kv-url"}}))
-	addr := freeAddr(t)
-	l.serve("http", "counter", "default", addr)
-	if code, body := waitServed(t, "http://"+addr+"/hello"); code != 500 || !strings.Contains(body, "cannot reach Redis") {
+	l.linkBuiltin("kv", "keyvalue-redis", ctl.Link{SourceID: "counter", Target: "kv", WitNamespace: "wasi", WitPackage: "keyvalue",
+		Interfaces: []string{"store", "atomics"}, TargetConfig: []string{"kv-url"}}, "kv-url", map[string]string{"url": refused})
+	if code, body := waitServed(t, l.serveHTTP("counter")+"/hello"); code != 500 || !strings.Contains(body, "cannot reach Redis") {
 		t.Fatalf("GET: %d %q", code, body)
 	}
 	waitLog(t, log, "component_id=counter provider_id=kv", "function=wasi:keyvalue/atomics@0.2.0-draft#increment", "cannot reach Redis at 127.0.0.1")

@@ -62,14 +62,7 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 	h.linkMu.Lock()
 	h.mu.Lock()
 	h.providers[p.id] = p
-	var existing []ctl.Link
-	for _, ls := range h.links {
-		for _, l := range ls {
-			if l.SourceID == p.id || l.Target == p.id {
-				existing = append(existing, l)
-			}
-		}
-	}
+	existing := h.providerLinksLocked(p.id)
 	h.mu.Unlock()
 	// image_ref is the normalised reference: the bare builtin name (upstream
 	// host/src/wasmbus/mod.rs:2040-2070 reports "http-server", not the URL), or the image a
@@ -95,6 +88,20 @@ func (h *Host) startBuiltin(ctx context.Context, cmd ctl.StartProviderCommand, n
 		h.publish(events.HealthCheckPassed, events.HealthCheckData{HostID: h.id, ProviderID: p.id})
 	}
 	h.linkMu.Unlock()
+}
+
+// providerLinksLocked lists the links in which provider id is the source or the target, to
+// hand a (re)started provider. Called with h.mu held.
+func (h *Host) providerLinksLocked(id string) []ctl.Link {
+	var links []ctl.Link
+	for _, ls := range h.links {
+		for _, l := range ls {
+			if l.SourceID == id || l.Target == id {
+				links = append(links, l)
+			}
+		}
+	}
+	return links
 }
 
 func (h *Host) builtinDeps() providers.Deps {
@@ -123,14 +130,7 @@ func (h *Host) restartBuiltin(ctx context.Context, p *provider) {
 	h.mu.Unlock()
 	h.serveBuiltin(p.id, b) // its exports now reach the new instance
 	h.mu.Lock()
-	var links []ctl.Link
-	for _, ls := range h.links {
-		for _, l := range ls {
-			if l.SourceID == p.id || l.Target == p.id {
-				links = append(links, l)
-			}
-		}
-	}
+	links := h.providerLinksLocked(p.id)
 	h.mu.Unlock()
 	h.log.Info("builtin provider restarted with its new config", "provider_id", p.id)
 	h.setLinkHealth(p, "\x00config", false, nil)

@@ -407,52 +407,53 @@ func builtinAs[T any](ctx context.Context, h *Host, componentID string, c capabi
 	return b, rl, nil
 }
 
+// openCapability opens the backend B behind a component's link for ns:pkg/iface: the builtin
+// on this host in process, as the opener O it must be, or else remote's client that reaches
+// the provider over wRPC.
+func openCapability[O, B any](ctx context.Context, h *Host, componentID, ns, pkg, iface string,
+	remote func(capability) B, open func(O, context.Context, providers.InterfaceLinkDefinition) (B, error)) (B, error) {
+	var zero B
+	c, err := h.linkedCapability(componentID, ns, pkg, iface)
+	if err != nil {
+		return zero, err
+	}
+	if c.builtin == nil {
+		return remote(c), nil
+	}
+	o, rl, err := builtinAs[O](ctx, h, componentID, c, ns+":"+pkg)
+	if err != nil {
+		return zero, err
+	}
+	return open(o, ctx, rl)
+}
+
 // capabilityInterfaces are the host interfaces every component instance gets for the
 // capabilities providers serve. They resolve the link on each call, so an instance follows
 // link changes and pooled instances stay valid; a builtin on this host is called in process,
 // any other provider over wRPC.
 func (h *Host) capabilityInterfaces(componentID string) []*runtime.HostInterface {
 	msg := providers.MessagingInterfaces(func(ctx context.Context) (providers.MessageBroker, error) {
-		c, err := h.linkedCapability(componentID, "wasmcloud", "messaging", "consumer")
-		if err != nil {
-			return nil, err
-		}
-		if c.builtin == nil {
-			return providers.RemoteMessaging{Conn: h.rpc, Invocation: c.inv, Fail: h.unreachable(c.link)}, nil
-		}
-		m, rl, err := builtinAs[providers.MessagingOpener](ctx, h, componentID, c, "wasmcloud:messaging")
-		if err != nil {
-			return nil, err
-		}
-		return m.OpenMessaging(ctx, rl)
+		return openCapability(ctx, h, componentID, "wasmcloud", "messaging", "consumer",
+			func(c capability) providers.MessageBroker {
+				return providers.RemoteMessaging{Conn: h.rpc, Invocation: c.inv, Fail: h.unreachable(c.link)}
+			},
+			providers.MessagingOpener.OpenMessaging)
 	})
 	blob := providers.BlobstoreInterfaces(func(ctx context.Context) (providers.BlobBackend, error) {
-		c, err := h.linkedCapability(componentID, "wasi", "blobstore", "blobstore")
-		if err != nil {
-			return nil, err
-		}
-		if c.builtin == nil {
-			return &providers.RemoteBlobs{Conn: h.rpc, Invocation: c.inv, Fail: h.unreachable(c.link)}, nil
-		}
-		bs, rl, err := builtinAs[providers.BlobstoreOpener](ctx, h, componentID, c, "wasi:blobstore")
-		if err != nil {
-			return nil, err
-		}
-		return bs.OpenBlobstore(ctx, rl)
+		return openCapability(ctx, h, componentID, "wasi", "blobstore", "blobstore",
+			func(c capability) providers.BlobBackend {
+				return &providers.RemoteBlobs{Conn: h.rpc, Invocation: c.inv, Fail: h.unreachable(c.link)}
+			},
+			providers.BlobstoreOpener.OpenBlobstore)
 	})
 	pg := providers.PostgresInterfaces(func(ctx context.Context) (providers.PostgresBackend, error) {
-		c, err := h.linkedCapability(componentID, "wasmcloud", "postgres", "")
-		if err != nil {
-			return nil, err
-		}
-		if c.builtin == nil {
-			return &providers.RemotePostgres{Conn: h.rpc, Invocation: c.inv, Fail: h.unreachable(c.link)}, nil
-		}
-		pp, rl, err := builtinAs[*providers.PostgresProvider](ctx, h, componentID, c, "wasmcloud:postgres")
-		if err != nil {
-			return nil, err
-		}
-		return pp.Open(rl)
+		return openCapability(ctx, h, componentID, "wasmcloud", "postgres", "",
+			func(c capability) providers.PostgresBackend {
+				return &providers.RemotePostgres{Conn: h.rpc, Invocation: c.inv, Fail: h.unreachable(c.link)}
+			},
+			func(pp *providers.PostgresProvider, _ context.Context, rl providers.InterfaceLinkDefinition) (providers.PostgresBackend, error) {
+				return pp.Open(rl)
+			})
 	})
 	return slices.Concat(
 		h.busInterfaces(componentID),

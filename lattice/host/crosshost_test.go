@@ -11,11 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
@@ -123,8 +120,7 @@ func TestS3FilesAcrossHosts(t *testing.T) {
 	cfg, _ := json.Marshal(map[string]string{"access_key_id": gw.AccessKey, "secret_access_key": gw.SecretKey, "endpoint": gw.Endpoint})
 	m.ok(m.c.PutConfig(ctx, "s3-conn", map[string]string{"config_json": string(cfg)}))
 	m.scale(1, "files", fixtureRef(t, "../../examples/s3-files/s3-files.component.wasm"), 4)
-	m.link(ctl.Link{SourceID: "files", Target: "s3", WitNamespace: "wasi", WitPackage: "blobstore",
-		Interfaces: []string{"blobstore", "container", "types"}, TargetConfig: []string{"s3-conn"}})
+	m.link(blobstoreLink("files", "s3", "s3-conn"))
 	m.startBuiltin(1, "http", "http-server")
 	addr := freeAddr(t)
 	m.serveHTTP("http", "files", addr)
@@ -140,43 +136,14 @@ func TestS3FilesAcrossHosts(t *testing.T) {
 // records to msgecho's handler on host 1, and the echo msgecho publishes goes back through the
 // provider's consumer interface: both directions cross the lattice.
 func TestKafkaAcrossHosts(t *testing.T) {
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "orders", "orders.reply"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	brokers := cluster.ListenAddrs()
+	brokers := startKafka(t)
 	m := newMultiHost(t, 2, host.Config{})
-	ctx := context.Background()
 	m.scale(1, "echo", fixtureRef(t, "providers/testdata/msgecho/msgecho.component.wasm"), 2)
 	m.startBuiltin(0, "kafka", "messaging-kafka")
-	m.ok(m.c.PutConfig(ctx, "kafka-orders", map[string]string{"hosts": brokers[0], "topic": "orders"}))
-	m.link(ctl.Link{SourceID: "echo", Target: "kafka", WitNamespace: "wasmcloud", WitPackage: "messaging",
-		Interfaces: []string{"consumer", "handler"}, TargetConfig: []string{"kafka-orders"}})
-
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics("orders.reply"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	// the provider consumes from the end of the topic: send until an echo comes back
-	deadline := time.Now().Add(30 * time.Second)
-	for i := 0; ; i++ {
-		body := fmt.Sprintf("across %d", i)
-		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: []byte(body)}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-		pctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-		fetches := cl.PollFetches(pctx)
-		cancel()
-		echoed := false
-		fetches.EachRecord(func(r *kgo.Record) { echoed = echoed || strings.HasPrefix(string(r.Value), "echo: across ") })
-		if echoed {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no echo on orders.reply within 30s")
-		}
+	m.ok(m.c.PutConfig(context.Background(), "kafka-orders", kafkaOrders(brokers)))
+	m.link(kafkaEchoLink)
+	if !kafkaEchoes(t, brokers, "across ", "echo: across ") {
+		t.Fatal("no echo on orders.reply within 30s")
 	}
 }
 

@@ -195,10 +195,8 @@ func TestHeartbeatAtStart(t *testing.T) {
 }
 
 func TestHostStop(t *testing.T) {
-	nc := startNATS(t)
-	evs := watchEvents(t, nc, "default")
-	h := startHost(t, nc, host.Config{Lattice: "default"})
-	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"})
+	l := newLattice(t, host.Config{})
+	evs, h, c := l.evs, l.h, l.c
 	if _, err := c.StopHost(context.Background(), h.ID(), time.Second); err != nil {
 		t.Fatal(err)
 	}

@@ -213,6 +213,18 @@ func (h *Host) matchesConstraints(constraints map[string]string) bool {
 	return true
 }
 
+// auctionBid decides whether this host bids in an auction: it does not run the id yet and its
+// labels meet the constraints. The ack echoes the constraints, as {} rather than null.
+func (h *Host) auctionBid(running bool, constraints map[string]string) (map[string]string, bool) {
+	if running || !h.matchesConstraints(constraints) {
+		return nil, false
+	}
+	if constraints == nil {
+		constraints = map[string]string{}
+	}
+	return constraints, true
+}
+
 func (h *Host) handleComponentAuction(data []byte) (ctl.Response, bool) {
 	var req ctl.ComponentAuctionRequest
 	if err := decode(data, &req); err != nil || req.ComponentID == "" {
@@ -221,13 +233,11 @@ func (h *Host) handleComponentAuction(data []byte) (ctl.Response, bool) {
 	h.mu.RLock()
 	_, running := h.components[req.ComponentID]
 	h.mu.RUnlock()
-	if running || !h.matchesConstraints(req.Constraints) {
+	constraints, bid := h.auctionBid(running, req.Constraints)
+	if !bid {
 		return ctl.Response{}, false
 	}
-	if req.Constraints == nil {
-		req.Constraints = map[string]string{}
-	}
-	return ctl.OK(ctl.ComponentAuctionAck{ComponentRef: req.ComponentRef, ComponentID: req.ComponentID, HostID: h.id, Constraints: req.Constraints}), true
+	return ctl.OK(ctl.ComponentAuctionAck{ComponentRef: req.ComponentRef, ComponentID: req.ComponentID, HostID: h.id, Constraints: constraints}), true
 }
 
 func (h *Host) handleProviderAuction(data []byte) (ctl.Response, bool) {
@@ -238,13 +248,11 @@ func (h *Host) handleProviderAuction(data []byte) (ctl.Response, bool) {
 	h.mu.RLock()
 	_, running := h.providers[req.ProviderID]
 	h.mu.RUnlock()
-	if running || !h.matchesConstraints(req.Constraints) {
+	constraints, bid := h.auctionBid(running, req.Constraints)
+	if !bid {
 		return ctl.Response{}, false
 	}
-	if req.Constraints == nil {
-		req.Constraints = map[string]string{}
-	}
-	return ctl.OK(ctl.ProviderAuctionAck{HostID: h.id, ProviderRef: req.ProviderRef, ProviderID: req.ProviderID, Constraints: req.Constraints}), true
+	return ctl.OK(ctl.ProviderAuctionAck{HostID: h.id, ProviderRef: req.ProviderRef, ProviderID: req.ProviderID, Constraints: constraints}), true
 }
 
 func (h *Host) handlePutLabel(data []byte) ctl.Response {

@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 
+	"github.com/wasmlattice/wash/internal/periodic"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/logs"
@@ -355,17 +356,7 @@ func (h *Host) Start(ctx context.Context) error {
 
 func (h *Host) heartbeatLoop() {
 	defer h.wg.Done()
-	h.heartbeat()
-	t := time.NewTicker(h.cfg.HeartbeatInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-h.stopping:
-			return
-		case <-t.C:
-			h.heartbeat()
-		}
-	}
+	periodic.Every(h.stopping, 0, h.cfg.HeartbeatInterval, h.heartbeat)
 }
 
 // heartbeat publishes the inventory. The inventory is a snapshot: a component that starts

@@ -121,10 +121,8 @@ func TestScaleWasip1Module(t *testing.T) {
 }
 
 func TestScaleFailures(t *testing.T) {
-	nc := startNATS(t)
-	evs := watchEvents(t, nc, "default")
-	h := startHost(t, nc, host.Config{Lattice: "default"})
-	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"})
+	l := newLattice(t, host.Config{})
+	evs, h, c := l.evs, l.h, l.c
 	ctx := context.Background()
 	dir := t.TempDir()
 	component := filepath.Join(dir, "c.wasm")

@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wasmlattice/wash/internal/corpus"
+	"github.com/wasmlattice/wash/internal/testtool"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/host"
@@ -95,13 +96,27 @@ func newLattice(t testing.TB, cfg host.Config) *lattice {
 	return &lattice{t: t, nc: nc, h: h, c: ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"}), evs: evs}
 }
 
+// newLoggedLattice is newLattice with the host's log kept as text, for tests that check what
+// the host logs.
+func newLoggedLattice(t testing.TB, cfg host.Config) (*lattice, *testtool.LogBuffer) {
+	log := &testtool.LogBuffer{}
+	cfg.Logger = newTextLogger(log)
+	return newLattice(t, cfg), log
+}
+
 func (l *lattice) ok(r ctl.Response, err error) {
 	l.t.Helper()
+	mustSucceed(l.t, r, err)
+}
+
+// mustSucceed fails the test unless a control request was sent and answered with success.
+func mustSucceed(t testing.TB, r ctl.Response, err error) {
+	t.Helper()
 	if err != nil {
-		l.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if !r.Success {
-		l.t.Fatalf("control request failed: %s", r.Message)
+		t.Fatalf("control request failed: %s", r.Message)
 	}
 }
 
@@ -122,6 +137,25 @@ func (l *lattice) startBuiltin(id, name string, config ...string) {
 		HostID: l.h.ID(), ProviderID: id, ProviderRef: "wasmcloud+builtin://" + name, Config: config,
 	}))
 	l.evs.waitFor(l.t, events.ProviderStarted, func(m map[string]any) bool { return m["provider_id"] == id })
+}
+
+// linkBuiltin starts the builtin provider name as id, puts the named config the link refers
+// to and then the link.
+func (l *lattice) linkBuiltin(id, name string, link ctl.Link, config string, values map[string]string) {
+	l.t.Helper()
+	l.startBuiltin(id, name)
+	l.ok(l.c.PutConfig(context.Background(), config, values))
+	l.ok(l.c.PutLink(context.Background(), link))
+}
+
+// serveHTTP starts the builtin http-server as "http" and links it to component on a free
+// address; it returns the component's base URL.
+func (l *lattice) serveHTTP(component string) string {
+	l.t.Helper()
+	l.startBuiltin("http", "http-server")
+	addr := freeAddr(l.t)
+	l.serve("http", component, "default", addr)
+	return "http://" + addr
 }
 
 // serve links provider -> component on wasi:http/incoming-handler with its own address config.
@@ -179,14 +213,22 @@ func waitClosed(t testing.TB, addr string) {
 	}
 }
 
-func TestBuiltinHTTPServerServesComponents(t *testing.T) {
-	l := newLattice(t, host.Config{})
-	l.scale("hello", watHelloRef(t), 10, nil)
-	l.scale("gohello", goHelloRef(t), 10, nil)
+// serveHellos runs the WAT and the Go hello components with instances each behind one
+// http-server, each on its own address: a1 serves the WAT one, a2 the Go one.
+func serveHellos(t testing.TB, instances uint32) (l *lattice, a1, a2 string) {
+	t.Helper()
+	l = newLattice(t, host.Config{})
+	l.scale("hello", watHelloRef(t), instances, nil)
+	l.scale("gohello", goHelloRef(t), instances, nil)
 	l.startBuiltin("http", "http-server")
-	a1, a2 := pair(freeAddrs(t, 2))
+	a1, a2 = pair(freeAddrs(t, 2))
 	l.serve("http", "hello", "hello", a1)
 	l.serve("http", "gohello", "gohello", a2)
+	return l, a1, a2
+}
+
+func TestBuiltinHTTPServerServesComponents(t *testing.T) {
+	l, a1, a2 := serveHellos(t, 10)
 
 	for _, tc := range []struct{ addr, want string }{{a1, watHelloBody}, {a2, goHelloBody}} {
 		code, body := waitServed(t, "http://"+tc.addr+"/x?y=1")
@@ -284,13 +326,7 @@ func TestBuiltinHTTPServerLoad(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("WASH_HTTP_LOAD_SECONDS")); err == nil && v > 0 {
 		secs = v
 	}
-	l := newLattice(t, host.Config{})
-	l.scale("hello", watHelloRef(t), 100, nil)
-	l.scale("gohello", goHelloRef(t), 100, nil)
-	l.startBuiltin("http", "http-server")
-	a1, a2 := pair(freeAddrs(t, 2))
-	l.serve("http", "hello", "hello", a1)
-	l.serve("http", "gohello", "gohello", a2)
+	_, a1, a2 := serveHellos(t, 100)
 	for _, tc := range []struct{ name, addr, want string }{{"wat-hello", a1, watHelloBody}, {"go-hello", a2, goHelloBody}} {
 		waitServed(t, "http://"+tc.addr+"/")
 		tr := &http.Transport{MaxIdleConnsPerHost: 20}

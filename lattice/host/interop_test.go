@@ -42,10 +42,8 @@ func signedWasip1(t testing.TB, o wascap.SignOptions) (path string, tok *wascap.
 // (claims.rs:161-176), public_key and claims in component_scaled (event.rs:13-70), name and
 // revision in the inventory, and public_key in component_scale_failed (event.rs:72-101).
 func TestComponentClaimsOnTheWire(t *testing.T) {
-	nc := startNATS(t)
-	evs := watchEvents(t, nc, "default")
-	h := startHost(t, nc, host.Config{Lattice: "default"})
-	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"})
+	l := newLattice(t, host.Config{})
+	nc, evs, h, c := l.nc, l.evs, l.h, l.c
 	ctx := context.Background()
 	rev := int32(7)
 	nbf := time.Unix(1700000000, 0)
@@ -100,10 +98,8 @@ func TestComponentClaimsOnTheWire(t *testing.T) {
 // TestSignedComponentScaleFailedNamesKey: component_scale_failed carries public_key, not claims,
 // once the component's claims are known (upstream event.rs:72-101).
 func TestSignedComponentScaleFailedNamesKey(t *testing.T) {
-	nc := startNATS(t)
-	evs := watchEvents(t, nc, "default")
-	h := startHost(t, nc, host.Config{Lattice: "default"})
-	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"})
+	l := newLattice(t, host.Config{})
+	evs, h, c := l.evs, l.h, l.c
 	path, tok := signedWasip1(t, wascap.SignOptions{Name: "x"})
 	// The module imports nothing the host lacks, so make instantiation fail with a limit the
 	// module cannot meet: a 1-byte memory cap.
@@ -122,10 +118,8 @@ func TestSignedComponentScaleFailedNamesKey(t *testing.T) {
 // annotations and reference (upstream host/src/wasmbus/mod.rs:1760-1803) while the event names
 // what ran before; a rescale that changes nothing keeps them.
 func TestRescaleReplacesAnnotationsAndRef(t *testing.T) {
-	nc := startNATS(t)
-	evs := watchEvents(t, nc, "default")
-	h := startHost(t, nc, host.Config{Lattice: "default"})
-	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"})
+	l := newLattice(t, host.Config{})
+	evs, h, c := l.evs, l.h, l.c
 	ctx := context.Background()
 	wasm := buildWasip1(t)
 	ref := "file://" + wasm
@@ -211,10 +205,8 @@ func TestLinkDeleteReachesProvidersEverywhere(t *testing.T) {
 // TestBuiltinProviderStartedImageRef: provider_started names a builtin by its bare name, as the
 // inventory does (upstream host/src/wasmbus/mod.rs:2040-2070).
 func TestBuiltinProviderStartedImageRef(t *testing.T) {
-	nc := startNATS(t)
-	evs := watchEvents(t, nc, "default")
-	h := startHost(t, nc, host.Config{Lattice: "default"})
-	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"})
+	l := newLattice(t, host.Config{})
+	evs, h, c := l.evs, l.h, l.c
 	if _, err := c.StartProvider(context.Background(), ctl.StartProviderCommand{ProviderID: "kv", ProviderRef: "wasmcloud+builtin://keyvalue-inmemory", HostID: h.ID()}); err != nil {
 		t.Fatal(err)
 	}
@@ -238,10 +230,7 @@ func TestNativeProviderHostDataAndClaims(t *testing.T) {
 	seed, _ := ukp.Seed()
 	h := startHost(t, nc, host.Config{Lattice: "default", RPCUserJWT: "eyJ0eXAiOi.example.jwt", RPCUserSeed: string(seed), LogLevel: "debug"})
 	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default", Timeout: 5 * time.Second})
-	reports := make(chan *nats.Msg, 16)
-	if _, err := nc.ChanSubscribe("testprovider.p", reports); err != nil {
-		t.Fatal(err)
-	}
+	reports := providertest.Reports(t, nc, "p")
 	parPath := providertest.TestProviderPAR(t, t.TempDir(), true)
 	if r, err := c.StartProvider(context.Background(), ctl.StartProviderCommand{ProviderID: "p", ProviderRef: "file://" + parPath, HostID: h.ID()}); err != nil || !r.Success {
 		t.Fatalf("start: %+v %v", r, err)
@@ -252,7 +241,7 @@ func TestNativeProviderHostDataAndClaims(t *testing.T) {
 		t.Fatalf("provider_started claims = %v", claims)
 	}
 	var hd map[string]any
-	if err := json.Unmarshal(waitReport(t, reports, "started").HostData, &hd); err != nil {
+	if err := json.Unmarshal(providertest.NextReport(t, reports, "started").HostData, &hd); err != nil {
 		t.Fatal(err)
 	}
 	if hd["lattice_rpc_user_jwt"] != "eyJ0eXAiOi.example.jwt" || hd["lattice_rpc_user_seed"] != string(seed) || hd["log_level"] != "debug" {

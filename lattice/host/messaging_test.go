@@ -5,38 +5,20 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/wasmlattice/wash/internal/testtool"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 )
 
-// syncBuffer collects a host's log lines across goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func newTextLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
 
 // waitLog waits until the host log contains every want.
-func waitLog(t *testing.T, log *syncBuffer, want ...string) {
+func waitLog(t *testing.T, log *testtool.LogBuffer, want ...string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -78,14 +60,11 @@ func waitRequest(t *testing.T, nc *nats.Conn, subject, body string) string {
 // to the link's source config and runs the component's handler, the component publishes its
 // answer through its own link to the provider.
 func TestMessagingEchoThroughHost(t *testing.T) {
-	log := &syncBuffer{}
-	l := newLattice(t, host.Config{Logger: newTextLogger(log)})
+	l, log := newLoggedLattice(t, host.Config{})
 	ctx := context.Background()
 	l.scale("echo", fixtureRef(t, "providers/testdata/msgecho/msgecho.component.wasm"), 4, nil)
-	l.startBuiltin("msg", "messaging-nats")
-	l.ok(l.c.PutConfig(ctx, "echo-subs", map[string]string{"subscriptions": "demo.>"}))
-	l.ok(l.c.PutLink(ctx, ctl.Link{SourceID: "msg", Target: "echo", WitNamespace: "wasmcloud", WitPackage: "messaging",
-		Interfaces: []string{"handler"}, SourceConfig: []string{"echo-subs"}}))
+	l.linkBuiltin("msg", "messaging-nats", ctl.Link{SourceID: "msg", Target: "echo", WitNamespace: "wasmcloud", WitPackage: "messaging",
+		Interfaces: []string{"handler"}, SourceConfig: []string{"echo-subs"}}, "echo-subs", map[string]string{"subscriptions": "demo.>"})
 	consumer := ctl.Link{SourceID: "echo", Target: "msg", WitNamespace: "wasmcloud", WitPackage: "messaging",
 		Interfaces: []string{"consumer"}}
 	l.ok(l.c.PutLink(ctx, consumer))

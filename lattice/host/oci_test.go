@@ -50,6 +50,24 @@ func pushModule(t testing.TB, ref string, wasm []byte, cred *oci.Credential) *oc
 	return res
 }
 
+// wasip1Module is the wasip1 test module's binary.
+func wasip1Module(t testing.TB) []byte {
+	t.Helper()
+	wasm, err := os.ReadFile(buildWasip1(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wasm
+}
+
+// pushHello pushes the wasip1 test module as <registry>/hello:0.1.0; it returns the reference
+// and what was pushed.
+func pushHello(t testing.TB, registry string, cred *oci.Credential) (string, *oci.PushResult) {
+	t.Helper()
+	ref := registry + "/hello:0.1.0"
+	return ref, pushModule(t, ref, wasip1Module(t), cred)
+}
+
 // pushRaw pushes one layer of any media type under tag, for manifests wash would never write.
 func pushRaw(t testing.TB, regHost, repo, tag, layerType string, layer []byte) {
 	t.Helper()
@@ -143,12 +161,7 @@ func cacheFiles(dir string) []string {
 func TestScaleFromRegistry(t *testing.T) {
 	nc := startNATS(t)
 	reg := ocitest.NewRegistry(t, ocitest.Options{})
-	wasm, err := os.ReadFile(buildWasip1(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := reg.Host + "/hello:0.1.0"
-	pushed := pushModule(t, ref, wasm, nil)
+	ref, pushed := pushHello(t, reg.Host, nil)
 
 	evs := watchEvents(t, nc, "default")
 	cache := t.TempDir()
@@ -181,12 +194,7 @@ func TestScaleFromRegistry(t *testing.T) {
 func TestScaleSharesPulls(t *testing.T) {
 	nc := startNATS(t)
 	reg := ocitest.NewRegistry(t, ocitest.Options{})
-	wasm, err := os.ReadFile(buildWasip1(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := reg.Host + "/hello:0.1.0"
-	pushModule(t, ref, wasm, nil)
+	ref, _ := pushHello(t, reg.Host, nil)
 	reg.BlobGets.Store(0)
 
 	evs := watchEvents(t, nc, "default")
@@ -235,12 +243,8 @@ func TestScaleFromDistribution(t *testing.T) {
 		t.Skip("starts a registry process")
 	}
 	addr := ocitest.StartDistribution(t, "wash", "pa55word")
-	wasm, err := os.ReadFile(buildWasip1(t))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ref := addr + "/wasmcloud/hello:0.1.0"
-	pushModule(t, ref, wasm, &oci.Credential{Username: "wash", Password: "pa55word"})
+	pushModule(t, ref, wasip1Module(t), &oci.Credential{Username: "wash", Password: "pa55word"})
 
 	nc := startNATS(t)
 	evs := watchEvents(t, nc, "default")
@@ -272,12 +276,7 @@ func TestScaleFromDistribution(t *testing.T) {
 // OCICredentials) and registry.put replacing them.
 func TestScaleWithStartupCredentials(t *testing.T) {
 	reg := ocitest.NewRegistry(t, ocitest.Options{Username: "u", Password: "right"})
-	wasm, err := os.ReadFile(buildWasip1(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := reg.Host + "/hello:0.1.0"
-	pushModule(t, ref, wasm, &oci.Credential{Username: "u", Password: "right"})
+	ref, _ := pushHello(t, reg.Host, &oci.Credential{Username: "u", Password: "right"})
 
 	nc := startNATS(t)
 	evs := watchEvents(t, nc, "default")
@@ -303,10 +302,7 @@ func TestScaleWithStartupCredentials(t *testing.T) {
 // TestScaleBadOCIInput: every bad reference or registry answer is one component_scale_failed
 // event naming the reference and the cause, fast, and leaves nothing in the cache.
 func TestScaleBadOCIInput(t *testing.T) {
-	wasm, err := os.ReadFile(buildWasip1(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	wasm := wasip1Module(t)
 	reg := ocitest.NewRegistry(t, ocitest.Options{Wrap: ocitest.CorruptBlobs("/corrupt/")})
 	pushModule(t, reg.Host+"/hello:0.1.0", wasm, nil)
 	pushModule(t, reg.Host+"/corrupt:0.1.0", wasm, nil)
@@ -479,12 +475,7 @@ func TestProviderFetch(t *testing.T) {
 // media type.
 func TestProviderWrongMediaType(t *testing.T) {
 	reg := ocitest.NewRegistry(t, ocitest.Options{})
-	wasm, err := os.ReadFile(buildWasip1(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := reg.Host + "/hello:0.1.0"
-	pushModule(t, ref, wasm, nil)
+	ref, _ := pushHello(t, reg.Host, nil)
 	nc := startNATS(t)
 	h := startHost(t, nc, host.Config{Lattice: "default", AllowedInsecure: []string{reg.Host}})
 	c := ctl.NewClient(nc, ctl.ClientOptions{Lattice: "default"})

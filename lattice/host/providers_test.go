@@ -2,7 +2,6 @@ package host_test
 
 import (
 	"context"
-	"encoding/json"
 	"maps"
 	"strings"
 	"syscall"
@@ -16,32 +15,6 @@ import (
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
 )
-
-type provReport struct {
-	Event      string            `json:"event"`
-	InstanceID string            `json:"instance_id"`
-	PID        int               `json:"pid"`
-	Link       json.RawMessage   `json:"link"`
-	Config     map[string]string `json:"config"`
-	HostData   json.RawMessage   `json:"host_data"`
-}
-
-func waitReport(t *testing.T, ch chan *nats.Msg, want string) provReport {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case m := <-ch:
-			var r provReport
-			_ = json.Unmarshal(m.Data, &r)
-			if r.Event == want {
-				return r
-			}
-		case <-deadline:
-			t.Fatalf("the test provider reported no %s", want)
-		}
-	}
-}
 
 func inventoryProviders(t *testing.T, c *ctl.Client, hostID string) map[string]ctl.ProviderDescription {
 	t.Helper()
@@ -67,10 +40,7 @@ func TestNativeProviderThroughHost(t *testing.T) {
 	parPath := providertest.TestProviderPAR(t, t.TempDir(), true)
 
 	const pid = "testprov"
-	reports := make(chan *nats.Msg, 64)
-	if _, err := nc.ChanSubscribe("testprovider."+pid, reports); err != nil {
-		t.Fatal(err)
-	}
+	reports := providertest.Reports(t, nc, pid)
 	if r, err := c.StartProvider(ctx, ctl.StartProviderCommand{ProviderID: pid, ProviderRef: "file://" + parPath, HostID: h.ID(), Annotations: map[string]string{"a": "b"}}); err != nil || !r.Success {
 		t.Fatalf("start: %+v %v", r, err)
 	}
@@ -78,7 +48,7 @@ func TestNativeProviderThroughHost(t *testing.T) {
 	if started["provider_id"] != pid || started["claims"] == nil {
 		t.Fatalf("provider_started = %v", started)
 	}
-	first := waitReport(t, reports, "started")
+	first := providertest.NextReport(t, reports, "started")
 	if p, ok := inventoryProviders(t, c, h.ID())[pid]; !ok || p.Name != "testprovider" || p.Annotations["a"] != "b" {
 		t.Fatalf("inventory after start: %+v", inventoryProviders(t, c, h.ID()))
 	}
@@ -87,20 +57,20 @@ func TestNativeProviderThroughHost(t *testing.T) {
 	if r, err := c.PutLink(ctx, ctl.Link{SourceID: "comp1", Target: pid, WitNamespace: "wasmcloud", WitPackage: "example", Interfaces: []string{"x"}}); err != nil || !r.Success {
 		t.Fatalf("link put: %+v %v", r, err)
 	}
-	if r := waitReport(t, reports, "link_put"); !strings.Contains(string(r.Link), `"source_id":"comp1"`) {
+	if r := providertest.NextReport(t, reports, "link_put"); !strings.Contains(string(r.Link), `"source_id":"comp1"`) {
 		t.Fatalf("link put delivered %s", r.Link)
 	}
 	if r, err := c.DeleteLink(ctx, ctl.DeleteLinkRequest{SourceID: "comp1", WitNamespace: "wasmcloud", WitPackage: "example", Name: "default"}); err != nil || !r.Success {
 		t.Fatalf("link del: %+v %v", r, err)
 	}
-	if r := waitReport(t, reports, "link_del"); !strings.Contains(string(r.Link), `"target":"`+pid+`"`) {
+	if r := providertest.NextReport(t, reports, "link_del"); !strings.Contains(string(r.Link), `"target":"`+pid+`"`) {
 		t.Fatalf("link del delivered %s", r.Link)
 	}
 
 	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	second := waitReport(t, reports, "started")
+	second := providertest.NextReport(t, reports, "started")
 	if second.PID == first.PID || second.InstanceID == first.InstanceID {
 		t.Fatalf("not restarted: %+v", second)
 	}
@@ -116,7 +86,7 @@ func TestNativeProviderThroughHost(t *testing.T) {
 	if d := time.Since(start); d > 15*time.Second {
 		t.Fatalf("provider.stop took %s", d)
 	}
-	waitReport(t, reports, "shutdown")
+	providertest.NextReport(t, reports, "shutdown")
 	if err := syscall.Kill(second.PID, 0); err == nil {
 		t.Fatalf("provider process %d still runs", second.PID)
 	}
@@ -174,10 +144,7 @@ func TestNativeProviderConfigUpdate(t *testing.T) {
 	ctx := context.Background()
 	parPath := providertest.TestProviderPAR(t, t.TempDir(), true)
 	const pid = "cfgprov"
-	reports := make(chan *nats.Msg, 64)
-	if _, err := nc.ChanSubscribe("testprovider."+pid, reports); err != nil {
-		t.Fatal(err)
-	}
+	reports := providertest.Reports(t, nc, pid)
 	wire := make(chan *nats.Msg, 4)
 	if _, err := nc.ChanSubscribe("wasmbus.rpc.default."+pid+".config.update", wire); err != nil {
 		t.Fatal(err)
@@ -190,11 +157,11 @@ func TestNativeProviderConfigUpdate(t *testing.T) {
 	if r, err := c.StartProvider(ctx, ctl.StartProviderCommand{ProviderID: pid, ProviderRef: "file://" + parPath, HostID: h.ID(), Config: []string{"base", "override"}}); err != nil || !r.Success {
 		t.Fatalf("start: %+v %v", r, err)
 	}
-	waitReport(t, reports, "started")
+	providertest.NextReport(t, reports, "started")
 	if r, err := c.PutConfig(ctx, "base", map[string]string{"a": "3", "b": "1", "c": "x"}); err != nil || !r.Success {
 		t.Fatalf("config put: %+v %v", r, err)
 	}
-	got := waitReport(t, reports, "config_update")
+	got := providertest.NextReport(t, reports, "config_update")
 	if want := map[string]string{"a": "3", "b": "2", "c": "x"}; !maps.Equal(got.Config, want) {
 		t.Fatalf("provider got config %v, want the merged %v", got.Config, want)
 	}

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/host"
 	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
 )
@@ -21,19 +20,12 @@ import (
 // delete work, and a link with wrong credentials answers 500 with S3's refusal.
 func TestS3FilesThroughHost(t *testing.T) {
 	gw := providertest.StartS3(t, "washtest", "washtest-secret-key")
-	log := &syncBuffer{}
-	l := newLattice(t, host.Config{Logger: newTextLogger(log)})
+	l := newLattice(t, host.Config{})
 	ctx := context.Background()
 	l.scale("files", fixtureRef(t, "../../examples/s3-files/s3-files.component.wasm"), 4, nil)
-	l.startBuiltin("http", "http-server")
-	l.startBuiltin("s3", "blobstore-s3")
 	cfg, _ := json.Marshal(map[string]string{"access_key_id": gw.AccessKey, "secret_access_key": gw.SecretKey, "endpoint": gw.Endpoint})
-	l.ok(l.c.PutConfig(ctx, "s3-conn", map[string]string{"config_json": string(cfg)}))
-	l.ok(l.c.PutLink(ctx, ctl.Link{SourceID: "files", Target: "s3", WitNamespace: "wasi", WitPackage: "blobstore",
-		Interfaces: []string{"blobstore", "container", "types"}, TargetConfig: []string{"s3-conn"}}))
-	addr := freeAddr(t)
-	l.serve("http", "files", "default", addr)
-	base := "http://" + addr
+	l.linkBuiltin("s3", "blobstore-s3", blobstoreLink("files", "s3", "s3-conn"), "s3-conn", map[string]string{"config_json": string(cfg)})
+	base := l.serveHTTP("files")
 
 	if code, body := waitServed(t, base+"/"); code != 200 || body != "" {
 		t.Fatalf("empty list: %d %q", code, body)

@@ -83,13 +83,11 @@ func TestComponentSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.scale("sg", ref, 1, nil, cfg)
-	l.startBuiltin("http", "http-server")
-	addr := freeAddr(t)
-	l.serve("http", "sg", "default", addr)
-	if code, body := waitServed(t, "http://"+addr+"/api"); code != 200 || body != "t0ps3cret" {
+	base := l.serveHTTP("sg")
+	if code, body := waitServed(t, base+"/api"); code != 200 || body != "t0ps3cret" {
 		t.Fatalf("GET /api = %d %q", code, body)
 	}
-	if code, body, _ := get("http://" + addr + "/other"); code != 404 || body != "not found: other" {
+	if code, body, _ := get(base + "/other"); code != 404 || body != "not found: other" {
 		t.Fatalf("GET /other = %d %q", code, body)
 	}
 }
@@ -154,10 +152,7 @@ func TestProviderSecrets(t *testing.T) {
 	}
 	dbRef := putReference(t, l.c, "db", "db")
 	tlsRef := putReference(t, l.c, "tls", "tls-key")
-	reports := make(chan *nats.Msg, 16)
-	if _, err := l.nc.ChanSubscribe("testprovider.p", reports); err != nil {
-		t.Fatal(err)
-	}
+	reports := providertest.Reports(t, l.nc, "p")
 	l.ok(l.c.StartProvider(ctx, ctl.StartProviderCommand{ProviderID: "p", ProviderRef: "file://" + parPath, HostID: l.h.ID(), Config: []string{dbRef}}))
 	var hd struct {
 		Secrets        json.RawMessage `json:"secrets"`
@@ -165,7 +160,7 @@ func TestProviderSecrets(t *testing.T) {
 		ProviderXKSeed string          `json:"provider_xkey_private_key"`
 		Config         map[string]string
 	}
-	if err := json.Unmarshal(waitReport(t, reports, "started").HostData, &hd); err != nil {
+	if err := json.Unmarshal(providertest.NextReport(t, reports, "started").HostData, &hd); err != nil {
 		t.Fatal(err)
 	}
 	if string(hd.Secrets) != `{"db":{"kind":"String","value":"pw1"}}` || len(hd.Config) != 0 {
@@ -177,7 +172,7 @@ func TestProviderSecrets(t *testing.T) {
 		Raw           []int           `json:"target_secrets"`
 		TargetConfig  map[string]string
 	}
-	if err := json.Unmarshal(waitReport(t, reports, "link_put").Link, &link); err != nil {
+	if err := json.Unmarshal(providertest.NextReport(t, reports, "link_put").Link, &link); err != nil {
 		t.Fatal(err)
 	}
 	if string(link.SourceSecrets) != "null" || len(link.Raw) == 0 || len(link.TargetConfig) != 0 {

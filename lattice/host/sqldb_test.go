@@ -22,16 +22,10 @@ import (
 // sqldb-postgres provider with the server's settings as named config; it returns the base URL.
 func pgCounter(t *testing.T, l *lattice, pg *providertest.Postgres, instances uint32) string {
 	t.Helper()
-	ctx := context.Background()
 	l.scale("pgcounter", fixtureRef(t, "../../examples/pg-counter/pg-counter.component.wasm"), instances, nil)
-	l.startBuiltin("http", "http-server")
-	l.startBuiltin("pg", "sqldb-postgres")
-	l.ok(l.c.PutConfig(ctx, "pg-conn", pg.Config()))
-	l.ok(l.c.PutLink(ctx, ctl.Link{SourceID: "pgcounter", Target: "pg", WitNamespace: "wasmcloud", WitPackage: "postgres",
-		Interfaces: []string{"query", "prepared"}, TargetConfig: []string{"pg-conn"}}))
-	addr := freeAddr(t)
-	l.serve("http", "pgcounter", "default", addr)
-	return "http://" + addr
+	l.linkBuiltin("pg", "sqldb-postgres", ctl.Link{SourceID: "pgcounter", Target: "pg", WitNamespace: "wasmcloud", WitPackage: "postgres",
+		Interfaces: []string{"query", "prepared"}, TargetConfig: []string{"pg-conn"}}, "pg-conn", pg.Config())
+	return l.serveHTTP("pgcounter")
 }
 
 // The pg-counter example through the host: 20 clients × 1,000 increments of one counter get
@@ -40,8 +34,7 @@ func pgCounter(t *testing.T, l *lattice, pg *providertest.Postgres, instances ui
 // 500 with Postgres's message, logged by the host), and the provider serves on.
 func TestPgCounterThroughHost(t *testing.T) {
 	pg := providertest.StartPostgres(t)
-	log := &syncBuffer{}
-	l := newLattice(t, host.Config{Logger: newTextLogger(log)})
+	l, log := newLoggedLattice(t, host.Config{})
 	base := pgCounter(t, l, pg, 20)
 
 	// the first request creates the tables
@@ -128,17 +121,12 @@ func TestPgCounterThroughHost(t *testing.T) {
 // A link without the connection settings: the host logs the provider's complaint when the
 // link arrives and every call answers 500 naming the missing keys.
 func TestPgCounterMissingConfig(t *testing.T) {
-	log := &syncBuffer{}
-	l := newLattice(t, host.Config{Logger: newTextLogger(log)})
-	ctx := context.Background()
+	l, log := newLoggedLattice(t, host.Config{})
 	l.scale("pgcounter", fixtureRef(t, "../../examples/pg-counter/pg-counter.component.wasm"), 1, nil)
-	l.startBuiltin("http", "http-server")
 	l.startBuiltin("pg", "sqldb-postgres")
-	l.ok(l.c.PutLink(ctx, ctl.Link{SourceID: "pgcounter", Target: "pg", WitNamespace: "wasmcloud", WitPackage: "postgres",
+	l.ok(l.c.PutLink(context.Background(), ctl.Link{SourceID: "pgcounter", Target: "pg", WitNamespace: "wasmcloud", WitPackage: "postgres",
 		Interfaces: []string{"query"}}))
-	addr := freeAddr(t)
-	l.serve("http", "pgcounter", "default", addr)
-	code, body := waitServed(t, "http://"+addr+"/x")
+	code, body := waitServed(t, l.serveHTTP("pgcounter")+"/x")
 	if code != 500 || !strings.Contains(body, "has no POSTGRES_DATABASE, POSTGRES_HOST, POSTGRES_USERNAME in its target config") {
 		t.Fatalf("GET: %d %q", code, body)
 	}

@@ -16,8 +16,7 @@ import (
 // Without permission, or without a twin, the start fails as before.
 func TestBuiltinTwinForUpstreamImage(t *testing.T) {
 	const ref = "ghcr.io/wasmcloud/keyvalue-redis:0.0.0-wash-test-missing"
-	log := &syncBuffer{}
-	l := newLattice(t, host.Config{Logger: newTextLogger(log), BuiltinTwins: true})
+	l, log := newLoggedLattice(t, host.Config{BuiltinTwins: true})
 	ctx := context.Background()
 	l.ok(l.c.StartProvider(ctx, ctl.StartProviderCommand{HostID: l.h.ID(), ProviderID: "kv", ProviderRef: ref}))
 	data := l.evs.waitFor(t, events.ProviderStarted, func(m map[string]any) bool { return m["provider_id"] == "kv" })

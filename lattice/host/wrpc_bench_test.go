@@ -55,19 +55,10 @@ func p50(lat []time.Duration) float64 {
 func BenchmarkCrossHostCall(b *testing.B) {
 	_, cli, inv := benchBack(b)
 	args := []wrpc.Value{"edge-and-core", uint32(3)}
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	cpu := benchcpu.Start()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		if _, err := cli.Invoke(context.Background(), inv, summarizeType, args); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	b.StopTimer()
-	cpu.Report(b)
-	b.ReportMetric(p50(lat), "p50-µs")
+	sequential(b, func() error {
+		_, err := cli.Invoke(context.Background(), inv, summarizeType, args)
+		return err
+	})
 }
 
 func BenchmarkCrossHostCall20Concurrent(b *testing.B) {
@@ -99,19 +90,10 @@ func backProgram(b *testing.B) *runtime.Program {
 // BenchmarkLocalInvoke is the baseline: the same function on a fresh instance, in process.
 func BenchmarkLocalInvoke(b *testing.B) {
 	prog := backProgram(b)
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	cpu := benchcpu.Start()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		if _, err := prog.Invoke(context.Background(), runtime.InstanceConfig{}, "wash:edgecore/backend@0.1.0", "summarize", "edge-and-core", uint32(3)); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	b.StopTimer()
-	cpu.Report(b)
-	b.ReportMetric(p50(lat), "p50-µs")
+	sequential(b, func() error {
+		_, err := prog.Invoke(context.Background(), runtime.InstanceConfig{}, "wash:edgecore/backend@0.1.0", "summarize", "edge-and-core", uint32(3))
+		return err
+	})
 }
 
 // BenchmarkLocalInvoke20Concurrent is the baseline of CrossHostCall20Concurrent: 20 callers
@@ -124,6 +106,25 @@ func BenchmarkLocalInvoke20Concurrent(b *testing.B) {
 	})
 }
 
+// sequential makes b.N calls one after another and reports their median latency (p50-µs) and
+// the CPU per call.
+func sequential(b *testing.B, call func() error) {
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	cpu := benchcpu.Start()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if err := call(); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	cpu.Report(b)
+	b.ReportMetric(p50(lat), "p50-µs")
+}
+
+// concurrent makes b.N calls from workers goroutines and reports calls/s and the CPU per call.
 func concurrent(b *testing.B, workers int, call func() error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup

@@ -55,12 +55,7 @@ func newMultiHost(t testing.TB, n int, cfg host.Config) *multiHost {
 
 func (m *multiHost) ok(r ctl.Response, err error) {
 	m.t.Helper()
-	if err != nil {
-		m.t.Fatal(err)
-	}
-	if !r.Success {
-		m.t.Fatalf("control request failed: %s", r.Message)
-	}
+	mustSucceed(m.t, r, err)
 }
 
 func (m *multiHost) scale(h int, id, ref string, count uint32) {
@@ -237,8 +232,7 @@ func TestBuiltinProvidersAcrossHosts(t *testing.T) {
 	m.startBuiltin(0, "files", "blobstore-fs")
 	m.ok(m.c.PutConfig(ctx, "blob-root", map[string]string{"root": root}))
 	m.scale(1, "blobs", fixtureRef(t, "providers/testdata/blobhttp/blobhttp.component.wasm"), 4)
-	m.link(ctl.Link{SourceID: "blobs", Target: "files", WitNamespace: "wasi", WitPackage: "blobstore",
-		Interfaces: []string{"blobstore", "container", "types"}, TargetConfig: []string{"blob-root"}})
+	m.link(blobstoreLink("blobs", "files", "blob-root"))
 	blobAddr := freeAddr(t)
 	m.serveHTTP("http", "blobs", blobAddr)
 	base := "http://" + blobAddr

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
+
+	"github.com/wasmlattice/wash/internal/periodic"
 )
 
 // Client reads host logs over the lattice.
@@ -220,18 +222,11 @@ func (w *Watch) ask(ctx context.Context, o WatchOptions) ([]WatchReply, error) {
 
 func (w *Watch) renew(o WatchOptions) {
 	defer w.wg.Done()
-	t := time.NewTicker(o.Lease / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-w.stop:
-			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), w.c.timeout)
-			_, _ = w.ask(ctx, o)
-			cancel()
-		}
-	}
+	periodic.Every(w.stop, o.Lease/3, o.Lease/3, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), w.c.timeout)
+		_, _ = w.ask(ctx, o)
+		cancel()
+	})
 }
 
 // Stop ends the watch: hosts are told to stop publishing at once.

@@ -43,22 +43,31 @@ func parseJSONLine(line string) (Record, bool) {
 			b, _ := json.Marshal(v)
 			s = string(b)
 		}
-		switch k {
-		case "time":
-			t, err := time.Parse(time.RFC3339Nano, s)
-			if err != nil {
-				return Record{}, false
-			}
-			r.Time = t
-		case "level":
-			r.Level = strings.ToUpper(s)
-		case "msg":
-			r.Message = s
-		default:
-			r.setAttr(k, s)
+		if !r.setField(k, s) {
+			return Record{}, false
 		}
 	}
 	return r, !r.Time.IsZero()
+}
+
+// setField stores one key=value of a slog line, text or JSON: time, level and msg in their
+// fields, anything else as an attribute. It reports false for a time that does not parse.
+func (r *Record) setField(key, val string) bool {
+	switch key {
+	case "time":
+		t, err := time.Parse(time.RFC3339Nano, val)
+		if err != nil {
+			return false
+		}
+		r.Time = t
+	case "level":
+		r.Level = strings.ToUpper(val)
+	case "msg":
+		r.Message = val
+	default:
+		r.setAttr(key, val)
+	}
+	return true
 }
 
 func parseTextLine(line string) (Record, bool) {
@@ -90,19 +99,8 @@ func parseTextLine(line string) (Record, bool) {
 			}
 			val, rest = rest[:sp], rest[sp:]
 		}
-		switch key {
-		case "time":
-			t, err := time.Parse(time.RFC3339Nano, val)
-			if err != nil {
-				return Record{}, false
-			}
-			r.Time = t
-		case "level":
-			r.Level = strings.ToUpper(val)
-		case "msg":
-			r.Message = val
-		default:
-			r.setAttr(key, val)
+		if !r.setField(key, val) {
+			return Record{}, false
 		}
 	}
 	return r, !r.Time.IsZero()

@@ -28,14 +28,11 @@ type ScaleRequest struct {
 // ScaleComponent sends the request, passes the host's reply message to Progress, and waits for
 // the event that confirms the new count or reports the failure.
 func (s *Session) ScaleComponent(ctx context.Context, r ScaleRequest) error {
-	var w *Waiter
-	if r.Wait {
-		var err error
-		if w, err = s.Watch(events.ComponentScaled, events.ComponentScaleFailed); err != nil {
-			return err
-		}
-		defer w.Close()
+	w, err := s.watchIf(r.Wait, events.ComponentScaled, events.ComponentScaleFailed)
+	if err != nil {
+		return err
 	}
+	defer w.Close()
 	r.Cmd.HostID = r.Host.ID
 	resp, err := s.Client.ScaleComponent(ctx, r.Cmd)
 	if err != nil {
@@ -48,26 +45,40 @@ func (s *Session) ScaleComponent(ctx context.Context, r ScaleRequest) error {
 		return nil
 	}
 	id := r.Cmd.ComponentID
-	err = w.Wait(ctx, r.Timeout, func(e events.Event) (bool, error) {
-		if e.Source != r.Host.ID {
+	err = awaitComponentScaled(ctx, w, r.Timeout, id, map[string]bool{r.Host.ID: true},
+		func(d events.ComponentScaledData) bool { return d.MaxInstances == r.Cmd.Count },
+		func(_, reason string) error {
+			return fmt.Errorf("component %s failed to %s on host %s: %s", id, r.Verb, HostLabel(r.Host), oneLine(reason))
+		})
+	if err == ErrWaitTimeout {
+		return &waitTimeout{fmt.Sprintf("host %s accepted the %s request for component %s but did not confirm it within %s", HostLabel(r.Host), r.Verb, id, r.Timeout)}
+	}
+	return err
+}
+
+// awaitComponentScaled waits until each pending host has published a component_scaled for
+// component id that done accepts (removing it from pending), or one of them published a
+// component_scale_failed for id: failed turns that host's reason into the error.
+func awaitComponentScaled(ctx context.Context, w *Waiter, timeout time.Duration, id string, pending map[string]bool,
+	done func(events.ComponentScaledData) bool, failed func(host, reason string) error) error {
+	return w.Wait(ctx, timeout, func(e events.Event) (bool, error) {
+		if !pending[e.Source] {
 			return false, nil
 		}
 		switch e.Name() {
 		case events.ComponentScaled:
 			var d events.ComponentScaledData
-			return Data(e, &d) && d.ComponentID == id && d.MaxInstances == r.Cmd.Count, nil
+			if Data(e, &d) && d.ComponentID == id && done(d) {
+				delete(pending, e.Source)
+			}
 		case events.ComponentScaleFailed:
 			var d events.ComponentScaleFailedData
 			if Data(e, &d) && d.ComponentID == id {
-				return true, fmt.Errorf("component %s failed to %s on host %s: %s", id, r.Verb, HostLabel(r.Host), oneLine(d.Error))
+				return true, failed(e.Source, d.Error)
 			}
 		}
-		return false, nil
+		return len(pending) == 0, nil
 	})
-	if err == ErrWaitTimeout {
-		return &waitTimeout{fmt.Sprintf("host %s accepted the %s request for component %s but did not confirm it within %s", HostLabel(r.Host), r.Verb, id, r.Timeout)}
-	}
-	return err
 }
 
 // StartProviderRequest is one provider.start whose outcome the caller may wait for.
@@ -82,14 +93,11 @@ type StartProviderRequest struct {
 // StartProvider sends provider.start to r.Host and waits for the event that says the provider
 // runs or failed to start.
 func (s *Session) StartProvider(ctx context.Context, r StartProviderRequest) error {
-	var w *Waiter
-	if r.Wait {
-		var err error
-		if w, err = s.Watch(events.ProviderStarted, events.ProviderStartFailed); err != nil {
-			return err
-		}
-		defer w.Close()
+	w, err := s.watchIf(r.Wait, events.ProviderStarted, events.ProviderStartFailed)
+	if err != nil {
+		return err
 	}
+	defer w.Close()
 	h, id := r.Host, r.Cmd.ProviderID
 	r.Cmd.HostID = h.ID
 	if _, err := s.Client.StartProvider(ctx, r.Cmd); err != nil {
@@ -98,7 +106,7 @@ func (s *Session) StartProvider(ctx context.Context, r StartProviderRequest) err
 	if w == nil {
 		return nil
 	}
-	err := w.Wait(ctx, r.Timeout, func(e events.Event) (bool, error) {
+	err = w.Wait(ctx, r.Timeout, func(e events.Event) (bool, error) {
 		if e.Source != h.ID {
 			return false, nil
 		}
@@ -123,14 +131,11 @@ func (s *Session) StartProvider(ctx context.Context, r StartProviderRequest) err
 // StopComponent scales component id to zero on every host in running (the only way to stop
 // one) and, with wait, waits until each confirmed it. It returns the hosts asked.
 func (s *Session) StopComponent(ctx context.Context, id string, running []Running, wait bool, timeout time.Duration) ([]string, error) {
-	var w *Waiter
-	if wait {
-		var err error
-		if w, err = s.Watch(events.ComponentScaled, events.ComponentScaleFailed); err != nil {
-			return nil, err
-		}
-		defer w.Close()
+	w, err := s.watchIf(wait, events.ComponentScaled, events.ComponentScaleFailed)
+	if err != nil {
+		return nil, err
 	}
+	defer w.Close()
 	pending := map[string]bool{}
 	var hosts []string
 	for _, r := range running {
@@ -145,24 +150,11 @@ func (s *Session) StopComponent(ctx context.Context, id string, running []Runnin
 	if w == nil {
 		return hosts, nil
 	}
-	err := w.Wait(ctx, timeout, func(e events.Event) (bool, error) {
-		if !pending[e.Source] {
-			return false, nil
-		}
-		switch e.Name() {
-		case events.ComponentScaled:
-			var d events.ComponentScaledData
-			if Data(e, &d) && d.ComponentID == id && d.MaxInstances == 0 {
-				delete(pending, e.Source)
-			}
-		case events.ComponentScaleFailed:
-			var d events.ComponentScaleFailedData
-			if Data(e, &d) && d.ComponentID == id {
-				return true, fmt.Errorf("component %s failed to stop on host %s: %s", id, e.Source, d.Error)
-			}
-		}
-		return len(pending) == 0, nil
-	})
+	err = awaitComponentScaled(ctx, w, timeout, id, pending,
+		func(d events.ComponentScaledData) bool { return d.MaxInstances == 0 },
+		func(host, reason string) error {
+			return fmt.Errorf("component %s failed to stop on host %s: %s", id, host, reason)
+		})
 	if err == ErrWaitTimeout {
 		return hosts, &waitTimeout{fmt.Sprintf("component %s: no stop confirmation from %d host(s) within %s", id, len(pending), timeout)}
 	}
@@ -199,13 +191,11 @@ type UpdateRequest struct {
 // those that change to confirm. It returns the hosts asked and the replies of hosts that
 // already ran r.Ref (nothing follows those).
 func (s *Session) UpdateComponent(ctx context.Context, r UpdateRequest) (hosts, unchanged []string, err error) {
-	var w *Waiter
-	if r.Wait {
-		if w, err = s.Watch(events.ComponentScaled, events.ComponentScaleFailed); err != nil {
-			return nil, nil, err
-		}
-		defer w.Close()
+	w, err := s.watchIf(r.Wait, events.ComponentScaled, events.ComponentScaleFailed)
+	if err != nil {
+		return nil, nil, err
 	}
+	defer w.Close()
 	id, ref := r.ComponentID, r.Ref
 	pending := map[string]bool{}
 	for _, run := range r.Running {
@@ -223,24 +213,11 @@ func (s *Session) UpdateComponent(ctx context.Context, r UpdateRequest) (hosts, 
 	if w == nil || len(pending) == 0 {
 		return hosts, unchanged, nil
 	}
-	err = w.Wait(ctx, r.Timeout, func(e events.Event) (bool, error) {
-		if !pending[e.Source] {
-			return false, nil
-		}
-		switch e.Name() {
-		case events.ComponentScaled:
-			var d events.ComponentScaledData
-			if Data(e, &d) && d.ComponentID == id && d.ImageRef == ref && d.MaxInstances > 0 {
-				delete(pending, e.Source)
-			}
-		case events.ComponentScaleFailed:
-			var d events.ComponentScaleFailedData
-			if Data(e, &d) && d.ComponentID == id {
-				return true, fmt.Errorf("updating component %s on host %s failed: %s", id, e.Source, d.Error)
-			}
-		}
-		return len(pending) == 0, nil
-	})
+	err = awaitComponentScaled(ctx, w, r.Timeout, id, pending,
+		func(d events.ComponentScaledData) bool { return d.ImageRef == ref && d.MaxInstances > 0 },
+		func(host, reason string) error {
+			return fmt.Errorf("updating component %s on host %s failed: %s", id, host, reason)
+		})
 	if err == ErrWaitTimeout {
 		return hosts, unchanged, &waitTimeout{fmt.Sprintf("component %s: %d host(s) did not confirm the update within %s", id, len(pending), r.Timeout)}
 	}
@@ -250,21 +227,18 @@ func (s *Session) UpdateComponent(ctx context.Context, r UpdateRequest) (hosts, 
 // StopHost asks host h to stop within grace and, with wait, waits up to timeout for its
 // host_stopped.
 func (s *Session) StopHost(ctx context.Context, h ctl.Host, grace time.Duration, wait bool, timeout time.Duration) error {
-	var w *Waiter
-	if wait {
-		var err error
-		if w, err = s.Watch(events.HostStopped); err != nil {
-			return err
-		}
-		defer w.Close()
+	w, err := s.watchIf(wait, events.HostStopped)
+	if err != nil {
+		return err
 	}
+	defer w.Close()
 	if _, err := s.Client.StopHost(ctx, h.ID, grace); err != nil {
 		return fmt.Errorf("stopping host %s: %w", HostLabel(h), err)
 	}
 	if w == nil {
 		return nil
 	}
-	err := w.Wait(ctx, timeout, func(e events.Event) (bool, error) { return e.Source == h.ID, nil })
+	err = w.Wait(ctx, timeout, func(e events.Event) (bool, error) { return e.Source == h.ID, nil })
 	if err == ErrWaitTimeout {
 		return &waitTimeout{fmt.Sprintf("host %s acknowledged the stop request but did not report host_stopped within %s", HostLabel(h), timeout)}
 	}

@@ -35,8 +35,20 @@ func (s *Session) Watch(names ...string) (*Waiter, error) {
 	return w, nil
 }
 
-// Close ends the subscription.
-func (w *Waiter) Close() { w.stop() }
+// watchIf is Watch when the caller will wait, else a nil Waiter (Close accepts it).
+func (s *Session) watchIf(wait bool, names ...string) (*Waiter, error) {
+	if !wait {
+		return nil, nil
+	}
+	return s.Watch(names...)
+}
+
+// Close ends the subscription; a nil Waiter (nothing watched) has nothing to end.
+func (w *Waiter) Close() {
+	if w != nil {
+		w.stop()
+	}
+}
 
 // ErrWaitTimeout is what errors.Is finds in every error that says a request was accepted but
 // the event confirming it did not arrive in time.

@@ -170,6 +170,15 @@ func (v *bsOutgoing) Drop() {
 	}
 }
 
+// existingContainer is GetContainer's answer for backends that ask ContainerExists: an error
+// when the container does not exist.
+func existingContainer(name string, ok bool, err error) error {
+	if err == nil && !ok {
+		err = fmt.Errorf("container %q does not exist", name)
+	}
+	return err
+}
+
 // closeAtEOF closes a body once it has been read to the end (or failed).
 type closeAtEOF struct{ rc io.ReadCloser }
 

@@ -31,20 +31,15 @@ const (
 // objects the files below them (an object name may hold '/'). Every access goes through an
 // os.Root, so neither ".." nor a symlink can reach outside the root.
 type BlobstoreFSProvider struct {
-	mu    sync.Mutex
-	roots map[string]*BlobStore
+	configPerCall // the root is opened on first use (Open)
+	mu            sync.Mutex
+	roots         map[string]*BlobStore
 }
 
 // NewBlobstoreFS starts a blobstore-fs provider.
 func NewBlobstoreFS() *BlobstoreFSProvider {
 	return &BlobstoreFSProvider{roots: map[string]*BlobStore{}}
 }
-
-// PutLink accepts the link; the root is opened on first use (Open).
-func (p *BlobstoreFSProvider) PutLink(context.Context, Link) error { return nil }
-
-// DeleteLink: see PutLink.
-func (p *BlobstoreFSProvider) DeleteLink(context.Context, Link) error { return nil }
 
 // Stop closes every open root.
 func (p *BlobstoreFSProvider) Stop(context.Context) error {

@@ -103,8 +103,9 @@ func s3Config(link InterfaceLinkDefinition) (S3StorageConfig, error) {
 // endpoint (AWS, or S3-compatible servers through endpoint), containers as buckets. Clients
 // are shared by links with the same settings.
 type BlobstoreS3Provider struct {
-	mu      sync.Mutex
-	clients map[string]*s3Backend
+	configPerCall // DeleteLink: clients are kept per settings
+	mu            sync.Mutex
+	clients       map[string]*s3Backend
 }
 
 func newBlobstoreS3() *BlobstoreS3Provider {
@@ -113,15 +114,8 @@ func newBlobstoreS3() *BlobstoreS3Provider {
 
 // PutLink reports a link whose storage config is unusable now (the host logs it).
 func (p *BlobstoreS3Provider) PutLink(_ context.Context, l Link) error {
-	if l.WitNamespace != "wasi" || l.WitPackage != "blobstore" || l.SourceID == "" {
-		return nil
-	}
-	_, err := s3Config(InterfaceLinkDefinition{SourceID: l.SourceID, Target: l.Target, TargetConfig: l.TargetConfig})
-	return err
+	return checkTargetConfig(l, "wasi", "blobstore", s3Config)
 }
-
-// DeleteLink needs no work: clients are kept per settings.
-func (p *BlobstoreS3Provider) DeleteLink(context.Context, Link) error { return nil }
 
 // Stop forgets the clients (they hold only idle HTTP connections).
 func (p *BlobstoreS3Provider) Stop(context.Context) error {
@@ -215,10 +209,7 @@ func (b *s3Backend) CreateContainer(ctx context.Context, name string) error {
 
 func (b *s3Backend) GetContainer(ctx context.Context, name string) error {
 	ok, err := b.ContainerExists(ctx, name)
-	if err == nil && !ok {
-		err = fmt.Errorf("container %q does not exist", name)
-	}
-	return err
+	return existingContainer(name, ok, err)
 }
 
 func (b *s3Backend) ContainerExists(ctx context.Context, name string) (bool, error) {

@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 )
@@ -53,36 +54,18 @@ type OtelConfig struct {
 
 // normalized fills the required-but-empty fields so the SDK's decoder accepts the value.
 func (d HostData) normalized() HostData {
-	if d.LinkName == "" {
-		d.LinkName = "default"
-	}
-	if d.EnvValues == nil {
-		d.EnvValues = map[string]string{}
-	}
-	if d.LinkDefinitions == nil {
-		d.LinkDefinitions = []InterfaceLinkDefinition{}
-	}
+	d.LinkName = cmp.Or(d.LinkName, "default")
+	d.EnvValues = nonNilMap(d.EnvValues)
+	d.LinkDefinitions = nonNilSlice(d.LinkDefinitions)
 	for i, l := range d.LinkDefinitions {
 		d.LinkDefinitions[i] = l.Normalized()
 	}
-	if d.ClusterIssuers == nil {
-		d.ClusterIssuers = []string{}
-	}
-	if d.Config == nil {
-		d.Config = map[string]string{}
-	}
-	if d.Secrets == nil {
-		d.Secrets = map[string]SecretValue{}
-	}
-	if d.OtelConfig.Protocol == "" {
-		d.OtelConfig.Protocol = "Http"
-	}
-	if d.OtelConfig.AdditionalCAPaths == nil {
-		d.OtelConfig.AdditionalCAPaths = []string{}
-	}
-	if d.OtelConfig.TraceLevel == "" {
-		d.OtelConfig.TraceLevel = "info"
-	}
+	d.ClusterIssuers = nonNilSlice(d.ClusterIssuers)
+	d.Config = nonNilMap(d.Config)
+	d.Secrets = nonNilMap(d.Secrets)
+	d.OtelConfig.Protocol = cmp.Or(d.OtelConfig.Protocol, "Http")
+	d.OtelConfig.AdditionalCAPaths = nonNilSlice(d.OtelConfig.AdditionalCAPaths)
+	d.OtelConfig.TraceLevel = cmp.Or(d.OtelConfig.TraceLevel, "info")
 	return d
 }
 

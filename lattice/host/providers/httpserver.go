@@ -103,6 +103,15 @@ func (s *httpServer) servesLink(l Link) bool {
 	return l.SourceID == s.id && l.Is("wasi", "http", "incoming-handler")
 }
 
+// linkAddress is where a link listens in address mode: its source config's address, else the
+// provider's default address.
+func (s *httpServer) linkAddress(l Link) string {
+	if addr := strings.TrimSpace(l.SourceConfig["address"]); addr != "" {
+		return addr
+	}
+	return s.defaultAddr
+}
+
 func (s *httpServer) PutLink(_ context.Context, l Link) error {
 	if !s.servesLink(l) {
 		return nil
@@ -117,10 +126,7 @@ func (s *httpServer) PutLink(_ context.Context, l Link) error {
 	}
 	switch s.mode {
 	case RouteByAddress:
-		addr := strings.TrimSpace(l.SourceConfig["address"])
-		if addr == "" {
-			addr = s.defaultAddr
-		}
+		addr := s.linkAddress(l)
 		if ln, ok := s.listeners[addr]; ok {
 			if ln.target != l.Target {
 				return fmt.Errorf("address %s is already routed to component %s; link %s to another address", addr, ln.target, l.Target)
@@ -172,10 +178,7 @@ func (s *httpServer) DeleteLink(ctx context.Context, l Link) error {
 	var closing *listener
 	switch s.mode {
 	case RouteByAddress:
-		addr := strings.TrimSpace(old.SourceConfig["address"])
-		if addr == "" {
-			addr = s.defaultAddr
-		}
+		addr := s.linkAddress(old)
 		if ln, ok := s.listeners[addr]; ok {
 			ln.refs--
 			if ln.refs <= 0 {

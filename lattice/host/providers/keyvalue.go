@@ -110,7 +110,8 @@ type kvBucket struct {
 	name  string
 }
 
-// stringList reads a lifted list<string>.
+// stringList reads a list<string>, lifted from a component or decoded from wRPC (both are
+// []any).
 func stringList(v cabi.Value) []string {
 	l, _ := v.([]cabi.Value)
 	out := make([]string, 0, len(l))

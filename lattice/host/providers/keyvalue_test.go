@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wasmlattice/wash/internal/testnats"
+	"github.com/wasmlattice/wash/internal/testtool"
 	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
 	"github.com/wasmlattice/wash/runtime"
 )
@@ -150,10 +151,7 @@ func TestCounterRedis(t *testing.T) {
 }
 
 func TestRedisRefused(t *testing.T) {
-	port, err := providertest.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := testtool.FreePort(t)
 	kv, err := NewRedisKV(fmt.Sprintf("redis://127.0.0.1:%d", port))
 	if err != nil {
 		t.Fatal(err)

@@ -39,23 +39,17 @@ const maxVaultResponse = 64 << 20
 // the secret's version, retried on conflict, so concurrent writers and increment (which
 // upstream lacks) lose no update.
 type VaultKVProvider struct {
-	mu      sync.Mutex
-	clients map[string]*vaultKV
+	configPerCall // DeleteLink: clients are kept per settings
+	mu            sync.Mutex
+	clients       map[string]*vaultKV
 }
 
 func newVaultKV() *VaultKVProvider { return &VaultKVProvider{clients: map[string]*vaultKV{}} }
 
 // PutLink reports a link without a token now (the host logs it).
 func (p *VaultKVProvider) PutLink(_ context.Context, l Link) error {
-	if l.WitNamespace != "wasi" || l.WitPackage != "keyvalue" || l.SourceID == "" {
-		return nil
-	}
-	_, err := vaultConfig(InterfaceLinkDefinition{SourceID: l.SourceID, Target: l.Target, TargetConfig: l.TargetConfig})
-	return err
+	return checkTargetConfig(l, "wasi", "keyvalue", vaultConfig)
 }
-
-// DeleteLink needs no work: clients are kept per settings.
-func (p *VaultKVProvider) DeleteLink(context.Context, Link) error { return nil }
 
 // Stop forgets every client.
 func (p *VaultKVProvider) Stop(context.Context) error {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wasmlattice/wash/internal/testtool"
 	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
 )
 
@@ -65,7 +66,7 @@ func TestVaultKV(t *testing.T) {
 	}
 	// nothing listening
 	gone := KeyValueInterfaces(func(ctx context.Context, id string) (KVStore, string, error) {
-		port, _ := providertest.FreePort()
+		port := testtool.FreePort(t)
 		l := vaultLink(v, v.Token)
 		l.TargetConfig["addr"] = "http://127.0.0.1:" + strconv.Itoa(port)
 		return p.Open(ctx, l, id)

@@ -29,10 +29,11 @@ type KeyValueOpener interface {
 // (else the identifier given to store.open) and optionally "cluster_uri" (else the host's
 // own NATS connection). Backends are shared by links with the same settings.
 type KeyValueProvider struct {
-	kind     string
-	nc       *nats.Conn
-	jsDomain string
-	mem      *MemoryKV
+	configPerCall // a link's config is read on each call (Open)
+	kind          string
+	nc            *nats.Conn
+	jsDomain      string
+	mem           *MemoryKV
 
 	mu     sync.Mutex
 	stores map[string]KVStore
@@ -110,13 +111,6 @@ func (p *KeyValueProvider) store(key string, mk func() (KVStore, error)) (KVStor
 	p.stores[key] = s
 	return s, nil
 }
-
-// PutLink accepts the link: a key-value provider reads the link's config on each call
-// (Open), so there is nothing to set up ahead.
-func (p *KeyValueProvider) PutLink(context.Context, Link) error { return nil }
-
-// DeleteLink: see PutLink.
-func (p *KeyValueProvider) DeleteLink(context.Context, Link) error { return nil }
 
 // Stop closes every backend connection the provider opened.
 func (p *KeyValueProvider) Stop(context.Context) error {

@@ -1,6 +1,10 @@
 package providers
 
-import "github.com/wasmlattice/wash/lattice/secrets"
+import (
+	"cmp"
+
+	"github.com/wasmlattice/wash/lattice/secrets"
+)
 
 // InterfaceLinkDefinition is a link resolved for a provider (control-interface reference
 // §5.4): config names replaced by their merged values. Native providers receive it on
@@ -24,17 +28,26 @@ type ByteArray = secrets.ByteArray
 
 // Normalized fills the defaults the wire format implies (name "default", empty maps).
 func (l InterfaceLinkDefinition) Normalized() InterfaceLinkDefinition {
-	if l.Name == "" {
-		l.Name = "default"
-	}
-	if l.Interfaces == nil {
-		l.Interfaces = []string{}
-	}
-	if l.SourceConfig == nil {
-		l.SourceConfig = map[string]string{}
-	}
-	if l.TargetConfig == nil {
-		l.TargetConfig = map[string]string{}
-	}
+	l.Name = cmp.Or(l.Name, "default")
+	l.Interfaces = nonNilSlice(l.Interfaces)
+	l.SourceConfig = nonNilMap(l.SourceConfig)
+	l.TargetConfig = nonNilMap(l.TargetConfig)
 	return l
+}
+
+// nonNilMap is m, or an empty map for nil: the wire format's required maps are {}, never null.
+func nonNilMap[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return map[K]V{}
+	}
+	return m
+}
+
+// nonNilSlice is s, or an empty slice for nil: the wire format's required lists are [], never
+// null.
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -31,15 +31,20 @@ type BrokerMessage struct {
 
 // Value is the component representation (record subject, body, reply-to).
 func (m BrokerMessage) Value() cabi.Value {
-	reply := cabi.None()
-	if m.ReplyTo != "" {
-		reply = cabi.Some(m.ReplyTo)
+	if m.ReplyTo == "" {
+		return m.record(cabi.None())
 	}
+	return m.record(cabi.Some(m.ReplyTo))
+}
+
+// record is the broker-message record with reply, the reply-to option as the component or
+// the wire represents it; a message without a body has an empty one.
+func (m BrokerMessage) record(reply any) []any {
 	body := m.Body
 	if body == nil {
 		body = []byte{}
 	}
-	return []cabi.Value{m.Subject, body, reply}
+	return []any{m.Subject, body, reply}
 }
 
 func brokerMessageFrom(v cabi.Value) (BrokerMessage, error) {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/wasmlattice/wash/internal/periodic"
 )
 
 // Defaults for native provider supervision (reference §6.6).
@@ -248,17 +250,7 @@ type healthReply struct {
 }
 
 func (n *Native) healthLoop() {
-	t := time.NewTimer(n.cfg.HealthDelay)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.stop:
-			return
-		case <-t.C:
-		}
-		n.checkHealth()
-		t.Reset(n.cfg.HealthInterval)
-	}
+	periodic.Every(n.stop, n.cfg.HealthDelay, n.cfg.HealthInterval, n.checkHealth)
 }
 
 // checkHealth sends one health request; timeouts and no-responders only log (as upstream).

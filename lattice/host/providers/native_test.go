@@ -3,7 +3,6 @@ package providers
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,42 +11,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
 	"github.com/wasmlattice/wash/internal/testnats"
 	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
 	"github.com/wasmlattice/wash/oci/par"
 )
-
-type providerReport struct {
-	Event      string            `json:"event"`
-	InstanceID string            `json:"instance_id"`
-	PID        int               `json:"pid"`
-	Env        []string          `json:"env"`
-	Links      int               `json:"links"`
-	Config     map[string]string `json:"config"`
-	Link       json.RawMessage   `json:"link"`
-}
-
-func nextReport(t *testing.T, ch chan *nats.Msg, want string) providerReport {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case m := <-ch:
-			var r providerReport
-			if err := json.Unmarshal(m.Data, &r); err != nil {
-				t.Fatal(err)
-			}
-			if r.Event == want {
-				return r
-			}
-		case <-deadline:
-			t.Fatalf("no %s report from the test provider", want)
-		}
-	}
-}
 
 func TestNativeProviderLifecycle(t *testing.T) {
 	srv, nc := testnats.Connected(t)
@@ -63,10 +32,7 @@ func TestNativeProviderLifecycle(t *testing.T) {
 	}
 
 	const pid = "testprov"
-	reports := make(chan *nats.Msg, 64)
-	if _, err := nc.ChanSubscribe("testprovider."+pid, reports); err != nil {
-		t.Fatal(err)
-	}
+	reports := providertest.Reports(t, nc, pid)
 	health := make(chan string, 16)
 	xk, _ := nkeys.CreateCurveKeys()
 	xpub, _ := xk.PublicKey()
@@ -92,7 +58,7 @@ func TestNativeProviderLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := nextReport(t, reports, "started")
+	first := providertest.NextReport(t, reports, "started")
 	if first.Links != 1 || first.Config["k"] != "v" {
 		t.Fatalf("host data not received: %+v", first)
 	}
@@ -116,14 +82,14 @@ func TestNativeProviderLifecycle(t *testing.T) {
 	if err := n.PutLink(link2); err != nil {
 		t.Fatal(err)
 	}
-	r := nextReport(t, reports, "link_put")
+	r := providertest.NextReport(t, reports, "link_put")
 	if !strings.Contains(string(r.Link), `"source_id":"comp2"`) {
 		t.Fatalf("link put = %s", r.Link)
 	}
 	if err := n.DeleteLink(link2); err != nil {
 		t.Fatal(err)
 	}
-	r = nextReport(t, reports, "link_del")
+	r = providertest.NextReport(t, reports, "link_del")
 	if !strings.Contains(string(r.Link), `"source_id":"comp2"`) {
 		t.Fatalf("link del = %s", r.Link)
 	}
@@ -132,7 +98,7 @@ func TestNativeProviderLifecycle(t *testing.T) {
 	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	second := nextReport(t, reports, "started")
+	second := providertest.NextReport(t, reports, "started")
 	if second.PID == first.PID || second.InstanceID == first.InstanceID {
 		t.Fatalf("restart reused pid/instance: %+v vs %+v", second, first)
 	}
@@ -145,7 +111,7 @@ func TestNativeProviderLifecycle(t *testing.T) {
 	if d := time.Since(start); d > 15*time.Second {
 		t.Fatalf("stop took %s", d)
 	}
-	nextReport(t, reports, "shutdown")
+	providertest.NextReport(t, reports, "shutdown")
 	if err := syscall.Kill(second.PID, 0); err == nil {
 		t.Fatalf("provider process %d still exists after Stop", second.PID)
 	}

@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"cmp"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -42,39 +43,29 @@ func pgv(name string, v cabi.Value) cabi.VariantValue {
 
 // hashableF64 is WIT's hashable-f64 (tuple<u64, s16, s8>): mantissa, exponent and sign such
 // that f = sign * mantissa * 2^exponent, as Rust's integer_decode gives them.
-func hashableF64(f float64) cabi.Value {
-	bits := math.Float64bits(f)
-	sign := int8(1)
-	if bits>>63 != 0 {
-		sign = -1
-	}
-	exp := int16((bits >> 52) & 0x7ff)
-	var mant uint64
-	if exp == 0 {
-		mant = (bits & 0xfffffffffffff) << 1
-	} else {
-		mant = (bits & 0xfffffffffffff) | 0x10000000000000
-	}
-	exp -= 1023 + 52
-	return []cabi.Value{mant, exp, sign}
-}
+func hashableF64(f float64) cabi.Value { return integerDecode(math.Float64bits(f), 52, 11) }
 
 // hashableF32 is integer_decode of an f32, widened into the same tuple.
-func hashableF32(f float32) cabi.Value {
-	bits := math.Float32bits(f)
+func hashableF32(f float32) cabi.Value { return integerDecode(uint64(math.Float32bits(f)), 23, 8) }
+
+// integerDecode is Rust's integer_decode of the IEEE 754 bits of a float with fracBits
+// fraction and expBits exponent bits: (mantissa, exponent, sign) as hashable-f64 holds them.
+func integerDecode(bits uint64, fracBits, expBits uint) cabi.Value {
 	sign := int8(1)
-	if bits>>31 != 0 {
+	if bits>>(fracBits+expBits) != 0 {
 		sign = -1
 	}
-	exp := int16((bits >> 23) & 0xff)
-	var mant uint32
+	expMask := uint64(1)<<expBits - 1
+	exp := int16((bits >> fracBits) & expMask)
+	frac := bits & (uint64(1)<<fracBits - 1)
+	var mant uint64
 	if exp == 0 {
-		mant = (bits & 0x7fffff) << 1
+		mant = frac << 1
 	} else {
-		mant = (bits & 0x7fffff) | 0x800000
+		mant = frac | uint64(1)<<fracBits
 	}
-	exp -= 127 + 23
-	return []cabi.Value{uint64(mant), exp, sign}
+	exp -= int16(expMask>>1) + int16(fracBits)
+	return []cabi.Value{mant, exp, sign}
 }
 
 // floatFromHashable is sign * mantissa * 2^exponent.
@@ -338,6 +329,14 @@ var pgBinaryOIDs = []uint32{
 	pgtype.UUIDArrayOID, pgtype.NameArrayOID,
 }
 
+// pgTextCases names the pg-value case a column the server sent as text becomes, by type OID;
+// any other type's text is the case text.
+var pgTextCases = map[uint32]string{
+	pgtype.NumericOID: "numeric", pgtype.UUIDOID: "uuid", pgtype.JSONOID: "json", pgtype.JSONBOID: "jsonb",
+	pgtype.InetOID: "inet", pgtype.CIDROID: "cidr", pgtype.NameOID: "name", pgtype.XMLOID: "xml",
+	790: "money", 3615: "ts-query",
+}
+
 // pgResultValue decodes one column value (raw in format) into a pg-value. Types without a
 // case of their own, and every column the server sent as text, become their text form in the
 // case named after the type when there is one (numeric, uuid, json, ...), else text.
@@ -346,95 +345,46 @@ func pgResultValue(m *pgtype.Map, oid uint32, format int16, raw []byte) (cabi.Va
 		return pgv("null", nil), nil
 	}
 	if format == pgtype.TextFormatCode {
-		s := string(raw)
 		switch oid {
-		case pgtype.NumericOID:
-			return pgv("numeric", s), nil
-		case pgtype.UUIDOID:
-			return pgv("uuid", s), nil
-		case pgtype.JSONOID:
-			return pgv("json", s), nil
-		case pgtype.JSONBOID:
-			return pgv("jsonb", s), nil
-		case pgtype.InetOID:
-			return pgv("inet", s), nil
-		case pgtype.CIDROID:
-			return pgv("cidr", s), nil
-		case pgtype.NameOID:
-			return pgv("name", s), nil
 		case pgtype.VarcharOID:
 			return pgv("varchar", []cabi.Value{cabi.None(), raw}), nil
 		case pgtype.BPCharOID, pgtype.QCharOID:
 			return pgv("char", []cabi.Value{uint32(len(raw)), raw}), nil
-		case pgtype.XMLOID:
-			return pgv("xml", s), nil
-		case 790: // money
-			return pgv("money", s), nil
-		case 3615: // tsquery
-			return pgv("ts-query", s), nil
 		}
-		return pgv("text", s), nil
+		return pgv(cmp.Or(pgTextCases[oid], "text"), string(raw)), nil
 	}
 	scan := func(dst any) error { return m.Scan(oid, format, raw, dst) }
 	switch oid {
 	case pgtype.BoolOID:
-		var b bool
-		err := scan(&b)
-		return pgv("bool", b), err
+		return scanScalar(scan, "bool", func(b bool) cabi.Value { return b })
 	case pgtype.Int2OID:
-		var n int16
-		err := scan(&n)
-		return pgv("int2", n), err
+		return scanScalar(scan, "int2", func(n int16) cabi.Value { return n })
 	case pgtype.Int4OID:
-		var n int32
-		err := scan(&n)
-		return pgv("int4", n), err
+		return scanScalar(scan, "int4", func(n int32) cabi.Value { return n })
 	case pgtype.Int8OID:
-		var n int64
-		err := scan(&n)
-		return pgv("int8", n), err
+		return scanScalar(scan, "int8", func(n int64) cabi.Value { return n })
 	case pgtype.Float4OID:
-		var f float32
-		err := scan(&f)
-		return pgv("float4", hashableF32(f)), err
+		return scanScalar(scan, "float4", hashableF32)
 	case pgtype.Float8OID:
-		var f float64
-		err := scan(&f)
-		return pgv("float8", hashableF64(f)), err
+		return scanScalar(scan, "float8", hashableF64)
 	case pgtype.ByteaOID:
-		var b []byte
-		err := scan(&b)
-		if b == nil {
-			b = []byte{}
-		}
-		return pgv("bytea", b), err
+		return scanScalar(scan, "bytea", nonNilBytes)
 	case pgtype.DateOID:
-		var d pgtype.Date
-		err := scan(&d)
-		return pgv("date", pgDateValue(d)), err
+		return scanScalar(scan, "date", pgDateValue)
 	case pgtype.TimeOID:
-		var t pgtype.Time
-		err := scan(&t)
-		return pgv("time", pgTimeValue(t.Microseconds)), err
+		return scanScalar(scan, "time", func(t pgtype.Time) cabi.Value { return pgTimeValue(t.Microseconds) })
 	case pgtype.TimestampOID:
-		var t pgtype.Timestamp
-		if err := scan(&t); err != nil {
+		t, err := scanFinite(scan, func(v pgtype.Timestamp) (time.Time, pgtype.InfinityModifier) { return v.Time, v.InfinityModifier })
+		if err != nil {
 			return nil, err
 		}
-		if t.InfinityModifier != pgtype.Finite {
-			return nil, fmt.Errorf("infinite timestamps have no pg-value")
-		}
-		return pgv("timestamp", pgTimestampValue(t.Time)), nil
+		return pgv("timestamp", pgTimestampValue(t)), nil
 	case pgtype.TimestamptzOID:
-		var t pgtype.Timestamptz
-		if err := scan(&t); err != nil {
+		t, err := scanFinite(scan, func(v pgtype.Timestamptz) (time.Time, pgtype.InfinityModifier) { return v.Time, v.InfinityModifier })
+		if err != nil {
 			return nil, err
 		}
-		if t.InfinityModifier != pgtype.Finite {
-			return nil, fmt.Errorf("infinite timestamps have no pg-value")
-		}
-		u := t.Time.UTC()
-		return pgv("timestamp-tz", []cabi.Value{pgTimestampValue(u), cabi.VariantValue{Case: offsetEast, Value: int32(0)}}), nil
+		return pgv("timestamp-tz", []cabi.Value{pgTimestampValue(t.UTC()), cabi.VariantValue{Case: offsetEast, Value: int32(0)}}), nil
 	case pgtype.MacaddrOID:
 		var hw net.HardwareAddr
 		if err := scan(&hw); err != nil {
@@ -461,12 +411,7 @@ func pgResultValue(m *pgtype.Map, oid uint32, format int16, raw []byte) (cabi.Va
 	case pgtype.Float8ArrayOID:
 		return scanArray[float64](m, oid, format, raw, "float8-array", hashableF64)
 	case pgtype.ByteaArrayOID:
-		return scanArray[[]byte](m, oid, format, raw, "bytea-array", func(b []byte) cabi.Value {
-			if b == nil {
-				b = []byte{}
-			}
-			return b
-		})
+		return scanArray[[]byte](m, oid, format, raw, "bytea-array", nonNilBytes)
 	case pgtype.TextArrayOID:
 		return scanArray[string](m, oid, format, raw, "text-array", func(s string) cabi.Value { return s })
 	case pgtype.NameArrayOID:
@@ -490,6 +435,31 @@ func pgResultValue(m *pgtype.Map, oid uint32, format int16, raw []byte) (cabi.Va
 	}
 	return nil, fmt.Errorf("type OID %d has no pg-value mapping", oid)
 }
+
+// scanScalar decodes a binary column into a T and makes f's value of it the pg-value case
+// name; a decoding error comes with the zero T's value.
+func scanScalar[T any](scan func(any) error, name string, f func(T) cabi.Value) (cabi.Value, error) {
+	var v T
+	err := scan(&v)
+	return pgv(name, f(v)), err
+}
+
+// scanFinite decodes a timestamp column into a T (pgtype.Timestamp or Timestamptz) and returns
+// the time get reads from it; infinite timestamps have no pg-value.
+func scanFinite[T any](scan func(any) error, get func(T) (time.Time, pgtype.InfinityModifier)) (time.Time, error) {
+	var v T
+	if err := scan(&v); err != nil {
+		return time.Time{}, err
+	}
+	t, inf := get(v)
+	if inf != pgtype.Finite {
+		return time.Time{}, fmt.Errorf("infinite timestamps have no pg-value")
+	}
+	return t, nil
+}
+
+// nonNilBytes is a bytea as a pg-value: never nil, an empty value is empty bytes.
+func nonNilBytes(b []byte) cabi.Value { return nonNilSlice(b) }
 
 func scanArray[T any](m *pgtype.Map, oid uint32, format int16, raw []byte, name string, f func(T) cabi.Value) (cabi.Value, error) {
 	var xs []T

@@ -63,6 +63,23 @@ type Builtin interface {
 	Stop(ctx context.Context) error
 }
 
+// configPerCall is embedded by builtins that read a link's config on each call (and keep
+// clients per settings), so a link put or deleted needs no work.
+type configPerCall struct{}
+
+func (configPerCall) PutLink(context.Context, Link) error    { return nil }
+func (configPerCall) DeleteLink(context.Context, Link) error { return nil }
+
+// checkTargetConfig reports now (the host logs it) a link from a component on ns:pkg whose
+// target config parse rejects; the component hears the same on each call.
+func checkTargetConfig[T any](l Link, ns, pkg string, parse func(InterfaceLinkDefinition) (T, error)) error {
+	if l.WitNamespace != ns || l.WitPackage != pkg || l.SourceID == "" {
+		return nil
+	}
+	_, err := parse(InterfaceLinkDefinition{SourceID: l.SourceID, Target: l.Target, TargetConfig: l.TargetConfig})
+	return err
+}
+
 // HTTPInvoker serves one request with a component: an instance on this host first, else one
 // anywhere in the lattice over wRPC. It returns ErrComponentNotFound (wrapped) when no host
 // runs the component and ErrComponentTimeout when it did not answer in time.
@@ -161,11 +178,12 @@ func Start(name, id string, config map[string]string, deps Deps) (Builtin, error
 // lets a component make outbound wasi:http requests exactly when a link from that component
 // to a running http-client provider on wasi:http/outgoing-handler exists, and it serves
 // wrpc:http/outgoing-handler to components elsewhere through transport.
-type httpClient struct{ transport http.RoundTripper }
+type httpClient struct {
+	configPerCall
+	transport http.RoundTripper
+}
 
-func (*httpClient) PutLink(context.Context, Link) error    { return nil }
-func (*httpClient) DeleteLink(context.Context, Link) error { return nil }
-func (*httpClient) Stop(context.Context) error             { return nil }
+func (*httpClient) Stop(context.Context) error { return nil }
 
 // Exporter is a builtin that also serves interfaces over wRPC. The host serves its exports
 // under "<lattice>.<provider-id>" in queue group "<lattice>.<provider-id>", as a native

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/wasmlattice/wash/internal/testtool"
 	"github.com/wasmlattice/wash/lattice/host/providers/providertest"
 	"github.com/wasmlattice/wash/lattice/natsd"
 	"github.com/wasmlattice/wash/lattice/wrpc"
@@ -326,7 +327,7 @@ func TestPostgresConfigErrors(t *testing.T) {
 		t.Fatalf("bad port: %v", err)
 	}
 	// a refused connection reaches the caller as an error value, not a hang or a panic
-	port, _ := providertest.FreePort()
+	port := testtool.FreePort(t)
 	s, err := p.Open(InterfaceLinkDefinition{SourceID: "c", Target: "pg", TargetConfig: map[string]string{
 		"POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": strconv.Itoa(port), "POSTGRES_USERNAME": "u", "POSTGRES_PASSWORD": "secret", "POSTGRES_DATABASE": "d"}})
 	if err != nil {

@@ -99,32 +99,30 @@ func typeDiff(got, want *wrpc.Type) string {
 			return "err: " + d
 		}
 	case wrpc.KRecord, wrpc.KTuple:
-		if len(got.Fields) != len(want.Fields) {
-			return fmt.Sprintf("%d fields vs declared %d (%s)", len(got.Fields), len(want.Fields), want)
-		}
-		for i, f := range got.Fields {
-			if f.Name != want.Fields[i].Name {
-				return fmt.Sprintf("field %d %q vs declared %q", i, f.Name, want.Fields[i].Name)
-			}
-			if d := typeDiff(f.Type, want.Fields[i].Type); d != "" {
-				return want.Name + "." + f.Name + ": " + d
-			}
-		}
+		return membersDiff("field", ".", got.Fields, want.Fields, want)
 	case wrpc.KVariant:
-		if len(got.Cases) != len(want.Cases) {
-			return fmt.Sprintf("%d cases vs declared %d (%s)", len(got.Cases), len(want.Cases), want)
-		}
-		for i, c := range got.Cases {
-			if c.Name != want.Cases[i].Name {
-				return fmt.Sprintf("case %d %q vs declared %q", i, c.Name, want.Cases[i].Name)
-			}
-			if d := typeDiff(c.Type, want.Cases[i].Type); d != "" {
-				return want.Name + "::" + c.Name + ": " + d
-			}
-		}
+		return membersDiff("case", "::", got.Cases, want.Cases, want)
 	case wrpc.KEnum, wrpc.KFlags:
 		if fmt.Sprint(got.Labels) != fmt.Sprint(want.Labels) {
 			return fmt.Sprintf("labels %v vs declared %v", got.Labels, want.Labels)
+		}
+	}
+	return ""
+}
+
+// membersDiff compares the named members of a record or tuple (fields, "." in the path) or of
+// a variant (cases, "::") with those the declared type owner has.
+func membersDiff[M wrpc.Field | wrpc.Case](what, sep string, got, want []M, owner *wrpc.Type) string {
+	if len(got) != len(want) {
+		return fmt.Sprintf("%d %ss vs declared %d (%s)", len(got), what, len(want), owner)
+	}
+	for i := range got {
+		g, w := wrpc.Field(got[i]), wrpc.Field(want[i])
+		if g.Name != w.Name {
+			return fmt.Sprintf("%s %d %q vs declared %q", what, i, g.Name, w.Name)
+		}
+		if d := typeDiff(g.Type, w.Type); d != "" {
+			return owner.Name + sep + g.Name + ": " + d
 		}
 	}
 	return ""

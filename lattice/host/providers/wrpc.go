@@ -37,16 +37,6 @@ func argString(a []wrpc.Value, i int) string {
 	return ""
 }
 
-func argStrings(v wrpc.Value) []string {
-	l, _ := v.([]wrpc.Value)
-	out := make([]string, 0, len(l))
-	for _, x := range l {
-		s, _ := x.(string)
-		out = append(out, s)
-	}
-	return out
-}
-
 // WRPCExports is what a builtin serves over wRPC: wrpc:keyvalue for a KeyValueOpener,
 // wrpc:blobstore 0.2.0 and 0.1.0 for a BlobstoreOpener, wasmcloud:messaging/consumer for a
 // MessagingOpener, and whatever an Exporter adds.
@@ -80,15 +70,21 @@ func KeyValueExports(o KeyValueOpener, caller CallerLink) []wrpc.Export {
 	})
 }
 
+// openForCaller opens, on each call, what open serves for the caller's link on ns:pkg.
+func openForCaller[T any](caller CallerLink, ns, pkg string, open func(context.Context, InterfaceLinkDefinition) (T, error)) func(context.Context) (T, error) {
+	return func(ctx context.Context) (T, error) {
+		link, err := caller(ctx, ns, pkg)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return open(ctx, link)
+	}
+}
+
 // BlobstoreExports serves wrpc:blobstore@0.2.0 and @0.1.0 through o.
 func BlobstoreExports(o BlobstoreOpener, caller CallerLink) []wrpc.Export {
-	backend := func(ctx context.Context) (BlobBackend, error) {
-		link, err := caller(ctx, "wasi", "blobstore")
-		if err != nil {
-			return nil, err
-		}
-		return o.OpenBlobstore(ctx, link)
-	}
+	backend := openForCaller(caller, "wasi", "blobstore", o.OpenBlobstore)
 	var out []wrpc.Export
 	for _, fs := range [][]*interfaces.Func{interfaces.Blobstore02, interfaces.Blobstore01} {
 		v02 := fs[0].Instance == interfaces.Blobstore
@@ -168,7 +164,7 @@ func blobHandler(name string, v02 bool, backend func(ctx context.Context) (BlobB
 			c, o := objectIDArg(a[0])
 			return blobResult(nil, s.DeleteObject(ctx, c, o))
 		case "delete-objects":
-			for _, o := range argStrings(a[1]) {
+			for _, o := range stringList(a[1]) {
 				if err := s.DeleteObject(ctx, argString(a, 0), o); err != nil {
 					return blobResult(nil, err)
 				}
@@ -182,7 +178,7 @@ func blobHandler(name string, v02 bool, backend func(ctx context.Context) (BlobB
 			if err != nil {
 				return blobResult(nil, err)
 			}
-			body := &closeOnEOF{r: rc}
+			body := &closeAtEOF{rc: rc}
 			if v02 {
 				return one(wrpc.Ok([]wrpc.Value{body, blobDone}))
 			}
@@ -215,17 +211,6 @@ func blobHandler(name string, v02 bool, backend func(ctx context.Context) (BlobB
 		}
 		return nil, fmt.Errorf("wrpc:blobstore: unknown function %s", name)
 	}
-}
-
-// closeOnEOF closes a reader once it has been read to its end (or failed).
-type closeOnEOF struct{ r io.ReadCloser }
-
-func (c *closeOnEOF) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if err != nil {
-		_ = c.r.Close()
-	}
-	return n, err
 }
 
 // RemoteBlobs is a blobstore provider elsewhere in the lattice, a BlobBackend over
@@ -295,10 +280,7 @@ func (r *RemoteBlobs) CreateContainer(ctx context.Context, name string) error {
 
 func (r *RemoteBlobs) GetContainer(ctx context.Context, name string) error {
 	ok, err := r.ContainerExists(ctx, name)
-	if err == nil && !ok {
-		err = fmt.Errorf("container %q does not exist", name)
-	}
-	return err
+	return existingContainer(name, ok, err)
 }
 
 func (r *RemoteBlobs) ContainerExists(ctx context.Context, name string) (bool, error) {
@@ -450,13 +432,7 @@ func (r *RemoteBlobs) MoveObject(ctx context.Context, srcC, srcO, dstC, dstO str
 // MessagingExports serves wasmcloud:messaging/consumer@0.2.0 (request, publish) through the
 // broker o opens for the caller's link.
 func MessagingExports(o MessagingOpener, caller CallerLink) []wrpc.Export {
-	broker := func(ctx context.Context) (MessageBroker, error) {
-		link, err := caller(ctx, "wasmcloud", "messaging")
-		if err != nil {
-			return nil, err
-		}
-		return o.OpenMessaging(ctx, link)
-	}
+	broker := openForCaller(caller, "wasmcloud", "messaging", o.OpenMessaging)
 	return []wrpc.Export{
 		serveFunc(interfaces.MessagingRequest, func(ctx context.Context, a []wrpc.Value) ([]wrpc.Value, error) {
 			b, err := broker(ctx)
@@ -536,15 +512,10 @@ func (r RemoteMessaging) Publish(ctx context.Context, m BrokerMessage) error {
 }
 
 func brokerMessageValue(m BrokerMessage) wrpc.Value {
-	reply := wrpc.None()
-	if m.ReplyTo != "" {
-		reply = wrpc.Some(m.ReplyTo)
+	if m.ReplyTo == "" {
+		return m.record(wrpc.None())
 	}
-	body := m.Body
-	if body == nil {
-		body = []byte{}
-	}
-	return []wrpc.Value{m.Subject, body, reply}
+	return m.record(wrpc.Some(m.ReplyTo))
 }
 
 func brokerMessageOf(v wrpc.Value) BrokerMessage {

@@ -1,7 +1,6 @@
 package providertest
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,10 +9,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wasmlattice/wash/internal/testtool"
 )
 
 // Postgres is a PostgreSQL server started for one test: trust authentication for user
@@ -95,15 +95,11 @@ func StartPostgres(t testing.TB) *Postgres {
 	if out, err := command("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync").CombinedOutput(); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
-	port, err := FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
+	port := testtool.FreePort(t)
 	cmd := command("postgres", "-D", data, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-k", dir,
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=200", "-c", "shared_buffers=32MB")
-	lw := &lockedWriter{w: &logs}
+	lw := &testtool.LogBuffer{}
 	cmd.Stdout, cmd.Stderr = lw, lw
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting postgres: %v", err)
@@ -131,22 +127,4 @@ func StartPostgres(t testing.TB) *Postgres {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// lockedWriter serializes writes from the server's stdout and stderr.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.String()
 }

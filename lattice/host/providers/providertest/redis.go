@@ -26,25 +26,10 @@ type Redis struct {
 func StartRedis(t testing.TB) *Redis {
 	t.Helper()
 	bin := testtool.Path(t, "redis-server", "redis-server")
-	port, err := FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := testtool.FreePort(t)
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", fmt.Sprint(port), "--dir", dir,
-		"--save", "", "--appendonly", "no", "--protected-mode", "yes", "--daemonize", "no")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
+	out := startServer(t, exec.Command(bin, "--bind", "127.0.0.1", "--port", fmt.Sprint(port), "--dir", dir,
+		"--save", "", "--appendonly", "no", "--protected-mode", "yes", "--daemonize", "no"), "redis-server")
 	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -65,16 +50,6 @@ func StartRedis(t testing.TB) *Redis {
 		t.Fatalf("redis-server did not start within 10s")
 	}
 	return &Redis{URL: "redis://" + addr, Addr: addr}
-}
-
-// FreePort finds a TCP port on 127.0.0.1 that is free right now.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func dialTCP(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wasmlattice/wash/internal/testtool"
 )
 
 // toolBuild is a test server built once per test binary from its own module under
@@ -68,21 +70,9 @@ type S3 struct {
 func StartS3(t testing.TB, access, secret string) *S3 {
 	t.Helper()
 	bin := s3Build.binary(t, "WASH_TEST_S3GATEWAY", "s3gateway")
-	port, err := FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "-dir", dir, "-listen", addr, "-access", access, "-secret", secret)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the S3 gateway: %v", err)
-	}
+	addr := fmt.Sprintf("127.0.0.1:%d", testtool.FreePort(t))
+	out := startServer(t, exec.Command(bin, "-dir", dir, "-listen", addr, "-access", access, "-secret", secret), "the S3 gateway")
 	var logs strings.Builder
 	var mu sync.Mutex
 	go func() {
@@ -93,10 +83,6 @@ func StartS3(t testing.TB, access, secret string) *S3 {
 			mu.Unlock()
 		}
 	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if c, err := dialTCP(addr); err == nil {

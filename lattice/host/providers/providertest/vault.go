@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmlattice/wash/internal/testtool"
 )
 
 // Vault is a real Vault server (testdata/vaultdev: Vault 1.14.1 in memory, KV v2 at secret/)
@@ -23,24 +25,10 @@ type Vault struct {
 func StartVault(t testing.TB) *Vault {
 	t.Helper()
 	bin := vaultBuild.binary(t, "WASH_TEST_VAULTDEV", "vaultdev")
-	port, err := FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, fmt.Sprintf("127.0.0.1:%d", port))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd := exec.Command(bin, fmt.Sprintf("127.0.0.1:%d", testtool.FreePort(t)))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting vaultdev: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
+	out := startServer(t, cmd, "vaultdev")
 	line := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)

@@ -11,25 +11,15 @@ import (
 	"os"
 	"sync"
 
+	"github.com/wasmlattice/wash/lattice/host/providers/providertest/lifecycle"
 	"github.com/wasmlattice/wash/provider"
 	"github.com/wasmlattice/wash/provider/keyvalue"
 )
 
-type report struct {
-	Event      string            `json:"event"`
-	InstanceID string            `json:"instance_id"`
-	PID        int               `json:"pid"`
-	Env        []string          `json:"env,omitempty"`
-	Links      int               `json:"links,omitempty"`
-	Config     map[string]string `json:"config,omitempty"`
-	Link       json.RawMessage   `json:"link,omitempty"`
-	HostData   json.RawMessage   `json:"host_data,omitempty"`
-}
-
 func main() {
 	var mu sync.Mutex
 	var p *provider.Provider
-	say := func(r report) {
+	say := func(r lifecycle.Report) {
 		mu.Lock()
 		defer mu.Unlock()
 		if p == nil {
@@ -65,21 +55,21 @@ func main() {
 			}
 			mu.Unlock()
 			if started {
-				say(report{Event: "link_put", Link: linkJSON(l)})
+				say(lifecycle.Report{Event: "link_put", Link: linkJSON(l)})
 			}
 			return nil
 		},
 		DeleteLink: func(_ context.Context, l provider.Link) error {
-			say(report{Event: "link_del", Link: linkJSON(l)})
+			say(lifecycle.Report{Event: "link_del", Link: linkJSON(l)})
 			return nil
 		},
 		Shutdown: func(context.Context) error {
-			say(report{Event: "shutdown"})
+			say(lifecycle.Report{Event: "shutdown"})
 			return nil
 		},
 		// what the provider SDKs deliver from wasmbus.rpc.<lattice>.<key>.config.update
 		UpdateConfig: func(_ context.Context, cfg map[string]string) error {
-			say(report{Event: "config_update", Config: cfg})
+			say(lifecycle.Report{Event: "config_update", Config: cfg})
 			return nil
 		},
 	})
@@ -94,9 +84,9 @@ func main() {
 	if hd.EnvValues == nil || hd.LinkDefinitions == nil {
 		fail("host data lacks the required env_values or link_definitions")
 	}
-	say(report{Event: "started", Env: os.Environ(), Links: len(hd.LinkDefinitions), Config: hd.Config, HostData: hd.Raw})
+	say(lifecycle.Report{Event: "started", Env: os.Environ(), Links: len(hd.LinkDefinitions), Config: hd.Config, HostData: hd.Raw})
 	for _, l := range early {
-		say(report{Event: "link_put", Link: linkJSON(l)})
+		say(lifecycle.Report{Event: "link_put", Link: linkJSON(l)})
 	}
 	<-p.Done()
 }
