@@ -18,6 +18,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
+	"github.com/wasmlattice/wash/internal/testtool"
 )
 
 // needTool fails (never skips) when a tool the test needs is missing: .ci/run installs it.
@@ -133,22 +134,11 @@ func TestTypeScriptTemplateBuildInspectDeploy(t *testing.T) {
 // devProcess is a running `wash dev`.
 type devProcess struct {
 	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  bytes.Buffer
+	out  testtool.LogBuffer
 	done chan error
 }
 
-func (d *devProcess) Write(p []byte) (int, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.out.Write(p)
-}
-
-func (d *devProcess) output() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.out.String()
-}
+func (d *devProcess) output() string { return d.out.String() }
 
 // waitFor waits until the output matches re (after index from) and returns the match end.
 func (d *devProcess) waitFor(t testing.TB, re *regexp.Regexp, from int, limit time.Duration) int {
@@ -177,7 +167,7 @@ func startDev(t testing.TB, e *env, dir string, args ...string) *devProcess {
 	d.cmd = exec.Command(washBin, append([]string{"dev", "--nats-port", e.portArg()}, args...)...)
 	d.cmd.Dir = dir
 	d.cmd.Env = e.washEnv()
-	d.cmd.Stdout, d.cmd.Stderr = d, d
+	d.cmd.Stdout, d.cmd.Stderr = &d.out, &d.out
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

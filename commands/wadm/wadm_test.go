@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/wasmlattice/wash/commands/cli"
 	"github.com/wasmlattice/wash/commands/output"
 	"github.com/wasmlattice/wash/internal/testlattice"
+	"github.com/wasmlattice/wash/internal/testtool"
 )
 
 // parse runs `wash wadm args…` through cobra with the given environment and returns the
@@ -195,7 +195,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 	n := testlattice.StartNATS(t)
 	o, err := parse(t, nil, "-s", n.URL, "-l", "--stream-persistence", "memory")
 	must(t, err)
-	var errOut syncBuffer
+	var errOut testtool.LogBuffer
 	e := &cli.Env{IO: output.Buffered(&bytes.Buffer{}, &errOut)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -227,21 +227,4 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
