@@ -201,6 +201,9 @@ func TestUpstreamLatticeFlags(t *testing.T) {
 	}
 
 	e.must("app", "undeploy", "upstream-app", "-p", p)
+	// undeploy returns once wadm has accepted it; --all-undeployed picks apps by their status
+	// (as upstream wash does), which wadm sets when it has acted on the undeploy
+	waitStatus(t, e, "upstream-app", "undeployed")
 	r := e.must("app", "delete", "--all-undeployed", "-p", p, "-o", "json")
 	var del struct {
 		Deleted []struct {
