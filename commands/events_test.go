@@ -48,7 +48,9 @@ func TestEventsNDJSONIsPromptAndValid(t *testing.T) {
 	l := newLattice(t)
 	h := l.host(t, "default", nil)
 	l.host(t, "other", nil)
-	ok(t, l.args("default", "start", "component", wasm, "hello")...) // compile before measuring
+	// compile before measuring; a loaded machine (the suite on 2 cores) once took more than the
+	// default 10 s to compile and confirm this start
+	ok(t, l.args("default", "start", "component", wasm, "hello", "--wait-timeout-ms", "60000")...)
 
 	lines, stop := follow(t, l, "default", output.JSON)
 	ok(t, l.args("default", "scale", "component", wasm, "hello", "--max-instances", "7")...)
