@@ -123,7 +123,9 @@ func TestTypeScriptTemplateBuildInspectDeploy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.Remove(mf)
-	e.must("app", "deploy", mf, "-p", e.portArg())
+	// a 14 MB componentize-js guest: compiling it took over the default 60 s while the whole
+	// suite ran on 2 cores at load 40
+	e.must("app", "deploy", mf, "-p", e.portArg(), "--timeout", "5m")
 	code, body, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/greet", httpPort))
 	if err != nil || code != 200 || !strings.Contains(body, "Hello from TypeScript! You asked for /greet") {
 		t.Fatalf("GET: %d %q %v", code, body, err)
