@@ -114,3 +114,17 @@ func (c StreamChan) Next(ctx context.Context) ([]Value, error) {
 		return nil, ctx.Err()
 	}
 }
+
+// CloseAtEnd returns a reader of rc that closes rc once a read ends it (EOF or an error), so a
+// body handed over as a stream<u8> value is released when the stream has been consumed.
+func CloseAtEnd(rc io.ReadCloser) io.Reader { return &closeAtEnd{rc: rc} }
+
+type closeAtEnd struct{ rc io.ReadCloser }
+
+func (c *closeAtEnd) Read(p []byte) (int, error) {
+	n, err := c.rc.Read(p)
+	if err != nil {
+		_ = c.rc.Close()
+	}
+	return n, err
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/wasmlattice/wash/lattice/wrpc"
 	"github.com/wasmlattice/wash/runtime"
 	"github.com/wasmlattice/wash/runtime/cabi"
 	"github.com/wasmlattice/wash/runtime/wasi"
@@ -177,17 +178,6 @@ func existingContainer(name string, ok bool, err error) error {
 		err = fmt.Errorf("container %q does not exist", name)
 	}
 	return err
-}
-
-// closeAtEOF closes a body once it has been read to the end (or failed).
-type closeAtEOF struct{ rc io.ReadCloser }
-
-func (c *closeAtEOF) Read(p []byte) (int, error) {
-	n, err := c.rc.Read(p)
-	if err != nil {
-		_ = c.rc.Close()
-	}
-	return n, err
 }
 
 // The wasi:blobstore types the host functions are declared with (checked at link).
@@ -417,7 +407,7 @@ func BlobstoreInterfaces(open func(ctx context.Context) (BlobBackend, error)) []
 			return cabi.Ok(data), nil
 		}),
 		"[static]incoming-value.incoming-value-consume-async": cabi.Fn1(func(_ context.Context, iv *bsIncoming) (cabi.Value, error) {
-			return cabi.Ok(&wasi.InputStream{R: &closeAtEOF{rc: iv.r}}), nil
+			return cabi.Ok(&wasi.InputStream{R: wrpc.CloseAtEnd(iv.r)}), nil
 		}),
 		"[method]incoming-value.size": cabi.Fn1(func(_ context.Context, iv *bsIncoming) (uint64, error) {
 			return iv.size, nil

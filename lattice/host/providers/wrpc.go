@@ -178,7 +178,7 @@ func blobHandler(name string, v02 bool, backend func(ctx context.Context) (BlobB
 			if err != nil {
 				return blobResult(nil, err)
 			}
-			body := &closeAtEOF{rc: rc}
+			body := wrpc.CloseAtEnd(rc)
 			if v02 {
 				return one(wrpc.Ok([]wrpc.Value{body, blobDone}))
 			}

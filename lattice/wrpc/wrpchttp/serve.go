@@ -58,19 +58,9 @@ func OutgoingHandler(rt http.RoundTripper) wrpc.Handler {
 			}
 			return wrpc.Some(FieldsValue(resp.Trailer)), nil
 		})
-		body := &closeOnEOF{r: resp.Body}
+		body := wrpc.CloseAtEnd(resp.Body)
 		return []wrpc.Value{wrpc.Ok([]wrpc.Value{body, trailers, uint16(resp.StatusCode), FieldsValue(resp.Header)})}, nil
 	}
-}
-
-type closeOnEOF struct{ r io.ReadCloser }
-
-func (c *closeOnEOF) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if err != nil {
-		_ = c.r.Close()
-	}
-	return n, err
 }
 
 // Small answers go inline: a response body that is complete (and at most inlineBody bytes)
