@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"slices"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/wasmlattice/wash/lattice/ctl"
 	"github.com/wasmlattice/wash/lattice/events"
 	"github.com/wasmlattice/wash/lattice/wadm/model"
@@ -109,6 +111,31 @@ func (lw *latticeWorker) manifestDrift(ctx context.Context) ([]drifted, error) {
 	return out, nil
 }
 
+// driftMark is what a drift check reads, in two requests: the last sequence of wadm_manifests
+// (any deploy, undeploy, put or delete moves it) and the revision of the lattice's
+// active-manifests document. While both are as they were at a check that found no drift there is
+// none, and the check skips reading every app's record again.
+type driftMark struct{ manifestsSeq, appsRev uint64 }
+
+func (lw *latticeWorker) driftMark(ctx context.Context) (driftMark, error) {
+	st, err := lw.w.objs.manifests.Status(ctx)
+	if err != nil {
+		return driftMark{}, err
+	}
+	bs, ok := st.(*jetstream.KeyValueBucketStatus)
+	if !ok {
+		return driftMark{}, errors.New("wadm_manifests status without stream info")
+	}
+	e, err := lw.kv.Get(ctx, appsStateKey(lw.lattice))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return driftMark{manifestsSeq: bs.StreamInfo().State.LastSeq}, nil
+	}
+	if err != nil {
+		return driftMark{}, err
+	}
+	return driftMark{manifestsSeq: bs.StreamInfo().State.LastSeq, appsRev: e.Revision()}, nil
+}
+
 // driftCheckEvery is how often a running worker compares wadm_manifests with
 // the active manifests (see applyDrift).
 const driftCheckEvery = 5 * time.Second
@@ -125,15 +152,24 @@ func (lw *latticeWorker) driftLoop(ctx context.Context) {
 	t := time.NewTicker(driftCheckEvery)
 	defer t.Stop()
 	var before map[string]string // app -> want, at the previous check
+	var quiet driftMark          // the stores at the last check that found no drift
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		mark, markErr := lw.driftMark(ctx)
+		if markErr == nil && len(before) == 0 && mark == quiet {
+			continue
+		}
 		drift, err := lw.manifestDrift(ctx)
 		if err != nil {
 			continue
+		}
+		quiet = driftMark{}
+		if markErr == nil && len(drift) == 0 {
+			quiet = mark
 		}
 		now := map[string]string{}
 		for _, d := range drift {
